@@ -1,0 +1,31 @@
+"""topotheory: how the communication topology shapes decentralized SGD, computed exactly.
+
+The public API is flat: ``import topotheory as tt`` and use ``tt.ring(32)``,
+``tt.effective_neighbors(...)``, ``tt.quadratic_rate(...)``, ...
+"""
+
+from .scheme import Scheme, consensus_rate, finite_time_consensus, is_doubly_stochastic, is_symmetric
+from .topologies import (
+    PAPER_TOPOLOGIES,
+    TOPOLOGIES,
+    binary_tree,
+    chain,
+    exponential_graph,
+    fully_connected,
+    hypercube,
+    local_steps,
+    mix,
+    one_peer_exponential,
+    paper_topologies,
+    ring,
+    social_network,
+    solo,
+    star,
+    topology_from_spec,
+    torus,
+    two_cliques,
+    uni_ring,
+)
+from .weights import WEIGHT_RULES, lazy_weights, max_degree_weights, metropolis_weights
+
+__version__ = "0.1.0"
