@@ -29,3 +29,5 @@ from .topologies import (
 from .weights import WEIGHT_RULES, lazy_weights, max_degree_weights, metropolis_weights
 
 __version__ = "0.1.0"
+
+# --- public API of other modules below ---

@@ -1,0 +1,49 @@
+"""What every figure function returns, and the registry ``topotheory reproduce`` walks."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any
+
+__all__ = ["FigureResult", "FIGURES", "get_figure_function"]
+
+
+@dataclasses.dataclass
+class FigureResult:
+    """A matplotlib figure together with the data behind it.
+
+    Attributes
+    ----------
+    figure : matplotlib.figure.Figure
+    data : dict
+        JSON-serialisable data (lists of numbers, strings) from which the figure can be redrawn.
+        Tabular data should be a dict of equal-length columns under ``data["table"]`` so it can be
+        written as CSV.
+    caption : str
+        One or two sentences on what the figure shows, including what is not reproducible.
+    params : dict
+        The parameters used (written next to the data).
+    name : str
+        File stem, e.g. ``"fig2_effective_neighbors"``.
+    """
+
+    figure: Any
+    data: dict
+    caption: str
+    params: dict
+    name: str
+
+
+#: Figure id -> "module:function". ``topotheory figure ID`` and ``topotheory reproduce`` use this
+#: table; every function takes keyword-only parameters (paper values as defaults) and ``quick``.
+FIGURES = {}
+
+
+def get_figure_function(fig_id):
+    """Import and return the figure function registered under ``fig_id``."""
+    if fig_id not in FIGURES:
+        valid = ", ".join(FIGURES)
+        raise ValueError(f"unknown figure {fig_id!r}; valid figures: {valid}")
+    module, func = FIGURES[fig_id].split(":")
+    return getattr(importlib.import_module(f"topotheory.figures.{module}"), func)
