@@ -26,6 +26,21 @@ from .topologies import (
     two_cliques,
     uni_ring,
 )
+from .spectral import (
+    SPECTRAL_GAP_KINDS,
+    InfiniteGraph,
+    infinite_grid,
+    infinite_ring,
+    infinite_uni_ring,
+    spectral_gap,
+)
+from .randomwalk import (
+    NW_MODES,
+    effective_neighbors,
+    random_walk_covariance,
+    spectral_dimension_bound,
+    spectral_gap_bound,
+)
 from .weights import WEIGHT_RULES, lazy_weights, max_degree_weights, metropolis_weights
 
 __version__ = "0.1.0"

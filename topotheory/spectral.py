@@ -1,0 +1,315 @@
+r"""Spectral metrics of gossip schemes, and infinite graphs through their spectral measures.
+
+Spectral-gap conventions differ across the literature; :func:`spectral_gap` exposes three:
+
+* ``"abs"`` (the paper's figures, default): :math:`1 - \max_{i \ge 2} |\lambda_i|` for a static
+  symmetric ``W``; :math:`1 - \sigma_{\max}(\Pi - J)` otherwise (``Pi`` the one-period product).
+* ``"lambda2"``: :math:`1 - \lambda_2` (the paper's §4, after assuming :math:`\lambda_{\min} \ge 1/2`);
+  for a non-symmetric or periodic scheme, one minus the second largest real part of an eigenvalue of
+  the one-period product.
+* ``"koloskova"``: :math:`p = 1 - \|\Pi - J\|_2^2` (Koloskova et al. 2020; equals
+  :math:`1 - \max_{i \ge 2} \lambda_i^2` for symmetric ``W``).
+
+Infinite graphs (:func:`infinite_ring`, :func:`infinite_uni_ring`, :func:`infinite_grid`) are
+translation-invariant lattices described by their Fourier symbol; every quantity that is an average
+over the spectrum of a finite circulant becomes an integral over the Brillouin zone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.integrate as si
+import scipy.linalg as sla
+
+from ._validation import check_choice, check_gamma
+from .scheme import Scheme, _check_scheme
+
+__all__ = [
+    "SPECTRAL_GAP_KINDS",
+    "spectral_gap",
+    "InfiniteGraph",
+    "infinite_ring",
+    "infinite_uni_ring",
+    "infinite_grid",
+]
+
+SPECTRAL_GAP_KINDS = ("abs", "lambda2", "koloskova")
+
+
+def _mode_products(scheme):
+    """Per Fourier mode, the eigenvalue of the one-period product (circulant schemes)."""
+    mu = scheme.fourier_eigenvalues()
+    return np.prod(mu, axis=0)
+
+
+def spectral_gap(scheme, kind="abs", *, per_step=False):
+    r"""Spectral gap of a gossip scheme, in one of three documented conventions.
+
+    Parameters
+    ----------
+    scheme : Scheme or InfiniteGraph
+    kind : {"abs", "lambda2", "koloskova"}
+        ``"abs"``: :math:`1 - \max_{i\ge2}|\lambda_i(W)|` (symmetric static) or
+        :math:`1 - \|\Pi - J\|_2` (the paper's figures). ``"lambda2"``: :math:`1 - \lambda_2`.
+        ``"koloskova"``: :math:`1 - \|\Pi - J\|_2^2`.
+    per_step : bool
+        For a periodic scheme of period ``p``, return the per-step version: the gap ``g`` of the
+        one-period product becomes :math:`1 - (1 - g)^{1/p}` (for ``"abs"`` this is
+        :math:`1 - \|\Pi - J\|_2^{1/p}`). No effect on static schemes.
+
+    Returns
+    -------
+    float
+        In [0, 1] for ``"abs"`` and ``"koloskova"``; ``"lambda2"`` can reach 2 on bipartite graphs.
+        A single worker has gap 1; a disconnected graph has gap 0. Infinite graphs have gap 0.
+
+    Examples
+    --------
+    >>> from topotheory import ring, one_peer_exponential
+    >>> round(spectral_gap(ring(4)), 6), spectral_gap(ring(2)), spectral_gap(ring(1))
+    (0.666667, 1.0, 1.0)
+    >>> round(spectral_gap(ring(32), "koloskova"), 6)
+    0.025456
+    >>> spectral_gap(one_peer_exponential(8))
+    1.0
+    """
+    check_choice("kind", kind, SPECTRAL_GAP_KINDS)
+    if isinstance(scheme, InfiniteGraph):
+        return 0.0
+    _check_scheme(scheme)
+    n, p = scheme.n, scheme.period
+    if n == 1:
+        return 1.0
+    if scheme.is_circulant:
+        prod = _mode_products(scheme)[1:]  # mode 0 is the consensus mode (eigenvalue 1)
+        if kind == "lambda2":
+            second = float(np.max(prod.real))
+        else:
+            second = float(np.max(np.abs(prod)))
+    elif p == 1 and scheme.is_symmetric:
+        lam = scheme.eigh()[0]
+        second = float(lam[1]) if kind == "lambda2" else float(max(abs(lam[1]), abs(lam[-1])))
+    else:
+        P = scheme.period_product(0)
+        if kind == "lambda2":
+            ev = sla.eigvals(P)
+            order = np.argsort(-ev.real)
+            second = float(ev.real[order[1]])
+        else:
+            second = float(sla.norm(P - 1.0 / n, 2))
+    second = min(second, 1.0)
+    if kind == "koloskova":
+        gap = 1.0 - second**2 if not per_step else 1.0 - second ** (2.0 / p)
+    elif per_step and p > 1:
+        gap = 1.0 - np.sign(second) * abs(second) ** (1.0 / p)
+    else:
+        gap = 1.0 - second
+    return float(max(gap, 0.0)) if kind != "lambda2" else float(gap)
+
+
+# ------------------------------------------------------------------------------ infinite graphs
+class InfiniteGraph:
+    r"""An infinite translation-invariant gossip lattice, described by its Fourier symbol.
+
+    The eigenvalue attached to the frequency :math:`\theta \in [0, 2\pi)^d` is
+    :math:`\mu(\theta) = \sum_m c_m e^{i m\cdot\theta}` for the kernel ``c``. Averages over the
+    spectrum of a finite circulant, :math:`\frac1n\sum_k f(\mu_k)`, become
+    :math:`\int f(\mu(\theta))\, d\theta/(2\pi)^d` — the spectral measure of THEORY §2.4.
+
+    Attributes
+    ----------
+    n : float
+        ``inf``.
+    name : str
+    dim : int
+        Lattice dimension.
+    is_symmetric : bool
+        Whether the symbol is real.
+
+    Notes
+    -----
+    Use :meth:`resolvent_mean` for :math:`\int m/(1 - \gamma m)` with :math:`m = |\mu|^2` (closed
+    forms or one-dimensional reductions, accurate as :math:`\gamma \to 1`), and
+    :meth:`spectral_mean` for any other function of :math:`\mu` (adaptive quadrature).
+    """
+
+    n = float("inf")
+    period = 1
+    is_static = True
+    is_circulant = True
+
+    def __init__(self, name, kernel, resolvent=None):
+        self.name = name
+        self._kernel = dict(kernel)  # offset tuple -> weight
+        self.dim = len(next(iter(self._kernel)))
+        self.is_symmetric = all(
+            np.isclose(w, self._kernel.get(tuple(-o for o in off), 0.0)) for off, w in self._kernel.items()
+        )
+        self._resolvent = resolvent
+        self.params = {}
+
+    def __repr__(self):
+        return f"InfiniteGraph({self.name!r}, dim={self.dim})"
+
+    def symbol(self, *theta):
+        r"""The eigenvalue :math:`\mu(\theta)` (real for symmetric lattices)."""
+        theta = np.broadcast_arrays(*[np.asarray(t, dtype=float) for t in theta])
+        out = np.zeros(theta[0].shape, dtype=complex)
+        for off, w in self._kernel.items():
+            out += w * np.exp(1j * sum(o * t for o, t in zip(off, theta)))
+        return out.real if self.is_symmetric else out
+
+    def spectral_mean(self, func, *, epsabs=1e-13, epsrel=1e-11):
+        r"""Integrate ``func(mu)`` over the spectral measure: :math:`\int f(\mu(\theta)) d\theta/(2\pi)^d`.
+
+        ``func`` receives the (real, for symmetric lattices) eigenvalue; adaptive quadrature with a
+        break point at :math:`\theta = 0`, where :math:`\mu = 1` and integrands of the theory peak.
+
+        Examples
+        --------
+        >>> g = infinite_ring()
+        >>> round(g.spectral_mean(lambda lam: lam**2), 12)  # E[((1 + 2 cos t)/3)^2] = 1/3
+        0.333333333333
+        """
+        if self.dim == 1:
+            f = lambda t: np.real(func(self.symbol(t)))  # noqa: E731
+            val, _ = si.quad(f, 0.0, np.pi, epsabs=epsabs, epsrel=epsrel, limit=500)
+            g = lambda t: np.real(func(self.symbol(-t)))  # noqa: E731
+            val2, _ = si.quad(g, 0.0, np.pi, epsabs=epsabs, epsrel=epsrel, limit=500)
+            return float((val + val2) / (2 * np.pi))
+        if self.dim == 2:
+            def inner(t1):
+                h = lambda t2: np.real(func(self.symbol(t1, t2)))  # noqa: E731
+                a, _ = si.quad(h, -np.pi, 0.0, epsabs=epsabs, epsrel=epsrel, limit=200)
+                b, _ = si.quad(h, 0.0, np.pi, epsabs=epsabs, epsrel=epsrel, limit=200)
+                return a + b
+            a, _ = si.quad(inner, -np.pi, 0.0, epsabs=epsabs, epsrel=epsrel, limit=200)
+            b, _ = si.quad(inner, 0.0, np.pi, epsabs=epsabs, epsrel=epsrel, limit=200)
+            return float((a + b) / (2 * np.pi) ** 2)
+        raise NotImplementedError("spectral_mean supports lattices of dimension 1 and 2")
+
+    def resolvent_mean(self, gamma, *, one_minus_gamma=None):
+        r"""The spectral average :math:`R(\gamma) = \int \frac{m}{1 - \gamma m}\, d\sigma`, :math:`m = |\mu|^2`.
+
+        This is all the random-walk covariance and the toy problem's secular equation need:
+        :math:`n_W(\gamma)^{-1} = (1-\gamma) R(\gamma)` and the secular equation reads
+        :math:`1 = (b/\rho) R(a/\rho)`. Vectorised over ``gamma``. Pass ``one_minus_gamma`` for
+        full precision as :math:`\gamma \to 1`.
+        """
+        gamma, c = _gamma_pair(gamma, one_minus_gamma)
+        flat_g, flat_c = gamma.ravel(), c.ravel()
+        out = np.array([self._resolvent(g, cc) for g, cc in zip(flat_g, flat_c)], dtype=float)
+        return out.reshape(gamma.shape)
+
+
+def _gamma_pair(gamma, one_minus_gamma):
+    """Validated (gamma, 1 - gamma) arrays; 1 - gamma taken as given when supplied."""
+    if one_minus_gamma is not None:
+        if gamma is not None:
+            raise ValueError("pass either gamma or one_minus_gamma, not both")
+        c = np.asarray(one_minus_gamma, dtype=float)
+        if not np.all(np.isfinite(c)) or np.any(c <= 0) or np.any(c > 1):
+            raise ValueError(f"one_minus_gamma must lie in (0, 1], got {one_minus_gamma!r}")
+        return 1.0 - c, c
+    if gamma is None:
+        raise TypeError("gamma is required (or pass one_minus_gamma)")
+    g = check_gamma(gamma)
+    return g, 1.0 - g
+
+
+_SMALL_GAMMA = 0.05
+
+
+def _periodic_trapezoid(func, dim, points=256):
+    """Trapezoid rule on [0, 2pi)^dim: spectrally accurate for smooth periodic integrands."""
+    t = 2 * np.pi * np.arange(points) / points
+    grids = np.meshgrid(*([t] * dim), indexing="ij")
+    return float(np.mean(func(*grids)))
+
+
+def _ring_resolvent(g, c):
+    # E[lam^2/(1 - g lam^2)] for lam = (1 + 2 cos t)/3; closed form via E[1/(A - B cos t)] =
+    # 1/sqrt(A^2 - B^2) after a partial fraction in s = sqrt(g) (THEORY §2.4).
+    if g < _SMALL_GAMMA:
+        lam = lambda t: (1 + 2 * np.cos(t)) / 3  # noqa: E731
+        return _periodic_trapezoid(lambda t: lam(t) ** 2 / (1 - g * lam(t) ** 2), 1)
+    s = np.sqrt(g)
+    one_minus_s = c / (1 + s)
+    minus = 3 * one_minus_s * (3 + s)  # (3 - s)^2 - 4 s^2
+    plus = 3 * (1 + s) * (3 - s)  # (3 + s)^2 - 4 s^2
+    return float((1.5 * (1 / np.sqrt(minus) + 1 / np.sqrt(plus)) - 1) / g)
+
+
+def _uni_ring_resolvent(g, c):
+    # m = |(1 + e^{it})/2|^2 = (1 + cos t)/2, E[m/(1 - g m)] = 1/(sqrt(c)(1 + sqrt(c))).
+    rc = np.sqrt(c)
+    return float(1.0 / (rc * (1.0 + rc)))
+
+
+def _grid_resolvent(g, c):
+    # lam = (1 + 2 cos t1 + 2 cos t2)/5. Integrate t2 in closed form, t1 by adaptive quadrature.
+    if g < _SMALL_GAMMA:
+        lam = lambda t1, t2: (1 + 2 * np.cos(t1) + 2 * np.cos(t2)) / 5  # noqa: E731
+        return _periodic_trapezoid(lambda a, b: lam(a, b) ** 2 / (1 - g * lam(a, b) ** 2), 2, points=128)
+    s = np.sqrt(g)
+
+    def inner(t1):
+        alpha = 1 + 2 * np.cos(t1)
+        # (5 - s alpha)^2 - 4 s^2 = (5 - s alpha - 2 s)(5 - s alpha + 2 s); the first factor
+        # vanishes at t1 = 0 as s -> 1: write it as 5(1 - s) + s(3 - alpha) without cancellation.
+        f1 = 5 * (c / (1 + s)) + s * (3 - alpha)
+        minus = f1 * (5 - s * alpha + 2 * s)
+        plus = (5 + s * alpha - 2 * s) * (5 + s * alpha + 2 * s)
+        return 2.5 * (1 / np.sqrt(minus) + 1 / np.sqrt(plus))
+
+    # The integrand peaks at t1 = 0 with width ~ sqrt(1 - gamma): split there.
+    w = min(np.pi, 10 * np.sqrt(c))
+    a, _ = si.quad(inner, 0.0, w, epsabs=0, epsrel=1e-12, limit=400)
+    b, _ = si.quad(inner, w, np.pi, epsabs=0, epsrel=1e-12, limit=400) if w < np.pi else (0.0, 0.0)
+    mean_res = (a + b) / np.pi  # E[ (1/(1 - s lam) + 1/(1 + s lam)) / 2 ] = E[1/(1 - g lam^2)]
+    return float((mean_res - 1.0) / g)
+
+
+def infinite_ring():
+    r"""The infinite ring :math:`\mathbb{Z}` with weights 1/3: :math:`\lambda(\theta) = (1 + 2\cos\theta)/3`.
+
+    Spectral gap 0, yet D-SGD converges on it with a learning rate bounded away from zero; its
+    effective number of neighbours grows like :math:`\sqrt{8/3}\,(1-\gamma)^{-1/2}`.
+
+    Examples
+    --------
+    >>> from topotheory import effective_neighbors
+    >>> round(float(effective_neighbors(infinite_ring(), 0.0)), 10)
+    3.0
+    """
+    return InfiniteGraph("infinite_ring", {(0,): 1 / 3, (1,): 1 / 3, (-1,): 1 / 3}, _ring_resolvent)
+
+
+def infinite_uni_ring():
+    r"""The infinite one-directional ring, :math:`\mu(\theta) = (1 + e^{i\theta})/2`.
+
+    Its effective number of neighbours is exactly :math:`1 + 1/\sqrt{1-\gamma}`.
+
+    Examples
+    --------
+    >>> from topotheory import effective_neighbors
+    >>> float(effective_neighbors(infinite_uni_ring(), 0.75))
+    3.0
+    """
+    return InfiniteGraph("infinite_uni_ring", {(0,): 0.5, (1,): 0.5}, _uni_ring_resolvent)
+
+
+def infinite_grid():
+    r"""The infinite 2-D grid :math:`\mathbb{Z}^2` with weights 1/5.
+
+    :math:`\lambda(\theta_1, \theta_2) = (1 + 2\cos\theta_1 + 2\cos\theta_2)/5`; as
+    :math:`\gamma \to 1`, :math:`n_W \approx 8\pi / (5 (1-\gamma)\ln(1/(1-\gamma)))`.
+
+    Examples
+    --------
+    >>> from topotheory import effective_neighbors
+    >>> round(float(effective_neighbors(infinite_grid(), 0.0)), 10)
+    5.0
+    """
+    kernel = {(0, 0): 0.2, (1, 0): 0.2, (-1, 0): 0.2, (0, 1): 0.2, (0, -1): 0.2}
+    return InfiniteGraph("infinite_grid", kernel, _grid_resolvent)
