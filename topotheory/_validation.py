@@ -68,9 +68,9 @@ def _check_interval(name, arr, low, high, low_open, high_open):
     if np.any(bad):
         lo = "(" if low_open else "["
         hi = ")" if high_open else "]"
-        interval = f"{lo}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi}"
+        interval = f"{lo}{'-inf' if low is None else format(low, 'g')}, {'inf' if high is None else format(high, 'g')}{hi}"
         first = arr[bad].flat[0]
-        raise ValueError(f"{name} must lie in {interval}, got {first!r}")
+        raise ValueError(f"{name} must lie in {interval}, got {float(first)!r}")
 
 
 def check_gamma(gamma, *, name="gamma"):

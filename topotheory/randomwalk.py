@@ -244,14 +244,16 @@ def random_walk_covariance(scheme, gamma=None, *, phase=0, one_minus_gamma=None)
 
 # ---------------------------------------------------------------------------------- bounds
 def spectral_gap_bound(n, gamma, spectral_gap):
-    r"""Spectral-gap upper bound on :math:`n_W` (paper eq. 11).
+    r"""Spectral-gap bound on :math:`n_W` (paper eq. 11): a lower bound on :math:`n_W`.
 
     If every non-unit eigenvalue of ``W`` lies in :math:`[0, 1-\alpha]`,
 
     .. math:: n_W(\gamma)^{-1} \le \frac1n + \frac{n-1}{n}\,\frac{(1-\gamma)(1-\alpha)^2}{1-\gamma(1-\alpha)^2},
 
-    i.e. :math:`n_W` is at most the returned value. Tight for :func:`~topotheory.mix` (all non-unit
-    eigenvalues equal :math:`1-\alpha`), very pessimistic elsewhere. ``n`` may be ``inf``.
+    an upper bound on :math:`n_W^{-1}`, so :math:`n_W` is at least the returned value (each term
+    :math:`(1-\gamma)\lambda^2/(1-\gamma\lambda^2)` of eq. 6 grows with :math:`\lambda^2`). Tight
+    for :func:`~topotheory.mix` (all non-unit eigenvalues equal :math:`1-\alpha`), very pessimistic
+    elsewhere: the contrast between the spectral gap and :math:`n_W`. ``n`` may be ``inf``.
 
     Examples
     --------

@@ -112,11 +112,11 @@ class Scheme:
     Examples
     --------
     >>> import numpy as np
-    >>> s = Scheme.from_matrix(np.array([[0.5, 0.5], [0.5, 0.5]]), name="pair")
+    >>> s = Scheme.from_matrix(np.array([[0.75, 0.25], [0.25, 0.75]]), name="pair")
     >>> s
     Scheme('pair', n=2, period=1, symmetric)
-    >>> s.eigenvalues()
-    array([1., 0.])
+    >>> s.eigenvalues().round(12)
+    array([1. , 0.5])
     """
 
     def __init__(self, matrices, *, name="custom", params=None, circulant=None, atol=1e-9):
@@ -316,9 +316,7 @@ class Scheme:
                 + ("not symmetric" if self.is_static else f"periodic (period {self.period})")
             )
         if "eigh" not in self._cache:
-            lam, Q = sla.eigh(self.matrix(0))
-            lam, Q = lam[::-1].copy(), Q[:, ::-1].copy()
-            np.clip(lam, -1.0, 1.0, out=lam)
+            lam, Q = _eigh_doubly_stochastic(self.matrix(0))
             lam.setflags(write=False)
             Q.setflags(write=False)
             self._cache["eigh"] = (lam, Q)
@@ -451,6 +449,34 @@ def consensus_rate(scheme, *, per_step=False):
     P = scheme.period_product(0) - 1.0 / scheme.n
     s = float(sla.norm(P, 2)) if scheme.n > 1 else 0.0
     return s ** (1.0 / scheme.period) if per_step else s
+
+
+def _eigh_doubly_stochastic(W):
+    """Eigendecomposition of a symmetric doubly stochastic W with the consensus pair exact.
+
+    A Householder reflection ``H`` maps ``e_1`` to ``1/sqrt(n)``; its other columns span the
+    complement of the consensus direction. Diagonalising ``(H W H)[1:, 1:]`` there gives the other
+    eigenpairs, and the eigenvalue 1 with eigenvector ``1/sqrt(n)`` is exact: quantities such as
+    ``(1 - gamma) / (1 - gamma lam^2)`` then stay exact for the consensus mode as ``gamma -> 1``.
+    Eigenvalues in descending order, clipped to [-1, 1].
+    """
+    n = W.shape[0]
+    u = np.full(n, 1.0 / np.sqrt(n))
+    if n == 1:
+        return np.ones(1), np.ones((1, 1))
+    v = u.copy()
+    v[0] -= 1.0  # H = I - 2 v v^T / (v^T v) maps e_1 to u
+    s = v @ v
+    Wv = W @ v
+    vWv = v @ Wv
+    HWH = W - (2.0 / s) * (np.outer(v, Wv) + np.outer(Wv, v)) + (4.0 * vWv / s**2) * np.outer(v, v)
+    mu, U = sla.eigh(HWH[1:, 1:])
+    H_rest = -(2.0 / s) * np.outer(v, v[1:])
+    H_rest[1:, :] += np.eye(n - 1)
+    lam = np.concatenate([[1.0], np.clip(mu, -1.0, 1.0)])
+    Q = np.column_stack([u, H_rest @ U])
+    order = np.argsort(-lam, kind="stable")
+    return lam[order].copy(), Q[:, order].copy()
 
 
 def _check_scheme(scheme, name="scheme"):

@@ -257,16 +257,21 @@ def _grid_resolvent(g, c):
         alpha = 1 + 2 * np.cos(t1)
         # (5 - s alpha)^2 - 4 s^2 = (5 - s alpha - 2 s)(5 - s alpha + 2 s); the first factor
         # vanishes at t1 = 0 as s -> 1: write it as 5(1 - s) + s(3 - alpha) without cancellation.
-        f1 = 5 * (c / (1 + s)) + s * (3 - alpha)
+        f1 = 5 * (c / (1 + s)) + s * 4 * np.sin(t1 / 2) ** 2  # 3 - alpha = 2(1 - cos t1)
         minus = f1 * (5 - s * alpha + 2 * s)
         plus = (5 + s * alpha - 2 * s) * (5 + s * alpha + 2 * s)
         return 2.5 * (1 / np.sqrt(minus) + 1 / np.sqrt(plus))
 
-    # The integrand peaks at t1 = 0 with width ~ sqrt(1 - gamma): split there.
-    w = min(np.pi, 10 * np.sqrt(c))
-    a, _ = si.quad(inner, 0.0, w, epsabs=0, epsrel=1e-12, limit=400)
-    b, _ = si.quad(inner, w, np.pi, epsabs=0, epsrel=1e-12, limit=400) if w < np.pi else (0.0, 0.0)
-    mean_res = (a + b) / np.pi  # E[ (1/(1 - s lam) + 1/(1 + s lam)) / 2 ] = E[1/(1 - g lam^2)]
+    # The integrand peaks at t1 = 0 with width ~ sqrt(1 - gamma): integrate over geometrically
+    # growing segments starting at that width, each of which quad resolves easily.
+    edges = [0.0]
+    w = np.sqrt(c)
+    while w < np.pi:
+        edges.append(w)
+        w *= 8.0
+    edges.append(np.pi)
+    total = sum(si.quad(inner, lo, hi, epsabs=0, epsrel=1e-11, limit=200)[0] for lo, hi in zip(edges, edges[1:]))
+    mean_res = total / np.pi  # E[ (1/(1 - s lam) + 1/(1 + s lam)) / 2 ] = E[1/(1 - g lam^2)]
     return float((mean_res - 1.0) / g)
 
 

@@ -1,0 +1,145 @@
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import topotheory as tt
+from topotheory import Scheme
+
+
+def test_from_matrix_roundtrip_and_attributes():
+    W = np.array([[0.5, 0.5, 0.0], [0.5, 0.25, 0.25], [0.0, 0.25, 0.75]])
+    s = Scheme.from_matrix(W, name="mine")
+    assert (s.n, s.period, s.is_static, s.is_symmetric) == (3, 1, True, True)
+    np.testing.assert_array_equal(s.matrix(0), W)
+    np.testing.assert_array_equal(s.matrix(7), W)  # periodic indexing
+    assert repr(s) == "Scheme('mine', n=3, period=1, symmetric)"
+    with pytest.raises(ValueError):
+        s.matrix(0)[0, 0] = 1.0  # read-only
+
+
+def test_from_matrices_periodic_product_order():
+    A = tt.uni_ring(4).matrix(0)
+    B = tt.star(4).matrix(0)
+    C = tt.chain(4).matrix(0)
+    s = Scheme.from_matrices([A, B, C])
+    assert s.period == 3
+    # Product at phase 0 applies W_0 first: W_2 W_1 W_0.
+    np.testing.assert_allclose(s.period_product(0), C @ B @ A)
+    # At phase 1 (right after W_0), one period applies W_1, W_2, W_0.
+    np.testing.assert_allclose(s.period_product(1), A @ C @ B)
+    assert not np.allclose(s.period_product(0), s.period_product(1))
+
+
+@pytest.mark.parametrize(
+    "W, match",
+    [
+        (np.ones((2, 3)) / 3, "square"),
+        (np.array([[np.nan, 1.0], [1.0, 0.0]]), "finite"),
+        (np.array([[1.5, -0.5], [-0.5, 1.5]]), "negative"),
+        (np.array([[0.5, 0.4], [0.5, 0.6]]), "row stochastic"),
+        (np.array([[0.5, 0.5], [0.0, 1.0]]), "doubly stochastic"),
+        (np.zeros((0, 0)), "at least one row"),
+        (np.ones(3), "square"),
+    ],
+)
+def test_invalid_matrices(W, match):
+    with pytest.raises(ValueError, match=match):
+        Scheme.from_matrix(W)
+
+
+def test_invalid_containers():
+    with pytest.raises(ValueError, match="period >= 1"):
+        Scheme([])
+    with pytest.raises(TypeError):
+        Scheme.from_matrix("abc")
+    with pytest.raises(ValueError, match="shape"):
+        Scheme.from_matrices([np.eye(2), np.eye(3)])
+
+
+def test_non_symmetric_is_recorded_not_rejected():
+    s = tt.uni_ring(5)
+    assert not s.is_symmetric
+    with pytest.raises(ValueError, match="not symmetric"):
+        s.eigh()
+
+
+def test_eigh_cached_and_correct():
+    s = tt.binary_tree(12)
+    lam, Q = s.eigh()
+    assert s.eigh()[0] is lam  # cached
+    np.testing.assert_allclose(Q @ np.diag(lam) @ Q.T, s.matrix(0), atol=1e-13)
+    assert np.all(np.diff(lam) <= 1e-15)
+
+
+def test_fourier_eigenvalues_match_dense():
+    for s in [tt.ring(7), tt.torus(3, 4), tt.hypercube(8), tt.exponential_graph(6), tt.uni_ring(5)]:
+        mu = s.fourier_eigenvalues()[0]
+        dense = np.linalg.eigvals(s.matrix(0))
+        np.testing.assert_allclose(np.sort_complex(mu.round(12)), np.sort_complex(dense.round(12)), atol=1e-10)
+    # Joint diagonalisation: mode k of the product is the product of modes k.
+    s = tt.one_peer_exponential(8)
+    prod = np.prod(s.fourier_eigenvalues(), axis=0)
+    dense = np.linalg.eigvals(s.period_product())
+    np.testing.assert_allclose(np.sort(np.abs(prod)), np.sort(np.abs(dense)), atol=1e-12)
+
+
+def test_circulant_declaration_checked():
+    W = tt.ring(5).matrix(0)
+    with pytest.raises(ValueError, match="kernel"):
+        Scheme([W], circulant=((5,), np.roll(tt.ring(5)._circulant[1][0], 2)))
+
+
+def test_networkx_roundtrip():
+    G = nx.petersen_graph()
+    s = Scheme.from_networkx(G)
+    H = s.to_networkx()
+    assert nx.is_isomorphic(G, H)
+    assert all(abs(d["weight"] - 0.25) < 1e-15 for _, _, d in H.edges(data=True))
+    # Directed for non-symmetric schemes: an edge j -> i when i receives from j.
+    D = tt.uni_ring(4).to_networkx()
+    assert D.is_directed() and D.has_edge(1, 0)
+
+
+def test_from_networkx_weight_rules_and_attribute():
+    G = nx.path_graph(3)
+    np.testing.assert_allclose(Scheme.from_networkx(G, "max_degree").matrix(0)[0], [2 / 3, 1 / 3, 0])
+    lazy = Scheme.from_networkx(G, "lazy_metropolis").matrix(0)
+    np.testing.assert_allclose(lazy, 0.5 * (np.eye(3) + Scheme.from_networkx(G).matrix(0)))
+    nx.set_edge_attributes(G, 0.1, "w")
+    np.testing.assert_allclose(Scheme.from_networkx(G, "weight:w").matrix(0)[1], [0.1, 0.8, 0.1])
+
+
+def test_from_networkx_bad_input():
+    with pytest.raises(ValueError, match="empty"):
+        Scheme.from_networkx(nx.Graph())
+    with pytest.raises(TypeError, match="networkx"):
+        Scheme.from_networkx(np.eye(3))
+    with pytest.raises(ValueError, match="weights must be one of"):
+        Scheme.from_networkx(nx.path_graph(3), weights="bogus")
+
+
+def test_sparse_input_and_dense_limit():
+    s = Scheme.from_matrix(sp.csr_array(tt.ring(6).matrix(0)))
+    assert s.is_sparse() and s.is_symmetric
+    big = tt.ring(30_000)
+    with pytest.raises(ValueError, match="sparse_matrix"):
+        big.matrix(0)
+    assert big.sparse_matrix(0).nnz == 90_000
+
+
+def test_lazy():
+    s = tt.ring(6).lazy()
+    np.testing.assert_allclose(s.eigenvalues(), np.sort((1 + tt.ring(6).eigenvalues()) / 2)[::-1])
+    assert s.is_circulant and s.is_symmetric
+
+
+def test_validators():
+    assert tt.is_doubly_stochastic(tt.ring(5).matrix(0))
+    assert not tt.is_doubly_stochastic(np.array([[0.9, 0.1], [0.0, 1.0]]))
+    assert not tt.is_doubly_stochastic("nope")
+    assert tt.finite_time_consensus(tt.one_peer_exponential(16))
+    assert tt.finite_time_consensus(tt.local_steps(5, 3))
+    assert not tt.finite_time_consensus(tt.ring(16))
+    np.testing.assert_allclose(tt.consensus_rate(tt.ring(8)), tt.ring(8).eigenvalues()[1])
+    assert tt.consensus_rate(tt.fully_connected(5)) < 1e-15
