@@ -9,7 +9,6 @@ only those.
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Callable
 
 __all__ = ["Metric", "METRICS", "DEFAULT_METRICS", "register_metric", "evaluate_metrics"]
@@ -119,7 +118,3 @@ register_metric("max_learning_rate", _max_lr, "stability edge of the toy problem
 #: Columns ``compare`` shows by default (rate columns appear when a noise level is given).
 DEFAULT_METRICS = ("spectral_gap", "effective_neighbors")
 RATE_METRICS = ("optimal_learning_rate", "optimal_rate", "max_learning_rate")
-
-
-def _isnan(x):
-    return isinstance(x, float) and math.isnan(x)

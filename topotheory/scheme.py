@@ -213,8 +213,6 @@ class Scheme:
         if isinstance(weights, str) and weights.startswith("weight:"):
             attr = weights.split(":", 1)[1]
             A = nx.to_scipy_sparse_array(G, nodelist=nodes, weight=attr, format="csr", dtype=float)
-            if not G.is_directed():
-                pass  # to_scipy_sparse_array already symmetric
             A.setdiag(0)
             A.eliminate_zeros()
             diag = 1.0 - np.asarray(A.sum(axis=1)).ravel()
