@@ -37,7 +37,12 @@ class FigureResult:
 
 #: Figure id -> "module:function". ``topotheory figure ID`` and ``topotheory reproduce`` use this
 #: table; every function takes keyword-only parameters (paper values as defaults) and ``quick``.
-FIGURES = {}
+FIGURES = {
+    "2": "fig2_effective_neighbors:effective_neighbors_figure",
+    "5": "fig5_covariance:covariance_figure",
+    "6": "fig6_orderings:orderings_figure",
+    "gap_bound": "spectral_gap_bound:gap_bound_figure",
+}
 
 
 def get_figure_function(fig_id):

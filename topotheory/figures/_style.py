@@ -1,0 +1,152 @@
+"""Shared plotting style for the figures: one colour and one label per topology, a quiet theme.
+
+Figures are built with :class:`matplotlib.figure.Figure` directly (never ``pyplot``), so creating
+them has no global side effects and nothing accumulates in pyplot's figure manager. The theme is
+applied with :func:`style` (an ``rc_context``) around the construction of each figure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+__all__ = [
+    "RC",
+    "style",
+    "new_figure",
+    "color",
+    "label",
+    "one_minus_gamma_axis",
+    "finite_or_nan",
+    "columns",
+]
+
+#: The theme: readable at the size the figures are saved (PNG at 150 dpi, PDF).
+RC = {
+    "font.size": 10,
+    "axes.titlesize": 10.5,
+    "axes.labelsize": 10,
+    "legend.fontsize": 8.5,
+    "legend.frameon": False,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.25,
+    "grid.linewidth": 0.6,
+    "lines.linewidth": 1.8,
+    "lines.markersize": 4.5,
+    "image.cmap": "viridis",
+    "figure.dpi": 100,
+}
+
+#: One colour per topology name, shared by every figure (tab10 plus a few extras).
+_COLORS = {
+    "fully_connected": "#1f77b4",
+    "one_peer_exponential": "#ff7f0e",
+    "hypercube": "#2ca02c",
+    "torus": "#d62728",
+    "two_cliques": "#9467bd",
+    "social_network": "#8c564b",
+    "binary_tree": "#e377c2",
+    "star": "#bcbd22",
+    "ring": "#17becf",
+    "solo": "#7f7f7f",
+    "mix": "#000000",
+    "chain": "#aec7e8",
+    "exponential_graph": "#ffbb78",
+    "infinite_ring": "#000000",
+}
+
+_LABELS = {
+    "fully_connected": "fully connected",
+    "one_peer_exponential": "one-peer exponential",
+    "hypercube": "hypercube",
+    "torus": "torus",
+    "two_cliques": "two cliques",
+    "social_network": "social network",
+    "binary_tree": "binary tree",
+    "star": "star",
+    "ring": "ring",
+    "solo": "alone",
+    "mix": "mix (extremal)",
+    "chain": "chain",
+    "exponential_graph": "exponential graph",
+    "infinite_ring": "infinite ring",
+}
+
+
+@contextlib.contextmanager
+def style():
+    """Context manager applying :data:`RC` while a figure is built."""
+    with mpl.rc_context(RC):
+        yield
+
+
+def new_figure(nrows=1, ncols=1, *, size=(6.4, 4.0), **subplot_kw):
+    """A constrained-layout :class:`~matplotlib.figure.Figure` and its axes (always a 2-D array)."""
+    fig = Figure(figsize=size, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
+    return fig, axes
+
+
+def color(name, index=0):
+    """The colour of a topology (falls back to the default cycle for unknown names)."""
+    if name in _COLORS:
+        return _COLORS[name]
+    cycle = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
+    return cycle[index % len(cycle)]
+
+
+def label(name, scheme=None):
+    """A human-readable label; the torus shows its shape when the scheme carries it."""
+    text = _LABELS.get(name, name.replace("_", " "))
+    if name == "torus" and scheme is not None:
+        p = getattr(scheme, "params", {}) or {}
+        if "rows" in p and "cols" in p:
+            text = f"torus {p['rows']}×{p['cols']}"
+    return text
+
+
+def one_minus_gamma_axis(ax, gammas):
+    r"""Put :math:`\gamma` on a log(1 - gamma) x axis, labelled in gamma (0.9, 0.99, ...), increasing to the right.
+
+    The data must be plotted against ``1 - gamma``; the axis is inverted so that gamma grows to the
+    right, as in the paper.
+    """
+    ax.set_xscale("log")
+    lo, hi = float(np.min(1 - np.asarray(gammas))), float(np.max(1 - np.asarray(gammas)))
+    ax.set_xlim(hi, lo)
+    ticks = [10.0**-k for k in range(0, 9) if lo * (1 - 1e-9) <= 10.0**-k <= hi * (1 + 1e-9)]
+    for end in (lo, hi):  # label the ends too unless a decade is close by
+        if not ticks or min(abs(np.log10(end / t)) for t in ticks) > np.log10(2.5):
+            ticks.append(end)
+    ax.xaxis.set_major_locator(FixedLocator(sorted(ticks)))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(_gamma_label))
+    ax.set_xlabel(r"decay $\gamma$ (log scale in $1-\gamma$)")
+
+
+def _gamma_label(v, _pos=None):
+    """Tick label ``1 - v`` with as many decimals as the decade of ``v`` needs (0.9, 0.99, 0.5)."""
+    digits = max(1, int(np.ceil(-np.log10(v) - 1e-9)))
+    return f"{1 - v:.{digits}f}".rstrip("0").rstrip(".") if digits > 1 else f"{1 - v:.1f}"
+
+
+def finite_or_nan(values):
+    """A float array with inf replaced by NaN (matplotlib leaves a gap; JSON writes null)."""
+    arr = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(arr), arr, np.nan)
+
+
+def columns(rows):
+    """Turn a list of dict rows (same keys) into a dict of equal-length columns (lists)."""
+    if not rows:
+        return {}
+    keys = list(rows[0])
+    return {k: [r[k] for r in rows] for k in keys}
