@@ -23,6 +23,7 @@ __all__ = [
     "one_minus_gamma_axis",
     "finite_or_nan",
     "columns",
+    "name_list",
 ]
 
 #: The theme: readable at the size the figures are saved (PNG at 150 dpi, PDF).
@@ -144,9 +145,22 @@ def finite_or_nan(values):
     return np.where(np.isfinite(arr), arr, np.nan)
 
 
+def name_list(argname, value):
+    """A tuple of names from a sequence or a comma-separated string; non-empty."""
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    try:
+        out = tuple(value)
+    except TypeError:
+        raise TypeError(f"{argname} must be a sequence of names, got {value!r}") from None
+    if not out or not all(isinstance(v, str) for v in out):
+        raise ValueError(f"{argname} must be a non-empty sequence of names, got {value!r}")
+    return out
+
+
 def columns(rows):
     """Turn a list of dict rows (same keys) into a dict of equal-length columns (lists)."""
     if not rows:
         return {}
     keys = list(rows[0])
-    return {k: [r[k] for r in rows] for k in keys}
+    return {k: [r[k].item() if isinstance(r[k], np.generic) else r[k] for r in rows] for k in keys}

@@ -58,6 +58,7 @@ def effective_neighbors_figure(
     gmax = check_real("gamma_max", gamma_max, low=0.0, high=1.0, high_open=True)
     if not gmin < gmax:
         raise ValueError(f"gamma_min must be below gamma_max, got {gmin} and {gmax}")
+    topologies = _style.name_list("topologies", topologies)
     points = 40 if quick else check_int("points", points, minimum=2)
     c = np.logspace(np.log10(1 - gmin), np.log10(1 - gmax), points)
     rows = []

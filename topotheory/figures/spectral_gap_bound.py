@@ -68,8 +68,7 @@ def gap_bound_figure(*, n=32, graphs=_DEFAULT, mix_gap=0.1, gamma_min=0.5, gamma
     if not gmin < gmax:
         raise ValueError(f"gamma_min must be below gamma_max, got {gmin} and {gmax}")
     points = 30 if quick else check_int("points", points, minimum=2)
-    if not graphs:
-        raise ValueError("graphs must name at least one graph")
+    graphs = _style.name_list("graphs", graphs)
     c = np.logspace(np.log10(1 - gmin), np.log10(1 - gmax), points)
     rows, panels = [], []
     for spec in graphs:

@@ -1,0 +1,251 @@
+"""Figures: call every figure function with small parameters and check the DATA behind it.
+
+Independent routes: dense Lyapunov solves (scipy) for n_W and the covariance, sorting for the
+orderings, the bound's defining inequality, and a re-read of the written CSV/JSON.
+"""
+
+import csv
+import json
+import re
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+import topotheory as tt
+from topotheory.figures import FIGURES, FigureResult, get_figure_function
+from topotheory.figures.export import Staging, export_figures, summary_sentence, write_figure
+from topotheory.figures.fig2_effective_neighbors import effective_neighbors_figure
+from topotheory.figures.fig5_covariance import PAPER_FITTED_GAMMAS, covariance_figure
+from topotheory.figures.fig6_orderings import orderings_figure
+from topotheory.figures.spectral_gap_bound import gap_bound_figure
+
+
+def lyapunov_nw(W, gamma):
+    """n_W by the raw Lyapunov equation Sigma = gamma W Sigma W^T + W W^T (dense, scipy)."""
+    S = sla.solve_discrete_lyapunov(np.sqrt(gamma) * W, W @ W.T)
+    return (1 / (1 - gamma)) / np.mean(np.diag(S))
+
+
+def by_topology(table, key="topology"):
+    out = {}
+    for i, name in enumerate(table[key]):
+        out.setdefault(name, []).append(i)
+    return out
+
+
+def assert_table(result):
+    table = result.data["table"]
+    lengths = {len(v) for v in table.values()}
+    assert len(lengths) == 1 and lengths.pop() > 0
+    json.dumps(tt.figures.export.jsonable(result.data), allow_nan=False)
+    assert isinstance(result, FigureResult) and result.caption and result.name
+
+
+# ------------------------------------------------------------------------------------ Fig. 2
+def test_fig2_curves_non_decreasing_and_reach_fully_connected():
+    res = effective_neighbors_figure(n=16, quick=True)
+    assert_table(res)
+    t = res.data["table"]
+    groups = by_topology(t)
+    assert list(groups) == ["fully_connected", "two_cliques", "one_peer_exponential", "ring", "solo"]
+    gamma = np.array(t["gamma"])
+    nw = np.array(t["n_W"])
+    for name, idx in groups.items():
+        g, v = gamma[idx], nw[idx]
+        order = np.argsort(g)
+        assert np.all(np.diff(v[order]) >= -1e-9 * v[order][1:]), name
+        assert np.all((v >= 1 - 1e-9) & (v <= 16 + 1e-9)), name
+    full = nw[groups["fully_connected"]]
+    np.testing.assert_allclose(full, 16)
+    np.testing.assert_allclose(nw[groups["solo"]], 1)
+    top = np.argmax(gamma[groups["ring"]])
+    for name in ("two_cliques", "one_peer_exponential", "ring"):
+        assert nw[groups[name]][top] > 0.9 * 16  # approaches the fully-connected value as gamma -> 1
+
+
+def test_fig2_values_match_dense_lyapunov():
+    res = effective_neighbors_figure(n=8, topologies=("ring", "two_cliques"), quick=True)
+    t = res.data["table"]
+    for name, idx in by_topology(t).items():
+        W = tt.topology_from_spec(name, 8).matrix(0)
+        for i in idx[::13]:
+            assert t["n_W"][i] == pytest.approx(lyapunov_nw(np.asarray(W), t["gamma"][i]), rel=1e-7)
+
+
+def test_fig2_axis_is_log_one_minus_gamma():
+    res = effective_neighbors_figure(n=8, quick=True)
+    ax = res.figure.axes[0]
+    assert ax.get_xscale() == "log"
+    labels = [tl.get_text() for tl in ax.get_xticklabels()]
+    assert "0.99" in labels and "0.9999" in labels
+    lo, hi = ax.get_xlim()
+    assert lo > hi  # gamma grows to the right
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"gamma_min": 0.99, "gamma_max": 0.9}, "gamma_min must be below"),
+        ({"gamma_max": 1.0}, "gamma_max"),
+        ({"topologies": ("donut",)}, "unknown topology"),
+        ({"n": 0}, "n must be"),
+    ],
+)
+def test_fig2_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        effective_neighbors_figure(**kwargs)
+
+
+# ------------------------------------------------------------------------------------ Fig. 5
+def test_fig5_titles_show_effective_neighbors_and_covariance_solves_lyapunov():
+    gammas = {"ring": 0.983, "star": 0.986, "torus:4x8": 0.993}
+    res = covariance_figure(gammas=gammas)
+    assert_table(res)
+    t = res.data["table"]
+    titles = [ax.get_title() for ax in res.figure.axes[:3]]
+    for j, spec in enumerate(gammas):
+        scheme = tt.topology_from_spec(spec, 32)
+        nw = tt.effective_neighbors(scheme, gammas[spec], mode="mean")
+        assert t["n_W_mean"][j] == nw
+        printed = float(re.search(r"n_W\$=([0-9.]+)", titles[j]).group(1))
+        assert printed == round(nw, 1)
+        W = np.asarray(res.data["matrices"][spec]["gossip_matrix"])
+        S = np.asarray(res.data["matrices"][spec]["covariance"])
+        np.testing.assert_array_equal(W, scheme.matrix(0))
+        g = gammas[spec]
+        np.testing.assert_allclose(S, g * W @ S @ W.T + W @ W.T, rtol=1e-9, atol=1e-9 * np.abs(S).max())
+        assert t["n_W_mean"][j] == pytest.approx(lyapunov_nw(W, g), rel=1e-8)
+        assert t["n_W_worst"][j] <= t["n_W_mean"][j] + 1e-9
+
+
+def test_fig5_defaults_are_the_papers_gammas_and_caption_says_not_reproducible():
+    res = covariance_figure()
+    assert res.data["table"]["gamma"] == list(PAPER_FITTED_GAMMAS.values())
+    assert "not reproducible" in res.caption
+    with pytest.raises(ValueError, match="gammas"):
+        covariance_figure(gammas={"ring": 1.5})
+
+
+# ------------------------------------------------------------------------------------ Fig. 6
+def test_fig6_orderings_match_sorting_of_api_values():
+    res = orderings_figure(n=16)
+    assert_table(res)
+    t = res.data["table"]
+    schemes = tt.paper_topologies(16)
+    assert t["topology"] == list(schemes)
+    for i, name in enumerate(t["topology"]):
+        assert t["n_W"][i] == tt.effective_neighbors(schemes[name], 0.951)
+        assert t["spectral_gap"][i] == tt.spectral_gap(schemes[name])
+    for key, rank in (("n_W", "rank_n_W"), ("spectral_gap", "rank_spectral_gap")):
+        vals = np.array(t[key])
+        for i, r in enumerate(t[rank]):
+            assert r == 1 + np.sum(vals > vals[i])
+    # the two orderings differ (the paper's point): two cliques is mid-table by n_W, near last by gap
+    assert t["rank_n_W"] != t["rank_spectral_gap"]
+    assert "not reproducible" in res.caption and "loss" in res.caption
+    # the bars are drawn best first (top of the left panel is the largest n_W)
+    ax = res.figure.axes[0]
+    ticks = sorted(ax.get_yticklabels(), key=lambda tl: tl.get_position()[1])
+    assert ticks[-1].get_text() == "fully connected" and ticks[0].get_text() == "alone"
+
+
+# ---------------------------------------------------------------------------- gap bound figure
+def test_gap_bound_is_a_lower_bound_tight_for_mix_and_void_for_infinite_ring():
+    res = gap_bound_figure(n=16, graphs=("ring", "star", "mix", "infinite_ring"), mix_gap=0.2, quick=True)
+    assert_table(res)
+    t = res.data["table"]
+    groups = by_topology(t, "graph")
+    nw, bound = np.array(t["n_W"]), np.array(t["bound"])
+    assert np.all(bound <= nw * (1 + 1e-9))
+    np.testing.assert_allclose(nw[groups["mix"]], bound[groups["mix"]], rtol=1e-9)
+    np.testing.assert_allclose(bound[groups["infinite_ring"]], 1.0)
+    assert nw[groups["infinite_ring"]].max() > 50
+    ring_gap = t["spectral_gap"][groups["ring"][0]]
+    assert ring_gap == pytest.approx(1 - (1 + 2 * np.cos(2 * np.pi / 16)) / 3)
+    # independent route for the mix graph: all non-unit eigenvalues equal 0.8
+    g = np.array(t["gamma"])[groups["mix"]]
+    expected = 1 / (1 / 16 + (15 / 16) * (1 - g) * 0.64 / (1 - g * 0.64))
+    np.testing.assert_allclose(nw[groups["mix"]], expected, rtol=1e-9)
+
+
+def test_gap_bound_bad_input():
+    with pytest.raises(ValueError, match="mix_gap"):
+        gap_bound_figure(mix_gap=0.0)
+    with pytest.raises(ValueError, match="graphs"):
+        gap_bound_figure(graphs=())
+
+
+# ------------------------------------------------------------------------------ the registry
+def test_registry_functions_take_quick_and_keyword_only_parameters():
+    import inspect
+
+    for fid in FIGURES:
+        func = get_figure_function(fid)
+        sig = inspect.signature(func)
+        assert "quick" in sig.parameters, fid
+        assert all(p.kind is p.KEYWORD_ONLY for p in sig.parameters.values()), fid
+    with pytest.raises(ValueError, match="unknown figure"):
+        get_figure_function("99")
+
+
+# ---------------------------------------------------------------------------------- export
+def test_write_figure_files_round_trip(tmp_path):
+    res = orderings_figure(n=8)
+    paths = write_figure(res, tmp_path, fig_id="6")
+    assert sorted(p.suffix for p in paths) == [".csv", ".json", ".pdf", ".png"]
+    assert (tmp_path / "fig6_orderings.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "fig6_orderings.pdf").read_bytes()[:5] == b"%PDF-"
+    with open(tmp_path / "fig6_orderings.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["topology"] for r in rows] == res.data["table"]["topology"]
+    assert [float(r["n_W"]) for r in rows] == res.data["table"]["n_W"]  # repr round-trips exactly
+    doc = json.loads((tmp_path / "fig6_orderings.json").read_text())
+    assert doc["id"] == "6" and doc["caption"] == res.caption and doc["params"]["gamma"] == 0.951
+    assert doc["data"]["table"]["rank_n_W"] == res.data["table"]["rank_n_W"]
+
+
+def test_export_index_lists_every_figure_with_params(tmp_path):
+    results = {"6": orderings_figure(n=8), "2": effective_neighbors_figure(n=8, quick=True)}
+    export_figures(results, tmp_path / "out", command="topotheory reproduce --out out")
+    text = (tmp_path / "out" / "README.md").read_text()
+    assert "`topotheory reproduce --out out`" in text
+    for fid, res in results.items():
+        assert f"![{res.name}]({res.name}.png)" in text
+        assert summary_sentence(res.caption) in text
+        assert f"topotheory figure {fid}" in text
+    assert "- `gamma` = 0.951" in text
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_staging_leaves_nothing_on_error(tmp_path):
+    out = tmp_path / "a" / "b" / "figs"
+    with pytest.raises(RuntimeError):
+        with Staging(out) as stage:
+            stage.add("6", orderings_figure(n=8))
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []  # neither files, staging dir nor created parents
+
+
+def test_staging_into_existing_dir_keeps_other_files(tmp_path):
+    (tmp_path / "keep.txt").write_text("x")
+    with Staging(tmp_path) as stage:
+        (stage.path / "new.txt").write_text("y")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt", "new.txt"]
+
+
+def test_staging_rejects_unwritable_targets(tmp_path):
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    with pytest.raises(NotADirectoryError, match="not a directory"):
+        Staging(afile)
+    with pytest.raises(OSError, match="cannot write to output directory"):
+        Staging(afile / "sub")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_csv_rejects_ragged_table(tmp_path):
+    res = orderings_figure(n=8)
+    res.data["table"]["extra"] = [1]
+    with pytest.raises(ValueError, match="equal lengths"):
+        write_figure(res, tmp_path)
