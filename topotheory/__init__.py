@@ -46,3 +46,24 @@ from .weights import WEIGHT_RULES, lazy_weights, max_degree_weights, metropolis_
 __version__ = "0.1.0"
 
 # --- public API of other modules below ---
+from .heterogeneous import HeterogeneousQuadratic, LogisticProblem, logistic_problem, random_quadratic
+from .merging import (
+    crosscheck_merging,
+    fixed_point,
+    heterogeneity,
+    mean_map_rate,
+    mixing_parameter,
+    propagate,
+    simulate_centralized,
+    simulate_merging,
+    stationary,
+)
+from .schedules import (
+    GossipSchedule,
+    consensus_controlled_schedule,
+    degree_schedule,
+    gossip_every,
+    placement_schedule,
+    random_pull_schedule,
+)
+from .stepsizes import compare_stepsizes, contraction_factors, iterations_to_eps, per_agent_fixed_point
