@@ -192,7 +192,7 @@ class _Commuting:
         e_loc = (m - xs[:, None]) ** 2 + np.diagonal(S, axis1=1, axis2=2)  # (d, n)
         e_bar = (mbar - xs) ** 2 + var_bar
         cons = ((m - mbar[:, None]) ** 2).sum(1) + np.trace(S, axis1=1, axis2=2) - n * var_bar  # (d,)
-        return (0.5 * a @ e_bar, 0.5 * a @ e_loc.mean(1), cons.sum() / n, a @ cons / n,
+        return (0.5 * a @ e_bar, 0.5 * a @ e_loc.mean(1), max(cons.sum() / n, 0.0), max(a @ cons / n, 0.0),
                 e_bar.sum(), e_loc.mean(1).sum())
 
     def mean_states(self):
@@ -504,13 +504,19 @@ def mean_map_rate(problem, scheme, *, lr, order="gradient_then_gossip"):
     return rho, (1.0 - rho**2 if rho < 1 else float("nan"))
 
 
-def stationary(problem, scheme, *, lr, order="gradient_then_gossip"):
-    r"""Stationary expectations of :data:`QUANTITIES` for a static scheme (discrete Lyapunov solve).
+def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
+    r"""Stationary expectations of :data:`QUANTITIES` (discrete Lyapunov solve, any periodic scheme).
 
-    Mean :math:`x^\star_\eta` (:func:`fixed_point`) and covariance solving
-    :math:`\Sigma = M\Sigma M^\top + N`, per eigen-direction for commuting Hessians. Returns a dict
-    with the six quantities plus ``"bias_distance"`` :math:`\frac1n\|x^\star_\eta - 1 x^{\star\top}\|_F^2`,
-    ``"rho"`` and ``"rate"``; every value is NaN (and ``"diverges"`` True) when :math:`\rho \ge 1`.
+    Mean: the fixed point :math:`x^\star_\eta` of the one-period map at ``phase``
+    (:func:`fixed_point`). Covariance: :math:`\Sigma = P\Sigma P^\top + N_P` with :math:`P` the
+    one-period product of the :math:`M_t` and :math:`N_P` the noise covariance accumulated over
+    one period from zero (for a static scheme :math:`\Sigma = M\Sigma M^\top + N`); solved per
+    eigen-direction for commuting Hessians. Returns a dict with the six quantities, plus
+    ``"bias_distance"`` :math:`\frac1n\|x^\star_\eta - 1 x^{\star\top}\|_F^2` (squared distance of
+    the fixed point to the optimum), ``"noise_distance"`` :math:`\frac1n\sum_i E\|x_i -
+    x^\star_{\eta,i}\|^2` (distance to the fixed point; ``local_distance`` = bias + noise),
+    ``"rho"``, ``"rate"`` (:func:`mean_map_rate`) and ``"diverges"``; every value is NaN (and
+    ``"diverges"`` True) when :math:`\rho \ge 1`.
 
     Examples
     --------
@@ -523,30 +529,32 @@ def stationary(problem, scheme, *, lr, order="gradient_then_gossip"):
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
     _check_scheme(scheme)
-    if not scheme.is_static:
-        raise ValueError(f"stationary needs a static scheme (period 1), got period {scheme.period}")
+    phase = check_int("phase", phase) % scheme.period
     rho, rate = mean_map_rate(problem, scheme, lr=lr, order=order)
     if not rho < 1:
-        out = {q: float("nan") for q in QUANTITIES + ("bias_distance",)}
+        out = {q: float("nan") for q in QUANTITIES + ("bias_distance", "noise_distance")}
         out.update(rho=rho, rate=float("nan"), diverges=True)
         return out
-    M, c = _static_blocks(problem, scheme, lr, order, 0)
+    M, c = _static_blocks(problem, scheme, lr, order, phase)
     mean = np.linalg.solve(np.eye(M.shape[-1]) - M, c[..., None])[..., 0]
-    W = np.asarray(scheme.matrix(0))
     n, d = problem.n, problem.d
-    sig2 = (lr * problem.noise) ** 2
-    Nw = (W * sig2) @ W.T if order == "gradient_then_gossip" else np.diag(sig2)
-    if problem.structure == "dense":
-        Q = np.kron(Nw, np.eye(d))
-        S = sla.solve_discrete_lyapunov(M[0], Q).reshape(n, d, n, d)
-        eng = _Dense(problem, lr, order, mean[0].reshape(n, d))
-    else:
-        S = np.array([sla.solve_discrete_lyapunov(Mk, Nw) for Mk in M])
-        eng = _Commuting(problem, lr, order, _to_stacked(problem, mean))
-    eng.S = 0.5 * (S + (S.transpose(2, 3, 0, 1) if S.ndim == 4 else np.swapaxes(S, 1, 2)))
-    out = dict(zip(QUANTITIES, (float(v) for v in eng.summary())))
     X = _to_stacked(problem, mean)
-    out.update(bias_distance=float(np.sum((X - problem.x_star) ** 2) / n), rho=rho, rate=rate, diverges=False)
+    eng = _engine(problem, lr, order, X)
+    for s in range(phase - scheme.period, phase):  # noise accumulated over one period, from zero
+        W = np.asarray(scheme.matrix(s % scheme.period))
+        eng.step(None if np.array_equal(W, np.eye(n)) else W)
+    if problem.structure == "dense":
+        S = sla.solve_discrete_lyapunov(M[0], eng.S.reshape(n * d, n * d)).reshape(n, d, n, d)
+        S = 0.5 * (S + S.transpose(2, 3, 0, 1))
+    else:
+        S = np.array([sla.solve_discrete_lyapunov(Mk, Nk) for Mk, Nk in zip(M, eng.S)])
+        S = 0.5 * (S + np.swapaxes(S, 1, 2))
+    eng = _engine(problem, lr, order, X)
+    eng.S = S
+    out = dict(zip(QUANTITIES, (float(v) for v in eng.summary())))
+    bias = float(np.sum((X - problem.x_star) ** 2) / n)
+    out.update(bias_distance=bias, noise_distance=out["local_distance"] - bias, rho=rho, rate=rate,
+               diverges=False)
     return out
 
 

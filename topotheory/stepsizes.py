@@ -225,8 +225,13 @@ def _quad_iterations(problem, method, eps, x0, switch_at, switch_step, max_iter)
 
 
 def _logistic_iterations(problem, method, eps, x0, switch_at, switch_step, max_iter):
-    if switch_at == "best":
-        raise ValueError("switch_at='best' is available on quadratics only; give an iteration number")
+    if method == "per_agent" and switch_at == "best":
+        # search: switch times on a geometric grid up to the common-step iteration count
+        base = _logistic_iterations(problem, method, eps, x0, 0, switch_step, max_iter).iterations
+        horizon = int(base) if np.isfinite(base) else max_iter
+        cands = np.unique(np.concatenate([[0], np.geomspace(1, max(horizon, 1), 12).astype(int)]))
+        runs = [_logistic_iterations(problem, method, eps, x0, int(s), switch_step, max_iter) for s in cands]
+        return min(runs, key=lambda r: r.iterations)
     alpha = _method_steps(problem, method)
     common = np.full(problem.n, switch_step)
     x = x0.copy()
@@ -262,7 +267,9 @@ def iterations_to_eps(problem, *, method="per_agent", eps=1e-6, x0=None, switch_
     x0 : array_like, shape (d,), optional
         Start (default 0).
     switch_at : int, "best" or None
-        Per-agent steps only: iteration at which all agents switch to ``switch_step``.
+        Per-agent steps only: iteration at which all agents switch to ``switch_step``. ``"best"``
+        searches the switch iteration minimising the total (exhaustively over a grid of candidates
+        on quadratics, over 13 simulated runs on logistic regression).
     switch_step : float, optional
         The common step after the switch (default :math:`1/\mathrm{mean}(L_i)`).
     max_iter : int
@@ -307,8 +314,6 @@ def compare_stepsizes(problem, *, eps=1e-6, x0=None, switch_at="best", max_iter=
     >>> [r[m].iterations for m in METHODS]
     [37.0, 41.0, 38.0]
     """
-    if isinstance(problem, LogisticProblem) and switch_at == "best":
-        switch_at = None
     return {m: iterations_to_eps(problem, method=m, eps=eps, x0=x0, switch_at=switch_at if m == "per_agent" else None,
                                  max_iter=max_iter) for m in METHODS}
 
