@@ -733,7 +733,7 @@ def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False)
     0.091202
     >>> r, info = quadratic_rate(star(8), lr=[0.02, 0.5], zeta=50, log=True)
     >>> r.round(6), info["method"], info["diverged"].tolist()
-    (array([0.02573 ,      nan]), 'eigen-reduction', [False, True])
+    (array([0.037022,      nan]), 'eigen-reduction', [False, True])
     """
     scheme = _scheme_or_graph(scheme)
     check_choice("method", method, RATE_METHODS)
