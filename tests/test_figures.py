@@ -249,3 +249,132 @@ def test_csv_rejects_ragged_table(tmp_path):
     res.data["table"]["extra"] = [1]
     with pytest.raises(ValueError, match="equal lengths"):
         write_figure(res, tmp_path)
+
+
+# ------------------------------------------------------------------------------------ Fig. 1
+from topotheory.figures.fig1_time_to_target import time_to_target_figure  # noqa: E402
+from topotheory.figures.fig4_rates import rates_figure  # noqa: E402
+from topotheory.figures.ring_size import ring_size_figure  # noqa: E402
+from topotheory.quadratic import quadratic_rate  # noqa: E402
+
+
+def closed_form_steps(factor, target, start=0.5):
+    """First t with start * factor**t < target (NaN if never): alone and fully connected from an identical start."""
+    if factor >= 1:
+        return np.nan
+    t = np.floor(np.log(target / start) / np.log(factor)) + 1
+    return float(max(t, 0))
+
+
+@pytest.fixture(scope="module")
+def fig1():
+    return time_to_target_figure(n=8, d=30, points=12, lr_min=0.01, lr_max=0.6, infinite_ring_size=512)
+
+
+def test_fig1_alone_and_fully_connected_match_closed_forms(fig1):
+    t = fig1.data["table"]
+    z = fig1.params["zeta"]
+    assert z == 32
+    for i in range(len(t["lr"])):
+        if t["panel"][i] != "left" or t["topology"][i] == "ring":
+            continue
+        eta = t["lr"][i]
+        factor = 1 - 2 * eta + (z if t["topology"][i] == "solo" else 1 + (z - 1) / 8) * eta**2
+        expected = closed_form_steps(factor, 0.01)
+        got = t["steps"][i]
+        assert (np.isnan(expected) and np.isnan(got)) or got == expected, (t["topology"][i], eta)
+
+
+def test_fig1_ring_curves_order_as_in_the_paper(fig1):
+    t = fig1.data["table"]
+    best = {}
+    for i in range(len(t["lr"])):
+        if t["panel"][i] == "right":
+            w = t["workers"][i]
+            best[w] = np.nanmin([best.get(w, np.inf), t["steps"][i]])
+    sizes = [1, 2, 4, 8, float("inf")]
+    assert list(best) == sizes
+    mins = [best[k] for k in sizes]
+    assert all(a >= b for a, b in zip(mins, mins[1:])), mins  # bigger rings are at least as fast
+    assert mins[0] > 2 * mins[-1]  # and the gain is substantial
+    gaps = {t["workers"][i]: t["spectral_gap"][i] for i in range(len(t["lr"])) if t["panel"][i] == "right"}
+    assert gaps[1] == 1 and gaps[2] == 1 and gaps[4] == pytest.approx(2 / 3) and gaps[float("inf")] == 0
+    assert fig1.data["infinite_ring_check"]["max_abs_difference"] == 0.0
+    legend = [tx.get_text() for tx in fig1.figure.axes[1].get_legend().get_texts()]
+    assert legend[-1] == "ring of ∞ (gap 0)" and legend[2] == "ring of 4 (gap 0.67)"
+    for ax in fig1.figure.axes:
+        assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+
+
+def test_fig1_ring_of_one_is_alone(fig1):
+    t = fig1.data["table"]
+    ring1 = [t["steps"][i] for i in range(len(t["lr"])) if t["panel"][i] == "right" and t["workers"][i] == 1]
+    alone = [t["steps"][i] for i in range(len(t["lr"])) if t["topology"][i] == "solo"]
+    np.testing.assert_array_equal(ring1, alone)
+
+
+def test_fig1_bad_input():
+    with pytest.raises(ValueError, match="lr_min"):
+        time_to_target_figure(lr_min=0.5, lr_max=0.1)
+    with pytest.raises(ValueError, match="target"):
+        time_to_target_figure(target=0)
+
+
+# ------------------------------------------------------------------------------------ Fig. 4
+def test_fig4_exact_rates_closed_forms_bounds_and_montecarlo():
+    res = rates_figure(n=8, quick=True, mc_topologies=("ring", "star"), mc_lrs=(0.1, 0.3))
+    assert_table(res)
+    t = res.data["table"]
+    z, n = res.params["zeta"], 8
+    exact = {}
+    for i, src in enumerate(t["source"]):
+        if src == "exact":
+            exact.setdefault(t["topology"][i], []).append((t["lr"][i], t["rate"][i]))
+    assert list(exact) == list(tt.paper_topologies(8))
+    lr = np.array([x for x, _ in exact["solo"]])
+    alone = 2 * lr - z * lr**2
+    full = 2 * lr - lr**2 * (1 + (z - 1) / n)
+    np.testing.assert_allclose([r for _, r in exact["solo"]], np.where(alone > 0, alone, np.nan), rtol=1e-9)
+    np.testing.assert_allclose([r for _, r in exact["fully_connected"]], np.where(full > 0, full, np.nan), rtol=1e-9)
+    for name, pts in exact.items():
+        r = np.array([v for _, v in pts])
+        ok = np.isfinite(r)
+        assert np.all(r[ok] <= full[ok] * (1 + 1e-9)), name
+        assert np.all(np.isfinite(r[alone > 0])), name  # stable wherever alone is
+        assert np.all(r[alone > 0] >= alone[alone > 0] * (1 - 1e-9)), name
+    mc = [i for i, s in enumerate(t["source"]) if s == "montecarlo"]
+    assert [(t["topology"][i], t["lr"][i]) for i in mc] == [("ring", 0.1), ("ring", 0.3), ("star", 0.1), ("star", 0.3)]
+    for i in mc:
+        assert t["agrees"][i] is True
+        if np.isfinite(t["theory_rate"][i]):
+            assert t["ci_low"][i] <= t["rate"][i] <= t["ci_high"][i]
+            scheme = tt.ring(8) if t["topology"][i] == "ring" else tt.star(8)
+            assert t["theory_rate"][i] == pytest.approx(quadratic_rate(scheme, lr=t["lr"][i], zeta=z))
+    assert "not reproducible" in res.caption
+
+
+def test_fig4_bad_input():
+    with pytest.raises(ValueError, match="mc_topologies"):
+        rates_figure(n=8, quick=True, mc_topologies=("social_network",))
+
+
+# ------------------------------------------------------------------------------ ring size
+def test_ring_size_saturates_at_the_infinite_ring():
+    res = ring_size_figure(sizes=(1, 2, 4, 8, 16, 64, 256))
+    assert_table(res)
+    t = res.data["table"]
+    z = res.params["zeta"]
+    rows = list(zip(t["topology"], t["workers"], t["lr"], t["rate"], t["max_lr"]))
+    ring_rows = [r for r in rows if r[0] == "ring"]
+    full_rows = [r for r in rows if r[0] == "fully_connected"]
+    (inf_row,) = [r for r in rows if r[0] == "infinite_ring"]
+    assert ring_rows[0][2] == pytest.approx(1 / z, rel=1e-9)  # a ring of one is alone
+    for (_, k, lr, rate, edge) in full_rows:  # closed form n / (n + zeta - 1)
+        assert lr == pytest.approx(k / (k + z - 1), rel=1e-8) and rate == pytest.approx(k / (k + z - 1), rel=1e-8)
+        assert edge == pytest.approx(2 * k / (k + z - 1), rel=1e-9)
+    rates = [r[3] for r in ring_rows]
+    assert all(a <= b * (1 + 1e-10) for a, b in zip(rates, rates[1:]))
+    assert all(r[3] <= f[3] * (1 + 1e-9) for r, f in zip(ring_rows, full_rows))
+    assert rates[-1] == pytest.approx(inf_row[3], rel=1e-8)
+    assert ring_rows[-1][2] == pytest.approx(inf_row[2], rel=1e-6)
+    assert inf_row[1] == float("inf") and inf_row[2] > 3 / z  # far above the lone worker's 1/zeta

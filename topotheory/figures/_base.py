@@ -38,9 +38,12 @@ class FigureResult:
 #: Figure id -> "module:function". ``topotheory figure ID`` and ``topotheory reproduce`` use this
 #: table; every function takes keyword-only parameters (paper values as defaults) and ``quick``.
 FIGURES = {
+    "1": "fig1_time_to_target:time_to_target_figure",
     "2": "fig2_effective_neighbors:effective_neighbors_figure",
+    "4": "fig4_rates:rates_figure",
     "5": "fig5_covariance:covariance_figure",
     "6": "fig6_orderings:orderings_figure",
+    "ring_size": "ring_size:ring_size_figure",
     "gap_bound": "spectral_gap_bound:gap_bound_figure",
 }
 
