@@ -46,6 +46,15 @@ from .weights import WEIGHT_RULES, lazy_weights, max_degree_weights, metropolis_
 __version__ = "0.1.0"
 
 # --- public API of other modules below ---
+from .montecarlo import (
+    DSGDSimulation,
+    RandomWalkSimulation,
+    RateEstimate,
+    estimate_rate,
+    simulate_dsgd,
+    simulate_random_walk,
+)
+from .crosscheck import CrosscheckGrid, CrosscheckReport, crosscheck, crosscheck_grid
 from .heterogeneous import HeterogeneousQuadratic, LogisticProblem, logistic_problem, random_quadratic
 from .merging import (
     crosscheck_merging,
