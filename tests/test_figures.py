@@ -378,3 +378,37 @@ def test_ring_size_saturates_at_the_infinite_ring():
     assert rates[-1] == pytest.approx(inf_row[3], rel=1e-8)
     assert ring_rows[-1][2] == pytest.approx(inf_row[2], rel=1e-6)
     assert inf_row[1] == float("inf") and inf_row[2] > 3 / z  # far above the lone worker's 1/zeta
+
+
+# ------------------------------------------------------------------------------------ Fig. 3
+from topotheory.figures.fig3_theorem6 import theorem6_figure  # noqa: E402
+
+
+def test_fig3_matches_eq25_by_hand_and_peaks_in_order():
+    res = theorem6_figure(quick=True, heatmap_gammas=(0.9, 0.99))
+    assert_table(res)
+    t = res.data["table"]
+    zeta, L = 2000.0, 1.0
+    for spec in ("ring", "torus:4x8"):
+        W = np.asarray(tt.topology_from_spec(spec, 32).lazy().matrix(0))
+        lam2 = np.sort(np.linalg.eigvalsh(W))[-2]
+        idx = [i for i, s in enumerate(t["topology"]) if s == spec][::7]
+        for i in idx:
+            g = t["gamma"][i]
+            nw = lyapunov_nw(W, g) if g > 0 else 32 / np.sum(W**2)
+            omega = 1 / nw
+            expected = min((1 - g * lam2) / 4 * omega / L, 1 / (4 * ((1 / nw + omega) * zeta + L)))
+            assert t["lr"][i] == pytest.approx(expected, rel=1e-8)
+            assert t["n_W"][i] == pytest.approx(nw, rel=1e-8)
+    best = res.data["best"]
+    assert best["ring"]["lr"] < best["torus:4x8"]["lr"] < best["hypercube"]["lr"] < best["fully_connected"]["lr"]
+    assert best["ring"]["n_W"] < best["torus:4x8"]["n_W"] < best["hypercube"]["n_W"]  # peaks later and higher
+    assert best["fully_connected"]["lr"] == pytest.approx(1 / (4 * (2 * zeta / 32 + L)))
+    assert "discrepancy" in res.caption and "0.005" in res.caption
+    # the heat maps are M(gamma) = (1 - gamma) W^2 (I - gamma W^2)^-1 of the (lazy) ring
+    W = np.asarray(tt.ring(32).lazy().matrix(0))
+    W2 = W @ W
+    for g in (0.9, 0.99):
+        M = np.asarray(res.data["m_matrices"][str(g)])
+        np.testing.assert_allclose(M, (1 - g) * np.linalg.solve(np.eye(32) - g * W2, W2), atol=1e-12)
+        assert 1 / M[0, 0] == pytest.approx(tt.effective_neighbors(tt.ring(32).lazy(), g))

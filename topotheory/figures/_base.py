@@ -40,6 +40,7 @@ class FigureResult:
 FIGURES = {
     "1": "fig1_time_to_target:time_to_target_figure",
     "2": "fig2_effective_neighbors:effective_neighbors_figure",
+    "3": "fig3_theorem6:theorem6_figure",
     "4": "fig4_rates:rates_figure",
     "5": "fig5_covariance:covariance_figure",
     "6": "fig6_orderings:orderings_figure",

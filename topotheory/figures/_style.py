@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 __all__ = [
+    "Figure",
     "RC",
     "style",
     "new_figure",
