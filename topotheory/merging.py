@@ -709,7 +709,7 @@ def simulate_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, 
                 if keep_merged:
                     models.append(X.mean(1))
     arr = np.array(rows, dtype=float)  # (T, 6, reps)
-    diverged = ~np.all(np.isfinite(arr), axis=(0, 1))
+    diverged = ~np.all(np.isfinite(arr[:, :3]), axis=(0, 1))  # column 3 is NaN by design for logistic
     arr[:, :, diverged] = np.nan
     params = {"lr": lr, "steps": steps, "reps": reps, "order": order, "batch_size": batch_size,
               "seed": seed if isinstance(seed, (int, np.integer)) or seed is None else "generator",

@@ -18,8 +18,8 @@ _METHOD_LABELS = {"per_agent": r"per-agent $1/L_i$ (best switch)", "centralized_
 
 
 def stepsize_phase_diagram(*, n=8, d=10, smoothness_spreads=None, distances=None, optima_spread=1.0,
-                           hessian_spread=0.5, eps=1e-4, logistic_d=5, logistic_samples=50, logistic_eps=1e-6,
-                           seed=0, quick=False):
+                           hessian_spread=0.5, eps=1e-4, partitions=PARTITIONS, logistic_d=5, logistic_samples=50,
+                           logistic_eps=1e-6, seed=0, quick=False):
     r"""Where per-agent step sizes beat centralized gradient descent, and where they lose.
 
     Left and middle: exact iteration counts on heterogeneous quadratics
@@ -29,7 +29,7 @@ def stepsize_phase_diagram(*, n=8, d=10, smoothness_spreads=None, distances=None
     (max/min, y) and the distance of the start from :math:`x^\star` (x); blue: per-agent steps
     win. Baselines: centralized GD with :math:`1/\mathrm{mean}(L_i)` (left) and with
     :math:`1/\lambda_{\max}(\bar A)` (middle). Right: simulated iterations on logistic regression
-    for the three partitions (iid, label-skewed, sorted by feature norm).
+    for the ``partitions`` (default all three: iid, label-skewed, sorted by feature norm).
 
     Returns
     -------
@@ -41,9 +41,9 @@ def stepsize_phase_diagram(*, n=8, d=10, smoothness_spreads=None, distances=None
     Examples
     --------
     >>> res = stepsize_phase_diagram(smoothness_spreads=[0.0, 4.0], distances=[1.0, 100.0], d=3,
-    ...                              logistic_samples=10)
+    ...                              partitions=["feature_norm"], logistic_samples=10, logistic_eps=1e-3)
     >>> len(res.data["table"]["distance"]), res.data["logistic"]["partition"]
-    (4, ['iid', 'label_skew', 'feature_norm'])
+    (4, ['feature_norm'])
     """
     n = check_int("n", n, minimum=1)
     d = check_int("d", d, minimum=1)
@@ -63,7 +63,8 @@ def stepsize_phase_diagram(*, n=8, d=10, smoothness_spreads=None, distances=None
                          "switch_at": int(out["switch_at"][a, b])})
     logi = {"partition": [], "L_ratio": [], **{f"iterations_{m}": [] for m in METHODS}, "switch_at": []}
     x0 = np.full(logistic_d, 3.0)
-    for part in PARTITIONS:
+    partitions = _style.name_list("partitions", partitions)
+    for part in partitions:
         lp = logistic_problem(n, logistic_d, samples_per_worker=logistic_samples, partition=part, seed=seed)
         res = compare_stepsizes(lp, eps=logistic_eps, x0=x0, max_iter=5000)
         logi["partition"].append(part)
@@ -88,10 +89,10 @@ def stepsize_phase_diagram(*, n=8, d=10, smoothness_spreads=None, distances=None
             fig.colorbar(im, ax=ax, label=r"$\log_2$ iteration ratio (<0: per-agent wins)")
         ax = axes[0, 2]
         width = 0.27
-        xs = np.arange(len(PARTITIONS))
+        xs = np.arange(len(partitions))
         for k, m in enumerate(METHODS):
             ax.bar(xs + (k - 1) * width, _style.finite_or_nan(logi[f"iterations_{m}"]), width, label=_METHOD_LABELS[m])
-        ax.set_xticks(xs, [f"{p}\n(L ratio {r:.3g})" for p, r in zip(PARTITIONS, logi["L_ratio"])])
+        ax.set_xticks(xs, [f"{p}\n(L ratio {r:.3g})" for p, r in zip(partitions, logi["L_ratio"])])
         ax.set_ylabel(f"iterations to excess loss {logistic_eps:g}")
         ax.set_title(f"logistic regression, {n} agents (simulated)")
         top = np.nanmax(_style.finite_or_nan([v for m in METHODS for v in logi[f"iterations_{m}"]]))
@@ -115,6 +116,6 @@ def stepsize_phase_diagram(*, n=8, d=10, smoothness_spreads=None, distances=None
     params = {"n": n, "d": d, "smoothness_spreads": [float(t) for t in taus], "distances": [float(r) for r in dists],
               "optima_spread": optima_spread, "hessian_spread": hessian_spread, "eps": eps,
               "logistic_d": logistic_d, "logistic_samples": logistic_samples, "logistic_eps": logistic_eps,
-              "seed": seed, "switch": "best", "switch_step": "1/mean(L_i)"}
+              "partitions": list(partitions), "seed": seed, "switch": "best", "switch_step": "1/mean(L_i)"}
     return FigureResult(fig, {"table": _style.columns(rows), "logistic": logi}, caption, params,
                         "stepsize_phase_diagram")
