@@ -764,9 +764,12 @@ def estimate_rate(result, *, window=None, confidence=0.95, n_boot=1000, seed=0):
     R = result.reps
     if R > 1 and np.isfinite(rate):
         rng = as_generator(seed)
-        counts = rng.multinomial(R, np.full(R, 1.0 / R), size=n_boot).astype(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            slopes = np.log(counts @ L / R) @ c
+        slopes = np.empty(n_boot)
+        block = max(1, min(n_boot, 2**22 // R))  # bounds the (block, reps) count matrix to 32 MB
+        for k in range(0, n_boot, block):
+            counts = rng.multinomial(R, np.full(R, 1.0 / R), size=min(block, n_boot - k)).astype(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                slopes[k : k + len(counts)] = np.log(counts @ L / R) @ c
         rates = -np.expm1(slopes)
         alpha = 1.0 - confidence
         lo, hi = np.nanquantile(rates, [alpha / 2, 1 - alpha / 2])
