@@ -69,6 +69,13 @@ def test_mean_loss_follows_exact_recursion(case):
     assert np.all(sim.loss_sem[1:] < 0.15 * exact[1:])
 
 
+def test_every_gossip_path_is_covered_above():
+    from topotheory.montecarlo import _gossip_plan
+
+    kinds = {k for make, _, _ in CASES.values() for k, _ in _gossip_plan(make())}
+    assert kinds == {"identity", "average", "sparse", "dense"}
+
+
 def test_custom_start_per_worker_and_consensus_distance():
     scheme, lr, d, steps = tt.ring(6), 0.1, 5, 25
     X0 = np.random.default_rng(0).standard_normal((6, d))

@@ -75,6 +75,8 @@ def _gossip_plan(scheme):
             S = scheme.sparse_matrix(t)
             if S.nnz <= n and np.all(S.diagonal() == 1.0):
                 plan.append(("identity", None))
+            elif S.nnz == n * n and np.max(np.abs(S.data - 1.0 / n)) <= 1e-15:
+                plan.append(("average", None))
             elif S.nnz <= _SPARSE_DENSITY * n * n:
                 plan.append(("sparse", sp.csr_array(S)))
             else:
