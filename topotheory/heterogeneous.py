@@ -144,14 +144,17 @@ class HeterogeneousQuadratic:
         ``x`` has shape ``(..., d)``; returns shape ``(...)``.
         """
         e = np.asarray(x, dtype=float) - self.x_star
-        return 0.5 * np.einsum("...a,ab,...b->...", e, self.mean_hessian, e)
+        return 0.5 * np.sum((e @ self.mean_hessian) * e, axis=-1)
 
     def gradients(self, X):
         r"""Exact local gradients :math:`A_i (x_i - b_i)` for stacked iterates ``X`` of shape ``(..., n, d)``."""
         diff = X - self.optima
         if self.structure == "diagonal":
             return self.eigenvalues * diff
-        return np.einsum("iab,...ib->...ia", self.hessians, diff)
+        # batched BLAS over workers: (n, ..., d) @ (n, d, d)
+        moved = np.moveaxis(diff, -2, 0).reshape(self.n, -1, self.d)
+        G = np.matmul(moved, self.hessians)  # A_i symmetric: rows times A_i = (A_i x)^T
+        return np.moveaxis(G.reshape((self.n,) + diff.shape[:-2] + (self.d,)), 0, -2)
 
     def stochastic_gradients(self, X, rng, *, batch_size=1):
         r"""Noisy gradients :math:`A_i(x_i - b_i) + \sigma_i \xi_i` for ``X`` of shape ``(reps, n, d)``.

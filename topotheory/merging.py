@@ -213,20 +213,30 @@ class _Dense:
         self.m = x0.copy()
         self.S = np.zeros((n, d, n, d))
 
-    def _curv(self, S):
+    # Covariances are symmetric, so X S X^T = X (X S)^T: every congruence is two left
+    # multiplications (contiguous batched BLAS) around one transpose copy.
+    def _left_blocks(self, B, S):
+        """blkdiag(B_i) S for S of shape (n, d, n, d)."""
         n, d = self.p.n, self.p.d
-        T = np.matmul(self.P, S.reshape(n, d, n * d)).reshape(n * d, n, d)  # P S
-        T = np.matmul(T.transpose(1, 0, 2), np.swapaxes(self.P, 1, 2))  # (n, nd, d): (P S P^T)
-        return T.transpose(1, 0, 2).reshape(n, d, n, d)
+        return np.matmul(B, S.reshape(n, d, n * d)).reshape(n, d, n, d)
+
+    def _left_gossip(self, A, S):
+        """(A kron I_d) S."""
+        n = self.p.n
+        return (A @ S.reshape(n, -1)).reshape(S.shape)
+
+    def _sym_transpose(self, T):
+        n, d = self.p.n, self.p.d
+        return np.ascontiguousarray(T.reshape(n * d, n * d).T).reshape(n, d, n, d)
+
+    def _curv(self, S):
+        return self._left_blocks(self.P, self._sym_transpose(self._left_blocks(self.P, S)))
 
     def _gossip(self, S, A):
-        n, d = self.p.n, self.p.d
-        T = (A @ S.reshape(n, d * n * d)).reshape(n * d, n, d)
-        T = A @ T  # right multiplication by A^T on the second worker axis
-        return T.reshape(n, d, n, d)
+        return self._left_gossip(A, self._sym_transpose(self._left_gossip(A, S)))
 
     def _add_noise(self, S, A=None):
-        n, d = self.p.n, self.p.d
+        d = self.p.d
         Nz = np.diag(self.noise) if A is None else (A * self.noise) @ A.T
         S += Nz[:, None, :, None] * np.eye(d)[None, :, None, :]
         return S
@@ -249,19 +259,11 @@ class _Dense:
             if W is None:
                 S = self._curv(self.S)
             else:
-                # M = (W x I) - lr blkdiag(A): M S M^T = WSW^T - lr (W S H + H S W^T) + lr^2 H S H.
-                n, d = self.p.n, self.p.d
-                Hs = self.p.hessians
-                def left(A, X):
-                    return np.matmul(A, X.reshape(n, d, n * d)).reshape(n, d, n, d)
-                def right(A, X):
-                    T = np.matmul(X.reshape(n * d, n, d).transpose(1, 0, 2), np.swapaxes(A, 1, 2))
-                    return T.transpose(1, 0, 2).reshape(n, d, n, d)
-                WS = (W @ self.S.reshape(n, -1)).reshape(n, d, n, d)
-                HS = left(Hs, self.S)
-                MS = WS - lr * HS  # M S
-                # (M S) M^T = (MS)(W x I)^T - lr (MS) H
-                S = (W @ MS.reshape(n * d, n, d)).reshape(n, d, n, d) - lr * right(Hs, MS)
+                # M = (W kron I) - lr blkdiag(A_i); M S M^T = M (M S)^T
+                def M_left(X):
+                    return self._left_gossip(W, X) - lr * self._left_blocks(self.p.hessians, X)
+
+                S = M_left(self._sym_transpose(M_left(self.S)))
             S = self._add_noise(S)
         self.m, self.S = m, S
 
@@ -652,13 +654,13 @@ def _mc_summary(problem, X, x_star):
     dev = X - xbar[:, None, :]
     merged = problem.excess_loss(xbar)
     local = problem.excess_loss(X).mean(axis=1)
-    cons = np.einsum("ria,ria->r", dev, dev) / problem.n
+    cons = np.sum(dev * dev, axis=(1, 2)) / problem.n
     if isinstance(problem, HeterogeneousQuadratic):
-        wcons = np.einsum("ria,ab,rib->r", dev, problem.mean_hessian, dev) / problem.n
+        wcons = np.sum((dev @ problem.mean_hessian) * dev, axis=(1, 2)) / problem.n
     else:
         wcons = np.full(X.shape[0], np.nan)
     e = X - x_star
-    return merged, local, cons, wcons, np.sum((xbar - x_star) ** 2, axis=1), np.einsum("ria,ria->r", e, e) / problem.n
+    return merged, local, cons, wcons, np.sum((xbar - x_star) ** 2, axis=1), np.sum(e * e, axis=(1, 2)) / problem.n
 
 
 def simulate_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, order="gradient_then_gossip",
