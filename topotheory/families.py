@@ -242,7 +242,8 @@ def hyper_hypercube(n, k):
     Returns
     -------
     Scheme
-        Period ``L`` (one identity matrix for ``n = 1``), symmetric.
+        Period ``L`` (one identity matrix for ``n = 1``), symmetric, declared circulant on
+        :math:`\mathbb Z_{n_1} \times \cdots \times \mathbb Z_{n_L}` (Fourier formulas apply).
 
     Raises
     ------
@@ -267,10 +268,15 @@ def hyper_hypercube(n, k):
         )
     params = {"n": n, "k": k, "factors": list(factors)}
     if n == 1:
-        return Scheme([sp.csr_array(np.ones((1, 1)))], name="hyper_hypercube", params=params)
-    steps = _Steps(len(factors))
-    _hyper_hypercube_steps(steps, list(range(len(factors))), 0, list(factors))
-    return Scheme(steps.matrices(n), name=f"hyper_hypercube k={k}", params=params)
+        return _circulant_from_kernels((1,), [np.ones(1)], name=f"hyper_hypercube k={k}", params=params)
+    # Step l is a circulant on Z_{n_1} x ... x Z_{n_L}: weight 1/n_l on every offset along axis l,
+    # so the Fourier routes of the package apply (no dense matrices needed).
+    kernels = []
+    for l, f in enumerate(factors):
+        kern = np.zeros(factors)
+        kern[(0,) * l + (slice(None),) + (0,) * (len(factors) - l - 1)] = 1.0 / f
+        kernels.append(kern)
+    return _circulant_from_kernels(factors, kernels, name=f"hyper_hypercube k={k}", params=params)
 
 
 def base_graph(n, k):
