@@ -41,7 +41,7 @@ def test_simulation_agrees_with_exact_theory(name, lr):
     rep = crosscheck(make(), lr=lr, d=D, reps=REPS, steps=steps, seed=2024)
     assert rep.ci[0] <= rep.theory_rate <= rep.ci[1], rep
     assert rep.rel_error <= 0.03, rep
-    assert rep.curve_inside, (rep.max_z, rep.band_z)
+    assert rep.curve_inside and rep.max_z <= rep.band_z, (rep.max_z, rep.band_z)
     assert rep.agrees
     assert (rep.reps, rep.steps, rep.seed) == (REPS, steps, 2024)
     assert not rep.diverged

@@ -313,7 +313,8 @@ def crosscheck(
         slack = 1e-9 * np.abs(exact)  # t = 0 (and exact averages) have zero spread
         ok = np.isfinite(sim.loss) & np.isfinite(exact)
         inside = dev[ok] <= half[ok] + slack[ok]
-        zs = np.where(sim.loss_sem[ok] > 0, dev[ok] / sim.loss_sem[ok], np.where(inside, 0.0, np.inf))
+        excess = np.maximum(dev[ok] - slack[ok], 0.0)  # deviation beyond rounding
+        zs = np.where(excess > 0, excess / sim.loss_sem[ok], 0.0)
     max_z = float(zs.max()) if zs.size else float("nan")
     curve_inside = bool(inside.all()) and bool(ok.any())
     mc_rate, ci = est.rate, est.ci
