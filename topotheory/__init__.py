@@ -46,6 +46,25 @@ from .weights import WEIGHT_RULES, lazy_weights, max_degree_weights, metropolis_
 __version__ = "0.1.0"
 
 # --- public API of other modules below ---
+from .families import (
+    base_graph,
+    erdos_renyi,
+    hyper_hypercube,
+    max_degree_per_step,
+    one_peer_exponential_any,
+    random_regular,
+)
+from .functionals import (
+    KoloskovaComplexity,
+    KoloskovaMixing,
+    consensus_distance_heterogeneous,
+    consensus_distance_noise,
+    koloskova_complexity,
+    koloskova_mixing,
+    mixing_time,
+    s0_functional,
+    s1_functional,
+)
 from .montecarlo import (
     DSGDSimulation,
     RandomWalkSimulation,
