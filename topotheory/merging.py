@@ -648,6 +648,35 @@ class MergingSimulation(_Curves):
         """Replica mean of ``quantity`` per recorded step."""
         return getattr(self, check_choice("quantity", quantity, QUANTITIES)).mean(axis=1)
 
+    def summary(self, *, level=0.99):
+        """Final-step MC estimate and normal ``level`` interval per quantity (any problem class).
+
+        Returns a list of dicts ``{"quantity", "mc", "ci_low", "ci_high", "reps"}`` -- the MC half
+        of a :class:`MergingCrosscheck` row, also for logistic regression where no exact value
+        exists.
+        """
+        from scipy.stats import norm
+
+        level = check_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+        z = float(norm.ppf(0.5 + level / 2))
+        rows = []
+        for q in QUANTITIES:
+            mu, se = _mean_se(getattr(self, q)[-1:])
+            rows.append({"quantity": q, "mc": float(mu[0]), "ci_low": float(mu[0] - z * se[0]),
+                         "ci_high": float(mu[0] + z * se[0]), "reps": int(np.sum(~self.diverged))})
+        return rows
+
+
+def _mean_se(vals):
+    """Replica mean and standard error per recorded step (NaN replicas ignored)."""
+    ok = np.isfinite(vals)
+    count = ok.sum(axis=1)
+    filled = np.where(ok, vals, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = filled.sum(axis=1) / count
+        var = np.where(ok, (vals - mu[:, None]) ** 2, 0.0).sum(axis=1) / (count - 1)
+        return mu, np.sqrt(var / count)
+
 
 def _mc_summary(problem, X, x_star):
     xbar = X.mean(axis=1)
@@ -778,14 +807,28 @@ class MergingCrosscheck:
     seed: object
 
     @property
+    def _z(self):
+        from scipy.stats import norm
+
+        return float(norm.ppf(0.5 + self.level / 2))
+
+    @property
     def agrees(self):
         """True when every quantity agrees."""
         return all(r["agrees"] for r in self.rows)
 
-    def to_dict(self):
-        """JSON-ready summary (no per-step arrays)."""
-        return {"reps": self.reps, "steps": self.steps, "seed": self.seed, "level": self.level,
-                "agrees": self.agrees, "quantities": [dict(r) for r in self.rows]}
+    def to_dict(self, *, curves=True):
+        """JSON-ready: the per-quantity rows and (``curves=True``) exact curve, MC mean and bands."""
+        out = {"reps": self.reps, "steps": self.steps, "seed": self.seed, "level": self.level,
+               "agrees": self.agrees, "quantities": [dict(r) for r in self.rows]}
+        if curves:
+            z = self._z
+            out["curves"] = {"t": self.exact.steps.tolist()}
+            for q in QUANTITIES:
+                mu, se = _mean_se(getattr(self.simulation, q))
+                out["curves"][q] = {"exact": getattr(self.exact, q).tolist(), "monte_carlo": mu.tolist(),
+                                    "band_low": (mu - z * se).tolist(), "band_high": (mu + z * se).tolist()}
+        return out
 
     def __str__(self):
         head = (f"merging crosscheck: {self.reps} replicas x {self.steps} steps, seed {self.seed}, "
@@ -821,9 +864,7 @@ def crosscheck_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None
     z = float(norm.ppf(0.5 + level / 2))
     rows = []
     for q in QUANTITIES:
-        vals = getattr(sim, q)
-        mu = np.nanmean(vals, axis=1)
-        se = np.nanstd(vals, axis=1, ddof=1) / np.sqrt(np.sum(np.isfinite(vals), axis=1))
+        mu, se = _mean_se(getattr(sim, q))
         th = getattr(exact, q)
         tol = 1e-12 * np.maximum(1.0, np.abs(th))  # deterministic points (e.g. the start) have se = 0
         inside = np.abs(th - mu) <= z * se + tol
