@@ -76,8 +76,7 @@ def test_pinned_loss_near_the_optimum_and_against_lmax():
     assert np.all(out["ratio_mean"] <= 1.0)
     assert out["ratio_mean"][1, 1] < 0.9  # large spread, far start: a clear win against 1/mean(L_i)
     assert out["ratio_lmax"][1, 1] < 1.0  # ... and a narrow one against 1/lambda_max(Abar)
-    assert out["ratio_lmax"][0, 0] > 1.2  # no spread, close start: a clear loss against 1/lambda_max
-    assert out["iterations"]["per_agent"][0, 0] == out["iterations"]["centralized_mean"][0, 0]
+    assert out["ratio_lmax"][0, 1] > 1.1  # no extra spread of L_i: a clear loss against 1/lambda_max
 
 
 def test_logistic_simulated_feature_norm_partition_wins():

@@ -183,7 +183,7 @@ def _detect_commuting(H):
         return "diagonal", None, H[:, np.arange(d), np.arange(d)].copy()
     # A generic combination of commuting symmetric matrices has their common eigenbasis (with
     # probability one its eigenvalues are distinct when the joint eigenvalues are).
-    weights = np.random.default_rng(12345).uniform(0.5, 1.5, size=n)
+    weights = 0.5 + (np.arange(1, n + 1) * 0.6180339887498949) % 1.0  # distinct, deterministic
     _, U = np.linalg.eigh(np.einsum("i,iab->ab", weights, H))
     R = np.einsum("ak,iab,bl->ikl", U, H, U)
     diag = R[:, np.arange(d), np.arange(d)]

@@ -60,6 +60,9 @@ class GossipSchedule:
         :math:`W^k` (consensus control), which costs ``k`` rounds of communication.
     degrees : array_like, optional
         The degree knob per step, when the schedule was built from one (recorded, for plots).
+    n : int, optional
+        Number of workers; needed only when ``matrices`` is empty (a schedule that never
+        communicates).
 
     Matrices must be non-negative and row stochastic; :attr:`is_doubly_stochastic` says whether
     the columns sum to one too (only then is the average of the models conserved by gossip).
@@ -74,7 +77,7 @@ class GossipSchedule:
     (True, 0.5)
     """
 
-    def __init__(self, matrices, index, *, name="custom", rounds=None, degrees=None):
+    def __init__(self, matrices, index, *, name="custom", rounds=None, degrees=None, n=None):
         mats = []
         for k, W in enumerate(matrices):
             W = as_float_array(f"matrices[{k}]", W)
@@ -95,7 +98,14 @@ class GossipSchedule:
             raise ValueError("index refers to matrices but none were given")
         self._mats, self._index = tuple(mats), idx.astype(np.int64)
         self._index.setflags(write=False)
-        self._n = mats[0].shape[0] if mats else None
+        if mats:
+            if n is not None and check_int("n", n) != mats[0].shape[0]:
+                raise ValueError(f"n = {n} does not match the matrices' size {mats[0].shape[0]}")
+            self._n = mats[0].shape[0]
+        elif n is None:
+            raise ValueError("n is required when no matrices are given")
+        else:
+            self._n = check_int("n", n, minimum=1)
         self.name = str(name)
         r = (self._index >= 0).astype(np.int64) if rounds is None else np.asarray(rounds, dtype=np.int64)
         if r.shape != self._index.shape or np.any(r < 0):
@@ -104,12 +114,6 @@ class GossipSchedule:
         self.degrees = None if degrees is None else np.asarray(degrees, dtype=float)
         self.is_doubly_stochastic = all(np.allclose(W.sum(axis=0), 1.0, atol=1e-9) for W in mats)
         self._eye = None
-
-    @classmethod
-    def _with_n(cls, n, matrices, index, **kw):
-        out = cls(matrices, index, **kw)
-        out._n = n
-        return out
 
     @property
     def n(self):
@@ -218,7 +222,7 @@ def placement_schedule(scheme, steps, placement, *, budget=None):
     else:
         mats = []
     name = f"{placement}" + (f" ({budget} of {steps})" if placement in ("early", "uniform", "late") else "")
-    return GossipSchedule._with_n(n, mats, index, name=f"{scheme.name}: {name}")
+    return GossipSchedule(mats, index, n=n, name=f"{scheme.name}: {name}")
 
 
 def gossip_every(scheme, steps, period, *, offset=None):
@@ -241,7 +245,7 @@ def gossip_every(scheme, steps, period, *, offset=None):
     index = np.full(steps, -1, dtype=np.int64)
     where = np.flatnonzero((np.arange(steps) + 1) % period == offset)
     index[where] = np.arange(where.size) % scheme.period
-    return GossipSchedule._with_n(scheme.n, list(scheme.matrices), index,
+    return GossipSchedule(list(scheme.matrices), index, n=scheme.n,
                                   name=f"{scheme.name}: gossip every {period}")
 
 
@@ -337,7 +341,7 @@ def random_pull_schedule(n, degrees, *, symmetrize=False, seed=None):
         index[t] = len(mats)
         mats.append(W)
     kind = "symmetrized random pull" if symmetrize else "random pull"
-    return GossipSchedule._with_n(n, mats, index, name=kind, degrees=r)
+    return GossipSchedule(mats, index, n=n, name=kind, degrees=r)
 
 
 def consensus_controlled_schedule(problem, scheme, *, lr, steps, target, max_extra=8, x0=None):
@@ -399,5 +403,5 @@ def consensus_controlled_schedule(problem, scheme, *, lr, steps, target, max_ext
     powers = {k: np.linalg.matrix_power(W, int(k)) for k in np.unique(rounds)}
     keys = sorted(powers)
     index = np.searchsorted(keys, rounds)
-    return GossipSchedule._with_n(problem.n, [powers[k] for k in keys], index, rounds=rounds,
+    return GossipSchedule([powers[k] for k in keys], index, n=problem.n, rounds=rounds,
                                   name=f"{scheme.name}: consensus control")

@@ -33,6 +33,7 @@ import dataclasses
 
 import numpy as np
 
+from ._rng import as_generator, spawn_seeds
 from ._validation import as_float_array, check_choice, check_int, check_real
 from .heterogeneous import HeterogeneousQuadratic, LogisticProblem, random_quadratic
 
@@ -344,7 +345,7 @@ def stepsize_phase_data(smoothness_spreads, distances, *, n=8, d=10, optima_spre
     """
     taus = np.atleast_1d(as_float_array("smoothness_spreads", smoothness_spreads, low=0.0))
     dists = np.atleast_1d(as_float_array("distances", distances, low=0.0))
-    u = np.random.default_rng(np.random.SeedSequence([int(seed), 1])).standard_normal(d)
+    u = as_generator(spawn_seeds(seed, 1)[0]).standard_normal(d)
     u /= np.linalg.norm(u)
     shape = (taus.size, dists.size)
     its = {m: np.zeros(shape) for m in METHODS}
