@@ -46,6 +46,10 @@ FIGURES = {
     "6": "fig6_orderings:orderings_figure",
     "ring_size": "ring_size:ring_size_figure",
     "gap_bound": "spectral_gap_bound:gap_bound_figure",
+    "metric_study": "metric_study:metric_study",
+    "merging": "merging:merging_figure",
+    "stepsizes": "stepsizes:stepsize_phase_diagram",
+    "heterogeneous_rates": "merging:heterogeneous_rates_figure",
 }
 
 

@@ -80,9 +80,10 @@ def effective_neighbors_figure(
         ax.legend(loc="lower right", bbox_to_anchor=(1.0, 0.07))
         ax.set_title(f"Effective number of neighbours, {n} workers")
     caption = (
+        "The curves cross: which topology averages noise best depends on the decay gamma, i.e. on "
+        "the learning rate and the noise. "
         f"Effective number of neighbours n_W(gamma) ('mean' mode, paper Definition 1) of {n} workers "
-        f"for gamma from {gmin} to {gmax}: the curves cross, so which topology is 'best' depends on "
-        "the decay, i.e. on the learning rate and noise; exact values from effective_neighbors."
+        f"for gamma from {gmin} to {gmax}, exact values from effective_neighbors."
     )
     params = {"n": n, "topologies": list(topologies), "gamma_min": gmin, "gamma_max": gmax, "points": points}
     return FigureResult(fig, {"table": _style.columns(rows)}, caption, params, "fig2_effective_neighbors")

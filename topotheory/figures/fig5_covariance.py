@@ -91,6 +91,8 @@ def covariance_figure(*, n=32, gammas=None, quick=False):
             fontsize=11,
         )
     caption = (
+        "At the decays the paper fitted, the random walk's covariance spreads far beyond direct "
+        "neighbours, and n_W(gamma) counts how many workers effectively average the noise. "
         "Top: gossip matrix W (darker = larger weight); bottom: stationary covariance of the "
         "gossiping random walk at the decay gamma the paper fitted on Cifar-10 for each topology "
         "(each panel on its own colour scale), with n_W(gamma) ('mean' mode) in the titles. "

@@ -82,7 +82,12 @@ def orderings_figure(*, n=32, gamma=0.951, gap_kind="abs", per_step=False, quick
         axes[0, 0].set_title("ordered by effective number of neighbours")
         axes[0, 1].set_title("ordered by spectral gap")
         fig.suptitle(f"The paper's topologies ({n} workers), best connected at the top", fontsize=11)
+    shift = [abs(a - b) for a, b in zip(rank_nw, rank_gap)]
+    moved = [_style.label(names[i], schemes[names[i]]) for i in np.argsort(shift, kind="stable")[::-1][:3] if shift[i] > 0]
     caption = (
+        "The effective number of neighbours and the spectral gap rank the paper's topologies "
+        + (f"differently ({', '.join(moved)} move most). " if moved else "identically here. ")
+        + 
         f"The paper's ten topologies ({n} workers) ordered by the effective number of neighbours "
         f"n_W(gamma={gamma:g}) (left) and by the spectral gap ('{gap_kind}' convention, right). "
         "The paper plots Cifar-10 losses against these quantities and finds n_W the better predictor; "

@@ -87,6 +87,8 @@ def ring_size_figure(*, d=100, batch_size=1, sizes=(1, 2, 3, 4, 6, 8, 12, 16, 24
         axes[0, 1].set_title("convergence rate")
         fig.suptitle(f"Rings of growing size on random quadratics (d = {d}, $\\zeta$ = {z:g})", fontsize=11)
     caption = (
+        "Larger rings converge faster at their best learning rate and saturate at the infinite "
+        "ring's values, although the spectral gap tends to 0. "
         f"Optimal learning rate, largest stable learning rate and the rate reached at the optimum for "
         f"rings of n workers on random quadratics (zeta = {z:g}), exact. The rate at the optimum grows "
         "with n and saturates at the infinite ring's value (dashed), whose spectral gap is 0; the "

@@ -104,6 +104,8 @@ def gap_bound_figure(*, n=32, graphs=_DEFAULT, mix_gap=0.1, gamma_min=0.5, gamma
         axes.flat[0].legend(loc="upper left")
         fig.suptitle("Effective number of neighbours vs the lower bound implied by the spectral gap", fontsize=11)
     caption = (
+        "The spectral gap alone badly underestimates the effective number of neighbours except on "
+        "the extremal graph where all non-unit eigenvalues coincide. "
         "Exact effective number of neighbours n_W(gamma) (solid) against the lower bound that the "
         "spectral gap alone implies (dashed, paper eq. 11, 'abs' gap). The bound is exact for the "
         "extremal 'mix' graph, where all non-unit eigenvalues coincide, and very pessimistic for "
