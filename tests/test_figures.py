@@ -412,3 +412,35 @@ def test_fig3_matches_eq25_by_hand_and_peaks_in_order():
         M = np.asarray(res.data["m_matrices"][str(g)])
         np.testing.assert_allclose(M, (1 - g) * np.linalg.solve(np.eye(32) - g * W2, W2), atol=1e-12)
         assert 1 / M[0, 0] == pytest.approx(tt.effective_neighbors(tt.ring(32).lazy(), g))
+
+
+# ------------------------------------------------------------------------ bad input, per figure
+@pytest.mark.parametrize(
+    "func, kwargs, exc, match",
+    [
+        (time_to_target_figure, {"ring_sizes": (0,)}, ValueError, "ring_sizes"),
+        (time_to_target_figure, {"d": 1.5}, TypeError, "d must be an integer"),
+        (theorem6_figure, {"zeta": -1.0}, ValueError, "zeta"),
+        (theorem6_figure, {"heatmap_gammas": (1.0,)}, ValueError, "heatmap_gammas"),
+        (theorem6_figure, {"topologies": ("donut",)}, ValueError, "unknown topology"),
+        (rates_figure, {"lr_min": 1.0, "lr_max": 0.1}, ValueError, "lr_min"),
+        (rates_figure, {"reps": 1, "mc_topologies": ("ring",)}, ValueError, "reps"),
+        (covariance_figure, {"gammas": {"donut": 0.9}}, ValueError, "unknown topology"),
+        (covariance_figure, {"gammas": {}}, ValueError, "gammas"),
+        (orderings_figure, {"gap_kind": "huge"}, ValueError, "kind"),
+        (orderings_figure, {"gamma": 1.0}, ValueError, "gamma"),
+        (ring_size_figure, {"sizes": ()}, ValueError, "sizes"),
+        (ring_size_figure, {"sizes": (0, 4)}, ValueError, "sizes"),
+        (effective_neighbors_figure, {"topologies": 3}, TypeError, "topologies"),
+    ],
+)
+def test_figure_bad_input(func, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        func(**kwargs)
+
+
+def test_write_figure_without_table_writes_no_csv(tmp_path):
+    res = orderings_figure(n=8)
+    del res.data["table"]
+    paths = write_figure(res, tmp_path)
+    assert sorted(p.suffix for p in paths) == [".json", ".pdf", ".png"]
