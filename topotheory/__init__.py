@@ -65,6 +65,26 @@ from .functionals import (
     s0_functional,
     s1_functional,
 )
+from .quadratic import (
+    OptimalLearningRate,
+    loss_curve,
+    max_learning_rate,
+    optimal_learning_rate,
+    quadratic_rate,
+    time_to_target,
+    zeta,
+)
+from .bounds import (
+    RateTerms,
+    beta,
+    corollary7,
+    corollary8,
+    corollary10_rate,
+    koloskova_rate,
+    m_matrix,
+    theorem6_learning_rate,
+)
+from . import symbolic
 from .montecarlo import (
     DSGDSimulation,
     RandomWalkSimulation,

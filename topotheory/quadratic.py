@@ -339,8 +339,9 @@ def _eigen_data(scheme):
 
 def _row_sums(E, a, beta, u):
     """Row sums of the scaled reduced matrix, (beta/rho) diag Sigma(a/rho), shape (L, n)."""
-    w = beta[:, None] * E["lam2"] / (u[:, None] + a[:, None] * E["onel2"])
-    return w @ E["QQ"].T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = beta[:, None] * E["lam2"] / (u[:, None] + a[:, None] * E["onel2"])
+    return np.nan_to_num(w, nan=0.0) @ E["QQ"].T
 
 
 def _explicit_K(E, a, beta, u):
@@ -776,11 +777,18 @@ class _SecondMoments:
             self.C = np.broadcast_to(C0, (a.shape[0], n, n)).copy()
 
     def loss(self):
-        if self.fourier:
-            return 0.5 * np.mean(self.c, axis=1)
-        return np.einsum("jii->j", self.C) / (2.0 * self.scheme.n)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.fourier:
+                out = 0.5 * np.mean(self.c, axis=1)
+            else:
+                out = np.einsum("jii->j", self.C) / (2.0 * self.scheme.n)
+        return np.where(np.isnan(out), np.inf, out)  # NaN only arises from overflow (inf - inf)
 
     def step(self, t):
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._step(t)
+
+    def _step(self, t):
         a, beta = self.a, self.beta
         if self.fourier:
             s = np.mean(self.c, axis=1, keepdims=True)
@@ -947,6 +955,7 @@ def time_to_target(scheme, *, lr, zeta, target, initial=None, max_steps=10**6):
         hist[:, -1] = rec.loss()
         done = hist[:, -1] < target
         result[ids[done]] = t
+        done |= ~np.isfinite(hist[:, -1])  # overflowed: diverging, never below the target
         if t >= p:
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = hist[:, -1] / hist[:, 0]
