@@ -123,6 +123,9 @@ def test_gossip_schedule_accessors():
     assert "GossipSchedule" in repr(s)
     row = tt.GossipSchedule([np.array([[1.0, 0.0], [1.0, 0.0]])], [0])
     assert not row.is_doubly_stochastic
+    silent = tt.GossipSchedule([], [-1, -1], n=3)
+    np.testing.assert_array_equal(silent.matrix(1), np.eye(3))
+    assert silent.step_matrix(0) is None and silent.n == 3
 
 
 @pytest.mark.parametrize(
@@ -143,6 +146,8 @@ def test_gossip_schedule_accessors():
         (lambda: tt.GossipSchedule([np.ones((2, 2))], [0]), ValueError, "row stochastic"),
         (lambda: tt.GossipSchedule([-np.eye(2) + 1], [0, 1]), ValueError, "index entries"),
         (lambda: tt.GossipSchedule([np.ones((2, 3)) / 3], [0]), ValueError, "square"),
+        (lambda: tt.GossipSchedule([], [-1, -1]), ValueError, "n is required"),
+        (lambda: tt.GossipSchedule([np.eye(2)], [0], n=3), ValueError, "does not match"),
         (lambda: tt.consensus_controlled_schedule(tt.random_quadratic(4, 2, seed=0), tt.one_peer_exponential(4),
                                                   lr=0.1, steps=5, target=0.1), ValueError, "static"),
         (lambda: tt.consensus_controlled_schedule(tt.random_quadratic(4, 2, seed=0), tt.ring(4),
