@@ -82,3 +82,16 @@ def test_console_script_and_module_entry_point():
     assert res.returncode == 2 and "valid names" in res.stderr and "Traceback" not in res.stderr
     res = subprocess.run([sys.executable, "-m", "topotheory", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "examples:" in res.stdout
+
+
+def test_compare_literature_families_and_metrics(capsys):
+    from topotheory.families import base_graph, random_regular
+    from topotheory.functionals import s1_functional
+
+    code, out, _ = run_cli(capsys, "compare", "--topologies", "base_graph:k=2,random_regular:degree=4", "--n", "12",
+                           "--metrics", "s1,koloskova_p,finite_time_consensus", "--format", "json")
+    a, b = json.loads(out)
+    assert a["finite_time_consensus"] == 1.0 and a["koloskova_p"] == pytest.approx(1.0)
+    assert a["s1"] == pytest.approx(s1_functional(base_graph(12, 2)))
+    assert b["s1"] == pytest.approx(s1_functional(random_regular(12, 4, seed=0)))  # default seed 0
+    assert b["finite_time_consensus"] == 0.0

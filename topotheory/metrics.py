@@ -115,6 +115,45 @@ register_metric(
 register_metric("optimal_rate", _rate_metric("rate"), "toy convergence rate at the optimal lr", params=("zeta",))
 register_metric("max_learning_rate", _max_lr, "stability edge of the toy problem", params=("zeta",))
 
+
+def _functional(name, **kw):
+    def f(scheme, **params):
+        from . import functionals
+
+        return getattr(functionals, name)(scheme, **kw, **params)
+
+    return f
+
+
+def _s1_lr(scheme, zeta):
+    from .functionals import s1_functional
+
+    return s1_functional(scheme, lr=1.0 / zeta)
+
+
+def _koloskova(field):
+    def f(scheme):
+        from .functionals import koloskova_mixing
+
+        return getattr(koloskova_mixing(scheme), field)
+
+    return f
+
+
+def _finite_time(scheme):
+    from .scheme import finite_time_consensus
+
+    return float(finite_time_consensus(scheme))
+
+
+register_metric("s0", _functional("s0_functional"), "S_0 = (1/n) sum_{j>=2} 1/(1 - lambda_j^2)")
+register_metric("s1", _functional("s1_functional"), "S_1 = (1/n) sum_{j>=2} lambda_j^2/(1 - lambda_j^2), a spectral average")
+register_metric("s1_lr", _s1_lr, "S_1 corrected at the learning rate 1/zeta", params=("zeta",))
+register_metric("koloskova_p", _koloskova("p"), "Koloskova's p = 1 - ||Pi - J||_2^2 over one period")
+register_metric("koloskova_tau", _koloskova("tau"), "Koloskova's window length tau (= the period)")
+register_metric("mixing_time", _functional("mixing_time", eps=0.01), "steps until ||Pi_t - J||_2 <= 0.01")
+register_metric("finite_time_consensus", _finite_time, "1 if the one-period product is exactly J")
+
 #: Columns ``compare`` shows by default (rate columns appear when a noise level is given).
 DEFAULT_METRICS = ("spectral_gap", "effective_neighbors")
 RATE_METRICS = ("optimal_learning_rate", "optimal_rate", "max_learning_rate")
