@@ -110,7 +110,7 @@ def index_markdown(entries, *, command):
         "|---|---|---|",
     ]
     for fid, res in entries:
-        lines.append(f"| `{fid}` | [{res.name}](#{res.name.replace('_', '-').lower()}) | {summary_sentence(res.caption)} |")
+        lines.append(f"| `{fid}` | [{res.name}](#{res.name.lower()}) | {summary_sentence(res.caption)} |")
     for fid, res in entries:
         files = figure_files(res.name)
         lines += ["", f"## {res.name}", "", f"![{res.name}]({files['png']})", "", " ".join(res.caption.split()), ""]
