@@ -24,7 +24,7 @@ import numpy as np
 
 from ._rng import as_generator
 from ._validation import as_float_array, check_choice, check_int, check_real
-from .scheme import Scheme, _check_scheme
+from .scheme import _check_scheme
 from .weights import metropolis_weights
 
 __all__ = [
