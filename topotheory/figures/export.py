@@ -26,12 +26,24 @@ DPI = 150
 
 
 def figure_files(name):
-    """The file names written for a figure whose stem is ``name``."""
+    """The file names written for a figure whose stem is ``name``.
+
+    Examples
+    --------
+    >>> figure_files("fig2_effective_neighbors")["csv"]
+    'fig2_effective_neighbors.csv'
+    """
     return {ext: f"{name}.{ext}" for ext in ("png", "pdf", "csv", "json")}
 
 
 def summary_sentence(caption):
-    """The first sentence of a caption (what the index lists as 'what it shows')."""
+    """The first sentence of a caption (what the index lists as 'what it shows').
+
+    Examples
+    --------
+    >>> summary_sentence("Rings converge (eq. 11), i.e. fast. Details follow.")
+    'Rings converge (eq. 11), i.e. fast.'
+    """
     text = " ".join(str(caption).split())
     m = re.search(r"\.\s+(?=[A-Z])", text)  # "eq. 11" and "i.e. the" do not end a sentence
     return text if m is None else text[: m.start() + 1]
@@ -221,6 +233,20 @@ def export_figures(results, out, *, command=None, index=True):
 
     Writes every figure (see :func:`write_figure`) and, with ``index=True``, ``README.md`` listing
     each figure with its parameters and what it shows. Returns the output directory.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from matplotlib.figure import Figure
+    >>> from topotheory.figures import FigureResult
+    >>> fig = Figure(figsize=(2, 1.5))
+    >>> _ = fig.subplots().plot([0, 1], [1, 0])
+    >>> res = FigureResult(fig, {"table": {"x": [0, 1], "y": [1.0, 0.0]}}, "A line. More.", {"k": 1}, "line")
+    >>> out = export_figures({"demo": res}, pathlib.Path(tempfile.mkdtemp()) / "figs", command="demo")
+    >>> sorted(p.name for p in out.iterdir())
+    ['README.md', 'line.csv', 'line.json', 'line.pdf', 'line.png']
+    >>> (out / "line.csv").read_text().splitlines()
+    ['x,y', '0,1.0', '1,0.0']
     """
     with Staging(out) as stage:
         for fid, res in results.items():
