@@ -27,9 +27,10 @@ def kronecker_rho(scheme, lr, zeta):
 
 
 def birkhoff(n, k, seed):
-    rng = np.random.default_rng(seed)
-    w = rng.dirichlet(np.ones(k))
-    return sum(wi * np.eye(n)[rng.permutation(n)] for wi in w)
+    """A non-symmetric doubly stochastic matrix: k cyclic shifts and reversals, random weights."""
+    w = np.random.default_rng(seed).dirichlet(np.ones(k))
+    perms = [np.roll(np.arange(n), j + 1) if j % 2 == 0 else np.arange(n)[::-1] for j in range(k)]
+    return sum(wi * np.eye(n)[p] for wi, p in zip(w, perms))
 
 
 SMALL = {

@@ -78,15 +78,14 @@ def m_matrix(scheme, gamma):
     >>> round(float(M[0, 0]), 6), round(float(M[0, 1]), 6)  # M_00 = 1/n_W(0.9)
     (0.150781, 0.130947)
     """
+    from .randomwalk import random_walk_covariance
+
     _symmetric_static(scheme, "m_matrix")
     g = check_gamma(gamma)
     if g.ndim:
         raise ValueError("gamma must be a scalar for m_matrix")
-    g = float(g)
-    lam, Q = scheme.eigh()
-    lam2 = lam**2
-    w = (1.0 - g) * lam2 / ((1.0 - lam2) + (1.0 - g) * lam2)
-    return (Q * w) @ Q.T
+    # For symmetric W, Sigma(gamma) = sum_k gamma^(k-1) W^(2k) = W^2 (I - gamma W^2)^(-1): M = (1-gamma) Sigma.
+    return (1.0 - float(g)) * random_walk_covariance(scheme, float(g))
 
 
 def beta(scheme, gamma, *, kind="eq34"):
@@ -149,10 +148,18 @@ def beta(scheme, gamma, *, kind="eq34"):
     return _out(np.min(vals, axis=-1), scalar)
 
 
-def _nw(scheme, g, mode):
+def _theorem6_inputs(scheme, gamma, zeta, L, mode, beta_kind, what):
+    """Validated (gamma, scalar, zeta, L, n_W(gamma), beta(gamma)) shared by Theorem 6 and Corollary 7."""
     from .randomwalk import effective_neighbors
 
-    return np.asarray(effective_neighbors(scheme, g, mode=mode), dtype=float)
+    _symmetric_static(scheme, what)
+    g = check_gamma(gamma)
+    z = check_real("zeta", zeta, low=0.0, low_open=True)
+    L = check_real("L", L, low=0.0, low_open=True)
+    check_choice("mode", mode, ("worst", "mean"))
+    nw = np.asarray(effective_neighbors(scheme, g, mode=mode), dtype=float)
+    b = np.asarray(beta(scheme, g, kind=beta_kind), dtype=float)
+    return g, g.ndim == 0, z, L, nw, b
 
 
 def theorem6_learning_rate(scheme, gamma, *, zeta, L=1.0, omega=None, beta_kind="eq34", mode="worst", terms=False):
@@ -201,15 +208,8 @@ def theorem6_learning_rate(scheme, gamma, *, zeta, L=1.0, omega=None, beta_kind=
     >>> round(theorem6_learning_rate(ring(32).lazy(), 0.99, zeta=2000), 8)
     0.00033063
     """
-    _symmetric_static(scheme, "theorem6_learning_rate")
-    g = check_gamma(gamma)
-    scalar = g.ndim == 0
-    z = check_real("zeta", zeta, low=0.0, low_open=True)
-    L = check_real("L", L, low=0.0, low_open=True)
-    check_choice("mode", mode, ("worst", "mean"))
-    nw = _nw(scheme, g, mode)
+    g, scalar, z, L, nw, b = _theorem6_inputs(scheme, gamma, zeta, L, mode, beta_kind, "theorem6_learning_rate")
     om = 1.0 / nw if omega is None else np.full(g.shape, check_real("omega", omega, low=0.0, high=1.0))
-    b = np.asarray(beta(scheme, g, kind=beta_kind), dtype=float)
     consensus = b * om / L
     noise = 1.0 / (4.0 * ((1.0 / nw + om) * z + L))
     lr = np.where(b > 0, np.minimum(consensus, noise), np.nan)
@@ -259,14 +259,7 @@ def corollary7(scheme, gamma, *, zeta, L=1.0, beta_kind="eq34", mode="worst"):
     >>> c.lr.round(7), c.holds
     (array([0.0002836, 0.0016256]), array([ True, False]))
     """
-    _symmetric_static(scheme, "corollary7")
-    g = check_gamma(gamma)
-    scalar = g.ndim == 0
-    z = check_real("zeta", zeta, low=0.0, low_open=True)
-    L = check_real("L", L, low=0.0, low_open=True)
-    check_choice("mode", mode, ("worst", "mean"))
-    nw = _nw(scheme, g, mode)
-    b = np.asarray(beta(scheme, g, kind=beta_kind), dtype=float)
+    g, scalar, z, L, nw, b = _theorem6_inputs(scheme, gamma, zeta, L, mode, beta_kind, "corollary7")
     lr = 1.0 / (8.0 * z / nw + 4.0 * L)
     holds = 4.0 / nw * b * (2.0 * z / nw + L) >= L
     return Corollary7(_out(lr, scalar), bool(holds) if scalar else holds, _out(nw, scalar), _out(b, scalar))
@@ -348,6 +341,11 @@ def _n_value(n):
     return float(_positive("n", n))
 
 
+def _rate_inputs(T, sigma2, mu, L, zeta, n):
+    return (_positive("T", T), _positive("sigma2", sigma2), _positive("mu", mu), _positive("L", L),
+            _positive("zeta", zeta), _n_value(n))
+
+
 def corollary10_rate(*, T, sigma2, mu, L, zeta, n, d_s, c_s, delta2_W=0.0, p=1.0, large_constant="eq47"):
     r"""Theorem 9 / Corollary 10: the final rate after ``T`` steps, term by term.
 
@@ -390,10 +388,7 @@ def corollary10_rate(*, T, sigma2, mu, L, zeta, n, d_s, c_s, delta2_W=0.0, p=1.0
     >>> round(t.noise, 6), round(t.details["effective_neighbors_large"], 4)
     (0.000156, 6.6943)
     """
-    T = _positive("T", T)
-    sigma2 = _positive("sigma2", sigma2)
-    mu, L, z = _positive("mu", mu), _positive("L", L), _positive("zeta", zeta)
-    n = _n_value(n)
+    T, sigma2, mu, L, z, n = _rate_inputs(T, sigma2, mu, L, zeta, n)
     d_s, c_s = _positive("d_s", d_s), _positive("c_s", c_s)
     delta2_W = check_real("delta2_W", delta2_W, low=0.0)
     p = _positive("p", p)
@@ -430,10 +425,7 @@ def koloskova_rate(*, T, sigma2, mu, L, zeta, n, spectral_gap, delta2=0.0):
     >>> round(t.noise, 6), round(t.transient, 6)
     (0.001156, 0.904837)
     """
-    T = _positive("T", T)
-    sigma2 = _positive("sigma2", sigma2)
-    mu, L, z = _positive("mu", mu), _positive("L", L), _positive("zeta", zeta)
-    n = _n_value(n)
+    T, sigma2, mu, L, z, n = _rate_inputs(T, sigma2, mu, L, zeta, n)
     gap = check_real("spectral_gap", spectral_gap, low=0.0, high=2.0)
     delta2 = check_real("delta2", delta2, low=0.0)
     with np.errstate(divide="ignore"):
