@@ -134,7 +134,7 @@ def theorem6_figure(
         for a, g in zip(hax, hm):
             M = mats[g]
             a.imshow(M, cmap="viridis", interpolation="nearest")
-            a.set_title(f"$\\gamma$ = {g:g}\n$n_W$ = {1 / M[0, 0]:.1f}", fontsize=9.5)
+            a.set_title(f"$\\gamma$ = {g:g}\n$n_W$ = {effective_neighbors(ring_scheme, g):.1f}", fontsize=9.5)
             a.set_xticks([])
             a.set_yticks([])
             a.grid(False)
