@@ -14,6 +14,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
+from .._validation import check_int, check_real
+
 __all__ = [
     "Figure",
     "RC",
@@ -25,6 +27,8 @@ __all__ = [
     "finite_or_nan",
     "columns",
     "name_list",
+    "log_range",
+    "one_minus_gamma_range",
 ]
 
 #: The theme: readable at the size the figures are saved (PNG at 150 dpi, PDF).
@@ -144,6 +148,40 @@ def finite_or_nan(values):
     """A float array with inf replaced by NaN (matplotlib leaves a gap; JSON writes null)."""
     arr = np.asarray(values, dtype=float)
     return np.where(np.isfinite(arr), arr, np.nan)
+
+
+def log_range(lo_name, lo, hi_name, hi, points, *, upper=None):
+    """Validate a positive range ``lo < hi`` (both below ``upper`` if given) and return its log grid.
+
+    Returns ``(lo, hi, grid)`` with ``grid = logspace(log10 lo, log10 hi, points)``.
+
+    Examples
+    --------
+    >>> log_range("lr_min", 0.01, "lr_max", 1.0, 3)[2]
+    array([0.01, 0.1 , 1.  ])
+    """
+    kw = {"high": upper, "high_open": True} if upper is not None else {}
+    lo = check_real(lo_name, lo, low=0.0, low_open=True, **kw)
+    hi = check_real(hi_name, hi, low=0.0, low_open=True, **kw)
+    if not lo < hi:
+        raise ValueError(f"{lo_name} must be below {hi_name}, got {lo} and {hi}")
+    return lo, hi, np.logspace(np.log10(lo), np.log10(hi), check_int("points", points, minimum=2))
+
+
+def one_minus_gamma_range(gamma_min, gamma_max, points):
+    """Validate ``0 <= gamma_min < gamma_max < 1``; return ``(gmin, gmax, 1 - gamma)`` on a log grid of ``1 - gamma``.
+
+    Examples
+    --------
+    >>> one_minus_gamma_range(0.9, 0.999, 3)[2]
+    array([0.1  , 0.01 , 0.001])
+    """
+    gmin = check_real("gamma_min", gamma_min, low=0.0, high=1.0, high_open=True)
+    gmax = check_real("gamma_max", gamma_max, low=0.0, high=1.0, high_open=True)
+    if not gmin < gmax:
+        raise ValueError(f"gamma_min must be below gamma_max, got {gmin} and {gmax}")
+    c = np.logspace(np.log10(1 - gmin), np.log10(1 - gmax), check_int("points", points, minimum=2))
+    return gmin, gmax, c
 
 
 def name_list(argname, value):

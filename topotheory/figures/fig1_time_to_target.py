@@ -82,15 +82,11 @@ def time_to_target_figure(
     d = check_int("d", d, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     target = check_real("target", target, low=0.0, low_open=True)
-    lo = check_real("lr_min", lr_min, low=0.0, low_open=True)
-    hi = check_real("lr_max", lr_max, low=0.0, low_open=True)
-    if not lo < hi:
-        raise ValueError(f"lr_min must be below lr_max, got {lo} and {hi}")
-    points = 15 if quick else check_int("points", points, minimum=2)
+    points = 15 if quick else points
+    lo, hi, lrs = _style.log_range("lr_min", lr_min, "lr_max", lr_max, points)
     ring_sizes = tuple(check_int("ring_sizes", k, minimum=1) for k in ring_sizes)
     big = check_int("infinite_ring_size", infinite_ring_size, minimum=3)
     z = zeta_of(d, batch_size)
-    lrs = np.logspace(np.log10(lo), np.log10(hi), points)
 
     left = [("fully_connected", fully_connected(n)), ("ring", ring(n)), ("solo", solo(n))]
     curves = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int, check_real
+from .._validation import check_int
 from ..randomwalk import effective_neighbors
 from ..topologies import topology_from_spec
 from . import _style
@@ -54,13 +54,9 @@ def effective_neighbors_figure(
     1.0
     """
     n = check_int("n", n, minimum=1)
-    gmin = check_real("gamma_min", gamma_min, low=0.0, high=1.0, high_open=True)
-    gmax = check_real("gamma_max", gamma_max, low=0.0, high=1.0, high_open=True)
-    if not gmin < gmax:
-        raise ValueError(f"gamma_min must be below gamma_max, got {gmin} and {gmax}")
     topologies = _style.name_list("topologies", topologies)
-    points = 40 if quick else check_int("points", points, minimum=2)
-    c = np.logspace(np.log10(1 - gmin), np.log10(1 - gmax), points)
+    points = 40 if quick else points
+    gmin, gmax, c = _style.one_minus_gamma_range(gamma_min, gamma_max, points)
     rows = []
     curves = {}
     for name in topologies:

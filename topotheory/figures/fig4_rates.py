@@ -76,10 +76,6 @@ def rates_figure(
     n = check_int("n", n, minimum=2)
     d = check_int("d", d, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
-    lo = check_real("lr_min", lr_min, low=0.0, low_open=True)
-    hi = check_real("lr_max", lr_max, low=0.0, low_open=True)
-    if not lo < hi:
-        raise ValueError(f"lr_min must be below lr_max, got {lo} and {hi}")
     if quick:
         points = min(40, check_int("points", points, minimum=2))
         if mc_topologies == rates_figure.__kwdefaults__["mc_topologies"]:
@@ -87,13 +83,12 @@ def rates_figure(
         if mc_lrs == rates_figure.__kwdefaults__["mc_lrs"]:
             mc_lrs = (0.1, 0.3)
         reps, steps = min(reps, 60), min(steps, 40)
-    points = check_int("points", points, minimum=2)
     reps = check_int("reps", reps, minimum=2)
     steps = check_int("steps", steps, minimum=2)
     mc_topologies = _style.name_list("mc_topologies", mc_topologies) if mc_topologies else ()
     mc_lrs = tuple(check_real("mc_lrs", x, low=0.0, low_open=True) for x in mc_lrs)
     z = zeta_of(d, batch_size)
-    lrs = np.logspace(np.log10(lo), np.log10(hi), points)
+    lo, hi, lrs = _style.log_range("lr_min", lr_min, "lr_max", lr_max, points)
     schemes = paper_topologies(n)
     unknown = [t for t in mc_topologies if t not in schemes]
     if unknown:

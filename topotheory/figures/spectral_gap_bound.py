@@ -63,13 +63,9 @@ def gap_bound_figure(*, n=32, graphs=_DEFAULT, mix_gap=0.1, gamma_min=0.5, gamma
     """
     n = check_int("n", n, minimum=2)
     mix_gap = check_real("mix_gap", mix_gap, low=0.0, high=1.0, low_open=True)
-    gmin = check_real("gamma_min", gamma_min, low=0.0, high=1.0, high_open=True)
-    gmax = check_real("gamma_max", gamma_max, low=0.0, high=1.0, high_open=True)
-    if not gmin < gmax:
-        raise ValueError(f"gamma_min must be below gamma_max, got {gmin} and {gmax}")
-    points = 30 if quick else check_int("points", points, minimum=2)
+    points = 30 if quick else points
+    gmin, gmax, c = _style.one_minus_gamma_range(gamma_min, gamma_max, points)
     graphs = _style.name_list("graphs", graphs)
-    c = np.logspace(np.log10(1 - gmin), np.log10(1 - gmax), points)
     rows, panels = [], []
     for spec in graphs:
         g = _graph(spec, n, mix_gap)
