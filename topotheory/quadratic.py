@@ -77,6 +77,9 @@ _NCV = 8
 _BATCH_ENTRIES = 4_000_000
 #: Relative tolerance of the walk-regularity check (constant diagonal of the covariance).
 _WALK_REGULAR_RTOL = 1e-11
+#: Infinite graphs: roots u = rho - a below this fraction of beta are reported as 0 (r is then exact
+#: to far below rounding; the 2-D grid's root can be ~1e-120).
+_INFINITE_U_FLOOR = 1e-30
 #: Relative agreement of the observed per-period loss ratio with rho^p before time_to_target jumps.
 _JUMP_RTOL = 1e-11
 
@@ -315,11 +318,27 @@ def _infinite_route(graph, a, beta):
         R = graph.resolvent_mean(None, one_minus_gamma=np.minimum(x / rho, 1.0))
         return rho / (beta[j] * R) - 1.0
 
-    hi = beta[idx].copy()
-    fhi = h(hi, np.arange(idx.size))
-    x, its, res = _illinois(h, np.zeros(idx.size), hi, -np.ones(idx.size), fhi)
+    x, its, res = _root_in_log(h, _INFINITE_U_FLOOR * beta[idx], beta[idx].copy(), floor_value=0.0)
     u[idx], it[idx], r[idx] = x, its, res
     return u, it, r
+
+
+def _root_in_log(h, u_lo, u_hi, *, floor_value=None):
+    """Root of ``h`` (increasing in u, h(u_hi) >= 0) on [u_lo, u_hi] by Illinois in log u.
+
+    Rates of infinite graphs put the root anywhere between 1e-300 and 1 (the 2-D grid's is
+    exponentially small): a logarithmic variable keeps the iteration count small. Where
+    ``h(u_lo) >= 0`` the root lies below ``u_lo``; it is then reported as ``floor_value``
+    (default ``u_lo``).
+    """
+    k = np.arange(u_lo.size)
+    flo, fhi = h(u_lo, k), h(u_hi, k)
+    below = flo >= 0
+    t, its, res = _illinois(lambda t, i: h(np.exp(t), i), np.log(u_lo), np.log(u_hi),
+                            np.where(below, -1.0, flo), fhi)
+    x = np.exp(t)
+    x = np.where(below, u_lo if floor_value is None else floor_value, x)
+    return x, its + 2, np.where(below, u_lo / u_hi, res)  # below: |u - root| <= u_lo
 
 
 # ------------------------------------------------------------ route: static symmetric W
@@ -581,9 +600,9 @@ def _fixed_point_route(scheme, a, beta, mode):
         c = np.minimum(x / (a[j] + x), 1.0)
         return x * nw(c) / beta[j] - 1.0
 
-    hi = beta[idx].copy()
-    fhi = h(hi, np.arange(idx.size))
-    x, its, res = _illinois(h, np.zeros(idx.size), hi, -np.ones(idx.size), fhi)
+    # n_W <= n: the root is at least beta/n (h(beta/n) <= 0); infinite graphs have no such floor
+    floor = _INFINITE_U_FLOOR * beta[idx] if infinite else beta[idx] / scheme.n
+    x, its, res = _root_in_log(h, floor, beta[idx].copy(), floor_value=0.0 if infinite else None)
     u[idx], it[idx], r[idx] = x, its, res
     return u, it, r
 
@@ -707,7 +726,9 @@ def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False)
     log : bool
         Also return a diagnostics dict: ``method`` (the route used), ``rho``, ``iterations``,
         ``residual`` (:math:`|\lambda - 1|` of the secular/reduced equation, or the relative
-        eigen-residual for Arnoldi), ``converged`` and ``diverged`` flags.
+        eigen-residual for Arnoldi; for infinite graphs whose root :math:`u = \rho - a` lies below
+        :math:`10^{-30}\beta`, where ``u = 0`` is reported, that bound :math:`10^{-30}`),
+        ``converged`` and ``diverged`` flags.
 
     Returns
     -------
