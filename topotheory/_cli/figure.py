@@ -19,8 +19,8 @@ DESCRIPTION = (
 )
 EPILOG = """examples:
   topotheory figure 2 --out figures/
-  topotheory figure 1 --out /tmp/fig1 --param d=50 --param target=0.001
-  topotheory figure ring_size --out /tmp/ring --quick
+  topotheory figure 1 --out out/fig1 --param d=50 --param target=0.001
+  topotheory figure ring_size --out out/ring --quick
   topotheory figure --list
 """
 

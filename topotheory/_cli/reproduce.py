@@ -22,8 +22,8 @@ DESCRIPTION = (
 EPILOG = """examples:
   topotheory reproduce
   topotheory reproduce --out figures/
-  topotheory reproduce --out /tmp/figs --quick
-  topotheory reproduce --out /tmp/figs --figures 1,2,ring_size
+  topotheory reproduce --out out/figs --quick
+  topotheory reproduce --out out/figs --figures 1,2,ring_size
 """
 
 
