@@ -675,8 +675,40 @@ def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False)
     :math:`\beta = (\zeta-1)\eta^2` (THEORY §3.3); for a period of length ``p``,
     :math:`\rho = \rho(T_{p-1}\circ\dots\circ T_0)^{1/p}`.
 
-    Methods
+    Parameters
+    ----------
+    scheme : Scheme or InfiniteGraph
+        Infinite graphs (:func:`~topotheory.infinite_ring`, ...) use the secular equation.
+    lr : float or array_like
+        Learning rates :math:`\eta > 0`.
+    zeta : float
+        Noise level :math:`\zeta \ge 1` (see :func:`zeta`).
+    method : {"exact", "secular", "fixed_point"}
+    mode : {"worst", "mean"}
+        Effective-neighbours mode for ``method="fixed_point"`` (ignored otherwise).
+    log : bool
+        Also return a diagnostics dict: ``method`` (the route used), ``rho``, ``iterations``,
+        ``residual`` (:math:`|\lambda - 1|` of the secular/reduced equation, or the relative
+        eigen-residual for Arnoldi; for infinite graphs whose root :math:`u = \rho - a` lies below
+        :math:`10^{-30}\beta`, where ``u = 0`` is reported, that bound :math:`10^{-30}`),
+        ``converged`` and ``diverged`` flags.
+
+    Returns
     -------
+    r : float or ndarray
+        NaN where divergent (:math:`\rho \ge 1`).
+    log : dict, only with ``log=True``
+
+    Raises
+    ------
+    ValueError
+        ``lr <= 0`` or non-finite, ``zeta < 1``, unknown method/mode, or ``"secular"`` on a scheme
+        where it is not exact.
+
+    Notes
+    -----
+    Methods:
+
     ``"exact"`` (default)
         The Perron root for any scheme. Circulant schemes (any period) solve the exact Fourier
         secular equation; static symmetric ``W`` use the ``n``-dimensional reduction
@@ -711,36 +743,6 @@ def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False)
     (Rayleigh quotient), so **"mean" is an upper bound of the rate**. Both are equalities when the
     variances are equal (vertex-transitive graphs). For non-symmetric or periodic schemes "mean" is
     not a bound in general (e.g. local steps).
-
-    Parameters
-    ----------
-    scheme : Scheme or InfiniteGraph
-        Infinite graphs (:func:`~topotheory.infinite_ring`, ...) use the secular equation.
-    lr : float or array_like
-        Learning rates :math:`\eta > 0`.
-    zeta : float
-        Noise level :math:`\zeta \ge 1` (see :func:`zeta`).
-    method : {"exact", "secular", "fixed_point"}
-    mode : {"worst", "mean"}
-        Effective-neighbours mode for ``method="fixed_point"`` (ignored otherwise).
-    log : bool
-        Also return a diagnostics dict: ``method`` (the route used), ``rho``, ``iterations``,
-        ``residual`` (:math:`|\lambda - 1|` of the secular/reduced equation, or the relative
-        eigen-residual for Arnoldi; for infinite graphs whose root :math:`u = \rho - a` lies below
-        :math:`10^{-30}\beta`, where ``u = 0`` is reported, that bound :math:`10^{-30}`),
-        ``converged`` and ``diverged`` flags.
-
-    Returns
-    -------
-    r : float or ndarray
-        NaN where divergent (:math:`\rho \ge 1`).
-    log : dict, only with ``log=True``
-
-    Raises
-    ------
-    ValueError
-        ``lr <= 0`` or non-finite, ``zeta < 1``, unknown method/mode, or ``"secular"`` on a scheme
-        where it is not exact.
 
     Examples
     --------
