@@ -20,7 +20,7 @@ import numbers
 
 import numpy as np
 
-from ._validation import as_float_array, check_choice, check_gamma, check_real
+from ._validation import check_choice, check_gamma, check_real
 from .scheme import _check_scheme
 
 __all__ = [

@@ -49,7 +49,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ._validation import as_float_array, check_choice, check_int, check_real
-from .scheme import Scheme, _check_scheme
+from .scheme import _check_scheme
 from .spectral import InfiniteGraph
 
 __all__ = [
@@ -561,8 +561,6 @@ def _arnoldi_route(scheme, a, beta):
                     lam, vec = exc.eigenvalues[0], exc.eigenvectors[:, 0]
                 else:
                     lam, vec = np.nan, np.full(N, np.nan)
-                warnings.warn(f"ARPACK did not converge for lr index {j}; the rate is approximate",
-                              RuntimeWarning, stacklevel=4)
         rho_p = abs(lam)
         its[j] = count[0]
         if np.all(np.isfinite(vec)) and rho_p > 0:
@@ -766,6 +764,10 @@ def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False)
     z = _check_zeta(zeta)
     flat = np.atleast_1d(lr_arr).ravel()
     r, info = _solve(scheme, flat, z, method, mode)
+    if not np.all(info["converged"]):
+        warnings.warn(f"quadratic_rate: the {info['method']} solver did not converge for "
+                      f"{int(np.sum(~info['converged']))} learning rate(s); see log=True diagnostics",
+                      RuntimeWarning, stacklevel=2)
     out = np.where(r > 0, r, np.nan)
     if lr_arr.ndim == 0:
         value = float(out[0])
