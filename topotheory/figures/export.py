@@ -152,6 +152,7 @@ class Staging:
     ...     _ = (stage.path / "a.txt").write_text("hello")
     >>> sorted(p.name for p in (root / "out").iterdir())
     ['a.txt']
+    >>> import shutil; shutil.rmtree(root)
     """
 
     def __init__(self, out):
@@ -247,6 +248,7 @@ def export_figures(results, out, *, command=None, index=True):
     ['README.md', 'line.csv', 'line.json', 'line.pdf', 'line.png']
     >>> (out / "line.csv").read_text().splitlines()
     ['x,y', '0,1.0', '1,0.0']
+    >>> import shutil; shutil.rmtree(out.parent)
     """
     with Staging(out) as stage:
         for fid, res in results.items():
