@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 import scipy.stats
+from threadpoolctl import threadpool_limits
 
 from ._rng import as_generator, spawn_seeds
 from ._validation import check_int, check_real
@@ -135,7 +136,9 @@ def _simulate(func, args, reps, floats_per_replica, chunk_size, seed, threads):
     if threads == 1 or len(jobs) == 1:
         outs = [func(*job) for job in jobs]
     else:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
+        # Each chunk thread multiplies small dense matrices; BLAS threads on top of ours would
+        # oversubscribe the cores (6x slower dense gossip on 2 cores), so BLAS runs single-threaded here.
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=threads) as pool:
             outs = list(pool.map(lambda job: func(*job), jobs))
     return outs, chunk_size, time.perf_counter() - start
 
