@@ -2,7 +2,7 @@
 
 Oracles: the exact second-moment recursion C <- W (a C + b Diag C) W^T, re-implemented here on
 dense matrices (independent of topotheory.quadratic); the alone closed form r = 2 lr - zeta lr^2;
-the lead's effective_neighbors for the random walk. Curves are compared inside pointwise bands of
+topotheory.effective_neighbors for the random walk. Curves are compared inside pointwise bands of
 ``BAND_Z`` replica standard errors (about 1e-6 two-sided per point under the normal approximation).
 """
 
