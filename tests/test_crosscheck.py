@@ -168,3 +168,16 @@ def test_crosscheck_grid_bad_input():
         crosscheck_grid([], [0.1], d=3, reps=5, steps=5, seed=0)
     with pytest.raises(TypeError, match=r"schemes\[1\]"):
         crosscheck_grid([tt.ring(4), "ring"], [0.1], d=3, reps=5, steps=5, seed=0)
+
+
+def test_report_text_when_the_theory_diverges():
+    """Beyond the stability edge both sides must diverge; the report says so instead of 'FAILS'."""
+    import topotheory as tt
+
+    s = tt.ring(16)
+    lr = 1.2 * tt.max_learning_rate(s, zeta=tt.zeta(30))
+    rep = tt.crosscheck(s, lr=lr, d=30, reps=40, steps=80, seed=1)
+    assert math.isnan(rep.theory_rate) and rep.ci[1] < 0 and rep.agrees
+    text = str(rep)
+    assert "diverges" in text and "loss must grow (CI below 0 or overflow): ok" in text
+    assert "inside CI" not in text

@@ -123,12 +123,25 @@ class CrosscheckReport:
             f"  simulation  {self.reps} replicas x {self.steps} steps, seed {_fmt_seed(self.seed)}",
             f"  rate        theory ({self.method}) {self.theory_rate:.6g}   Monte Carlo {self.mc_rate:.6g}"
             f"   {pct} CI [{lo:.6g}, {hi:.6g}]   fit over steps {self.window[0]}..{self.window[1]}",
-            f"              exact curve over the same window {self.theory_window_rate:.6g}",
-            f"              inside CI: {yes[self.rate_in_ci]}   relative difference {self.rel_error:.2%}"
-            f" (tolerance {self.rel_tol:.0%}): {yes[self.rate_within_tol]}",
-            f"  curve       max |MC - exact| = {self.max_z:.2f} standard errors; bands ±{self.band_z:.2f} SE"
-            f" ({100 * self.band_level:g}% simultaneous, Bonferroni over {self.steps + 1} points):"
-            f" {yes[self.curve_inside]}",
+        ]
+        if math.isnan(self.theory_rate):
+            grows = self.diverged or hi < 0
+            lines += [
+                "              the exact second-moment map diverges (spectral radius >= 1): the simulated",
+                f"              loss must grow (CI below 0 or overflow): {yes[bool(grows)]}",
+                f"  curve       max |MC - exact| = {self.max_z:.2f} standard errors (not required: the"
+                " heavy-tailed growth of a diverging run is not normal)",
+            ]
+        else:
+            lines += [
+                f"              exact curve over the same window {self.theory_window_rate:.6g}",
+                f"              inside CI: {yes[self.rate_in_ci]}   relative difference {self.rel_error:.2%}"
+                f" (tolerance {self.rel_tol:.0%}): {yes[self.rate_within_tol]}",
+                f"  curve       max |MC - exact| = {self.max_z:.2f} standard errors; bands ±{self.band_z:.2f} SE"
+                f" ({100 * self.band_level:g}% simultaneous, Bonferroni over {self.steps + 1} points):"
+                f" {yes[self.curve_inside]}",
+            ]
+        lines += [
             f"  agrees      {'yes' if self.agrees else 'NO'}" + ("   (simulation diverged)" if self.diverged else ""),
             "",
         ]
