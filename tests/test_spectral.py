@@ -91,3 +91,22 @@ def test_infinite_graph_spectral_mean_and_symbol():
             assert graph.resolvent_mean(gam) == pytest.approx(direct, rel=1e-10)
     direct = g.spectral_mean(lambda m: m**2 / (1 - 0.7 * m**2))
     assert g.resolvent_mean(0.7) == pytest.approx(direct, rel=1e-9)
+
+
+def test_user_defined_lattice_by_quadrature_matches_large_circulant():
+    from topotheory.spectral import InfiniteGraph
+
+    lazy_ring = InfiniteGraph("lazy ring", {(0,): 0.5 + 1 / 6, (1,): 1 / 6, (-1,): 1 / 6})
+    g = np.array([0.0, 0.9, 0.99])
+    np.testing.assert_allclose(tt.effective_neighbors(lazy_ring, g),
+                               tt.effective_neighbors(tt.ring(10**5).lazy(), g), rtol=1e-9)
+
+
+@pytest.mark.parametrize("kernel, match", [({}, "at least one"), ({(0,): 0.5}, "sum to 1"),
+                                           ({(0, 0, 0): 1.0}, "1-D or all 2-D"),
+                                           ({(0,): 1.5, (1,): -0.5}, "non-negative")])
+def test_lattice_bad_kernel(kernel, match):
+    from topotheory.spectral import InfiniteGraph
+
+    with pytest.raises(ValueError, match=match):
+        InfiniteGraph("bad", kernel)

@@ -140,7 +140,15 @@ class InfiniteGraph:
 
     def __init__(self, name, kernel, resolvent=None):
         self.name = name
-        self._kernel = dict(kernel)  # offset tuple -> weight
+        self._kernel = {tuple(int(o) for o in off): float(w) for off, w in dict(kernel).items()}
+        if not self._kernel:
+            raise ValueError("kernel must map at least one lattice offset to a weight")
+        dims = {len(off) for off in self._kernel}
+        if len(dims) != 1 or dims.pop() not in (1, 2):
+            raise ValueError("kernel offsets must all be 1-D or all 2-D tuples (lattices Z or Z^2)")
+        weights = np.array(list(self._kernel.values()))
+        if np.any(weights < 0) or not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-12):
+            raise ValueError("kernel weights must be non-negative and sum to 1 (a doubly stochastic lattice)")
         self.dim = len(next(iter(self._kernel)))
         self.is_symmetric = all(
             np.isclose(w, self._kernel.get(tuple(-o for o in off), 0.0)) for off, w in self._kernel.items()
@@ -186,7 +194,7 @@ class InfiniteGraph:
             a, _ = si.quad(inner, -np.pi, 0.0, epsabs=epsabs, epsrel=epsrel, limit=200)
             b, _ = si.quad(inner, 0.0, np.pi, epsabs=epsabs, epsrel=epsrel, limit=200)
             return float((a + b) / (2 * np.pi) ** 2)
-        raise NotImplementedError("spectral_mean supports lattices of dimension 1 and 2")
+        raise AssertionError("unreachable: the constructor admits dimensions 1 and 2 only")
 
     def resolvent_mean(self, gamma, *, one_minus_gamma=None):
         r"""The spectral average :math:`R(\gamma) = \int \frac{m}{1 - \gamma m}\, d\sigma`, :math:`m = |\mu|^2`.
@@ -198,8 +206,14 @@ class InfiniteGraph:
         """
         gamma, c = _gamma_pair(gamma, one_minus_gamma)
         flat_g, flat_c = gamma.ravel(), c.ravel()
-        out = np.array([self._resolvent(g, cc) for g, cc in zip(flat_g, flat_c)], dtype=float)
+        resolvent = self._resolvent or self._quadrature_resolvent
+        out = np.array([resolvent(g, cc) for g, cc in zip(flat_g, flat_c)], dtype=float)
         return out.reshape(gamma.shape)
+
+
+    def _quadrature_resolvent(self, g, c):
+        # Generic lattices: adaptive quadrature of the definition (no closed form known).
+        return self.spectral_mean(lambda mu: np.abs(mu) ** 2 / (c + g * (1.0 - np.abs(mu) ** 2)))
 
 
 def _gamma_pair(gamma, one_minus_gamma):
