@@ -143,3 +143,10 @@ def test_validators():
     assert not tt.finite_time_consensus(tt.ring(16))
     np.testing.assert_allclose(tt.consensus_rate(tt.ring(8)), tt.ring(8).eigenvalues()[1])
     assert tt.consensus_rate(tt.fully_connected(5)) < 1e-15
+
+
+def test_booleans_are_not_integers():
+    with pytest.raises(TypeError, match="n must be an integer, got True"):
+        tt.ring(True)
+    with pytest.raises(TypeError, match="steps must be an integer"):
+        tt.simulate_dsgd(tt.ring(4), lr=0.1, d=2, steps=True, reps=2, seed=0)

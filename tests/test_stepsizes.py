@@ -122,3 +122,11 @@ def test_stepsize_phase_diagram_figure_data():
     logi = res.data["logistic"]
     assert logi["iterations_per_agent"][0] < logi["iterations_centralized_mean"][0]
     assert "lose" in res.caption and res.name == "stepsize_phase_diagram"
+
+
+def test_switch_after_max_iter_is_rejected():
+    from topotheory import HeterogeneousQuadratic, iterations_to_eps
+
+    p = HeterogeneousQuadratic([[1.0, 0.01], [0.01, 0.01]], [[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(ValueError, match="switch_at must be <= 100"):
+        iterations_to_eps(p, eps=1e-12, x0=[10.0, 10.0], switch_at=200, max_iter=100)

@@ -21,8 +21,10 @@ __all__ = [
 
 def check_int(name, value, *, minimum=None, maximum=None):
     """Return ``value`` as a Python int, or raise a clear TypeError/ValueError."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and float(value).is_integer() and np.isfinite(value):
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and np.isfinite(value) and float(value).is_integer():
             value = int(value)
         else:
             raise TypeError(f"{name} must be an integer, got {value!r}")

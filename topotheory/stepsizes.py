@@ -140,7 +140,8 @@ class StepsizeResult:
     switch_at : int or None
         The iteration at which per-agent steps switched to the common step (per_agent only).
     final_loss : float
-        Excess loss at ``iterations`` (or at ``max_iter``).
+        Excess loss at ``iterations``; when ``eps`` is not reached, the loss at ``max_iter``
+        (NaN for a per-agent run with a switch that never reaches ``eps``).
     floor : float
         Excess loss of the fixed point of the first phase (0 for the centralized methods;
         :math:`f(x_H) - f^\\star` for per-agent steps).
@@ -295,7 +296,7 @@ def iterations_to_eps(problem, *, method="per_agent", eps=1e-6, x0=None, switch_
     check_choice("method", method, METHODS)
     eps, x0, max_iter = _check_eps_x0(problem, eps, x0, max_iter)
     if switch_at is not None and switch_at != "best":
-        switch_at = check_int("switch_at", switch_at, minimum=0)
+        switch_at = check_int("switch_at", switch_at, minimum=0, maximum=max_iter)
     if switch_step is None:
         switch_step = 1.0 / problem.local_smoothness.mean()
     switch_step = check_real("switch_step", switch_step, low=0.0, low_open=True)

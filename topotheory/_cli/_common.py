@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .._json import jsonable
 from ..cli import CliError
 
 FORMATS = ("table", "json", "csv")
@@ -28,24 +29,6 @@ def parse_float_list(name, text):
 def parse_name_list(text):
     """Split a comma-separated list of names/specs, keeping ``torus:4x8``-style parameters."""
     return [x.strip() for x in str(text).split(",") if x.strip()]
-
-
-def jsonable(value):
-    """Convert numpy scalars/arrays and NaN/inf into JSON-safe Python values (NaN -> null)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [jsonable(v) for v in value.tolist()]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
 
 
 def _flatten(row):

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .._cli._common import jsonable
+from .._json import jsonable
 
 __all__ = ["Staging", "write_figure", "export_figures", "figure_files", "summary_sentence"]
 

@@ -29,8 +29,8 @@ def covariance_figure(*, n=32, gammas=None, quick=False):
 
     The covariance is the stationary covariance of the gossiping random walk
     (:func:`topotheory.random_walk_covariance`) at the decay the paper fitted for that topology;
-    the panel titles show :math:`n_W(\gamma)` ("mean" mode, :func:`topotheory.effective_neighbors`)
-    next to the value the paper prints. The middle row of the paper (covariances measured on
+    the panel titles show our :math:`n_W(\gamma)` ("mean" mode, :func:`topotheory.effective_neighbors`)
+    where the paper prints its own. The middle row of the paper (covariances measured on
     Cifar-10) is not reproducible and is not drawn.
 
     Parameters

@@ -59,6 +59,7 @@ def study_topologies(n, *, seed=0):
     """
     n = check_int("n", n, minimum=5)
     d6 = min(6, n - 1) - (min(6, n - 1) * n) % 2  # 6 when possible (n * degree must be even)
+    d3 = 3 if n % 2 == 0 else 4
     out = {
         "fully connected": fully_connected(n),
         "one-peer exponential": one_peer_exponential_any(n),
@@ -75,8 +76,8 @@ def study_topologies(n, *, seed=0):
         "mix (gap 0.1)": mix(n, 0.1),
         "Base-2 graph": base_graph(n, 1),
         "Base-4 graph": base_graph(n, 3),
-        "random 3-regular": random_regular(n, 3 if n % 2 == 0 else 4, seed=seed),
-        "random 6-regular": random_regular(n, d6, seed=seed + 1),
+        f"random {d3}-regular": random_regular(n, d3, seed=seed),
+        f"random {d6}-regular": random_regular(n, d6, seed=seed + 1),
         "Erdos-Renyi": erdos_renyi(n, min(1.0, 2 * math.log(n) / n), seed=seed + 2),
     }
     if n & (n - 1) == 0:
