@@ -457,3 +457,16 @@ def test_bad_input_types_and_methods():
         tt.zeta(0)
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         tt.zeta(5, batch_size=0)
+
+
+def test_initial_must_be_a_gram_matrix():
+    with pytest.raises(ValueError, match="positive semidefinite"):
+        q.loss_curve(tt.ring(4), lr=0.1, zeta=5, steps=2, initial=-np.eye(4))
+
+
+def test_optimum_reports_phase_averaged_effective_neighbors_for_periodic_schemes():
+    s = tt.local_steps(16, 4)
+    opt = q.optimal_learning_rate(s, zeta=50)
+    per_phase = [tt.effective_neighbors(s, opt.gamma, phase=p) for p in range(4)]
+    assert opt.effective_neighbors == pytest.approx(1 / np.mean(1 / np.array(per_phase)), rel=1e-6)
+    assert opt.effective_neighbors < max(per_phase) == pytest.approx(16)

@@ -150,3 +150,27 @@ def test_booleans_are_not_integers():
         tt.ring(True)
     with pytest.raises(TypeError, match="steps must be an integer"):
         tt.simulate_dsgd(tt.ring(4), lr=0.1, d=2, steps=True, reps=2, seed=0)
+
+
+def test_circulant_declaration_checked_on_every_row():
+    # Row 0 matches the ring kernel, the other rows do not (a disconnected graph).
+    W = np.array([[1 / 3, 1 / 3, 0, 1 / 3], [1 / 3, 2 / 3, 0, 0], [0, 0, 1, 0], [1 / 3, 0, 0, 2 / 3]])
+    with pytest.raises(ValueError, match="circulant kernel"):
+        Scheme([W], circulant=((4,), [[1 / 3, 1 / 3, 0, 1 / 3]]))
+    ok = Scheme([tt.torus(3, 4).matrix(0)], circulant=((3, 4), tt.torus(3, 4)._circulant[1]))
+    assert ok.is_circulant
+
+
+def test_from_circulant_builds_the_declared_matrices():
+    k = np.zeros((3, 4))
+    k[0, 0], k[1, 0], k[0, 3] = 0.5, 0.25, 0.25
+    s = Scheme.from_circulant((3, 4), k)
+    W = s.matrix(0)
+    for i in range(12):
+        for j in range(12):
+            (a, b), (c, d) = divmod(i, 4), divmod(j, 4)
+            assert W[i, j] == k[(c - a) % 3, (d - b) % 4]
+    np.testing.assert_allclose(np.sort_complex(s.fourier_eigenvalues()[0].round(12)),
+                               np.sort_complex(np.linalg.eigvals(W).round(12)), atol=1e-12)
+    with pytest.raises(ValueError, match="kernels must have shape"):
+        Scheme.from_circulant((3, 4), np.ones(5) / 5)

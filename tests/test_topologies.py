@@ -164,3 +164,22 @@ def test_paper_topologies():
     assert list(d) == list(tt.PAPER_TOPOLOGIES)
     assert "social_network" not in tt.paper_topologies(16)
     assert "hypercube" not in tt.paper_topologies(24)
+
+
+def test_spec_parameters_are_all_used_or_rejected():
+    s = tt.topology_from_spec("torus:4x8,weights=lazy_metropolis")
+    np.testing.assert_allclose(s.matrix(0)[0, :2], [0.6, 0.1])
+    assert tt.topology_from_spec("torus:rows=2,cols=3").n == 6
+    with pytest.raises(ValueError, match="both rows and cols"):
+        tt.topology_from_spec("torus:cols=4")
+    with pytest.raises(ValueError, match="bad parameters"):
+        tt.topology_from_spec("torus:4x8,foo=1")
+
+
+def test_cli_splits_lists_of_specs_with_parameters():
+    from topotheory._cli._common import parse_name_list
+
+    assert parse_name_list("ring:n=16,weights=max_degree,torus:4x8,star") == [
+        "ring:n=16,weights=max_degree", "torus:4x8", "star"]
+    assert parse_name_list("random_regular:degree=4,seed=3") == ["random_regular:degree=4,seed=3"]
+    assert parse_name_list("graph.edgelist,ring") == ["graph.edgelist", "ring"]

@@ -45,6 +45,9 @@ def spawn_seeds(seed, count):
     own ``spawn``. Used to give each task of a sweep its own stream, so that serial and parallel
     runs give identical results.
     """
+    from ._validation import check_int
+
+    count = check_int("count", count, minimum=0)
     if isinstance(seed, np.random.Generator):
         return [np.random.SeedSequence(int(x)) for x in seed.integers(0, 2**63, size=count)]
     if isinstance(seed, np.random.SeedSequence):

@@ -49,6 +49,9 @@ def check_real(name, value, *, low=None, high=None, low_open=False, high_open=Fa
 
 def as_float_array(name, value, *, low=None, high=None, low_open=False, high_open=False):
     """Return ``value`` (scalar or array-like) as a float ndarray with finite entries in range."""
+    raw = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    if raw.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a real number or an array of real numbers, got {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

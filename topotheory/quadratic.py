@@ -852,8 +852,11 @@ def _check_initial(scheme, initial):
         raise ValueError(f"initial must be the ({n}, {n}) Gram matrix E<x_i(0), x_j(0)>, got shape {C0.shape}")
     if not np.all(np.isfinite(C0)):
         raise ValueError("initial must have finite entries")
-    if np.max(np.abs(C0 - C0.T)) > 1e-12 * max(1.0, np.max(np.abs(C0))):
+    scale = max(1.0, np.max(np.abs(C0)))
+    if np.max(np.abs(C0 - C0.T)) > 1e-12 * scale:
         raise ValueError("initial must be symmetric (a Gram matrix)")
+    if np.linalg.eigvalsh(0.5 * (C0 + C0.T))[0] < -1e-10 * scale:
+        raise ValueError("initial must be positive semidefinite (a Gram matrix E<x_i(0), x_j(0)>)")
     return C0
 
 
@@ -1022,7 +1025,10 @@ class OptimalLearningRate:
     gamma : float
         Operating decay :math:`\gamma^* = (1-\eta^*)^2/(1-r^*)`.
     effective_neighbors : float
-        :math:`n_W(\gamma^*)`, "mean" mode.
+        :math:`n_W(\gamma^*)`, "mean" mode. For a periodic scheme, whose :math:`n_W` depends on
+        the phase, the harmonic mean over the phases (the inverse of the phase-averaged
+        :math:`n_W^{-1}`), so that no single phase (e.g. right after an exact average) stands for
+        the whole period.
     n_equivalent : float
         :math:`\eta^*(\zeta-1)/(1-\eta^*)`: the number of fully connected workers with the same
         optimal learning rate (1 alone, ``n`` fully connected).
@@ -1165,5 +1171,8 @@ def optimal_learning_rate(scheme, *, zeta):
     gamma = (1.0 - x) ** 2 / rho
     from .randomwalk import effective_neighbors
 
-    nw = float(effective_neighbors(scheme, one_minus_gamma=min(max(u / rho, 1e-300), 1.0)))
+    c = min(max(u / rho, 1e-300), 1.0)
+    period = getattr(scheme, "period", 1)
+    inv = [1.0 / effective_neighbors(scheme, one_minus_gamma=c, phase=ph) for ph in range(period)]
+    nw = float(1.0 / np.mean(inv))
     return OptimalLearningRate(x, rate, gamma, nw, x * (z - 1.0) / (1.0 - x), z, edge)

@@ -260,7 +260,9 @@ def spectral_gap_bound(n, gamma, spectral_gap):
     >>> round(float(spectral_gap_bound(32, 0.9, 0.1)), 6)
     3.117182
     """
-    if not (isinstance(n, (int, np.integer)) and n >= 1) and not n == float("inf"):
+    if isinstance(n, (bool, np.bool_)) or (
+        not (isinstance(n, (int, np.integer)) and n >= 1) and not n == float("inf")
+    ):
         raise ValueError(f"n must be a positive integer or inf, got {n!r}")
     g, c = _gamma_pair(gamma, None)
     alpha = check_real("spectral_gap", spectral_gap, low=0.0, high=1.0)

@@ -119,7 +119,7 @@ class Scheme:
     array([1. , 0.5])
     """
 
-    def __init__(self, matrices, *, name="custom", params=None, circulant=None, atol=1e-9):
+    def __init__(self, matrices, *, name="custom", params=None, circulant=None, atol=1e-9, _built_from_kernels=False):
         if isinstance(matrices, np.ndarray) and matrices.ndim == 2 or sp.issparse(matrices):
             matrices = [matrices]
         try:
@@ -158,7 +158,7 @@ class Scheme:
         self._cache = {}
         self._circulant = None
         if circulant is not None:
-            self._circulant = self._check_circulant(circulant)
+            self._circulant = self._check_circulant(circulant, verify=not _built_from_kernels)
             # A circulant is symmetric iff its kernel is even: k[m] == k[-m].
             _, kernels = self._circulant
             axes = tuple(range(1, kernels.ndim))
@@ -179,6 +179,31 @@ class Scheme:
         if isinstance(matrices, np.ndarray) and matrices.ndim == 3:
             matrices = list(matrices)
         return cls(matrices, name=name, atol=atol)
+
+    @classmethod
+    def from_circulant(cls, shape, kernels, *, name="circulant", params=None):
+        r"""A scheme of circulant matrices on :math:`\mathbb{Z}_{s_1} \times \dots \times \mathbb{Z}_{s_k}`.
+
+        ``W_t[i, j] = kernels[t][(j - i) mod shape]`` with nodes numbered in row-major order of
+        ``shape``. The matrices are built from the kernels (sparse unless the kernel is dense), so
+        the Fourier routes apply without any dense matrix.
+
+        Examples
+        --------
+        >>> s = Scheme.from_circulant((4,), [[0.5, 0.5, 0.0, 0.0]], name="shift")
+        >>> s.matrix(0)[3]
+        array([0.5, 0. , 0. , 0.5])
+        """
+        shape = tuple(int(x) for x in np.atleast_1d(shape))
+        if not shape or min(shape) < 1:
+            raise ValueError(f"shape must be a tuple of positive sizes, got {shape}")
+        kernels = np.asarray(kernels, dtype=float)
+        try:
+            kernels = kernels.reshape((-1,) + shape)
+        except ValueError:
+            raise ValueError(f"kernels must have shape (period,) + {shape}, got {kernels.shape}") from None
+        mats = [_circulant_matrix(shape, k) for k in kernels]
+        return cls(mats, name=name, params=params, circulant=(shape, kernels), _built_from_kernels=True)
 
     @classmethod
     def from_networkx(cls, G, weights="metropolis", *, name=None):
@@ -402,16 +427,32 @@ class Scheme:
         sym = "symmetric" if self.is_symmetric else "non-symmetric"
         return f"Scheme({self.name!r}, n={self._n}, period={self.period}, {sym})"
 
-    def _check_circulant(self, circulant):
+    def _check_circulant(self, circulant, verify=True):
         shape, kernels = circulant
         shape = tuple(int(s) for s in shape)
         if int(np.prod(shape)) != self._n:
             raise ValueError(f"circulant shape {shape} does not match n = {self._n}")
         kernels = np.asarray(kernels, dtype=float).reshape((self.period,) + shape)
-        # Check the first row of each matrix against its kernel.
-        for t, M in enumerate(self._stored):
-            row = M[[0], :].toarray().ravel() if sp.issparse(M) else np.asarray(M[0])
-            if not np.allclose(row, kernels[t].ravel(), atol=1e-12):
+        # Every non-zero of W_t must sit at an offset where the kernel has that value, and W_t must
+        # have as many non-zeros as the circulant (n per non-zero kernel entry): then W_t is it.
+        for t, M in enumerate(self._stored if verify else ()):
+            if sp.issparse(M):
+                csr = sp.csr_array(M)
+                rows = np.repeat(np.arange(self._n, dtype=np.int64), np.diff(csr.indptr))
+                cols, vals = csr.indices.astype(np.int64), csr.data
+                keep = vals != 0
+                rows, cols, vals = rows[keep], cols[keep], vals[keep]
+            else:
+                rows, cols = np.nonzero(M)
+                vals = M[rows, cols]
+            offsets = np.ravel_multi_index(
+                tuple((c - r) % dim for c, r, dim in zip(np.unravel_index(cols, shape), np.unravel_index(rows, shape), shape)),
+                shape,
+            )
+            expected = kernels[t].ravel()[offsets]
+            if len(vals) != self._n * np.count_nonzero(kernels[t]) or not np.allclose(
+                vals, expected, rtol=0, atol=1e-12
+            ):
                 raise ValueError(f"matrices[{t}] does not match its circulant kernel")
         kernels.setflags(write=False)
         return shape, kernels
@@ -447,6 +488,22 @@ def consensus_rate(scheme, *, per_step=False):
     P = scheme.period_product(0) - 1.0 / scheme.n
     s = float(sla.norm(P, 2)) if scheme.n > 1 else 0.0
     return s ** (1.0 / scheme.period) if per_step else s
+
+
+def _circulant_matrix(shape, kernel):
+    """``W[i, j] = kernel[(j - i) mod shape]`` (row-major nodes): dense for dense kernels, else CSR."""
+    n = int(np.prod(shape))
+    if np.count_nonzero(kernel) > 0.25 * n and n <= 4096:
+        coords = np.stack(np.unravel_index(np.arange(n), shape))
+        diff = (coords[:, None, :] - coords[:, :, None]) % np.array(shape)[:, None, None]
+        return kernel[tuple(diff)]
+    idx = np.arange(n).reshape(shape)
+    offs = np.argwhere(kernel != 0)
+    axes = tuple(range(len(shape)))
+    cols = [np.roll(idx, shift=tuple(-int(o) for o in off), axis=axes).ravel() for off in offs]
+    rows = np.tile(np.arange(n), len(offs))
+    vals = np.repeat(kernel[tuple(offs.T)], n)
+    return sp.csr_array((vals, (rows, np.concatenate(cols))), shape=(n, n))
 
 
 def _eigh_doubly_stochastic(W):

@@ -59,26 +59,7 @@ def _check_weights(weights):
 
 def _circulant_from_kernels(shape, kernels, *, name, params):
     """Scheme whose step-t matrix is ``W[i, j] = kernels[t][(j - i) mod shape]`` (row-major nodes)."""
-    shape = tuple(int(s) for s in shape)
-    n = int(np.prod(shape))
-    idx = np.arange(n).reshape(shape)
-    mats = []
-    for kernel in kernels:
-        kernel = np.asarray(kernel, dtype=float).reshape(shape)
-        offs = np.argwhere(kernel != 0)
-        rows, cols, vals = [], [], []
-        for off in offs:
-            shifted = np.roll(idx, shift=tuple(-int(o) for o in off), axis=tuple(range(len(shape))))
-            rows.append(idx.ravel())
-            cols.append(shifted.ravel())
-            vals.append(np.full(n, kernel[tuple(off)]))
-        W = sp.csr_array(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
-        )
-        # Dense kernels (fully connected, mix, local averaging) are stored dense.
-        mats.append(W.toarray() if W.nnz > 0.25 * n * n else W)
-    stacked = np.stack([np.asarray(k, dtype=float).reshape(shape) for k in kernels])
-    return Scheme(mats, name=name, params=params, circulant=(shape, stacked))
+    return Scheme.from_circulant(shape, kernels, name=name, params=params)
 
 
 def _cayley_kernel(shape, offsets, weights):
@@ -496,24 +477,28 @@ def topology_from_spec(spec, n=32):
         raise ValueError(f"unknown topology {spec!r}; valid names: {valid}")
     name, rest = m.group(1), m.group(2)
     kwargs = {}
-    if rest:
-        for part in rest.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if "=" in part:
-                key, val = (x.strip() for x in part.split("=", 1))
-                kwargs[key] = _parse_value(val)
-            elif name == "torus" and re.fullmatch(r"\d+x\d+", part):
-                r, c = part.split("x")
-                return torus(int(r), int(c), **{k: v for k, v in kwargs.items()})
-            else:
-                kwargs["n"] = _parse_value(part)
-    n_value = kwargs.pop("n", n)
+    for part in (rest or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" in part:
+            key, val = (x.strip() for x in part.split("=", 1))
+            kwargs[key] = _parse_value(val)
+        elif name == "torus" and re.fullmatch(r"\d+x\d+", part):
+            kwargs["rows"], kwargs["cols"] = (int(x) for x in part.split("x"))
+        else:
+            kwargs["n"] = _parse_value(part)
     if name == "torus" and ("rows" in kwargs or "cols" in kwargs):
-        return torus(kwargs.pop("rows"), kwargs.pop("cols"), **kwargs)
+        if not ("rows" in kwargs and "cols" in kwargs):
+            raise ValueError("a torus spec needs both rows and cols (torus:4x8 or torus:rows=4,cols=8)")
+        if "n" in kwargs:
+            raise ValueError("a torus spec takes either n or rows and cols, not both")
+        factory = lambda **kw: torus(kw.pop("rows"), kw.pop("cols"), **kw)  # noqa: E731
+    else:
+        kwargs.setdefault("n", n)
+        factory = TOPOLOGIES[name]
     try:
-        return TOPOLOGIES[name](n_value, **kwargs)
+        return factory(**kwargs)
     except TypeError as exc:
         raise ValueError(f"bad parameters for topology {name!r}: {exc}") from None
 

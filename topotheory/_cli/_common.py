@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import re
 
 import numpy as np
 
@@ -27,8 +28,21 @@ def parse_float_list(name, text):
 
 
 def parse_name_list(text):
-    """Split a comma-separated list of names/specs, keeping ``torus:4x8``-style parameters."""
-    return [x.strip() for x in str(text).split(",") if x.strip()]
+    """Split a comma-separated list of topology specs, keeping each spec's own parameters.
+
+    A piece that is a parameter (``key=value``, ``4x8`` or a number) belongs to the spec before it:
+    ``"ring:n=16,weights=max_degree,torus:4x8"`` gives ``["ring:n=16,weights=max_degree", "torus:4x8"]``.
+    """
+    specs = []
+    for piece in (x.strip() for x in str(text).split(",")):
+        if not piece:
+            continue
+        is_param = re.fullmatch(r"[A-Za-z_]\w*\s*=.*|\d+x\d+|[\d.]+", piece) is not None
+        if specs and is_param and ":" in specs[-1]:
+            specs[-1] += "," + piece
+        else:
+            specs.append(piece)
+    return specs
 
 
 def _flatten(row):

@@ -21,7 +21,8 @@ DESCRIPTION = (
 EPILOG = """examples:
   topotheory crosscheck --topology ring --n 32 --lr 0.05 --d 48 --reps 400 --steps 300 --seed 0
   topotheory crosscheck --topology ring --lr 0.05 --seed 0 --format json
-  topotheory crosscheck --topology ring,star,binary_tree --lr 0.02,0.05 --reps 200 --steps 200 --seed 1 --jobs 2
+  topotheory crosscheck --topology ring,star,binary_tree --lr 0.02,0.05 --reps 200 --steps 400 --seed 1 --jobs 2
+  # the paper's fixed point is not exact on irregular graphs: this one disagrees, and --strict exits 1
   topotheory crosscheck --topology binary_tree --lr 0.1 --method fixed_point --mode worst --seed 0 --strict
 """
 
