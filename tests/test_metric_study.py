@@ -58,6 +58,8 @@ def test_taus_match_pair_counting_on_the_stored_values(quick):
         metric = orient * np.array(values[key], dtype=float)
         metric = np.where(np.isfinite(metric), metric, np.sign(metric) * 1e300)
         rate = np.array(values[f"optimal rate (ζ={zeta:g})"])
+        # the study's tie convention: values equal to 10 significant digits are ties
+        metric, rate = (np.array([float(f"{v:.10g}") for v in a]) for a in (metric, rate))
         assert table["kendall_tau"][row] == pytest.approx(_kendall_tau_b(metric, rate), abs=1e-12)
 
 
@@ -100,3 +102,13 @@ def test_bad_input():
         metric_study(ns=(8,), zetas=(0.5,))
     with pytest.raises(ValueError, match="n must be >= 5"):
         study_topologies(4)
+
+
+def test_kendall_treats_rounding_level_differences_as_ties():
+    from topotheory.figures.metric_study import _kendall
+
+    y = [1.0, 2.0, 3.0, 4.0]
+    tied = _kendall([1.0, 2.0, 2.0, 3.0], y)[0]
+    assert _kendall([1.0, 2.0, 2.0 * (1 + 1e-15), 3.0], y)[0] == tied
+    assert _kendall([1.0, 2.0 * (1 + 1e-15), 2.0, 3.0], y)[0] == tied
+    assert _kendall([1.0, 2.0, 2.0 * (1 + 1e-6), 3.0], y)[0] > tied  # real differences still count

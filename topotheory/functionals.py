@@ -40,6 +40,7 @@ import scipy.linalg as sla
 
 from ._validation import as_float_array, check_choice, check_int, check_real
 from .scheme import _check_scheme
+from .randomwalk import _disagreement_covariance, _disagreement_mode_variances
 from .spectral import spectral_gap
 
 __all__ = [
@@ -82,34 +83,6 @@ def _resolve_method(scheme, method):
     return "lyapunov"
 
 
-def _mode_sums(scheme, gamma, phase):
-    """Per non-consensus mode, sum_{k>=1} gamma^{k-1} |mode gain of Pi_k|^2 (circulant schemes)."""
-    mu2 = np.abs(scheme.fourier_eigenvalues()[:, 1:]) ** 2  # (period, n-1), mode 0 = consensus
-    p = scheme.period
-    q = np.zeros(mu2.shape[1])
-    for s in range(p):  # steps W_phase, ..., W_{phase+p-1}
-        q = mu2[(phase + s) % p] * (gamma * q + 1.0)
-    a = gamma**p * np.prod(mu2, axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(a < 1.0, q / (1.0 - a), np.inf)
-    return np.where(q == 0.0, 0.0, out)
-
-
-def _lyapunov_consensus_cov(scheme, gamma, phase):
-    """Stationary covariance of the disagreement walk at ``phase`` (dense, any scheme)."""
-    n, p = scheme.n, scheme.period
-    P = np.eye(n) - 1.0 / n
-    Q = np.zeros((n, n))
-    for s in range(p):
-        W = scheme.matrix((phase + s) % p)
-        Q = W @ (gamma * Q + P) @ W.T
-    A = gamma ** (p / 2.0) * (scheme.period_product(phase) - 1.0 / n)
-    rho = np.max(np.abs(np.linalg.eigvals(A))) if n > 1 else 0.0
-    if rho >= 1.0 - 1e-12:
-        return None
-    return sla.solve_discrete_lyapunov(A, Q)
-
-
 def _s1(scheme, gamma, phase, method):
     n = scheme.n
     if n == 1:
@@ -122,8 +95,8 @@ def _s1(scheme, gamma, phase, method):
         terms = np.where(gamma * lam2 >= 1.0 - 1e-15, np.inf, terms)
         return float(np.sum(terms) / n)
     if method == "fourier":
-        return float(np.sum(_mode_sums(scheme, gamma, phase)) / n)
-    S = _lyapunov_consensus_cov(scheme, gamma, phase)
+        return float(np.sum(_disagreement_mode_variances(scheme, gamma, 1.0 - gamma, phase)) / n)
+    S = _disagreement_covariance(scheme, gamma, phase)
     return math.inf if S is None else float(np.trace(S) / n)
 
 

@@ -39,32 +39,33 @@ NW_MODES = ("mean", "worst", "all")
 
 
 # ------------------------------------------------------------------------- per-route kernels
-def _circulant_scaled_variances(scheme, g, c, phase):
-    r"""Per Fourier mode, :math:`(1-\gamma) s_k` at the phase; shape ``g.shape + (n,)``.
+def _disagreement_mode_variances(scheme, g, c, phase):
+    r"""Stationary variance :math:`s_k` of every non-consensus Fourier mode at the phase.
 
-    For a circulant scheme every matrix is diagonal in the Fourier basis, so the covariance is a
-    circulant with symbol :math:`s_k`; one period of the recursion :math:`s \leftarrow m_t(\gamma s + 1)`
-    (:math:`m_t = |\mu_{t,k}|^2`) is affine, and its fixed point is taken in closed form.
+    For a circulant scheme every matrix is diagonal in the Fourier basis; one period of the
+    recursion :math:`s \leftarrow m_t(\gamma s + 1)` (:math:`m_t = |\mu_{t,k}|^2`) is affine, and its
+    fixed point :math:`q/(1 - \gamma^p\prod_t m_t)` is taken in closed form, the denominator
+    evaluated without cancellation from :math:`1-\gamma` = ``c``. Valid up to :math:`\gamma = 1`
+    (``c = 0``), where modes that never contract get ``inf``. Shape ``g.shape + (n - 1,)``;
+    mode 0 (consensus) is left out. Shared with :mod:`topotheory.functionals`.
     """
-    m = np.abs(scheme.fourier_eigenvalues()) ** 2  # (p, n)
+    m = np.abs(scheme.fourier_eigenvalues()[:, 1:]) ** 2  # (p, n - 1)
     p = scheme.period
-    g = g[..., None]
-    c = c[..., None]
-    if p == 1:
-        m0 = m[0]
+    g = np.asarray(g, dtype=float)[..., None]
+    c = np.asarray(c, dtype=float)[..., None]
+    if p == 1:  # static: s = m / (1 - gamma m), with 1 - gamma m = (1 - m) + c m (no cancellation)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return c * m0 / ((1.0 - m0) + c * m0)
-    order = [(phase - p + j) % p for j in range(p)]  # W_{phase-p}, ..., W_{phase-1}
-    u = np.zeros(np.broadcast_shapes(g.shape, m[0].shape))
-    log_prod = np.zeros_like(u)
-    with np.errstate(divide="ignore"):
-        for t in order:
-            u = m[t] * (g * u + c)
+            den = (1.0 - m[0]) + c * m[0]
+            return np.where(m[0] == 0.0, 0.0, np.where(den > 0, m[0] / den, np.inf))
+    q = np.zeros(np.broadcast_shapes(g.shape, m[0].shape))
+    log_prod = np.zeros_like(q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for t in [(phase - p + j) % p for j in range(p)]:  # W_{phase-p}, ..., W_{phase-1}
+            q = m[t] * (g * q + 1.0)
             log_prod = log_prod + np.log(m[t])
-    # 1 - gamma^p prod m, evaluated without cancellation.
-    with np.errstate(divide="ignore"):
-        one_minus_A = -np.expm1(p * np.log1p(-c) + log_prod)
-    return u / one_minus_A
+        one_minus_a = -np.expm1(p * np.log1p(-c) + log_prod)
+        out = np.where(one_minus_a > 0, q / one_minus_a, np.inf)
+    return np.where(q == 0.0, 0.0, out)
 
 
 def _symmetric_weights(lam, g, c):
@@ -76,33 +77,37 @@ def _symmetric_weights(lam, g, c):
         return c * lam2 / ((1.0 - lam2) + c * lam2)
 
 
-def _lyapunov_scaled_covariance(scheme, g, c, phase):
-    r""":math:`(1-\gamma)\Sigma` at the phase through the folded one-period Lyapunov equation.
+def _disagreement_covariance(scheme, g, phase):
+    r"""Stationary covariance ``S`` of the disagreement walk at the phase (dense, any scheme).
 
-    With :math:`B_t = W_t - J`: :math:`S^{(\phi)} = A S^{(\phi)} A^T + Q`,
-    :math:`A = \gamma^{p/2} B_{\phi-1}\cdots B_{\phi-p}` and ``Q`` the covariance accumulated over one
-    period from zero.
+    With :math:`B_t = W_t - J`: :math:`S = A S A^T + Q`, :math:`A = \gamma^{p/2} B_{\phi-1}\cdots
+    B_{\phi-p}` and ``Q`` the covariance accumulated over one period from zero. Then
+    :math:`\Sigma = J/(1-\gamma) + S`. Valid up to :math:`\gamma = 1`; returns None when the walk
+    has no stationary law (:math:`\rho(A) \ge 1`: a disconnected period at :math:`\gamma = 1`).
+    Shared with :mod:`topotheory.functionals`.
     """
     n, p = scheme.n, scheme.period
     J = np.full((n, n), 1.0 / n)
-    order = [(phase - p + j) % p for j in range(p)]
     Q = np.zeros((n, n))
-    A = np.eye(n)
-    for t in order:
+    for t in [(phase - p + j) % p for j in range(p)]:
         B = scheme.matrix(t) - J
         Q = B @ (g * Q + np.eye(n)) @ B.T
-        A = B @ A
-    A *= g ** (p / 2.0)
+    A = g ** (p / 2.0) * (scheme.period_product(phase) - J)
+    if n > 1 and np.max(np.abs(np.linalg.eigvals(A))) >= 1.0 - 1e-12:
+        return None
     S = sla.solve_discrete_lyapunov(A, Q)
-    S = 0.5 * (S + S.T)
-    return J + c * S
+    return 0.5 * (S + S.T)
+
+
+def _lyapunov_scaled_covariance(scheme, g, c, phase):
+    r""":math:`(1-\gamma)\Sigma = J + (1-\gamma) S` at the phase (:func:`_disagreement_covariance`)."""
+    return np.full((scheme.n, scheme.n), 1.0 / scheme.n) + c * _disagreement_covariance(scheme, g, phase)
 
 
 def _scaled_diagonals(scheme, g, c, phase):
     """(1 - gamma) diag(Sigma) with shape g.shape + (n,) (or + (1,) when all entries are equal)."""
     if scheme.is_circulant:
-        u = _circulant_scaled_variances(scheme, g, c, phase)
-        return np.mean(u, axis=-1, keepdims=True)
+        return _scaled_mean_variance(scheme, g, c, phase)[..., None]
     if scheme.is_static and scheme.is_symmetric:
         lam, _ = scheme.eigh()
         w = _symmetric_weights(lam, g, c)
@@ -127,7 +132,9 @@ def _squared_eigvecs(scheme):
 def _scaled_mean_variance(scheme, g, c, phase):
     """(1 - gamma) mean_i Sigma_ii, shape g.shape."""
     if scheme.is_circulant:
-        return np.mean(_circulant_scaled_variances(scheme, g, c, phase), axis=-1)
+        # Mode 0 (consensus) contributes exactly 1; the others (1 - gamma) s_k.
+        s_k = _disagreement_mode_variances(scheme, g, c, phase)
+        return (1.0 + c * np.sum(s_k, axis=-1)) / scheme.n
     if scheme.is_static and scheme.is_symmetric:
         lam, _ = scheme.eigh()
         return np.mean(_symmetric_weights(lam, g, c), axis=-1)
