@@ -11,9 +11,9 @@ Erdos-Renyi graph with 2000 workers in under 1 s; the metric study at n = 16 in 
 import numpy as np
 
 from topotheory import ring
-from topotheory.families import base_graph, erdos_renyi, random_regular
+from topotheory.graphs.families import base_graph, erdos_renyi, random_regular
 from topotheory.figures.metric_study import metric_study
-from topotheory.functionals import consensus_distance_heterogeneous, mixing_time, s1_functional
+from topotheory.metrics.functionals import consensus_distance_heterogeneous, mixing_time, s1_functional
 
 
 def test_base_graph_ten_thousand_workers(benchmark):

@@ -14,7 +14,7 @@ def test_schedules_command_workload(benchmark):
     """All six placements, n = 16, d = 20, 2000 steps, diagonal Hessians (the CLI example)."""
     p = tt.random_quadratic(16, 20, hessian_spread=1.0, seed=0)
     W = tt.fully_connected(16)
-    scheds = [tt.placement_schedule(W, 2000, pl, budget=200) for pl in tt.schedules.PLACEMENTS]
+    scheds = [tt.placement_schedule(W, 2000, pl, budget=200) for pl in tt.hetero.PLACEMENTS]
 
     def run():
         return [tt.propagate(p, s, lr=0.2, steps=2000, record_every=2000).merged_loss[-1] for s in scheds]

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 import topotheory as tt
-from topotheory.montecarlo import simulate_dsgd, simulate_random_walk
+from topotheory.simulate.montecarlo import simulate_dsgd, simulate_random_walk
 
 THREADS = min(2, os.cpu_count() or 1)
 

@@ -85,8 +85,8 @@ def test_console_script_and_module_entry_point():
 
 
 def test_compare_literature_families_and_metrics(capsys):
-    from topotheory.families import base_graph, random_regular
-    from topotheory.functionals import s1_functional
+    from topotheory.graphs.families import base_graph, random_regular
+    from topotheory.metrics.functionals import s1_functional
 
     code, out, _ = run_cli(capsys, "compare", "--topologies", "base_graph:k=2,random_regular:degree=4", "--n", "12",
                            "--metrics", "s1,koloskova_p,finite_time_consensus", "--format", "json")

@@ -17,7 +17,7 @@ import pytest
 
 import topotheory as tt
 from topotheory.crosscheck import CrosscheckReport, crosscheck, crosscheck_grid
-from topotheory.quadratic import quadratic_rate
+from topotheory.toy.quadratic import quadratic_rate
 
 D, REPS = 48, 200
 

@@ -1,4 +1,4 @@
-"""Tests for topotheory.families: Base-(k+1) graphs, hyper-hypercubes, exponential graphs, random graphs."""
+"""Tests for topotheory.graphs.families: Base-(k+1) graphs, hyper-hypercubes, exponential graphs, random graphs."""
 
 import math
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from topotheory import consensus_rate, exponential_graph, finite_time_consensus, one_peer_exponential
-from topotheory.families import (
+from topotheory.graphs.families import (
     _min_factorization,
     base_graph,
     erdos_renyi,
@@ -16,7 +16,7 @@ from topotheory.families import (
     one_peer_exponential_any,
     random_regular,
 )
-from topotheory.scheme import is_doubly_stochastic, is_symmetric
+from topotheory.graphs.scheme import is_doubly_stochastic, is_symmetric
 
 
 def _dense_product(scheme):

@@ -255,7 +255,7 @@ def test_csv_rejects_ragged_table(tmp_path):
 from topotheory.figures.fig1_time_to_target import time_to_target_figure  # noqa: E402
 from topotheory.figures.fig4_rates import rates_figure  # noqa: E402
 from topotheory.figures.ring_size import ring_size_figure  # noqa: E402
-from topotheory.quadratic import quadratic_rate  # noqa: E402
+from topotheory.toy.quadratic import quadratic_rate  # noqa: E402
 
 
 def closed_form_steps(factor, target, start=0.5):

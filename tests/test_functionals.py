@@ -1,4 +1,4 @@
-"""Tests for topotheory.functionals, each formula against an independent route."""
+"""Tests for topotheory.metrics.functionals, each formula against an independent route."""
 
 import math
 
@@ -20,8 +20,8 @@ from topotheory import (
     torus,
     uni_ring,
 )
-from topotheory.families import base_graph, erdos_renyi, one_peer_exponential_any
-from topotheory.functionals import (
+from topotheory.graphs.families import base_graph, erdos_renyi, one_peer_exponential_any
+from topotheory.metrics.functionals import (
     consensus_distance_heterogeneous,
     consensus_distance_noise,
     koloskova_complexity,
@@ -30,7 +30,7 @@ from topotheory.functionals import (
     s0_functional,
     s1_functional,
 )
-from topotheory.randomwalk import effective_neighbors
+from topotheory.metrics.randomwalk import effective_neighbors
 
 
 def _step_products(scheme, steps, phase=0):

@@ -3,7 +3,7 @@ import pytest
 import scipy.optimize as sopt
 
 import topotheory as tt
-from topotheory.heterogeneous import HESSIAN_STRUCTURES, PARTITIONS
+from topotheory.hetero.problems import HESSIAN_STRUCTURES, PARTITIONS
 
 
 # ------------------------------------------------------------------------------ quadratics

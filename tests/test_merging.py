@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 import topotheory as tt
-from topotheory.heterogeneous import HESSIAN_STRUCTURES
-from topotheory.merging import ORDERS, QUANTITIES, MergingCrosscheck
+from topotheory.hetero.problems import HESSIAN_STRUCTURES
+from topotheory.hetero.merging import ORDERS, QUANTITIES, MergingCrosscheck
 
 
 def _schedule(n, steps, seed=0):
@@ -97,7 +97,7 @@ def test_merge_gain_is_half_the_weighted_consensus_distance_exact_and_simulated(
 
 def _doubly_stochastic_schedules(n, steps):
     base = tt.ring(n)
-    out = {pl: tt.placement_schedule(base, steps, pl, budget=10) for pl in tt.schedules.PLACEMENTS}
+    out = {pl: tt.placement_schedule(base, steps, pl, budget=10) for pl in tt.hetero.PLACEMENTS}
     out["one_peer_exponential"] = tt.placement_schedule(tt.one_peer_exponential(n), steps, "every")
     out["gossip_every_5"] = tt.gossip_every(tt.torus(2, 4), steps, 5)
     out["symmetrized_pull"] = tt.random_pull_schedule(n, tt.degree_schedule("linear", steps, start=4, end=0),
@@ -145,7 +145,7 @@ def test_placements_order_with_hessian_spread_and_what_a_final_merge_fixes():
     p = tt.random_quadratic(8, 6, hessian_spread=1.0, optima_spread=1.0, noise=0.5, seed=0)
     steps, budget = 600, 60
     fin = {pl: tt.propagate(p, tt.placement_schedule(tt.ring(8), steps, pl, budget=budget), lr=0.2, steps=steps,
-                            record_every=steps).final() for pl in tt.schedules.PLACEMENTS}
+                            record_every=steps).final() for pl in tt.hetero.PLACEMENTS}
     assert fin["late"]["merged_loss"] < fin["uniform"]["merged_loss"] < fin["early"]["merged_loss"]
     # a final merge makes every local model the merged one ...
     assert fin["final"]["consensus_distance"] < 1e-12
@@ -167,7 +167,7 @@ def test_placements_order_with_hessian_spread_and_what_a_final_merge_fixes():
     # identical Hessians: every doubly stochastic placement gives the same merged loss
     q = tt.random_quadratic(8, 6, hessian_spread=0.0, optima_spread=1.0, noise=0.5, seed=0)
     merged = [tt.propagate(q, tt.placement_schedule(tt.ring(8), steps, pl, budget=budget), lr=0.2, steps=steps,
-                           record_every=steps).merged_loss[-1] for pl in tt.schedules.PLACEMENTS]
+                           record_every=steps).merged_loss[-1] for pl in tt.hetero.PLACEMENTS]
     np.testing.assert_allclose(merged, merged[0], rtol=1e-10)
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from topotheory.figures import FigureResult
 from topotheory.figures.metric_study import STUDY_METRICS, metric_study, study_topologies
-from topotheory.quadratic import optimal_learning_rate
-from topotheory.spectral import spectral_gap
+from topotheory.toy.quadratic import optimal_learning_rate
+from topotheory.metrics.spectral import spectral_gap
 
 
 @pytest.fixture(scope="module")

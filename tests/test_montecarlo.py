@@ -1,7 +1,7 @@
 """Tests of the Monte Carlo simulators and the rate estimator.
 
 Oracles: the exact second-moment recursion C <- W (a C + b Diag C) W^T, re-implemented here on
-dense matrices (independent of topotheory.quadratic); the alone closed form r = 2 lr - zeta lr^2;
+dense matrices (independent of topotheory.toy.quadratic); the alone closed form r = 2 lr - zeta lr^2;
 topotheory.effective_neighbors for the random walk. Curves are compared inside pointwise bands of
 ``BAND_Z`` replica standard errors (about 1e-6 two-sided per point under the normal approximation).
 """
@@ -13,7 +13,7 @@ import pytest
 
 import topotheory as tt
 from topotheory import Scheme
-from topotheory.montecarlo import (
+from topotheory.simulate.montecarlo import (
     DSGDSimulation,
     default_burn_in,
     default_window,
@@ -70,7 +70,7 @@ def test_mean_loss_follows_exact_recursion(case):
 
 
 def test_every_gossip_path_is_covered_above():
-    from topotheory.montecarlo import _gossip_plan
+    from topotheory.simulate.montecarlo import _gossip_plan
 
     kinds = {k for make, _, _ in CASES.values() for k, _ in _gossip_plan(make())}
     assert kinds == {"identity", "average", "sparse", "dense"}

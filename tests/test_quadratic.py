@@ -1,4 +1,4 @@
-"""Tests of topotheory.quadratic against independent routes: dense Kronecker eigenvalues, sympy closed
+"""Tests of topotheory.toy.quadratic against independent routes: dense Kronecker eigenvalues, sympy closed
 forms, exact Gaussian enumeration of the stochastic process, and each other's routes."""
 
 import itertools
@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 import topotheory as tt
-from topotheory import Scheme, quadratic as q
+from topotheory import Scheme
+from topotheory.toy import quadratic as q
 from topotheory import symbolic
-from topotheory.spectral import infinite_grid, infinite_ring, infinite_uni_ring
+from topotheory.graphs.lattices import infinite_grid, infinite_ring, infinite_uni_ring
 
 
 # --------------------------------------------------------------------------------- oracles

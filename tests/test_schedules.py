@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import topotheory as tt
-from topotheory.schedules import DEGREE_SCHEDULES, PLACEMENTS
+from topotheory.hetero.schedules import DEGREE_SCHEDULES, PLACEMENTS
 
 
 def _gossip_times(s):

@@ -94,7 +94,7 @@ def test_infinite_graph_spectral_mean_and_symbol():
 
 
 def test_user_defined_lattice_by_quadrature_matches_large_circulant():
-    from topotheory.spectral import InfiniteGraph
+    from topotheory.graphs.lattices import InfiniteGraph
 
     lazy_ring = InfiniteGraph("lazy ring", {(0,): 0.5 + 1 / 6, (1,): 1 / 6, (-1,): 1 / 6})
     g = np.array([0.0, 0.9, 0.99])
@@ -106,7 +106,7 @@ def test_user_defined_lattice_by_quadrature_matches_large_circulant():
                                            ({(0, 0, 0): 1.0}, "1-D or all 2-D"),
                                            ({(0,): 1.5, (1,): -0.5}, "non-negative")])
 def test_lattice_bad_kernel(kernel, match):
-    from topotheory.spectral import InfiniteGraph
+    from topotheory.graphs.lattices import InfiniteGraph
 
     with pytest.raises(ValueError, match=match):
         InfiniteGraph("bad", kernel)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import topotheory as tt
-from topotheory.stepsizes import METHODS, stepsize_phase_data
+from topotheory.hetero.stepsizes import METHODS, stepsize_phase_data
 
 
 def _plain_iterations(p, alpha, eps, x0, switch_at=None, common=None, max_iter=20000):

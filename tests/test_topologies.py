@@ -177,7 +177,7 @@ def test_spec_parameters_are_all_used_or_rejected():
 
 
 def test_cli_splits_lists_of_specs_with_parameters():
-    from topotheory._cli._common import parse_name_list
+    from topotheory.cli.common import parse_name_list
 
     assert parse_name_list("ring:n=16,weights=max_degree,torus:4x8,star") == [
         "ring:n=16,weights=max_degree", "torus:4x8", "star"]

@@ -1,22 +1,58 @@
 """topotheory: how the communication topology shapes decentralized SGD, computed exactly.
 
 The public API is flat: ``import topotheory as tt`` and use ``tt.ring(32)``,
-``tt.effective_neighbors(...)``, ``tt.quadratic_rate(...)``, ...
+``tt.effective_neighbors(...)``, ``tt.quadratic_rate(...)``, ... Every public name, and every type a
+public function returns, is listed in ``topotheory.__all__``.
+
+The implementation is layered; each layer imports only the layers below it:
+
+==============  =======================================================================
+``common``      validation, seeds, JSON conversion (package-internal)
+``graphs``      what gossips: schemes, weight rules, topologies, families, lattices, specs
+``engine``      the representation a scheme resolves to, chosen once (the dispatch point)
+``metrics``     numbers of a graph: spectral gaps, n_W, functionals
+``toy``         the toy problem's theory: exact rates, optimal learning rates, loss curves
+``bounds``      the paper's general bounds (Section 4)
+``simulate``    Monte Carlo simulation of the same dynamics
+``crosscheck``  theory against simulation
+``hetero``      heterogeneous data: propagation, schedules, merging, step sizes
+``compare``     the metric registry shared by ``compare`` and the metric study
+``figures``     the paper's figures (data apart from drawing)
+``cli``         the ``topotheory`` command
+==============  =======================================================================
 """
 
-from .scheme import Scheme, consensus_rate, finite_time_consensus, is_doubly_stochastic, is_symmetric
-from .topologies import (
+from .graphs import (
     PAPER_TOPOLOGIES,
     TOPOLOGIES,
+    WEIGHT_RULES,
+    InfiniteGraph,
+    Scheme,
+    base_graph,
     binary_tree,
     chain,
+    consensus_rate,
+    erdos_renyi,
     exponential_graph,
+    finite_time_consensus,
     fully_connected,
+    hyper_hypercube,
     hypercube,
+    infinite_grid,
+    infinite_ring,
+    infinite_uni_ring,
+    is_doubly_stochastic,
+    is_symmetric,
+    lazy_weights,
     local_steps,
+    max_degree_per_step,
+    max_degree_weights,
+    metropolis_weights,
     mix,
     one_peer_exponential,
+    one_peer_exponential_any,
     paper_topologies,
+    random_regular,
     ring,
     social_network,
     solo,
@@ -26,46 +62,25 @@ from .topologies import (
     two_cliques,
     uni_ring,
 )
-from .spectral import (
-    SPECTRAL_GAP_KINDS,
-    InfiniteGraph,
-    infinite_grid,
-    infinite_ring,
-    infinite_uni_ring,
-    spectral_gap,
-)
-from .randomwalk import (
+from .metrics import (
     NW_MODES,
-    effective_neighbors,
-    random_walk_covariance,
-    spectral_dimension_bound,
-    spectral_gap_bound,
-)
-from .weights import WEIGHT_RULES, lazy_weights, max_degree_weights, metropolis_weights
-
-__version__ = "0.1.0"
-
-# --- public API of other modules below ---
-from .families import (
-    base_graph,
-    erdos_renyi,
-    hyper_hypercube,
-    max_degree_per_step,
-    one_peer_exponential_any,
-    random_regular,
-)
-from .functionals import (
+    SPECTRAL_GAP_KINDS,
     KoloskovaComplexity,
     KoloskovaMixing,
     consensus_distance_heterogeneous,
     consensus_distance_noise,
+    effective_neighbors,
     koloskova_complexity,
     koloskova_mixing,
     mixing_time,
+    random_walk_covariance,
     s0_functional,
     s1_functional,
+    spectral_dimension_bound,
+    spectral_gap,
+    spectral_gap_bound,
 )
-from .quadratic import (
+from .toy import (
     OptimalLearningRate,
     loss_curve,
     max_learning_rate,
@@ -75,6 +90,8 @@ from .quadratic import (
     zeta,
 )
 from .bounds import (
+    Corollary7,
+    Corollary8,
     RateTerms,
     beta,
     corollary7,
@@ -84,8 +101,7 @@ from .bounds import (
     m_matrix,
     theorem6_learning_rate,
 )
-from . import symbolic
-from .montecarlo import (
+from .simulate import (
     DSGDSimulation,
     RandomWalkSimulation,
     RateEstimate,
@@ -93,25 +109,88 @@ from .montecarlo import (
     simulate_dsgd,
     simulate_random_walk,
 )
-from .crosscheck import CrosscheckGrid, CrosscheckReport, crosscheck, crosscheck_grid
-from .heterogeneous import HeterogeneousQuadratic, LogisticProblem, logistic_problem, random_quadratic
-from .merging import (
+from . import crosscheck  # a callable module: tt.crosscheck(...) runs crosscheck.rates.crosscheck
+from .crosscheck import CrosscheckGrid, CrosscheckReport, crosscheck_grid
+from .hetero import (
+    GossipSchedule,
+    HeterogeneousQuadratic,
+    LogisticProblem,
+    MergingCrosscheck,
+    MergingCurves,
+    MergingSimulation,
+    StepsizeResult,
+    compare_stepsizes,
+    consensus_controlled_schedule,
+    contraction_factors,
     crosscheck_merging,
+    degree_schedule,
     fixed_point,
+    gossip_every,
     heterogeneity,
+    iterations_to_eps,
+    logistic_problem,
     mean_map_rate,
     mixing_parameter,
+    per_agent_fixed_point,
+    placement_schedule,
     propagate,
+    random_pull_schedule,
+    random_quadratic,
     simulate_centralized,
     simulate_merging,
     stationary,
 )
-from .schedules import (
-    GossipSchedule,
-    consensus_controlled_schedule,
-    degree_schedule,
-    gossip_every,
-    placement_schedule,
-    random_pull_schedule,
-)
-from .stepsizes import compare_stepsizes, contraction_factors, iterations_to_eps, per_agent_fixed_point
+
+from .common.version import __version__
+
+__all__ = [
+    # graphs
+    "Scheme", "InfiniteGraph", "WEIGHT_RULES", "TOPOLOGIES", "PAPER_TOPOLOGIES",
+    "is_doubly_stochastic", "is_symmetric", "finite_time_consensus", "consensus_rate",
+    "metropolis_weights", "max_degree_weights", "lazy_weights",
+    "ring", "uni_ring", "chain", "torus", "hypercube", "star", "binary_tree", "two_cliques",
+    "fully_connected", "solo", "social_network", "one_peer_exponential", "exponential_graph",
+    "local_steps", "mix", "paper_topologies", "topology_from_spec",
+    "base_graph", "hyper_hypercube", "one_peer_exponential_any", "random_regular", "erdos_renyi",
+    "max_degree_per_step", "infinite_ring", "infinite_uni_ring", "infinite_grid",
+    # metrics
+    "SPECTRAL_GAP_KINDS", "NW_MODES", "spectral_gap", "effective_neighbors", "random_walk_covariance",
+    "spectral_gap_bound", "spectral_dimension_bound",
+    "s0_functional", "s1_functional", "consensus_distance_noise", "consensus_distance_heterogeneous",
+    "koloskova_mixing", "koloskova_complexity", "mixing_time", "KoloskovaMixing", "KoloskovaComplexity",
+    # toy problem
+    "zeta", "quadratic_rate", "loss_curve", "time_to_target", "max_learning_rate",
+    "optimal_learning_rate", "OptimalLearningRate", "symbolic",
+    # bounds
+    "m_matrix", "beta", "theorem6_learning_rate", "corollary7", "corollary8", "corollary10_rate",
+    "koloskova_rate", "Corollary7", "Corollary8", "RateTerms",
+    # simulation and cross-checks
+    "simulate_dsgd", "simulate_random_walk", "estimate_rate",
+    "DSGDSimulation", "RandomWalkSimulation", "RateEstimate",
+    "crosscheck", "crosscheck_grid", "CrosscheckReport", "CrosscheckGrid",
+    # heterogeneous data
+    "HeterogeneousQuadratic", "LogisticProblem", "random_quadratic", "logistic_problem",
+    "propagate", "fixed_point", "stationary", "mean_map_rate", "heterogeneity", "mixing_parameter",
+    "simulate_merging", "simulate_centralized", "crosscheck_merging",
+    "MergingCurves", "MergingSimulation", "MergingCrosscheck",
+    "GossipSchedule", "placement_schedule", "gossip_every", "degree_schedule",
+    "random_pull_schedule", "consensus_controlled_schedule",
+    "per_agent_fixed_point", "contraction_factors", "iterations_to_eps", "compare_stepsizes",
+    "StepsizeResult",
+    "__version__",
+]
+
+
+def __getattr__(name):
+    # sympy is heavy: the symbolic oracles are imported on first use of ``tt.symbolic``.
+    if name == "symbolic":
+        import importlib
+
+        module = importlib.import_module(".toy.symbolic", __name__)
+        globals()["symbolic"] = module
+        return module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | {"symbolic"})

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from .._validation import check_int, check_real
+from ..common.validation import check_int, check_real
 
 __all__ = [
     "Figure",

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .._json import jsonable
+from ..common.jsonable import jsonable
 
 __all__ = ["Staging", "write_figure", "export_figures", "figure_files", "summary_sentence"]
 
@@ -108,7 +108,7 @@ def _fmt_param(value):
 
 def index_markdown(entries, *, command):
     """The text of ``README.md`` indexing ``entries`` (pairs of figure id and result)."""
-    from .. import __version__
+    from ..common.version import __version__
 
     lines = [
         "# Figures",

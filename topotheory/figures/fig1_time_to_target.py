@@ -5,10 +5,11 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-from .._validation import check_int, check_real
-from ..quadratic import time_to_target, zeta as zeta_of
-from ..spectral import infinite_ring, spectral_gap
-from ..topologies import fully_connected, ring, solo
+from ..common.validation import check_int, check_real
+from ..toy.quadratic import time_to_target, zeta as zeta_of
+from ..graphs.lattices import infinite_ring
+from ..metrics.spectral import spectral_gap
+from ..graphs import fully_connected, ring, solo
 from . import _style
 from ._base import FigureResult
 

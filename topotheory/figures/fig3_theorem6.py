@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from .._validation import check_int, check_real
-from ..bounds import m_matrix, theorem6_learning_rate
-from ..randomwalk import effective_neighbors
-from ..topologies import fully_connected, topology_from_spec
+from ..common.validation import check_int, check_real
+from ..bounds.section4 import m_matrix, theorem6_learning_rate
+from ..metrics.randomwalk import effective_neighbors
+from ..graphs import fully_connected, topology_from_spec
 from . import _style
 from ._base import FigureResult
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int, check_real
-from ..crosscheck import crosscheck_grid
-from ..quadratic import quadratic_rate, zeta as zeta_of
-from ..topologies import paper_topologies
+from ..common.validation import check_int, check_real
+from ..crosscheck.rates import crosscheck_grid
+from ..toy.quadratic import quadratic_rate, zeta as zeta_of
+from ..graphs import paper_topologies
 from . import _style
 from ._base import FigureResult
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_gamma
-from ..randomwalk import effective_neighbors, random_walk_covariance
-from ..topologies import topology_from_spec
+from ..common.validation import check_gamma
+from ..metrics.randomwalk import effective_neighbors, random_walk_covariance
+from ..graphs import topology_from_spec
 from . import _style
 from ._base import FigureResult
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_gamma, check_int
-from ..randomwalk import effective_neighbors
-from ..spectral import spectral_gap
-from ..topologies import paper_topologies
+from ..common.validation import check_gamma, check_int
+from ..metrics.randomwalk import effective_neighbors
+from ..metrics.spectral import spectral_gap
+from ..graphs import paper_topologies
 from . import _style
 from ._base import FigureResult
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int, check_real
-from ..heterogeneous import random_quadratic
-from ..merging import propagate, stationary
-from ..schedules import PLACEMENTS, placement_schedule
-from ..topologies import paper_topologies, topology_from_spec
+from ..common.validation import check_int, check_real
+from ..hetero.problems import random_quadratic
+from ..hetero.merging import propagate, stationary
+from ..hetero.schedules import PLACEMENTS, placement_schedule
+from ..graphs import paper_topologies, topology_from_spec
 from . import _style
 from ._base import FigureResult
 

@@ -13,12 +13,12 @@ import math
 
 import numpy as np
 
-from .._validation import as_float_array, check_int
-from ..families import base_graph, erdos_renyi, one_peer_exponential_any, random_regular
-from ..functionals import koloskova_mixing, mixing_time, s0_functional, s1_functional
-from ..randomwalk import effective_neighbors
-from ..spectral import spectral_gap
-from ..topologies import (
+from ..common.validation import as_float_array, check_int
+from ..graphs.families import base_graph, erdos_renyi, one_peer_exponential_any, random_regular
+from ..metrics.functionals import koloskova_mixing, mixing_time, s0_functional, s1_functional
+from ..metrics.randomwalk import effective_neighbors
+from ..metrics.spectral import spectral_gap
+from ..graphs import (
     binary_tree,
     chain,
     exponential_graph,
@@ -154,7 +154,7 @@ def metric_study(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=Fals
     >>> round(tau["spectral gap (per step)"], 3), round(tau["n_W(γ=0.9)"], 3)
     (0.444, 0.795)
     """
-    from ..quadratic import optimal_learning_rate
+    from ..toy.quadratic import optimal_learning_rate
 
     if quick:
         ns, zetas = (16,), tuple(zetas)[:2]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.ticker import FuncFormatter
 
-from .._validation import check_int
-from ..quadratic import optimal_learning_rate, zeta as zeta_of
-from ..spectral import infinite_ring
-from ..topologies import fully_connected, ring
+from ..common.validation import check_int
+from ..toy.quadratic import optimal_learning_rate, zeta as zeta_of
+from ..graphs.lattices import infinite_ring
+from ..graphs import fully_connected, ring
 from . import _style
 from ._base import FigureResult
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int, check_real
-from ..randomwalk import effective_neighbors, spectral_gap_bound
-from ..spectral import infinite_ring, spectral_gap
-from ..topologies import mix, topology_from_spec
+from ..common.validation import check_int, check_real
+from ..metrics.randomwalk import effective_neighbors, spectral_gap_bound
+from ..graphs.lattices import infinite_ring
+from ..metrics.spectral import spectral_gap
+from ..graphs import mix, topology_from_spec
 from . import _style
 from ._base import FigureResult
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 
-from .._validation import check_int, check_real
-from ..heterogeneous import PARTITIONS, logistic_problem
-from ..stepsizes import METHODS, compare_stepsizes, stepsize_phase_data
+from ..common.validation import check_int, check_real
+from ..hetero.problems import PARTITIONS, logistic_problem
+from ..hetero.stepsizes import METHODS, compare_stepsizes, stepsize_phase_data
 from . import _style
 from ._base import FigureResult
 

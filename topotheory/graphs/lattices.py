@@ -1,0 +1,228 @@
+r"""Infinite translation-invariant gossip lattices, described by their Fourier symbol.
+
+:func:`infinite_ring`, :func:`infinite_uni_ring` and :func:`infinite_grid` are the limits of rings,
+one-directional rings and tori as ``n -> inf``. Every quantity that is an average over the spectrum
+of a finite circulant becomes an integral over the Brillouin zone (the spectral measure of
+THEORY §2.4).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.integrate as si
+
+from ..common.validation import gamma_pair
+
+__all__ = ["InfiniteGraph", "infinite_ring", "infinite_uni_ring", "infinite_grid"]
+
+
+# ------------------------------------------------------------------------------ infinite graphs
+class InfiniteGraph:
+    r"""An infinite translation-invariant gossip lattice, described by its Fourier symbol.
+
+    The eigenvalue attached to the frequency :math:`\theta \in [0, 2\pi)^d` is
+    :math:`\mu(\theta) = \sum_m c_m e^{i m\cdot\theta}` for the kernel ``c``. Averages over the
+    spectrum of a finite circulant, :math:`\frac1n\sum_k f(\mu_k)`, become
+    :math:`\int f(\mu(\theta))\, d\theta/(2\pi)^d` — the spectral measure of THEORY §2.4.
+
+    Attributes
+    ----------
+    n : float
+        ``inf``.
+    name : str
+    dim : int
+        Lattice dimension.
+    is_symmetric : bool
+        Whether the symbol is real.
+
+    Notes
+    -----
+    Use :meth:`resolvent_mean` for :math:`\int m/(1 - \gamma m)` with :math:`m = |\mu|^2` (closed
+    forms or one-dimensional reductions, accurate as :math:`\gamma \to 1`), and
+    :meth:`spectral_mean` for any other function of :math:`\mu` (adaptive quadrature).
+    """
+
+    n = float("inf")
+    period = 1
+    is_static = True
+    is_circulant = True
+
+    def __init__(self, name, kernel, resolvent=None):
+        self.name = name
+        self._kernel = {tuple(int(o) for o in off): float(w) for off, w in dict(kernel).items()}
+        if not self._kernel:
+            raise ValueError("kernel must map at least one lattice offset to a weight")
+        dims = {len(off) for off in self._kernel}
+        if len(dims) != 1 or dims.pop() not in (1, 2):
+            raise ValueError("kernel offsets must all be 1-D or all 2-D tuples (lattices Z or Z^2)")
+        weights = np.array(list(self._kernel.values()))
+        if np.any(weights < 0) or not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-12):
+            raise ValueError("kernel weights must be non-negative and sum to 1 (a doubly stochastic lattice)")
+        self.dim = len(next(iter(self._kernel)))
+        self.is_symmetric = all(
+            np.isclose(w, self._kernel.get(tuple(-o for o in off), 0.0)) for off, w in self._kernel.items()
+        )
+        self._resolvent = resolvent
+        self.params = {}
+
+    def __repr__(self):
+        return f"InfiniteGraph({self.name!r}, dim={self.dim})"
+
+    def symbol(self, *theta):
+        r"""The eigenvalue :math:`\mu(\theta)` (real for symmetric lattices)."""
+        theta = np.broadcast_arrays(*[np.asarray(t, dtype=float) for t in theta])
+        out = np.zeros(theta[0].shape, dtype=complex)
+        for off, w in self._kernel.items():
+            out += w * np.exp(1j * sum(o * t for o, t in zip(off, theta)))
+        return out.real if self.is_symmetric else out
+
+    def spectral_mean(self, func, *, epsabs=1e-13, epsrel=1e-11):
+        r"""Integrate ``func(mu)`` over the spectral measure: :math:`\int f(\mu(\theta)) d\theta/(2\pi)^d`.
+
+        ``func`` receives the (real, for symmetric lattices) eigenvalue; adaptive quadrature with a
+        break point at :math:`\theta = 0`, where :math:`\mu = 1` and integrands of the theory peak.
+
+        Examples
+        --------
+        >>> g = infinite_ring()
+        >>> round(g.spectral_mean(lambda lam: lam**2), 12)  # E[((1 + 2 cos t)/3)^2] = 1/3
+        0.333333333333
+        """
+        if self.dim == 1:
+            f = lambda t: np.real(func(self.symbol(t)))  # noqa: E731
+            val, _ = si.quad(f, 0.0, np.pi, epsabs=epsabs, epsrel=epsrel, limit=500)
+            g = lambda t: np.real(func(self.symbol(-t)))  # noqa: E731
+            val2, _ = si.quad(g, 0.0, np.pi, epsabs=epsabs, epsrel=epsrel, limit=500)
+            return float((val + val2) / (2 * np.pi))
+        if self.dim == 2:
+            def inner(t1):
+                h = lambda t2: np.real(func(self.symbol(t1, t2)))  # noqa: E731
+                a, _ = si.quad(h, -np.pi, 0.0, epsabs=epsabs, epsrel=epsrel, limit=200)
+                b, _ = si.quad(h, 0.0, np.pi, epsabs=epsabs, epsrel=epsrel, limit=200)
+                return a + b
+            a, _ = si.quad(inner, -np.pi, 0.0, epsabs=epsabs, epsrel=epsrel, limit=200)
+            b, _ = si.quad(inner, 0.0, np.pi, epsabs=epsabs, epsrel=epsrel, limit=200)
+            return float((a + b) / (2 * np.pi) ** 2)
+        raise AssertionError("unreachable: the constructor admits dimensions 1 and 2 only")
+
+    def resolvent_mean(self, gamma, *, one_minus_gamma=None):
+        r"""The spectral average :math:`R(\gamma) = \int \frac{m}{1 - \gamma m}\, d\sigma`, :math:`m = |\mu|^2`.
+
+        This is all the random-walk covariance and the toy problem's secular equation need:
+        :math:`n_W(\gamma)^{-1} = (1-\gamma) R(\gamma)` and the secular equation reads
+        :math:`1 = (b/\rho) R(a/\rho)`. Vectorised over ``gamma``. Pass ``one_minus_gamma`` for
+        full precision as :math:`\gamma \to 1`.
+        """
+        gamma, c = gamma_pair(gamma, one_minus_gamma)
+        flat_g, flat_c = gamma.ravel(), c.ravel()
+        resolvent = self._resolvent or self._quadrature_resolvent
+        out = np.array([resolvent(g, cc) for g, cc in zip(flat_g, flat_c)], dtype=float)
+        return out.reshape(gamma.shape)
+
+
+    def _quadrature_resolvent(self, g, c):
+        # Generic lattices: adaptive quadrature of the definition (no closed form known).
+        return self.spectral_mean(lambda mu: np.abs(mu) ** 2 / (c + g * (1.0 - np.abs(mu) ** 2)))
+
+
+_SMALL_GAMMA = 0.05
+
+
+def _periodic_trapezoid(func, dim, points=256):
+    """Trapezoid rule on [0, 2pi)^dim: spectrally accurate for smooth periodic integrands."""
+    t = 2 * np.pi * np.arange(points) / points
+    grids = np.meshgrid(*([t] * dim), indexing="ij")
+    return float(np.mean(func(*grids)))
+
+
+def _ring_resolvent(g, c):
+    # E[lam^2/(1 - g lam^2)] for lam = (1 + 2 cos t)/3; closed form via E[1/(A - B cos t)] =
+    # 1/sqrt(A^2 - B^2) after a partial fraction in s = sqrt(g) (THEORY §2.4).
+    if g < _SMALL_GAMMA:
+        lam = lambda t: (1 + 2 * np.cos(t)) / 3  # noqa: E731
+        return _periodic_trapezoid(lambda t: lam(t) ** 2 / (1 - g * lam(t) ** 2), 1)
+    s = np.sqrt(g)
+    one_minus_s = c / (1 + s)
+    minus = 3 * one_minus_s * (3 + s)  # (3 - s)^2 - 4 s^2
+    plus = 3 * (1 + s) * (3 - s)  # (3 + s)^2 - 4 s^2
+    return float((1.5 * (1 / np.sqrt(minus) + 1 / np.sqrt(plus)) - 1) / g)
+
+
+def _uni_ring_resolvent(g, c):
+    # m = |(1 + e^{it})/2|^2 = (1 + cos t)/2, E[m/(1 - g m)] = 1/(sqrt(c)(1 + sqrt(c))).
+    rc = np.sqrt(c)
+    return float(1.0 / (rc * (1.0 + rc)))
+
+
+def _grid_resolvent(g, c):
+    # lam = (1 + 2 cos t1 + 2 cos t2)/5. Integrate t2 in closed form, t1 by adaptive quadrature.
+    if g < _SMALL_GAMMA:
+        lam = lambda t1, t2: (1 + 2 * np.cos(t1) + 2 * np.cos(t2)) / 5  # noqa: E731
+        return _periodic_trapezoid(lambda a, b: lam(a, b) ** 2 / (1 - g * lam(a, b) ** 2), 2, points=128)
+    s = np.sqrt(g)
+
+    def inner(t1):
+        alpha = 1 + 2 * np.cos(t1)
+        # (5 - s alpha)^2 - 4 s^2 = (5 - s alpha - 2 s)(5 - s alpha + 2 s); the first factor
+        # vanishes at t1 = 0 as s -> 1: write it as 5(1 - s) + s(3 - alpha) without cancellation.
+        f1 = 5 * (c / (1 + s)) + s * 4 * np.sin(t1 / 2) ** 2  # 3 - alpha = 2(1 - cos t1)
+        minus = f1 * (5 - s * alpha + 2 * s)
+        plus = (5 + s * alpha - 2 * s) * (5 + s * alpha + 2 * s)
+        return 2.5 * (1 / np.sqrt(minus) + 1 / np.sqrt(plus))
+
+    # The integrand peaks at t1 = 0 with width ~ sqrt(1 - gamma): integrate over geometrically
+    # growing segments starting at that width, each of which quad resolves easily.
+    edges = [0.0]
+    w = np.sqrt(c)
+    while w < np.pi:
+        edges.append(w)
+        w *= 8.0
+    edges.append(np.pi)
+    total = sum(si.quad(inner, lo, hi, epsabs=0, epsrel=1e-11, limit=200)[0] for lo, hi in zip(edges, edges[1:]))
+    mean_res = total / np.pi  # E[ (1/(1 - s lam) + 1/(1 + s lam)) / 2 ] = E[1/(1 - g lam^2)]
+    return float((mean_res - 1.0) / g)
+
+
+def infinite_ring():
+    r"""The infinite ring :math:`\mathbb{Z}` with weights 1/3: :math:`\lambda(\theta) = (1 + 2\cos\theta)/3`.
+
+    Spectral gap 0, yet D-SGD converges on it with a learning rate bounded away from zero; its
+    effective number of neighbours grows like :math:`\sqrt{8/3}\,(1-\gamma)^{-1/2}`.
+
+    Examples
+    --------
+    >>> from topotheory import effective_neighbors
+    >>> round(float(effective_neighbors(infinite_ring(), 0.0)), 10)
+    3.0
+    """
+    return InfiniteGraph("infinite_ring", {(0,): 1 / 3, (1,): 1 / 3, (-1,): 1 / 3}, _ring_resolvent)
+
+
+def infinite_uni_ring():
+    r"""The infinite one-directional ring, :math:`\mu(\theta) = (1 + e^{i\theta})/2`.
+
+    Its effective number of neighbours is exactly :math:`1 + 1/\sqrt{1-\gamma}`.
+
+    Examples
+    --------
+    >>> from topotheory import effective_neighbors
+    >>> float(effective_neighbors(infinite_uni_ring(), 0.75))
+    3.0
+    """
+    return InfiniteGraph("infinite_uni_ring", {(0,): 0.5, (1,): 0.5}, _uni_ring_resolvent)
+
+
+def infinite_grid():
+    r"""The infinite 2-D grid :math:`\mathbb{Z}^2` with weights 1/5.
+
+    :math:`\lambda(\theta_1, \theta_2) = (1 + 2\cos\theta_1 + 2\cos\theta_2)/5`; as
+    :math:`\gamma \to 1`, :math:`n_W \approx 8\pi / (5 (1-\gamma)\ln(1/(1-\gamma)))`.
+
+    Examples
+    --------
+    >>> from topotheory import effective_neighbors
+    >>> round(float(effective_neighbors(infinite_grid(), 0.0)), 10)
+    5.0
+    """
+    kernel = {(0, 0): 0.2, (1, 0): 0.2, (-1, 0): 0.2, (0, 1): 0.2, (0, -1): 0.2}
+    return InfiniteGraph("infinite_grid", kernel, _grid_resolvent)

@@ -1,0 +1,540 @@
+"""Gossip schemes: periodic sequences of doubly stochastic gossip matrices.
+
+Convention: row ``i`` of a gossip matrix ``W`` holds the weights worker ``i`` gives to the models it
+receives, and one gossip step is ``X <- W @ X`` (``x_i <- sum_j W_ij x_j``). A scheme is a periodic
+sequence ``W_0, ..., W_{p-1}``; step ``t`` uses ``W_{t mod p}``. A quantity "at phase t" is evaluated
+on the state right after the gossip with ``W_{t-1}`` (indices mod p).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+from ..common.validation import check_int, check_real
+from .weights import WEIGHT_RULES, lazy_weights, weights_from_adjacency
+
+__all__ = ["Scheme", "is_doubly_stochastic", "is_symmetric", "finite_time_consensus", "consensus_rate", "check_scheme"]
+
+#: Largest n for which :meth:`Scheme.matrix` builds a dense array.
+DENSE_LIMIT = 20_000
+
+
+def _as_matrix(name, W):
+    """A finite float square matrix as dense ndarray or CSR array, or a clear error."""
+    if sp.issparse(W):
+        M = sp.csr_array(W, dtype=float)
+        data = M.data
+    else:
+        try:
+            M = np.array(W, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a square matrix of real numbers") from None
+        data = M
+    if M.ndim != 2 or M.shape[0] != M.shape[1]:
+        raise ValueError(f"{name} must be a square 2-D matrix, got shape {M.shape}")
+    if M.shape[0] == 0:
+        raise ValueError(f"{name} must have at least one row (n >= 1)")
+    if not np.all(np.isfinite(data)):
+        raise ValueError(f"{name} must have finite entries")
+    return M
+
+
+def _row_col_sums(M):
+    if sp.issparse(M):
+        return np.asarray(M.sum(axis=1)).ravel(), np.asarray(M.sum(axis=0)).ravel()
+    return M.sum(axis=1), M.sum(axis=0)
+
+
+def is_doubly_stochastic(W, *, atol=1e-9):
+    """True when ``W`` is square, non-negative and its rows and columns sum to 1 within ``atol``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_doubly_stochastic(np.full((3, 3), 1 / 3))
+    True
+    >>> is_doubly_stochastic(np.array([[1.0, 0.0], [1.0, 0.0]]))
+    False
+    """
+    try:
+        M = _as_matrix("W", W)
+    except (TypeError, ValueError):
+        return False
+    data = M.data if sp.issparse(M) else M
+    if np.any(data < -atol):
+        return False
+    rows, cols = _row_col_sums(M)
+    return bool(np.all(np.abs(rows - 1) <= atol) and np.all(np.abs(cols - 1) <= atol))
+
+
+def is_symmetric(W, *, atol=1e-12):
+    """True when ``W`` equals its transpose within ``atol`` (entrywise).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_symmetric(np.eye(2)), is_symmetric(np.array([[0.5, 0.5], [0.0, 1.0]]))
+    (True, False)
+    """
+    M = _as_matrix("W", W)
+    D = M - M.T
+    if sp.issparse(D):
+        return bool(D.nnz == 0 or np.max(np.abs(D.data)) <= atol)
+    return bool(np.max(np.abs(D)) <= atol)
+
+
+class Scheme:
+    r"""A periodic gossip scheme :math:`W_0, \dots, W_{p-1}` on ``n`` workers.
+
+    Step ``t`` applies :math:`X \leftarrow W_{t \bmod p} X` (row convention). Every matrix is
+    validated at construction: square, finite, non-negative, rows and columns summing to one
+    (doubly stochastic) within ``atol``. Symmetry is recorded, not required. Spectral quantities are
+    computed lazily and cached on the object.
+
+    Parameters
+    ----------
+    matrices : sequence of (n, n) array_like or sparse matrices
+        The gossip matrices of one period (at least one).
+    name : str, optional
+        A short name used in reprs, tables and figure legends.
+    params : dict, optional
+        The constructor parameters (recorded, for display).
+    circulant : tuple (shape, kernels), optional
+        Declares that every matrix is a circulant on the group
+        :math:`\mathbb{Z}_{s_1} \times \dots \times \mathbb{Z}_{s_k}` with ``shape = (s_1, ..., s_k)``
+        (node index in row-major order) and ``W_t[i, j] = kernels[t][(j - i) mod shape]``.
+        Enables Fourier formulas that never build dense matrices. Checked against the matrices.
+    atol : float
+        Tolerance for the doubly-stochastic check.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = Scheme.from_matrix(np.array([[0.75, 0.25], [0.25, 0.75]]), name="pair")
+    >>> s
+    Scheme('pair', n=2, period=1, symmetric)
+    >>> s.eigenvalues().round(12)
+    array([1. , 0.5])
+    """
+
+    def __init__(self, matrices, *, name="custom", params=None, circulant=None, atol=1e-9, _built_from_kernels=False):
+        if isinstance(matrices, np.ndarray) and matrices.ndim == 2 or sp.issparse(matrices):
+            matrices = [matrices]
+        try:
+            matrices = list(matrices)
+        except TypeError:
+            raise TypeError("matrices must be a sequence of square matrices") from None
+        if len(matrices) == 0:
+            raise ValueError("a scheme needs at least one gossip matrix (period >= 1), got an empty sequence")
+        atol = check_real("atol", atol, low=0.0)
+        stored = []
+        for t, W in enumerate(matrices):
+            label = "W" if len(matrices) == 1 else f"matrices[{t}]"
+            M = _as_matrix(label, W)
+            if stored and M.shape != stored[0].shape:
+                raise ValueError(f"{label} has shape {M.shape}, expected {stored[0].shape} like matrices[0]")
+            data = M.data if sp.issparse(M) else M
+            if np.any(data < 0):
+                raise ValueError(f"{label} has negative weights; gossip weights must be non-negative")
+            rows, cols = _row_col_sums(M)
+            if not np.all(np.abs(rows - 1) <= atol):
+                i = int(np.argmax(np.abs(rows - 1)))
+                raise ValueError(f"{label} is not row stochastic: row {i} sums to {rows[i]!r}, expected 1")
+            if not np.all(np.abs(cols - 1) <= atol):
+                j = int(np.argmax(np.abs(cols - 1)))
+                raise ValueError(
+                    f"{label} is not doubly stochastic: column {j} sums to {cols[j]!r}, expected 1"
+                )
+            if isinstance(M, np.ndarray):
+                M.setflags(write=False)
+            stored.append(M)
+        self._stored = tuple(stored)
+        self._n = stored[0].shape[0]
+        self.name = str(name)
+        self.params = dict(params or {})
+        self._dense = {}
+        self._cache = {}
+        self._circulant = None
+        if circulant is not None:
+            self._circulant = self._check_circulant(circulant, verify=not _built_from_kernels)
+            # A circulant is symmetric iff its kernel is even: k[m] == k[-m].
+            _, kernels = self._circulant
+            axes = tuple(range(1, kernels.ndim))
+            mirrored = np.roll(np.flip(kernels, axis=axes), 1, axis=axes)
+            self._symmetric = bool(np.allclose(kernels, mirrored, rtol=0, atol=1e-12))
+        else:
+            self._symmetric = all(is_symmetric(M) for M in stored)
+
+    # ----------------------------------------------------------------------------------- builders
+    @classmethod
+    def from_matrix(cls, W, *, name="custom", atol=1e-9):
+        """A static scheme (period 1) from one gossip matrix."""
+        return cls([W], name=name, atol=atol)
+
+    @classmethod
+    def from_matrices(cls, matrices, *, name="custom", atol=1e-9):
+        """A periodic scheme from the matrices of one period ``[W_0, ..., W_{p-1}]``."""
+        if isinstance(matrices, np.ndarray) and matrices.ndim == 3:
+            matrices = list(matrices)
+        return cls(matrices, name=name, atol=atol)
+
+    @classmethod
+    def from_circulant(cls, shape, kernels, *, name="circulant", params=None):
+        r"""A scheme of circulant matrices on :math:`\mathbb{Z}_{s_1} \times \dots \times \mathbb{Z}_{s_k}`.
+
+        ``W_t[i, j] = kernels[t][(j - i) mod shape]`` with nodes numbered in row-major order of
+        ``shape``. The matrices are built from the kernels (sparse unless the kernel is dense), so
+        the Fourier routes apply without any dense matrix.
+
+        Examples
+        --------
+        >>> s = Scheme.from_circulant((4,), [[0.5, 0.5, 0.0, 0.0]], name="shift")
+        >>> s.matrix(0)[3]
+        array([0.5, 0. , 0. , 0.5])
+        """
+        shape = tuple(int(x) for x in np.atleast_1d(shape))
+        if not shape or min(shape) < 1:
+            raise ValueError(f"shape must be a tuple of positive sizes, got {shape}")
+        kernels = np.asarray(kernels, dtype=float)
+        try:
+            kernels = kernels.reshape((-1,) + shape)
+        except ValueError:
+            raise ValueError(f"kernels must have shape (period,) + {shape}, got {kernels.shape}") from None
+        mats = [_circulant_matrix(shape, k) for k in kernels]
+        return cls(mats, name=name, params=params, circulant=(shape, kernels), _built_from_kernels=True)
+
+    @classmethod
+    def from_networkx(cls, G, weights="metropolis", *, name=None):
+        """A static scheme from a networkx graph.
+
+        Nodes are numbered ``0..n-1`` in ``G``'s node order. Self loops and edge directions are
+        ignored by the weight rules.
+
+        Parameters
+        ----------
+        G : networkx.Graph
+        weights : str
+            A weight rule from :data:`topotheory.weights.WEIGHT_RULES` (``"metropolis"``, the paper's
+            default; ``"max_degree"``; ``"lazy_metropolis"``; ``"lazy_max_degree"``), or
+            ``"weight:ATTR"`` to use the edge attribute ``ATTR`` as ``W_ij`` (the remainder of each
+            row goes on the diagonal; the result must be doubly stochastic).
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> s = Scheme.from_networkx(nx.cycle_graph(5))
+        >>> float(s.matrix(0)[0, 1])
+        0.3333333333333333
+        """
+        import networkx as nx
+
+        if not isinstance(G, (nx.Graph, nx.DiGraph)):
+            raise TypeError(f"G must be a networkx graph, got {type(G).__name__}")
+        if G.number_of_nodes() == 0:
+            raise ValueError("G must have at least one node; got an empty graph")
+        nodes = list(G.nodes())
+        if isinstance(weights, str) and weights.startswith("weight:"):
+            attr = weights.split(":", 1)[1]
+            A = nx.to_scipy_sparse_array(G, nodelist=nodes, weight=attr, format="csr", dtype=float)
+            A.setdiag(0)
+            A.eliminate_zeros()
+            diag = 1.0 - np.asarray(A.sum(axis=1)).ravel()
+            W = sp.csr_array(A + sp.diags_array(diag))
+        else:
+            if not isinstance(weights, str) or weights not in WEIGHT_RULES:
+                allowed = ", ".join(repr(r) for r in WEIGHT_RULES)
+                raise ValueError(f"weights must be one of {allowed} or 'weight:ATTR'; got {weights!r}")
+            A = nx.to_scipy_sparse_array(G, nodelist=nodes, weight=None, format="csr", dtype=float)
+            W = weights_from_adjacency(A, weights)
+        gname = name if name is not None else (G.graph.get("name") or "graph")
+        return cls([W], name=gname, params={"weights": weights})
+
+    # --------------------------------------------------------------------------------- accessors
+    @property
+    def n(self):
+        """Number of workers."""
+        return self._n
+
+    @property
+    def period(self):
+        """Number of matrices in one period (1 for a static scheme)."""
+        return len(self._stored)
+
+    @property
+    def is_static(self):
+        """True when the period is 1."""
+        return self.period == 1
+
+    @property
+    def is_symmetric(self):
+        """True when every matrix of the period is symmetric."""
+        return self._symmetric
+
+    @property
+    def is_circulant(self):
+        """True when the scheme was declared circulant (Fourier formulas apply)."""
+        return self._circulant is not None
+
+    @property
+    def matrices(self):
+        """The dense matrices of one period, as a tuple of read-only arrays."""
+        return tuple(self.matrix(t) for t in range(self.period))
+
+    def matrix(self, t=0):
+        """The dense gossip matrix used at step ``t`` (``W_{t mod p}``), read-only.
+
+        Raises ValueError for ``n`` above 20000, where :meth:`sparse_matrix` should be used.
+        """
+        t = check_int("t", t) % self.period
+        if t not in self._dense:
+            M = self._stored[t]
+            if sp.issparse(M):
+                if self._n > DENSE_LIMIT:
+                    raise ValueError(
+                        f"n = {self._n} is too large for a dense matrix (limit {DENSE_LIMIT}); "
+                        "use sparse_matrix(t) instead"
+                    )
+                M = M.toarray()
+                M.setflags(write=False)
+            self._dense[t] = M
+        return self._dense[t]
+
+    def sparse_matrix(self, t=0):
+        """The gossip matrix used at step ``t`` as a ``scipy.sparse.csr_array``."""
+        t = check_int("t", t) % self.period
+        M = self._stored[t]
+        return M if sp.issparse(M) else sp.csr_array(M)
+
+    def is_sparse(self, t=0):
+        """True when ``W_t`` is stored sparse (the simulators then multiply sparsely)."""
+        return sp.issparse(self._stored[check_int("t", t) % self.period])
+
+    def period_product(self, phase=0):
+        r"""The one-period product :math:`W_{\phi-1} W_{\phi-2} \cdots W_{\phi-p}` (dense).
+
+        It maps the state at phase :math:`\phi` (right after the gossip with
+        :math:`W_{\phi-1}`) to the state at the same phase one period later.
+        """
+        phase = check_int("phase", phase) % self.period
+        key = ("product", phase)
+        if key not in self._cache:
+            P = np.eye(self._n)
+            for s in range(phase - self.period, phase):
+                P = self.matrix(s % self.period) @ P
+            P.setflags(write=False)
+            self._cache[key] = P
+        return self._cache[key]
+
+    # ---------------------------------------------------------------------------------- spectrum
+    def eigh(self):
+        """Cached eigendecomposition ``(lam, Q)`` of a static symmetric scheme.
+
+        Eigenvalues in descending order; ``W = Q @ diag(lam) @ Q.T``.
+        """
+        if not (self.is_static and self.is_symmetric):
+            raise ValueError(
+                f"eigh needs a static symmetric scheme; {self!r} is "
+                + ("not symmetric" if self.is_static else f"periodic (period {self.period})")
+            )
+        if "eigh" not in self._cache:
+            lam, Q = _eigh_doubly_stochastic(self.matrix(0))
+            lam.setflags(write=False)
+            Q.setflags(write=False)
+            self._cache["eigh"] = (lam, Q)
+        return self._cache["eigh"]
+
+    def fourier_eigenvalues(self):
+        """Eigenvalues of every matrix of a circulant scheme, shape ``(period, n)``, complex.
+
+        Column ``k`` belongs to the same Fourier mode in every row, so products over a period are
+        elementwise products of rows.
+        """
+        if self._circulant is None:
+            raise ValueError(f"{self!r} is not declared circulant")
+        if "fourier" not in self._cache:
+            shape, kernels = self._circulant
+            axes = tuple(range(1, len(shape) + 1))
+            mu = np.fft.fftn(kernels, axes=axes).reshape(self.period, self._n)
+            mu = np.conj(mu)
+            mu.setflags(write=False)
+            self._cache["fourier"] = mu
+        return self._cache["fourier"]
+
+    def eigenvalues(self, t=0):
+        """Eigenvalues of ``W_t``.
+
+        Real and sorted in descending order for symmetric matrices; otherwise complex, sorted by
+        decreasing modulus. Circulant schemes use the FFT (no dense matrix).
+        """
+        t = check_int("t", t) % self.period
+        key = ("eigvals", t)
+        if key not in self._cache:
+            if self._circulant is not None:
+                mu = self.fourier_eigenvalues()[t]
+                if self.is_symmetric:
+                    vals = np.sort(mu.real)[::-1].copy()
+                else:
+                    vals = mu[np.argsort(-np.abs(mu), kind="stable")]
+            elif self.is_symmetric:
+                vals = self.eigh()[0] if self.is_static else np.sort(sla.eigvalsh(self.matrix(t)))[::-1]
+            else:
+                mu = sla.eigvals(self.matrix(t))
+                vals = mu[np.argsort(-np.abs(mu), kind="stable")]
+            vals = np.array(vals)
+            vals.setflags(write=False)
+            self._cache[key] = vals
+        return self._cache[key]
+
+    # ------------------------------------------------------------------------------- derivations
+    def lazy(self):
+        """The lazy scheme with matrices :math:`(I + W_t)/2` (eigenvalues in [0, 1] if symmetric)."""
+        circ = None
+        if self._circulant is not None:
+            shape, kernels = self._circulant
+            k = kernels * 0.5
+            k.reshape(self.period, -1)[:, 0] += 0.5
+            circ = (shape, k)
+        mats = [lazy_weights(M) if sp.issparse(M) else 0.5 * (np.eye(self._n) + M) for M in self._stored]
+        return Scheme(mats, name=f"lazy {self.name}", params=dict(self.params, lazy=True), circulant=circ)
+
+    def to_networkx(self, t=0):
+        """The communication graph of ``W_t`` (edge attribute ``weight`` = ``W_ij``).
+
+        An undirected ``networkx.Graph`` for symmetric matrices, else a ``DiGraph`` with an edge
+        ``j -> i`` when worker ``i`` receives from ``j`` (``W_ij > 0``). Self weights are stored
+        as the node attribute ``self_weight``.
+        """
+        import networkx as nx
+
+        M = self.sparse_matrix(t).tocoo()
+        G = nx.Graph() if self.is_symmetric else nx.DiGraph()
+        G.add_nodes_from(range(self._n), self_weight=0.0)
+        off = M.row != M.col
+        if self.is_symmetric:
+            keep = off & (M.row < M.col)
+            G.add_weighted_edges_from(zip(M.row[keep].tolist(), M.col[keep].tolist(), M.data[keep].tolist()))
+        else:
+            G.add_weighted_edges_from(zip(M.col[off].tolist(), M.row[off].tolist(), M.data[off].tolist()))
+        diag = self.sparse_matrix(t).diagonal()
+        nx.set_node_attributes(G, {i: float(w) for i, w in enumerate(diag)}, "self_weight")
+        G.graph["name"] = self.name
+        return G
+
+    # ------------------------------------------------------------------------------------ dunder
+    def __repr__(self):
+        sym = "symmetric" if self.is_symmetric else "non-symmetric"
+        return f"Scheme({self.name!r}, n={self._n}, period={self.period}, {sym})"
+
+    def _check_circulant(self, circulant, verify=True):
+        shape, kernels = circulant
+        shape = tuple(int(s) for s in shape)
+        if int(np.prod(shape)) != self._n:
+            raise ValueError(f"circulant shape {shape} does not match n = {self._n}")
+        kernels = np.asarray(kernels, dtype=float).reshape((self.period,) + shape)
+        # Every non-zero of W_t must sit at an offset where the kernel has that value, and W_t must
+        # have as many non-zeros as the circulant (n per non-zero kernel entry): then W_t is it.
+        for t, M in enumerate(self._stored if verify else ()):
+            if sp.issparse(M):
+                csr = sp.csr_array(M)
+                rows = np.repeat(np.arange(self._n, dtype=np.int64), np.diff(csr.indptr))
+                cols, vals = csr.indices.astype(np.int64), csr.data
+                keep = vals != 0
+                rows, cols, vals = rows[keep], cols[keep], vals[keep]
+            else:
+                rows, cols = np.nonzero(M)
+                vals = M[rows, cols]
+            offsets = np.ravel_multi_index(
+                tuple((c - r) % dim for c, r, dim in zip(np.unravel_index(cols, shape), np.unravel_index(rows, shape), shape)),
+                shape,
+            )
+            expected = kernels[t].ravel()[offsets]
+            if len(vals) != self._n * np.count_nonzero(kernels[t]) or not np.allclose(
+                vals, expected, rtol=0, atol=1e-12
+            ):
+                raise ValueError(f"matrices[{t}] does not match its circulant kernel")
+        kernels.setflags(write=False)
+        return shape, kernels
+
+
+def finite_time_consensus(scheme, *, atol=1e-10):
+    """True when the one-period product of ``scheme`` equals ``J = 11^T/n`` within ``atol``.
+
+    Examples
+    --------
+    >>> from topotheory import one_peer_exponential, ring
+    >>> finite_time_consensus(one_peer_exponential(8)), finite_time_consensus(ring(8))
+    (True, False)
+    """
+    check_scheme(scheme)
+    P = scheme.period_product(0)
+    return bool(np.max(np.abs(P - 1.0 / scheme.n)) <= atol)
+
+
+def consensus_rate(scheme, *, per_step=False):
+    r"""Worst-case contraction of the disagreement over one period: :math:`\|\Pi - J\|_2`.
+
+    :math:`\Pi = W_{p-1} \cdots W_0` is the one-period product. With ``per_step=True`` returns
+    :math:`\|\Pi - J\|_2^{1/p}`. Zero for finite-time consensus schemes.
+
+    Examples
+    --------
+    >>> from topotheory import ring
+    >>> round(consensus_rate(ring(4)), 6)
+    0.333333
+    """
+    check_scheme(scheme)
+    P = scheme.period_product(0) - 1.0 / scheme.n
+    s = float(sla.norm(P, 2)) if scheme.n > 1 else 0.0
+    return s ** (1.0 / scheme.period) if per_step else s
+
+
+def _circulant_matrix(shape, kernel):
+    """``W[i, j] = kernel[(j - i) mod shape]`` (row-major nodes): dense for dense kernels, else CSR."""
+    n = int(np.prod(shape))
+    if np.count_nonzero(kernel) > 0.25 * n and n <= 4096:
+        coords = np.stack(np.unravel_index(np.arange(n), shape))
+        diff = (coords[:, None, :] - coords[:, :, None]) % np.array(shape)[:, None, None]
+        return kernel[tuple(diff)]
+    idx = np.arange(n).reshape(shape)
+    offs = np.argwhere(kernel != 0)
+    axes = tuple(range(len(shape)))
+    cols = [np.roll(idx, shift=tuple(-int(o) for o in off), axis=axes).ravel() for off in offs]
+    rows = np.tile(np.arange(n), len(offs))
+    vals = np.repeat(kernel[tuple(offs.T)], n)
+    return sp.csr_array((vals, (rows, np.concatenate(cols))), shape=(n, n))
+
+
+def _eigh_doubly_stochastic(W):
+    """Eigendecomposition of a symmetric doubly stochastic W with the consensus pair exact.
+
+    A Householder reflection ``H`` maps ``e_1`` to ``1/sqrt(n)``; its other columns span the
+    complement of the consensus direction. Diagonalising ``(H W H)[1:, 1:]`` there gives the other
+    eigenpairs, and the eigenvalue 1 with eigenvector ``1/sqrt(n)`` is exact: quantities such as
+    ``(1 - gamma) / (1 - gamma lam^2)`` then stay exact for the consensus mode as ``gamma -> 1``.
+    Eigenvalues in descending order, clipped to [-1, 1].
+    """
+    n = W.shape[0]
+    u = np.full(n, 1.0 / np.sqrt(n))
+    if n == 1:
+        return np.ones(1), np.ones((1, 1))
+    v = u.copy()
+    v[0] -= 1.0  # H = I - 2 v v^T / (v^T v) maps e_1 to u
+    s = v @ v
+    Wv = W @ v
+    vWv = v @ Wv
+    HWH = W - (2.0 / s) * (np.outer(v, Wv) + np.outer(Wv, v)) + (4.0 * vWv / s**2) * np.outer(v, v)
+    mu, U = sla.eigh(HWH[1:, 1:])
+    H_rest = -(2.0 / s) * np.outer(v, v[1:])
+    H_rest[1:, :] += np.eye(n - 1)
+    lam = np.concatenate([[1.0], np.clip(mu, -1.0, 1.0)])
+    Q = np.column_stack([u, H_rest @ U])
+    order = np.argsort(-lam, kind="stable")
+    return lam[order].copy(), Q[:, order].copy()
+
+
+def check_scheme(scheme, name="scheme"):
+    if not isinstance(scheme, Scheme):
+        raise TypeError(f"{name} must be a topotheory Scheme, got {type(scheme).__name__}")
+    return scheme

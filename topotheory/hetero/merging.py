@@ -1,0 +1,900 @@
+r"""Exact theory of D-SGD on heterogeneous quadratics: merged vs local models (THEORY §5, §9.1).
+
+On :math:`f_i(x) = \tfrac12 (x - b_i)^\top A_i (x - b_i)` with additive Gaussian gradient noise the
+D-SGD iterates are jointly Gaussian, so their mean and covariance can be propagated exactly for any
+deterministic sequence of gossip matrices :math:`W_t` (THEORY §9.1). Two update orders:
+
+* ``"gradient_then_gossip"`` (default; the toy problem of §3 and the merging paper):
+  :math:`X_{t+1} = W_t (X_t - \eta G_t)`, i.e. :math:`M_t = (W_t \otimes I_d)(I - \eta\,
+  \mathrm{blkdiag}(A_i))`, forcing :math:`\eta (W_t \otimes I) \mathrm{vec}(A_i b_i)`, noise
+  covariance :math:`\eta^2 W_t \Sigma_\sigma W_t^\top \otimes I_d`;
+* ``"simultaneous"`` (paper §4, eq. 23): :math:`X_{t+1} = W_t X_t - \eta G_t`.
+
+Reported per step (expectations, excess losses of the global objective
+:math:`f = \frac1n\sum_i f_i`):
+
+* ``merged_loss`` :math:`E f(\bar x) - f^\star` of the merged model :math:`\bar x = \frac1n\sum_i x_i`;
+* ``local_loss`` :math:`\frac1n \sum_i E f(x_i) - f^\star`;
+* ``consensus_distance`` :math:`\Xi^2 = E \frac1n \sum_i \|x_i - \bar x\|^2` (Kong et al.);
+* ``weighted_consensus_distance`` :math:`E \frac1n\sum_i \|x_i - \bar x\|^2_{\bar A}`; the identity
+  ``local_loss - merged_loss = weighted_consensus_distance / 2`` holds exactly (THEORY §9.1);
+* ``merged_distance`` :math:`E\|\bar x - x^\star\|^2` and ``local_distance``
+  :math:`\frac1n\sum_i E\|x_i - x^\star\|^2`.
+
+Commuting Hessians (diagonal ones included) decouple into ``d`` independent ``n``-dimensional
+problems, one per common eigen-direction: cost :math:`O(d n^3)` per gossip step and
+:math:`O(d n^2)` per local step. Dense Hessians use the structured ``nd x nd`` covariance (cost
+:math:`O(n^2 d^3 + n^3 d^2)` per step; practical up to ``n * d`` of about 2000).
+
+A *schedule* is a :class:`~topotheory.scheme.Scheme` (periodic), any object with ``n`` and
+``step_matrix(t)`` returning an ``(n, n)`` array or ``None`` for "no gossip" (the
+:class:`~topotheory.schedules.GossipSchedule` of :mod:`topotheory.schedules`), or a sequence of
+``(n, n)`` arrays / ``None``. Row-stochastic (not doubly stochastic) matrices are accepted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import scipy.linalg as sla
+
+from ..common.rng import as_generator
+from ..common.validation import as_float_array, check_choice, check_int, check_real
+from .problems import HeterogeneousQuadratic, LogisticProblem
+from ..graphs.scheme import Scheme, check_scheme
+
+__all__ = [
+    "ORDERS",
+    "QUANTITIES",
+    "MergingCurves",
+    "propagate",
+    "fixed_point",
+    "stationary",
+    "mean_map_rate",
+    "heterogeneity",
+    "mixing_parameter",
+    "MergingSimulation",
+    "simulate_merging",
+    "simulate_centralized",
+    "MergingCrosscheck",
+    "crosscheck_merging",
+]
+
+#: Update orders.
+ORDERS = ("gradient_then_gossip", "simultaneous")
+#: The per-step quantities reported by :func:`propagate` and :func:`simulate_merging`.
+QUANTITIES = (
+    "merged_loss",
+    "local_loss",
+    "consensus_distance",
+    "weighted_consensus_distance",
+    "merged_distance",
+    "local_distance",
+)
+
+
+# ---------------------------------------------------------------------------------- inputs
+def _check_quadratic(problem):
+    if not isinstance(problem, HeterogeneousQuadratic):
+        raise TypeError(f"problem must be a HeterogeneousQuadratic, got {type(problem).__name__}")
+    return problem
+
+
+def _check_problem(problem):
+    if not isinstance(problem, (HeterogeneousQuadratic, LogisticProblem)):
+        raise TypeError(
+            f"problem must be a HeterogeneousQuadratic or a LogisticProblem, got {type(problem).__name__}"
+        )
+    return problem
+
+
+def _gossip_getter(schedule, n, steps):
+    """A function ``t -> (n, n) array or None`` (None = identity), validated against ``n``."""
+    if isinstance(schedule, Scheme):
+        if schedule.n != n:
+            raise ValueError(f"schedule has n = {schedule.n} workers but the problem has n = {n}")
+        ident = [bool(np.array_equal(schedule.matrix(k), np.eye(n))) for k in range(schedule.period)]
+        mats = [None if ident[k] else np.asarray(schedule.matrix(k)) for k in range(schedule.period)]
+        return lambda t: mats[t % schedule.period]
+    if hasattr(schedule, "step_matrix") and hasattr(schedule, "n"):
+        if schedule.n != n:
+            raise ValueError(f"schedule has n = {schedule.n} workers but the problem has n = {n}")
+        length = getattr(schedule, "steps", None)
+        if length is not None and length < steps:
+            raise ValueError(f"schedule covers {length} steps but steps = {steps} were requested")
+        return schedule.step_matrix
+    try:
+        seq = list(schedule)
+    except TypeError:
+        raise TypeError(
+            "schedule must be a Scheme, a GossipSchedule or a sequence of (n, n) matrices / None"
+        ) from None
+    if len(seq) < steps:
+        raise ValueError(f"schedule has {len(seq)} matrices but steps = {steps} were requested")
+    out = []
+    for t, W in enumerate(seq[:steps]):
+        if W is None:
+            out.append(None)
+            continue
+        W = as_float_array(f"schedule[{t}]", W)
+        if W.shape != (n, n):
+            raise ValueError(f"schedule[{t}] has shape {W.shape}, expected (n, n) = {(n, n)}")
+        out.append(W)
+    return out.__getitem__
+
+
+def _check_x0(x0, n, d):
+    if x0 is None:
+        return np.zeros((n, d))
+    x0 = as_float_array("x0", x0)
+    if x0.shape == (d,):
+        return np.broadcast_to(x0, (n, d)).copy()
+    if x0.shape != (n, d):
+        raise ValueError(f"x0 must have shape (d,) = ({d},) or (n, d) = {(n, d)}, got {x0.shape}")
+    return x0.copy()
+
+
+def _check_common(lr, steps, order):
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    steps = check_int("steps", steps, minimum=0)
+    check_choice("order", order, ORDERS)
+    return lr, steps
+
+
+# ---------------------------------------------------------------------------- exact engine
+class _Commuting:
+    """Per eigen-direction state: mean ``m`` (d, n), covariance ``S`` (d, n, n)."""
+
+    def __init__(self, p, lr, order, x0):
+        self.p, self.lr, self.order = p, lr, order
+        U = p.basis
+        rot = (lambda X: X) if U is None else (lambda X: X @ U)
+        self.lam = p.eigenvalues.T  # (d, n)
+        self.beta = rot(p.optima).T  # (d, n)
+        self.xs = rot(p.x_star)  # (d,)
+        self.abar = self.lam.mean(axis=1)  # (d,)
+        self.damp = 1.0 - lr * self.lam  # (d, n)
+        self.force = lr * self.lam * self.beta  # (d, n)
+        self.noise = (lr * p.noise) ** 2  # (n,)
+        self.m = rot(x0).T.copy()
+        self.S = np.zeros((p.d, p.n, p.n))
+
+    def step(self, W):
+        m, S = self.m, self.S
+        if self.order == "gradient_then_gossip":
+            m = self.damp * m + self.force
+            S = S * (self.damp[:, :, None] * self.damp[:, None, :])
+            S[:, np.arange(self.p.n), np.arange(self.p.n)] += self.noise
+            if W is not None:
+                m = m @ W.T
+                S = W @ S @ W.T
+        else:
+            if W is None:
+                m = self.damp * m + self.force
+                S = S * (self.damp[:, :, None] * self.damp[:, None, :])
+            else:
+                M = W[None] - self.lr * self.lam[:, None, :] * np.eye(self.p.n)  # (d, n, n)
+                m = np.einsum("kij,kj->ki", M, m) + self.force
+                S = M @ S @ np.swapaxes(M, 1, 2)
+            S[:, np.arange(self.p.n), np.arange(self.p.n)] += self.noise
+        self.m, self.S = m, S
+
+    def gossip(self, W):
+        """An extra gossip round without a gradient step."""
+        self.m, self.S = self.m @ W.T, W @ self.S @ W.T
+
+    def summary(self):
+        n = self.p.n
+        m, S, xs, a = self.m, self.S, self.xs, self.abar
+        mbar = m.mean(axis=1)  # (d,)
+        var_bar = S.sum(axis=(1, 2)) / n**2  # (d,)
+        e_loc = (m - xs[:, None]) ** 2 + np.diagonal(S, axis1=1, axis2=2)  # (d, n)
+        e_bar = (mbar - xs) ** 2 + var_bar
+        cons = ((m - mbar[:, None]) ** 2).sum(1) + np.trace(S, axis1=1, axis2=2) - n * var_bar  # (d,)
+        return (0.5 * a @ e_bar, 0.5 * a @ e_loc.mean(1), max(cons.sum() / n, 0.0), max(a @ cons / n, 0.0),
+                e_bar.sum(), e_loc.mean(1).sum())
+
+    def mean_states(self):
+        U = self.p.basis
+        X = self.m.T
+        return X if U is None else X @ U.T
+
+
+class _Dense:
+    """Full state: mean ``m`` (n, d), covariance ``S`` (n*d, n*d) stored as (n, d, n, d)."""
+
+    def __init__(self, p, lr, order, x0):
+        self.p, self.lr, self.order = p, lr, order
+        n, d = p.n, p.d
+        self.P = np.eye(d) - lr * p.hessians  # (n, d, d)
+        self.force = lr * np.einsum("iab,ib->ia", p.hessians, p.optima)
+        self.noise = (lr * p.noise) ** 2
+        self.m = x0.copy()
+        self.S = np.zeros((n, d, n, d))
+
+    # Covariances are symmetric, so X S X^T = X (X S)^T: every congruence is two left
+    # multiplications (contiguous batched BLAS) around one transpose copy.
+    def _left_blocks(self, B, S):
+        """blkdiag(B_i) S for S of shape (n, d, n, d)."""
+        n, d = self.p.n, self.p.d
+        return np.matmul(B, S.reshape(n, d, n * d)).reshape(n, d, n, d)
+
+    def _left_gossip(self, A, S):
+        """(A kron I_d) S."""
+        n = self.p.n
+        return (A @ S.reshape(n, -1)).reshape(S.shape)
+
+    def _sym_transpose(self, T):
+        n, d = self.p.n, self.p.d
+        return np.ascontiguousarray(T.reshape(n * d, n * d).T).reshape(n, d, n, d)
+
+    def _curv(self, S):
+        return self._left_blocks(self.P, self._sym_transpose(self._left_blocks(self.P, S)))
+
+    def _gossip(self, S, A):
+        return self._left_gossip(A, self._sym_transpose(self._left_gossip(A, S)))
+
+    def _add_noise(self, S, A=None):
+        d = self.p.d
+        Nz = np.diag(self.noise) if A is None else (A * self.noise) @ A.T
+        S += Nz[:, None, :, None] * np.eye(d)[None, :, None, :]
+        return S
+
+    def step(self, W):
+        m = self.m
+        if self.order == "gradient_then_gossip":
+            m = np.einsum("iab,ib->ia", self.P, m) + self.force
+            S = self._curv(self.S)
+            if W is None:
+                S = self._add_noise(S)
+            else:
+                m = W @ m
+                S = self._add_noise(self._gossip(S, W), W)
+        else:
+            lr = self.lr
+            grad = np.einsum("iab,ib->ia", self.p.hessians, m)
+            Wm = m if W is None else W @ m
+            m = Wm - lr * grad + self.force
+            if W is None:
+                S = self._curv(self.S)
+            else:
+                # M = (W kron I) - lr blkdiag(A_i); M S M^T = M (M S)^T
+                def M_left(X):
+                    return self._left_gossip(W, X) - lr * self._left_blocks(self.p.hessians, X)
+
+                S = M_left(self._sym_transpose(M_left(self.S)))
+            S = self._add_noise(S)
+        self.m, self.S = m, S
+
+    def gossip(self, W):
+        """An extra gossip round without a gradient step."""
+        self.m, self.S = W @ self.m, self._gossip(self.S, W)
+
+    def summary(self):
+        p = self.p
+        n, d = p.n, p.d
+        Abar, xs = p.mean_hessian, p.x_star
+        m, S = self.m, self.S
+        mbar = m.mean(0)
+        Cbar = S.sum(axis=(0, 2)) / n**2  # Cov(xbar)
+        Sii = np.einsum("iaib->iab", S)  # (n, d, d)
+        e = m - xs
+        loc = 0.5 * (np.einsum("ia,ab,ib->", e, Abar, e) + np.einsum("ab,iba->", Abar, Sii)) / n
+        eb = mbar - xs
+        merged = 0.5 * (eb @ Abar @ eb + np.sum(Abar * Cbar))
+        dev = m - mbar
+        Ccons = Sii.sum(0) - n * Cbar  # sum_i Cov(x_i - xbar) = sum_i S_ii - n Cov(xbar)
+        cons = (np.sum(dev**2) + np.trace(Ccons)) / n
+        wcons = (np.einsum("ia,ab,ib->", dev, Abar, dev) + np.sum(Abar * Ccons)) / n
+        return (merged, loc, cons, wcons, eb @ eb + np.trace(Cbar),
+                (np.sum(e**2) + np.einsum("iaa->", Sii)) / n)
+
+    def mean_states(self):
+        return self.m
+
+
+def _engine(problem, lr, order, x0):
+    cls = _Dense if problem.structure == "dense" else _Commuting
+    return cls(problem, lr, order, x0)
+
+
+@dataclasses.dataclass
+class _Curves:
+    """The recorded steps and one array per quantity of :data:`QUANTITIES`."""
+
+    steps: np.ndarray
+    merged_loss: np.ndarray
+    local_loss: np.ndarray
+    consensus_distance: np.ndarray
+    weighted_consensus_distance: np.ndarray
+    merged_distance: np.ndarray
+    local_distance: np.ndarray
+
+
+@dataclasses.dataclass
+class MergingCurves(_Curves):
+    """Exact expected curves of :func:`propagate` (one value per recorded step).
+
+    Attributes
+    ----------
+    steps : ndarray of int
+        The recorded steps (0 = the start).
+    merged_loss, local_loss, consensus_distance, weighted_consensus_distance, merged_distance, local_distance : ndarray
+        See :mod:`topotheory.merging`.
+    gossip_rounds : int
+        Number of steps that used a gossip matrix other than the identity.
+    mean : ndarray, shape (n, d)
+        The expected iterates after the last step.
+    params : dict
+    """
+
+    gossip_rounds: int
+    mean: np.ndarray
+    params: dict
+
+    def final(self):
+        """The quantities after the last step, as a dict of floats."""
+        return {q: float(getattr(self, q)[-1]) for q in QUANTITIES}
+
+
+def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gossip", record_every=1):
+    r"""Exact expected merged/local losses and consensus distance of D-SGD on a quadratic.
+
+    Propagates :math:`\mu_{t+1} = M_t \mu_t + c_t` and
+    :math:`\Sigma_{t+1} = M_t \Sigma_t M_t^\top + N_t` (THEORY §9.1) from the deterministic start
+    ``x0`` through the schedule, and evaluates the quantities of :data:`QUANTITIES` in closed form
+    (e.g. :math:`E f(\bar x) - f^\star = \tfrac12 (\bar\mu - x^\star)^\top \bar A (\bar\mu - x^\star)
+    + \tfrac12 \mathrm{tr}(\bar A\, \mathrm{Cov}\,\bar x)`).
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+    schedule : Scheme, GossipSchedule or sequence of (n, n) arrays / None
+        The gossip matrix of every step (``None``: no communication at that step).
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    steps : int
+    x0 : array_like, shape (d,) or (n, d), optional
+        Start (default 0 for every worker).
+    order : {"gradient_then_gossip", "simultaneous"}
+    record_every : int
+        Record every ``record_every``-th step (the last step is always recorded).
+
+    Returns
+    -------
+    MergingCurves
+
+    Examples
+    --------
+    >>> from topotheory import ring, random_quadratic
+    >>> p = random_quadratic(8, 4, hessian_spread=0.5, seed=0)
+    >>> c = propagate(p, ring(8), lr=0.2, steps=200)
+    >>> round(float(c.local_loss[-1] - c.merged_loss[-1] - c.weighted_consensus_distance[-1] / 2), 12)
+    0.0
+    """
+    _check_quadratic(problem)
+    lr, steps = _check_common(lr, steps, order)
+    record_every = check_int("record_every", record_every, minimum=1)
+    get = _gossip_getter(schedule, problem.n, steps)
+    eng = _engine(problem, lr, order, _check_x0(x0, problem.n, problem.d))
+    rec_steps, rows = [0], [eng.summary()]
+    rounds = 0
+    for t in range(steps):
+        W = get(t)
+        rounds += W is not None
+        eng.step(W)
+        if (t + 1) % record_every == 0 or t + 1 == steps:
+            rec_steps.append(t + 1)
+            rows.append(eng.summary())
+    cols = np.array(rows, dtype=float).T
+    params = {"lr": lr, "steps": steps, "order": order, "n": problem.n, "d": problem.d,
+              "structure": problem.structure, "schedule": getattr(schedule, "name", "custom")}
+    return MergingCurves(np.array(rec_steps), *cols, gossip_rounds=rounds, mean=eng.mean_states(),
+                         params=params)
+
+
+# ------------------------------------------------------------------- fixed point and spectra
+def _static_blocks(problem, scheme, lr, order, phase):
+    """Affine one-period map per block: list of (M (m, m), c (m,)) in the problem's basis."""
+    check_scheme(scheme)
+    if scheme.n != problem.n:
+        raise ValueError(f"scheme has n = {scheme.n} workers but the problem has n = {problem.n}")
+    p, n, d = problem, problem.n, problem.d
+    if p.structure == "dense":
+        H = np.zeros((n * d, n * d))
+        for i in range(n):  # block assembly; n blocks, not a hot path
+            H[i * d:(i + 1) * d, i * d:(i + 1) * d] = p.hessians[i]
+        hb = np.einsum("iab,ib->ia", p.hessians, p.optima).ravel()
+        Ms, cs = [], []
+        for s in range(scheme.period):
+            WI = np.kron(scheme.matrix(s), np.eye(d))
+            if order == "gradient_then_gossip":
+                Ms.append(WI - lr * WI @ H)
+                cs.append(lr * WI @ hb)
+            else:
+                Ms.append(WI - lr * H)
+                cs.append(lr * hb)
+        Ms, cs = np.array(Ms)[:, None], np.array(cs)[:, None]  # one block
+    else:
+        eng = _Commuting(p, lr, order, np.zeros((n, d)))
+        Ms, cs = [], []
+        for s in range(scheme.period):
+            W = np.asarray(scheme.matrix(s))
+            if order == "gradient_then_gossip":
+                Ms.append(W[None] * eng.damp[:, None, :])
+                cs.append(eng.force @ W.T)
+            else:
+                Ms.append(W[None] - lr * eng.lam[:, None, :] * np.eye(n))
+                cs.append(eng.force)
+        Ms, cs = np.array(Ms), np.array(cs)  # (period, blocks, m, m), (period, blocks, m)
+    per = scheme.period
+    M = np.broadcast_to(np.eye(Ms.shape[-1]), Ms.shape[1:]).copy()
+    c = np.zeros(cs.shape[1:])
+    for s in range(phase - per, phase):
+        M = Ms[s % per] @ M
+        c = np.einsum("kij,kj->ki", Ms[s % per], c) + cs[s % per]
+    return M, c
+
+
+def _to_stacked(problem, blocks):
+    """(blocks, m) block vectors -> (n, d) stacked iterates in original coordinates."""
+    if problem.structure == "dense":
+        return blocks.reshape(problem.n, problem.d)
+    X = blocks.T  # (n, d) in the eigenbasis
+    return X if problem.basis is None else X @ problem.basis.T
+
+
+def fixed_point(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
+    r"""The learning-rate dependent fixed point :math:`x^\star_\eta` of D-GD (THEORY §5, eq. 23).
+
+    The noiseless iteration converges to the stacked iterate solving
+    :math:`\eta\nabla F(X) + L_W X = 0` for ``order="simultaneous"`` (paper eq. 23), or
+    :math:`X = W(X - \eta\nabla F(X))` for gradient-then-gossip. For a periodic scheme it is the
+    fixed point of the one-period map at ``phase`` (state right after :math:`W_{\phi-1}`). Not a
+    consensus: rows differ unless the data are identical or W averages exactly.
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topotheory import fully_connected, random_quadratic
+    >>> p = random_quadratic(4, 3, hessian_spread=0.0, seed=1)
+    >>> X = fixed_point(p, fully_connected(4), lr=0.3)
+    >>> bool(np.allclose(X, p.x_star))      # identical Hessians + exact averaging: x*_eta = x*
+    True
+    """
+    _check_quadratic(problem)
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    check_choice("order", order, ORDERS)
+    M, c = _static_blocks(problem, scheme, lr, order, check_int("phase", phase))
+    eye = np.eye(M.shape[-1])
+    try:
+        x = np.linalg.solve(eye - M, c[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        raise ValueError("the one-period map has eigenvalue 1: no unique fixed point at this lr") from None
+    return _to_stacked(problem, x)
+
+
+def mean_map_rate(problem, scheme, *, lr, order="gradient_then_gossip"):
+    r"""Spectral radius per step :math:`\rho` of the mean map and the rate :math:`r = 1 - \rho^2`.
+
+    :math:`\rho = \rho(M_{p-1}\cdots M_0)^{1/p}` with :math:`M_t` as in :mod:`topotheory.merging`.
+    With additive noise the mean converges like :math:`\rho^t` and the covariance to its stationary
+    value like :math:`\rho^{2t}`: squared distances to the stationary law decay at rate
+    :math:`r = 1 - \rho^2` (NaN when :math:`\rho \ge 1`, i.e. divergence).
+
+    Returns
+    -------
+    (rho, rate) : tuple of float
+
+    Examples
+    --------
+    >>> from topotheory import ring, random_quadratic
+    >>> p = random_quadratic(4, 2, hessian_spread=0.0, eigenvalue_range=(0.5, 0.5), seed=0)
+    >>> [round(v, 12) for v in mean_map_rate(p, ring(4), lr=0.2)]   # identical data: 1 - lr*0.5
+    [0.9, 0.19]
+    """
+    _check_quadratic(problem)
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    check_choice("order", order, ORDERS)
+    M, _ = _static_blocks(problem, scheme, lr, order, 0)
+    rho = float(np.max(np.abs(np.linalg.eigvals(M)))) ** (1.0 / scheme.period)
+    return rho, (1.0 - rho**2 if rho < 1 else float("nan"))
+
+
+def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
+    r"""Stationary expectations of :data:`QUANTITIES` (discrete Lyapunov solve, any periodic scheme).
+
+    Mean: the fixed point :math:`x^\star_\eta` of the one-period map at ``phase``
+    (:func:`fixed_point`). Covariance: :math:`\Sigma = P\Sigma P^\top + N_P` with :math:`P` the
+    one-period product of the :math:`M_t` and :math:`N_P` the noise covariance accumulated over
+    one period from zero (for a static scheme :math:`\Sigma = M\Sigma M^\top + N`); solved per
+    eigen-direction for commuting Hessians. Returns a dict with the six quantities, plus
+    ``"bias_distance"`` :math:`\frac1n\|x^\star_\eta - 1 x^{\star\top}\|_F^2` (squared distance of
+    the fixed point to the optimum), ``"noise_distance"`` :math:`\frac1n\sum_i E\|x_i -
+    x^\star_{\eta,i}\|^2` (distance to the fixed point; ``local_distance`` = bias + noise),
+    ``"rho"``, ``"rate"`` (:func:`mean_map_rate`) and ``"diverges"``; every value is NaN (and
+    ``"diverges"`` True) when :math:`\rho \ge 1`.
+
+    Examples
+    --------
+    >>> from topotheory import fully_connected, random_quadratic
+    >>> p = random_quadratic(4, 3, hessian_spread=0.0, optima_spread=1.0, noise=0.0, seed=0)
+    >>> round(stationary(p, fully_connected(4), lr=0.2)["merged_loss"], 12)
+    0.0
+    """
+    _check_quadratic(problem)
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    check_choice("order", order, ORDERS)
+    check_scheme(scheme)
+    phase = check_int("phase", phase) % scheme.period
+    rho, rate = mean_map_rate(problem, scheme, lr=lr, order=order)
+    if not rho < 1:
+        out = {q: float("nan") for q in QUANTITIES + ("bias_distance", "noise_distance")}
+        out.update(rho=rho, rate=float("nan"), diverges=True)
+        return out
+    M, c = _static_blocks(problem, scheme, lr, order, phase)
+    mean = np.linalg.solve(np.eye(M.shape[-1]) - M, c[..., None])[..., 0]
+    n, d = problem.n, problem.d
+    X = _to_stacked(problem, mean)
+    eng = _engine(problem, lr, order, X)
+    for s in range(phase - scheme.period, phase):  # noise accumulated over one period, from zero
+        W = np.asarray(scheme.matrix(s % scheme.period))
+        eng.step(None if np.array_equal(W, np.eye(n)) else W)
+    if problem.structure == "dense":
+        S = sla.solve_discrete_lyapunov(M[0], eng.S.reshape(n * d, n * d)).reshape(n, d, n, d)
+        S = 0.5 * (S + S.transpose(2, 3, 0, 1))
+    else:
+        S = np.array([sla.solve_discrete_lyapunov(Mk, Nk) for Mk, Nk in zip(M, eng.S)])
+        S = 0.5 * (S + np.swapaxes(S, 1, 2))
+    eng = _engine(problem, lr, order, X)
+    eng.S = S
+    out = dict(zip(QUANTITIES, (float(v) for v in eng.summary())))
+    bias = float(np.sum((X - problem.x_star) ** 2) / n)
+    out.update(bias_distance=bias, noise_distance=out["local_distance"] - bias, rho=rho, rate=rate,
+               diverges=False)
+    return out
+
+
+# ------------------------------------------------------------------------ heterogeneity (§5)
+def _laplacian_pinv(scheme):
+    check_scheme(scheme)
+    if not (scheme.is_static and scheme.is_symmetric):
+        raise ValueError("heterogeneity measures need a static symmetric scheme (L_W^+ is a norm only then)")
+    return np.linalg.pinv(np.eye(scheme.n) - np.asarray(scheme.matrix(0)), hermitian=True)
+
+
+def _grad_at(problem, X):
+    return problem.gradients(X)
+
+
+def heterogeneity(problem, scheme):
+    r"""Heterogeneity :math:`\Delta_W^2 = \|\nabla F(x^\star)\|^2_{L_W^\dagger}` (THEORY §5).
+
+    :math:`\nabla F(x^\star)` is the ``(n, d)`` matrix of local gradients at the global optimum
+    (rows sum to zero) and :math:`\|G\|^2_{L^\dagger} = \mathrm{tr}(G^\top L_W^\dagger G)` with
+    :math:`L_W = I - W` (sum over workers, no 1/n). Needs a static symmetric scheme.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topotheory import HeterogeneousQuadratic, fully_connected
+    >>> p = HeterogeneousQuadratic(np.ones((2, 1)), [[-1.0], [1.0]])
+    >>> heterogeneity(p, fully_connected(2))    # G = [[1], [-1]], L = I - J has L^+ = L
+    2.0
+    """
+    Lp = _laplacian_pinv(scheme)
+    G = _grad_at(problem, np.broadcast_to(problem.x_star, (problem.n, problem.d)))
+    return float(np.einsum("ia,ij,ja->", G, Lp, G))
+
+
+def mixing_parameter(problem, scheme, lrs, *, order="simultaneous"):
+    r"""The heterogeneity mixing parameter :math:`p` of THEORY §5.
+
+    :math:`p^{-1} = \max_\eta \|L_W^\dagger \nabla F(x^\star_\eta)\|^2 /
+    \|\nabla F(x^\star_\eta)\|^2_{L_W^\dagger}`, the maximum taken over the learning rates ``lrs``
+    (fixed point of eq. 23, ``order="simultaneous"``, by default). Always
+    :math:`p \ge 1 - \lambda_2`; equality when the gradients at :math:`x^\star_\eta` lie in the slowest
+    mode.
+
+    Returns
+    -------
+    p : float
+    ratios : ndarray
+        The ratio for every learning rate (NaN where the gradients vanish).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topotheory import ring, random_quadratic
+    >>> p = random_quadratic(8, 2, hessian_spread=0.5, seed=0)
+    >>> val, _ = mixing_parameter(p, ring(8), [0.05, 0.1])
+    >>> bool(val >= 1 - ring(8).eigenvalues()[1] - 1e-12)
+    True
+    """
+    _check_quadratic(problem)
+    Lp = _laplacian_pinv(scheme)
+    lrs = np.atleast_1d(as_float_array("lrs", lrs, low=0.0, low_open=True))
+    ratios = []
+    for lr in lrs:
+        G = _grad_at(problem, fixed_point(problem, scheme, lr=float(lr), order=order))
+        G = G - G.mean(0)  # L^+ ignores the consensus part; project it out of both norms
+        LG = Lp @ G
+        den = float(np.sum(G * LG))
+        ratios.append(float(np.sum(LG * LG)) / den if den > 1e-300 else float("nan"))
+    ratios = np.array(ratios)
+    return (1.0 / np.nanmax(ratios) if np.any(np.isfinite(ratios)) else float("nan")), ratios
+
+
+# ------------------------------------------------------------------------------ Monte Carlo
+@dataclasses.dataclass
+class MergingSimulation(_Curves):
+    """Per-replica Monte Carlo values of :data:`QUANTITIES`, each of shape ``(len(steps), reps)``.
+
+    ``weighted_consensus_distance`` is NaN for problems without a mean Hessian (logistic).
+    ``merged_models`` holds the merged model per recorded step, ``(len(steps), reps, d)``, when
+    requested. ``diverged`` flags replicas that overflowed (their values are NaN).
+    """
+
+    merged_models: np.ndarray | None
+    diverged: np.ndarray
+    params: dict
+
+    def mean(self, quantity):
+        """Replica mean of ``quantity`` per recorded step."""
+        return getattr(self, check_choice("quantity", quantity, QUANTITIES)).mean(axis=1)
+
+    def summary(self, *, level=0.99):
+        """Final-step MC estimate and normal ``level`` interval per quantity (any problem class).
+
+        Returns a list of dicts ``{"quantity", "mc", "ci_low", "ci_high", "reps"}`` -- the MC half
+        of a :class:`MergingCrosscheck` row, also for logistic regression where no exact value
+        exists.
+        """
+        from scipy.stats import norm
+
+        level = check_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+        z = float(norm.ppf(0.5 + level / 2))
+        rows = []
+        for q in QUANTITIES:
+            mu, se = _mean_se(getattr(self, q)[-1:])
+            rows.append({"quantity": q, "mc": float(mu[0]), "ci_low": float(mu[0] - z * se[0]),
+                         "ci_high": float(mu[0] + z * se[0]), "reps": int(np.sum(~self.diverged))})
+        return rows
+
+
+def _mean_se(vals):
+    """Replica mean and standard error per recorded step (NaN replicas ignored)."""
+    ok = np.isfinite(vals)
+    count = ok.sum(axis=1)
+    filled = np.where(ok, vals, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = filled.sum(axis=1) / count
+        var = np.where(ok, (vals - mu[:, None]) ** 2, 0.0).sum(axis=1) / (count - 1)
+        return mu, np.sqrt(var / count)
+
+
+def _mc_summary(problem, X, x_star):
+    xbar = X.mean(axis=1)
+    dev = X - xbar[:, None, :]
+    merged = problem.excess_loss(xbar)
+    local = problem.excess_loss(X).mean(axis=1)
+    cons = np.sum(dev * dev, axis=(1, 2)) / problem.n
+    if isinstance(problem, HeterogeneousQuadratic):
+        wcons = np.sum((dev @ problem.mean_hessian) * dev, axis=(1, 2)) / problem.n
+    else:
+        wcons = np.full(X.shape[0], np.nan)
+    e = X - x_star
+    return merged, local, cons, wcons, np.sum((xbar - x_star) ** 2, axis=1), np.sum(e * e, axis=(1, 2)) / problem.n
+
+
+def simulate_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, order="gradient_then_gossip",
+                     batch_size=1, record_every=1, keep_merged=False):
+    r"""Monte Carlo of D-SGD on a heterogeneous problem, reporting the quantities of :func:`propagate`.
+
+    ``reps`` independent replicas, vectorized as a ``(reps, n, d)`` array; stochastic gradients
+    from ``problem.stochastic_gradients`` (fresh noise per worker, replica and step; mini-batches
+    of ``batch_size`` samples for logistic regression); then gossip ``X <- W_t X`` (any
+    row-stochastic matrix). Same seed, same numbers: :func:`simulate_centralized` consumes the
+    identical random stream (common random numbers).
+
+    Returns
+    -------
+    MergingSimulation
+
+    Examples
+    --------
+    >>> from topotheory import ring, random_quadratic
+    >>> p = random_quadratic(4, 2, seed=0)
+    >>> sim = simulate_merging(p, ring(4), lr=0.1, steps=50, reps=200, seed=0)
+    >>> sim.merged_loss.shape
+    (51, 200)
+    """
+    _check_problem(problem)
+    lr, steps = _check_common(lr, steps, order)
+    reps = check_int("reps", reps, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    record_every = check_int("record_every", record_every, minimum=1)
+    get = _gossip_getter(schedule, problem.n, steps)
+    rng = as_generator(seed)
+    X = np.broadcast_to(_check_x0(x0, problem.n, problem.d), (reps, problem.n, problem.d)).copy()
+    x_star = problem.x_star
+    rec, rows, models = [0], [_mc_summary(problem, X, x_star)], [X.mean(1)] if keep_merged else None
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            W = get(t)
+            G = problem.stochastic_gradients(X, rng, batch_size=batch_size)
+            if order == "gradient_then_gossip":
+                X = X - lr * G
+                if W is not None:
+                    X = W @ X
+            else:
+                X = (X if W is None else W @ X) - lr * G
+            if (t + 1) % record_every == 0 or t + 1 == steps:
+                rec.append(t + 1)
+                rows.append(_mc_summary(problem, X, x_star))
+                if keep_merged:
+                    models.append(X.mean(1))
+    arr = np.array(rows, dtype=float)  # (T, 6, reps)
+    diverged = ~np.all(np.isfinite(arr[:, :3]), axis=(0, 1))  # column 3 is NaN by design for logistic
+    arr[:, :, diverged] = np.nan
+    params = {"lr": lr, "steps": steps, "reps": reps, "order": order, "batch_size": batch_size,
+              "seed": seed if isinstance(seed, (int, np.integer)) or seed is None else "generator",
+              "schedule": getattr(schedule, "name", "custom")}
+    return MergingSimulation(np.array(rec), *arr.transpose(1, 0, 2),
+                             merged_models=np.array(models) if keep_merged else None,
+                             diverged=diverged, params=params)
+
+
+def simulate_centralized(problem, *, lr, steps, reps, x0=None, seed=None, batch_size=1):
+    r"""Centralized mini-batch SGD on the same random numbers as :func:`simulate_merging`.
+
+    :math:`x \leftarrow x - \eta \frac1n\sum_i g_i(x)` where :math:`g_i` are the workers' stochastic
+    gradients, all evaluated at the common iterate and drawn from the same stream as the
+    decentralized simulation with the same seed. Returns the iterates, shape
+    ``(steps + 1, reps, d)``. ``x0`` of shape (d,) (default 0).
+
+    Examples
+    --------
+    >>> from topotheory import random_quadratic
+    >>> p = random_quadratic(4, 2, noise=0.0, seed=0)
+    >>> xs = simulate_centralized(p, lr=0.5, steps=400, reps=1, seed=0)
+    >>> bool(np.allclose(xs[-1, 0], p.x_star))
+    True
+    """
+    _check_problem(problem)
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    steps = check_int("steps", steps, minimum=0)
+    reps = check_int("reps", reps, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    rng = as_generator(seed)
+    if x0 is None:
+        x = np.zeros((reps, problem.d))
+    else:
+        x0 = as_float_array("x0", x0)
+        if x0.shape != (problem.d,):
+            raise ValueError(f"x0 must have shape (d,) = ({problem.d},), got {x0.shape}")
+        x = np.broadcast_to(x0, (reps, problem.d)).copy()
+    out = [x]
+    for _ in range(steps):
+        X = np.broadcast_to(x[:, None, :], (reps, problem.n, problem.d))
+        x = x - lr * problem.stochastic_gradients(X, rng, batch_size=batch_size).mean(axis=1)
+        out.append(x)
+    return np.array(out)
+
+
+# ------------------------------------------------------------------------------- crosscheck
+@dataclasses.dataclass
+class MergingCrosscheck:
+    """Exact recursion vs Monte Carlo, quantity by quantity (the reporting of ``crosscheck``).
+
+    For every quantity: the exact final value, the MC estimate with its ``level`` confidence
+    interval (normal approximation over replicas), the fraction of recorded steps at which the
+    exact curve lies inside the pointwise band, and whether they agree (final value inside its
+    interval and at least ``min_coverage`` of the curve inside the bands).
+    """
+
+    exact: MergingCurves
+    simulation: MergingSimulation
+    rows: list
+    level: float
+    reps: int
+    steps: int
+    seed: object
+
+    @property
+    def _z(self):
+        from scipy.stats import norm
+
+        return float(norm.ppf(0.5 + self.level / 2))
+
+    @property
+    def agrees(self):
+        """True when every quantity agrees."""
+        return all(r["agrees"] for r in self.rows)
+
+    def to_dict(self, *, curves=True):
+        """JSON-ready: the per-quantity rows and (``curves=True``) exact curve, MC mean and bands."""
+        out = {"reps": self.reps, "steps": self.steps, "seed": self.seed, "level": self.level,
+               "agrees": self.agrees, "quantities": [dict(r) for r in self.rows]}
+        if curves:
+            z = self._z
+            out["curves"] = {"t": self.exact.steps.tolist()}
+            for q in QUANTITIES:
+                mu, se = _mean_se(getattr(self.simulation, q))
+                out["curves"][q] = {"exact": getattr(self.exact, q).tolist(), "monte_carlo": mu.tolist(),
+                                    "band_low": (mu - z * se).tolist(), "band_high": (mu + z * se).tolist()}
+        return out
+
+    def __str__(self):
+        head = (f"merging crosscheck: {self.reps} replicas x {self.steps} steps, seed {self.seed}, "
+                f"{self.level:.0%} intervals -> {'AGREE' if self.agrees else 'DISAGREE'}")
+        cols = ("quantity", "theory", "mc", "ci_low", "ci_high", "coverage", "agrees")
+        lines = [head, "  ".join(f"{c:>14}" for c in cols)]
+        for r in self.rows:
+            vals = [r["quantity"]] + [f"{r[c]:.6g}" for c in cols[1:6]] + [str(r["agrees"])]
+            lines.append("  ".join(f"{v:>14}" for v in vals))
+        return "\n".join(lines)
+
+
+def crosscheck_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, order="gradient_then_gossip",
+                       level=0.99, min_coverage=0.9, record_every=1):
+    r"""Check :func:`propagate` against :func:`simulate_merging` on the same schedule.
+
+    For every quantity of :data:`QUANTITIES` and every recorded step the replica mean gets a
+    pointwise normal band :math:`\hat\mu \pm z_{level}\,\hat\sigma/\sqrt{R}`; a quantity agrees
+    when the exact final value lies in its interval and the exact curve lies in the bands at a
+    fraction ``>= min_coverage`` of the steps (pointwise bands are not simultaneous, so a perfect
+    theory still leaves some points outside).
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+    schedule : Scheme, GossipSchedule or sequence of matrices
+    lr, steps, x0, order, record_every
+        As in :func:`propagate`.
+    reps : int
+        Monte Carlo replicas.
+    seed : None, int or numpy.random.Generator
+    level : float
+        Confidence level of the intervals (default 0.99).
+    min_coverage : float
+        Required fraction of recorded steps inside the bands (default 0.9).
+
+    Returns
+    -------
+    MergingCrosscheck
+
+    Examples
+    --------
+    >>> from topotheory import ring, random_quadratic
+    >>> p = random_quadratic(4, 2, hessian_spread=0.5, seed=0)
+    >>> rep = crosscheck_merging(p, ring(4), lr=0.1, steps=40, reps=400, seed=1)
+    >>> rep.agrees
+    True
+    """
+    from scipy.stats import norm
+
+    _check_quadratic(problem)
+    level = check_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+    min_coverage = check_real("min_coverage", min_coverage, low=0.0, high=1.0)
+    exact = propagate(problem, schedule, lr=lr, steps=steps, x0=x0, order=order, record_every=record_every)
+    sim = simulate_merging(problem, schedule, lr=lr, steps=steps, reps=reps, x0=x0, seed=seed, order=order,
+                           record_every=record_every)
+    z = float(norm.ppf(0.5 + level / 2))
+    rows = []
+    for q in QUANTITIES:
+        mu, se = _mean_se(getattr(sim, q))
+        th = getattr(exact, q)
+        tol = 1e-12 * np.maximum(1.0, np.abs(th))  # deterministic points (e.g. the start) have se = 0
+        inside = np.abs(th - mu) <= z * se + tol
+        coverage = float(inside.mean())
+        rows.append({"quantity": q, "theory": float(th[-1]), "mc": float(mu[-1]),
+                     "ci_low": float(mu[-1] - z * se[-1]), "ci_high": float(mu[-1] + z * se[-1]),
+                     "coverage": coverage, "agrees": bool(inside[-1] and coverage >= min_coverage)})
+    return MergingCrosscheck(exact, sim, rows, level, reps, steps,
+                             seed if isinstance(seed, (int, np.integer)) or seed is None else "generator")

@@ -1,0 +1,785 @@
+r"""Monte Carlo simulation of the dynamics the theory describes (THEORY §6).
+
+Two simulators and one estimator:
+
+* :func:`simulate_dsgd` runs D-SGD on the isotropic random quadratic
+  :math:`f(x) = \mathbb{E}_a \tfrac12 (a^\top x)^2`, :math:`a \sim N(0, I_d)`: every worker takes a
+  stochastic gradient step with fresh Gaussian samples, then the workers gossip with :math:`W_t`
+  (row convention ``X <- W X``);
+* :func:`simulate_random_walk` runs the noise-accumulation process
+  :math:`z \leftarrow W_t(\sqrt{\gamma} z + \xi)` and estimates the effective number of neighbours
+  :math:`n_W(\gamma)`;
+* :func:`estimate_rate` fits the asymptotic rate :math:`r` (loss :math:`\propto (1-r)^t`) to a
+  simulated loss curve, with a bootstrap interval over replicas.
+
+Implementation. The state of a block ("chunk") of ``c`` replicas is one array of shape
+``(n, c, d)``: the gossip is then a single matrix product ``W @ X.reshape(n, c*d)`` (dense BLAS,
+or a sparse product when ``W_t`` is stored sparse and has few entries; identities are skipped and
+exact averages ``J`` are a mean). The chunks are independent: each has its own random stream,
+derived from ``seed`` through :func:`topotheory._rng.spawn_seeds`, so results depend on ``seed``
+and ``chunk_size`` only — never on the number of threads used to run the chunks. Gaussian
+sampling (``Generator.standard_normal(out=...)`` into preallocated buffers) is the cost floor;
+numpy releases the GIL while sampling, so chunks run in parallel threads.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.stats
+from threadpoolctl import threadpool_limits
+
+from ..common.rng import as_generator, spawn_seeds
+from ..common.validation import check_int, check_real
+from ..graphs.scheme import check_scheme
+
+__all__ = [
+    "default_burn_in",
+    "default_window",
+    "DSGDSimulation",
+    "RandomWalkSimulation",
+    "RateEstimate",
+    "simulate_dsgd",
+    "simulate_random_walk",
+    "estimate_rate",
+]
+
+#: Losses above this value (or non-finite) mark a replica as diverged; its chunk stops there.
+DIVERGENCE_THRESHOLD = 1e300
+
+#: Target size in bytes of one chunk's state array (small enough to stay in cache).
+_CHUNK_BYTES = 512 * 1024
+
+#: Sparse products are used when ``W_t`` is stored sparse with at most this fraction of non-zeros.
+_SPARSE_DENSITY = 0.25
+
+# The dynamics are linear in X, so a chunk whose losses all fall below 2**-_RESCALE_BELOW is
+# multiplied by 2**_RESCALE_BY (exact in floating point) and the power is tracked: no underflow
+# into denormals, however long the run.
+_RESCALE_BELOW = 500
+_RESCALE_BY = 250
+
+
+# ------------------------------------------------------------------------------------ helpers
+def _gossip_plan(scheme):
+    """One ``(kind, matrix)`` per phase: kind is identity, average, sparse or dense."""
+    n = scheme.n
+    plan = []
+    for t in range(scheme.period):
+        if scheme.is_sparse(t):
+            S = scheme.sparse_matrix(t)
+            if S.nnz <= n and np.all(S.diagonal() == 1.0):
+                plan.append(("identity", None))
+            elif S.nnz == n * n and np.max(np.abs(S.data - 1.0 / n)) <= 1e-15:
+                plan.append(("average", None))
+            elif S.nnz <= _SPARSE_DENSITY * n * n:
+                plan.append(("sparse", sp.csr_array(S)))
+            else:
+                plan.append(("dense", np.ascontiguousarray(S.toarray())))
+            continue
+        M = scheme.matrix(t)
+        if np.max(np.abs(M - 1.0 / n)) <= 1e-15:
+            plan.append(("average", None))
+        elif np.array_equal(M, np.eye(n)):
+            plan.append(("identity", None))
+        elif np.count_nonzero(M) <= _SPARSE_DENSITY * n * n:
+            plan.append(("sparse", sp.csr_array(M)))
+        else:
+            plan.append(("dense", np.ascontiguousarray(M)))
+    return plan
+
+
+def _gossip(op, X, out):
+    """Apply one gossip step to ``X`` of shape ``(n, m)``; returns the array holding ``W X``.
+
+    The result is ``X`` itself (identity), ``out`` (dense, average) or a new array (sparse).
+    """
+    kind, M = op
+    if kind == "identity":
+        return X
+    if kind == "average":
+        np.mean(X, axis=0, out=out[0])
+        out[1:] = out[0]
+        return out
+    if kind == "dense":
+        return np.matmul(M, X, out=out)
+    return M @ X
+
+
+def _default_threads(n_chunks):
+    return max(1, min(os.cpu_count() or 1, n_chunks))
+
+
+def _simulate(func, args, reps, floats_per_replica, chunk_size, seed, threads):
+    """Run ``func(*args, c, chunk_seed)`` over chunks of ``c`` replicas; outputs in chunk order.
+
+    Chunk ``k`` gets the ``k``-th stream of ``spawn_seeds(as_generator(seed), n_chunks)``, so the
+    outputs depend on ``seed`` and ``chunk_size`` but not on ``threads``.
+    Returns ``(outputs, chunk_size, elapsed_seconds)``.
+    """
+    if chunk_size is None:
+        chunk_size = max(1, _CHUNK_BYTES // (8 * floats_per_replica))
+    else:
+        chunk_size = check_int("chunk_size", chunk_size, minimum=1)
+    chunk_size = min(chunk_size, reps)
+    sizes = [min(chunk_size, reps - s) for s in range(0, reps, chunk_size)]
+    seeds = spawn_seeds(as_generator(seed), len(sizes))
+    jobs = [args + (c, s) for c, s in zip(sizes, seeds)]
+    threads = _default_threads(len(jobs)) if threads is None else threads
+    start = time.perf_counter()
+    if threads == 1 or len(jobs) == 1:
+        outs = [func(*job) for job in jobs]
+    else:
+        # Each chunk thread multiplies small dense matrices; BLAS threads on top of ours would
+        # oversubscribe the cores (6x slower dense gossip on 2 cores), so BLAS runs single-threaded here.
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=threads) as pool:
+            outs = list(pool.map(lambda job: func(*job), jobs))
+    return outs, chunk_size, time.perf_counter() - start
+
+
+def _describe_seed(seed):
+    """A JSON-able description of a seed (the value needed to reproduce a run, when there is one)."""
+    if seed is None:
+        return None
+    if isinstance(seed, np.random.Generator):
+        return "Generator"
+    if isinstance(seed, np.random.SeedSequence):
+        return {"entropy": seed.entropy, "spawn_key": list(seed.spawn_key)}
+    return int(seed)
+
+
+def _check_threads(threads):
+    if threads is None:
+        return None
+    return check_int("threads", threads, minimum=1)
+
+
+def _fmt_seed(seed):
+    if isinstance(seed, dict):
+        return f"SeedSequence(entropy={seed['entropy']}, spawn_key={tuple(seed['spawn_key'])})"
+    return repr(seed)
+
+
+# --------------------------------------------------------------------------------- D-SGD
+@dataclass(frozen=True, repr=False, eq=False)
+class DSGDSimulation:
+    r"""Result of :func:`simulate_dsgd`.
+
+    Attributes
+    ----------
+    loss : ndarray, shape (steps + 1,)
+        Replica mean of the worker-mean loss :math:`\frac1n\sum_i \frac12\|x_i(t)\|^2`; ``inf`` from
+        the step where some replica diverged.
+    loss_sem : ndarray, shape (steps + 1,)
+        Standard error of ``loss`` over replicas (sample standard deviation / sqrt(reps)).
+    consensus : ndarray, shape (steps + 1,)
+        Replica mean of the consensus distance :math:`\frac1n\sum_i \|x_i - \bar x\|^2`.
+    replica_loss : ndarray, shape (reps, steps + 1), or None
+        Per-replica worker-mean loss (``keep_replicas=True``). NaN after the step where the
+        replica's chunk stopped because of a divergence, ``inf`` for the replicas that diverged.
+    diverged : bool
+        True when some replica's loss exceeded ``1e300`` or stopped being finite.
+    diverged_step : int
+        First step with a diverged replica, ``-1`` if none.
+    n_diverged : int
+        Number of replicas that diverged.
+    """
+
+    scheme: str
+    n: int
+    d: int
+    lr: float
+    batch_size: int
+    steps: int
+    reps: int
+    period: int
+    seed: object
+    chunk_size: int
+    loss: np.ndarray
+    loss_sem: np.ndarray
+    consensus: np.ndarray
+    replica_loss: np.ndarray | None
+    diverged: bool
+    diverged_step: int
+    n_diverged: int
+    elapsed: float = field(default=float("nan"))
+
+    def __repr__(self):
+        last = self.loss[-1]
+        return (
+            f"DSGDSimulation(scheme={self.scheme!r}, n={self.n}, d={self.d}, lr={self.lr:g}, "
+            f"batch_size={self.batch_size}, steps={self.steps}, reps={self.reps}, "
+            f"loss[0]={self.loss[0]:.6g}, loss[-1]={last:.6g}, diverged={self.diverged})"
+        )
+
+
+def _dsgd_chunk(plan, X0, lr, batch_size, steps, c, seed):
+    """Simulate ``c`` replicas; returns per-replica loss, summed consensus, divergence info."""
+    rng = as_generator(seed)
+    n, d = X0.shape
+    p = len(plan)
+    X = np.empty((n, c, d))
+    X[...] = X0[:, None, :]
+    Y = np.empty_like(X)
+    A = np.empty_like(X)
+    G = np.empty_like(X) if batch_size > 1 else None
+    s = np.empty((n, c))
+    sq = np.empty(c)
+    xbar = np.empty((c, d))
+    loss = np.full((c, steps + 1), np.nan)
+    cons = np.full(steps + 1, np.nan)
+    m = c * d
+    scale = 0  # X holds 2**scale times the true state
+    diverged_step, n_div = -1, 0
+
+    def record(t, X):
+        # per replica: sq = sum_i ||x_i||^2, and the consensus distance
+        # (1/n) sum_i ||x_i - xbar||^2 = sq/n - ||xbar||^2, computed directly (one more pass) only
+        # when the difference would lose more than half of the digits
+        np.einsum("icd,icd->ic", X, X, out=s)
+        np.sum(s, axis=0, out=sq)
+        np.mean(X, axis=0, out=xbar)
+        between = sq / n - np.einsum("cd,cd->c", xbar, xbar)
+        if np.any(between <= 1e-8 * sq / n):
+            np.subtract(X, xbar, out=A)
+            between = np.einsum("icd,icd->c", A, A) / n
+        cons[t] = math.ldexp(float(between.sum()), -2 * scale)
+        loss[:, t] = np.ldexp(sq / (2 * n), -2 * scale)
+
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        record(0, X)
+        for t in range(steps):
+            if G is None:
+                rng.standard_normal(out=A)
+                np.einsum("icd,icd->ic", A, X, out=s)
+                s *= lr
+                A *= s[:, :, None]
+                X -= A
+            else:
+                G.fill(0.0)
+                for _ in range(batch_size):
+                    rng.standard_normal(out=A)
+                    np.einsum("icd,icd->ic", A, X, out=s)
+                    A *= s[:, :, None]
+                    G += A
+                G *= lr / batch_size
+                X -= G
+            R = _gossip(plan[t % p], X.reshape(n, m), Y.reshape(n, m)).reshape(n, c, d)
+            if R is Y:
+                X, Y = Y, X
+            else:
+                X = R
+            record(t + 1, X)
+            row = loss[:, t + 1]
+            bad = ~(row <= DIVERGENCE_THRESHOLD)
+            if bad.any():
+                diverged_step, n_div = t + 1, int(bad.sum())
+                row[bad] = np.inf
+                loss[bad, t + 2 :] = np.inf
+                cons[t + 1 :] = np.inf
+                break
+            if sq.max() < 2.0**-_RESCALE_BELOW:
+                X *= 2.0**_RESCALE_BY
+                scale += _RESCALE_BY
+    return loss, cons, diverged_step, n_div
+
+
+def _as_x0(x0, n, d):
+    if x0 is None:
+        return np.full((n, d), 1.0 / math.sqrt(d))
+    try:
+        arr = np.array(x0, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"x0 must be an array of real numbers of shape ({d},) or ({n}, {d})") from None
+    if arr.shape == (d,):
+        arr = np.broadcast_to(arr, (n, d)).copy()
+    if arr.shape != (n, d):
+        raise ValueError(f"x0 must have shape ({d},) (same start for every worker) or ({n}, {d}); got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("x0 must be finite")
+    return arr
+
+
+def simulate_dsgd(
+    scheme,
+    *,
+    lr,
+    d,
+    steps,
+    reps,
+    batch_size=1,
+    x0=None,
+    seed=None,
+    keep_replicas=True,
+    chunk_size=None,
+    threads=None,
+):
+    r"""Monte Carlo of D-SGD on the isotropic random quadratic (THEORY §3.1, §6).
+
+    Each worker ``i`` of each replica holds :math:`x_i \in \mathbb{R}^d`. One step draws, per worker
+    and replica, a fresh mini-batch :math:`a_1, \dots, a_b \sim N(0, I_d)` and applies the
+    gradient step followed by the gossip with :math:`W_t = W_{t \bmod p}`:
+
+    .. math::
+
+        x_i(t+1) = \sum_j (W_t)_{ij}\Bigl(x_j(t) - \eta\, \tfrac1b \sum_{k=1}^b a_k a_k^\top x_j(t)\Bigr),
+
+    the stochastic gradient of :math:`f(x) = \mathbb{E}\,\tfrac12 (a^\top x)^2 = \tfrac12\|x\|^2`
+    with noise level :math:`\zeta = (1 + b + d)/b` (paper §3.1). The expected value of ``loss`` is
+    exactly the second-moment recursion of THEORY §3.2.
+
+    Parameters
+    ----------
+    scheme : Scheme
+        The gossip scheme (row convention ``X <- W X``).
+    lr : float
+        Learning rate :math:`\eta \ge 0`.
+    d : int
+        Model dimension (>= 1).
+    steps : int
+        Number of steps (>= 1); curves have ``steps + 1`` points (``t = 0..steps``).
+    reps : int
+        Number of independent replicas (>= 1).
+    batch_size : int
+        Mini-batch size ``b`` (>= 1).
+    x0 : array_like, shape (d,) or (n, d), optional
+        Start. Default: every worker at ``ones(d) / sqrt(d)``, so :math:`\|x_i(0)\|^2 = 1` and
+        ``loss[0] = 0.5`` (the theory's default all-ones Gram matrix).
+    seed : None, int, SeedSequence or Generator
+        Randomness (normalised by :func:`topotheory._rng.as_generator`).
+    keep_replicas : bool
+        Keep the per-replica loss trajectories (needed by :func:`estimate_rate`).
+    chunk_size : int, optional
+        Replicas simulated together (default: a block of about 512 kB). Results depend on it.
+    threads : int, optional
+        Threads running the chunks (default: the number of CPUs). Results do not depend on it.
+
+    Returns
+    -------
+    DSGDSimulation
+
+    Notes
+    -----
+    A replica whose loss exceeds ``1e300`` or stops being finite is flagged (``diverged``), its
+    chunk stops there without numpy warnings, and the mean loss is ``inf`` from that step on.
+
+    Examples
+    --------
+    >>> from topotheory import ring
+    >>> sim = simulate_dsgd(ring(8), lr=0.05, d=10, steps=20, reps=50, seed=0)
+    >>> float(sim.loss[0])
+    0.5
+    >>> round(float(sim.loss[20]), 3)     # exact expected loss (THEORY §3.2): 0.0705
+    0.069
+    >>> round(float(sim.loss_sem[20]), 3)
+    0.002
+    """
+    scheme = check_scheme(scheme)
+    lr = check_real("lr", lr, low=0.0)
+    d = check_int("d", d, minimum=1)
+    steps = check_int("steps", steps, minimum=1)
+    reps = check_int("reps", reps, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    threads = _check_threads(threads)
+    n = scheme.n
+    X0 = _as_x0(x0, n, d)
+    args = (_gossip_plan(scheme), X0, lr, batch_size, steps)
+    outs, chunk_size, elapsed = _simulate(_dsgd_chunk, args, reps, n * d, chunk_size, seed, threads)
+    L = np.concatenate([o[0] for o in outs], axis=0)
+    with np.errstate(all="ignore"):
+        any_inf = np.isinf(L).any(axis=0)
+        mean = L.mean(axis=0)
+        sem = L.std(axis=0, ddof=1) / math.sqrt(reps) if reps > 1 else np.full(steps + 1, np.nan)
+        cons = np.sum([o[1] for o in outs], axis=0) / reps
+    mean[any_inf] = np.inf
+    sem[any_inf] = np.nan
+    div_steps = [o[2] for o in outs if o[2] >= 0]
+    return DSGDSimulation(
+        scheme=scheme.name,
+        n=n,
+        d=d,
+        lr=lr,
+        batch_size=batch_size,
+        steps=steps,
+        reps=reps,
+        period=scheme.period,
+        seed=_describe_seed(seed),
+        chunk_size=chunk_size,
+        loss=mean,
+        loss_sem=sem,
+        consensus=cons,
+        replica_loss=L if keep_replicas else None,
+        diverged=bool(div_steps),
+        diverged_step=min(div_steps) if div_steps else -1,
+        n_diverged=int(sum(o[3] for o in outs)),
+        elapsed=elapsed,
+    )
+
+
+# ------------------------------------------------------------------------------ random walk
+@dataclass(frozen=True, repr=False, eq=False)
+class RandomWalkSimulation:
+    r"""Result of :func:`simulate_random_walk`.
+
+    Attributes
+    ----------
+    effective_neighbors : float
+        Monte Carlo estimate of :math:`n_W(\gamma)` ("mean" mode):
+        :math:`[1/(1-\gamma)] / \operatorname{mean}_i \widehat{\operatorname{Var}} z_i`.
+    ci : tuple of float
+        Confidence interval (level ``confidence``) for ``effective_neighbors``; NaN when
+        ``reps == 1``.
+    variances : ndarray, shape (n,)
+        Per-worker stationary variance estimates at the phase.
+    worker_effective_neighbors : ndarray, shape (n,)
+        Per-worker values :math:`[1/(1-\gamma)] / \widehat{\operatorname{Var}} z_i` ("all" mode).
+    stderr : float
+        Standard error of the mean variance (over replicas).
+    samples : int
+        Number of recorded steps per replica.
+    """
+
+    scheme: str
+    n: int
+    gamma: float
+    steps: int
+    reps: int
+    burn_in: int
+    phase: int
+    seed: object
+    chunk_size: int
+    confidence: float
+    effective_neighbors: float
+    ci: tuple
+    variances: np.ndarray
+    worker_effective_neighbors: np.ndarray
+    stderr: float
+    samples: int
+    elapsed: float = field(default=float("nan"))
+
+    def __repr__(self):
+        lo, hi = self.ci
+        return (
+            f"RandomWalkSimulation(scheme={self.scheme!r}, n={self.n}, gamma={self.gamma:g}, "
+            f"steps={self.steps}, reps={self.reps}, burn_in={self.burn_in}, "
+            f"effective_neighbors={self.effective_neighbors:.6g}, ci=({lo:.6g}, {hi:.6g}))"
+        )
+
+
+def _random_walk_chunk(plan, n, sqrt_gamma, burn_in, steps, phase, c, seed):
+    rng = as_generator(seed)
+    p = len(plan)
+    Z = np.zeros((n, c))
+    Y = np.empty_like(Z)
+    xi = np.empty_like(Z)
+    acc = np.zeros((n, c))
+    samples = 0
+    for t in range(burn_in + steps):
+        rng.standard_normal(out=xi)
+        Z *= sqrt_gamma
+        Z += xi
+        R = _gossip(plan[t % p], Z, Y)
+        if R is Y:
+            Z, Y = Y, Z
+        else:
+            Z = R
+        if t >= burn_in and (t + 1) % p == phase:
+            np.multiply(Z, Z, out=xi)
+            acc += xi
+            samples += 1
+    return acc, samples
+
+
+def default_burn_in(gamma, period=1):
+    r"""Default burn-in of :func:`simulate_random_walk`: :math:`\lceil 10/(1-\gamma) \rceil` steps.
+
+    Started from ``z = 0``, the covariance deficit decays at least like :math:`\gamma^t`, so after
+    :math:`10/(1-\gamma)` steps it is below :math:`e^{-10} \approx 4.5\cdot10^{-5}` of the
+    stationary value. Capped at :math:`10^6` and rounded up to a whole number of periods.
+
+    Examples
+    --------
+    >>> default_burn_in(0.9), default_burn_in(0.99, period=3)
+    (100, 1002)
+    """
+    gamma = check_real("gamma", gamma, low=0.0, high=1.0, high_open=True)
+    period = check_int("period", period, minimum=1)
+    b = min(math.ceil(10.0 / (1.0 - gamma) - 1e-9), 10**6)
+    return -(-b // period) * period
+
+
+def simulate_random_walk(
+    scheme, *, gamma, steps, reps, burn_in=None, seed=None, phase=0, confidence=0.95, chunk_size=None, threads=None
+):
+    r"""Monte Carlo estimate of the effective number of neighbours :math:`n_W(\gamma)` (THEORY §2, §6).
+
+    Iterates :math:`z(t+1) = W_t\bigl(\sqrt{\gamma}\, z(t) + \xi(t)\bigr)`,
+    :math:`\xi(t) \sim N(0, I_n)`, from :math:`z = 0` in ``reps`` independent replicas; discards
+    ``burn_in`` steps, then averages :math:`z_i^2` over the next ``steps`` steps (only the steps at
+    the requested phase, for periodic schemes) and over replicas. The mean of ``z`` is exactly
+    zero, so :math:`\widehat{\operatorname{Var}} z_i` is that average, and
+
+    .. math::
+
+        \hat n_W(\gamma) = \frac{1/(1-\gamma)}{\operatorname{mean}_i \widehat{\operatorname{Var}} z_i}
+
+    (the paper's Definition 1, "mean" mode). The interval treats replicas as independent batches
+    (batch means across replicas): a normal interval for the mean variance, mapped through
+    :math:`v \mapsto [1/(1-\gamma)]/v`.
+
+    Parameters
+    ----------
+    scheme : Scheme
+    gamma : float
+        Decay in [0, 1).
+    steps : int
+        Steps after the burn-in (>= 1).
+    reps : int
+        Independent replicas (>= 1; the interval needs >= 2).
+    burn_in : int, optional
+        Steps discarded first; default :func:`default_burn_in` (``ceil(10/(1-gamma))``).
+    seed : None, int, SeedSequence or Generator
+    phase : int
+        For periodic schemes, the phase at which variances are recorded (state right after the
+        gossip with :math:`W_{\text{phase}-1}`), as in :func:`topotheory.effective_neighbors`.
+    confidence : float
+        Level of the interval (default 0.95).
+    chunk_size, threads : int, optional
+        As in :func:`simulate_dsgd`.
+
+    Returns
+    -------
+    RandomWalkSimulation
+
+    Examples
+    --------
+    >>> from topotheory import ring
+    >>> rw = simulate_random_walk(ring(8), gamma=0.5, steps=200, reps=200, seed=0)
+    >>> round(rw.effective_neighbors, 2), [round(x, 2) for x in rw.ci]   # exact: 3.715
+    (3.73, [3.69, 3.77])
+    """
+    scheme = check_scheme(scheme)
+    gamma = check_real("gamma", gamma, low=0.0, high=1.0, high_open=True)
+    steps = check_int("steps", steps, minimum=1)
+    reps = check_int("reps", reps, minimum=1)
+    p = scheme.period
+    burn_in = default_burn_in(gamma, p) if burn_in is None else check_int("burn_in", burn_in, minimum=0)
+    phase = check_int("phase", phase) % p
+    confidence = check_real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
+    threads = _check_threads(threads)
+    n = scheme.n
+    args = (_gossip_plan(scheme), n, math.sqrt(gamma), burn_in, steps, phase)
+    outs, chunk_size, elapsed = _simulate(_random_walk_chunk, args, reps, n, chunk_size, seed, threads)
+    samples = outs[0][1]
+    if samples == 0:
+        raise ValueError(
+            f"steps = {steps} records no state at phase {phase} of a period-{p} scheme; use steps >= {p}"
+        )
+    acc = np.concatenate([o[0] for o in outs], axis=1) / samples  # (n, reps)
+    variances = acc.mean(axis=1)
+    per_rep = acc.mean(axis=0)
+    v = float(per_rep.mean())
+    c = 1.0 / (1.0 - gamma)
+    if reps > 1:
+        se = float(per_rep.std(ddof=1) / math.sqrt(reps))
+        z = float(scipy.stats.norm.ppf(0.5 + confidence / 2))
+        lo_v, hi_v = v - z * se, v + z * se
+        ci = (c / hi_v, c / lo_v if lo_v > 0 else np.inf)
+    else:
+        se, ci = float("nan"), (float("nan"), float("nan"))
+    return RandomWalkSimulation(
+        scheme=scheme.name,
+        n=n,
+        gamma=gamma,
+        steps=steps,
+        reps=reps,
+        burn_in=burn_in,
+        phase=phase,
+        seed=_describe_seed(seed),
+        chunk_size=chunk_size,
+        confidence=confidence,
+        effective_neighbors=c / v,
+        ci=(float(ci[0]), float(ci[1])),
+        variances=variances,
+        worker_effective_neighbors=c / variances,
+        stderr=se,
+        samples=samples,
+        elapsed=elapsed,
+    )
+
+
+# ------------------------------------------------------------------------------- rate estimate
+@dataclass(frozen=True, repr=False, eq=False)
+class RateEstimate:
+    r"""Result of :func:`estimate_rate`.
+
+    Attributes
+    ----------
+    rate : float
+        :math:`\hat r = 1 - e^{\hat s}`, :math:`\hat s` the fitted slope of the log replica-mean loss
+        per step. NaN when the run diverged inside the window.
+    ci : tuple of float
+        Bootstrap percentile interval for ``rate`` (level ``confidence``), resampling replicas.
+    stderr : float
+        Bootstrap standard deviation of ``rate``.
+    window : tuple of int
+        First and last step (inclusive) of the fit.
+    """
+
+    rate: float
+    ci: tuple
+    stderr: float
+    slope: float
+    window: tuple
+    confidence: float
+    n_boot: int
+    reps: int
+    period: int
+    diverged: bool
+
+    def __repr__(self):
+        lo, hi = self.ci
+        return (
+            f"RateEstimate(rate={self.rate:.6g}, ci=({lo:.6g}, {hi:.6g}), window={self.window}, "
+            f"reps={self.reps}, n_boot={self.n_boot}, diverged={self.diverged})"
+        )
+
+
+def default_window(steps, period=1):
+    """The default fit window of :func:`estimate_rate`: the second half of the run.
+
+    From the first multiple of the period at or after ``steps / 2`` to ``steps`` (inclusive).
+
+    Examples
+    --------
+    >>> default_window(300), default_window(300, period=4)
+    ((150, 300), (152, 300))
+    """
+    steps = check_int("steps", steps, minimum=1)
+    period = check_int("period", period, minimum=1)
+    start = -(-math.ceil(steps / 2) // period) * period
+    return (min(start, max(steps - 1, 0)), steps)
+
+
+def _check_window(window, steps, period):
+    if window is None:
+        window = default_window(steps, period)
+    try:
+        start, stop = (check_int("window[0]", window[0]), check_int("window[1]", window[1]))
+        if len(window) != 2:
+            raise TypeError
+    except (TypeError, IndexError):
+        raise TypeError(f"window must be a pair (first_step, last_step) of ints, got {window!r}") from None
+    if not 0 <= start < stop <= steps:
+        raise ValueError(f"window must satisfy 0 <= first < last <= steps = {steps}, got {window!r}")
+    if stop - start + 1 < period + 2:
+        raise ValueError(
+            f"window {window!r} is too short: a period-{period} scheme needs at least {period + 2} steps"
+        )
+    return start, stop
+
+
+def _slope_weights(start, stop, period):
+    """Row vector ``c`` with ``c @ log(loss[start:stop+1])`` = the least-squares slope.
+
+    The model is ``log loss(t) = s t + phase_offset(t mod period)``: one intercept per phase, so the
+    oscillation within a period of a periodic scheme does not bias the slope.
+    """
+    t = np.arange(start, stop + 1, dtype=float)
+    phases = np.arange(start, stop + 1) % period
+    D = np.column_stack([t - t.mean()] + [(phases == k).astype(float) for k in range(period)])
+    return np.linalg.pinv(D)[0]
+
+
+def _fit_rate(curve, window, period):
+    """``1 - exp(slope)`` of ``log(curve)`` over the window (NaN if not all positive and finite)."""
+    start, stop = window
+    y = np.asarray(curve, dtype=float)[start : stop + 1]
+    if not (np.all(np.isfinite(y)) and np.all(y > 0)):
+        return float("nan")
+    return float(-np.expm1(_slope_weights(start, stop, period) @ np.log(y)))
+
+
+def estimate_rate(result, *, window=None, confidence=0.95, n_boot=1000, seed=0):
+    r"""Asymptotic rate of a simulated loss curve, with a bootstrap interval over replicas.
+
+    Fits :math:`\log \bar L(t) = s\,t + c_{t \bmod p}` by least squares over the window
+    (one intercept per phase of a period-``p`` scheme), where :math:`\bar L(t)` is the replica mean
+    of the loss, and returns :math:`\hat r = 1 - e^{\hat s}`: the rate of THEORY §3.3,
+    :math:`\mathbb{E}\|x\|^2 \propto (1-r)^t`. The interval is a percentile bootstrap: replicas are
+    resampled with replacement ``n_boot`` times and the fit repeated.
+
+    Parameters
+    ----------
+    result : DSGDSimulation
+        A simulation run with ``keep_replicas=True``.
+    window : (int, int), optional
+        First and last step (inclusive) of the fit; default :func:`default_window` (the second half
+        of the run, starting at a whole period).
+    confidence : float
+        Level of the interval (default 0.95).
+    n_boot : int
+        Bootstrap resamples (default 1000).
+    seed : None, int, SeedSequence or Generator
+        Randomness of the bootstrap (default 0: the estimate is a deterministic function of the
+        simulation).
+
+    Returns
+    -------
+    RateEstimate
+        NaN rate and interval with ``diverged=True`` when the run diverged at or before the end of
+        the window.
+
+    Notes
+    -----
+    Per replica, :math:`\|x(t)\|^2` is a product of ``t`` random factors: its distribution has a
+    heavy right tail, and the replica mean converges to the expectation slowly (rare replicas carry
+    much of the mean, more so for long horizons and large :math:`\eta^2 d`). The fit uses the log
+    of the *mean*, which is what the theory predicts — not the mean of the logs, whose slope (the
+    Lyapunov exponent) is smaller in magnitude. Use enough replicas for the horizon; the bootstrap
+    interval widens when a few replicas dominate.
+
+    Examples
+    --------
+    >>> from topotheory import solo
+    >>> sim = simulate_dsgd(solo(4), lr=0.02, d=48, steps=100, reps=100, seed=1)
+    >>> est = estimate_rate(sim)
+    >>> round(est.rate, 3)        # exact: 2*lr - 50*lr**2 = 0.02
+    0.02
+    """
+    if not isinstance(result, DSGDSimulation):
+        raise TypeError(f"result must be a DSGDSimulation (from simulate_dsgd), got {type(result).__name__}")
+    if result.replica_loss is None:
+        raise ValueError("result has no per-replica trajectories; simulate with keep_replicas=True")
+    start, stop = _check_window(window, result.steps, result.period)
+    confidence = check_real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
+    n_boot = check_int("n_boot", n_boot, minimum=1)
+    nan = float("nan")
+    if result.diverged and result.diverged_step <= stop:
+        return RateEstimate(nan, (nan, nan), nan, nan, (start, stop), confidence, n_boot, result.reps, result.period, True)
+    rate = _fit_rate(result.loss, (start, stop), result.period)
+    c = _slope_weights(start, stop, result.period)
+    L = result.replica_loss[:, start : stop + 1]
+    R = result.reps
+    if R > 1 and np.isfinite(rate):
+        rng = as_generator(seed)
+        slopes = np.empty(n_boot)
+        block = max(1, min(n_boot, 2**22 // R))  # bounds the (block, reps) count matrix to 32 MB
+        for k in range(0, n_boot, block):
+            counts = rng.multinomial(R, np.full(R, 1.0 / R), size=min(block, n_boot - k)).astype(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                slopes[k : k + len(counts)] = np.log(counts @ L / R) @ c
+        rates = -np.expm1(slopes)
+        alpha = 1.0 - confidence
+        lo, hi = np.nanquantile(rates, [alpha / 2, 1 - alpha / 2])
+        ci, se = (float(lo), float(hi)), float(np.nanstd(rates, ddof=1))
+    else:
+        ci, se = (nan, nan), nan
+    slope = float(np.log1p(-rate)) if rate < 1 else nan
+    return RateEstimate(rate, ci, se, slope, (start, stop), confidence, n_boot, R, result.period, False)
