@@ -2,18 +2,8 @@
 metric study.
 """
 
-from .registry import (  # noqa: F401
-    Metric,
-    METRICS,
-    DEFAULT_METRICS,
-    register_metric,
-    evaluate_metrics,
-)
+from . import registry
 
-__all__ = [
-    "Metric",
-    "METRICS",
-    "DEFAULT_METRICS",
-    "register_metric",
-    "evaluate_metrics",
-]
+__all__ = registry.__all__
+
+from .registry import *  # noqa: F401,F403
