@@ -14,6 +14,7 @@ from .weights import (  # noqa: F401
     WEIGHT_RULES,
     metropolis_weights,
     max_degree_weights,
+    one_over_max_degree_weights,
     lazy_weights,
     weights_from_adjacency,
 )
@@ -42,6 +43,12 @@ from .families import (  # noqa: F401
     erdos_renyi,
     max_degree_per_step,
 )
+from .published import (  # noqa: F401
+    equistatic,
+    equistatic_degree,
+    k_peer_exponential,
+    de_bruijn,
+)
 from .lattices import (  # noqa: F401
     InfiniteGraph,
     infinite_ring,
@@ -66,6 +73,7 @@ __all__ = [
     "WEIGHT_RULES",
     "metropolis_weights",
     "max_degree_weights",
+    "one_over_max_degree_weights",
     "lazy_weights",
     "weights_from_adjacency",
     "ring",
@@ -89,6 +97,10 @@ __all__ = [
     "random_regular",
     "erdos_renyi",
     "max_degree_per_step",
+    "equistatic",
+    "equistatic_degree",
+    "k_peer_exponential",
+    "de_bruijn",
     "InfiniteGraph",
     "infinite_ring",
     "infinite_uni_ring",
