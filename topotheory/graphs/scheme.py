@@ -226,9 +226,10 @@ class Scheme:
         ``multiedges="collapse"`` reads any number of parallel edges as one edge.
         ``multiedges="collapse", self_loops="ignore"`` is the behaviour of topotheory 0.x.
 
-        A directed graph is symmetrised with ``G.to_undirected()`` (an edge either way is an edge;
-        in a ``MultiDiGraph`` every arc becomes an edge), with a ``UserWarning``: the weight rules
-        build symmetric matrices. Use :meth:`from_matrix` for directed weights.
+        A directed graph is symmetrised with networkx's ``G.to_undirected()`` (an arc either way
+        is an edge; in a ``MultiDiGraph`` the arcs ``u -> v`` and ``v -> u`` with the same key
+        become one edge), with a ``UserWarning``: the weight rules build symmetric matrices. Use
+        :meth:`from_matrix` for directed weights.
 
         Parameters
         ----------
