@@ -19,11 +19,9 @@ from topotheory import (
 
 
 def _dense_product(scheme):
-    """W_{p-1} ... W_0 by plain dense multiplication (independent of Scheme.period_product)."""
-    P = np.eye(scheme.n)
-    for t in range(scheme.period):
-        P = scheme.sparse_matrix(t).toarray() @ P
-    return P
+    """W_{p-1} ... W_0 by a dense multi_dot (independent of Scheme.period_product)."""
+    mats = [scheme.sparse_matrix(t).toarray() for t in reversed(range(scheme.period))]
+    return mats[0] if len(mats) == 1 else np.linalg.multi_dot(mats)
 
 
 # ------------------------------------------------------------------------------------ EquiStatic
