@@ -2,13 +2,14 @@
 families, infinite lattices and the registry of topology specs.
 """
 
-from . import scheme, weights, topologies, families, lattices, specs
+from . import scheme, weights, topologies, families, published, lattices, specs
 
-__all__ = scheme.__all__ + weights.__all__ + topologies.__all__ + families.__all__ + lattices.__all__ + specs.__all__
+__all__ = scheme.__all__ + weights.__all__ + topologies.__all__ + families.__all__ + published.__all__ + lattices.__all__ + specs.__all__
 
 from .scheme import *  # noqa: F401,F403
 from .weights import *  # noqa: F401,F403
 from .topologies import *  # noqa: F401,F403
 from .families import *  # noqa: F401,F403
+from .published import *  # noqa: F401,F403
 from .lattices import *  # noqa: F401,F403
 from .specs import *  # noqa: F401,F403
