@@ -140,11 +140,18 @@ def solve_conic(dg, objective, *, gamma=None, nonnegative=True, tol=1e-9):
         raise ValueError(objective)
     prob = cp.Problem(cp.Minimize(goal), cons)
     installed = cp.installed_solvers()
+    attempts = []
     if "CLARABEL" in installed:
-        solver, opts = "CLARABEL", dict(tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol, max_iter=500)
-    else:  # pragma: no cover - depends on the installation
-        solver, opts = "SCS", dict(eps=tol, max_iters=100000)
-    prob.solve(solver=solver, **opts)
+        for eps in (tol, max(tol, 1e-8)):
+            attempts.append(("CLARABEL", dict(tol_gap_abs=eps, tol_gap_rel=eps, tol_feas=eps, max_iter=500)))
+    attempts.append(("SCS", dict(eps=max(tol, 1e-9), max_iters=200000)))
+    for solver, opts in attempts:  # tight Clarabel, looser Clarabel, then SCS
+        try:
+            prob.solve(solver=solver, **opts)
+        except cp.error.SolverError:
+            continue
+        if w.value is not None and prob.status in ("optimal", "optimal_inaccurate"):
+            break
     iterations = int(prob.solver_stats.num_iters or 0)
     if w.value is None:
         raise RuntimeError(f"the conic solver {solver} failed on objective {objective!r}: status {prob.status}")
