@@ -3,6 +3,8 @@ first-order route (spectral projected gradient with exact gradients)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .problem import project_nonnegative
@@ -147,7 +149,9 @@ def solve_conic(dg, objective, *, gamma=None, nonnegative=True, tol=1e-9):
     attempts.append(("SCS", dict(eps=max(tol, 1e-9), max_iters=200000)))
     for solver, opts in attempts:  # tight Clarabel, looser Clarabel, then SCS
         try:
-            prob.solve(solver=solver, **opts)
+            with warnings.catch_warnings():  # "inaccurate" is judged by our own certificate
+                warnings.simplefilter("ignore", UserWarning)
+                prob.solve(solver=solver, **opts)
         except cp.error.SolverError:
             continue
         if w.value is not None and prob.status in ("optimal", "optimal_inaccurate"):
