@@ -232,3 +232,17 @@ def test_cli_round_trip(tmp_path, capsys):
     assert main(["design", "--graph", str(path), "--objective", "effective_neighbors", "--gamma", "1.5",
                  "--out", str(js)]) == 2
     assert "gamma" in capsys.readouterr().err
+
+
+# -------------------------------------------------------------------------------------- study
+def test_design_study_small():
+    from topotheory.figures.design_study import design_study_data
+
+    rows = design_study_data(zeta=20.0, quick=True)
+    for g in {r["graph"] for r in rows}:
+        by = {r["weights"]: r for r in rows if r["graph"] == g}
+        assert set(by) == {"metropolis", "max_degree", "fmmc", "fdla", "n_W-optimal", "rate-optimal"}
+        assert by["fmmc"]["spectral_gap"] >= max(by[k]["spectral_gap"] for k in ("metropolis", "max_degree")) - 1e-9
+        nonneg = [k for k in by if k != "fdla"]
+        assert by["n_W-optimal"]["effective_neighbors"] >= max(by[k]["effective_neighbors"] for k in nonneg) * (1 - 1e-7)
+        assert by["rate-optimal"]["rate"] >= max(by[k]["rate"] for k in nonneg) - 1e-9

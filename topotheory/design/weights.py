@@ -193,7 +193,7 @@ def optimal_weights(
     projection onto the non-negative polytope by its dual: the route for large graphs (~1000
     nodes in a couple of minutes), smooth objectives only (``effective_neighbors``, ``msd``,
     ``rate``). ``"auto"``: conic when cvxpy is installed, the objective has a conic form and
-    ``n <= 40``, else first order (the spectral-norm objectives always go conic).
+    ``n <= 20``, else first order (the spectral-norm objectives always go conic).
 
     Parameters
     ----------
