@@ -232,7 +232,7 @@ def optimal_weights(
     >>> res = optimal_weights(nx.path_graph(5), objective="spectral_gap", log=True)
     >>> round(res.value, 6), round(float(np.cos(np.pi / 5)), 6)
     (0.809017, 0.809017)
-    >>> res.scheme.matrix(0)[0, 1].round(5)
+    >>> round(float(res.scheme.matrix(0)[0, 1]), 5)
     0.5
     >>> s = optimal_weights(nx.star_graph(4), objective="effective_neighbors", gamma=0.9)
     >>> round(float(effective_neighbors(s, 0.9)), 4)
