@@ -145,6 +145,14 @@ from .hetero import (
     simulate_merging,
     stationary,
 )
+from .design import (
+    DESIGN_METHODS,
+    DESIGN_OBJECTIVES,
+    WeightDesign,
+    matching_schedule,
+    mean_effective_neighbors,
+    optimal_weights,
+)
 
 from .common.version import __version__
 
@@ -183,6 +191,9 @@ __all__ = [
     "random_pull_schedule", "consensus_controlled_schedule",
     "per_agent_fixed_point", "contraction_factors", "iterations_to_eps", "compare_stepsizes",
     "StepsizeResult",
+    # design
+    "optimal_weights", "WeightDesign", "DESIGN_OBJECTIVES", "DESIGN_METHODS",
+    "matching_schedule", "mean_effective_neighbors",
     "__version__",
 ]
 

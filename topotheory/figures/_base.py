@@ -50,6 +50,7 @@ FIGURES = {
     "merging": "merging:merging_figure",
     "stepsizes": "stepsizes:stepsize_phase_diagram",
     "heterogeneous_rates": "merging:heterogeneous_rates_figure",
+    "design_study": "design_study:design_study_figure",
 }
 
 

@@ -108,6 +108,13 @@ class Scheme:
         Enables Fourier formulas that never build dense matrices. Checked against the matrices.
     atol : float
         Tolerance for the doubly-stochastic check.
+    allow_negative : bool
+        Accept matrices with negative entries (rows and columns must still sum to one), such as
+        the signed fastest-averaging weights of :func:`topotheory.optimal_weights` with
+        ``objective="fdla"``. Off by default. With negative weights ``W`` is no longer a transition
+        matrix: the random-walk reading of ``W`` (a model hopping to neighbour ``j`` with
+        probability ``W_ij``) fails, and results that rely on non-negativity (Perron arguments,
+        ``|lambda| <= 1``) must be checked case by case.
 
     Examples
     --------
@@ -119,7 +126,7 @@ class Scheme:
     array([1. , 0.5])
     """
 
-    def __init__(self, matrices, *, name="custom", params=None, circulant=None, atol=1e-9, _built_from_kernels=False):
+    def __init__(self, matrices, *, name="custom", params=None, circulant=None, atol=1e-9, allow_negative=False, _built_from_kernels=False):
         if isinstance(matrices, np.ndarray) and matrices.ndim == 2 or sp.issparse(matrices):
             matrices = [matrices]
         try:
@@ -136,8 +143,11 @@ class Scheme:
             if stored and M.shape != stored[0].shape:
                 raise ValueError(f"{label} has shape {M.shape}, expected {stored[0].shape} like matrices[0]")
             data = M.data if sp.issparse(M) else M
-            if np.any(data < 0):
-                raise ValueError(f"{label} has negative weights; gossip weights must be non-negative")
+            if np.any(data < 0) and not allow_negative:
+                raise ValueError(
+                    f"{label} has negative weights; gossip weights must be non-negative "
+                    "(pass allow_negative=True to accept signed weights)"
+                )
             rows, cols = _row_col_sums(M)
             if not np.all(np.abs(rows - 1) <= atol):
                 i = int(np.argmax(np.abs(rows - 1)))
