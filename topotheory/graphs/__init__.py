@@ -9,6 +9,7 @@ from .scheme import (  # noqa: F401
     finite_time_consensus,
     consensus_rate,
     check_scheme,
+    as_scheme,
 )
 from .weights import (  # noqa: F401
     WEIGHT_RULES,
@@ -48,12 +49,19 @@ from .lattices import (  # noqa: F401
     infinite_uni_ring,
     infinite_grid,
 )
+from .io import (  # noqa: F401
+    load_graph,
+    GraphReport,
+    GraphLoadWarning,
+    is_graph_path,
+)
 from .specs import (  # noqa: F401
     TOPOLOGIES,
     PAPER_TOPOLOGIES,
     topology_from_spec,
     paper_topologies,
     parse_value,
+    list_topologies,
 )
 
 __all__ = [
@@ -63,6 +71,7 @@ __all__ = [
     "finite_time_consensus",
     "consensus_rate",
     "check_scheme",
+    "as_scheme",
     "WEIGHT_RULES",
     "metropolis_weights",
     "max_degree_weights",
@@ -98,4 +107,9 @@ __all__ = [
     "topology_from_spec",
     "paper_topologies",
     "parse_value",
+    "list_topologies",
+    "load_graph",
+    "GraphReport",
+    "GraphLoadWarning",
+    "is_graph_path",
 ]
