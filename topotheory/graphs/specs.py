@@ -166,7 +166,8 @@ def _did_you_mean(word, choices):
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def topology_from_spec(spec, n=None, *, weights="metropolis", strict=False, delimiter=None, format=None):
+def topology_from_spec(spec, n=None, *, weights="metropolis", strict=False, delimiter=None, format=None,
+                       default_n=DEFAULT_N):
     """Build a scheme from a short text spec or a graph file, as used by every CLI command.
 
     Specs: ``"ring"`` (``n`` workers, default 32), ``"torus:4x8"``, ``"ring:16"`` (same as
@@ -185,7 +186,9 @@ def topology_from_spec(spec, n=None, *, weights="metropolis", strict=False, deli
     spec : str
     n : int, optional
         Number of workers: the size of a spec without one; checked against specs and files that
-        fix their size. Default: the spec's own size, else 32.
+        fix their size. Default: the spec's own size, else ``default_n``.
+    default_n : int
+        Size of a spec without one when ``n`` is None (default 32).
     weights, strict, delimiter, format
         Passed to :func:`~topotheory.load_graph` for files.
 
@@ -265,7 +268,7 @@ def topology_from_spec(spec, n=None, *, weights="metropolis", strict=False, deli
             )
     fixed = "n" in kwargs or "rows" in kwargs
     if not fixed and (any_kw or "n" in params):
-        kwargs["n"] = DEFAULT_N if n is None else n
+        kwargs["n"] = check_n(default_n) if n is None else n
     try:
         scheme = factory(**kwargs)
     except TypeError as exc:
