@@ -312,6 +312,16 @@ class _Issues:
     def add(self, text):
         self.items.append(text)
 
+    def changes(self, loops, dups, sym, loop_note=""):
+        """Record the dropped self loops, merged duplicates and symmetrised edges (when non-zero)."""
+        plural = lambda k: "s" if k != 1 else ""  # noqa: E731
+        if loops:
+            self.add(f"dropped {loops} self loop{plural(loops)}{loop_note}")
+        if dups:
+            self.add(f"merged {dups} duplicate edge{plural(dups)}")
+        if sym:
+            self.add(f"symmetrised {sym} directed edge{plural(sym)} without a reverse edge")
+
 
 def _graph_from_edges(nodes, edges, *, directed, attr, issues):
     import networkx as nx
@@ -339,15 +349,10 @@ def _graph_from_edges(nodes, edges, *, directed, attr, issues):
         conflicts += int(differ)
         old.update(a)
     sym = sum(1 for u, v in G.edges() if (u, v) not in arcs or (v, u) not in arcs) if directed else 0
-    if loops:
-        issues.add(f"dropped {loops} self loop{'s' if loops != 1 else ''}")
-    if dups:
-        issues.add(f"merged {dups} duplicate edge{'s' if dups != 1 else ''}")
+    issues.changes(loops, dups, sym)
     if conflicts:
         issues.add(f"{conflicts} repeated edge{'s' if conflicts != 1 else ''} with a different {attr!r} value: "
                    "the last value kept")
-    if sym:
-        issues.add(f"symmetrised {sym} directed edge{'s' if sym != 1 else ''} without a reverse edge")
     return G, loops, dups, sym
 
 
@@ -379,12 +384,7 @@ def _graph_from_networkx(H, *, attr, issues):
     else:
         G = nx.Graph(H)
     G.remove_edges_from(list(nx.selfloop_edges(G)))
-    if loops:
-        issues.add(f"dropped {loops} self loop{'s' if loops != 1 else ''}")
-    if dups:
-        issues.add(f"merged {dups} duplicate edge{'s' if dups != 1 else ''}")
-    if sym:
-        issues.add(f"symmetrised {sym} directed edge{'s' if sym != 1 else ''} without a reverse edge")
+    issues.changes(loops, dups, sym)
     return G, loops, dups, sym
 
 
@@ -410,10 +410,7 @@ def _graph_from_adjacency(A, *, attr, issues):
     conflicts = int((abs(D.multiply(both)) > 1e-12 * max(1.0, float(abs(A).max() if A.nnz else 1))).sum()) // 2
     S = sp.csr_array(A.maximum(A.T))
     G = nx.from_scipy_sparse_array(S, edge_attribute=attr)
-    if loops:
-        issues.add(f"dropped {loops} self loop{'s' if loops != 1 else ''} (non-zero diagonal)")
-    if sym:
-        issues.add(f"symmetrised {sym} directed edge{'s' if sym != 1 else ''} without a reverse edge")
+    issues.changes(loops, 0, sym, loop_note=" (non-zero diagonal)")
     if conflicts:
         issues.add(f"{conflicts} edges have different weights in the two directions: the larger one kept")
     return G, loops, 0, sym, bool(A.nnz and np.any(A.data != 1.0))
