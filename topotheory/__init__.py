@@ -66,6 +66,11 @@ from .graphs import (
     torus,
     two_cliques,
     uni_ring,
+    as_scheme,
+    load_graph,
+    GraphReport,
+    GraphLoadWarning,
+    list_topologies,
 )
 from .metrics import (
     NW_MODES,
@@ -164,6 +169,7 @@ __all__ = [
     "ring", "uni_ring", "chain", "torus", "hypercube", "star", "binary_tree", "two_cliques",
     "fully_connected", "solo", "social_network", "one_peer_exponential", "exponential_graph",
     "local_steps", "mix", "paper_topologies", "topology_from_spec",
+    "as_scheme", "load_graph", "GraphReport", "GraphLoadWarning", "list_topologies",
     "base_graph", "hyper_hypercube", "one_peer_exponential_any", "random_regular", "erdos_renyi",
     "max_degree_per_step", "infinite_ring", "infinite_uni_ring", "infinite_grid",
     "one_over_max_degree_weights", "equistatic", "equistatic_degree", "k_peer_exponential", "de_bruijn",

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
-from .common import CliError
+from .common import CliError, Parser, one_line
 
 __all__ = ["main", "CliError"]
 
 #: Command modules, in the order ``--help`` lists them.
-COMMANDS = ("compare", "rate", "crosscheck", "schedules", "figure", "reproduce", "design")
+COMMANDS = ("compare", "topologies", "rate", "crosscheck", "schedules", "figure", "reproduce", "design")
 
 
 EPILOG = """examples:
   topotheory compare --topologies ring,star,torus:4x8 --n 32 --gamma 0.9,0.99
+  topotheory compare --topologies my_graph.edgelist,ring --zeta 50
+  topotheory topologies
   topotheory rate --topology ring --n 32 --zeta 50 --lr 0.01,0.05,0.1
   topotheory crosscheck --topology ring --n 32 --lr 0.05 --d 48 --reps 400 --steps 300 --seed 0
   topotheory reproduce --out figures/
@@ -40,7 +43,7 @@ def _load_commands():
 
 def build_parser():
     """The argparse parser with every available subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="topotheory",
         description="Exact theory of how the communication topology shapes decentralized SGD, "
         "cross-checked by Monte Carlo.",
@@ -50,7 +53,7 @@ def build_parser():
     from ..common.version import __version__
 
     parser.add_argument("--version", action="version", version=f"topotheory {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for mod in _load_commands():
         p = sub.add_parser(
             mod.NAME,
@@ -64,18 +67,54 @@ def build_parser():
     return parser
 
 
+def _subparser(parser, command):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices.get(command, parser)
+    return parser
+
+
+def _quiet_stdout():
+    """After a broken pipe (``... | head``): send what is left to /dev/null, exit quietly."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 def main(argv=None):
-    """Entry point; returns the exit code (0 success, 2 user error)."""
+    """Entry point; returns the exit code (0 success, 1 a --strict check failed, 2 user error).
+
+    Every error is one line on stderr, ``topotheory: error: ...``, with exit code 2; argparse
+    errors name the subcommand and its ``--help``. A closed output pipe ends quietly (exit 0).
+    Set ``TOPOTHEORY_DEBUG=1`` to see the traceback of an unexpected error.
+    """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        _subparser(parser, getattr(args, "command", None)).error(f"unrecognized arguments: {' '.join(extras)}")
     if getattr(args, "_run", None) is None:
         parser.print_help()
         return 0
     try:
-        return int(args._run(args) or 0)
+        code = int(args._run(args) or 0)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0
     except (CliError, ValueError, TypeError, OSError) as exc:
-        print(f"topotheory: error: {exc}", file=sys.stderr)
+        print(f"topotheory: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("topotheory: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # an unexpected failure: still one line, never a traceback
+        if os.environ.get("TOPOTHEORY_DEBUG"):
+            raise
+        print(f"topotheory: error: {type(exc).__name__}: {one_line(exc)} (TOPOTHEORY_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return 2

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
+import difflib
 import io
 import json
 import math
 import re
+import sys
+import threading
+import time
+import warnings
 
 import numpy as np
 
@@ -17,6 +23,174 @@ FORMATS = ("table", "json", "csv")
 
 class CliError(Exception):
     """A user error: printed as one line ``topotheory: error: ...`` with exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line: ``PROG: error: MESSAGE (see PROG --help)``.
+
+    Exit code 2. Unknown options get a did-you-mean from the parser's own options, and a
+    subcommand's parser reports its own errors (not the top-level usage).
+    """
+
+    def error(self, message):
+        message = one_line(message)
+        m = re.match(r"unrecognized arguments: (\S+)", message)
+        if m and m.group(1).startswith("-"):
+            opts = [o for a in self._actions for o in a.option_strings]
+            close = difflib.get_close_matches(m.group(1).split("=")[0], opts, n=1)
+            if close:
+                message += f" (did you mean {close[0]}?)"
+        m = re.match(r"argument COMMAND: invalid choice: '([^']*)'", message)
+        if m:
+            choices = [c for a in self._actions if isinstance(a, argparse._SubParsersAction) for c in a.choices]
+            close = difflib.get_close_matches(m.group(1), choices, n=1)
+            message = f"unknown command {m.group(1)!r}" + (f" (did you mean {close[0]!r}?)" if close else "") + (
+                f"; commands: {', '.join(choices)}")
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def one_line(message):
+    r"""``message`` as one line with numpy scalar reprs shown as plain numbers.
+
+    Examples
+    --------
+    >>> one_line("row 3 sums to np.float64(0.5),\n expected [inf]")
+    'row 3 sums to 0.5, expected inf'
+    """
+    text = " ".join(str(message).split())
+    text = re.sub(r"np\.(?:float|int|uint|bool_?)\d*\(([^()]*)\)", r"\1", text)
+    return re.sub(r"\[(-?(?:inf|nan|[\d.eE+-]+))\]", r"\1", text)
+
+
+def add_topology_file_arguments(p, *, strict=True):
+    """``--weights``, ``--delimiter`` (and ``--strict``) for commands that read graph files."""
+    p.add_argument("--weights", default="metropolis",
+                   help="weight rule for graph files: metropolis, max_degree, lazy_metropolis, lazy_max_degree, "
+                   "or weight:ATTR to use an edge attribute (a third column is 'weight') as W (default: metropolis)")
+    p.add_argument("--delimiter", default=None,
+                   help="field delimiter of edge-list files (default: detected; 'tab' or 'space' accepted)")
+    if strict:
+        p.add_argument("--strict", action="store_true",
+                       help="refuse graph files that reading would change (self loops, directions, duplicates, "
+                       "several components)")
+
+
+def _delimiter(text):
+    if text is None:
+        return None
+    return {"tab": "\t", "\\t": "\t", "space": " ", "comma": ","}.get(text, text)
+
+
+def load_topology(spec, n=None, *, weights="metropolis", strict=False, delimiter=None, default_n=32):
+    """A scheme from a topology spec or a graph file (:func:`topotheory.topology_from_spec`).
+
+    The one entry point of every command (and of ``figure --param topologies=FILE``): files go
+    through :func:`topotheory.load_graph`; its warnings are printed to stderr as one line each
+    (``topotheory: warning: ...``); errors are ``CliError``.
+    """
+    from ..graphs.specs import topology_from_spec
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            scheme = topology_from_spec(spec, n=n, weights=weights, strict=strict, delimiter=_delimiter(delimiter),
+                                        default_n=default_n)
+        except (ValueError, TypeError) as exc:
+            raise CliError(one_line(exc)) from None
+    for w in caught:
+        print(f"topotheory: warning: {one_line(w.message)}", file=sys.stderr)
+    return scheme
+
+
+def graph_read(scheme):
+    """What a graph file gave (workers, edges, weighted, format, weights), or None for built-ins."""
+    source = getattr(scheme, "source", None)
+    return source.summary() if source is not None else None
+
+
+def add_noise_arguments(p):
+    """``--zeta``, ``--d`` and ``--batch-size``: the noise level of the toy problem."""
+    p.add_argument("--zeta", type=float, default=None, help="noise level zeta >= 1 of the toy problem")
+    p.add_argument("--d", type=int, default=None, help="model dimension (sets zeta = (1 + b + d)/b)")
+    p.add_argument("--batch-size", type=int, default=1, help="mini-batch size b (with --d; default 1)")
+
+
+def noise_level(args, *, required):
+    """zeta from ``--zeta`` or ``--d``/``--batch-size`` (None when neither is given and not required)."""
+    from ..toy.quadratic import zeta as zeta_of
+
+    if args.d is not None:
+        if args.zeta is not None:
+            raise CliError("give either --zeta or --d/--batch-size, not both")
+        if args.d < 0:
+            raise CliError(f"--d must be >= 0, got {args.d}")
+        if args.batch_size < 1:
+            raise CliError(f"--batch-size must be >= 1, got {args.batch_size}")
+        return zeta_of(args.d, args.batch_size)
+    if args.zeta is None:
+        if required:
+            raise CliError("a noise level is required: --zeta, or --d (and --batch-size)")
+        return None
+    if not args.zeta >= 1 or not math.isfinite(args.zeta):
+        raise CliError(f"--zeta must be >= 1 and finite, got {args.zeta:g}")
+    return args.zeta
+
+
+class Progress:
+    """Progress on stderr for work that may take more than ~2 s.
+
+    On a terminal a tqdm bar (shown only after ``delay`` seconds); otherwise one line
+    ``topotheory LABEL: k/total (t s)`` every ``every`` seconds once ``delay`` has passed, and a
+    heartbeat line while one long item runs. Use as a context manager; ``step()`` after each item.
+    """
+
+    def __init__(self, label, total=None, *, delay=2.0, every=10.0, stream=None):
+        self.label, self.total, self.delay, self.every = label, total, delay, every
+        self.stream = stream if stream is not None else sys.stderr
+        self.done = 0
+        self._start = time.monotonic()
+        self._last = None
+        self._bar = None
+        self._stop = threading.Event()
+        self._thread = None
+
+    def __enter__(self):
+        tty = getattr(self.stream, "isatty", lambda: False)()
+        if tty:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=self.total, desc=f"topotheory {self.label}", file=self.stream, delay=self.delay,
+                             leave=False)
+        else:
+            self._thread = threading.Thread(target=self._heartbeat, daemon=True)
+            self._thread.start()
+        return self
+
+    def _line(self):
+        elapsed = time.monotonic() - self._start
+        count = f"{self.done}/{self.total}" if self.total else f"{self.done} done"
+        print(f"topotheory {self.label}: {count} ({elapsed:.0f} s)", file=self.stream, flush=True)
+        self._last = time.monotonic()
+
+    def _heartbeat(self):
+        if self._stop.wait(self.delay):
+            return
+        self._line()
+        while not self._stop.wait(self.every):
+            self._line()
+
+    def step(self, n=1):
+        self.done += n
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._bar is not None:
+            self._bar.close()
+        return False
 
 
 def parse_float_list(name, text):

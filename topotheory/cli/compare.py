@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-import os
+import difflib
+import sys
 
-from .common import CliError
 from ..compare.registry import DEFAULT_METRICS, METRICS, RATE_METRICS, evaluate_metrics
-from ..graphs import PAPER_TOPOLOGIES, TOPOLOGIES, topology_from_spec
-from .common import add_format_argument, parse_float_list, parse_name_list, render
+from ..graphs.specs import DEFAULT_N, PAPER_TOPOLOGIES, TOPOLOGIES, list_topologies
+from .common import (
+    CliError,
+    Progress,
+    add_format_argument,
+    add_noise_arguments,
+    add_topology_file_arguments,
+    graph_read,
+    load_topology,
+    noise_level,
+    parse_float_list,
+    parse_name_list,
+    render,
+)
 
 NAME = "compare"
 HELP = "compare topologies by spectral gap, effective number of neighbours and toy rates"
@@ -16,54 +28,61 @@ DESCRIPTION = (
     "('mean' mode) at the requested decays; with a noise level (--zeta, or --d/--batch-size) also\n"
     "the optimal learning rate, the rate it reaches and the stability edge of the toy problem.\n"
     "Topologies are names (" + ", ".join(sorted(TOPOLOGIES)) + "),\n"
-    "optionally with parameters (torus:4x8, ring:16, local_steps:period=4), or paths of networkx\n"
-    "edge-list files."
+    "optionally with parameters (torus:4x8, ring:16, local_steps:period=4; 'topotheory topologies'\n"
+    "lists them), or graph files: edge lists (any delimiter, weights, CSV with a header), matrices\n"
+    "(.npy, .npz, .mtx, text grids), GraphML, GML. A spec is a file when it contains a /, starts with\n"
+    "file: or has a graph-file extension; each file row reports what was read (workers, edges,\n"
+    "weighted), and changes made while reading are warned about (refused with --strict)."
 )
 EPILOG = """examples:
   topotheory compare
   topotheory compare --topologies ring,star,torus:4x8 --n 32 --gamma 0.9,0.99 --format json
   topotheory compare --topologies ring,hypercube --zeta 50
   topotheory compare --topologies my_graph.edgelist --metrics spectral_gap,spectral_gap_koloskova
+  topotheory compare --topologies karate.csv --weights weight:weight --strict
+  topotheory compare --topologies list
 """
 
 
 def add_arguments(p):
     p.add_argument(
         "--topologies",
-        default=",".join(PAPER_TOPOLOGIES),
-        help="comma-separated topology names/specs or edge-list files (default: the paper's ten)",
+        default=None,
+        help="comma-separated topology names/specs or graph files (default: the paper's ten, skipping those "
+        "undefined at --n); --topologies list shows every name with its parameters",
     )
-    p.add_argument("--n", type=int, default=32, help="number of workers (default: 32)")
+    p.add_argument("--n", type=int, default=None,
+                   help="number of workers of names without a size (default: 32; must agree with sized specs)")
     p.add_argument("--gamma", default="0.9,0.99,0.999", help="decays for n_W (default: 0.9,0.99,0.999)")
-    p.add_argument("--zeta", type=float, default=None, help="noise level zeta of the toy problem")
-    p.add_argument("--d", type=int, default=None, help="model dimension (sets zeta = (1 + b + d)/b)")
-    p.add_argument("--batch-size", type=int, default=1, help="mini-batch size b (with --d; default 1)")
+    add_noise_arguments(p)
     p.add_argument(
         "--metrics",
         default=None,
         help="comma-separated metric names (default: spectral_gap,effective_neighbors and the rate "
         "columns when a noise level is given); --metrics list shows them all",
     )
-    p.add_argument("--weights", default="metropolis", help="weight rule for edge-list files (default: metropolis)")
+    add_topology_file_arguments(p)
     add_format_argument(p)
 
 
-def load_topology(spec, n, weights="metropolis"):
-    """A scheme from a name/spec, or from a networkx edge-list file if ``spec`` is a file path."""
-    if os.path.isfile(spec):
-        import networkx as nx
-
-        from ..graphs.scheme import Scheme
-
-        try:
-            G = nx.read_edgelist(spec, nodetype=str, data=False)
-        except Exception as exc:  # networkx raises several types for malformed files
-            raise CliError(f"cannot read edge list {spec!r}: {exc}") from None
-        if G.number_of_nodes() == 0:
-            raise CliError(f"edge list {spec!r} has no edges")
-        name = os.path.splitext(os.path.basename(spec))[0]
-        return Scheme.from_networkx(G, weights=weights, name=name)
-    return topology_from_spec(spec, n=n)
+def _schemes(args):
+    """``[(spec, scheme)]`` of --topologies; the default skips paper topologies undefined at --n."""
+    opts = dict(weights=args.weights, strict=args.strict, delimiter=args.delimiter)
+    if args.topologies is None:
+        n = DEFAULT_N if args.n is None else args.n
+        out, skipped = [], []
+        for name in PAPER_TOPOLOGIES:
+            try:
+                out.append((name, load_topology(name, n, **opts)))
+            except CliError as exc:
+                skipped.append(f"{name} ({exc})")
+        if skipped:
+            print(f"topotheory: note: skipped at n = {n}: " + "; ".join(skipped), file=sys.stderr)
+        return out
+    specs = parse_name_list(args.topologies)
+    if not specs:
+        raise CliError("--topologies must name at least one topology")
+    return [(spec, load_topology(spec, args.n, **opts)) for spec in specs]
 
 
 def run(args):
@@ -72,42 +91,36 @@ def run(args):
                 for m in METRICS.values()]
         print(render(rows, args.format))
         return 0
-    if args.n < 1:
+    if args.topologies is not None and args.topologies.strip() == "list":
+        print(render(list_topologies(), args.format))
+        return 0
+    if args.n is not None and args.n < 1:
         raise CliError(f"--n must be a positive integer, got {args.n}")
     gammas_text = [g.strip() for g in args.gamma.split(",") if g.strip()]
     parse_float_list("--gamma", args.gamma)
     for g in gammas_text:
         if not 0 <= float(g) < 1:
             raise CliError(f"--gamma values must lie in [0, 1), got {g}")
-    zeta = args.zeta
-    if args.d is not None:
-        if zeta is not None:
-            raise CliError("give either --zeta or --d/--batch-size, not both")
-        from ..toy.quadratic import zeta as zeta_of
-
-        zeta = zeta_of(args.d, args.batch_size)
-    if zeta is not None and not zeta >= 1:
-        raise CliError(f"--zeta must be >= 1, got {zeta}")
+    zeta = noise_level(args, required=False)
     if args.metrics:
         names = parse_name_list(args.metrics)
     else:
         names = list(DEFAULT_METRICS) + (list(RATE_METRICS) if zeta is not None else [])
     unknown = [m for m in names if m not in METRICS]
     if unknown:
-        raise CliError(f"unknown metric {unknown[0]!r}; valid metrics: {', '.join(METRICS)}")
-    specs = parse_name_list(args.topologies)
-    if not specs:
-        raise CliError("--topologies must name at least one topology")
-    schemes = []
-    for spec in specs:
-        try:
-            schemes.append((spec, load_topology(spec, args.n, args.weights)))
-        except ValueError as exc:
-            raise CliError(str(exc)) from None
+        close = difflib.get_close_matches(unknown[0], list(METRICS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise CliError(f"unknown metric {unknown[0]!r}{hint}; valid metrics: {', '.join(METRICS)}")
+    schemes = _schemes(args)
     rows = []
-    for spec, scheme in schemes:
-        row = {"topology": spec, "n": scheme.n}
-        row.update(evaluate_metrics(scheme, names, gammas=gammas_text, zeta=zeta))
-        rows.append(row)
+    with Progress("compare", total=len(schemes)) as bar:
+        for spec, scheme in schemes:
+            row = {"topology": spec, "n": scheme.n}
+            read = graph_read(scheme)
+            if read is not None:
+                row["read"] = read
+            row.update(evaluate_metrics(scheme, names, gammas=gammas_text, zeta=zeta))
+            rows.append(row)
+            bar.step()
     print(render(rows, args.format))
     return 0

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
+import sys
 
-from .common import CliError
 from ..crosscheck.rates import crosscheck, crosscheck_grid
-from .common import add_format_argument, jsonable, parse_float_list, parse_name_list, render
-from .compare import load_topology
+from .common import (
+    CliError,
+    Progress,
+    add_format_argument,
+    add_topology_file_arguments,
+    jsonable,
+    load_topology,
+    parse_float_list,
+    parse_name_list,
+    render,
+)
 
 NAME = "crosscheck"
 HELP = "check the exact loss curve and rate against a Monte Carlo simulation"
@@ -28,8 +38,9 @@ EPILOG = """examples:
 
 
 def add_arguments(p):
-    p.add_argument("--topology", default="ring", help="topology name/spec or edge-list file; comma list for a sweep")
-    p.add_argument("--n", type=int, default=32, help="number of workers (default: 32)")
+    p.add_argument("--topology", default="ring", help="topology name/spec or graph file; comma list for a sweep")
+    p.add_argument("--n", type=int, default=None,
+                   help="number of workers of names without a size (default: 32; must agree with sized specs)")
     p.add_argument("--lr", default="0.05", help="learning rate(s), comma-separated (default: 0.05)")
     p.add_argument("--d", type=int, default=48, help="model dimension (default: 48; zeta = d + 2 for b = 1)")
     p.add_argument("--batch-size", type=int, default=1, help="mini-batch size b (default: 1)")
@@ -40,8 +51,10 @@ def add_arguments(p):
     p.add_argument("--method", default="exact", help="theory rate method (exact, secular, fixed_point)")
     p.add_argument("--mode", default="worst", help="n_W mode for --method fixed_point (worst or mean)")
     p.add_argument("--jobs", type=int, default=1, help="processes for a sweep (default: 1)")
-    p.add_argument("--strict", action="store_true", help="exit with status 1 when a cross-check disagrees")
-    p.add_argument("--weights", default="metropolis", help="weight rule for edge-list files (default: metropolis)")
+    p.add_argument("--strict", action="store_true",
+                   help="exit with status 1 when a cross-check disagrees; also refuse graph files that reading "
+                   "would change")
+    add_topology_file_arguments(p, strict=False)
     add_format_argument(p)
 
 
@@ -54,8 +67,48 @@ def _window(text):
     return (int(vals[0]), int(vals[1]))
 
 
+def regime_hint(report, scheme, *, max_factor=64):
+    """A note when the fit window is still in the transient, with the ``--steps`` that leaves it.
+
+    The exact curve's own rate over the fit window (``report.theory_window_rate``) equals the exact
+    asymptotic rate (:func:`topotheory.quadratic_rate`, ``method="exact"``) once transients have
+    died out. When they differ by more than a third of the tolerance ``report.rel_tol``, the
+    smallest doubling of ``--steps`` (up to ``max_factor`` times) whose default window (the second
+    half, from a whole period) brings the endpoint rate of the exact curve
+    (:func:`topotheory.loss_curve`) within that margin is reported. Returns the note, or None
+    when the regime is reached.
+    """
+    from ..toy.quadratic import loss_curve, quadratic_rate
+
+    rw = report.theory_window_rate
+    if not math.isfinite(rw) or rw <= 0:
+        return None
+    r = float(quadratic_rate(scheme, lr=report.lr, zeta=report.zeta))
+    if not math.isfinite(r) or r <= 0:
+        return None
+    margin = report.rel_tol / 3
+    if abs(rw - r) <= margin * r:
+        return None
+    note = (f"{report.scheme}, lr {report.lr:g}: the asymptotic regime is not reached over steps "
+            f"{report.window[0]}..{report.window[1]} (the exact curve's rate there is {rw:.4g}, the asymptotic "
+            f"rate {r:.4g})")
+    p = scheme.period
+    steps = report.steps
+    while steps < max_factor * report.steps:
+        steps *= 2
+        curve = loss_curve(scheme, lr=report.lr, zeta=report.zeta, steps=steps)
+        first = (steps // 2 + p - 1) // p * p
+        span = (steps - first) // p * p
+        if span <= 0 or not (curve[first] > 0 and curve[first + span] > 0):
+            break  # the curve underflows: the rate cannot be read off any longer
+        fitted = 1.0 - (curve[first + span] / curve[first]) ** (1.0 / span)
+        if abs(fitted - r) <= margin * r:
+            return note + f"; --steps {steps} reaches it"
+    return note + f"; a much larger --steps (beyond {steps}) is needed"
+
+
 def run(args):
-    if args.n < 1:
+    if args.n is not None and args.n < 1:
         raise CliError(f"--n must be a positive integer, got {args.n}")
     if args.jobs < 1:
         raise CliError(f"--jobs must be a positive integer, got {args.jobs}")
@@ -63,13 +116,15 @@ def run(args):
     specs = parse_name_list(args.topology)
     if not specs:
         raise CliError("--topology must name at least one topology")
-    schemes = [load_topology(spec, args.n, args.weights) for spec in specs]
+    schemes = [load_topology(spec, args.n, weights=args.weights, strict=args.strict, delimiter=args.delimiter)
+               for spec in specs]
     kwargs = dict(
         d=args.d, reps=args.reps, steps=args.steps, seed=args.seed, batch_size=args.batch_size,
         window=_window(args.window), method=args.method, mode=args.mode,
     )
     if len(schemes) == 1 and len(lrs) == 1 and args.jobs == 1:
-        report = crosscheck(schemes[0], lr=lrs[0], **kwargs)
+        with Progress("crosscheck", total=1):
+            report = crosscheck(schemes[0], lr=lrs[0], **kwargs)
         reports, payload, text = [report], report.to_dict(), str(report)
     else:
         if args.jobs > 1:
@@ -78,11 +133,17 @@ def run(args):
             with ProcessPoolExecutor(max_workers=args.jobs) as ex:
                 grid = crosscheck_grid(schemes, lrs, executor=ex, **kwargs)
         else:
-            grid = crosscheck_grid(schemes, lrs, **kwargs)
+            with Progress("crosscheck", total=len(schemes) * len(lrs)):
+                grid = crosscheck_grid(schemes, lrs, **kwargs)
         reports, payload = list(grid), grid.to_dict()
         text = str(grid) + f"\n\n{len(reports)} cross-checks, seed {grid.seed}: " + (
             "all agree" if grid.agrees else f"{sum(not r.agrees for r in reports)} disagree"
         )
+    if args.window is None:
+        for k, rep in enumerate(reports):  # reports run over schemes, then learning rates
+            hint = regime_hint(rep, schemes[k // len(lrs)])
+            if hint is not None:
+                print(f"topotheory: note: {hint}", file=sys.stderr)
     if args.format == "json":
         print(json.dumps(jsonable(payload), indent=2))
     elif args.format == "csv":

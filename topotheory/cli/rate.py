@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from .common import CliError
-from ..graphs import TOPOLOGIES, topology_from_spec
-from .common import add_format_argument, jsonable, parse_float_list, render
+from ..graphs.specs import DEFAULT_N, TOPOLOGIES
+from .common import (
+    CliError,
+    add_format_argument,
+    add_noise_arguments,
+    add_topology_file_arguments,
+    graph_read,
+    jsonable,
+    load_topology,
+    noise_level,
+    parse_float_list,
+    render,
+)
 
 NAME = "rate"
 HELP = "exact toy-problem rates of one topology for a list of learning rates, its optimum and stability edge"
@@ -15,7 +25,8 @@ DESCRIPTION = (
     "and the stability edge (these two always with the exact rate). Alone and fully connected\n"
     "references: 1/zeta and n/(n + zeta - 1).\n"
     "Topologies: " + ", ".join(sorted(TOPOLOGIES)) + ",\n"
-    "with parameters (torus:4x8, local_steps:period=4), or infinite_ring, infinite_grid, infinite_uni_ring."
+    "with parameters (torus:4x8, local_steps:period=4), infinite_ring, infinite_grid, infinite_uni_ring,\n"
+    "or a graph file (edge list, CSV, .npy/.npz/.mtx matrix, GraphML, GML; 'topotheory topologies')."
 )
 EPILOG = """examples:
   topotheory rate --topology ring --n 32 --zeta 50 --lr 0.01,0.05,0.1
@@ -27,50 +38,37 @@ _INFINITE = ("infinite_ring", "infinite_grid", "infinite_uni_ring")
 
 
 def add_arguments(p):
-    p.add_argument("--topology", required=True, help="topology name or spec (e.g. ring, torus:4x8, infinite_ring)")
-    p.add_argument("--n", type=int, default=32, help="number of workers (default: 32)")
-    p.add_argument("--zeta", type=float, default=None, help="noise level zeta >= 1")
-    p.add_argument("--d", type=int, default=None, help="model dimension (sets zeta = (1 + b + d)/b)")
-    p.add_argument("--batch-size", type=int, default=1, help="mini-batch size b (with --d; default 1)")
+    p.add_argument("--topology", required=True,
+                   help="topology name or spec (e.g. ring, torus:4x8, infinite_ring) or a graph file")
+    p.add_argument("--n", type=int, default=None,
+                   help="number of workers of names without a size (default: 32; must agree with sized specs)")
+    add_noise_arguments(p)
     p.add_argument("--lr", default=None, help="comma-separated learning rates (default: none, only the optimum)")
     p.add_argument("--method", choices=("exact", "secular", "fixed_point"), default="exact",
                    help="rate method (default: exact)")
     p.add_argument("--mode", choices=("worst", "mean"), default="worst",
                    help="n_W mode for --method fixed_point (default: worst)")
     p.add_argument("--no-optimum", action="store_true", help="skip the optimal learning rate and stability edge")
+    add_topology_file_arguments(p)
     add_format_argument(p)
 
 
-def _scheme(spec, n):
+def _scheme(spec, n, args):
     from ..graphs import lattices
 
     name = spec.strip().lower().replace("-", "_")
     if name in _INFINITE:
         return getattr(lattices, name)()
-    if n < 1:
+    if n is not None and n < 1:
         raise CliError(f"--n must be a positive integer, got {n}")
-    return topology_from_spec(spec, n=n)
-
-
-def _zeta(args):
-    from ..toy.quadratic import zeta as zeta_of
-
-    if args.d is not None:
-        if args.zeta is not None:
-            raise CliError("give either --zeta or --d/--batch-size, not both")
-        return zeta_of(args.d, args.batch_size)
-    if args.zeta is None:
-        raise CliError("a noise level is required: --zeta, or --d (and --batch-size)")
-    if not args.zeta >= 1:
-        raise CliError(f"--zeta must be >= 1, got {args.zeta}")
-    return args.zeta
+    return load_topology(spec, n, weights=args.weights, strict=args.strict, delimiter=args.delimiter)
 
 
 def run(args):
     from ..toy.quadratic import optimal_learning_rate, quadratic_rate
 
-    z = _zeta(args)
-    scheme = _scheme(args.topology, args.n)
+    z = noise_level(args, required=True)
+    scheme = _scheme(args.topology, args.n, args)
     n = scheme.n
     rows = []
     if args.lr is not None:
@@ -100,11 +98,18 @@ def run(args):
     if not rows:
         raise CliError("nothing to compute: give --lr or drop --no-optimum")
     header = {"topology": args.topology, "n": n, "zeta": z, "method": args.method}
+    read = graph_read(scheme)
+    if read is not None:
+        header["read"] = read
     if args.format == "json":
         import json
 
         print(json.dumps(jsonable({**header, "rates": rows, "summary": summary}), indent=2))
         return 0
+    if args.format == "csv":
+        # one table: the optimum's summary fills the columns of the 'optimal' row
+        extra = {k: v for k, v in summary.items() if k not in ("optimal_learning_rate", "optimal_rate")}
+        rows = [dict(r, **extra) if r["point"] == "optimal" else r for r in rows]
     print(render(rows, args.format))
     if args.format == "table" and summary:
         print()

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 
-from .common import CliError
 from ..hetero.problems import HESSIAN_STRUCTURES, random_quadratic
 from ..hetero.merging import ORDERS, propagate
 from ..hetero.schedules import PLACEMENTS, placement_schedule
-from ..graphs import topology_from_spec
-from .common import add_format_argument, jsonable, render
+from .common import (
+    CliError,
+    Progress,
+    add_format_argument,
+    add_topology_file_arguments,
+    graph_read,
+    jsonable,
+    load_topology,
+    render,
+)
 
 NAME = "schedules"
 HELP = "exact merged vs local losses for early/uniform/late/final/none/every communication"
@@ -31,7 +38,8 @@ EPILOG = """examples:
 
 
 def add_arguments(p):
-    p.add_argument("--n", type=int, default=16, help="number of workers (default: 16)")
+    p.add_argument("--n", type=int, default=None,
+                   help="number of workers (default: 16, or the size of the topology spec or graph file)")
     p.add_argument("--d", type=int, default=20, help="model dimension (default: 20)")
     p.add_argument("--hessian-spread", type=float, default=1.0,
                    help="spread of the local Hessians in [0, 1]; 0 = identical (default: 1.0)")
@@ -44,10 +52,11 @@ def add_arguments(p):
     p.add_argument("--steps", type=int, default=2000, help="number of D-SGD steps (default: 2000)")
     p.add_argument("--lr", type=float, default=0.2, help="learning rate (default: 0.2)")
     p.add_argument("--topology", default="fully_connected",
-                   help="topology name/spec, e.g. ring, torus:4x4 (default: fully_connected)")
+                   help="topology name/spec, e.g. ring, torus:4x4, or a graph file (default: fully_connected)")
     p.add_argument("--order", choices=ORDERS, default=ORDERS[0],
                    help="update order (default: gradient_then_gossip)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random problem (default: 0)")
+    add_topology_file_arguments(p)
     add_format_argument(p)
 
 
@@ -56,29 +65,36 @@ def run(args):
         raise CliError(f"--budget ({args.budget}) must not exceed --steps ({args.steps})")
     if args.budget < 0:
         raise CliError(f"--budget must be >= 0, got {args.budget}")
+    if args.n is not None and args.n < 1:
+        raise CliError(f"--n must be a positive integer, got {args.n}")
     try:
-        problem = random_quadratic(args.n, args.d, optima_spread=args.optima_spread,
+        scheme = load_topology(args.topology, args.n, weights=args.weights, strict=args.strict,
+                               delimiter=args.delimiter, default_n=16)
+        n = scheme.n
+        problem = random_quadratic(n, args.d, optima_spread=args.optima_spread,
                                    hessian_spread=args.hessian_spread, structure=args.structure,
                                    noise=args.noise, seed=args.seed)
-        scheme = topology_from_spec(args.topology, n=args.n)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    if scheme.n != args.n:
-        raise CliError(f"topology {args.topology!r} has {scheme.n} workers but --n is {args.n}")
     out = {}
-    for placement in PLACEMENTS:
-        sched = placement_schedule(scheme, args.steps, placement, budget=args.budget)
-        curves = propagate(problem, sched, lr=args.lr, steps=args.steps, order=args.order,
-                           record_every=args.steps)
-        fin = curves.final()
-        out[placement] = {"merged_loss": fin["merged_loss"], "local_loss": fin["local_loss"],
-                          "consensus_distance": fin["consensus_distance"],
-                          "gossip_steps": sched.gossip_steps}
-    params = {"n": args.n, "d": args.d, "hessian_spread": args.hessian_spread,
+    with Progress("schedules", total=len(PLACEMENTS)) as bar:
+        for placement in PLACEMENTS:
+            sched = placement_schedule(scheme, args.steps, placement, budget=args.budget)
+            curves = propagate(problem, sched, lr=args.lr, steps=args.steps, order=args.order,
+                               record_every=args.steps)
+            fin = curves.final()
+            out[placement] = {"merged_loss": fin["merged_loss"], "local_loss": fin["local_loss"],
+                              "consensus_distance": fin["consensus_distance"],
+                              "gossip_steps": sched.gossip_steps}
+            bar.step()
+    params = {"n": n, "d": args.d, "hessian_spread": args.hessian_spread,
               "optima_spread": args.optima_spread, "noise": args.noise, "structure": args.structure,
               "budget": args.budget, "steps": args.steps, "lr": args.lr, "topology": args.topology,
               "order": args.order, "seed": args.seed, "x0": "zeros",
               "losses": "expected excess losses f - f* of the global objective (exact)"}
+    read = graph_read(scheme)
+    if read is not None:
+        params["read"] = read
     if args.format == "json":
         print(json.dumps(jsonable({"placements": out, "parameters": params}), indent=2))
     else:

@@ -2,9 +2,9 @@
 families, infinite lattices and the registry of topology specs.
 """
 
-from . import scheme, weights, topologies, families, published, lattices, specs
+from . import scheme, weights, topologies, families, published, lattices, io, specs
 
-__all__ = scheme.__all__ + weights.__all__ + topologies.__all__ + families.__all__ + published.__all__ + lattices.__all__ + specs.__all__
+__all__ = scheme.__all__ + weights.__all__ + topologies.__all__ + families.__all__ + published.__all__ + lattices.__all__ + io.__all__ + specs.__all__
 
 from .scheme import *  # noqa: F401,F403
 from .weights import *  # noqa: F401,F403
@@ -12,4 +12,5 @@ from .topologies import *  # noqa: F401,F403
 from .families import *  # noqa: F401,F403
 from .published import *  # noqa: F401,F403
 from .lattices import *  # noqa: F401,F403
+from .io import *  # noqa: F401,F403
 from .specs import *  # noqa: F401,F403

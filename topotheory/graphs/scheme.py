@@ -15,7 +15,8 @@ import scipy.sparse as sp
 from ..common.validation import check_int, check_real
 from .weights import WEIGHT_RULES, lazy_weights, weights_from_adjacency
 
-__all__ = ["Scheme", "is_doubly_stochastic", "is_symmetric", "finite_time_consensus", "consensus_rate", "check_scheme"]
+__all__ = ["Scheme", "is_doubly_stochastic", "is_symmetric", "finite_time_consensus", "consensus_rate", "check_scheme",
+           "as_scheme"]
 
 #: Largest n for which :meth:`Scheme.matrix` builds a dense array.
 DENSE_LIMIT = 20_000
@@ -115,6 +116,13 @@ class Scheme:
         matrix: the random-walk reading of ``W`` (a model hopping to neighbour ``j`` with
         probability ``W_ij``) fails, and results that rely on non-negativity (Perron arguments,
         ``|lambda| <= 1``) must be checked case by case.
+    labels : sequence, optional
+        One label per worker (``labels[i]`` names worker ``i``), e.g. the node names of a graph
+        read from a file; stored as the tuple :attr:`labels`. Default ``None``: workers are
+        known by their index ``0..n-1``.
+    source : object, optional
+        What the scheme was read from (:func:`topotheory.load_graph` stores its
+        :class:`~topotheory.GraphReport` here); kept as :attr:`source`.
 
     Examples
     --------
@@ -126,7 +134,8 @@ class Scheme:
     array([1. , 0.5])
     """
 
-    def __init__(self, matrices, *, name="custom", params=None, circulant=None, atol=1e-9, allow_negative=False, _built_from_kernels=False):
+    def __init__(self, matrices, *, name="custom", params=None, circulant=None, atol=1e-9, allow_negative=False,
+                 labels=None, source=None, _built_from_kernels=False):
         if isinstance(matrices, np.ndarray) and matrices.ndim == 2 or sp.issparse(matrices):
             matrices = [matrices]
         try:
@@ -164,6 +173,8 @@ class Scheme:
         self._n = stored[0].shape[0]
         self.name = str(name)
         self.params = dict(params or {})
+        self.labels = _check_labels(labels, self._n)
+        self.source = source
         self._dense = {}
         self._cache = {}
         self._circulant = None
@@ -308,7 +319,7 @@ class Scheme:
             W = weights_from_adjacency(A, weights, multiedges=multiedges, self_loops=self_loops)
             params.update(multiedges=multiedges, self_loops=self_loops)
         gname = name if name is not None else (G.graph.get("name") or "graph")
-        return cls([W], name=gname, params=params)
+        return cls([W], name=gname, params=params, labels=nodes)
 
     # --------------------------------------------------------------------------------- accessors
     @property
@@ -456,7 +467,8 @@ class Scheme:
             k.reshape(self.period, -1)[:, 0] += 0.5
             circ = (shape, k)
         mats = [lazy_weights(M) if sp.issparse(M) else 0.5 * (np.eye(self._n) + M) for M in self._stored]
-        return Scheme(mats, name=f"lazy {self.name}", params=dict(self.params, lazy=True), circulant=circ)
+        return Scheme(mats, name=f"lazy {self.name}", params=dict(self.params, lazy=True), circulant=circ,
+                      labels=self.labels)
 
     def to_networkx(self, t=0):
         """The communication graph of ``W_t`` (edge attribute ``weight`` = ``W_ij``).
@@ -526,7 +538,7 @@ def finite_time_consensus(scheme, *, atol=1e-10):
     >>> finite_time_consensus(one_peer_exponential(8)), finite_time_consensus(ring(8))
     (True, False)
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     P = scheme.period_product(0)
     return bool(np.max(np.abs(P - 1.0 / scheme.n)) <= atol)
 
@@ -543,7 +555,7 @@ def consensus_rate(scheme, *, per_step=False):
     >>> round(consensus_rate(ring(4)), 6)
     0.333333
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     P = scheme.period_product(0) - 1.0 / scheme.n
     s = float(sla.norm(P, 2)) if scheme.n > 1 else 0.0
     return s ** (1.0 / scheme.period) if per_step else s
@@ -593,7 +605,110 @@ def _eigh_doubly_stochastic(W):
     return lam[order].copy(), Q[:, order].copy()
 
 
+def _check_labels(labels, n):
+    """``labels`` as a tuple of ``n`` distinct hashable labels (or None)."""
+    if labels is None:
+        return None
+    if isinstance(labels, (str, bytes)):
+        raise TypeError("labels must be a sequence of worker labels, not a string")
+    try:
+        labels = tuple(labels)
+    except TypeError:
+        raise TypeError(f"labels must be a sequence of worker labels, got {type(labels).__name__}") from None
+    if len(labels) != n:
+        raise ValueError(f"labels must have one entry per worker: got {len(labels)} labels for n = {n}")
+    try:
+        distinct = len(set(labels)) == n
+    except TypeError:
+        raise TypeError("labels must be hashable (strings, numbers or tuples)") from None
+    if not distinct:
+        raise ValueError("labels must be distinct")
+    return labels
+
+
+def _is_networkx_graph(obj):
+    module = type(obj).__module__ or ""
+    if not module.startswith("networkx"):
+        return False
+    import networkx as nx
+
+    return isinstance(obj, (nx.Graph, nx.DiGraph))
+
+
+def as_scheme(obj, *, name=None, weights="metropolis", argname="scheme"):
+    r"""Convert what users call a graph into a :class:`Scheme` — the one conversion rule.
+
+    * a :class:`Scheme` is returned unchanged;
+    * a ``networkx`` graph goes through :meth:`Scheme.from_networkx` (nodes numbered in ``G``'s
+      node order, node names kept as :attr:`Scheme.labels`, the weight rule ``weights``; self
+      loops and directions are ignored by the weight rules);
+    * a 2-D array (``ndarray``, nested lists) or a scipy sparse matrix is the **gossip matrix**
+      ``W`` itself (:meth:`Scheme.from_matrix`): square, non-negative, doubly stochastic — never
+      an adjacency matrix (read one with :func:`topotheory.load_graph` or convert it with
+      ``networkx.from_numpy_array`` first); a 3-D array is one period ``W_0, ..., W_{p-1}``.
+
+    Convention: gossip is row-wise, ``X <- W X``.
+
+    Parameters
+    ----------
+    obj : Scheme, networkx.Graph, ndarray or scipy sparse matrix
+    name : str, optional
+        Name of a newly built scheme (default: the graph's name, or ``"custom"``).
+    weights : str
+        Weight rule for networkx graphs (see :meth:`Scheme.from_networkx`).
+    argname : str
+        The argument's name in error messages.
+
+    Returns
+    -------
+    Scheme
+
+    Examples
+    --------
+    >>> import networkx as nx, numpy as np
+    >>> as_scheme(nx.path_graph(["a", "b", "c"])).labels
+    ('a', 'b', 'c')
+    >>> as_scheme(np.full((2, 2), 0.5)).n
+    2
+    """
+    if isinstance(obj, Scheme):
+        return obj
+    if _is_networkx_graph(obj):
+        return Scheme.from_networkx(obj, weights=weights, name=name)
+    if sp.issparse(obj) or isinstance(obj, (np.ndarray, list, tuple)):
+        arr = obj
+        if not sp.issparse(obj):
+            try:
+                arr = np.asarray(obj)
+            except ValueError:
+                raise ValueError(f"{argname} must be a square gossip matrix; got a ragged sequence") from None
+            if np.iscomplexobj(arr):
+                raise TypeError(f"{argname} must be a real gossip matrix; got complex entries")
+        ndim = 2 if sp.issparse(arr) else arr.ndim
+        if ndim not in (2, 3):
+            raise ValueError(f"{argname} must be a square 2-D gossip matrix (or 3-D: one period); got {ndim}-D")
+        try:
+            if ndim == 3:
+                return Scheme.from_matrices(arr, name=name or "custom")
+            return Scheme.from_matrix(arr, name=name or "custom")
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{argname} as a gossip matrix W: {exc}") from None
+    raise TypeError(
+        f"{argname} must be a topotheory Scheme, a networkx graph, a gossip matrix (ndarray or scipy sparse) "
+        f"or one period of them; got {type(obj).__name__}"
+    )
+
+
 def check_scheme(scheme, name="scheme"):
-    if not isinstance(scheme, Scheme):
-        raise TypeError(f"{name} must be a topotheory Scheme, got {type(scheme).__name__}")
-    return scheme
+    """The shared scheme check of every theory function: :func:`as_scheme` with ``argname=name``.
+
+    Returns the scheme (converted from a networkx graph or a matrix when needed); callers must use
+    the returned value.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> check_scheme(nx.cycle_graph(4)).n
+    4
+    """
+    return as_scheme(scheme, argname=name)

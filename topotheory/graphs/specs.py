@@ -6,10 +6,14 @@ every name maps to a function of ``n`` that returns a :class:`~topotheory.Scheme
 
 from __future__ import annotations
 
+import difflib
+import inspect
+import os
 import re
 
 import numpy as np
 
+from .io import is_graph_path, load_graph
 from .families import base_graph, erdos_renyi, hyper_hypercube, one_peer_exponential_any, random_regular
 from .published import de_bruijn, equistatic, k_peer_exponential
 from .topologies import (
@@ -32,7 +36,8 @@ from .topologies import (
     uni_ring,
 )
 
-__all__ = ["TOPOLOGIES", "PAPER_TOPOLOGIES", "topology_from_spec", "paper_topologies", "parse_value"]
+__all__ = ["TOPOLOGIES", "PAPER_TOPOLOGIES", "topology_from_spec", "paper_topologies", "parse_value", "list_topologies",
+           "DEFAULT_N"]
 
 
 def _square_factors(n):
@@ -43,11 +48,72 @@ def _square_factors(n):
 
 
 def _torus_n(n, *, weights="metropolis"):
+    """2-D torus on ``n`` workers, the most square ``rows x cols`` factorisation (4x8 for 32).
+
+    Also ``torus:ROWSxCOLS`` or ``torus:rows=R,cols=C``; a prime ``n`` gives a ring (1 x n).
+    """
     r, c = _square_factors(check_n(n))
     return torus(r, c, weights=weights)
 
 
-#: Topology names accepted by :func:`topology_from_spec` and the CLI, each a function of ``n``.
+def _social_network(n=32):
+    """The Davis Southern Women graph; defined only for exactly 32 workers."""
+    return _social_n(n)
+
+
+def _local_steps(n, period=4):
+    """Local SGD: ``period - 1`` steps without communication, then one exact average (period >= 1)."""
+    return local_steps(n, period)
+
+
+def _mix(n, spectral_gap=0.5):
+    """W = a J + (1 - a) I with a = spectral_gap in (0, 1]: every non-unit eigenvalue is 1 - a."""
+    return mix(n, spectral_gap)
+
+
+def _base_graph(n, k=1):
+    """Base-(k+1) graph (Takezawa et al. 2023): exact averaging with at most k peers per step (k >= 1)."""
+    return base_graph(n, k)
+
+
+def _hyper_hypercube(n, k=1):
+    """k-peer hyper-hypercube: exact averaging; needs every prime factor of n to be <= k + 1."""
+    return hyper_hypercube(n, k)
+
+
+def _one_peer_exponential_any(n):
+    """One-peer exponential graph for any n (Takezawa et al. 2023): exact averaging, one peer per step."""
+    return one_peer_exponential_any(n)
+
+
+def _random_regular(n, degree=3, seed=0, weights="metropolis"):
+    """Connected random degree-regular graph (n * degree even, degree < n); seeded (seed=0 by default)."""
+    return random_regular(n, degree, seed=seed, weights=weights)
+
+
+def _erdos_renyi(n, p=None, seed=0, weights="metropolis"):
+    """Connected Erdős–Rényi G(n, p), p in (0, 1] (default 2 ln(n)/n); seeded (seed=0 by default)."""
+    return erdos_renyi(n, min(1.0, 2 * np.log(max(n, 2)) / n) if p is None else p, seed=seed, weights=weights)
+
+
+def _equistatic(n, degree=None, kind="U", seed=0):
+    """EquiStatic graph (Song et al. 2022), kind "U" or "D"; degree defaults to ceil(log2 n); seeded."""
+    return equistatic(n, max(1, int(np.ceil(np.log2(max(n, 2))))) if degree is None else degree, kind=kind, seed=seed)
+
+
+def _k_peer_exponential(n, k=2):
+    """k-peer exponential graph: k peers per step, exact averaging when n is a power of k + 1."""
+    return k_peer_exponential(n, k)
+
+
+def _de_bruijn(n, base=2):
+    """de Bruijn graph (static, directed): W^D = J for n = base^D (n must be a power of base)."""
+    return de_bruijn(n, base=base)
+
+
+#: Topology names accepted by :func:`topology_from_spec` and the CLI: name -> callable of ``n`` and
+#: keyword parameters, returning a Scheme. :func:`list_topologies` documents them (signature and
+#: the first line of the docstring).
 TOPOLOGIES = {
     "ring": ring,
     "uni_ring": uni_ring,
@@ -59,30 +125,22 @@ TOPOLOGIES = {
     "two_cliques": two_cliques,
     "fully_connected": fully_connected,
     "solo": solo,
-    "social_network": lambda n=32: _social_n(n),
+    "social_network": _social_network,
     "one_peer_exponential": one_peer_exponential,
     "exponential_graph": exponential_graph,
-    "local_steps": lambda n, period=4: local_steps(n, period),
-    "mix": lambda n, spectral_gap=0.5: mix(n, spectral_gap),
-    "base_graph": lambda n, k=1: base_graph(n, k),
-    "hyper_hypercube": lambda n, k=1: hyper_hypercube(n, k),
-    "one_peer_exponential_any": lambda n: one_peer_exponential_any(n),
-    "random_regular": lambda n, degree=3, seed=0, weights="metropolis": random_regular(
-        n, degree, seed=seed, weights=weights
-    ),
-    "erdos_renyi": lambda n, p=None, seed=0, weights="metropolis": erdos_renyi(
-        n, min(1.0, 2 * np.log(max(n, 2)) / n) if p is None else p, seed=seed, weights=weights
-    ),
-    # Published topologies (issue 15): EquiStatic defaults to M = ceil(log2 n) blocks and seed 0.
-    "equistatic": lambda n, degree=None, kind="U", seed=0: equistatic(
-        n, max(1, int(np.ceil(np.log2(max(n, 2))))) if degree is None else degree, kind=kind, seed=seed
-    ),
-    "k_peer_exponential": lambda n, k=2: k_peer_exponential(n, k),
-    "de_bruijn": lambda n, base=2: de_bruijn(n, base=base),
+    "local_steps": _local_steps,
+    "mix": _mix,
+    "base_graph": _base_graph,
+    "hyper_hypercube": _hyper_hypercube,
+    "one_peer_exponential_any": _one_peer_exponential_any,
+    "random_regular": _random_regular,
+    "erdos_renyi": _erdos_renyi,
+    "equistatic": _equistatic,
+    "k_peer_exponential": _k_peer_exponential,
+    "de_bruijn": _de_bruijn,
 }
 """Random families use ``seed=0`` unless a seed is given (``random_regular:degree=4,seed=3``), so
 the CLI's results reproduce; ``erdos_renyi`` defaults to ``p = 2 ln(n)/n``."""
-
 
 
 #: The ten topologies of the paper's figures 4-6 (deep-learning experiments), in the paper's order.
@@ -106,14 +164,56 @@ def _social_n(n):
     return social_network()
 
 
-_SPEC = re.compile(r"^\s*([a-z_]+)\s*(?::\s*(.*?))?\s*$")
+_SPEC = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*(?::\s*(.*?))?\s*$")
+
+#: Workers used when neither the spec nor ``n`` gives a size.
+DEFAULT_N = 32
 
 
-def topology_from_spec(spec, n=32):
-    """Build a scheme from a short text spec, as used by the CLI.
+def _parameters(factory):
+    """``(names, accepts_any)`` of a registry callable's parameters."""
+    try:
+        sig = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return None, True
+    names = [p.name for p in sig.parameters.values() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return names, any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
 
-    Accepted forms: ``"ring"`` (uses ``n``), ``"torus:4x8"``, ``"ring:16"``,
-    ``"local_steps:period=4"``, ``"mix:spectral_gap=0.1"``, ``"ring:n=16,weights=max_degree"``.
+
+def _did_you_mean(word, choices):
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def topology_from_spec(spec, n=None, *, weights="metropolis", strict=False, delimiter=None, format=None,
+                       default_n=DEFAULT_N):
+    """Build a scheme from a short text spec or a graph file, as used by every CLI command.
+
+    Specs: ``"ring"`` (``n`` workers, default 32), ``"torus:4x8"``, ``"ring:16"`` (same as
+    ``ring:n=16``), ``"local_steps:period=4"``, ``"mix:spectral_gap=0.1"``,
+    ``"ring:n=16,weights=max_degree"``; :func:`list_topologies` lists every name with its
+    parameters. A spec that fixes the size (``ring:16``, ``torus:5x7``) must agree with ``n`` when
+    both are given; the size may be given once (``ring:8,16`` is refused).
+
+    Files: a spec that :func:`~topotheory.graphs.io.is_graph_path` calls a path (``file:``
+    prefix, a ``/``, or a graph-file extension such as ``.edgelist``, ``.csv``, ``.npy``) is read
+    by :func:`~topotheory.load_graph` with ``weights``, ``strict``, ``delimiter`` and ``format``. A
+    bare name is always a topology, even when a file of that name exists.
+
+    Parameters
+    ----------
+    spec : str
+    n : int, optional
+        Number of workers: the size of a spec without one; checked against specs and files that
+        fix their size. Default: the spec's own size, else ``default_n``.
+    default_n : int
+        Size of a spec without one when ``n`` is None (default 32).
+    weights, strict, delimiter, format
+        Passed to :func:`~topotheory.load_graph` for files.
+
+    Returns
+    -------
+    Scheme
 
     Examples
     --------
@@ -121,48 +221,141 @@ def topology_from_spec(spec, n=32):
     32
     >>> topology_from_spec("ring", n=5).n
     5
+    >>> topology_from_spec("ring:8,16")
+    Traceback (most recent call last):
+    ...
+    ValueError: topology spec 'ring:8,16' gives the size twice (8 and 16)
     """
+    if isinstance(spec, os.PathLike):
+        spec = os.fspath(spec)
     if not isinstance(spec, str):
-        raise TypeError(f"topology spec must be a string, got {spec!r}")
+        raise TypeError(f"topology spec must be a string, got {type(spec).__name__}")
+    if n is not None:
+        n = check_n(n)
+    if is_graph_path(spec):
+        scheme = load_graph(spec, weights=weights, strict=strict, delimiter=delimiter, format=format)
+        if n is not None and scheme.n != n:
+            raise ValueError(f"{spec!r} has {scheme.n} workers but n = {n}; drop n or make them agree")
+        return scheme
     m = _SPEC.match(spec.lower().replace("-", "_"))
     valid = ", ".join(sorted(TOPOLOGIES))
     if not m or m.group(1) not in TOPOLOGIES:
-        raise ValueError(f"unknown topology {spec!r}; valid names: {valid}")
+        word = m.group(1) if m else spec
+        hint = _did_you_mean(word, TOPOLOGIES)
+        if os.path.isfile(spec):
+            hint += f"; a file named {spec!r} exists: read it as ./{spec} or file:{spec}"
+        raise ValueError(f"unknown topology {spec!r}{hint}; valid names: {valid}")
     name, rest = m.group(1), m.group(2)
     kwargs = {}
+    sizes = []
     for part in (rest or "").split(","):
         part = part.strip()
         if not part:
             continue
         if "=" in part:
             key, val = (x.strip() for x in part.split("=", 1))
+            if key in kwargs:
+                raise ValueError(f"topology spec {spec!r} gives {key!r} twice")
             kwargs[key] = parse_value(val)
+            if key == "n":
+                sizes.append(kwargs[key])
         elif name == "torus" and re.fullmatch(r"\d+x\d+", part):
+            if "rows" in kwargs:
+                raise ValueError(f"topology spec {spec!r} gives the torus shape twice")
             kwargs["rows"], kwargs["cols"] = (int(x) for x in part.split("x"))
         else:
-            kwargs["n"] = parse_value(part)
+            sizes.append(parse_value(part))
+            kwargs["n"] = sizes[-1]
+    if len(sizes) > 1:
+        raise ValueError(f"topology spec {spec!r} gives the size twice ({' and '.join(str(x) for x in sizes)})")
     if name == "torus" and ("rows" in kwargs or "cols" in kwargs):
         if not ("rows" in kwargs and "cols" in kwargs):
             raise ValueError("a torus spec needs both rows and cols (torus:4x8 or torus:rows=4,cols=8)")
         if "n" in kwargs:
             raise ValueError("a torus spec takes either n or rows and cols, not both")
-        factory = lambda **kw: torus(kw.pop("rows"), kw.pop("cols"), **kw)  # noqa: E731
+        factory = lambda rows, cols, weights="metropolis": torus(rows, cols, weights=weights)  # noqa: E731
     else:
-        kwargs.setdefault("n", n)
         factory = TOPOLOGIES[name]
+    params, any_kw = _parameters(factory)
+    if not any_kw:
+        unknown = [k for k in kwargs if k not in params]
+        if unknown:
+            shown = ", ".join(params) or "none"
+            raise ValueError(
+                f"bad parameters for topology {name!r}: unknown parameter {unknown[0]!r}"
+                f"{_did_you_mean(unknown[0], params)}; valid parameters: {shown}"
+            )
+    fixed = "n" in kwargs or "rows" in kwargs
+    if not fixed and (any_kw or "n" in params):
+        kwargs["n"] = check_n(default_n) if n is None else n
     try:
-        return factory(**kwargs)
+        scheme = factory(**kwargs)
     except TypeError as exc:
-        raise ValueError(f"bad parameters for topology {name!r}: {exc}") from None
+        if "argument" in str(exc):
+            raise ValueError(f"bad parameters for topology {name!r}: {exc}; see list_topologies()") from None
+        raise
+    if fixed and n is not None and scheme.n != n:
+        raise ValueError(f"topology spec {spec!r} has {scheme.n} workers but n = {n}; drop n or make them agree")
+    return scheme
 
 
 def parse_value(text):
+    """A spec parameter value: an int, else a float, else the text itself.
+
+    Examples
+    --------
+    >>> parse_value("4"), parse_value("0.5"), parse_value("max_degree")
+    (4, 0.5, 'max_degree')
+    """
     for conv in (int, float):
         try:
             return conv(text)
         except ValueError:
             pass
     return text
+
+
+def _first_paragraph(doc):
+    lines = []
+    for line in inspect.cleandoc(doc or "").splitlines():
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return " ".join(lines)
+
+
+def list_topologies():
+    """Every registered topology name with its parameters, defaults and description.
+
+    Introspects :data:`TOPOLOGIES`: the parameters and defaults come from each callable's
+    signature (``n`` is the number of workers), the description (which states the constraints)
+    from the first paragraph of its docstring.
+
+    Returns
+    -------
+    list of dict
+        ``{"name", "parameters", "description"}`` per topology, in registry order;
+        ``parameters`` reads like ``"n, weights='metropolis'"``.
+
+    Examples
+    --------
+    >>> rows = list_topologies()
+    >>> next(r for r in rows if r["name"] == "local_steps")["parameters"]
+    'n, period=4'
+    """
+    out = []
+    for name, factory in TOPOLOGIES.items():
+        try:
+            sig = inspect.signature(factory)
+            params = ", ".join(
+                p.name if p.default is p.empty else f"{p.name}={p.default!r}"
+                for p in sig.parameters.values()
+                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            )
+        except (TypeError, ValueError):
+            params = "?"
+        out.append({"name": name, "parameters": params, "description": _first_paragraph(factory.__doc__)})
+    return out
 
 
 def paper_topologies(n=32):
