@@ -135,6 +135,12 @@ class DensePeriodicRepresentation(Representation):
         return np.full((self.n, self.n), 1.0 / self.n) + self.disagreement_covariance(g, c, phase, scaled=True)
 
     def disagreement_mean(self, g, phase):
-        """mean_i S_ii = S_1(gamma) at the phase; ``inf`` when some part never mixes at gamma = 1."""
+        """mean_i S_ii = S_1(gamma) at the phase; ``inf`` when some part never mixes at gamma = 1.
+
+        (The noise reaches every unimodular direction ``v`` of the product: ``v^T Q v >=
+        ||W_{phase-1}^T v||^2 > 0``, so the variance there grows without bound at gamma = 1.)
+        """
+        if g >= 1.0 and not self._period_data(phase)["single"]:
+            return np.inf
         S = self.disagreement_covariance(g, 1.0 - g, phase, scaled=False)
         return float(np.trace(S) / self.n)
