@@ -383,3 +383,34 @@ def test_section4_refuses_non_symmetric_schemes_through_the_engine():
     # the Fourier route gives the same beta as the eigenbasis on a symmetric circulant
     assert tt.beta(tt.ring(9).lazy(), 0.9, kind="eq33") == pytest.approx(
         tt.beta(tt.Scheme.from_matrix(tt.ring(9).lazy().matrix(0)), 0.9, kind="eq33"), rel=1e-12)
+
+
+# -------------------------------------------------------------------------- support structure
+@pytest.mark.parametrize("seed", range(6))
+def test_cyclic_classes_count_the_unimodular_eigenvalues(seed):
+    """Blocks: permutation cycles (periodic), bipartite averaging, random doubly stochastic (looped)."""
+    from scipy.linalg import block_diag
+
+    rng = np.random.default_rng(seed)
+    blocks = []
+    for _ in range(3):
+        kind = rng.integers(3)
+        m = int(rng.integers(2, 5))
+        if kind == 0:
+            blocks.append(np.roll(np.eye(m), 1, axis=1))  # a directed m-cycle: period m
+        elif kind == 1:
+            blocks.append(np.kron(np.array([[0.0, 1.0], [1.0, 0.0]]), np.full((m, m), 1.0 / m)))  # bipartite
+        else:
+            blocks.append(random_doubly_stochastic(m, seed + 10))
+    M = block_diag(*blocks)
+    perm = rng.permutation(M.shape[0])
+    M = M[np.ix_(perm, perm)]
+    classes = engine.cyclic_classes(M)
+    ev = np.linalg.eigvals(M)
+    assert classes.count == int(np.sum(np.abs(ev) > 1 - 1e-8))
+    assert classes.components == int(np.sum(np.abs(ev - 1) < 1e-8))
+    E = classes.basis()
+    np.testing.assert_allclose(E.T @ E, np.eye(classes.count), atol=1e-14)
+    PE = E.T @ M @ E  # the matrix permutes the class indicators exactly
+    np.testing.assert_allclose(PE @ PE.T, np.eye(classes.count), atol=1e-12)
+    np.testing.assert_allclose(M @ E, E @ PE, atol=1e-12)

@@ -28,7 +28,7 @@ import scipy.sparse.linalg as spla
 from .base import Representation
 from .roots import EPS, chunks
 from .secular import secular_static
-from .structure import cyclic_classes
+from .structure import STRUCTURAL_MARGIN, cyclic_classes
 
 __all__ = ["EigenRepresentation", "EXPLICIT_K_MAX_N"]
 
@@ -71,11 +71,13 @@ class EigenRepresentation(Representation):
         def build():
             lam, Q = self.scheme.eigh()
             lam = np.array(lam)
-            classes = cyclic_classes(self.scheme.sparse_matrix(0))
-            lam[: classes.components] = 1.0
-            minus = classes.bipartite_components
-            if minus:
-                lam[lam.size - minus:] = -1.0
+            # rounding moves an eigenvalue by ~1e-15: only eigenvalues this close to +-1 can be structural
+            if lam.size > 1 and (lam[1] > 1.0 - STRUCTURAL_MARGIN or lam[-1] < -1.0 + STRUCTURAL_MARGIN):
+                classes = cyclic_classes(self.scheme.sparse_matrix(0))
+                lam[: classes.components] = 1.0
+                minus = classes.bipartite_components
+                if minus:
+                    lam[lam.size - minus:] = -1.0
             lam.setflags(write=False)
             onel = np.maximum(1.0 - lam, 0.0)
             LL = np.outer(lam, lam)

@@ -26,7 +26,7 @@ import numpy as np
 
 from .base import GramMoments, Representation
 from .secular import secular_periodic, secular_static
-from .structure import cyclic_classes
+from .structure import STRUCTURAL_MARGIN, cyclic_classes
 
 __all__ = ["FourierRepresentation", "FourierMoments"]
 
@@ -68,6 +68,10 @@ class FourierRepresentation(Representation):
             mu = self.scheme.fourier_eigenvalues()
             absmu = np.minimum(np.abs(mu), 1.0)
             for t in range(self.period):
+                # rounding moves a modulus by ~1e-15: only moduli this close to 1 can be structural
+                if np.sum(absmu[t] > 1.0 - STRUCTURAL_MARGIN) <= 1:
+                    absmu[t, 0] = 1.0
+                    continue
                 count = cyclic_classes(self.scheme.sparse_matrix(t)).count
                 top = np.argsort(-absmu[t], kind="stable")[:count]
                 absmu[t, top] = 1.0

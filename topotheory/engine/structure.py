@@ -19,7 +19,11 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
 
-__all__ = ["CyclicClasses", "cyclic_classes"]
+__all__ = ["CyclicClasses", "cyclic_classes", "STRUCTURAL_MARGIN"]
+
+#: A computed eigenvalue (or Fourier modulus) farther than this from the unit circle cannot be
+#: structurally unimodular (rounding errors are ~1e-15): the support analysis is skipped then.
+STRUCTURAL_MARGIN = 1e-9
 
 
 class CyclicClasses:
@@ -59,8 +63,9 @@ class CyclicClasses:
 def cyclic_classes(M):
     """The :class:`CyclicClasses` of a (dense or sparse) doubly stochastic matrix.
 
-    Levels come from one breadth-first search per component (all roots at once); the period of a
-    component is the gcd of ``level(i) + 1 - level(j)`` over its edges ``i -> j``.
+    A component with a self loop (positive diagonal) is aperiodic. Otherwise levels come from one
+    breadth-first search per component (all roots at once); the period of a component is the gcd
+    of ``level(i) + 1 - level(j)`` over its edges ``i -> j``.
 
     Examples
     --------
@@ -75,6 +80,10 @@ def cyclic_classes(M):
     A.eliminate_zeros()
     n = A.shape[0]
     ncomp, comp = csgraph.connected_components(A, directed=True, connection="weak")
+    looped = np.zeros(ncomp, dtype=bool)
+    looped[comp[A.diagonal() > 0]] = True
+    if looped.all():  # a self loop makes a component aperiodic: one class per component
+        return CyclicClasses(comp.astype(np.int64), ncomp, np.ones(ncomp, dtype=np.int64))
     roots = np.full(ncomp, -1, dtype=np.int64)
     order = np.argsort(comp, kind="stable")
     first = np.searchsorted(comp[order], np.arange(ncomp))
