@@ -13,7 +13,7 @@ import topotheory as tt
 from topotheory import engine
 from topotheory.engine import resolve
 from topotheory.metrics.functionals import s1_functional
-from topotheory.toy import quadratic as q
+from test_quadratic import kronecker_rho
 
 PACKAGE = pathlib.Path(tt.__file__).parent
 _INTERLEAVE = np.array([0, 3, 1, 4, 2, 5])
@@ -78,17 +78,6 @@ def brute_covariance(s, gamma, phase, terms=400):
         Pi = Pi @ s.matrix((phase - k) % p)
         out += gamma ** (k - 1) * Pi @ Pi.T
     return out
-
-
-def brute_rho(s, a, beta):
-    """Per-step Perron root of the n^2 x n^2 second-moment map over one period (Kronecker products)."""
-    n = s.n
-    D = np.diag(np.eye(n).ravel())
-    M = np.eye(n * n)
-    for t in range(s.period):
-        W = s.matrix(t)
-        M = np.kron(W, W) @ (a * np.eye(n * n) + beta * D) @ M
-    return np.max(np.abs(np.linalg.eigvals(M))) ** (1.0 / s.period)
 
 
 # ------------------------------------------------------------------------------------ resolution
@@ -192,7 +181,7 @@ def test_toy_contract(make, route):
     u, its, res, conv, name = rep.perron_excess(a, beta)
     assert conv.all() and isinstance(name, str)
     for j in range(lrs.size):
-        assert a[j] + u[j] == pytest.approx(brute_rho(s, a[j], beta[j]), rel=1e-10)
+        assert a[j] + u[j] == pytest.approx(kronecker_rho(s, lrs[j], z), rel=1e-10)  # dense n^2 x n^2 map
     # exact loss curves: the propagator against the dense recursion
     moments = rep.second_moments(a, beta, None)
     C = np.ones((s.n, s.n))
