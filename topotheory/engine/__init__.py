@@ -8,14 +8,14 @@ second-moment propagation, the heterogeneous fixed point. The theory modules (``
 ``bounds``) are written once against this interface; :func:`resolve` is the only place that looks
 at a scheme's kind.
 
-=================================  ==========================================================
-representation                     schemes
-=================================  ==========================================================
-:class:`FourierRepresentation`     circulant (any period): per-mode eigenvalues and products
-:class:`EigenRepresentation`       static symmetric: eigenbasis, consensus pair exact
-:class:`DensePeriodicRepresentation` anything else finite: dense one-period maps, Stein equation
-:class:`SpectralMeasureRepresentation` infinite lattices: resolvent of the spectral measure
-=================================  ==========================================================
+========================================  ===========================================================
+representation                            schemes
+========================================  ===========================================================
+:class:`FourierRepresentation`            circulant (any period): per-mode eigenvalues and products
+:class:`EigenRepresentation`              static symmetric: eigenbasis, consensus pair exact
+:class:`DensePeriodicRepresentation`      anything else finite: dense one-period maps, Stein equation
+:class:`SpectralMeasureRepresentation`    infinite lattices: resolvent of the spectral measure
+========================================  ===========================================================
 
 Parts that never mix (several components, periodic components) are found from the support of
 the matrices (:mod:`topotheory.engine.structure`) and handled exactly, so every route stays exact
