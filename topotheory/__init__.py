@@ -92,6 +92,7 @@ from .metrics import (
 )
 from .toy import (
     OptimalLearningRate,
+    RateLog,
     loss_curve,
     max_learning_rate,
     optimal_learning_rate,
@@ -180,7 +181,7 @@ __all__ = [
     "koloskova_mixing", "koloskova_complexity", "mixing_time", "KoloskovaMixing", "KoloskovaComplexity",
     # toy problem
     "zeta", "quadratic_rate", "loss_curve", "time_to_target", "max_learning_rate",
-    "optimal_learning_rate", "OptimalLearningRate", "symbolic",
+    "optimal_learning_rate", "OptimalLearningRate", "RateLog", "symbolic",
     # bounds
     "m_matrix", "beta", "theorem6_learning_rate", "corollary7", "corollary8", "corollary10_rate",
     "koloskova_rate", "Corollary7", "Corollary8", "RateTerms",

@@ -388,14 +388,15 @@ class Scheme:
         :math:`W_{\phi-1}`) to the state at the same phase one period later.
         """
         phase = check_int("phase", phase) % self.period
-        key = ("product", phase)
-        if key not in self._cache:
+
+        def build():
             P = np.eye(self._n)
             for s in range(phase - self.period, phase):
                 P = self.matrix(s % self.period) @ P
             P.setflags(write=False)
-            self._cache[key] = P
-        return self._cache[key]
+            return P
+
+        return self.cached(("product", phase), build)
 
     # ---------------------------------------------------------------------------------- spectrum
     def eigh(self):
@@ -408,12 +409,14 @@ class Scheme:
                 f"eigh needs a static symmetric scheme; {self!r} is "
                 + ("not symmetric" if self.is_static else f"periodic (period {self.period})")
             )
-        if "eigh" not in self._cache:
+
+        def build():
             lam, Q = _eigh_doubly_stochastic(self.matrix(0))
             lam.setflags(write=False)
             Q.setflags(write=False)
-            self._cache["eigh"] = (lam, Q)
-        return self._cache["eigh"]
+            return lam, Q
+
+        return self.cached("eigh", build)
 
     def fourier_eigenvalues(self):
         """Eigenvalues of every matrix of a circulant scheme, shape ``(period, n)``, complex.
@@ -423,14 +426,16 @@ class Scheme:
         """
         if self._circulant is None:
             raise ValueError(f"{self!r} is not declared circulant")
-        if "fourier" not in self._cache:
+
+        def build():
             shape, kernels = self._circulant
             axes = tuple(range(1, len(shape) + 1))
             mu = np.fft.fftn(kernels, axes=axes).reshape(self.period, self._n)
             mu = np.conj(mu)
             mu.setflags(write=False)
-            self._cache["fourier"] = mu
-        return self._cache["fourier"]
+            return mu
+
+        return self.cached("fourier", build)
 
     def eigenvalues(self, t=0):
         """Eigenvalues of ``W_t``.
@@ -439,8 +444,8 @@ class Scheme:
         decreasing modulus. Circulant schemes use the FFT (no dense matrix).
         """
         t = check_int("t", t) % self.period
-        key = ("eigvals", t)
-        if key not in self._cache:
+
+        def build():
             if self._circulant is not None:
                 mu = self.fourier_eigenvalues()[t]
                 if self.is_symmetric:
@@ -454,8 +459,9 @@ class Scheme:
                 vals = mu[np.argsort(-np.abs(mu), kind="stable")]
             vals = np.array(vals)
             vals.setflags(write=False)
-            self._cache[key] = vals
-        return self._cache[key]
+            return vals
+
+        return self.cached(("eigvals", t), build)
 
     # ------------------------------------------------------------------------------- derivations
     def lazy(self):
@@ -492,6 +498,43 @@ class Scheme:
         nx.set_node_attributes(G, {i: float(w) for i, w in enumerate(diag)}, "self_weight")
         G.graph["name"] = self.name
         return G
+
+    # ------------------------------------------------------------------------------------ caches
+    def cached(self, key, factory):
+        """The value cached under ``key``, computed once by ``factory()`` on first use.
+
+        Derived quantities (spectra, products, the representation a scheme resolves to) live in
+        this cache; other modules read and fill it only through this method. Arrays a factory
+        returns should be made read-only by the factory.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> s = Scheme.from_matrix(np.eye(2))
+        >>> s.cached("answer", lambda: 42), s.cached("answer", lambda: 0)
+        (42, 42)
+        """
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = factory()
+            self._cache[key] = value
+            return value
+
+    def clear_cache(self):
+        """Drop every cached derived quantity (they are recomputed on demand)."""
+        self._cache.clear()
+        self._dense.clear()
+
+    def __getstate__(self):
+        # Caches are derived data (possibly large): a pickled scheme carries only its matrices.
+        state = self.__dict__.copy()
+        state["_cache"] = {}
+        state["_dense"] = {}
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
 
     # ------------------------------------------------------------------------------------ dunder
     def __repr__(self):
