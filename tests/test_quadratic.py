@@ -429,7 +429,8 @@ def test_quadratic_rate_bad_input(kwargs, match):
 
 def test_bad_input_types_and_methods():
     with pytest.raises(TypeError, match="scheme"):
-        q.quadratic_rate(np.eye(3), lr=0.1, zeta=10)
+        q.quadratic_rate("not a graph", lr=0.1, zeta=10)
+    assert q.quadratic_rate(np.eye(3), lr=0.1, zeta=10) == q.quadratic_rate(tt.solo(3), lr=0.1, zeta=10)
     with pytest.raises(TypeError, match="lr"):
         q.quadratic_rate(tt.ring(4), lr="fast", zeta=10)
     with pytest.raises(ValueError, match="does not apply.*method='exact'"):

@@ -218,7 +218,8 @@ def test_bad_input(kwargs, exc, match):
 
 def test_bad_scheme_and_covariance_input():
     with pytest.raises(TypeError, match="Scheme"):
-        effective_neighbors(np.eye(3), 0.5)
+        effective_neighbors(object(), 0.5)
+    assert effective_neighbors(np.full((3, 3), 1 / 3), 0.5) == pytest.approx(3.0, rel=1e-14)
     with pytest.raises(ValueError, match="scalar"):
         random_walk_covariance(tt.ring(4), [0.1, 0.2])
 

@@ -45,7 +45,7 @@ BETA_KINDS = ("eq34", "eq33")
 
 def _symmetric_eigenvalues(scheme, what):
     """Eigenvalues (descending) of a static symmetric scheme, or a clear error naming ``what``."""
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     return np.asarray(resolve(scheme).static_symmetric_eigenvalues(what), dtype=float)
 
 

@@ -42,7 +42,7 @@ def resolve(scheme, route="auto"):
         if route not in ("auto", "spectral-measure"):
             raise ValueError(f"route={route!r} needs a finite scheme; an infinite graph has the route 'spectral-measure'")
         return SpectralMeasureRepresentation(scheme)
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     static_symmetric = scheme.is_static and scheme.is_symmetric
     if route == "lyapunov":
         route = "dense"

@@ -128,7 +128,7 @@ def s1_functional(scheme, *, lr=0.0, L=1.0, phase=0, method="auto"):
     >>> round(s1_functional(ring(32), lr=0.1), 4)
     0.8482
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     gamma, _, _ = _gamma_from_lr(lr, L)
     return _s1(scheme, gamma, _check_phase(scheme, phase), method)
 
@@ -147,7 +147,7 @@ def s0_functional(scheme, *, lr=0.0, L=1.0, phase=0, method="auto"):
     >>> round(s0_functional(ring(4)), 6)  # (1/4)(9/8 + 9/8 + 9/8)
     0.84375
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     gamma, _, _ = _gamma_from_lr(lr, L)
     n = scheme.n
     s1 = _s1(scheme, gamma, _check_phase(scheme, phase), method)
@@ -181,7 +181,7 @@ def consensus_distance_noise(scheme, lr, *, sigma2=1.0, L=1.0, phase=0, method="
     >>> round(consensus_distance_noise(ring(4), 0.5), 6)  # (1/4) 3 (1/4)(1/9)/(1 - 1/36)
     0.021429
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     lr = check_real("lr", lr)
     L = check_real("L", L, low=0.0, low_open=True)
     sigma2 = check_real("sigma2", sigma2, low=0.0)
@@ -224,7 +224,7 @@ def consensus_distance_heterogeneous(scheme, lr, b, *, L=1.0, phase=0, method="a
     >>> round(consensus_distance_heterogeneous(ring(4), 0.5, b), 6)  # (1/4) 4 (1/7)^2
     0.020408
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     lr = check_real("lr", lr)
     L = check_real("L", L, low=0.0, low_open=True)
     B = as_float_array("b", b)
@@ -291,7 +291,7 @@ def koloskova_mixing(scheme):
     >>> round(koloskova_mixing(ring(4)).p, 6)
     0.888889
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     return KoloskovaMixing(float(spectral_gap(scheme, "koloskova")), int(scheme.period))
 
 
@@ -373,7 +373,7 @@ def koloskova_complexity(
     >>> round(c.noise, 6), round(c.consensus, 6), round(c.optimization, 6)
     (10.0, 10.0, 4.60517)
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     check_choice("setting", setting, KOLOSKOVA_SETTINGS)
     eps = check_real("eps", eps, low=0.0, low_open=True)
     if setting == "strongly_convex" and eps >= 1.0:
@@ -457,7 +457,7 @@ def mixing_time(scheme, eps=1e-2, *, max_steps=10**6):
     >>> mixing_time(one_peer_exponential(8), 1e-9)
     3.0
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     eps = check_real("eps", eps, low=0.0, high=1.0, low_open=True, high_open=True)
     max_steps = check_int("max_steps", max_steps, minimum=1)
     n = scheme.n

@@ -103,7 +103,7 @@ def effective_neighbors(scheme, gamma=None, *, mode="mean", phase=0, one_minus_g
     if mode == "worst":
         out = 1.0 / np.max(diag, axis=-1)
         return float(out) if scalar else out
-    return np.broadcast_to(1.0 / diag, g.shape + (scheme.n,)).copy()
+    return np.broadcast_to(1.0 / diag, g.shape + (rep.n,)).copy()
 
 
 def random_walk_covariance(scheme, gamma=None, *, phase=0, one_minus_gamma=None):
