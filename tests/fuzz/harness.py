@@ -93,6 +93,9 @@ BAD = {
     "size": [Bad("0", 0), Bad("-1", -1), Bad("1.5", 1.5), Bad("nan", math.nan), Bad("inf", math.inf),
              Bad("str", "8"), Bad("bool", True), Bad("complex", 8j), Bad("None", None), Bad("2^63", 2**63),
              Bad("1e300", 1e300), Bad("10^300-int", 10**300), Bad("list", lambda: [8])],
+    # integer caps (>= 1) where any large value is legal (a bound that is then never reached)
+    "cap": [Bad("0", 0), Bad("-1", -1), Bad("1.5", 1.5), Bad("nan", math.nan), Bad("str", "8"), Bad("bool", True),
+            Bad("complex", 8j), Bad("2^63", 2**63, invalid=False), Bad("list", lambda: [8])],
     # integer counts that may legitimately be 0
     "count": [Bad("0", 0, invalid=False), Bad("-1", -1), Bad("1.5", 1.5), Bad("nan", math.nan),
               Bad("str", "8"), Bad("bool", True), Bad("complex", 8j), Bad("2^63", 2**63),
@@ -133,6 +136,9 @@ BAD = {
                   Bad("negative", lambda: np.array([[0, -1.0], [-1.0, 0]])),
                   Bad("directed", lambda: np.array([[0, 1.0], [0, 0]]), invalid=False),
                   Bad("disconnected", lambda: np.zeros((3, 3)), invalid=False)],
+    # a number of workers that may be infinite (bounds of infinite lattices)
+    "workers_or_inf": [b for b in _NUMBER_TYPES if b.label not in ("inf", "1e400-int")] + [
+        Bad("0", 0.0), Bad("-1", -1.0), Bad("inf", math.inf, invalid=False)],
     "problem": [Bad("None", None), Bad("str", "quadratic"), Bad("scheme", lambda: tt.ring(4)), Bad("int", 4)],
     "schedule": [Bad("None", None), Bad("str", "every"), Bad("int", 4), Bad("matrix", lambda: np.eye(4)),
                  Bad("directed", _directed_scheme)],
@@ -140,6 +146,7 @@ BAD = {
              Bad("ring:1e9", "ring:1e9"), Bad("ring:8,16", "ring:8,16"), Bad("ring:0.5", "ring:0.5")],
     "optional_array": [Bad("str", "x"), Bad("complex", lambda: np.ones(4) * 1j), Bad("nan", lambda: np.full(4, np.nan)),
                        Bad("wrong-shape", lambda: np.ones(7)), Bad("empty", lambda: np.zeros(0))],
+    "name": [Bad("None", None), Bad("complex", 1j), Bad("list", lambda: ["a"]), Bad("int", 3)],
     "any": _COMMON,
 }
 
@@ -183,17 +190,21 @@ OVERRIDES = {
     "koloskova_rate": {"spectral_gap": "probability"},
     "corollary10_rate": {"p": "probability"},
     "zeta": {"d": "size"},
-    "random_regular": {"degree": "count"},
+    "random_regular": {"degree": "count", "max_tries": "cap"},
+    "erdos_renyi": {"max_tries": "cap"},
+    "base_graph": {"k": "cap"},
+    "hyper_hypercube": {"k": "cap"},
     "schedule_every": {},
     "crosscheck_grid": {"schemes": "any", "lrs": "lrs"},
     "random_pull_schedule": {"degrees": "lrs"},
     "GossipSchedule": {"index": "any", "rounds": "any", "degrees": "any"},
-    "InfiniteGraph": {"name": "any", "kernel": "any", "resolvent": None},
+    "InfiniteGraph": {"name": "name", "kernel": "any", "resolvent": None},
     "HeterogeneousQuadratic": {"hessians": "optional_array", "optima": "optional_array"},
     "LogisticProblem": {"features": "optional_array", "labels": "optional_array"},
     "estimate_rate": {"result": "any", "window": "any"},
-    "Scheme": {"name": "any", "params": None, "circulant": None, "_built_from_kernels": None},
-    "spectral_dimension_bound": {"n": "positive"},
+    "Scheme": {"name": "name", "params": None, "circulant": None, "_built_from_kernels": None},
+    "spectral_dimension_bound": {"n": "workers_or_inf"},
+    "spectral_gap_bound": {"n": "workers_or_inf"},
     "theorem6_learning_rate": {"omega": "positive"},
     "eigenvalue_range": {},
     "random_quadratic": {"eigenvalue_range": "any"},
@@ -332,6 +343,13 @@ BASELINE = {
     "compare_stepsizes": lambda: dict(problem=_problem(), eps=1e-3, max_iter=2000),
     "StepsizeResult": None,
 }
+#: Functions whose boundary is fixed: the default suite asserts the contract for them (no vague
+#: error, no other exception type, no hang, no silently accepted bad input).
+FIXED = ("ring", "uni_ring", "chain", "torus", "hypercube", "star", "binary_tree", "two_cliques",
+         "fully_connected", "solo", "one_peer_exponential", "exponential_graph", "local_steps", "mix",
+         "base_graph", "hyper_hypercube", "one_peer_exponential_any", "random_regular", "erdos_renyi",
+         "InfiniteGraph")
+
 #: ``None`` in :data:`BASELINE`: a result type, built by the package, not by users.
 RESULT_TYPES = tuple(k for k, v in BASELINE.items() if v is None)
 

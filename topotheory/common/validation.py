@@ -139,7 +139,10 @@ def check_size(name, value, *, bytes_per_unit, limit=MEMORY_LIMIT, minimum=1, po
     ValueError: n = 9223372036854775808 would need about 6.81e+38 bytes (limit 4.29e+09 bytes); choose a smaller n
     """
     value = check_int(name, value, minimum=minimum)
-    need = float(bytes_per_unit) * float(value) ** power
+    try:
+        need = float(bytes_per_unit) * float(value) ** power
+    except OverflowError:  # beyond the float range: certainly too large
+        need = math.inf
     if need > limit:
         what = f" for {reason}" if reason else ""
         raise ValueError(

@@ -424,12 +424,13 @@ def random_regular(n, degree, *, seed=None, weights="metropolis", max_tries=100)
     >>> s.n, max_degree_per_step(s), round(float(s.matrix(0)[0].max()), 4)
     (10, [3], 0.25)
     """
+    n = check_n(n)
     degree = check_int("degree", degree, minimum=0)
-    n = check_n(n, bytes_per_node=4 * NODE_BYTES * (degree + 1))  # networkx graph objects
     check_choice("weights", weights, WEIGHT_RULES)
     max_tries = check_int("max_tries", max_tries, minimum=1)
     if degree >= n:
         raise ValueError(f"degree must be < n = {n} (a simple graph), got degree = {degree}")
+    check_n(n, bytes_per_node=4 * NODE_BYTES * (degree + 1))  # networkx graph objects
     if (n * degree) % 2:
         raise ValueError(f"n * degree must be even for a regular graph; got n = {n}, degree = {degree}")
     if (n >= 2 and degree == 0) or (n >= 3 and degree == 1):

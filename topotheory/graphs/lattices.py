@@ -8,10 +8,12 @@ THEORY §2.4).
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import scipy.integrate as si
 
-from ..common.validation import gamma_pair
+from ..common.validation import check_real, gamma_pair, plain
 
 __all__ = ["InfiniteGraph", "infinite_ring", "infinite_uni_ring", "infinite_grid"]
 
@@ -48,8 +50,10 @@ class InfiniteGraph:
     is_circulant = True
 
     def __init__(self, name, kernel, resolvent=None):
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a string, got {plain(name)}")
         self.name = name
-        self._kernel = {tuple(int(o) for o in off): float(w) for off, w in dict(kernel).items()}
+        self._kernel = _check_kernel(kernel)
         if not self._kernel:
             raise ValueError("kernel must map at least one lattice offset to a weight")
         dims = {len(off) for off in self._kernel}
@@ -178,6 +182,19 @@ def _split_resolvent_1d(kernel, g, c, *, epsrel=1e-12):
     scalar = lambda phi: float(integrand(phi)[0])  # noqa: E731
     total = sum(quad(scalar, lo, hi) for lo, hi in zip(edges, edges[1:]))
     return float(total / np.pi)
+
+
+def _check_kernel(kernel):
+    """``{offset tuple: weight}`` with integer offsets and finite real weights, or a clear error."""
+    if not isinstance(kernel, dict):
+        raise TypeError(f"kernel must be a dict mapping lattice offsets (tuples of ints) to weights, got {plain(kernel)}")
+    out = {}
+    for off, w in kernel.items():
+        if not isinstance(off, tuple) or not all(isinstance(o, numbers.Integral) and not isinstance(o, bool)
+                                                 for o in off):
+            raise TypeError(f"kernel offsets must be tuples of ints such as (1,) or (0, -1), got {plain(off)}")
+        out[tuple(int(o) for o in off)] = check_real(f"kernel[{off}]", w, low=0.0)
+    return out
 
 
 _SMALL_GAMMA = 0.05
