@@ -193,7 +193,7 @@ def _check_kernel(kernel):
         if not isinstance(off, tuple) or not all(isinstance(o, numbers.Integral) and not isinstance(o, bool)
                                                  for o in off):
             raise TypeError(f"kernel offsets must be tuples of ints such as (1,) or (0, -1), got {plain(off)}")
-        out[tuple(int(o) for o in off)] = check_real(f"kernel[{off}]", w, low=0.0)
+        out[tuple(int(o) for o in off)] = check_real(f"kernel[{off}]", w)  # sign checked below
     return out
 
 
