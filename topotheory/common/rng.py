@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from .validation import check_int, check_seed
 
 __all__ = ["as_generator", "spawn_seeds"]
 
@@ -29,13 +29,7 @@ def as_generator(seed=None):
         return seed
     if seed is None or isinstance(seed, np.random.SeedSequence):
         return np.random.default_rng(seed)
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
-        raise TypeError(
-            f"seed must be None, a non-negative int, a numpy SeedSequence or a numpy Generator; got {seed!r}"
-        )
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed}")
-    return np.random.default_rng(int(seed))
+    return np.random.default_rng(check_seed("seed", seed))
 
 
 def spawn_seeds(seed, count):
@@ -45,14 +39,22 @@ def spawn_seeds(seed, count):
     own ``spawn``. Used to give each task of a sweep its own stream, so that serial and parallel
     runs give identical results.
     """
-    from .validation import check_int
-
     count = check_int("count", count, minimum=0)
     if isinstance(seed, np.random.Generator):
         return [np.random.SeedSequence(int(x)) for x in seed.integers(0, 2**63, size=count)]
     if isinstance(seed, np.random.SeedSequence):
-        return seed.spawn(count)
+        # spawn from a copy: SeedSequence.spawn advances the caller's object, so the same object
+        # passed twice would give different streams while describing the same seed.
+        return _copy_seed_sequence(seed).spawn(count)
     if seed is not None:
         as_generator(seed)  # validates
         seed = int(seed)
     return np.random.SeedSequence(seed).spawn(count)
+
+
+def _copy_seed_sequence(seq):
+    """An independent SeedSequence in the same state as ``seq`` (children counter included)."""
+    return np.random.SeedSequence(
+        seq.entropy, spawn_key=seq.spawn_key, pool_size=seq.pool_size,
+        n_children_spawned=seq.n_children_spawned,
+    )
