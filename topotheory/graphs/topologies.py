@@ -148,7 +148,7 @@ def uni_ring(n):
 
 
 def chain(n, *, weights="metropolis"):
-    """Path ``0 - 1 - ... - (n-1)``.
+    """Path graph ``0 - 1 - 2 - ⋯ - (n-1)``.
 
     Examples
     --------
