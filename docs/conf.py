@@ -82,6 +82,11 @@ LAYER_TITLES = {
     "simulate": "Monte Carlo simulation",
     "crosscheck": "Theory against simulation",
     "hetero": "Heterogeneous data",
+    "engine": "The representation a scheme resolves to",
+    "design": "Designing topologies",
+    "compare": "Comparing metrics",
+    "figures": "Figures",
+    "cli": "The command line",
     "common": "The package",
 }
 
@@ -128,9 +133,12 @@ def write_api_page():
     for layer, title in LAYER_TITLES.items():
         if layer not in groups:
             continue
-        lines += [title, "-" * len(title), "", ".. autosummary::", "   :toctree: api", ""]
-        lines += [f"   {name}" for name in groups[layer]]
-        lines.append("")
+        names = [n for n in groups[layer] if n not in _DATA_LAYERS]
+        lines += [title, "-" * len(title), ""]
+        if names:
+            lines += [".. autosummary::", "   :toctree: api", ""] + [f"   {name}" for name in names] + [""]
+        for name in (n for n in groups[layer] if n in _DATA_LAYERS):
+            lines += _constant_entry(name)
     _write(GENERATED / "api.rst", "\n".join(lines))
 
 
@@ -150,6 +158,20 @@ def copy_gallery():
     for f in sorted((ROOT / "figures").iterdir()):
         if f.is_file():
             _copy(f, fig_dir / f.name)
+
+
+def _constant_entry(name):
+    """A ``py:data`` entry for a constant, documented by its ``#:`` comment where it is defined."""
+    from sphinx.pycode import ModuleAnalyzer
+
+    module = "topotheory." + _DATA_LAYERS[name]
+    doc = " ".join(ModuleAnalyzer.for_module(module).find_attr_docs().get(("", name), [])).strip()
+    if not doc:
+        raise RuntimeError(f"docs/conf.py: document the constant {module}.{name} with a '#:' comment")
+    value = getattr(tt, name)
+    shown = repr(tuple(value)) if isinstance(value, dict) else repr(value)
+    lead = "The keys: " if isinstance(value, dict) else "The value: "
+    return [f".. data:: {name}", "", f"   {doc}", "", f"   {lead}``{shown}``", ""]
 
 
 def _write(path, text):
