@@ -13,6 +13,7 @@ when ``TOPOTHEORY_DOCS_INTERSPHINX=1``; without it (offline, as in CI) the build
 """
 
 import inspect
+import json
 import os
 import pathlib
 import shutil
@@ -148,7 +149,11 @@ def copy_gallery():
     nb_dir.mkdir(parents=True, exist_ok=True)
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     for nb in notebooks:
-        _copy(nb, nb_dir / nb.name)
+        # A notebook stored without outputs may lack its language; the copy says Python (for the
+        # syntax highlighting of unexecuted builds).
+        data = json.loads(nb.read_text(encoding="utf-8"))
+        data.setdefault("metadata", {}).setdefault("language_info", {"name": "python"})
+        _write(nb_dir / nb.name, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     toc = ["# Notebook gallery", "",
            "The notebooks of the repository's `notebooks/` folder, executed when this site is built.", "",
            "```{toctree}", ":maxdepth: 1", ""] + [f"notebooks/{nb.stem}" for nb in notebooks] + ["```", ""]
