@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import scipy.linalg as sla
 
 import topotheory as tt
 from topotheory import spectral_gap

@@ -161,6 +161,7 @@ from .design import (
 )
 
 from .common.version import __version__
+from .common.theory import theory_path, theory_section, theory_sections
 
 __all__ = [
     # graphs
@@ -202,6 +203,8 @@ __all__ = [
     "optimal_weights", "WeightDesign", "DESIGN_OBJECTIVES", "DESIGN_METHODS",
     "matching_schedule", "mean_effective_neighbors",
     "__version__",
+    # the theory specification shipped with the package
+    "theory_path", "theory_section", "theory_sections",
 ]
 
 

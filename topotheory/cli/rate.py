@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..graphs.specs import DEFAULT_N, TOPOLOGIES
+from ..graphs.specs import TOPOLOGIES
 from .common import (
     CliError,
     add_format_argument,

@@ -78,7 +78,6 @@ def cyclic_classes(M):
     A = sp.csr_array(M) if not sp.issparse(M) else sp.csr_array(M)
     A = sp.csr_array((np.ones_like(A.data), A.indices, A.indptr), shape=A.shape)
     A.eliminate_zeros()
-    n = A.shape[0]
     ncomp, comp = csgraph.connected_components(A, directed=True, connection="weak")
     looped = np.zeros(ncomp, dtype=bool)
     looped[comp[A.diagonal() > 0]] = True

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..common.validation import check_choice, check_int, check_real, check_size
+from ..common.validation import check_choice, check_real, check_size
 from .scheme import Scheme
 from .weights import WEIGHT_RULES, weights_from_adjacency
 
@@ -148,7 +148,7 @@ def uni_ring(n):
 
 
 def chain(n, *, weights="metropolis"):
-    """Path ``0 - 1 - ... - (n-1)``.
+    """Path graph ``0 - 1 - 2 - ⋯ - (n-1)``.
 
     Examples
     --------

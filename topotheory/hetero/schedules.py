@@ -47,6 +47,9 @@ DEGREE_SCHEDULES = ("fixed", "linear", "cosine", "slow_decrease", "switch", "win
 class GossipSchedule:
     r"""A finite sequence of gossip matrices, one per step (``None``/identity: no communication).
 
+    Matrices must be non-negative and row stochastic; :attr:`is_doubly_stochastic` says whether
+    the columns sum to one too (only then is the average of the models conserved by gossip).
+
     Parameters
     ----------
     matrices : sequence of (n, n) array_like
@@ -55,6 +58,7 @@ class GossipSchedule:
         ``index[t]`` is the position in ``matrices`` of the matrix used at step ``t``, or ``-1``
         for no communication.
     name : str
+        A label for tables and plots.
     rounds : array_like of int, shape (steps,), optional
         Gossip rounds per step (default 1 where ``index >= 0``): a step may apply a power
         :math:`W^k` (consensus control), which costs ``k`` rounds of communication.
@@ -63,9 +67,6 @@ class GossipSchedule:
     n : int, optional
         Number of workers; needed only when ``matrices`` is empty (a schedule that never
         communicates).
-
-    Matrices must be non-negative and row stochastic; :attr:`is_doubly_stochastic` says whether
-    the columns sum to one too (only then is the average of the models conserved by gossip).
 
     Examples
     --------

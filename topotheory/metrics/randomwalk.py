@@ -37,6 +37,7 @@ __all__ = [
     "spectral_dimension_bound",
 ]
 
+#: Modes of :func:`effective_neighbors`: the mean, the worst worker, or every worker.
 NW_MODES = ("mean", "worst", "all")
 
 

@@ -37,6 +37,7 @@ from ..engine import resolve
 
 __all__ = ["SPECTRAL_GAP_KINDS", "spectral_gap"]
 
+#: Spectral-gap conventions accepted by :func:`spectral_gap` (``kind=``): see its docstring.
 SPECTRAL_GAP_KINDS = ("abs", "lambda2", "koloskova", "eigenvalue")
 
 #: Largest imaginary part (relative to the spectral radius 1) still counted as a real eigenvalue.
