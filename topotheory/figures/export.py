@@ -84,13 +84,7 @@ def write_figure(result, directory, *, fig_id=None, dpi=DPI):
         path = directory / files["csv"]
         _write_csv(table, path)
         paths.append(path)
-    doc = {
-        "id": fig_id,
-        "name": result.name,
-        "caption": result.caption,
-        "params": result.params,
-        "data": result.data,
-    }
+    doc = result.figure_data().document(fig_id)
     path = directory / files["json"]
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(jsonable(doc), fh, indent=1, allow_nan=False)
