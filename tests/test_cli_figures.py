@@ -19,9 +19,9 @@ def test_figure_writes_png_pdf_csv_json(tmp_path, capsys):
     code, stdout, err = run_cli(capsys, "figure", "6", "--out", str(out), "--param", "gamma=0.9")
     assert code == 0 and "fig6_orderings" in stdout
     assert sorted(p.name for p in out.iterdir()) == [
-        "fig6_orderings.csv", "fig6_orderings.json", "fig6_orderings.pdf", "fig6_orderings.png"]
+        ".topotheory-manifest", "fig6_orderings.csv", "fig6_orderings.json", "fig6_orderings.pdf", "fig6_orderings.png"]
     doc = json.loads((out / "fig6_orderings.json").read_text())
-    assert doc["params"]["gamma"] == 0.9 and doc["id"] == "6"
+    assert doc["params"]["gamma"] == 0.9 and doc["id"] == "fig6_orderings"
     assert err == ""  # no progress bar when stderr is not a terminal
 
 
@@ -68,11 +68,15 @@ def test_reproduce_quick_writes_figures_and_index(tmp_path, capsys):
     # Every figure function is exercised in test_figures (and by its owner's tests); here the
     # command end to end on a few cheap ones (rendering PNG + PDF dominates the cost).
     out = tmp_path / "figures"
-    ids = ["2", "6", "ring_size"]
+    ids = ["2", "6", "ring_size"]  # short names are accepted; the files and index use the ids
+    full = ["fig2_effective_neighbors", "fig6_orderings", "ring_size"]
     code, stdout, err = run_cli(capsys, "reproduce", "--out", str(out), "--quick", "--figures", ",".join(ids))
-    assert code == 0 and f"{len(ids)} figures written" in stdout and err == ""
+    assert code == 0 and f"{len(ids)} figures written" in stdout
+    lines = err.strip().splitlines()  # one progress line per figure when stderr is not a terminal
+    assert [line.split()[:3] for line in lines] == [["reproduce:", f"{k}/3", fid] for k, fid in enumerate(full, 1)]
     index = (out / "README.md").read_text()
-    assert f"`topotheory reproduce --out {out} --quick --figures {','.join(ids)}`" in index
+    assert f"`topotheory reproduce --out {out}/ --quick --figures {','.join(full)}`" in index
+    ids = full
     for fid in ids:
         assert f"topotheory figure {fid}`" in index
     jsons = sorted(out.glob("*.json"))

@@ -231,7 +231,8 @@ def test_staging_into_existing_dir_keeps_other_files(tmp_path):
     (tmp_path / "keep.txt").write_text("x")
     with Staging(tmp_path) as stage:
         (stage.path / "new.txt").write_text("y")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt", "new.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".topotheory-manifest", "keep.txt", "new.txt"]
+    assert tt.figures.export.read_manifest(tmp_path) == {"new.txt"}  # keep.txt is not ours
 
 
 def test_staging_rejects_unwritable_targets(tmp_path):

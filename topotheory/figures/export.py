@@ -1,14 +1,16 @@
 """Write figures to disk: PNG + PDF, the data as CSV (the table) and JSON (everything), and an index.
 
-Writing is all-or-nothing. :class:`Staging` creates a hidden temporary directory next to the
-output directory *before* any figure is computed (so an unwritable destination fails at once),
-every file is written there, and only when everything succeeded are the files moved into place
-(``os.replace``, atomic per file; the whole directory is renamed when it did not exist). On any
-error the temporary directory, and any parent directory the staging created, are removed.
+Writing is all-or-nothing and never touches files topotheory did not write. :class:`Staging`
+creates a hidden temporary directory next to the output directory *before* any figure is computed
+(so an unwritable destination fails at once), every file is written there, and only when
+everything succeeded are the files moved into place: one rename when the output directory is new,
+otherwise a journaled commit that rolls back on failure (and, after a kill, on the next run). The
+output directory's manifest lists the files topotheory wrote; no other file is overwritten.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -19,7 +21,18 @@ from pathlib import Path
 
 from ..common.jsonable import jsonable
 
-__all__ = ["Staging", "write_figure", "export_figures", "figure_files", "summary_sentence"]
+__all__ = [
+    "Staging",
+    "MANIFEST",
+    "read_manifest",
+    "clean_stale_staging",
+    "write_figure",
+    "export_figures",
+    "figure_files",
+    "summary_sentence",
+    "index_markdown",
+    "terminate_as_exit",
+]
 
 #: Resolution of the PNG files.
 DPI = 150
@@ -132,11 +145,107 @@ def index_markdown(entries, *, command):
     return "\n".join(lines) + "\n"
 
 
+#: The manifest ``reproduce`` and ``figure`` keep in every output folder: the files they wrote
+#: (and may therefore replace). Files not listed are never overwritten or removed.
+MANIFEST = ".topotheory-manifest"
+_JOURNAL = ".commit-journal.json"
+_OWNER = ".owner"
+_OLD = ".old"
+
+
+def read_manifest(directory):
+    """The names of the files topotheory wrote into ``directory`` (empty when there is no manifest).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> sorted(read_manifest(pathlib.Path(tempfile.mkdtemp())))
+    []
+    """
+    path = Path(directory) / MANIFEST
+    if not path.is_file():
+        return set()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        files = doc["files"]
+    except (ValueError, KeyError, TypeError):
+        raise OSError(f"the manifest {str(path)!r} is not one topotheory wrote; remove it or choose another --out") from None
+    return {str(f) for f in files if isinstance(f, str) and "/" not in f and f not in ("", ".", "..")}
+
+
+def _write_json(path, doc):
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _roll_back(staging, out):
+    """Undo a commit of ``staging`` into ``out`` described by its journal (also after a kill)."""
+    journal = json.loads((staging / _JOURNAL).read_text(encoding="utf-8"))
+    old = staging / _OLD
+    for name in journal["names"]:
+        backup, target = old / name, out / name
+        if backup.exists():
+            os.replace(backup, target)  # the previous version goes back
+        elif not (staging / name).exists() and target.exists() and name in journal["moves"]:
+            target.unlink()  # a new file that had no previous version
+
+
+def clean_stale_staging(out):
+    """Remove the staging folders of earlier runs into ``out`` that were killed; returns their number.
+
+    A staging folder ``.NAME.staging-*`` next to ``out`` belongs to a run whose process id it
+    records; while that process lives it is left alone. A folder killed in the middle of a commit
+    is first rolled back (the previous files restored), so ``out`` is never left half-written.
+    """
+    out = Path(out).absolute()
+    parent = out.parent
+    if not parent.is_dir():
+        return 0
+    removed = 0
+    for cand in parent.glob(f".{out.name or 'out'}.staging-*"):
+        if not cand.is_dir():
+            continue
+        try:
+            pid = int((cand / _OWNER).read_text().strip())
+        except (OSError, ValueError):
+            pid = None
+        if pid is not None and pid != os.getpid() and _pid_alive(pid):
+            continue
+        if (cand / _JOURNAL).is_file() and out.is_dir():
+            _roll_back(cand, out)
+        shutil.rmtree(cand, ignore_errors=True)
+        removed += 1
+    return removed
+
+
 class Staging:
     """Stage files for ``out`` in a temporary sibling directory; move them in on :meth:`commit`.
 
     Use as a context manager: leaving the block normally commits, an exception discards
     everything (nothing half-written is left behind).
+
+    * The staging folder ``.OUT.staging-*`` is created next to ``out`` before anything is computed,
+      and ``out`` is checked for writability, so an unwritable destination fails at once. Staging
+      folders of earlier runs that were killed are removed first (see :func:`clean_stale_staging`).
+    * ``out`` keeps a manifest (:data:`MANIFEST`) of the files topotheory wrote. A file not in it is
+      never overwritten or removed: staging a file of that name is refused (``FileExistsError``).
+    * With ``replace=True`` (``topotheory reproduce``) the staged files replace the folder's
+      content: ``out`` must be new, empty or hold only files of its manifest, and manifest files not
+      staged again are removed. Otherwise (``topotheory figure``) other files are kept.
+    * Commit: a new ``out`` is one rename of the staging folder. Into an existing folder each
+      previous file is first moved into the staging folder, following a journal; any failure moves
+      the previous files back, and a run killed during the commit is rolled back by the next one.
 
     Examples
     --------
@@ -145,15 +254,26 @@ class Staging:
     >>> with Staging(root / "out") as stage:
     ...     _ = (stage.path / "a.txt").write_text("hello")
     >>> sorted(p.name for p in (root / "out").iterdir())
-    ['a.txt']
+    ['.topotheory-manifest', 'a.txt']
+    >>> (root / "out" / "notes.txt").write_text("mine") and None
+    >>> try:
+    ...     Staging(root / "out", replace=True)
+    ... except FileExistsError as exc:
+    ...     print(str(exc).split("(")[1].split(")")[0])
+    notes.txt
     >>> import shutil; shutil.rmtree(root)
     """
 
-    def __init__(self, out):
+    def __init__(self, out, *, replace=False, expected=()):
         self.out = Path(out)
+        self.replace = bool(replace)
         self._created = []
+        self.path = None
         if self.out.exists() and not self.out.is_dir():
             raise NotADirectoryError(f"output path {str(self.out)!r} exists and is not a directory")
+        self.owned = set()
+        if self.out.is_dir():
+            self._check_existing(expected)
         parent = self.out.absolute().parent
         try:
             missing = []
@@ -164,14 +284,45 @@ class Staging:
             for p in reversed(missing):
                 p.mkdir()
                 self._created.append(p)
-            self.path = Path(tempfile.mkdtemp(prefix=f".{self.out.name or 'out'}.staging-", dir=parent))
+            clean_stale_staging(self.out)
+            self.path = Path(tempfile.mkdtemp(prefix=f".{self.out.absolute().name or 'out'}.staging-", dir=parent))
             umask = os.umask(0)
             os.umask(umask)
             self.path.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output is not
+            (self.path / _OWNER).write_text(f"{os.getpid()}\n")
         except OSError as exc:
-            self._remove_created()
+            self.discard()
             raise OSError(f"cannot write to output directory {str(self.out)!r}: {exc.strerror or exc}") from None
         self.entries = []
+
+    def _check_existing(self, expected):
+        out = self.out
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise OSError(f"cannot write to output directory {str(out)!r}: permission denied")
+        self.owned = read_manifest(out)
+        present = {p.name for p in out.iterdir()} - {MANIFEST}
+        foreign = sorted(present - self.owned)
+        if self.replace:
+            if foreign:
+                shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+                raise FileExistsError(
+                    f"output directory {str(out)!r} holds files topotheory did not write ({shown}); "
+                    "choose an empty or new folder"
+                )
+        else:
+            self._refuse_foreign(expected, present)
+
+    def _refuse_foreign(self, names, present=None):
+        if not self.out.is_dir():
+            return
+        if present is None:
+            present = {p.name for p in self.out.iterdir()}
+        clash = sorted(n for n in names if n in present and n not in self.owned and n != MANIFEST)
+        if clash:
+            raise FileExistsError(
+                f"output directory {str(self.out)!r} holds {', '.join(clash[:3])}, which topotheory did not "
+                "write; it is never overwritten (choose another folder)"
+            )
 
     def add(self, fig_id, result):
         """Write a figure into the staging directory and remember it for the index."""
@@ -182,22 +333,44 @@ class Staging:
         """Write ``README.md`` indexing every figure added so far."""
         (self.path / "README.md").write_text(index_markdown(self.entries, command=command), encoding="utf-8")
 
+    def _staged(self):
+        return sorted(p.name for p in self.path.iterdir() if p.name not in (_OWNER, _JOURNAL, _OLD, MANIFEST))
+
     def commit(self):
-        """Move the staged files into ``out`` (atomic rename when ``out`` does not exist yet)."""
+        """Move the staged files into ``out`` (one rename when ``out`` does not exist yet)."""
+        names = self._staged()
+        self._refuse_foreign(names)
+        keep = set() if self.replace else {n for n in self.owned if (self.out / n).exists()}
+        _write_json(self.path / MANIFEST, {"written_by": "topotheory", "files": sorted(keep | set(names))})
+        (self.path / _OWNER).unlink()
         if not self.out.exists():
             os.replace(self.path, self.out)
             return sorted(self.out.iterdir())
-        moved = []
-        for item in sorted(self.path.iterdir()):
-            target = self.out / item.name
-            os.replace(item, target)
-            moved.append(target)
-        self.path.rmdir()
-        return moved
+        moves = names + [MANIFEST]
+        removals = sorted(n for n in self.owned - set(names) if self.replace and (self.out / n).exists())
+        _write_json(self.path / _JOURNAL, {"out": str(self.out.absolute()), "names": moves + removals, "moves": moves})
+        (self.path / _OWNER).write_text(f"{os.getpid()}\n")
+        old = self.path / _OLD
+        old.mkdir()
+        try:
+            for name in moves + removals:
+                if (self.out / name).exists():
+                    os.replace(self.out / name, old / name)
+                if name in moves:
+                    os.replace(self.path / name, self.out / name)
+        except BaseException:
+            _roll_back(self.path, self.out)
+            raise
+        (self.path / _JOURNAL).unlink()
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path = None
+        return [self.out / n for n in moves]
 
     def discard(self):
         """Remove the staging directory and any parent directory this staging created."""
-        shutil.rmtree(self.path, ignore_errors=True)
+        if self.path is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path = None
         self._remove_created()
 
     def _remove_created(self):
@@ -239,7 +412,7 @@ def export_figures(results, out, *, command=None, index=True):
     >>> res = FigureResult(fig, {"table": {"x": [0, 1], "y": [1.0, 0.0]}}, "A line. More.", {"k": 1}, "line")
     >>> out = export_figures({"demo": res}, pathlib.Path(tempfile.mkdtemp()) / "figs", command="demo")
     >>> sorted(p.name for p in out.iterdir())
-    ['README.md', 'line.csv', 'line.json', 'line.pdf', 'line.png']
+    ['.topotheory-manifest', 'README.md', 'line.csv', 'line.json', 'line.pdf', 'line.png']
     >>> (out / "line.csv").read_text().splitlines()
     ['x,y', '0,1.0', '1,0.0']
     >>> import shutil; shutil.rmtree(out.parent)
@@ -251,3 +424,27 @@ def export_figures(results, out, *, command=None, index=True):
             stage.write_index(command or f"topotheory reproduce --out {out}")
     return Path(out)
 
+
+
+@contextlib.contextmanager
+def terminate_as_exit():
+    """Turn SIGTERM into ``SystemExit`` while the block runs, so a staging folder is cleaned up.
+
+    (SIGKILL cannot be caught; what it leaves is removed by the next run, see
+    :func:`clean_stale_staging`.) Outside the main thread this does nothing.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
