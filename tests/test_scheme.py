@@ -5,6 +5,7 @@ import scipy.sparse as sp
 
 import topotheory as tt
 from topotheory import Scheme
+from topotheory.graphs.weights import weights_from_adjacency
 
 
 def test_from_matrix_roundtrip_and_attributes():
@@ -174,3 +175,97 @@ def test_from_circulant_builds_the_declared_matrices():
                                np.sort_complex(np.linalg.eigvals(W).round(12)), atol=1e-12)
     with pytest.raises(ValueError, match="kernels must have shape"):
         Scheme.from_circulant((3, 4), np.ones(5) / 5)
+
+
+# ------------------------------------------------------------- networkx adjacency conventions
+def test_from_networkx_counts_multiedges_and_self_loops_like_the_adjacency_matrix():
+    G = nx.MultiGraph([(0, 1), (0, 1), (1, 2), (2, 2)])
+    A = nx.to_numpy_array(G)  # networkx: multiplicity 2 on (0, 1), the loop once on (2, 2)
+    assert A[0, 1] == 2 and A[2, 2] == 1 and dict(G.degree())[2] == 3
+    deg = A.sum(axis=1)  # [2, 3, 2]: the loop counts once
+    W = Scheme.from_networkx(G).matrix(0)
+    expected = np.zeros((3, 3))
+    for i, j in [(0, 1), (1, 0), (1, 2), (2, 1)]:
+        expected[i, j] = A[i, j] / (max(deg[i], deg[j]) + 1)
+    expected += np.diag(1 - expected.sum(axis=1))
+    np.testing.assert_allclose(W, expected, atol=1e-15)
+    # self_loops="double" is G.degree's convention: node 2 has degree 3.
+    Wd = Scheme.from_networkx(G, self_loops="double").matrix(0)
+    assert abs(Wd[1, 2] - 1 / 4) < 1e-15
+    # Today's behaviour on request: one edge per pair, loops ignored (a path 0-1-2).
+    old = Scheme.from_networkx(G, multiedges="collapse", self_loops="ignore").matrix(0)
+    np.testing.assert_allclose(old, Scheme.from_networkx(nx.path_graph(3)).matrix(0), atol=1e-15)
+    assert Scheme.from_networkx(G).params == {"weights": "metropolis", "multiedges": "count", "self_loops": "count"}
+
+
+@pytest.mark.parametrize("rule", ["metropolis", "max_degree", "one_over_max_degree", "lazy_metropolis"])
+def test_from_networkx_simple_graphs_unchanged(rule):
+    G = nx.petersen_graph()
+    new = Scheme.from_networkx(G, rule).matrix(0)
+    old = Scheme.from_networkx(G, rule, multiedges="collapse", self_loops="ignore").matrix(0)
+    np.testing.assert_array_equal(new, old)
+
+
+@pytest.mark.parametrize("n", [3, 4, 5, 7])
+def test_margulis_gabber_galil_gap_from_networkx_adjacency(n):
+    G = nx.margulis_gabber_galil_graph(n)  # a MultiGraph with self-loops, 8-regular by G.degree
+    assert isinstance(G, nx.MultiGraph) and nx.number_of_selfloops(G) > 0
+    A = nx.to_numpy_array(G, nodelist=list(G))
+    L = nx.laplacian_matrix(G, nodelist=list(G)).toarray()  # networkx's Laplacian: loops cancel
+    # Xiao-Boyd 1/d_max with loops counted once (adjacency row sums): W = I - L / max(A.sum(1)).
+    s = Scheme.from_networkx(G, "one_over_max_degree")
+    W_ref = np.eye(n * n) - L / A.sum(axis=1).max()
+    np.testing.assert_allclose(s.matrix(0), W_ref, atol=1e-14)
+    lam_ref = np.sort(np.linalg.eigvalsh(W_ref))[::-1]
+    assert abs(tt.spectral_gap(s, "lambda2") - (1 - lam_ref[1])) < 1e-12
+    assert abs(tt.spectral_gap(s) - (1 - np.abs(lam_ref[1:]).max())) < 1e-12
+    # With G.degree's convention the graph is 8-regular and W = (A + diag(A)) / 8, the normalised
+    # 8-regular adjacency of the expander literature: lambda_2 <= 5 sqrt(2) / 8 (Gabber-Galil bound).
+    sd = Scheme.from_networkx(G, "one_over_max_degree", self_loops="double")
+    np.testing.assert_allclose(sd.matrix(0), (A + np.diag(np.diag(A))) / 8, atol=1e-15)
+    assert sd.eigenvalues()[1] <= 5 * np.sqrt(2) / 8
+    # The old reading (multi-edges collapsed, loops dropped) is a different graph with another gap.
+    old = Scheme.from_networkx(G, "one_over_max_degree", multiedges="collapse", self_loops="ignore")
+    assert abs(tt.spectral_gap(old, "lambda2") - tt.spectral_gap(s, "lambda2")) > 1e-3
+
+
+def test_from_networkx_warns_when_symmetrising_a_directed_graph():
+    D = nx.DiGraph([(0, 1), (1, 2), (2, 1)])
+    with pytest.warns(UserWarning, match="directed; symmetrised"):
+        s = Scheme.from_networkx(D)
+    np.testing.assert_allclose(s.matrix(0), Scheme.from_networkx(nx.path_graph(3)).matrix(0), atol=1e-15)
+    # MultiDiGraph: networkx's to_undirected merges u -> v and v -> u of the same key, keeps the rest.
+    M = nx.MultiDiGraph([(0, 1), (1, 0), (0, 1)])
+    assert nx.to_numpy_array(M.to_undirected())[0, 1] == 2
+    with pytest.warns(UserWarning):
+        assert abs(Scheme.from_networkx(M).matrix(0)[0, 1] - 2 / 3) < 1e-15
+
+
+def test_one_over_max_degree_rule():
+    A = np.array([[0, 1, 1, 1], [1, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0]])  # star, d_max = 3
+    W = tt.one_over_max_degree_weights(A).toarray()
+    np.testing.assert_allclose(W[0], [0, 1 / 3, 1 / 3, 1 / 3])
+    np.testing.assert_allclose(W[1], [1 / 3, 2 / 3, 0, 0])
+    np.testing.assert_allclose(tt.max_degree_weights(A).toarray()[0], [1 / 4] * 4)  # meaning kept
+    # On vertex-transitive constructors: ring(6) gets 1/2 per edge and the eigenvalue -1.
+    r = tt.ring(6, weights="one_over_max_degree")
+    np.testing.assert_allclose(r.matrix(0)[0], [0, 0.5, 0, 0, 0, 0.5])
+    np.testing.assert_allclose(
+        r.matrix(0), Scheme.from_networkx(nx.cycle_graph(6), "one_over_max_degree").matrix(0), atol=1e-15
+    )
+    assert abs(r.eigenvalues()[-1] + 1) < 1e-12
+    assert np.array_equal(tt.one_over_max_degree_weights(np.zeros((2, 2))).toarray(), np.eye(2))
+
+
+def test_weight_rules_reject_bad_adjacency():
+    for rule in ("metropolis", "max_degree", "one_over_max_degree"):
+        with pytest.raises(ValueError, match="finite"):
+            weights_from_adjacency(np.array([[0, np.nan], [np.nan, 0]]), rule)
+        with pytest.raises(ValueError, match="non-negative"):
+            weights_from_adjacency(np.array([[0, -1.0], [-1.0, 0]]), rule)
+    with pytest.raises(ValueError, match="symmetric"):
+        weights_from_adjacency(np.array([[0, 2.0], [1.0, 0]]), multiedges="count")
+    with pytest.raises(ValueError, match="self_loops"):
+        Scheme.from_networkx(nx.path_graph(3), self_loops="twice")
+    with pytest.raises(ValueError, match="multiedges"):
+        Scheme.from_networkx(nx.path_graph(3), multiedges="sum")

@@ -48,6 +48,11 @@ from .graphs import (
     max_degree_per_step,
     max_degree_weights,
     metropolis_weights,
+    one_over_max_degree_weights,
+    equistatic,
+    equistatic_degree,
+    k_peer_exponential,
+    de_bruijn,
     mix,
     one_peer_exponential,
     one_peer_exponential_any,
@@ -140,6 +145,14 @@ from .hetero import (
     simulate_merging,
     stationary,
 )
+from .design import (
+    DESIGN_METHODS,
+    DESIGN_OBJECTIVES,
+    WeightDesign,
+    matching_schedule,
+    mean_effective_neighbors,
+    optimal_weights,
+)
 
 from .common.version import __version__
 
@@ -153,6 +166,7 @@ __all__ = [
     "local_steps", "mix", "paper_topologies", "topology_from_spec",
     "base_graph", "hyper_hypercube", "one_peer_exponential_any", "random_regular", "erdos_renyi",
     "max_degree_per_step", "infinite_ring", "infinite_uni_ring", "infinite_grid",
+    "one_over_max_degree_weights", "equistatic", "equistatic_degree", "k_peer_exponential", "de_bruijn",
     # metrics
     "SPECTRAL_GAP_KINDS", "NW_MODES", "spectral_gap", "effective_neighbors", "random_walk_covariance",
     "spectral_gap_bound", "spectral_dimension_bound",
@@ -177,6 +191,9 @@ __all__ = [
     "random_pull_schedule", "consensus_controlled_schedule",
     "per_agent_fixed_point", "contraction_factors", "iterations_to_eps", "compare_stepsizes",
     "StepsizeResult",
+    # design
+    "optimal_weights", "WeightDesign", "DESIGN_OBJECTIVES", "DESIGN_METHODS",
+    "matching_schedule", "mean_effective_neighbors",
     "__version__",
 ]
 

@@ -16,7 +16,7 @@ from .common import CliError
 __all__ = ["main", "CliError"]
 
 #: Command modules, in the order ``--help`` lists them.
-COMMANDS = ("compare", "rate", "crosscheck", "schedules", "figure", "reproduce")
+COMMANDS = ("compare", "rate", "crosscheck", "schedules", "figure", "reproduce", "design")
 
 
 EPILOG = """examples:

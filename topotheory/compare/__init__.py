@@ -2,30 +2,9 @@
 study and anything that ranks topologies, with the ranking statistics (ranks, Kendall's tau).
 """
 
-from .ranking import kendall_tau, ranks, round_significant  # noqa: F401
-from .registry import (  # noqa: F401
-    Metric,
-    METRICS,
-    DEFAULT_METRICS,
-    RATE_METRICS,
-    STUDY_METRIC_NAMES,
-    STUDY_METRICS,
-    register_metric,
-    evaluate_metrics,
-    ranking_metrics,
-)
+from . import ranking, registry
 
-__all__ = [
-    "Metric",
-    "METRICS",
-    "DEFAULT_METRICS",
-    "RATE_METRICS",
-    "STUDY_METRIC_NAMES",
-    "STUDY_METRICS",
-    "register_metric",
-    "evaluate_metrics",
-    "ranking_metrics",
-    "ranks",
-    "kendall_tau",
-    "round_significant",
-]
+__all__ = registry.__all__ + ranking.__all__
+
+from .ranking import *  # noqa: F401,F403,E402
+from .registry import *  # noqa: F401,F403,E402

@@ -178,6 +178,7 @@ FIGURES = _Registry(
         "merging_schedules": "merging_schedules:merging_figure",
         "stepsize_phase_diagram": "stepsize_phase_diagram:stepsize_phase_diagram",
         "heterogeneous_rates": "heterogeneous_rates:heterogeneous_rates_figure",
+        "design_study": "design_study:design_study_figure",
     }
 )
 

@@ -2,100 +2,14 @@
 families, infinite lattices and the registry of topology specs.
 """
 
-from .scheme import (  # noqa: F401
-    Scheme,
-    is_doubly_stochastic,
-    is_symmetric,
-    finite_time_consensus,
-    consensus_rate,
-    check_scheme,
-)
-from .weights import (  # noqa: F401
-    WEIGHT_RULES,
-    metropolis_weights,
-    max_degree_weights,
-    lazy_weights,
-    weights_from_adjacency,
-)
-from .topologies import (  # noqa: F401
-    ring,
-    uni_ring,
-    chain,
-    torus,
-    hypercube,
-    star,
-    binary_tree,
-    two_cliques,
-    fully_connected,
-    solo,
-    social_network,
-    one_peer_exponential,
-    exponential_graph,
-    local_steps,
-    mix,
-)
-from .families import (  # noqa: F401
-    hyper_hypercube,
-    base_graph,
-    one_peer_exponential_any,
-    random_regular,
-    erdos_renyi,
-    max_degree_per_step,
-)
-from .lattices import (  # noqa: F401
-    InfiniteGraph,
-    infinite_ring,
-    infinite_uni_ring,
-    infinite_grid,
-)
-from .specs import (  # noqa: F401
-    TOPOLOGIES,
-    PAPER_TOPOLOGIES,
-    topology_from_spec,
-    paper_topologies,
-    parse_value,
-)
+from . import scheme, weights, topologies, families, published, lattices, specs
 
-__all__ = [
-    "Scheme",
-    "is_doubly_stochastic",
-    "is_symmetric",
-    "finite_time_consensus",
-    "consensus_rate",
-    "check_scheme",
-    "WEIGHT_RULES",
-    "metropolis_weights",
-    "max_degree_weights",
-    "lazy_weights",
-    "weights_from_adjacency",
-    "ring",
-    "uni_ring",
-    "chain",
-    "torus",
-    "hypercube",
-    "star",
-    "binary_tree",
-    "two_cliques",
-    "fully_connected",
-    "solo",
-    "social_network",
-    "one_peer_exponential",
-    "exponential_graph",
-    "local_steps",
-    "mix",
-    "hyper_hypercube",
-    "base_graph",
-    "one_peer_exponential_any",
-    "random_regular",
-    "erdos_renyi",
-    "max_degree_per_step",
-    "InfiniteGraph",
-    "infinite_ring",
-    "infinite_uni_ring",
-    "infinite_grid",
-    "TOPOLOGIES",
-    "PAPER_TOPOLOGIES",
-    "topology_from_spec",
-    "paper_topologies",
-    "parse_value",
-]
+__all__ = scheme.__all__ + weights.__all__ + topologies.__all__ + families.__all__ + published.__all__ + lattices.__all__ + specs.__all__
+
+from .scheme import *  # noqa: F401,F403
+from .weights import *  # noqa: F401,F403
+from .topologies import *  # noqa: F401,F403
+from .families import *  # noqa: F401,F403
+from .published import *  # noqa: F401,F403
+from .lattices import *  # noqa: F401,F403
+from .specs import *  # noqa: F401,F403

@@ -108,6 +108,13 @@ class Scheme:
         Enables Fourier formulas that never build dense matrices. Checked against the matrices.
     atol : float
         Tolerance for the doubly-stochastic check.
+    allow_negative : bool
+        Accept matrices with negative entries (rows and columns must still sum to one), such as
+        the signed fastest-averaging weights of :func:`topotheory.optimal_weights` with
+        ``objective="fdla"``. Off by default. With negative weights ``W`` is no longer a transition
+        matrix: the random-walk reading of ``W`` (a model hopping to neighbour ``j`` with
+        probability ``W_ij``) fails, and results that rely on non-negativity (Perron arguments,
+        ``|lambda| <= 1``) must be checked case by case.
 
     Examples
     --------
@@ -119,7 +126,7 @@ class Scheme:
     array([1. , 0.5])
     """
 
-    def __init__(self, matrices, *, name="custom", params=None, circulant=None, atol=1e-9, _built_from_kernels=False):
+    def __init__(self, matrices, *, name="custom", params=None, circulant=None, atol=1e-9, allow_negative=False, _built_from_kernels=False):
         if isinstance(matrices, np.ndarray) and matrices.ndim == 2 or sp.issparse(matrices):
             matrices = [matrices]
         try:
@@ -136,8 +143,11 @@ class Scheme:
             if stored and M.shape != stored[0].shape:
                 raise ValueError(f"{label} has shape {M.shape}, expected {stored[0].shape} like matrices[0]")
             data = M.data if sp.issparse(M) else M
-            if np.any(data < 0):
-                raise ValueError(f"{label} has negative weights; gossip weights must be non-negative")
+            if np.any(data < 0) and not allow_negative:
+                raise ValueError(
+                    f"{label} has negative weights; gossip weights must be non-negative "
+                    "(pass allow_negative=True to accept signed weights)"
+                )
             rows, cols = _row_col_sums(M)
             if not np.all(np.abs(rows - 1) <= atol):
                 i = int(np.argmax(np.abs(rows - 1)))
@@ -206,20 +216,44 @@ class Scheme:
         return cls(mats, name=name, params=params, circulant=(shape, kernels), _built_from_kernels=True)
 
     @classmethod
-    def from_networkx(cls, G, weights="metropolis", *, name=None):
-        """A static scheme from a networkx graph.
+    def from_networkx(cls, G, weights="metropolis", *, name=None, multiedges="count", self_loops="count"):
+        r"""A static scheme from a networkx graph, read through networkx's adjacency matrix.
 
-        Nodes are numbered ``0..n-1`` in ``G``'s node order. Self loops and edge directions are
-        ignored by the weight rules.
+        Nodes are numbered ``0..n-1`` in ``G``'s node order. The weight rule is applied to
+        ``A = nx.to_scipy_sparse_array(G)``, as published consensus code does: in a ``MultiGraph``
+        an edge of multiplicity ``m`` has :math:`A_{ij} = m`, so it counts ``m`` times in the
+        degree and gets ``m`` times the rule's edge weight; a self-loop is an edge to itself: it
+        counts in the degree and its weight is part of the diagonal (the rules put the remainder
+        :math:`1 - \sum_{j \ne i} W_{ij}` there).
+
+        networkx has two conventions for a loop: its adjacency matrix holds a loop once on the
+        diagonal (``A_ii = 1``), while ``G.degree`` counts it twice (two ends).
+        ``self_loops="count"`` (the default) follows the adjacency matrix -- the degree is the row
+        sum :math:`\sum_j A_{ij}`, as in consensus code that builds weights from
+        ``nx.adjacency_matrix`` (e.g. Metropolis weights with ``d = A.sum(1)``);
+        ``self_loops="double"`` follows ``G.degree`` (with it the Margulis--Gabber--Galil
+        expander is 8-regular, as in the expander literature); ``self_loops="ignore"`` drops loops.
+        ``multiedges="collapse"`` reads any number of parallel edges as one edge.
+        ``multiedges="collapse", self_loops="ignore"`` is the behaviour of topotheory 0.x.
+
+        A directed graph is symmetrised with networkx's ``G.to_undirected()`` (an arc either way
+        is an edge; in a ``MultiDiGraph`` the arcs ``u -> v`` and ``v -> u`` with the same key
+        become one edge), with a ``UserWarning``: the weight rules build symmetric matrices. Use
+        :meth:`from_matrix` for directed weights.
 
         Parameters
         ----------
-        G : networkx.Graph
+        G : networkx.Graph, MultiGraph, DiGraph or MultiDiGraph
         weights : str
             A weight rule from :data:`topotheory.weights.WEIGHT_RULES` (``"metropolis"``, the paper's
-            default; ``"max_degree"``; ``"lazy_metropolis"``; ``"lazy_max_degree"``), or
-            ``"weight:ATTR"`` to use the edge attribute ``ATTR`` as ``W_ij`` (the remainder of each
-            row goes on the diagonal; the result must be doubly stochastic).
+            default; ``"max_degree"`` = 1/(d_max + 1); ``"one_over_max_degree"`` = Xiao & Boyd's
+            1/d_max; ``"lazy_metropolis"``; ``"lazy_max_degree"``), or ``"weight:ATTR"`` to use the
+            edge attribute ``ATTR`` as ``W_ij`` (the remainder of each row goes on the diagonal;
+            the result must be doubly stochastic; ``multiedges`` and ``self_loops`` do not apply).
+        name : str, optional
+            Defaults to ``G.graph["name"]`` or ``"graph"``.
+        multiedges : {"count", "collapse"}
+        self_loops : {"count", "double", "ignore"}
 
         Examples
         --------
@@ -227,14 +261,28 @@ class Scheme:
         >>> s = Scheme.from_networkx(nx.cycle_graph(5))
         >>> float(s.matrix(0)[0, 1])
         0.3333333333333333
+
+        A self-loop raises the degree (``deg = 2`` for both ends of this edge, so 1/(2 + 1)):
+
+        >>> G = nx.Graph([(0, 1), (0, 0), (1, 1)])
+        >>> Scheme.from_networkx(G).matrix(0)[0].round(4)
+        array([0.6667, 0.3333])
+        >>> Scheme.from_networkx(G, self_loops="ignore").matrix(0)[0]
+        array([0.5, 0.5])
         """
+        import warnings
+
         import networkx as nx
+
+        from ..common.validation import check_choice
+        from .weights import MULTIEDGE_MODES, SELF_LOOP_MODES
 
         if not isinstance(G, (nx.Graph, nx.DiGraph)):
             raise TypeError(f"G must be a networkx graph, got {type(G).__name__}")
         if G.number_of_nodes() == 0:
             raise ValueError("G must have at least one node; got an empty graph")
         nodes = list(G.nodes())
+        params = {"weights": weights}
         if isinstance(weights, str) and weights.startswith("weight:"):
             attr = weights.split(":", 1)[1]
             A = nx.to_scipy_sparse_array(G, nodelist=nodes, weight=attr, format="csr", dtype=float)
@@ -246,10 +294,21 @@ class Scheme:
             if not isinstance(weights, str) or weights not in WEIGHT_RULES:
                 allowed = ", ".join(repr(r) for r in WEIGHT_RULES)
                 raise ValueError(f"weights must be one of {allowed} or 'weight:ATTR'; got {weights!r}")
+            check_choice("multiedges", multiedges, MULTIEDGE_MODES)
+            check_choice("self_loops", self_loops, SELF_LOOP_MODES)
+            if G.is_directed():
+                warnings.warn(
+                    f"G is directed; symmetrised with G.to_undirected() for the {weights!r} weight rule "
+                    "(an edge either way is an edge). Use Scheme.from_matrix for directed weights.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                G = G.to_undirected()
             A = nx.to_scipy_sparse_array(G, nodelist=nodes, weight=None, format="csr", dtype=float)
-            W = weights_from_adjacency(A, weights)
+            W = weights_from_adjacency(A, weights, multiedges=multiedges, self_loops=self_loops)
+            params.update(multiedges=multiedges, self_loops=self_loops)
         gname = name if name is not None else (G.graph.get("name") or "graph")
-        return cls([W], name=gname, params={"weights": weights})
+        return cls([W], name=gname, params=params)
 
     # --------------------------------------------------------------------------------- accessors
     @property

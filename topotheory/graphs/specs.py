@@ -11,6 +11,7 @@ import re
 import numpy as np
 
 from .families import base_graph, erdos_renyi, hyper_hypercube, one_peer_exponential_any, random_regular
+from .published import de_bruijn, equistatic, k_peer_exponential
 from .topologies import (
     binary_tree,
     chain,
@@ -72,6 +73,12 @@ TOPOLOGIES = {
     "erdos_renyi": lambda n, p=None, seed=0, weights="metropolis": erdos_renyi(
         n, min(1.0, 2 * np.log(max(n, 2)) / n) if p is None else p, seed=seed, weights=weights
     ),
+    # Published topologies (issue 15): EquiStatic defaults to M = ceil(log2 n) blocks and seed 0.
+    "equistatic": lambda n, degree=None, kind="U", seed=0: equistatic(
+        n, max(1, int(np.ceil(np.log2(max(n, 2))))) if degree is None else degree, kind=kind, seed=seed
+    ),
+    "k_peer_exponential": lambda n, k=2: k_peer_exponential(n, k),
+    "de_bruijn": lambda n, base=2: de_bruijn(n, base=base),
 }
 """Random families use ``seed=0`` unless a seed is given (``random_regular:degree=4,seed=3``), so
 the CLI's results reproduce; ``erdos_renyi`` defaults to ``p = 2 ln(n)/n``."""

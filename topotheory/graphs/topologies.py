@@ -59,8 +59,8 @@ def circulant_from_kernels(shape, kernels, *, name, params):
 def _cayley_kernel(shape, offsets, weights):
     """Kernel of a symmetric Cayley graph with the given neighbour offsets (deduplicated mod shape).
 
-    On a vertex-transitive graph every weight rule reduces to uniform weights 1/(deg + 1), halved
-    and put half on the diagonal for the lazy rules.
+    On a vertex-transitive graph every weight rule reduces to uniform weights 1/(deg + 1)
+    (1/deg for ``"one_over_max_degree"``), halved and put half on the diagonal for the lazy rules.
     """
     shape = tuple(int(s) for s in shape)
     _check_weights(weights)
@@ -73,7 +73,7 @@ def _cayley_kernel(shape, offsets, weights):
             distinct.add(tuple((-o) % s for o, s in zip(off, shape)))
     deg = len(distinct)
     for off in distinct:
-        kernel[off] = 1.0 / (deg + 1)
+        kernel[off] = 1.0 / (deg if weights == "one_over_max_degree" else deg + 1)
     kernel[(0,) * len(shape)] = 1.0 - kernel.sum()
     if weights.startswith("lazy"):
         kernel *= 0.5

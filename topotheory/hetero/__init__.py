@@ -2,84 +2,11 @@
 gossip schedules, merging and per-agent step sizes.
 """
 
-from .problems import (  # noqa: F401
-    HeterogeneousQuadratic,
-    random_quadratic,
-    LogisticProblem,
-    logistic_problem,
-    PARTITIONS,
-    HESSIAN_STRUCTURES,
-)
-from .merging import (  # noqa: F401
-    ORDERS,
-    QUANTITIES,
-    MergingCurves,
-    propagate,
-    fixed_point,
-    stationary,
-    mean_map_rate,
-    heterogeneity,
-    mixing_parameter,
-    MergingSimulation,
-    simulate_merging,
-    simulate_centralized,
-    MergingCrosscheck,
-    crosscheck_merging,
-)
-from .schedules import (  # noqa: F401
-    GossipSchedule,
-    PLACEMENTS,
-    DEGREE_SCHEDULES,
-    placement_schedule,
-    gossip_every,
-    degree_schedule,
-    random_pull_schedule,
-    consensus_controlled_schedule,
-)
-from .stepsizes import (  # noqa: F401
-    METHODS,
-    StepsizeResult,
-    per_agent_fixed_point,
-    contraction_factors,
-    iterations_to_eps,
-    compare_stepsizes,
-    stepsize_phase_data,
-)
+from . import problems, merging, schedules, stepsizes
 
-__all__ = [
-    "HeterogeneousQuadratic",
-    "random_quadratic",
-    "LogisticProblem",
-    "logistic_problem",
-    "PARTITIONS",
-    "HESSIAN_STRUCTURES",
-    "ORDERS",
-    "QUANTITIES",
-    "MergingCurves",
-    "propagate",
-    "fixed_point",
-    "stationary",
-    "mean_map_rate",
-    "heterogeneity",
-    "mixing_parameter",
-    "MergingSimulation",
-    "simulate_merging",
-    "simulate_centralized",
-    "MergingCrosscheck",
-    "crosscheck_merging",
-    "GossipSchedule",
-    "PLACEMENTS",
-    "DEGREE_SCHEDULES",
-    "placement_schedule",
-    "gossip_every",
-    "degree_schedule",
-    "random_pull_schedule",
-    "consensus_controlled_schedule",
-    "METHODS",
-    "StepsizeResult",
-    "per_agent_fixed_point",
-    "contraction_factors",
-    "iterations_to_eps",
-    "compare_stepsizes",
-    "stepsize_phase_data",
-]
+__all__ = problems.__all__ + merging.__all__ + schedules.__all__ + stepsizes.__all__
+
+from .problems import *  # noqa: F401,F403
+from .merging import *  # noqa: F401,F403
+from .schedules import *  # noqa: F401,F403
+from .stepsizes import *  # noqa: F401,F403

@@ -3,26 +3,8 @@
 The sympy oracles live in :mod:`topotheory.toy.symbolic` (imported on first use).
 """
 
-from .quadratic import (  # noqa: F401
-    RATE_METHODS,
-    RATE_MODES,
-    zeta,
-    loss_curve,
-    time_to_target,
-    quadratic_rate,
-    OptimalLearningRate,
-    optimal_learning_rate,
-    max_learning_rate,
-)
+from . import quadratic
 
-__all__ = [
-    "RATE_METHODS",
-    "RATE_MODES",
-    "zeta",
-    "loss_curve",
-    "time_to_target",
-    "quadratic_rate",
-    "OptimalLearningRate",
-    "optimal_learning_rate",
-    "max_learning_rate",
-]
+__all__ = quadratic.__all__
+
+from .quadratic import *  # noqa: F401,F403

@@ -1,0 +1,227 @@
+"""The weight-design problem on a fixed graph: edge weights, the matrix they define, the spectral
+objectives with their exact gradients, the feasible set and its certificates (package-internal).
+
+Parameterisation. A symmetric gossip matrix supported on the graph's edges with unit row sums is
+exactly
+
+.. math:: W(w) = I - \\sum_{e = \\{i, j\\}} w_e (e_i - e_j)(e_i - e_j)^T = I - B\\,\\mathrm{diag}(w)\\,B^T,
+
+``B`` the signed incidence matrix (one column per edge). Rows and columns sum to one for every
+``w``; ``W_ij = w_e`` off the diagonal and ``W_ii = 1 - sum_{e ∋ i} w_e``. Non-negative weights are
+the polytope :math:`P = \\{w \\ge 0,\\ |B| w \\le 1\\}`; signed weights are all of :math:`\\mathbb{R}^m`.
+
+Spectral objectives are sums :math:`F(w) = c_0 + c \\sum_k f(\\mu_k)` over the eigenvalues
+:math:`\\mu_k` of :math:`W - J` (the eigenvalue 1 of ``W`` on the constant vector becomes
+:math:`\\mu = 0`, with :math:`f(0) = 0`). With :math:`W - J = Q\\,\\mathrm{diag}(\\mu)\\,Q^T` the
+gradient of a spectral function (Lewis 1996) is :math:`Q\\,\\mathrm{diag}(c f'(\\mu))\\,Q^T`, so
+:math:`\\partial F/\\partial w_e = -(G_{ii} + G_{jj} - 2 G_{ij})` with that matrix ``G``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "DesignGraph",
+    "design_graph",
+    "SpectralObjective",
+    "spectral_objective",
+    "project_nonnegative",
+    "frank_wolfe_gap",
+]
+
+
+class DesignGraph:
+    """Nodes ``0..n-1`` and edges ``(i, j)``, ``i < j``, with the incidence structure."""
+
+    def __init__(self, n, edges, labels=None, name="graph"):
+        self.n = int(n)
+        self.edges = np.asarray(edges, dtype=np.intp).reshape(-1, 2)
+        self.m = len(self.edges)
+        self.i, self.j = self.edges[:, 0], self.edges[:, 1]
+        self.labels = list(range(self.n)) if labels is None else list(labels)
+        self.name = name
+        cols = np.arange(self.m)
+        #: unsigned node-edge incidence (n x m): (|B| w)_i = sum of the weights at node i
+        self.A = sp.csr_array(
+            (np.ones(2 * self.m), (np.r_[self.i, self.j], np.r_[cols, cols])), shape=(self.n, self.m)
+        )
+        self.max_degree = int(np.max(np.asarray(self.A.sum(axis=1)).ravel())) if self.m else 0
+
+    def matrix(self, w):
+        """The dense gossip matrix :math:`W(w) = I - B\\,\\mathrm{diag}(w) B^T`."""
+        w = np.asarray(w, dtype=float)
+        W = np.zeros((self.n, self.n))
+        W[self.i, self.j] = w
+        W[self.j, self.i] = w
+        W[np.diag_indices(self.n)] = 1.0 - self.A @ w
+        return W
+
+    def load(self, w):
+        """Sum of the edge weights at each node, :math:`|B| w`."""
+        return self.A @ np.asarray(w, dtype=float)
+
+    def weights_of(self, W):
+        """The edge weights ``W_ij`` of a matrix supported on the graph."""
+        return np.asarray(W, dtype=float)[self.i, self.j].copy()
+
+    def nonnegative_start(self):
+        """Metropolis weights :math:`1/(\\max(d_i, d_j) + 1)`: a strictly feasible start."""
+        deg = np.asarray(self.A.sum(axis=1)).ravel()
+        return 1.0 / (np.maximum(deg[self.i], deg[self.j]) + 1.0)
+
+
+def design_graph(graph):
+    """A :class:`DesignGraph` from a networkx graph, a Scheme (its support) or an adjacency matrix.
+
+    Raises ``ValueError`` for a graph with no edges or a disconnected graph, ``TypeError`` for
+    anything else.
+    """
+    import networkx as nx
+    from scipy.sparse.csgraph import connected_components
+
+    from ..graphs import Scheme
+
+    labels, name = None, "graph"
+    if isinstance(graph, (nx.Graph, nx.DiGraph)):
+        if graph.number_of_nodes() == 0:
+            raise ValueError("graph must have at least one node; got an empty graph")
+        labels = list(graph.nodes())
+        A = nx.to_scipy_sparse_array(graph, nodelist=labels, weight=None, format="coo", dtype=float)
+        name = graph.graph.get("name") or "graph"
+    elif isinstance(graph, Scheme):
+        if graph.period != 1:
+            raise ValueError(f"graph must be a static scheme (period 1) to design weights on; got period {graph.period}")
+        A = sp.coo_array(graph.sparse_matrix(0))
+        name = graph.name
+    else:
+        try:
+            A = sp.coo_array(graph if sp.issparse(graph) else np.asarray(graph, dtype=float))
+        except (TypeError, ValueError):
+            raise TypeError(
+                "graph must be a networkx graph, a static Scheme or a square adjacency matrix; "
+                f"got {type(graph).__name__}"
+            ) from None
+        if A.ndim != 2 or A.shape[0] != A.shape[1]:
+            raise ValueError(f"graph as a matrix must be square, got shape {A.shape}")
+    n = A.shape[0]
+    mask = (A.row != A.col) & (A.data != 0)
+    r, c = A.row[mask], A.col[mask]
+    lo, hi = np.minimum(r, c), np.maximum(r, c)
+    edges = np.unique(np.c_[lo, hi], axis=0) if len(lo) else np.zeros((0, 2), dtype=np.intp)
+    if len(edges) == 0:
+        raise ValueError(f"graph has no edges (n={n}); weights can only be designed on a graph with edges")
+    adj = sp.coo_array((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
+    k, _ = connected_components(adj, directed=False)
+    if k > 1:
+        raise ValueError(
+            f"graph is disconnected ({k} components); no weights on it reach consensus. "
+            "Design weights on each component separately"
+        )
+    return DesignGraph(n, edges, labels=labels, name=name)
+
+
+class SpectralObjective:
+    r"""``F(w) = offset + scale * sum_k f(mu_k)`` over the eigenvalues of :math:`W(w) - J`.
+
+    ``kind`` is ``"effective_neighbors"`` (:math:`f = \mu^2/(1-\gamma\mu^2)`, ``F = 1/n_W(\gamma)``,
+    offset ``1/n``, scale ``(1-\gamma)/n``) or ``"msd"`` (:math:`f = 1/(1-\mu^2) - 1`,
+    ``F = S_0 = (1/n) \sum_{j \ge 2} 1/(1-\lambda_j^2)``, offset ``(n-1)/n``, scale ``1/n``).
+    Outside the domain (:math:`\gamma\mu^2 \ge 1`, resp. :math:`\mu^2 \ge 1`) ``F = +inf``.
+    """
+
+    def __init__(self, dg, kind, gamma=None):
+        self.dg, self.kind = dg, kind
+        n = dg.n
+        self.J = np.full((n, n), 1.0 / n)
+        if kind == "effective_neighbors":
+            self.gamma = float(gamma)
+            self.offset, self.scale = 1.0 / n, (1.0 - self.gamma) / n
+        elif kind == "msd":
+            self.gamma = 1.0
+            self.offset, self.scale = (n - 1.0) / n, 1.0 / n
+        else:  # pragma: no cover - guarded by the caller
+            raise ValueError(kind)
+
+    def terms(self, mu):
+        """(f(mu), f'(mu)) elementwise; ``None`` when outside the domain."""
+        g = self.gamma
+        den = 1.0 - g * mu * mu
+        if np.any(den <= 0):
+            return None
+        # both kinds: f = mu^2 / (1 - g mu^2) (for "msd", g = 1 and 1/(1-mu^2) - 1 = mu^2/(1-mu^2))
+        return mu * mu / den, 2.0 * mu / (den * den)
+
+    def value(self, w):
+        mu = np.linalg.eigvalsh(self.dg.matrix(w) - self.J)
+        t = self.terms(mu)
+        return np.inf if t is None else self.offset + self.scale * float(np.sum(t[0]))
+
+    def value_grad(self, w):
+        """``(F(w), dF/dw)``; ``(inf, None)`` outside the domain."""
+        dg = self.dg
+        mu, Q = np.linalg.eigh(dg.matrix(w) - self.J)
+        t = self.terms(mu)
+        if t is None:
+            return np.inf, None
+        d = self.scale * t[1]
+        Qd = Q * d
+        diag = np.einsum("ik,ik->i", Qd, Q)
+        off = np.einsum("ek,ek->e", Qd[dg.i], Q[dg.j])
+        grad = -(diag[dg.i] + diag[dg.j] - 2.0 * off)
+        return self.offset + self.scale * float(np.sum(t[0])), grad
+
+
+def spectral_objective(dg, kind, gamma=None):
+    """The :class:`SpectralObjective` of ``kind`` on ``dg``."""
+    return SpectralObjective(dg, kind, gamma)
+
+
+def project_nonnegative(dg, v, mu=None, *, tol=1e-13, max_iter=20000):
+    r"""Euclidean projection of ``v`` onto :math:`P = \{w \ge 0, |B| w \le 1\}`.
+
+    Solved through its dual: with multipliers :math:`\mu \ge 0` of the node constraints,
+    :math:`w(\mu) = \max(0, v - |B|^T \mu)` and the dual gradient is :math:`|B| w(\mu) - 1`;
+    accelerated projected ascent with step :math:`1/(2 d_{\max}) \le 1/\|\,|B|\,\|^2`. Returns
+    ``(w, mu)`` (``mu`` to warm-start the next call); ``w`` is exactly feasible (node loads above
+    one are scaled back, a change of the order of ``tol``).
+    """
+    A = dg.A
+    AT = A.T.tocsr()
+    v = np.asarray(v, dtype=float)
+    w = np.maximum(v, 0.0)
+    if np.all(A @ w <= 1.0):
+        return w, np.zeros(dg.n)
+    step = 1.0 / (2.0 * max(dg.max_degree, 1))
+    mu = np.zeros(dg.n) if mu is None else np.maximum(mu, 0.0)
+    y, t = mu.copy(), 1.0
+    for _ in range(max_iter):
+        w = np.maximum(v - AT @ y, 0.0)
+        g = A @ w - 1.0
+        mu_new = np.maximum(y + step * g, 0.0)
+        t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+        y = mu_new + ((t - 1.0) / t_new) * (mu_new - mu)
+        mu, t = mu_new, t_new
+        w = np.maximum(v - AT @ mu, 0.0)
+        load = A @ w
+        viol = np.max(load - 1.0)
+        slack = np.max(mu * np.maximum(1.0 - load, 0.0)) if mu.any() else 0.0
+        if viol <= tol and slack <= tol:
+            break
+    load = A @ w
+    s = np.maximum(load, 1.0)
+    w = w / np.maximum(s[dg.i], s[dg.j])
+    return w, mu
+
+
+def frank_wolfe_gap(dg, w, grad):
+    r"""A certificate for a convex objective on :math:`P`: :math:`F(w) - F^\star \le
+    \langle \nabla F(w), w - v^\star\rangle`, :math:`v^\star = \arg\min_{v \in P} \langle\nabla F(w), v\rangle`
+    (a linear programme, solved by HiGHS). Returns the gap (``>= 0`` up to rounding)."""
+    from scipy.optimize import linprog
+
+    res = linprog(grad, A_ub=dg.A, b_ub=np.ones(dg.n), bounds=(0, None), method="highs")
+    if res.status != 0:  # pragma: no cover - P is a non-empty polytope
+        return np.nan
+    return float(grad @ w - res.fun)
