@@ -18,9 +18,10 @@ DESCRIPTION = (
     "overlay) and write them into --out: PNG and PDF, the data as CSV and JSON, and README.md\n"
     "listing each figure with its parameters and what it shows. Nothing is written unless every\n"
     "figure succeeds, and no file topotheory did not write is ever overwritten (the folder's\n"
-    "manifest lists its files). The full run takes about 2 minutes on two cores (measured 1 min\n"
-    "50 s); --quick uses small grids and Monte Carlo (about 1 minute, for tests). Progress goes to\n"
-    "stderr: a bar on a terminal, one line per figure otherwise."
+    "manifest lists its files). The full run takes about 5 minutes of CPU time (measured 5 min\n"
+    "14 s, of which the weight-design study takes about half; longer on a busy machine); --quick\n"
+    "uses small grids and Monte Carlo, for tests. Progress goes to stderr: a bar on a terminal, one\n"
+    "line per figure otherwise."
 )
 EPILOG = """examples:
   topotheory reproduce
