@@ -130,7 +130,8 @@ def compute(
     )
     params = {
         "n": n, "d": d, "batch_size": batch_size, "zeta": z, "lr_min": lo, "lr_max": hi, "points": points,
-        "mc_topologies": [t if isinstance(t, str) else t.name for t in mc_topologies], "mc_lrs": list(mc_lrs), "reps": reps, "steps": steps, "seed": seed,
+        "mc_topologies": [t if isinstance(t, str) else t.name for t in mc_topologies], "mc_lrs": list(mc_lrs),
+        "reps": reps, "steps": steps, "seed": seed,
     }
     labels = {k: _data.topology_label(k, s) for k, s in schemes.items()}
     return FigureData("fig4_rates", {"table": _data.columns(rows)}, caption, params, labels)

@@ -69,7 +69,7 @@ def compute(*, n=32, gamma=0.951, gap_kind="abs", per_step=False, quick=False):
     caption = (
         "The effective number of neighbours and the spectral gap rank the paper's topologies "
         + (f"differently ({', '.join(moved)} move most). " if moved else "identically here. ")
-        + 
+        +
         f"The paper's ten topologies ({n} workers) ordered by the effective number of neighbours "
         f"n_W(gamma={gamma:g}) (left) and by the spectral gap ('{gap_kind}' convention, right). "
         "The paper plots Cifar-10 losses against these quantities and finds n_W the better predictor; "

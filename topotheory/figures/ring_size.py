@@ -91,10 +91,12 @@ def plot(fd):
             (axes[0, 0], "lr", r"learning rate $\eta$"),
             (axes[0, 1], "rate", r"rate at the optimum $r^*$"),
         ):
-            ax.plot(x, [r[key] for r in ring_rows], "o-", color=_style.color("ring"), label="ring of n: optimal $\\eta^*$" if key == "lr" else "ring of n")
+            ax.plot(x, [r[key] for r in ring_rows], "o-", color=_style.color("ring"),
+                    label="ring of n: optimal $\\eta^*$" if key == "lr" else "ring of n")
             ax.plot(x, [r[key] for r in full_rows], "s:", color=_style.color("fully_connected"), ms=3.5,
                     label="fully connected, n workers" + (": optimal $\\eta^*$" if key == "lr" else ""))
-            ax.axhline(inf["lr"] if key == "lr" else inf["rate"], color="black", ls="--", lw=1.3, label="infinite ring (gap 0)" + (": optimal $\\eta^*$" if key == "lr" else ""))
+            ax.axhline(inf["lr"] if key == "lr" else inf["rate"], color="black", ls="--", lw=1.3,
+                       label="infinite ring (gap 0)" + (": optimal $\\eta^*$" if key == "lr" else ""))
             if key == "lr":
                 ax.plot(x, [r["max_lr"] for r in ring_rows], "^-", color=_style.color("ring"), alpha=0.45, ms=3.5,
                         label="ring of n: largest stable $\\eta$")

@@ -67,7 +67,7 @@ def compute(*, n=32, graphs=_DEFAULT, mix_gap=0.1, gamma_min=0.5, gamma_max=0.99
     points = 30 if quick else points
     gmin, gmax, c = _data.one_minus_gamma_range(gamma_min, gamma_max, points)
     graphs = _data.topology_list("graphs", graphs)
-    rows, panels, labels = [], [], {}
+    rows, labels = [], {}
     for entry in graphs:
         spec, g = _graph(entry, n, mix_gap)
         if spec in labels:
