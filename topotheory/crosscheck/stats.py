@@ -140,6 +140,10 @@ class Diagnostics(Result):
         What failed, in words.
     replicas_needed : int
         Replicas that would bring the ESS and the share inside their limits (0 when they are).
+    log_spread : float
+        Sample variance :math:`s^2` of :math:`\log w_r` at the last recorded step; for a
+        log-normal :math:`w` the mean exceeds the median by :math:`e^{s^2/2}`, which bounds how far
+        unsampled tails can pull a replica mean down (see :meth:`tail_can_explain`).
     shorter_horizon : float
         Fraction of the horizon at which the tail estimate would fall to ``TAIL_MAX``
         (:math:`(\\text{TAIL\\_MAX}/\\hat\\xi)^2`, the log-normal scaling
@@ -154,6 +158,26 @@ class Diagnostics(Result):
     problems: tuple
     replicas_needed: int
     shorter_horizon: float
+    log_spread: float = float("nan")
+
+    def tail_can_explain(self, ratio):
+        r"""Whether unsampled tails can make the replica mean ``ratio`` times smaller than the expectation.
+
+        At least half of the replicas lie above the sample median, so the replica mean is at least
+        half the median; with a log-normal spread :math:`s^2` the expectation is
+        :math:`e^{s^2/2}` times the median. Hence unsampled tails explain at most a factor
+        :math:`2 e^{s^2/2}`: a larger shortfall is evidence, however heavy the tails.
+
+        Examples
+        --------
+        >>> d = replica_diagnostics(np.exp(np.random.default_rng(0).standard_normal(100)))
+        >>> d.tail_can_explain(2.5), d.tail_can_explain(10.0)
+        (True, False)
+        """
+        if not ratio > 0:
+            return True
+        spread = self.log_spread if math.isfinite(self.log_spread) else math.inf
+        return math.log(ratio) <= spread / 2 + math.log(2.0)
 
     def advice(self):
         """What would settle a comparison these diagnostics make unreliable ('' when they pass)."""
@@ -205,7 +229,7 @@ def replica_diagnostics(values):
     (True, 200.0, 0.005)
     >>> heavy = replica_diagnostics(np.random.default_rng(0).pareto(1.2, 200))
     >>> heavy.passed, round(heavy.tail, 2)
-    (False, 0.86)
+    (False, 0.99)
     """
     v = np.asarray(values, dtype=float)
     if v.ndim == 1:
@@ -230,8 +254,12 @@ def replica_diagnostics(values):
     factor = max(ESS_MIN / ess if ess > 0 else math.inf, share / SHARE_MAX, 1.0)
     needed = 0 if factor <= 1.0 else (int(math.ceil(R * factor)) if math.isfinite(factor) else -1)
     horizon = min(1.0, (TAIL_MAX / tail) ** 2) if tail > TAIL_MAX else 1.0
+    last = v[:, -1]
+    last = last[np.isfinite(last) & (last > 0)]
+    spread = float(np.var(np.log(last), ddof=1)) if len(last) > 1 else float("nan")
     return Diagnostics(reps=R, ess=ess, max_share=share, tail=tail, passed=not problems,
-                       problems=tuple(problems), replicas_needed=needed, shorter_horizon=horizon)
+                       problems=tuple(problems), replicas_needed=needed, shorter_horizon=horizon,
+                       log_spread=spread)
 
 
 # ------------------------------------------------------------------------------- the rule
@@ -286,8 +314,8 @@ def decide(checks, diagnostics):
         return "disagrees", "; ".join(f"{c.name} fails" + (f" ({c.detail})" if c.detail else "") for c in hard)
     why = []
     if evidence:
-        why.append(", ".join(c.name for c in evidence) + " fails in the direction unsampled heavy tails produce, and "
-                   + "; ".join(diagnostics.problems))
+        why.append(", ".join(c.name for c in evidence) + " fails, but in a direction an unreliable replica mean can"
+                   " produce, and the replica diagnostics say it is unreliable: " + "; ".join(diagnostics.problems))
     for c in failed:
         if c.kind == "precision":
             why.append(f"{c.name}: the simulation is too imprecise to decide" + (f" ({c.detail})" if c.detail else ""))

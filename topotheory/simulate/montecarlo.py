@@ -410,6 +410,9 @@ class RandomWalkSimulation(Result):
         ``reps`` too few for an interval.
     warning : str
         Why the estimate is not trusted ("" when it is).
+    replica_variance : ndarray, shape (reps,)
+        Per replica, the worker-mean of the recorded :math:`z_i^2` (the values the interval and
+        the replica diagnostics of :func:`topotheory.crosscheck_random_walk` use).
     """
 
     scheme: str
@@ -428,6 +431,7 @@ class RandomWalkSimulation(Result):
     worker_effective_neighbors: np.ndarray
     stderr: float
     samples: int
+    replica_variance: np.ndarray | None = None
     burn_in_bias: float = 0.0
     trusted: bool = True
     warning: str = ""
@@ -597,6 +601,7 @@ def simulate_random_walk(
         worker_effective_neighbors=c / variances,
         stderr=se,
         samples=samples,
+        replica_variance=per_rep,
         burn_in_bias=bias,
         trusted=not reasons,
         warning="; ".join(reasons),
