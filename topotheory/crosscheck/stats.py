@@ -123,7 +123,7 @@ def mean_band(values, *, level, points=1):
 # ---------------------------------------------------------------------------------- diagnostics
 @dataclasses.dataclass(frozen=True, repr=False)
 class Diagnostics(Result):
-    """Replica diagnostics of a Monte Carlo mean (see :func:`replica_diagnostics`).
+    r"""Replica diagnostics of a Monte Carlo mean (see :func:`replica_diagnostics`).
 
     Attributes
     ----------
@@ -146,8 +146,8 @@ class Diagnostics(Result):
         unsampled tails can pull a replica mean down (see :meth:`tail_can_explain`).
     shorter_horizon : float
         Fraction of the horizon at which the tail estimate would fall to ``TAIL_MAX``
-        (:math:`(\\text{TAIL\\_MAX}/\\hat\\xi)^2`, the log-normal scaling
-        :math:`\\hat\\xi \\propto \\sqrt t`); 1 when the tail passes.
+        (:math:`(\text{TAIL\_MAX}/\hat\xi)^2`, the log-normal scaling
+        :math:`\hat\xi \propto \sqrt t`); 1 when the tail passes.
     """
 
     reps: int
