@@ -78,6 +78,8 @@ class CrosscheckReport(CheckReport):
     reason : str
     diagnostics : Diagnostics
         Replica diagnostics of the per-replica loss over the fit window.
+    replicas_spent : int
+        Replicas simulated in all (more than ``reps`` in the adaptive mode).
     agrees : bool
         ``verdict == "agrees"``.
     simulation : DSGDSimulation
@@ -117,6 +119,7 @@ class CrosscheckReport(CheckReport):
     verdict: str
     reason: str
     diagnostics: Diagnostics
+    replicas_spent: int
     simulation: DSGDSimulation = field(repr=False)
 
     def __repr__(self):
@@ -308,10 +311,15 @@ def crosscheck(
     chunk_size, threads : int, optional
         Passed to :func:`topotheory.montecarlo.simulate_dsgd`.
     adaptive : bool
-        Add seeded chunks of ``reps`` replicas (chunk ``k`` uses the ``k``-th child of the seed)
-        until the replica diagnostics pass or ``budget`` replicas are spent.
+        While the replica diagnostics fail, run again with more seeded chunks of ``reps``
+        replicas (chunk ``k`` uses the ``k``-th child of the simulation seed): at least twice as
+        many, or as many as the diagnostics ask for (``Diagnostics.replicas_needed``), until they
+        pass or ``budget`` replicas are spent. Each round is a *fresh* run judged on its own:
+        topping up one run until its diagnostics pass would keep exactly the chunks that missed
+        the heavy tail and bias the mean low.
     budget : int, optional
-        Largest total number of replicas of the adaptive mode (default ``8 * reps``).
+        Largest total number of replicas of the adaptive mode, every round counted (default
+        ``8 * reps``).
 
     Returns
     -------
@@ -338,14 +346,23 @@ def crosscheck(
     sim = simulate_dsgd(scheme, seed=sim_seed, **run)
     est = estimate_rate(sim, window=window, confidence=confidence, n_boot=n_boot, seed=boot_seed)
     diag = replica_diagnostics(sim.replica_loss[:, est.window[0] : est.window[1] + 1])
+    spent = sim.reps
     if adaptive:
         budget = 8 * sim.reps if budget is None else check_int("budget", budget, minimum=sim.reps)
-        extra = spawn_seeds(sim_seed, max(0, budget // sim.reps))
-        sims = [sim]
-        while not diag.passed and sim.reps + min(reps, budget - sim.reps) <= budget and budget > sim.reps:
-            more = simulate_dsgd(scheme, seed=extra[len(sims) - 1], **dict(run, reps=min(reps, budget - sim.reps)))
-            sims.append(more)
-            sim = concat_simulations(sims)
+        chunk_seeds = spawn_seeds(sim_seed, budget // sim.reps + 1)
+        used = 0
+        while not diag.passed:
+            # a fresh run, sized from the last one's diagnostics (never topped up: adding chunks
+            # until the diagnostics pass would select chunks that missed the tail, a biased mean)
+            want = max(2 * sim.reps, diag.replicas_needed)
+            want = -(-want // reps) * reps
+            want = min(want, (budget - spent) // reps * reps)
+            if want <= sim.reps:
+                break
+            k = want // reps
+            sim = concat_simulations([simulate_dsgd(scheme, seed=sd, **run) for sd in chunk_seeds[used : used + k]])
+            used += k
+            spent += want
             est = estimate_rate(sim, window=window, confidence=confidence, n_boot=n_boot, seed=boot_seed)
             diag = replica_diagnostics(sim.replica_loss[:, est.window[0] : est.window[1] + 1])
     initial = None if x0 is None else (lambda X: X @ X.T)(start_point(x0, sim.n, sim.d))
@@ -426,6 +443,7 @@ def crosscheck(
         verdict=verdict,
         reason=reason,
         diagnostics=diag,
+        replicas_spent=spent,
         simulation=sim,
     )
 
