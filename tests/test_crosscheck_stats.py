@@ -259,3 +259,35 @@ def test_random_walk_short_burn_in_is_flagged_and_inconclusive():
     chk = tt.crosscheck_random_walk(tt.ring(4), gamma=0.99, steps=50, reps=50, burn_in=20, seed=0)
     assert chk.verdict != "agrees" or chk.ci[0] <= chk.theory <= chk.ci[1]
     assert not chk.diagnostics.passed and "burn-in" in " ".join(chk.diagnostics.problems)
+
+
+# ----------------------------------------------------------------- boundaries (mutation survivors)
+def test_diagnostic_limits_are_inclusive():
+    at_ess = replica_diagnostics(np.ones(int(ESS_MIN)))
+    assert at_ess.ess == ESS_MIN and at_ess.passed
+    at_share = replica_diagnostics(np.r_[np.ones(95), 5.0])  # share exactly 5 / 100
+    assert at_share.max_share == 0.05 and at_share.passed
+    assert at_share.shorter_horizon == 1.0 and at_share.replicas_needed == 0
+
+
+def test_hill_estimate_on_exact_quantiles():
+    R, alpha = 400, 1.5
+    w = (R / np.arange(1, R + 1)) ** (1 / alpha)  # the exact Pareto quantiles, decreasing
+    k = math.ceil(min(0.2 * R, 3 * math.sqrt(R)))  # 60
+    expected = np.mean(np.log(w[:k] / w[k]))
+    assert replica_diagnostics(w[::-1]).tail == pytest.approx(expected, rel=1e-12)
+    assert math.isnan(replica_diagnostics(np.ones(5)).tail)  # too few values for a tail
+
+
+def test_imprecise_but_consistent_run_is_inconclusive_and_asks_for_replicas():
+    rep = tt.crosscheck(tt.ring(8), lr=0.05, d=24, reps=120, steps=40, seed=1, rel_tol=1e-5)
+    assert rep.rate_in_ci and not rep.rate_within_tol and rep.diagnostics.passed
+    assert rep.verdict == "inconclusive" and rep.settle == "more replicas"
+    assert "too imprecise" in rep.reason
+
+
+def test_random_walk_check_default_phase_of_a_periodic_scheme():
+    s = tt.local_steps(6, 3)
+    chk = tt.crosscheck_random_walk(s, gamma=0.6, steps=60, reps=100, seed=2)
+    assert chk.phase == 0 and chk.theory == pytest.approx(tt.effective_neighbors(s, 0.6, phase=0), rel=1e-12)
+    assert chk.theory != pytest.approx(tt.effective_neighbors(s, 0.6, phase=1), rel=1e-3)
