@@ -48,6 +48,18 @@ TARGETS = {
     "randomwalk": ("topotheory.metrics.randomwalk", None, ["tests/test_randomwalk.py"]),
 }
 
+#: The faults the issue lists, planted as text replacements in one function: (target, function, old, new).
+PLANTED = [
+    ("rates", "crosscheck", "remove the curve-band condition from the agreement rule",
+     'Check("curve bands", curve_inside,', 'Check("curve bands", True,'),
+    ("rates", "crosscheck", "remove the Bonferroni correction of the curve bands",
+     "points=sim.steps + 1)", "points=1)"),
+    ("merging", "crosscheck_merging", "make crosscheck_merging always agree",
+     "verdict, reason = decide(checks, diag)", 'verdict, reason = "agrees", "planted"'),
+    ("merging", "crosscheck_merging", "remove the Bonferroni correction of the merging bands",
+     "points=T * Q)", "points=1)"),
+]
+
 _SWAP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
 _FLIP = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
 
@@ -160,6 +172,40 @@ def run_tests(files):
     return code
 
 
+def _install(module, fn_name, new_fn_source):
+    """Compile ``new_fn_source`` in ``module``'s namespace; returns (old, new)."""
+    ns = dict(vars(module))
+    exec(compile(new_fn_source, module.__file__, "exec"), ns)
+    return vars(module)[fn_name], ns[fn_name]
+
+
+def run_planted():
+    """Each planted fault of :data:`PLANTED` against its target's tests; True when all are killed."""
+    import textwrap
+
+    sys.path.insert(0, str(ROOT))
+    all_killed = True
+    for target, fn_name, desc, old_text, new_text in PLANTED:
+        module_name, _, tests = TARGETS[target]
+        module = importlib.import_module(module_name)
+        src = textwrap.dedent(inspect.getsource(vars(module)[fn_name]))
+        if old_text not in src:
+            print(f"NOT FOUND {target}:{fn_name} {desc}")
+            all_killed = False
+            continue
+        old, new = _install(module, fn_name, src.replace(old_text, new_text))
+        start = time.perf_counter()
+        try:
+            _swap(old, new)
+            dead = run_tests(tests) != 0
+        finally:
+            _swap(new, old)
+        all_killed &= dead
+        print(f"{'killed  ' if dead else 'SURVIVED'} planted {target}:{fn_name} {desc} ({time.perf_counter() - start:.1f}s)",
+              flush=True)
+    return all_killed
+
+
 def run(names, max_per_target=None, seed=0):
     sys.path.insert(0, str(ROOT))
     results = {}
@@ -212,7 +258,10 @@ def main(argv=None):
     ap.add_argument("--max", type=int, default=None, help="sample at most this many mutants per target")
     ap.add_argument("--seed", type=int, default=0, help="seed of the sample")
     ap.add_argument("--list", action="store_true", help="only list the mutants")
+    ap.add_argument("--planted", action="store_true", help="only the planted faults the issue lists")
     args = ap.parse_args(argv)
+    if args.planted:
+        return 0 if run_planted() else 1
     names = [n for n in args.only.split(",") if n]
     if args.list:
         sys.path.insert(0, str(ROOT))

@@ -123,6 +123,8 @@ def test_correct_theory_agrees_with_passing_diagnostics():
     assert d["verdict"] == "agrees" and d["diagnostics"]["ess"] == pytest.approx(rep.diagnostics.ess)
     # the band is the Bonferroni Student-t quantile over every step (planted fault: no Bonferroni)
     assert rep.band_z == pytest.approx(scipy.stats.t.isf(0.001 / (2 * 81), 149), rel=1e-12)
+    se = rep.simulation.replica_loss.std(0, ddof=1) / np.sqrt(150)
+    np.testing.assert_allclose(rep.band_high - rep.mc_loss, rep.band_z * se, rtol=1e-9, atol=1e-300)
 
 
 @pytest.mark.parametrize("factor", [1.03, 0.97])
@@ -231,6 +233,11 @@ def test_merging_wrong_theory_disagrees(monkeypatch):
     sched = tt.placement_schedule(tt.ring(5), 40, "uniform", budget=15)
     good = tt.crosscheck_merging(p, sched, lr=0.3, steps=40, reps=1500, seed=7)
     assert good.verdict == "agrees"
+    # bands: Student-t, Bonferroni over the 41 recorded steps and 6 quantities (independent numpy route)
+    vals = good.simulation.merged_loss  # (steps, reps)
+    half = scipy.stats.t.isf(0.001 / (2 * 41 * 6), 1499) * vals.std(1, ddof=1) / np.sqrt(1500)
+    curve = good.to_dict()["curves"]["merged_loss"]
+    np.testing.assert_allclose(np.array(curve["band_high"]) - vals.mean(1), half, rtol=1e-9, atol=1e-15)
     exact = merging_module.propagate
     monkeypatch.setattr(merging_module, "propagate", lambda *a, **k: exact(*a, **dict(k, lr=0.33)))
     bad = tt.crosscheck_merging(p, sched, lr=0.3, steps=40, reps=1500, seed=7)
