@@ -90,9 +90,10 @@ def test_tail_explains_at_most_twice_the_lognormal_mean_over_median():
     s2 = 2.0
     w = np.exp(np.sqrt(s2) * rng.standard_normal(400))
     d = replica_diagnostics(w)
-    bound = 2 * math.exp(d.log_spread / 2)
+    bound = 2 * math.exp(d.log_spread / 2) / (1 - d.max_share)
     assert d.log_spread == pytest.approx(s2, rel=0.15)
     assert d.tail_can_explain(0.99 * bound) and not d.tail_can_explain(1.01 * bound)
+    assert d.tail_can_explain(1.01 / bound) and not d.tail_can_explain(0.99 / bound)
     # the bound holds: replica means of 20 log-normals fall short of E w = e^{s2/2} by less
     means = np.exp(np.sqrt(s2) * rng.standard_normal((5000, 20))).mean(1)
     assert np.mean(math.exp(s2 / 2) / means <= bound) > 0.999

@@ -22,18 +22,24 @@ curves), :func:`topotheory.crosscheck_merging` (heterogeneous quadratics) and
 * **one agreement rule** — :func:`decide`: each comparison is a :class:`Check` that passes or
   fails; a failure is either *evidence* against the theory or a lack of *precision*. The verdict
   is ``"agrees"`` when every check passes; ``"disagrees"`` when an evidence check fails and either
-  the replica diagnostics pass or the failure lies in the direction heavy tails cannot produce
-  (``robust``); otherwise ``"inconclusive"``, with the reason and what would settle it;
+  the replica diagnostics pass or the discrepancy is larger than unsampled or rare heavy-tailed
+  replicas can cause (``robust``); otherwise ``"inconclusive"``, with the reason and what would
+  settle it;
 * **one report type** — :class:`CheckReport`, the base of every cross-check report, on the
   package's :class:`~topotheory.common.results.Result` base: ``verdict``, ``agrees`` (a bool,
   True only for ``"agrees"``), one text rendering and one ``to_dict()``.
 
-Why heavy tails have a direction. Per replica, :math:`\|x(t)\|^2` is a product of ``t`` random
-factors; its distribution is close to log-normal with a log-variance growing linearly in ``t``.
-With few replicas the rare large values that carry the mean are usually *missing*: the sample mean
-then falls short of the expectation and its decay looks faster. So a simulated loss *above* the
-exact curve, or a simulated rate *below* the exact rate, cannot be explained by unsampled tails —
-those failures are ``robust`` evidence even when the diagnostics fail; the opposite ones are not.
+How far heavy tails can move a replica mean. Per replica, :math:`\|x(t)\|^2` is a product of
+``t`` random factors; its distribution is close to log-normal with a log-variance :math:`s^2`
+growing linearly in ``t``. With few replicas the rare large values that carry the mean are usually
+*missing* and the replica mean falls short of the expectation — but by at most a factor
+:math:`2e^{s^2/2}` (at least half of the replicas lie above the median, and the expectation is
+:math:`e^{s^2/2}` times the median); one rare large replica that *is* sampled inflates it by at
+most :math:`1/(1 - \text{share})`. A fitted rate compares two times of the window, so both can
+happen and its error has no fixed sign; what is bounded is the size:
+:meth:`Diagnostics.tail_can_explain` says whether a discrepancy fits inside
+:math:`B = 2e^{s^2/2}/(1 - \text{share})`. A larger one is ``robust`` evidence even when the
+diagnostics fail.
 """
 
 from __future__ import annotations
@@ -161,23 +167,27 @@ class Diagnostics(Result):
     log_spread: float = float("nan")
 
     def tail_can_explain(self, ratio):
-        r"""Whether unsampled tails can make the replica mean ``ratio`` times smaller than the expectation.
+        r"""Whether heavy tails can put the expectation ``ratio`` times the replica mean.
 
         At least half of the replicas lie above the sample median, so the replica mean is at least
         half the median; with a log-normal spread :math:`s^2` the expectation is
-        :math:`e^{s^2/2}` times the median. Hence unsampled tails explain at most a factor
-        :math:`2 e^{s^2/2}`: a larger shortfall is evidence, however heavy the tails.
+        :math:`e^{s^2/2}` times the median: a shortfall up to :math:`2 e^{s^2/2}`. One sampled rare
+        replica inflates the mean by at most :math:`1/(1 - 	ext{share})`. Both bounds combine
+        into :math:`B = 2e^{s^2/2}/(1 - 	ext{share})`, and the test is
+        :math:`|\log 	ext{ratio}| \le \log B`: a larger discrepancy is evidence, however heavy the
+        tails.
 
         Examples
         --------
         >>> d = replica_diagnostics(np.exp(np.random.default_rng(0).standard_normal(100)))
-        >>> d.tail_can_explain(2.5), d.tail_can_explain(10.0)
-        (True, False)
+        >>> d.tail_can_explain(2.5), d.tail_can_explain(10.0), d.tail_can_explain(0.1)
+        (True, False, False)
         """
-        if not ratio > 0:
-            return True
+        if not ratio > 0 or not math.isfinite(ratio):
+            return not ratio > 0  # 0 or negative: no information; inf: far beyond any tail
         spread = self.log_spread if math.isfinite(self.log_spread) else math.inf
-        return math.log(ratio) <= spread / 2 + math.log(2.0)
+        bound = spread / 2 + math.log(2.0) - math.log1p(-min(self.max_share, 1.0 - 1e-12))
+        return abs(math.log(ratio)) <= bound
 
     def advice(self):
         """What would settle a comparison these diagnostics make unreliable ('' when they pass)."""
