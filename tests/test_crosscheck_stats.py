@@ -299,3 +299,9 @@ def test_random_walk_check_default_phase_of_a_periodic_scheme():
     chk = tt.crosscheck_random_walk(s, gamma=0.6, steps=60, reps=100, seed=2)
     assert chk.phase == 0 and chk.theory == pytest.approx(tt.effective_neighbors(s, 0.6, phase=0), rel=1e-12)
     assert chk.theory != pytest.approx(tt.effective_neighbors(s, 0.6, phase=1), rel=1e-3)
+
+
+def test_overflowing_simulation_agrees_with_a_diverging_theory():
+    rep = tt.crosscheck(tt.solo(4), lr=1.0, d=48, reps=20, steps=400, seed=0)
+    assert math.isnan(rep.theory_rate) and rep.diverged and math.isnan(rep.ci[1])
+    assert rep.verdict == "agrees"

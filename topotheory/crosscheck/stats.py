@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 
@@ -117,7 +118,7 @@ def mean_band(values, *, level, points=1):
     v = np.asarray(values, dtype=float)
     ok = np.isfinite(v)
     count = ok.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):
         mean = np.where(ok, v, 0.0).sum(axis=0) / count
         var = np.where(ok, (v - mean) ** 2, 0.0).sum(axis=0) / (count - 1)
         se = np.sqrt(var / count)
@@ -246,7 +247,8 @@ def replica_diagnostics(values):
         v = v[:, None]
     v = np.where(np.isfinite(v), v, np.nan)
     R = int(np.all(np.isfinite(v), axis=1).sum())
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (stopped replicas)
         s1 = np.nansum(v, axis=0)
         ess_t = s1**2 / np.nansum(v * v, axis=0)
         share_t = np.nanmax(v, axis=0) / s1
