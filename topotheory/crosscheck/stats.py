@@ -54,6 +54,7 @@ from ..common.results import Result
 
 __all__ = [
     "ESS_MIN",
+    "ESS_FRACTION_MIN",
     "SHARE_MAX",
     "TAIL_MAX",
     "VERDICTS",
@@ -68,6 +69,9 @@ __all__ = [
 
 #: Smallest effective sample size of trusted replica means.
 ESS_MIN = 50.0
+#: Smallest ESS / reps of trusted replica means: for a log-normal w it is exp(-s^2), a property of the
+#: distribution (more replicas do not raise it), so a low value calls for a shorter horizon.
+ESS_FRACTION_MIN = 0.5
 #: Largest share of the mean one replica may carry in a trusted replica mean.
 SHARE_MAX = 0.05
 #: Largest Hill tail estimate (xi = 1/alpha) of trusted replica means: xi < 1/2 means finite variance.
@@ -142,7 +146,8 @@ class Diagnostics(Result):
     tail : float
         Hill estimate of the tail (xi = 1/alpha) of the values at the last recorded step.
     passed : bool
-        ``ess >= ESS_MIN``, ``max_share <= SHARE_MAX`` and ``tail <= TAIL_MAX``.
+        ``ess >= ESS_MIN``, ``ess / reps >= ESS_FRACTION_MIN``, ``max_share <= SHARE_MAX`` and
+        ``tail <= TAIL_MAX``.
     problems : tuple of str
         What failed, in words.
     replicas_needed : int
@@ -154,7 +159,8 @@ class Diagnostics(Result):
     shorter_horizon : float
         Fraction of the horizon at which the tail estimate would fall to ``TAIL_MAX``
         (:math:`(\text{TAIL\_MAX}/\hat\xi)^2`, the log-normal scaling
-        :math:`\hat\xi \propto \sqrt t`); 1 when the tail passes.
+        :math:`\hat\xi \propto \sqrt t`) and the ESS fraction rise to ``ESS_FRACTION_MIN``
+        (:math:`\log 2 / s^2` with :math:`e^{-s^2}` the ESS fraction); 1 when both pass.
     """
 
     reps: int
@@ -195,7 +201,7 @@ class Diagnostics(Result):
         if self.passed:
             return ""
         parts = []
-        if self.tail > TAIL_MAX:
+        if self.shorter_horizon < 1.0:
             parts.append(f"a horizon of about {self.shorter_horizon:.0%} of this one (lighter tails)")
         if self.replicas_needed > self.reps:
             parts.append(f"about {self.replicas_needed} replicas")
@@ -259,6 +265,9 @@ def replica_diagnostics(values):
     problems = []
     if not ess >= ESS_MIN:
         problems.append(f"effective sample size {ess:.3g} < {ESS_MIN:g}")
+    frac = ess / R if R else 0.0
+    if not frac >= ESS_FRACTION_MIN:
+        problems.append(f"effective sample size only {frac:.0%} of the replicas (< {ESS_FRACTION_MIN:.0%}: heavy tails)")
     if not share <= SHARE_MAX:
         problems.append(f"one replica carries {share:.1%} of the mean (> {SHARE_MAX:.0%})")
     if tail > TAIL_MAX:
@@ -266,6 +275,8 @@ def replica_diagnostics(values):
     factor = max(ESS_MIN / ess if ess > 0 else math.inf, share / SHARE_MAX, 1.0)
     needed = 0 if factor <= 1.0 else (int(math.ceil(R * factor)) if math.isfinite(factor) else -1)
     horizon = min(1.0, (TAIL_MAX / tail) ** 2) if tail > TAIL_MAX else 1.0
+    if 0 < frac < ESS_FRACTION_MIN:  # log-normal: ESS/R = exp(-s^2), s^2 proportional to the horizon
+        horizon = min(horizon, math.log(1 / ESS_FRACTION_MIN) / -math.log(frac))
     last = v[:, -1]
     last = last[np.isfinite(last) & (last > 0)]
     spread = float(np.var(np.log(last), ddof=1)) if len(last) > 1 else float("nan")
