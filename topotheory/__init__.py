@@ -121,7 +121,8 @@ from .simulate import (
     simulate_random_walk,
 )
 from . import crosscheck  # a callable module: tt.crosscheck(...) runs crosscheck.rates.crosscheck
-from .crosscheck import CrosscheckGrid, CrosscheckReport, crosscheck_grid
+from .crosscheck import (CheckReport, CrosscheckGrid, CrosscheckReport, Diagnostics, RandomWalkCheck, crosscheck_grid,
+                         crosscheck_random_walk)
 from .hetero import (
     GossipSchedule,
     HeterogeneousQuadratic,
@@ -190,6 +191,7 @@ __all__ = [
     "simulate_dsgd", "simulate_random_walk", "estimate_rate",
     "DSGDSimulation", "RandomWalkSimulation", "RateEstimate",
     "crosscheck", "crosscheck_grid", "CrosscheckReport", "CrosscheckGrid",
+    "crosscheck_random_walk", "RandomWalkCheck", "CheckReport", "Diagnostics",
     # heterogeneous data
     "HeterogeneousQuadratic", "LogisticProblem", "random_quadratic", "logistic_problem",
     "propagate", "fixed_point", "stationary", "mean_map_rate", "heterogeneity", "mixing_parameter",
