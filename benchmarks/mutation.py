@@ -136,7 +136,7 @@ def mutants(module_name, functions):
             continue
         if fn.name == "__repr__" or fn.name.startswith("_body") or fn.name in ("advice", "_verdict_lines", "__str__"):
             continue  # text rendering
-        for k, (kind, node, variant, desc) in enumerate(_sites(fn)):
+        for k, (kind, node, _variant, desc) in enumerate(_sites(fn)):
             out.append((fn.name, desc, getattr(node, "lineno", fn.lineno), kind, k))
     return tree, out
 

@@ -26,7 +26,7 @@ from ..common.results import Result
 from ..common.rng import as_generator, spawn_seeds
 from ..common.validation import check_int, check_real
 from ..simulate.montecarlo import DSGDSimulation, estimate_rate, simulate_dsgd
-from ..simulate.engine import describe_seed as _describe_seed, format_seed as _fmt_seed
+from ..simulate.engine import format_seed as _fmt_seed
 from ..simulate.fit import fit_rate as _fit_rate
 from ..graphs.scheme import Scheme, check_scheme
 from ..simulate.engine import root_seed, start_point

@@ -222,7 +222,7 @@ class DenseState:
 
     def summary(self):
         p = self.p
-        n, d = p.n, p.d
+        n = p.n
         Abar, xs = p.mean_hessian, p.x_star
         m, S = self.m, self.S
         mbar = m.mean(0)

@@ -46,7 +46,7 @@ from ..crosscheck.stats import Check, CheckReport, Diagnostics, decide, mean_ban
 from ..simulate.engine import format_seed, root_seed, start_point
 from ..common.validation import as_float_array, check_choice, check_int, check_real
 from ..graphs.scheme import check_scheme
-from .exact import (ORDERS, CommutingState, DenseState, check_common, check_problem, check_quadratic, check_x0,
+from .exact import (ORDERS, CommutingState, check_common, check_problem, check_quadratic, check_x0,
                     exact_state, gossip_getter)
 from .problems import HeterogeneousQuadratic
 
