@@ -39,6 +39,7 @@ __all__ = [
     "check_array",
     "check_matrix",
     "check_str",
+    "renamed_error",
     "check_scheme_like",
     "check_seed",
     "check_gamma",
@@ -386,6 +387,23 @@ def check_str(name, value, *, allow_none=False, nonempty=False):
     if nonempty and not value:
         raise ValueError(f"{name} must be a non-empty string, got ''")
     return value
+
+
+def renamed_error(exc, old, new):
+    """``exc`` (a new exception of the same type) with a leading argument name ``old`` replaced by ``new``.
+
+    For a public function that forwards an argument under another name (``beta_kind`` becomes
+    ``beta``'s ``kind``): the message then names the caller's argument.
+
+    Examples
+    --------
+    >>> str(renamed_error(ValueError("kind must be one of 'eq34', 'eq33'"), "kind", "beta_kind"))
+    "beta_kind must be one of 'eq34', 'eq33'"
+    """
+    text = str(exc)
+    if text.startswith(old) and not text[len(old):len(old) + 1].isalnum() and text[len(old):len(old) + 1] != "_":
+        text = new + text[len(old):]
+    return type(exc)(text)
 
 
 def _check_interval(name, arr, low, high, low_open, high_open):

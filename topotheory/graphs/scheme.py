@@ -12,7 +12,9 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from ..common.validation import check_bool, check_int, check_matrix, check_real, check_size, check_str, plain
+from ..common.validation import (
+    check_bool, check_int, check_matrix, check_real, check_size, check_str, plain, renamed_error,
+)
 from .weights import check_weight_rule, lazy_weights, weights_from_adjacency
 
 __all__ = ["Scheme", "is_doubly_stochastic", "is_symmetric", "finite_time_consensus", "consensus_rate", "check_scheme",
@@ -26,14 +28,6 @@ def _as_matrix(name, W):
     """A finite float square matrix as dense ndarray (a copy) or CSR array, or a clear error."""
     M = check_matrix(name, W)
     return M if sp.issparse(M) else np.array(M, dtype=float)
-
-
-def _renamed(exc, old, new):
-    """``exc`` with a leading argument name ``old`` of its message replaced by ``new``."""
-    text = str(exc)
-    if text.startswith(old) and not text[len(old):len(old) + 1].isalnum():
-        text = new + text[len(old):]
-    return type(exc)(text)
 
 
 def _check_atol(atol):
@@ -203,7 +197,7 @@ class Scheme:
         try:
             return cls([W], name=name, atol=atol)
         except (TypeError, ValueError) as exc:
-            raise _renamed(exc, "matrices", "W") from None
+            raise renamed_error(exc, "matrices", "W") from None
 
     @classmethod
     def from_matrices(cls, matrices, *, name="custom", atol=1e-9):
