@@ -117,8 +117,9 @@ BAD = {
              Bad("2.0", 2.0)],
     "choice": [Bad("nonsense", "nonsense"), Bad("int", 3), Bad("None", None), Bad("empty", ""),
                Bad("bytes", b"exact"), Bad("upper", "EXACT")],
-    "scheme": [Bad("None", None), Bad("str", "ring"), Bad("int", 4), Bad("matrix", lambda: np.eye(4)),
-               Bad("list", lambda: [[1.0]]), Bad("disconnected", _disconnected_scheme, invalid=False)],
+    # a gossip matrix is a scheme (as_scheme): np.eye(4) and [[1.0]] are legal
+    "scheme": [Bad("None", None), Bad("str", "ring"), Bad("int", 4), Bad("matrix", lambda: np.eye(4), invalid=False),
+               Bad("list", lambda: [[1.0]], invalid=False), Bad("disconnected", _disconnected_scheme, invalid=False)],
     "seed": [Bad("-1", -1), Bad("1.5", 1.5), Bad("str", "0"), Bad("bool", True), Bad("list", lambda: [1, 2]),
              Bad("nan", math.nan), Bad("complex", 1j)],
     "lrs": _NUMBER_TYPES + [Bad("empty", lambda: []), Bad("ragged", lambda: [[0.1], [0.1, 0.2]]),
