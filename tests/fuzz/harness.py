@@ -117,8 +117,9 @@ BAD = {
              Bad("2.0", 2.0)],
     "choice": [Bad("nonsense", "nonsense"), Bad("int", 3), Bad("None", None), Bad("empty", ""),
                Bad("bytes", b"exact"), Bad("upper", "EXACT")],
-    "scheme": [Bad("None", None), Bad("str", "ring"), Bad("int", 4), Bad("matrix", lambda: np.eye(4)),
-               Bad("list", lambda: [[1.0]]), Bad("disconnected", _disconnected_scheme, invalid=False)],
+    # a gossip matrix is a scheme (as_scheme): np.eye(4) and [[1.0]] are legal
+    "scheme": [Bad("None", None), Bad("str", "ring"), Bad("int", 4), Bad("matrix", lambda: np.eye(4), invalid=False),
+               Bad("list", lambda: [[1.0]], invalid=False), Bad("disconnected", _disconnected_scheme, invalid=False)],
     "seed": [Bad("-1", -1), Bad("1.5", 1.5), Bad("str", "0"), Bad("bool", True), Bad("list", lambda: [1, 2]),
              Bad("nan", math.nan), Bad("complex", 1j)],
     "lrs": _NUMBER_TYPES + [Bad("empty", lambda: []), Bad("ragged", lambda: [[0.1], [0.1, 0.2]]),
@@ -146,6 +147,13 @@ BAD = {
              Bad("ring:1e9", "ring:1e9"), Bad("ring:8,16", "ring:8,16"), Bad("ring:0.5", "ring:0.5")],
     "optional_array": [Bad("str", "x"), Bad("complex", lambda: np.ones(4) * 1j), Bad("nan", lambda: np.full(4, np.nan)),
                        Bad("wrong-shape", lambda: np.ones(7)), Bad("empty", lambda: np.zeros(0))],
+    # what as_scheme converts (a Scheme, a networkx graph, a gossip matrix or one period of them)
+    "graph": [Bad("None", None), Bad("str", "ring"), Bad("int", 4), Bad("complex", lambda: np.full((2, 2), 0.5 + 0j)),
+              Bad("nan", lambda: np.array([[np.nan, 1], [1, 0]])), Bad("non-square", lambda: np.full((2, 3), 1 / 3)),
+              Bad("directed", lambda: np.array([[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.0, 0.0, 1.0]])),
+              Bad("ragged", lambda: [[1.0], [0.5, 0.5]]), Bad("1-D", lambda: np.ones(3) / 3)],
+    "path": [Bad("None", None), Bad("int", 3), Bad("empty", ""), Bad("missing", "no/such/graph.edges"),
+             Bad("complex", 1j), Bad("list", lambda: ["a"])],
     "name": [Bad("None", None), Bad("complex", 1j), Bad("list", lambda: ["a"]), Bad("int", 3)],
     "any": _COMMON,
 }
@@ -215,6 +223,13 @@ OVERRIDES = {
     "compare_stepsizes": {"switch_at": "any"},
     "placement_schedule": {"budget": "count"},
     "gossip_every": {"offset": "count"},
+    "as_scheme": {"obj": "graph", "name": "name", "argname": "name"},
+    "load_graph": {"path": "path", "format": "choice", "matrix": "choice", "directed": "bool", "strict": "bool",
+                   "header": "bool", "delimiter": "any", "comments": "any", "name": "name"},
+    "optimal_weights": {"graph": "scheme", "objective": "choice", "allow_negative": "bool", "tol": "positive",
+                        "start": "optional_array"},
+    "matching_schedule": {"graph": "scheme", "sweeps": "count"},
+    "mean_effective_neighbors": {},
 }
 
 
@@ -228,6 +243,20 @@ def _schedule():
 
 def _sim():
     return tt.simulate_dsgd(tt.ring(4), lr=0.1, d=2, steps=20, reps=20, seed=0)
+
+
+_GRAPH_FILE = []
+
+
+def _graph_file():
+    """A small edge list (a 4-ring) written once per process, for :func:`topotheory.load_graph`."""
+    if not _GRAPH_FILE:
+        folder = tempfile.mkdtemp(prefix="fuzz-graph-")
+        path = os.path.join(folder, "ring4.edges")
+        with open(path, "w") as fh:
+            fh.write("0 1\n1 2\n2 3\n3 0\n")
+        _GRAPH_FILE.append(path)
+    return _GRAPH_FILE[0]
 
 
 #: One valid, cheap call of every callable in ``topotheory.__all__``: name -> () -> kwargs.
@@ -342,6 +371,21 @@ BASELINE = {
     "iterations_to_eps": lambda: dict(problem=_problem(), eps=1e-3, max_iter=2000),
     "compare_stepsizes": lambda: dict(problem=_problem(), eps=1e-3, max_iter=2000),
     "StepsizeResult": None,
+    "as_scheme": lambda: dict(obj=np.full((2, 2), 0.5)),
+    "load_graph": lambda: dict(path=_graph_file()),
+    "list_topologies": lambda: dict(),
+    "optimal_weights": lambda: dict(graph=tt.ring(4), objective="spectral_gap"),
+    "matching_schedule": lambda: dict(graph=tt.ring(4), gamma=0.9, sweeps=2),
+    "mean_effective_neighbors": lambda: dict(scheme=tt.ring(4), gamma=0.9),
+    "GraphReport": None,
+    "RateLog": None,
+    "WeightDesign": None,
+}
+
+#: Public callables that are neither functions nor result types, with the reason they are not
+#: fuzzed.
+EXCLUDED = {
+    "GraphLoadWarning": "a warning class (raised by load_graph, never called with user input)",
 }
 #: Functions whose boundary is fixed: the default suite asserts the contract for them (no vague
 #: error, no other exception type, no hang, no silently accepted bad input).

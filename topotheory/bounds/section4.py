@@ -22,7 +22,7 @@ import numpy as np
 
 from ..common.jsonable import jsonable
 from ..common.results import Result
-from ..common.validation import check_choice, check_gamma, check_real
+from ..common.validation import check_bool, check_choice, check_gamma, check_real, renamed_error
 from ..engine import resolve
 from ..graphs.scheme import check_scheme
 
@@ -127,10 +127,11 @@ def beta(scheme, gamma, *, kind="eq34"):
     >>> beta(ring(32), 0.9, kind="eq33") < 0  # ring eigenvalues reach -1/3
     True
     """
+    scheme = check_scheme(scheme)
     lam = _symmetric_eigenvalues(scheme, "beta")
     g = check_gamma(gamma)
     scalar = g.ndim == 0
-    if isinstance(kind, numbers.Real) and not isinstance(kind, bool):
+    if isinstance(kind, numbers.Real) and not isinstance(kind, (bool, np.bool_)):
         value = check_real("kind", kind, low=0.0, low_open=True)
         return _out(np.full(g.shape, value), scalar)
     check_choice("kind", kind, BETA_KINDS)
@@ -151,13 +152,17 @@ def _theorem6_inputs(scheme, gamma, zeta, L, mode, beta_kind, what):
     """Validated (gamma, scalar, zeta, L, n_W(gamma), beta(gamma)) shared by Theorem 6 and Corollary 7."""
     from ..metrics.randomwalk import effective_neighbors
 
+    scheme = check_scheme(scheme)
     _symmetric_eigenvalues(scheme, what)
     g = check_gamma(gamma)
     z = check_real("zeta", zeta, low=0.0, low_open=True)
     L = check_real("L", L, low=0.0, low_open=True)
     check_choice("mode", mode, ("worst", "mean"))
     nw = np.asarray(effective_neighbors(scheme, g, mode=mode), dtype=float)
-    b = np.asarray(beta(scheme, g, kind=beta_kind), dtype=float)
+    try:
+        b = np.asarray(beta(scheme, g, kind=beta_kind), dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise renamed_error(exc, "kind", "beta_kind") from None
     return g, g.ndim == 0, z, L, nw, b
 
 
@@ -207,6 +212,8 @@ def theorem6_learning_rate(scheme, gamma, *, zeta, L=1.0, omega=None, beta_kind=
     >>> round(theorem6_learning_rate(ring(32).lazy(), 0.99, zeta=2000), 8)
     0.00033063
     """
+    terms = check_bool("terms", terms)
+    scheme = check_scheme(scheme)
     g, scalar, z, L, nw, b = _theorem6_inputs(scheme, gamma, zeta, L, mode, beta_kind, "theorem6_learning_rate")
     om = 1.0 / nw if omega is None else np.full(g.shape, check_real("omega", omega, low=0.0, high=1.0))
     consensus = b * om / L
@@ -258,6 +265,7 @@ def corollary7(scheme, gamma, *, zeta, L=1.0, beta_kind="eq34", mode="worst"):
     >>> c.lr.round(7), c.holds
     (array([0.0002836, 0.0016256]), array([ True, False]))
     """
+    scheme = check_scheme(scheme)
     g, scalar, z, L, nw, b = _theorem6_inputs(scheme, gamma, zeta, L, mode, beta_kind, "corollary7")
     lr = 1.0 / (8.0 * z / nw + 4.0 * L)
     holds = 4.0 / nw * b * (2.0 * z / nw + L) >= L

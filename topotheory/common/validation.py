@@ -13,6 +13,8 @@ ndarray, ...) and never changes a valid value silently.
 ``check_size``      an integer count whose allocation is estimated before it is made
 ``check_bool``      a genuine boolean (``"no"`` and ``2`` refused)
 ``check_array``     a real float array of a given shape, finite unless allowed
+``check_matrix``    a real, finite, non-empty square matrix (dense or scipy sparse)
+``check_str``       a string (optionally non-empty), for names and labels
 ``check_scheme_like``  something the theory accepts as a gossip scheme
 ``check_seed``      None, a non-negative int, a SeedSequence or a Generator
 ==================  ===========================================================================
@@ -35,6 +37,9 @@ __all__ = [
     "check_size",
     "check_bool",
     "check_array",
+    "check_matrix",
+    "check_str",
+    "renamed_error",
     "check_scheme_like",
     "check_seed",
     "check_gamma",
@@ -313,6 +318,92 @@ def check_array(name, value, *, ndim=None, shape=None, square=False, min_size=0,
     finite = arr[np.isfinite(arr)] if (allow_nan or allow_inf) else arr
     _check_interval(name, finite, low, high, low_open, high_open)
     return arr
+
+
+def check_matrix(name, value, *, allow_sparse=True):
+    """Return ``value`` as a real, finite, non-empty square float matrix (ndarray or CSR array).
+
+    The shared check of every gossip or adjacency matrix: complex entries are refused (never cast
+    to their real part), as are booleans, strings, ``None``, ragged nestings, non-square and empty
+    shapes and NaN/inf entries. Scipy sparse input stays sparse (CSR) when ``allow_sparse``.
+
+    Examples
+    --------
+    >>> check_matrix("W", [[0.5, 0.5], [0.5, 0.5]]).shape
+    (2, 2)
+    >>> check_matrix("W", np.full((2, 2), 0.5 + 0j))
+    Traceback (most recent call last):
+    ...
+    TypeError: W must be an array of real numbers, got complex128 entries
+    >>> check_matrix("W", np.ones((2, 3)))
+    Traceback (most recent call last):
+    ...
+    ValueError: W must be a square matrix, got shape (2, 3)
+    """
+    import scipy.sparse as sp
+
+    if sp.issparse(value):
+        if not allow_sparse:
+            raise TypeError(f"{name} must be a dense array, got a scipy sparse matrix")
+        kind = value.dtype.kind
+        if kind == "c":
+            raise TypeError(f"{name} must be an array of real numbers, got {value.dtype} entries")
+        if kind not in "iuf":
+            raise TypeError(f"{name} must be an array of real numbers, got {value.dtype} entries")
+        M = sp.csr_array(value, dtype=float)
+        if M.ndim != 2 or M.shape[0] != M.shape[1]:
+            raise ValueError(f"{name} must be a square matrix, got shape {M.shape}")
+        if M.shape[0] == 0:
+            raise ValueError(f"{name} must have at least one row, got shape {M.shape}")
+        if not np.all(np.isfinite(M.data)):
+            raise ValueError(f"{name} must be finite (no NaN or inf)")
+        return M
+    if isinstance(value, np.ndarray) and value.dtype.kind == "b" or isinstance(value, (list, tuple)) and any(
+        isinstance(x, (bool, np.bool_)) for x in np.ravel(np.asarray(value, dtype=object))
+    ):
+        raise TypeError(f"{name} must be an array of real numbers, got booleans")
+    M = check_array(name, value, square=True)
+    if M.shape[0] == 0:
+        raise ValueError(f"{name} must have at least one row, got shape {M.shape}")
+    return M
+
+
+def check_str(name, value, *, allow_none=False, nonempty=False):
+    """A string (``None`` too when ``allow_none``); ``nonempty`` refuses ``""``.
+
+    Examples
+    --------
+    >>> check_str("name", "ring")
+    'ring'
+    >>> check_str("name", 3)
+    Traceback (most recent call last):
+    ...
+    TypeError: name must be a string, got 3
+    """
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {plain(value)}")
+    if nonempty and not value:
+        raise ValueError(f"{name} must be a non-empty string, got ''")
+    return value
+
+
+def renamed_error(exc, old, new):
+    """``exc`` (a new exception of the same type) with a leading argument name ``old`` replaced by ``new``.
+
+    For a public function that forwards an argument under another name (``beta_kind`` becomes
+    ``beta``'s ``kind``): the message then names the caller's argument.
+
+    Examples
+    --------
+    >>> str(renamed_error(ValueError("kind must be one of 'eq34', 'eq33'"), "kind", "beta_kind"))
+    "beta_kind must be one of 'eq34', 'eq33'"
+    """
+    text = str(exc)
+    if text.startswith(old) and not text[len(old):len(old) + 1].isalnum() and text[len(old):len(old) + 1] != "_":
+        text = new + text[len(old):]
+    return type(exc)(text)
 
 
 def _check_interval(name, arr, low, high, low_open, high_open):

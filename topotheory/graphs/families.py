@@ -23,7 +23,7 @@ import scipy.sparse.csgraph as csgraph
 
 from ..common.rng import as_generator
 from ..common.validation import check_choice, check_int, check_real
-from .scheme import Scheme
+from .scheme import Scheme, check_scheme
 from .topologies import DENSE_BYTES, NODE_BYTES, check_n, circulant_from_kernels
 from .weights import WEIGHT_RULES, weights_from_adjacency
 
@@ -211,6 +211,8 @@ def max_degree_per_step(scheme, *, atol=0.0):
     >>> max_degree_per_step(base_graph(6, 1))
     [1, 1, 1, 1]
     """
+    scheme = check_scheme(scheme)
+    atol = check_real("atol", atol, low=0.0)
     out = []
     for t in range(scheme.period):
         M = scheme.sparse_matrix(t).tocoo()

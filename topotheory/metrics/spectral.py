@@ -32,7 +32,7 @@ import warnings
 
 import numpy as np
 
-from ..common.validation import check_choice
+from ..common.validation import check_bool, check_choice
 from ..engine import resolve
 
 __all__ = ["SPECTRAL_GAP_KINDS", "spectral_gap"]
@@ -89,6 +89,7 @@ def spectral_gap(scheme, kind="abs", *, per_step=False):
     (0.0, 1.0)
     """
     check_choice("kind", kind, SPECTRAL_GAP_KINDS)
+    per_step = check_bool("per_step", per_step)
     rep = resolve(scheme)
     if rep.route == "spectral-measure":
         return 0.0
