@@ -186,7 +186,7 @@ def test_crosscheck_exact_vs_monte_carlo(structure):
     curves = d["curves"]["merged_loss"]
     assert len(curves["exact"]) == len(d["curves"]["t"]) == 41
     assert curves["exact"] == rep.exact.merged_loss.tolist()
-    summ = rep.simulation.summary(level=0.99)
+    summ = rep.simulation.summary(confidence=0.99)
     assert [r["mc"] for r in summ] == pytest.approx([r["mc"] for r in d["quantities"]])
 
 
@@ -194,7 +194,7 @@ def test_logistic_monte_carlo_summary():
     p = tt.logistic_problem(4, 3, samples_per_worker=20, partition="label_skew", seed=0)
     sim = tt.simulate_merging(p, tt.placement_schedule(tt.ring(4), 40, "late", budget=10), lr=0.3, steps=40,
                               reps=200, seed=1, batch_size=4)
-    rows = {r["quantity"]: r for r in sim.summary(level=0.95)}
+    rows = {r["quantity"]: r for r in sim.summary(confidence=0.95)}
     assert rows["merged_loss"]["ci_low"] < rows["merged_loss"]["mc"] < rows["merged_loss"]["ci_high"]
     assert rows["local_loss"]["mc"] >= rows["merged_loss"]["mc"]
     assert np.isnan(rows["weighted_consensus_distance"]["mc"]) and rows["merged_loss"]["reps"] == 200

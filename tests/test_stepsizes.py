@@ -25,7 +25,7 @@ def test_closed_form_iterations_equal_the_plain_iteration(structure):
     steps = {"per_agent": 1 / L, "centralized_mean": np.full(5, 1 / L.mean()),
              "centralized_lmax": np.full(5, 1 / np.linalg.eigvalsh(p.mean_hessian)[-1])}
     for m in METHODS:
-        got = tt.iterations_to_eps(p, method=m, eps=1e-5, x0=x0, switch_at=None if m != "per_agent" else 7)
+        got = tt.iterations_to_eps(p, rule=m, eps=1e-5, x0=x0, switch_at=None if m != "per_agent" else 7)
         common = np.full(5, 1 / L.mean())
         ref = _plain_iterations(p, steps[m], 1e-5, x0, switch_at=7 if m == "per_agent" else None, common=common)
         assert got.iterations == ref, m
@@ -81,12 +81,12 @@ def test_pinned_loss_near_the_optimum_and_against_lmax():
 
 def test_logistic_simulated_feature_norm_partition_wins():
     lp = tt.logistic_problem(8, 5, partition="feature_norm", seed=0)
-    r = tt.compare_stepsizes(lp, eps=1e-6, x0=np.full(5, 3.0), max_iter=3000)
+    r = tt.compare_stepsizes(lp, eps=1e-6, x0=np.full(5, 3.0), max_steps=3000)
     assert r["per_agent"].iterations < 0.5 * min(r["centralized_mean"].iterations, r["centralized_lmax"].iterations)
-    never = tt.iterations_to_eps(lp, eps=1e-6, x0=np.full(5, 3.0), max_iter=500)
+    never = tt.iterations_to_eps(lp, eps=1e-6, x0=np.full(5, 3.0), max_steps=500)
     assert np.isinf(never.iterations)  # the per-agent fixed point is not x*
     iid = tt.logistic_problem(8, 5, partition="iid", seed=0)
-    r = tt.compare_stepsizes(iid, eps=1e-6, x0=np.full(5, 3.0), max_iter=3000)
+    r = tt.compare_stepsizes(iid, eps=1e-6, x0=np.full(5, 3.0), max_steps=3000)
     assert r["per_agent"].iterations > r["centralized_lmax"].iterations  # little spread: lmax wins
 
 
@@ -97,7 +97,7 @@ def test_logistic_simulated_feature_norm_partition_wins():
          "positive local smoothness"),
         (lambda p: tt.iterations_to_eps(p, eps=0.0), ValueError, "eps"),
         (lambda p: tt.iterations_to_eps(p, x0=np.zeros(4)), ValueError, "x0 must have shape"),
-        (lambda p: tt.iterations_to_eps(p, method="newton"), ValueError, "method"),
+        (lambda p: tt.iterations_to_eps(p, rule="newton"), ValueError, "rule"),
         (lambda p: tt.iterations_to_eps(p, switch_at=-1), ValueError, "switch_at"),
         (lambda p: tt.iterations_to_eps(p, switch_step=0.0), ValueError, "switch_step"),
         (lambda p: tt.iterations_to_eps("p"), TypeError, "HeterogeneousQuadratic"),
@@ -129,4 +129,18 @@ def test_switch_after_max_iter_is_rejected():
 
     p = HeterogeneousQuadratic([[1.0, 0.01], [0.01, 0.01]], [[0.0, 1.0], [1.0, 0.0]])
     with pytest.raises(ValueError, match="switch_at must be <= 100"):
-        iterations_to_eps(p, eps=1e-12, x0=[10.0, 10.0], switch_at=200, max_iter=100)
+        iterations_to_eps(p, eps=1e-12, x0=[10.0, 10.0], switch_at=200, max_steps=100)
+
+
+def test_old_keyword_names_still_work_with_a_deprecation_warning():
+    # the one vocabulary: rule= (a step-size rule), max_steps= (a cap on steps); the old names stay
+    p = tt.HeterogeneousQuadratic([[1.0, 0.01], [0.01, 0.01]], [[0.0, 0.0], [0.0, 0.0]])
+    new = tt.iterations_to_eps(p, rule="centralized_mean", eps=1e-6, x0=[10.0, 10.0], max_steps=1000)
+    with pytest.warns(DeprecationWarning, match="method= is renamed rule="):
+        old = tt.iterations_to_eps(p, method="centralized_mean", eps=1e-6, x0=[10.0, 10.0], max_steps=1000)
+    with pytest.warns(DeprecationWarning, match="max_iter= is renamed max_steps="):
+        capped = tt.iterations_to_eps(p, rule="centralized_mean", eps=1e-6, x0=[10.0, 10.0], max_iter=1000)
+    assert old == new == capped and new.method == new.rule == "centralized_mean"
+    assert new.iterations == 329.0
+    with pytest.raises(TypeError, match="not both"):
+        tt.iterations_to_eps(p, rule="per_agent", method="per_agent")

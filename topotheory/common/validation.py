@@ -40,6 +40,7 @@ __all__ = [
     "check_matrix",
     "check_str",
     "renamed_error",
+    "renamed_keyword",
     "check_scheme_like",
     "check_seed",
     "check_gamma",
@@ -425,6 +426,27 @@ def _check_interval(name, arr, low, high, low_open, high_open):
 def check_gamma(gamma, *, name="gamma"):
     """Validate a decay ``gamma`` in [0, 1) (scalar or array); return a float ndarray."""
     return as_float_array(name, gamma, low=0.0, high=1.0, high_open=True)
+
+
+def renamed_keyword(new, value, old, old_value, default):
+    """The value of a keyword renamed from ``old`` to ``new`` (the one vocabulary of the package).
+
+    ``old_value`` is what the caller passed under the old name (``None`` when not passed); it is
+    accepted with a :class:`DeprecationWarning` naming the new keyword. Passing both is an error.
+
+    Examples
+    --------
+    >>> renamed_keyword("max_steps", None, "max_iter", None, 100)
+    100
+    """
+    import warnings
+
+    if old_value is None:
+        return default if value is None else value
+    if value is not None:
+        raise TypeError(f"pass {new}= only ({old}= is its old name), not both")
+    warnings.warn(f"{old}= is renamed {new}=; the old name will be removed", DeprecationWarning, stacklevel=3)
+    return old_value
 
 
 def check_choice(name, value, choices):

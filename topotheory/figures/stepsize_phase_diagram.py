@@ -65,7 +65,7 @@ def compute(*, n=8, d=10, smoothness_spreads=None, distances=None, optima_spread
     partitions = _data.name_list("partitions", partitions)
     for part in partitions:
         lp = logistic_problem(n, logistic_d, samples_per_worker=logistic_samples, partition=part, seed=seed)
-        res = compare_stepsizes(lp, eps=logistic_eps, x0=x0, max_iter=5000)
+        res = compare_stepsizes(lp, eps=logistic_eps, x0=x0, max_steps=5000)
         logi["partition"].append(part)
         logi["L_ratio"].append(float(lp.local_smoothness.max() / lp.local_smoothness.min()))
         for m in METHODS:

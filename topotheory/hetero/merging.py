@@ -44,7 +44,7 @@ from ..common.results import Result
 from ..common.rng import as_generator
 from ..crosscheck.stats import Check, CheckReport, Diagnostics, decide, mean_band, replica_diagnostics
 from ..simulate.engine import format_seed, root_seed, start_point
-from ..common.validation import as_float_array, check_choice, check_int, check_real
+from ..common.validation import as_float_array, check_choice, check_int, check_real, renamed_keyword
 from ..graphs.scheme import check_scheme
 from .exact import (ORDERS, CommutingState, check_common, check_problem, check_quadratic, check_x0,
                     exact_state, gossip_getter)
@@ -427,14 +427,17 @@ class MergingSimulation(_Curves):
         """Replica mean of ``quantity`` per recorded step."""
         return getattr(self, check_choice("quantity", quantity, QUANTITIES)).mean(axis=1)
 
-    def summary(self, *, level=0.99):
-        """Final-step MC estimate and Student-t ``level`` interval per quantity (any problem class).
+    def summary(self, *, confidence=0.99, level=None):
+        """Final-step MC estimate and Student-t ``confidence`` interval per quantity (any problem class).
+
+        ``level`` is the old name of ``confidence`` (accepted with a DeprecationWarning).
 
         Returns a list of dicts ``{"quantity", "mc", "ci_low", "ci_high", "reps"}`` -- the MC half
         of a :class:`MergingCrosscheck` row, also for logistic regression where no exact value
         exists.
         """
-        level = check_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+        level = check_real("confidence", renamed_keyword("confidence", confidence, "level", level, 0.99),
+                           low=0.0, high=1.0, low_open=True, high_open=True)
         rows = []
         for q in QUANTITIES:
             mu, _, half = mean_band(getattr(self, q)[-1], level=level)
@@ -598,13 +601,13 @@ class MergingCrosscheck(CheckReport):
 
 
 def crosscheck_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, order="gradient_then_gossip",
-                       level=0.99, min_coverage=1.0, record_every=1, band=0.999):
+                       confidence=None, min_coverage=1.0, record_every=1, band=0.999, level=None):
     r"""Check :func:`propagate` against :func:`simulate_merging` on the same schedule.
 
     Statistics of :mod:`topotheory.crosscheck.stats`. For every quantity of :data:`QUANTITIES`:
 
     * the final value: the exact value must lie in :math:`\hat\mu \pm q\,\hat\sigma/\sqrt R`,
-      ``q`` the Student-t quantile at level ``level`` Bonferroni-corrected over the 6 quantities
+      ``q`` the Student-t quantile at level ``confidence`` Bonferroni-corrected over the 6 quantities
       (evidence);
     * the curve: the exact curve must lie inside the bands at family level ``band``,
       Bonferroni-corrected over the recorded steps and quantities, at a fraction
@@ -625,8 +628,9 @@ def crosscheck_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None
         Monte Carlo replicas.
     seed : None, int, SeedSequence or numpy.random.Generator
         Never advanced (a copy is used); recorded in the report.
-    level : float
-        Confidence level of the final-value intervals (default 0.99).
+    confidence : float
+        Confidence level of the final-value intervals (default 0.99; ``level`` is its old name,
+        accepted with a DeprecationWarning).
     min_coverage : float
         Required fraction of recorded steps inside the simultaneous bands (default 1).
     band : float
@@ -645,7 +649,8 @@ def crosscheck_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None
     (True, 'agrees')
     """
     check_quadratic(problem)
-    level = check_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+    level = check_real("confidence", renamed_keyword("confidence", confidence, "level", level, 0.99),
+                       low=0.0, high=1.0, low_open=True, high_open=True)
     band = check_real("band", band, low=0.0, high=1.0, low_open=True, high_open=True)
     min_coverage = check_real("min_coverage", min_coverage, low=0.0, high=1.0)
     seed, record = root_seed(seed)

@@ -34,7 +34,8 @@ import dataclasses
 import numpy as np
 
 from ..common.rng import as_generator, spawn_seeds
-from ..common.validation import as_float_array, check_choice, check_int, check_real
+from ..common.results import Result
+from ..common.validation import as_float_array, check_choice, check_int, check_real, renamed_keyword
 from ..simulate.engine import start_point
 from .problems import HeterogeneousQuadratic, LogisticProblem, random_quadratic
 
@@ -129,13 +130,14 @@ def contraction_factors(problem):
     return out
 
 
-@dataclasses.dataclass
-class StepsizeResult:
+@dataclasses.dataclass(frozen=True, repr=False)
+class StepsizeResult(Result):
     """Iterations to reach an excess loss ``<= eps`` (``inf`` if not within ``max_iter``).
 
     Attributes
     ----------
-    method : str
+    rule : str
+        The step-size rule (``method`` is its old name, kept as a read-only alias).
     iterations : float
         An integer value, or ``inf``.
     switch_at : int or None
@@ -148,11 +150,16 @@ class StepsizeResult:
         :math:`f(x_H) - f^\\star` for per-agent steps).
     """
 
-    method: str
+    rule: str
     iterations: float
     switch_at: int | None
     final_loss: float
     floor: float
+
+    @property
+    def method(self):
+        """Old name of :attr:`rule`."""
+        return self.rule
 
 
 class _QuadPhase:
@@ -185,7 +192,7 @@ class _QuadPhase:
 
 def _check_eps_x0(problem, eps, x0, max_iter):
     eps = check_real("eps", eps, low=0.0, low_open=True)
-    max_iter = check_int("max_iter", max_iter, minimum=1)
+    max_iter = check_int("max_steps", max_iter, minimum=1)
     x0 = start_point(x0, problem.n, problem.d, default="zero", per_worker=False)
     return eps, x0, max_iter
 
@@ -248,8 +255,8 @@ def _logistic_iterations(problem, method, eps, x0, switch_at, switch_step, max_i
     return StepsizeResult(method, float("inf"), switch_at if method == "per_agent" else None, loss, float("nan"))
 
 
-def iterations_to_eps(problem, *, method="per_agent", eps=1e-6, x0=None, switch_at=None, switch_step=None,
-                      max_iter=100_000):
+def iterations_to_eps(problem, *, rule=None, eps=1e-6, x0=None, switch_at=None, switch_step=None,
+                      max_steps=None, method=None, max_iter=None):
     r"""Iterations until the excess loss :math:`f(x_t) - f^\star \le \epsilon`.
 
     Exact (closed form per phase) on :class:`~topotheory.heterogeneous.HeterogeneousQuadratic`,
@@ -260,7 +267,8 @@ def iterations_to_eps(problem, *, method="per_agent", eps=1e-6, x0=None, switch_
     problem : HeterogeneousQuadratic or LogisticProblem
         Every :math:`L_i > 0` (strong convexity of the global objective is checked by the
         problem).
-    method : {"per_agent", "centralized_mean", "centralized_lmax"}
+    rule : {"per_agent", "centralized_mean", "centralized_lmax"}
+        The step-size rule (default ``"per_agent"``).
     eps : float
     x0 : array_like, shape (d,), optional
         Start (default 0).
@@ -270,7 +278,10 @@ def iterations_to_eps(problem, *, method="per_agent", eps=1e-6, x0=None, switch_
         on quadratics, over 13 simulated runs on logistic regression).
     switch_step : float, optional
         The common step after the switch (default :math:`1/\mathrm{mean}(L_i)`).
-    max_iter : int
+    max_steps : int
+        Cap on the iterations (default 100000).
+    method, max_iter
+        Old names of ``rule`` and ``max_steps`` (accepted with a DeprecationWarning).
 
     Returns
     -------
@@ -283,13 +294,15 @@ def iterations_to_eps(problem, *, method="per_agent", eps=1e-6, x0=None, switch_
     >>> from topotheory import HeterogeneousQuadratic
     >>> p = HeterogeneousQuadratic([[1.0, 0.01], [0.01, 0.01]], [[0.0, 0.0], [0.0, 0.0]])
     >>> x0 = [10.0, 10.0]
-    >>> iterations_to_eps(p, method="centralized_mean", eps=1e-6, x0=x0).iterations  # step 1/0.505
+    >>> iterations_to_eps(p, rule="centralized_mean", eps=1e-6, x0=x0).iterations  # step 1/0.505
     329.0
-    >>> iterations_to_eps(p, method="per_agent", eps=1e-6, x0=x0).iterations         # steps 1 and 100
+    >>> iterations_to_eps(p, rule="per_agent", eps=1e-6, x0=x0).iterations         # steps 1 and 100
     10.0
     """
     _check_problem(problem)
-    check_choice("method", method, METHODS)
+    method = renamed_keyword("rule", rule, "method", method, "per_agent")
+    max_iter = renamed_keyword("max_steps", max_steps, "max_iter", max_iter, 100_000)
+    check_choice("rule", method, METHODS)
     eps, x0, max_iter = _check_eps_x0(problem, eps, x0, max_iter)
     if switch_at is not None and switch_at != "best":
         switch_at = check_int("switch_at", switch_at, minimum=0, maximum=max_iter)
@@ -301,8 +314,10 @@ def iterations_to_eps(problem, *, method="per_agent", eps=1e-6, x0=None, switch_
     return _logistic_iterations(problem, method, eps, x0, switch_at, switch_step, max_iter)
 
 
-def compare_stepsizes(problem, *, eps=1e-6, x0=None, switch_at="best", max_iter=100_000):
-    """Iterations to ``eps`` of the three methods, as ``{method: StepsizeResult}``.
+def compare_stepsizes(problem, *, eps=1e-6, x0=None, switch_at="best", max_steps=None, max_iter=None):
+    """Iterations to ``eps`` of the three step-size rules, as ``{rule: StepsizeResult}``.
+
+    ``max_steps`` caps the iterations (default 100000; ``max_iter`` is its old name).
 
     Examples
     --------
@@ -312,12 +327,13 @@ def compare_stepsizes(problem, *, eps=1e-6, x0=None, switch_at="best", max_iter=
     >>> [r[m].iterations for m in METHODS]
     [37.0, 41.0, 38.0]
     """
-    return {m: iterations_to_eps(problem, method=m, eps=eps, x0=x0, switch_at=switch_at if m == "per_agent" else None,
-                                 max_iter=max_iter) for m in METHODS}
+    max_steps = renamed_keyword("max_steps", max_steps, "max_iter", max_iter, 100_000)
+    return {m: iterations_to_eps(problem, rule=m, eps=eps, x0=x0, switch_at=switch_at if m == "per_agent" else None,
+                                 max_steps=max_steps) for m in METHODS}
 
 
 def stepsize_phase_data(smoothness_spreads, distances, *, n=8, d=10, optima_spread=1.0, hessian_spread=0.5,
-                        eps=1e-4, switch_at="best", max_iter=50_000, seed=0):
+                        eps=1e-4, switch_at="best", max_steps=None, seed=0, max_iter=None):
     r"""Iteration ratios of per-agent steps vs both centralized baselines on a grid.
 
     Hessian shapes differ between agents (``hessian_spread``; with proportional Hessians
@@ -340,6 +356,7 @@ def stepsize_phase_data(smoothness_spreads, distances, *, n=8, d=10, optima_spre
     >>> out["ratio_mean"].shape
     (2, 2)
     """
+    max_steps = renamed_keyword("max_steps", max_steps, "max_iter", max_iter, 50_000)
     taus = np.atleast_1d(as_float_array("smoothness_spreads", smoothness_spreads, low=0.0))
     dists = np.atleast_1d(as_float_array("distances", distances, low=0.0))
     u = as_generator(spawn_seeds(seed, 1)[0]).standard_normal(d)
@@ -354,7 +371,7 @@ def stepsize_phase_data(smoothness_spreads, distances, *, n=8, d=10, optima_spre
         L = p.local_smoothness
         lspread[a] = L.max() / L.min()
         for b, R in enumerate(dists):
-            res = compare_stepsizes(p, eps=eps, x0=p.x_star + R * u, switch_at=switch_at, max_iter=max_iter)
+            res = compare_stepsizes(p, eps=eps, x0=p.x_star + R * u, switch_at=switch_at, max_steps=max_steps)
             for m in METHODS:
                 its[m][a, b] = res[m].iterations
             switches[a, b] = -1 if res["per_agent"].switch_at is None else res["per_agent"].switch_at
