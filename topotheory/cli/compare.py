@@ -18,7 +18,6 @@ from .common import (
     noise_level,
     integer_option,
     parse_float_list,
-    real_option,
     parse_name_list,
     render,
 )

@@ -17,7 +17,6 @@ from .common import (
     OPTION_MAX,
     integer_option,
     parse_float_list,
-    real_option,
     parse_name_list,
     render,
 )

@@ -15,7 +15,6 @@ from .common import (
     OPTION_MAX,
     integer_option,
     parse_float_list,
-    real_option,
     render,
 )
 

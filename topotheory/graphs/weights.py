@@ -58,10 +58,10 @@ def check_weight_rule(name, weights, *, attribute=True):
     --------
     >>> check_weight_rule("weights", "metropolis") is None, check_weight_rule("weights", "weight:w")
     (True, 'w')
-    >>> check_weight_rule("weights", "nonsense")
+    >>> check_weight_rule("weights", "nonsense")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: weights must be one of 'metropolis', 'max_degree', 'one_over_max_degree', 'lazy_metropolis', 'lazy_max_degree' or 'weight:ATTR'; got 'nonsense'
+    ValueError: weights must be one of 'metropolis', 'max_degree', 'one_over_max_degree', ...; got 'nonsense'
     """
     if attribute and isinstance(weights, str) and weights.startswith("weight:") and len(weights) > len("weight:"):
         return weights.split(":", 1)[1]
