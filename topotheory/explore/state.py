@@ -207,7 +207,7 @@ class ExplorerState:
     >>> state.update(topology="rng")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: topology must be one of 'ring', 'uni_ring', ... or 'custom' (a scheme given to the explorer); got 'rng'
+    ValueError: topology must be one of 'ring', 'uni_ring', ... ('custom' needs a scheme given to the explorer); got 'rng'
     """
 
     def __init__(self, topology="ring", n=32, *, lr=0.05, d=48, batch_size=1, gamma=0.9, steps=200, reps=100,
