@@ -5,6 +5,7 @@ orderings, the bound's defining inequality, and a re-read of the written CSV/JSO
 """
 
 import csv
+import os
 import json
 import re
 
@@ -231,7 +232,8 @@ def test_staging_into_existing_dir_keeps_other_files(tmp_path):
     (tmp_path / "keep.txt").write_text("x")
     with Staging(tmp_path) as stage:
         (stage.path / "new.txt").write_text("y")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt", "new.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".topotheory-manifest", "keep.txt", "new.txt"]
+    assert tt.figures.export.read_manifest(tmp_path) == {"new.txt"}  # keep.txt is not ours
 
 
 def test_staging_rejects_unwritable_targets(tmp_path):
@@ -444,3 +446,225 @@ def test_write_figure_without_table_writes_no_csv(tmp_path):
     del res.data["table"]
     paths = write_figure(res, tmp_path)
     assert sorted(p.suffix for p in paths) == [".json", ".pdf", ".png"]
+
+
+# ------------------------------------------------------------------- data apart from drawing
+def test_data_functions_import_no_matplotlib():
+    """Every figure module imports, and computes its data, without loading matplotlib."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from topotheory.figures import FIGURES, get_figure_module\n"
+        "mods = [get_figure_module(f) for f in FIGURES]\n"
+        "fd = get_figure_module('fig6_orderings').compute(n=8)\n"
+        "assert fd.data['table']['topology'] and type(fd).__name__ == 'FigureData'\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "MPLBACKEND": "Agg"})
+    assert out.stdout.strip() == "[]"
+
+
+def test_figure_id_is_module_and_file_stem():
+    import importlib
+    import inspect
+
+    for fid, target in FIGURES.items():
+        module, _ = target.split(":")
+        assert module == fid
+        mod = importlib.import_module(f"topotheory.figures.{fid}")
+        assert callable(mod.compute) and callable(mod.plot)
+        assert f'FigureData("{fid}"' in inspect.getsource(mod.compute)  # the stem written is the id
+    assert get_figure_function("2") is get_figure_function("fig2_effective_neighbors")
+    assert FIGURES["gap_bound"] == FIGURES["spectral_gap_bound"] and "merging" in FIGURES
+    assert tt.figures.canonical_id("stepsizes") == "stepsize_phase_diagram"
+
+
+def _roundtrip(fd):
+    from topotheory.common.jsonable import jsonable
+    from topotheory.figures import FigureData
+
+    return FigureData.from_document(json.loads(json.dumps(jsonable(fd.document()), allow_nan=False)))
+
+
+def test_plot_draws_the_data_alone_from_a_json_document():
+    """plot() needs nothing but the JSON document, and draws exactly the numbers of the table."""
+    from topotheory.figures import fig2_effective_neighbors as f2
+
+    fd = f2.compute(n=8, topologies=("ring", "star"), quick=True)
+    fig = f2.plot(_roundtrip(fd))
+    lines = [ln for ln in fig.axes[0].get_lines() if ln.get_label() in ("ring", "star")]
+    t = fd.data["table"]
+    for ln in lines:
+        sel = [i for i, name in enumerate(t["topology"]) if name == ln.get_label()]
+        np.testing.assert_array_equal(ln.get_ydata(), [t["n_W"][i] for i in sel])
+        np.testing.assert_array_equal(ln.get_xdata(), [t["one_minus_gamma"][i] for i in sel])
+    res = effective_neighbors_figure(n=8, topologies=("ring", "star"), quick=True)
+    assert res.data == fd.data and res.caption == fd.caption and res.params == fd.params
+    assert res.figure_data() == fd
+
+
+@pytest.mark.parametrize("fid, kwargs", [
+    ("fig5_covariance", {"n": 8, "gammas": {"ring": 0.9, "star": 0.95}}),
+    ("spectral_gap_bound", {"n": 8, "graphs": ("ring", "infinite_ring"), "points": 5}),
+])
+def test_plot_from_json_gives_the_same_drawing(fid, kwargs):
+    """The figure drawn from the JSON document is the one drawn from the data in memory."""
+    import io
+
+    mod = tt.figures.get_figure_module(fid)
+    fd = mod.compute(**kwargs)
+    a, b = io.BytesIO(), io.BytesIO()
+    mod.plot(fd).savefig(a, format="svg", metadata={"Date": None})
+    mod.plot(_roundtrip(fd)).savefig(b, format="svg", metadata={"Date": None})
+    strip = [re.sub(rb'id="[^"]*"|#[0-9a-f]{10}|url\(#[^)]*\)|xlink:href="[^"]*"', b"", x.getvalue()) for x in (a, b)]
+    assert strip[0] == strip[1]
+
+
+def test_figure_functions_accept_scheme_objects():
+    ring8, star8 = tt.ring(8), tt.star(8)
+    by_name = effective_neighbors_figure(n=8, topologies=("ring", "star"), quick=True)
+    by_scheme = effective_neighbors_figure(n=8, topologies=(ring8, star8), quick=True)
+    assert by_scheme.data == by_name.data and by_scheme.params["topologies"] == ["ring", "star"]
+    with pytest.raises(ValueError, match="topologies: the Scheme 'ring' has 6 workers"):
+        effective_neighbors_figure(n=8, topologies=(tt.ring(6),))
+    with pytest.raises(ValueError, match="twice"):
+        effective_neighbors_figure(n=8, topologies=(ring8, "ring"))
+    a = covariance_figure(n=8, gammas={ring8: 0.9}).data["table"]
+    b = covariance_figure(n=8, gammas={"ring": 0.9}).data["table"]
+    assert a == b
+    g = gap_bound_figure(n=8, graphs=(ring8, tt.infinite_ring()), quick=True).data["table"]
+    h = gap_bound_figure(n=8, graphs=("ring", "infinite_ring"), quick=True).data["table"]
+    assert g == h
+    from topotheory.figures.fig3_theorem6 import theorem6_figure as t6
+
+    assert t6(n=8, topologies=(ring8,), quick=True).data["best"] == t6(n=8, topologies=("ring",), quick=True).data["best"]
+
+
+# ----------------------------------------------------------- output: manifest, atomic commit
+def _fake_figure(name, value):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(1, 1))
+    return FigureResult(fig, {"table": {"x": [value]}}, f"Value {value}.", {"v": value}, name)
+
+
+def _snapshot(directory):
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def test_replace_refuses_a_folder_with_files_it_did_not_write(tmp_path):
+    (tmp_path / "README.md").write_text("my own notes")
+    with pytest.raises(FileExistsError, match=r"did not write \(README.md\)"):
+        Staging(tmp_path, replace=True)
+    assert _snapshot(tmp_path) == {"README.md": b"my own notes"}  # nothing written, no staging left
+    assert [p.name for p in tmp_path.parent.iterdir() if p.name.startswith(f".{tmp_path.name}.staging")] == []
+
+
+def test_add_refuses_to_overwrite_a_file_it_did_not_write(tmp_path):
+    (tmp_path / "line.png").write_text("a user's picture")
+    with pytest.raises(FileExistsError, match="line.png, which topotheory did not write"):
+        Staging(tmp_path, expected=["line.png"])
+    with pytest.raises(FileExistsError, match="line.png"):  # also when the name is only known at commit
+        with Staging(tmp_path) as stage:
+            stage.add("line", _fake_figure("line", 1.0))
+    assert _snapshot(tmp_path) == {"line.png": b"a user's picture"}
+
+
+def test_replace_swaps_its_own_files_and_removes_stale_ones(tmp_path):
+    out = tmp_path / "figs"
+    export_figures({"a": _fake_figure("a", 1.0), "b": _fake_figure("b", 2.0)}, out, command="x")
+    with Staging(out, replace=True) as stage:
+        stage.add("a", _fake_figure("a", 3.0))
+        stage.write_index("y")
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [".topotheory-manifest", "README.md", "a.csv", "a.json", "a.pdf", "a.png"]
+    assert (out / "a.csv").read_text() == "x\n3.0\n"
+    assert tt.figures.export.read_manifest(out) == set(names) - {".topotheory-manifest"}
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_failed_commit_into_an_existing_folder_restores_every_old_file(tmp_path, monkeypatch):
+    from topotheory.figures import export
+
+    out = tmp_path / "figs"
+    export_figures({"a": _fake_figure("a", 1.0), "b": _fake_figure("b", 2.0)}, out, command="x")
+    before = _snapshot(out)
+    real, calls = os.replace, []
+
+    def flaky(src, dst):
+        calls.append(dst)
+        if len(calls) == 7:  # in the middle of the moves
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(export.os, "replace", flaky)
+    with pytest.raises(OSError, match="No space"):
+        with Staging(out, replace=True) as stage:
+            stage.add("a", _fake_figure("a", 5.0))
+            stage.add("b", _fake_figure("b", 6.0))
+            stage.write_index("y")
+    monkeypatch.setattr(export.os, "replace", real)
+    assert _snapshot(out) == before
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_commit_killed_midway_is_rolled_back_by_the_next_run(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "figs"
+    export_figures({"a": _fake_figure("a", 1.0), "b": _fake_figure("b", 2.0)}, out, command="x")
+    before = _snapshot(out)
+    script = (
+        "import os, signal, sys\n"
+        "from topotheory.figures import export\n"
+        "from matplotlib.figure import Figure\n"
+        "from topotheory.figures import FigureResult\n"
+        "real, n = os.replace, [0]\n"
+        "def killing(src, dst):\n"
+        "    n[0] += 1\n"
+        "    if n[0] == 6:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    real(src, dst)\n"
+        "with export.Staging(sys.argv[1], replace=True) as stage:\n"
+        "    for k in 'ab':\n"
+        "        stage.add(k, FigureResult(Figure(figsize=(1, 1)), {'table': {'x': [9.0]}}, 'New.', {}, k))\n"
+        "    stage.write_index('y')\n"
+        "    export.os.replace = killing\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True, text=True,
+                          env={**os.environ, "MPLBACKEND": "Agg"})
+    assert proc.returncode == -9, proc.stderr
+    assert _snapshot(out) != before  # killed half-way: old and new files mixed
+    assert tt.figures.export.clean_stale_staging(out) == 1
+    assert _snapshot(out) == before
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_stale_staging_of_a_dead_run_is_removed_and_a_live_one_kept(tmp_path):
+    out = tmp_path / "figs"
+    dead = tmp_path / ".figs.staging-dead"
+    dead.mkdir()
+    (dead / "half.pdf").write_bytes(b"")
+    (dead / ".owner").write_text("999999999\n")  # no such process
+    live = tmp_path / ".figs.staging-live"
+    live.mkdir()
+    (live / ".owner").write_text(f"{os.getppid()}\n")
+    with Staging(out) as stage:
+        (stage.path / "x.txt").write_text("x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".figs.staging-live", "figs"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="permission bits do not bind root")
+def test_unwritable_existing_folder_fails_before_anything_is_computed(tmp_path):
+    out = tmp_path / "figs"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        with pytest.raises(OSError, match="cannot write to output directory"):
+            Staging(out)
+    finally:
+        out.chmod(0o755)

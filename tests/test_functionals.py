@@ -320,7 +320,9 @@ def test_bad_b_shape():
 
 def test_bad_scheme():
     with pytest.raises(TypeError, match="scheme must be a topotheory Scheme"):
-        s1_functional(np.eye(3))
+        s1_functional({"W": np.eye(3)})
+    # a gossip matrix is converted (the one rule of as_scheme): W = I is three isolated workers
+    assert s1_functional(np.eye(3), lr=0.5) == s1_functional(solo(3), lr=0.5)
 
 
 def test_bad_eps_and_setting():

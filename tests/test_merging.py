@@ -300,7 +300,7 @@ def test_bad_input(call, err, match):
 
 
 def test_merging_figure_data_and_caption():
-    from topotheory.figures.merging import merging_figure
+    from topotheory.figures.merging_schedules import merging_figure
 
     res = merging_figure(n=6, d=4, budget=30, steps=600, record_every=100, topology="fully_connected")
     table = res.data["table"]
@@ -316,7 +316,7 @@ def test_merging_figure_data_and_caption():
 
 
 def test_heterogeneous_rates_figure_against_direct_calls():
-    from topotheory.figures.merging import heterogeneous_rates_figure
+    from topotheory.figures.heterogeneous_rates import heterogeneous_rates_figure
 
     res = heterogeneous_rates_figure(n=8, d=3, points=4, topologies=("fully_connected", "ring", "solo"))
     t = res.data["table"]

@@ -105,7 +105,7 @@ def test_bad_input():
 
 
 def test_kendall_treats_rounding_level_differences_as_ties():
-    from topotheory.figures.metric_study import _kendall
+    from topotheory.compare import kendall_tau as _kendall
 
     y = [1.0, 2.0, 3.0, 4.0]
     tied = _kendall([1.0, 2.0, 2.0, 3.0], y)[0]

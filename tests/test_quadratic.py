@@ -80,7 +80,9 @@ def test_routes_are_the_expected_ones():
 def test_matrix_free_eigen_route_matches_explicit(monkeypatch):
     lrs = np.array([0.002, 0.02, 0.08, 0.3])
     explicit = q.quadratic_rate(tt.binary_tree(14), lr=lrs, zeta=40)
-    monkeypatch.setattr(q, "_EXPLICIT_K_MAX_N", 4)
+    import topotheory.engine.eigen as eigen_route
+
+    monkeypatch.setattr(eigen_route, "EXPLICIT_K_MAX_N", 4)
     s = tt.binary_tree(14)
     r, info = q.quadratic_rate(s, lr=lrs, zeta=40, log=True)
     np.testing.assert_allclose(r, explicit, rtol=1e-12, atol=1e-15)
@@ -284,7 +286,7 @@ def test_noiseless_and_special_learning_rates():
         np.testing.assert_allclose(q.quadratic_rate(s, lr=[0.1, 1.0, 1.5], zeta=1.0), [0.19, 1.0, 0.75], rtol=1e-12)
     assert q.max_learning_rate(tt.star(6), zeta=1.0) == 2.0
     res = q.optimal_learning_rate(tt.ring(5), zeta=1.0)
-    assert (res.lr, res.rate, res.n_equivalent) == (1.0, 1.0, 0.0) and np.isnan(res.gamma)
+    assert (res.lr, res.rate) == (1.0, 1.0) and np.isnan(res.gamma) and np.isnan(res.n_equivalent)  # 0/0: NaN
     # lr = 1 (a = 0): the map is C -> beta W Diag(C) W^T, not zero (THEORY §8 pitfall)
     s = tt.star(5)
     assert q.quadratic_rate(s, lr=1.0, zeta=1.2, log=True)[1]["rho"] == pytest.approx(kronecker_rho(s, 1.0, 1.2), abs=1e-12)
@@ -427,7 +429,8 @@ def test_quadratic_rate_bad_input(kwargs, match):
 
 def test_bad_input_types_and_methods():
     with pytest.raises(TypeError, match="scheme"):
-        q.quadratic_rate(np.eye(3), lr=0.1, zeta=10)
+        q.quadratic_rate("not a graph", lr=0.1, zeta=10)
+    assert q.quadratic_rate(np.eye(3), lr=0.1, zeta=10) == q.quadratic_rate(tt.solo(3), lr=0.1, zeta=10)
     with pytest.raises(TypeError, match="lr"):
         q.quadratic_rate(tt.ring(4), lr="fast", zeta=10)
     with pytest.raises(ValueError, match="does not apply.*method='exact'"):

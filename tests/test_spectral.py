@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import scipy.linalg as sla
 
 import topotheory as tt
 from topotheory import spectral_gap
@@ -58,10 +57,17 @@ def test_periodic_schemes_use_period_product():
     assert spectral_gap(s, "koloskova", per_step=True) == pytest.approx(1 - sigma, abs=1e-12)
     assert spectral_gap(tt.one_peer_exponential(16)) == pytest.approx(1.0)
     assert spectral_gap(tt.local_steps(8, 4), per_step=True) == pytest.approx(1.0)
-    # circulant periodic route == dense route
-    s2 = tt.Scheme.from_matrices(tt.one_peer_exponential(8).matrices[:2])
-    dense = 1 - np.linalg.norm(s2.period_product(0) - 1 / 8, 2)
-    assert spectral_gap(tt.Scheme([*s2.matrices])) == pytest.approx(dense)
+    # circulant periodic route (Fourier) == dense route (a scheme not declared circulant) == numpy
+    kernels = np.zeros((2, 8))
+    kernels[0, [0, 1]] = 0.5
+    kernels[1, [0, 2]] = 0.5
+    circ = tt.Scheme.from_circulant((8,), kernels)
+    dense_scheme = tt.Scheme.from_matrices([np.array(circ.matrix(0)), np.array(circ.matrix(1))])
+    assert circ.is_circulant and not dense_scheme.is_circulant
+    P = np.array(circ.matrix(1)) @ np.array(circ.matrix(0))
+    dense = 1 - np.linalg.norm(P - 1 / 8, 2)
+    assert spectral_gap(circ) == pytest.approx(dense, abs=1e-12)
+    assert spectral_gap(dense_scheme) == pytest.approx(dense, abs=1e-12)
 
 
 def test_large_circulant_gap_without_dense_matrix():
@@ -74,7 +80,8 @@ def test_bad_kind():
     with pytest.raises(ValueError, match="kind must be one of"):
         spectral_gap(tt.ring(4), "spectral")
     with pytest.raises(TypeError, match="Scheme"):
-        spectral_gap(np.eye(3))
+        spectral_gap(object())
+    assert spectral_gap(np.full((2, 2), 0.5)) == 1.0
 
 
 def test_infinite_graph_spectral_mean_and_symbol():

@@ -111,7 +111,7 @@ def test_bad_input(call, err, match):
 
 
 def test_stepsize_phase_diagram_figure_data():
-    from topotheory.figures.stepsizes import stepsize_phase_diagram
+    from topotheory.figures.stepsize_phase_diagram import stepsize_phase_diagram
 
     res = stepsize_phase_diagram(smoothness_spreads=[0.0, 6.0], distances=[1.0, 1000.0], partitions=["feature_norm"],
                                  logistic_eps=1e-4)

@@ -95,3 +95,14 @@ def test_oracle_arguments_and_bad_input():
         symbolic.noise_level(0)
     with pytest.raises(ValueError, match="d must be <= 12"):
         symbolic.noise_level(100)
+
+
+@pytest.mark.parametrize("bad, err, msg", [
+    ([], ValueError, "between 1 and 64"), ("abc", TypeError, "sequence of numbers"),
+    (None, TypeError, "sequence of numbers"), ([1, 2], ValueError, r"lie in \[-1, 1\], got 2"),
+    ([1, 1j], ValueError, "finite real"), ([1, float("nan")], ValueError, "finite real"),
+    ([True], TypeError, "real numbers or sympy"), ([1, "x+"], TypeError, "real numbers or sympy"),
+])
+def test_secular_rate_refuses_bad_spectra(bad, err, msg):
+    with pytest.raises(err, match=rf"^eigenvalues .*{msg}"):
+        tt.symbolic.secular_rate(bad)

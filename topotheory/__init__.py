@@ -93,6 +93,7 @@ from .metrics import (
 )
 from .toy import (
     OptimalLearningRate,
+    RateLog,
     loss_curve,
     max_learning_rate,
     optimal_learning_rate,
@@ -121,7 +122,8 @@ from .simulate import (
     simulate_random_walk,
 )
 from . import crosscheck  # a callable module: tt.crosscheck(...) runs crosscheck.rates.crosscheck
-from .crosscheck import CrosscheckGrid, CrosscheckReport, crosscheck_grid
+from .crosscheck import (CheckReport, CrosscheckGrid, CrosscheckReport, Diagnostics, RandomWalkCheck, crosscheck_grid,
+                         crosscheck_random_walk)
 from .hetero import (
     GossipSchedule,
     HeterogeneousQuadratic,
@@ -162,6 +164,7 @@ from .design import (
 from .explore import Explorer, ExplorerRun, ExplorerState, ExplorerView, explore
 
 from .common.version import __version__
+from .common.theory import theory_path, theory_section, theory_sections
 
 __all__ = [
     # graphs
@@ -182,7 +185,7 @@ __all__ = [
     "koloskova_mixing", "koloskova_complexity", "mixing_time", "KoloskovaMixing", "KoloskovaComplexity",
     # toy problem
     "zeta", "quadratic_rate", "loss_curve", "time_to_target", "max_learning_rate",
-    "optimal_learning_rate", "OptimalLearningRate", "symbolic",
+    "optimal_learning_rate", "OptimalLearningRate", "RateLog", "symbolic",
     # bounds
     "m_matrix", "beta", "theorem6_learning_rate", "corollary7", "corollary8", "corollary10_rate",
     "koloskova_rate", "Corollary7", "Corollary8", "RateTerms",
@@ -190,6 +193,7 @@ __all__ = [
     "simulate_dsgd", "simulate_random_walk", "estimate_rate",
     "DSGDSimulation", "RandomWalkSimulation", "RateEstimate",
     "crosscheck", "crosscheck_grid", "CrosscheckReport", "CrosscheckGrid",
+    "crosscheck_random_walk", "RandomWalkCheck", "CheckReport", "Diagnostics",
     # heterogeneous data
     "HeterogeneousQuadratic", "LogisticProblem", "random_quadratic", "logistic_problem",
     "propagate", "fixed_point", "stationary", "mean_map_rate", "heterogeneity", "mixing_parameter",
@@ -205,6 +209,8 @@ __all__ = [
     # interactive exploration
     "explore", "Explorer", "ExplorerState", "ExplorerView", "ExplorerRun",
     "__version__",
+    # the theory specification shipped with the package
+    "theory_path", "theory_section", "theory_sections",
 ]
 
 

@@ -20,7 +20,10 @@ import numbers
 
 import numpy as np
 
-from ..common.validation import check_choice, check_gamma, check_real
+from ..common.jsonable import jsonable
+from ..common.results import Result
+from ..common.validation import check_bool, check_choice, check_gamma, check_real, renamed_error
+from ..engine import resolve
 from ..graphs.scheme import check_scheme
 
 __all__ = [
@@ -40,13 +43,10 @@ __all__ = [
 BETA_KINDS = ("eq34", "eq33")
 
 
-def _symmetric_static(scheme, what):
-    check_scheme(scheme)
-    if not (scheme.is_static and scheme.is_symmetric):
-        raise ValueError(
-            f"{what} needs a static symmetric gossip matrix (the setting of the paper's §4); got {scheme!r}"
-        )
-    return scheme
+def _symmetric_eigenvalues(scheme, what):
+    """Eigenvalues (descending) of a static symmetric scheme, or a clear error naming ``what``."""
+    scheme = check_scheme(scheme)
+    return np.asarray(resolve(scheme).static_symmetric_eigenvalues(what), dtype=float)
 
 
 def _out(x, scalar):
@@ -80,7 +80,7 @@ def m_matrix(scheme, gamma):
     """
     from ..metrics.randomwalk import random_walk_covariance
 
-    _symmetric_static(scheme, "m_matrix")
+    _symmetric_eigenvalues(scheme, "m_matrix")
     g = check_gamma(gamma)
     if g.ndim:
         raise ValueError("gamma must be a scalar for m_matrix")
@@ -127,14 +127,14 @@ def beta(scheme, gamma, *, kind="eq34"):
     >>> beta(ring(32), 0.9, kind="eq33") < 0  # ring eigenvalues reach -1/3
     True
     """
-    _symmetric_static(scheme, "beta")
+    scheme = check_scheme(scheme)
+    lam = _symmetric_eigenvalues(scheme, "beta")
     g = check_gamma(gamma)
     scalar = g.ndim == 0
-    if isinstance(kind, numbers.Real) and not isinstance(kind, bool):
+    if isinstance(kind, numbers.Real) and not isinstance(kind, (bool, np.bool_)):
         value = check_real("kind", kind, low=0.0, low_open=True)
         return _out(np.full(g.shape, value), scalar)
     check_choice("kind", kind, BETA_KINDS)
-    lam = np.asarray(scheme.eigenvalues(), dtype=float)
     if scheme.n == 1:
         return _out(np.full(g.shape, np.inf), scalar)
     if kind == "eq34":
@@ -152,13 +152,17 @@ def _theorem6_inputs(scheme, gamma, zeta, L, mode, beta_kind, what):
     """Validated (gamma, scalar, zeta, L, n_W(gamma), beta(gamma)) shared by Theorem 6 and Corollary 7."""
     from ..metrics.randomwalk import effective_neighbors
 
-    _symmetric_static(scheme, what)
+    scheme = check_scheme(scheme)
+    _symmetric_eigenvalues(scheme, what)
     g = check_gamma(gamma)
     z = check_real("zeta", zeta, low=0.0, low_open=True)
     L = check_real("L", L, low=0.0, low_open=True)
     check_choice("mode", mode, ("worst", "mean"))
     nw = np.asarray(effective_neighbors(scheme, g, mode=mode), dtype=float)
-    b = np.asarray(beta(scheme, g, kind=beta_kind), dtype=float)
+    try:
+        b = np.asarray(beta(scheme, g, kind=beta_kind), dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise renamed_error(exc, "kind", "beta_kind") from None
     return g, g.ndim == 0, z, L, nw, b
 
 
@@ -208,6 +212,8 @@ def theorem6_learning_rate(scheme, gamma, *, zeta, L=1.0, omega=None, beta_kind=
     >>> round(theorem6_learning_rate(ring(32).lazy(), 0.99, zeta=2000), 8)
     0.00033063
     """
+    terms = check_bool("terms", terms)
+    scheme = check_scheme(scheme)
     g, scalar, z, L, nw, b = _theorem6_inputs(scheme, gamma, zeta, L, mode, beta_kind, "theorem6_learning_rate")
     om = 1.0 / nw if omega is None else np.full(g.shape, check_real("omega", omega, low=0.0, high=1.0))
     consensus = b * om / L
@@ -225,8 +231,8 @@ def theorem6_learning_rate(scheme, gamma, *, zeta, L=1.0, omega=None, beta_kind=
     return _out(lr, scalar)
 
 
-@dataclasses.dataclass(frozen=True)
-class Corollary7:
+@dataclasses.dataclass(frozen=True, repr=False)
+class Corollary7(Result):
     """Corollary 7 at the given decay(s): the learning rate, whether its condition holds, n_W, beta."""
 
     lr: object
@@ -259,14 +265,15 @@ def corollary7(scheme, gamma, *, zeta, L=1.0, beta_kind="eq34", mode="worst"):
     >>> c.lr.round(7), c.holds
     (array([0.0002836, 0.0016256]), array([ True, False]))
     """
+    scheme = check_scheme(scheme)
     g, scalar, z, L, nw, b = _theorem6_inputs(scheme, gamma, zeta, L, mode, beta_kind, "corollary7")
     lr = 1.0 / (8.0 * z / nw + 4.0 * L)
     holds = 4.0 / nw * b * (2.0 * z / nw + L) >= L
     return Corollary7(_out(lr, scalar), bool(holds) if scalar else holds, _out(nw, scalar), _out(b, scalar))
 
 
-@dataclasses.dataclass(frozen=True)
-class Corollary8:
+@dataclasses.dataclass(frozen=True, repr=False)
+class Corollary8(Result):
     """Corollary 8 as printed (``lr``, ``effective_neighbors``) and as we re-derive it (``*_derived``)."""
 
     lr: float
@@ -308,8 +315,8 @@ def corollary8(*, d_s, c_s, zeta, L=1.0):
     return Corollary8(lr, nw, f * lr, f * nw)
 
 
-@dataclasses.dataclass(frozen=True)
-class RateTerms:
+@dataclasses.dataclass(frozen=True, repr=False)
+class RateTerms(Result):
     r"""The terms of an :math:`\tilde O(\cdot)` rate bound (constants and logs dropped), kept apart.
 
     ``noise`` (the stochastic-gradient term), ``heterogeneity`` (data dissimilarity), ``transient``
@@ -326,9 +333,15 @@ class RateTerms:
         return self.noise + self.heterogeneity + self.transient
 
     def as_dict(self):
-        """The terms and their total as a plain dict (for tables and JSON)."""
+        """The terms and their total as a flat plain dict (for tables), details merged in."""
         return {"noise": self.noise, "heterogeneity": self.heterogeneity, "transient": self.transient,
                 "total": self.total, **self.details}
+
+    def to_dict(self):
+        """JSON-safe dict of the fields (``details`` nested) and ``total``."""
+        out = super().to_dict()
+        out["total"] = jsonable(self.total)
+        return out
 
 
 def _positive(name, value):

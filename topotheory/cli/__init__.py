@@ -93,7 +93,11 @@ def main(argv=None):
     Set ``TOPOTHEORY_DEBUG=1`` to see the traceback of an unexpected error.
     """
     parser = build_parser()
-    args, extras = parser.parse_known_args(argv)
+    try:
+        args, extras = parser.parse_known_args(argv)
+    except CliError as exc:  # a value refused by a typed option (topotheory.cli.common.Parser.error)
+        print(f"topotheory: error: {one_line(exc)}", file=sys.stderr)
+        return 2
     if extras:
         _subparser(parser, getattr(args, "command", None)).error(f"unrecognized arguments: {' '.join(extras)}")
     if getattr(args, "_run", None) is None:

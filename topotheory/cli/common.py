@@ -34,6 +34,9 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         message = one_line(message)
+        m = re.fullmatch(r"argument ([-\w/]+): (must .*)", message)
+        if m:  # a value refused by a typed option: reported like every other user error
+            raise CliError(f"{m.group(1).split('/')[-1]} {m.group(2)}")
         m = re.match(r"unrecognized arguments: (\S+)", message)
         if m and m.group(1).startswith("-"):
             opts = [o for a in self._actions for o in a.option_strings]
@@ -62,12 +65,99 @@ def one_line(message):
     return re.sub(r"\[(-?(?:inf|nan|[\d.eE+-]+))\]", r"\1", text)
 
 
+#: Largest value of a numeric option: integers beyond 2**53 are not exact in the float arithmetic
+#: of the theory, and no count, size or noise level that large can be run or means anything.
+OPTION_MAX = 2**53
+
+
+def _option_number(text, convert):
+    # not a number at all: argparse's own one-line "invalid int value: 'abc'" (ValueError)
+    return convert(text)
+
+
+def integer_option(minimum=1, maximum=OPTION_MAX, *, api=None):
+    """An argparse ``type=``: an integer in ``[minimum, maximum]`` (``maximum=None``: unbounded).
+
+    ``api`` names the library argument the option becomes, quoted in the message.
+
+    Errors are one line naming the option (``argument --reps: must be an integer >= 1, got '-1'``).
+
+    Examples
+    --------
+    >>> integer_option(1)("8")
+    8
+    >>> integer_option(1)("-1")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be a positive integer <= 9007199254740992, got -1
+    """
+    bound = f" <= {maximum}" if maximum is not None else ""
+    what = f"a positive integer{bound}" if minimum == 1 else f">= {minimum} (an integer{bound})"
+    if api:  # the library argument it becomes, for messages that users compare with the API's
+        what += f" ({api})"
+
+    def parse(text):
+        value = _option_number(text.strip(), int)
+        if value < minimum or maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {value}")
+        return value
+
+    parse.__name__ = "int"
+    return parse
+
+
+def real_option(low=0.0, *, low_open=False, high=OPTION_MAX):
+    """An argparse ``type=``: a finite real in ``[low, high]`` (``(low, high]`` with ``low_open``).
+
+    Examples
+    --------
+    >>> real_option(1.0)("2.5")
+    2.5
+    >>> real_option(1.0)("nan")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be >= 1 and <= 9.01e+15 (a finite number), got nan
+    """
+    what = f"{'>' if low_open else '>='} {low:g} and <= {high:.3g} (a finite number)"
+
+    def parse(text):
+        value = _option_number(text.strip(), float)
+        if not (math.isfinite(value) and (value > low if low_open else value >= low) and value <= high):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {value:g}")
+        return value
+
+    parse.__name__ = "float"
+    return parse
+
+
+def weight_rule_option(text):
+    """An argparse ``type=`` for ``--weights``: a weight rule or ``weight:ATTR``."""
+    from ..graphs.weights import check_weight_rule
+
+    try:
+        check_weight_rule("the weight rule", text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("the weight rule must be", "must be")) from None
+    return text
+
+
+DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "space": " ", "comma": ","}
+
+
+def delimiter_option(text):
+    """An argparse ``type=`` for ``--delimiter``: one character, or ``tab``/``space``/``comma``."""
+    value = DELIMITER_NAMES.get(text, text)
+    if len(value) != 1:
+        raise argparse.ArgumentTypeError(f"must be one character or one of tab, space, comma; got {text!r}")
+    return value
+
+
 def add_topology_file_arguments(p, *, strict=True):
     """``--weights``, ``--delimiter`` (and ``--strict``) for commands that read graph files."""
-    p.add_argument("--weights", default="metropolis",
+    p.add_argument("--weights", default="metropolis", type=weight_rule_option,
                    help="weight rule for graph files: metropolis, max_degree, lazy_metropolis, lazy_max_degree, "
                    "or weight:ATTR to use an edge attribute (a third column is 'weight') as W (default: metropolis)")
-    p.add_argument("--delimiter", default=None,
+    p.add_argument("--delimiter", default=None, type=delimiter_option,
                    help="field delimiter of edge-list files (default: detected; 'tab' or 'space' accepted)")
     if strict:
         p.add_argument("--strict", action="store_true",
@@ -78,7 +168,7 @@ def add_topology_file_arguments(p, *, strict=True):
 def _delimiter(text):
     if text is None:
         return None
-    return {"tab": "\t", "\\t": "\t", "space": " ", "comma": ","}.get(text, text)
+    return DELIMITER_NAMES.get(text, text)
 
 
 def load_topology(spec, n=None, *, weights="metropolis", strict=False, delimiter=None, default_n=32):
@@ -110,9 +200,10 @@ def graph_read(scheme):
 
 def add_noise_arguments(p):
     """``--zeta``, ``--d`` and ``--batch-size``: the noise level of the toy problem."""
-    p.add_argument("--zeta", type=float, default=None, help="noise level zeta >= 1 of the toy problem")
-    p.add_argument("--d", type=int, default=None, help="model dimension (sets zeta = (1 + b + d)/b)")
-    p.add_argument("--batch-size", type=int, default=1, help="mini-batch size b (with --d; default 1)")
+    p.add_argument("--zeta", type=real_option(1.0), default=None, help="noise level zeta >= 1 of the toy problem")
+    p.add_argument("--d", type=integer_option(0), default=None, help="model dimension (sets zeta = (1 + b + d)/b)")
+    p.add_argument("--batch-size", type=integer_option(1), default=1,
+                   help="mini-batch size b (with --d; default 1)")
 
 
 def noise_level(args, *, required):
@@ -122,10 +213,6 @@ def noise_level(args, *, required):
     if args.d is not None:
         if args.zeta is not None:
             raise CliError("give either --zeta or --d/--batch-size, not both")
-        if args.d < 0:
-            raise CliError(f"--d must be >= 0, got {args.d}")
-        if args.batch_size < 1:
-            raise CliError(f"--batch-size must be >= 1, got {args.batch_size}")
         return zeta_of(args.d, args.batch_size)
     if args.zeta is None:
         if required:
@@ -193,14 +280,37 @@ class Progress:
         return False
 
 
-def parse_float_list(name, text):
-    """Parse ``"0.1,0.2"`` into floats, or raise a one-line CliError naming the option."""
+def parse_float_list(name, text, *, low=None, low_open=False, high=None):
+    """Parse ``"0.1,0.2"`` into finite floats, or raise a one-line CliError naming the option.
+
+    Empty pieces (``"1,,2"``), NaN and infinities are refused, and every value must lie in
+    ``[low, high]`` (``(low, high]`` with ``low_open``) when given.
+
+    Examples
+    --------
+    >>> parse_float_list("--lr", "0.1, 0.2")
+    [0.1, 0.2]
+    >>> parse_float_list("--lr", "1,,2")
+    Traceback (most recent call last):
+    ...
+    topotheory.cli.common.CliError: --lr must be a comma-separated list of numbers, got '1,,2' (an empty item)
+    """
+    pieces = [x.strip() for x in str(text).split(",")]
+    if not any(pieces):
+        raise CliError(f"{name} must not be empty")
+    if not all(pieces):
+        raise CliError(f"{name} must be a comma-separated list of numbers, got {text!r} (an empty item)")
     try:
-        values = [float(x) for x in str(text).split(",") if x.strip()]
+        values = [float(x) for x in pieces]
     except ValueError:
         raise CliError(f"{name} must be a comma-separated list of numbers, got {text!r}") from None
-    if not values:
-        raise CliError(f"{name} must not be empty")
+    for v in values:
+        if not math.isfinite(v):
+            raise CliError(f"{name} values must be finite, got {v:g}")
+        if low is not None and (v <= low if low_open else v < low):
+            raise CliError(f"{name} values must be {'>' if low_open else '>='} {low:g}, got {v:g}")
+        if high is not None and v > high:
+            raise CliError(f"{name} values must be <= {high:.3g}, got {v:g}")
     return values
 
 

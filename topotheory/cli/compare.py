@@ -16,7 +16,9 @@ from .common import (
     graph_read,
     load_topology,
     noise_level,
+    integer_option,
     parse_float_list,
+    real_option,
     parse_name_list,
     render,
 )
@@ -51,7 +53,7 @@ def add_arguments(p):
         help="comma-separated topology names/specs or graph files (default: the paper's ten, skipping those "
         "undefined at --n); --topologies list shows every name with its parameters",
     )
-    p.add_argument("--n", type=int, default=None,
+    p.add_argument("--n", type=integer_option(1), default=None,
                    help="number of workers of names without a size (default: 32; must agree with sized specs)")
     p.add_argument("--gamma", default="0.9,0.99,0.999", help="decays for n_W (default: 0.9,0.99,0.999)")
     add_noise_arguments(p)
@@ -102,6 +104,8 @@ def run(args):
         if not 0 <= float(g) < 1:
             raise CliError(f"--gamma values must lie in [0, 1), got {g}")
     zeta = noise_level(args, required=False)
+    if args.metrics is not None and not parse_name_list(args.metrics):
+        raise CliError(f"--metrics must name at least one metric (or 'list'), got {args.metrics!r}")
     if args.metrics:
         names = parse_name_list(args.metrics)
     else:

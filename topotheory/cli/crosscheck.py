@@ -14,7 +14,10 @@ from .common import (
     add_topology_file_arguments,
     jsonable,
     load_topology,
+    OPTION_MAX,
+    integer_option,
     parse_float_list,
+    real_option,
     parse_name_list,
     render,
 )
@@ -39,18 +42,18 @@ EPILOG = """examples:
 
 def add_arguments(p):
     p.add_argument("--topology", default="ring", help="topology name/spec or graph file; comma list for a sweep")
-    p.add_argument("--n", type=int, default=None,
+    p.add_argument("--n", type=integer_option(1), default=None,
                    help="number of workers of names without a size (default: 32; must agree with sized specs)")
     p.add_argument("--lr", default="0.05", help="learning rate(s), comma-separated (default: 0.05)")
-    p.add_argument("--d", type=int, default=48, help="model dimension (default: 48; zeta = d + 2 for b = 1)")
-    p.add_argument("--batch-size", type=int, default=1, help="mini-batch size b (default: 1)")
-    p.add_argument("--reps", type=int, default=400, help="Monte Carlo replicas (default: 400)")
-    p.add_argument("--steps", type=int, default=300, help="steps per replica (default: 300)")
-    p.add_argument("--seed", type=int, default=None, help="seed (default: fresh, printed in the report)")
+    p.add_argument("--d", type=integer_option(0), default=48, help="model dimension (default: 48; zeta = d + 2 for b = 1)")
+    p.add_argument("--batch-size", type=integer_option(1, api="batch_size"), default=1, help="mini-batch size b (default: 1)")
+    p.add_argument("--reps", type=integer_option(1), default=400, help="Monte Carlo replicas (default: 400)")
+    p.add_argument("--steps", type=integer_option(1), default=300, help="steps per replica (default: 300)")
+    p.add_argument("--seed", type=integer_option(0, None), default=None, help="seed (default: fresh, printed in the report)")
     p.add_argument("--window", default=None, help="rate-fit window FIRST,LAST in steps (default: second half)")
     p.add_argument("--method", default="exact", help="theory rate method (exact, secular, fixed_point)")
     p.add_argument("--mode", default="worst", help="n_W mode for --method fixed_point (worst or mean)")
-    p.add_argument("--jobs", type=int, default=1, help="processes for a sweep (default: 1)")
+    p.add_argument("--jobs", type=integer_option(1, 1024), default=1, help="processes for a sweep (default: 1)")
     p.add_argument("--strict", action="store_true",
                    help="exit with status 1 when a cross-check disagrees; also refuse graph files that reading "
                    "would change")
@@ -112,7 +115,7 @@ def run(args):
         raise CliError(f"--n must be a positive integer, got {args.n}")
     if args.jobs < 1:
         raise CliError(f"--jobs must be a positive integer, got {args.jobs}")
-    lrs = parse_float_list("--lr", args.lr)
+    lrs = parse_float_list("--lr", args.lr, low=0.0, low_open=True, high=OPTION_MAX)
     specs = parse_name_list(args.topology)
     if not specs:
         raise CliError("--topology must name at least one topology")

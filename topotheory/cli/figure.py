@@ -6,16 +6,18 @@ import inspect
 import json
 
 from .common import CliError
-from ..figures import FIGURES, get_figure_function
-from ..figures.export import Staging, figure_files
+from ..figures import FIGURE_ALIASES, FIGURES, canonical_id, get_figure_function
+from ..figures.export import Staging, figure_files, terminate_as_exit
 
 NAME = "figure"
 HELP = "compute one of the paper's figures and write it as PNG, PDF, CSV and JSON"
 DESCRIPTION = (
     "Compute one figure from the exact theory and write it into --out as PNG and PDF, with its\n"
-    "data as CSV (the plotted table) and JSON (data, parameters and caption). Figure ids: 1-6 for\n"
-    "the paper's figures, plus extra figures ('topotheory figure --list' shows them all).\n"
-    "Parameters default to the paper's values; override them with --param KEY=VALUE."
+    "data as CSV (the plotted table) and JSON (data, parameters and caption). A figure's id is its\n"
+    "file stem (fig2_effective_neighbors, ring_size, ...); 1-6 name the paper's figures\n"
+    "('topotheory figure --list' shows them all). Parameters default to the paper's values;\n"
+    "override them with --param KEY=VALUE. Files in --out that topotheory did not write are never\n"
+    "overwritten."
 )
 EPILOG = """examples:
   topotheory figure 2 --out figures/
@@ -26,7 +28,7 @@ EPILOG = """examples:
 
 
 def add_arguments(p):
-    p.add_argument("id", nargs="?", help="figure id (1-6, ring_size, gap_bound, ...)")
+    p.add_argument("id", nargs="?", help="figure id (fig2_effective_neighbors, ring_size, ...) or short name (1-6, ...)")
     p.add_argument("--out", default="figures", help="output directory (default: figures)")
     p.add_argument("--quick", action="store_true", help="small grids and Monte Carlo (for tests)")
     p.add_argument(
@@ -66,9 +68,11 @@ def _parse_value(text):
 
 
 def list_figures():
-    """Lines ``id  module:function`` for every registered figure."""
+    """Lines ``id  short names  module:function`` for every registered figure."""
+    short = {k: ",".join(a for a, v in FIGURE_ALIASES.items() if v == k) or "-" for k in FIGURES}
     width = max(len(k) for k in FIGURES)
-    return [f"{k.ljust(width)}  {v}" for k, v in FIGURES.items()]
+    swidth = max(len(v) for v in short.values())
+    return [f"{k.ljust(width)}  {short[k].ljust(swidth)}  {v}" for k, v in FIGURES.items()]
 
 
 def run(args):
@@ -79,12 +83,13 @@ def run(args):
         raise CliError("a figure id is required (topotheory figure --list shows them)")
     if args.id not in FIGURES:
         raise CliError(f"unknown figure {args.id!r}; valid ids: {', '.join(FIGURES)}")
-    func = get_figure_function(args.id)
+    fid = canonical_id(args.id)
+    func = get_figure_function(fid)
     kwargs = parse_params(func, args.param)
-    with Staging(args.out) as stage:
+    with terminate_as_exit(), Staging(args.out, expected=list(figure_files(fid).values())) as stage:
         result = func(quick=args.quick, **kwargs)
-        stage.add(args.id, result)
+        stage.add(fid, result)
     files = figure_files(result.name)
     written = [files[e] for e in ("png", "pdf", "csv", "json") if e != "csv" or "table" in result.data]
-    print(f"figure {args.id} ({result.name}) written to {args.out}: {', '.join(written)}")
+    print(f"figure {fid} written to {args.out}: {', '.join(written)}")
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..graphs.specs import DEFAULT_N, TOPOLOGIES
+from ..graphs.specs import TOPOLOGIES
 from .common import (
     CliError,
     add_format_argument,
@@ -12,7 +12,10 @@ from .common import (
     jsonable,
     load_topology,
     noise_level,
+    OPTION_MAX,
+    integer_option,
     parse_float_list,
+    real_option,
     render,
 )
 
@@ -40,7 +43,7 @@ _INFINITE = ("infinite_ring", "infinite_grid", "infinite_uni_ring")
 def add_arguments(p):
     p.add_argument("--topology", required=True,
                    help="topology name or spec (e.g. ring, torus:4x8, infinite_ring) or a graph file")
-    p.add_argument("--n", type=int, default=None,
+    p.add_argument("--n", type=integer_option(1), default=None,
                    help="number of workers of names without a size (default: 32; must agree with sized specs)")
     add_noise_arguments(p)
     p.add_argument("--lr", default=None, help="comma-separated learning rates (default: none, only the optimum)")
@@ -72,7 +75,7 @@ def run(args):
     n = scheme.n
     rows = []
     if args.lr is not None:
-        lrs = parse_float_list("--lr", args.lr)
+        lrs = parse_float_list("--lr", args.lr, low=0.0, low_open=True, high=OPTION_MAX)
         bad = [x for x in lrs if not x > 0]
         if bad:
             raise CliError(f"--lr values must be > 0, got {bad[0]}")

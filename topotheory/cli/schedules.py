@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
+import sys
+import warnings
+
+import numpy as np
 
 from ..hetero.problems import HESSIAN_STRUCTURES, random_quadratic
 from ..hetero.merging import ORDERS, propagate
@@ -13,8 +18,10 @@ from .common import (
     add_format_argument,
     add_topology_file_arguments,
     graph_read,
+    integer_option,
     jsonable,
     load_topology,
+    real_option,
     render,
 )
 
@@ -38,24 +45,24 @@ EPILOG = """examples:
 
 
 def add_arguments(p):
-    p.add_argument("--n", type=int, default=None,
+    p.add_argument("--n", type=integer_option(1), default=None,
                    help="number of workers (default: 16, or the size of the topology spec or graph file)")
-    p.add_argument("--d", type=int, default=20, help="model dimension (default: 20)")
-    p.add_argument("--hessian-spread", type=float, default=1.0,
+    p.add_argument("--d", type=integer_option(1), default=20, help="model dimension (default: 20)")
+    p.add_argument("--hessian-spread", type=real_option(0.0), default=1.0,
                    help="spread of the local Hessians in [0, 1]; 0 = identical (default: 1.0)")
-    p.add_argument("--optima-spread", type=float, default=1.0,
+    p.add_argument("--optima-spread", type=real_option(0.0), default=1.0,
                    help="standard deviation of the local optima around their mean (default: 1.0)")
-    p.add_argument("--noise", type=float, default=1.0, help="gradient-noise standard deviation (default: 1.0)")
+    p.add_argument("--noise", type=real_option(0.0), default=1.0, help="gradient-noise standard deviation (default: 1.0)")
     p.add_argument("--structure", choices=HESSIAN_STRUCTURES, default="diagonal",
                    help="Hessian structure (default: diagonal)")
-    p.add_argument("--budget", type=int, default=200, help="number of gossip steps (default: 200)")
-    p.add_argument("--steps", type=int, default=2000, help="number of D-SGD steps (default: 2000)")
-    p.add_argument("--lr", type=float, default=0.2, help="learning rate (default: 0.2)")
+    p.add_argument("--budget", type=integer_option(0), default=200, help="number of gossip steps (default: 200)")
+    p.add_argument("--steps", type=integer_option(1), default=2000, help="number of D-SGD steps (default: 2000)")
+    p.add_argument("--lr", type=real_option(0.0, low_open=True), default=0.2, help="learning rate (default: 0.2)")
     p.add_argument("--topology", default="fully_connected",
                    help="topology name/spec, e.g. ring, torus:4x4, or a graph file (default: fully_connected)")
     p.add_argument("--order", choices=ORDERS, default=ORDERS[0],
                    help="update order (default: gradient_then_gossip)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random problem (default: 0)")
+    p.add_argument("--seed", type=integer_option(0, None), default=0, help="seed of the random problem (default: 0)")
     add_topology_file_arguments(p)
     add_format_argument(p)
 
@@ -80,13 +87,21 @@ def run(args):
     with Progress("schedules", total=len(PLACEMENTS)) as bar:
         for placement in PLACEMENTS:
             sched = placement_schedule(scheme, args.steps, placement, budget=args.budget)
-            curves = propagate(problem, sched, lr=args.lr, steps=args.steps, order=args.order,
-                               record_every=args.steps)
-            fin = curves.final()
-            out[placement] = {"merged_loss": fin["merged_loss"], "local_loss": fin["local_loss"],
-                              "consensus_distance": fin["consensus_distance"],
-                              "gossip_steps": sched.gossip_steps}
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                curves = propagate(problem, sched, lr=args.lr, steps=args.steps, order=args.order,
+                                   record_every=args.steps)
+                fin = curves.final()
+            losses = {k: float(fin[k]) for k in ("merged_loss", "local_loss", "consensus_distance")}
+            diverged = not all(math.isfinite(v) for v in losses.values())
+            if diverged:  # overflowed: NaN plus a flag, never inf/nan presented as numbers
+                losses = dict.fromkeys(losses, math.nan)
+            out[placement] = {**losses, "diverged": diverged, "gossip_steps": sched.gossip_steps}
             bar.step()
+    gone = [k for k, v in out.items() if v["diverged"]]
+    if gone:
+        print(f"topotheory: warning: diverged at --lr {args.lr:g} (losses overflowed, shown as nan) for "
+              f"placement{'s' if len(gone) > 1 else ''} {', '.join(gone)}; try a smaller --lr", file=sys.stderr)
     params = {"n": n, "d": args.d, "hessian_spread": args.hessian_spread,
               "optima_spread": args.optima_spread, "noise": args.noise, "structure": args.structure,
               "budget": args.budget, "steps": args.steps, "lr": args.lr, "topology": args.topology,

@@ -1,9 +1,10 @@
-"""Layer 9 — comparing topologies: the one metric registry behind ``topotheory compare`` and the
-metric study.
+"""Layer 9 — comparing topologies: the one metric registry behind ``topotheory compare``, the metric
+study and anything that ranks topologies, with the ranking statistics (ranks, Kendall's tau).
 """
 
-from . import registry
+from . import ranking, registry
 
-__all__ = registry.__all__
+__all__ = registry.__all__ + ranking.__all__
 
-from .registry import *  # noqa: F401,F403
+from .ranking import *  # noqa: F401,F403,E402
+from .registry import *  # noqa: F401,F403,E402

@@ -9,9 +9,20 @@ import inspect
 import sys
 import types
 
+from .randomwalk import RandomWalkCheck, crosscheck_random_walk
 from .rates import CrosscheckGrid, CrosscheckReport, crosscheck, crosscheck_grid
+from .stats import CheckReport, Diagnostics
 
-__all__ = ["CrosscheckReport", "CrosscheckGrid", "crosscheck", "crosscheck_grid"]
+__all__ = [
+    "CrosscheckReport",
+    "CrosscheckGrid",
+    "crosscheck",
+    "crosscheck_grid",
+    "RandomWalkCheck",
+    "crosscheck_random_walk",
+    "CheckReport",
+    "Diagnostics",
+]
 
 
 class _CallableModule(types.ModuleType):

@@ -21,12 +21,17 @@ import sys
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.stats
 
+from ..common.results import Result
 from ..common.rng import as_generator, spawn_seeds
-from ..common.validation import check_real
-from ..simulate.montecarlo import DSGDSimulation, _describe_seed, _fit_rate, _fmt_seed, estimate_rate, simulate_dsgd
+from ..common.validation import check_int, check_real
+from ..simulate.montecarlo import DSGDSimulation, estimate_rate, simulate_dsgd
+from ..simulate.engine import format_seed as _fmt_seed
+from ..simulate.fit import fit_rate as _fit_rate
 from ..graphs.scheme import Scheme, check_scheme
+from ..simulate.engine import root_seed, start_point
+from ..simulate.montecarlo import concat_simulations
+from .stats import Check, CheckReport, Diagnostics, band_quantile, decide, mean_band, replica_diagnostics
 
 __all__ = ["CrosscheckReport", "CrosscheckGrid", "crosscheck", "crosscheck_grid"]
 
@@ -41,7 +46,7 @@ def _list(a):
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class CrosscheckReport:
+class CrosscheckReport(CheckReport):
     r"""Result of :func:`crosscheck`: theory and simulation side by side.
 
     Attributes
@@ -65,8 +70,19 @@ class CrosscheckReport:
         (Student-t with ``reps - 1`` degrees of freedom per point, conservative across points).
     max_z : float
         :math:`\max_t |\text{mc}(t) - \text{exact}(t)| / \text{se}(t)`.
+    verdict : {"agrees", "disagrees", "inconclusive"}
+        From the one agreement rule (:func:`topotheory.crosscheck.stats.decide`) applied to three
+        checks: rate inside the interval (evidence), rate within ``rel_tol`` (precision when the
+        rate is inside the interval, evidence otherwise) and the curve inside the bands
+        (evidence); a failure is robust when the discrepancy is larger than heavy tails can cause
+        (:meth:`topotheory.crosscheck.stats.Diagnostics.tail_can_explain`).
+    reason : str
+    diagnostics : Diagnostics
+        Replica diagnostics of the per-replica loss over the fit window.
+    replicas_spent : int
+        Replicas simulated in all (more than ``reps`` in the adaptive mode).
     agrees : bool
-        ``rate_in_ci and rate_within_tol and curve_inside`` — or both sides diverge.
+        ``verdict == "agrees"``.
     simulation : DSGDSimulation
         The full simulation (per-replica trajectories included).
     """
@@ -101,7 +117,10 @@ class CrosscheckReport:
     max_z: float
     curve_inside: bool
     diverged: bool
-    agrees: bool
+    verdict: str
+    reason: str
+    diagnostics: Diagnostics
+    replicas_spent: int
     simulation: DSGDSimulation = field(repr=False)
 
     def __repr__(self):
@@ -109,10 +128,10 @@ class CrosscheckReport:
         return (
             f"CrosscheckReport(scheme={self.scheme!r}, lr={self.lr:g}, d={self.d}, reps={self.reps}, "
             f"steps={self.steps}, theory_rate={self.theory_rate:.6g}, mc_rate={self.mc_rate:.6g}, "
-            f"ci=({lo:.6g}, {hi:.6g}), agrees={self.agrees})"
+            f"ci=({lo:.6g}, {hi:.6g}), agrees={self.agrees}, verdict={self.verdict!r})"
         )
 
-    def __str__(self):
+    def _body(self):
         yes = {True: "ok", False: "FAILS"}
         lo, hi = self.ci
         pct = f"{100 * self.confidence:g}%"
@@ -141,10 +160,10 @@ class CrosscheckReport:
                 f" ({100 * self.band_level:g}% simultaneous, Bonferroni over {self.steps + 1} points):"
                 f" {yes[self.curve_inside]}",
             ]
-        lines += [
-            f"  agrees      {'yes' if self.agrees else 'NO'}" + ("   (simulation diverged)" if self.diverged else ""),
-            "",
-        ]
+        lines += self._verdict_lines()
+        if self.diverged:
+            lines.append("              (simulation diverged)")
+        lines.append("")
         header = ("t", "exact", "Monte Carlo", "band low", "band high")
         rows = [header]
         for t in np.unique(np.linspace(0, self.steps, 7).round().astype(int)):
@@ -153,7 +172,7 @@ class CrosscheckReport:
             )
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
         lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
-        return "\n".join(lines)
+        return lines
 
     def summary(self):
         """One flat row (scalars only), as used by tables and :class:`CrosscheckGrid`."""
@@ -177,6 +196,10 @@ class CrosscheckReport:
             "max_z": self.max_z,
             "band_z": self.band_z,
             "agrees": self.agrees,
+            "verdict": self.verdict,
+            "ess": self.diagnostics.ess,
+            "max_share": self.diagnostics.max_share,
+            "tail": self.diagnostics.tail,
         }
 
     def to_dict(self):
@@ -192,6 +215,9 @@ class CrosscheckReport:
             band_level=self.band_level,
             curve_inside=self.curve_inside,
             diverged=self.diverged,
+            reason=self.reason,
+            settle=self.settle,
+            diagnostics=self.diagnostics.to_dict(),
             curves={
                 "t": list(range(self.steps + 1)),
                 "exact": _list(self.exact_loss),
@@ -202,23 +228,6 @@ class CrosscheckReport:
             },
         )
         return out
-
-
-def _band_z(level, points, reps):
-    """Bonferroni: each of ``points`` two-sided intervals at level ``1 - (1 - level)/points``.
-
-    Student-t quantile with ``reps - 1`` degrees of freedom (the standard errors are estimated).
-    """
-    alpha = (1.0 - level) / (2.0 * points)
-    return float(scipy.stats.t.isf(alpha, reps - 1)) if reps > 1 else float("inf")
-
-
-def _root_seed(seed):
-    """Seed used and its description; a fresh SeedSequence (recorded) when ``seed`` is None."""
-    if seed is None:
-        seed = np.random.SeedSequence()
-    as_generator(seed)  # validates
-    return seed, _describe_seed(seed)
 
 
 def crosscheck(
@@ -240,6 +249,8 @@ def crosscheck(
     mode="worst",
     chunk_size=None,
     threads=None,
+    adaptive=False,
+    budget=None,
 ):
     r"""Check the exact theory of D-SGD on the random quadratic against a Monte Carlo simulation.
 
@@ -248,12 +259,25 @@ def crosscheck(
     §3.3) with :math:`\zeta = (1 + b + d)/b`. Simulation: :func:`topotheory.montecarlo.simulate_dsgd`
     with ``reps`` replicas and :func:`topotheory.montecarlo.estimate_rate` (bootstrap over replicas).
 
-    They **agree** when the theory rate lies inside the ``confidence`` interval of the simulated
-    rate, differs from it by at most ``rel_tol`` (relative), and the exact curve lies inside the
-    simulation's bands :math:`\bar L(t) \pm z\,\mathrm{se}(t)` at every step; ``z`` is the
-    Bonferroni quantile for ``steps + 1`` points at family level ``band`` (default 99.9 %
-    simultaneous). When the theory says "diverges" (NaN rate), they agree if the simulation
-    diverged too or its rate interval lies below 0.
+    Three checks feed the one agreement rule of :mod:`topotheory.crosscheck.stats`: the theory
+    rate lies inside the ``confidence`` interval of the simulated rate; it differs from it by at
+    most ``rel_tol`` (relative); the exact curve lies inside the simulation's bands
+    :math:`\bar L(t) \pm q\,\mathrm{se}(t)` at every step, ``q`` the Bonferroni Student-t
+    quantile for ``steps + 1`` points at family level ``band`` (default 99.9 % simultaneous: by
+    the union bound all points hold together with probability at least ``band``). The verdict is
+    ``"agrees"`` when all pass, ``"disagrees"`` when the evidence is against the theory, and
+    ``"inconclusive"`` when the replica diagnostics (effective sample size, largest replica's
+    share, Hill tail estimate of the per-replica loss over the fit window) say the intervals
+    cannot be trusted and the failure is one unsampled heavy tails produce — the report then says
+    how many replicas or how short a horizon would settle it. When the theory says "diverges"
+    (NaN rate), they agree if the simulation diverged too or its rate interval lies below 0.
+
+    The rate interval is the percentile bootstrap of :func:`topotheory.montecarlo.estimate_rate`:
+    replicas are resampled with replacement and the fit of :math:`\log \bar L(t)` repeated; it
+    is valid when the replica mean is close to normal, which is what the diagnostics check. The
+    estimator already uses the exact variance reduction the isotropic problem allows: the loss of
+    a replica averages :math:`\|x_i\|^2` over the ``d`` coordinates and ``n`` workers before the
+    replica mean is taken.
 
     Parameters
     ----------
@@ -287,6 +311,16 @@ def crosscheck(
         ``mode="worst"`` shows why exact is the default, see the tests).
     chunk_size, threads : int, optional
         Passed to :func:`topotheory.montecarlo.simulate_dsgd`.
+    adaptive : bool
+        While the replica diagnostics fail, run again with more seeded chunks of ``reps``
+        replicas (chunk ``k`` uses the ``k``-th child of the simulation seed): at least twice as
+        many, or as many as the diagnostics ask for (``Diagnostics.replicas_needed``), until they
+        pass or ``budget`` replicas are spent. Each round is a *fresh* run judged on its own:
+        topping up one run until its diagnostics pass would keep exactly the chunks that missed
+        the heavy tail and bias the mean low.
+    budget : int, optional
+        Largest total number of replicas of the adaptive mode, every round counted (default
+        ``8 * reps``).
 
     Returns
     -------
@@ -296,8 +330,8 @@ def crosscheck(
     --------
     >>> from topotheory import ring
     >>> rep = crosscheck(ring(16), lr=0.1, d=10, reps=100, steps=60, seed=0)
-    >>> round(rep.theory_rate, 4), round(rep.mc_rate, 4), rep.agrees
-    (0.1816, 0.181, True)
+    >>> round(rep.theory_rate, 4), round(rep.mc_rate, 4), rep.agrees, rep.verdict
+    (0.1816, 0.181, True, 'agrees')
     """
     from ..toy.quadratic import loss_curve, quadratic_rate, zeta as zeta_of
 
@@ -307,20 +341,38 @@ def crosscheck(
     rel_tol = check_real("rel_tol", rel_tol, low=0.0)
     z = zeta_of(d, batch_size)
     theory_rate = float(quadratic_rate(scheme, lr=lr, zeta=z, method=method, mode=mode))
-    seed, seed_desc = _root_seed(seed)
+    seed, seed_desc = root_seed(seed)
     sim_seed, boot_seed = spawn_seeds(as_generator(seed), 2)
-    sim = simulate_dsgd(
-        scheme, lr=lr, d=d, steps=steps, reps=reps, batch_size=batch_size, x0=x0, seed=sim_seed,
-        chunk_size=chunk_size, threads=threads,
-    )
-    X0 = np.full((sim.n, sim.d), 1.0 / math.sqrt(sim.d)) if x0 is None else np.broadcast_to(np.asarray(x0, float), (sim.n, sim.d))
-    initial = None if x0 is None else X0 @ X0.T
-    exact = np.asarray(loss_curve(scheme, lr=lr, zeta=z, steps=steps, initial=initial), dtype=float)
+    run = dict(lr=lr, d=d, steps=steps, reps=reps, batch_size=batch_size, x0=x0, chunk_size=chunk_size, threads=threads)
+    sim = simulate_dsgd(scheme, seed=sim_seed, **run)
     est = estimate_rate(sim, window=window, confidence=confidence, n_boot=n_boot, seed=boot_seed)
+    diag = replica_diagnostics(sim.replica_loss[:, est.window[0] : est.window[1] + 1])
+    spent = sim.reps
+    if adaptive:
+        budget = 8 * sim.reps if budget is None else check_int("budget", budget, minimum=sim.reps)
+        chunk_seeds = spawn_seeds(sim_seed, budget // sim.reps + 1)
+        used = 0
+        while not diag.passed:
+            # a fresh run, sized from the last one's diagnostics (never topped up: adding chunks
+            # until the diagnostics pass would select chunks that missed the tail, a biased mean)
+            want = max(2 * sim.reps, diag.replicas_needed)
+            want = -(-want // reps) * reps
+            want = min(want, (budget - spent) // reps * reps)
+            if want <= sim.reps:
+                break
+            k = want // reps
+            sim = concat_simulations([simulate_dsgd(scheme, seed=sd, **run) for sd in chunk_seeds[used : used + k]])
+            used += k
+            spent += want
+            est = estimate_rate(sim, window=window, confidence=confidence, n_boot=n_boot, seed=boot_seed)
+            diag = replica_diagnostics(sim.replica_loss[:, est.window[0] : est.window[1] + 1])
+    initial = None if x0 is None else (lambda X: X @ X.T)(start_point(x0, sim.n, sim.d))
+    exact = np.asarray(loss_curve(scheme, lr=lr, zeta=z, steps=steps, initial=initial), dtype=float)
 
-    bz = _band_z(band, sim.steps + 1, sim.reps)
+    _, _, half = mean_band(sim.replica_loss, level=band, points=sim.steps + 1)
+    bz = band_quantile(band, sim.steps + 1, sim.reps)
     with np.errstate(all="ignore"):
-        half = bz * sim.loss_sem
+        half = np.where(np.isfinite(sim.loss), half, np.nan)
         low, high = sim.loss - half, sim.loss + half
         dev = np.abs(sim.loss - exact)
         slack = 1e-9 * np.abs(exact)  # t = 0 (and exact averages) have zero spread
@@ -333,12 +385,30 @@ def crosscheck(
     mc_rate, ci = est.rate, est.ci
     if math.isnan(theory_rate):
         rel_error, in_ci, within = float("nan"), False, False
-        agrees = bool(sim.diverged or (ci[1] < 0))
+        grows = bool(sim.diverged or (ci[1] < 0))
+        checks = [Check("divergence", grows, robust=True, detail="the exact map diverges, the simulation does not")]
     else:
         rel_error = abs(mc_rate - theory_rate) / abs(theory_rate) if theory_rate != 0 else abs(mc_rate)
         in_ci = bool(ci[0] <= theory_rate <= ci[1])
         within = bool(rel_error <= rel_tol)
-        agrees = in_ci and within and curve_inside
+        stop = est.window[1]
+        # a shortfall of the replica mean larger than unsampled tails can cause is evidence too
+        # (the curve: exact over simulated loss at the window end; the rate: the shortfall the rate
+        # difference implies over the window, ((1 - r_theory) / (1 - r_mc)) ** window_length)
+        span = stop - est.window[0]
+        implied = math.exp(span * (math.log1p(-theory_rate) - math.log1p(-mc_rate))) if mc_rate < 1 and theory_rate < 1 else math.inf
+        beyond_curve = not diag.tail_can_explain(exact[stop] / sim.loss[stop]) if np.isfinite(sim.loss[stop]) else False
+        beyond = beyond_curve or (np.isfinite(mc_rate) and not diag.tail_can_explain(implied))
+        checks = [
+            Check("rate interval", in_ci, robust=bool(beyond),
+                  detail=f"exact {theory_rate:.6g} outside [{ci[0]:.6g}, {ci[1]:.6g}]"),
+            Check("rate tolerance", within, kind="precision" if in_ci else "evidence",
+                  robust=bool(beyond),
+                  detail=f"relative difference {rel_error:.2%} > {rel_tol:.0%}"),
+            Check("curve bands", curve_inside, robust=bool(beyond_curve),
+                  detail=f"max |MC - exact| = {max_z:.2f} SE > {bz:.2f}"),
+        ]
+    verdict, reason = decide(checks, diag)
     return CrosscheckReport(
         scheme=scheme.name,
         n=scheme.n,
@@ -370,14 +440,17 @@ def crosscheck(
         max_z=max_z,
         curve_inside=curve_inside,
         diverged=sim.diverged,
-        agrees=bool(agrees),
+        verdict=verdict,
+        reason=reason,
+        diagnostics=diag,
+        replicas_spent=spent,
         simulation=sim,
     )
 
 
 # ------------------------------------------------------------------------------------- sweeps
 @dataclass(frozen=True, repr=False, eq=False)
-class CrosscheckGrid:
+class CrosscheckGrid(Result):
     """Result of :func:`crosscheck_grid`: one :class:`CrosscheckReport` per (scheme, lr), in order."""
 
     reports: list
@@ -388,13 +461,19 @@ class CrosscheckGrid:
         """True when every cross-check of the sweep agrees."""
         return all(r.agrees for r in self.reports)
 
+    @property
+    def verdicts(self):
+        """The verdict of every cross-check, in order."""
+        return [r.verdict for r in self.reports]
+
     def rows(self):
         """One summary dict per report."""
         return [r.summary() for r in self.reports]
 
     def to_dict(self):
         """JSON-ready: the seed and every report's :meth:`CrosscheckReport.to_dict`."""
-        return {"seed": self.seed, "agrees": self.agrees, "reports": [r.to_dict() for r in self.reports]}
+        return {"seed": self.seed, "agrees": self.agrees, "verdicts": self.verdicts,
+                "reports": [r.to_dict() for r in self.reports]}
 
     def __len__(self):
         return len(self.reports)
@@ -410,7 +489,7 @@ class CrosscheckGrid:
         return f"CrosscheckGrid({len(self.reports)} cross-checks, {ok} agree, seed={_fmt_seed(self.seed)})"
 
     def __str__(self):
-        cols = ("scheme", "lr", "theory_rate", "mc_rate", "ci", "rel_error", "max_z", "agrees")
+        cols = ("scheme", "lr", "theory_rate", "mc_rate", "ci", "rel_error", "max_z", "ess", "agrees", "verdict")
         rows = [cols]
         for r in self.reports:
             rows.append(
@@ -422,7 +501,9 @@ class CrosscheckGrid:
                     f"[{r.ci[0]:.6g}, {r.ci[1]:.6g}]",
                     f"{r.rel_error:.2%}",
                     f"{r.max_z:.2f}",
+                    f"{r.diagnostics.ess:.4g}",
                     "yes" if r.agrees else "NO",
+                    r.verdict,
                 )
             )
         widths = [max(len(row[i]) for row in rows) for i in range(len(cols))]
@@ -470,13 +551,11 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     """
     if isinstance(schemes, Scheme):
         schemes = [schemes]
-    schemes = list(schemes)
-    for i, s in enumerate(schemes):
-        check_scheme(s, name=f"schemes[{i}]")
+    schemes = [check_scheme(s, name=f"schemes[{i}]") for i, s in enumerate(list(schemes))]
     lrs = [float(x) for x in np.atleast_1d(np.asarray(lrs, dtype=float))]
     if not schemes or not lrs:
         raise ValueError("crosscheck_grid needs at least one scheme and one learning rate")
-    seed, seed_desc = _root_seed(seed)
+    seed, seed_desc = root_seed(seed)
     tasks = [(s, lr) for s in schemes for lr in lrs]
     seeds = spawn_seeds(seed, len(tasks))
     kwargs = dict(kwargs, d=d, reps=reps, steps=steps)

@@ -15,7 +15,7 @@ from ..metrics import effective_neighbors, s0_functional, spectral_gap
 from ..toy import optimal_learning_rate, quadratic_rate
 from .problem import design_graph, frank_wolfe_gap, spectral_objective
 from .rate import rate_gradient
-from .solvers import CONIC_OBJECTIVES, free_projector, nonnegative_projector, solve_conic, spg
+from .solvers import free_projector, nonnegative_projector, solve_conic, spg
 
 __all__ = ["optimal_weights", "WeightDesign", "DESIGN_OBJECTIVES", "DESIGN_METHODS"]
 

@@ -1,5 +1,21 @@
-"""One module per figure; each figure function returns a :class:`FigureResult`."""
+"""One module per figure: ``compute`` (data, no matplotlib), ``plot`` (drawing) and the figure function."""
 
-from ._base import FIGURES, FigureResult, get_figure_function
+from ._base import (
+    FIGURE_ALIASES,
+    FIGURES,
+    FigureData,
+    FigureResult,
+    canonical_id,
+    get_figure_function,
+    get_figure_module,
+)
 
-__all__ = ["FIGURES", "FigureResult", "get_figure_function"]
+__all__ = [
+    "FIGURES",
+    "FIGURE_ALIASES",
+    "FigureData",
+    "FigureResult",
+    "canonical_id",
+    "get_figure_function",
+    "get_figure_module",
+]

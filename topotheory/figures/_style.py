@@ -1,4 +1,4 @@
-"""Shared plotting style for the figures: one colour and one label per topology, a quiet theme.
+"""Shared plotting style of the figures (imported by the ``plot`` functions only): one colour and one label per topology, a quiet theme.
 
 Figures are built with :class:`matplotlib.figure.Figure` directly (never ``pyplot``), so creating
 them has no global side effects and nothing accumulates in pyplot's figure manager. The theme is
@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from ..common.validation import check_int, check_real
+from ._data import finite_or_nan, topology_label
 
 __all__ = [
     "Figure",
@@ -25,10 +25,6 @@ __all__ = [
     "label",
     "one_minus_gamma_axis",
     "finite_or_nan",
-    "columns",
-    "name_list",
-    "log_range",
-    "one_minus_gamma_range",
 ]
 
 #: The theme: readable at the size the figures are saved (PNG at 150 dpi, PDF).
@@ -69,24 +65,6 @@ _COLORS = {
     "infinite_ring": "#000000",
 }
 
-_LABELS = {
-    "fully_connected": "fully connected",
-    "one_peer_exponential": "one-peer exponential",
-    "hypercube": "hypercube",
-    "torus": "torus",
-    "two_cliques": "two cliques",
-    "social_network": "social network",
-    "binary_tree": "binary tree",
-    "star": "star",
-    "ring": "ring",
-    "solo": "alone",
-    "mix": "mix (extremal)",
-    "chain": "chain",
-    "exponential_graph": "exponential graph",
-    "infinite_ring": "infinite ring",
-}
-
-
 @contextlib.contextmanager
 def style():
     """Context manager applying :data:`RC` while a figure is built."""
@@ -110,26 +88,22 @@ def color(name, index=0):
 
 
 def label(name, scheme=None):
-    """A human-readable label; the torus shows its shape when the scheme carries it."""
-    text = _LABELS.get(name, name.replace("_", " "))
-    if name == "torus" and scheme is not None:
-        p = getattr(scheme, "params", {}) or {}
-        if "rows" in p and "cols" in p:
-            text = f"torus {p['rows']}×{p['cols']}"
-    return text
+    """A human-readable label of a topology key (see :func:`topotheory.figures._data.topology_label`)."""
+    return topology_label(name, scheme)
 
 
-def one_minus_gamma_axis(ax, gammas):
+def one_minus_gamma_axis(ax, gammas, *, label_ends=True):
     r"""Put :math:`\gamma` on a log(1 - gamma) x axis, labelled in gamma (0.9, 0.99, ...), increasing to the right.
 
     The data must be plotted against ``1 - gamma``; the axis is inverted so that gamma grows to the
-    right, as in the paper.
+    right, as in the paper. ``label_ends=False`` labels decades only (for narrow panels side by
+    side, whose end labels would run into each other).
     """
     ax.set_xscale("log")
     lo, hi = float(np.min(1 - np.asarray(gammas))), float(np.max(1 - np.asarray(gammas)))
     ax.set_xlim(hi, lo)
     ticks = [10.0**-k for k in range(0, 9) if lo * (1 - 1e-9) <= 10.0**-k <= hi * (1 + 1e-9)]
-    for end in (lo, hi):  # label the ends too unless a decade is close by
+    for end in (lo, hi) if label_ends else ():  # label the ends too unless a decade is close by
         if not ticks or min(abs(np.log10(end / t)) for t in ticks) > np.log10(2.5):
             ticks.append(end)
     ax.xaxis.set_major_locator(FixedLocator(sorted(ticks)))
@@ -144,62 +118,21 @@ def _gamma_label(v, _pos=None):
     return f"{1 - v:.{digits}f}".rstrip("0").rstrip(".") if digits > 1 else f"{1 - v:.1f}"
 
 
-def finite_or_nan(values):
-    """A float array with inf replaced by NaN (matplotlib leaves a gap; JSON writes null)."""
-    arr = np.asarray(values, dtype=float)
-    return np.where(np.isfinite(arr), arr, np.nan)
+def colormap(name, *, bad="white", low=0.0):
+    """The colour map ``name`` from ``low`` (0..1) upwards, drawing masked (e.g. zero) entries in ``bad``.
 
-
-def log_range(lo_name, lo, hi_name, hi, points, *, upper=None):
-    """Validate a positive range ``lo < hi`` (both below ``upper`` if given) and return its log grid.
-
-    Returns ``(lo, hi, grid)`` with ``grid = logspace(log10 lo, log10 hi, points)``.
-
-    Examples
-    --------
-    >>> log_range("lr_min", 0.01, "lr_max", 1.0, 3)[2]
-    array([0.01, 0.1 , 1.  ])
+    ``low > 0`` keeps the smallest values visibly apart from ``bad`` (e.g. light grey, not white).
     """
-    kw = {"high": upper, "high_open": True} if upper is not None else {}
-    lo = check_real(lo_name, lo, low=0.0, low_open=True, **kw)
-    hi = check_real(hi_name, hi, low=0.0, low_open=True, **kw)
-    if not lo < hi:
-        raise ValueError(f"{lo_name} must be below {hi_name}, got {lo} and {hi}")
-    return lo, hi, np.logspace(np.log10(lo), np.log10(hi), check_int("points", points, minimum=2))
+    from matplotlib.colors import ListedColormap
+
+    base = mpl.colormaps[name]
+    return ListedColormap(base(np.linspace(low, 1.0, 256)), name=f"{name}_from_{low:g}").with_extremes(bad=bad)
 
 
-def one_minus_gamma_range(gamma_min, gamma_max, points):
-    """Validate ``0 <= gamma_min < gamma_max < 1``; return ``(gmin, gmax, 1 - gamma)`` on a log grid of ``1 - gamma``.
-
-    Examples
-    --------
-    >>> one_minus_gamma_range(0.9, 0.999, 3)[2]
-    array([0.1  , 0.01 , 0.001])
-    """
-    gmin = check_real("gamma_min", gamma_min, low=0.0, high=1.0, high_open=True)
-    gmax = check_real("gamma_max", gamma_max, low=0.0, high=1.0, high_open=True)
-    if not gmin < gmax:
-        raise ValueError(f"gamma_min must be below gamma_max, got {gmin} and {gmax}")
-    c = np.logspace(np.log10(1 - gmin), np.log10(1 - gmax), check_int("points", points, minimum=2))
-    return gmin, gmax, c
-
-
-def name_list(argname, value):
-    """A tuple of names from a sequence or a comma-separated string; non-empty."""
-    if isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
-    try:
-        out = tuple(value)
-    except TypeError:
-        raise TypeError(f"{argname} must be a sequence of names, got {value!r}") from None
-    if not out or not all(isinstance(v, str) for v in out):
-        raise ValueError(f"{argname} must be a non-empty sequence of names, got {value!r}")
-    return out
-
-
-def columns(rows):
-    """Turn a list of dict rows (same keys) into a dict of equal-length columns (lists)."""
-    if not rows:
-        return {}
-    keys = list(rows[0])
-    return {k: [r[k].item() if isinstance(r[k], np.generic) else r[k] for r in rows] for k in keys}
+def matrix_axes(ax):
+    """Axes for a matrix image: no ticks, no grid, a full frame."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(True)

@@ -11,9 +11,10 @@ from ..design import optimal_weights
 from ..graphs import Scheme
 from ..metrics import effective_neighbors, spectral_gap
 from ..toy import optimal_learning_rate
-from ._base import FigureResult
+from . import _data
+from ._base import FigureData, figure_function
 
-__all__ = ["DESIGN_RULES", "study_graphs", "design_study_data", "design_study_figure"]
+__all__ = ["DESIGN_RULES", "study_graphs", "design_study_data", "compute", "plot", "design_study_figure"]
 
 #: weight rules of ``Scheme.from_networkx`` in the study (a new rule is one more entry here)
 DESIGN_RULES = ("metropolis", "max_degree")
@@ -102,25 +103,52 @@ def design_study_data(*, zeta=50.0, quick=False):
     return rows
 
 
-def design_study_figure(*, zeta=50.0, quick=False):
-    """Bar chart of the optimal toy rate of each weighting relative to the best one, per graph."""
-    import matplotlib.pyplot as plt
+def compute(*, zeta=50.0, quick=False):
+    r"""Weight rules and optimal weights compared per graph: the study's data (no matplotlib).
 
+    The rows of :func:`design_study_data` (spectral gap, :math:`n_W(\gamma)` at the operating decay,
+    exact optimal toy rate and its ratio to the best weighting of the graph) as a table.
+
+    Parameters
+    ----------
+    zeta : float
+        Noise level of the toy problem.
+    quick : bool
+        Two small graphs instead of the study's ten.
+
+    Returns
+    -------
+    FigureData
+        ``data["table"]``: ``graph, n, weights, spectral_gap, gamma, effective_neighbors, rate,
+        rate_vs_best`` (``rate`` NaN for FDLA weights with negative entries).
+    """
     rows = design_study_data(zeta=zeta, quick=quick)
-    graphs = list(dict.fromkeys(r["graph"] for r in rows))
-    labels = list(DESIGN_RULES) + list(DESIGN_OPTIMA)
-    fig, ax = plt.subplots(figsize=(10, 4))
-    width = 0.8 / len(labels)
-    for k, lab in enumerate(labels):
-        vals = [next(r["rate_vs_best"] for r in rows if r["graph"] == g and r["weights"] == lab) for g in graphs]
-        ax.bar(np.arange(len(graphs)) + k * width, vals, width, label=lab)
-    ax.set_xticks(np.arange(len(graphs)) + 0.4 - width / 2, graphs, rotation=30, ha="right")
-    ax.set_ylabel("optimal toy rate / best")
-    ax.set_ylim(0.5, 1.02)
-    ax.legend(ncol=3, fontsize=8)
-    ax.set_title(f"Weights for the spectral gap vs for n_W and the rate (zeta = {zeta:g})")
-    fig.tight_layout()
-    table = {k: [r[k] for r in rows] for k in rows[0]}
     caption = ("Exact optimal toy rate of each weighting relative to the best on each graph; fdla has "
                "negative weights where left blank (no toy-rate theory).")
-    return FigureResult(fig, {"table": table}, caption, {"zeta": zeta, "quick": quick}, "design_study")
+    return FigureData("design_study", {"table": _data.columns(rows)}, caption, {"zeta": zeta, "quick": quick})
+
+
+def plot(fd):
+    """Bar chart of the optimal toy rate of each weighting relative to the best one, per graph."""
+    from . import _style
+
+    t, zeta = fd.data["table"], fd.params["zeta"]
+    rows = [dict(zip(t, vals)) for vals in zip(*t.values())]
+    graphs = list(dict.fromkeys(r["graph"] for r in rows))
+    labels = list(DESIGN_RULES) + list(DESIGN_OPTIMA)
+    with _style.style():
+        fig, axes = _style.new_figure(size=(10, 4))
+        ax = axes[0, 0]
+        width = 0.8 / len(labels)
+        for k, lab in enumerate(labels):
+            vals = [next(r["rate_vs_best"] for r in rows if r["graph"] == g and r["weights"] == lab) for g in graphs]
+            ax.bar(np.arange(len(graphs)) + k * width, _data.float_column(vals), width, label=lab)
+        ax.set_xticks(np.arange(len(graphs)) + 0.4 - width / 2, graphs, rotation=30, ha="right")
+        ax.set_ylabel("optimal toy rate / best")
+        ax.set_ylim(0.5, 1.02)
+        ax.legend(ncol=3, fontsize=8)
+        ax.set_title(f"Weights for the spectral gap vs for n_W and the rate (zeta = {zeta:g})")
+    return fig
+
+
+design_study_figure = figure_function(compute, plot, "design_study_figure")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib as mpl
 import numpy as np
 
 from ..common.validation import check_int, check_real
@@ -10,17 +9,17 @@ from ..toy.quadratic import time_to_target, zeta as zeta_of
 from ..graphs.lattices import infinite_ring
 from ..metrics.spectral import spectral_gap
 from ..graphs import fully_connected, ring, solo
-from . import _style
-from ._base import FigureResult
+from . import _data
+from ._base import FigureData, figure_function
 
-__all__ = ["time_to_target_figure"]
+__all__ = ["compute", "plot", "time_to_target_figure"]
 
 
 def _curve(scheme, lrs, z, target):
     return np.asarray(time_to_target(scheme, lr=lrs, zeta=z, target=target), dtype=float)
 
 
-def time_to_target_figure(
+def compute(
     *,
     n=32,
     d=100,
@@ -69,13 +68,13 @@ def time_to_target_figure(
 
     Returns
     -------
-    FigureResult
+    FigureData
         ``data["table"]``: ``panel, topology, workers, spectral_gap, lr, steps`` (``steps`` is
         NaN, null in JSON, where the target is never reached).
 
     Examples
     --------
-    >>> res = time_to_target_figure(ring_sizes=(1, 4), points=4, infinite_ring_size=256, lr_min=0.01, lr_max=0.1)
+    >>> res = compute(ring_sizes=(1, 4), points=4, infinite_ring_size=256, lr_min=0.01, lr_max=0.1)
     >>> res.data["table"]["steps"][:4]
     [198.0, 94.0, 45.0, 23.0]
     """
@@ -84,7 +83,7 @@ def time_to_target_figure(
     batch_size = check_int("batch_size", batch_size, minimum=1)
     target = check_real("target", target, low=0.0, low_open=True)
     points = 15 if quick else points
-    lo, hi, lrs = _style.log_range("lr_min", lr_min, "lr_max", lr_max, points)
+    lo, hi, lrs = _data.log_range("lr_min", lr_min, "lr_max", lr_max, points)
     ring_sizes = tuple(check_int("ring_sizes", k, minimum=1) for k in ring_sizes)
     big = check_int("infinite_ring_size", infinite_ring_size, minimum=3)
     z = zeta_of(d, batch_size)
@@ -107,14 +106,51 @@ def time_to_target_figure(
     for panel, name, workers, gap, steps in curves:
         rows += [
             {"panel": panel, "topology": name, "workers": workers, "spectral_gap": gap, "lr": x, "steps": s}
-            for x, s in zip(lrs, _style.finite_or_nan(steps))
+            for x, s in zip(lrs, _data.finite_or_nan(steps))
         ]
 
+    caption = (
+        "Better-connected networks reach the target loss faster at their best learning rate, and "
+        "rings improve with their size although their spectral gap shrinks to 0. "
+        f"Steps until the exact expected loss of D-SGD on isotropic random quadratics falls below "
+        f"{target:g}, against the learning rate (d = {d}, batch {batch_size}, zeta = {z:g}; all "
+        "workers start at the same point with loss 0.5; missing points never reach the target). "
+        f"Left: fully connected, ring and alone with {n} workers. Right: rings of growing size with "
+        "their spectral gaps: larger rings reach the target faster at their best learning rate even "
+        f"though their gap shrinks, up to the infinite ring (gap 0), computed as a ring of {big} "
+        f"workers, which follows the infinite ring exactly for its first {big // 2} steps (a ring of "
+        f"{4 * big} gives the same times: largest difference {diff:g} steps)."
+    )
+    params = {
+        "n": n, "d": d, "batch_size": batch_size, "zeta": z, "target": target, "lr_min": lo,
+        "lr_max": hi, "points": points, "ring_sizes": list(ring_sizes), "infinite_ring_size": big,
+        "start": "identical x0 on every worker, |x0|^2 = 1 (loss 0.5)",
+    }
+    data = {"table": _data.columns(rows), "infinite_ring_check": {"size": 4 * big, "max_abs_difference": diff}}
+    return FigureData("fig1_time_to_target", data, caption, params)
+
+
+def plot(fd):
+    """Draw Fig. 1 from its :class:`FigureData`: left the ``n``-worker panel, right the rings."""
+    import matplotlib as mpl
+
+    from . import _style
+
+    t, p = fd.data["table"], fd.params
+    n, d, z, target = p["n"], p["d"], p["zeta"], p["target"]
+    lo, hi, ring_sizes = p["lr_min"], p["lr_max"], tuple(p["ring_sizes"])
+    keys = list(dict.fromkeys(zip(t["panel"], t["topology"], t["workers"])))
+    curves = []
+    for panel, name, workers in keys:
+        sel = [i for i, k in enumerate(zip(t["panel"], t["topology"], t["workers"])) if k == (panel, name, workers)]
+        lrs = np.asarray([t["lr"][i] for i in sel], dtype=float)
+        steps = np.asarray([np.nan if t["steps"][i] is None else t["steps"][i] for i in sel], dtype=float)
+        workers = float("inf") if workers is None else workers
+        curves.append((panel, name, workers, t["spectral_gap"][sel[0]], lrs, steps))
     with _style.style():
         fig, axes = _style.new_figure(1, 2, size=(11.0, 4.3), sharey=True)
         ax_l, ax_r = axes[0]
-        for panel, name, workers, gap, steps in curves:
-            y = _style.finite_or_nan(steps)
+        for panel, name, workers, gap, lrs, y in curves:
             if panel == "left":
                 ax_l.plot(lrs, y, color=_style.color(name), label=f"{_style.label(name)}")
             else:
@@ -140,22 +176,7 @@ def time_to_target_figure(
             "identical start at loss 0.5",
             fontsize=11,
         )
-    caption = (
-        "Better-connected networks reach the target loss faster at their best learning rate, and "
-        "rings improve with their size although their spectral gap shrinks to 0. "
-        f"Steps until the exact expected loss of D-SGD on isotropic random quadratics falls below "
-        f"{target:g}, against the learning rate (d = {d}, batch {batch_size}, zeta = {z:g}; all "
-        "workers start at the same point with loss 0.5; missing points never reach the target). "
-        f"Left: fully connected, ring and alone with {n} workers. Right: rings of growing size with "
-        "their spectral gaps: larger rings reach the target faster at their best learning rate even "
-        f"though their gap shrinks, up to the infinite ring (gap 0), computed as a ring of {big} "
-        f"workers, which follows the infinite ring exactly for its first {big // 2} steps (a ring of "
-        f"{4 * big} gives the same times: largest difference {diff:g} steps)."
-    )
-    params = {
-        "n": n, "d": d, "batch_size": batch_size, "zeta": z, "target": target, "lr_min": lo,
-        "lr_max": hi, "points": points, "ring_sizes": list(ring_sizes), "infinite_ring_size": big,
-        "start": "identical x0 on every worker, |x0|^2 = 1 (loss 0.5)",
-    }
-    data = {"table": _style.columns(rows), "infinite_ring_check": {"size": 4 * big, "max_abs_difference": diff}}
-    return FigureResult(fig, data, caption, params, "fig1_time_to_target")
+    return fig
+
+
+time_to_target_figure = figure_function(compute, plot, "time_to_target_figure")

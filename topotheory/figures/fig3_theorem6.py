@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from ..common.validation import check_int, check_real
 from ..bounds.section4 import m_matrix, theorem6_learning_rate
 from ..metrics.randomwalk import effective_neighbors
 from ..graphs import fully_connected, topology_from_spec
-from . import _style
-from ._base import FigureResult
+from . import _data
+from ._base import FigureData, figure_function
 
-__all__ = ["theorem6_figure"]
+__all__ = ["compute", "plot", "theorem6_figure"]
 
 
-def theorem6_figure(
+def compute(
     *,
     n=32,
     topologies=("ring", "torus:4x8", "hypercube"),
@@ -46,8 +45,8 @@ def theorem6_figure(
     ----------
     n : int
         Workers (the paper: 32).
-    topologies : sequence of str
-        Topology specs (the paper: ring, torus 4×8, hypercube).
+    topologies : sequence of str or Scheme
+        Topology specs (the paper: ring, torus 4×8, hypercube) or Scheme objects of ``n`` workers.
     zeta, L : float
         Noise constant and smoothness (the paper: 2000 and 1).
     lazy : bool
@@ -61,20 +60,20 @@ def theorem6_figure(
 
     Returns
     -------
-    FigureResult
+    FigureData
         ``data["table"]``: ``topology, gamma, n_W, lr, consensus_term, noise_term``;
         ``data["m_matrices"]``: gamma -> M(gamma) of the ring; ``data["best"]``: per topology the
         largest learning rate and the ``n_W`` where it is reached.
 
     Examples
     --------
-    >>> res = theorem6_figure(quick=True)
+    >>> res = compute(quick=True)
     >>> best = res.data["best"]
     >>> best["ring"]["lr"] < best["torus:4x8"]["lr"] < best["hypercube"]["lr"] <= best["fully_connected"]["lr"]
     True
     """
     n = check_int("n", n, minimum=2)
-    topologies = _style.name_list("topologies", topologies)
+    given = _data.resolve_topologies("topologies", topologies, n)
     zeta = check_real("zeta", zeta, low=0.0, low_open=True)
     L = check_real("L", L, low=0.0, low_open=True)
     hm = tuple(float(check_real("heatmap_gammas", g, low=0.0, high=1.0, high_open=True)) for g in heatmap_gammas)
@@ -86,11 +85,13 @@ def theorem6_figure(
         return scheme.lazy() if lazy else scheme
 
     curves, rows, best = {}, [], {}
-    specs = list(topologies) + ["fully_connected"]
+    if "fully_connected" in given:
+        raise ValueError("topologies must not include fully_connected: it is always drawn as the reference")
+    specs = list(given) + ["fully_connected"]
     schemes = {}
     for spec in specs:
         # The fully connected reference is W = J itself: its rate is exactly the noise cap.
-        scheme = fully_connected(n) if spec == "fully_connected" else prepare(topology_from_spec(spec, n))
+        scheme = fully_connected(n) if spec == "fully_connected" else prepare(given[spec])
         schemes[spec] = scheme
         out = theorem6_learning_rate(scheme, gammas, zeta=zeta, L=L, terms=True)
         nw = np.asarray(effective_neighbors(scheme, one_minus_gamma=c), dtype=float)
@@ -105,6 +106,41 @@ def theorem6_figure(
     ring_scheme = prepare(topology_from_spec("ring", n))
     mats = {g: m_matrix(ring_scheme, g) for g in hm}
 
+    caption = (
+        "Theorem 6 admits larger learning rates on better-connected graphs, which peak at larger "
+        "n_W(gamma), but with the extended paper's constants never more than the fully connected cap. "
+        f"Largest learning rate admitted by Theorem 6 (eq. 25, L = {L:g}, zeta = {zeta:g}, omega = 1/n_W, "
+        f"beta of eq. 34{', lazy gossip matrices (I + W)/2' if lazy else ''}) against the implied "
+        f"n_W(gamma), {n} workers; right: M(gamma) of the ring (eq. 21, diagonal 1/n_W). Matches the "
+        "paper: the shape of the curves (they rise where noise limits and fall where consensus "
+        "limits; better-connected graphs peak later and higher) and the heat maps. Does not match "
+        "(axis discrepancy): the learning-rate scale. With the extended paper's constants no topology exceeds the fully "
+        f"connected cap 1/(4(2 zeta/n + L)) = {best['fully_connected']['lr']:.5f} (dotted), while the "
+        "paper's printed axis reaches 0.005-0.01, probably from the conference version's constants, "
+        "which are not available; the constants are not tuned to match."
+    )
+    params = {"n": n, "topologies": list(given), "zeta": zeta, "L": L, "omega": "1/n_W(gamma)",
+              "beta": "eq34", "lazy": lazy, "heatmap_gammas": list(hm), "points": points}
+    data = {"table": _data.columns(rows), "m_matrices": {str(g): m for g, m in mats.items()}, "best": best}
+    labels = {k: _data.topology_label(k, s) for k, s in schemes.items()}
+    return FigureData("fig3_theorem6", data, caption, params, labels)
+
+
+def plot(fd):
+    """Draw Fig. 3 from its :class:`FigureData`: the learning-rate curves and the M(gamma) heat maps."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
+
+    from . import _style
+
+    t, p, best = fd.data["table"], fd.params, fd.data["best"]
+    n, zeta, L, lazy = p["n"], p["zeta"], p["L"], p["lazy"]
+    specs = list(dict.fromkeys(t["topology"]))
+    topo = np.array(t["topology"])
+    nw_col = np.asarray(t["n_W"], dtype=float)
+    lr_col = np.asarray([np.nan if v is None else v for v in t["lr"]], dtype=float)
+    curves = {spec: (nw_col[topo == spec], lr_col[topo == spec]) for spec in specs}
+    hm = [float(g) for g in p["heatmap_gammas"]]
+    mats = {g: np.asarray(fd.data["m_matrices"][str(g)], dtype=float) for g in hm}
     with _style.style():
         fig = _style.Figure(figsize=(12.0, 4.4), layout="constrained")
         left, right = fig.subfigures(1, 2, width_ratios=[1.15, 1.0])
@@ -115,7 +151,7 @@ def theorem6_figure(
             ref = spec == "fully_connected"
             ax.plot(nw if not ref else [1, n], lr if not ref else [best[spec]["lr"]] * 2,
                     color=_style.color(name, i), ls=":" if ref else "-",
-                    label=(f"fully connected (cap {best[spec]['lr']:.5f})" if ref else _style.label(name, schemes[spec])))
+                    label=(f"fully connected (cap {best[spec]['lr']:.5f})" if ref else fd.label(spec)))
             if not ref:
                 ax.plot(best[spec]["n_W"], best[spec]["lr"], "o", color=_style.color(name, i), ms=5)
         ax.set_xscale("log")
@@ -133,27 +169,19 @@ def theorem6_figure(
         hax = right.subplots(1, len(hm), squeeze=False)[0]
         for a, g in zip(hax, hm):
             M = mats[g]
-            a.imshow(M, cmap="viridis", interpolation="nearest")
-            a.set_title(f"$\\gamma$ = {g:g}\n$n_W$ = {effective_neighbors(ring_scheme, g):.1f}", fontsize=9.5)
+            im = a.imshow(M, cmap="viridis", interpolation="nearest")
+            # The diagonal of M(gamma) is 1/n_W(gamma) (eq. 21), so the title needs no recomputation.
+            a.set_title(f"$\\gamma$ = {g:g}\n$n_W$ = {1 / np.mean(np.diag(M)):.1f}", fontsize=9.5)
             a.set_xticks([])
             a.set_yticks([])
             a.grid(False)
             for side in ("top", "right"):
                 a.spines[side].set_visible(True)
+            cb = right.colorbar(im, ax=a, location="bottom", shrink=0.9, pad=0.03)
+            cb.ax.tick_params(labelsize=7.5)
+            cb.ax.xaxis.set_major_locator(MaxNLocator(3))
         right.suptitle(r"$M(\gamma)$ for the ring (eq. 21; diagonal $= 1/n_W$)", fontsize=10)
-    caption = (
-        "Theorem 6 admits larger learning rates on better-connected graphs, which peak at larger "
-        "n_W(gamma), but with the extended paper's constants never more than the fully connected cap. "
-        f"Largest learning rate admitted by Theorem 6 (eq. 25, L = {L:g}, zeta = {zeta:g}, omega = 1/n_W, "
-        f"beta of eq. 34{', lazy gossip matrices (I + W)/2' if lazy else ''}) against the implied "
-        f"n_W(gamma), {n} workers; right: M(gamma) of the ring. The curves rise where noise limits and "
-        "fall where consensus limits, and better-connected graphs peak later and higher. Axis "
-        "discrepancy: with the extended paper's constants no topology exceeds the fully connected "
-        f"cap 1/(4(2 zeta/n + L)) = {best['fully_connected']['lr']:.5f} (dotted), while the paper's "
-        "printed axis reaches 0.005-0.01, probably from the conference version's constants, which "
-        "are not available; the constants are not tuned to match."
-    )
-    params = {"n": n, "topologies": list(topologies), "zeta": zeta, "L": L, "omega": "1/n_W(gamma)",
-              "beta": "eq34", "lazy": lazy, "heatmap_gammas": list(hm), "points": points}
-    data = {"table": _style.columns(rows), "m_matrices": {str(g): m for g, m in mats.items()}, "best": best}
-    return FigureResult(fig, data, caption, params, "fig3_theorem6")
+    return fig
+
+
+theorem6_figure = figure_function(compute, plot, "theorem6_figure")

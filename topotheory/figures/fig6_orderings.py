@@ -8,13 +8,14 @@ from ..common.validation import check_gamma, check_int
 from ..metrics.randomwalk import effective_neighbors
 from ..metrics.spectral import spectral_gap
 from ..graphs import paper_topologies
-from . import _style
-from ._base import FigureResult
+from ..compare.ranking import ranks
+from . import _data
+from ._base import FigureData, figure_function
 
-__all__ = ["orderings_figure"]
+__all__ = ["compute", "plot", "orderings_figure"]
 
 
-def orderings_figure(*, n=32, gamma=0.951, gap_kind="abs", per_step=False, quick=False):
+def compute(*, n=32, gamma=0.951, gap_kind="abs", per_step=False, quick=False):
     r"""Paper Fig. 6 (graph side): the paper's topologies ranked by :math:`n_W(\gamma)` and by spectral gap.
 
     The paper plots Cifar-10 losses against both quantities; those losses are not reproducible
@@ -37,13 +38,13 @@ def orderings_figure(*, n=32, gamma=0.951, gap_kind="abs", per_step=False, quick
 
     Returns
     -------
-    FigureResult
+    FigureData
         ``data["table"]``: ``topology, n_W, spectral_gap, rank_n_W, rank_spectral_gap`` (rank 1 =
         best connected).
 
     Examples
     --------
-    >>> res = orderings_figure()
+    >>> res = compute()
     >>> res.data["table"]["topology"][res.data["table"]["rank_n_W"].index(1)]
     'fully_connected'
     """
@@ -53,8 +54,8 @@ def orderings_figure(*, n=32, gamma=0.951, gap_kind="abs", per_step=False, quick
     names = list(schemes)
     nw = np.array([effective_neighbors(schemes[k], gamma, mode="mean") for k in names])
     gap = np.array([spectral_gap(schemes[k], gap_kind, per_step=per_step) for k in names])
-    rank_nw = _ranks(nw)
-    rank_gap = _ranks(gap)
+    rank_nw = ranks(nw)
+    rank_gap = ranks(gap)
     table = {
         "topology": names,
         "n_W": nw.tolist(),
@@ -62,6 +63,31 @@ def orderings_figure(*, n=32, gamma=0.951, gap_kind="abs", per_step=False, quick
         "rank_n_W": rank_nw,
         "rank_spectral_gap": rank_gap,
     }
+    shift = [abs(a - b) for a, b in zip(rank_nw, rank_gap)]
+    labels = {k: _data.topology_label(k, s) for k, s in schemes.items()}
+    moved = [labels[names[i]] for i in np.argsort(shift, kind="stable")[::-1][:3] if shift[i] > 0]
+    caption = (
+        "The effective number of neighbours and the spectral gap rank the paper's topologies "
+        + (f"differently ({', '.join(moved)} move most). " if moved else "identically here. ")
+        +
+        f"The paper's ten topologies ({n} workers) ordered by the effective number of neighbours "
+        f"n_W(gamma={gamma:g}) (left) and by the spectral gap ('{gap_kind}' convention, right). "
+        "The paper plots Cifar-10 losses against these quantities and finds n_W the better predictor; "
+        "those losses are not reproducible here and are not shown, only the two orderings."
+    )
+    params = {"n": n, "gamma": gamma, "gap_kind": gap_kind, "per_step": per_step}
+    return FigureData("fig6_orderings", {"table": table}, caption, params, labels)
+
+
+def plot(fd):
+    """Draw Fig. 6 (graph side) from its :class:`FigureData`: the two orderings as bar charts."""
+    from . import _style
+
+    t, p = fd.data["table"], fd.params
+    n, gamma, gap_kind = p["n"], p["gamma"], p["gap_kind"]
+    names = list(t["topology"])
+    nw = np.asarray(t["n_W"], dtype=float)
+    gap = np.asarray(t["spectral_gap"], dtype=float)
     with _style.style():
         fig, axes = _style.new_figure(1, 2, size=(10.0, 4.3))
         for ax, values, title, fmt in (
@@ -70,7 +96,7 @@ def orderings_figure(*, n=32, gamma=0.951, gap_kind="abs", per_step=False, quick
         ):
             order = np.argsort(-values, kind="stable")
             y = np.arange(len(order))[::-1]
-            labels = [_style.label(names[i], schemes[names[i]]) for i in order]
+            labels = [fd.label(names[i]) for i in order]
             ax.barh(y, values[order], color=[_style.color(names[i], j) for j, i in enumerate(order)])
             ax.set_yticks(y, labels)
             ax.set_xlabel(title)
@@ -82,22 +108,7 @@ def orderings_figure(*, n=32, gamma=0.951, gap_kind="abs", per_step=False, quick
         axes[0, 0].set_title("ordered by effective number of neighbours")
         axes[0, 1].set_title("ordered by spectral gap")
         fig.suptitle(f"The paper's topologies ({n} workers), best connected at the top", fontsize=11)
-    shift = [abs(a - b) for a, b in zip(rank_nw, rank_gap)]
-    moved = [_style.label(names[i], schemes[names[i]]) for i in np.argsort(shift, kind="stable")[::-1][:3] if shift[i] > 0]
-    caption = (
-        "The effective number of neighbours and the spectral gap rank the paper's topologies "
-        + (f"differently ({', '.join(moved)} move most). " if moved else "identically here. ")
-        + 
-        f"The paper's ten topologies ({n} workers) ordered by the effective number of neighbours "
-        f"n_W(gamma={gamma:g}) (left) and by the spectral gap ('{gap_kind}' convention, right). "
-        "The paper plots Cifar-10 losses against these quantities and finds n_W the better predictor; "
-        "those losses are not reproducible here and are not shown, only the two orderings."
-    )
-    params = {"n": n, "gamma": gamma, "gap_kind": gap_kind, "per_step": per_step}
-    return FigureResult(fig, {"table": table}, caption, params, "fig6_orderings")
+    return fig
 
 
-def _ranks(values):
-    """Rank 1 for the largest value; ties share the smaller rank."""
-    values = np.asarray(values)
-    return [int(np.sum(values > v)) + 1 for v in values]
+orderings_figure = figure_function(compute, plot, "orderings_figure")

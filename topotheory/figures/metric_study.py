@@ -15,9 +15,6 @@ import numpy as np
 
 from ..common.validation import as_float_array, check_int
 from ..graphs.families import base_graph, erdos_renyi, one_peer_exponential_any, random_regular
-from ..metrics.functionals import koloskova_mixing, mixing_time, s0_functional, s1_functional
-from ..metrics.randomwalk import effective_neighbors
-from ..metrics.spectral import spectral_gap
 from ..graphs import (
     binary_tree,
     chain,
@@ -32,10 +29,11 @@ from ..graphs import (
     two_cliques,
     uni_ring,
 )
-from . import _style
-from ._base import FigureResult
+from ..compare.ranking import kendall_tau
+from ..compare.registry import METRICS, STUDY_METRIC_NAMES, STUDY_METRICS
+from ._base import FigureData, figure_function
 
-__all__ = ["metric_study", "study_topologies", "STUDY_METRICS"]
+__all__ = ["compute", "plot", "metric_study", "study_topologies", "STUDY_METRICS"]
 
 
 def _square_torus(n):
@@ -86,46 +84,14 @@ def study_topologies(n, *, seed=0):
     return out
 
 
-def _nw(gamma):
-    return lambda s, zeta: effective_neighbors(s, gamma, mode="mean")
-
-
-#: (label, function(scheme, zeta) -> float, orientation): orientation +1 when a larger value
-#: predicts a better (faster) topology, -1 when a smaller value does.
-STUDY_METRICS = (
-    ("spectral gap (per step)", lambda s, z: spectral_gap(s, "abs", per_step=True), 1),
-    ("Koloskova p/τ", lambda s, z: koloskova_mixing(s).p / koloskova_mixing(s).tau, 1),
-    ("mixing time (ε=0.01)", lambda s, z: mixing_time(s, 0.01), -1),
-    ("S₀", lambda s, z: s0_functional(s), -1),
-    ("S₁", lambda s, z: s1_functional(s), -1),
-    ("S₁ at η=1/ζ", lambda s, z: s1_functional(s, lr=1.0 / z), -1),
-    ("n_W(γ=0.9)", _nw(0.9), 1),
-    ("n_W(γ=0.99)", _nw(0.99), 1),
-    ("n_W(γ=0.999)", _nw(0.999), 1),
-    ("n_W(γ=1-1/ζ)", lambda s, z: effective_neighbors(s, 1.0 - 1.0 / z, mode="mean"), 1),
-)
-
-
-def _kendall(x, y):
-    """Kendall tau-b and its p-value; NaN when undefined (constant input)."""
-    from scipy.stats import kendalltau
-
-    x = np.where(np.isfinite(x), x, np.where(np.asarray(x) > 0, 1e300, -1e300))
-    # Values equal up to rounding (a 4x4 torus is the 4-D hypercube; a Base-2 graph and the one-peer
-    # exponential graph average alike) are ties: compare at 10 significant digits, so last-bit
-    # differences between computation routes cannot flip an ordering.
-    x, y = (np.array([float(f"{v:.10g}") for v in np.asarray(a, dtype=float)]) for a in (x, y))
-    res = kendalltau(x, y)
-    return float(res.statistic), float(res.pvalue)
-
-
-def metric_study(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=False):
+def compute(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=False):
     r"""Kendall rank correlation between each topology metric and the exact optimal toy rate.
 
     For every size ``n`` in ``ns`` and noise level :math:`\zeta` in ``zetas`` the ~20 topologies of
     :func:`study_topologies` are ranked by the optimal rate :math:`r^*` of D-SGD on the isotropic
     toy quadratic (:func:`topotheory.quadratic.optimal_learning_rate`, THEORY §3.3) and by each
-    metric of :data:`STUDY_METRICS`. The Kendall :math:`\tau_b` (``scipy.stats.kendalltau``) is
+    metric of the registry's study metrics (:data:`topotheory.compare.STUDY_METRIC_NAMES`, with
+    their orientations). The Kendall :math:`\tau_b` (:func:`topotheory.compare.kendall_tau`) is
     oriented so that +1 means the metric orders the topologies exactly as :math:`r^*` does. This
     quantifies the paper's claim ("beyond spectral gap") on more graphs than the paper used.
 
@@ -142,14 +108,14 @@ def metric_study(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=Fals
 
     Returns
     -------
-    FigureResult
+    FigureData
         ``data["table"]``: one row per (n, zeta, metric) with ``kendall_tau``, ``p_value``,
         ``orientation`` and ``n_topologies``; ``data["values"]``: per (n, topology) every metric
         and the optimal rate and learning rate at every zeta.
 
     Examples
     --------
-    >>> res = metric_study(ns=(8,), zetas=(10,))
+    >>> res = compute(ns=(8,), zetas=(10,))
     >>> tau = dict(zip(res.data["table"]["metric"], res.data["table"]["kendall_tau"]))
     >>> round(tau["spectral gap (per step)"], 3), round(tau["n_W(γ=0.9)"], 3)
     (0.444, 0.795)
@@ -172,10 +138,11 @@ def metric_study(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=Fals
         values["n"] += [n] * len(names)
         values["topology"] += names
         static = {}
-        for label, func, _ in STUDY_METRICS:
-            if "ζ" not in label:
-                static[label] = np.array([func(schemes[k], None) for k in names], dtype=float)
-                values.setdefault(label, []).extend(static[label].tolist())
+        metrics = [METRICS[name] for name in STUDY_METRIC_NAMES]
+        for m in metrics:
+            if not m.params:
+                static[m.label] = np.array([m(schemes[k]) for k in names], dtype=float)
+                values.setdefault(m.label, []).extend(static[m.label].tolist())
         for zeta in zetas:
             opt = [optimal_learning_rate(schemes[k], zeta=zeta) for k in names]
             rate = np.array([o.rate for o in opt], dtype=float)
@@ -183,16 +150,15 @@ def metric_study(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=Fals
             values.setdefault(f"optimal lr (ζ={zeta:g})", []).extend(
                 [float(o.lr) for o in opt]
             )
-            for label, func, orient in STUDY_METRICS:
-                if label in static:
-                    metric = static[label]
+            for m in metrics:
+                if m.label in static:
+                    metric = static[m.label]
                 else:
-                    metric = np.array([func(schemes[k], zeta) for k in names], dtype=float)
-                    values.setdefault(f"{label} (ζ={zeta:g})", []).extend(metric.tolist())
-                tau, pval = _kendall(orient * metric, rate)
-                for key, v in zip(table, (n, zeta, label, tau, pval, orient, len(names))):
+                    metric = np.array([m(schemes[k], zeta=zeta) for k in names], dtype=float)
+                    values.setdefault(f"{m.label} (ζ={zeta:g})", []).extend(metric.tolist())
+                tau, pval = kendall_tau(m.orientation * metric, rate)
+                for key, v in zip(table, (n, zeta, m.label, tau, pval, m.orientation, len(names))):
                     table[key].append(v)
-    fig = _heatmap(table, ns, zetas)
     caption = (
         "Kendall rank correlation between each topology metric and the exact optimal rate of D-SGD on the "
         f"isotropic toy quadratic, over {len(values['topology']) // len(ns)} topologies at n = "
@@ -200,7 +166,7 @@ def metric_study(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=Fals
         "(+1: the metric orders the topologies exactly as the optimal rate does). " + _summary(table)
     )
     params = {"ns": list(ns), "zetas": list(zetas), "seed": seed, "quick": bool(quick)}
-    return FigureResult(fig, {"table": table, "values": values}, caption, params, "metric_study")
+    return FigureData("metric_study", {"table": table, "values": values}, caption, params)
 
 
 def _summary(table):
@@ -225,7 +191,12 @@ def _summary(table):
     )
 
 
-def _heatmap(table, ns, zetas):
+def plot(fd):
+    """Draw the metric study from its :class:`FigureData`: Kendall tau per metric and (n, zeta)."""
+    from . import _style
+
+    table = fd.data["table"]
+    ns, zetas = fd.params["ns"], fd.params["zetas"]
     metrics = list(dict.fromkeys(table["metric"]))
     cols = [(n, z) for n in ns for z in zetas]
     M = np.full((len(metrics), len(cols)), np.nan)
@@ -247,3 +218,6 @@ def _heatmap(table, ns, zetas):
         cb.set_label("Kendall τ with the optimal toy rate")
         ax.set_title("Which metric orders topologies like the exact optimal rate?")
     return fig
+
+
+metric_study = figure_function(compute, plot, "metric_study")

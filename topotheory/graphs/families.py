@@ -23,8 +23,8 @@ import scipy.sparse.csgraph as csgraph
 
 from ..common.rng import as_generator
 from ..common.validation import check_choice, check_int, check_real
-from .scheme import Scheme
-from .topologies import circulant_from_kernels
+from .scheme import Scheme, check_scheme
+from .topologies import DENSE_BYTES, NODE_BYTES, check_n, circulant_from_kernels
 from .weights import WEIGHT_RULES, weights_from_adjacency
 
 __all__ = [
@@ -197,7 +197,8 @@ def _simple_base_steps(steps, n, k, offset, t_slots):
 
 
 def _check_nk(n, k):
-    return check_int("n", n, minimum=1), check_int("k", k, minimum=1)
+    n, k = check_n(n), check_int("k", k, minimum=1)
+    return check_n(n, bytes_per_node=NODE_BYTES * n.bit_length()), k
 
 
 def max_degree_per_step(scheme, *, atol=0.0):
@@ -210,6 +211,8 @@ def max_degree_per_step(scheme, *, atol=0.0):
     >>> max_degree_per_step(base_graph(6, 1))
     [1, 1, 1, 1]
     """
+    scheme = check_scheme(scheme)
+    atol = check_real("atol", atol, low=0.0)
     out = []
     for t in range(scheme.period):
         M = scheme.sparse_matrix(t).tocoo()
@@ -376,7 +379,8 @@ def one_peer_exponential_any(n):
     >>> round(consensus_rate(s), 4)  # mode 1: |cos(pi/6) cos(pi/3) cos(2 pi/3)| = sqrt(3)/8
     0.2165
     """
-    n = check_int("n", n, minimum=1)
+    n = check_n(n)
+    n = check_n(n, bytes_per_node=NODE_BYTES * n.bit_length())
     p = max((n - 1).bit_length(), 1)  # ceil(log2 n); one identity-like step for n = 1
     kernels = np.zeros((p, n))
     kernels[:, 0] = 0.5
@@ -422,12 +426,13 @@ def random_regular(n, degree, *, seed=None, weights="metropolis", max_tries=100)
     >>> s.n, max_degree_per_step(s), round(float(s.matrix(0)[0].max()), 4)
     (10, [3], 0.25)
     """
-    n = check_int("n", n, minimum=1)
+    n = check_n(n)
     degree = check_int("degree", degree, minimum=0)
     check_choice("weights", weights, WEIGHT_RULES)
     max_tries = check_int("max_tries", max_tries, minimum=1)
     if degree >= n:
         raise ValueError(f"degree must be < n = {n} (a simple graph), got degree = {degree}")
+    check_n(n, bytes_per_node=4 * NODE_BYTES * (degree + 1))  # networkx graph objects
     if (n * degree) % 2:
         raise ValueError(f"n * degree must be even for a regular graph; got n = {n}, degree = {degree}")
     if (n >= 2 and degree == 0) or (n >= 3 and degree == 1):
@@ -477,7 +482,7 @@ def erdos_renyi(n, p, *, seed=None, weights="metropolis", max_tries=100):
     >>> bool((erdos_renyi(12, 0.4, seed=1).matrix(0) == s.matrix(0)).all())
     True
     """
-    n = check_int("n", n, minimum=1)
+    n = check_n(n, bytes_per_node=DENSE_BYTES, power=2)  # all n (n - 1) / 2 candidate edges are drawn
     p = check_real("p", p, low=0.0, high=1.0, low_open=True)
     check_choice("weights", weights, WEIGHT_RULES)
     max_tries = check_int("max_tries", max_tries, minimum=1)

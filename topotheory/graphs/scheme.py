@@ -12,8 +12,10 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from ..common.validation import check_int, check_real
-from .weights import WEIGHT_RULES, lazy_weights, weights_from_adjacency
+from ..common.validation import (
+    check_bool, check_int, check_matrix, check_real, check_size, check_str, plain, renamed_error,
+)
+from .weights import check_weight_rule, lazy_weights, weights_from_adjacency
 
 __all__ = ["Scheme", "is_doubly_stochastic", "is_symmetric", "finite_time_consensus", "consensus_rate", "check_scheme",
            "as_scheme"]
@@ -23,23 +25,14 @@ DENSE_LIMIT = 20_000
 
 
 def _as_matrix(name, W):
-    """A finite float square matrix as dense ndarray or CSR array, or a clear error."""
-    if sp.issparse(W):
-        M = sp.csr_array(W, dtype=float)
-        data = M.data
-    else:
-        try:
-            M = np.array(W, dtype=float)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must be a square matrix of real numbers") from None
-        data = M
-    if M.ndim != 2 or M.shape[0] != M.shape[1]:
-        raise ValueError(f"{name} must be a square 2-D matrix, got shape {M.shape}")
-    if M.shape[0] == 0:
-        raise ValueError(f"{name} must have at least one row (n >= 1)")
-    if not np.all(np.isfinite(data)):
-        raise ValueError(f"{name} must have finite entries")
-    return M
+    """A finite float square matrix as dense ndarray (a copy) or CSR array, or a clear error."""
+    M = check_matrix(name, W)
+    return M if sp.issparse(M) else np.array(M, dtype=float)
+
+
+def _check_atol(atol):
+    """``atol`` must be a finite real >= 0 (NaN would answer False and inf True for any matrix)."""
+    return check_real("atol", atol, low=0.0)
 
 
 def _row_col_sums(M):
@@ -49,7 +42,12 @@ def _row_col_sums(M):
 
 
 def is_doubly_stochastic(W, *, atol=1e-9):
-    """True when ``W`` is square, non-negative and its rows and columns sum to 1 within ``atol``.
+    """True when ``W`` is a real square matrix, non-negative, whose rows and columns sum to 1 within ``atol``.
+
+    A predicate: anything that is not a real, finite, non-empty square matrix (complex entries,
+    strings, ragged nestings, ...) is answered ``False``, never cast. ``atol`` must be a finite
+    real >= 0 (NaN would answer ``False`` and inf ``True`` for every matrix): a ``TypeError``/
+    ``ValueError`` naming it otherwise.
 
     Examples
     --------
@@ -59,10 +57,11 @@ def is_doubly_stochastic(W, *, atol=1e-9):
     >>> is_doubly_stochastic(np.array([[1.0, 0.0], [1.0, 0.0]]))
     False
     """
+    atol = _check_atol(atol)
     try:
         M = _as_matrix("W", W)
     except (TypeError, ValueError):
-        return False
+        return False  # the question is answered: not a real square matrix, so not doubly stochastic
     data = M.data if sp.issparse(M) else M
     if np.any(data < -atol):
         return False
@@ -79,6 +78,7 @@ def is_symmetric(W, *, atol=1e-12):
     >>> is_symmetric(np.eye(2)), is_symmetric(np.array([[0.5, 0.5], [0.0, 1.0]]))
     (True, False)
     """
+    atol = _check_atol(atol)
     M = _as_matrix("W", W)
     D = M - M.T
     if sp.issparse(D):
@@ -144,10 +144,12 @@ class Scheme:
             raise TypeError("matrices must be a sequence of square matrices") from None
         if len(matrices) == 0:
             raise ValueError("a scheme needs at least one gossip matrix (period >= 1), got an empty sequence")
-        atol = check_real("atol", atol, low=0.0)
+        atol = _check_atol(atol)
+        allow_negative = check_bool("allow_negative", allow_negative)
+        name = check_str("name", name)
         stored = []
         for t, W in enumerate(matrices):
-            label = "W" if len(matrices) == 1 else f"matrices[{t}]"
+            label = "matrices" if len(matrices) == 1 else f"matrices[{t}]"
             M = _as_matrix(label, W)
             if stored and M.shape != stored[0].shape:
                 raise ValueError(f"{label} has shape {M.shape}, expected {stored[0].shape} like matrices[0]")
@@ -160,11 +162,11 @@ class Scheme:
             rows, cols = _row_col_sums(M)
             if not np.all(np.abs(rows - 1) <= atol):
                 i = int(np.argmax(np.abs(rows - 1)))
-                raise ValueError(f"{label} is not row stochastic: row {i} sums to {rows[i]!r}, expected 1")
+                raise ValueError(f"{label} is not row stochastic: row {i} sums to {plain(rows[i])}, expected 1")
             if not np.all(np.abs(cols - 1) <= atol):
                 j = int(np.argmax(np.abs(cols - 1)))
                 raise ValueError(
-                    f"{label} is not doubly stochastic: column {j} sums to {cols[j]!r}, expected 1"
+                    f"{label} is not doubly stochastic: column {j} sums to {plain(cols[j])}, expected 1"
                 )
             if isinstance(M, np.ndarray):
                 M.setflags(write=False)
@@ -192,7 +194,10 @@ class Scheme:
     @classmethod
     def from_matrix(cls, W, *, name="custom", atol=1e-9):
         """A static scheme (period 1) from one gossip matrix."""
-        return cls([W], name=name, atol=atol)
+        try:
+            return cls([W], name=name, atol=atol)
+        except (TypeError, ValueError) as exc:
+            raise renamed_error(exc, "matrices", "W") from None
 
     @classmethod
     def from_matrices(cls, matrices, *, name="custom", atol=1e-9):
@@ -294,17 +299,15 @@ class Scheme:
             raise ValueError("G must have at least one node; got an empty graph")
         nodes = list(G.nodes())
         params = {"weights": weights}
-        if isinstance(weights, str) and weights.startswith("weight:"):
-            attr = weights.split(":", 1)[1]
+        attr = check_weight_rule("weights", weights)
+        name = check_str("name", name, allow_none=True)
+        if attr is not None:
             A = nx.to_scipy_sparse_array(G, nodelist=nodes, weight=attr, format="csr", dtype=float)
             A.setdiag(0)
             A.eliminate_zeros()
             diag = 1.0 - np.asarray(A.sum(axis=1)).ravel()
             W = sp.csr_array(A + sp.diags_array(diag))
         else:
-            if not isinstance(weights, str) or weights not in WEIGHT_RULES:
-                allowed = ", ".join(repr(r) for r in WEIGHT_RULES)
-                raise ValueError(f"weights must be one of {allowed} or 'weight:ATTR'; got {weights!r}")
             check_choice("multiedges", multiedges, MULTIEDGE_MODES)
             check_choice("self_loops", self_loops, SELF_LOOP_MODES)
             if G.is_directed():
@@ -385,17 +388,22 @@ class Scheme:
         r"""The one-period product :math:`W_{\phi-1} W_{\phi-2} \cdots W_{\phi-p}` (dense).
 
         It maps the state at phase :math:`\phi` (right after the gossip with
-        :math:`W_{\phi-1}`) to the state at the same phase one period later.
+        :math:`W_{\phi-1}`) to the state at the same phase one period later. Its size (three
+        dense :math:`n \times n` float arrays while it is built) is checked before anything is
+        allocated: a product that cannot fit is refused at once with the estimate.
         """
         phase = check_int("phase", phase) % self.period
-        key = ("product", phase)
-        if key not in self._cache:
+        check_size("n", self._n, bytes_per_unit=3 * 8.0, power=2,
+                   reason="the dense one-period product (circulant schemes avoid it)")
+
+        def build():
             P = np.eye(self._n)
             for s in range(phase - self.period, phase):
                 P = self.matrix(s % self.period) @ P
             P.setflags(write=False)
-            self._cache[key] = P
-        return self._cache[key]
+            return P
+
+        return self.cached(("product", phase), build)
 
     # ---------------------------------------------------------------------------------- spectrum
     def eigh(self):
@@ -408,12 +416,14 @@ class Scheme:
                 f"eigh needs a static symmetric scheme; {self!r} is "
                 + ("not symmetric" if self.is_static else f"periodic (period {self.period})")
             )
-        if "eigh" not in self._cache:
+
+        def build():
             lam, Q = _eigh_doubly_stochastic(self.matrix(0))
             lam.setflags(write=False)
             Q.setflags(write=False)
-            self._cache["eigh"] = (lam, Q)
-        return self._cache["eigh"]
+            return lam, Q
+
+        return self.cached("eigh", build)
 
     def fourier_eigenvalues(self):
         """Eigenvalues of every matrix of a circulant scheme, shape ``(period, n)``, complex.
@@ -423,14 +433,16 @@ class Scheme:
         """
         if self._circulant is None:
             raise ValueError(f"{self!r} is not declared circulant")
-        if "fourier" not in self._cache:
+
+        def build():
             shape, kernels = self._circulant
             axes = tuple(range(1, len(shape) + 1))
             mu = np.fft.fftn(kernels, axes=axes).reshape(self.period, self._n)
             mu = np.conj(mu)
             mu.setflags(write=False)
-            self._cache["fourier"] = mu
-        return self._cache["fourier"]
+            return mu
+
+        return self.cached("fourier", build)
 
     def eigenvalues(self, t=0):
         """Eigenvalues of ``W_t``.
@@ -439,8 +451,8 @@ class Scheme:
         decreasing modulus. Circulant schemes use the FFT (no dense matrix).
         """
         t = check_int("t", t) % self.period
-        key = ("eigvals", t)
-        if key not in self._cache:
+
+        def build():
             if self._circulant is not None:
                 mu = self.fourier_eigenvalues()[t]
                 if self.is_symmetric:
@@ -454,8 +466,9 @@ class Scheme:
                 vals = mu[np.argsort(-np.abs(mu), kind="stable")]
             vals = np.array(vals)
             vals.setflags(write=False)
-            self._cache[key] = vals
-        return self._cache[key]
+            return vals
+
+        return self.cached(("eigvals", t), build)
 
     # ------------------------------------------------------------------------------- derivations
     def lazy(self):
@@ -493,6 +506,43 @@ class Scheme:
         G.graph["name"] = self.name
         return G
 
+    # ------------------------------------------------------------------------------------ caches
+    def cached(self, key, factory):
+        """The value cached under ``key``, computed once by ``factory()`` on first use.
+
+        Derived quantities (spectra, products, the representation a scheme resolves to) live in
+        this cache; other modules read and fill it only through this method. Arrays a factory
+        returns should be made read-only by the factory.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> s = Scheme.from_matrix(np.eye(2))
+        >>> s.cached("answer", lambda: 42), s.cached("answer", lambda: 0)
+        (42, 42)
+        """
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = factory()
+            self._cache[key] = value
+            return value
+
+    def clear_cache(self):
+        """Drop every cached derived quantity (they are recomputed on demand)."""
+        self._cache.clear()
+        self._dense.clear()
+
+    def __getstate__(self):
+        # Caches are derived data (possibly large): a pickled scheme carries only its matrices.
+        state = self.__dict__.copy()
+        state["_cache"] = {}
+        state["_dense"] = {}
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
     # ------------------------------------------------------------------------------------ dunder
     def __repr__(self):
         sym = "symmetric" if self.is_symmetric else "non-symmetric"
@@ -529,8 +579,33 @@ class Scheme:
         return shape, kernels
 
 
+def _circulant_product_kernel(scheme):
+    r"""Kernel of :math:`\Pi - J` for a circulant scheme, from the per-mode products (no n x n array).
+
+    Circulant matrices share the Fourier basis, so the one-period product has the mode eigenvalues
+    :math:`\prod_t \mu_{t,k}`; its kernel is their inverse DFT. The consensus mode (k = 0, product 1)
+    is dropped, which subtracts :math:`J = 11^T/n`.
+    """
+    shape = scheme._circulant[0]
+    mu = np.prod(scheme.fourier_eigenvalues(), axis=0)
+    mu = mu.copy()
+    mu[0] = 0.0
+    # fourier_eigenvalues holds conj(fftn(kernel)): undo the conjugate before the inverse transform
+    return np.real(np.fft.ifftn(np.conj(mu).reshape(shape))), mu
+
+
 def finite_time_consensus(scheme, *, atol=1e-10):
-    """True when the one-period product of ``scheme`` equals ``J = 11^T/n`` within ``atol``.
+    r"""True when the one-period product of ``scheme`` equals ``J = 11^T/n`` within ``atol``.
+
+    Entrywise: :math:`\max_{ij} |(\Pi - J)_{ij}| \le` ``atol`` with
+    :math:`\Pi = W_{p-1}\cdots W_0` (row convention, ``X <- W X``). Circulant schemes use the
+    Fourier modes (the product's kernel is the inverse DFT of the per-mode products; no
+    :math:`n \times n` array); others the dense product, refused at once when it cannot fit.
+
+    Parameters
+    ----------
+    scheme : Scheme, networkx graph or gossip matrix
+    atol : float, finite, >= 0
 
     Examples
     --------
@@ -539,6 +614,10 @@ def finite_time_consensus(scheme, *, atol=1e-10):
     (True, False)
     """
     scheme = check_scheme(scheme)
+    atol = _check_atol(atol)
+    if scheme.is_circulant:
+        kernel, _ = _circulant_product_kernel(scheme)
+        return bool(np.max(np.abs(kernel)) <= atol)
     P = scheme.period_product(0)
     return bool(np.max(np.abs(P - 1.0 / scheme.n)) <= atol)
 
@@ -546,8 +625,17 @@ def finite_time_consensus(scheme, *, atol=1e-10):
 def consensus_rate(scheme, *, per_step=False):
     r"""Worst-case contraction of the disagreement over one period: :math:`\|\Pi - J\|_2`.
 
-    :math:`\Pi = W_{p-1} \cdots W_0` is the one-period product. With ``per_step=True`` returns
-    :math:`\|\Pi - J\|_2^{1/p}`. Zero for finite-time consensus schemes.
+    :math:`\Pi = W_{p-1} \cdots W_0` is the one-period product (row convention, ``X <- W X``).
+    With ``per_step=True`` returns :math:`\|\Pi - J\|_2^{1/p}`. Zero for finite-time consensus
+    schemes. Circulant schemes (normal matrices) use the Fourier modes,
+    :math:`\|\Pi - J\|_2 = \max_{k \ne 0} |\prod_t \mu_{t,k}|`, with no :math:`n \times n`
+    array (``ring(10**5)`` in milliseconds); others the dense product, whose size is checked
+    before it is allocated.
+
+    Parameters
+    ----------
+    scheme : Scheme, networkx graph or gossip matrix
+    per_step : bool
 
     Examples
     --------
@@ -556,8 +644,15 @@ def consensus_rate(scheme, *, per_step=False):
     0.333333
     """
     scheme = check_scheme(scheme)
-    P = scheme.period_product(0) - 1.0 / scheme.n
-    s = float(sla.norm(P, 2)) if scheme.n > 1 else 0.0
+    per_step = check_bool("per_step", per_step)
+    if scheme.n == 1:
+        s = 0.0
+    elif scheme.is_circulant:
+        _, mu = _circulant_product_kernel(scheme)
+        s = float(np.max(np.abs(mu)))
+    else:
+        P = scheme.period_product(0) - 1.0 / scheme.n
+        s = float(sla.norm(P, 2))
     return s ** (1.0 / scheme.period) if per_step else s
 
 
@@ -635,7 +730,7 @@ def _is_networkx_graph(obj):
     return isinstance(obj, (nx.Graph, nx.DiGraph))
 
 
-def as_scheme(obj, *, name=None, weights="metropolis", argname="scheme"):
+def as_scheme(obj, *, name=None, weights="metropolis", argname="obj"):
     r"""Convert what users call a graph into a :class:`Scheme` — the one conversion rule.
 
     * a :class:`Scheme` is returned unchanged;
@@ -657,7 +752,7 @@ def as_scheme(obj, *, name=None, weights="metropolis", argname="scheme"):
     weights : str
         Weight rule for networkx graphs (see :meth:`Scheme.from_networkx`).
     argname : str
-        The argument's name in error messages.
+        The argument's name in error messages (theory functions pass their own, e.g. ``"scheme"``).
 
     Returns
     -------
@@ -671,6 +766,9 @@ def as_scheme(obj, *, name=None, weights="metropolis", argname="scheme"):
     >>> as_scheme(np.full((2, 2), 0.5)).n
     2
     """
+    argname = check_str("argname", argname, nonempty=True)
+    name = check_str("name", name, allow_none=True)
+    check_weight_rule("weights", weights)
     if isinstance(obj, Scheme):
         return obj
     if _is_networkx_graph(obj):
@@ -681,9 +779,9 @@ def as_scheme(obj, *, name=None, weights="metropolis", argname="scheme"):
             try:
                 arr = np.asarray(obj)
             except ValueError:
-                raise ValueError(f"{argname} must be a square gossip matrix; got a ragged sequence") from None
-            if np.iscomplexobj(arr):
-                raise TypeError(f"{argname} must be a real gossip matrix; got complex entries")
+                raise TypeError(f"{argname} must be a square gossip matrix; got a ragged sequence") from None
+            if arr.dtype.kind not in "iuf":
+                raise TypeError(f"{argname} must be a gossip matrix of real numbers; got {arr.dtype} entries")
         ndim = 2 if sp.issparse(arr) else arr.ndim
         if ndim not in (2, 3):
             raise ValueError(f"{argname} must be a square 2-D gossip matrix (or 3-D: one period); got {ndim}-D")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..common.validation import check_choice, check_int, check_real
+from ..common.validation import check_choice, check_real, check_size
 from .scheme import Scheme
 from .weights import WEIGHT_RULES, weights_from_adjacency
 
@@ -39,8 +39,26 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------------------ helpers
-def check_n(n, minimum=1):
-    return check_int("n", n, minimum=minimum)
+#: Bytes per worker of a scheme with a bounded number of neighbours per step (sparse matrices,
+#: their transposes and the validation copies): the estimate behind the size limits.
+NODE_BYTES = 256
+#: Bytes per entry of a dense ``n x n`` matrix with its validation copies.
+DENSE_BYTES = 32
+
+
+def check_n(n, minimum=1, *, bytes_per_node=NODE_BYTES, power=1, name="n"):
+    """Validate a number of workers, refusing at once sizes whose matrices cannot fit in memory.
+
+    ``bytes_per_node * n**power`` bytes are estimated before anything is built
+    (:func:`~topotheory.common.validation.check_size`, limit 4 GiB).
+    """
+    return check_size(name, n, bytes_per_unit=bytes_per_node, minimum=minimum, power=power,
+                      reason="the gossip matrices")
+
+
+def check_steps_memory(name, count, n, *, per_step_bytes):
+    """Refuse a number of steps (a period, a number of factors) whose matrices cannot fit."""
+    return check_size(name, count, bytes_per_unit=per_step_bytes * n, reason="the gossip matrices")
 
 
 def is_power_of_two(n):
@@ -130,7 +148,7 @@ def uni_ring(n):
 
 
 def chain(n, *, weights="metropolis"):
-    """Path ``0 - 1 - ... - (n-1)``.
+    """Path graph ``0 - 1 - 2 - ⋯ - (n-1)``.
 
     Examples
     --------
@@ -157,8 +175,8 @@ def torus(rows, cols, *, weights="metropolis"):
     >>> s.n, float(s.matrix(0)[0, 1]), float(s.matrix(0)[0, 8])
     (32, 0.2, 0.2)
     """
-    rows = check_int("rows", rows, minimum=1)
-    cols = check_int("cols", cols, minimum=1)
+    rows = check_n(rows, name="rows")
+    cols = check_n(cols, name="cols", bytes_per_node=NODE_BYTES * rows)
     kernel = _cayley_kernel((rows, cols), [(1, 0), (-1, 0), (0, 1), (0, -1)], weights)
     return circulant_from_kernels(
         (rows, cols), [kernel], name=f"torus {rows}x{cols}", params={"rows": rows, "cols": cols}
@@ -179,6 +197,7 @@ def hypercube(n, *, weights="metropolis"):
     n = check_n(n)
     if not is_power_of_two(n):
         raise ValueError(f"n must be a power of two for a hypercube, got {n}")
+    check_n(n, bytes_per_node=NODE_BYTES * n.bit_length())
     k = n.bit_length() - 1
     if k == 0:
         return solo(1)
@@ -218,9 +237,10 @@ def binary_tree(n, *, weights="metropolis"):
     [(0, 1), (1, 2), (1, 3), (2, 4), (2, 5)]
     """
     n = check_n(n)
-    edges = [(0, 1)] if n >= 2 else []
-    edges += [(i // 2, i) for i in range(2, n)]
-    return _graph_scheme(n, np.array(edges, dtype=np.int64).reshape(-1, 2), weights, name="binary_tree", params={"n": n})
+    _check_weights(weights)
+    child = np.arange(1, n, dtype=np.int64)
+    edges = np.stack([child // 2, child], axis=1)  # child 1 has parent 1 // 2 = 0: the extra leaf
+    return _graph_scheme(n, edges, weights, name="binary_tree", params={"n": n})
 
 
 def two_cliques(n, *, weights="metropolis"):
@@ -231,7 +251,7 @@ def two_cliques(n, *, weights="metropolis"):
     >>> two_cliques(4).to_networkx().number_of_edges()
     3
     """
-    n = check_n(n, minimum=2)
+    n = check_n(n, minimum=2, bytes_per_node=DENSE_BYTES, power=2)
     h = n // 2
     edges = [(i, j) for i in range(h) for j in range(i + 1, h)]
     edges += [(i, j) for i in range(h, n) for j in range(i + 1, n)]
@@ -248,7 +268,7 @@ def fully_connected(n):
     array([[0.5, 0.5],
            [0.5, 0.5]])
     """
-    n = check_n(n)
+    n = check_n(n, bytes_per_node=DENSE_BYTES, power=2)
     return circulant_from_kernels((n,), [np.full(n, 1.0 / n)], name="fully_connected", params={"n": n})
 
 
@@ -302,6 +322,7 @@ def one_peer_exponential(n):
     n = check_n(n)
     if not is_power_of_two(n):
         raise ValueError(f"n must be a power of two for one_peer_exponential, got {n}")
+    check_n(n, bytes_per_node=NODE_BYTES * n.bit_length())
     if n == 1:
         return circulant_from_kernels((1,), [np.ones(1)], name="one_peer_exponential", params={"n": 1})
     p = n.bit_length() - 1
@@ -330,6 +351,7 @@ def exponential_graph(n):
            [0.333, 0.333, 0.   , 0.333]])
     """
     n = check_n(n)
+    check_n(n, bytes_per_node=NODE_BYTES * n.bit_length())
     offsets = [2**k for k in range(n.bit_length()) if 2**k < n]
     kernel = np.zeros(n)
     w = 1.0 / (len(offsets) + 1)
@@ -350,8 +372,8 @@ def local_steps(n, period):
     >>> [float(W[0, 1]) for W in s.matrices]
     [0.0, 0.0, 0.25]
     """
-    n = check_n(n)
-    period = check_int("period", period, minimum=1)
+    n = check_n(n, bytes_per_node=DENSE_BYTES, power=2)  # the averaging step is dense
+    period = check_steps_memory("period", period, n, per_step_bytes=NODE_BYTES)
     eye = np.zeros(n)
     eye[0] = 1.0
     avg = np.full(n, 1.0 / n)
@@ -370,7 +392,7 @@ def mix(n, spectral_gap):
     >>> mix(4, 0.5).eigenvalues()
     array([1. , 0.5, 0.5, 0.5])
     """
-    n = check_n(n)
+    n = check_n(n, bytes_per_node=DENSE_BYTES, power=2)
     alpha = check_real("spectral_gap", spectral_gap, low=0.0, high=1.0)
     kernel = np.full(n, alpha / n)
     kernel[0] += 1.0 - alpha

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..common.validation import check_choice
+from ..common.validation import check_choice, check_matrix, plain
 
 __all__ = [
     "WEIGHT_RULES",
@@ -36,6 +36,7 @@ __all__ = [
     "one_over_max_degree_weights",
     "lazy_weights",
     "weights_from_adjacency",
+    "check_weight_rule",
 ]
 
 #: Names accepted by ``weights=`` arguments.
@@ -48,6 +49,29 @@ MULTIEDGE_MODES = ("collapse", "count")
 SELF_LOOP_MODES = ("ignore", "count", "double")
 
 
+def check_weight_rule(name, weights, *, attribute=True):
+    """Check a ``weights=`` argument: one of :data:`WEIGHT_RULES` or (``attribute``) ``"weight:ATTR"``.
+
+    Returns the edge attribute ``ATTR`` for ``"weight:ATTR"``, else ``None``.
+
+    Examples
+    --------
+    >>> check_weight_rule("weights", "metropolis") is None, check_weight_rule("weights", "weight:w")
+    (True, 'w')
+    >>> check_weight_rule("weights", "nonsense")
+    Traceback (most recent call last):
+    ...
+    ValueError: weights must be one of 'metropolis', 'max_degree', 'one_over_max_degree', 'lazy_metropolis', 'lazy_max_degree' or 'weight:ATTR'; got 'nonsense'
+    """
+    if attribute and isinstance(weights, str) and weights.startswith("weight:") and len(weights) > len("weight:"):
+        return weights.split(":", 1)[1]
+    if isinstance(weights, str) and weights in WEIGHT_RULES:
+        return None
+    allowed = ", ".join(repr(r) for r in WEIGHT_RULES)
+    extra = " or 'weight:ATTR'" if attribute else ""
+    raise ValueError(f"{name} must be one of {allowed}{extra}; got {plain(weights)}")
+
+
 def _graph_from_adjacency(adjacency, multiedges, self_loops):
     """Off-diagonal edge multiplicities (CSR, symmetric) and the degrees, under the conventions.
 
@@ -55,14 +79,7 @@ def _graph_from_adjacency(adjacency, multiedges, self_loops):
     """
     check_choice("multiedges", multiedges, MULTIEDGE_MODES)
     check_choice("self_loops", self_loops, SELF_LOOP_MODES)
-    try:
-        A = sp.csr_array(adjacency, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError("adjacency must be a square matrix of real numbers") from None
-    if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"adjacency must be a square 2-D matrix, got shape {A.shape}")
-    if not np.all(np.isfinite(A.data)):
-        raise ValueError("adjacency must have finite entries (no NaN or inf)")
+    A = sp.csr_array(check_matrix("adjacency", adjacency))
     if np.any(A.data < 0):
         raise ValueError("adjacency must have non-negative entries (edge multiplicities)")
     loops = A.diagonal().copy()
@@ -203,6 +220,9 @@ def one_over_max_degree_weights(adjacency, *, multiedges="collapse", self_loops=
 def lazy_weights(W):
     r"""The lazy version :math:`W' = (I + W)/2`; its eigenvalues lie in [0, 1] for symmetric W.
 
+    ``W`` must be a gossip matrix: square, real, finite, non-negative, rows and columns summing to
+    1 (within 1e-9); anything else is refused with the offending row, column or entry.
+
     Examples
     --------
     >>> import numpy as np
@@ -210,7 +230,15 @@ def lazy_weights(W):
     array([[0.5, 0.5],
            [0.5, 0.5]])
     """
-    W = sp.csr_array(W, dtype=float)
+    W = sp.csr_array(check_matrix("W", W))
+    if np.any(W.data < 0):
+        raise ValueError(f"W must have non-negative entries (gossip weights), got {plain(float(W.data.min()))}")
+    for axis, what in ((1, "row"), (0, "column")):
+        sums = np.asarray(W.sum(axis=axis)).ravel()
+        bad = np.abs(sums - 1) > 1e-9
+        if np.any(bad):
+            i = int(np.argmax(bad))
+            raise ValueError(f"W must be doubly stochastic: {what} {i} sums to {plain(float(sums[i]))}, expected 1")
     return sp.csr_array((sp.eye_array(W.shape[0], format="csr") + W) * 0.5)
 
 

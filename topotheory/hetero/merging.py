@@ -39,10 +39,16 @@ import dataclasses
 import numpy as np
 import scipy.linalg as sla
 
+from ..common.jsonable import jsonable
+from ..common.results import Result
 from ..common.rng import as_generator
+from ..crosscheck.stats import Check, CheckReport, Diagnostics, decide, mean_band, replica_diagnostics
+from ..simulate.engine import format_seed, root_seed, start_point
 from ..common.validation import as_float_array, check_choice, check_int, check_real
-from .problems import HeterogeneousQuadratic, LogisticProblem
-from ..graphs.scheme import Scheme, check_scheme
+from ..graphs.scheme import check_scheme
+from .exact import (ORDERS, CommutingState, check_common, check_problem, check_quadratic, check_x0,
+                    exact_state, gossip_getter)
+from .problems import HeterogeneousQuadratic
 
 __all__ = [
     "ORDERS",
@@ -61,8 +67,6 @@ __all__ = [
     "crosscheck_merging",
 ]
 
-#: Update orders.
-ORDERS = ("gradient_then_gossip", "simultaneous")
 #: The per-step quantities reported by :func:`propagate` and :func:`simulate_merging`.
 QUANTITIES = (
     "merged_loss",
@@ -74,233 +78,8 @@ QUANTITIES = (
 )
 
 
-# ---------------------------------------------------------------------------------- inputs
-def _check_quadratic(problem):
-    if not isinstance(problem, HeterogeneousQuadratic):
-        raise TypeError(f"problem must be a HeterogeneousQuadratic, got {type(problem).__name__}")
-    return problem
-
-
-def _check_problem(problem):
-    if not isinstance(problem, (HeterogeneousQuadratic, LogisticProblem)):
-        raise TypeError(
-            f"problem must be a HeterogeneousQuadratic or a LogisticProblem, got {type(problem).__name__}"
-        )
-    return problem
-
-
-def _gossip_getter(schedule, n, steps):
-    """A function ``t -> (n, n) array or None`` (None = identity), validated against ``n``."""
-    if isinstance(schedule, Scheme):
-        if schedule.n != n:
-            raise ValueError(f"schedule has n = {schedule.n} workers but the problem has n = {n}")
-        ident = [bool(np.array_equal(schedule.matrix(k), np.eye(n))) for k in range(schedule.period)]
-        mats = [None if ident[k] else np.asarray(schedule.matrix(k)) for k in range(schedule.period)]
-        return lambda t: mats[t % schedule.period]
-    if hasattr(schedule, "step_matrix") and hasattr(schedule, "n"):
-        if schedule.n != n:
-            raise ValueError(f"schedule has n = {schedule.n} workers but the problem has n = {n}")
-        length = getattr(schedule, "steps", None)
-        if length is not None and length < steps:
-            raise ValueError(f"schedule covers {length} steps but steps = {steps} were requested")
-        return schedule.step_matrix
-    try:
-        seq = list(schedule)
-    except TypeError:
-        raise TypeError(
-            "schedule must be a Scheme, a GossipSchedule or a sequence of (n, n) matrices / None"
-        ) from None
-    if len(seq) < steps:
-        raise ValueError(f"schedule has {len(seq)} matrices but steps = {steps} were requested")
-    out = []
-    for t, W in enumerate(seq[:steps]):
-        if W is None:
-            out.append(None)
-            continue
-        W = as_float_array(f"schedule[{t}]", W)
-        if W.shape != (n, n):
-            raise ValueError(f"schedule[{t}] has shape {W.shape}, expected (n, n) = {(n, n)}")
-        out.append(W)
-    return out.__getitem__
-
-
-def _check_x0(x0, n, d):
-    if x0 is None:
-        return np.zeros((n, d))
-    x0 = as_float_array("x0", x0)
-    if x0.shape == (d,):
-        return np.broadcast_to(x0, (n, d)).copy()
-    if x0.shape != (n, d):
-        raise ValueError(f"x0 must have shape (d,) = ({d},) or (n, d) = {(n, d)}, got {x0.shape}")
-    return x0.copy()
-
-
-def _check_common(lr, steps, order):
-    lr = check_real("lr", lr, low=0.0, low_open=True)
-    steps = check_int("steps", steps, minimum=0)
-    check_choice("order", order, ORDERS)
-    return lr, steps
-
-
-# ---------------------------------------------------------------------------- exact engine
-class _Commuting:
-    """Per eigen-direction state: mean ``m`` (d, n), covariance ``S`` (d, n, n)."""
-
-    def __init__(self, p, lr, order, x0):
-        self.p, self.lr, self.order = p, lr, order
-        U = p.basis
-        rot = (lambda X: X) if U is None else (lambda X: X @ U)
-        self.lam = p.eigenvalues.T  # (d, n)
-        self.beta = rot(p.optima).T  # (d, n)
-        self.xs = rot(p.x_star)  # (d,)
-        self.abar = self.lam.mean(axis=1)  # (d,)
-        self.damp = 1.0 - lr * self.lam  # (d, n)
-        self.force = lr * self.lam * self.beta  # (d, n)
-        self.noise = (lr * p.noise) ** 2  # (n,)
-        self.m = rot(x0).T.copy()
-        self.S = np.zeros((p.d, p.n, p.n))
-
-    def step(self, W):
-        m, S = self.m, self.S
-        if self.order == "gradient_then_gossip":
-            m = self.damp * m + self.force
-            S = S * (self.damp[:, :, None] * self.damp[:, None, :])
-            S[:, np.arange(self.p.n), np.arange(self.p.n)] += self.noise
-            if W is not None:
-                m = m @ W.T
-                S = W @ S @ W.T
-        else:
-            if W is None:
-                m = self.damp * m + self.force
-                S = S * (self.damp[:, :, None] * self.damp[:, None, :])
-            else:
-                M = W[None] - self.lr * self.lam[:, None, :] * np.eye(self.p.n)  # (d, n, n)
-                m = np.einsum("kij,kj->ki", M, m) + self.force
-                S = M @ S @ np.swapaxes(M, 1, 2)
-            S[:, np.arange(self.p.n), np.arange(self.p.n)] += self.noise
-        self.m, self.S = m, S
-
-    def gossip(self, W):
-        """An extra gossip round without a gradient step."""
-        self.m, self.S = self.m @ W.T, W @ self.S @ W.T
-
-    def summary(self):
-        n = self.p.n
-        m, S, xs, a = self.m, self.S, self.xs, self.abar
-        mbar = m.mean(axis=1)  # (d,)
-        var_bar = S.sum(axis=(1, 2)) / n**2  # (d,)
-        e_loc = (m - xs[:, None]) ** 2 + np.diagonal(S, axis1=1, axis2=2)  # (d, n)
-        e_bar = (mbar - xs) ** 2 + var_bar
-        cons = ((m - mbar[:, None]) ** 2).sum(1) + np.trace(S, axis1=1, axis2=2) - n * var_bar  # (d,)
-        return (0.5 * a @ e_bar, 0.5 * a @ e_loc.mean(1), max(cons.sum() / n, 0.0), max(a @ cons / n, 0.0),
-                e_bar.sum(), e_loc.mean(1).sum())
-
-    def mean_states(self):
-        U = self.p.basis
-        X = self.m.T
-        return X if U is None else X @ U.T
-
-
-class _Dense:
-    """Full state: mean ``m`` (n, d), covariance ``S`` (n*d, n*d) stored as (n, d, n, d)."""
-
-    def __init__(self, p, lr, order, x0):
-        self.p, self.lr, self.order = p, lr, order
-        n, d = p.n, p.d
-        self.P = np.eye(d) - lr * p.hessians  # (n, d, d)
-        self.force = lr * np.einsum("iab,ib->ia", p.hessians, p.optima)
-        self.noise = (lr * p.noise) ** 2
-        self.m = x0.copy()
-        self.S = np.zeros((n, d, n, d))
-
-    # Covariances are symmetric, so X S X^T = X (X S)^T: every congruence is two left
-    # multiplications (contiguous batched BLAS) around one transpose copy.
-    def _left_blocks(self, B, S):
-        """blkdiag(B_i) S for S of shape (n, d, n, d)."""
-        n, d = self.p.n, self.p.d
-        return np.matmul(B, S.reshape(n, d, n * d)).reshape(n, d, n, d)
-
-    def _left_gossip(self, A, S):
-        """(A kron I_d) S."""
-        n = self.p.n
-        return (A @ S.reshape(n, -1)).reshape(S.shape)
-
-    def _sym_transpose(self, T):
-        n, d = self.p.n, self.p.d
-        return np.ascontiguousarray(T.reshape(n * d, n * d).T).reshape(n, d, n, d)
-
-    def _curv(self, S):
-        return self._left_blocks(self.P, self._sym_transpose(self._left_blocks(self.P, S)))
-
-    def _gossip(self, S, A):
-        return self._left_gossip(A, self._sym_transpose(self._left_gossip(A, S)))
-
-    def _add_noise(self, S, A=None):
-        d = self.p.d
-        Nz = np.diag(self.noise) if A is None else (A * self.noise) @ A.T
-        S += Nz[:, None, :, None] * np.eye(d)[None, :, None, :]
-        return S
-
-    def step(self, W):
-        m = self.m
-        if self.order == "gradient_then_gossip":
-            m = np.einsum("iab,ib->ia", self.P, m) + self.force
-            S = self._curv(self.S)
-            if W is None:
-                S = self._add_noise(S)
-            else:
-                m = W @ m
-                S = self._add_noise(self._gossip(S, W), W)
-        else:
-            lr = self.lr
-            grad = np.einsum("iab,ib->ia", self.p.hessians, m)
-            Wm = m if W is None else W @ m
-            m = Wm - lr * grad + self.force
-            if W is None:
-                S = self._curv(self.S)
-            else:
-                # M = (W kron I) - lr blkdiag(A_i); M S M^T = M (M S)^T
-                def M_left(X):
-                    return self._left_gossip(W, X) - lr * self._left_blocks(self.p.hessians, X)
-
-                S = M_left(self._sym_transpose(M_left(self.S)))
-            S = self._add_noise(S)
-        self.m, self.S = m, S
-
-    def gossip(self, W):
-        """An extra gossip round without a gradient step."""
-        self.m, self.S = W @ self.m, self._gossip(self.S, W)
-
-    def summary(self):
-        p = self.p
-        n, d = p.n, p.d
-        Abar, xs = p.mean_hessian, p.x_star
-        m, S = self.m, self.S
-        mbar = m.mean(0)
-        Cbar = S.sum(axis=(0, 2)) / n**2  # Cov(xbar)
-        Sii = np.einsum("iaib->iab", S)  # (n, d, d)
-        e = m - xs
-        loc = 0.5 * (np.einsum("ia,ab,ib->", e, Abar, e) + np.einsum("ab,iba->", Abar, Sii)) / n
-        eb = mbar - xs
-        merged = 0.5 * (eb @ Abar @ eb + np.sum(Abar * Cbar))
-        dev = m - mbar
-        Ccons = Sii.sum(0) - n * Cbar  # sum_i Cov(x_i - xbar) = sum_i S_ii - n Cov(xbar)
-        cons = (np.sum(dev**2) + np.trace(Ccons)) / n
-        wcons = (np.einsum("ia,ab,ib->", dev, Abar, dev) + np.sum(Abar * Ccons)) / n
-        return (merged, loc, cons, wcons, eb @ eb + np.trace(Cbar),
-                (np.sum(e**2) + np.einsum("iaa->", Sii)) / n)
-
-    def mean_states(self):
-        return self.m
-
-
-def _engine(problem, lr, order, x0):
-    cls = _Dense if problem.structure == "dense" else _Commuting
-    return cls(problem, lr, order, x0)
-
-
-@dataclasses.dataclass
-class _Curves:
+@dataclasses.dataclass(frozen=True, repr=False, eq=False)
+class _Curves(Result):
     """The recorded steps and one array per quantity of :data:`QUANTITIES`."""
 
     steps: np.ndarray
@@ -312,7 +91,7 @@ class _Curves:
     local_distance: np.ndarray
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True, repr=False, eq=False)
 class MergingCurves(_Curves):
     """Exact expected curves of :func:`propagate` (one value per recorded step).
 
@@ -373,11 +152,11 @@ def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gos
     >>> round(float(c.local_loss[-1] - c.merged_loss[-1] - c.weighted_consensus_distance[-1] / 2), 12)
     0.0
     """
-    _check_quadratic(problem)
-    lr, steps = _check_common(lr, steps, order)
+    check_quadratic(problem)
+    lr, steps = check_common(lr, steps, order)
     record_every = check_int("record_every", record_every, minimum=1)
-    get = _gossip_getter(schedule, problem.n, steps)
-    eng = _engine(problem, lr, order, _check_x0(x0, problem.n, problem.d))
+    get = gossip_getter(schedule, problem.n, steps)
+    eng = exact_state(problem, lr, order, check_x0(x0, problem.n, problem.d))
     rec_steps, rows = [0], [eng.summary()]
     rounds = 0
     for t in range(steps):
@@ -397,7 +176,7 @@ def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gos
 # ------------------------------------------------------------------- fixed point and spectra
 def _static_blocks(problem, scheme, lr, order, phase):
     """Affine one-period map per block: list of (M (m, m), c (m,)) in the problem's basis."""
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     if scheme.n != problem.n:
         raise ValueError(f"scheme has n = {scheme.n} workers but the problem has n = {problem.n}")
     p, n, d = problem, problem.n, problem.d
@@ -417,7 +196,7 @@ def _static_blocks(problem, scheme, lr, order, phase):
                 cs.append(lr * hb)
         Ms, cs = np.array(Ms)[:, None], np.array(cs)[:, None]  # one block
     else:
-        eng = _Commuting(p, lr, order, np.zeros((n, d)))
+        eng = CommutingState(p, lr, order, np.zeros((n, d)))
         Ms, cs = [], []
         for s in range(scheme.period):
             W = np.asarray(scheme.matrix(s))
@@ -467,7 +246,7 @@ def fixed_point(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
     >>> bool(np.allclose(X, p.x_star))      # identical Hessians + exact averaging: x*_eta = x*
     True
     """
-    _check_quadratic(problem)
+    check_quadratic(problem)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
     M, c = _static_blocks(problem, scheme, lr, order, check_int("phase", phase))
@@ -498,7 +277,7 @@ def mean_map_rate(problem, scheme, *, lr, order="gradient_then_gossip"):
     >>> [round(v, 12) for v in mean_map_rate(p, ring(4), lr=0.2)]   # identical data: 1 - lr*0.5
     [0.9, 0.19]
     """
-    _check_quadratic(problem)
+    check_quadratic(problem)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
     M, _ = _static_blocks(problem, scheme, lr, order, 0)
@@ -527,10 +306,10 @@ def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
     >>> round(stationary(p, fully_connected(4), lr=0.2)["merged_loss"], 12)
     0.0
     """
-    _check_quadratic(problem)
+    check_quadratic(problem)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     phase = check_int("phase", phase) % scheme.period
     rho, rate = mean_map_rate(problem, scheme, lr=lr, order=order)
     if not rho < 1:
@@ -541,7 +320,7 @@ def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
     mean = np.linalg.solve(np.eye(M.shape[-1]) - M, c[..., None])[..., 0]
     n, d = problem.n, problem.d
     X = _to_stacked(problem, mean)
-    eng = _engine(problem, lr, order, X)
+    eng = exact_state(problem, lr, order, X)
     for s in range(phase - scheme.period, phase):  # noise accumulated over one period, from zero
         W = np.asarray(scheme.matrix(s % scheme.period))
         eng.step(None if np.array_equal(W, np.eye(n)) else W)
@@ -551,7 +330,7 @@ def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
     else:
         S = np.array([sla.solve_discrete_lyapunov(Mk, Nk) for Mk, Nk in zip(M, eng.S)])
         S = 0.5 * (S + np.swapaxes(S, 1, 2))
-    eng = _engine(problem, lr, order, X)
+    eng = exact_state(problem, lr, order, X)
     eng.S = S
     out = dict(zip(QUANTITIES, (float(v) for v in eng.summary())))
     bias = float(np.sum((X - problem.x_star) ** 2) / n)
@@ -562,7 +341,7 @@ def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
 
 # ------------------------------------------------------------------------ heterogeneity (§5)
 def _laplacian_pinv(scheme):
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     if not (scheme.is_static and scheme.is_symmetric):
         raise ValueError("heterogeneity measures need a static symmetric scheme (L_W^+ is a norm only then)")
     return np.linalg.pinv(np.eye(scheme.n) - np.asarray(scheme.matrix(0)), hermitian=True)
@@ -616,7 +395,7 @@ def mixing_parameter(problem, scheme, lrs, *, order="simultaneous"):
     >>> bool(val >= 1 - ring(8).eigenvalues()[1] - 1e-12)
     True
     """
-    _check_quadratic(problem)
+    check_quadratic(problem)
     Lp = _laplacian_pinv(scheme)
     lrs = np.atleast_1d(as_float_array("lrs", lrs, low=0.0, low_open=True))
     ratios = []
@@ -631,7 +410,7 @@ def mixing_parameter(problem, scheme, lrs, *, order="simultaneous"):
 
 
 # ------------------------------------------------------------------------------ Monte Carlo
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True, repr=False, eq=False)
 class MergingSimulation(_Curves):
     """Per-replica Monte Carlo values of :data:`QUANTITIES`, each of shape ``(len(steps), reps)``.
 
@@ -649,33 +428,19 @@ class MergingSimulation(_Curves):
         return getattr(self, check_choice("quantity", quantity, QUANTITIES)).mean(axis=1)
 
     def summary(self, *, level=0.99):
-        """Final-step MC estimate and normal ``level`` interval per quantity (any problem class).
+        """Final-step MC estimate and Student-t ``level`` interval per quantity (any problem class).
 
         Returns a list of dicts ``{"quantity", "mc", "ci_low", "ci_high", "reps"}`` -- the MC half
         of a :class:`MergingCrosscheck` row, also for logistic regression where no exact value
         exists.
         """
-        from scipy.stats import norm
-
         level = check_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
-        z = float(norm.ppf(0.5 + level / 2))
         rows = []
         for q in QUANTITIES:
-            mu, se = _mean_se(getattr(self, q)[-1:])
-            rows.append({"quantity": q, "mc": float(mu[0]), "ci_low": float(mu[0] - z * se[0]),
-                         "ci_high": float(mu[0] + z * se[0]), "reps": int(np.sum(~self.diverged))})
+            mu, _, half = mean_band(getattr(self, q)[-1], level=level)
+            rows.append({"quantity": q, "mc": float(mu), "ci_low": float(mu - half),
+                         "ci_high": float(mu + half), "reps": int(np.sum(~self.diverged))})
         return rows
-
-
-def _mean_se(vals):
-    """Replica mean and standard error per recorded step (NaN replicas ignored)."""
-    ok = np.isfinite(vals)
-    count = ok.sum(axis=1)
-    filled = np.where(ok, vals, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mu = filled.sum(axis=1) / count
-        var = np.where(ok, (vals - mu[:, None]) ** 2, 0.0).sum(axis=1) / (count - 1)
-        return mu, np.sqrt(var / count)
 
 
 def _mc_summary(problem, X, x_star):
@@ -714,14 +479,15 @@ def simulate_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, 
     >>> sim.merged_loss.shape
     (51, 200)
     """
-    _check_problem(problem)
-    lr, steps = _check_common(lr, steps, order)
+    check_problem(problem)
+    lr, steps = check_common(lr, steps, order)
     reps = check_int("reps", reps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     record_every = check_int("record_every", record_every, minimum=1)
-    get = _gossip_getter(schedule, problem.n, steps)
+    get = gossip_getter(schedule, problem.n, steps)
+    seed, record = root_seed(seed)
     rng = as_generator(seed)
-    X = np.broadcast_to(_check_x0(x0, problem.n, problem.d), (reps, problem.n, problem.d)).copy()
+    X = np.broadcast_to(check_x0(x0, problem.n, problem.d), (reps, problem.n, problem.d)).copy()
     x_star = problem.x_star
     rec, rows, models = [0], [_mc_summary(problem, X, x_star)], [X.mean(1)] if keep_merged else None
     with np.errstate(over="ignore", invalid="ignore"):
@@ -743,7 +509,7 @@ def simulate_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, 
     diverged = ~np.all(np.isfinite(arr[:, :3]), axis=(0, 1))  # column 3 is NaN by design for logistic
     arr[:, :, diverged] = np.nan
     params = {"lr": lr, "steps": steps, "reps": reps, "order": order, "batch_size": batch_size,
-              "seed": seed if isinstance(seed, (int, np.integer)) or seed is None else "generator",
+              "seed": record,
               "schedule": getattr(schedule, "name", "custom")}
     return MergingSimulation(np.array(rec), *arr.transpose(1, 0, 2),
                              merged_models=np.array(models) if keep_merged else None,
@@ -766,19 +532,14 @@ def simulate_centralized(problem, *, lr, steps, reps, x0=None, seed=None, batch_
     >>> bool(np.allclose(xs[-1, 0], p.x_star))
     True
     """
-    _check_problem(problem)
+    check_problem(problem)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     steps = check_int("steps", steps, minimum=0)
     reps = check_int("reps", reps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
-    rng = as_generator(seed)
-    if x0 is None:
-        x = np.zeros((reps, problem.d))
-    else:
-        x0 = as_float_array("x0", x0)
-        if x0.shape != (problem.d,):
-            raise ValueError(f"x0 must have shape (d,) = ({problem.d},), got {x0.shape}")
-        x = np.broadcast_to(x0, (reps, problem.d)).copy()
+    rng = as_generator(root_seed(seed)[0])
+    x = np.broadcast_to(start_point(x0, problem.n, problem.d, default="zero", per_worker=False),
+                        (reps, problem.d)).copy()
     out = [x]
     for _ in range(steps):
         X = np.broadcast_to(x[:, None, :], (reps, problem.n, problem.d))
@@ -788,68 +549,71 @@ def simulate_centralized(problem, *, lr, steps, reps, x0=None, seed=None, batch_
 
 
 # ------------------------------------------------------------------------------- crosscheck
-@dataclasses.dataclass
-class MergingCrosscheck:
-    """Exact recursion vs Monte Carlo, quantity by quantity (the reporting of ``crosscheck``).
+@dataclasses.dataclass(frozen=True, repr=False, eq=False)
+class MergingCrosscheck(CheckReport):
+    """Exact recursion vs Monte Carlo, quantity by quantity, judged by the one agreement rule.
 
-    For every quantity: the exact final value, the MC estimate with its ``level`` confidence
-    interval (normal approximation over replicas), the fraction of recorded steps at which the
-    exact curve lies inside the pointwise band, and whether they agree (final value inside its
-    interval and at least ``min_coverage`` of the curve inside the bands).
+    For every quantity: the exact final value, the MC estimate with its ``level`` interval
+    (Student-t over replicas, Bonferroni over the quantities), the fraction of recorded steps at
+    which the exact curve lies inside the simultaneous bands (Bonferroni over the recorded steps
+    and quantities at family level ``band``), and whether it agrees. ``verdict`` comes from
+    :func:`topotheory.crosscheck.stats.decide`; ``agrees`` is True only for ``"agrees"``.
     """
 
     exact: MergingCurves
     simulation: MergingSimulation
     rows: list
     level: float
+    band: float
     reps: int
     steps: int
     seed: object
-
-    @property
-    def _z(self):
-        from scipy.stats import norm
-
-        return float(norm.ppf(0.5 + self.level / 2))
-
-    @property
-    def agrees(self):
-        """True when every quantity agrees."""
-        return all(r["agrees"] for r in self.rows)
+    verdict: str
+    reason: str
+    diagnostics: Diagnostics
 
     def to_dict(self, *, curves=True):
         """JSON-ready: the per-quantity rows and (``curves=True``) exact curve, MC mean and bands."""
-        out = {"reps": self.reps, "steps": self.steps, "seed": self.seed, "level": self.level,
-               "agrees": self.agrees, "quantities": [dict(r) for r in self.rows]}
+        out = {"reps": self.reps, "steps": self.steps, "seed": self.seed, "level": self.level, "band": self.band,
+               "agrees": self.agrees, "verdict": self.verdict, "reason": self.reason, "settle": self.settle,
+               "diagnostics": self.diagnostics.to_dict(), "quantities": [dict(r) for r in self.rows]}
         if curves:
-            z = self._z
             out["curves"] = {"t": self.exact.steps.tolist()}
+            T = len(self.exact.steps)
             for q in QUANTITIES:
-                mu, se = _mean_se(getattr(self.simulation, q))
+                mu, _, half = mean_band(getattr(self.simulation, q).T, level=self.band, points=T * len(QUANTITIES))
                 out["curves"][q] = {"exact": getattr(self.exact, q).tolist(), "monte_carlo": mu.tolist(),
-                                    "band_low": (mu - z * se).tolist(), "band_high": (mu + z * se).tolist()}
-        return out
+                                    "band_low": (mu - half).tolist(), "band_high": (mu + half).tolist()}
+        return jsonable(out)
 
-    def __str__(self):
-        head = (f"merging crosscheck: {self.reps} replicas x {self.steps} steps, seed {self.seed}, "
-                f"{self.level:.0%} intervals -> {'AGREE' if self.agrees else 'DISAGREE'}")
+    def _body(self):
+        head = (f"merging crosscheck: {self.reps} replicas x {self.steps} steps, seed {format_seed(self.seed)}, "
+                f"{self.level:.0%} intervals -> {'AGREE' if self.agrees else self.verdict.upper()}")
         cols = ("quantity", "theory", "mc", "ci_low", "ci_high", "coverage", "agrees")
         lines = [head, "  ".join(f"{c:>14}" for c in cols)]
         for r in self.rows:
             vals = [r["quantity"]] + [f"{r[c]:.6g}" for c in cols[1:6]] + [str(r["agrees"])]
             lines.append("  ".join(f"{v:>14}" for v in vals))
-        return "\n".join(lines)
+        return lines + self._verdict_lines()
 
 
 def crosscheck_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, order="gradient_then_gossip",
-                       level=0.99, min_coverage=0.9, record_every=1):
+                       level=0.99, min_coverage=1.0, record_every=1, band=0.999):
     r"""Check :func:`propagate` against :func:`simulate_merging` on the same schedule.
 
-    For every quantity of :data:`QUANTITIES` and every recorded step the replica mean gets a
-    pointwise normal band :math:`\hat\mu \pm z_{level}\,\hat\sigma/\sqrt{R}`; a quantity agrees
-    when the exact final value lies in its interval and the exact curve lies in the bands at a
-    fraction ``>= min_coverage`` of the steps (pointwise bands are not simultaneous, so a perfect
-    theory still leaves some points outside).
+    Statistics of :mod:`topotheory.crosscheck.stats`. For every quantity of :data:`QUANTITIES`:
+
+    * the final value: the exact value must lie in :math:`\hat\mu \pm q\,\hat\sigma/\sqrt R`,
+      ``q`` the Student-t quantile at level ``level`` Bonferroni-corrected over the 6 quantities
+      (evidence);
+    * the curve: the exact curve must lie inside the bands at family level ``band``,
+      Bonferroni-corrected over the recorded steps and quantities, at a fraction
+      ``>= min_coverage`` of the recorded steps (default: all).
+
+    The replica diagnostics (effective sample size, largest share, tail) are those of the worst
+    non-negative quantity at the recorded steps; the verdict follows the one agreement rule (a
+    failure is robust when the final exact value is further from the MC mean than heavy tails can
+    cause, :meth:`topotheory.crosscheck.stats.Diagnostics.tail_can_explain`).
 
     Parameters
     ----------
@@ -859,11 +623,14 @@ def crosscheck_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None
         As in :func:`propagate`.
     reps : int
         Monte Carlo replicas.
-    seed : None, int or numpy.random.Generator
+    seed : None, int, SeedSequence or numpy.random.Generator
+        Never advanced (a copy is used); recorded in the report.
     level : float
-        Confidence level of the intervals (default 0.99).
+        Confidence level of the final-value intervals (default 0.99).
     min_coverage : float
-        Required fraction of recorded steps inside the bands (default 0.9).
+        Required fraction of recorded steps inside the simultaneous bands (default 1).
+    band : float
+        Family level of the simultaneous curve bands (default 0.999).
 
     Returns
     -------
@@ -874,27 +641,42 @@ def crosscheck_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None
     >>> from topotheory import ring, random_quadratic
     >>> p = random_quadratic(4, 2, hessian_spread=0.5, seed=0)
     >>> rep = crosscheck_merging(p, ring(4), lr=0.1, steps=40, reps=400, seed=1)
-    >>> rep.agrees
-    True
+    >>> rep.agrees, rep.verdict
+    (True, 'agrees')
     """
-    from scipy.stats import norm
-
-    _check_quadratic(problem)
+    check_quadratic(problem)
     level = check_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+    band = check_real("band", band, low=0.0, high=1.0, low_open=True, high_open=True)
     min_coverage = check_real("min_coverage", min_coverage, low=0.0, high=1.0)
+    seed, record = root_seed(seed)
     exact = propagate(problem, schedule, lr=lr, steps=steps, x0=x0, order=order, record_every=record_every)
     sim = simulate_merging(problem, schedule, lr=lr, steps=steps, reps=reps, x0=x0, seed=seed, order=order,
                            record_every=record_every)
-    z = float(norm.ppf(0.5 + level / 2))
-    rows = []
+    T, Q = len(exact.steps), len(QUANTITIES)
+    rows, found, diags = [], [], []
     for q in QUANTITIES:
-        mu, se = _mean_se(getattr(sim, q))
+        vals = getattr(sim, q).T  # (reps, T)
+        mu, se, half = mean_band(vals, level=band, points=T * Q)
+        _, _, fhalf = mean_band(vals[:, -1], level=level, points=Q)
         th = getattr(exact, q)
         tol = 1e-12 * np.maximum(1.0, np.abs(th))  # deterministic points (e.g. the start) have se = 0
-        inside = np.abs(th - mu) <= z * se + tol
+        inside = np.abs(th - mu) <= half + tol
         coverage = float(inside.mean())
+        final_in = bool(abs(th[-1] - mu[-1]) <= fhalf + tol[-1])
+        ok = bool(final_in and coverage >= min_coverage)
         rows.append({"quantity": q, "theory": float(th[-1]), "mc": float(mu[-1]),
-                     "ci_low": float(mu[-1] - z * se[-1]), "ci_high": float(mu[-1] + z * se[-1]),
-                     "coverage": coverage, "agrees": bool(inside[-1] and coverage >= min_coverage)})
-    return MergingCrosscheck(exact, sim, rows, level, reps, steps,
-                             seed if isinstance(seed, (int, np.integer)) or seed is None else "generator")
+                     "ci_low": float(mu[-1] - fhalf), "ci_high": float(mu[-1] + fhalf),
+                     "coverage": coverage, "agrees": ok})
+        found.append((q, final_in, coverage, th[-1], mu[-1], fhalf))
+        if np.all(vals[np.isfinite(vals)] >= 0):
+            diags.append(replica_diagnostics(vals[:, 1:] if T > 1 else vals))
+    diag = min(diags, key=lambda d: (d.passed, d.ess)) if diags else replica_diagnostics(np.ones(max(reps, 1)))
+    checks = []
+    for q, final_in, coverage, th_last, mu_last, fhalf in found:
+        beyond = not diag.tail_can_explain(th_last / mu_last) if th_last > 0 and mu_last > 0 else False
+        checks.append(Check(f"{q} final value", final_in, robust=beyond,
+                            detail=f"exact {th_last:.6g} outside [{mu_last - fhalf:.6g}, {mu_last + fhalf:.6g}]"))
+        checks.append(Check(f"{q} curve bands", coverage >= min_coverage, robust=beyond,
+                            detail=f"{coverage:.0%} of the steps inside (required {min_coverage:.0%})"))
+    verdict, reason = decide(checks, diag)
+    return MergingCrosscheck(exact, sim, rows, level, band, reps, steps, record, verdict, reason, diag)

@@ -26,6 +26,7 @@ from ..common.rng import as_generator
 from ..common.validation import as_float_array, check_choice, check_int, check_real
 from ..graphs.scheme import check_scheme
 from ..graphs.weights import metropolis_weights
+from .exact import check_common, check_quadratic, check_x0, exact_state
 
 __all__ = [
     "GossipSchedule",
@@ -47,6 +48,9 @@ DEGREE_SCHEDULES = ("fixed", "linear", "cosine", "slow_decrease", "switch", "win
 class GossipSchedule:
     r"""A finite sequence of gossip matrices, one per step (``None``/identity: no communication).
 
+    Matrices must be non-negative and row stochastic; :attr:`is_doubly_stochastic` says whether
+    the columns sum to one too (only then is the average of the models conserved by gossip).
+
     Parameters
     ----------
     matrices : sequence of (n, n) array_like
@@ -55,6 +59,7 @@ class GossipSchedule:
         ``index[t]`` is the position in ``matrices`` of the matrix used at step ``t``, or ``-1``
         for no communication.
     name : str
+        A label for tables and plots.
     rounds : array_like of int, shape (steps,), optional
         Gossip rounds per step (default 1 where ``index >= 0``): a step may apply a power
         :math:`W^k` (consensus control), which costs ``k`` rounds of communication.
@@ -63,9 +68,6 @@ class GossipSchedule:
     n : int, optional
         Number of workers; needed only when ``matrices`` is empty (a schedule that never
         communicates).
-
-    Matrices must be non-negative and row stochastic; :attr:`is_doubly_stochastic` says whether
-    the columns sum to one too (only then is the average of the models conserved by gossip).
 
     Examples
     --------
@@ -199,7 +201,7 @@ def placement_schedule(scheme, steps, placement, *, budget=None):
     >>> [t for t in range(10) if s.step_matrix(t) is not None]
     [2, 5, 9]
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     steps = check_int("steps", steps, minimum=1)
     check_choice("placement", placement, PLACEMENTS)
     n = scheme.n
@@ -238,7 +240,7 @@ def gossip_every(scheme, steps, period, *, offset=None):
     >>> [t for t in range(9) if s.step_matrix(t) is not None]
     [2, 5, 8]
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     steps = check_int("steps", steps, minimum=1)
     period = check_int("period", period, minimum=1)
     offset = 0 if offset is None else check_int("offset", offset, minimum=0, maximum=period - 1)
@@ -378,22 +380,21 @@ def consensus_controlled_schedule(problem, scheme, *, lr, steps, target, max_ext
     >>> s.total_rounds > s.steps
     True
     """
-    from .merging import _check_common, _check_quadratic, _check_x0, _engine
 
-    _check_quadratic(problem)
-    check_scheme(scheme)
+    check_quadratic(problem)
+    scheme = check_scheme(scheme)
     if not scheme.is_static:
         raise ValueError(f"consensus control needs a static scheme (period 1), got period {scheme.period}")
     if scheme.n != problem.n:
         raise ValueError(f"scheme has n = {scheme.n} workers but the problem has n = {problem.n}")
-    lr, steps = _check_common(lr, steps, "gradient_then_gossip")
+    lr, steps = check_common(lr, steps, "gradient_then_gossip")
     tgt = as_float_array("target", target, low=0.0)
     tgt = np.broadcast_to(tgt, (steps,)) if tgt.ndim == 0 else tgt
     if tgt.shape != (steps,):
         raise ValueError(f"target must be a scalar or have shape (steps,) = ({steps},), got {tgt.shape}")
     max_extra = check_int("max_extra", max_extra, minimum=0)
     W = np.asarray(scheme.matrix(0))
-    eng = _engine(problem, lr, "gradient_then_gossip", _check_x0(x0, problem.n, problem.d))
+    eng = exact_state(problem, lr, "gradient_then_gossip", check_x0(x0, problem.n, problem.d))
     rounds = np.ones(steps, dtype=np.int64)
     for t in range(steps):
         eng.step(W)

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..common.rng import as_generator, spawn_seeds
 from ..common.validation import as_float_array, check_choice, check_int, check_real
+from ..simulate.engine import start_point
 from .problems import HeterogeneousQuadratic, LogisticProblem, random_quadratic
 
 __all__ = [
@@ -185,12 +186,7 @@ class _QuadPhase:
 def _check_eps_x0(problem, eps, x0, max_iter):
     eps = check_real("eps", eps, low=0.0, low_open=True)
     max_iter = check_int("max_iter", max_iter, minimum=1)
-    if x0 is None:
-        x0 = np.zeros(problem.d)
-    else:
-        x0 = as_float_array("x0", x0)
-        if x0.shape != (problem.d,):
-            raise ValueError(f"x0 must have shape (d,) = ({problem.d},), got {x0.shape}")
+    x0 = start_point(x0, problem.n, problem.d, default="zero", per_worker=False)
     return eps, x0, max_iter
 
 

@@ -32,15 +32,16 @@ neighbours. Also here: Koloskova et al. 2020's mixing parameter and iteration co
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg as sla
 
+from ..common.results import Result
 from ..common.validation import as_float_array, check_choice, check_int, check_real
+from ..engine import resolve
 from ..graphs.scheme import check_scheme
-from .randomwalk import _disagreement_covariance, _disagreement_mode_variances
 from .spectral import spectral_gap
 
 __all__ = [
@@ -68,36 +69,16 @@ def _gamma_from_lr(lr, L):
     return (1.0 - lr * L) ** 2, lr, L
 
 
-def _resolve_method(scheme, method):
+def _representation(scheme, method):
     check_choice("method", method, FUNCTIONAL_METHODS)
-    if method != "auto":
-        if method == "eigen" and not (scheme.is_static and scheme.is_symmetric):
-            raise ValueError("method='eigen' needs a static symmetric scheme")
-        if method == "fourier" and not scheme.is_circulant:
-            raise ValueError("method='fourier' needs a circulant scheme")
-        return method
-    if scheme.is_static and scheme.is_symmetric:
-        return "eigen"
-    if scheme.is_circulant:
-        return "fourier"
-    return "lyapunov"
+    return resolve(scheme, method)
 
 
 def _s1(scheme, gamma, phase, method):
-    n = scheme.n
-    if n == 1:
+    rep = _representation(scheme, method)
+    if rep.n == 1:
         return 0.0
-    method = _resolve_method(scheme, method)
-    if method == "eigen":
-        lam2 = scheme.eigh()[0][1:] ** 2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            terms = np.where(lam2 == 0.0, 0.0, lam2 / (1.0 - gamma * lam2))
-        terms = np.where(gamma * lam2 >= 1.0 - 1e-15, np.inf, terms)
-        return float(np.sum(terms) / n)
-    if method == "fourier":
-        return float(np.sum(_disagreement_mode_variances(scheme, gamma, 1.0 - gamma, phase)) / n)
-    S = _disagreement_covariance(scheme, gamma, phase)
-    return math.inf if S is None else float(np.trace(S) / n)
+    return rep.disagreement_mean(gamma, phase)
 
 
 def _check_phase(scheme, phase):
@@ -128,7 +109,9 @@ def s1_functional(scheme, *, lr=0.0, L=1.0, phase=0, method="auto"):
         Phase of a periodic scheme (the state right after the gossip with :math:`W_{\phi-1}`).
     method : {"auto", "eigen", "fourier", "lyapunov"}
         Eigenvalues (static symmetric), per-Fourier-mode fold over the period (circulant), or a
-        dense discrete Lyapunov solve on the disagreement subspace (any scheme).
+        dense discrete Lyapunov solve on the disagreement subspace (any scheme). ``"auto"``
+        resolves the scheme once (:func:`topotheory.engine.resolve`): circulant schemes use the
+        Fourier route even when symmetric (``O(n)`` instead of an ``O(n^3)`` eigendecomposition).
 
     Returns
     -------
@@ -145,7 +128,7 @@ def s1_functional(scheme, *, lr=0.0, L=1.0, phase=0, method="auto"):
     >>> round(s1_functional(ring(32), lr=0.1), 4)
     0.8482
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     gamma, _, _ = _gamma_from_lr(lr, L)
     return _s1(scheme, gamma, _check_phase(scheme, phase), method)
 
@@ -164,7 +147,7 @@ def s0_functional(scheme, *, lr=0.0, L=1.0, phase=0, method="auto"):
     >>> round(s0_functional(ring(4)), 6)  # (1/4)(9/8 + 9/8 + 9/8)
     0.84375
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     gamma, _, _ = _gamma_from_lr(lr, L)
     n = scheme.n
     s1 = _s1(scheme, gamma, _check_phase(scheme, phase), method)
@@ -198,7 +181,7 @@ def consensus_distance_noise(scheme, lr, *, sigma2=1.0, L=1.0, phase=0, method="
     >>> round(consensus_distance_noise(ring(4), 0.5), 6)  # (1/4) 3 (1/4)(1/9)/(1 - 1/36)
     0.021429
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     lr = check_real("lr", lr)
     L = check_real("L", L, low=0.0, low_open=True)
     sigma2 = check_real("sigma2", sigma2, low=0.0)
@@ -241,7 +224,7 @@ def consensus_distance_heterogeneous(scheme, lr, b, *, L=1.0, phase=0, method="a
     >>> round(consensus_distance_heterogeneous(ring(4), 0.5, b), 6)  # (1/4) 4 (1/7)^2
     0.020408
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     lr = check_real("lr", lr)
     L = check_real("L", L, low=0.0, low_open=True)
     B = as_float_array("b", b)
@@ -251,31 +234,40 @@ def consensus_distance_heterogeneous(scheme, lr, b, *, L=1.0, phase=0, method="a
         raise ValueError(f"b must have shape (n,) or (n, d) with n = {scheme.n}, got {np.shape(b)}")
     check_choice("method", method, ("auto", "eigen", "lyapunov"))
     phase = _check_phase(scheme, phase)
+    rep = resolve(scheme, method)
     if not 0.0 < lr * L < 2.0:
         return math.nan
-    n, c, h = scheme.n, 1.0 - lr * L, lr * L
-    if method == "auto":
-        method = "eigen" if scheme.is_static and scheme.is_symmetric else "lyapunov"
-    if method == "eigen":
-        if not (scheme.is_static and scheme.is_symmetric):
-            raise ValueError("method='eigen' needs a static symmetric scheme")
-        lam, U = scheme.eigh()
-        proj = U[:, 1:].T @ B  # (n-1, d)
-        gain = lam[1:] * h / (1.0 - lam[1:] * c)
-        return float(np.sum(gain[:, None] ** 2 * proj**2) / n)
-    # affine one-period map X -> A X + C from phase: X <- W_t (c X + h B)
-    A, C = np.eye(n), np.zeros_like(B)
-    for s in range(scheme.period):
-        W = scheme.matrix((phase + s) % scheme.period)
-        A, C = c * W @ A, W @ (c * C + h * B)
-    X = np.linalg.solve(np.eye(n) - A, C)
-    D = X - X.mean(axis=0)
-    return float(np.sum(D**2) / n)
+    return rep.heterogeneous_distance(1.0 - lr * L, lr * L, B, phase)
 
 
 # -------------------------------------------------------------------------- Koloskova et al.
-class KoloskovaMixing(NamedTuple):
-    """Koloskova et al. 2020's mixing parameter ``p`` over windows of ``tau`` steps."""
+class _FieldSequence:
+    """Tuple-style access (unpacking, indexing, ``len``, equality with tuples) to a result's fields."""
+
+    def __iter__(self):
+        return iter(tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
+
+    def __getitem__(self, index):
+        return tuple(self)[index]
+
+    def __len__(self):
+        return len(dataclasses.fields(self))
+
+    def __eq__(self, other):
+        if isinstance(other, (tuple, type(self))):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(tuple(self))
+
+
+@dataclasses.dataclass(frozen=True, repr=False, eq=False)
+class KoloskovaMixing(_FieldSequence, Result):
+    """Koloskova et al. 2020's mixing parameter ``p`` over windows of ``tau`` steps.
+
+    Unpacks as ``p, tau = koloskova_mixing(scheme)``.
+    """
 
     p: float
     tau: int
@@ -295,16 +287,20 @@ def koloskova_mixing(scheme):
     --------
     >>> from topotheory import ring, one_peer_exponential
     >>> koloskova_mixing(one_peer_exponential(16))
-    KoloskovaMixing(p=1.0, tau=4)
+    KoloskovaMixing(p=1, tau=4)
     >>> round(koloskova_mixing(ring(4)).p, 6)
     0.888889
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     return KoloskovaMixing(float(spectral_gap(scheme, "koloskova")), int(scheme.period))
 
 
-class KoloskovaComplexity(NamedTuple):
-    """The terms of Koloskova et al. 2020's iteration complexity (constants and logs dropped)."""
+@dataclasses.dataclass(frozen=True, repr=False, eq=False)
+class KoloskovaComplexity(_FieldSequence, Result):
+    """The terms of Koloskova et al. 2020's iteration complexity (constants and logs dropped).
+
+    Also unpacks and indexes like the tuple ``(noise, consensus, optimization, total, setting)``.
+    """
 
     noise: float
     consensus: float
@@ -377,7 +373,7 @@ def koloskova_complexity(
     >>> round(c.noise, 6), round(c.consensus, 6), round(c.optimization, 6)
     (10.0, 10.0, 4.60517)
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     check_choice("setting", setting, KOLOSKOVA_SETTINGS)
     eps = check_real("eps", eps, low=0.0, low_open=True)
     if setting == "strongly_convex" and eps >= 1.0:
@@ -461,18 +457,14 @@ def mixing_time(scheme, eps=1e-2, *, max_steps=10**6):
     >>> mixing_time(one_peer_exponential(8), 1e-9)
     3.0
     """
-    check_scheme(scheme)
+    scheme = check_scheme(scheme)
     eps = check_real("eps", eps, low=0.0, high=1.0, low_open=True, high_open=True)
     max_steps = check_int("max_steps", max_steps, minimum=1)
     n = scheme.n
     if n == 1:
         return 0.0
-    if scheme.is_static and (scheme.is_symmetric or scheme.is_circulant):
-        if scheme.is_circulant:
-            s = float(np.max(np.abs(scheme.fourier_eigenvalues()[0, 1:])))
-        else:
-            lam = scheme.eigh()[0]
-            s = float(max(abs(lam[1]), abs(lam[-1])))
+    s = resolve(scheme).static_contraction()
+    if s is not None:
         if s <= eps:
             return 1.0
         if s >= 1.0 - 1e-15:

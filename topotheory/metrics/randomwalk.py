@@ -14,19 +14,20 @@ With :math:`\Sigma` the stationary covariance of ``z`` (at a phase of the scheme
 Numerics. For doubly stochastic matrices :math:`W_t = J + B_t` with :math:`B_t = W_t - J`, and
 :math:`\Sigma = J/(1-\gamma) + S` where ``S`` solves the same recursion with :math:`B_t` in place of
 :math:`W_t`. Hence :math:`(1-\gamma)\Sigma_{ii} = 1/n + (1-\gamma) S_{ii}` with ``S`` well conditioned
-on connected graphs: no cancellation as :math:`\gamma \to 1`. Every routine accepts
-``one_minus_gamma`` for full precision close to 1.
+on connected graphs: no cancellation as :math:`\gamma \to 1`. Parts that never mix (disconnected
+graphs, identity steps, periodic components, reducible period products) are found from the support
+of the matrices and handled exactly (:mod:`topotheory.engine`), so the routines stay exact to
+rounding for :math:`1 - \gamma` down to :math:`10^{-15}` on every scheme. Every routine accepts
+``one_minus_gamma`` for full precision close to 1. The route (Fourier modes, eigenbasis, dense
+one-period maps, spectral measure) is chosen once per scheme by :func:`topotheory.engine.resolve`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg as sla
 
-from ..common.validation import check_choice, check_int, check_real
-from ..graphs.scheme import Scheme, check_scheme
-from ..common.validation import gamma_pair
-from ..graphs.lattices import InfiniteGraph
+from ..common.validation import check_choice, check_int, check_real, gamma_pair
+from ..engine import resolve
 
 __all__ = [
     "NW_MODES",
@@ -36,110 +37,8 @@ __all__ = [
     "spectral_dimension_bound",
 ]
 
+#: Modes of :func:`effective_neighbors`: the mean, the worst worker, or every worker.
 NW_MODES = ("mean", "worst", "all")
-
-
-# ------------------------------------------------------------------------- per-route kernels
-def _disagreement_mode_variances(scheme, g, c, phase):
-    r"""Stationary variance :math:`s_k` of every non-consensus Fourier mode at the phase.
-
-    For a circulant scheme every matrix is diagonal in the Fourier basis; one period of the
-    recursion :math:`s \leftarrow m_t(\gamma s + 1)` (:math:`m_t = |\mu_{t,k}|^2`) is affine, and its
-    fixed point :math:`q/(1 - \gamma^p\prod_t m_t)` is taken in closed form, the denominator
-    evaluated without cancellation from :math:`1-\gamma` = ``c``. Valid up to :math:`\gamma = 1`
-    (``c = 0``), where modes that never contract get ``inf``. Shape ``g.shape + (n - 1,)``;
-    mode 0 (consensus) is left out. Shared with :mod:`topotheory.functionals`.
-    """
-    m = np.abs(scheme.fourier_eigenvalues()[:, 1:]) ** 2  # (p, n - 1)
-    p = scheme.period
-    g = np.asarray(g, dtype=float)[..., None]
-    c = np.asarray(c, dtype=float)[..., None]
-    if p == 1:  # static: s = m / (1 - gamma m), with 1 - gamma m = (1 - m) + c m (no cancellation)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            den = (1.0 - m[0]) + c * m[0]
-            return np.where(m[0] == 0.0, 0.0, np.where(den > 0, m[0] / den, np.inf))
-    q = np.zeros(np.broadcast_shapes(g.shape, m[0].shape))
-    log_prod = np.zeros_like(q)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for t in [(phase - p + j) % p for j in range(p)]:  # W_{phase-p}, ..., W_{phase-1}
-            q = m[t] * (g * q + 1.0)
-            log_prod = log_prod + np.log(m[t])
-        one_minus_a = -np.expm1(p * np.log1p(-c) + log_prod)
-        out = np.where(one_minus_a > 0, q / one_minus_a, np.inf)
-    return np.where(q == 0.0, 0.0, out)
-
-
-def _symmetric_weights(lam, g, c):
-    r""":math:`(1-\gamma)\lambda^2/(1-\gamma\lambda^2)` for each eigenvalue, shape ``g.shape + (n,)``."""
-    lam2 = lam**2
-    g = g[..., None]
-    c = c[..., None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return c * lam2 / ((1.0 - lam2) + c * lam2)
-
-
-def _disagreement_covariance(scheme, g, phase):
-    r"""Stationary covariance ``S`` of the disagreement walk at the phase (dense, any scheme).
-
-    With :math:`B_t = W_t - J`: :math:`S = A S A^T + Q`, :math:`A = \gamma^{p/2} B_{\phi-1}\cdots
-    B_{\phi-p}` and ``Q`` the covariance accumulated over one period from zero. Then
-    :math:`\Sigma = J/(1-\gamma) + S`. Valid up to :math:`\gamma = 1`; returns None when the walk
-    has no stationary law (:math:`\rho(A) \ge 1`: a disconnected period at :math:`\gamma = 1`).
-    Shared with :mod:`topotheory.functionals`.
-    """
-    n, p = scheme.n, scheme.period
-    J = np.full((n, n), 1.0 / n)
-    Q = np.zeros((n, n))
-    for t in [(phase - p + j) % p for j in range(p)]:
-        B = scheme.matrix(t) - J
-        Q = B @ (g * Q + np.eye(n)) @ B.T
-    A = g ** (p / 2.0) * (scheme.period_product(phase) - J)
-    if n > 1 and np.max(np.abs(np.linalg.eigvals(A))) >= 1.0 - 1e-12:
-        return None
-    S = sla.solve_discrete_lyapunov(A, Q)
-    return 0.5 * (S + S.T)
-
-
-def _lyapunov_scaled_covariance(scheme, g, c, phase):
-    r""":math:`(1-\gamma)\Sigma = J + (1-\gamma) S` at the phase (:func:`_disagreement_covariance`)."""
-    return np.full((scheme.n, scheme.n), 1.0 / scheme.n) + c * _disagreement_covariance(scheme, g, phase)
-
-
-def _scaled_diagonals(scheme, g, c, phase):
-    """(1 - gamma) diag(Sigma) with shape g.shape + (n,) (or + (1,) when all entries are equal)."""
-    if scheme.is_circulant:
-        return _scaled_mean_variance(scheme, g, c, phase)[..., None]
-    if scheme.is_static and scheme.is_symmetric:
-        lam, _ = scheme.eigh()
-        w = _symmetric_weights(lam, g, c)
-        QQ = _squared_eigvecs(scheme)
-        return w @ QQ.T
-    out = np.empty(g.shape + (scheme.n,))
-    for idx in np.ndindex(g.shape):
-        out[idx] = np.diag(_lyapunov_scaled_covariance(scheme, float(g[idx]), float(c[idx]), phase))
-    return out
-
-
-def _squared_eigvecs(scheme):
-    cache = scheme._cache
-    if "QQ" not in cache:
-        Q = scheme.eigh()[1]
-        QQ = Q * Q
-        QQ.setflags(write=False)
-        cache["QQ"] = QQ
-    return cache["QQ"]
-
-
-def _scaled_mean_variance(scheme, g, c, phase):
-    """(1 - gamma) mean_i Sigma_ii, shape g.shape."""
-    if scheme.is_circulant:
-        # Mode 0 (consensus) contributes exactly 1; the others (1 - gamma) s_k.
-        s_k = _disagreement_mode_variances(scheme, g, c, phase)
-        return (1.0 + c * np.sum(s_k, axis=-1)) / scheme.n
-    if scheme.is_static and scheme.is_symmetric:
-        lam, _ = scheme.eigh()
-        return np.mean(_symmetric_weights(lam, g, c), axis=-1)
-    return np.mean(_scaled_diagonals(scheme, g, c, phase), axis=-1)
 
 
 # ------------------------------------------------------------------------------- public API
@@ -194,21 +93,18 @@ def effective_neighbors(scheme, gamma=None, *, mode="mean", phase=0, one_minus_g
     check_choice("mode", mode, NW_MODES)
     g, c = gamma_pair(gamma, one_minus_gamma)
     scalar = g.ndim == 0
-    if isinstance(scheme, InfiniteGraph):
-        if mode == "all":
-            raise ValueError("mode='all' needs a finite scheme; infinite graphs are vertex transitive, use 'mean'")
-        out = 1.0 / (c * scheme.resolvent_mean(None, one_minus_gamma=c))
-        return float(out) if scalar else out
-    check_scheme(scheme)
-    phase = check_int("phase", phase) % scheme.period
+    rep = resolve(scheme)
+    phase = check_int("phase", phase) % rep.period
+    if mode == "all" and rep.route == "spectral-measure":
+        raise ValueError("mode='all' needs a finite scheme; infinite graphs are vertex transitive, use 'mean'")
     if mode == "mean":
-        out = 1.0 / _scaled_mean_variance(scheme, g, c, phase)
+        out = 1.0 / rep.scaled_mean_variance(g, c, phase)
         return float(out) if scalar else out
-    diag = _scaled_diagonals(scheme, g, c, phase)
+    diag = rep.scaled_variances(g, c, phase)
     if mode == "worst":
         out = 1.0 / np.max(diag, axis=-1)
         return float(out) if scalar else out
-    return np.broadcast_to(1.0 / diag, g.shape + (scheme.n,)).copy()
+    return np.broadcast_to(1.0 / diag, g.shape + (rep.n,)).copy()
 
 
 def random_walk_covariance(scheme, gamma=None, *, phase=0, one_minus_gamma=None):
@@ -239,15 +135,11 @@ def random_walk_covariance(scheme, gamma=None, *, phase=0, one_minus_gamma=None)
     g, c = gamma_pair(gamma, one_minus_gamma)
     if g.ndim != 0:
         raise ValueError("gamma must be a scalar for random_walk_covariance")
-    check_scheme(scheme)
-    g, c = float(g), float(c)
-    phase = check_int("phase", phase) % scheme.period
-    n = scheme.n
-    if scheme.is_static and scheme.is_symmetric and not (scheme.is_circulant and n > 4096):
-        lam, Q = scheme.eigh()
-        w = _symmetric_weights(lam, np.asarray(g), np.asarray(c)) / c
-        return (Q * w) @ Q.T
-    return _lyapunov_scaled_covariance(scheme, g, c, phase) / c
+    rep = resolve(scheme)
+    if rep.route == "spectral-measure":
+        raise ValueError("random_walk_covariance needs a finite scheme; use effective_neighbors for infinite graphs")
+    phase = check_int("phase", phase) % rep.period
+    return rep.scaled_covariance(float(g), float(c), phase) / float(c)
 
 
 # ---------------------------------------------------------------------------------- bounds

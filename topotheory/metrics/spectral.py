@@ -1,93 +1,116 @@
 r"""Spectral metrics of gossip schemes, and infinite graphs through their spectral measures.
 
-Spectral-gap conventions differ across the literature; :func:`spectral_gap` exposes three:
+Spectral-gap conventions differ across the literature; :func:`spectral_gap` exposes four. With
+:math:`\Pi = W_{p-1}\cdots W_0` the one-period product (:math:`\Pi = W` for a static scheme) and
+:math:`J = \mathbf 1\mathbf 1^T/n`:
 
-* ``"abs"`` (the paper's figures, default): :math:`1 - \max_{i \ge 2} |\lambda_i|` for a static
-  symmetric ``W``; :math:`1 - \sigma_{\max}(\Pi - J)` otherwise (``Pi`` the one-period product).
-* ``"lambda2"``: :math:`1 - \lambda_2` (the paper's §4, after assuming :math:`\lambda_{\min} \ge 1/2`);
-  for a non-symmetric or periodic scheme, one minus the second largest real part of an eigenvalue of
-  the one-period product.
-* ``"koloskova"``: :math:`p = 1 - \|\Pi - J\|_2^2` (Koloskova et al. 2020; equals
-  :math:`1 - \max_{i \ge 2} \lambda_i^2` for symmetric ``W``).
+* ``"abs"`` (the paper's figures, default): :math:`1 - \|\Pi - J\|_2`. For a static symmetric (or
+  any normal, e.g. circulant) ``W`` this is :math:`1 - \max_{i \ge 2} |\lambda_i|`.
+* ``"eigenvalue"``: :math:`1 - \rho(\Pi - J)`, one minus the spectral radius (largest eigenvalue
+  modulus) of :math:`\Pi - J`: the asymptotic per-period contraction
+  :math:`\|(\Pi - J)^k\|^{1/k} \to \rho(\Pi - J)`.
+* ``"lambda2"``: :math:`1 - \lambda_2(\Pi)` (the paper's §4, after assuming
+  :math:`\lambda_{\min} \ge 1/2`), the second largest eigenvalue — always real for a static
+  symmetric ``W``. When :math:`\Pi` has complex eigenvalues (non-symmetric ``W``, many periodic
+  schemes) there is no "second largest"; the value returned is then one minus the largest *real
+  part* of an eigenvalue other than the consensus one, with a ``RuntimeWarning``: it is not a
+  contraction rate (a rotation by 90° has real part 0 and never mixes faster for it).
+* ``"koloskova"``: :math:`p = 1 - \|\Pi - J\|_2^2` (Koloskova et al. 2020).
 
-Infinite lattices (:mod:`topotheory.graphs.lattices`) have the gap of their symbol's spectrum.
+For a static symmetric ``W`` "abs" and "eigenvalue" coincide. For a non-normal ``W`` or a periodic
+scheme they can differ completely: the de Bruijn matrix on two bits (worker ``i`` averages the
+workers ``2i mod 4`` and ``2i + 1 mod 4``) has :math:`W^2 = J` and :math:`\rho(W - J) = 0`
+(eigenvalue gap 1: exact consensus after two steps) but :math:`\|W - J\|_2 = 1` (norm gap 0: one
+step can leave a disagreement unchanged in norm).
+
+Infinite lattices (:mod:`topotheory.graphs.lattices`) have gap 0 in every convention.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import scipy.linalg as sla
+import warnings
 
-from ..common.validation import check_choice, check_gamma
-from ..graphs.lattices import InfiniteGraph
-from ..graphs.scheme import Scheme, check_scheme
+import numpy as np
+
+from ..common.validation import check_bool, check_choice
+from ..engine import resolve
 
 __all__ = ["SPECTRAL_GAP_KINDS", "spectral_gap"]
 
-SPECTRAL_GAP_KINDS = ("abs", "lambda2", "koloskova")
+#: Spectral-gap conventions accepted by :func:`spectral_gap` (``kind=``): see its docstring.
+SPECTRAL_GAP_KINDS = ("abs", "lambda2", "koloskova", "eigenvalue")
 
-
-def _mode_products(scheme):
-    """Per Fourier mode, the eigenvalue of the one-period product (circulant schemes)."""
-    mu = scheme.fourier_eigenvalues()
-    return np.prod(mu, axis=0)
+#: Largest imaginary part (relative to the spectral radius 1) still counted as a real eigenvalue.
+_REAL_TOL = 1e-10
 
 
 def spectral_gap(scheme, kind="abs", *, per_step=False):
-    r"""Spectral gap of a gossip scheme, in one of three documented conventions.
+    r"""Spectral gap of a gossip scheme, in one of four documented conventions (module docstring).
 
     Parameters
     ----------
     scheme : Scheme or InfiniteGraph
-    kind : {"abs", "lambda2", "koloskova"}
-        ``"abs"``: :math:`1 - \max_{i\ge2}|\lambda_i(W)|` (symmetric static) or
-        :math:`1 - \|\Pi - J\|_2` (the paper's figures). ``"lambda2"``: :math:`1 - \lambda_2`.
-        ``"koloskova"``: :math:`1 - \|\Pi - J\|_2^2`.
+    kind : {"abs", "lambda2", "koloskova", "eigenvalue"}
+        ``"abs"``: :math:`1 - \|\Pi - J\|_2` (:math:`1 - \max_{i\ge2}|\lambda_i(W)|` for symmetric
+        static ``W``; the paper's figures). ``"eigenvalue"``: :math:`1 - \rho(\Pi - J)`.
+        ``"lambda2"``: :math:`1 - \lambda_2(\Pi)` (for complex spectra: the largest real part,
+        with a warning). ``"koloskova"``:
+        :math:`1 - \|\Pi - J\|_2^2`.
     per_step : bool
         For a periodic scheme of period ``p``, return the per-step version: the gap ``g`` of the
         one-period product becomes :math:`1 - (1 - g)^{1/p}` (for ``"abs"`` this is
-        :math:`1 - \|\Pi - J\|_2^{1/p}`). No effect on static schemes.
+        :math:`1 - \|\Pi - J\|_2^{1/p}`; for ``"koloskova"`` :math:`1 - \|\Pi - J\|_2^{2/p}`). No
+        effect on static schemes.
 
     Returns
     -------
     float
-        In [0, 1] for ``"abs"`` and ``"koloskova"``; ``"lambda2"`` can reach 2 on bipartite graphs.
-        A single worker has gap 1; a disconnected graph has gap 0. Infinite graphs have gap 0.
+        In [0, 1] for ``"abs"``, ``"eigenvalue"`` and ``"koloskova"``; ``"lambda2"`` can reach 2 on
+        bipartite graphs. A single worker has gap 1; a disconnected graph has gap 0. Infinite graphs
+        have gap 0.
+
+    Raises
+    ------
+    ValueError
+        ``kind="lambda2"`` when the one-period product has non-real eigenvalues.
 
     Examples
     --------
-    >>> from topotheory import ring, one_peer_exponential
+    >>> import numpy as np
+    >>> from topotheory import Scheme, ring, one_peer_exponential
     >>> round(spectral_gap(ring(4)), 6), spectral_gap(ring(2)), spectral_gap(ring(1))
     (0.666667, 1.0, 1.0)
     >>> round(spectral_gap(ring(32), "koloskova"), 6)
     0.025456
     >>> spectral_gap(one_peer_exponential(8))
     1.0
+    >>> de_bruijn = Scheme.from_matrix(0.5 * np.array([[1, 1, 0, 0], [0, 0, 1, 1], [1, 1, 0, 0], [0, 0, 1, 1]]))
+    >>> round(spectral_gap(de_bruijn, "abs"), 12), round(spectral_gap(de_bruijn, "eigenvalue"), 12)
+    (0.0, 1.0)
     """
     check_choice("kind", kind, SPECTRAL_GAP_KINDS)
-    if isinstance(scheme, InfiniteGraph):
+    per_step = check_bool("per_step", per_step)
+    rep = resolve(scheme)
+    if rep.route == "spectral-measure":
         return 0.0
-    check_scheme(scheme)
-    n, p = scheme.n, scheme.period
+    n, p = rep.n, rep.period
     if n == 1:
         return 1.0
-    if scheme.is_circulant:
-        prod = _mode_products(scheme)[1:]  # mode 0 is the consensus mode (eigenvalue 1)
-        if kind == "lambda2":
-            second = float(np.max(prod.real))
-        else:
-            second = float(np.max(np.abs(prod)))
-    elif p == 1 and scheme.is_symmetric:
-        lam = scheme.eigh()[0]
-        second = float(lam[1]) if kind == "lambda2" else float(max(abs(lam[1]), abs(lam[-1])))
+    if kind in ("abs", "koloskova"):
+        second = rep.product_norm()
     else:
-        P = scheme.period_product(0)
-        if kind == "lambda2":
-            ev = sla.eigvals(P)
-            order = np.argsort(-ev.real)
-            second = float(ev.real[order[1]])
+        ev = np.asarray(rep.product_spectrum())
+        if kind == "eigenvalue":
+            second = float(np.max(np.abs(ev)))
         else:
-            second = float(sla.norm(P - 1.0 / n, 2))
+            if np.iscomplexobj(ev) and np.max(np.abs(ev.imag)) > _REAL_TOL:
+                warnings.warn(
+                    f"spectral_gap(kind='lambda2'): {rep.scheme!r} has complex eigenvalues; returning "
+                    "1 - (largest real part of a non-consensus eigenvalue), which is not a contraction rate. "
+                    "kind='eigenvalue' (1 - spectral radius of Pi - J) or kind='abs' (1 - ||Pi - J||_2) measure mixing",
+                    RuntimeWarning, stacklevel=2,
+                )
+            second = float(np.max(ev.real))
     second = min(second, 1.0)
     if kind == "koloskova":
         gap = 1.0 - second**2 if not per_step else 1.0 - second ** (2.0 / p)

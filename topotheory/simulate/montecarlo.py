@@ -16,8 +16,8 @@ Implementation. The state of a block ("chunk") of ``c`` replicas is one array of
 ``(n, c, d)``: the gossip is then a single matrix product ``W @ X.reshape(n, c*d)`` (dense BLAS,
 or a sparse product when ``W_t`` is stored sparse and has few entries; identities are skipped and
 exact averages ``J`` are a mean). The chunks are independent: each has its own random stream,
-derived from ``seed`` through :func:`topotheory._rng.spawn_seeds`, so results depend on ``seed``
-and ``chunk_size`` only — never on the number of threads used to run the chunks. Gaussian
+derived from ``seed`` by the simulation engine (:mod:`topotheory.simulate.engine`), so results
+depend on ``seed`` and ``chunk_size`` only — never on the number of threads used to run the chunks. Gaussian
 sampling (``Generator.standard_normal(out=...)`` into preallocated buffers) is the cost floor;
 numpy releases the GIL while sampling, so chunks run in parallel threads.
 """
@@ -25,19 +25,17 @@ numpy releases the GIL while sampling, so chunks run in parallel threads.
 from __future__ import annotations
 
 import math
-import os
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.stats
-from threadpoolctl import threadpool_limits
 
-from ..common.rng import as_generator, spawn_seeds
+from ..common.results import Result
+from ..common.rng import as_generator
 from ..common.validation import check_int, check_real
 from ..graphs.scheme import check_scheme
+from .engine import check_threads, root_seed, run_chunks, start_point
+from .fit import fit_rate, slope_weights
 
 __all__ = [
     "default_burn_in",
@@ -52,9 +50,6 @@ __all__ = [
 
 #: Losses above this value (or non-finite) mark a replica as diverged; its chunk stops there.
 DIVERGENCE_THRESHOLD = 1e300
-
-#: Target size in bytes of one chunk's state array (small enough to stay in cache).
-_CHUNK_BYTES = 512 * 1024
 
 #: Sparse products are used when ``W_t`` is stored sparse with at most this fraction of non-zeros.
 _SPARSE_DENSITY = 0.25
@@ -112,63 +107,9 @@ def _gossip(op, X, out):
     return M @ X
 
 
-def _default_threads(n_chunks):
-    return max(1, min(os.cpu_count() or 1, n_chunks))
-
-
-def _simulate(func, args, reps, floats_per_replica, chunk_size, seed, threads):
-    """Run ``func(*args, c, chunk_seed)`` over chunks of ``c`` replicas; outputs in chunk order.
-
-    Chunk ``k`` gets the ``k``-th stream of ``spawn_seeds(as_generator(seed), n_chunks)``, so the
-    outputs depend on ``seed`` and ``chunk_size`` but not on ``threads``.
-    Returns ``(outputs, chunk_size, elapsed_seconds)``.
-    """
-    if chunk_size is None:
-        chunk_size = max(1, _CHUNK_BYTES // (8 * floats_per_replica))
-    else:
-        chunk_size = check_int("chunk_size", chunk_size, minimum=1)
-    chunk_size = min(chunk_size, reps)
-    sizes = [min(chunk_size, reps - s) for s in range(0, reps, chunk_size)]
-    seeds = spawn_seeds(as_generator(seed), len(sizes))
-    jobs = [args + (c, s) for c, s in zip(sizes, seeds)]
-    threads = _default_threads(len(jobs)) if threads is None else threads
-    start = time.perf_counter()
-    if threads == 1 or len(jobs) == 1:
-        outs = [func(*job) for job in jobs]
-    else:
-        # Each chunk thread multiplies small dense matrices; BLAS threads on top of ours would
-        # oversubscribe the cores (6x slower dense gossip on 2 cores), so BLAS runs single-threaded here.
-        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=threads) as pool:
-            outs = list(pool.map(lambda job: func(*job), jobs))
-    return outs, chunk_size, time.perf_counter() - start
-
-
-def _describe_seed(seed):
-    """A JSON-able description of a seed (the value needed to reproduce a run, when there is one)."""
-    if seed is None:
-        return None
-    if isinstance(seed, np.random.Generator):
-        return "Generator"
-    if isinstance(seed, np.random.SeedSequence):
-        return {"entropy": seed.entropy, "spawn_key": list(seed.spawn_key)}
-    return int(seed)
-
-
-def _check_threads(threads):
-    if threads is None:
-        return None
-    return check_int("threads", threads, minimum=1)
-
-
-def _fmt_seed(seed):
-    if isinstance(seed, dict):
-        return f"SeedSequence(entropy={seed['entropy']}, spawn_key={tuple(seed['spawn_key'])})"
-    return repr(seed)
-
-
 # --------------------------------------------------------------------------------- D-SGD
 @dataclass(frozen=True, repr=False, eq=False)
-class DSGDSimulation:
+class DSGDSimulation(Result):
     r"""Result of :func:`simulate_dsgd`.
 
     Attributes
@@ -290,22 +231,6 @@ def _dsgd_chunk(plan, X0, lr, batch_size, steps, c, seed):
     return loss, cons, diverged_step, n_div
 
 
-def _as_x0(x0, n, d):
-    if x0 is None:
-        return np.full((n, d), 1.0 / math.sqrt(d))
-    try:
-        arr = np.array(x0, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"x0 must be an array of real numbers of shape ({d},) or ({n}, {d})") from None
-    if arr.shape == (d,):
-        arr = np.broadcast_to(arr, (n, d)).copy()
-    if arr.shape != (n, d):
-        raise ValueError(f"x0 must have shape ({d},) (same start for every worker) or ({n}, {d}); got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("x0 must be finite")
-    return arr
-
-
 def simulate_dsgd(
     scheme,
     *,
@@ -386,11 +311,12 @@ def simulate_dsgd(
     steps = check_int("steps", steps, minimum=1)
     reps = check_int("reps", reps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
-    threads = _check_threads(threads)
+    threads = check_threads(threads)
     n = scheme.n
-    X0 = _as_x0(x0, n, d)
+    X0 = start_point(x0, n, d)
+    seed, seed_record = root_seed(seed)
     args = (_gossip_plan(scheme), X0, lr, batch_size, steps)
-    outs, chunk_size, elapsed = _simulate(_dsgd_chunk, args, reps, n * d, chunk_size, seed, threads)
+    outs, chunk_size, elapsed = run_chunks(_dsgd_chunk, args, reps, n * d, chunk_size, seed, threads)
     L = np.concatenate([o[0] for o in outs], axis=0)
     with np.errstate(all="ignore"):
         any_inf = np.isinf(L).any(axis=0)
@@ -409,7 +335,7 @@ def simulate_dsgd(
         steps=steps,
         reps=reps,
         period=scheme.period,
-        seed=_describe_seed(seed),
+        seed=seed_record,
         chunk_size=chunk_size,
         loss=mean,
         loss_sem=sem,
@@ -422,9 +348,39 @@ def simulate_dsgd(
     )
 
 
+def concat_simulations(sims):
+    """One :class:`DSGDSimulation` holding the replicas of several runs of the same setting.
+
+    Used by the adaptive cross-check, which adds seeded chunks of replicas. The runs must share
+    scheme, ``n``, ``d``, ``lr``, ``batch_size`` and ``steps`` and keep their replicas; the seed
+    record is the first run's, ``elapsed`` the total.
+    """
+    first = sims[0]
+    keys = ("scheme", "n", "d", "lr", "batch_size", "steps", "period")
+    for s in sims:
+        if s.replica_loss is None or any(getattr(s, k) != getattr(first, k) for k in keys):
+            raise ValueError("concat_simulations needs runs of one setting that kept their replicas")
+    L = np.concatenate([s.replica_loss for s in sims], axis=0)
+    reps = L.shape[0]
+    with np.errstate(all="ignore"):
+        mean = L.mean(axis=0)
+        sem = L.std(axis=0, ddof=1) / math.sqrt(reps)
+        cons = sum(s.consensus * s.reps for s in sims) / reps
+    any_inf = np.isinf(L).any(axis=0)
+    mean[any_inf] = np.inf
+    sem[any_inf] = np.nan
+    div = [s.diverged_step for s in sims if s.diverged]
+    return DSGDSimulation(
+        scheme=first.scheme, n=first.n, d=first.d, lr=first.lr, batch_size=first.batch_size, steps=first.steps,
+        reps=reps, period=first.period, seed=first.seed, chunk_size=first.chunk_size, loss=mean, loss_sem=sem,
+        consensus=cons, replica_loss=L, diverged=bool(div), diverged_step=min(div) if div else -1,
+        n_diverged=sum(s.n_diverged for s in sims), elapsed=sum(s.elapsed for s in sims),
+    )
+
+
 # ------------------------------------------------------------------------------ random walk
 @dataclass(frozen=True, repr=False, eq=False)
-class RandomWalkSimulation:
+class RandomWalkSimulation(Result):
     r"""Result of :func:`simulate_random_walk`.
 
     Attributes
@@ -443,6 +399,20 @@ class RandomWalkSimulation:
         Standard error of the mean variance (over replicas).
     samples : int
         Number of recorded steps per replica.
+    burn_in_bias : float
+        Upper bound :math:`\gamma^{\text{burn\_in}}` of the relative deficit of the recorded
+        variances left by starting from ``z = 0`` (the deficit of a covariance started at 0 is at
+        most :math:`\gamma^{b}` times the stationary one, as :math:`\|W_t\|_2 \le 1`).
+    trusted : bool
+        False when the estimate cannot be trusted: ``burn_in_bias`` above
+        :data:`TRUST_BIAS` (e.g. the default burn-in capped at :math:`10^6` steps for
+        :math:`\gamma \gtrsim 1 - 10^{-5}`, where the estimate exceeds ``n`` on a ring) or the
+        ``reps`` too few for an interval.
+    warning : str
+        Why the estimate is not trusted ("" when it is).
+    replica_variance : ndarray, shape (reps,)
+        Per replica, the worker-mean of the recorded :math:`z_i^2` (the values the interval and
+        the replica diagnostics of :func:`topotheory.crosscheck_random_walk` use).
     """
 
     scheme: str
@@ -461,14 +431,19 @@ class RandomWalkSimulation:
     worker_effective_neighbors: np.ndarray
     stderr: float
     samples: int
+    replica_variance: np.ndarray | None = None
+    burn_in_bias: float = 0.0
+    trusted: bool = True
+    warning: str = ""
     elapsed: float = field(default=float("nan"))
 
     def __repr__(self):
         lo, hi = self.ci
+        flag = "" if self.trusted else f", trusted=False ({self.warning})"
         return (
             f"RandomWalkSimulation(scheme={self.scheme!r}, n={self.n}, gamma={self.gamma:g}, "
             f"steps={self.steps}, reps={self.reps}, burn_in={self.burn_in}, "
-            f"effective_neighbors={self.effective_neighbors:.6g}, ci=({lo:.6g}, {hi:.6g}))"
+            f"effective_neighbors={self.effective_neighbors:.6g}, ci=({lo:.6g}, {hi:.6g}){flag})"
         )
 
 
@@ -494,6 +469,10 @@ def _random_walk_chunk(plan, n, sqrt_gamma, burn_in, steps, phase, c, seed):
             acc += xi
             samples += 1
     return acc, samples
+
+
+#: Largest relative burn-in deficit bound (``gamma ** burn_in``) of a trusted random-walk estimate.
+TRUST_BIAS = 1e-3
 
 
 def default_burn_in(gamma, period=1):
@@ -572,10 +551,11 @@ def simulate_random_walk(
     burn_in = default_burn_in(gamma, p) if burn_in is None else check_int("burn_in", burn_in, minimum=0)
     phase = check_int("phase", phase) % p
     confidence = check_real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
-    threads = _check_threads(threads)
+    threads = check_threads(threads)
     n = scheme.n
+    seed, seed_record = root_seed(seed)
     args = (_gossip_plan(scheme), n, math.sqrt(gamma), burn_in, steps, phase)
-    outs, chunk_size, elapsed = _simulate(_random_walk_chunk, args, reps, n, chunk_size, seed, threads)
+    outs, chunk_size, elapsed = run_chunks(_random_walk_chunk, args, reps, n, chunk_size, seed, threads)
     samples = outs[0][1]
     if samples == 0:
         raise ValueError(
@@ -588,11 +568,22 @@ def simulate_random_walk(
     c = 1.0 / (1.0 - gamma)
     if reps > 1:
         se = float(per_rep.std(ddof=1) / math.sqrt(reps))
-        z = float(scipy.stats.norm.ppf(0.5 + confidence / 2))
+        from scipy.stats import norm
+
+        z = float(norm.ppf(0.5 + confidence / 2))
         lo_v, hi_v = v - z * se, v + z * se
         ci = (c / hi_v, c / lo_v if lo_v > 0 else np.inf)
     else:
         se, ci = float("nan"), (float("nan"), float("nan"))
+    bias = math.exp(burn_in * math.log(gamma)) if gamma > 0 else 0.0
+    reasons = []
+    if bias > TRUST_BIAS:
+        reasons.append(
+            f"burn-in of {burn_in} steps leaves up to {bias:.2g} of the stationary variance missing "
+            f"(needs about {math.ceil(-math.log(TRUST_BIAS) / -math.log(gamma))} steps)"
+        )
+    if reps < 2:
+        reasons.append("one replica gives no interval")
     return RandomWalkSimulation(
         scheme=scheme.name,
         n=n,
@@ -601,7 +592,7 @@ def simulate_random_walk(
         reps=reps,
         burn_in=burn_in,
         phase=phase,
-        seed=_describe_seed(seed),
+        seed=seed_record,
         chunk_size=chunk_size,
         confidence=confidence,
         effective_neighbors=c / v,
@@ -610,13 +601,17 @@ def simulate_random_walk(
         worker_effective_neighbors=c / variances,
         stderr=se,
         samples=samples,
+        replica_variance=per_rep,
+        burn_in_bias=bias,
+        trusted=not reasons,
+        warning="; ".join(reasons),
         elapsed=elapsed,
     )
 
 
 # ------------------------------------------------------------------------------- rate estimate
 @dataclass(frozen=True, repr=False, eq=False)
-class RateEstimate:
+class RateEstimate(Result):
     r"""Result of :func:`estimate_rate`.
 
     Attributes
@@ -685,27 +680,6 @@ def _check_window(window, steps, period):
     return start, stop
 
 
-def _slope_weights(start, stop, period):
-    """Row vector ``c`` with ``c @ log(loss[start:stop+1])`` = the least-squares slope.
-
-    The model is ``log loss(t) = s t + phase_offset(t mod period)``: one intercept per phase, so the
-    oscillation within a period of a periodic scheme does not bias the slope.
-    """
-    t = np.arange(start, stop + 1, dtype=float)
-    phases = np.arange(start, stop + 1) % period
-    D = np.column_stack([t - t.mean()] + [(phases == k).astype(float) for k in range(period)])
-    return np.linalg.pinv(D)[0]
-
-
-def _fit_rate(curve, window, period):
-    """``1 - exp(slope)`` of ``log(curve)`` over the window (NaN if not all positive and finite)."""
-    start, stop = window
-    y = np.asarray(curve, dtype=float)[start : stop + 1]
-    if not (np.all(np.isfinite(y)) and np.all(y > 0)):
-        return float("nan")
-    return float(-np.expm1(_slope_weights(start, stop, period) @ np.log(y)))
-
-
 def estimate_rate(result, *, window=None, confidence=0.95, n_boot=1000, seed=0):
     r"""Asymptotic rate of a simulated loss curve, with a bootstrap interval over replicas.
 
@@ -763,8 +737,8 @@ def estimate_rate(result, *, window=None, confidence=0.95, n_boot=1000, seed=0):
     nan = float("nan")
     if result.diverged and result.diverged_step <= stop:
         return RateEstimate(nan, (nan, nan), nan, nan, (start, stop), confidence, n_boot, result.reps, result.period, True)
-    rate = _fit_rate(result.loss, (start, stop), result.period)
-    c = _slope_weights(start, stop, result.period)
+    rate = fit_rate(result.loss, (start, stop), result.period)
+    c = slope_weights(start, stop, result.period)
     L = result.replica_loss[:, start : stop + 1]
     R = result.reps
     if R > 1 and np.isfinite(rate):

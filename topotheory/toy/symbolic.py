@@ -16,7 +16,9 @@ from __future__ import annotations
 import functools
 import itertools
 
-from ..common.validation import check_choice, check_int
+import numpy as np
+
+from ..common.validation import check_choice, check_int, plain
 
 __all__ = [
     "symbols",
@@ -146,9 +148,37 @@ def secular_equation(eigenvalues=None):
         i = sp.Idx("i")
         lam = sp.IndexedBase("lambda")
         return sp.Eq(1, beta / n * sp.Sum(lam[i] ** 2 / (rho - a * lam[i] ** 2), (i, 0, n - 1)))
-    ev = [sp.nsimplify(e) for e in eigenvalues]
+    ev = _check_spectrum(eigenvalues)
     k = len(ev)
     return sp.Eq(1, sp.together(beta / k * sum(e**2 / (rho - a * e**2) for e in ev)))
+
+
+#: Largest explicit spectrum accepted by :func:`secular_equation` and :func:`secular_rate`.
+MAX_SPECTRUM = 64
+
+
+def _check_spectrum(eigenvalues):
+    """The spectrum as a list of sympy numbers, or a clear error naming ``eigenvalues``."""
+    import sympy as sp
+
+    if isinstance(eigenvalues, (str, bytes, dict)) or not hasattr(eigenvalues, "__len__"):
+        raise TypeError(f"eigenvalues must be a sequence of numbers (the spectrum of W), got {plain(eigenvalues)}")
+    if not 1 <= len(eigenvalues) <= MAX_SPECTRUM:
+        raise ValueError(f"eigenvalues must hold between 1 and {MAX_SPECTRUM} values, got {len(eigenvalues)}")
+    out = []
+    for e in eigenvalues:
+        if isinstance(e, (bool, np.bool_)):
+            raise TypeError(f"eigenvalues must be real numbers or sympy expressions, got {plain(e)}")
+        try:
+            v = sp.nsimplify(e)
+        except (sp.SympifyError, TypeError, ValueError):
+            raise TypeError(f"eigenvalues must be real numbers or sympy expressions, got {plain(e)}") from None
+        if v.is_real is False or v.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            raise ValueError(f"eigenvalues must be finite real numbers, got {plain(e)}")
+        if v.is_number and abs(float(v)) > 1:
+            raise ValueError(f"eigenvalues of a gossip matrix lie in [-1, 1], got {plain(e)}")
+        out.append(v)
+    return out
 
 
 def secular_rate(eigenvalues):
@@ -169,7 +199,7 @@ def secular_rate(eigenvalues):
     import sympy as sp
 
     eta, zeta, _, rho = symbols()
-    eq = secular_equation(eigenvalues)
+    eq = secular_equation(_check_spectrum(eigenvalues))
     num, _ = sp.fraction(sp.together(eq.rhs - eq.lhs))
     poly = sp.Poly(sp.expand(num), rho)
     roots = sp.roots(poly, rho)

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import TwoSlopeNorm
 
 from ..common.validation import check_int, check_real
 from ..hetero.problems import PARTITIONS, logistic_problem
 from ..hetero.stepsizes import METHODS, compare_stepsizes, stepsize_phase_data
-from . import _style
-from ._base import FigureResult
+from . import _data
+from ._base import FigureData, figure_function
 
-__all__ = ["stepsize_phase_diagram"]
+__all__ = ["compute", "plot", "stepsize_phase_diagram"]
 
 _METHOD_LABELS = {"per_agent": r"per-agent $1/L_i$ (best switch)", "centralized_mean": r"centralized $1/\bar L$",
                   "centralized_lmax": r"centralized $1/\lambda_{\max}(\bar A)$"}
 
 
-def stepsize_phase_diagram(*, n=8, d=10, smoothness_spreads=None, distances=None, optima_spread=1.0,
+def compute(*, n=8, d=10, smoothness_spreads=None, distances=None, optima_spread=1.0,
                            hessian_spread=0.5, eps=1e-4, partitions=PARTITIONS, logistic_d=5, logistic_samples=50,
                            logistic_eps=1e-6, seed=0, quick=False):
     r"""Where per-agent step sizes beat centralized gradient descent, and where they lose.
@@ -33,14 +32,14 @@ def stepsize_phase_diagram(*, n=8, d=10, smoothness_spreads=None, distances=None
 
     Returns
     -------
-    FigureResult
+    FigureData
         ``data["table"]``: ``smoothness_spread, L_ratio, distance, iterations_per_agent,
         iterations_centralized_mean, iterations_centralized_lmax, switch_at``;
         ``data["logistic"]``: ``partition, L_ratio`` and the three iteration counts.
 
     Examples
     --------
-    >>> res = stepsize_phase_diagram(smoothness_spreads=[0.0, 4.0], distances=[1.0, 100.0], d=3,
+    >>> res = compute(smoothness_spreads=[0.0, 4.0], distances=[1.0, 100.0], d=3,
     ...                              partitions=["feature_norm"], logistic_samples=10, logistic_eps=1e-3)
     >>> len(res.data["table"]["distance"]), res.data["logistic"]["partition"]
     (4, ['feature_norm'])
@@ -63,7 +62,7 @@ def stepsize_phase_diagram(*, n=8, d=10, smoothness_spreads=None, distances=None
                          "switch_at": int(out["switch_at"][a, b])})
     logi = {"partition": [], "L_ratio": [], **{f"iterations_{m}": [] for m in METHODS}, "switch_at": []}
     x0 = np.full(logistic_d, 3.0)
-    partitions = _style.name_list("partitions", partitions)
+    partitions = _data.name_list("partitions", partitions)
     for part in partitions:
         lp = logistic_problem(n, logistic_d, samples_per_worker=logistic_samples, partition=part, seed=seed)
         res = compare_stepsizes(lp, eps=logistic_eps, x0=x0, max_iter=5000)
@@ -72,6 +71,41 @@ def stepsize_phase_diagram(*, n=8, d=10, smoothness_spreads=None, distances=None
         for m in METHODS:
             logi[f"iterations_{m}"].append(float(res[m].iterations))
         logi["switch_at"].append(res["per_agent"].switch_at)
+    wins_mean = int(np.sum(out["ratio_mean"] < 1))
+    wins_lmax = int(np.sum(out["ratio_lmax"] < 1))
+    loses_lmax = int(np.sum(out["ratio_lmax"] > 1))
+    cells = out["ratio_mean"].size
+    caption = (
+        "Iterations to reach an excess loss eps with per-agent steps 1/L_i and exact averaging (switching "
+        "to the common step 1/mean(L_i) at the best iteration) relative to centralized gradient descent. "
+        f"Quadratics (exact): per-agent steps beat the 1/mean(L_i) baseline in {wins_mean} of {cells} "
+        f"cells and never lose to it (the switch at 0 is that baseline), with the largest gains for a large "
+        f"spread of L_i and a far start; against the 1/lambda_max baseline they win in {wins_lmax} and "
+        f"lose in {loses_lmax} cells. Logistic regression (simulated, start 3 per coordinate): the "
+        "feature-norm partition, which spreads the L_i, is where per-agent steps win clearly."
+    )
+    params = {"n": n, "d": d, "smoothness_spreads": [float(t) for t in taus], "distances": [float(r) for r in dists],
+              "optima_spread": optima_spread, "hessian_spread": hessian_spread, "eps": eps,
+              "logistic_d": logistic_d, "logistic_samples": logistic_samples, "logistic_eps": logistic_eps,
+              "partitions": list(partitions), "seed": seed, "switch": "best", "switch_step": "1/mean(L_i)"}
+    return FigureData("stepsize_phase_diagram", {"table": _data.columns(rows), "logistic": logi}, caption, params)
+
+
+def plot(fd):
+    """Draw the step-size phase diagram from its :class:`FigureData`."""
+    from matplotlib.colors import TwoSlopeNorm
+
+    from . import _style
+
+    t, logi, p = fd.data["table"], fd.data["logistic"], fd.params
+    n, d, eps, logistic_eps = p["n"], p["d"], p["eps"], p["logistic_eps"]
+    optima_spread, hessian_spread, partitions = p["optima_spread"], p["hessian_spread"], p["partitions"]
+    dists = np.asarray(p["distances"], dtype=float)
+    shape = (len(p["smoothness_spreads"]), len(dists))
+    L_ratio = np.asarray(t["L_ratio"], dtype=float).reshape(shape)[:, 0]
+    its = {m: _data.float_column(t[f"iterations_{m}"]).reshape(shape) for m in METHODS}
+    out = {"L_ratio": L_ratio, "ratio_mean": its["per_agent"] / its["centralized_mean"],
+           "ratio_lmax": its["per_agent"] / its["centralized_lmax"]}
     with _style.style():
         fig, axes = _style.new_figure(1, 3, size=(15.0, 4.6))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -91,31 +125,16 @@ def stepsize_phase_diagram(*, n=8, d=10, smoothness_spreads=None, distances=None
         width = 0.27
         xs = np.arange(len(partitions))
         for k, m in enumerate(METHODS):
-            ax.bar(xs + (k - 1) * width, _style.finite_or_nan(logi[f"iterations_{m}"]), width, label=_METHOD_LABELS[m])
+            ax.bar(xs + (k - 1) * width, _data.finite_or_nan(logi[f"iterations_{m}"]), width, label=_METHOD_LABELS[m])
         ax.set_xticks(xs, [f"{p}\n(L ratio {r:.3g})" for p, r in zip(partitions, logi["L_ratio"])])
         ax.set_ylabel(f"iterations to excess loss {logistic_eps:g}")
         ax.set_title(f"logistic regression, {n} agents (simulated)")
-        top = np.nanmax(_style.finite_or_nan([v for m in METHODS for v in logi[f"iterations_{m}"]]))
+        top = np.nanmax(_data.finite_or_nan([v for m in METHODS for v in logi[f"iterations_{m}"]]))
         ax.set_ylim(0, 1.45 * top if np.isfinite(top) else None)
         ax.legend(loc="upper center")
         fig.suptitle(f"Per-agent step sizes with exact averaging vs centralized GD (quadratics: n = {n}, d = {d}, "
                      f"eps = {eps:g}, optima spread {optima_spread:g}, Hessian spread {hessian_spread:g})", fontsize=11)
-    wins_mean = int(np.sum(out["ratio_mean"] < 1))
-    wins_lmax = int(np.sum(out["ratio_lmax"] < 1))
-    loses_lmax = int(np.sum(out["ratio_lmax"] > 1))
-    cells = out["ratio_mean"].size
-    caption = (
-        "Iterations to reach an excess loss eps with per-agent steps 1/L_i and exact averaging (switching "
-        "to the common step 1/mean(L_i) at the best iteration) relative to centralized gradient descent. "
-        f"Quadratics (exact): per-agent steps beat the 1/mean(L_i) baseline in {wins_mean} of {cells} "
-        f"cells and never lose to it (the switch at 0 is that baseline), with the largest gains for a large "
-        f"spread of L_i and a far start; against the 1/lambda_max baseline they win in {wins_lmax} and "
-        f"lose in {loses_lmax} cells. Logistic regression (simulated, start 3 per coordinate): the "
-        "feature-norm partition, which spreads the L_i, is where per-agent steps win clearly."
-    )
-    params = {"n": n, "d": d, "smoothness_spreads": [float(t) for t in taus], "distances": [float(r) for r in dists],
-              "optima_spread": optima_spread, "hessian_spread": hessian_spread, "eps": eps,
-              "logistic_d": logistic_d, "logistic_samples": logistic_samples, "logistic_eps": logistic_eps,
-              "partitions": list(partitions), "seed": seed, "switch": "best", "switch_step": "1/mean(L_i)"}
-    return FigureResult(fig, {"table": _style.columns(rows), "logistic": logi}, caption, params,
-                        "stepsize_phase_diagram")
+    return fig
+
+
+stepsize_phase_diagram = figure_function(compute, plot, "stepsize_phase_diagram")

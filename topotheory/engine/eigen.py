@@ -1,0 +1,324 @@
+r"""Static symmetric W: the eigenbasis, with the consensus pair and the parts that never mix exact.
+
+:math:`W = Q\,\mathrm{diag}(\lambda)\,Q^T` (eigenvalues descending) from
+:meth:`Scheme.eigh` (the consensus eigenpair exact by a Householder reflection). Eigenvalues that
+are exactly :math:`\pm1` for structural reasons — one eigenvalue 1 per connected component, one
+eigenvalue :math:`-1` per bipartite component (:mod:`topotheory.engine.structure`) — are set to
+exactly :math:`\pm1`: a computed :math:`1 - O(\varepsilon)` would otherwise make
+:math:`(1-\gamma)\lambda^2/(1-\gamma\lambda^2)` drift like :math:`\varepsilon/(1-\gamma)`.
+
+Random walk (paper eq. 6): :math:`(1-\gamma)\Sigma = Q\,\mathrm{diag}(w)\,Q^T`,
+:math:`w = (1-\gamma)\lambda^2/((1-\lambda^2) + (1-\gamma)\lambda^2)`.
+
+Toy problem (THEORY §3.3 route 4): the ``n``-dimensional reduction
+:math:`\rho = \beta\,\lambda_{\max}(K(a/\rho))`,
+:math:`K(\gamma)_{ij} = \sum_{lm} H_{lm} Q_{il}Q_{jl}Q_{im}Q_{jm}`,
+:math:`H = \beta\lambda_l\lambda_m/(u + a(1 - \lambda_l\lambda_m))` — explicitly and batched over
+learning rates for ``n <= 64``, matrix-free Lanczos above; walk-regular graphs short-cut to the
+secular equation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.sparse.linalg as spla
+
+from .base import Representation
+from .roots import EPS, chunks
+from .secular import secular_static
+from .structure import STRUCTURAL_MARGIN, cyclic_classes
+
+__all__ = ["EigenRepresentation", "EXPLICIT_K_MAX_N"]
+
+#: Largest n for which the static symmetric route builds the reduced matrix K explicitly
+#: (batched over learning rates); above it the reduction is applied matrix-free (Lanczos).
+EXPLICIT_K_MAX_N = 64
+#: Lanczos subspace size of the matrix-free route.
+_NCV = 8
+#: Relative tolerance of the walk-regularity check (constant diagonal of the covariance).
+_WALK_REGULAR_RTOL = 1e-11
+
+
+def symmetric_weights(lam, g, c):
+    r""":math:`(1-\gamma)\lambda^2/(1-\gamma\lambda^2)` for each eigenvalue, shape ``g.shape + (n,)``."""
+    lam2 = lam**2
+    g = g[..., None]
+    c = c[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return c * lam2 / ((1.0 - lam2) + c * lam2)
+
+
+class EigenRepresentation(Representation):
+    """A static symmetric scheme in the eigenbasis of ``W`` (see the module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topotheory import Scheme
+    >>> two_triangles = Scheme.from_matrix(np.kron(np.eye(2), np.full((3, 3), 1 / 3)))
+    >>> rep = EigenRepresentation(two_triangles, static_symmetric=True)
+    >>> rep.eigenvalues.round(12).tolist()
+    [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    >>> float(1 / rep.scaled_mean_variance(np.array(1 - 1e-15), np.array(1e-15), 0))
+    3.0
+    """
+
+    route = "eigen"
+
+    def _data(self):
+        def build():
+            lam, Q = self.scheme.eigh()
+            lam = np.array(lam)
+            # rounding moves an eigenvalue by ~1e-15: only eigenvalues this close to +-1 can be structural
+            if lam.size > 1 and (lam[1] > 1.0 - STRUCTURAL_MARGIN or lam[-1] < -1.0 + STRUCTURAL_MARGIN):
+                classes = cyclic_classes(self.scheme.sparse_matrix(0))
+                lam[: classes.components] = 1.0
+                minus = classes.bipartite_components
+                if minus:
+                    lam[lam.size - minus:] = -1.0
+            lam.setflags(write=False)
+            onel = np.maximum(1.0 - lam, 0.0)
+            LL = np.outer(lam, lam)
+            oneLL = np.maximum(onel[:, None] + lam[:, None] * onel[None, :], 0.0)  # 1 - lam_l lam_m
+            lam2 = lam**2
+            onel2 = np.maximum(onel * (1.0 + lam), 0.0)  # 1 - lam^2
+            QQ = Q * Q
+            QQ.setflags(write=False)
+            return dict(lam=lam, Q=Q, LL=LL, oneLL=oneLL, lam2=lam2, onel2=onel2, QQ=QQ)
+
+        return self.scheme.cached("engine:eigen", build)
+
+    @property
+    def eigenvalues(self):
+        """Eigenvalues of ``W`` in descending order (structural +-1 exact)."""
+        return self._data()["lam"]
+
+    # ------------------------------------------------------------------------------ random walk
+    def scaled_variances(self, g, c, phase):
+        E = self._data()
+        return symmetric_weights(E["lam"], g, c) @ E["QQ"].T
+
+    def scaled_mean_variance(self, g, c, phase):
+        return np.mean(symmetric_weights(self._data()["lam"], g, c), axis=-1)
+
+    def scaled_covariance(self, g, c, phase):
+        E = self._data()
+        w = symmetric_weights(E["lam"], np.asarray(g), np.asarray(c))
+        return (E["Q"] * w) @ E["Q"].T
+
+    def disagreement_mean(self, g, phase):
+        r""":math:`S_1(\gamma) = \frac1n\sum_{j\ge2}\lambda_j^2/(1-\gamma\lambda_j^2)` (``inf`` if it diverges)."""
+        lam2 = self._data()["lam"][1:] ** 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(lam2 == 0.0, 0.0, lam2 / (1.0 - g * lam2))
+        terms = np.where(g * lam2 >= 1.0 - 1e-15, np.inf, terms)
+        return float(np.sum(terms) / self.n)
+
+    # -------------------------------------------------------------------------------- spectra
+    def product_spectrum(self):
+        return np.array(self.eigenvalues[1:])
+
+    def product_norm(self):
+        lam = self.eigenvalues
+        return float(max(abs(lam[1]), abs(lam[-1])))
+
+    def static_contraction(self):
+        return self.product_norm()
+
+    def static_symmetric_eigenvalues(self, what):
+        return self.eigenvalues
+
+    # ---------------------------------------------------------------------------- toy problem
+    def _secular(self, a, beta):
+        E = self._data()
+        u, its, res = secular_static(E["lam2"], E["onel2"], a, beta)
+        regular = _walk_regular(E, a, beta, u) | (beta == 0)
+        return u, its, res, regular
+
+    def secular_excess(self, a, beta):
+        u, its, res, regular = self._secular(a, beta)
+        if not regular.all():
+            raise ValueError(
+                f"method='secular' applies to vertex-transitive (walk-regular) graphs, circulant schemes and "
+                f"infinite graphs; {self.scheme!r} has unequal worker variances. Use method='exact'"
+            )
+        return u, its, res, "secular-eigen"
+
+    def perron_excess(self, a, beta):
+        u, its, res, regular = self._secular(a, beta)
+        conv = np.ones(a.shape[0], dtype=bool)
+        route = "secular-eigen" if regular.all() else "eigen-reduction"
+        irregular = np.flatnonzero(~regular)
+        if irregular.size:
+            u2, its2, res2, conv2 = _eigen_route(self._data(), a[irregular], beta[irregular], u[irregular])
+            u[irregular], its[irregular], res[irregular], conv[irregular] = u2, its[irregular] + its2, res2, conv2
+        return u, its, res, conv, route
+
+    def heterogeneous_distance(self, c, h, B, phase):
+        r""":math:`\frac1n\sum_{j\ge2}[\lambda_j h/(1 - \lambda_j c)]^2|u_j^TB|^2` (``h = \eta L``, ``c = 1 - h``)."""
+        E = self._data()
+        lam, U = E["lam"], E["Q"]
+        proj = U[:, 1:].T @ B  # (n-1, d)
+        gain = lam[1:] * h / (1.0 - lam[1:] * c)
+        return float(np.sum(gain[:, None] ** 2 * proj**2) / self.n)
+
+
+# ---------------------------------------------------------------- the n-dimensional reduction
+def _row_sums(E, a, beta, u):
+    """Row sums of the scaled reduced matrix, (beta/rho) diag Sigma(a/rho), shape (L, n)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = beta[:, None] * E["lam2"] / (u[:, None] + a[:, None] * E["onel2"])
+    return np.nan_to_num(w, nan=0.0) @ E["QQ"].T
+
+
+def _explicit_K(E, a, beta, u):
+    """The reduced matrices K(u)_ij = sum_lm H_lm Q_il Q_jl Q_im Q_jm, H = beta LL/(u + a(1-LL))."""
+    Q, LL, oneLL = E["Q"], E["LL"], E["oneLL"]
+    n = Q.shape[0]
+    if "R2" not in E:
+        iu, ju = np.triu_indices(n)
+        E["R2"] = (Q[iu] * Q[ju], iu, ju)  # rows i <= j only: K is symmetric
+    R2, iu, ju = E["R2"]
+    L = a.shape[0]
+    H = beta[:, None, None] * LL / (u[:, None, None] + a[:, None, None] * oneLL)  # (L, n, n)
+    Hs = H.transpose(1, 0, 2).reshape(n, L * n)
+    Z = (R2 @ Hs).reshape(R2.shape[0], L, n)
+    vals = np.einsum("pjm,pm->jp", Z, R2, optimize=True)
+    K = np.empty((L, n, n))
+    K[:, iu, ju] = vals
+    K[:, ju, iu] = vals
+    return K, H
+
+
+def _dmu_du(E, a, beta, u, v):
+    """Hellmann-Feynman derivative of lambda_max(K(u)) given unit eigenvectors v, shape (L, n)."""
+    Q, LL, oneLL = E["Q"], E["LL"], E["oneLL"]
+    den = u[:, None, None] + a[:, None, None] * oneLL
+    dH = -beta[:, None, None] * LL / den**2
+    Y = np.einsum("il,ji,im->jlm", Q, v, Q, optimize=True)
+    return np.sum(dH * Y * Y, axis=(1, 2))
+
+
+def _eigen_route(E, a, beta, u_lo):
+    r"""Static symmetric W: root of :math:`\lambda_{\max}(K(u)) = 1` (n-dimensional reduction).
+
+    ``u_lo`` is the secular ("mean") root, a proven lower bound. Safeguarded Newton on
+    :math:`h(u) = 1/\lambda_{\max} - 1` with Hellmann-Feynman derivatives; upper bracket
+    :math:`u \le \beta` (:math:`\rho \le a + \beta`).
+    """
+    n = E["Q"].shape[0]
+    L = a.shape[0]
+    u = u_lo.copy()
+    its = np.zeros(L, dtype=int)
+    res = np.zeros(L)
+    conv = np.ones(L, dtype=bool)
+    todo = np.flatnonzero(beta > 0)
+    if todo.size == 0:
+        return u, its, res, conv
+    if n <= EXPLICIT_K_MAX_N:
+        for sl in chunks(todo.size, n**3):
+            idx = todo[sl]
+            out = _newton_explicit(E, a[idx], beta[idx], u_lo[idx])
+            u[idx], its[idx], res[idx], conv[idx] = out
+    else:
+        for j in todo:
+            out = _newton_matrix_free(E, float(a[j]), float(beta[j]), float(u_lo[j]))
+            u[j], its[j], res[j], conv[j] = out
+    return u, its, res, conv
+
+
+def _newton_step(u, h, dh, lo, hi):
+    """Safeguarded Newton: bracket update from the sign of h, bisection when Newton leaves it."""
+    lo = np.where(h <= 0, np.maximum(lo, u), lo)
+    hi = np.where(h >= 0, np.minimum(hi, u), hi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        un = u - h / dh
+    bad = ~np.isfinite(un) | (un <= lo) | (un >= hi)
+    un = np.where(bad, 0.5 * (lo + hi), un)
+    return un, lo, hi
+
+
+def _perron_pairs(K):
+    """Largest eigenvalue and unit eigenvector of a batch of symmetric non-negative matrices.
+
+    ``eigvalsh`` for the eigenvalue, then one step of shifted inverse iteration from the positive
+    vector for the eigenvector (only needed for derivatives). Much faster than batched ``eigh``
+    with eigenvectors for small matrices (no threaded back-transformation).
+    """
+    K = np.ascontiguousarray(K)
+    n = K.shape[-1]
+    mu = np.linalg.eigvalsh(K)[:, -1]
+    shift = mu * (1.0 + 1e-9) + 1e-300
+    A = K - shift[:, None, None] * np.eye(n)
+    v = np.ones(K.shape[:-1])
+    for _ in range(2):
+        v = np.linalg.solve(A, v[..., None])[..., 0]
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+    v *= np.sign(np.sum(v, axis=1, keepdims=True) + 1e-300)
+    return mu, v
+
+
+def _newton_explicit(E, a, beta, u_lo):
+    L = a.shape[0]
+    u = u_lo.copy()
+    lo, hi = u_lo.copy(), beta.copy()
+    its = np.zeros(L, dtype=int)
+    res = np.full(L, np.inf)
+    active = np.ones(L, dtype=bool)
+    for _ in range(100):
+        if not active.any():
+            break
+        i = np.flatnonzero(active)
+        K, _ = _explicit_K(E, a[i], beta[i], u[i])
+        mu, v = _perron_pairs(K)
+        h = 1.0 / mu - 1.0
+        dh = -_dmu_du(E, a[i], beta[i], u[i], v) / mu**2
+        un, lo[i], hi[i] = _newton_step(u[i], h, dh, lo[i], hi[i])
+        its[i] += 1
+        res[i] = np.abs(mu - 1.0)
+        # quadratic convergence: a Newton step below 1e-10 leaves an error far below rounding
+        newton = np.isfinite(dh) & (un == u[i] - h / dh)
+        done = ((np.abs(un - u[i]) <= 1e-10 * np.abs(un)) & newton) | (h == 0) | (hi[i] - lo[i] <= 4 * EPS * hi[i])
+        u[i] = np.where(h == 0, u[i], un)
+        active[i] = ~done
+    return u, its, res, ~active
+
+
+def _newton_matrix_free(E, a, beta, u_lo):
+    Q, LL, oneLL = E["Q"], E["LL"], E["oneLL"]
+    n = Q.shape[0]
+    u, lo, hi = u_lo, u_lo, beta
+    v = np.full(n, 1.0 / math.sqrt(n))
+    res = np.inf
+    tol = 1e-8  # loose while far from the root, tight close to it
+    for it in range(1, 101):
+        H = beta * LL / (u + a * oneLL)
+
+        def matvec(x, H=H):
+            x = np.ravel(x)
+            Y = (Q.T * x) @ Q
+            return np.sum((Q @ (H * Y)) * Q, axis=1)
+
+        op = spla.LinearOperator((n, n), matvec=matvec, dtype=float)
+        w, V = spla.eigsh(op, k=1, which="LA", v0=v, tol=tol, ncv=min(n, _NCV))
+        mu, v = float(w[0]), V[:, 0] * np.sign(V[:, 0].sum() or 1.0)
+        h = 1.0 / mu - 1.0
+        Y = (Q.T * v) @ Q
+        dmu = float(np.sum(-beta * LL / (u + a * oneLL) ** 2 * Y * Y))
+        dh = -dmu / mu**2
+        res = abs(mu - 1.0)
+        prev_tight = tol <= 1e-14
+        tol = 1e-14 if res < 1e-5 else 1e-8
+        un, lo, hi = (float(x) for x in _newton_step(np.array(u), np.array(h), np.array(dh), np.array(lo), np.array(hi)))
+        if h == 0 or (abs(un - u) <= 1e-10 * abs(un) and prev_tight) or hi - lo <= 4 * EPS * hi:
+            return (u if h == 0 else un), it, res, True
+        u = un
+    return u, it, res, False
+
+
+def _walk_regular(E, a, beta, u):
+    """True where the scaled covariance diagonal is constant: the secular root is then exact."""
+    d = _row_sums(E, a, beta, u)
+    return np.max(np.abs(d - 1.0), axis=1) <= _WALK_REGULAR_RTOL

@@ -1,0 +1,67 @@
+"""The one dispatch point: which representation a scheme resolves to, decided once and cached."""
+
+from __future__ import annotations
+
+from ..common.validation import check_choice
+from ..graphs.lattices import InfiniteGraph
+from ..graphs.scheme import check_scheme
+from .dense import DensePeriodicRepresentation
+from .eigen import EigenRepresentation
+from .fourier import FourierRepresentation
+from .spectral_measure import SpectralMeasureRepresentation
+
+__all__ = ["ROUTES", "resolve"]
+
+#: Route names accepted by :func:`resolve` (``"lyapunov"`` is the functionals' name of ``"dense"``).
+ROUTES = ("auto", "fourier", "eigen", "dense", "lyapunov", "spectral-measure")
+
+
+def resolve(scheme, route="auto"):
+    """The representation of ``scheme`` (cached on the scheme), automatic or by name.
+
+    The automatic order: infinite graphs → spectral measure; circulant schemes (any period, even
+    when symmetric) → Fourier; static symmetric → eigenbasis; anything else → dense one-period
+    maps. This function is the only place in the package that looks at a scheme's kind.
+
+    Parameters
+    ----------
+    scheme : Scheme or InfiniteGraph
+    route : {"auto", "fourier", "eigen", "dense", "lyapunov", "spectral-measure"}
+        A named route is checked for applicability (ValueError otherwise).
+
+    Examples
+    --------
+    >>> from topotheory import ring, star, infinite_ring, one_peer_exponential
+    >>> [resolve(s).route for s in (ring(8), star(8), one_peer_exponential(8), infinite_ring())]
+    ['fourier', 'eigen', 'fourier', 'spectral-measure']
+    >>> resolve(ring(8), "lyapunov").route
+    'dense'
+    """
+    check_choice("route", route, ROUTES)
+    if isinstance(scheme, InfiniteGraph):
+        if route not in ("auto", "spectral-measure"):
+            raise ValueError(f"route={route!r} needs a finite scheme; an infinite graph has the route 'spectral-measure'")
+        return SpectralMeasureRepresentation(scheme)
+    scheme = check_scheme(scheme)
+    static_symmetric = scheme.is_static and scheme.is_symmetric
+    if route == "lyapunov":
+        route = "dense"
+    if route == "auto":
+        route = "fourier" if scheme.is_circulant else "eigen" if static_symmetric else "dense"
+    elif route == "spectral-measure":
+        raise ValueError("route='spectral-measure' needs an infinite graph (topotheory.graphs.lattices)")
+    elif route == "eigen" and not static_symmetric:
+        raise ValueError("method='eigen' needs a static symmetric scheme")
+    elif route == "fourier" and not scheme.is_circulant:
+        raise ValueError("method='fourier' needs a circulant scheme")
+
+    def build():
+        if route == "eigen":
+            return EigenRepresentation(scheme, static_symmetric=True)
+        if route == "dense":
+            return DensePeriodicRepresentation(scheme, static_symmetric=static_symmetric)
+        companion = "eigen" if static_symmetric else "dense"
+        return FourierRepresentation(scheme, companion=lambda: resolve(scheme, companion),
+                                     static_symmetric=static_symmetric)
+
+    return scheme.cached(("engine:representation", route), build)
