@@ -26,6 +26,7 @@ LAYERS = (
     "design",
     "compare",
     "figures",
+    "explore",
     "cli",
 )
 

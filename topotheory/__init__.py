@@ -18,6 +18,7 @@ The implementation is layered; each layer imports only the layers below it:
 ``hetero``      heterogeneous data: propagation, schedules, merging, step sizes
 ``compare``     the metric registry shared by ``compare`` and the metric study
 ``figures``     the paper's figures (data apart from drawing)
+``explore``     the interactive explorer for Jupyter (ipywidgets, optional)
 ``cli``         the ``topotheory`` command
 ==============  =======================================================================
 """
@@ -160,6 +161,7 @@ from .design import (
     mean_effective_neighbors,
     optimal_weights,
 )
+from .explore import Explorer, ExplorerRun, ExplorerState, ExplorerView, explore
 
 from .common.version import __version__
 from .common.theory import theory_path, theory_section, theory_sections
@@ -204,6 +206,8 @@ __all__ = [
     # design
     "optimal_weights", "WeightDesign", "DESIGN_OBJECTIVES", "DESIGN_METHODS",
     "matching_schedule", "mean_effective_neighbors",
+    # interactive exploration
+    "explore", "Explorer", "ExplorerState", "ExplorerView", "ExplorerRun",
     "__version__",
     # the theory specification shipped with the package
     "theory_path", "theory_section", "theory_sections",
