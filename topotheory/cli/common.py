@@ -10,8 +10,6 @@ import json
 import math
 import re
 import sys
-import threading
-import time
 import warnings
 
 import numpy as np
@@ -223,61 +221,15 @@ def noise_level(args, *, required):
     return args.zeta
 
 
-class Progress:
-    """Progress on stderr for work that may take more than ~2 s.
+def Progress(label, total=None, **kwargs):
+    """Progress on stderr for work that may take more than ~2 s (:class:`topotheory.common.progress.Progress`).
 
-    On a terminal a tqdm bar (shown only after ``delay`` seconds); otherwise one line
-    ``topotheory LABEL: k/total (t s)`` every ``every`` seconds once ``delay`` has passed, and a
-    heartbeat line while one long item runs. Use as a context manager; ``step()`` after each item.
+    A bar on a terminal, a widget in Jupyter, otherwise a line ``topotheory LABEL: k/total (t s)``
+    every 10 s once 2 s have passed; a context manager, ``update()`` after each item.
     """
+    from ..common.progress import Progress as _Progress
 
-    def __init__(self, label, total=None, *, delay=2.0, every=10.0, stream=None):
-        self.label, self.total, self.delay, self.every = label, total, delay, every
-        self.stream = stream if stream is not None else sys.stderr
-        self.done = 0
-        self._start = time.monotonic()
-        self._last = None
-        self._bar = None
-        self._stop = threading.Event()
-        self._thread = None
-
-    def __enter__(self):
-        tty = getattr(self.stream, "isatty", lambda: False)()
-        if tty:
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=self.total, desc=f"topotheory {self.label}", file=self.stream, delay=self.delay,
-                             leave=False)
-        else:
-            self._thread = threading.Thread(target=self._heartbeat, daemon=True)
-            self._thread.start()
-        return self
-
-    def _line(self):
-        elapsed = time.monotonic() - self._start
-        count = f"{self.done}/{self.total}" if self.total else f"{self.done} done"
-        print(f"topotheory {self.label}: {count} ({elapsed:.0f} s)", file=self.stream, flush=True)
-        self._last = time.monotonic()
-
-    def _heartbeat(self):
-        if self._stop.wait(self.delay):
-            return
-        self._line()
-        while not self._stop.wait(self.every):
-            self._line()
-
-    def step(self, n=1):
-        self.done += n
-        if self._bar is not None:
-            self._bar.update(n)
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-        if self._bar is not None:
-            self._bar.close()
-        return False
+    return _Progress(total, desc=label, **kwargs)
 
 
 def parse_float_list(name, text, *, low=None, low_open=False, high=None):

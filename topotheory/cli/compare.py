@@ -124,6 +124,6 @@ def run(args):
                 row["read"] = read
             row.update(evaluate_metrics(scheme, names, gammas=gammas_text, zeta=zeta))
             rows.append(row)
-            bar.step()
+            bar.update()
     print(render(rows, args.format))
     return 0

@@ -97,7 +97,7 @@ def run(args):
             if diverged:  # overflowed: NaN plus a flag, never inf/nan presented as numbers
                 losses = dict.fromkeys(losses, math.nan)
             out[placement] = {**losses, "diverged": diverged, "gossip_steps": sched.gossip_steps}
-            bar.step()
+            bar.update()
     gone = [k for k, v in out.items() if v["diverged"]]
     if gone:
         print(f"topotheory: warning: diverged at --lr {args.lr:g} (losses overflowed, shown as nan) for "

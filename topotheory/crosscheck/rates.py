@@ -17,12 +17,12 @@ and reports whether they agree: the exact rate lies inside the bootstrap interva
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..common.results import Result
+from ..common.progress import Progress
 from ..common.rng import as_generator, spawn_seeds
 from ..common.validation import check_int, check_real
 from ..simulate.montecarlo import DSGDSimulation, estimate_rate, simulate_dsgd
@@ -534,7 +534,9 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     executor : concurrent.futures.Executor, optional
         Runs the tasks (each then uses one thread unless ``threads`` is given).
     progress : bool, optional
-        Show a tqdm progress bar; default: only when stderr is a terminal.
+        Show progress (:class:`topotheory.common.progress.Progress`): None (default) picks by where
+        the output goes — a widget bar in Jupyter, a text bar on a terminal, otherwise a line every
+        10 s once 2 s have passed; False is silent; True always shows a bar.
     **kwargs
         Further keywords of :func:`crosscheck` (``batch_size``, ``window``, ``band``, ...).
 
@@ -561,29 +563,18 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     kwargs = dict(kwargs, d=d, reps=reps, steps=steps)
     if executor is not None:
         kwargs.setdefault("threads", 1)
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(tasks), desc="crosscheck", unit="run")
-    try:
+    with Progress(len(tasks), desc="crosscheck", unit="run", enabled=progress, delay=0.0 if progress else 2.0) as bar:
         if executor is None:
             reports = []
             for (s, lr), sd in zip(tasks, seeds):
                 reports.append(_grid_task(s, lr, sd, kwargs))
-                if bar is not None:
-                    bar.update(1)
+                bar.update()
         else:
             from concurrent.futures import as_completed
 
             futures = [executor.submit(_grid_task, s, lr, sd, kwargs) for (s, lr), sd in zip(tasks, seeds)]
             for f in as_completed(futures):
                 f.result()
-                if bar is not None:
-                    bar.update(1)
+                bar.update()
             reports = [f.result() for f in futures]
-    finally:
-        if bar is not None:
-            bar.close()
     return CrosscheckGrid(reports=reports, seed=seed_desc)
