@@ -101,7 +101,8 @@ def test_named_routes_are_checked():
     with pytest.raises(ValueError, match="finite"):
         resolve(tt.infinite_ring(), "dense")
     with pytest.raises(TypeError, match="Scheme"):
-        resolve(np.eye(3))
+        resolve("ring")
+    assert resolve(np.eye(3)).route == "eigen"  # a gossip matrix is converted (as_scheme)
 
 
 def test_only_the_engine_dispatches_and_nobody_writes_foreign_caches():

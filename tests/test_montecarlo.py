@@ -284,7 +284,11 @@ def test_simulate_dsgd_bad_input(kw, exc, match):
 
 def test_simulate_dsgd_needs_a_scheme():
     with pytest.raises(TypeError, match="scheme"):
-        simulate_dsgd(np.eye(3), lr=0.1, d=3, steps=5, reps=2)
+        simulate_dsgd("ring", lr=0.1, d=3, steps=5, reps=2)
+    # a gossip matrix is converted (as_scheme): W = I simulates three isolated workers
+    a = simulate_dsgd(np.eye(3), lr=0.1, d=3, steps=5, reps=2, seed=0)
+    b = simulate_dsgd(tt.solo(3), lr=0.1, d=3, steps=5, reps=2, seed=0)
+    np.testing.assert_array_equal(a.loss, b.loss)
 
 
 @pytest.mark.parametrize(

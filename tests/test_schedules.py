@@ -135,7 +135,7 @@ def test_gossip_schedule_accessors():
         (lambda: tt.placement_schedule(tt.ring(4), 10, "late", budget=-1), ValueError, "budget"),
         (lambda: tt.placement_schedule(tt.ring(4), 10, "late"), ValueError, "needs a budget"),
         (lambda: tt.placement_schedule(tt.ring(4), 10, "middle", budget=2), ValueError, "placement"),
-        (lambda: tt.placement_schedule(np.eye(4), 10, "every"), TypeError, "Scheme"),
+        (lambda: tt.placement_schedule("ring", 10, "every"), TypeError, "Scheme"),
         (lambda: tt.degree_schedule("linear", 10, start=-1.0), ValueError, "start"),
         (lambda: tt.degree_schedule("cosine", 10, end=-0.5), ValueError, "end"),
         (lambda: tt.degree_schedule("exponential", 10), ValueError, "kind"),
