@@ -11,7 +11,6 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-import scipy.integrate as si
 
 from ..common.validation import check_real, gamma_pair, plain
 
@@ -92,6 +91,8 @@ class InfiniteGraph:
         >>> round(g.spectral_mean(lambda lam: lam**2), 12)  # E[((1 + 2 cos t)/3)^2] = 1/3
         0.333333333333
         """
+        import scipy.integrate as si  # lazy: scipy.integrate costs ~0.5 s at import time
+
         if self.dim == 1:
             f = lambda t: np.real(func(self.symbol(t)))  # noqa: E731
             val, _ = si.quad(f, 0.0, np.pi, epsabs=epsabs, epsrel=epsrel, limit=500)
@@ -178,6 +179,8 @@ def _split_resolvent_1d(kernel, g, c, *, epsrel=1e-12):
         edges.append(w)
         w *= 4.0
     edges.append(np.pi)
+    import scipy.integrate as si
+
     quad = lambda f, lo, hi: si.quad(f, lo, hi, epsabs=0.0, epsrel=epsrel, limit=200)[0]  # noqa: E731
     scalar = lambda phi: float(integrand(phi)[0])  # noqa: E731
     total = sum(quad(scalar, lo, hi) for lo, hi in zip(edges, edges[1:]))
@@ -231,6 +234,8 @@ def _grid_resolvent(g, c):
     if g < _SMALL_GAMMA:
         lam = lambda t1, t2: (1 + 2 * np.cos(t1) + 2 * np.cos(t2)) / 5  # noqa: E731
         return _periodic_trapezoid(lambda a, b: lam(a, b) ** 2 / (1 - g * lam(a, b) ** 2), 2, points=128)
+    import scipy.integrate as si
+
     s = np.sqrt(g)
 
     def inner(t1):
