@@ -100,7 +100,7 @@ def exchangeable_second_moment(coef, X):
     True
     """
     c1, c2, c3, c4, c5, d1, d2, d3, d4, d5, d6, d7, d8, d9, d10 = coef
-    X = np.asarray(X, dtype=float)
+    X = _real_or_complex(X)
     dg = np.diagonal(X, axis1=-2, axis2=-1)
     D = dg.sum(axis=-1)[..., None]
     r = X.sum(axis=-1)
@@ -236,7 +236,6 @@ class RandomScheme:
             return Ws[rng.choice(p.size, size=size, p=p)]
 
         def second(X):
-            X = np.asarray(X, dtype=float)
             return np.einsum("m,mik,...kl,mjl->...ij", p, Ws, X, Ws, optimize=True)
 
         return cls(n, name=name, sampler=sampler, mean=np.einsum("m,mij->ij", p, Ws), second_moment=second,
@@ -262,7 +261,7 @@ class RandomScheme:
 
     def second_moment(self, X):
         r""":math:`\mathbb E[W X W^T]` for ``X`` of shape ``(..., n, n)``."""
-        X = np.asarray(X, dtype=float)
+        X = _real_or_complex(X)
         if X.shape[-2:] != (self.n, self.n):
             raise ValueError(f"X must have shape (..., {self.n}, {self.n}), got {X.shape}")
         return self._second(X)
@@ -280,12 +279,33 @@ class RandomScheme:
 
         return self.cached("kron", build)
 
+    def _fixed(self, what):
+        raise ValueError(f"{what} is undefined for the random scheme {self!r}: it has no fixed matrix sequence "
+                         "(use mean(), second_moment() or sample())")
+
+    def matrix(self, t=0):
+        """Refused: a random scheme has no fixed ``W_t`` (ValueError naming the alternatives)."""
+        self._fixed("matrix(t)")
+
+    def period_product(self, phase=0):
+        """Refused: a random scheme has no fixed period product."""
+        self._fixed("period_product")
+
+    def is_sparse(self, t=0):
+        """Refused: a random scheme has no fixed ``W_t``."""
+        self._fixed("is_sparse(t)")
+
     def outcomes(self):
         """``(matrices, probabilities)`` of the whole finite law (exact enumeration; small ``n``)."""
         if self._outcomes is None:
             raise ValueError(f"{self!r} has no enumeration of its outcomes")
         out = self._outcomes() if callable(self._outcomes) else self._outcomes
         return out
+
+
+def _real_or_complex(X):
+    X = np.asarray(X)
+    return X if np.iscomplexobj(X) else X.astype(float)
 
 
 def check_outcomes(name, Ws, stochastic, atol):
