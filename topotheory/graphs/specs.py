@@ -16,8 +16,8 @@ import numpy as np
 from .io import is_graph_path, load_graph
 from .families import base_graph, erdos_renyi, hyper_hypercube, one_peer_exponential_any, random_regular
 from .published import de_bruijn, equistatic, k_peer_exponential
-from .topologies import (
 from .random import epidemic, pairwise_gossip, random_matching
+from .topologies import (
     binary_tree,
     chain,
     check_n,
