@@ -302,6 +302,11 @@ BASELINE = {
     "equistatic_degree": lambda: dict(n=8, eps=0.5, p=0.9),
     "k_peer_exponential": lambda: dict(n=8, k=2),
     "de_bruijn": lambda: dict(n=8),
+    "pairwise_gossip": lambda: dict(n=6),
+    "random_matching": lambda: dict(n=6),
+    "epidemic": lambda: dict(n=6, s=2),
+    "expected_contraction": lambda: dict(scheme=tt.random_matching(6)),
+    "epidemic_contraction": lambda: dict(n=6, s=2),
     "spectral_gap": lambda: dict(scheme=tt.ring(8)),
     "effective_neighbors": lambda: dict(scheme=tt.ring(8), gamma=0.9),
     "random_walk_covariance": lambda: dict(scheme=tt.ring(4), gamma=0.9),
@@ -386,6 +391,8 @@ BASELINE = {
 #: fuzzed.
 EXCLUDED = {
     "GraphLoadWarning": "a warning class (raised by load_graph, never called with user input)",
+    "RandomScheme": "a class built through RandomScheme.from_outcomes or the family constructors (tested in "
+                    "tests/test_random_schemes.py)",
 }
 #: Functions whose boundary is fixed: the default suite asserts the contract for them (no vague
 #: error, no other exception type, no hang, no silently accepted bad input).

@@ -4,29 +4,31 @@ from __future__ import annotations
 
 from ..common.validation import check_choice
 from ..graphs.lattices import InfiniteGraph
+from ..graphs.random import RandomScheme
 from ..graphs.scheme import check_scheme
 from .dense import DensePeriodicRepresentation
 from .eigen import EigenRepresentation
 from .fourier import FourierRepresentation
+from .random import RandomRepresentation
 from .spectral_measure import SpectralMeasureRepresentation
 
 __all__ = ["ROUTES", "resolve"]
 
 #: Route names accepted by :func:`resolve` (``"lyapunov"`` is the functionals' name of ``"dense"``).
-ROUTES = ("auto", "fourier", "eigen", "dense", "lyapunov", "spectral-measure")
+ROUTES = ("auto", "fourier", "eigen", "dense", "lyapunov", "spectral-measure", "random")
 
 
 def resolve(scheme, route="auto"):
     """The representation of ``scheme`` (cached on the scheme), automatic or by name.
 
-    The automatic order: infinite graphs → spectral measure; circulant schemes (any period, even
+    The automatic order: infinite graphs → spectral measure; random i.i.d. schemes → random; circulant schemes (any period, even
     when symmetric) → Fourier; static symmetric → eigenbasis; anything else → dense one-period
     maps. This function is the only place in the package that looks at a scheme's kind.
 
     Parameters
     ----------
     scheme : Scheme or InfiniteGraph
-    route : {"auto", "fourier", "eigen", "dense", "lyapunov", "spectral-measure"}
+    route : {"auto", "fourier", "eigen", "dense", "lyapunov", "spectral-measure", "random"}
         A named route is checked for applicability (ValueError otherwise).
 
     Examples
@@ -42,6 +44,12 @@ def resolve(scheme, route="auto"):
         if route not in ("auto", "spectral-measure"):
             raise ValueError(f"route={route!r} needs a finite scheme; an infinite graph has the route 'spectral-measure'")
         return SpectralMeasureRepresentation(scheme)
+    if isinstance(scheme, RandomScheme):
+        if route not in ("auto", "random"):
+            raise ValueError(f"route={route!r} needs a deterministic scheme; a RandomScheme has the route 'random'")
+        return scheme.cached(("engine:representation", "random"), lambda: RandomRepresentation(scheme))
+    if route == "random":
+        raise ValueError("route='random' needs a RandomScheme (topotheory.graphs.random)")
     scheme = check_scheme(scheme)
     static_symmetric = scheme.is_static and scheme.is_symmetric
     if route == "lyapunov":

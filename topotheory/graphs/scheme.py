@@ -769,8 +769,8 @@ def as_scheme(obj, *, name=None, weights="metropolis", argname="obj"):
     argname = check_str("argname", argname, nonempty=True)
     name = check_str("name", name, allow_none=True)
     check_weight_rule("weights", weights)
-    if isinstance(obj, Scheme):
-        return obj
+    if isinstance(obj, Scheme) or getattr(obj, "is_random_scheme", False) is True:
+        return obj  # a Scheme, or a RandomScheme (topotheory.graphs.random), which theory functions resolve
     if _is_networkx_graph(obj):
         return Scheme.from_networkx(obj, weights=weights, name=name)
     if sp.issparse(obj) or isinstance(obj, (np.ndarray, list, tuple)):

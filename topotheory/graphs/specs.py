@@ -16,6 +16,7 @@ import numpy as np
 from .io import is_graph_path, load_graph
 from .families import base_graph, erdos_renyi, hyper_hypercube, one_peer_exponential_any, random_regular
 from .published import de_bruijn, equistatic, k_peer_exponential
+from .random import epidemic, pairwise_gossip, random_matching
 from .topologies import (
     binary_tree,
     chain,
@@ -138,6 +139,9 @@ TOPOLOGIES = {
     "equistatic": _equistatic,
     "k_peer_exponential": _k_peer_exponential,
     "de_bruijn": _de_bruijn,
+    "pairwise_gossip": pairwise_gossip,
+    "random_matching": random_matching,
+    "epidemic": epidemic,
 }
 """Random families use ``seed=0`` unless a seed is given (``random_regular:degree=4,seed=3``), so
 the CLI's results reproduce; ``erdos_renyi`` defaults to ``p = 2 ln(n)/n``."""

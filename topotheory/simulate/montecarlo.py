@@ -65,6 +65,8 @@ _RESCALE_BY = 250
 def _gossip_plan(scheme):
     """One ``(kind, matrix)`` per phase: kind is identity, average, sparse or dense."""
     n = scheme.n
+    if getattr(scheme, "is_random_scheme", False) is True:
+        return [("random", scheme)]  # a fresh W_t per replica and step (topotheory.graphs.random)
     plan = []
     for t in range(scheme.period):
         if scheme.is_sparse(t):
@@ -90,12 +92,19 @@ def _gossip_plan(scheme):
     return plan
 
 
-def _gossip(op, X, out):
+def _gossip(op, X, out, rng=None, reps=None):
     """Apply one gossip step to ``X`` of shape ``(n, m)``; returns the array holding ``W X``.
 
-    The result is ``X`` itself (identity), ``out`` (dense, average) or a new array (sparse).
+    The result is ``X`` itself (identity), ``out`` (dense, average) or a new array (sparse,
+    random). ``"random"``: ``X`` holds ``reps`` replicas side by side (``(n, reps * k)``, replica
+    major), and each replica gossips with its own fresh draw of ``W`` from ``rng`` (one batched
+    product, no loop over replicas).
     """
     kind, M = op
+    if kind == "random":
+        n = X.shape[0]
+        Ws = M.sample(rng, reps)
+        return np.einsum("rik,krj->irj", Ws, X.reshape(n, reps, -1), optimize=True).reshape(n, -1)
     if kind == "identity":
         return X
     if kind == "average":
@@ -211,7 +220,7 @@ def _dsgd_chunk(plan, X0, lr, batch_size, steps, c, seed):
                     G += A
                 G *= lr / batch_size
                 X -= G
-            R = _gossip(plan[t % p], X.reshape(n, m), Y.reshape(n, m)).reshape(n, c, d)
+            R = _gossip(plan[t % p], X.reshape(n, m), Y.reshape(n, m), rng, c).reshape(n, c, d)
             if R is Y:
                 X, Y = Y, X
             else:
@@ -459,7 +468,7 @@ def _random_walk_chunk(plan, n, sqrt_gamma, burn_in, steps, phase, c, seed):
         rng.standard_normal(out=xi)
         Z *= sqrt_gamma
         Z += xi
-        R = _gossip(plan[t % p], Z, Y)
+        R = _gossip(plan[t % p], Z, Y, rng, c)
         if R is Y:
             Z, Y = Y, Z
         else:

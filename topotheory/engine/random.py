@@ -1,0 +1,141 @@
+r"""Random i.i.d. schemes (:class:`~topotheory.graphs.random.RandomScheme`): expectations of the maps.
+
+With a fresh, independent :math:`W_t` per step, every quadratic quantity of the theory follows a
+linear recursion driven by the law's second-moment operator
+:math:`\mathcal M(X) = \mathbb E[W X W^T]` (:math:`\mathbb E[W\otimes W]` on ``vec X``):
+
+* random walk (THEORY §2 with ``W`` random): the stationary covariance solves
+  :math:`\Sigma = \mathbb E[W(\gamma\Sigma + I)W^T] = \gamma\mathcal M(\Sigma) + \mathcal M(I)`.
+  For doubly stochastic outcomes :math:`\Sigma = J/(1-\gamma) + S` with ``S`` on
+  :math:`\mathbf 1^\perp` solving :math:`S = \gamma\mathcal M(S) + \mathcal M(I) - J` (because
+  :math:`W J = J W^T = J`), exact up to :math:`\gamma = 1`; for row-stochastic outcomes (Epidemic
+  Learning) :math:`\Sigma` is solved on the whole space (``S`` is undefined there);
+* toy problem (THEORY §3.2 with ``W`` random): :math:`C(t+1) = \mathcal M(aC(t) + \beta\,\mathrm{Diag}\,C(t))`
+  exactly, since :math:`W_t` is independent of :math:`C(t)` and of the gradients; the rate is the
+  Perron root of :math:`C \mapsto \mathcal M(aC + \beta\,\mathrm{Diag}\,C)`;
+* spectra in their expected form: :meth:`RandomRepresentation.product_norm` is
+  :math:`\sqrt\beta` with :math:`\beta = \lambda_{\max}(\mathbb E[(W-J)^T(W-J)])` on
+  :math:`\mathbf 1^\perp` (so ``spectral_gap(kind="koloskova")`` is the papers' expected gap
+  :math:`1-\beta`); eigenvalues of a product of a fixed sequence are undefined (ValueError).
+
+Linear systems: dense on :math:`(n-1)^2` (or :math:`n^2`) unknowns for ``n <= DENSE_MAX_N``,
+else GMRES on the matrix-free operator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse.linalg as spla
+
+from ..graphs.random import expected_contraction
+from .base import GramMoments, Representation, consensus_complement
+
+__all__ = ["RandomRepresentation", "DENSE_MAX_N"]
+
+#: Largest ``n`` solved with dense linear algebra on vec-space.
+DENSE_MAX_N = 24
+
+
+class RandomRepresentation(Representation):
+    r"""A :class:`~topotheory.graphs.random.RandomScheme` through its second-moment operator (module docstring).
+
+    Examples
+    --------
+    >>> from topotheory.graphs.random import random_matching
+    >>> rep = RandomRepresentation(random_matching(4))
+    >>> round(float(1 / rep.scaled_mean_variance(np.array(0.0), np.array(1.0), 0)), 12)  # n / E||W||_F^2
+    2.0
+    """
+
+    route = "random"
+
+    def __init__(self, scheme):
+        super().__init__(scheme, static_symmetric=False)
+        self.doubly = scheme.stochastic == "doubly"
+
+    # ------------------------------------------------------------------------------ random walk
+    def _solve(self, g, rhs, project):
+        """Solve ``Y = g M(Y) + rhs`` (on 1-perp when ``project``), dense or GMRES."""
+        n = self.n
+        M = self.scheme.second_moment
+        H = consensus_complement(n) if project else np.eye(n)
+        m = H.shape[1]
+        R = H.T @ rhs @ H
+        if n <= DENSE_MAX_N:
+            K = self.scheme.kron_moment()
+            HH = np.kron(H, H)
+            A = np.eye(m * m) - g * (HH.T @ K @ HH)
+            Y = np.linalg.solve(A, R.ravel()).reshape(m, m)
+        else:
+            def mv(y):
+                Y = np.asarray(y).reshape(m, m)
+                return (Y - g * (H.T @ M(H @ Y @ H.T) @ H)).ravel()
+
+            op = spla.LinearOperator((m * m, m * m), matvec=mv, dtype=float)
+            y, info = spla.gmres(op, R.ravel(), rtol=1e-13, atol=0.0, restart=200, maxiter=200)
+            if info != 0:
+                raise ValueError(f"GMRES did not converge for {self.scheme!r} at gamma={g!r}")
+            Y = y.reshape(m, m)
+        Y = 0.5 * (Y + Y.T)
+        return H @ Y @ H.T
+
+    def disagreement_covariance(self, g, phase=0):
+        r"""``S`` with :math:`S = \gamma\mathcal M(S) + \mathcal M(I) - J` on :math:`\mathbf 1^\perp` (doubly stochastic only)."""
+        if not self.doubly:
+            raise ValueError(
+                f"{self.scheme!r} is only row-stochastic: the network average drifts, so the disagreement "
+                "covariance S (and S_1) is undefined; n_W and the toy problem's rate are defined")
+        n = self.n
+        key = ("engine:random-S", float(g))
+        Q = self.scheme.second_moment(np.eye(n)) - 1.0 / n
+        return self.scheme.cached(key, lambda: self._solve(float(g), Q, True))
+
+    def scaled_covariance(self, g, c, phase):
+        r""":math:`(1-\gamma)\Sigma` (dense ``(n, n)``)."""
+        n = self.n
+        if self.doubly:
+            return np.full((n, n), 1.0 / n) + c * self.disagreement_covariance(g)
+        if not g < 1.0:
+            raise ValueError("gamma must be < 1 for a row-stochastic random scheme (Sigma grows like 1/(1-gamma))")
+        return c * self._solve(float(g), self.scheme.second_moment(np.eye(n)), False)
+
+    def disagreement_mean(self, g, phase):
+        """mean_i S_ii = S_1(gamma) (doubly stochastic laws only)."""
+        return float(np.trace(self.disagreement_covariance(g)) / self.n)
+
+    # -------------------------------------------------------------------------------- spectra
+    def product_spectrum(self):
+        raise ValueError(
+            f"eigenvalues of a period product are undefined for the random scheme {self.scheme!r}; "
+            "use spectral_gap(kind='koloskova') (1 - the expected contraction) or kind='abs'")
+
+    def product_norm(self):
+        r""":math:`\sqrt{\beta}`, :math:`\beta = \lambda_{\max}(\mathbb E[(W-J)^T(W-J)])` on :math:`\mathbf 1^\perp`."""
+        return float(np.sqrt(max(expected_contraction(self.scheme), 0.0)))
+
+    # ---------------------------------------------------------------------------- toy problem
+    def apply_second_moment(self, C, a, beta, t):
+        r""":math:`\mathcal M(aC + \beta\,\mathrm{Diag}\,C)` (the step is the same at every ``t``)."""
+        X = a * C
+        X[np.diag_indices_from(X)] += beta * np.diagonal(C)
+        return self.scheme.second_moment(X)
+
+    def secular_excess(self, a, beta):
+        raise ValueError(f"method='secular' does not apply to the random scheme {self.scheme!r}; use method='exact'")
+
+    def second_moments(self, a, beta, initial):
+        return RandomGramMoments(self, a, beta, initial)
+
+    def heterogeneous_distance(self, c, h, B, phase):
+        raise ValueError(f"the heterogeneous fixed point is not defined for the random scheme {self.scheme!r} "
+                         "(the iterates stay random); use a deterministic Scheme")
+
+
+class RandomGramMoments(GramMoments):
+    """Exact expected Gram matrices under a random law: ``C <- M(a C + beta Diag C)``, batched."""
+
+    def _step(self, t):
+        X = self.a[:, None, None] * self.C
+        idx = np.arange(self.scheme.n)
+        X[:, idx, idx] += self.beta[:, None] * self.C[:, idx, idx]
+        self.C = self.scheme.second_moment(X)

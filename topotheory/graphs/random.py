@@ -1,0 +1,609 @@
+r"""Random i.i.d. gossip schemes: a distribution of gossip matrices, one fresh draw per step.
+
+A :class:`RandomScheme` is a law of ``W``; step ``t`` uses an independent draw :math:`W_t` (gossip
+is row-wise, :math:`X \leftarrow W_t X`). The theory needs two moments of the law:
+
+* the first moment :math:`\mathbb E[W]` (:meth:`RandomScheme.mean`);
+* the second-moment operator :math:`X \mapsto \mathbb E[W X W^T]` (:meth:`RandomScheme.second_moment`),
+  i.e. :math:`\mathbb E[W \otimes W]` acting on row-major ``vec(X)``
+  (:meth:`RandomScheme.kron_moment` forms the ``(n^2, n^2)`` matrix on small ``n``).
+
+Closed forms for the families (all exchangeable: the law is invariant under relabelling the
+workers, so :math:`\mathbb E[W_{ik}W_{jl}]` depends only on which of ``i, k, j, l`` coincide —
+5 coefficients for ``i = j`` and 10 for ``i != j``, applied by :func:`exchangeable_second_moment`
+with row and column sums in :math:`O(n^2)`):
+
+* :func:`pairwise_gossip` (Boyd, Ghosh, Prabhakar & Shah 2006, on the complete graph): one uniform
+  pair ``{a, b}`` averages, :math:`W = I - \tfrac12(e_a - e_b)(e_a - e_b)^T`. With
+  :math:`q = 2/(n(n-1))`: :math:`\mathbb E[W_{ii}^2] = 1 - 3/(2n)`,
+  :math:`\mathbb E[W_{ii}W_{jj}] = q(\tfrac14 + (n-2) + \binom{n-2}{2})`, and the entries
+  :math:`q/4` (both factors in the pair) or :math:`q/2` (one factor an untouched diagonal);
+* :func:`random_matching`: a uniform perfect matching (``n`` odd: one uniform worker sits out)
+  averages pairwise, :math:`W = \tfrac12(I + P)` with ``P`` the matching's involution ``sigma``.
+  :math:`\mathbb E[W_{ik}W_{jl}] = \tfrac14[\delta_{ik}\delta_{jl} + \delta_{ik}\pi_{jl} +
+  \pi_{ik}\delta_{jl} + \Pr(\sigma_i = k, \sigma_j = l)]`, :math:`\pi = \mathbb E[P]`
+  (``n`` even: :math:`(\mathbf 1\mathbf 1^T - I)/(n-1)`; odd: :math:`J`); for ``i != j`` the pair
+  ``(sigma_i, sigma_j)`` is ``(j, i)`` with probability ``1/(n-1)`` (even) or ``1/n`` (odd), a given
+  ``(k, l)`` outside ``{i, j}`` with ``1/((n-1)(n-3))`` (even) or ``1/(n(n-2))`` (odd), and (odd
+  only) ``(i, l)`` or ``(k, j)`` with ``1/(n(n-2))``;
+* :func:`epidemic` (Epidemic Learning, EL-Local, de Vos et al. 2023): every worker sends its
+  model to ``s`` distinct others drawn uniformly; a worker averages its own model and every model
+  it received with equal weights, :math:`W_{ik} = [k = i \text{ or } k \to i]/(1 + K_i)`, ``K_i``
+  its in-degree. ``W`` is row-stochastic, **not** column-stochastic (in-degrees vary). Derivation
+  of :math:`\mathbb E[W \otimes W]`: a sender ``u`` reaches ``i`` with probability
+  :math:`p = s/(n-1)`, and ``i`` and ``j`` together with :math:`p_{11} = s(s-1)/((n-1)(n-2))`;
+  distinct senders are independent. So :math:`(K_i, K_j)` is a sum of independent two-point
+  vectors — one per sender — and every coefficient is
+  :math:`\mathbb E[\text{indicators}/((1+K_i)(1+K_j))]` with the named senders' indicators forced
+  to 1, computed exactly by convolving the senders' laws (:math:`O(n^3)`, cached). Its expected
+  contraction on :math:`\mathbf 1^\perp` is the paper's
+  :math:`\beta_s = \tfrac1s\,(1 - (1 - \tfrac{s}{n-1})^n) - \tfrac1{n-1}` (see
+  :func:`expected_contraction`).
+
+Arbitrary finite laws: :meth:`RandomScheme.from_outcomes` (exact enumeration).
+
+What "the toy problem's rate" means without column-stochasticity: the second-moment recursion
+:math:`C(t+1) = \mathbb E[W(aC + \beta\,\mathrm{Diag}\,C)W^T]` of THEORY §3.2 holds for *any*
+random ``W`` independent of the gradients, and the toy problem's optimum ``x* = 0`` is fixed by every
+row-stochastic ``W``, so for a row-stochastic law (``stochastic="row"``) the exact rate is still
+the decay rate of every worker's expected loss. What changes: the network average is no longer
+preserved (it drifts as :math:`\mathbf 1^T W_t/n`), so on problems whose optimum is not a common
+fixed point the iterates converge to a weighted, random optimum, and the random walk's
+decomposition :math:`\Sigma = J/(1-\gamma) + S` does not hold (``S`` is not defined; ``n_W`` is).
+Column-stochastic (push-sum) matrices are refused: their iterates need a de-biasing read-out that
+the toy recursion does not model.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+
+import numpy as np
+
+from ..common.rng import as_generator
+from ..common.validation import check_choice, check_int, check_real, check_str
+
+__all__ = [
+    "RandomScheme",
+    "pairwise_gossip",
+    "random_matching",
+    "epidemic",
+    "exchangeable_second_moment",
+    "expected_contraction",
+    "epidemic_contraction",
+]
+
+#: Laws a RandomScheme accepts: doubly stochastic outcomes, or row-stochastic ones (module docstring).
+STOCHASTIC_KINDS = ("doubly", "row")
+
+#: Largest finite law :meth:`RandomScheme.outcomes` enumerates.
+MAX_OUTCOMES = 200_000
+
+
+def exchangeable_second_moment(coef, X):
+    r""":math:`\mathbb E[W X W^T]` of an exchangeable law from its 15 coefficients (batched over ``X``).
+
+    ``coef = (c_1..c_5, d_1..d_10)``: :math:`c` are :math:`\mathbb E[W_{ik}W_{il}]` for
+    ``(k, l) = (i, i)``, ``(m, m)``, ``(i, m)``, ``(m, i)``, ``(m, m')``; :math:`d` are
+    :math:`\mathbb E[W_{ik}W_{jl}]` (``i != j``) for ``(k, l) = (i, j)``, ``(j, i)``, ``(i, i)``,
+    ``(j, j)``, ``(m, m)``, ``(i, m)``, ``(j, m)``, ``(m, j)``, ``(m, i)``, ``(m, m')`` with
+    ``m != m'`` outside ``{i, j}``. Row and column sums give each entry in :math:`O(1)`.
+
+    Examples
+    --------
+    >>> W = np.eye(3)  # the identity law: E[W_ik W_jl] = [k = i][l = j]
+    >>> coef = np.array([1, 0, 0, 0, 0, 1] + [0] * 9, dtype=float)
+    >>> X = np.arange(9.0).reshape(3, 3)
+    >>> bool(np.array_equal(exchangeable_second_moment(coef, X), X))
+    True
+    """
+    c1, c2, c3, c4, c5, d1, d2, d3, d4, d5, d6, d7, d8, d9, d10 = coef
+    X = _real_or_complex(X)
+    dg = np.diagonal(X, axis1=-2, axis2=-1)
+    D = dg.sum(axis=-1)[..., None]
+    r = X.sum(axis=-1)
+    cs = X.sum(axis=-2)
+    s = r.sum(axis=-1)[..., None]
+    XT = np.swapaxes(X, -1, -2)
+    di, dj = dg[..., :, None], dg[..., None, :]
+    ri, rj = r[..., :, None], r[..., None, :]
+    ci, cj = cs[..., :, None], cs[..., None, :]
+    Sx, Dx = s[..., None], D[..., None]
+    T = (Sx - ri - rj - ci - cj + di + X + XT + dj) - (Dx - di - dj)
+    out = (d1 * X + d2 * XT + d3 * di + d4 * dj + d5 * (Dx - di - dj)
+           + d6 * (ri - di - X) + d7 * (rj - XT - dj) + d8 * (cj - X - dj) + d9 * (ci - di - XT) + d10 * T)
+    diag = (c1 * dg + c2 * (D - dg) + c3 * (r - dg) + c4 * (cs - dg)
+            + c5 * (s - r - cs + dg - (D - dg)))
+    n = X.shape[-1]
+    idx = np.arange(n)
+    out[..., idx, idx] = diag
+    return out
+
+
+class RandomScheme:
+    r"""An i.i.d. law of gossip matrices: step ``t`` gossips with a fresh draw :math:`W_t` (``X <- W_t X``).
+
+    Build one with :meth:`from_outcomes` (a finite law) or a family constructor
+    (:func:`pairwise_gossip`, :func:`random_matching`, :func:`epidemic`). The theory functions
+    (``effective_neighbors``, ``quadratic_rate``, ``optimal_learning_rate``, ``loss_curve``,
+    ``spectral_gap(kind="koloskova")``) accept it through the random representation
+    (:mod:`topotheory.engine.random`); quantities of a fixed matrix sequence (period products,
+    eigenvalues) refuse it with a ValueError.
+
+    Attributes
+    ----------
+    n : int
+    name : str
+    period : int
+        Always 1 (the law does not change with ``t``).
+    stochastic : {"doubly", "row"}
+        ``"row"``: outcomes are only row-stochastic (see the module docstring for what the theory
+        means then).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> S = RandomScheme.from_outcomes([np.eye(2), np.full((2, 2), 0.5)], [0.5, 0.5])
+    >>> S.mean()
+    array([[0.75, 0.25],
+           [0.25, 0.75]])
+    >>> S.sample(0, 3).shape
+    (3, 2, 2)
+    """
+
+    is_random_scheme = True
+    period = 1
+    is_static = False
+    is_circulant = False
+    is_symmetric = False
+
+    def __init__(self, n, *, name, sampler, mean, second_moment, stochastic="doubly", outcomes=None, params=None):
+        self.n = int(n)
+        self.name = name
+        self.stochastic = stochastic
+        self.params = dict(params or {})
+        self._sampler = sampler
+        self._mean = np.array(mean, dtype=float)
+        self._mean.setflags(write=False)
+        self._second = second_moment
+        self._outcomes = outcomes
+        self._cache = {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"RandomScheme({self.name}{': ' + args if args else ''}, n={self.n})"
+
+    def cached(self, key, factory):
+        """The value cached under ``key``, computed once by ``factory()`` (as :meth:`Scheme.cached`)."""
+        if key not in self._cache:
+            self._cache[key] = factory()
+        return self._cache[key]
+
+    # --------------------------------------------------------------------------- construction
+    @classmethod
+    def from_outcomes(cls, matrices, probabilities, *, name="custom", stochastic="doubly", atol=1e-9):
+        r"""A finite law: outcome ``matrices[m]`` with probability ``probabilities[m]``.
+
+        Parameters
+        ----------
+        matrices : array_like, shape (M, n, n)
+            Non-negative gossip matrices, each doubly stochastic (``stochastic="doubly"``) or
+            row-stochastic (``stochastic="row"``) within ``atol``.
+        probabilities : array_like, shape (M,)
+            Non-negative, summing to 1 within ``1e-12``.
+        name : str
+        stochastic : {"doubly", "row"}
+        atol : float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> float(RandomScheme.from_outcomes([np.eye(3)], [1.0]).second_moment(np.ones((3, 3)))[0, 1])
+        1.0
+        >>> RandomScheme.from_outcomes([np.eye(2)], [0.9])
+        Traceback (most recent call last):
+        ...
+        ValueError: probabilities must sum to 1, got 0.9
+        """
+        name = check_str("name", name, nonempty=True)
+        check_choice("stochastic", stochastic, STOCHASTIC_KINDS)
+        atol = check_real("atol", atol, low=0.0)
+        try:
+            Ws = np.array(matrices, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"matrices must be an (M, n, n) array of real gossip matrices: {exc}") from None
+        if Ws.ndim == 2:
+            Ws = Ws[None]
+        if Ws.ndim != 3 or Ws.shape[1] != Ws.shape[2] or Ws.shape[0] == 0 or Ws.shape[1] == 0:
+            raise ValueError(f"matrices must have shape (M, n, n) with M, n >= 1, got {Ws.shape}")
+        try:
+            p = np.array(probabilities, dtype=float).reshape(-1)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"probabilities must be a 1-D array of reals: {exc}") from None
+        if p.shape != (Ws.shape[0],):
+            raise ValueError(f"probabilities must have one entry per matrix ({Ws.shape[0]}), got {p.size}")
+        if not np.all(np.isfinite(p)) or np.any(p < 0):
+            raise ValueError("probabilities must be finite and non-negative")
+        if abs(p.sum() - 1.0) > 1e-12:
+            raise ValueError(f"probabilities must sum to 1, got {float(p.sum())!r}")
+        check_outcomes("matrices", Ws, stochastic, atol)
+        Ws.setflags(write=False)
+        n = Ws.shape[1]
+
+        def sampler(rng, size):
+            return Ws[rng.choice(p.size, size=size, p=p)]
+
+        def second(X):
+            return np.einsum("m,mik,...kl,mjl->...ij", p, Ws, X, Ws, optimize=True)
+
+        return cls(n, name=name, sampler=sampler, mean=np.einsum("m,mij->ij", p, Ws), second_moment=second,
+                   stochastic=stochastic, outcomes=(Ws, p), params={"outcomes": p.size})
+
+    @classmethod
+    def from_scheme(cls, scheme):
+        """A static :class:`Scheme` as the law with one outcome of probability 1."""
+        if scheme.period != 1:
+            raise ValueError(f"from_scheme needs a static scheme (period 1), got period {scheme.period}; "
+                             "a periodic scheme is not an i.i.d. law")
+        return cls.from_outcomes(scheme.matrix(0)[None], [1.0], name=scheme.name)
+
+    # ------------------------------------------------------------------------------- moments
+    def sample(self, seed, size):
+        """``size`` independent draws of ``W``, shape ``(size, n, n)`` (seed: None, int or Generator)."""
+        size = check_int("size", size, minimum=0)
+        return self._sampler(as_generator(seed), size)
+
+    def mean(self):
+        r"""The first moment :math:`\mathbb E[W]` (read-only ``(n, n)``)."""
+        return self._mean
+
+    def second_moment(self, X):
+        r""":math:`\mathbb E[W X W^T]` for ``X`` of shape ``(..., n, n)``."""
+        X = _real_or_complex(X)
+        if X.shape[-2:] != (self.n, self.n):
+            raise ValueError(f"X must have shape (..., {self.n}, {self.n}), got {X.shape}")
+        return self._second(X)
+
+    def kron_moment(self):
+        r""":math:`\mathbb E[W \otimes W]` as an ``(n^2, n^2)`` matrix on row-major ``vec`` (small ``n``)."""
+        n = self.n
+        check_int("n (for kron_moment)", n, maximum=64)
+
+        def build():
+            basis = np.eye(n * n).reshape(n * n, n, n)
+            K = self.second_moment(basis).reshape(n * n, n * n).T.copy()
+            K.setflags(write=False)
+            return K
+
+        return self.cached("kron", build)
+
+    def _fixed(self, what):
+        raise ValueError(f"{what} is undefined for the random scheme {self!r}: it has no fixed matrix sequence "
+                         "(use mean(), second_moment() or sample())")
+
+    def matrix(self, t=0):
+        """Refused: a random scheme has no fixed ``W_t`` (ValueError naming the alternatives)."""
+        self._fixed("matrix(t)")
+
+    def period_product(self, phase=0):
+        """Refused: a random scheme has no fixed period product."""
+        self._fixed("period_product")
+
+    def is_sparse(self, t=0):
+        """Refused: a random scheme has no fixed ``W_t``."""
+        self._fixed("is_sparse(t)")
+
+    def outcomes(self):
+        """``(matrices, probabilities)`` of the whole finite law (exact enumeration; small ``n``)."""
+        if self._outcomes is None:
+            raise ValueError(f"{self!r} has no enumeration of its outcomes")
+        out = self._outcomes() if callable(self._outcomes) else self._outcomes
+        return out
+
+
+def _real_or_complex(X):
+    X = np.asarray(X)
+    return X if np.iscomplexobj(X) else X.astype(float)
+
+
+def check_outcomes(name, Ws, stochastic, atol):
+    """ValueError unless every matrix in ``Ws`` is non-negative and doubly (or row-) stochastic."""
+    if not np.all(np.isfinite(Ws)) or np.any(Ws < -atol):
+        raise ValueError(f"{name} must be finite and non-negative")
+    rows = np.abs(Ws.sum(axis=-1) - 1.0).max()
+    cols = np.abs(Ws.sum(axis=-2) - 1.0).max()
+    if rows > atol:
+        if cols <= atol:
+            raise ValueError(
+                f"{name} are column-stochastic but not row-stochastic (push-sum weights): the toy problem's "
+                "rate is not defined for them without a de-biasing read-out; see topotheory.graphs.random")
+        raise ValueError(f"{name} must be row-stochastic (rows sum to 1 within atol); max deviation {rows:.3g}")
+    if stochastic == "doubly" and cols > atol:
+        raise ValueError(f"{name} must be doubly stochastic (columns sum to {1.0} within atol; max deviation "
+                         f"{cols:.3g}); pass stochastic='row' for a row-stochastic law (see topotheory.graphs.random)")
+
+
+def _exchangeable(n, name, coef, mean_diag, sampler, outcomes, params, stochastic="doubly"):
+    coef = np.asarray(coef, dtype=float)
+    mean = np.full((n, n), (1.0 - mean_diag) / (n - 1) if n > 1 else 0.0)
+    np.fill_diagonal(mean, mean_diag)
+    return RandomScheme(n, name=name, sampler=sampler, mean=mean,
+                        second_moment=functools.partial(exchangeable_second_moment, coef),
+                        stochastic=stochastic, outcomes=outcomes, params=params)
+
+
+def _enumerated(build):
+    """A lazily enumerated finite law, refused beyond :data:`MAX_OUTCOMES` outcomes."""
+    def outcomes():
+        mats = build()
+        Ws = np.array(mats, dtype=float)
+        return Ws, np.full(len(Ws), 1.0 / len(Ws))
+    return outcomes
+
+
+# ------------------------------------------------------------------------------ pairwise gossip
+def pairwise_gossip(n):
+    r"""Randomized pairwise gossip on the complete graph: one uniform pair averages per step.
+
+    :math:`W = I - \tfrac12 (e_a - e_b)(e_a - e_b)^T`, ``{a, b}`` uniform among the
+    :math:`\binom n2` pairs (Boyd, Ghosh, Prabhakar & Shah 2006, uniform ``P``). Doubly stochastic
+    and symmetric; :math:`\mathbb E[W] = I - (I - J)/(n-1)`. Closed-form second moment in the
+    module docstring.
+
+    Examples
+    --------
+    >>> S = pairwise_gossip(4)
+    >>> round(float(expected_contraction(S)), 12)  # 1 - 1/(n - 1)
+    0.666666666667
+    """
+    n = check_int("n", n, minimum=2)
+    q = 2.0 / (n * (n - 1))
+    coef = [1 - 1.5 / n, q / 4, q / 4, q / 4, 0.0,
+            q * (0.25 + (n - 2) + (n - 2) * (n - 3) / 2), q / 4, q / 4, q / 4, 0.0, q / 2, 0.0, q / 2, 0.0, 0.0]
+
+    def sampler(rng, size):
+        a = rng.integers(n, size=size)
+        b = (a + rng.integers(1, n, size=size)) % n
+        W = np.broadcast_to(np.eye(n), (size, n, n)).copy()
+        k = np.arange(size)
+        W[k, a, a] = W[k, b, b] = W[k, a, b] = W[k, b, a] = 0.5
+        return W
+
+    def build():
+        out = []
+        for a, b in itertools.combinations(range(n), 2):
+            W = np.eye(n)
+            W[a, a] = W[b, b] = W[a, b] = W[b, a] = 0.5
+            out.append(W)
+        return out
+
+    return _exchangeable(n, "pairwise_gossip", coef, 1 - 1.0 / n, sampler, _enumerated(build), {})
+
+
+# ------------------------------------------------------------------------------ random matching
+def _matchings(items):
+    if len(items) <= 1:
+        yield []
+        return
+    if len(items) % 2:
+        for k in range(len(items)):
+            yield from _matchings(items[:k] + items[k + 1:])
+        return
+    first, rest = items[0], items[1:]
+    for k in range(len(rest)):
+        for m in _matchings(rest[:k] + rest[k + 1:]):
+            yield [(first, rest[k])] + m
+
+
+def random_matching(n):
+    r"""A uniform random (maximal) matching per step; matched pairs average, ``W = (I + P)/2``.
+
+    ``n`` even: a uniform perfect matching; ``n`` odd: one uniform worker sits out and the others are
+    matched uniformly. Doubly stochastic and symmetric (closed-form moments in the module
+    docstring): one-peer gossip with random peers.
+
+    Examples
+    --------
+    >>> S = random_matching(4)
+    >>> bool(np.allclose(S.mean(), (np.eye(4) + (1 - np.eye(4)) / 3) / 2))
+    True
+    """
+    n = check_int("n", n, minimum=1)
+    if n == 1:
+        coef, pi_d = [1.0] + [0.0] * 14, 1.0
+    else:
+        if n % 2 == 0:
+            pi_d, pi_o = 0.0, 1.0 / (n - 1)
+            swap, side, other = 1.0 / (n - 1), 0.0, (1.0 / ((n - 1) * (n - 3)) if n > 3 else 0.0)
+        else:
+            pi_d = pi_o = 1.0 / n
+            swap, side, other = 1.0 / n, 1.0 / (n * (n - 2)), 1.0 / (n * (n - 2))
+        coef = [0.25 * (1 + 3 * pi_d), pi_o / 4, pi_o / 4, pi_o / 4, 0.0,
+                0.25 * (1 + 2 * pi_d), swap / 4, pi_o / 4, pi_o / 4, 0.0,
+                0.25 * (pi_o + side), 0.0, 0.25 * (pi_o + side), 0.0, other / 4]
+
+    def sampler(rng, size):
+        perm = rng.permuted(np.broadcast_to(np.arange(n), (size, n)).copy(), axis=1)
+        m = n // 2
+        a, b = perm[:, 0:2 * m:2], perm[:, 1:2 * m:2]
+        W = np.broadcast_to(np.eye(n), (size, n, n)).copy()
+        k = np.arange(size)[:, None]
+        W[k, a, a] = W[k, b, b] = W[k, a, b] = W[k, b, a] = 0.5
+        return W
+
+    def build():
+        out = []
+        for match in _matchings(list(range(n))):
+            W = np.eye(n)
+            for a, b in match:
+                W[a, a] = W[b, b] = W[a, b] = W[b, a] = 0.5
+            out.append(W)
+        return out
+
+    return _exchangeable(n, "random_matching", coef, 0.5 * (1 + pi_d), sampler, _enumerated(build), {})
+
+
+# ---------------------------------------------------------------------------- epidemic learning
+def _convolve(pmf, kernel):
+    """Add one independent sender with two-point law ``kernel[(x_i, x_j)]`` to the pmf of (K_i, K_j)."""
+    out = np.zeros((pmf.shape[0] + 1, pmf.shape[1] + 1))
+    for (x, y), w in kernel.items():
+        if w:
+            out[x:x + pmf.shape[0], y:y + pmf.shape[1]] += w * pmf
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _epidemic_coefficients(n, s):
+    p = s / (n - 1)
+    p11 = s * (s - 1) / ((n - 1) * (n - 2)) if n > 2 else 0.0
+    p10 = p - p11
+    p00 = 1.0 - 2.0 * p + p11
+    free = {(0, 0): p00, (1, 0): p10, (0, 1): p10, (1, 1): p11}
+    to_i = {(1, 0): p10, (1, 1): p11}
+    to_j = {(0, 1): p10, (1, 1): p11}
+    both = {(1, 1): p11}
+
+    def binom_mean(m, shift, forced):
+        k = np.arange(m + 1)
+        logc = np.array([math.lgamma(m + 1) - math.lgamma(j + 1) - math.lgamma(m - j + 1) for j in k])
+        with np.errstate(divide="ignore"):
+            w = np.exp(logc + k * np.log(p) + (m - k) * np.log1p(-p)) if 0 < p < 1 else (k == (m if p == 1 else 0))
+        return p**forced * float(np.sum(w / (shift + k) ** 2))
+
+    c = [binom_mean(n - 1, 1, 0), binom_mean(n - 2, 2, 1), binom_mean(n - 2, 2, 1), binom_mean(n - 2, 2, 1),
+         binom_mean(n - 3, 3, 2) if n >= 3 else 0.0]
+
+    def pair(j_to_i, i_to_j, specials):
+        """E[forced indicators / ((1 + K_i)(1 + K_j))], i != j; ``specials`` are other senders' laws."""
+        if len(specials) > n - 2:
+            return 0.0
+        pmf = np.ones((1, 1))
+        pmf = _convolve(pmf, {(1, 0): p} if j_to_i else {(0, 0): 1 - p, (1, 0): p})
+        pmf = _convolve(pmf, {(0, 1): p} if i_to_j else {(0, 0): 1 - p, (0, 1): p})
+        for law in specials:
+            pmf = _convolve(pmf, law)
+        for _ in range(n - 2 - len(specials)):
+            pmf = _convolve(pmf, free)
+        ki = np.arange(pmf.shape[0])[:, None]
+        kj = np.arange(pmf.shape[1])[None, :]
+        return float(np.sum(pmf / ((1 + ki) * (1 + kj))))
+
+    d = [pair(False, False, []), pair(True, True, []), pair(False, True, []), pair(True, False, []),
+         pair(False, False, [both]), pair(False, False, [to_j]), pair(True, False, [to_j]),
+         pair(False, False, [to_i]), pair(False, True, [to_i]), pair(False, False, [to_i, to_j])]
+    return tuple(c + d)
+
+
+def epidemic(n, s):
+    r"""Epidemic Learning (EL-Local, de Vos et al. 2023): each worker pushes to ``s`` uniform peers.
+
+    Every worker sends its model to ``s`` distinct others drawn uniformly (independently across
+    workers); each worker replaces its model by the equal-weight average of its own and all it
+    received: :math:`W_{ik} = [k = i \text{ or } k \to i]/(1 + K_i)`. Row-stochastic, not
+    column-stochastic (``stochastic="row"``; see the module docstring for what the theory means
+    then); :math:`\mathbb E[W]` is doubly stochastic by symmetry. Exact second moment from the
+    senders' independence (module docstring).
+
+    Parameters
+    ----------
+    n : int
+        Workers, ``n >= 2``.
+    s : int
+        Peers per worker, ``1 <= s <= n - 1``.
+
+    Examples
+    --------
+    >>> S = epidemic(16, 2)
+    >>> round(float(expected_contraction(S)), 12) == round(epidemic_contraction(16, 2), 12)
+    True
+    """
+    n = check_int("n", n, minimum=2)
+    s = check_int("s", s, minimum=1)
+    if s > n - 1:
+        raise ValueError(f"s must be at most n - 1 = {n - 1} (distinct peers other than oneself), got {s}")
+    coef = _epidemic_coefficients(n, s)
+    mean_diag = coef[0] + (n - 1) * coef[2]  # E[W_ii] = E[W_ii * sum_l W_il]
+
+    def sampler(rng, size):
+        keys = rng.random((size, n, n))
+        keys[:, np.arange(n), np.arange(n)] = 2.0  # never send to oneself
+        targets = np.argpartition(keys, s - 1, axis=-1)[..., :s]  # (size, sender, s)
+        M = np.broadcast_to(np.eye(n), (size, n, n)).copy()
+        k = np.arange(size)[:, None, None]
+        u = np.arange(n)[None, :, None]
+        M[k, targets, u] = 1.0  # receiver row, sender column
+        return M / M.sum(axis=-1, keepdims=True)
+
+    def build():
+        subsets = [c for c in itertools.combinations(range(n), s)]
+        per_sender = [[c for c in subsets if u not in c] for u in range(n)]
+        total = math.prod(len(x) for x in per_sender)
+        if total > MAX_OUTCOMES:
+            raise ValueError(f"epidemic(n={n}, s={s}) has {total} outcomes; enumeration is limited to {MAX_OUTCOMES}")
+        out = []
+        for choice in itertools.product(*per_sender):
+            M = np.eye(n)
+            for u, tgt in enumerate(choice):
+                M[list(tgt), u] = 1.0
+            out.append(M / M.sum(axis=1, keepdims=True))
+        return out
+
+    return _exchangeable(n, "epidemic", coef, mean_diag, sampler, _enumerated(build), {"s": s}, stochastic="row")
+
+
+def epidemic_contraction(n, s):
+    r"""The paper's expected contraction of EL-Local: :math:`\beta_s = \frac1s(1 - (1 - \frac s{n-1})^n) - \frac1{n-1}`.
+
+    Derivation: with :math:`K \sim \mathrm{Bin}(n-1, p)`, :math:`p = s/(n-1)`, a worker's row has
+    squared norm :math:`1/(1+K)`, and :math:`\mathbb E[1/(1+K)] = (1 - (1-p)^n)/(np)`; by
+    exchangeability :math:`\mathbb E[W^TW] = \alpha I + \beta' \mathbf 1\mathbf 1^T` and its
+    eigenvalue on :math:`\mathbf 1^\perp` follows by subtracting the consensus direction.
+
+    Examples
+    --------
+    >>> round(epidemic_contraction(16, 2), 3), round(epidemic_contraction(96, 7), 3)
+    (0.383, 0.132)
+    """
+    n = check_int("n", n, minimum=2)
+    s = check_int("s", s, minimum=1, maximum=n - 1)
+    return (1.0 - (1.0 - s / (n - 1)) ** n) / s - 1.0 / (n - 1)
+
+
+def expected_contraction(scheme):
+    r"""The expected contraction :math:`\beta = \lambda_{\max}\big(\mathbb E[(W-J)^T(W-J)]\big)` on :math:`\mathbf 1^\perp`.
+
+    :math:`\mathbb E\|(W - J)x\|^2 \le \beta\|x\|^2` for :math:`x \perp \mathbf 1` — the quantity
+    the random-gossip papers call :math:`1 - p` (expected spectral gap :math:`p = 1 - \beta`; for a
+    fixed ``W`` it is :math:`\|W - J\|_2^2`, Koloskova et al.'s convention). By the identity
+    :math:`\mathbb E[W^T A W] = ` the adjoint of :math:`X \mapsto \mathbb E[W X W^T]`, it is formed
+    from :math:`\mathbb E[W \otimes W]` (:meth:`RandomScheme.kron_moment`, small ``n``).
+
+    Examples
+    --------
+    >>> round(float(expected_contraction(random_matching(8))), 12)  # E[W^T W] = E[W] on 1-perp: 1/2 - 1/(2(n-1))
+    0.428571428571
+    """
+    n = scheme.n
+    if n == 1:
+        return 0.0
+
+    def build():
+        K = scheme.kron_moment().reshape(n, n, n, n)  # K[i, j, k, l] = E[W_ik W_jl]
+        G = np.einsum("iikl->kl", K)  # E[W^T W]
+        H = _complement(n)
+        # (W - J)^T (W - J) = W^T W - W^T J - J W + J, and H^T J = 0, J H = 0 on 1-perp
+        A = H.T @ G @ H
+        return float(np.max(np.linalg.eigvalsh(0.5 * (A + A.T))))
+
+    return scheme.cached("expected-contraction", build)
+
+
+def _complement(n):
+    v = np.full(n, 1.0 / np.sqrt(n))
+    v[0] -= 1.0
+    H = -(2.0 / (v @ v)) * np.outer(v, v[1:])
+    H[1:, :] += np.eye(n - 1)
+    return H
