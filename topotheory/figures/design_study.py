@@ -7,6 +7,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from ..crosscheck import crosscheck
 from ..design import optimal_weights
 from ..graphs import Scheme
 from ..metrics import effective_neighbors, spectral_gap
@@ -16,7 +17,7 @@ from ._base import FigureResult
 __all__ = ["DESIGN_RULES", "study_graphs", "design_study_data", "design_study_figure"]
 
 #: weight rules of ``Scheme.from_networkx`` in the study (a new rule is one more entry here)
-DESIGN_RULES = ("metropolis", "max_degree")
+DESIGN_RULES = ("metropolis", "max_degree", "one_over_max_degree")
 #: optimised weights in the study
 DESIGN_OPTIMA = ("fmmc", "fdla", "n_W-optimal", "rate-optimal")
 
@@ -68,38 +69,60 @@ def study_graphs(quick=False):
     return graphs
 
 
-def design_study_data(*, zeta=50.0, quick=False):
+def design_study_data(*, zeta=50.0, quick=False, simulate=True, reps=200, seed=0):
     """The study's table: one row per graph and weighting (no matplotlib).
 
     For each graph, the operating decay is that of the n_W-optimal design's own optimal learning
     rate (found by alternating: design at gamma, gamma <- gamma* of the result, twice); every
-    weighting is then scored at that gamma and by its own exact optimal toy rate at ``zeta``.
+    weighting is then scored at that gamma and by its own exact optimal toy rate ``r*`` at
+    ``zeta``. The rate-optimal design starts from the n_W-optimal weights.
+
+    With ``simulate=True`` each weighting is also simulated at its own optimal learning rate
+    (:func:`topotheory.crosscheck`: the random quadratic with ``d = zeta - 2``, batch 1, ``reps``
+    replicas, seeded): the columns ``mc_rate``, ``mc_low``, ``mc_high`` (95 % bootstrap interval)
+    and ``agrees``. FDLA weights with negative entries get NaN rates (the toy-rate theory and the
+    simulation's random-walk reading assume non-negative weights).
     """
+    if simulate and (zeta != round(zeta) or zeta < 3):
+        raise ValueError(f"simulate=True needs an integer zeta >= 3 (zeta = d + 2 with batch 1); got zeta={zeta}")
     rows = []
-    for name, G in study_graphs(quick).items():
+    for gi, (name, G) in enumerate(study_graphs(quick).items()):
         schemes = {rule: Scheme.from_networkx(G, rule, name=name) for rule in DESIGN_RULES}
         schemes["fmmc"] = optimal_weights(G, objective="spectral_gap")
         schemes["fdla"] = optimal_weights(G, objective="fdla")
         gamma = optimal_learning_rate(schemes["metropolis"], zeta=zeta).gamma
+        nw = None
         for _ in range(2):
-            nw = optimal_weights(G, objective="effective_neighbors", gamma=gamma)
-            gamma = optimal_learning_rate(nw, zeta=zeta).gamma
-        schemes["n_W-optimal"] = nw
-        schemes["rate-optimal"] = optimal_weights(G, objective="rate", zeta=zeta)
+            nw = optimal_weights(G, objective="effective_neighbors", gamma=gamma, log=True,
+                                 start=None if nw is None else nw.weights)
+            gamma = optimal_learning_rate(nw.scheme, zeta=zeta).gamma
+        schemes["n_W-optimal"] = nw.scheme
+        schemes["rate-optimal"] = optimal_weights(G, objective="rate", zeta=zeta, start=nw.weights)
         for label, s in schemes.items():
-            if label == "fdla" and np.min(s.matrix(0)) < 0:
-                rate = np.nan  # the toy-rate theory assumes non-negative gossip weights
-            else:
-                rate = optimal_learning_rate(s, zeta=zeta).rate
-            rows.append({
-                "graph": name, "n": G.number_of_nodes(), "weights": label,
-                "spectral_gap": float(spectral_gap(s)), "gamma": float(gamma),
-                "effective_neighbors": float(effective_neighbors(s, gamma)), "rate": float(rate),
-            })
+            row = {"graph": name, "n": G.number_of_nodes(), "weights": label,
+                   "spectral_gap": float(spectral_gap(s)), "gamma": float(gamma),
+                   "effective_neighbors": float(effective_neighbors(s, gamma)), "lr": np.nan, "rate": np.nan}
+            if not (label == "fdla" and np.min(s.matrix(0)) < -1e-9):
+                opt = optimal_learning_rate(s, zeta=zeta)
+                row["lr"], row["rate"] = float(opt.lr), float(opt.rate)
+            if simulate:
+                row.update(_simulated(s, row["lr"], row["rate"], zeta=zeta, reps=reps, seed=(seed, gi)))
+            rows.append(row)
     for r in rows:
         best = max(x["rate"] for x in rows if x["graph"] == r["graph"] and np.isfinite(x["rate"]))
         r["rate_vs_best"] = r["rate"] / best
     return rows
+
+
+def _simulated(scheme, lr, rate, *, zeta, reps, seed):
+    """Monte Carlo rate at ``lr`` with its interval (NaN where there is no theory to run at)."""
+    if not np.isfinite(rate):
+        return {"mc_rate": np.nan, "mc_low": np.nan, "mc_high": np.nan, "agrees": False}
+    steps = int(np.clip(np.ceil(8.0 / rate), 40, 400))  # the loss falls by ~e^-8 over the run
+    rep = crosscheck(scheme, lr=lr, d=int(round(zeta)) - 2, reps=reps, steps=steps,
+                     seed=np.random.SeedSequence(list(seed)), n_boot=300)
+    return {"mc_rate": float(rep.mc_rate), "mc_low": float(rep.ci[0]), "mc_high": float(rep.ci[1]),
+            "agrees": bool(rep.agrees)}
 
 
 def design_study_figure(*, zeta=50.0, quick=False):
