@@ -66,7 +66,7 @@ class DesignGraph:
         return np.bincount(self.i, w, self.n) + np.bincount(self.j, w, self.n)
 
     def edge_sum(self, mu):
-        """:math:`|B|^T \mu`: the sum of the node values at the two ends of each edge."""
+        r""":math:`|B|^T \mu`: the sum of the node values at the two ends of each edge."""
         return mu[self.i] + mu[self.j]
 
     def weights_of(self, W):
