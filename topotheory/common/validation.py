@@ -17,6 +17,7 @@ ndarray, ...) and never changes a valid value silently.
 ``check_str``       a string (optionally non-empty), for names and labels
 ``check_scheme_like``  something the theory accepts as a gossip scheme
 ``check_seed``      None, a non-negative int, a SeedSequence or a Generator
+``check_phase``     a phase of a periodic scheme: any integer, taken modulo the period
 ==================  ===========================================================================
 """
 
@@ -44,6 +45,7 @@ __all__ = [
     "check_seed",
     "check_gamma",
     "check_choice",
+    "check_phase",
     "as_float_array",
     "plain",
     "MEMORY_LIMIT",
@@ -425,6 +427,26 @@ def _check_interval(name, arr, low, high, low_open, high_open):
 def check_gamma(gamma, *, name="gamma"):
     """Validate a decay ``gamma`` in [0, 1) (scalar or array); return a float ndarray."""
     return as_float_array(name, gamma, low=0.0, high=1.0, high_open=True)
+
+
+def check_phase(phase, period, *, name="phase"):
+    """A phase of a scheme of period ``period``: any integer, taken modulo the period.
+
+    The contract of every ``phase`` argument: step ``t`` of a periodic scheme is at phase
+    ``t mod period``, so ``phase`` and ``phase + k * period`` name the same state (``-1`` is the
+    last phase, as in Python indexing; a static scheme has the single phase 0). Non-integers
+    (``1.5``, NaN, strings, booleans) are refused.
+
+    Examples
+    --------
+    >>> check_phase(5, 3), check_phase(-1, 3), check_phase(2**63, 1)
+    (2, 2, 0)
+    >>> check_phase(1.5, 3)
+    Traceback (most recent call last):
+    ...
+    TypeError: phase must be an integer, got 1.5
+    """
+    return check_int(name, phase) % int(period)
 
 
 def check_choice(name, value, choices):

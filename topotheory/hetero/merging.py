@@ -44,7 +44,7 @@ from ..common.results import Result
 from ..common.rng import as_generator
 from ..crosscheck.stats import Check, CheckReport, Diagnostics, decide, mean_band, replica_diagnostics
 from ..simulate.engine import format_seed, root_seed, start_point
-from ..common.validation import as_float_array, check_choice, check_int, check_real
+from ..common.validation import as_float_array, check_choice, check_int, check_phase, check_real
 from ..graphs.scheme import check_scheme
 from .exact import (ORDERS, CommutingState, check_common, check_problem, check_quadratic, check_x0,
                     exact_state, gossip_getter)
@@ -177,6 +177,7 @@ def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gos
 def _static_blocks(problem, scheme, lr, order, phase):
     """Affine one-period map per block: list of (M (m, m), c (m,)) in the problem's basis."""
     scheme = check_scheme(scheme)
+    phase = check_phase(phase, scheme.period)
     if scheme.n != problem.n:
         raise ValueError(f"scheme has n = {scheme.n} workers but the problem has n = {problem.n}")
     p, n, d = problem, problem.n, problem.d
@@ -249,7 +250,7 @@ def fixed_point(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
     check_quadratic(problem)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
-    M, c = _static_blocks(problem, scheme, lr, order, check_int("phase", phase))
+    M, c = _static_blocks(problem, scheme, lr, order, phase)
     eye = np.eye(M.shape[-1])
     try:
         x = np.linalg.solve(eye - M, c[..., None])[..., 0]
@@ -310,7 +311,7 @@ def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
     scheme = check_scheme(scheme)
-    phase = check_int("phase", phase) % scheme.period
+    phase = check_phase(phase, scheme.period)
     rho, rate = mean_map_rate(problem, scheme, lr=lr, order=order)
     if not rho < 1:
         out = {q: float("nan") for q in QUANTITIES + ("bias_distance", "noise_distance")}

@@ -32,7 +32,7 @@ import scipy.sparse as sp
 
 from ..common.results import Result
 from ..common.rng import as_generator
-from ..common.validation import check_int, check_real
+from ..common.validation import check_int, check_phase, check_real
 from ..graphs.scheme import check_scheme
 from .engine import check_threads, root_seed, run_chunks, start_point
 from .fit import fit_rate, slope_weights
@@ -526,7 +526,8 @@ def simulate_random_walk(
     seed : None, int, SeedSequence or Generator
     phase : int
         For periodic schemes, the phase at which variances are recorded (state right after the
-        gossip with :math:`W_{\text{phase}-1}`), as in :func:`topotheory.effective_neighbors`.
+        gossip with :math:`W_{\text{phase}-1}`), as in :func:`topotheory.effective_neighbors`; any
+        integer, taken modulo the period.
     confidence : float
         Level of the interval (default 0.95).
     chunk_size, threads : int, optional
@@ -549,7 +550,7 @@ def simulate_random_walk(
     reps = check_int("reps", reps, minimum=1)
     p = scheme.period
     burn_in = default_burn_in(gamma, p) if burn_in is None else check_int("burn_in", burn_in, minimum=0)
-    phase = check_int("phase", phase) % p
+    phase = check_phase(phase, p)
     confidence = check_real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
     threads = check_threads(threads)
     n = scheme.n
