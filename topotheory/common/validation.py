@@ -110,9 +110,9 @@ def check_int(name, value, *, minimum=None, maximum=None):
             raise TypeError(f"{name} must be an integer, got {plain(value)}")
     value = int(value)
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise ValueError(f"{name} must be >= {minimum}, got {plain(value)}")
     if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+        raise ValueError(f"{name} must be <= {maximum}, got {plain(value)}")
     return value
 
 

@@ -32,9 +32,9 @@ import scipy.sparse as sp
 
 from ..common.results import Result
 from ..common.rng import as_generator
-from ..common.validation import check_int, check_phase, check_real
+from ..common.validation import check_bool, check_int, check_phase, check_real
 from ..graphs.scheme import check_scheme
-from .engine import check_threads, root_seed, run_chunks, start_point
+from .engine import check_budget, check_threads, root_seed, run_chunks, start_point
 from .fit import fit_rate, slope_weights
 
 __all__ = [
@@ -281,9 +281,14 @@ def simulate_dsgd(
     keep_replicas : bool
         Keep the per-replica loss trajectories (needed by :func:`estimate_rate`).
     chunk_size : int, optional
-        Replicas simulated together (default: a block of about 512 kB). Results depend on it.
+        Replicas simulated together, at most ``reps`` (a larger value means one chunk; default: a
+        block of about 512 kB). Results depend on it.
     threads : int, optional
-        Threads running the chunks (default: the number of CPUs). Results do not depend on it.
+        Threads running the chunks, 1 to 256 (default: the number of CPUs). Results do not
+        depend on it.
+
+    Sizes whose memory (more than 4 GiB) or time (more than :data:`~topotheory.simulate.engine.WORK_LIMIT`
+    elementary updates) cannot fit are refused at once, before anything is allocated.
 
     Returns
     -------
@@ -311,8 +316,12 @@ def simulate_dsgd(
     steps = check_int("steps", steps, minimum=1)
     reps = check_int("reps", reps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
+    keep_replicas = check_bool("keep_replicas", keep_replicas)
     threads = check_threads(threads)
     n = scheme.n
+    check_budget({"reps": reps, "steps": steps, "d": d, "batch_size": batch_size},
+                 memory=8 * (reps * (steps + 1) + 8 * n * d), work=reps * steps * n * d * (batch_size + 1),
+                 what=f"D-SGD on {n} workers")
     X0 = start_point(x0, n, d)
     seed, seed_record = root_seed(seed)
     args = (_gossip_plan(scheme), X0, lr, batch_size, steps)
@@ -554,6 +563,8 @@ def simulate_random_walk(
     confidence = check_real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
     threads = check_threads(threads)
     n = scheme.n
+    check_budget({"reps": reps, "steps": steps, "burn_in": burn_in}, memory=8 * 4 * n * reps,
+                 work=reps * (burn_in + steps) * n, what=f"the random walk on {n} workers")
     seed, seed_record = root_seed(seed)
     args = (_gossip_plan(scheme), n, math.sqrt(gamma), burn_in, steps, phase)
     outs, chunk_size, elapsed = run_chunks(_random_walk_chunk, args, reps, n, chunk_size, seed, threads)
@@ -735,6 +746,8 @@ def estimate_rate(result, *, window=None, confidence=0.95, n_boot=1000, seed=0):
     start, stop = _check_window(window, result.steps, result.period)
     confidence = check_real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
     n_boot = check_int("n_boot", n_boot, minimum=1)
+    check_budget({"n_boot": n_boot}, memory=8 * n_boot, work=n_boot * result.reps * (stop - start + 1),
+                 what=f"the bootstrap over {result.reps} replicas")
     nan = float("nan")
     if result.diverged and result.diverged_step <= stop:
         return RateEstimate(nan, (nan, nan), nan, nan, (start, stop), confidence, n_boot, result.reps, result.period, True)
