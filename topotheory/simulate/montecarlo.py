@@ -38,6 +38,7 @@ from .engine import check_budget, check_threads, root_seed, run_chunks, start_po
 from .fit import fit_rate, slope_weights
 
 __all__ = [
+    "check_dsgd_size",
     "default_burn_in",
     "default_window",
     "DSGDSimulation",
@@ -231,6 +232,27 @@ def _dsgd_chunk(plan, X0, lr, batch_size, steps, c, seed):
     return loss, cons, diverged_step, n_div
 
 
+def check_dsgd_size(n, *, d, steps, reps, batch_size, reps_name="reps"):
+    """Refuse at once a D-SGD simulation whose memory or time cannot fit (validated ints in).
+
+    Memory: the per-replica loss curves, ``8 reps (steps + 1)`` bytes, plus the chunk state;
+    time: ``reps steps n d (batch_size + 1)`` elementary updates
+    (:func:`~topotheory.simulate.engine.check_budget`). ``reps_name`` names the replica count in
+    the message (``budget`` for an adaptive cross-check).
+
+    Examples
+    --------
+    >>> check_dsgd_size(8, d=10, steps=100, reps=1000, batch_size=1)
+    >>> check_dsgd_size(8, d=10, steps=100, reps=2**63, batch_size=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: reps = 9223372036854775808, steps = 100, d = 10, batch_size = 1: D-SGD on 8 workers would need about 7.45e+21 bytes (limit 4.29e+09 bytes); choose smaller reps, steps, d or batch_size
+    """
+    check_budget({reps_name: reps, "steps": steps, "d": d, "batch_size": batch_size},
+                 memory=8 * (reps * (steps + 1) + 8 * n * d), work=reps * steps * n * d * (batch_size + 1),
+                 what=f"D-SGD on {n} workers")
+
+
 def simulate_dsgd(
     scheme,
     *,
@@ -319,9 +341,7 @@ def simulate_dsgd(
     keep_replicas = check_bool("keep_replicas", keep_replicas)
     threads = check_threads(threads)
     n = scheme.n
-    check_budget({"reps": reps, "steps": steps, "d": d, "batch_size": batch_size},
-                 memory=8 * (reps * (steps + 1) + 8 * n * d), work=reps * steps * n * d * (batch_size + 1),
-                 what=f"D-SGD on {n} workers")
+    check_dsgd_size(n, d=d, steps=steps, reps=reps, batch_size=batch_size)
     X0 = start_point(x0, n, d)
     seed, seed_record = root_seed(seed)
     args = (_gossip_plan(scheme), X0, lr, batch_size, steps)
