@@ -11,6 +11,7 @@ ndarray, ...) and never changes a valid value silently.
 ``check_probability``  a real number in [0, 1] (ends optionally open)
 ``check_int``       an integer with optional bounds (integral floats accepted, 1.5 refused)
 ``check_size``      an integer count whose allocation is estimated before it is made
+``check_budget``    several counts whose joint memory and time are estimated before starting
 ``check_bool``      a genuine boolean (``"no"`` and ``2`` refused)
 ``check_array``     a real float array of a given shape, finite unless allowed
 ``check_matrix``    a real, finite, non-empty square matrix (dense or scipy sparse)
@@ -49,10 +50,16 @@ __all__ = [
     "as_float_array",
     "plain",
     "MEMORY_LIMIT",
+    "WORK_LIMIT",
+    "check_budget",
 ]
 
 #: Default limit (bytes) of one allocation that :func:`check_size` lets through: 4 GiB.
 MEMORY_LIMIT = 4 * 2**30
+
+#: Most elementary updates (one coordinate of one worker of one replica at one step) a computation
+#: may need (:func:`check_budget`): ``10**13`` -- hours at the vectorized speed of ~10**9 per second.
+WORK_LIMIT = 10**13
 
 
 def plain(value):
@@ -157,6 +164,47 @@ def check_size(name, value, *, bytes_per_unit, limit=MEMORY_LIMIT, minimum=1, po
             f"choose a smaller {name}"
         )
     return value
+
+
+def check_budget(sizes, *, memory, work, what):
+    """Refuse at once a simulation whose memory or time cannot fit, naming every size involved.
+
+    Parameters
+    ----------
+    sizes : dict
+        ``{argument name: validated int}`` the estimates depend on (all named in the message).
+    memory : int
+        Bytes the simulation allocates (Python ints: exact, no overflow).
+    work : int
+        Elementary updates it performs (compared with :data:`WORK_LIMIT`).
+    what : str
+        What is simulated, for the message.
+
+    Examples
+    --------
+    >>> check_budget({"reps": 10, "steps": 10}, memory=800, work=100, what="D-SGD")
+    >>> check_budget({"reps": 2**63, "steps": 10}, memory=8 * 2**63 * 11, work=10 * 2**63, what="D-SGD")
+    Traceback (most recent call last):
+    ...
+    ValueError: reps = 9223372036854775808, steps = 10: D-SGD would need about 8.12e+20 bytes (limit 4.29e+09 bytes); choose smaller reps or steps
+    """
+    listing = ", ".join(f"{k} = {plain(v)}" for k, v in sizes.items())
+    names = list(sizes)
+    choose = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    if memory > MEMORY_LIMIT:
+        raise ValueError(f"{listing}: {what} would need about {_sci(memory)} bytes (limit {float(MEMORY_LIMIT):.3g} "
+                         f"bytes); choose smaller {choose}")
+    if work > WORK_LIMIT:
+        raise ValueError(f"{listing}: {what} would need about {_sci(work)} elementary updates (limit "
+                         f"{float(WORK_LIMIT):.3g}, hours of computing); choose smaller {choose}")
+
+
+def _sci(count):
+    """``count`` (a possibly huge Python int) as ``1.23e+45`` without float overflow."""
+    try:
+        return f"{float(count):.3g}"
+    except OverflowError:
+        return plain(count)
 
 
 def check_real(name, value, *, low=None, high=None, low_open=False, high_open=False, allow_nan=False,

@@ -27,7 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..common.rng import as_generator, copy_seed, spawn_seeds
-from ..common.validation import MEMORY_LIMIT, as_float_array, check_int, plain
+from ..common.validation import WORK_LIMIT, as_float_array, check_budget, check_int
 
 __all__ = [
     "CHUNK_BYTES",
@@ -49,9 +49,6 @@ CHUNK_BYTES = 512 * 1024
 #: Most threads a simulator accepts (``threads``): more than this only adds overhead.
 MAX_THREADS = 256
 
-#: Most elementary updates (one coordinate of one worker of one replica at one step) a simulation
-#: may need: about ``10**13`` -- hours of computing at the vectorized speed of ~10**9 per second.
-WORK_LIMIT = 10**13
 
 
 # ------------------------------------------------------------------------------------- seeds
@@ -173,47 +170,6 @@ def check_threads(threads):
     if threads is None:
         return None
     return check_int("threads", threads, minimum=1, maximum=MAX_THREADS)
-
-
-def check_budget(sizes, *, memory, work, what):
-    """Refuse at once a simulation whose memory or time cannot fit, naming every size involved.
-
-    Parameters
-    ----------
-    sizes : dict
-        ``{argument name: validated int}`` the estimates depend on (all named in the message).
-    memory : int
-        Bytes the simulation allocates (Python ints: exact, no overflow).
-    work : int
-        Elementary updates it performs (compared with :data:`WORK_LIMIT`).
-    what : str
-        What is simulated, for the message.
-
-    Examples
-    --------
-    >>> check_budget({"reps": 10, "steps": 10}, memory=800, work=100, what="D-SGD")
-    >>> check_budget({"reps": 2**63, "steps": 10}, memory=8 * 2**63 * 11, work=10 * 2**63, what="D-SGD")
-    Traceback (most recent call last):
-    ...
-    ValueError: reps = 9223372036854775808, steps = 10: D-SGD would need about 8.12e+20 bytes (limit 4.29e+09 bytes); choose smaller reps or steps
-    """
-    listing = ", ".join(f"{k} = {plain(v)}" for k, v in sizes.items())
-    names = list(sizes)
-    choose = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-    if memory > MEMORY_LIMIT:
-        raise ValueError(f"{listing}: {what} would need about {_sci(memory)} bytes (limit {float(MEMORY_LIMIT):.3g} "
-                         f"bytes); choose smaller {choose}")
-    if work > WORK_LIMIT:
-        raise ValueError(f"{listing}: {what} would need about {_sci(work)} elementary updates (limit "
-                         f"{float(WORK_LIMIT):.3g}, hours of computing); choose smaller {choose}")
-
-
-def _sci(count):
-    """``count`` (a possibly huge Python int) as ``1.23e+45`` without float overflow."""
-    try:
-        return f"{float(count):.3g}"
-    except OverflowError:
-        return plain(count)
 
 
 def run_chunks(func, args, reps, floats_per_replica, chunk_size, seed, threads):
