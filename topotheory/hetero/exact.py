@@ -243,6 +243,13 @@ class DenseState:
         return self.m
 
 
+def state_bytes(problem):
+    """Bytes of the exact mean and covariance state of ``problem`` (a few copies of each)."""
+    n, d = problem.n, problem.d
+    cov = (n * d) ** 2 if problem.structure == "dense" else d * n * n
+    return 8 * 4 * (cov + n * d)
+
+
 def exact_state(problem, lr, order, x0):
     cls = DenseState if problem.structure == "dense" else CommutingState
     return cls(problem, lr, order, x0)

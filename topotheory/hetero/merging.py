@@ -44,10 +44,11 @@ from ..common.results import Result
 from ..common.rng import as_generator
 from ..crosscheck.stats import Check, CheckReport, Diagnostics, decide, mean_band, replica_diagnostics
 from ..simulate.engine import format_seed, root_seed, start_point
-from ..common.validation import as_float_array, check_choice, check_int, check_phase, check_real
+from ..common.validation import (as_float_array, check_array, check_bool, check_budget, check_choice, check_int,
+                                 check_phase, check_real)
 from ..graphs.scheme import check_scheme
 from .exact import (ORDERS, CommutingState, check_common, check_problem, check_quadratic, check_x0,
-                    exact_state, gossip_getter)
+                    exact_state, gossip_getter, state_bytes)
 from .problems import HeterogeneousQuadratic
 
 __all__ = [
@@ -102,19 +103,31 @@ class MergingCurves(_Curves):
     merged_loss, local_loss, consensus_distance, weighted_consensus_distance, merged_distance, local_distance : ndarray
         See :mod:`topotheory.merging`.
     gossip_rounds : int
-        Number of steps that used a gossip matrix other than the identity.
+        Number of steps that used a gossip matrix other than the identity (up to the divergence).
     mean : ndarray, shape (n, d)
-        The expected iterates after the last step.
+        The expected iterates after the last step (NaN once diverged).
     params : dict
+    diverged : ndarray of bool
+        Per recorded step: the expected state overflowed (a quantity above :data:`DIVERGED_ABOVE`
+        or not finite) at or before it; every quantity is NaN there. Divergence is NaN plus this
+        flag, never an overflowed number.
+    diverged_step : int
+        First step at which the state overflowed, -1 if never.
     """
 
     gossip_rounds: int
     mean: np.ndarray
     params: dict
+    diverged: np.ndarray = None
+    diverged_step: int = -1
 
     def final(self):
         """The quantities after the last step, as a dict of floats."""
         return {q: float(getattr(self, q)[-1]) for q in QUANTITIES}
+
+
+#: A propagated quantity above this (or not finite) counts as diverged (as in the simulators).
+DIVERGED_ABOVE = 1e300
 
 
 def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gossip", record_every=1):
@@ -138,11 +151,14 @@ def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gos
         Start (default 0 for every worker).
     order : {"gradient_then_gossip", "simultaneous"}
     record_every : int
-        Record every ``record_every``-th step (the last step is always recorded).
+        Record every ``record_every``-th step (the last step is always recorded; a value above
+        ``steps`` records only the start and the end).
 
     Returns
     -------
     MergingCurves
+        With ``diverged`` per recorded step: once the expected state overflows (a quantity above
+        1e300 or not finite) the propagation stops and every later value is NaN, flagged.
 
     Examples
     --------
@@ -155,22 +171,39 @@ def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gos
     check_quadratic(problem)
     lr, steps = check_common(lr, steps, order)
     record_every = check_int("record_every", record_every, minimum=1)
+    check_budget({"steps": steps}, memory=state_bytes(problem) + 8 * 8 * (steps // record_every + 2),
+                 work=steps * state_bytes(problem) // 8, what=f"the exact propagation ({problem.structure} problem)")
     get = gossip_getter(schedule, problem.n, steps)
     eng = exact_state(problem, lr, order, check_x0(x0, problem.n, problem.d))
     rec_steps, rows = [0], [eng.summary()]
-    rounds = 0
+    rounds, diverged_step = 0, -1
     for t in range(steps):
         W = get(t)
         rounds += W is not None
-        eng.step(W)
+        with np.errstate(all="ignore"):
+            eng.step(W)
+            row = np.asarray(eng.summary(), dtype=float)
         if (t + 1) % record_every == 0 or t + 1 == steps:
             rec_steps.append(t + 1)
-            rows.append(eng.summary())
+            rows.append(row)
+        if not np.all(np.isfinite(row) & (np.abs(row) <= DIVERGED_ABOVE)):
+            diverged_step = t + 1
+            break
+    if diverged_step >= 0:  # the recorded steps after the overflow: NaN
+        later = [s for s in range(record_every, steps + 1, record_every) if s > diverged_step]
+        if steps > diverged_step and steps % record_every:
+            later.append(steps)
+        rec_steps += later
+        rows += [np.full(len(QUANTITIES), np.nan)] * len(later)
     cols = np.array(rows, dtype=float).T
+    rec = np.array(rec_steps)
+    flags = rec >= diverged_step if diverged_step >= 0 else np.zeros(len(rec), dtype=bool)
+    cols[:, flags] = np.nan  # (a recorded step after diverged_step is flagged; diverged_step is exact)
     params = {"lr": lr, "steps": steps, "order": order, "n": problem.n, "d": problem.d,
               "structure": problem.structure, "schedule": getattr(schedule, "name", "custom")}
-    return MergingCurves(np.array(rec_steps), *cols, gossip_rounds=rounds, mean=eng.mean_states(),
-                         params=params)
+    mean = eng.mean_states() if diverged_step < 0 else np.full((problem.n, problem.d), np.nan)
+    return MergingCurves(rec, *cols, gossip_rounds=rounds, mean=mean, params=params, diverged=flags,
+                         diverged_step=diverged_step)
 
 
 # ------------------------------------------------------------------- fixed point and spectra
