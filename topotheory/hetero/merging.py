@@ -288,7 +288,7 @@ def fixed_point(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
     try:
         x = np.linalg.solve(eye - M, c[..., None])[..., 0]
     except np.linalg.LinAlgError:
-        raise ValueError("the one-period map has eigenvalue 1: no unique fixed point at this lr") from None
+        raise ValueError(f"lr = {lr!r}: the one-period map has eigenvalue 1 (no unique fixed point at this lr)") from None
     return _to_stacked(problem, x)
 
 
@@ -312,6 +312,7 @@ def mean_map_rate(problem, scheme, *, lr, order="gradient_then_gossip"):
     [0.9, 0.19]
     """
     check_quadratic(problem)
+    scheme = check_scheme(scheme)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
     M, _ = _static_blocks(problem, scheme, lr, order, 0)
@@ -351,7 +352,11 @@ def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
         out.update(rho=rho, rate=float("nan"), diverges=True)
         return out
     M, c = _static_blocks(problem, scheme, lr, order, phase)
-    mean = np.linalg.solve(np.eye(M.shape[-1]) - M, c[..., None])[..., 0]
+    try:
+        mean = np.linalg.solve(np.eye(M.shape[-1]) - M, c[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        raise ValueError(f"lr = {lr!r}: the one-period map has eigenvalue 1 in floating point (lr too small for "
+                         "a unique stationary state); choose a larger lr") from None
     n, d = problem.n, problem.d
     X = _to_stacked(problem, mean)
     eng = exact_state(problem, lr, order, X)
@@ -374,8 +379,10 @@ def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
 
 
 # ------------------------------------------------------------------------ heterogeneity (§5)
-def _laplacian_pinv(scheme):
+def _laplacian_pinv(scheme, n):
     scheme = check_scheme(scheme)
+    if scheme.n != n:
+        raise ValueError(f"scheme has n = {scheme.n} workers but the problem has n = {n}")
     if not (scheme.is_static and scheme.is_symmetric):
         raise ValueError("heterogeneity measures need a static symmetric scheme (L_W^+ is a norm only then)")
     return np.linalg.pinv(np.eye(scheme.n) - np.asarray(scheme.matrix(0)), hermitian=True)
@@ -400,7 +407,8 @@ def heterogeneity(problem, scheme):
     >>> heterogeneity(p, fully_connected(2))    # G = [[1], [-1]], L = I - J has L^+ = L
     2.0
     """
-    Lp = _laplacian_pinv(scheme)
+    check_problem(problem)
+    Lp = _laplacian_pinv(scheme, problem.n)
     G = _grad_at(problem, np.broadcast_to(problem.x_star, (problem.n, problem.d)))
     return float(np.einsum("ia,ij,ja->", G, Lp, G))
 
@@ -430,8 +438,8 @@ def mixing_parameter(problem, scheme, lrs, *, order="simultaneous"):
     True
     """
     check_quadratic(problem)
-    Lp = _laplacian_pinv(scheme)
-    lrs = np.atleast_1d(as_float_array("lrs", lrs, low=0.0, low_open=True))
+    Lp = _laplacian_pinv(scheme, problem.n)
+    lrs = np.atleast_1d(check_array("lrs", lrs, low=0.0, low_open=True, min_size=1))
     ratios = []
     for lr in lrs:
         G = _grad_at(problem, fixed_point(problem, scheme, lr=float(lr), order=order))
@@ -518,6 +526,12 @@ def simulate_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, 
     reps = check_int("reps", reps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     record_every = check_int("record_every", record_every, minimum=1)
+    keep_merged = check_bool("keep_merged", keep_merged)
+    check_budget({"reps": reps, "steps": steps},
+                 memory=8 * reps * (6 * problem.n * problem.d
+                                    + (steps // record_every + 2) * (len(QUANTITIES) + keep_merged * problem.d)),
+                 work=reps * steps * problem.n * problem.d * (problem.d if problem.structure == "dense" else 1),
+                 what=f"the Monte Carlo of {problem.n} workers")
     get = gossip_getter(schedule, problem.n, steps)
     seed, record = root_seed(seed)
     rng = as_generator(seed)
@@ -571,6 +585,9 @@ def simulate_centralized(problem, *, lr, steps, reps, x0=None, seed=None, batch_
     steps = check_int("steps", steps, minimum=0)
     reps = check_int("reps", reps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
+    check_budget({"reps": reps, "steps": steps}, memory=8 * reps * (6 * problem.n * problem.d + (steps + 1) * problem.d),
+                 work=reps * steps * problem.n * problem.d * (problem.d if problem.structure == "dense" else 1),
+                 what=f"the centralized Monte Carlo of {problem.n} workers")
     rng = as_generator(root_seed(seed)[0])
     x = np.broadcast_to(start_point(x0, problem.n, problem.d, default="zero", per_worker=False),
                         (reps, problem.d)).copy()

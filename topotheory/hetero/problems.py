@@ -165,7 +165,7 @@ class HeterogeneousQuadratic:
         centralized simulator consumes the same numbers). ``batch_size`` divides the noise variance.
         """
         xi = rng.standard_normal(X.shape)
-        scale = self.noise / np.sqrt(batch_size)
+        scale = self.noise / _sqrt_count(batch_size)
         return self.gradients(X) + scale[:, None] * xi
 
     def with_noise(self, noise):
@@ -176,6 +176,11 @@ class HeterogeneousQuadratic:
     def __repr__(self):
         return (f"HeterogeneousQuadratic(n={self.n}, d={self.d}, {self.structure}, "
                 f"L in [{self.local_smoothness.min():.3g}, {self.local_smoothness.max():.3g}])")
+
+
+def _sqrt_count(count):
+    """``sqrt(count)`` of a positive int of any size (beyond 2**53 through the logarithm)."""
+    return np.sqrt(count) if count < 2**53 else math.exp(0.5 * math.log(count))
 
 
 def _detect_commuting(H):
