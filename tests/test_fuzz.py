@@ -22,7 +22,9 @@ _PARAMS = [(f, p) for f in h.FIXED for p in h._signature(f).parameters if h.kind
 @st.composite
 def _bad_calls(draw):
     func, param = draw(st.sampled_from(_PARAMS))
-    bad = draw(h.strategy(h.kind_of(func, param)))
+    default = h._signature(func).parameters[param].default
+    # None is legal where it is the documented default
+    bad = draw(h.strategy(h.kind_of(func, param)).filter(lambda b: not (b.label == "None" and default is None)))
     return h.Case(func, param, bad, h._module_of(func))
 
 
@@ -37,7 +39,7 @@ def test_fixed_functions_refuse_bad_input_clearly(case):
 def test_every_listed_bad_value_of_the_fixed_functions():
     # the whole catalogue for these functions (a few hundred fast calls)
     t0 = time.perf_counter()
-    rows = [(c, *h.run_case(c, seconds=3.0)) for c in h.api_cases(list(h.FIXED))]
+    rows = [(c, *h.run_case(c, seconds=3.0)) for c in h.api_cases(list(h.FIXED)) if c.key not in h.SLOW_LEGAL]
     bad = [f"{c.key}: {o}: {d}" for c, o, d in rows if o not in GOOD]
     assert not bad, "\n".join(bad)
     assert len(rows) > 300 and time.perf_counter() - t0 < 30

@@ -160,7 +160,7 @@ def check_size(name, value, *, bytes_per_unit, limit=MEMORY_LIMIT, minimum=1, po
     if need > limit:
         what = f" for {reason}" if reason else ""
         raise ValueError(
-            f"{name} = {plain(value)} would need about {need:.3g} bytes{what} (limit {float(limit):.3g} bytes); "
+            f"{name} = {value} would need about {need:.3g} bytes{what} (limit {float(limit):.3g} bytes); "
             f"choose a smaller {name}"
         )
     return value
