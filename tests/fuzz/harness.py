@@ -257,7 +257,6 @@ OVERRIDES = {
     "crosscheck": {"window": "any"},
     "simulate_dsgd": {"threads": "size"},
     "simulate_random_walk": {"burn_in": "count", "threads": "size"},
-    "crosscheck_merging": {},
     "compare_stepsizes": {"switch_at": "switch_at"},
     "placement_schedule": {"budget": "count"},
     "gossip_every": {"offset": "count", "period": "cap"},

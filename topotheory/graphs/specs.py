@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from ..common.validation import check_int, plain
+from ..common.validation import plain
 from .io import check_load_options, is_graph_path, load_graph
 from .families import base_graph, erdos_renyi, hyper_hypercube, one_peer_exponential_any, random_regular
 from .published import de_bruijn, equistatic, k_peer_exponential

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common.validation import as_float_array, check_choice, check_int, check_real, check_size
+from ..common.validation import as_float_array, check_choice, check_real, check_size
 from ..graphs.scheme import Scheme
 from ..simulate.engine import start_point
 from .problems import HeterogeneousQuadratic, LogisticProblem

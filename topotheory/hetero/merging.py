@@ -44,7 +44,7 @@ from ..common.results import Result
 from ..common.rng import as_generator
 from ..crosscheck.stats import Check, CheckReport, Diagnostics, decide, mean_band, replica_diagnostics
 from ..simulate.engine import format_seed, root_seed, start_point
-from ..common.validation import (as_float_array, check_array, check_bool, check_budget, check_choice, check_int,
+from ..common.validation import (check_array, check_bool, check_budget, check_choice, check_int,
                                  check_phase, check_real)
 from ..graphs.scheme import check_scheme
 from .exact import (ORDERS, CommutingState, check_common, check_problem, check_quadratic, check_x0,

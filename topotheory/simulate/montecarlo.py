@@ -243,10 +243,10 @@ def check_dsgd_size(n, *, d, steps, reps, batch_size, reps_name="reps"):
     Examples
     --------
     >>> check_dsgd_size(8, d=10, steps=100, reps=1000, batch_size=1)
-    >>> check_dsgd_size(8, d=10, steps=100, reps=2**63, batch_size=1)
+    >>> check_dsgd_size(8, d=10, steps=100, reps=2**63, batch_size=1)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: reps = 9223372036854775808, steps = 100, d = 10, batch_size = 1: D-SGD on 8 workers would need about 7.45e+21 bytes (limit 4.29e+09 bytes); choose smaller reps, steps, d or batch_size
+    ValueError: reps = 9223372036854775808, steps = 100, d = 10, batch_size = 1: D-SGD on 8 workers would need ...
     """
     check_budget({reps_name: reps, "steps": steps, "d": d, "batch_size": batch_size},
                  memory=8 * (reps * (steps + 1) + 8 * n * d), work=reps * steps * n * d * (batch_size + 1),
