@@ -184,6 +184,15 @@ class Representation:
             u[j] = rho_p ** (1.0 / p) - aj
         return u, its, res, conv, "arnoldi"
 
+    def perron_slopes(self, a, beta):
+        r"""``(u, du/da, du/dbeta, iterations, residual, converged, route)`` where the route has them.
+
+        The partial derivatives of :math:`u = \rho - a` come from the Perron vectors (implicit
+        function theorem); ``None`` where this representation has no such route (callers then
+        differentiate numerically).
+        """
+        return None
+
     def secular_excess(self, a, beta):
         """The secular equation's root where it is exact; a ValueError here (it is not)."""
         kind = "periodic" if self.period > 1 else "non-symmetric"
