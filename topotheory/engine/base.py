@@ -77,6 +77,8 @@ class Representation:
     """
 
     route = "abstract"
+    #: True where :meth:`perron_slopes` gives analytic derivatives.
+    has_slopes = False
 
     def __init__(self, scheme, *, static_symmetric=False):
         self.scheme = scheme
@@ -183,6 +185,10 @@ class Representation:
                 res[j] = float(np.linalg.norm(matvec(vec) - lam * vec) / (rho_p * np.linalg.norm(vec)))
             u[j] = rho_p ** (1.0 / p) - aj
         return u, its, res, conv, "arnoldi"
+
+    def excess_lower_bound(self, a, beta):
+        """A cheap lower bound of ``u = rho - a`` per ``(a, beta)`` (None: none known cheaply)."""
+        return None
 
     def perron_slopes(self, a, beta):
         r"""``(u, du/da, du/dbeta, iterations, residual, converged, route)`` where the route has them.

@@ -37,6 +37,9 @@ __all__ = ["EigenRepresentation", "EXPLICIT_K_MAX_N", "top_eigenpair"]
 EXPLICIT_K_MAX_N = 64
 #: Lanczos subspace size of the matrix-free route.
 _NCV = 8
+#: Lanczos residual tolerance close to the root: the Ritz value's error is at most
+#: ``residual**2 / gap`` (below 1e-16 relative unless the top cluster is narrower than 1e-8).
+_TIGHT = 1e-12
 #: Relative tolerance of the walk-regularity check (constant diagonal of the covariance).
 _WALK_REGULAR_RTOL = 1e-11
 #: Largest n for which the robust eigensolver may fall back to the explicit reduced matrix
@@ -47,9 +50,10 @@ DENSE_FALLBACK_MAX_N = 400
 def top_eigenpair(matvec, n, v0, *, tol, dense=None):
     r"""Largest eigenvalue and unit eigenvector of a symmetric operator, never an ARPACK error.
 
-    Implicitly restarted Lanczos (ARPACK ``eigsh``, ``which="LA"``) with ``ncv = 8``; when it does
-    not converge (a cluster at the top of the spectrum, as in the deep subtrees of a binary tree)
-    within 60 restarts it restarts with ``ncv = 32``, then with the residual tolerance relaxed to :math:`10^{-10}`
+    Implicitly restarted Lanczos (ARPACK ``eigsh``, ``which="LA"``) with ``ncv = 24`` (a cluster
+    at the top of the spectrum, as in the deep subtrees of a binary tree, defeats smaller
+    subspaces); when it does not converge it restarts with ``ncv = 48`` and the residual tolerance
+    relaxed to :math:`10^{-10}`
     (the Ritz value's error is then at most :math:`\|r\|^2/\delta`, far below rounding unless the
     cluster is narrower than :math:`10^{-5}`), then falls back to the dense matrix ``dense()``
     (when given) and ``numpy.linalg.eigh``. Last resort: the best Ritz pair with
@@ -82,7 +86,7 @@ def top_eigenpair(matvec, n, v0, *, tol, dense=None):
     op = spla.LinearOperator((n, n), matvec=matvec, dtype=float)
     best = None
     long = max(1000, 10 * n)
-    attempts = ((_NCV, tol, 60), (32, tol, long), (32, max(tol, 1e-10), long)) if n > 2 * _NCV else ()
+    attempts = ((24, tol, long), (48, max(tol, 1e-10), long)) if n > 2 * _NCV else ()
     for ncv, t, maxiter in attempts:
         ncv = min(n, ncv)
         try:
@@ -130,6 +134,7 @@ class EigenRepresentation(Representation):
     """
 
     route = "eigen"
+    has_slopes = True
 
     def _data(self):
         def build():
@@ -219,6 +224,10 @@ class EigenRepresentation(Representation):
             u2, its2, res2, conv2 = _eigen_route(self._data(), a[irregular], beta[irregular], u[irregular])
             u[irregular], its[irregular], res[irregular], conv[irregular] = u2, its[irregular] + its2, res2, conv2
         return u, its, res, conv, route
+
+    def excess_lower_bound(self, a, beta):
+        """The secular root: a lower bound of ``u`` (the "mean" rate bounds the rate from above)."""
+        return self._secular(a, beta)[0]
 
     def perron_slopes(self, a, beta):
         r"""The excess ``u`` and its partial derivatives in ``a`` and ``beta`` (implicit function theorem).
@@ -418,8 +427,8 @@ def _newton_matrix_free(E, a, beta, u_lo):
         dmu = float(np.sum(-beta * LL / (u + a * oneLL) ** 2 * Y * Y))
         dh = -dmu / mu**2
         res = abs(mu - 1.0)
-        prev_tight = tol <= 1e-14
-        tol = 1e-14 if res < 1e-5 else 1e-8
+        prev_tight = tol <= _TIGHT
+        tol = _TIGHT if res < 1e-5 else 1e-8
         un, lo, hi = (float(x) for x in _newton_step(np.array(u), np.array(h), np.array(dh), np.array(lo), np.array(hi)))
         if h == 0 or (abs(un - u) <= 1e-10 * abs(un) and prev_tight) or hi - lo <= 4 * EPS * hi:
             return (u if h == 0 else un), it, res, ok, v

@@ -153,6 +153,15 @@ class FourierRepresentation(Representation):
         u, its, res, route = self.secular_excess(a, beta)
         return u, its, res, np.ones(a.shape[0], dtype=bool), route
 
+    @property
+    def has_slopes(self):
+        """Analytic slopes from the secular equation (static circulant schemes)."""
+        return self.period == 1
+
+    def excess_lower_bound(self, a, beta):
+        """The exact excess (the secular root), also a lower bound of itself."""
+        return self.perron_excess(a, beta)[0]
+
     def perron_slopes(self, a, beta):
         """``u`` and its partial derivatives in ``a`` and ``beta`` from the secular equation (period 1)."""
         if self.period > 1:

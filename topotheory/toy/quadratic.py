@@ -662,9 +662,8 @@ def _edge(scheme, z):
     hi = 2.0 if math.isinf(n) else 2.0 * n / (n + z - 1.0)
     if hi <= lo:
         return lo
-    first = _rate_slope(scheme, hi, z)
-    if first is not None:
-        return _edge_newton(scheme, z, lo, hi, first)
+    if resolve(scheme).has_slopes:
+        return _edge_newton(scheme, z, lo, _upper_edge(scheme, z, lo, hi))
     grid = np.linspace(lo, hi, 17)
     r = _rate_raw(scheme, grid, z)
     positive = np.flatnonzero(r > 0)
@@ -677,31 +676,46 @@ def _edge(scheme, z):
     return float(so.brentq(f, grid[k], grid[k + 1], xtol=1e-15 * grid[k], rtol=4 * _EPS, maxiter=200))
 
 
-def _edge_newton(scheme, z, lo, hi, first):
-    r"""Root of :math:`r(\eta) = 0` in ``[lo, hi]`` (``r(lo) >= 0 >= r(hi)``) by safeguarded Newton.
+def _upper_edge(scheme, z, lo, hi):
+    """An upper bound of the edge from a cheap upper bound of the rate (64 points at once), else hi."""
+    grid = np.linspace(lo, hi, 65)
+    a, beta, s = _coefficients(grid, z)
+    u_lo = resolve(scheme).excess_lower_bound(a, beta)
+    if u_lo is None:
+        return hi
+    k = np.flatnonzero(s - u_lo <= 0)  # the bound's rate is <= 0 there, so is the exact rate
+    return float(grid[k[0]]) if k.size else hi
 
-    Started at the fully connected edge ``hi`` (where :math:`r \le 0`); a step leaving the
-    bracket is replaced by bisection.
+
+def _edge_newton(scheme, z, lo, hi):
+    r"""Root of :math:`r(\eta) = 0` in ``[lo, hi]`` (``r(lo) >= 0 >= r(hi)``) by Newton, then Brent.
+
+    Newton steps from ``hi`` (where :math:`r \le 0`) while they stay in the bracket; once a step
+    leaves it, or lands where :math:`r > 0`, Brent's method finishes on the (small) bracket.
     """
-    r, dr = first
+    r, dr = _rate_slope(scheme, hi, z)
     if r > 0:
         return hi
     x, b_lo, b_hi = hi, lo, hi
-    for _ in range(100):
+    for _ in range(60):
         if r == 0:
             return x
         if r > 0:
             b_lo = x
-        else:
-            b_hi = x
+            break
+        b_hi = x
         xn = x - r / dr if dr < 0 else math.nan
         if not (b_lo < xn < b_hi):
-            xn = 0.5 * (b_lo + b_hi)
-        if abs(xn - x) <= 4 * _EPS * x or b_hi - b_lo <= 4 * _EPS * b_hi:
+            break
+        # the rate carries the eigensolver's relative error (~1e-12 matrix-free): stop at 1e-13
+        if abs(xn - x) <= 1e-13 * x:
             return float(xn)
         x = xn
         r, dr = _rate_slope(scheme, x, z)
-    return float(x)
+    f = lambda y: float(_rate_raw(scheme, [y], z)[0])  # noqa: E731
+    if b_hi - b_lo <= 1e-13 * b_hi:
+        return float(b_lo)
+    return float(so.brentq(f, b_lo, b_hi, xtol=1e-15 * b_lo, rtol=4 * _EPS, maxiter=200))
 
 
 def optimal_learning_rate(scheme, *, zeta):
@@ -761,9 +775,9 @@ def _argmax_newton(scheme, z, edge):
     :math:`r'(0^+) = 2 > 0` and :math:`r'(\eta_{\max}) < 0` bracket the optimum once; each step
     costs one exact Perron pair.
     """
-    hi = _rate_slope(scheme, edge, z)
-    if hi is None:
+    if not resolve(scheme).has_slopes:
         return None
+    hi = _rate_slope(scheme, edge, z)
     if not hi[1] < 0:
         return None
     g = lambda x: _rate_slope(scheme, x, z)[1]  # noqa: E731
