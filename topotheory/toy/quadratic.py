@@ -721,10 +721,12 @@ def _edge_newton(scheme, z, lo, hi):
 def optimal_learning_rate(scheme, *, zeta):
     r"""The learning rate maximising the exact rate, and the operating point it implies.
 
-    :math:`\eta^* = \arg\max_{0 < \eta < \eta_{\max}} r(\eta)` (THEORY §3.3 item 5): a grid over
-    ``(0, max_learning_rate)``, bounded Brent maximisation around the best grid point, then Newton
-    steps on :math:`r'(\eta) = 0` with five-point central differences (relative accuracy about
-    :math:`10^{-10}`). Closed forms: alone :math:`\eta^* = r^* = 1/\zeta`; fully connected
+    :math:`\eta^* = \arg\max_{0 < \eta < \eta_{\max}} r(\eta)` (THEORY §3.3 item 5). Where the
+    representation gives analytic slopes (static symmetric and static circulant schemes),
+    :math:`r'(\eta) = 0` is solved by Brent's method on ``(0, max_learning_rate)`` with
+    :math:`r'` from the Perron vectors (:meth:`Representation.perron_slopes`); otherwise a grid,
+    bounded Brent maximisation and Newton steps with five-point differences (relative accuracy
+    about :math:`10^{-10}`). Cached per scheme and :math:`\zeta`. Closed forms: alone :math:`\eta^* = r^* = 1/\zeta`; fully connected
     :math:`\eta^* = r^* = n/(n + \zeta - 1)` (see :mod:`topotheory.symbolic`). Decentralized
     averaging moves :math:`\eta^*` from the first towards the second as :math:`n_W(\gamma^*)` grows.
 
