@@ -44,7 +44,6 @@ import math
 import warnings
 
 import numpy as np
-import scipy.optimize as so
 import scipy.sparse as sp
 
 from ..common.results import Result
@@ -673,6 +672,8 @@ def _edge(scheme, z):
     if k == grid.size - 1:
         return hi
     f = lambda x: float(_rate_raw(scheme, [x], z)[0])  # noqa: E731
+    import scipy.optimize as so  # lazy: scipy.optimize costs ~0.4 s at import time
+
     return float(so.brentq(f, grid[k], grid[k + 1], xtol=1e-15 * grid[k], rtol=4 * _EPS, maxiter=200))
 
 
@@ -715,6 +716,8 @@ def _edge_newton(scheme, z, lo, hi):
     f = lambda y: float(_rate_raw(scheme, [y], z)[0])  # noqa: E731
     if b_hi - b_lo <= 1e-13 * b_hi:
         return float(b_lo)
+    import scipy.optimize as so
+
     return float(so.brentq(f, b_lo, b_hi, xtol=1e-15 * b_lo, rtol=4 * _EPS, maxiter=200))
 
 
@@ -786,6 +789,8 @@ def _argmax_newton(scheme, z, edge):
     lo = 1e-3 * edge
     if not g(lo) > 0:
         return None
+    import scipy.optimize as so
+
     return float(so.brentq(g, lo, edge, xtol=1e-15 * edge, rtol=4 * _EPS, maxiter=200))
 
 
@@ -797,6 +802,8 @@ def _argmax_search(scheme, z, edge):
     lo = grid[k - 1] if k > 0 else 0.25 * grid[0]
     hi = grid[k + 1] if k + 1 < grid.size else edge
     f = lambda x: -float(_rate_raw(scheme, [x], z)[0])  # noqa: E731
+    import scipy.optimize as so
+
     x = float(so.minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12 * hi}).x)
     stencil = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
     for _ in range(4):
