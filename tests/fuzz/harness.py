@@ -453,7 +453,7 @@ EXCLUDED = {
     "explore": "builds ipywidgets; its values go through ExplorerState, which is fuzzed",
     "Explorer": "the widget wrapper returned by explore(); its values go through ExplorerState",
     "RandomScheme": "a class built through RandomScheme.from_outcomes or the family constructors (tested in "
-                    "tests/test_random_schemes.py)",
+                    "tests/graphs/test_random_schemes.py)",
 }
 #: Functions whose boundary is fixed: the default suite asserts the contract for them (no vague
 #: error, no other exception type, no hang, no silently accepted bad input).
