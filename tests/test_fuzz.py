@@ -371,3 +371,17 @@ def test_planted_phase_decision_is_enforced(monkeypatch):
     assert h.run_case(wrapped)[0] == "valid" and h.run_case(half)[0] == "clear"
     monkeypatch.setattr(tt, "effective_neighbors", lambda *a, phase=0, **k: 1.0)
     assert h.run_case(half)[0] == "accepted"
+
+
+def test_last_findings_of_the_long_run_are_refused():
+    # quadratic_rate's log flag, matching_schedule's loop bounds and log flag, a non-graph scheme
+    with pytest.raises(TypeError, match="log"):
+        tt.quadratic_rate(tt.ring(4), lr=0.1, zeta=10, log="no")
+    with pytest.raises(ValueError, match="period"):
+        tt.matching_schedule(tt.ring(4), gamma=0.9, period=2**63)
+    with pytest.raises(ValueError, match="sweeps"):
+        tt.matching_schedule(tt.ring(4), gamma=0.9, sweeps=2**63)
+    with pytest.raises(TypeError, match="log"):
+        tt.matching_schedule(tt.ring(4), gamma=0.9, log="yes")
+    with pytest.raises(TypeError, match="scheme"):
+        tt.mean_effective_neighbors(None, 0.9)

@@ -47,7 +47,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..common.results import Result
-from ..common.validation import as_float_array, check_choice, check_int, check_real
+from ..common.validation import as_float_array, check_bool, check_choice, check_int, check_real
 from ..engine import resolve
 from ..engine.roots import root_in_log
 from ..engine.spectral_measure import INFINITE_U_FLOOR
@@ -360,6 +360,7 @@ def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False)
     scheme = _scheme_or_graph(scheme)
     check_choice("method", method, RATE_METHODS)
     check_choice("mode", mode, RATE_MODES)
+    log = check_bool("log", log)
     lr_arr = _check_lr(lr)
     z = _check_zeta(zeta)
     flat = np.atleast_1d(lr_arr).ravel()
