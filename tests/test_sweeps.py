@@ -260,3 +260,96 @@ def test_labelled_bad_input():
         tt.effective_neighbors(tt.ring(5), 0.5, labelled=True)
     with pytest.raises(TypeError, match="labelled"):
         tt.effective_neighbors(tt.ring(5), 0.5, mode="all", labelled="yes")
+
+
+# ------------------------------------------------------------------------- the sweep command
+def _config(tmp_path, **over):
+    cfg = dict(topologies=["ring", "star"], lrs=[0.05, 0.1], n=6, d=6, reps=30, steps=20, seed=5, n_boot=100)
+    cfg.update(over)
+    path = tmp_path / "sweep.json"
+    path.write_text(json.dumps(cfg))
+    return path
+
+
+def _lines(path):
+    recs = sorted((json.loads(t) for t in path.read_text().splitlines()), key=lambda r: r["task"])
+    for r in recs:
+        r["simulation"].pop("elapsed")  # wall-clock time
+    return recs
+
+
+def test_sweep_command_serial_and_processes_agree_with_the_api(tmp_path, capsys):
+    from topotheory.cli import main
+
+    cfg = _config(tmp_path)
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "s.jsonl"), "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert main(["sweep", str(cfg), "--executor", "processes", "--workers", "2", "--out", str(tmp_path / "p.jsonl")]) == 0
+    assert "4 cross-checks, seed 5" in capsys.readouterr().out
+    assert _lines(tmp_path / "s.jsonl") == _lines(tmp_path / "p.jsonl")
+    api = crosscheck_grid([tt.ring(6), tt.star(6)], [0.05, 0.1], d=6, reps=30, steps=20, seed=5, n_boot=100,
+                          progress=False)
+    assert [r["mc_rate"] for r in summary["rows"]] == [r.mc_rate for r in api]
+    assert [r["mc_rate"] for r in _lines(tmp_path / "s.jsonl")] == [r.mc_rate for r in api]
+    # resume: nothing left to run
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "s.jsonl"), "--resume"]) == 0
+    assert "4 read back" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("over, message", [
+    (dict(seed=None), "seed"),
+    (dict(lrs=[]), "lrs"),
+    (dict(topologies="ring"), "topologies"),
+    (dict(reps=2.5), "reps"),
+    (dict(colour="red"), "unknown keys colour"),
+])
+def test_sweep_command_refuses_bad_configs(tmp_path, capsys, over, message):
+    from topotheory.cli import main
+
+    assert main(["sweep", str(_config(tmp_path, **over))]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_sweep_command_bad_options(tmp_path, capsys):
+    from topotheory.cli import main
+
+    cfg = _config(tmp_path)
+    assert main(["sweep", str(cfg), "--executor", "mpi"]) == 2
+    assert "--executor must be one of" in capsys.readouterr().err
+    assert main(["sweep", str(cfg), "--resume"]) == 2
+    assert "--resume needs --out" in capsys.readouterr().err
+    bad = tmp_path / "sweep.yaml"
+    bad.write_text("x")
+    assert main(["sweep", str(bad)]) == 2
+    assert ".json or .toml" in capsys.readouterr().err
+
+
+def test_sweep_command_reads_toml(tmp_path, capsys):
+    pytest.importorskip("tomllib", reason="TOML configs need Python >= 3.11 (tomllib)")
+    from topotheory.cli import main
+
+    path = tmp_path / "sweep.toml"
+    path.write_text('topologies = ["ring"]\nlrs = [0.05]\nn = 6\nd = 6\nreps = 30\nsteps = 20\nseed = 5\nn_boot = 100\n')
+    assert main(["sweep", str(path), "--format", "csv"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    api = crosscheck_grid(tt.ring(6), [0.05], d=6, reps=30, steps=20, seed=5, n_boot=100, progress=False)
+    assert out[0].startswith("scheme,") and float(out[1].split(",")[out[0].split(",").index("mc_rate")]) == api[0].mc_rate
+
+
+# --------------------------------------------------------------------------------- Dask
+def test_dask_local_cluster_is_bit_identical_to_serial(tmp_path, capsys):
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install '.[dist]')")
+    from topotheory.cli import main
+
+    schemes, lrs = [tt.ring(8), tt.star(8)], [0.05, 0.1]
+    kw = dict(d=6, reps=30, steps=20, seed=5, n_boot=100, progress=False)
+    serial = crosscheck_grid(schemes, lrs, **kw)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = crosscheck_grid(schemes, lrs, executor=client.get_executor(), **kw)
+        cfg = _config(tmp_path, n=8)
+        assert main(["sweep", str(cfg), "--executor", f"dask://{cluster.scheduler_address}",
+                     "--out", str(tmp_path / "d.jsonl")]) == 0
+    assert _fingerprint(remote) == _fingerprint(serial)
+    assert [r["mc_rate"] for r in _lines(tmp_path / "d.jsonl")] == [r.mc_rate for r in serial]
+    assert "4 cross-checks" in capsys.readouterr().out
