@@ -100,7 +100,7 @@ def test_collect_keeps_finished_results_and_records_the_error(monkeypatch):
 
 def test_raise_names_the_task(monkeypatch):
     monkeypatch.setattr(rates, "crosscheck", _planted)
-    with pytest.raises(ValueError, match=r"task 1 \(scheme 'ring', n=6, lr=0.07\) failed: planted failure"):
+    with pytest.raises(ValueError, match=r"^planted failure \(in crosscheck_grid task 1: scheme 'ring', n=6, lr=0.07\)$"):
         crosscheck_grid([tt.ring(6)], [0.05, 0.07, 0.1], seed=3, progress=False, **KW)
 
 
@@ -135,6 +135,18 @@ def test_raise_cancels_pending_tasks(monkeypatch):
 
 
 def test_on_error_bad_input():
+    with pytest.raises(ValueError, match=r"lrs\[1\] must lie in \(0, inf\)"):
+        crosscheck_grid(tt.ring(4), [0.1, -1.0], seed=0, **KW)
+    with pytest.raises(ValueError, match=r"lrs\[0\]"):
+        crosscheck_grid(tt.ring(4), [float("nan")], seed=0, **KW)
+    with pytest.raises(ValueError, match="lrs must hold"):
+        crosscheck_grid(tt.ring(4), [], seed=0, **KW)
+    with pytest.raises(TypeError, match="lrs must be"):
+        crosscheck_grid(tt.ring(4), [[0.1], [0.1, 0.2]], seed=0, **KW)
+    with pytest.raises(TypeError, match="executor"):
+        crosscheck_grid(tt.ring(4), [0.1], seed=0, executor="x", **KW)
+    with pytest.raises(TypeError, match="out"):
+        crosscheck_grid(tt.ring(4), [0.1], seed=0, out=["x"], **KW)
     with pytest.raises(ValueError, match="on_error"):
         crosscheck_grid(tt.ring(4), [0.1], seed=0, on_error="ignore", **KW)
     with pytest.raises(TypeError, match="keep_replicas"):

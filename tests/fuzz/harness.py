@@ -348,6 +348,8 @@ BASELINE = {
     "crosscheck_grid": lambda: dict(schemes=[tt.ring(4)], lrs=[0.1], d=2, reps=20, steps=20, seed=0, n_boot=20),
     "CrosscheckReport": None,
     "CrosscheckGrid": None,
+    "TaskError": None,
+    "task_seed": lambda: dict(root=0, k=1),
     "HeterogeneousQuadratic": lambda: dict(hessians=np.ones((2, 2)), optima=np.zeros((2, 2))),
     "LogisticProblem": lambda: dict(features=np.ones((2, 3, 2)), labels=np.ones((2, 3))),
     "random_quadratic": lambda: dict(n=4, d=2, seed=0),

@@ -691,7 +691,7 @@ def _read_done(path, keys):
 
 def _named(exc, key):
     """``exc`` re-raised with the task named in the message (same type when it can be rebuilt)."""
-    what = f"crosscheck_grid task {key['task']} (scheme {key['scheme']!r}, n={key['n']}, lr={key['lr']:g}) failed: {exc}"
+    what = f"{exc} (in crosscheck_grid task {key['task']}: scheme {key['scheme']!r}, n={key['n']}, lr={key['lr']:g})"
     try:
         new = type(exc)(what)
     except Exception:
@@ -760,15 +760,30 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     >>> grid[3].simulation.replica_loss is None          # light reports by default
     True
     """
+    import os
+
     from ..common.validation import check_choice
     from ..simulate.engine import describe_seed
 
     if isinstance(schemes, Scheme):
         schemes = [schemes]
     schemes = [check_scheme(s, name=f"schemes[{i}]") for i, s in enumerate(list(schemes))]
-    lrs = [float(x) for x in np.atleast_1d(np.asarray(lrs, dtype=float))]
-    if not schemes or not lrs:
-        raise ValueError("crosscheck_grid needs at least one scheme and one learning rate")
+    try:
+        lrs = np.asarray(lrs, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(f"lrs must be a learning rate or a 1-D sequence of learning rates, got {lrs!r:.80}") from None
+    if lrs.ndim > 1:
+        raise ValueError(f"lrs must be a learning rate or a 1-D sequence of learning rates, got shape {lrs.shape}")
+    lrs = [check_real(f"lrs[{i}]", x, low=0.0, low_open=True, high=math.inf, high_open=True)
+           for i, x in enumerate(np.atleast_1d(lrs).tolist())]
+    if not schemes:
+        raise ValueError("schemes must hold at least one scheme")
+    if not lrs:
+        raise ValueError("lrs must hold at least one learning rate")
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(f"executor must be a concurrent.futures.Executor (with submit()), got {type(executor).__name__}")
+    if out is not None and not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"out must be a file path (str or os.PathLike), got {type(out).__name__}")
     check_choice("on_error", on_error, ON_ERROR)
     if not isinstance(keep_replicas, (bool, np.bool_)):
         raise TypeError(f"keep_replicas must be True or False, got {keep_replicas!r}")

@@ -125,12 +125,10 @@ def effective_neighbors(scheme, gamma=None, *, mode="mean", phase=0, one_minus_g
 
 def _labelled(scheme, gamma, phase, one_minus_gamma):
     """``effective_neighbors(..., mode="all")`` as a dict keyed by the scheme's worker labels."""
-    from ..graphs.lattices import InfiniteGraph
-    from ..graphs.random import RandomScheme
     from ..graphs.scheme import check_scheme
 
-    if not isinstance(scheme, (InfiniteGraph, RandomScheme)):
-        scheme = check_scheme(scheme)  # converted once, so its labels are the ones used
+    if not hasattr(scheme, "period"):  # a graph or a matrix: converted once, so its labels are the ones used
+        scheme = check_scheme(scheme)
     values = effective_neighbors(scheme, gamma, mode="all", phase=phase, one_minus_gamma=one_minus_gamma)
     labels = getattr(scheme, "labels", None)
     if labels is None:
