@@ -128,8 +128,9 @@ from .simulate import (
     simulate_random_walk,
 )
 from . import crosscheck  # a callable module: tt.crosscheck(...) runs crosscheck.rates.crosscheck
-from .crosscheck import (CheckReport, CrosscheckGrid, CrosscheckReport, Diagnostics, RandomWalkCheck, crosscheck_grid,
-                         crosscheck_random_walk)
+from .crosscheck import (CheckReport, CrosscheckGrid, CrosscheckReport, Diagnostics, RandomWalkCheck, TaskError,
+                         crosscheck_grid, crosscheck_random_walk)
+from .common.rng import task_seed
 from .hetero import (
     GossipSchedule,
     HeterogeneousQuadratic,
@@ -199,7 +200,7 @@ __all__ = [
     # simulation and cross-checks
     "simulate_dsgd", "simulate_random_walk", "estimate_rate",
     "DSGDSimulation", "RandomWalkSimulation", "RateEstimate",
-    "crosscheck", "crosscheck_grid", "CrosscheckReport", "CrosscheckGrid",
+    "crosscheck", "crosscheck_grid", "CrosscheckReport", "CrosscheckGrid", "TaskError", "task_seed",
     "crosscheck_random_walk", "RandomWalkCheck", "CheckReport", "Diagnostics",
     # heterogeneous data
     "HeterogeneousQuadratic", "LogisticProblem", "random_quadratic", "logistic_problem",

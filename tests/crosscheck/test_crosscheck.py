@@ -115,7 +115,7 @@ def _grid_fingerprint(grid):
 
 def test_grid_is_bit_identical_serial_or_through_executors():
     schemes, lrs = [tt.ring(8), tt.one_peer_exponential(8)], [0.05, 0.1]
-    kw = dict(d=10, reps=40, steps=30, seed=123, n_boot=200)
+    kw = dict(d=10, reps=40, steps=30, seed=123, n_boot=200, keep_replicas=True)
     serial = crosscheck_grid(schemes, lrs, **kw)
     with ProcessPoolExecutor(max_workers=2) as ex:
         procs = crosscheck_grid(schemes, lrs, executor=ex, **kw)

@@ -157,6 +157,8 @@ BAD = {
              Bad("complex", 1j), Bad("list", lambda: ["a"])],
     "name": [Bad("None", None), Bad("complex", 1j), Bad("list", lambda: ["a"]), Bad("int", 3)],
     "any": _COMMON,
+    # an output file path (None: no file); a string is a legal path, so only non-paths are bad
+    "out_path": [Bad("int", 3), Bad("complex", 1j), Bad("list", lambda: ["a"])],
     # a THEORY.md section number: an int or its text ("2.1")
     "section": [Bad("str-number", "8", invalid=False), Bad("missing", "99.9"), Bad("None", None), Bad("complex", 1j),
                 Bad("list", lambda: [3]), Bad("-1", -1)],
@@ -241,7 +243,7 @@ OVERRIDES = {
     "base_graph": {"k": "cap"},
     "hyper_hypercube": {"k": "cap"},
     "schedule_every": {},
-    "crosscheck_grid": {"schemes": "any", "lrs": "lrs"},
+    "crosscheck_grid": {"schemes": "any", "lrs": "lrs", "out": "out_path"},
     "random_pull_schedule": {"degrees": "lrs"},
     "GossipSchedule": {"index": "any", "rounds": "any", "degrees": "any", "name": "name"},
     "InfiniteGraph": {"name": "name", "kernel": "any", "resolvent": None},
@@ -397,6 +399,8 @@ BASELINE = {
     "crosscheck_grid": lambda: dict(schemes=[tt.ring(4)], lrs=[0.1], d=2, reps=20, steps=20, seed=0, n_boot=20),
     "CrosscheckReport": None,
     "CrosscheckGrid": None,
+    "TaskError": None,
+    "task_seed": lambda: dict(root=0, k=1),
     "crosscheck_random_walk": lambda: dict(scheme=tt.ring(4), gamma=0.5, steps=20, reps=20, seed=0),
     "RandomWalkCheck": None,
     "CheckReport": None,

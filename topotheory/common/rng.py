@@ -8,7 +8,7 @@ import numpy as np
 
 from .validation import check_int, check_seed
 
-__all__ = ["as_generator", "copy_seed", "spawn_seeds"]
+__all__ = ["as_generator", "copy_seed", "spawn_seeds", "task_seed"]
 
 
 def as_generator(seed=None):
@@ -85,3 +85,53 @@ def spawn_seeds(seed, count):
         as_generator(seed)  # validates
         seed = int(seed)
     return np.random.SeedSequence(seed).spawn(count)
+
+
+def task_seed(root, k):
+    r"""The seed of task ``k`` of a sweep with root seed ``root``: the contract for batch jobs.
+
+    Task ``k`` (counted from 0 in the sweep's documented order) gets exactly this stream,
+    whatever runs it — a loop, threads, processes, a Dask cluster, or a batch job started by
+    hand for that one task. It is the ``k``-th child of :func:`spawn_seeds`, computed without
+    spawning the others:
+
+    * int ``root``: ``SeedSequence(root, spawn_key=(k,))``;
+    * ``SeedSequence`` root: ``SeedSequence(root.entropy, spawn_key=root.spawn_key + (m + k,))``
+      with ``m = root.n_children_spawned`` (the child ``root.spawn()`` would give ``k``-th,
+      without advancing ``root``);
+    * ``Generator`` root: ``SeedSequence(x_k)`` with ``x_k`` the ``k``-th of the integers
+      ``copy(root).integers(0, 2**63, size=k + 1)`` (the generator itself is not advanced).
+
+    ``spawn_seeds(root, count)[k] == task_seed(root, k)`` for every ``k < count``. ``None`` is
+    refused: a fresh root is not reproducible (draw one with ``SeedSequence()`` and record it).
+
+    Parameters
+    ----------
+    root : int, numpy.random.SeedSequence or numpy.random.Generator
+        Root seed of the sweep.
+    k : int
+        Task index, ``>= 0``.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+
+    Examples
+    --------
+    >>> s = task_seed(7, 3)
+    >>> s.entropy, s.spawn_key
+    (7, (3,))
+    >>> task_seed(7, 3).generate_state(2).tolist() == spawn_seeds(7, 5)[3].generate_state(2).tolist()
+    True
+    """
+    k = check_int("k", k, minimum=0)
+    if root is None:
+        raise TypeError("root must be an int, SeedSequence or Generator (None is not reproducible: "
+                        "draw a root with numpy.random.SeedSequence() and record its entropy)")
+    if isinstance(root, np.random.Generator):
+        return np.random.SeedSequence(int(copy_seed(root).integers(0, 2**63, size=k + 1)[k]))
+    if isinstance(root, np.random.SeedSequence):
+        return np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (root.n_children_spawned + k,),
+                                      pool_size=root.pool_size)
+    as_generator(root)  # validates
+    return np.random.SeedSequence(int(root), spawn_key=(k,))

@@ -10,7 +10,7 @@ import sys
 import types
 
 from .randomwalk import RandomWalkCheck, crosscheck_random_walk
-from .rates import CrosscheckGrid, CrosscheckReport, crosscheck, crosscheck_grid
+from .rates import CrosscheckGrid, CrosscheckReport, TaskError, crosscheck, crosscheck_grid, report_from_dict
 from .stats import CheckReport, Diagnostics
 
 __all__ = [
@@ -18,6 +18,8 @@ __all__ = [
     "CrosscheckGrid",
     "crosscheck",
     "crosscheck_grid",
+    "TaskError",
+    "report_from_dict",
     "RandomWalkCheck",
     "crosscheck_random_walk",
     "CheckReport",

@@ -34,7 +34,8 @@ from ..simulate.engine import root_seed, start_point
 from ..simulate.montecarlo import concat_simulations
 from .stats import Check, CheckReport, Diagnostics, band_quantile, decide, mean_band, replica_diagnostics
 
-__all__ = ["CrosscheckReport", "CrosscheckGrid", "crosscheck", "crosscheck_grid"]
+__all__ = ["CrosscheckReport", "CrosscheckGrid", "TaskError", "crosscheck", "crosscheck_grid", "report_from_dict",
+           "scheme_key"]
 
 
 def _finite_or_none(x):
@@ -464,31 +465,127 @@ def crosscheck(
 
 
 # ------------------------------------------------------------------------------------- sweeps
+#: Choices of ``crosscheck_grid(on_error=...)``.
+ON_ERROR = ("raise", "collect")
+
+
+@dataclass(frozen=True, repr=False)
+class TaskError(Result):
+    """A task of :func:`crosscheck_grid` that raised (kept with ``on_error="collect"``).
+
+    Attributes
+    ----------
+    task : int
+        Task index (schemes outer, learning rates inner).
+    scheme : str
+    lr : float
+    type : str
+        The exception's class name.
+    message : str
+    """
+
+    task: int
+    scheme: str
+    lr: float
+    type: str
+    message: str
+
+    agrees = False
+    verdict = "error"
+
+    def __repr__(self):
+        return f"TaskError(task={self.task}, scheme={self.scheme!r}, lr={self.lr:g}, {self.type}: {self.message})"
+
+
+def _light(report):
+    """``report`` without the per-replica arrays (``simulation.replica_loss`` dropped)."""
+    import dataclasses
+
+    if report.simulation.replica_loss is None:
+        return report
+    return dataclasses.replace(report, simulation=dataclasses.replace(report.simulation, replica_loss=None))
+
+
+def report_from_dict(record):
+    """Rebuild a light :class:`CrosscheckReport` from a line of a sweep's JSON-lines file.
+
+    Inverse of the ``to_dict()`` part of the lines :func:`crosscheck_grid` writes (plus the
+    ``"simulation"`` entry it adds): finite numbers come back bit for bit, non-finite ones
+    (stored as null) as NaN; ``simulation.replica_loss`` is None.
+    """
+    nan = float("nan")
+
+    def num(v):
+        return nan if v is None else float(v)
+
+    def arr(v):
+        return np.array([nan if x is None else x for x in v], dtype=float)
+
+    c, sim, dg = record["curves"], record["simulation"], record["diagnostics"]
+    diag = Diagnostics(reps=dg["reps"], ess=num(dg["ess"]), max_share=num(dg["max_share"]), tail=num(dg["tail"]),
+                       passed=dg["passed"], problems=tuple(dg["problems"]), replicas_needed=dg["replicas_needed"],
+                       shorter_horizon=num(dg["shorter_horizon"]), log_spread=num(dg["log_spread"]))
+    simulation = DSGDSimulation(
+        scheme=record["scheme"], n=record["n"], d=record["d"], lr=record["lr"], batch_size=record["batch_size"],
+        steps=record["steps"], reps=record["reps"], period=record["period"], seed=sim["seed"],
+        chunk_size=sim["chunk_size"], loss=arr(c["monte_carlo"]), loss_sem=arr(sim["loss_sem"]),
+        consensus=arr(c["consensus"]), replica_loss=None, diverged=record["diverged"],
+        diverged_step=sim["diverged_step"], n_diverged=sim["n_diverged"], elapsed=num(sim["elapsed"]))
+    return CrosscheckReport(
+        scheme=record["scheme"], n=record["n"], period=record["period"], lr=record["lr"], d=record["d"],
+        batch_size=record["batch_size"], zeta=num(record["zeta"]), reps=record["reps"], steps=record["steps"],
+        seed=record["seed"], method=record["method"], theory_rate=num(record["theory_rate"]),
+        theory_window_rate=num(record["theory_window_rate"]), mc_rate=num(record["mc_rate"]),
+        ci=(num(record["ci_low"]), num(record["ci_high"])), confidence=record["confidence"],
+        window=tuple(record["window"]), rel_error=num(record["rel_error"]), rel_tol=record["rel_tol"],
+        rate_in_ci=record["rate_in_ci"], rate_within_tol=record["rate_within_tol"], exact_loss=arr(c["exact"]),
+        mc_loss=arr(c["monte_carlo"]), band_low=arr(c["band_low"]), band_high=arr(c["band_high"]),
+        band_level=record["band_level"], band_z=num(record["band_z"]), max_z=num(record["max_z"]),
+        curve_inside=record["curve_inside"], diverged=record["diverged"], verdict=record["verdict"],
+        reason=record["reason"], diagnostics=diag, replicas_spent=sim["replicas_spent"], simulation=simulation)
+
+
 @dataclass(frozen=True, repr=False, eq=False)
 class CrosscheckGrid(Result):
-    """Result of :func:`crosscheck_grid`: one :class:`CrosscheckReport` per (scheme, lr), in order."""
+    """Result of :func:`crosscheck_grid`: one entry per (scheme, lr) task, in task order.
+
+    Attributes
+    ----------
+    reports : list
+        Per task a :class:`CrosscheckReport` or, with ``on_error="collect"``, a
+        :class:`TaskError` for a task that raised.
+    seed : int, dict or str
+        Record of the root seed (task ``k`` used ``task_seed(root, k)``).
+    errors : tuple of TaskError
+        The failed tasks (empty unless ``on_error="collect"``).
+    resumed : tuple of int
+        Tasks read back from the ``out`` file instead of being run (``resume=True``).
+    """
 
     reports: list
     seed: object
+    errors: tuple = ()
+    resumed: tuple = ()
 
     @property
     def agrees(self):
-        """True when every cross-check of the sweep agrees."""
+        """True when every cross-check of the sweep ran and agrees."""
         return all(r.agrees for r in self.reports)
 
     @property
     def verdicts(self):
-        """The verdict of every cross-check, in order."""
+        """The verdict of every cross-check, in order (``"error"`` for a failed task)."""
         return [r.verdict for r in self.reports]
 
     def rows(self):
-        """One summary dict per report."""
-        return [r.summary() for r in self.reports]
+        """One summary dict per report (failed tasks left out; see :attr:`errors`)."""
+        return [r.summary() for r in self.reports if not isinstance(r, TaskError)]
 
     def to_dict(self):
-        """JSON-ready: the seed and every report's :meth:`CrosscheckReport.to_dict`."""
+        """JSON-ready: the seed, every report's :meth:`CrosscheckReport.to_dict` and the errors."""
         return {"seed": self.seed, "agrees": self.agrees, "verdicts": self.verdicts,
-                "reports": [r.to_dict() for r in self.reports]}
+                "reports": [r.to_dict() for r in self.reports], "errors": [e.to_dict() for e in self.errors],
+                "resumed": list(self.resumed)}
 
     def __len__(self):
         return len(self.reports)
@@ -501,12 +598,16 @@ class CrosscheckGrid(Result):
 
     def __repr__(self):
         ok = sum(r.agrees for r in self.reports)
-        return f"CrosscheckGrid({len(self.reports)} cross-checks, {ok} agree, seed={_fmt_seed(self.seed)})"
+        err = f", {len(self.errors)} failed" if self.errors else ""
+        return f"CrosscheckGrid({len(self.reports)} cross-checks, {ok} agree{err}, seed={_fmt_seed(self.seed)})"
 
     def __str__(self):
         cols = ("scheme", "lr", "theory_rate", "mc_rate", "ci", "rel_error", "max_z", "ess", "agrees", "verdict")
         rows = [cols]
         for r in self.reports:
+            if isinstance(r, TaskError):
+                rows.append((r.scheme, f"{r.lr:g}", "", "", "", "", "", "", "NO", f"error: {r.type}: {r.message}"))
+                continue
             rows.append(
                 (
                     r.scheme,
@@ -525,18 +626,106 @@ class CrosscheckGrid(Result):
         return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows)
 
 
-def _grid_task(scheme, lr, seed, kwargs):
-    return crosscheck(scheme, lr=lr, seed=seed, **kwargs)
+#: Per-process memo of the schemes a worker received, keyed by the hash of their pickled bytes:
+#: a scheme arrives without caches (``Scheme.__getstate__``) and is kept, caches and all, for the
+#: next task of the same scheme on this worker.
+_WORKER_SCHEMES = {}
+_WORKER_SCHEMES_MAX = 16
 
 
-def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, progress=None, **kwargs):
+def scheme_key(scheme):
+    """Content hash of a scheme (SHA-256 of its pickle, caches excluded), as worker memos key it."""
+    import hashlib
+    import pickle
+
+    return hashlib.sha256(pickle.dumps(scheme, protocol=4)).hexdigest()
+
+
+def _worker_scheme(key, scheme):
+    """The worker's copy of the scheme with content hash ``key`` (the first one received)."""
+    kept = _WORKER_SCHEMES.get(key)
+    if kept is not None:
+        return kept
+    if len(_WORKER_SCHEMES) >= _WORKER_SCHEMES_MAX:
+        _WORKER_SCHEMES.pop(next(iter(_WORKER_SCHEMES)))
+    _WORKER_SCHEMES[key] = scheme
+    return scheme
+
+
+def _grid_task(scheme, lr, seed, kwargs, key=None, keep_replicas=False):
+    if key is not None:
+        scheme = _worker_scheme(key, scheme)
+    report = crosscheck(scheme, lr=lr, seed=seed, **kwargs)
+    return report if keep_replicas else _light(report)
+
+
+def _task_record(k, scheme, lr, seed_record):
+    return {"task": k, "scheme": scheme.name, "n": scheme.n, "lr": lr, "task_seed": seed_record}
+
+
+def _line(report, key):
+    sim = report.simulation
+    out = report.to_dict()
+    out.update(key)
+    out["simulation"] = {
+        "seed": sim.seed, "chunk_size": sim.chunk_size, "diverged_step": sim.diverged_step,
+        "n_diverged": sim.n_diverged, "elapsed": _finite_or_none(sim.elapsed),
+        "replicas_spent": report.replicas_spent, "loss_sem": _list(sim.loss_sem),
+    }
+    import json
+
+    return json.dumps(out, allow_nan=False)
+
+
+def _read_done(path, keys):
+    """Reports already in the JSON-lines file ``path`` for the tasks ``keys`` (index -> report)."""
+    import json
+    import os
+
+    done = {}
+    if not os.path.exists(path):
+        return done
+    with open(path, encoding="utf-8") as fh:
+        for no, text in enumerate(fh, 1):
+            if not text.strip():
+                continue
+            try:
+                rec = json.loads(text)
+            except ValueError:
+                raise ValueError(f"out file {path!r}, line {no}: not a JSON line (a torn last line? remove it)") from None
+            k = rec.get("task")
+            if not isinstance(k, int) or not 0 <= k < len(keys):
+                raise ValueError(f"out file {path!r}, line {no}: task {k!r} is not a task of this sweep")
+            mine = {f: rec.get(f) for f in keys[k]}
+            if mine != keys[k]:
+                raise ValueError(f"out file {path!r}, line {no}: task {k} was {mine}, this sweep's task {k} is {keys[k]}"
+                                 " (a different sweep: use another file or resume=False)")
+            done[k] = report_from_dict(rec)
+    return done
+
+
+def _named(exc, key):
+    """``exc`` re-raised with the task named in the message (same type when it can be rebuilt)."""
+    what = f"{exc} (in crosscheck_grid task {key['task']}: scheme {key['scheme']!r}, n={key['n']}, lr={key['lr']:g})"
+    try:
+        new = type(exc)(what)
+    except Exception:
+        new = RuntimeError(f"{what} ({type(exc).__name__})")
+    return new
+
+
+def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, progress=None, on_error="raise",
+                    keep_replicas=False, out=None, resume=False, **kwargs):
     """Run :func:`crosscheck` for every scheme × learning rate, serially or through an executor.
 
-    Task ``k`` (schemes outer, learning rates inner) gets the ``k``-th child of
-    ``spawn_seeds(seed, n_tasks)`` (``numpy.random.SeedSequence`` children), so the results are
-    bit-identical whether the sweep runs serially or through any
-    :class:`concurrent.futures.Executor` — a local ``ProcessPoolExecutor``, or a Dask distributed
-    client's ``get_executor()`` when a sweep outgrows one machine.
+    Task ``k`` (schemes outer, learning rates inner) uses the seed
+    :func:`topotheory.task_seed` ``(root, k)`` (the contract for batch jobs: the ``k``-th
+    ``numpy.random.SeedSequence`` child of the root), so the results are bit-identical whether
+    the sweep runs serially or through any :class:`concurrent.futures.Executor` — threads, a local
+    ``ProcessPoolExecutor``, or a Dask distributed client's ``get_executor()`` when a sweep
+    outgrows one machine. Through an executor each scheme travels without its caches
+    (``Scheme.__getstate__``) and is kept once per worker process, keyed by its content hash
+    (:func:`scheme_key`), so its spectra are built once per worker and not once per task.
 
     Parameters
     ----------
@@ -552,6 +741,24 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
         Show progress (:class:`topotheory.common.progress.Progress`): None (default) picks by where
         the output goes — a widget bar in Jupyter, a text bar on a terminal, otherwise a line every
         10 s once 2 s have passed; False is silent; True always shows a bar.
+    on_error : {"raise", "collect"}
+        ``"raise"`` (default): the first failing task cancels the tasks not yet started
+        (``Future.cancel()``) and its exception is raised with the task named. ``"collect"``: a
+        failing task becomes a :class:`TaskError` (type, message, task) in its place, the
+        others run on.
+    keep_replicas : bool
+        Keep the per-replica losses (``report.simulation.replica_loss``, ``reps × (steps + 1)``
+        floats) in every report. Default False: light reports (the curves, rates, intervals and
+        diagnostics only), so a large sweep holds little memory on the client.
+    out : str or path, optional
+        JSON-lines file: one line per finished task, ``report.to_dict()`` plus ``task``, ``n``,
+        ``task_seed`` and a ``simulation`` entry (enough to rebuild the light report,
+        :func:`report_from_dict`), written and flushed as each task finishes (in finishing
+        order). Failed tasks are not written.
+    resume : bool
+        With ``out``: read the tasks already in the file (checked to be this sweep's: same index,
+        scheme, size, learning rate and task seed) instead of running them again, and append the
+        rest. Needs a reproducible root ``seed`` (not None).
     **kwargs
         Further keywords of :func:`crosscheck` (``batch_size``, ``window``, ``band``, ...).
 
@@ -565,7 +772,14 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     >>> grid = crosscheck_grid([solo(4), ring(8)], [0.02, 0.05], d=10, reps=60, steps=40, seed=1)
     >>> len(grid), grid[3].scheme, grid[3].lr
     (4, 'ring', 0.05)
+    >>> grid[3].simulation.replica_loss is None          # light reports by default
+    True
     """
+    import os
+
+    from ..common.validation import check_choice
+    from ..simulate.engine import describe_seed
+
     if isinstance(schemes, Scheme):
         schemes = [schemes]
     if isinstance(schemes, (str, bytes)) or not isinstance(schemes, Iterable):
@@ -578,24 +792,72 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
         raise TypeError(f"executor must be None or a concurrent.futures.Executor (with submit), got {plain(executor)}")
     if progress is not None:
         progress = check_bool("progress", progress)
+    if out is not None and not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"out must be a file path (str or os.PathLike), got {plain(out)}")
+    check_choice("on_error", on_error, ON_ERROR)
+    keep_replicas = check_bool("keep_replicas", keep_replicas)
+    resume = check_bool("resume", resume)
+    if resume and out is None:
+        raise ValueError("resume=True needs out= (the JSON-lines file to resume from)")
+    if resume and seed is None:
+        raise ValueError("resume=True needs a reproducible root seed (an int, SeedSequence or Generator), not None")
     seed, seed_desc = root_seed(seed)
     tasks = [(s, lr) for s in schemes for lr in lrs]
-    seeds = spawn_seeds(seed, len(tasks))
+    seeds = spawn_seeds(seed, len(tasks))  # seeds[k] == task_seed(seed, k), all at once
+    keys = [_task_record(k, s, lr, describe_seed(sd)) for k, ((s, lr), sd) in enumerate(zip(tasks, seeds))]
     kwargs = dict(kwargs, d=d, reps=reps, steps=steps)
     if executor is not None:
         kwargs.setdefault("threads", 1)
-    with Progress(len(tasks), desc="crosscheck", unit="run", enabled=progress, delay=0.0 if progress else 2.0) as bar:
-        if executor is None:
-            reports = []
-            for (s, lr), sd in zip(tasks, seeds):
-                reports.append(_grid_task(s, lr, sd, kwargs))
-                bar.update()
-        else:
-            from concurrent.futures import as_completed
+    done = _read_done(str(out), keys) if resume else {}
+    results = dict(done)
+    errors = {}
+    sink = None if out is None else open(out, "a" if resume else "w", encoding="utf-8")
 
-            futures = [executor.submit(_grid_task, s, lr, sd, kwargs) for (s, lr), sd in zip(tasks, seeds)]
-            for f in as_completed(futures):
-                f.result()
-                bar.update()
-            reports = [f.result() for f in futures]
-    return CrosscheckGrid(reports=reports, seed=seed_desc)
+    def finish(k, value):
+        if isinstance(value, BaseException):
+            if on_error == "raise":
+                raise _named(value, keys[k]) from value
+            errors[k] = TaskError(task=k, scheme=keys[k]["scheme"], lr=keys[k]["lr"], type=type(value).__name__,
+                                  message=str(value))
+            results[k] = errors[k]
+            return
+        results[k] = value
+        if sink is not None:
+            sink.write(_line(value, keys[k]) + "\n")
+            sink.flush()
+
+    todo = [k for k in range(len(tasks)) if k not in done]
+    try:
+        with Progress(len(tasks), desc="crosscheck", unit="run", enabled=progress,
+                      delay=0.0 if progress else 2.0) as bar:
+            bar.update(len(done))
+            if executor is None:
+                for k in todo:
+                    (s, lr), sd = tasks[k], seeds[k]
+                    try:
+                        value = _grid_task(s, lr, sd, kwargs, keep_replicas=keep_replicas)
+                    except Exception as exc:
+                        value = exc
+                    finish(k, value)
+                    bar.update()
+            else:
+                from concurrent.futures import as_completed
+
+                hashes = {id(s): scheme_key(s) for s in schemes}
+                futures = {executor.submit(_grid_task, tasks[k][0], tasks[k][1], seeds[k], kwargs,
+                                           hashes[id(tasks[k][0])], keep_replicas): k for k in todo}
+                try:
+                    for f in as_completed(futures):
+                        exc = f.exception()
+                        finish(futures[f], exc if exc is not None else f.result())
+                        bar.update()
+                except BaseException:
+                    for f in futures:
+                        f.cancel()
+                    raise
+    finally:
+        if sink is not None:
+            sink.close()
+    reports = [results[k] for k in range(len(tasks))]
+    return CrosscheckGrid(reports=reports, seed=seed_desc, errors=tuple(errors[k] for k in sorted(errors)),
+                          resumed=tuple(sorted(done)))

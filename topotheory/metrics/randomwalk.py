@@ -42,7 +42,7 @@ NW_MODES = ("mean", "worst", "all")
 
 
 # ------------------------------------------------------------------------------- public API
-def effective_neighbors(scheme, gamma=None, *, mode="mean", phase=0, one_minus_gamma=None):
+def effective_neighbors(scheme, gamma=None, *, mode="mean", phase=0, one_minus_gamma=None, labelled=False):
     r"""The effective number of neighbours :math:`n_W(\gamma)` (paper Definition 1, Proposition 2).
 
     .. math::
@@ -71,11 +71,17 @@ def effective_neighbors(scheme, gamma=None, *, mode="mean", phase=0, one_minus_g
         phase; static schemes have only phase 0).
     one_minus_gamma : float or array_like, optional
         :math:`1 - \gamma` in (0, 1], for full precision as :math:`\gamma \to 1`.
+    labelled : bool
+        With ``mode="all"``: return a dict ``label -> n_W`` of worker ``i``'s value under
+        ``scheme.labels[i]`` (the node names :func:`~topotheory.as_scheme` and the graph readers
+        keep, in the graph's node order), or under ``i`` when the scheme has no labels. Each value
+        is a float for scalar ``gamma``, else an array of ``gamma``'s shape.
 
     Returns
     -------
-    float or ndarray
-        ``1 <= n_W <= n``; a float for scalar ``gamma`` (modes "mean"/"worst").
+    float, ndarray or dict
+        ``1 <= n_W <= n``; a float for scalar ``gamma`` (modes "mean"/"worst"); a dict with
+        ``labelled=True``.
 
     Examples
     --------
@@ -90,8 +96,18 @@ def effective_neighbors(scheme, gamma=None, *, mode="mean", phase=0, one_minus_g
     1.0
     >>> round(float(effective_neighbors(ring(32), 0.99)), 4)
     17.0755
+    >>> import networkx as nx
+    >>> nw = effective_neighbors(nx.star_graph(["hub", "a", "b"]), 0.5, mode="all", labelled=True)
+    >>> {k: round(v, 4) for k, v in nw.items()}
+    {'hub': 3.0, 'a': 2.1, 'b': 2.1}
     """
     check_choice("mode", mode, NW_MODES)
+    if not isinstance(labelled, (bool, np.bool_)):
+        raise TypeError(f"labelled must be True or False, got {labelled!r}")
+    if labelled:
+        if mode != "all":
+            raise ValueError(f"labelled=True needs mode='all' (one value per worker), got mode={mode!r}")
+        return _labelled(scheme, gamma, phase, one_minus_gamma)
     g, c = gamma_pair(gamma, one_minus_gamma)
     scalar = g.ndim == 0
     rep = resolve(scheme)
@@ -106,6 +122,20 @@ def effective_neighbors(scheme, gamma=None, *, mode="mean", phase=0, one_minus_g
         out = 1.0 / np.max(diag, axis=-1)
         return float(out) if scalar else out
     return np.broadcast_to(1.0 / diag, g.shape + (rep.n,)).copy()
+
+
+def _labelled(scheme, gamma, phase, one_minus_gamma):
+    """``effective_neighbors(..., mode="all")`` as a dict keyed by the scheme's worker labels."""
+    from ..graphs.scheme import check_scheme
+
+    if not hasattr(scheme, "period"):  # a graph or a matrix: converted once, so its labels are the ones used
+        scheme = check_scheme(scheme)
+    values = effective_neighbors(scheme, gamma, mode="all", phase=phase, one_minus_gamma=one_minus_gamma)
+    labels = getattr(scheme, "labels", None)
+    if labels is None:
+        labels = range(values.shape[-1])
+    values = np.moveaxis(values, -1, 0)
+    return {lab: (float(v) if v.ndim == 0 else v) for lab, v in zip(labels, values)}
 
 
 def random_walk_covariance(scheme, gamma=None, *, phase=0, one_minus_gamma=None):
