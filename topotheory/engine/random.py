@@ -18,8 +18,15 @@ linear recursion driven by the law's second-moment operator
   :math:`\mathbf 1^\perp` (so ``spectral_gap(kind="koloskova")`` is the papers' expected gap
   :math:`1-\beta`); eigenvalues of a product of a fixed sequence are undefined (ValueError).
 
-Linear systems: dense on :math:`(n-1)^2` (or :math:`n^2`) unknowns for ``n <= DENSE_MAX_N``,
-else GMRES on the matrix-free operator.
+Exchangeable laws (the families of :mod:`topotheory.graphs.random`: the law is invariant under
+relabelling the workers) reduce to 2 x 2 systems: :math:`\mathcal M` commutes with
+:math:`X \mapsto PXP^T` for every permutation ``P``, so it maps :math:`\mathrm{span}\{I - J, J\}`
+to itself (:math:`\mathcal M(J) = J` since :math:`W\mathbf 1 = \mathbf 1`). The random walk's
+unique solution is permutation invariant, hence in that span; and the toy map is positive, so its
+Perron root has a PSD eigenvector (Krein–Rutman) whose average over all relabellings is a
+permutation-invariant eigenvector for the same root: the rate is the spectral radius of the 2 x 2
+restriction. Other laws: dense linear algebra on :math:`(n-1)^2` (or :math:`n^2`) unknowns for
+``n <= DENSE_MAX_N``, else GMRES and Arnoldi on the matrix-free operator.
 """
 
 from __future__ import annotations
@@ -54,9 +61,31 @@ class RandomRepresentation(Representation):
         self.doubly = scheme.stochastic == "doubly"
 
     # ------------------------------------------------------------------------------ random walk
+    # -------------------------------------------------------------------- exchangeable reduction
+    def _basis_map(self):
+        r"""The 2 x 2 matrix of :math:`\mathcal M` on the basis ``(I - J, J)``, or None (not exchangeable)."""
+        S, n = self.scheme, self.n
+        if not getattr(S, "exchangeable", False) or n < 2:
+            return None
+
+        def build():
+            E = _basis(n)
+            A = np.column_stack([_coords(Y) for Y in S.second_moment(E)])
+            A.setflags(write=False)
+            return A
+
+        return S.cached("engine:random-basis-map", build)
+
     def _solve(self, g, rhs, project):
-        """Solve ``Y = g M(Y) + rhs`` (on 1-perp when ``project``), dense or GMRES."""
+        """Solve ``Y = g M(Y) + rhs`` (on 1-perp when ``project``): 2 x 2, dense or GMRES."""
         n = self.n
+        A = self._basis_map()
+        if A is not None and _in_span(rhs):
+            r = _coords(rhs)
+            if project:  # M(J) = J has no (I - J) part, so the 1-perp component decouples
+                return (r[0] / (1.0 - g * A[0, 0])) * _basis(n)[0]
+            y = np.linalg.solve(np.eye(2) - g * A, r)
+            return np.einsum("k,kij->ij", y, _basis(n))
         M = self.scheme.second_moment
         H = consensus_complement(n) if project else np.eye(n)
         m = H.shape[1]
@@ -120,6 +149,33 @@ class RandomRepresentation(Representation):
         X[np.diag_indices_from(X)] += beta * np.diagonal(C)
         return self.scheme.second_moment(X)
 
+    def perron_excess(self, a, beta):
+        r"""Exchangeable laws: the spectral radius of the 2 x 2 restriction (module docstring); else Arnoldi.
+
+        The residual reported is that of the lifted eigenvector under the full ``(n, n)`` map.
+        """
+        A = self._basis_map()
+        if A is None:
+            return super().perron_excess(a, beta)
+        n = self.n
+        a, beta = np.asarray(a, dtype=float), np.asarray(beta, dtype=float)
+        # C -> a C + beta Diag C on the basis: Diag(I - J) = (1 - 1/n)(E1 + E2), Diag(J) = (E1 + E2)/n
+        P = np.empty(a.shape + (2, 2))
+        P[..., 0, 0] = a + beta * (1 - 1 / n)
+        P[..., 1, 0] = beta * (1 - 1 / n)
+        P[..., 0, 1] = beta / n
+        P[..., 1, 1] = a + beta / n
+        vals, vecs = np.linalg.eig(A @ P)
+        k = np.argmax(np.abs(vals), axis=-1)
+        idx = np.arange(a.shape[0])
+        lam, vec = vals[idx, k].real, vecs[idx, :, k].real
+        C = np.einsum("lk,kij->lij", vec, _basis(n))
+        TC = np.stack([self.apply_second_moment(C[j].copy(), a[j], beta[j], 0) for j in idx])
+        norm = np.maximum(np.abs(lam) * np.linalg.norm(C, axis=(1, 2)), np.finfo(float).tiny)
+        res = np.linalg.norm(TC - lam[:, None, None] * C, axis=(1, 2)) / norm
+        its = np.ones(a.shape[0], dtype=int)
+        return np.abs(lam) - a, its, res, np.ones(a.shape[0], dtype=bool), "exchangeable-2x2"
+
     def secular_excess(self, a, beta):
         raise ValueError(f"method='secular' does not apply to the random scheme {self.scheme!r}; use method='exact'")
 
@@ -129,6 +185,26 @@ class RandomRepresentation(Representation):
     def heterogeneous_distance(self, c, h, B, phase):
         raise ValueError(f"the heterogeneous fixed point is not defined for the random scheme {self.scheme!r} "
                          "(the iterates stay random); use a deterministic Scheme")
+
+
+def _basis(n):
+    """``(I - J, J)`` stacked, shape ``(2, n, n)``."""
+    J = np.full((n, n), 1.0 / n)
+    return np.stack([np.eye(n) - J, J])
+
+
+def _coords(X):
+    """Coordinates of ``X`` in ``(I - J, J)`` read from two entries (exact when ``X`` is in the span)."""
+    n = X.shape[-1]
+    alpha = X[0, 0] - X[0, 1]
+    return np.array([alpha, alpha + n * X[0, 1]])
+
+
+def _in_span(X, rtol=1e-13):
+    """Whether ``X`` lies in ``span{I - J, J}`` (to ``rtol`` of its largest entry)."""
+    c = _coords(X)
+    scale = max(float(np.max(np.abs(X))), 1.0)
+    return float(np.max(np.abs(X - np.einsum("k,kij->ij", c, _basis(X.shape[-1]))))) <= rtol * scale
 
 
 class RandomGramMoments(GramMoments):

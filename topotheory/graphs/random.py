@@ -141,6 +141,10 @@ class RandomScheme:
     stochastic : {"doubly", "row"}
         ``"row"``: outcomes are only row-stochastic (see the module docstring for what the theory
         means then).
+    exchangeable : bool
+        The law is invariant under relabelling the workers (the families here): the second-moment
+        operator then maps ``span{I - J, J}`` to itself, and the theory reduces to 2 x 2 systems
+        (:mod:`topotheory.engine.random`).
 
     Examples
     --------
@@ -159,8 +163,10 @@ class RandomScheme:
     is_circulant = False
     is_symmetric = False
 
-    def __init__(self, n, *, name, sampler, mean, second_moment, stochastic="doubly", outcomes=None, params=None):
+    def __init__(self, n, *, name, sampler, mean, second_moment, stochastic="doubly", outcomes=None, params=None,
+                 exchangeable=False):
         self.n = int(n)
+        self.exchangeable = bool(exchangeable)
         self.name = name
         self.stochastic = stochastic
         self.params = dict(params or {})
@@ -331,7 +337,7 @@ def _exchangeable(n, name, coef, mean_diag, sampler, outcomes, params, stochasti
     np.fill_diagonal(mean, mean_diag)
     return RandomScheme(n, name=name, sampler=sampler, mean=mean,
                         second_moment=functools.partial(exchangeable_second_moment, coef),
-                        stochastic=stochastic, outcomes=outcomes, params=params)
+                        stochastic=stochastic, outcomes=outcomes, params=params, exchangeable=True)
 
 
 def _enumerated(build):
