@@ -213,3 +213,26 @@ def test_cli_specs():
     S = topology_from_spec("epidemic:n=16,s=3")
     assert isinstance(S, RandomScheme) and S.n == 16 and S.params["s"] == 3
     assert topology_from_spec("random_matching:n=8").n == 8
+
+
+def test_cli_compare_random_families_with_zeta(capsys):
+    import json
+
+    from topotheory.cli import main
+
+    code = main(["compare", "--topologies", "epidemic:n=16,s=2,ring,random_matching:n=8", "--zeta", "102",
+                 "--format", "json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    doc = json.loads(out)
+    rows = doc["rows"] if isinstance(doc, dict) and "rows" in doc else doc
+    by = {r["topology"]: r for r in rows}
+    for spec, S in (("epidemic:n=16,s=2", tt.epidemic(16, 2)), ("random_matching:n=8", tt.random_matching(8))):
+        r = by[spec]
+        opt = tt.optimal_learning_rate(S, zeta=102)
+        assert r["optimal_rate"] == pytest.approx(opt.rate, rel=1e-9)
+        assert r["optimal_learning_rate"] == pytest.approx(opt.lr, rel=1e-6)
+        assert r["max_learning_rate"] == pytest.approx(tt.max_learning_rate(S, zeta=102), rel=1e-9)
+    # a quantity undefined for a row-stochastic law is a clear error, not a number
+    code = main(["compare", "--topologies", "epidemic:n=16,s=2", "--metrics", "s1"])
+    assert code != 0 and "row-stochastic" in capsys.readouterr().err

@@ -29,7 +29,7 @@ _LABELS = {
     "epidemic_s1": "Epidemic Learning s = 1 (random)",
     "pairwise_gossip": "pairwise gossip, one pair (random)",
     "one_peer_exponential": "one-peer exponential graph",
-    "base_graph_k1": "Base-2 graph",
+    "base_graph_k1": "Base-2 graph (= exponential for n = 2^k)",
     "ring": "ring (2 peers)",
 }
 
@@ -165,6 +165,8 @@ def plot(fd):
             rnd = mine[0]["random"]
             style = dict(color=_COLORS.get(key, _style.color(key, k)), ls="--" if rnd else "-",
                          marker="o" if rnd else "s", ms=4)
+            if key == "one_peer_exponential":  # drawn wide beneath the Base-2 graph, which it equals here
+                style.update(lw=4.5, alpha=0.55, ms=7)
             op = [r for r in mine if r["zeta"] == z0]
             ax0.plot([r["workers"] for r in op], [r["effective_neighbors"] for r in op], label=_LABELS[key], **style)
             big = [r for r in mine if r["workers"] == nmax]
