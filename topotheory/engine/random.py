@@ -65,7 +65,7 @@ class RandomRepresentation(Representation):
     def _basis_map(self):
         r"""The 2 x 2 matrix of :math:`\mathcal M` on the basis ``(I - J, J)``, or None (not exchangeable)."""
         S, n = self.scheme, self.n
-        if not getattr(S, "exchangeable", False) or n < 2:
+        if not getattr(S, "exchangeable", False) or n < 2 or self.period != 1:
             return None
 
         def build():
@@ -76,9 +76,12 @@ class RandomRepresentation(Representation):
 
         return S.cached("engine:random-basis-map", build)
 
-    def _solve(self, g, rhs, project):
-        """Solve ``Y = g M(Y) + rhs`` (on 1-perp when ``project``): 2 x 2, dense or GMRES."""
-        n = self.n
+    def _solve(self, g, rhs, project, phase=0):
+        r"""Solve ``Y = g Mcyc(Y) + rhs`` (on 1-perp when ``project``): 2 x 2, dense or GMRES.
+
+        ``Mcyc`` is the one-period map ending at ``phase``: :math:`\mathcal M_{\phi-1}\circ\dots\circ\mathcal M_{\phi-p}`.
+        """
+        n, p = self.n, self.period
         A = self._basis_map()
         if A is not None and _in_span(rhs):
             r = _coords(rhs)
@@ -86,12 +89,20 @@ class RandomRepresentation(Representation):
                 return (r[0] / (1.0 - g * A[0, 0])) * _basis(n)[0]
             y = np.linalg.solve(np.eye(2) - g * A, r)
             return np.einsum("k,kij->ij", y, _basis(n))
-        M = self.scheme.second_moment
+        order = [self.scheme.law(phase - p + k) for k in range(p)]  # first applied first
+
+        def M(X):
+            for L in order:
+                X = L.second_moment(X)
+            return X
+
         H = consensus_complement(n) if project else np.eye(n)
         m = H.shape[1]
         R = H.T @ rhs @ H
         if n <= DENSE_MAX_N:
-            K = self.scheme.kron_moment()
+            K = np.eye(n * n)
+            for L in order:
+                K = L.kron_moment() @ K
             HH = np.kron(H, H)
             A = np.eye(m * m) - g * (HH.T @ K @ HH)
             Y = np.linalg.solve(A, R.ravel()).reshape(m, m)
@@ -114,23 +125,37 @@ class RandomRepresentation(Representation):
             raise ValueError(
                 f"{self.scheme!r} is only row-stochastic: the network average drifts, so the disagreement "
                 "covariance S (and S_1) is undefined; n_W and the toy problem's rate are defined")
-        n = self.n
-        key = ("engine:random-S", float(g))
-        Q = self.scheme.second_moment(np.eye(n)) - 1.0 / n
-        return self.scheme.cached(key, lambda: self._solve(float(g), Q, True))
+        key = ("engine:random-S", float(g), int(phase) % self.period)
+        return self.scheme.cached(key, lambda: self._period_solve(float(g), phase, True))
+
+    def _period_solve(self, g, phase, project):
+        r"""The stationary covariance at ``phase`` (``project``: its disagreement part ``S``).
+
+        Unrolling :math:`\Sigma_{t+1} = \mathcal M_t(\gamma\Sigma_t + I)` over one period:
+        :math:`\Sigma_\phi = \gamma^p\,\mathcal M_{\rm cyc}(\Sigma_\phi) + R_\phi`, ``R`` from
+        :math:`R \leftarrow \mathcal M_k(\gamma R + I)` over the period's phases; ``S`` subtracts
+        :math:`J\sum_{k<p}\gamma^k` from ``R``.
+        """
+        n, p = self.n, self.period
+        R = np.zeros((n, n))
+        for k in range(p):
+            R = self.scheme.law(phase - p + k).second_moment(g * R + np.eye(n))
+        if project:
+            R = R - sum(g**k for k in range(p)) / n
+        return self._solve(g**p, R, project, phase)
 
     def scaled_covariance(self, g, c, phase):
         r""":math:`(1-\gamma)\Sigma` (dense ``(n, n)``)."""
         n = self.n
         if self.doubly:
-            return np.full((n, n), 1.0 / n) + c * self.disagreement_covariance(g)
+            return np.full((n, n), 1.0 / n) + c * self.disagreement_covariance(g, phase)
         if not g < 1.0:
             raise ValueError("gamma must be < 1 for a row-stochastic random scheme (Sigma grows like 1/(1-gamma))")
-        return c * self._solve(float(g), self.scheme.second_moment(np.eye(n)), False)
+        return c * self._period_solve(float(g), phase, False)
 
     def disagreement_mean(self, g, phase):
         """mean_i S_ii = S_1(gamma) (doubly stochastic laws only)."""
-        return float(np.trace(self.disagreement_covariance(g)) / self.n)
+        return float(np.trace(self.disagreement_covariance(g, phase)) / self.n)
 
     # -------------------------------------------------------------------------------- spectra
     def product_spectrum(self):
@@ -147,7 +172,7 @@ class RandomRepresentation(Representation):
         r""":math:`\mathcal M(aC + \beta\,\mathrm{Diag}\,C)` (the step is the same at every ``t``)."""
         X = a * C
         X[np.diag_indices_from(X)] += beta * np.diagonal(C)
-        return self.scheme.second_moment(X)
+        return self.scheme.law(t).second_moment(X)
 
     def perron_excess(self, a, beta):
         r"""Exchangeable laws: the spectral radius of the 2 x 2 restriction (module docstring); else Arnoldi.
@@ -155,7 +180,7 @@ class RandomRepresentation(Representation):
         The residual reported is that of the lifted eigenvector under the full ``(n, n)`` map.
         """
         A = self._basis_map()
-        if A is None:
+        if A is None or self.period != 1:
             return super().perron_excess(a, beta)
         n = self.n
         a, beta = np.asarray(a, dtype=float), np.asarray(beta, dtype=float)
@@ -214,4 +239,4 @@ class RandomGramMoments(GramMoments):
         X = self.a[:, None, None] * self.C
         idx = np.arange(self.scheme.n)
         X[:, idx, idx] += self.beta[:, None] * self.C[:, idx, idx]
-        self.C = self.scheme.second_moment(X)
+        self.C = self.scheme.law(t).second_moment(X)

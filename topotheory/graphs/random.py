@@ -73,6 +73,8 @@ __all__ = [
     "exchangeable_second_moment",
     "expected_contraction",
     "epidemic_contraction",
+    "periodic_mixture",
+    "PeriodicRandomScheme",
 ]
 
 #: Laws a RandomScheme accepts: doubly stochastic outcomes, or row-stochastic ones (module docstring).
@@ -180,6 +182,15 @@ class RandomScheme:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"RandomScheme({self.name}{': ' + args if args else ''}, n={self.n})"
+
+    @property
+    def laws(self):
+        """The law of each phase of the period: ``(self,)`` for an i.i.d. law."""
+        return (self,)
+
+    def law(self, t):
+        """The law of ``W_t`` (``laws[t % period]``)."""
+        return self.laws[t % self.period]
 
     def cached(self, key, factory):
         """The value cached under ``key``, computed once by ``factory()`` (as :meth:`Scheme.cached`)."""
@@ -613,3 +624,104 @@ def _complement(n):
     H = -(2.0 / (v @ v)) * np.outer(v, v[1:])
     H[1:, :] += np.eye(n - 1)
     return H
+
+
+# ------------------------------------------------------------------------------ periodic mixtures
+class PeriodicRandomScheme(RandomScheme):
+    r"""A periodic sequence of independent laws: phase ``t`` draws :math:`W_t` from ``laws[t % p]``.
+
+    Built by :func:`periodic_mixture`. A fixed factor is a law with one outcome of probability 1.
+    The draws are independent across steps, so the second-moment map of one period is the
+    composition of the phases' maps, :math:`\mathcal M_{p-1}\circ\dots\circ\mathcal M_0`
+    (:meth:`second_moment`, :meth:`kron_moment`), and :meth:`mean` is the product of the phases'
+    means :math:`\mathbb E[W_{p-1}]\cdots\mathbb E[W_0]` (gossip row-wise, ``X <- W_t X``).
+    """
+
+    def __init__(self, laws, name):
+        laws = tuple(laws)
+        n = laws[0].n
+        mean = np.eye(n)
+        for L in laws:
+            mean = L.mean() @ mean
+        stochastic = "doubly" if all(L.stochastic == "doubly" for L in laws) else "row"
+        self._laws = laws
+
+        def second(X):
+            for L in laws:
+                X = L.second_moment(X)
+            return X
+
+        def sampler(rng, size):
+            return np.stack([L.sample(rng, size) for L in laws], axis=1)
+
+        super().__init__(n, name=name, sampler=sampler, mean=mean, second_moment=second, stochastic=stochastic,
+                         params={"period": len(laws)})
+        self.period = len(laws)
+
+    @property
+    def laws(self):
+        return self._laws
+
+    def sample(self, seed, size):
+        """``size`` independent draws of one period, shape ``(size, period, n, n)``."""
+        return super().sample(seed, size)
+
+    def kron_moment(self):
+        r""":math:`\mathbb E[W_{p-1}\otimes W_{p-1}]\cdots\mathbb E[W_0\otimes W_0]` (one period, small ``n``)."""
+        def build():
+            K = np.eye(self.n * self.n)
+            for L in self._laws:
+                K = L.kron_moment() @ K
+            K.setflags(write=False)
+            return K
+
+        check_int("n (for kron_moment)", self.n, maximum=64)
+        return self.cached("kron", build)
+
+    def outcomes(self):
+        """Refused: a period is not one draw of a single law."""
+        raise ValueError(f"{self!r} is periodic: enumerate the outcomes of each phase (laws[t].outcomes())")
+
+
+def periodic_mixture(factors, *, name=None):
+    r"""A period of fixed and random gossip factors, e.g. ``H`` local steps then one random peer.
+
+    ``factors`` is a sequence of :class:`RandomScheme` (i.i.d., period 1) and deterministic
+    :class:`~topotheory.graphs.scheme.Scheme` (each of its ``period`` matrices becomes one phase);
+    phase ``t`` gossips with a fresh draw from factor ``t % p`` (``X <- W_t X``). Every quantity of the
+    theory follows from the phases' second-moment maps, composed over the period (see
+    :mod:`topotheory.engine.random`): ``effective_neighbors`` at a phase, the exact rate per step
+    :math:`\rho(\mathcal T_{p-1}\circ\dots\circ\mathcal T_0)^{1/p}`, ``loss_curve`` and the simulation.
+
+    Examples
+    --------
+    >>> import topotheory as tt
+    >>> S = periodic_mixture([tt.Scheme.from_matrix(np.eye(8))] * 3 + [tt.random_matching(8)])  # H = 3 local steps
+    >>> S.period, round(float(tt.effective_neighbors(S, 0.0, phase=0)), 6)  # right after the gossip step
+    (4, 2.0)
+    """
+    try:
+        factors = list(factors)
+    except TypeError:
+        raise TypeError(f"factors must be a sequence of RandomScheme or Scheme, got {type(factors).__name__}") from None
+    if not factors:
+        raise ValueError("factors must list at least one RandomScheme or Scheme")
+    laws = []
+    for k, f in enumerate(factors):
+        if isinstance(f, PeriodicRandomScheme):
+            laws.extend(f.laws)
+        elif getattr(f, "is_random_scheme", False) is True:
+            laws.append(f)
+        elif hasattr(f, "period") and hasattr(f, "matrix"):
+            for t in range(f.period):
+                W = np.asarray(f.matrix(t), dtype=float)
+                kind = "doubly" if np.allclose(W.sum(axis=0), 1.0, rtol=0.0, atol=1e-9) else "row"
+                laws.append(RandomScheme.from_outcomes(W[None], [1.0], name=f"{f.name}[{t}]", stochastic=kind))
+        else:
+            raise TypeError(f"factors[{k}] must be a RandomScheme or a Scheme, got {type(f).__name__}")
+    ns = {L.n for L in laws}
+    if len(ns) != 1:
+        raise ValueError(f"factors must all have the same number of workers, got {sorted(ns)}")
+    if name is None:
+        name = "+".join(getattr(f, "name", "law") for f in factors)
+    return PeriodicRandomScheme(laws, check_str("name", name, nonempty=True))

@@ -66,7 +66,8 @@ def _gossip_plan(scheme):
     """One ``(kind, matrix)`` per phase: kind is identity, average, sparse or dense."""
     n = scheme.n
     if getattr(scheme, "is_random_scheme", False) is True:
-        return [("random", scheme)]  # a fresh W_t per replica and step (topotheory.graphs.random)
+        # a fresh W_t per replica and step from the phase's law (topotheory.graphs.random)
+        return [("random", law) for law in scheme.laws]
     plan = []
     for t in range(scheme.period):
         if scheme.is_sparse(t):
