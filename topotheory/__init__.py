@@ -62,6 +62,8 @@ from .graphs import (
     epidemic_contraction,
     periodic_mixture,
     PeriodicRandomScheme,
+    PushSum,
+    push_sum,
     mix,
     one_peer_exponential,
     one_peer_exponential_any,
@@ -187,7 +189,7 @@ __all__ = [
     "max_degree_per_step", "infinite_ring", "infinite_uni_ring", "infinite_grid",
     "one_over_max_degree_weights", "equistatic", "equistatic_degree", "k_peer_exponential", "de_bruijn",
     "RandomScheme", "pairwise_gossip", "random_matching", "epidemic", "expected_contraction", "epidemic_contraction",
-    "periodic_mixture", "PeriodicRandomScheme",
+    "periodic_mixture", "PeriodicRandomScheme", "PushSum", "push_sum",
     # metrics
     "SPECTRAL_GAP_KINDS", "NW_MODES", "spectral_gap", "effective_neighbors", "random_walk_covariance",
     "spectral_gap_bound", "spectral_dimension_bound",

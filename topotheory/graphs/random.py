@@ -75,6 +75,8 @@ __all__ = [
     "epidemic_contraction",
     "periodic_mixture",
     "PeriodicRandomScheme",
+    "PushSum",
+    "push_sum",
 ]
 
 #: Laws a RandomScheme accepts: doubly stochastic outcomes, or row-stochastic ones (module docstring).
@@ -335,7 +337,7 @@ def check_outcomes(name, Ws, stochastic, atol):
         if cols <= atol:
             raise ValueError(
                 f"{name} are column-stochastic but not row-stochastic (push-sum weights): the toy problem's "
-                "rate is not defined for them without a de-biasing read-out; see topotheory.graphs.random")
+                "rate is not defined for them without a de-biasing read-out; use push_sum (its read_out_scheme)")
         raise ValueError(f"{name} must be row-stochastic (rows sum to 1 within atol); max deviation {rows:.3g}")
     if stochastic == "doubly" and cols > atol:
         raise ValueError(f"{name} must be doubly stochastic (columns sum to {1.0} within atol; max deviation "
@@ -725,3 +727,173 @@ def periodic_mixture(factors, *, name=None):
     if name is None:
         name = "+".join(getattr(f, "name", "law") for f in factors)
     return PeriodicRandomScheme(laws, check_str("name", name, nonempty=True))
+
+
+# ------------------------------------------------------------------------------- directed: push-sum
+class PushSum:
+    r"""Column-stochastic push-sum gossip (SGP) with its de-biasing weights and read-out.
+
+    Build with :func:`push_sum`. Phase ``t`` mixes with a fixed column-stochastic ``P_t``
+    (:math:`\mathbf 1^T P_t = \mathbf 1^T`, row convention ``X <- P_t X``): stochastic gradient push
+    (Nedić & Olshevsky 2016; Assran et al. 2019) runs
+
+    .. math::
+
+        x(t+1) = P_t\bigl(x(t) - \eta\,g(z(t))\bigr),\qquad y(t+1) = P_t\,y(t),\qquad
+        z(t) = x(t) / y(t),\quad y(0) = \mathbf 1,
+
+    with gradients taken at the read-out ``z``. Because ``y`` is deterministic, the read-out
+    follows D-SGD exactly with the row-stochastic matrices
+    :math:`\tilde W_t = D_{t+1}^{-1}P_tD_t`, :math:`D_t = \mathrm{Diag}\,y(t)`
+    (:math:`\tilde W_t\mathbf 1 = D_{t+1}^{-1}P_t y(t) = \mathbf 1`): :meth:`read_out_scheme` gives
+    them as a row-stochastic law, so the exact theory of the toy problem applies to ``z``.
+
+    What the toy problem's exact rate means here: it is the decay rate of the read-out's expected
+    loss :math:`\frac1n\sum_i \tfrac12\mathbb E\|z_i\|^2`, the Perron root of
+    :math:`C \mapsto \tilde W(aC + \beta\,\mathrm{Diag}\,C)\tilde W^T` on the limit orbit of the
+    weights (:math:`\tilde W_t \to D_{*,t+1}^{-1}P_tD_{*,t}`, geometrically). What converges: the
+    gossip preserves :math:`\sum_i x_i` (columns sum to 1), i.e. the ``y``-weighted average of the
+    read-outs :math:`\frac1n\sum_i y_i z_i = \bar x`, the true average; without gradients every
+    :math:`z_i \to \bar x(0)`, while the un-debiased models converge to :math:`x_i \to y_{*,i}\,\bar x(0)`
+    (the Perron vector's weighting, not consensus). With gradients the toy optimum ``0`` is fixed
+    by every :math:`\tilde W_t`, so ``z`` converges to it at that rate. Quantities of the
+    disagreement covariance ``S`` are undefined (the read-out's matrices are only row-stochastic).
+
+    Attributes
+    ----------
+    n, period : int
+    matrices : ndarray, shape (period, n, n)
+        The column-stochastic ``P_t`` (read-only).
+    limit_weights : ndarray, shape (period, n)
+        The weights' limit orbit :math:`y_{*,t}` (sum ``n``), reached from ``y(0) = 1``.
+
+    Examples
+    --------
+    >>> P = np.array([[0.5, 0.0, 1.0], [0.5, 0.5, 0.0], [0.0, 0.5, 0.0]])  # columns sum to 1
+    >>> ps = push_sum(P)
+    >>> np.round(ps.limit_weights[0], 6)
+    array([1.2, 1.2, 0.6])
+    >>> W = ps.read_out_scheme().mean()  # D*^-1 P D*: row-stochastic
+    >>> bool(np.allclose(W.sum(axis=1), 1.0))
+    True
+    """
+
+    is_random_scheme = False
+
+    def __init__(self, matrices, name):
+        self.matrices = matrices
+        self.matrices.setflags(write=False)
+        self.period, self.n = matrices.shape[0], matrices.shape[1]
+        self.name = name
+        self.limit_weights = self._limit_orbit()
+        self.limit_weights.setflags(write=False)
+
+    def __repr__(self):
+        return f"PushSum({self.name}, n={self.n}, period={self.period})"
+
+    def _limit_orbit(self):
+        n, p = self.n, self.period
+        Pi = np.eye(n)
+        for P in self.matrices:
+            Pi = P @ Pi
+        ones = np.ones(n)
+        if np.allclose(Pi @ ones, ones, rtol=0.0, atol=1e-12):
+            y0 = ones  # y(0) = 1 is already a fixed point of the period
+        else:
+            vals, vecs = np.linalg.eig(Pi)
+            order = np.argsort(-np.abs(vals))
+            if abs(vals[order[0]] - 1.0) > 1e-9 or (n > 1 and np.abs(vals[order[1]]) > 1.0 - 1e-9):
+                raise ValueError(
+                    f"the push-sum weights y(t) = P_t...P_0 1 of {self.name!r} do not converge: the period product's "
+                    "eigenvalue 1 is not simple and strictly dominant (the directed graph is not strongly connected "
+                    "and aperiodic); the read-out's rate is undefined")
+            v = np.real(vecs[:, order[0]])
+            y0 = n * v / v.sum()
+        if np.min(y0) <= 1e-12 * n:
+            raise ValueError(f"the push-sum weights of {self.name!r} tend to 0 at some worker (a worker no other "
+                             "worker reaches): the read-out x / y is undefined there")
+        orbit = [y0]
+        for P in self.matrices[:-1]:
+            orbit.append(P @ orbit[-1])
+        return np.array(orbit)
+
+    def weights(self, steps):
+        """``y(t) = P_{t-1}...P_0 1`` for ``t = 0..steps``, shape ``(steps + 1, n)``."""
+        steps = check_int("steps", steps, minimum=0)
+        y = np.empty((steps + 1, self.n))
+        y[0] = 1.0
+        for t in range(steps):
+            y[t + 1] = self.matrices[t % self.period] @ y[t]
+        return y
+
+    def read_out_matrices(self, steps):
+        r""":math:`\tilde W_t = D_{t+1}^{-1}P_tD_t` for ``t < steps`` (from ``y(0) = 1``), shape ``(steps, n, n)``."""
+        y = self.weights(steps)
+        P = self.matrices[np.arange(steps) % self.period]
+        return y[1:, :, None] ** -1 * P * y[:-1, None, :]
+
+    def read_out_scheme(self, steps=None):
+        r"""The read-out's gossip as a row-stochastic law: the exact dynamics of ``z``.
+
+        ``steps=None``: the limit orbit :math:`D_{*,t+1}^{-1}P_tD_{*,t}` (period ``period``; its
+        ``quadratic_rate`` is the read-out's asymptotic rate). ``steps=T``: the first ``T`` matrices
+        from ``y(0) = 1`` as one period of ``T`` phases, so ``loss_curve(..., steps=T)`` is the
+        read-out's exact expected loss, transient included.
+        """
+        if steps is None:
+            y = self.limit_weights
+            nxt = np.roll(y, -1, axis=0)
+            Ws = nxt[:, :, None] ** -1 * self.matrices * y[:, None, :]
+        else:
+            Ws = self.read_out_matrices(check_int("steps", steps, minimum=1))
+        laws = [RandomScheme.from_outcomes(W[None], [1.0], name=f"{self.name}-read-out", stochastic="row")
+                for W in Ws]
+        return laws[0] if len(laws) == 1 else PeriodicRandomScheme(laws, f"{self.name}-read-out")
+
+
+def push_sum(matrices, *, name="push_sum", atol=1e-9):
+    r"""Push-sum (SGP) on a fixed sequence of column-stochastic matrices; see :class:`PushSum`.
+
+    Parameters
+    ----------
+    matrices : array_like, shape (n, n) or (period, n, n), or a Scheme
+        Non-negative, each column summing to 1 within ``atol`` (:math:`P_{ij}` is the share of
+        worker ``j``'s mass pushed to ``i``). A doubly stochastic Scheme gives ``y = 1`` and plain
+        D-SGD.
+    name : str
+    atol : float
+
+    Examples
+    --------
+    >>> ps = push_sum(np.array([[0.5, 1.0], [0.5, 0.0]]))
+    >>> ps.weights(2)
+    array([[1.  , 1.  ],
+           [1.5 , 0.5 ],
+           [1.25, 0.75]])
+    >>> push_sum(np.array([[0.5, 0.5], [0.0, 1.0]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: matrices must be column-stochastic (push-sum weights: each column sums to 1 within atol); max deviation 0.5
+    """
+    name = check_str("name", name, nonempty=True)
+    atol = check_real("atol", atol, low=0.0)
+    if hasattr(matrices, "period") and hasattr(matrices, "matrix") and not getattr(matrices, "is_random_scheme", False):
+        matrices = [matrices.matrix(t) for t in range(matrices.period)]
+    elif getattr(matrices, "is_random_scheme", False):
+        raise ValueError("push_sum takes fixed column-stochastic matrices; random push-sum laws are not supported "
+                         "(the weights y would be random and the read-out's moments are not those of one law)")
+    try:
+        Ps = np.array(matrices, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"matrices must be an (n, n) or (period, n, n) array of reals: {exc}") from None
+    if Ps.ndim == 2:
+        Ps = Ps[None]
+    if Ps.ndim != 3 or Ps.shape[1] != Ps.shape[2] or Ps.shape[0] == 0 or Ps.shape[1] == 0:
+        raise ValueError(f"matrices must have shape (n, n) or (period, n, n), got {Ps.shape}")
+    if not np.all(np.isfinite(Ps)) or np.any(Ps < -atol):
+        raise ValueError("matrices must be finite and non-negative")
+    dev = float(np.abs(Ps.sum(axis=-2) - 1.0).max())
+    if dev > atol:
+        raise ValueError("matrices must be column-stochastic (push-sum weights: each column sums to 1 within atol); "
+                         f"max deviation {dev:.3g}")
+    return PushSum(Ps, name)
