@@ -129,6 +129,8 @@ from .simulate import (
     RateEstimate,
     estimate_rate,
     simulate_dsgd,
+    simulate_push_sum,
+    PushSumSimulation,
     simulate_random_walk,
 )
 from . import crosscheck  # a callable module: tt.crosscheck(...) runs crosscheck.rates.crosscheck
@@ -202,7 +204,7 @@ __all__ = [
     "m_matrix", "beta", "theorem6_learning_rate", "corollary7", "corollary8", "corollary10_rate",
     "koloskova_rate", "Corollary7", "Corollary8", "RateTerms",
     # simulation and cross-checks
-    "simulate_dsgd", "simulate_random_walk", "estimate_rate",
+    "simulate_dsgd", "simulate_random_walk", "estimate_rate", "simulate_push_sum", "PushSumSimulation",
     "DSGDSimulation", "RandomWalkSimulation", "RateEstimate",
     "crosscheck", "crosscheck_grid", "CrosscheckReport", "CrosscheckGrid",
     "crosscheck_random_walk", "RandomWalkCheck", "CheckReport", "Diagnostics",
