@@ -5,6 +5,7 @@ import pytest
 
 import topotheory as tt
 from topotheory.graphs.random import RandomScheme, push_sum
+from topotheory.toy.quadratic import zeta as zeta_of
 
 
 def directed(n, extra=3):
@@ -77,7 +78,7 @@ def test_theory_equals_dense_route():
 def test_simulation_agrees_with_theory_and_a_planted_fault_is_caught():
     ps = push_sum(directed(6))
     lr, d, T = 0.2, 8, 80
-    z = tt.quadratic.zeta(d, 1) if hasattr(tt, "quadratic") else (2.0 + d)
+    z = zeta_of(d, 1)
     sim = tt.simulate_push_sum(ps, lr=lr, d=d, steps=T, reps=1500, seed=3)
     exact = tt.loss_curve(ps.read_out_scheme(T), lr=lr, zeta=z, steps=T)
     zs = np.abs(sim.readout.loss - exact)[1:] / sim.readout.loss_sem[1:]

@@ -123,7 +123,7 @@ def compute(*, sizes=(8, 16, 32), zetas=(5, 20, 102), d=100, batch_size=1, reps=
                                    seed=None if seed is None else seed + 1000 * n + list(SCHEMES).index(key))
                     checks.append({"scheme": key, "workers": n, "lr": opt.lr, "theory_rate": r.theory_rate,
                                    "window_rate": r.theory_window_rate,
-                                   "mc_rate": r.mc_rate, "ci_low": r.to_dict()["ci_low"], "ci_high": r.to_dict()["ci_high"],
+                                   "mc_rate": r.mc_rate, "ci_low": r.ci[0], "ci_high": r.ci[1],
                                    "steps": horizon, "verdict": r.verdict})
     table, check = _data.columns(rows), _data.columns(checks)
     agree = sum(v == "agrees" for v in check["verdict"])

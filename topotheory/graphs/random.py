@@ -229,14 +229,7 @@ class RandomScheme:
         name = check_str("name", name, nonempty=True)
         check_choice("stochastic", stochastic, STOCHASTIC_KINDS)
         atol = check_real("atol", atol, low=0.0)
-        try:
-            Ws = np.array(matrices, dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"matrices must be an (M, n, n) array of real gossip matrices: {exc}") from None
-        if Ws.ndim == 2:
-            Ws = Ws[None]
-        if Ws.ndim != 3 or Ws.shape[1] != Ws.shape[2] or Ws.shape[0] == 0 or Ws.shape[1] == 0:
-            raise ValueError(f"matrices must have shape (M, n, n) with M, n >= 1, got {Ws.shape}")
+        Ws = matrix_stack(matrices, "an (M, n, n) array of real gossip matrices", "(M, n, n) with M, n >= 1")
         try:
             p = np.array(probabilities, dtype=float).reshape(-1)
         except (TypeError, ValueError) as exc:
@@ -320,6 +313,19 @@ class RandomScheme:
             raise ValueError(f"{self!r} has no enumeration of its outcomes")
         out = self._outcomes() if callable(self._outcomes) else self._outcomes
         return out
+
+
+def matrix_stack(matrices, what, shape):
+    """``matrices`` as a float ``(M, n, n)`` array (one ``(n, n)`` matrix gives ``M = 1``), or a clear error."""
+    try:
+        Ws = np.array(matrices, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"matrices must be {what}: {exc}") from None
+    if Ws.ndim == 2:
+        Ws = Ws[None]
+    if Ws.ndim != 3 or Ws.shape[1] != Ws.shape[2] or Ws.shape[0] == 0 or Ws.shape[1] == 0:
+        raise ValueError(f"matrices must have shape {shape}, got {Ws.shape}")
+    return Ws
 
 
 def _real_or_complex(X):
@@ -882,14 +888,7 @@ def push_sum(matrices, *, name="push_sum", atol=1e-9):
     elif getattr(matrices, "is_random_scheme", False):
         raise ValueError("push_sum takes fixed column-stochastic matrices; random push-sum laws are not supported "
                          "(the weights y would be random and the read-out's moments are not those of one law)")
-    try:
-        Ps = np.array(matrices, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"matrices must be an (n, n) or (period, n, n) array of reals: {exc}") from None
-    if Ps.ndim == 2:
-        Ps = Ps[None]
-    if Ps.ndim != 3 or Ps.shape[1] != Ps.shape[2] or Ps.shape[0] == 0 or Ps.shape[1] == 0:
-        raise ValueError(f"matrices must have shape (n, n) or (period, n, n), got {Ps.shape}")
+    Ps = matrix_stack(matrices, "an (n, n) or (period, n, n) array of reals", "(n, n) or (period, n, n)")
     if not np.all(np.isfinite(Ps)) or np.any(Ps < -atol):
         raise ValueError("matrices must be finite and non-negative")
     dev = float(np.abs(Ps.sum(axis=-2) - 1.0).max())
