@@ -50,8 +50,15 @@ the decay rate of every worker's expected loss. What changes: the network averag
 preserved (it drifts as :math:`\mathbf 1^T W_t/n`), so on problems whose optimum is not a common
 fixed point the iterates converge to a weighted, random optimum, and the random walk's
 decomposition :math:`\Sigma = J/(1-\gamma) + S` does not hold (``S`` is not defined; ``n_W`` is).
-Column-stochastic (push-sum) matrices are refused: their iterates need a de-biasing read-out that
-the toy recursion does not model.
+Column-stochastic (push-sum) matrices are refused as a law: their iterates need a de-biasing
+read-out. :func:`push_sum` models it (weights :math:`y \leftarrow P_t y`, read-out :math:`z = x/y`):
+the read-out follows D-SGD exactly with the row-stochastic :math:`D_{t+1}^{-1}P_tD_t`
+(:meth:`PushSum.read_out_scheme`), so the exact rate above is the read-out's, and the
+:math:`y`-weighted average of the read-outs is the true average (see :class:`PushSum`).
+
+Periodic mixtures (:func:`periodic_mixture`, e.g. ``H`` local steps then one random peer): phase
+``t`` draws from its own law, independently; the one-period second-moment map is the composition
+of the phases' maps.
 """
 
 from __future__ import annotations
