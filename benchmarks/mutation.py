@@ -38,14 +38,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: name -> (module, functions to mutate (None: every function), test files)
 TARGETS = {
-    "stats": ("topotheory.crosscheck.stats", None, ["tests/test_crosscheck_stats.py"]),
+    "stats": ("topotheory.crosscheck.stats", None, ["tests/crosscheck/test_crosscheck_stats.py"]),
     "rates": ("topotheory.crosscheck.rates", ["crosscheck"],
-              ["tests/test_crosscheck_stats.py", "tests/test_crosscheck.py"]),
-    "randomwalk_check": ("topotheory.crosscheck.randomwalk", None, ["tests/test_crosscheck_stats.py"]),
+              ["tests/crosscheck/test_crosscheck_stats.py", "tests/crosscheck/test_crosscheck.py"]),
+    "randomwalk_check": ("topotheory.crosscheck.randomwalk", None, ["tests/crosscheck/test_crosscheck_stats.py"]),
     "merging": ("topotheory.hetero.merging", ["crosscheck_merging"],
-                ["tests/test_crosscheck_stats.py", "tests/test_merging.py"]),
-    "spectral": ("topotheory.metrics.spectral", None, ["tests/test_spectral.py"]),
-    "randomwalk": ("topotheory.metrics.randomwalk", None, ["tests/test_randomwalk.py"]),
+                ["tests/crosscheck/test_crosscheck_stats.py", "tests/hetero/test_merging.py"]),
+    "spectral": ("topotheory.metrics.spectral", None, ["tests/metrics/test_spectral.py"]),
+    "randomwalk": ("topotheory.metrics.randomwalk", None, ["tests/metrics/test_randomwalk.py"]),
 }
 
 #: The faults the issue lists, planted as text replacements in one function: (target, function, old, new).

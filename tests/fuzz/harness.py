@@ -73,10 +73,10 @@ class Bad:
         return self.make() if callable(self.make) and not isinstance(self.make, type) else self.make
 
 
-def _directed_scheme():
-    # row-stochastic but not column-stochastic: not a gossip matrix of the theory
-    W = np.array([[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.0, 0.0, 1.0]])
-    return tt.Scheme(W, name="directed")
+def _directed_schedule():
+    # row-stochastic, not column-stochastic (a pull schedule: the average is not conserved), 4 workers
+    W = np.array([[0.5, 0.5, 0, 0], [0, 0.5, 0.5, 0], [0, 0, 0.5, 0.5], [0, 0, 0, 1.0]])
+    return tt.GossipSchedule([W], [0] * 6, name="directed")
 
 
 def _disconnected_scheme():
@@ -142,7 +142,8 @@ BAD = {
         Bad("0", 0.0), Bad("-1", -1.0), Bad("inf", math.inf, invalid=False)],
     "problem": [Bad("None", None), Bad("str", "quadratic"), Bad("scheme", lambda: tt.ring(4)), Bad("int", 4)],
     "schedule": [Bad("None", None), Bad("str", "every"), Bad("int", 4), Bad("matrix", lambda: np.eye(4)),
-                 Bad("directed", _directed_scheme)],
+                 Bad("directed", _directed_schedule, invalid=False), Bad("too-short", lambda: [np.eye(4)]),
+                 Bad("wrong-n", lambda: tt.ring(5))],
     "spec": [Bad("empty", ""), Bad("nonsense", "nonsense:1"), Bad("int", 8), Bad("None", None),
              Bad("ring:1e9", "ring:1e9"), Bad("ring:8,16", "ring:8,16"), Bad("ring:0.5", "ring:0.5")],
     "optional_array": [Bad("str", "x"), Bad("complex", lambda: np.ones(4) * 1j), Bad("nan", lambda: np.full(4, np.nan)),
@@ -156,6 +157,33 @@ BAD = {
              Bad("complex", 1j), Bad("list", lambda: ["a"])],
     "name": [Bad("None", None), Bad("complex", 1j), Bad("list", lambda: ["a"]), Bad("int", 3)],
     "any": _COMMON,
+    # a THEORY.md section number: an int or its text ("2.1")
+    "section": [Bad("str-number", "8", invalid=False), Bad("missing", "99.9"), Bad("None", None), Bad("complex", 1j),
+                Bad("list", lambda: [3]), Bad("-1", -1)],
+    # a field delimiter: one character (None: detected)
+    "delimiter": [Bad("x", "x", invalid=False), Bad("empty", ""), Bad("two", "ab"), Bad("int", 3), Bad("complex", 1j),
+                  Bad("list", lambda: [","])],
+    # a comment marker: a non-empty string or None
+    "comments": [Bad("None", None, invalid=False), Bad("x", "x", invalid=False), Bad("empty", ""), Bad("int", 3),
+                 Bad("complex", 1j), Bad("list", lambda: ["#"])],
+    # a phase of a periodic scheme: any integer, taken modulo the period (check_phase)
+    "phase": [Bad("-1", -1, invalid=False), Bad("2^63", 2**63, invalid=False), Bad("10^300-int", 10**300, invalid=False),
+              Bad("1.5", 1.5), Bad("nan", math.nan), Bad("str", "0"), Bad("bool", True), Bad("complex", 1j),
+              Bad("list", lambda: [0])],
+    # beta's kind: a name, or beta itself as a positive number
+    "beta_kind": [Bad("nonsense", "nonsense"), Bad("int", 3, invalid=False), Bad("None", None), Bad("empty", ""),
+                  Bad("bytes", b"eq34"), Bad("upper", "EQ34"), Bad("0", 0), Bad("nan", math.nan)],
+    # a number of workers in a formula: an integer >= 1 of any size, or inf
+    "workers_formula": [Bad("0", 0), Bad("-1", -1), Bad("1.5", 1.5), Bad("nan", math.nan), Bad("str", "8"),
+                        Bad("bool", True), Bad("complex", 8j), Bad("None", None), Bad("inf", math.inf, invalid=False),
+                        Bad("2^63", 2**63, invalid=False), Bad("1e300", 1e300, invalid=False), Bad("list", lambda: [8])],
+    # a pair (low, high), any real sequence of two
+    "pair": [Bad("None", None), Bad("str", "ab"), Bad("complex", 1j), Bad("list", lambda: [1.0, 2.0], invalid=False),
+             Bad("reversed", (2.0, 1.0)), Bad("zero", (0.0, 1.0)), Bad("triple", (1.0, 2.0, 3.0)),
+             Bad("bools", (True, 2.0)), Bad("nan", (math.nan, 1.0))],
+    # an iteration to switch at: an int in [0, max_iter], "best", or None (never)
+    "switch_at": [Bad("None", None, invalid=False), Bad("str", "x"), Bad("complex", 1j), Bad("list", lambda: [1, 2]),
+                  Bad("1.5", 1.5), Bad("-1", -1), Bad("2^63", 2**63)],
 }
 
 
@@ -185,6 +213,9 @@ KINDS = {
     **dict.fromkeys(["spec"], "spec"),
     **dict.fromkeys(["x0", "initial"], "optional_array"),
     **dict.fromkeys(["atol"], "nonneg"),
+    **dict.fromkeys(["phase"], "phase"),
+    # caps: any large value is legal (clamped or never reached); chunk_size is at most reps
+    **dict.fromkeys(["max_steps", "record_every", "chunk_size", "max_iter"], "cap"),
 }
 
 #: Per-function kinds that differ from :data:`KINDS` (``None``: parameter not fuzzed).
@@ -194,9 +225,16 @@ OVERRIDES = {
     "equistatic": {"kind": "choice"},
     "degree_schedule": {"kind": "choice"},
     "equistatic_degree": {"eps": "probability", "p": "probability"},
-    "koloskova_complexity": {"p": "probability", "tau": "size"},
-    "koloskova_rate": {"spectral_gap": "probability"},
-    "corollary10_rate": {"p": "probability"},
+    "koloskova_complexity": {"p": "probability", "tau": "cap"},
+    "beta": {"kind": "beta_kind"},
+    "theorem6_learning_rate": {"omega": "positive", "beta_kind": "beta_kind"},
+    "corollary7": {"beta_kind": "beta_kind"},
+    "corollary10_rate": {"p": "probability", "T": "cap", "n": "workers_formula"},
+    "koloskova_rate": {"spectral_gap": "probability", "T": "cap", "n": "workers_formula"},
+    "iterations_to_eps": {"switch_step": "positive", "switch_at": "switch_at"},
+    "simulate_merging": {"batch_size": "cap"},
+    "simulate_centralized": {"batch_size": "cap"},
+    "crosscheck_merging": {"batch_size": "cap"},
     "zeta": {"d": "size"},
     "random_regular": {"degree": "count", "max_tries": "cap"},
     "erdos_renyi": {"max_tries": "cap"},
@@ -205,32 +243,43 @@ OVERRIDES = {
     "schedule_every": {},
     "crosscheck_grid": {"schemes": "any", "lrs": "lrs"},
     "random_pull_schedule": {"degrees": "lrs"},
-    "GossipSchedule": {"index": "any", "rounds": "any", "degrees": "any"},
+    "GossipSchedule": {"index": "any", "rounds": "any", "degrees": "any", "name": "name"},
     "InfiniteGraph": {"name": "name", "kernel": "any", "resolvent": None},
     "HeterogeneousQuadratic": {"hessians": "optional_array", "optima": "optional_array"},
     "LogisticProblem": {"features": "optional_array", "labels": "optional_array"},
     "estimate_rate": {"result": "any", "window": "any"},
+    "theory_section": {"number": "section"},
     "Scheme": {"name": "name", "params": None, "circulant": None, "_built_from_kernels": None},
     "spectral_dimension_bound": {"n": "workers_or_inf"},
     "spectral_gap_bound": {"n": "workers_or_inf"},
-    "theorem6_learning_rate": {"omega": "positive"},
     "eigenvalue_range": {},
-    "random_quadratic": {"eigenvalue_range": "any"},
+    "random_quadratic": {"eigenvalue_range": "pair"},
     "crosscheck": {"window": "any"},
-    "simulate_dsgd": {"chunk_size": "size", "threads": "size"},
-    "simulate_random_walk": {"burn_in": "count", "chunk_size": "size", "threads": "size"},
-    "crosscheck_merging": {},
-    "compare_stepsizes": {"switch_at": "any"},
+    "simulate_dsgd": {"threads": "size"},
+    "simulate_random_walk": {"burn_in": "count", "threads": "size"},
+    "compare_stepsizes": {"switch_at": "switch_at"},
     "placement_schedule": {"budget": "count"},
-    "gossip_every": {"offset": "count"},
+    "gossip_every": {"offset": "count", "period": "cap"},
     "as_scheme": {"obj": "graph", "name": "name", "argname": "name"},
     "load_graph": {"path": "path", "format": "choice", "matrix": "choice", "directed": "bool", "strict": "bool",
-                   "header": "bool", "delimiter": "any", "comments": "any", "name": "name"},
+                   "header": "bool", "delimiter": "delimiter", "comments": "comments", "name": "name"},
+    "topology_from_spec": {"delimiter": "delimiter", "format": "choice", "default_n": "size"},
     "optimal_weights": {"graph": "scheme", "objective": "choice", "allow_negative": "bool", "tol": "positive",
                         "start": "optional_array"},
     "matching_schedule": {"graph": "scheme", "sweeps": "count"},
     "mean_effective_neighbors": {},
 }
+
+
+#: Old keyword names kept as deprecated aliases of the one vocabulary (``rule=``, ``max_steps=``,
+#: ``confidence=``): their values are checked under the new name, so they are fuzzed there.
+DEPRECATED_ALIASES = {
+    "crosscheck_merging": ("level",),
+    "iterations_to_eps": ("method", "max_iter"),
+    "compare_stepsizes": ("max_iter",),
+}
+for _func, _params in DEPRECATED_ALIASES.items():
+    OVERRIDES.setdefault(_func, {}).update({p: None for p in _params})
 
 
 def _problem():
@@ -353,6 +402,13 @@ BASELINE = {
     "crosscheck_grid": lambda: dict(schemes=[tt.ring(4)], lrs=[0.1], d=2, reps=20, steps=20, seed=0, n_boot=20),
     "CrosscheckReport": None,
     "CrosscheckGrid": None,
+    "crosscheck_random_walk": lambda: dict(scheme=tt.ring(4), gamma=0.5, steps=20, reps=20, seed=0),
+    "RandomWalkCheck": None,
+    "CheckReport": None,
+    "Diagnostics": None,
+    "theory_path": lambda: dict(),
+    "theory_section": lambda: dict(number=3),
+    "theory_sections": lambda: dict(),
     "HeterogeneousQuadratic": lambda: dict(hessians=np.ones((2, 2)), optima=np.zeros((2, 2))),
     "LogisticProblem": lambda: dict(features=np.ones((2, 3, 2)), labels=np.ones((2, 3))),
     "random_quadratic": lambda: dict(n=4, d=2, seed=0),
@@ -390,23 +446,55 @@ BASELINE = {
     "GraphReport": None,
     "RateLog": None,
     "WeightDesign": None,
+    "ExplorerState": lambda: dict(topology="ring", n=8),
+    "ExplorerView": None,
+    "ExplorerRun": None,
 }
 
 #: Public callables that are neither functions nor result types, with the reason they are not
 #: fuzzed.
 EXCLUDED = {
     "GraphLoadWarning": "a warning class (raised by load_graph, never called with user input)",
+    "explore": "builds ipywidgets; its values go through ExplorerState, which is fuzzed",
+    "Explorer": "the widget wrapper returned by explore(); its values go through ExplorerState",
     "RandomScheme": "a class built through RandomScheme.from_outcomes or the family constructors (tested in "
-                    "tests/test_random_schemes.py)",
-    "PeriodicRandomScheme": "a class built through periodic_mixture (tested in tests/test_random_schemes.py)",
-    "PushSum": "a class built through push_sum (tested in tests/test_push_sum.py)",
+                    "tests/graphs/test_random_schemes.py)",
+    "PeriodicRandomScheme": "a class built through periodic_mixture (tested in tests/graphs/test_random_schemes.py)",
+    "PushSum": "a class built through push_sum (tested in tests/simulate/test_push_sum.py)",
 }
 #: Functions whose boundary is fixed: the default suite asserts the contract for them (no vague
 #: error, no other exception type, no hang, no silently accepted bad input).
 FIXED = ("ring", "uni_ring", "chain", "torus", "hypercube", "star", "binary_tree", "two_cliques",
          "fully_connected", "solo", "one_peer_exponential", "exponential_graph", "local_steps", "mix",
          "base_graph", "hyper_hypercube", "one_peer_exponential_any", "random_regular", "erdos_renyi",
-         "InfiniteGraph")
+         "InfiniteGraph",
+         # graphs.specs, graphs.io, graphs.published
+         "paper_topologies", "topology_from_spec", "load_graph", "list_topologies", "equistatic", "equistatic_degree",
+         "k_peer_exponential", "de_bruijn",
+         # metrics
+         "spectral_gap", "effective_neighbors", "random_walk_covariance", "spectral_gap_bound",
+         "spectral_dimension_bound", "s0_functional", "s1_functional", "consensus_distance_noise",
+         "consensus_distance_heterogeneous", "koloskova_mixing", "koloskova_complexity", "mixing_time",
+         # bounds
+         "m_matrix", "beta", "theorem6_learning_rate", "corollary7", "corollary8", "corollary10_rate", "koloskova_rate",
+         # simulate, crosscheck
+         "simulate_dsgd", "simulate_random_walk", "estimate_rate", "crosscheck", "crosscheck_grid",
+         # hetero
+         "HeterogeneousQuadratic", "LogisticProblem", "random_quadratic", "logistic_problem", "propagate",
+         "fixed_point", "stationary", "mean_map_rate", "heterogeneity", "mixing_parameter", "simulate_merging",
+         "simulate_centralized", "crosscheck_merging", "GossipSchedule", "placement_schedule", "gossip_every",
+         "degree_schedule", "random_pull_schedule", "consensus_controlled_schedule", "per_agent_fixed_point",
+         "contraction_factors", "iterations_to_eps", "compare_stepsizes", "crosscheck_random_walk",
+         # common
+         "theory_path", "theory_section", "theory_sections")
+
+#: Legal extreme cases that take longer than the time limit, with the reason (the long run
+#: reports them as hangs; the default suite leaves them out).
+SLOW_LEGAL = {
+    "simulate_random_walk|gamma|1-1e-16": "the default burn-in is capped at 10**6 steps (about 8 s on 4 workers); "
+                                          "the result is flagged untrusted (burn-in deficit)",
+    "crosscheck_random_walk|gamma|1-1e-16": "the same capped burn-in (simulate_random_walk), about 8 s",
+}
 
 #: ``None`` in :data:`BASELINE`: a result type, built by the package, not by users.
 RESULT_TYPES = tuple(k for k, v in BASELINE.items() if v is None)
@@ -476,8 +564,10 @@ def api_cases(functions=None):
             if kind is None:
                 continue
             for bad in BAD[kind]:
-                if bad.label == "None" and par.default is None and pname not in base:
-                    continue  # None is the documented default of this parameter
+                if bad.label == "None" and par.default is None:
+                    if pname not in base:
+                        continue  # None is the documented default of this parameter
+                    bad = Bad("None", None, invalid=False)  # legal: the default, passed explicitly
                 cases.append(Case(name, pname, bad, module))
     return cases
 
@@ -587,6 +677,9 @@ CLI_BAD = [("nan", "nan", True), ("inf", "inf", True), ("-1", "-1", True), ("0",
            ("1e400", "1e400", True), ("text", "abc", True), ("empty", "", True), ("2^63", str(2**63), True),
            ("1e9", "1e9", False), ("comma", "1,,2", True)]
 
+#: Bad CLI values that are legal for one option: ``{(option, label)}`` (a seed of any size).
+CLI_LEGAL = {("--seed", "2^63")}
+
 #: Options not fuzzed (they take no value or only select output).
 CLI_SKIP = {"--help", "--version", "--quick", "--strict", "--no-optimum", "--list", "--out", "--format"}
 
@@ -617,6 +710,7 @@ def cli_cases(commands=None):
             continue
         for opt in opts:
             for label, text, invalid in CLI_BAD:
+                invalid = invalid and (opt, label) not in CLI_LEGAL
                 cases.append(Case(cmd, opt, Bad(label, text, invalid), f"cli/{cmd}"))
     return cases
 

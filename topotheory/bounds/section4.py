@@ -22,7 +22,7 @@ import numpy as np
 
 from ..common.jsonable import jsonable
 from ..common.results import Result
-from ..common.validation import check_bool, check_choice, check_gamma, check_real, renamed_error
+from ..common.validation import check_bool, check_choice, check_gamma, check_int, check_real, plain, renamed_error
 from ..engine import resolve
 from ..graphs.scheme import check_scheme
 
@@ -309,8 +309,11 @@ def corollary8(*, d_s, c_s, zeta, L=1.0):
     c_s = check_real("c_s", c_s, low=0.0, low_open=True)
     z = check_real("zeta", zeta, low=0.0, low_open=True)
     L = check_real("L", L, low=0.0, low_open=True)
-    nw = (c_s * (d_s - 2.0) * z / L) ** (1.0 / 3.0)
-    lr = (c_s * (d_s - 2.0) / (z**2 * L)) ** (1.0 / 3.0) / 8.0
+    third = 1.0 / 3.0
+    nw = _monomial(lambda: (c_s * (d_s - 2.0) * z / L) ** third,
+                   (c_s, third), (d_s - 2.0, third), (z, third), (L, -third))
+    lr = _monomial(lambda: (c_s * (d_s - 2.0) / (z**2 * L)) ** third / 8.0,
+                   (c_s, third), (d_s - 2.0, third), (z, -2 * third), (L, -third), (8.0, -1.0))
     f = 2.0 ** (1.0 / 3.0)
     return Corollary8(lr, nw, f * lr, f * nw)
 
@@ -348,14 +351,56 @@ def _positive(name, value):
     return check_real(name, value, low=0.0, low_open=True)
 
 
+def _monomial(direct, *pairs):
+    r"""A product :math:`\prod_k x_k^{e_k}` of positive numbers that never raises on extreme inputs.
+
+    ``direct()`` is the formula as written (used whenever it gives a finite, non-zero float, so
+    ordinary values keep their exact rounding); when it overflows, divides by an underflowed zero
+    or gives 0/inf, the product is recomputed from :math:`\sum_k e_k \log x_k`: the correctly
+    scaled value when it is a float, ``inf`` beyond the float range, ``0.0`` below it. A zero
+    factor with a positive exponent gives 0.
+
+    Examples
+    --------
+    >>> _monomial(lambda: 1.0 / (1e300**2), (1e300, -2.0))
+    0.0
+    >>> _monomial(lambda: (1.0 / (1e-300**2)) ** (1 / 3), (1e-300, -2 / 3))
+    1e+200
+    """
+    try:
+        value = float(direct())
+        if math.isfinite(value) and value != 0.0:
+            return value
+    except (OverflowError, ZeroDivisionError):
+        pass
+    if any(x == 0.0 and e > 0 for x, e in pairs):
+        return 0.0
+    exponent = math.fsum(e * math.log(x) for x, e in pairs)
+    return math.exp(exponent) if exponent < 709.0 else math.inf
+
+
 def _n_value(n):
-    if isinstance(n, numbers.Real) and not isinstance(n, bool) and math.isinf(n) and n > 0:
+    """A number of workers: an integer >= 1, or inf (an infinite graph)."""
+    if isinstance(n, numbers.Real) and not isinstance(n, (bool, np.bool_)) and math.isinf(n) and n > 0:
         return math.inf
-    return float(_positive("n", n))
+    if isinstance(n, numbers.Real) and not isinstance(n, (bool, np.bool_)) and math.isnan(n):
+        raise ValueError("n must be an integer >= 1 or inf, got nan")
+    try:
+        value = check_int("n", n)
+    except TypeError:
+        raise TypeError(f"n must be an integer >= 1 or inf (an infinite graph), got {plain(n)}") from None
+    return check_real("n", value, low=1.0)
+
+
+def _steps(T):
+    """A number of steps: an integer >= 1 (any size: the bounds are formulas, nothing is allocated)."""
+    if isinstance(T, numbers.Real) and not isinstance(T, (bool, np.bool_)) and not math.isfinite(T):
+        raise ValueError(f"T must be a finite integer >= 1 (a number of steps), got {plain(T)}")
+    return check_real("T", check_int("T", T), low=1.0)
 
 
 def _rate_inputs(T, sigma2, mu, L, zeta, n):
-    return (_positive("T", T), _positive("sigma2", sigma2), _positive("mu", mu), _positive("L", L),
+    return (_steps(T), _positive("sigma2", sigma2), _positive("mu", mu), _positive("L", L),
             _positive("zeta", zeta), _n_value(n))
 
 
@@ -379,16 +424,17 @@ def corollary10_rate(*, T, sigma2, mu, L, zeta, n, d_s, c_s, delta2_W=0.0, p=1.0
     Parameters
     ----------
     T : float
-        Number of steps, > 0.
+        Number of steps, an integer >= 1 (``1e4`` is accepted as 10000; ``1.5`` is refused).
     sigma2, delta2_W : float
         Gradient-noise variance at the optimum (> 0) and heterogeneity :math:`\Delta_W^2 \ge 0`.
     mu, L, zeta : float
         Strong convexity, smoothness, noise constant (> 0).
     n : int or inf
+        Number of workers, an integer >= 1 or ``inf``.
     d_s, c_s : float
         Spectral dimension and constant (Definition 3); ``d_s > 2`` for ``"eq35"``.
     p : float
-        The heterogeneity-alignment constant :math:`p \ge 1 - \lambda_2` (THEORY §5), > 0.
+        The heterogeneity-alignment constant :math:`p \ge 1 - \lambda_2` (THEORY §5), in (0, 1].
     large_constant : {"eq47", "eq35"}
 
     Returns
@@ -404,19 +450,23 @@ def corollary10_rate(*, T, sigma2, mu, L, zeta, n, d_s, c_s, delta2_W=0.0, p=1.0
     T, sigma2, mu, L, z, n = _rate_inputs(T, sigma2, mu, L, zeta, n)
     d_s, c_s = _positive("d_s", d_s), _positive("c_s", c_s)
     delta2_W = check_real("delta2_W", delta2_W, low=0.0)
-    p = _positive("p", p)
+    p = check_real("p", p, low=0.0, high=1.0, low_open=True)
     check_choice("large_constant", large_constant, ("eq47", "eq35"))
-    small = min(math.sqrt(d_s * T / (L * c_s)), n)
+    third = 1.0 / 3.0
+    small = min(_monomial(lambda: math.sqrt(d_s * T / (L * c_s)), (d_s, 0.5), (T, 0.5), (L, -0.5), (c_s, -0.5)), n)
     if large_constant == "eq47":
-        large = min((c_s * d_s * z / L) ** (1.0 / 3.0), n)
+        large = min(_monomial(lambda: (c_s * d_s * z / L) ** third, (c_s, third), (d_s, third), (z, third),
+                              (L, -third)), n)
     else:
         if d_s <= 2:
             raise ValueError(f"large_constant='eq35' needs d_s > 2, got d_s = {d_s}")
-        large = min((c_s * (d_s - 2.0) * z / L) ** (1.0 / 3.0), n)
+        large = min(_monomial(lambda: (c_s * (d_s - 2.0) * z / L) ** third, (c_s, third), (d_s - 2.0, third),
+                              (z, third), (L, -third)), n)
     return RateTerms(
-        noise=sigma2 / (mu**2 * T * small),
-        heterogeneity=L * delta2_W / (mu**3 * p * T**2),
-        transient=math.exp(-large * mu * T / z),
+        noise=_monomial(lambda: sigma2 / (mu**2 * T * small), (sigma2, 1), (mu, -2), (T, -1), (small, -1)),
+        heterogeneity=_monomial(lambda: L * delta2_W / (mu**3 * p * T**2), (L, 1), (delta2_W, 1), (mu, -3),
+                                (p, -1), (T, -2)),
+        transient=math.exp(-_monomial(lambda: large * mu * T / z, (large, 1), (mu, 1), (T, 1), (z, -1))),
         details={"effective_neighbors_small": small, "effective_neighbors_large": large},
     )
 
@@ -430,7 +480,10 @@ def koloskova_rate(*, T, sigma2, mu, L, zeta, n, spectral_gap, delta2=0.0):
         + \frac{L\Delta^2}{\mu^3(1-\lambda_2)^2T^2} + \exp\bigl[-\mu(1-\lambda_2)T/\zeta\bigr]\Bigr)
 
     ``spectral_gap`` is :math:`1 - \lambda_2` (see :func:`topotheory.spectral_gap` with
-    ``kind="lambda2"``); a gap of 0 (infinite graphs) makes the bound vacuous (infinite terms).
+    ``kind="lambda2"``) in [0, 1]: a gap of 0 (infinite graphs) makes the bound vacuous (infinite
+    terms); a gap above 1 (:math:`\lambda_2 < 0`) is refused, since the rate would then claim
+    faster mixing than exact averaging (gap 1). ``T`` is an integer >= 1, ``n`` an integer >= 1 or
+    ``inf``. Extreme but legal values never raise: terms beyond the float range are ``inf`` or 0.
 
     Examples
     --------
@@ -439,11 +492,21 @@ def koloskova_rate(*, T, sigma2, mu, L, zeta, n, spectral_gap, delta2=0.0):
     (0.001156, 0.904837)
     """
     T, sigma2, mu, L, z, n = _rate_inputs(T, sigma2, mu, L, zeta, n)
-    gap = check_real("spectral_gap", spectral_gap, low=0.0, high=2.0)
+    gap = check_real("spectral_gap", spectral_gap, low=0.0, high=1.0)
     delta2 = check_real("delta2", delta2, low=0.0)
-    with np.errstate(divide="ignore"):
-        inv_gap = math.inf if gap == 0 else 1.0 / gap
-    noise = sigma2 / (mu**2 * T) * (1.0 / n + L * inv_gap / (mu * T))
-    het = L * delta2 * inv_gap**2 / (mu**3 * T**2) if delta2 > 0 else 0.0
-    return RateTerms(noise=noise, heterogeneity=het, transient=math.exp(-mu * gap * T / z),
-                     details={"spectral_gap": gap})
+    if gap == 0:
+        noise = math.inf
+        het = math.inf if delta2 > 0 else 0.0
+        transient = 1.0
+    else:
+        try:  # the formula as written; its two parts apart only where it over- or underflows
+            noise = sigma2 / (mu**2 * T) * (1.0 / n + L * (1.0 / gap) / (mu * T))
+        except (OverflowError, ZeroDivisionError):
+            noise = math.nan
+        if not (math.isfinite(noise) and noise != 0.0):
+            noise = (_monomial(lambda: math.nan, (sigma2, 1), (mu, -2), (T, -1), (n, -1))
+                     + _monomial(lambda: math.nan, (sigma2, 1), (mu, -3), (T, -2), (L, 1), (gap, -1)))
+        het = _monomial(lambda: L * delta2 / gap**2 / (mu**3 * T**2), (L, 1), (delta2, 1), (gap, -2), (mu, -3),
+                        (T, -2))
+        transient = math.exp(-_monomial(lambda: mu * gap * T / z, (mu, 1), (gap, 1), (T, 1), (z, -1)))
+    return RateTerms(noise=noise, heterogeneity=het, transient=transient, details={"spectral_gap": gap})

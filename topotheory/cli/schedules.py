@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
-import warnings
-
-import numpy as np
 
 from ..hetero.problems import HESSIAN_STRUCTURES, random_quadratic
+from ..common.validation import check_budget
+from ..hetero.exact import state_bytes
 from ..hetero.merging import ORDERS, propagate
 from ..hetero.schedules import PLACEMENTS, placement_schedule
 from .common import (
@@ -83,19 +81,21 @@ def run(args):
                                    noise=args.noise, seed=args.seed)
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    try:  # the exact propagation's memory and time, refused before the first placement
+        check_budget({"--n": n, "--d": args.d, "--steps": args.steps},
+                     memory=state_bytes(problem), work=len(PLACEMENTS) * args.steps * state_bytes(problem) // 8,
+                     what="the exact propagation")
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     out = {}
     with Progress("schedules", total=len(PLACEMENTS)) as bar:
         for placement in PLACEMENTS:
             sched = placement_schedule(scheme, args.steps, placement, budget=args.budget)
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                curves = propagate(problem, sched, lr=args.lr, steps=args.steps, order=args.order,
-                                   record_every=args.steps)
-                fin = curves.final()
+            curves = propagate(problem, sched, lr=args.lr, steps=args.steps, order=args.order,
+                               record_every=args.steps)
+            fin = curves.final()
             losses = {k: float(fin[k]) for k in ("merged_loss", "local_loss", "consensus_distance")}
-            diverged = not all(math.isfinite(v) for v in losses.values())
-            if diverged:  # overflowed: NaN plus a flag, never inf/nan presented as numbers
-                losses = dict.fromkeys(losses, math.nan)
+            diverged = bool(curves.diverged[-1])  # overflowed: NaN plus the flag of propagate
             out[placement] = {**losses, "diverged": diverged, "gossip_steps": sched.gossip_steps}
             bar.update()
     gone = [k for k, v in out.items() if v["diverged"]]

@@ -11,12 +11,14 @@ ndarray, ...) and never changes a valid value silently.
 ``check_probability``  a real number in [0, 1] (ends optionally open)
 ``check_int``       an integer with optional bounds (integral floats accepted, 1.5 refused)
 ``check_size``      an integer count whose allocation is estimated before it is made
+``check_budget``    several counts whose joint memory and time are estimated before starting
 ``check_bool``      a genuine boolean (``"no"`` and ``2`` refused)
 ``check_array``     a real float array of a given shape, finite unless allowed
 ``check_matrix``    a real, finite, non-empty square matrix (dense or scipy sparse)
 ``check_str``       a string (optionally non-empty), for names and labels
 ``check_scheme_like``  something the theory accepts as a gossip scheme
 ``check_seed``      None, a non-negative int, a SeedSequence or a Generator
+``check_phase``     a phase of a periodic scheme: any integer, taken modulo the period
 ==================  ===========================================================================
 """
 
@@ -45,13 +47,20 @@ __all__ = [
     "check_seed",
     "check_gamma",
     "check_choice",
+    "check_phase",
     "as_float_array",
     "plain",
     "MEMORY_LIMIT",
+    "WORK_LIMIT",
+    "check_budget",
 ]
 
 #: Default limit (bytes) of one allocation that :func:`check_size` lets through: 4 GiB.
 MEMORY_LIMIT = 4 * 2**30
+
+#: Most elementary updates (one coordinate of one worker of one replica at one step) a computation
+#: may need (:func:`check_budget`): ``10**13`` -- hours at the vectorized speed of ~10**9 per second.
+WORK_LIMIT = 10**13
 
 
 def plain(value):
@@ -109,9 +118,9 @@ def check_int(name, value, *, minimum=None, maximum=None):
             raise TypeError(f"{name} must be an integer, got {plain(value)}")
     value = int(value)
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise ValueError(f"{name} must be >= {minimum}, got {plain(value)}")
     if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+        raise ValueError(f"{name} must be <= {maximum}, got {plain(value)}")
     return value
 
 
@@ -156,6 +165,48 @@ def check_size(name, value, *, bytes_per_unit, limit=MEMORY_LIMIT, minimum=1, po
             f"choose a smaller {name}"
         )
     return value
+
+
+def check_budget(sizes, *, memory, work, what):
+    """Refuse at once a simulation whose memory or time cannot fit, naming every size involved.
+
+    Parameters
+    ----------
+    sizes : dict
+        ``{argument name: validated int}`` the estimates depend on (all named in the message).
+    memory : int
+        Bytes the simulation allocates (Python ints: exact, no overflow).
+    work : int
+        Elementary updates it performs (compared with :data:`WORK_LIMIT`).
+    what : str
+        What is simulated, for the message.
+
+    Examples
+    --------
+    >>> check_budget({"reps": 10, "steps": 10}, memory=800, work=100, what="D-SGD")
+    >>> check_budget({"reps": 2**63, "steps": 10}, memory=8 * 2**63 * 11, work=10 * 2**63,
+    ...              what="D-SGD")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: reps = 9223372036854775808, steps = 10: D-SGD would need about 8.12e+20 bytes ...
+    """
+    listing = ", ".join(f"{k} = {plain(v)}" for k, v in sizes.items())
+    names = list(sizes)
+    choose = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    if memory > MEMORY_LIMIT:
+        raise ValueError(f"{listing}: {what} would need about {_sci(memory)} bytes (limit {float(MEMORY_LIMIT):.3g} "
+                         f"bytes); choose smaller {choose}")
+    if work > WORK_LIMIT:
+        raise ValueError(f"{listing}: {what} would need about {_sci(work)} elementary updates (limit "
+                         f"{float(WORK_LIMIT):.3g}, hours of computing); choose smaller {choose}")
+
+
+def _sci(count):
+    """``count`` (a possibly huge Python int) as ``1.23e+45`` without float overflow."""
+    try:
+        return f"{float(count):.3g}"
+    except OverflowError:
+        return plain(count)
 
 
 def check_real(name, value, *, low=None, high=None, low_open=False, high_open=False, allow_nan=False,
@@ -447,6 +498,26 @@ def renamed_keyword(new, value, old, old_value, default):
         raise TypeError(f"pass {new}= only ({old}= is its old name), not both")
     warnings.warn(f"{old}= is renamed {new}=; the old name will be removed", DeprecationWarning, stacklevel=3)
     return old_value
+
+
+def check_phase(phase, period, *, name="phase"):
+    """A phase of a scheme of period ``period``: any integer, taken modulo the period.
+
+    The contract of every ``phase`` argument: step ``t`` of a periodic scheme is at phase
+    ``t mod period``, so ``phase`` and ``phase + k * period`` name the same state (``-1`` is the
+    last phase, as in Python indexing; a static scheme has the single phase 0). Non-integers
+    (``1.5``, NaN, strings, booleans) are refused.
+
+    Examples
+    --------
+    >>> check_phase(5, 3), check_phase(-1, 3), check_phase(2**63, 1)
+    (2, 2, 0)
+    >>> check_phase(1.5, 3)
+    Traceback (most recent call last):
+    ...
+    TypeError: phase must be an integer, got 1.5
+    """
+    return check_int(name, phase) % int(period)
 
 
 def check_choice(name, value, choices):

@@ -17,6 +17,7 @@ and reports whether they agree: the exact rate lies inside the bootstrap interva
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,8 +25,8 @@ import numpy as np
 from ..common.results import Result
 from ..common.progress import Progress
 from ..common.rng import as_generator, spawn_seeds
-from ..common.validation import check_int, check_real
-from ..simulate.montecarlo import DSGDSimulation, estimate_rate, simulate_dsgd
+from ..common.validation import check_array, check_bool, check_int, check_real, plain
+from ..simulate.montecarlo import DSGDSimulation, check_dsgd_size, estimate_rate, simulate_dsgd
 from ..simulate.engine import format_seed as _fmt_seed
 from ..simulate.fit import fit_rate as _fit_rate
 from ..graphs.scheme import Scheme, check_scheme
@@ -320,7 +321,11 @@ def crosscheck(
         the heavy tail and bias the mean low.
     budget : int, optional
         Largest total number of replicas of the adaptive mode, every round counted (default
-        ``8 * reps``).
+        ``8 * reps``); only with ``adaptive=True`` (refused otherwise).
+
+    Sizes whose memory or time cannot fit (``reps``, the budget, ``steps``, ``d``,
+    ``batch_size``: :func:`~topotheory.simulate.montecarlo.check_dsgd_size`) are refused before
+    the theory or the simulation starts.
 
     Returns
     -------
@@ -339,6 +344,16 @@ def crosscheck(
     confidence = check_real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
     band = check_real("band", band, low=0.0, high=1.0, low_open=True, high_open=True)
     rel_tol = check_real("rel_tol", rel_tol, low=0.0)
+    adaptive = check_bool("adaptive", adaptive)
+    d, steps, reps = (check_int(k, v, minimum=1) for k, v in (("d", d), ("steps", steps), ("reps", reps)))
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    if budget is not None:
+        if not adaptive:
+            raise ValueError("budget is the replica budget of the adaptive mode; pass adaptive=True or drop budget")
+        budget = check_int("budget", budget, minimum=reps)
+        check_dsgd_size(scheme.n, d=d, steps=steps, reps=budget, batch_size=batch_size, reps_name="budget")
+    check_dsgd_size(scheme.n, d=d, steps=steps, reps=8 * reps if adaptive and budget is None else reps,
+                    batch_size=batch_size, reps_name="reps (times 8: the default budget)" if adaptive else "reps")
     z = zeta_of(d, batch_size)
     theory_rate = float(quadratic_rate(scheme, lr=lr, zeta=z, method=method, mode=mode))
     seed, seed_desc = root_seed(seed)
@@ -349,7 +364,7 @@ def crosscheck(
     diag = replica_diagnostics(sim.replica_loss[:, est.window[0] : est.window[1] + 1])
     spent = sim.reps
     if adaptive:
-        budget = 8 * sim.reps if budget is None else check_int("budget", budget, minimum=sim.reps)
+        budget = 8 * sim.reps if budget is None else budget
         chunk_seeds = spawn_seeds(sim_seed, budget // sim.reps + 1)
         used = 0
         while not diag.passed:
@@ -553,10 +568,16 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     """
     if isinstance(schemes, Scheme):
         schemes = [schemes]
+    if isinstance(schemes, (str, bytes)) or not isinstance(schemes, Iterable):
+        raise TypeError(f"schemes must be a Scheme or a list of schemes, got {plain(schemes)}")
     schemes = [check_scheme(s, name=f"schemes[{i}]") for i, s in enumerate(list(schemes))]
-    lrs = [float(x) for x in np.atleast_1d(np.asarray(lrs, dtype=float))]
-    if not schemes or not lrs:
-        raise ValueError("crosscheck_grid needs at least one scheme and one learning rate")
+    if not schemes:
+        raise ValueError("schemes must hold at least one scheme, got an empty list")
+    lrs = [float(x) for x in check_array("lrs", lrs, low=0.0, low_open=True, min_size=1).ravel()]
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(f"executor must be None or a concurrent.futures.Executor (with submit), got {plain(executor)}")
+    if progress is not None:
+        progress = check_bool("progress", progress)
     seed, seed_desc = root_seed(seed)
     tasks = [(s, lr) for s in schemes for lr in lrs]
     seeds = spawn_seeds(seed, len(tasks))

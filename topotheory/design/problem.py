@@ -27,8 +27,10 @@ __all__ = [
     "design_graph",
     "SpectralObjective",
     "spectral_objective",
+    "SmoothedNormObjective",
     "project_nonnegative",
     "frank_wolfe_gap",
+    "lp_lower_bound",
 ]
 
 
@@ -60,7 +62,12 @@ class DesignGraph:
 
     def load(self, w):
         """Sum of the edge weights at each node, :math:`|B| w`."""
-        return self.A @ np.asarray(w, dtype=float)
+        w = np.asarray(w, dtype=float)
+        return np.bincount(self.i, w, self.n) + np.bincount(self.j, w, self.n)
+
+    def edge_sum(self, mu):
+        r""":math:`|B|^T \mu`: the sum of the node values at the two ends of each edge."""
+        return mu[self.i] + mu[self.j]
 
     def weights_of(self, W):
         """The edge weights ``W_ij`` of a matrix supported on the graph."""
@@ -173,6 +180,47 @@ class SpectralObjective:
         return self.offset + self.scale * float(np.sum(t[0])), grad
 
 
+class SmoothedNormObjective:
+    r"""Smoothed spectral norm :math:`F_\beta(w) = \frac1\beta \log \sum_k (e^{\beta\mu_k} + e^{-\beta\mu_k})`
+    over the eigenvalues :math:`\mu_k` of :math:`W(w) - J` (Nesterov 2007 smoothing of
+    :math:`\|W - J\|_2 = \max_k |\mu_k|`).
+
+    Convex and smooth, with :math:`\|W - J\|_2 \le F_\beta \le \|W - J\|_2 + \log(2n)/\beta`. Its
+    gradient matrix is :math:`Z_+ - Z_-`, :math:`Z_\pm = Q\,\mathrm{diag}(p_\pm)Q^T` with the softmax
+    weights :math:`p_\pm \propto e^{\pm\beta\mu_k}` (summing to one together): a feasible point of
+    the dual of the norm problem, so :meth:`duals` gives a lower bound on the optimum.
+    """
+
+    def __init__(self, dg, beta):
+        self.dg, self.beta = dg, float(beta)
+        self.J = np.full((dg.n, dg.n), 1.0 / dg.n)
+
+    def _weights(self, mu):
+        b = self.beta
+        s = float(np.max(np.abs(mu)))
+        ep, em = np.exp(b * (mu - s)), np.exp(b * (-mu - s))
+        tot = float(np.sum(ep) + np.sum(em))
+        return s + np.log(tot) / b, ep / tot, em / tot
+
+    def value(self, w):
+        return self._weights(np.linalg.eigvalsh(self.dg.matrix(w) - self.J))[0]
+
+    def value_grad(self, w):
+        dg = self.dg
+        mu, Q = np.linalg.eigh(dg.matrix(w) - self.J)
+        F, pp, pm = self._weights(mu)
+        Qd = Q * (pp - pm)
+        diag = np.einsum("ik,ik->i", Qd, Q)
+        off = np.einsum("ek,ek->e", Qd[dg.i], Q[dg.j])
+        return F, -(diag[dg.i] + diag[dg.j] - 2.0 * off)
+
+    def duals(self, w):
+        """``(Z_+, Z_-)`` at ``w``: positive semidefinite, traces summing to one."""
+        mu, Q = np.linalg.eigh(self.dg.matrix(w) - self.J)
+        _, pp, pm = self._weights(mu)
+        return (Q * pp) @ Q.T, (Q * pm) @ Q.T
+
+
 def spectral_objective(dg, kind, gamma=None):
     """The :class:`SpectralObjective` of ``kind`` on ``dg``."""
     return SpectralObjective(dg, kind, gamma)
@@ -182,46 +230,139 @@ def project_nonnegative(dg, v, mu=None, *, tol=1e-13, max_iter=20000):
     r"""Euclidean projection of ``v`` onto :math:`P = \{w \ge 0, |B| w \le 1\}`.
 
     Solved through its dual: with multipliers :math:`\mu \ge 0` of the node constraints,
-    :math:`w(\mu) = \max(0, v - |B|^T \mu)` and the dual gradient is :math:`|B| w(\mu) - 1`;
-    accelerated projected ascent with step :math:`1/(2 d_{\max}) \le 1/\|\,|B|\,\|^2`. Returns
+    :math:`w(\mu) = \max(0, v - |B|^T \mu)`, and the optimality conditions are
+    :math:`\mu \ge 0`, :math:`|B| w(\mu) \le 1`, :math:`\mu_i (1 - (|B| w(\mu))_i) = 0`.
+    A primal-dual active-set method (semismooth Newton; Hintermüller, Ito & Kunisch 2002) guesses
+    the positive edges ``E`` and the saturated nodes ``N`` and solves the sparse linear system
+    :math:`\sum_{e \in E,\, e \ni i} (v_e - \sum_{k \in N \cap e} \mu_k) = 1`, :math:`i \in N`
+    (a signless-Laplacian-type matrix), until the sets repeat: a handful of sparse solves, warm
+    started from the previous call's ``mu``. If the sets cycle, accelerated projected ascent on the
+    dual (step :math:`1/(2 d_{\max}) \le 1/\|\,|B|\,\|^2`) finishes from the best point. Returns
     ``(w, mu)`` (``mu`` to warm-start the next call); ``w`` is exactly feasible (node loads above
     one are scaled back, a change of the order of ``tol``).
     """
-    A = dg.A
-    AT = A.T.tocsr()
     v = np.asarray(v, dtype=float)
     w = np.maximum(v, 0.0)
-    if np.all(A @ w <= 1.0):
+    if np.all(dg.load(w) <= 1.0):
         return w, np.zeros(dg.n)
-    step = 1.0 / (2.0 * max(dg.max_degree, 1))
     mu = np.zeros(dg.n) if mu is None else np.maximum(mu, 0.0)
-    y, t = mu.copy(), 1.0
-    for _ in range(max_iter):
-        w = np.maximum(v - AT @ y, 0.0)
-        g = A @ w - 1.0
-        mu_new = np.maximum(y + step * g, 0.0)
-        t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-        y = mu_new + ((t - 1.0) / t_new) * (mu_new - mu)
-        mu, t = mu_new, t_new
-        w = np.maximum(v - AT @ mu, 0.0)
-        load = A @ w
-        viol = np.max(load - 1.0)
-        slack = np.max(mu * np.maximum(1.0 - load, 0.0)) if mu.any() else 0.0
-        if viol <= tol and slack <= tol:
-            break
-    load = A @ w
-    s = np.maximum(load, 1.0)
+    mu, done = _active_set_dual(dg, v, mu, tol)
+    if not done:
+        mu = _accelerated_dual(dg, v, mu, tol, max_iter)
+    w = np.maximum(v - dg.edge_sum(mu), 0.0)
+    s = np.maximum(dg.load(w), 1.0)
     w = w / np.maximum(s[dg.i], s[dg.j])
     return w, mu
 
 
-def frank_wolfe_gap(dg, w, grad):
-    r"""A certificate for a convex objective on :math:`P`: :math:`F(w) - F^\star \le
-    \langle \nabla F(w), w - v^\star\rangle`, :math:`v^\star = \arg\min_{v \in P} \langle\nabla F(w), v\rangle`
-    (a linear programme, solved by HiGHS). Returns the gap (``>= 0`` up to rounding)."""
+def _dual_residual(dg, v, mu):
+    """KKT residual of the projection's dual at ``mu``: violation and complementary slackness."""
+    load = dg.load(np.maximum(v - dg.edge_sum(mu), 0.0))
+    viol = max(float(np.max(load - 1.0)), 0.0)
+    slack = float(np.max(mu * np.abs(1.0 - load))) if mu.any() else 0.0
+    return max(viol, slack)
+
+
+#: largest active node set solved densely in the active-set projection
+_DENSE_ACTIVE = 64
+
+
+def _active_set_dual(dg, v, mu, tol, max_iter=50):
+    """Primal-dual active-set iterations for the projection's dual; ``(mu, converged)``."""
+    import warnings
+
+    from scipy.sparse.linalg import MatrixRankWarning, spsolve
+
+    n = dg.n
+    seen = set()
+    best, best_res = mu, _dual_residual(dg, v, mu)
+    for _ in range(max_iter):
+        r = v - dg.edge_sum(mu)
+        E = r > 0
+        load = dg.load(np.maximum(r, 0.0))
+        N = (mu + (load - 1.0)) > 0
+        key = (E.tobytes(), N.tobytes())
+        if key in seen:
+            break
+        seen.add(key)
+        ei, ej, ve = dg.i[E], dg.j[E], v[E]
+        deg = np.bincount(ei, minlength=n) + np.bincount(ej, minlength=n)
+        N &= deg > 0
+        idx = np.flatnonzero(N)
+        new = np.zeros(n)
+        if idx.size:
+            pos = np.full(n, -1)
+            pos[idx] = np.arange(idx.size)
+            b = (np.bincount(ei, ve, n) + np.bincount(ej, ve, n))[idx] - 1.0
+            both = N[ei] & N[ej]
+            pi, pj = pos[ei[both]], pos[ej[both]]
+            if idx.size <= _DENSE_ACTIVE:
+                M = np.diag(deg[idx].astype(float))
+                np.add.at(M, (pi, pj), 1.0)
+                np.add.at(M, (pj, pi), 1.0)
+                try:
+                    new[idx] = np.linalg.solve(M, b)
+                except np.linalg.LinAlgError:
+                    break
+            else:
+                k = np.arange(idx.size)
+                M = sp.csc_array((np.r_[deg[idx].astype(float), np.ones(2 * pi.size)],
+                                  (np.r_[k, pi, pj], np.r_[k, pj, pi])), shape=(idx.size, idx.size))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", MatrixRankWarning)
+                    try:
+                        new[idx] = spsolve(M, b)
+                    except MatrixRankWarning:
+                        break
+        if not np.all(np.isfinite(new)):
+            break
+        mu = np.maximum(new, 0.0)
+        res = _dual_residual(dg, v, mu)
+        if res < best_res:
+            best, best_res = mu, res
+        if res <= tol:
+            return mu, True
+    return best, False
+
+
+def _accelerated_dual(dg, v, mu, tol, max_iter):
+    """Accelerated projected ascent on the projection's dual (the slow, always-convergent route)."""
+    step = 1.0 / (2.0 * max(dg.max_degree, 1))
+    y, t = mu.copy(), 1.0
+    for _ in range(max_iter):
+        g = dg.load(np.maximum(v - dg.edge_sum(y), 0.0)) - 1.0
+        mu_new = np.maximum(y + step * g, 0.0)
+        t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+        y = mu_new + ((t - 1.0) / t_new) * (mu_new - mu)
+        mu, t = mu_new, t_new
+        load = dg.load(np.maximum(v - dg.edge_sum(mu), 0.0))
+        viol = np.max(load - 1.0)
+        slack = np.max(mu * np.maximum(1.0 - load, 0.0)) if mu.any() else 0.0
+        if viol <= tol and slack <= tol:
+            break
+    return mu
+
+
+def lp_lower_bound(dg, c):
+    r"""A rigorous lower bound on :math:`\min_{w \in P} c^T w`, :math:`P = \{w \ge 0, |B| w \le 1\}`.
+
+    The linear programme is solved by HiGHS, whose reported optimum is accurate only to its
+    tolerances (~1e-7), so the bound is taken from its dual instead: for every :math:`y \ge 0`,
+    :math:`c^T w \ge -1^T y + \sum_e \min(0, c_e + (|B|^T y)_e)` on :math:`P` (weak duality, using
+    :math:`0 \le w_e \le 1`). Returns NaN if the solver fails.
+    """
     from scipy.optimize import linprog
 
-    res = linprog(grad, A_ub=dg.A, b_ub=np.ones(dg.n), bounds=(0, None), method="highs")
+    res = linprog(c, A_ub=dg.A, b_ub=np.ones(dg.n), bounds=(0, None), method="highs")
     if res.status != 0:  # pragma: no cover - P is a non-empty polytope
         return np.nan
-    return float(grad @ w - res.fun)
+    y = np.maximum(-np.asarray(res.ineqlin.marginals, dtype=float), 0.0)
+    return float(-np.sum(y) + np.sum(np.minimum(0.0, c + dg.edge_sum(y))))
+
+
+def frank_wolfe_gap(dg, w, grad):
+    r"""A certificate for a convex objective on :math:`P`: :math:`F(w) - F^\star \le
+    \langle \nabla F(w), w - v\rangle` for every :math:`v \in P`, bounded above through
+    :func:`lp_lower_bound` of :math:`\min_{v \in P} \langle\nabla F(w), v\rangle` (a linear programme,
+    HiGHS). Returns the gap (``>= 0`` up to rounding)."""
+    return float(grad @ w - lp_lower_bound(dg, grad))

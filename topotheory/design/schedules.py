@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common.validation import check_gamma, check_int
+from ..common.validation import check_bool, check_gamma, check_int
+from ..graphs.scheme import check_scheme
 from ..graphs import Scheme
 from ..metrics import effective_neighbors
 from .problem import design_graph
@@ -22,6 +23,7 @@ def mean_effective_neighbors(scheme, gamma):
     >>> round(mean_effective_neighbors(one_peer_exponential(8), 0.0), 12)
     2.0
     """
+    scheme = check_scheme(scheme)
     gamma = check_gamma(gamma)
     return float(np.mean([effective_neighbors(scheme, gamma, phase=t) for t in range(scheme.period)]))
 
@@ -111,8 +113,11 @@ def matching_schedule(graph, *, gamma, period=None, sweeps=10, log=False):
     dg = design_graph(graph)
     gamma = check_gamma(gamma)
     n = dg.n
-    period = max(1, int(np.ceil(np.log2(n)))) if period is None else check_int("period", period, minimum=1)
-    sweeps = check_int("sweeps", sweeps, minimum=0)
+    # each step of each sweep solves an n x n matching problem: bounded so that a call finishes
+    period = max(1, int(np.ceil(np.log2(n)))) if period is None else check_int("period", period, minimum=1,
+                                                                               maximum=10_000)
+    sweeps = check_int("sweeps", sweeps, minimum=0, maximum=10_000)
+    log = check_bool("log", log)
     pis, S = [], np.zeros((n, n))
     for _ in range(period):
         Y = gamma * S + np.eye(n)

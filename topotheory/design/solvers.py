@@ -21,7 +21,8 @@ def spg(value_grad, project, w0, *, tol=1e-10, max_iter=2000, memory=10):
     Barzilai-Borwein steps with a non-monotone Armijo line search over the last ``memory``
     values; ``F = inf`` (outside the domain) is rejected by the line search. Stops when the
     projected-gradient step :math:`\|P(w - \nabla F) - w\|_\infty \le` ``tol`` or the relative
-    decrease over ``memory`` iterations falls below ``tol**2``.
+    decrease of the best value over the last ``memory`` iterations falls below ``tol**2`` (the
+    iterates are not monotone, so the best value is compared).
     Returns ``(w, F, grad, iterations, converged)``.
     """
     w, state = project(np.asarray(w0, dtype=float), None)
@@ -60,7 +61,8 @@ def spg(value_grad, project, w0, *, tol=1e-10, max_iter=2000, memory=10):
         alpha = min(max(alpha, 1e-12), 1e12)
         w, F, g = w_new, F_new, g_new
         history.append(F)
-        if len(history) > memory and history[-memory - 1] - F <= tol**2 * max(1.0, abs(F)):
+        if len(history) > 2 * memory and (min(history[:-memory]) - min(history[-memory:])
+                                           <= tol**2 * max(1.0, abs(F))):
             p, _ = project(w - g, state)
             converged = np.max(np.abs(p - w)) <= np.sqrt(tol)
             break

@@ -34,7 +34,7 @@ Adding a representation
    the dense defaults of the base class do not fit (e.g. matrix-free).
 5. Add a branch (or a size threshold) for it in :func:`topotheory.engine.resolve.resolve`, and a
    route name to :data:`ROUTES`.
-6. Add it to the parametrized interface-contract test ``tests/test_engine.py``
+6. Add it to the parametrized interface-contract test ``tests/engine/test_engine.py``
    (``REPRESENTATIONS``): the contract compares every operation with a brute-force dense route on
    small schemes.
 

@@ -77,6 +77,8 @@ class Representation:
     """
 
     route = "abstract"
+    #: True where :meth:`perron_slopes` gives analytic derivatives.
+    has_slopes = False
 
     def __init__(self, scheme, *, static_symmetric=False):
         self.scheme = scheme
@@ -183,6 +185,19 @@ class Representation:
                 res[j] = float(np.linalg.norm(matvec(vec) - lam * vec) / (rho_p * np.linalg.norm(vec)))
             u[j] = rho_p ** (1.0 / p) - aj
         return u, its, res, conv, "arnoldi"
+
+    def excess_lower_bound(self, a, beta):
+        """A cheap lower bound of ``u = rho - a`` per ``(a, beta)`` (None: none known cheaply)."""
+        return None
+
+    def perron_slopes(self, a, beta):
+        r"""``(u, du/da, du/dbeta, iterations, residual, converged, route)`` where the route has them.
+
+        The partial derivatives of :math:`u = \rho - a` come from the Perron vectors (implicit
+        function theorem); ``None`` where this representation has no such route (callers then
+        differentiate numerically).
+        """
+        return None
 
     def secular_excess(self, a, beta):
         """The secular equation's root where it is exact; a ValueError here (it is not)."""

@@ -27,18 +27,86 @@ import scipy.sparse.linalg as spla
 
 from .base import Representation
 from .roots import EPS, chunks
-from .secular import secular_static
+from .secular import secular_partials, secular_static
 from .structure import STRUCTURAL_MARGIN, cyclic_classes
 
-__all__ = ["EigenRepresentation", "EXPLICIT_K_MAX_N"]
+__all__ = ["EigenRepresentation", "EXPLICIT_K_MAX_N", "top_eigenpair"]
 
 #: Largest n for which the static symmetric route builds the reduced matrix K explicitly
 #: (batched over learning rates); above it the reduction is applied matrix-free (Lanczos).
 EXPLICIT_K_MAX_N = 64
 #: Lanczos subspace size of the matrix-free route.
 _NCV = 8
+#: Lanczos residual tolerance close to the root: the Ritz value's error is at most
+#: ``residual**2 / gap`` (below 1e-16 relative unless the top cluster is narrower than 1e-8).
+_TIGHT = 1e-12
 #: Relative tolerance of the walk-regularity check (constant diagonal of the covariance).
 _WALK_REGULAR_RTOL = 1e-11
+#: Largest n for which the robust eigensolver may fall back to the explicit reduced matrix
+#: (n^3 / 2 entries of work space).
+DENSE_FALLBACK_MAX_N = 400
+
+
+def top_eigenpair(matvec, n, v0, *, tol, dense=None):
+    r"""Largest eigenvalue and unit eigenvector of a symmetric operator, never an ARPACK error.
+
+    Implicitly restarted Lanczos (ARPACK ``eigsh``, ``which="LA"``) with ``ncv = 24`` (a cluster
+    at the top of the spectrum, as in the deep subtrees of a binary tree, defeats smaller
+    subspaces); when it does not converge it restarts with ``ncv = 48`` and the residual tolerance
+    relaxed to :math:`10^{-10}`
+    (the Ritz value's error is then at most :math:`\|r\|^2/\delta`, far below rounding unless the
+    cluster is narrower than :math:`10^{-5}`), then falls back to the dense matrix ``dense()``
+    (when given) and ``numpy.linalg.eigh``. Last resort: the best Ritz pair with
+    ``converged=False``.
+
+    Parameters
+    ----------
+    matvec : callable
+        ``x -> A x`` for the symmetric ``(n, n)`` operator ``A``.
+    n : int
+    v0 : (n,) ndarray
+        Start vector (a warm start speeds up the Lanczos iteration).
+    tol : float
+        ARPACK's relative residual tolerance for the first attempts.
+    dense : callable, optional
+        Returns ``A`` as a dense array (for the last fallback).
+
+    Returns
+    -------
+    (float, ndarray, bool)
+        ``(lambda_max, v, converged)`` with ``v`` of unit norm and non-negative sum.
+
+    Examples
+    --------
+    >>> A = np.diag([1.0, 2.0, 3.0, 3.0 - 1e-9, 0.5] * 8)
+    >>> lam, v, ok = top_eigenpair(lambda x: A @ x, 40, np.ones(40), tol=1e-14, dense=lambda: A)
+    >>> round(lam, 12), ok
+    (3.0, True)
+    """
+    op = spla.LinearOperator((n, n), matvec=matvec, dtype=float)
+    best = None
+    long = max(1000, 10 * n)
+    attempts = ((24, tol, long), (48, max(tol, 1e-10), long)) if n > 2 * _NCV else ()
+    for ncv, t, maxiter in attempts:
+        ncv = min(n, ncv)
+        try:
+            w, V = spla.eigsh(op, k=1, which="LA", v0=v0, tol=t, ncv=ncv, maxiter=maxiter)
+            return float(w[0]), _positive(V[:, 0]), True
+        except spla.ArpackNoConvergence as exc:
+            if len(exc.eigenvalues):
+                best = (float(exc.eigenvalues[0]), _positive(exc.eigenvectors[:, 0]))
+    if dense is not None or n <= 2 * _NCV:
+        A = dense() if dense is not None else np.column_stack([matvec(e) for e in np.eye(n)])
+        w, V = np.linalg.eigh(0.5 * (A + A.T))
+        return float(w[-1]), _positive(V[:, -1]), True
+    if best is None:
+        return math.nan, np.full(n, math.nan), False
+    return best[0], best[1], False
+
+
+def _positive(v):
+    v = np.asarray(v, dtype=float)
+    return v * (np.sign(v.sum()) or 1.0) / np.linalg.norm(v)
 
 
 def symmetric_weights(lam, g, c):
@@ -66,6 +134,7 @@ class EigenRepresentation(Representation):
     """
 
     route = "eigen"
+    has_slopes = True
 
     def _data(self):
         def build():
@@ -156,6 +225,36 @@ class EigenRepresentation(Representation):
             u[irregular], its[irregular], res[irregular], conv[irregular] = u2, its[irregular] + its2, res2, conv2
         return u, its, res, conv, route
 
+    def excess_lower_bound(self, a, beta):
+        """The secular root: a lower bound of ``u`` (the "mean" rate bounds the rate from above)."""
+        return self._secular(a, beta)[0]
+
+    def perron_slopes(self, a, beta):
+        r"""The excess ``u`` and its partial derivatives in ``a`` and ``beta`` (implicit function theorem).
+
+        At the root :math:`\mu(u, a, \beta) = 1` with :math:`\mu = \lambda_{\max}(K)` (reduction)
+        or the secular sum (walk-regular graphs), :math:`\partial\mu/\partial\beta = 1/\beta` and
+        :math:`\partial\mu/\partial u`, :math:`\partial\mu/\partial a` follow from the Perron
+        vector ``v`` of the symmetric ``K`` (Hellmann-Feynman: left and right Perron vectors
+        coincide): :math:`\partial_x\mu = v^T(\partial_x K)v`. Returns
+        ``(u, du_da, du_dbeta, iterations, residual, converged, route)``.
+        """
+        u, its, res, regular = self._secular(a, beta)
+        E = self._data()
+        conv = np.ones(a.shape[0], dtype=bool)
+        mu_u, mu_a = secular_partials(E["lam2"], E["onel2"], a, beta, u)
+        route = "secular-eigen" if regular.all() else "eigen-reduction"
+        irregular = np.flatnonzero(~regular)
+        if irregular.size:
+            out = _eigen_route(E, a[irregular], beta[irregular], u[irregular], slopes=True)
+            u[irregular], res[irregular], conv[irregular] = out[0], out[2], out[3]
+            its[irregular] += out[1]
+            mu_u[irregular], mu_a[irregular] = out[4], out[5]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            du_da = -mu_a / mu_u
+            du_db = -1.0 / (beta * mu_u)
+        return u, du_da, du_db, its, res, conv, route
+
     def heterogeneous_distance(self, c, h, B, phase):
         r""":math:`\frac1n\sum_{j\ge2}[\lambda_j h/(1 - \lambda_j c)]^2|u_j^TB|^2` (``h = \eta L``, ``c = 1 - h``)."""
         E = self._data()
@@ -194,19 +293,25 @@ def _explicit_K(E, a, beta, u):
 
 def _dmu_du(E, a, beta, u, v):
     """Hellmann-Feynman derivative of lambda_max(K(u)) given unit eigenvectors v, shape (L, n)."""
+    return _dmu(E, a, beta, u, v)[0]
+
+
+def _dmu(E, a, beta, u, v):
+    """Hellmann-Feynman derivatives (d/du, d/da) of lambda_max(K(u, a)) given unit eigenvectors v."""
     Q, LL, oneLL = E["Q"], E["LL"], E["oneLL"]
     den = u[:, None, None] + a[:, None, None] * oneLL
     dH = -beta[:, None, None] * LL / den**2
-    Y = np.einsum("il,ji,im->jlm", Q, v, Q, optimize=True)
-    return np.sum(dH * Y * Y, axis=(1, 2))
+    Y2 = np.einsum("il,ji,im->jlm", Q, v, Q, optimize=True) ** 2
+    return np.sum(dH * Y2, axis=(1, 2)), np.sum(dH * oneLL * Y2, axis=(1, 2))
 
 
-def _eigen_route(E, a, beta, u_lo):
+def _eigen_route(E, a, beta, u_lo, slopes=False):
     r"""Static symmetric W: root of :math:`\lambda_{\max}(K(u)) = 1` (n-dimensional reduction).
 
     ``u_lo`` is the secular ("mean") root, a proven lower bound. Safeguarded Newton on
     :math:`h(u) = 1/\lambda_{\max} - 1` with Hellmann-Feynman derivatives; upper bracket
-    :math:`u \le \beta` (:math:`\rho \le a + \beta`).
+    :math:`u \le \beta` (:math:`\rho \le a + \beta`). With ``slopes=True`` also returns
+    :math:`\partial\mu/\partial u` and :math:`\partial\mu/\partial a` at the root.
     """
     n = E["Q"].shape[0]
     L = a.shape[0]
@@ -214,18 +319,27 @@ def _eigen_route(E, a, beta, u_lo):
     its = np.zeros(L, dtype=int)
     res = np.zeros(L)
     conv = np.ones(L, dtype=bool)
+    mu_u = np.full(L, np.nan)
+    mu_a = np.full(L, np.nan)
     todo = np.flatnonzero(beta > 0)
-    if todo.size == 0:
-        return u, its, res, conv
-    if n <= EXPLICIT_K_MAX_N:
-        for sl in chunks(todo.size, n**3):
-            idx = todo[sl]
-            out = _newton_explicit(E, a[idx], beta[idx], u_lo[idx])
-            u[idx], its[idx], res[idx], conv[idx] = out
-    else:
-        for j in todo:
-            out = _newton_matrix_free(E, float(a[j]), float(beta[j]), float(u_lo[j]))
-            u[j], its[j], res[j], conv[j] = out
+    if todo.size:
+        if n <= EXPLICIT_K_MAX_N:
+            for sl in chunks(todo.size, n**3):
+                idx = todo[sl]
+                out = _newton_explicit(E, a[idx], beta[idx], u_lo[idx])
+                u[idx], its[idx], res[idx], conv[idx] = out
+                if slopes:
+                    K, _ = _explicit_K(E, a[idx], beta[idx], u[idx])
+                    mu_u[idx], mu_a[idx] = _dmu(E, a[idx], beta[idx], u[idx], _perron_pairs(K)[1])
+        else:
+            for j in todo:
+                out = _newton_matrix_free(E, float(a[j]), float(beta[j]), float(u_lo[j]))
+                u[j], its[j], res[j], conv[j] = out[:4]
+                if slopes:
+                    d = _dmu(E, a[j:j + 1], beta[j:j + 1], u[j:j + 1], out[4][None, :])
+                    mu_u[j], mu_a[j] = d[0][0], d[1][0]
+    if slopes:
+        return u, its, res, conv, mu_u, mu_a
     return u, its, res, conv
 
 
@@ -293,6 +407,7 @@ def _newton_matrix_free(E, a, beta, u_lo):
     v = np.full(n, 1.0 / math.sqrt(n))
     res = np.inf
     tol = 1e-8  # loose while far from the root, tight close to it
+    ok = True
     for it in range(1, 101):
         H = beta * LL / (u + a * oneLL)
 
@@ -301,21 +416,24 @@ def _newton_matrix_free(E, a, beta, u_lo):
             Y = (Q.T * x) @ Q
             return np.sum((Q @ (H * Y)) * Q, axis=1)
 
-        op = spla.LinearOperator((n, n), matvec=matvec, dtype=float)
-        w, V = spla.eigsh(op, k=1, which="LA", v0=v, tol=tol, ncv=min(n, _NCV))
-        mu, v = float(w[0]), V[:, 0] * np.sign(V[:, 0].sum() or 1.0)
+        def dense(u=u):
+            return _explicit_K(E, np.array([a]), np.array([beta]), np.array([u]))[0][0]
+
+        mu, v, ok = top_eigenpair(matvec, n, v, tol=tol, dense=dense if n <= DENSE_FALLBACK_MAX_N else None)
+        if not np.isfinite(mu):
+            return u, it, res, False, v
         h = 1.0 / mu - 1.0
         Y = (Q.T * v) @ Q
         dmu = float(np.sum(-beta * LL / (u + a * oneLL) ** 2 * Y * Y))
         dh = -dmu / mu**2
         res = abs(mu - 1.0)
-        prev_tight = tol <= 1e-14
-        tol = 1e-14 if res < 1e-5 else 1e-8
+        prev_tight = tol <= _TIGHT
+        tol = _TIGHT if res < 1e-5 else 1e-8
         un, lo, hi = (float(x) for x in _newton_step(np.array(u), np.array(h), np.array(dh), np.array(lo), np.array(hi)))
         if h == 0 or (abs(un - u) <= 1e-10 * abs(un) and prev_tight) or hi - lo <= 4 * EPS * hi:
-            return (u if h == 0 else un), it, res, True
+            return (u if h == 0 else un), it, res, ok, v
         u = un
-    return u, it, res, False
+    return u, it, res, False, v
 
 
 def _walk_regular(E, a, beta, u):

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import GramMoments, Representation
-from .secular import secular_periodic, secular_static
+from .secular import secular_partials, secular_periodic, secular_static
 from .structure import STRUCTURAL_MARGIN, cyclic_classes
 
 __all__ = ["FourierRepresentation", "FourierMoments"]
@@ -152,6 +152,26 @@ class FourierRepresentation(Representation):
     def perron_excess(self, a, beta):
         u, its, res, route = self.secular_excess(a, beta)
         return u, its, res, np.ones(a.shape[0], dtype=bool), route
+
+    @property
+    def has_slopes(self):
+        """Analytic slopes from the secular equation (static circulant schemes)."""
+        return self.period == 1
+
+    def excess_lower_bound(self, a, beta):
+        """The exact excess (the secular root), also a lower bound of itself."""
+        return self.perron_excess(a, beta)[0]
+
+    def perron_slopes(self, a, beta):
+        """``u`` and its partial derivatives in ``a`` and ``beta`` from the secular equation (period 1)."""
+        if self.period > 1:
+            return None
+        _, m, onem = self._moduli()
+        u, its, res = secular_static(m[0], onem[0], a, beta)
+        S_u, S_a = secular_partials(m[0], onem[0], a, beta, u)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            du_da, du_db = -S_a / S_u, -1.0 / (beta * S_u)
+        return u, du_da, du_db, its, res, np.ones(a.shape[0], dtype=bool), "secular-fourier"
 
     def second_moments(self, a, beta, initial):
         if initial is not None:

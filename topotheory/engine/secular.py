@@ -13,7 +13,7 @@ import numpy as np
 
 from .roots import EPS, chunks, illinois
 
-__all__ = ["secular_static", "periodic_secular_matrix", "secular_periodic"]
+__all__ = ["secular_static", "secular_partials", "periodic_secular_matrix", "secular_periodic"]
 
 
 def secular_static(m, onem, a, beta):
@@ -57,6 +57,34 @@ def secular_static(m, onem, a, beta):
             active[i] = ~done
         u[sl], its[sl], res[sl] = uc, it, r
     return u, its, res
+
+
+def secular_partials(m, onem, a, beta, u):
+    r"""Partial derivatives of :math:`S(u, a, \beta) = \frac{\beta}{n}\sum_k m_k/(u + a(1-m_k))` at its root.
+
+    Returns :math:`(\partial S/\partial u, \partial S/\partial a)`, each shape ``a.shape``:
+    :math:`-\frac{\beta}{n}\sum_k m_k/d_k^2` and :math:`-\frac{\beta}{n}\sum_k m_k(1-m_k)/d_k^2`
+    with :math:`d_k = u + a(1-m_k)`; :math:`\partial S/\partial\beta = S/\beta = 1/\beta` at the
+    root. By the implicit function theorem :math:`\partial u/\partial a = -S_a/S_u` and
+    :math:`\partial u/\partial\beta = -1/(\beta S_u)`.
+
+    Examples
+    --------
+    One mode (``n = 1``, ``m = 1``): :math:`S = \beta/u`, so :math:`S_u = -1/\beta` at ``u = beta``.
+
+    >>> secular_partials(np.array([1.0]), np.array([0.0]), np.array([0.5]), np.array([2.0]), np.array([2.0]))
+    (array([-0.5]), array([0.]))
+    """
+    n = m.shape[-1]
+    S_u = np.empty(a.shape)
+    S_a = np.empty(a.shape)
+    for sl in chunks(a.shape[0], n):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = m / (u[sl, None] + a[sl, None] * onem) ** 2
+        q = np.where(m == 0.0, 0.0, q)
+        S_u[sl] = -beta[sl] / n * np.sum(q, axis=1)
+        S_a[sl] = -beta[sl] / n * np.sum(q * onem, axis=1)
+    return S_u, S_a
 
 
 def periodic_secular_matrix(m, onem, a, beta, u):

@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..common.results import Result
+from ..common.validation import check_bool, plain
 from .scheme import Scheme, is_doubly_stochastic
 from .weights import WEIGHT_RULES
 
@@ -452,6 +453,35 @@ def _is_01(M):
 
 
 # ------------------------------------------------------------------------------------ public entry
+def weight_attribute(weights):
+    """``(attribute, uses_attribute)`` of a weight option: a rule, or ``"weight:ATTR"`` (the attribute ATTR)."""
+    if isinstance(weights, str) and weights.startswith("weight:") and len(weights) > len("weight:"):
+        return weights.split(":", 1)[1], True
+    if isinstance(weights, str) and weights in WEIGHT_RULES:
+        return "weight", False
+    allowed = ", ".join(repr(r) for r in WEIGHT_RULES)
+    raise ValueError(f"weights must be one of {allowed} or 'weight:ATTR'; got {plain(weights)}")
+
+
+def check_load_options(*, weights, strict, delimiter, format):
+    """Check the reading options shared by :func:`load_graph` and ``topology_from_spec``.
+
+    Examples
+    --------
+    >>> check_load_options(weights="metropolis", strict=False, delimiter=None, format=None)
+    >>> check_load_options(weights="metropolis", strict="no", delimiter=None, format=None)
+    Traceback (most recent call last):
+    ...
+    TypeError: strict must be True or False, got 'no'
+    """
+    weight_attribute(weights)
+    check_bool("strict", strict)
+    if format is not None and format not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)} (or None: by extension); got {plain(format)}")
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise ValueError(f"delimiter must be one character (e.g. ',', '\\t', ' '); got {plain(delimiter)}")
+
+
 def load_graph(path, *, format=None, delimiter=None, weights="metropolis", matrix="auto", directed=False,
                header=None, comments="#", strict=False, name=None):
     r"""Read a graph or a gossip matrix from a file into a :class:`Scheme` (static, period 1).
@@ -533,31 +563,21 @@ def load_graph(path, *, format=None, delimiter=None, weights="metropolis", matri
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file path (str or os.PathLike), got {type(path).__name__}")
-    for flag, val in (("strict", strict), ("directed", directed)):
-        if not isinstance(val, (bool, np.bool_)):
-            raise TypeError(f"{flag} must be True or False, got {val!r}")
+    check_load_options(weights=weights, strict=strict, delimiter=delimiter, format=format)
+    attr, uses_attr = weight_attribute(weights)
+    if not isinstance(directed, (bool, np.bool_)):
+        raise TypeError(f"directed must be True or False, got {directed!r}")
     if header is not None and not isinstance(header, (bool, np.bool_)):
         raise TypeError(f"header must be True, False or None, got {header!r}")
-    if format is not None and format not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)} (or None: by extension); got {format!r}")
     if matrix not in ("auto", "W", "adjacency"):
         raise ValueError(f"matrix must be 'auto', 'W' or 'adjacency'; got {matrix!r}")
-    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
-        raise ValueError(f"delimiter must be one character (e.g. ',', '\\t', ' '); got {delimiter!r}")
     if comments is not None and (not isinstance(comments, str) or not comments):
         raise ValueError(f"comments must be a non-empty string or None; got {comments!r}")
-    if isinstance(weights, str) and weights.startswith("weight:") and len(weights) > len("weight:"):
-        attr, uses_attr = weights.split(":", 1)[1], True
-    elif isinstance(weights, str) and weights in WEIGHT_RULES:
-        attr, uses_attr = "weight", False
-    else:
-        allowed = ", ".join(repr(r) for r in WEIGHT_RULES)
-        raise ValueError(f"weights must be one of {allowed} or 'weight:ATTR'; got {weights!r}")
     text_path = _strip_file_prefix(path)
     if not os.path.exists(text_path):
-        raise ValueError(f"no such file: {text_path!r}")
+        raise ValueError(f"path: no such file: {text_path!r}")
     if os.path.isdir(text_path):
-        raise ValueError(f"{text_path!r} is a directory, not a graph file")
+        raise ValueError(f"path {text_path!r} is a directory, not a graph file")
     ext = os.path.splitext(text_path)[1].lower()
     fmt = format or _BY_EXTENSION.get(ext)
     label = name if name is not None else os.path.splitext(os.path.basename(text_path))[0]

@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..common.rng import as_generator
-from ..common.validation import check_int, check_real
+from ..common.validation import check_int, check_real, check_size
 from .scheme import Scheme
 from .topologies import circulant_from_kernels, check_n
 
@@ -140,7 +140,7 @@ def equistatic(n, degree, *, kind="U", seed=None):
     0.873
     """
     n = check_n(n, minimum=2)
-    degree = check_int("degree", degree, minimum=1)
+    degree = check_size("degree", degree, bytes_per_unit=24, reason="the random offsets")
     if not isinstance(kind, str) or kind.upper() not in EQUISTATIC_KINDS:
         raise ValueError(f"kind must be 'U' (undirected) or 'D' (directed), got {kind!r}")
     kind = kind.upper()
@@ -201,7 +201,7 @@ def k_peer_exponential(n, k):
     False
     """
     n = check_n(n)
-    k = check_int("k", k, minimum=1)
+    k = check_size("k", k, bytes_per_unit=16, reason="the peer offsets")
     params = {"n": n, "k": k}
     if n == 1:
         return circulant_from_kernels((1,), [np.ones(1)], name=f"k_peer_exponential k={k}", params=params)

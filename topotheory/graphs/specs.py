@@ -13,7 +13,8 @@ import re
 
 import numpy as np
 
-from .io import is_graph_path, load_graph
+from ..common.validation import plain
+from .io import check_load_options, is_graph_path, load_graph
 from .families import base_graph, erdos_renyi, hyper_hypercube, one_peer_exponential_any, random_regular
 from .published import de_bruijn, equistatic, k_peer_exponential
 from .random import epidemic, pairwise_gossip, random_matching
@@ -228,19 +229,32 @@ def topology_from_spec(spec, n=None, *, weights="metropolis", strict=False, deli
     >>> topology_from_spec("ring:8,16")
     Traceback (most recent call last):
     ...
-    ValueError: topology spec 'ring:8,16' gives the size twice (8 and 16)
+    ValueError: spec 'ring:8,16' gives the size twice (8 and 16)
     """
     if isinstance(spec, os.PathLike):
         spec = os.fspath(spec)
     if not isinstance(spec, str):
-        raise TypeError(f"topology spec must be a string, got {type(spec).__name__}")
+        raise TypeError(f"spec must be a topology spec string (e.g. 'ring' or 'torus:4x8') or a graph file path, "
+                        f"got {plain(spec)}")
+    check_load_options(weights=weights, strict=strict, delimiter=delimiter, format=format)
     if n is not None:
         n = check_n(n)
+    default_n = check_n(default_n, name="default_n")
     if is_graph_path(spec):
         scheme = load_graph(spec, weights=weights, strict=strict, delimiter=delimiter, format=format)
         if n is not None and scheme.n != n:
             raise ValueError(f"{spec!r} has {scheme.n} workers but n = {n}; drop n or make them agree")
         return scheme
+    try:
+        return _from_spec(spec, n, default_n)
+    except (ValueError, TypeError) as exc:
+        if re.search(r"(?<![A-Za-z0-9_])spec(?![A-Za-z0-9_])", str(exc)):
+            raise
+        raise type(exc)(f"spec {spec!r}: {exc}") from None
+
+
+def _from_spec(spec, n, default_n):
+    """The scheme of a topology spec (not a file); ``n`` and ``default_n`` already checked."""
     m = _SPEC.match(spec.lower().replace("-", "_"))
     valid = ", ".join(sorted(TOPOLOGIES))
     if not m or m.group(1) not in TOPOLOGIES:
@@ -267,11 +281,12 @@ def topology_from_spec(spec, n=None, *, weights="metropolis", strict=False, deli
             if "rows" in kwargs:
                 raise ValueError(f"topology spec {spec!r} gives the torus shape twice")
             kwargs["rows"], kwargs["cols"] = (int(x) for x in part.split("x"))
+            sizes.append(part)
         else:
             sizes.append(parse_value(part))
             kwargs["n"] = sizes[-1]
     if len(sizes) > 1:
-        raise ValueError(f"topology spec {spec!r} gives the size twice ({' and '.join(str(x) for x in sizes)})")
+        raise ValueError(f"spec {spec!r} gives the size twice ({' and '.join(str(x) for x in sizes)})")
     if name == "torus" and ("rows" in kwargs or "cols" in kwargs):
         if not ("rows" in kwargs and "cols" in kwargs):
             raise ValueError("a torus spec needs both rows and cols (torus:4x8 or torus:rows=4,cols=8)")
@@ -291,7 +306,7 @@ def topology_from_spec(spec, n=None, *, weights="metropolis", strict=False, deli
             )
     fixed = "n" in kwargs or "rows" in kwargs
     if not fixed and (any_kw or "n" in params):
-        kwargs["n"] = check_n(default_n) if n is None else n
+        kwargs["n"] = default_n if n is None else n
     try:
         scheme = factory(**kwargs)
     except TypeError as exc:

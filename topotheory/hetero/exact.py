@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common.validation import as_float_array, check_choice, check_int, check_real
+from ..common.validation import as_float_array, check_choice, check_real, check_size
 from ..graphs.scheme import Scheme
 from ..simulate.engine import start_point
 from .problems import HeterogeneousQuadratic, LogisticProblem
@@ -86,7 +86,7 @@ def check_x0(x0, n, d):
 
 def check_common(lr, steps, order):
     lr = check_real("lr", lr, low=0.0, low_open=True)
-    steps = check_int("steps", steps, minimum=0)
+    steps = check_size("steps", steps, bytes_per_unit=32, minimum=0, reason="the per-step records")
     check_choice("order", order, ORDERS)
     return lr, steps
 
@@ -241,6 +241,13 @@ class DenseState:
 
     def mean_states(self):
         return self.m
+
+
+def state_bytes(problem):
+    """Bytes of the exact mean and covariance state of ``problem`` (a few copies of each)."""
+    n, d = problem.n, problem.d
+    cov = (n * d) ** 2 if problem.structure == "dense" else d * n * n
+    return 8 * 4 * (cov + n * d)
 
 
 def exact_state(problem, lr, order, x0):

@@ -44,10 +44,11 @@ from ..common.results import Result
 from ..common.rng import as_generator
 from ..crosscheck.stats import Check, CheckReport, Diagnostics, decide, mean_band, replica_diagnostics
 from ..simulate.engine import format_seed, root_seed, start_point
-from ..common.validation import as_float_array, check_choice, check_int, check_real, renamed_keyword
+from ..common.validation import (check_array, check_bool, check_budget, check_choice, check_int,
+                                 check_phase, check_real, renamed_keyword)
 from ..graphs.scheme import check_scheme
 from .exact import (ORDERS, CommutingState, check_common, check_problem, check_quadratic, check_x0,
-                    exact_state, gossip_getter)
+                    exact_state, gossip_getter, state_bytes)
 from .problems import HeterogeneousQuadratic
 
 __all__ = [
@@ -102,19 +103,31 @@ class MergingCurves(_Curves):
     merged_loss, local_loss, consensus_distance, weighted_consensus_distance, merged_distance, local_distance : ndarray
         See :mod:`topotheory.merging`.
     gossip_rounds : int
-        Number of steps that used a gossip matrix other than the identity.
+        Number of steps that used a gossip matrix other than the identity (up to the divergence).
     mean : ndarray, shape (n, d)
-        The expected iterates after the last step.
+        The expected iterates after the last step (NaN once diverged).
     params : dict
+    diverged : ndarray of bool
+        Per recorded step: the expected state overflowed (a quantity above :data:`DIVERGED_ABOVE`
+        or not finite) at or before it; every quantity is NaN there. Divergence is NaN plus this
+        flag, never an overflowed number.
+    diverged_step : int
+        First step at which the state overflowed, -1 if never.
     """
 
     gossip_rounds: int
     mean: np.ndarray
     params: dict
+    diverged: np.ndarray = None
+    diverged_step: int = -1
 
     def final(self):
         """The quantities after the last step, as a dict of floats."""
         return {q: float(getattr(self, q)[-1]) for q in QUANTITIES}
+
+
+#: A propagated quantity above this (or not finite) counts as diverged (as in the simulators).
+DIVERGED_ABOVE = 1e300
 
 
 def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gossip", record_every=1):
@@ -138,11 +151,14 @@ def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gos
         Start (default 0 for every worker).
     order : {"gradient_then_gossip", "simultaneous"}
     record_every : int
-        Record every ``record_every``-th step (the last step is always recorded).
+        Record every ``record_every``-th step (the last step is always recorded; a value above
+        ``steps`` records only the start and the end).
 
     Returns
     -------
     MergingCurves
+        With ``diverged`` per recorded step: once the expected state overflows (a quantity above
+        1e300 or not finite) the propagation stops and every later value is NaN, flagged.
 
     Examples
     --------
@@ -155,28 +171,46 @@ def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gos
     check_quadratic(problem)
     lr, steps = check_common(lr, steps, order)
     record_every = check_int("record_every", record_every, minimum=1)
+    check_budget({"steps": steps}, memory=state_bytes(problem) + 8 * 8 * (steps // record_every + 2),
+                 work=steps * state_bytes(problem) // 8, what=f"the exact propagation ({problem.structure} problem)")
     get = gossip_getter(schedule, problem.n, steps)
     eng = exact_state(problem, lr, order, check_x0(x0, problem.n, problem.d))
     rec_steps, rows = [0], [eng.summary()]
-    rounds = 0
+    rounds, diverged_step = 0, -1
     for t in range(steps):
         W = get(t)
         rounds += W is not None
-        eng.step(W)
+        with np.errstate(all="ignore"):
+            eng.step(W)
+            row = np.asarray(eng.summary(), dtype=float)
         if (t + 1) % record_every == 0 or t + 1 == steps:
             rec_steps.append(t + 1)
-            rows.append(eng.summary())
+            rows.append(row)
+        if not np.all(np.isfinite(row) & (np.abs(row) <= DIVERGED_ABOVE)):
+            diverged_step = t + 1
+            break
+    if diverged_step >= 0:  # the recorded steps after the overflow: NaN
+        later = [s for s in range(record_every, steps + 1, record_every) if s > diverged_step]
+        if steps > diverged_step and steps % record_every:
+            later.append(steps)
+        rec_steps += later
+        rows += [np.full(len(QUANTITIES), np.nan)] * len(later)
     cols = np.array(rows, dtype=float).T
+    rec = np.array(rec_steps)
+    flags = rec >= diverged_step if diverged_step >= 0 else np.zeros(len(rec), dtype=bool)
+    cols[:, flags] = np.nan  # (a recorded step after diverged_step is flagged; diverged_step is exact)
     params = {"lr": lr, "steps": steps, "order": order, "n": problem.n, "d": problem.d,
               "structure": problem.structure, "schedule": getattr(schedule, "name", "custom")}
-    return MergingCurves(np.array(rec_steps), *cols, gossip_rounds=rounds, mean=eng.mean_states(),
-                         params=params)
+    mean = eng.mean_states() if diverged_step < 0 else np.full((problem.n, problem.d), np.nan)
+    return MergingCurves(rec, *cols, gossip_rounds=rounds, mean=mean, params=params, diverged=flags,
+                         diverged_step=diverged_step)
 
 
 # ------------------------------------------------------------------- fixed point and spectra
 def _static_blocks(problem, scheme, lr, order, phase):
     """Affine one-period map per block: list of (M (m, m), c (m,)) in the problem's basis."""
     scheme = check_scheme(scheme)
+    phase = check_phase(phase, scheme.period)
     if scheme.n != problem.n:
         raise ValueError(f"scheme has n = {scheme.n} workers but the problem has n = {problem.n}")
     p, n, d = problem, problem.n, problem.d
@@ -249,12 +283,12 @@ def fixed_point(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
     check_quadratic(problem)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
-    M, c = _static_blocks(problem, scheme, lr, order, check_int("phase", phase))
+    M, c = _static_blocks(problem, scheme, lr, order, phase)
     eye = np.eye(M.shape[-1])
     try:
         x = np.linalg.solve(eye - M, c[..., None])[..., 0]
     except np.linalg.LinAlgError:
-        raise ValueError("the one-period map has eigenvalue 1: no unique fixed point at this lr") from None
+        raise ValueError(f"lr = {lr!r}: the one-period map has eigenvalue 1 (no unique fixed point at this lr)") from None
     return _to_stacked(problem, x)
 
 
@@ -278,6 +312,7 @@ def mean_map_rate(problem, scheme, *, lr, order="gradient_then_gossip"):
     [0.9, 0.19]
     """
     check_quadratic(problem)
+    scheme = check_scheme(scheme)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
     M, _ = _static_blocks(problem, scheme, lr, order, 0)
@@ -310,14 +345,18 @@ def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
     scheme = check_scheme(scheme)
-    phase = check_int("phase", phase) % scheme.period
+    phase = check_phase(phase, scheme.period)
     rho, rate = mean_map_rate(problem, scheme, lr=lr, order=order)
     if not rho < 1:
         out = {q: float("nan") for q in QUANTITIES + ("bias_distance", "noise_distance")}
         out.update(rho=rho, rate=float("nan"), diverges=True)
         return out
     M, c = _static_blocks(problem, scheme, lr, order, phase)
-    mean = np.linalg.solve(np.eye(M.shape[-1]) - M, c[..., None])[..., 0]
+    try:
+        mean = np.linalg.solve(np.eye(M.shape[-1]) - M, c[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        raise ValueError(f"lr = {lr!r}: the one-period map has eigenvalue 1 in floating point (lr too small for "
+                         "a unique stationary state); choose a larger lr") from None
     n, d = problem.n, problem.d
     X = _to_stacked(problem, mean)
     eng = exact_state(problem, lr, order, X)
@@ -340,8 +379,10 @@ def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
 
 
 # ------------------------------------------------------------------------ heterogeneity (§5)
-def _laplacian_pinv(scheme):
+def _laplacian_pinv(scheme, n):
     scheme = check_scheme(scheme)
+    if scheme.n != n:
+        raise ValueError(f"scheme has n = {scheme.n} workers but the problem has n = {n}")
     if not (scheme.is_static and scheme.is_symmetric):
         raise ValueError("heterogeneity measures need a static symmetric scheme (L_W^+ is a norm only then)")
     return np.linalg.pinv(np.eye(scheme.n) - np.asarray(scheme.matrix(0)), hermitian=True)
@@ -366,7 +407,8 @@ def heterogeneity(problem, scheme):
     >>> heterogeneity(p, fully_connected(2))    # G = [[1], [-1]], L = I - J has L^+ = L
     2.0
     """
-    Lp = _laplacian_pinv(scheme)
+    check_problem(problem)
+    Lp = _laplacian_pinv(scheme, problem.n)
     G = _grad_at(problem, np.broadcast_to(problem.x_star, (problem.n, problem.d)))
     return float(np.einsum("ia,ij,ja->", G, Lp, G))
 
@@ -396,8 +438,8 @@ def mixing_parameter(problem, scheme, lrs, *, order="simultaneous"):
     True
     """
     check_quadratic(problem)
-    Lp = _laplacian_pinv(scheme)
-    lrs = np.atleast_1d(as_float_array("lrs", lrs, low=0.0, low_open=True))
+    Lp = _laplacian_pinv(scheme, problem.n)
+    lrs = np.atleast_1d(check_array("lrs", lrs, low=0.0, low_open=True, min_size=1))
     ratios = []
     for lr in lrs:
         G = _grad_at(problem, fixed_point(problem, scheme, lr=float(lr), order=order))
@@ -487,6 +529,12 @@ def simulate_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, 
     reps = check_int("reps", reps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     record_every = check_int("record_every", record_every, minimum=1)
+    keep_merged = check_bool("keep_merged", keep_merged)
+    check_budget({"reps": reps, "steps": steps},
+                 memory=8 * reps * (6 * problem.n * problem.d
+                                    + (steps // record_every + 2) * (len(QUANTITIES) + keep_merged * problem.d)),
+                 work=reps * steps * problem.n * problem.d * (problem.d if problem.structure == "dense" else 1),
+                 what=f"the Monte Carlo of {problem.n} workers")
     get = gossip_getter(schedule, problem.n, steps)
     seed, record = root_seed(seed)
     rng = as_generator(seed)
@@ -540,6 +588,9 @@ def simulate_centralized(problem, *, lr, steps, reps, x0=None, seed=None, batch_
     steps = check_int("steps", steps, minimum=0)
     reps = check_int("reps", reps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
+    check_budget({"reps": reps, "steps": steps}, memory=8 * reps * (6 * problem.n * problem.d + (steps + 1) * problem.d),
+                 work=reps * steps * problem.n * problem.d * (problem.d if problem.structure == "dense" else 1),
+                 what=f"the centralized Monte Carlo of {problem.n} workers")
     rng = as_generator(root_seed(seed)[0])
     x = np.broadcast_to(start_point(x0, problem.n, problem.d, default="zero", per_worker=False),
                         (reps, problem.d)).copy()

@@ -17,10 +17,12 @@ shape ``(..., n, d)`` (row ``i`` = worker ``i``), so a batch of replicas is ``(r
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..common.rng import as_generator
-from ..common.validation import as_float_array, check_choice, check_int, check_real
+from ..common.validation import as_float_array, check_array, check_budget, check_choice, check_int, check_real, plain
 
 __all__ = [
     "HeterogeneousQuadratic",
@@ -163,7 +165,7 @@ class HeterogeneousQuadratic:
         centralized simulator consumes the same numbers). ``batch_size`` divides the noise variance.
         """
         xi = rng.standard_normal(X.shape)
-        scale = self.noise / np.sqrt(batch_size)
+        scale = self.noise / _sqrt_count(batch_size)
         return self.gradients(X) + scale[:, None] * xi
 
     def with_noise(self, noise):
@@ -174,6 +176,11 @@ class HeterogeneousQuadratic:
     def __repr__(self):
         return (f"HeterogeneousQuadratic(n={self.n}, d={self.d}, {self.structure}, "
                 f"L in [{self.local_smoothness.min():.3g}, {self.local_smoothness.max():.3g}])")
+
+
+def _sqrt_count(count):
+    """``sqrt(count)`` of a positive int of any size (beyond 2**53 through the logarithm)."""
+    return np.sqrt(count) if count < 2**53 else math.exp(0.5 * math.log(count))
 
 
 def _detect_commuting(H):
@@ -200,6 +207,10 @@ def _log_uniform(rng, lo, hi, size):
 def _random_orthogonal(rng, d):
     Q, R = np.linalg.qr(rng.standard_normal((d, d)))
     return Q * np.sign(np.diag(R))
+
+
+#: Largest ``smoothness_spread``: worker scales :math:`e^{\tau(v - 1/2)}` stay in [1e-100, 1e100].
+MAX_SMOOTHNESS_SPREAD = 2 * 100 * math.log(10)
 
 
 def random_quadratic(n, d, *, optima_spread=1.0, hessian_spread=0.0, structure="diagonal",
@@ -231,8 +242,12 @@ def random_quadratic(n, d, *, optima_spread=1.0, hessian_spread=0.0, structure="
     eigenvalue_range : (float, float)
         ``0 < low <= high``.
     smoothness_spread : float
+        In [0, 460.5] (:data:`MAX_SMOOTHNESS_SPREAD`: the scales stay within [1e-100, 1e100]).
     noise : float
         Gradient-noise standard deviation (the same for every worker).
+
+    ``n`` and ``d`` whose Hessians (``n`` matrices ``d x d``) cannot fit in memory are refused at
+    once with the estimate.
     seed : None, int or numpy.random.Generator
 
     Examples
@@ -245,16 +260,18 @@ def random_quadratic(n, d, *, optima_spread=1.0, hessian_spread=0.0, structure="
     """
     n = check_int("n", n, minimum=1)
     d = check_int("d", d, minimum=1)
+    check_budget({"n": n, "d": d}, memory=8 * 4 * n * d * d, work=n * d**3,
+                 what="the Hessians (n d x d matrices)")
     optima_spread = check_real("optima_spread", optima_spread, low=0.0)
     s = check_real("hessian_spread", hessian_spread, low=0.0, high=1.0)
     check_choice("structure", structure, HESSIAN_STRUCTURES)
-    try:
-        lo, hi = (float(v) for v in eigenvalue_range)
-    except (TypeError, ValueError):
-        raise TypeError(f"eigenvalue_range must be a pair (low, high), got {eigenvalue_range!r}") from None
-    if not (0 < lo <= hi < np.inf):
-        raise ValueError(f"eigenvalue_range must satisfy 0 < low <= high < inf, got {eigenvalue_range!r}")
-    tau = check_real("smoothness_spread", smoothness_spread, low=0.0)
+    if isinstance(eigenvalue_range, (str, bytes)) or not np.ndim(eigenvalue_range) or np.shape(eigenvalue_range) != (2,) \
+            or any(isinstance(v, (bool, np.bool_)) for v in eigenvalue_range):
+        raise TypeError(f"eigenvalue_range must be a pair (low, high), got {plain(eigenvalue_range)}")
+    lo, hi = check_array("eigenvalue_range", eigenvalue_range, shape=(2,), low=0.0, low_open=True)
+    if not lo <= hi:
+        raise ValueError(f"eigenvalue_range must satisfy 0 < low <= high < inf, got {plain(eigenvalue_range)}")
+    tau = check_real("smoothness_spread", smoothness_spread, low=0.0, high=MAX_SMOOTHNESS_SPREAD)
     noise = check_real("noise", noise, low=0.0)
     rng = as_generator(seed)
     c = _log_uniform(rng, lo, hi, d)
@@ -340,7 +357,13 @@ class LogisticProblem:
             g = -(Z * _sigmoid(-z)[:, None]).mean(0) + self.l2 * x
             w = _sigmoid(z) * _sigmoid(-z)
             H = (Z * w[:, None]).T @ Z / Z.shape[0] + self.l2 * np.eye(self.d)
-            step = np.linalg.solve(H, g)
+            try:
+                step = np.linalg.solve(H, g)
+            except np.linalg.LinAlgError:
+                raise ValueError(
+                    f"l2 = {self.l2!r} is too small for these features: the regularised Hessian of the "
+                    "global loss is singular in floating point; choose a larger l2 (e.g. 1e-8 or more)"
+                ) from None
             x = x - step
             if np.linalg.norm(step) <= 1e-15 * max(1.0, np.linalg.norm(x)):
                 break
@@ -401,6 +424,8 @@ def logistic_problem(n, d, *, samples_per_worker=50, partition="iid", l2=1e-2, s
     n = check_int("n", n, minimum=1)
     d = check_int("d", d, minimum=1)
     m = check_int("samples_per_worker", samples_per_worker, minimum=1)
+    check_budget({"n": n, "d": d, "samples_per_worker": m}, memory=8 * 4 * n * m * d + 8 * 2 * n * d * d,
+                 work=100 * n * m * d * d, what="the features and the Newton solve")
     check_choice("partition", partition, PARTITIONS)
     rng = as_generator(seed)
     N = n * m

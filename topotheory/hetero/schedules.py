@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..common.rng import as_generator
-from ..common.validation import as_float_array, check_choice, check_int, check_real
+from ..common.validation import (as_float_array, check_array, check_bool, check_choice, check_int, check_real,
+                                 check_size, check_str, plain)
 from ..graphs.scheme import check_scheme
 from ..graphs.weights import metropolis_weights
 from .exact import check_common, check_quadratic, check_x0, exact_state
@@ -80,6 +81,8 @@ class GossipSchedule:
     """
 
     def __init__(self, matrices, index, *, name="custom", rounds=None, degrees=None, n=None):
+        if isinstance(matrices, (str, bytes, np.ndarray)) or matrices is None or not hasattr(matrices, "__iter__"):
+            raise TypeError(f"matrices must be a sequence of (n, n) arrays (possibly empty), got {plain(matrices)}")
         mats = []
         for k, W in enumerate(matrices):
             W = as_float_array(f"matrices[{k}]", W)
@@ -94,10 +97,10 @@ class GossipSchedule:
         idx = np.asarray(index)
         if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
             raise TypeError("index must be a 1-D array of integers")
-        if idx.size and (idx.min() < -1 or idx.max() >= len(mats)):
-            raise ValueError(f"index entries must lie in [-1, {len(mats) - 1}]")
         if not mats and idx.size and idx.max() >= 0:
-            raise ValueError("index refers to matrices but none were given")
+            raise ValueError("index refers to matrices but none were given (matrices is empty)")
+        if idx.size and (idx.min() < -1 or idx.max() >= len(mats)):
+            raise ValueError(f"index entries must lie in [-1, {len(mats) - 1}] (positions in matrices, -1: none)")
         self._mats, self._index = tuple(mats), idx.astype(np.int64)
         self._index.setflags(write=False)
         if mats:
@@ -108,12 +111,16 @@ class GossipSchedule:
             raise ValueError("n is required when no matrices are given")
         else:
             self._n = check_int("n", n, minimum=1)
-        self.name = str(name)
-        r = (self._index >= 0).astype(np.int64) if rounds is None else np.asarray(rounds, dtype=np.int64)
-        if r.shape != self._index.shape or np.any(r < 0):
-            raise ValueError("rounds must be non-negative integers, one per step")
+        self.name = check_str("name", name)
+        if rounds is None:
+            r = (self._index >= 0).astype(np.int64)
+        else:
+            rf = check_array("rounds", rounds, shape=self._index.shape, low=0.0)
+            if np.any(rf != np.floor(rf)):
+                raise ValueError(f"rounds must be non-negative integers, one per step, got {float(rf[rf != np.floor(rf)][0])!r}")
+            r = rf.astype(np.int64)
         self.rounds = r
-        self.degrees = None if degrees is None else np.asarray(degrees, dtype=float)
+        self.degrees = None if degrees is None else check_array("degrees", degrees, shape=self._index.shape, low=0.0)
         self.is_doubly_stochastic = all(np.allclose(W.sum(axis=0), 1.0, atol=1e-9) for W in mats)
         self._eye = None
 
@@ -174,6 +181,15 @@ def _positions(placement, steps, budget):
     return (np.arange(1, budget + 1) * steps) // budget - 1
 
 
+#: Most extra gossip rounds per step of :func:`consensus_controlled_schedule` (a bound on its time).
+MAX_EXTRA = 10**6
+
+
+def check_steps(steps, name="steps"):
+    """A number of steps >= 1 whose per-step arrays (index, rounds) fit in memory."""
+    return check_size(name, steps, bytes_per_unit=32, reason="the per-step index and rounds")
+
+
 def placement_schedule(scheme, steps, placement, *, budget=None):
     r"""Spend a budget of gossip steps early, uniformly or late (or merge once at the end).
 
@@ -202,7 +218,7 @@ def placement_schedule(scheme, steps, placement, *, budget=None):
     [2, 5, 9]
     """
     scheme = check_scheme(scheme)
-    steps = check_int("steps", steps, minimum=1)
+    steps = check_steps(steps)
     check_choice("placement", placement, PLACEMENTS)
     n = scheme.n
     index = np.full(steps, -1, dtype=np.int64)
@@ -241,11 +257,12 @@ def gossip_every(scheme, steps, period, *, offset=None):
     [2, 5, 8]
     """
     scheme = check_scheme(scheme)
-    steps = check_int("steps", steps, minimum=1)
+    steps = check_steps(steps)
     period = check_int("period", period, minimum=1)
     offset = 0 if offset is None else check_int("offset", offset, minimum=0, maximum=period - 1)
     index = np.full(steps, -1, dtype=np.int64)
-    where = np.flatnonzero((np.arange(steps) + 1) % period == offset)
+    # t + 1 <= steps < steps + 1: a period above steps + 1 acts as steps + 1 (exact, no int64 overflow)
+    where = np.flatnonzero((np.arange(steps) + 1) % min(period, steps + 1) == offset)
     index[where] = np.arange(where.size) % scheme.period
     return GossipSchedule(list(scheme.matrices), index, n=scheme.n,
                                   name=f"{scheme.name}: gossip every {period}")
@@ -273,7 +290,7 @@ def degree_schedule(kind, steps, *, start=4.0, end=1.0, switch=0.5, width=0.1):
     array([4.   , 3.414, 2.   , 0.586])
     """
     check_choice("kind", kind, DEGREE_SCHEDULES)
-    steps = check_int("steps", steps, minimum=1)
+    steps = check_steps(steps)
     r0 = check_real("start", start, low=0.0)
     r1 = check_real("end", end, low=0.0)
     s1 = check_real("switch", switch, low=0.0, high=1.0)
@@ -320,9 +337,11 @@ def random_pull_schedule(n, degrees, *, symmetrize=False, seed=None):
     True
     """
     n = check_int("n", n, minimum=1)
+    symmetrize = check_bool("symmetrize", symmetrize)
     r = as_float_array("degrees", degrees)
-    if r.ndim != 1:
-        raise ValueError(f"degrees must be a 1-D array (one degree per step), got shape {r.shape}")
+    if r.ndim != 1 or r.size == 0:
+        raise ValueError(f"degrees must be a non-empty 1-D array (one degree per step), got shape {r.shape}")
+    check_size("n", n, bytes_per_unit=8 * 4 * r.size, power=2, reason=f"{r.size} gossip matrices")
     if np.any(r < 0):
         raise ValueError(f"degrees must be non-negative, got {float(r[r < 0][0])!r}")
     rng = as_generator(seed)
@@ -370,7 +389,7 @@ def consensus_controlled_schedule(problem, scheme, *, lr, steps, target, max_ext
     target : float or array_like of shape (steps,)
         Consensus-distance threshold(s), >= 0.
     max_extra : int
-        Extra rounds allowed per step.
+        Extra rounds allowed per step, 0 to :data:`MAX_EXTRA` (10**6).
 
     Examples
     --------
@@ -392,7 +411,7 @@ def consensus_controlled_schedule(problem, scheme, *, lr, steps, target, max_ext
     tgt = np.broadcast_to(tgt, (steps,)) if tgt.ndim == 0 else tgt
     if tgt.shape != (steps,):
         raise ValueError(f"target must be a scalar or have shape (steps,) = ({steps},), got {tgt.shape}")
-    max_extra = check_int("max_extra", max_extra, minimum=0)
+    max_extra = check_int("max_extra", max_extra, minimum=0, maximum=MAX_EXTRA)
     W = np.asarray(scheme.matrix(0))
     eng = exact_state(problem, lr, "gradient_then_gossip", check_x0(x0, problem.n, problem.d))
     rounds = np.ones(steps, dtype=np.int64)

@@ -39,7 +39,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from ..common.results import Result
-from ..common.validation import as_float_array, check_choice, check_int, check_real
+from ..common.validation import as_float_array, check_choice, check_int, check_phase, check_real
 from ..engine import resolve
 from ..graphs.scheme import check_scheme
 from .spectral import spectral_gap
@@ -82,7 +82,7 @@ def _s1(scheme, gamma, phase, method):
 
 
 def _check_phase(scheme, phase):
-    return check_int("phase", phase) % scheme.period
+    return check_phase(phase, scheme.period)
 
 
 # ------------------------------------------------------------------------------ functionals
@@ -106,7 +106,8 @@ def s1_functional(scheme, *, lr=0.0, L=1.0, phase=0, method="auto"):
     L : float
         Smoothness (curvature of the quadratic), ``> 0``.
     phase : int
-        Phase of a periodic scheme (the state right after the gossip with :math:`W_{\phi-1}`).
+        Phase of a periodic scheme (the state right after the gossip with :math:`W_{\phi-1}`); any
+        integer, taken modulo the period (``-1`` is the last phase; static schemes have only 0).
     method : {"auto", "eigen", "fourier", "lyapunov"}
         Eigenvalues (static symmetric), per-Fourier-mode fold over the period (circulant), or a
         dense discrete Lyapunov solve on the disagreement subspace (any scheme). ``"auto"``
@@ -169,7 +170,8 @@ def consensus_distance_noise(scheme, lr, *, sigma2=1.0, L=1.0, phase=0, method="
     ----------
     scheme : Scheme
     lr : float
-        Learning rate in :math:`(0, 2/L)`; outside, the iterates diverge and NaN is returned.
+        Learning rate :math:`\eta \ge 0` (negative values are refused); outside :math:`(0, 2/L)`
+        the stationary distance does not exist (0) or the iterates diverge, and NaN is returned.
     sigma2 : float
         Noise variance per worker and step, ``>= 0``.
     L, phase, method
@@ -182,7 +184,7 @@ def consensus_distance_noise(scheme, lr, *, sigma2=1.0, L=1.0, phase=0, method="
     0.021429
     """
     scheme = check_scheme(scheme)
-    lr = check_real("lr", lr)
+    lr = check_real("lr", lr, low=0.0)
     L = check_real("L", L, low=0.0, low_open=True)
     sigma2 = check_real("sigma2", sigma2, low=0.0)
     if not 0.0 < lr * L < 2.0:
@@ -208,7 +210,7 @@ def consensus_distance_heterogeneous(scheme, lr, b, *, L=1.0, phase=0, method="a
     ----------
     scheme : Scheme
     lr : float
-        Learning rate in :math:`(0, 2/L)`; NaN outside.
+        Learning rate :math:`\eta \ge 0` (negative values are refused); NaN outside :math:`(0, 2/L)`.
     b : array_like, shape (n,) or (n, d)
         The local optima, one row per worker.
     L, phase
@@ -225,13 +227,13 @@ def consensus_distance_heterogeneous(scheme, lr, b, *, L=1.0, phase=0, method="a
     0.020408
     """
     scheme = check_scheme(scheme)
-    lr = check_real("lr", lr)
+    lr = check_real("lr", lr, low=0.0)
     L = check_real("L", L, low=0.0, low_open=True)
     B = as_float_array("b", b)
     if B.ndim == 1:
         B = B[:, None]
     if B.ndim != 2 or B.shape[0] != scheme.n:
-        raise ValueError(f"b must have shape (n,) or (n, d) with n = {scheme.n}, got {np.shape(b)}")
+        raise ValueError(f"b must have shape (n,) or (n, d) with n = scheme.n = {scheme.n}, got {np.shape(b)}")
     check_choice("method", method, ("auto", "eigen", "lyapunov"))
     phase = _check_phase(scheme, phase)
     rep = resolve(scheme, method)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common.validation import check_choice, check_int, check_real, gamma_pair
+from ..common.validation import check_choice, check_int, check_phase, check_real, gamma_pair
 from ..engine import resolve
 
 __all__ = [
@@ -67,7 +67,8 @@ def effective_neighbors(scheme, gamma=None, *, mode="mean", phase=0, one_minus_g
         largest variance (what the theory needs on irregular graphs). ``"all"``: one value per
         worker (adds a trailing axis of length ``n``).
     phase : int
-        Phase of a periodic scheme (ignored for static ones).
+        Phase of a periodic scheme: any integer, taken modulo the period (``-1`` is the last
+        phase; static schemes have only phase 0).
     one_minus_gamma : float or array_like, optional
         :math:`1 - \gamma` in (0, 1], for full precision as :math:`\gamma \to 1`.
 
@@ -94,7 +95,7 @@ def effective_neighbors(scheme, gamma=None, *, mode="mean", phase=0, one_minus_g
     g, c = gamma_pair(gamma, one_minus_gamma)
     scalar = g.ndim == 0
     rep = resolve(scheme)
-    phase = check_int("phase", phase) % rep.period
+    phase = check_phase(phase, rep.period)
     if mode == "all" and rep.route == "spectral-measure":
         raise ValueError("mode='all' needs a finite scheme; infinite graphs are vertex transitive, use 'mean'")
     if mode == "mean":
@@ -119,6 +120,7 @@ def random_walk_covariance(scheme, gamma=None, *, phase=0, one_minus_gamma=None)
     gamma : float
         Decay in [0, 1) (a scalar).
     phase : int
+        As in :func:`effective_neighbors` (taken modulo the period).
     one_minus_gamma : float, optional
 
     Returns
@@ -138,7 +140,7 @@ def random_walk_covariance(scheme, gamma=None, *, phase=0, one_minus_gamma=None)
     rep = resolve(scheme)
     if rep.route == "spectral-measure":
         raise ValueError("random_walk_covariance needs a finite scheme; use effective_neighbors for infinite graphs")
-    phase = check_int("phase", phase) % rep.period
+    phase = check_phase(phase, rep.period)
     return rep.scaled_covariance(float(g), float(c), phase) / float(c)
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..common.rng import as_generator, copy_seed, spawn_seeds
-from ..common.validation import as_float_array, check_int
+from ..common.validation import WORK_LIMIT, as_float_array, check_budget, check_int
 
 __all__ = [
     "CHUNK_BYTES",
@@ -37,11 +37,18 @@ __all__ = [
     "chunk_seeds",
     "start_point",
     "check_threads",
+    "check_budget",
     "run_chunks",
+    "MAX_THREADS",
+    "WORK_LIMIT",
 ]
 
 #: Target size in bytes of one chunk's state array (small enough to stay in cache).
 CHUNK_BYTES = 512 * 1024
+
+#: Most threads a simulator accepts (``threads``): more than this only adds overhead.
+MAX_THREADS = 256
+
 
 
 # ------------------------------------------------------------------------------------- seeds
@@ -159,10 +166,10 @@ def start_point(x0, n, d, *, default="unit", per_worker=True):
 
 # ---------------------------------------------------------------------------- chunks/threads
 def check_threads(threads):
-    """``threads`` as a positive int, or None (one per CPU)."""
+    """``threads`` as an int in ``[1, MAX_THREADS]``, or None (one per CPU)."""
     if threads is None:
         return None
-    return check_int("threads", threads, minimum=1)
+    return check_int("threads", threads, minimum=1, maximum=MAX_THREADS)
 
 
 def run_chunks(func, args, reps, floats_per_replica, chunk_size, seed, threads):
@@ -190,7 +197,9 @@ def run_chunks(func, args, reps, floats_per_replica, chunk_size, seed, threads):
         chunk_size = max(1, CHUNK_BYTES // (8 * floats_per_replica))
     else:
         chunk_size = check_int("chunk_size", chunk_size, minimum=1)
-    chunk_size = min(chunk_size, reps)
+    chunk_size = min(chunk_size, reps)  # a chunk holds at most chunk_size replicas
+    check_budget({"chunk_size": chunk_size}, memory=8 * 8 * floats_per_replica * chunk_size, work=0,
+                 what="one chunk of replicas (about 8 state arrays)")
     sizes = [min(chunk_size, reps - s) for s in range(0, reps, chunk_size)]
     seeds = chunk_seeds(seed, len(sizes))
     jobs = [tuple(args) + (c, s) for c, s in zip(sizes, seeds)]

@@ -32,12 +32,13 @@ import scipy.sparse as sp
 
 from ..common.results import Result
 from ..common.rng import as_generator
-from ..common.validation import check_int, check_real
+from ..common.validation import check_bool, check_int, check_phase, check_real
 from ..graphs.scheme import check_scheme
-from .engine import check_threads, root_seed, run_chunks, start_point
+from .engine import check_budget, check_threads, root_seed, run_chunks, start_point
 from .fit import fit_rate, slope_weights
 
 __all__ = [
+    "check_dsgd_size",
     "default_burn_in",
     "default_window",
     "DSGDSimulation",
@@ -243,6 +244,27 @@ def _dsgd_chunk(plan, X0, lr, batch_size, steps, c, seed):
     return loss, cons, diverged_step, n_div
 
 
+def check_dsgd_size(n, *, d, steps, reps, batch_size, reps_name="reps"):
+    """Refuse at once a D-SGD simulation whose memory or time cannot fit (validated ints in).
+
+    Memory: the per-replica loss curves, ``8 reps (steps + 1)`` bytes, plus the chunk state;
+    time: ``reps steps n d (batch_size + 1)`` elementary updates
+    (:func:`~topotheory.simulate.engine.check_budget`). ``reps_name`` names the replica count in
+    the message (``budget`` for an adaptive cross-check).
+
+    Examples
+    --------
+    >>> check_dsgd_size(8, d=10, steps=100, reps=1000, batch_size=1)
+    >>> check_dsgd_size(8, d=10, steps=100, reps=2**63, batch_size=1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: reps = 9223372036854775808, steps = 100, d = 10, batch_size = 1: D-SGD on 8 workers would need ...
+    """
+    check_budget({reps_name: reps, "steps": steps, "d": d, "batch_size": batch_size},
+                 memory=8 * (reps * (steps + 1) + 8 * n * d), work=reps * steps * n * d * (batch_size + 1),
+                 what=f"D-SGD on {n} workers")
+
+
 def simulate_dsgd(
     scheme,
     *,
@@ -293,9 +315,14 @@ def simulate_dsgd(
     keep_replicas : bool
         Keep the per-replica loss trajectories (needed by :func:`estimate_rate`).
     chunk_size : int, optional
-        Replicas simulated together (default: a block of about 512 kB). Results depend on it.
+        Replicas simulated together, at most ``reps`` (a larger value means one chunk; default: a
+        block of about 512 kB). Results depend on it.
     threads : int, optional
-        Threads running the chunks (default: the number of CPUs). Results do not depend on it.
+        Threads running the chunks, 1 to 256 (default: the number of CPUs). Results do not
+        depend on it.
+
+    Sizes whose memory (more than 4 GiB) or time (more than :data:`~topotheory.simulate.engine.WORK_LIMIT`
+    elementary updates) cannot fit are refused at once, before anything is allocated.
 
     Returns
     -------
@@ -323,8 +350,10 @@ def simulate_dsgd(
     steps = check_int("steps", steps, minimum=1)
     reps = check_int("reps", reps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
+    keep_replicas = check_bool("keep_replicas", keep_replicas)
     threads = check_threads(threads)
     n = scheme.n
+    check_dsgd_size(n, d=d, steps=steps, reps=reps, batch_size=batch_size)
     X0 = start_point(x0, n, d)
     seed, seed_record = root_seed(seed)
     args = (_gossip_plan(scheme), X0, lr, batch_size, steps)
@@ -538,7 +567,8 @@ def simulate_random_walk(
     seed : None, int, SeedSequence or Generator
     phase : int
         For periodic schemes, the phase at which variances are recorded (state right after the
-        gossip with :math:`W_{\text{phase}-1}`), as in :func:`topotheory.effective_neighbors`.
+        gossip with :math:`W_{\text{phase}-1}`), as in :func:`topotheory.effective_neighbors`; any
+        integer, taken modulo the period.
     confidence : float
         Level of the interval (default 0.95).
     chunk_size, threads : int, optional
@@ -561,10 +591,12 @@ def simulate_random_walk(
     reps = check_int("reps", reps, minimum=1)
     p = scheme.period
     burn_in = default_burn_in(gamma, p) if burn_in is None else check_int("burn_in", burn_in, minimum=0)
-    phase = check_int("phase", phase) % p
+    phase = check_phase(phase, p)
     confidence = check_real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
     threads = check_threads(threads)
     n = scheme.n
+    check_budget({"reps": reps, "steps": steps, "burn_in": burn_in}, memory=8 * 4 * n * reps,
+                 work=reps * (burn_in + steps) * n, what=f"the random walk on {n} workers")
     seed, seed_record = root_seed(seed)
     args = (_gossip_plan(scheme), n, math.sqrt(gamma), burn_in, steps, phase)
     outs, chunk_size, elapsed = run_chunks(_random_walk_chunk, args, reps, n, chunk_size, seed, threads)
@@ -746,6 +778,8 @@ def estimate_rate(result, *, window=None, confidence=0.95, n_boot=1000, seed=0):
     start, stop = _check_window(window, result.steps, result.period)
     confidence = check_real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
     n_boot = check_int("n_boot", n_boot, minimum=1)
+    check_budget({"n_boot": n_boot}, memory=8 * n_boot, work=n_boot * result.reps * (stop - start + 1),
+                 what=f"the bootstrap over {result.reps} replicas")
     nan = float("nan")
     if result.diverged and result.diverged_step <= stop:
         return RateEstimate(nan, (nan, nan), nan, nan, (start, stop), confidence, n_boot, result.reps, result.period, True)

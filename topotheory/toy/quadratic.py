@@ -44,11 +44,10 @@ import math
 import warnings
 
 import numpy as np
-import scipy.optimize as so
 import scipy.sparse as sp
 
 from ..common.results import Result
-from ..common.validation import as_float_array, check_choice, check_int, check_real
+from ..common.validation import as_float_array, check_bool, check_choice, check_int, check_real
 from ..engine import resolve
 from ..engine.roots import root_in_log
 from ..engine.spectral_measure import INFINITE_U_FLOOR
@@ -119,9 +118,10 @@ def _check_zeta(value):
 
 def _coefficients(lr, z):
     """(a, beta, s) with a = (1-lr)^2, beta = (zeta-1) lr^2, s = 1 - a = lr (2 - lr)."""
-    a = (1.0 - lr) ** 2
-    beta = (z - 1.0) * lr**2
-    s = lr * (2.0 - lr)
+    with np.errstate(over="ignore"):  # inf for huge lr: the recursions then report inf losses
+        a = (1.0 - lr) ** 2
+        beta = (z - 1.0) * lr**2
+        s = lr * (2.0 - lr)
     return a, beta, s
 
 
@@ -163,9 +163,25 @@ def _fixed_point_route(scheme, a, beta, mode):
 
 
 # --------------------------------------------------------------------------- dispatcher
+#: Above this learning rate the Perron root is computed from the rescaled map (a, beta) / lr^2.
+_HUGE_LR = 1e20
+
+
 def _solve(scheme, lr, z, method="exact", mode="worst"):
-    """u = rho - a for each lr (1-D array) and a diagnostics dict; no validation here."""
-    a, beta, s = _coefficients(lr, z)
+    r"""u = rho - a for each lr (1-D array) and a diagnostics dict; no validation here.
+
+    The Perron root is homogeneous, :math:`\rho(ka, k\beta) = k\rho(a, \beta)`: learning rates
+    above :data:`_HUGE_LR` (all divergent, :math:`\rho \ge (1-\eta)^2 > 1`) are solved for
+    :math:`(a, \beta)/\eta^2 = ((1 - 1/\eta)^2, \zeta - 1)` and scaled back (to ``inf`` past the
+    float range), so no coefficient overflows and each learning rate is answered on its own.
+    """
+    a, beta, s = _coefficients(np.minimum(lr, _HUGE_LR), z)
+    huge = lr > _HUGE_LR
+    scale = np.ones_like(lr)
+    if huge.any():
+        h = lr[huge]
+        a[huge], beta[huge], s[huge] = (1.0 - 1.0 / h) ** 2, z - 1.0, -1.0
+        scale[huge] = h
     L = lr.shape[0]
     conv = np.ones(L, dtype=bool)
     if method == "fixed_point":
@@ -177,6 +193,10 @@ def _solve(scheme, lr, z, method="exact", mode="worst"):
         u, its, res, conv, route = resolve(scheme).perron_excess(a, beta)
     rho = a + u
     r = s - u
+    if huge.any():
+        with np.errstate(over="ignore"):
+            rho[huge] = rho[huge] * scale[huge] * scale[huge]
+        r[huge] = -np.inf
     info = {
         "method": route,
         "rho": rho,
@@ -340,6 +360,7 @@ def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False)
     scheme = _scheme_or_graph(scheme)
     check_choice("method", method, RATE_METHODS)
     check_choice("mode", mode, RATE_MODES)
+    log = check_bool("log", log)
     lr_arr = _check_lr(lr)
     z = _check_zeta(zeta)
     flat = np.atleast_1d(lr_arr).ravel()
@@ -506,7 +527,7 @@ def time_to_target(scheme, *, lr, zeta, target, initial=None, max_steps=10**6):
         if t >= p:
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = hist[:, -1] / hist[:, 0]
-            match = np.abs(ratio - rp) <= _JUMP_RTOL * rp
+                match = np.abs(ratio - rp) <= _JUMP_RTOL * rp
             streak = np.where(match, streak + 1, 0)
             jump = ~done & (streak >= max(2, p))
             if jump.any():
@@ -577,6 +598,24 @@ def _n_of(scheme):
     return resolve(scheme).n
 
 
+def _rate_slope(scheme, x, z):
+    r"""Exact :math:`(r(\eta), r'(\eta))` at one learning rate, or None without an analytic slope.
+
+    With :math:`u(a, \beta)` the excess of the Perron root and its partial derivatives from the
+    Perron vectors (:meth:`Representation.perron_slopes`):
+    :math:`r' = 2(1-\eta) - u_a\,a' - u_\beta\,\beta'`, :math:`a' = -2(1-\eta)`,
+    :math:`\beta' = 2(\zeta-1)\eta`.
+    """
+    a, beta, s = _coefficients(np.array([float(x)]), z)
+    out = resolve(scheme).perron_slopes(a, beta)
+    if out is None:
+        return None
+    u, du_da, du_db = out[0][0], out[1][0], out[2][0]
+    r = float(s[0] - u)
+    dr = float(2.0 * (1.0 - x) + 2.0 * (1.0 - x) * du_da - 2.0 * (z - 1.0) * x * du_db)
+    return r, dr
+
+
 def max_learning_rate(scheme, *, zeta):
     r"""The stability edge: the largest learning rate with a positive rate :math:`r > 0`.
 
@@ -611,11 +650,20 @@ def max_learning_rate(scheme, *, zeta):
 def _max_lr(scheme, z):
     if z == 1.0:
         return 2.0
+    if math.isinf(_n_of(scheme)):
+        return _edge(scheme, z)
+    return scheme.cached(("toy:max-learning-rate", z), lambda: _edge(scheme, z))
+
+
+def _edge(scheme, z):
+    """The stability edge: safeguarded Newton on the exact rate with its analytic slope, else Brent."""
     n = _n_of(scheme)
     lo = 2.0 / z
     hi = 2.0 if math.isinf(n) else 2.0 * n / (n + z - 1.0)
     if hi <= lo:
         return lo
+    if resolve(scheme).has_slopes:
+        return _edge_newton(scheme, z, lo, _upper_edge(scheme, z, lo, hi))
     grid = np.linspace(lo, hi, 17)
     r = _rate_raw(scheme, grid, z)
     positive = np.flatnonzero(r > 0)
@@ -625,16 +673,64 @@ def _max_lr(scheme, z):
     if k == grid.size - 1:
         return hi
     f = lambda x: float(_rate_raw(scheme, [x], z)[0])  # noqa: E731
+    import scipy.optimize as so  # lazy: scipy.optimize costs ~0.4 s at import time
+
     return float(so.brentq(f, grid[k], grid[k + 1], xtol=1e-15 * grid[k], rtol=4 * _EPS, maxiter=200))
+
+
+def _upper_edge(scheme, z, lo, hi):
+    """An upper bound of the edge from a cheap upper bound of the rate (64 points at once), else hi."""
+    grid = np.linspace(lo, hi, 65)
+    a, beta, s = _coefficients(grid, z)
+    u_lo = resolve(scheme).excess_lower_bound(a, beta)
+    if u_lo is None:
+        return hi
+    k = np.flatnonzero(s - u_lo <= 0)  # the bound's rate is <= 0 there, so is the exact rate
+    return float(grid[k[0]]) if k.size else hi
+
+
+def _edge_newton(scheme, z, lo, hi):
+    r"""Root of :math:`r(\eta) = 0` in ``[lo, hi]`` (``r(lo) >= 0 >= r(hi)``) by Newton, then Brent.
+
+    Newton steps from ``hi`` (where :math:`r \le 0`) while they stay in the bracket; once a step
+    leaves it, or lands where :math:`r > 0`, Brent's method finishes on the (small) bracket.
+    """
+    r, dr = _rate_slope(scheme, hi, z)
+    if r > 0:
+        return hi
+    x, b_lo, b_hi = hi, lo, hi
+    for _ in range(60):
+        if r == 0:
+            return x
+        if r > 0:
+            b_lo = x
+            break
+        b_hi = x
+        xn = x - r / dr if dr < 0 else math.nan
+        if not (b_lo < xn < b_hi):
+            break
+        # the rate carries the eigensolver's relative error (~1e-12 matrix-free): stop at 1e-13
+        if abs(xn - x) <= 1e-13 * x:
+            return float(xn)
+        x = xn
+        r, dr = _rate_slope(scheme, x, z)
+    f = lambda y: float(_rate_raw(scheme, [y], z)[0])  # noqa: E731
+    if b_hi - b_lo <= 1e-13 * b_hi:
+        return float(b_lo)
+    import scipy.optimize as so
+
+    return float(so.brentq(f, b_lo, b_hi, xtol=1e-15 * b_lo, rtol=4 * _EPS, maxiter=200))
 
 
 def optimal_learning_rate(scheme, *, zeta):
     r"""The learning rate maximising the exact rate, and the operating point it implies.
 
-    :math:`\eta^* = \arg\max_{0 < \eta < \eta_{\max}} r(\eta)` (THEORY §3.3 item 5): a grid over
-    ``(0, max_learning_rate)``, bounded Brent maximisation around the best grid point, then Newton
-    steps on :math:`r'(\eta) = 0` with five-point central differences (relative accuracy about
-    :math:`10^{-10}`). Closed forms: alone :math:`\eta^* = r^* = 1/\zeta`; fully connected
+    :math:`\eta^* = \arg\max_{0 < \eta < \eta_{\max}} r(\eta)` (THEORY §3.3 item 5). Where the
+    representation gives analytic slopes (static symmetric and static circulant schemes),
+    :math:`r'(\eta) = 0` is solved by Brent's method on ``(0, max_learning_rate)`` with
+    :math:`r'` from the Perron vectors (:meth:`Representation.perron_slopes`); otherwise a grid,
+    bounded Brent maximisation and Newton steps with five-point differences (relative accuracy
+    about :math:`10^{-10}`). Cached per scheme and :math:`\zeta`. Closed forms: alone :math:`\eta^* = r^* = 1/\zeta`; fully connected
     :math:`\eta^* = r^* = n/(n + \zeta - 1)` (see :mod:`topotheory.symbolic`). Decentralized
     averaging moves :math:`\eta^*` from the first towards the second as :math:`n_W(\gamma^*)` grows.
 
@@ -663,16 +759,52 @@ def optimal_learning_rate(scheme, *, zeta):
     """
     scheme = _scheme_or_graph(scheme)
     z = _check_zeta(zeta)
+    if math.isinf(_n_of(scheme)):
+        return _optimum(scheme, z)
+    return scheme.cached(("toy:optimal-learning-rate", z), lambda: _optimum(scheme, z))
+
+
+def _optimum(scheme, z):
     edge = _max_lr(scheme, z)
     if z == 1.0:
         # 0/0 in gamma = (1 - lr)^2 / rho and in n_equivalent = lr (zeta - 1) / (1 - lr): undefined
         return OptimalLearningRate(1.0, 1.0, math.nan, math.nan, math.nan, z, edge)
+    x = _argmax_newton(scheme, z, edge)
+    if x is None:
+        x = _argmax_search(scheme, z, edge)
+    return _operating_point(scheme, z, x, edge)
+
+
+def _argmax_newton(scheme, z, edge):
+    r"""Root of :math:`r'(\eta) = 0` on ``(0, edge)`` with the analytic slope (Brent), or None.
+
+    :math:`r'(0^+) = 2 > 0` and :math:`r'(\eta_{\max}) < 0` bracket the optimum once; each step
+    costs one exact Perron pair.
+    """
+    if not resolve(scheme).has_slopes:
+        return None
+    hi = _rate_slope(scheme, edge, z)
+    if not hi[1] < 0:
+        return None
+    g = lambda x: _rate_slope(scheme, x, z)[1]  # noqa: E731
+    lo = 1e-3 * edge
+    if not g(lo) > 0:
+        return None
+    import scipy.optimize as so
+
+    return float(so.brentq(g, lo, edge, xtol=1e-15 * edge, rtol=4 * _EPS, maxiter=200))
+
+
+def _argmax_search(scheme, z, edge):
+    """Grid, bounded Brent and five-point Newton steps on the rate itself (schemes without slopes)."""
     grid = edge * np.arange(1, 33) / 33.0
     r = _rate_raw(scheme, grid, z)
     k = int(np.nanargmax(np.where(r > 0, r, -np.inf)))
     lo = grid[k - 1] if k > 0 else 0.25 * grid[0]
     hi = grid[k + 1] if k + 1 < grid.size else edge
     f = lambda x: -float(_rate_raw(scheme, [x], z)[0])  # noqa: E731
+    import scipy.optimize as so
+
     x = float(so.minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12 * hi}).x)
     stencil = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
     for _ in range(4):
@@ -686,6 +818,10 @@ def optimal_learning_rate(scheme, *, zeta):
         x += step
         if abs(step) <= 1e-13 * x:
             break
+    return x
+
+
+def _operating_point(scheme, z, x, edge):
     r_opt, info = _solve(scheme, np.array([x]), z)
     rate = float(r_opt[0])
     rho = float(info["rho"][0])

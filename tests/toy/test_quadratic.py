@@ -7,6 +7,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from oracles import kronecker_rho
 import topotheory as tt
 from topotheory import Scheme
 from topotheory.toy import quadratic as q
@@ -15,18 +16,6 @@ from topotheory.graphs.lattices import infinite_grid, infinite_ring, infinite_un
 
 
 # --------------------------------------------------------------------------------- oracles
-def kronecker_rho(scheme, lr, zeta):
-    """Independent route: spectral radius of the dense n^2 x n^2 second-moment matrix (n <= 16)."""
-    a, b = (1 - lr) ** 2, (zeta - 1) * lr**2
-    n = scheme.n
-    E = np.diag(np.eye(n).ravel())
-    T = np.eye(n * n)
-    for t in range(scheme.period):
-        W = scheme.matrix(t)
-        T = np.kron(W, W) @ (a * np.eye(n * n) + b * E) @ T
-    return np.max(np.abs(np.linalg.eigvals(T))) ** (1 / scheme.period)
-
-
 def birkhoff(n, k, seed):
     """A non-symmetric doubly stochastic matrix: k cyclic shifts and reversals, random weights."""
     w = np.random.default_rng(seed).dirichlet(np.ones(k))

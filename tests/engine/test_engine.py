@@ -13,7 +13,7 @@ import topotheory as tt
 from topotheory import engine
 from topotheory.engine import resolve
 from topotheory.metrics.functionals import s1_functional
-from test_quadratic import kronecker_rho
+from oracles import kronecker_rho
 
 PACKAGE = pathlib.Path(tt.__file__).parent
 _INTERLEAVE = np.array([0, 3, 1, 4, 2, 5])

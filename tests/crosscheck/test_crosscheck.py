@@ -147,7 +147,7 @@ def test_exact_rate_used_is_the_theory_module():
 @pytest.mark.parametrize(
     "kw, exc, match",
     [
-        # the simulator's own checks (tests/test_montecarlo.py) apply; one of them passes through here
+        # the simulator's own checks (tests/simulate/test_montecarlo.py) apply; one of them passes through here
         (dict(reps=0), ValueError, "reps"),
         (dict(band=1.0), ValueError, "band"),
         (dict(confidence=0.0), ValueError, "confidence"),

@@ -1,0 +1,56 @@
+"""Speed of the exact optimal learning rate and the stability edge on users' graphs (issue 14 item 1).
+
+Run: ``pytest benchmarks/bench_optimum.py`` (not part of the default test run).
+Targets: optimal learning rate of a 1000-node irregular graph (random 6-regular, random
+geometric) <= 5 s; one exact rate at n = 1000 <= 0.5 s. Also: the binary trees above the explicit
+reduction's limit (n = 100, 250) that used to raise ``ArpackNoConvergence``, and a fine grid of exact
+rates confirming the optimum of a 200-node irregular graph.
+"""
+
+import numpy as np
+import pytest
+
+import topotheory as tt
+
+ZETA = 50.0
+
+
+@pytest.mark.parametrize("n", [100, 250])
+def test_binary_tree_optimum(benchmark, n):
+    def run():
+        return tt.optimal_learning_rate(tt.binary_tree(n), zeta=ZETA)
+
+    opt = benchmark.pedantic(run, rounds=1, iterations=1)
+    assert 0 < opt.lr < opt.max_lr
+
+
+def test_exact_rate_random_regular_1000(benchmark):
+    scheme = tt.random_regular(1000, 6, seed=1)
+    tt.quadratic_rate(scheme, lr=0.05, zeta=ZETA)  # eigendecomposition cached: time one rate
+    r = benchmark.pedantic(lambda: tt.quadratic_rate(scheme, lr=0.06, zeta=ZETA), rounds=3, iterations=1)
+    assert 0 < r < 0.12
+
+
+@pytest.mark.parametrize("family", ["random_regular", "random_geometric"])
+def test_optimal_lr_1000(benchmark, family):
+    def make():
+        if family == "random_regular":
+            return tt.random_regular(1000, 6, seed=1)
+        import networkx as nx
+
+        G = nx.random_geometric_graph(1000, 0.08, seed=1)
+        G = G.subgraph(max(nx.connected_components(G), key=len)).copy()
+        return tt.Scheme.from_networkx(nx.convert_node_labels_to_integers(G), name="random_geometric")
+
+    opt = benchmark.pedantic(lambda: tt.optimal_learning_rate(make(), zeta=ZETA), rounds=1, iterations=1)
+    assert 0 < opt.lr < opt.max_lr
+
+
+def test_fine_grid_confirms_optimum_random_regular_200(benchmark):
+    scheme = tt.random_regular(200, 6, seed=2)
+    opt = benchmark.pedantic(lambda: tt.optimal_learning_rate(scheme, zeta=ZETA), rounds=1, iterations=1)
+    grid = opt.lr * (1 + np.linspace(-0.002, 0.002, 9))
+    r = tt.quadratic_rate(scheme, lr=grid, zeta=ZETA)
+    assert np.all(r <= opt.rate + 1e-13)
+    c = np.polyfit(grid - opt.lr, r, 2)
+    assert abs(-c[1] / (2 * c[0])) <= 1e-4 * opt.lr
