@@ -60,6 +60,10 @@ from .graphs import (
     epidemic,
     expected_contraction,
     epidemic_contraction,
+    periodic_mixture,
+    PeriodicRandomScheme,
+    PushSum,
+    push_sum,
     mix,
     one_peer_exponential,
     one_peer_exponential_any,
@@ -125,6 +129,8 @@ from .simulate import (
     RateEstimate,
     estimate_rate,
     simulate_dsgd,
+    simulate_push_sum,
+    PushSumSimulation,
     simulate_random_walk,
 )
 from . import crosscheck  # a callable module: tt.crosscheck(...) runs crosscheck.rates.crosscheck
@@ -186,6 +192,7 @@ __all__ = [
     "max_degree_per_step", "infinite_ring", "infinite_uni_ring", "infinite_grid",
     "one_over_max_degree_weights", "equistatic", "equistatic_degree", "k_peer_exponential", "de_bruijn",
     "RandomScheme", "pairwise_gossip", "random_matching", "epidemic", "expected_contraction", "epidemic_contraction",
+    "periodic_mixture", "PeriodicRandomScheme", "PushSum", "push_sum",
     # metrics
     "SPECTRAL_GAP_KINDS", "NW_MODES", "spectral_gap", "effective_neighbors", "random_walk_covariance",
     "spectral_gap_bound", "spectral_dimension_bound",
@@ -198,7 +205,7 @@ __all__ = [
     "m_matrix", "beta", "theorem6_learning_rate", "corollary7", "corollary8", "corollary10_rate",
     "koloskova_rate", "Corollary7", "Corollary8", "RateTerms",
     # simulation and cross-checks
-    "simulate_dsgd", "simulate_random_walk", "estimate_rate",
+    "simulate_dsgd", "simulate_random_walk", "estimate_rate", "simulate_push_sum", "PushSumSimulation",
     "DSGDSimulation", "RandomWalkSimulation", "RateEstimate",
     "crosscheck", "crosscheck_grid", "CrosscheckReport", "CrosscheckGrid", "TaskError", "task_seed",
     "crosscheck_random_walk", "RandomWalkCheck", "CheckReport", "Diagnostics",

@@ -358,6 +358,8 @@ BASELINE = {
     "epidemic": lambda: dict(n=6, s=2),
     "expected_contraction": lambda: dict(scheme=tt.random_matching(6)),
     "epidemic_contraction": lambda: dict(n=6, s=2),
+    "periodic_mixture": lambda: dict(factors=[tt.ring(4), tt.random_matching(4)]),
+    "push_sum": lambda: dict(matrices=np.array([[0.5, 1.0], [0.5, 0.0]])),
     "spectral_gap": lambda: dict(scheme=tt.ring(8)),
     "effective_neighbors": lambda: dict(scheme=tt.ring(8), gamma=0.9),
     "random_walk_covariance": lambda: dict(scheme=tt.ring(4), gamma=0.9),
@@ -391,6 +393,9 @@ BASELINE = {
     "RateTerms": None,
     "simulate_dsgd": lambda: dict(scheme=tt.ring(4), lr=0.1, d=2, steps=10, reps=8, seed=0),
     "simulate_random_walk": lambda: dict(scheme=tt.ring(4), gamma=0.5, steps=10, reps=8, seed=0),
+    "simulate_push_sum": lambda: dict(push=tt.push_sum(np.array([[0.5, 1.0], [0.5, 0.0]])), lr=0.1, d=2, steps=10,
+                                      reps=8, seed=0),
+    "PushSumSimulation": None,
     "estimate_rate": lambda: dict(result=_sim(), n_boot=20),
     "DSGDSimulation": None,
     "RandomWalkSimulation": None,
@@ -458,6 +463,8 @@ EXCLUDED = {
     "Explorer": "the widget wrapper returned by explore(); its values go through ExplorerState",
     "RandomScheme": "a class built through RandomScheme.from_outcomes or the family constructors (tested in "
                     "tests/graphs/test_random_schemes.py)",
+    "PeriodicRandomScheme": "a class built through periodic_mixture (tested in tests/graphs/test_random_schemes.py)",
+    "PushSum": "a class built through push_sum (tested in tests/simulate/test_push_sum.py)",
 }
 #: Functions whose boundary is fixed: the default suite asserts the contract for them (no vague
 #: error, no other exception type, no hang, no silently accepted bad input).

@@ -213,3 +213,99 @@ def test_cli_specs():
     S = topology_from_spec("epidemic:n=16,s=3")
     assert isinstance(S, RandomScheme) and S.n == 16 and S.params["s"] == 3
     assert topology_from_spec("random_matching:n=8").n == 8
+
+
+def test_cli_compare_random_families_with_zeta(capsys):
+    import json
+
+    from topotheory.cli import main
+
+    code = main(["compare", "--topologies", "epidemic:n=16,s=2,ring,random_matching:n=8", "--zeta", "102",
+                 "--format", "json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    doc = json.loads(out)
+    rows = doc["rows"] if isinstance(doc, dict) and "rows" in doc else doc
+    by = {r["topology"]: r for r in rows}
+    for spec, S in (("epidemic:n=16,s=2", tt.epidemic(16, 2)), ("random_matching:n=8", tt.random_matching(8))):
+        r = by[spec]
+        opt = tt.optimal_learning_rate(S, zeta=102)
+        assert r["optimal_rate"] == pytest.approx(opt.rate, rel=1e-9)
+        assert r["optimal_learning_rate"] == pytest.approx(opt.lr, rel=1e-6)
+        assert r["max_learning_rate"] == pytest.approx(tt.max_learning_rate(S, zeta=102), rel=1e-9)
+    # a quantity undefined for a row-stochastic law is a clear error, not a number
+    code = main(["compare", "--topologies", "epidemic:n=16,s=2", "--metrics", "s1"])
+    assert code != 0 and "row-stochastic" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- periodic mixtures
+def mixture_kron(S, t):
+    """E[W_t kron W_t] of the phase from its enumerated outcomes (numpy kron)."""
+    K, _ = dense_kron(S.law(t))
+    return K
+
+
+def test_periodic_mixture_equals_dense_kronecker_route():
+    from topotheory.graphs.random import periodic_mixture
+
+    n = 5
+    S = periodic_mixture([tt.Scheme.from_matrix(np.eye(n)), tt.ring(n), tt.random_matching(n), tt.epidemic(n, 1)])
+    assert S.period == 4 and S.stochastic == "row"
+    Ks = [mixture_kron(S, t) for t in range(4)]
+    g = 0.7
+    for phase in range(4):  # Sigma_phase = sum_k g^(k-1) E[Pi_k kron Pi_k] vec I, Pi_k = W_(phase-1)...W_(phase-k)
+        P, total = np.eye(n * n), np.zeros(n * n)
+        for k in range(1, 400):
+            P = P @ Ks[(phase - k) % 4]
+            total += g ** (k - 1) * (P @ np.eye(n).ravel())
+        ref = n / ((1 - g) * np.trace(total.reshape(n, n)))
+        assert abs(tt.effective_neighbors(S, g, phase=phase) - ref) < 1e-10
+    lr, z = 0.2, 8.0
+    a, b = (1 - lr) ** 2, (z - 1) * lr**2
+    T = np.eye(n * n)
+    for t in range(4):
+        T = Ks[t] @ (a * np.eye(n * n) + b * np.diag(np.eye(n).ravel())) @ T
+    rho = np.max(np.abs(np.linalg.eigvals(T))) ** 0.25
+    assert abs(tt.quadratic_rate(S, lr=lr, zeta=z) - (1 - rho)) < 1e-10
+    c = np.ones(n * n)
+    ref = [np.trace(c.reshape(n, n)) / (2 * n)]
+    for t in range(9):
+        c = Ks[t % 4] @ (a * np.eye(n * n) + b * np.diag(np.eye(n).ravel())) @ c
+        ref.append(np.trace(c.reshape(n, n)) / (2 * n))
+    assert np.max(np.abs(tt.loss_curve(S, lr=lr, zeta=z, steps=9) - ref)) < 1e-14
+
+
+def test_periodic_mixture_of_fixed_factors_gives_todays_numbers():
+    from topotheory.graphs.random import periodic_mixture
+
+    D = tt.one_peer_exponential(8)
+    S = periodic_mixture([D])
+    assert S.period == D.period == 3
+    for phase in range(3):
+        assert abs(tt.effective_neighbors(S, 0.9, phase=phase) - tt.effective_neighbors(D, 0.9, phase=phase)) < 1e-10
+    assert abs(tt.quadratic_rate(S, lr=0.1, zeta=20) - tt.quadratic_rate(D, lr=0.1, zeta=20)) < 1e-12
+    assert abs(tt.spectral_gap(S, "koloskova") - tt.spectral_gap(D, "koloskova")) < 1e-12
+
+
+def test_local_steps_then_random_peer_simulation_agrees():
+    from topotheory.graphs.random import periodic_mixture
+
+    local = tt.Scheme.from_matrix(np.eye(6))
+    S = periodic_mixture([local, local, tt.random_matching(6)])  # H = 2 local steps, then one random peer
+    W = S.sample(0, 4)
+    assert W.shape == (4, 3, 6, 6) and np.array_equal(W[:, 0], np.broadcast_to(np.eye(6), (4, 6, 6)))
+    r = tt.crosscheck(S, lr=0.1, d=8, reps=1500, steps=60, seed=4)
+    assert r.verdict == "agrees", r
+
+
+def test_periodic_mixture_bad_input():
+    from topotheory.graphs.random import periodic_mixture
+
+    with pytest.raises(ValueError, match="at least one"):
+        periodic_mixture([])
+    with pytest.raises(ValueError, match="same number of workers"):
+        periodic_mixture([tt.ring(4), tt.random_matching(5)])
+    with pytest.raises(TypeError, match=r"factors\[1\]"):
+        periodic_mixture([tt.ring(4), np.eye(4)])
+    with pytest.raises(ValueError, match="periodic"):
+        periodic_mixture([tt.ring(4), tt.random_matching(4)]).outcomes()

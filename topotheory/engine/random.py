@@ -18,8 +18,15 @@ linear recursion driven by the law's second-moment operator
   :math:`\mathbf 1^\perp` (so ``spectral_gap(kind="koloskova")`` is the papers' expected gap
   :math:`1-\beta`); eigenvalues of a product of a fixed sequence are undefined (ValueError).
 
-Linear systems: dense on :math:`(n-1)^2` (or :math:`n^2`) unknowns for ``n <= DENSE_MAX_N``,
-else GMRES on the matrix-free operator.
+Exchangeable laws (the families of :mod:`topotheory.graphs.random`: the law is invariant under
+relabelling the workers) reduce to 2 x 2 systems: :math:`\mathcal M` commutes with
+:math:`X \mapsto PXP^T` for every permutation ``P``, so it maps :math:`\mathrm{span}\{I - J, J\}`
+to itself (:math:`\mathcal M(J) = J` since :math:`W\mathbf 1 = \mathbf 1`). The random walk's
+unique solution is permutation invariant, hence in that span; and the toy map is positive, so its
+Perron root has a PSD eigenvector (Krein–Rutman) whose average over all relabellings is a
+permutation-invariant eigenvector for the same root: the rate is the spectral radius of the 2 x 2
+restriction. Other laws: dense linear algebra on :math:`(n-1)^2` (or :math:`n^2`) unknowns for
+``n <= DENSE_MAX_N``, else GMRES and Arnoldi on the matrix-free operator.
 """
 
 from __future__ import annotations
@@ -54,15 +61,48 @@ class RandomRepresentation(Representation):
         self.doubly = scheme.stochastic == "doubly"
 
     # ------------------------------------------------------------------------------ random walk
-    def _solve(self, g, rhs, project):
-        """Solve ``Y = g M(Y) + rhs`` (on 1-perp when ``project``), dense or GMRES."""
-        n = self.n
-        M = self.scheme.second_moment
+    # -------------------------------------------------------------------- exchangeable reduction
+    def _basis_map(self):
+        r"""The 2 x 2 matrix of :math:`\mathcal M` on the basis ``(I - J, J)``, or None (not exchangeable)."""
+        S, n = self.scheme, self.n
+        if not getattr(S, "exchangeable", False) or n < 2 or self.period != 1:
+            return None
+
+        def build():
+            E = _basis(n)
+            A = np.column_stack([_coords(Y) for Y in S.second_moment(E)])
+            A.setflags(write=False)
+            return A
+
+        return S.cached("engine:random-basis-map", build)
+
+    def _solve(self, g, rhs, project, phase=0):
+        r"""Solve ``Y = g Mcyc(Y) + rhs`` (on 1-perp when ``project``): 2 x 2, dense or GMRES.
+
+        ``Mcyc`` is the one-period map ending at ``phase``: :math:`\mathcal M_{\phi-1}\circ\dots\circ\mathcal M_{\phi-p}`.
+        """
+        n, p = self.n, self.period
+        A = self._basis_map()
+        if A is not None and _in_span(rhs):
+            r = _coords(rhs)
+            if project:  # M(J) = J has no (I - J) part, so the 1-perp component decouples
+                return (r[0] / (1.0 - g * A[0, 0])) * _basis(n)[0]
+            y = np.linalg.solve(np.eye(2) - g * A, r)
+            return np.einsum("k,kij->ij", y, _basis(n))
+        order = [self.scheme.law(phase - p + k) for k in range(p)]  # first applied first
+
+        def M(X):
+            for L in order:
+                X = L.second_moment(X)
+            return X
+
         H = consensus_complement(n) if project else np.eye(n)
         m = H.shape[1]
         R = H.T @ rhs @ H
         if n <= DENSE_MAX_N:
-            K = self.scheme.kron_moment()
+            K = np.eye(n * n)
+            for L in order:
+                K = L.kron_moment() @ K
             HH = np.kron(H, H)
             A = np.eye(m * m) - g * (HH.T @ K @ HH)
             Y = np.linalg.solve(A, R.ravel()).reshape(m, m)
@@ -85,23 +125,37 @@ class RandomRepresentation(Representation):
             raise ValueError(
                 f"{self.scheme!r} is only row-stochastic: the network average drifts, so the disagreement "
                 "covariance S (and S_1) is undefined; n_W and the toy problem's rate are defined")
-        n = self.n
-        key = ("engine:random-S", float(g))
-        Q = self.scheme.second_moment(np.eye(n)) - 1.0 / n
-        return self.scheme.cached(key, lambda: self._solve(float(g), Q, True))
+        key = ("engine:random-S", float(g), int(phase) % self.period)
+        return self.scheme.cached(key, lambda: self._period_solve(float(g), phase, True))
+
+    def _period_solve(self, g, phase, project):
+        r"""The stationary covariance at ``phase`` (``project``: its disagreement part ``S``).
+
+        Unrolling :math:`\Sigma_{t+1} = \mathcal M_t(\gamma\Sigma_t + I)` over one period:
+        :math:`\Sigma_\phi = \gamma^p\,\mathcal M_{\rm cyc}(\Sigma_\phi) + R_\phi`, ``R`` from
+        :math:`R \leftarrow \mathcal M_k(\gamma R + I)` over the period's phases; ``S`` subtracts
+        :math:`J\sum_{k<p}\gamma^k` from ``R``.
+        """
+        n, p = self.n, self.period
+        R = np.zeros((n, n))
+        for k in range(p):
+            R = self.scheme.law(phase - p + k).second_moment(g * R + np.eye(n))
+        if project:
+            R = R - sum(g**k for k in range(p)) / n
+        return self._solve(g**p, R, project, phase)
 
     def scaled_covariance(self, g, c, phase):
         r""":math:`(1-\gamma)\Sigma` (dense ``(n, n)``)."""
         n = self.n
         if self.doubly:
-            return np.full((n, n), 1.0 / n) + c * self.disagreement_covariance(g)
+            return np.full((n, n), 1.0 / n) + c * self.disagreement_covariance(g, phase)
         if not g < 1.0:
             raise ValueError("gamma must be < 1 for a row-stochastic random scheme (Sigma grows like 1/(1-gamma))")
-        return c * self._solve(float(g), self.scheme.second_moment(np.eye(n)), False)
+        return c * self._period_solve(float(g), phase, False)
 
     def disagreement_mean(self, g, phase):
         """mean_i S_ii = S_1(gamma) (doubly stochastic laws only)."""
-        return float(np.trace(self.disagreement_covariance(g)) / self.n)
+        return float(np.trace(self.disagreement_covariance(g, phase)) / self.n)
 
     # -------------------------------------------------------------------------------- spectra
     def product_spectrum(self):
@@ -118,7 +172,34 @@ class RandomRepresentation(Representation):
         r""":math:`\mathcal M(aC + \beta\,\mathrm{Diag}\,C)` (the step is the same at every ``t``)."""
         X = a * C
         X[np.diag_indices_from(X)] += beta * np.diagonal(C)
-        return self.scheme.second_moment(X)
+        return self.scheme.law(t).second_moment(X)
+
+    def perron_excess(self, a, beta):
+        r"""Exchangeable laws: the spectral radius of the 2 x 2 restriction (module docstring); else Arnoldi.
+
+        The residual reported is that of the lifted eigenvector under the full ``(n, n)`` map.
+        """
+        A = self._basis_map()
+        if A is None or self.period != 1:
+            return super().perron_excess(a, beta)
+        n = self.n
+        a, beta = np.asarray(a, dtype=float), np.asarray(beta, dtype=float)
+        # C -> a C + beta Diag C on the basis: Diag(I - J) = (1 - 1/n)(E1 + E2), Diag(J) = (E1 + E2)/n
+        P = np.empty(a.shape + (2, 2))
+        P[..., 0, 0] = a + beta * (1 - 1 / n)
+        P[..., 1, 0] = beta * (1 - 1 / n)
+        P[..., 0, 1] = beta / n
+        P[..., 1, 1] = a + beta / n
+        vals, vecs = np.linalg.eig(A @ P)
+        k = np.argmax(np.abs(vals), axis=-1)
+        idx = np.arange(a.shape[0])
+        lam, vec = vals[idx, k].real, vecs[idx, :, k].real
+        C = np.einsum("lk,kij->lij", vec, _basis(n))
+        TC = np.stack([self.apply_second_moment(C[j].copy(), a[j], beta[j], 0) for j in idx])
+        norm = np.maximum(np.abs(lam) * np.linalg.norm(C, axis=(1, 2)), np.finfo(float).tiny)
+        res = np.linalg.norm(TC - lam[:, None, None] * C, axis=(1, 2)) / norm
+        its = np.ones(a.shape[0], dtype=int)
+        return np.abs(lam) - a, its, res, np.ones(a.shape[0], dtype=bool), "exchangeable-2x2"
 
     def secular_excess(self, a, beta):
         raise ValueError(f"method='secular' does not apply to the random scheme {self.scheme!r}; use method='exact'")
@@ -131,6 +212,26 @@ class RandomRepresentation(Representation):
                          "(the iterates stay random); use a deterministic Scheme")
 
 
+def _basis(n):
+    """``(I - J, J)`` stacked, shape ``(2, n, n)``."""
+    J = np.full((n, n), 1.0 / n)
+    return np.stack([np.eye(n) - J, J])
+
+
+def _coords(X):
+    """Coordinates of ``X`` in ``(I - J, J)`` read from two entries (exact when ``X`` is in the span)."""
+    n = X.shape[-1]
+    alpha = X[0, 0] - X[0, 1]
+    return np.array([alpha, alpha + n * X[0, 1]])
+
+
+def _in_span(X, rtol=1e-13):
+    """Whether ``X`` lies in ``span{I - J, J}`` (to ``rtol`` of its largest entry)."""
+    c = _coords(X)
+    scale = max(float(np.max(np.abs(X))), 1.0)
+    return float(np.max(np.abs(X - np.einsum("k,kij->ij", c, _basis(X.shape[-1]))))) <= rtol * scale
+
+
 class RandomGramMoments(GramMoments):
     """Exact expected Gram matrices under a random law: ``C <- M(a C + beta Diag C)``, batched."""
 
@@ -138,4 +239,4 @@ class RandomGramMoments(GramMoments):
         X = self.a[:, None, None] * self.C
         idx = np.arange(self.scheme.n)
         X[:, idx, idx] += self.beta[:, None] * self.C[:, idx, idx]
-        self.C = self.scheme.second_moment(X)
+        self.C = self.scheme.law(t).second_moment(X)

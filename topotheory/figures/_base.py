@@ -179,6 +179,7 @@ FIGURES = _Registry(
         "stepsize_phase_diagram": "stepsize_phase_diagram:stepsize_phase_diagram",
         "heterogeneous_rates": "heterogeneous_rates:heterogeneous_rates_figure",
         "design_study": "design_study:design_study_figure",
+        "random_gossip": "random_gossip:random_gossip_figure",
     }
 )
 

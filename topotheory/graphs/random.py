@@ -50,8 +50,15 @@ the decay rate of every worker's expected loss. What changes: the network averag
 preserved (it drifts as :math:`\mathbf 1^T W_t/n`), so on problems whose optimum is not a common
 fixed point the iterates converge to a weighted, random optimum, and the random walk's
 decomposition :math:`\Sigma = J/(1-\gamma) + S` does not hold (``S`` is not defined; ``n_W`` is).
-Column-stochastic (push-sum) matrices are refused: their iterates need a de-biasing read-out that
-the toy recursion does not model.
+Column-stochastic (push-sum) matrices are refused as a law: their iterates need a de-biasing
+read-out. :func:`push_sum` models it (weights :math:`y \leftarrow P_t y`, read-out :math:`z = x/y`):
+the read-out follows D-SGD exactly with the row-stochastic :math:`D_{t+1}^{-1}P_tD_t`
+(:meth:`PushSum.read_out_scheme`), so the exact rate above is the read-out's, and the
+:math:`y`-weighted average of the read-outs is the true average (see :class:`PushSum`).
+
+Periodic mixtures (:func:`periodic_mixture`, e.g. ``H`` local steps then one random peer): phase
+``t`` draws from its own law, independently; the one-period second-moment map is the composition
+of the phases' maps.
 """
 
 from __future__ import annotations
@@ -73,6 +80,10 @@ __all__ = [
     "exchangeable_second_moment",
     "expected_contraction",
     "epidemic_contraction",
+    "periodic_mixture",
+    "PeriodicRandomScheme",
+    "PushSum",
+    "push_sum",
 ]
 
 #: Laws a RandomScheme accepts: doubly stochastic outcomes, or row-stochastic ones (module docstring).
@@ -141,6 +152,10 @@ class RandomScheme:
     stochastic : {"doubly", "row"}
         ``"row"``: outcomes are only row-stochastic (see the module docstring for what the theory
         means then).
+    exchangeable : bool
+        The law is invariant under relabelling the workers (the families here): the second-moment
+        operator then maps ``span{I - J, J}`` to itself, and the theory reduces to 2 x 2 systems
+        (:mod:`topotheory.engine.random`).
 
     Examples
     --------
@@ -159,8 +174,10 @@ class RandomScheme:
     is_circulant = False
     is_symmetric = False
 
-    def __init__(self, n, *, name, sampler, mean, second_moment, stochastic="doubly", outcomes=None, params=None):
+    def __init__(self, n, *, name, sampler, mean, second_moment, stochastic="doubly", outcomes=None, params=None,
+                 exchangeable=False):
         self.n = int(n)
+        self.exchangeable = bool(exchangeable)
         self.name = name
         self.stochastic = stochastic
         self.params = dict(params or {})
@@ -174,6 +191,15 @@ class RandomScheme:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"RandomScheme({self.name}{': ' + args if args else ''}, n={self.n})"
+
+    @property
+    def laws(self):
+        """The law of each phase of the period: ``(self,)`` for an i.i.d. law."""
+        return (self,)
+
+    def law(self, t):
+        """The law of ``W_t`` (``laws[t % period]``)."""
+        return self.laws[t % self.period]
 
     def cached(self, key, factory):
         """The value cached under ``key``, computed once by ``factory()`` (as :meth:`Scheme.cached`)."""
@@ -210,14 +236,7 @@ class RandomScheme:
         name = check_str("name", name, nonempty=True)
         check_choice("stochastic", stochastic, STOCHASTIC_KINDS)
         atol = check_real("atol", atol, low=0.0)
-        try:
-            Ws = np.array(matrices, dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"matrices must be an (M, n, n) array of real gossip matrices: {exc}") from None
-        if Ws.ndim == 2:
-            Ws = Ws[None]
-        if Ws.ndim != 3 or Ws.shape[1] != Ws.shape[2] or Ws.shape[0] == 0 or Ws.shape[1] == 0:
-            raise ValueError(f"matrices must have shape (M, n, n) with M, n >= 1, got {Ws.shape}")
+        Ws = matrix_stack(matrices, "an (M, n, n) array of real gossip matrices", "(M, n, n) with M, n >= 1")
         try:
             p = np.array(probabilities, dtype=float).reshape(-1)
         except (TypeError, ValueError) as exc:
@@ -303,6 +322,19 @@ class RandomScheme:
         return out
 
 
+def matrix_stack(matrices, what, shape):
+    """``matrices`` as a float ``(M, n, n)`` array (one ``(n, n)`` matrix gives ``M = 1``), or a clear error."""
+    try:
+        Ws = np.array(matrices, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"matrices must be {what}: {exc}") from None
+    if Ws.ndim == 2:
+        Ws = Ws[None]
+    if Ws.ndim != 3 or Ws.shape[1] != Ws.shape[2] or Ws.shape[0] == 0 or Ws.shape[1] == 0:
+        raise ValueError(f"matrices must have shape {shape}, got {Ws.shape}")
+    return Ws
+
+
 def _real_or_complex(X):
     X = np.asarray(X)
     return X if np.iscomplexobj(X) else X.astype(float)
@@ -318,7 +350,7 @@ def check_outcomes(name, Ws, stochastic, atol):
         if cols <= atol:
             raise ValueError(
                 f"{name} are column-stochastic but not row-stochastic (push-sum weights): the toy problem's "
-                "rate is not defined for them without a de-biasing read-out; see topotheory.graphs.random")
+                "rate is not defined for them without a de-biasing read-out; use push_sum (its read_out_scheme)")
         raise ValueError(f"{name} must be row-stochastic (rows sum to 1 within atol); max deviation {rows:.3g}")
     if stochastic == "doubly" and cols > atol:
         raise ValueError(f"{name} must be doubly stochastic (columns sum to {1.0} within atol; max deviation "
@@ -331,7 +363,7 @@ def _exchangeable(n, name, coef, mean_diag, sampler, outcomes, params, stochasti
     np.fill_diagonal(mean, mean_diag)
     return RandomScheme(n, name=name, sampler=sampler, mean=mean,
                         second_moment=functools.partial(exchangeable_second_moment, coef),
-                        stochastic=stochastic, outcomes=outcomes, params=params)
+                        stochastic=stochastic, outcomes=outcomes, params=params, exchangeable=True)
 
 
 def _enumerated(build):
@@ -607,3 +639,267 @@ def _complement(n):
     H = -(2.0 / (v @ v)) * np.outer(v, v[1:])
     H[1:, :] += np.eye(n - 1)
     return H
+
+
+# ------------------------------------------------------------------------------ periodic mixtures
+class PeriodicRandomScheme(RandomScheme):
+    r"""A periodic sequence of independent laws: phase ``t`` draws :math:`W_t` from ``laws[t % p]``.
+
+    Built by :func:`periodic_mixture`. A fixed factor is a law with one outcome of probability 1.
+    The draws are independent across steps, so the second-moment map of one period is the
+    composition of the phases' maps, :math:`\mathcal M_{p-1}\circ\dots\circ\mathcal M_0`
+    (:meth:`second_moment`, :meth:`kron_moment`), and :meth:`mean` is the product of the phases'
+    means :math:`\mathbb E[W_{p-1}]\cdots\mathbb E[W_0]` (gossip row-wise, ``X <- W_t X``).
+    """
+
+    def __init__(self, laws, name):
+        laws = tuple(laws)
+        n = laws[0].n
+        mean = np.eye(n)
+        for L in laws:
+            mean = L.mean() @ mean
+        stochastic = "doubly" if all(L.stochastic == "doubly" for L in laws) else "row"
+        self._laws = laws
+
+        def second(X):
+            for L in laws:
+                X = L.second_moment(X)
+            return X
+
+        def sampler(rng, size):
+            return np.stack([L.sample(rng, size) for L in laws], axis=1)
+
+        super().__init__(n, name=name, sampler=sampler, mean=mean, second_moment=second, stochastic=stochastic,
+                         params={"period": len(laws)})
+        self.period = len(laws)
+
+    @property
+    def laws(self):
+        return self._laws
+
+    def sample(self, seed, size):
+        """``size`` independent draws of one period, shape ``(size, period, n, n)``."""
+        return super().sample(seed, size)
+
+    def kron_moment(self):
+        r""":math:`\mathbb E[W_{p-1}\otimes W_{p-1}]\cdots\mathbb E[W_0\otimes W_0]` (one period, small ``n``)."""
+        def build():
+            K = np.eye(self.n * self.n)
+            for L in self._laws:
+                K = L.kron_moment() @ K
+            K.setflags(write=False)
+            return K
+
+        check_int("n (for kron_moment)", self.n, maximum=64)
+        return self.cached("kron", build)
+
+    def outcomes(self):
+        """Refused: a period is not one draw of a single law."""
+        raise ValueError(f"{self!r} is periodic: enumerate the outcomes of each phase (laws[t].outcomes())")
+
+
+def periodic_mixture(factors, *, name=None):
+    r"""A period of fixed and random gossip factors, e.g. ``H`` local steps then one random peer.
+
+    ``factors`` is a sequence of :class:`RandomScheme` (i.i.d., period 1) and deterministic
+    :class:`~topotheory.graphs.scheme.Scheme` (each of its ``period`` matrices becomes one phase);
+    phase ``t`` gossips with a fresh draw from factor ``t % p`` (``X <- W_t X``). Every quantity of the
+    theory follows from the phases' second-moment maps, composed over the period (see
+    :mod:`topotheory.engine.random`): ``effective_neighbors`` at a phase, the exact rate per step
+    :math:`\rho(\mathcal T_{p-1}\circ\dots\circ\mathcal T_0)^{1/p}`, ``loss_curve`` and the simulation.
+
+    Examples
+    --------
+    >>> import topotheory as tt
+    >>> S = periodic_mixture([tt.Scheme.from_matrix(np.eye(8))] * 3 + [tt.random_matching(8)])  # H = 3 local steps
+    >>> S.period, round(float(tt.effective_neighbors(S, 0.0, phase=0)), 6)  # right after the gossip step
+    (4, 2.0)
+    """
+    try:
+        factors = list(factors)
+    except TypeError:
+        raise TypeError(f"factors must be a sequence of RandomScheme or Scheme, got {type(factors).__name__}") from None
+    if not factors:
+        raise ValueError("factors must list at least one RandomScheme or Scheme")
+    laws = []
+    for k, f in enumerate(factors):
+        if isinstance(f, PeriodicRandomScheme):
+            laws.extend(f.laws)
+        elif getattr(f, "is_random_scheme", False) is True:
+            laws.append(f)
+        elif hasattr(f, "period") and hasattr(f, "matrix"):
+            for t in range(f.period):
+                W = np.asarray(f.matrix(t), dtype=float)
+                kind = "doubly" if np.allclose(W.sum(axis=0), 1.0, rtol=0.0, atol=1e-9) else "row"
+                laws.append(RandomScheme.from_outcomes(W[None], [1.0], name=f"{f.name}[{t}]", stochastic=kind))
+        else:
+            raise TypeError(f"factors[{k}] must be a RandomScheme or a Scheme, got {type(f).__name__}")
+    ns = {L.n for L in laws}
+    if len(ns) != 1:
+        raise ValueError(f"factors must all have the same number of workers, got {sorted(ns)}")
+    if name is None:
+        name = "+".join(getattr(f, "name", "law") for f in factors)
+    return PeriodicRandomScheme(laws, check_str("name", name, nonempty=True))
+
+
+# ------------------------------------------------------------------------------- directed: push-sum
+class PushSum:
+    r"""Column-stochastic push-sum gossip (SGP) with its de-biasing weights and read-out.
+
+    Build with :func:`push_sum`. Phase ``t`` mixes with a fixed column-stochastic ``P_t``
+    (:math:`\mathbf 1^T P_t = \mathbf 1^T`, row convention ``X <- P_t X``): stochastic gradient push
+    (Nedić & Olshevsky 2016; Assran et al. 2019) runs
+
+    .. math::
+
+        x(t+1) = P_t\bigl(x(t) - \eta\,g(z(t))\bigr),\qquad y(t+1) = P_t\,y(t),\qquad
+        z(t) = x(t) / y(t),\quad y(0) = \mathbf 1,
+
+    with gradients taken at the read-out ``z``. Because ``y`` is deterministic, the read-out
+    follows D-SGD exactly with the row-stochastic matrices
+    :math:`\tilde W_t = D_{t+1}^{-1}P_tD_t`, :math:`D_t = \mathrm{Diag}\,y(t)`
+    (:math:`\tilde W_t\mathbf 1 = D_{t+1}^{-1}P_t y(t) = \mathbf 1`): :meth:`read_out_scheme` gives
+    them as a row-stochastic law, so the exact theory of the toy problem applies to ``z``.
+
+    What the toy problem's exact rate means here: it is the decay rate of the read-out's expected
+    loss :math:`\frac1n\sum_i \tfrac12\mathbb E\|z_i\|^2`, the Perron root of
+    :math:`C \mapsto \tilde W(aC + \beta\,\mathrm{Diag}\,C)\tilde W^T` on the limit orbit of the
+    weights (:math:`\tilde W_t \to D_{*,t+1}^{-1}P_tD_{*,t}`, geometrically). What converges: the
+    gossip preserves :math:`\sum_i x_i` (columns sum to 1), i.e. the ``y``-weighted average of the
+    read-outs :math:`\frac1n\sum_i y_i z_i = \bar x`, the true average; without gradients every
+    :math:`z_i \to \bar x(0)`, while the un-debiased models converge to :math:`x_i \to y_{*,i}\,\bar x(0)`
+    (the Perron vector's weighting, not consensus). With gradients the toy optimum ``0`` is fixed
+    by every :math:`\tilde W_t`, so ``z`` converges to it at that rate. Quantities of the
+    disagreement covariance ``S`` are undefined (the read-out's matrices are only row-stochastic).
+
+    Attributes
+    ----------
+    n, period : int
+    matrices : ndarray, shape (period, n, n)
+        The column-stochastic ``P_t`` (read-only).
+    limit_weights : ndarray, shape (period, n)
+        The weights' limit orbit :math:`y_{*,t}` (sum ``n``), reached from ``y(0) = 1``.
+
+    Examples
+    --------
+    >>> P = np.array([[0.5, 0.0, 1.0], [0.5, 0.5, 0.0], [0.0, 0.5, 0.0]])  # columns sum to 1
+    >>> ps = push_sum(P)
+    >>> np.round(ps.limit_weights[0], 6)
+    array([1.2, 1.2, 0.6])
+    >>> W = ps.read_out_scheme().mean()  # D*^-1 P D*: row-stochastic
+    >>> bool(np.allclose(W.sum(axis=1), 1.0))
+    True
+    """
+
+    is_random_scheme = False
+
+    def __init__(self, matrices, name):
+        self.matrices = matrices
+        self.matrices.setflags(write=False)
+        self.period, self.n = matrices.shape[0], matrices.shape[1]
+        self.name = name
+        self.limit_weights = self._limit_orbit()
+        self.limit_weights.setflags(write=False)
+
+    def __repr__(self):
+        return f"PushSum({self.name}, n={self.n}, period={self.period})"
+
+    def _limit_orbit(self):
+        n, p = self.n, self.period
+        Pi = np.eye(n)
+        for P in self.matrices:
+            Pi = P @ Pi
+        ones = np.ones(n)
+        if np.allclose(Pi @ ones, ones, rtol=0.0, atol=1e-12):
+            y0 = ones  # y(0) = 1 is already a fixed point of the period
+        else:
+            vals, vecs = np.linalg.eig(Pi)
+            order = np.argsort(-np.abs(vals))
+            if abs(vals[order[0]] - 1.0) > 1e-9 or (n > 1 and np.abs(vals[order[1]]) > 1.0 - 1e-9):
+                raise ValueError(
+                    f"the push-sum weights y(t) = P_t...P_0 1 of {self.name!r} do not converge: the period product's "
+                    "eigenvalue 1 is not simple and strictly dominant (the directed graph is not strongly connected "
+                    "and aperiodic); the read-out's rate is undefined")
+            v = np.real(vecs[:, order[0]])
+            y0 = n * v / v.sum()
+        if np.min(y0) <= 1e-12 * n:
+            raise ValueError(f"the push-sum weights of {self.name!r} tend to 0 at some worker (a worker no other "
+                             "worker reaches): the read-out x / y is undefined there")
+        orbit = [y0]
+        for P in self.matrices[:-1]:
+            orbit.append(P @ orbit[-1])
+        return np.array(orbit)
+
+    def weights(self, steps):
+        """``y(t) = P_{t-1}...P_0 1`` for ``t = 0..steps``, shape ``(steps + 1, n)``."""
+        steps = check_int("steps", steps, minimum=0)
+        y = np.empty((steps + 1, self.n))
+        y[0] = 1.0
+        for t in range(steps):
+            y[t + 1] = self.matrices[t % self.period] @ y[t]
+        return y
+
+    def read_out_matrices(self, steps):
+        r""":math:`\tilde W_t = D_{t+1}^{-1}P_tD_t` for ``t < steps`` (from ``y(0) = 1``), shape ``(steps, n, n)``."""
+        y = self.weights(steps)
+        P = self.matrices[np.arange(steps) % self.period]
+        return y[1:, :, None] ** -1 * P * y[:-1, None, :]
+
+    def read_out_scheme(self, steps=None):
+        r"""The read-out's gossip as a row-stochastic law: the exact dynamics of ``z``.
+
+        ``steps=None``: the limit orbit :math:`D_{*,t+1}^{-1}P_tD_{*,t}` (period ``period``; its
+        ``quadratic_rate`` is the read-out's asymptotic rate). ``steps=T``: the first ``T`` matrices
+        from ``y(0) = 1`` as one period of ``T`` phases, so ``loss_curve(..., steps=T)`` is the
+        read-out's exact expected loss, transient included.
+        """
+        if steps is None:
+            y = self.limit_weights
+            nxt = np.roll(y, -1, axis=0)
+            Ws = nxt[:, :, None] ** -1 * self.matrices * y[:, None, :]
+        else:
+            Ws = self.read_out_matrices(check_int("steps", steps, minimum=1))
+        laws = [RandomScheme.from_outcomes(W[None], [1.0], name=f"{self.name}-read-out", stochastic="row")
+                for W in Ws]
+        return laws[0] if len(laws) == 1 else PeriodicRandomScheme(laws, f"{self.name}-read-out")
+
+
+def push_sum(matrices, *, name="push_sum", atol=1e-9):
+    r"""Push-sum (SGP) on a fixed sequence of column-stochastic matrices; see :class:`PushSum`.
+
+    Parameters
+    ----------
+    matrices : array_like, shape (n, n) or (period, n, n), or a Scheme
+        Non-negative, each column summing to 1 within ``atol`` (:math:`P_{ij}` is the share of
+        worker ``j``'s mass pushed to ``i``). A doubly stochastic Scheme gives ``y = 1`` and plain
+        D-SGD.
+    name : str
+    atol : float
+
+    Examples
+    --------
+    >>> ps = push_sum(np.array([[0.5, 1.0], [0.5, 0.0]]))
+    >>> ps.weights(2)
+    array([[1.  , 1.  ],
+           [1.5 , 0.5 ],
+           [1.25, 0.75]])
+    >>> push_sum(np.array([[0.5, 0.5], [0.0, 1.0]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: matrices must be column-stochastic (push-sum weights: each column sums to 1 within atol); max deviation 0.5
+    """
+    name = check_str("name", name, nonempty=True)
+    atol = check_real("atol", atol, low=0.0)
+    if hasattr(matrices, "period") and hasattr(matrices, "matrix") and not getattr(matrices, "is_random_scheme", False):
+        matrices = [matrices.matrix(t) for t in range(matrices.period)]
+    elif getattr(matrices, "is_random_scheme", False):
+        raise ValueError("push_sum takes fixed column-stochastic matrices; random push-sum laws are not supported "
+                         "(the weights y would be random and the read-out's moments are not those of one law)")
+    Ps = matrix_stack(matrices, "an (n, n) or (period, n, n) array of reals", "(n, n) or (period, n, n)")
+    if not np.all(np.isfinite(Ps)) or np.any(Ps < -atol):
+        raise ValueError("matrices must be finite and non-negative")
+    dev = float(np.abs(Ps.sum(axis=-2) - 1.0).max())
+    if dev > atol:
+        raise ValueError("matrices must be column-stochastic (push-sum weights: each column sums to 1 within atol); "
+                         f"max deviation {dev:.3g}")
+    return PushSum(Ps, name)

@@ -47,6 +47,8 @@ __all__ = [
     "simulate_dsgd",
     "simulate_random_walk",
     "estimate_rate",
+    "PushSumSimulation",
+    "simulate_push_sum",
 ]
 
 #: Losses above this value (or non-finite) mark a replica as diverged; its chunk stops there.
@@ -67,7 +69,8 @@ def _gossip_plan(scheme):
     """One ``(kind, matrix)`` per phase: kind is identity, average, sparse or dense."""
     n = scheme.n
     if getattr(scheme, "is_random_scheme", False) is True:
-        return [("random", scheme)]  # a fresh W_t per replica and step (topotheory.graphs.random)
+        # a fresh W_t per replica and step from the phase's law (topotheory.graphs.random)
+        return [("random", law) for law in scheme.laws]
     plan = []
     for t in range(scheme.period):
         if scheme.is_sparse(t):
@@ -800,3 +803,127 @@ def estimate_rate(result, *, window=None, confidence=0.95, n_boot=1000, seed=0):
         ci, se = (nan, nan), nan
     slope = float(np.log1p(-rate)) if rate < 1 else nan
     return RateEstimate(rate, ci, se, slope, (start, stop), confidence, n_boot, R, result.period, False)
+
+
+# ------------------------------------------------------------------------------------ push-sum
+@dataclass(frozen=True, repr=False, eq=False)
+class PushSumSimulation(Result):
+    r"""Result of :func:`simulate_push_sum`.
+
+    Attributes
+    ----------
+    readout : DSGDSimulation
+        The read-out :math:`z = x / y` as a D-SGD run: ``loss`` is the replica mean of
+        :math:`\frac1n\sum_i \frac12\|z_i\|^2`, ``consensus`` the replica mean of
+        :math:`\frac1n\sum_i \|z_i - \bar x\|^2` with :math:`\bar x = \frac1n\sum_i x_i` the true
+        average (so :func:`estimate_rate` applies).
+    model_spread : ndarray, shape (steps + 1,)
+        Replica mean of :math:`\frac1n\sum_i \|x_i - \bar x\|^2` (the un-debiased models).
+    weighted_gap : ndarray, shape (steps + 1,)
+        Largest :math:`|\frac1n\sum_i y_i z_i - \bar x|` over replicas and coordinates (0 up to
+        rounding: the ``y``-weighted average of the read-outs is the true average).
+    weights : ndarray, shape (steps + 1, n)
+        The push-sum weights ``y(t)``.
+    """
+
+    readout: DSGDSimulation
+    model_spread: np.ndarray
+    weighted_gap: np.ndarray
+    weights: np.ndarray
+
+    def __repr__(self):
+        return f"PushSumSimulation({self.readout!r})"
+
+
+def simulate_push_sum(push, *, lr, d, steps, reps, seed=None, batch_size=1, x0=None, keep_replicas=True):
+    r"""Monte Carlo of stochastic gradient push on the isotropic random quadratic (THEORY §3.1).
+
+    Per replica, with fresh Gaussian mini-batches at every worker and step (gradients at the
+    read-out, :class:`topotheory.graphs.random.PushSum`):
+
+    .. math::
+
+        x(t+1) = P_t\bigl(x(t) - \eta\,\tfrac1b\textstyle\sum_k a_ka_k^\top z(t)\bigr),\quad
+        y(t+1) = P_t\,y(t),\quad z = x / y,\quad y(0) = \mathbf 1,
+
+    rows of ``x`` are workers (``X <- P_t X``). All replicas and coordinates move in one matrix
+    product per step; ``y`` is deterministic and shared.
+
+    Parameters
+    ----------
+    push : PushSum
+        From :func:`topotheory.push_sum`.
+    lr : float
+        Learning rate (>= 0; 0 runs pure push-sum averaging).
+    d, steps, reps, batch_size : int
+    seed : None, int, SeedSequence or Generator
+    x0 : array_like, shape (d,) or (n, d), optional
+        Start (default every worker at ``ones(d) / sqrt(d)``).
+    keep_replicas : bool
+        Keep per-replica read-out losses (for :func:`estimate_rate`).
+
+    Returns
+    -------
+    PushSumSimulation
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topotheory.graphs.random import push_sum
+    >>> ps = push_sum(np.array([[0.5, 1.0], [0.5, 0.0]]))
+    >>> sim = simulate_push_sum(ps, lr=0.0, d=1, steps=60, reps=1, x0=[[1.0], [3.0]], seed=0)
+    >>> bool(sim.readout.consensus[-1] < 1e-24), round(float(sim.model_spread[-1]), 6)  # z -> 2; x -> y* 2
+    (True, 0.444444)
+    """
+    from ..graphs.random import PushSum
+
+    if not isinstance(push, PushSum):
+        raise TypeError(f"push must be a PushSum (from topotheory.push_sum), got {type(push).__name__}")
+    lr = check_real("lr", lr, low=0.0)
+    d = check_int("d", d, minimum=1)
+    steps = check_int("steps", steps, minimum=1)
+    reps = check_int("reps", reps, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    n, p = push.n, push.period
+    X = np.repeat(start_point(x0, n, d)[:, None, :], reps, axis=1)  # (n, reps, d)
+    y = push.weights(steps)
+    rng = as_generator(seed)
+    rloss = np.empty((reps, steps + 1))
+    cons = np.empty(steps + 1)
+    spread = np.empty(steps + 1)
+    gap = np.empty(steps + 1)
+    A = np.empty_like(X)
+    s = np.empty((n, reps))
+    G = np.empty_like(X)
+
+    def record(t, X):
+        Z = X / y[t][:, None, None]
+        xbar = X.mean(axis=0)
+        rloss[:, t] = 0.5 * np.einsum("ird,ird->r", Z, Z) / n
+        cons[t] = np.sum((Z - xbar) ** 2) / (n * reps)
+        spread[t] = np.sum((X - xbar) ** 2) / (n * reps)
+        gap[t] = float(np.max(np.abs(np.einsum("i,ird->rd", y[t], Z) / n - xbar)))
+        return Z
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z = record(0, X)
+        for t in range(steps):
+            G.fill(0.0)
+            for _ in range(batch_size):
+                rng.standard_normal(out=A)
+                np.einsum("ird,ird->ir", A, Z, out=s)
+                G += A * s[:, :, None]
+            X = (push.matrices[t % p] @ (X - (lr / batch_size) * G).reshape(n, -1)).reshape(n, reps, d)
+            Z = record(t + 1, X)
+    bad = ~np.isfinite(rloss) | (rloss > 1e300)
+    hit = np.flatnonzero(bad.any(axis=0))
+    diverged = hit.size > 0
+    loss = rloss.mean(axis=0)
+    sem = rloss.std(axis=0, ddof=1) / np.sqrt(reps) if reps > 1 else np.full(steps + 1, np.nan)
+    if diverged:
+        loss[hit[0]:] = np.inf
+    readout = DSGDSimulation(
+        scheme=push.name, n=n, d=d, lr=lr, batch_size=batch_size, steps=steps, reps=reps, period=p, seed=seed,
+        chunk_size=reps, loss=loss, loss_sem=sem, consensus=cons, replica_loss=rloss if keep_replicas else None,
+        diverged=diverged, diverged_step=int(hit[0]) if diverged else -1, n_diverged=int(bad.any(axis=1).sum()))
+    return PushSumSimulation(readout, spread, gap, y)
