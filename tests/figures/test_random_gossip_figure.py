@@ -69,7 +69,7 @@ def test_caption_claim_randomness_hurts(n):
 
 def test_nw_at_the_operating_point_equals_the_random_walk(quick):
     t = quick.data["table"]
-    for key, n, z, g, nw in zip(t["scheme"], t["workers"], t["zeta"], t["gamma"], t["effective_neighbors"]):
+    for key, n, _z, g, nw in zip(t["scheme"], t["workers"], t["zeta"], t["gamma"], t["effective_neighbors"]):
         assert abs(nw - tt.effective_neighbors(rg.SCHEMES[key][0](n), g)) < 1e-9 * nw
 
 

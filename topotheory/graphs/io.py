@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from ..common.results import Result
 from ..common.validation import check_bool, plain
 from .scheme import Scheme, is_doubly_stochastic
-from .weights import WEIGHT_RULES
+from .weights import WEIGHT_RULES, off_diagonal
 
 __all__ = ["load_graph", "GraphReport", "GraphLoadWarning", "is_graph_path", "GRAPH_EXTENSIONS", "FORMATS"]
 
@@ -400,9 +400,7 @@ def _graph_from_adjacency(A, *, attr, issues):
     if A.nnz and not np.all(np.isfinite(A.data)):
         raise ValueError("the matrix must have finite entries")
     loops = int(np.count_nonzero(A.diagonal()))
-    A = A.copy()
-    A.setdiag(0)
-    A.eliminate_zeros()
+    A = off_diagonal(A)
     pattern = (A != 0).astype(int)
     asym = pattern - pattern.T
     sym = int((asym > 0).sum())
@@ -689,9 +687,7 @@ def _matrix_scheme(M, path, fmt, label, strict):
         scheme = Scheme.from_matrix(M, name=label)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{path} as a gossip matrix W: {exc}") from None
-    A = sp.csr_array(scheme.sparse_matrix(0), copy=True)
-    A.setdiag(0)
-    A.eliminate_zeros()
+    A = off_diagonal(scheme.sparse_matrix(0))
     G = nx.from_scipy_sparse_array(sp.csr_array(A.maximum(A.T)))
     components = nx.number_connected_components(G)
     issues = []

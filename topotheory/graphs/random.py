@@ -805,7 +805,7 @@ class PushSum:
         return f"PushSum({self.name}, n={self.n}, period={self.period})"
 
     def _limit_orbit(self):
-        n, p = self.n, self.period
+        n = self.n
         Pi = np.eye(n)
         for P in self.matrices:
             Pi = P @ Pi

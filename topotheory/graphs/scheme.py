@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from ..common.validation import (
     check_bool, check_int, check_matrix, check_real, check_size, check_str, plain, renamed_error,
 )
-from .weights import check_weight_rule, lazy_weights, weights_from_adjacency
+from .weights import check_weight_rule, lazy_weights, off_diagonal, weights_from_adjacency
 
 __all__ = ["Scheme", "is_doubly_stochastic", "is_symmetric", "finite_time_consensus", "consensus_rate", "check_scheme",
            "as_scheme"]
@@ -302,9 +302,7 @@ class Scheme:
         attr = check_weight_rule("weights", weights)
         name = check_str("name", name, allow_none=True)
         if attr is not None:
-            A = nx.to_scipy_sparse_array(G, nodelist=nodes, weight=attr, format="csr", dtype=float)
-            A.setdiag(0)
-            A.eliminate_zeros()
+            A = off_diagonal(nx.to_scipy_sparse_array(G, nodelist=nodes, weight=attr, format="csr", dtype=float))
             diag = 1.0 - np.asarray(A.sum(axis=1)).ravel()
             W = sp.csr_array(A + sp.diags_array(diag))
         else:
