@@ -295,6 +295,9 @@ class Staging:
         except OSError as exc:
             self.discard()
             raise OSError(f"cannot write to output directory {str(self.out)!r}: {exc.strerror or exc}") from None
+        except BaseException:  # e.g. SIGTERM (raised as SystemExit) between mkdtemp and here
+            self.discard()
+            raise
         self.entries = []
 
     def _check_existing(self, expected):
