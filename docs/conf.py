@@ -87,6 +87,7 @@ LAYER_TITLES = {
     "design": "Designing topologies",
     "compare": "Comparing metrics",
     "figures": "Figures",
+    "explore": "Exploring in Jupyter",
     "cli": "The command line",
     "common": "The package",
 }
