@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 
-from .common import CliError, render
+from .common import load_topology, render
 from ..design import DESIGN_METHODS, DESIGN_OBJECTIVES, optimal_weights
 
 NAME = "design"
@@ -40,25 +39,18 @@ def add_arguments(p):
                    help="format of the weights file: edgelist 'u v w' (default), csv with a header, or json")
 
 
-def read_graph(path):
-    """The graph of an edge-list file (networkx.read_edgelist; node labels kept as strings)."""
-    import networkx as nx
+def read_graph(spec):
+    """The graph to design weights on: a graph file or a topology spec, through the one loader.
 
-    if not os.path.isfile(path):
-        raise CliError(f"--graph {path!r} is not a file")
-    try:
-        G = nx.read_edgelist(path, nodetype=str, data=False)
-    except Exception as exc:  # networkx raises several types for malformed files
-        raise CliError(f"cannot read edge list {path!r}: {exc}") from None
-    if G.number_of_nodes() == 0:
-        raise CliError(f"edge list {path!r} has no edges")
-    G.graph["name"] = os.path.splitext(os.path.basename(path))[0]
-    return G
+    :func:`topotheory.cli.common.load_topology` (which reads files with
+    :func:`topotheory.load_graph` and prints its warnings); only the support of the scheme is used.
+    """
+    return load_topology(spec)
 
 
-def weight_rows(G, result):
-    """``(u, v, w_uv)`` for every edge, with the graph's node labels."""
-    labels = list(G.nodes())
+def weight_rows(scheme, result):
+    """``(u, v, w_uv)`` for every edge, with the graph's node labels (indices when it has none)."""
+    labels = list(scheme.labels) if scheme.labels is not None else list(range(scheme.n))
     return [(labels[i], labels[j], float(w)) for (i, j), w in zip(result.edges, result.weights)]
 
 
@@ -79,8 +71,8 @@ def run(args):
     res = optimal_weights(G, objective=args.objective, gamma=args.gamma, zeta=args.zeta, lr=args.lr,
                           method=args.method, allow_negative=args.allow_negative, log=True)
     summary = {k: v for k, v in res.to_dict().items() if k not in ("scheme", "weights", "edges")}
-    summary["graph"] = G.graph["name"]
-    summary["n"] = G.number_of_nodes()
+    summary["graph"] = G.name
+    summary["n"] = G.n
     write_weights(args.out, weight_rows(G, res), args.format, summary)
     print(render([summary], "table"))
     return 0

@@ -41,24 +41,9 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse.linalg as spla
 
+from ..graphs.scheme import consensus_complement
+
 __all__ = ["Representation", "GramMoments", "consensus_complement"]
-
-
-def consensus_complement(n):
-    r"""Orthonormal basis ``(n, n - 1)`` of :math:`\mathbf 1^\perp` (a Householder reflection's columns).
-
-    Examples
-    --------
-    >>> H = consensus_complement(4)
-    >>> bool(np.allclose(H.T @ H, np.eye(3))), bool(np.allclose(H.sum(axis=0), 0))
-    (True, True)
-    """
-    v = np.full(n, 1.0 / np.sqrt(n))
-    v[0] -= 1.0
-    s = v @ v
-    H = -(2.0 / s) * np.outer(v, v[1:])
-    H[1:, :] += np.eye(n - 1)
-    return H
 
 
 class Representation:

@@ -71,6 +71,7 @@ import numpy as np
 
 from ..common.rng import as_generator
 from ..common.validation import check_choice, check_int, check_real, check_str
+from .scheme import consensus_complement
 
 __all__ = [
     "RandomScheme",
@@ -625,20 +626,12 @@ def expected_contraction(scheme):
     def build():
         K = scheme.kron_moment().reshape(n, n, n, n)  # K[i, j, k, l] = E[W_ik W_jl]
         G = np.einsum("iikl->kl", K)  # E[W^T W]
-        H = _complement(n)
+        H = consensus_complement(n)
         # (W - J)^T (W - J) = W^T W - W^T J - J W + J, and H^T J = 0, J H = 0 on 1-perp
         A = H.T @ G @ H
         return float(np.max(np.linalg.eigvalsh(0.5 * (A + A.T))))
 
     return scheme.cached("expected-contraction", build)
-
-
-def _complement(n):
-    v = np.full(n, 1.0 / np.sqrt(n))
-    v[0] -= 1.0
-    H = -(2.0 / (v @ v)) * np.outer(v, v[1:])
-    H[1:, :] += np.eye(n - 1)
-    return H
 
 
 # ------------------------------------------------------------------------------ periodic mixtures

@@ -18,7 +18,7 @@ from ..common.validation import (
 from .weights import check_weight_rule, lazy_weights, off_diagonal, weights_from_adjacency
 
 __all__ = ["Scheme", "is_doubly_stochastic", "is_symmetric", "finite_time_consensus", "consensus_rate", "check_scheme",
-           "as_scheme"]
+           "as_scheme", "consensus_complement"]
 
 #: Largest n for which :meth:`Scheme.matrix` builds a dense array.
 DENSE_LIMIT = 20_000
@@ -670,6 +670,23 @@ def _circulant_matrix(shape, kernel):
     return sp.csr_array((vals, (rows, np.concatenate(cols))), shape=(n, n))
 
 
+def consensus_complement(n):
+    r"""Orthonormal basis ``(n, n - 1)`` of :math:`\mathbf 1^\perp` (a Householder reflection's columns).
+
+    Examples
+    --------
+    >>> H = consensus_complement(4)
+    >>> bool(np.allclose(H.T @ H, np.eye(3))), bool(np.allclose(H.sum(axis=0), 0))
+    (True, True)
+    """
+    v = np.full(n, 1.0 / np.sqrt(n))
+    v[0] -= 1.0
+    s = v @ v
+    H = -(2.0 / s) * np.outer(v, v[1:])
+    H[1:, :] += np.eye(n - 1)
+    return H
+
+
 def _eigh_doubly_stochastic(W):
     """Eigendecomposition of a symmetric doubly stochastic W with the consensus pair exact.
 
@@ -690,8 +707,7 @@ def _eigh_doubly_stochastic(W):
     vWv = v @ Wv
     HWH = W - (2.0 / s) * (np.outer(v, Wv) + np.outer(Wv, v)) + (4.0 * vWv / s**2) * np.outer(v, v)
     mu, U = sla.eigh(HWH[1:, 1:])
-    H_rest = -(2.0 / s) * np.outer(v, v[1:])
-    H_rest[1:, :] += np.eye(n - 1)
+    H_rest = consensus_complement(n)
     lam = np.concatenate([[1.0], np.clip(mu, -1.0, 1.0)])
     Q = np.column_stack([u, H_rest @ U])
     order = np.argsort(-lam, kind="stable")
