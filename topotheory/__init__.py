@@ -83,6 +83,7 @@ from .graphs import (
     GraphLoadWarning,
     list_topologies,
 )
+from .algorithms import ALGORITHMS, Algorithm, Hyperparameter
 from .metrics import (
     NW_MODES,
     SPECTRAL_GAP_KINDS,
@@ -193,6 +194,7 @@ __all__ = [
     "one_over_max_degree_weights", "equistatic", "equistatic_degree", "k_peer_exponential", "de_bruijn",
     "RandomScheme", "pairwise_gossip", "random_matching", "epidemic", "expected_contraction", "epidemic_contraction",
     "periodic_mixture", "PeriodicRandomScheme", "PushSum", "push_sum",
+    "ALGORITHMS", "Algorithm", "Hyperparameter",
     # metrics
     "SPECTRAL_GAP_KINDS", "NW_MODES", "spectral_gap", "effective_neighbors", "random_walk_covariance",
     "spectral_gap_bound", "spectral_dimension_bound",
