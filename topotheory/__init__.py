@@ -232,7 +232,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> object:
     # sympy is heavy: the symbolic oracles are imported on first use of ``tt.symbolic``.
     if name == "symbolic":
         import importlib
@@ -243,5 +243,5 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | {"symbolic"})

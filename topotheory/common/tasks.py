@@ -173,8 +173,8 @@ def map_tasks(func: Callable[..., Any], tasks: Iterable[Sequence[Any]], *, execu
             futures: dict[Future[Any], int] = {executor.submit(func, *task): k for k, task in enumerate(tasks)}
             try:
                 for f in as_completed(futures):
-                    exc = f.exception()
-                    finish(futures[f], None if exc is not None else f.result(), exc)
+                    failed = f.exception()
+                    finish(futures[f], None if failed is not None else f.result(), failed)
                     bar.update()
             except BaseException:
                 for f in futures:

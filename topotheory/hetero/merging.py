@@ -118,7 +118,7 @@ class MergingCurves(_Curves):
     gossip_rounds: int
     mean: np.ndarray
     params: dict
-    diverged: np.ndarray = None
+    diverged: np.ndarray | None = None
     diverged_step: int = -1
 
     def final(self):
