@@ -206,6 +206,18 @@ def max_degree_per_step(scheme, *, atol=0.0):
 
     Returns a list of ints (one per step): the number of peers a worker receives from.
 
+    Parameters
+    ----------
+    scheme : Scheme
+        The gossip scheme (any period).
+    atol : float
+        Entries with absolute value at most ``atol`` count as zero.
+
+    Returns
+    -------
+    list of int
+        One per step: the number of peers a worker receives from.
+
     Examples
     --------
     >>> max_degree_per_step(base_graph(6, 1))
@@ -370,6 +382,16 @@ def one_peer_exponential_any(n):
     only when some :math:`\omega^{2^t} = -1`, i.e. for every mode only when ``n`` is a power of two.
     Circulant, non-symmetric (``n > 2``). ``n = 1`` is a single worker.
 
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1), any integer.
+
+    Returns
+    -------
+    Scheme
+        The time-varying one-peer scheme.
+
     Examples
     --------
     >>> from topotheory import finite_time_consensus, consensus_rate
@@ -420,6 +442,11 @@ def random_regular(n, degree, *, seed=None, weights="metropolis", max_tries=100)
     max_tries : int
         Number of draws before giving up with a ValueError.
 
+    Returns
+    -------
+    Scheme
+        The static scheme of the connected regular graph drawn.
+
     Examples
     --------
     >>> s = random_regular(10, 3, seed=0)
@@ -469,10 +496,16 @@ def erdos_renyi(n, p, *, seed=None, weights="metropolis", max_tries=100):
     p : float
         Edge probability in (0, 1]; ``p = 1`` gives the complete graph.
     seed : None, int or numpy.random.Generator
+        Seed of the draws (normalised by :func:`topotheory.common.rng.as_generator`).
     weights : str
         One of :data:`topotheory.weights.WEIGHT_RULES`.
     max_tries : int
         Number of draws before a ValueError.
+
+    Returns
+    -------
+    Scheme
+        The static scheme of the connected graph drawn.
 
     Examples
     --------

@@ -52,7 +52,20 @@ _INT = re.compile(r"[+-]?\d+")
 
 
 class GraphLoadWarning(UserWarning):
-    """The file's graph was changed while reading it (see :func:`load_graph`)."""
+    """The file's graph was changed while reading it (see :func:`load_graph`).
+
+    Examples
+    --------
+    >>> import os, tempfile, warnings
+    >>> path = os.path.join(tempfile.mkdtemp(), "edges.txt")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write("0 0\n0 1\n1 2\n")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     scheme = load_graph(path)
+    >>> caught[0].category.__name__, str(caught[0].message).endswith("dropped 1 self loop"), scheme.n
+    ('GraphLoadWarning', True, 3)
+    """
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

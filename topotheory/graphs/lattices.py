@@ -26,6 +26,17 @@ class InfiniteGraph:
     spectrum of a finite circulant, :math:`\frac1n\sum_k f(\mu_k)`, become
     :math:`\int f(\mu(\theta))\, d\theta/(2\pi)^d` — the spectral measure of THEORY §2.4.
 
+    Parameters
+    ----------
+    name : str
+        A short name (reprs, tables).
+    kernel : dict
+        ``{offset: weight}``: the weight :math:`c_m` of each lattice offset ``m`` (tuples of one or
+        two ints: the lattice :math:`\mathbb{Z}` or :math:`\mathbb{Z}^2`); non-negative, summing to 1.
+    resolvent : callable, optional
+        A closed form of :meth:`resolvent_mean`, called as ``resolvent(gamma, 1 - gamma)`` per decay;
+        default: quadrature.
+
     Attributes
     ----------
     n : float
@@ -41,6 +52,12 @@ class InfiniteGraph:
     Use :meth:`resolvent_mean` for :math:`\int m/(1 - \gamma m)` with :math:`m = |\mu|^2` (closed
     forms or one-dimensional reductions, accurate as :math:`\gamma \to 1`), and
     :meth:`spectral_mean` for any other function of :math:`\mu` (adaptive quadrature).
+
+    Examples
+    --------
+    >>> lazy = InfiniteGraph("lazy ring", {(0,): 0.5, (1,): 0.25, (-1,): 0.25})
+    >>> lazy, lazy.symbol(0.0), lazy.is_symmetric
+    (InfiniteGraph('lazy ring', dim=1), 1.0, True)
     """
 
     n = float("inf")
@@ -266,6 +283,11 @@ def infinite_ring():
     Spectral gap 0, yet D-SGD converges on it with a learning rate bounded away from zero; its
     effective number of neighbours grows like :math:`\sqrt{8/3}\,(1-\gamma)^{-1/2}`.
 
+    Returns
+    -------
+    InfiniteGraph
+        The lattice :math:`\mathbb{Z}`.
+
     Examples
     --------
     >>> from topotheory import effective_neighbors
@@ -279,6 +301,11 @@ def infinite_uni_ring():
     r"""The infinite one-directional ring, :math:`\mu(\theta) = (1 + e^{i\theta})/2`.
 
     Its effective number of neighbours is exactly :math:`1 + 1/\sqrt{1-\gamma}`.
+
+    Returns
+    -------
+    InfiniteGraph
+        The one-directional lattice :math:`\mathbb{Z}`.
 
     Examples
     --------
@@ -294,6 +321,11 @@ def infinite_grid():
 
     :math:`\lambda(\theta_1, \theta_2) = (1 + 2\cos\theta_1 + 2\cos\theta_2)/5`; as
     :math:`\gamma \to 1`, :math:`n_W \approx 8\pi / (5 (1-\gamma)\ln(1/(1-\gamma)))`.
+
+    Returns
+    -------
+    InfiniteGraph
+        The lattice :math:`\mathbb{Z}^2`.
 
     Examples
     --------

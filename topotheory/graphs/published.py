@@ -77,6 +77,11 @@ def equistatic_degree(n, eps, p):
     p : float
         Failure probability in (0, 1).
 
+    Returns
+    -------
+    int
+        The number of blocks :math:`M`.
+
     Examples
     --------
     >>> equistatic_degree(16, 0.5, 0.1)
@@ -237,6 +242,11 @@ def de_bruijn(n, *, base=2):
         Number of workers, a power of ``base`` (``n = 1`` is a single worker).
     base : int
         Alphabet size (the degree), ``>= 2``.
+
+    Returns
+    -------
+    Scheme
+        The static, non-symmetric scheme with :math:`W^D = J`.
 
     Raises
     ------

@@ -49,6 +49,18 @@ def is_doubly_stochastic(W, *, atol=1e-9):
     real >= 0 (NaN would answer ``False`` and inf ``True`` for every matrix): a ``TypeError``/
     ``ValueError`` naming it otherwise.
 
+    Parameters
+    ----------
+    W : (n, n) array_like or sparse matrix
+        The matrix.
+    atol : float
+        Tolerance on the row and column sums.
+
+    Returns
+    -------
+    bool
+        Whether every row and column of ``W`` sums to one within ``atol``.
+
     Examples
     --------
     >>> import numpy as np
@@ -71,6 +83,18 @@ def is_doubly_stochastic(W, *, atol=1e-9):
 
 def is_symmetric(W, *, atol=1e-12):
     """True when ``W`` equals its transpose within ``atol`` (entrywise).
+
+    Parameters
+    ----------
+    W : (n, n) array_like or sparse matrix
+        The matrix.
+    atol : float
+        Entrywise tolerance on ``W - W^T``.
+
+    Returns
+    -------
+    bool
+        Whether ``W`` equals its transpose within ``atol``.
 
     Examples
     --------
@@ -603,7 +627,14 @@ def finite_time_consensus(scheme, *, atol=1e-10):
     Parameters
     ----------
     scheme : Scheme, networkx graph or gossip matrix
+        The scheme (a Scheme, a networkx graph or a gossip matrix: :func:`topotheory.as_scheme`).
     atol : float, finite, >= 0
+        Entrywise tolerance.
+
+    Returns
+    -------
+    bool
+        Whether the one-period product is ``J``.
 
     Examples
     --------
@@ -633,7 +664,14 @@ def consensus_rate(scheme, *, per_step=False):
     Parameters
     ----------
     scheme : Scheme, networkx graph or gossip matrix
+        The scheme (a Scheme, a networkx graph or a gossip matrix: :func:`topotheory.as_scheme`).
     per_step : bool
+        Return the per-step rate :math:`\|\Pi - J\|_2^{1/p}`.
+
+    Returns
+    -------
+    float
+        :math:`\|\Pi - J\|_2` (or its ``p``-th root).
 
     Examples
     --------
@@ -761,6 +799,7 @@ def as_scheme(obj, *, name=None, weights="metropolis", argname="obj"):
     Parameters
     ----------
     obj : Scheme, networkx.Graph, ndarray or scipy sparse matrix
+        What to convert (the rules above).
     name : str, optional
         Name of a newly built scheme (default: the graph's name, or ``"custom"``).
     weights : str

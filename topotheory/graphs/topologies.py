@@ -116,6 +116,18 @@ def ring(n, *, weights="metropolis"):
     Weights 1/3 for ``n >= 3``; ``n = 2`` is one edge (weights 1/2), ``n = 1`` a single worker.
     The eigenvalues are :math:`(1 + 2\cos(2\pi k/n))/3`; circulant (no dense matrix needed).
 
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static circulant scheme.
+
     Examples
     --------
     >>> s = ring(4)
@@ -133,6 +145,16 @@ def uni_ring(n):
 
     Non-symmetric but doubly stochastic; eigenvalues :math:`(1 + e^{2\pi i k/n})/2`.
 
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+
+    Returns
+    -------
+    Scheme
+        The static circulant scheme.
+
     Examples
     --------
     >>> uni_ring(3).matrix(0)
@@ -149,6 +171,18 @@ def uni_ring(n):
 
 def chain(n, *, weights="metropolis"):
     """Path graph ``0 - 1 - 2 - ⋯ - (n-1)``.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static scheme.
 
     Examples
     --------
@@ -169,6 +203,18 @@ def torus(rows, cols, *, weights="metropolis"):
     ``(i, (j ± 1) mod cols)``; coinciding neighbours (sizes 1 and 2) are merged. Weights 1/5 when
     both sizes are at least 3. Circulant on :math:`\mathbb{Z}_{rows} \times \mathbb{Z}_{cols}`.
 
+    Parameters
+    ----------
+    rows, cols : int
+        Side lengths of the grid (each >= 1).
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static circulant scheme on ``rows * cols`` workers.
+
     Examples
     --------
     >>> s = torus(4, 8)
@@ -188,6 +234,18 @@ def hypercube(n, *, weights="metropolis"):
 
     A Cayley graph of :math:`\mathbb{Z}_2^k` (circulant on shape ``(2,)*k``), weights
     ``1/(k + 1)``.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers, a power of two.
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static circulant scheme.
 
     Examples
     --------
@@ -211,6 +269,18 @@ def hypercube(n, *, weights="metropolis"):
 def star(n, *, weights="metropolis"):
     """Star: worker 0 is the centre, connected to every other worker.
 
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1), worker 0 the centre.
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static scheme.
+
     Examples
     --------
     >>> star(3).matrix(0).round(3)
@@ -231,6 +301,18 @@ def binary_tree(n, *, weights="metropolis"):
     leaf of the root. (This is how the paper's code numbers the tree; for ``n = 32`` the root has
     degree 3.)
 
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static scheme.
+
     Examples
     --------
     >>> sorted(binary_tree(6).to_networkx().edges())
@@ -245,6 +327,18 @@ def binary_tree(n, *, weights="metropolis"):
 
 def two_cliques(n, *, weights="metropolis"):
     """Two cliques ``{0..h-1}`` and ``{h..n-1}`` (``h = n // 2``) joined by one bridge ``0 ~ h``.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (even, >= 2).
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static scheme.
 
     Examples
     --------
@@ -262,6 +356,16 @@ def two_cliques(n, *, weights="metropolis"):
 def fully_connected(n):
     """Exact averaging every step: ``W = J = 11^T / n``.
 
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+
+    Returns
+    -------
+    Scheme
+        The static scheme ``W = 11^T / n``.
+
     Examples
     --------
     >>> fully_connected(2).matrix(0)
@@ -274,6 +378,16 @@ def fully_connected(n):
 
 def solo(n):
     """Workers that never communicate: ``W = I`` (the paper's "alone").
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+
+    Returns
+    -------
+    Scheme
+        The static scheme ``W = I`` (no communication).
 
     Examples
     --------
@@ -290,6 +404,16 @@ def social_network(*, weights="metropolis"):
     """The Davis Southern Women graph (networkx), 32 nodes relabelled ``0..31`` in networkx order.
 
     A bipartite graph of 18 women and 14 events, as used in the paper.
+
+    Parameters
+    ----------
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static scheme on the graph's 32 workers.
 
     Examples
     --------
@@ -310,6 +434,16 @@ def one_peer_exponential(n):
     Period :math:`p = \log_2 n`; :math:`W_t = (I + P^{2^t})/2` with ``P`` the cyclic shift. Each
     worker talks to one peer per step, and the product over one period is exactly ``J``
     (finite-time consensus). ``n`` must be a power of two; ``n = 1`` is a single worker.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers, a power of two.
+
+    Returns
+    -------
+    Scheme
+        The time-varying circulant scheme of period ``log2(n)``.
 
     Examples
     --------
@@ -342,6 +476,16 @@ def exponential_graph(n):
     (Ying et al. 2021). Directed circulant: non-symmetric, doubly stochastic. For ``n`` a power of
     two, :math:`\|W - J\|_2 = 1 - 2/(1 + \log_2 n)`.
 
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+
+    Returns
+    -------
+    Scheme
+        The static circulant scheme.
+
     Examples
     --------
     >>> exponential_graph(4).matrix(0).round(3)
@@ -366,6 +510,18 @@ def local_steps(n, period):
 
     ``W_t = J`` if ``(t + 1) mod period == 0`` else ``I``; so phase 0 is right after the average.
 
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+    period : int
+        Averaging every ``period`` steps (>= 1).
+
+    Returns
+    -------
+    Scheme
+        The time-varying scheme of period ``period``.
+
     Examples
     --------
     >>> s = local_steps(4, 3)
@@ -386,6 +542,18 @@ def mix(n, spectral_gap):
 
     All non-unit eigenvalues equal :math:`1 - \alpha`: the case where the spectral-gap bound on
     :math:`n_W` is tight.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 2).
+    spectral_gap : float
+        The spectral gap ``alpha`` in ``[0, 1]``.
+
+    Returns
+    -------
+    Scheme
+        The static scheme.
 
     Examples
     --------

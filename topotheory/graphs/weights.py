@@ -168,8 +168,14 @@ def max_degree_weights(adjacency, *, multiedges="collapse", self_loops="ignore")
     Parameters
     ----------
     adjacency : array_like or sparse matrix, shape (n, n)
+        Adjacency matrix of an undirected graph.
     multiedges : {"collapse", "count"}
     self_loops : {"ignore", "count", "double"}
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        The symmetric doubly stochastic gossip matrix.
 
     Examples
     --------
@@ -201,8 +207,14 @@ def one_over_max_degree_weights(adjacency, *, multiedges="collapse", self_loops=
     Parameters
     ----------
     adjacency : array_like or sparse matrix, shape (n, n)
+        Adjacency matrix of an undirected graph.
     multiedges : {"collapse", "count"}
     self_loops : {"ignore", "count", "double"}
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        The symmetric doubly stochastic gossip matrix.
 
     Examples
     --------
@@ -221,6 +233,16 @@ def lazy_weights(W):
 
     ``W`` must be a gossip matrix: square, real, finite, non-negative, rows and columns summing to
     1 (within 1e-9); anything else is refused with the offending row, column or entry.
+
+    Parameters
+    ----------
+    W : (n, n) array_like
+        A gossip matrix.
+
+    Returns
+    -------
+    ndarray
+        The lazy matrix ``(I + W) / 2``.
 
     Examples
     --------
