@@ -52,7 +52,7 @@ _INT = re.compile(r"[+-]?\d+")
 
 
 class GraphLoadWarning(UserWarning):
-    """The file's graph was changed while reading it (see :func:`load_graph`).
+    r"""The file's graph was changed while reading it (see :func:`load_graph`).
 
     Examples
     --------
