@@ -56,7 +56,7 @@ class InfiniteGraph:
     Examples
     --------
     >>> lazy = InfiniteGraph("lazy ring", {(0,): 0.5, (1,): 0.25, (-1,): 0.25})
-    >>> lazy, lazy.symbol(0.0), lazy.is_symmetric
+    >>> lazy, float(lazy.symbol(0.0)), lazy.is_symmetric
     (InfiniteGraph('lazy ring', dim=1), 1.0, True)
     """
 
