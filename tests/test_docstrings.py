@@ -35,8 +35,6 @@ PENDING = (
     "topotheory.metrics.",
     "topotheory.graphs.random",
     "topotheory.graphs.specs",
-    "topotheory.compare.registry",
-    "topotheory.compare.ranking",
 )
 
 

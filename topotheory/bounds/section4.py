@@ -233,7 +233,19 @@ def theorem6_learning_rate(scheme, gamma, *, zeta, L=1.0, omega=None, beta_kind=
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class Corollary7(Result):
-    """Corollary 7 at the given decay(s): the learning rate, whether its condition holds, n_W, beta."""
+    r"""Corollary 7 at the given decay(s): the learning rate, whether its condition holds, n_W, beta.
+
+    Attributes
+    ----------
+    lr : float or ndarray
+        :math:`\eta = (8\zeta/n_W(\gamma) + 4L)^{-1}` at every decay.
+    holds : bool or ndarray of bool
+        Whether the corollary's condition holds there.
+    effective_neighbors : float or ndarray
+        :math:`n_W(\gamma)`.
+    beta : float or ndarray
+        :math:`\beta(\gamma)` (:func:`beta`).
+    """
 
     lr: object
     holds: object
@@ -251,6 +263,21 @@ def corollary7(scheme, gamma, *, zeta, L=1.0, beta_kind="eq34", mode="worst"):
     **Typo**: the paper prints this inequality with :math:`\le`; the derivation from Theorem 6 (and
     the paper's own remark that the corollary holds for large enough :math:`\beta`) requires
     :math:`\ge`. ``holds`` uses :math:`\ge`.
+
+    Parameters
+    ----------
+    scheme : Scheme
+        Static and symmetric (the paper assumes :math:`\lambda_{\min} \ge 1/2`).
+    gamma : float or array_like
+        Decay(s) in [0, 1).
+    zeta : float
+        Noise constant :math:`\zeta > 0` of Assumption 4.
+    L : float
+        Smoothness, > 0.
+    beta_kind : {"eq34", "eq33"} or float
+        See :func:`beta`.
+    mode : {"worst", "mean"}
+        Which :math:`n_W`: the worst worker's (default) or the mean.
 
     Returns
     -------
@@ -274,7 +301,19 @@ def corollary7(scheme, gamma, *, zeta, L=1.0, beta_kind="eq34", mode="worst"):
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class Corollary8(Result):
-    """Corollary 8 as printed (``lr``, ``effective_neighbors``) and as we re-derive it (``*_derived``)."""
+    r"""Corollary 8 as printed (``lr``, ``effective_neighbors``) and as we re-derive it (``*_derived``).
+
+    Attributes
+    ----------
+    lr : float
+        The learning rate as printed.
+    effective_neighbors : float
+        The :math:`n_W` at which it is reached, as printed.
+    lr_derived : float
+        The learning rate of the re-derivation (:math:`2^{1/3}` times ``lr``).
+    effective_neighbors_derived : float
+        Its :math:`n_W` (:math:`2^{1/3}` times ``effective_neighbors``).
+    """
 
     lr: float
     effective_neighbors: float
@@ -298,6 +337,22 @@ def corollary8(*, d_s, c_s, zeta, L=1.0):
     :math:`2\zeta c_s(d_s-2)/n_W^3 \ge L`, hence both quantities larger by the factor
     :math:`2^{1/3}`: the printed constants drop a factor 2 (harmless in an :math:`O(\cdot)`
     statement). Both are returned; ``lr``/``effective_neighbors`` are the printed ones.
+
+    Parameters
+    ----------
+    d_s : float
+        Spectral dimension, > 2.
+    c_s : float
+        Spectral constant (Definition 3), > 0.
+    zeta : float
+        Noise constant :math:`\zeta > 0`.
+    L : float
+        Smoothness, > 0.
+
+    Returns
+    -------
+    Corollary8
+        The printed and the re-derived learning rate and :math:`n_W`.
 
     Examples
     --------
@@ -324,6 +379,17 @@ class RateTerms(Result):
 
     ``noise`` (the stochastic-gradient term), ``heterogeneity`` (data dissimilarity), ``transient``
     (forgetting the start); ``total`` is their sum; ``effective_neighbors`` the values used (or NaN).
+
+    Attributes
+    ----------
+    noise : float
+        The stochastic-gradient term.
+    heterogeneity : float
+        The data-dissimilarity term.
+    transient : float
+        The term of forgetting the start.
+    details : dict
+        The intermediate values (e.g. the :math:`n_W` used), merged into :meth:`as_dict`.
     """
 
     noise: float
@@ -425,17 +491,20 @@ def corollary10_rate(*, T, sigma2, mu, L, zeta, n, d_s, c_s, delta2_W=0.0, p=1.0
     ----------
     T : float
         Number of steps, an integer >= 1 (``1e4`` is accepted as 10000; ``1.5`` is refused).
-    sigma2, delta2_W : float
-        Gradient-noise variance at the optimum (> 0) and heterogeneity :math:`\Delta_W^2 \ge 0`.
+    sigma2 : float
+        Gradient-noise variance at the optimum (> 0).
     mu, L, zeta : float
         Strong convexity, smoothness, noise constant (> 0).
     n : int or inf
         Number of workers, an integer >= 1 or ``inf``.
     d_s, c_s : float
         Spectral dimension and constant (Definition 3); ``d_s > 2`` for ``"eq35"``.
+    delta2_W : float
+        Heterogeneity :math:`\Delta_W^2 \ge 0`.
     p : float
         The heterogeneity-alignment constant :math:`p \ge 1 - \lambda_2` (THEORY §5), in (0, 1].
     large_constant : {"eq47", "eq35"}
+        Which constant in :math:`n_W(\gamma^*_{\rm large})` (above).
 
     Returns
     -------
@@ -484,6 +553,26 @@ def koloskova_rate(*, T, sigma2, mu, L, zeta, n, spectral_gap, delta2=0.0):
     terms); a gap above 1 (:math:`\lambda_2 < 0`) is refused, since the rate would then claim
     faster mixing than exact averaging (gap 1). ``T`` is an integer >= 1, ``n`` an integer >= 1 or
     ``inf``. Extreme but legal values never raise: terms beyond the float range are ``inf`` or 0.
+
+    Parameters
+    ----------
+    T : int
+        Number of steps (>= 1).
+    sigma2 : float
+        Gradient-noise variance at the optimum (> 0).
+    mu, L, zeta : float
+        Strong convexity, smoothness, noise constant (> 0).
+    n : int or inf
+        Number of workers.
+    spectral_gap : float
+        :math:`1 - \lambda_2` in [0, 1].
+    delta2 : float
+        Heterogeneity :math:`\Delta^2 \ge 0`.
+
+    Returns
+    -------
+    RateTerms
+        The noise, heterogeneity and transient terms.
 
     Examples
     --------

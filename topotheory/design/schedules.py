@@ -17,6 +17,18 @@ __all__ = ["matching_schedule", "mean_effective_neighbors"]
 def mean_effective_neighbors(scheme, gamma):
     r"""The phase average :math:`\frac1p\sum_{t<p} n_W^{(t)}(\gamma)` (mean mode) of a scheme.
 
+    Parameters
+    ----------
+    scheme : Scheme
+        The gossip scheme (any period).
+    gamma : float
+        Decay in [0, 1).
+
+    Returns
+    -------
+    float
+        The phase-averaged :math:`n_W(\gamma)`.
+
     Examples
     --------
     >>> from topotheory import one_peer_exponential
@@ -102,6 +114,11 @@ def matching_schedule(graph, *, gamma, period=None, sweeps=10, log=False):
         Maximum number of improvement sweeps.
     log : bool
         Also return the history of the objective: ``(scheme, values)``.
+
+    Returns
+    -------
+    Scheme or (Scheme, list of float)
+        The periodic schedule of matchings; with ``log=True`` also the objective after the greedy start and each sweep.
 
     Examples
     --------

@@ -38,24 +38,31 @@ class WeightDesign(Result):
     scheme : Scheme
         The optimal static scheme.
     objective : str
+        The objective optimised (one of :data:`DESIGN_OBJECTIVES`).
     value : float
         The objective at the result, recomputed from the eigenvalues of the returned matrix:
         :math:`\\|W - J\\|_2` (``spectral_gap``, ``fdla``), :math:`1/n_W(\\gamma)`
         (``effective_neighbors``), :math:`S_0` (``msd``), the optimal toy rate ``r*`` (``rate``).
     method : str
-        ``"conic"`` or ``"first_order"``; ``solver`` the solver (``clarabel``, ``scs``, ``spg``).
+        ``"conic"`` or ``"first_order"``.
+    solver : str
+        The solver (``clarabel``, ``scs``, ``spg``).
     gap : float
         A certificate where the problem is convex: an upper bound on ``value - optimum`` (Frank-Wolfe
         gap for the smooth objectives with non-negative weights, the dual bound's distance for the
         spectral-norm problems with non-negative weights); NaN where none is available (``rate``, which is not convex, and
-        signed designs). ``relative_gap = gap / |value|``.
+        signed designs).
+    relative_gap : float
+        ``gap / |value|``.
     dual_bound : float
         ``value - gap``: a lower bound on the optimum (NaN when ``gap`` is).
     kkt_residual : float
         :math:`\\|P(w - \\nabla F) - w\\|_\\infty` (projected-gradient stationarity; for ``rate`` this
         is the local-optimality measure), NaN for the spectral-norm objectives.
     iterations : int
+        Iterations of the solver.
     converged : bool
+        Whether the solver met its tolerance.
     gamma, zeta, lr : float or None
         The operating point the objective used.
     weights : ndarray
@@ -208,6 +215,7 @@ def optimal_weights(
     objective : str
         One of :data:`DESIGN_OBJECTIVES`.
     gamma : float in [0, 1), optional
+        Decay of the objectives that need one (``effective_neighbors``); or give ``zeta`` and ``lr``.
     zeta, lr : float, optional
         Noise level and learning rate of the toy problem (see the objectives).
     log : bool

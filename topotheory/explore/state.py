@@ -93,14 +93,18 @@ class ExplorerView(Result):
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class ExplorerRun(Result):
-    """A quick simulation at the explorer's values (returned by :meth:`ExplorerState.simulate`).
+    r"""A quick simulation at the explorer's values (returned by :meth:`ExplorerState.simulate`).
 
     Attributes
     ----------
     scheme : str
+        Name of the topology.
     lr, zeta : float
+        Learning rate and noise level :math:`\zeta = d + 2` (batch size 1).
     d, batch_size, steps, reps : int
+        Dimension, batch size, steps and replicas of the simulation.
     seed : int
+        Its seed.
     t : ndarray
         Steps ``0..steps``.
     loss : ndarray

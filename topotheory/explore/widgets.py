@@ -92,9 +92,15 @@ def explore(topology="ring", n=32, *, lr=0.05, d=48, batch_size=1, gamma=0.9, st
 class Explorer:
     """The explorer's widgets around an :class:`~topotheory.ExplorerState` (built by :func:`explore`).
 
+    Parameters
+    ----------
+    state : ExplorerState
+        The values and the computations behind the widgets.
+
     Attributes
     ----------
     state : ExplorerState
+        The same state, updated as the widgets move.
     controls : dict of ipywidgets
         ``topology, n, lr, d, batch_size, gamma, steps, reps, seed`` and the ``simulate`` button.
     lines : dict of matplotlib Line2D
@@ -110,6 +116,14 @@ class Explorer:
         The whole explorer (what is displayed).
     elapsed : float
         Seconds the last update took (computation and drawing).
+
+    Examples
+    --------
+    >>> from topotheory import ExplorerState
+    >>> ex = Explorer(ExplorerState("ring", n=8, lr=0.05))     # needs ipywidgets (the explore extra)
+    >>> ex.controls["lr"].value = 0.08
+    >>> float(ex.lines["rate_marker"].get_xdata()[0])
+    0.08
     """
 
     _CONTINUOUS = ("lr", "gamma")  # cheap: follow the slider; the others update on release

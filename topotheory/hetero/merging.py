@@ -107,6 +107,7 @@ class MergingCurves(_Curves):
     mean : ndarray, shape (n, d)
         The expected iterates after the last step (NaN once diverged).
     params : dict
+        The parameters of the run (learning rate, steps, order, ...).
     diverged : ndarray of bool
         Per recorded step: the expected state overflowed (a quantity above :data:`DIVERGED_ABOVE`
         or not finite) at or before it; every quantity is NaN there. Divergence is NaN plus this
@@ -142,11 +143,13 @@ def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gos
     Parameters
     ----------
     problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
     schedule : Scheme, GossipSchedule or sequence of (n, n) arrays / None
         The gossip matrix of every step (``None``: no communication at that step).
     lr : float
         Learning rate :math:`\eta > 0`.
     steps : int
+        Number of steps (>= 0).
     x0 : array_like, shape (d,) or (n, d), optional
         Start (default 0 for every worker).
     order : {"gradient_then_gossip", "simultaneous"}
@@ -267,6 +270,19 @@ def fixed_point(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
     fixed point of the one-period map at ``phase`` (state right after :math:`W_{\phi-1}`). Not a
     consensus: rows differ unless the data are identical or W averages exactly.
 
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
+    scheme : Scheme
+        The gossip scheme (row convention ``X <- W X``).
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    order : {"gradient_then_gossip", "simultaneous"}
+        Gradient step then gossip :math:`X \leftarrow W(X - \eta\nabla F)` (default), or both at once (paper eq. 23).
+    phase : int
+        Position in the period at which the fixed point is taken (state right after :math:`W_{\phi-1}`).
+
     Returns
     -------
     ndarray, shape (n, d)
@@ -299,6 +315,17 @@ def mean_map_rate(problem, scheme, *, lr, order="gradient_then_gossip"):
     With additive noise the mean converges like :math:`\rho^t` and the covariance to its stationary
     value like :math:`\rho^{2t}`: squared distances to the stationary law decay at rate
     :math:`r = 1 - \rho^2` (NaN when :math:`\rho \ge 1`, i.e. divergence).
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
+    scheme : Scheme
+        The gossip scheme (row convention ``X <- W X``).
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    order : {"gradient_then_gossip", "simultaneous"}
+        Gradient step then gossip :math:`X \leftarrow W(X - \eta\nabla F)` (default), or both at once (paper eq. 23).
 
     Returns
     -------
@@ -333,6 +360,24 @@ def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
     x^\star_{\eta,i}\|^2` (distance to the fixed point; ``local_distance`` = bias + noise),
     ``"rho"``, ``"rate"`` (:func:`mean_map_rate`) and ``"diverges"``; every value is NaN (and
     ``"diverges"`` True) when :math:`\rho \ge 1`.
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
+    scheme : Scheme
+        The gossip scheme (row convention ``X <- W X``).
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    order : {"gradient_then_gossip", "simultaneous"}
+        Gradient step then gossip :math:`X \leftarrow W(X - \eta\nabla F)` (default), or both at once (paper eq. 23).
+    phase : int
+        Position in the period at which the fixed point is taken (state right after :math:`W_{\phi-1}`).
+
+    Returns
+    -------
+    dict
+        The six quantities and ``bias_distance``, ``noise_distance``, ``rho``, ``rate``, ``diverges``.
 
     Examples
     --------
@@ -399,6 +444,18 @@ def heterogeneity(problem, scheme):
     (rows sum to zero) and :math:`\|G\|^2_{L^\dagger} = \mathrm{tr}(G^\top L_W^\dagger G)` with
     :math:`L_W = I - W` (sum over workers, no 1/n). Needs a static symmetric scheme.
 
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
+    scheme : Scheme
+        Static and symmetric.
+
+    Returns
+    -------
+    float
+        :math:`\Delta_W^2`.
+
     Examples
     --------
     >>> import numpy as np
@@ -421,6 +478,17 @@ def mixing_parameter(problem, scheme, lrs, *, order="simultaneous"):
     (fixed point of eq. 23, ``order="simultaneous"``, by default). Always
     :math:`p \ge 1 - \lambda_2`; equality when the gradients at :math:`x^\star_\eta` lie in the slowest
     mode.
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
+    scheme : Scheme
+        Static and symmetric.
+    lrs : array_like
+        Learning rates over which the maximum is taken.
+    order : {"simultaneous", "gradient_then_gossip"}
+        Which fixed point (default that of eq. 23).
 
     Returns
     -------
@@ -459,6 +527,19 @@ class MergingSimulation(_Curves):
     ``weighted_consensus_distance`` is NaN for problems without a mean Hessian (logistic).
     ``merged_models`` holds the merged model per recorded step, ``(len(steps), reps, d)``, when
     requested. ``diverged`` flags replicas that overflowed (their values are NaN).
+
+    Attributes
+    ----------
+    steps : ndarray of int
+        The recorded steps (0 = the start).
+    merged_loss, local_loss, consensus_distance, weighted_consensus_distance, merged_distance, local_distance : ndarray
+        Per recorded step and replica, shape ``(len(steps), reps)`` (see :mod:`topotheory.merging`).
+    merged_models : ndarray or None
+        The merged model per recorded step and replica, ``(len(steps), reps, d)``, when requested.
+    diverged : ndarray of bool
+        Per replica: its state overflowed (its values are NaN).
+    params : dict
+        The simulation's parameters (learning rate, steps, replicas, seed, ...).
     """
 
     merged_models: np.ndarray | None
@@ -511,6 +592,31 @@ def simulate_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, 
     of ``batch_size`` samples for logistic regression); then gossip ``X <- W_t X`` (any
     row-stochastic matrix). Same seed, same numbers: :func:`simulate_centralized` consumes the
     identical random stream (common random numbers).
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic or LogisticProblem
+        The heterogeneous problem.
+    schedule : Scheme, GossipSchedule or sequence of matrices
+        The gossip matrices, step by step (any row-stochastic matrices).
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    steps : int
+        Number of steps.
+    reps : int
+        Independent replicas.
+    x0 : array_like, shape (d,) or (n, d), optional
+        Start (default 0).
+    seed : None, int, SeedSequence or numpy.random.Generator
+        Seed of the noise (normalised in :mod:`topotheory.common.rng`).
+    order : {"gradient_then_gossip", "simultaneous"}
+        Gradient step then gossip :math:`X \leftarrow W(X - \eta\nabla F)` (default), or both at once (paper eq. 23).
+    batch_size : int
+        Samples per stochastic gradient (logistic regression).
+    record_every : int
+        Record the quantities every this many steps (and at the last).
+    keep_merged : bool
+        Keep the merged model of every replica at every recorded step.
 
     Returns
     -------
@@ -575,6 +681,28 @@ def simulate_centralized(problem, *, lr, steps, reps, x0=None, seed=None, batch_
     decentralized simulation with the same seed. Returns the iterates, shape
     ``(steps + 1, reps, d)``. ``x0`` of shape (d,) (default 0).
 
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic or LogisticProblem
+        The heterogeneous problem.
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    steps : int
+        Number of steps.
+    reps : int
+        Independent replicas.
+    x0 : array_like, shape (d,), optional
+        Start (default 0).
+    seed : None, int, SeedSequence or numpy.random.Generator
+        Seed of the noise (normalised in :mod:`topotheory.common.rng`).
+    batch_size : int
+        Samples per stochastic gradient (logistic regression).
+
+    Returns
+    -------
+    ndarray, shape (steps + 1, reps, d)
+        The iterates.
+
     Examples
     --------
     >>> from topotheory import random_quadratic
@@ -612,6 +740,29 @@ class MergingCrosscheck(CheckReport):
     which the exact curve lies inside the simultaneous bands (Bonferroni over the recorded steps
     and quantities at family level ``band``), and whether it agrees. ``verdict`` comes from
     :func:`topotheory.crosscheck.stats.decide`; ``agrees`` is True only for ``"agrees"``.
+
+    Attributes
+    ----------
+    exact : MergingCurves
+        The exact expected curves (:func:`propagate`).
+    simulation : MergingSimulation
+        The Monte Carlo run (:func:`simulate_merging`).
+    rows : list of dict
+        One row per quantity: exact and MC final values, interval, band coverage, agreement.
+    level : float
+        Confidence level of the final-value intervals.
+    band : float
+        Family level of the simultaneous bands.
+    reps, steps : int
+        Replicas and steps of the simulation.
+    seed : object
+        The seed, as recorded.
+    verdict : str
+        The verdict of the one agreement rule (:func:`topotheory.crosscheck.stats.decide`).
+    reason : str
+        Why, in words.
+    diagnostics : Diagnostics
+        Replica diagnostics of the worst quantity.
     """
 
     exact: MergingCurves
@@ -672,20 +823,30 @@ def crosscheck_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None
     Parameters
     ----------
     problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
     schedule : Scheme, GossipSchedule or sequence of matrices
-    lr, steps, x0, order, record_every
+        The gossip matrices, step by step (a scheme repeats its period).
+    lr, steps
         As in :func:`propagate`.
     reps : int
         Monte Carlo replicas.
+    x0
+        As in :func:`propagate`.
     seed : None, int, SeedSequence or numpy.random.Generator
         Never advanced (a copy is used); recorded in the report.
+    order
+        As in :func:`propagate`.
     confidence : float
         Confidence level of the final-value intervals (default 0.99; ``level`` is its old name,
         accepted with a DeprecationWarning).
     min_coverage : float
         Required fraction of recorded steps inside the simultaneous bands (default 1).
+    record_every
+        As in :func:`propagate`.
     band : float
         Family level of the simultaneous curve bands (default 0.999).
+    level : float, optional
+        Old name of ``confidence`` (accepted with a DeprecationWarning).
 
     Returns
     -------

@@ -233,22 +233,30 @@ def random_quadratic(n, d, *, optima_spread=1.0, hessian_spread=0.0, structure="
     * Optima: :math:`b_i = \bar b + \text{optima\_spread}\cdot \epsilon_i` with
       :math:`\bar b, \epsilon_i \sim N(0, I_d)`.
 
+    ``n`` and ``d`` whose Hessians (``n`` matrices ``d x d``) cannot fit in memory are refused at
+    once with the estimate.
+
     Parameters
     ----------
     n, d : int
+        Number of workers and dimension.
     optima_spread, hessian_spread : float
         ``optima_spread >= 0``; ``hessian_spread`` in [0, 1].
     structure : {"diagonal", "commuting", "dense"}
+        How the workers' eigenbases relate (above).
     eigenvalue_range : (float, float)
         ``0 < low <= high``.
     smoothness_spread : float
         In [0, 460.5] (:data:`MAX_SMOOTHNESS_SPREAD`: the scales stay within [1e-100, 1e100]).
     noise : float
         Gradient-noise standard deviation (the same for every worker).
-
-    ``n`` and ``d`` whose Hessians (``n`` matrices ``d x d``) cannot fit in memory are refused at
-    once with the estimate.
     seed : None, int or numpy.random.Generator
+        Seed of the draws (normalised in :mod:`topotheory.common.rng`).
+
+    Returns
+    -------
+    HeterogeneousQuadratic
+        The seeded problem.
 
     Examples
     --------
@@ -316,7 +324,9 @@ class LogisticProblem:
     Parameters
     ----------
     features : array_like, shape (n, m, d)
+        The features :math:`a_{ik}` of worker ``i``'s ``m`` samples.
     labels : array_like, shape (n, m), entries in {-1, +1}
+        The labels :math:`y_{ik}`.
     l2 : float
         Regularisation :math:`\lambda > 0` (strong convexity).
 
@@ -414,6 +424,26 @@ def logistic_problem(n, d, *, samples_per_worker=50, partition="iid", l2=1e-2, s
     * ``"iid"`` -- a random permutation, cut in equal chunks;
     * ``"label_skew"`` -- sorted by label (then random), cut in chunks: most workers see one class;
     * ``"feature_norm"`` -- sorted by :math:`\|a\|`: the local smoothness :math:`L_i` grows with i.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    d : int
+        Dimension.
+    samples_per_worker : int
+        Samples ``m`` per worker.
+    partition : {"iid", "label_skew", "feature_norm"}
+        How the samples are split (above).
+    l2 : float
+        Regularisation :math:`\lambda > 0`.
+    seed : None, int, SeedSequence or numpy.random.Generator
+        Seed of the noise (normalised in :mod:`topotheory.common.rng`).
+
+    Returns
+    -------
+    LogisticProblem
+        The seeded problem.
 
     Examples
     --------

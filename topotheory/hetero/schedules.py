@@ -204,11 +204,18 @@ def placement_schedule(scheme, steps, placement, *, budget=None):
     Parameters
     ----------
     scheme : Scheme
+        Its matrices are the gossip steps, in turn.
     steps : int
+        Number of steps.
     placement : str
         One of :data:`PLACEMENTS`.
     budget : int
         Number of gossip steps, ``0 <= budget <= steps`` (needed for early/uniform/late).
+
+    Returns
+    -------
+    GossipSchedule
+        One matrix (or none) per step.
 
     Examples
     --------
@@ -249,6 +256,22 @@ def gossip_every(scheme, steps, period, *, offset=None):
     ``offset`` defaults to 0 so that the last step of every block of ``period`` steps communicates
     (like :func:`topotheory.topologies.local_steps`, but with any scheme's matrices).
 
+    Parameters
+    ----------
+    scheme : Scheme
+        Its matrices are the gossip steps, in turn.
+    steps : int
+        Number of steps.
+    period : int
+        Gossip once every ``period`` steps (>= 1).
+    offset : int, optional
+        Which step of each block gossips (default 0: the last).
+
+    Returns
+    -------
+    GossipSchedule
+        One matrix (or none) per step.
+
     Examples
     --------
     >>> from topotheory import ring
@@ -283,6 +306,24 @@ def degree_schedule(kind, steps, *, start=4.0, end=1.0, switch=0.5, width=0.1):
       :math:`r_{end}`.
 
     Degrees must be non-negative; ``switch`` = :math:`s_1` and ``width`` = :math:`w` in [0, 1].
+
+    Parameters
+    ----------
+    kind : str
+        ``"fixed"``, ``"linear"``, ``"cosine"``, ``"slow_decrease"``, ``"switch"`` or ``"window"``.
+    steps : int
+        Number of steps ``T``.
+    start, end : float
+        Degrees :math:`r_{start}, r_{end} \ge 0`.
+    switch : float
+        The switch point :math:`s_1` in [0, 1].
+    width : float
+        The window width :math:`w` in [0, 1].
+
+    Returns
+    -------
+    ndarray, shape (steps,)
+        The degree :math:`r(t)` per step.
 
     Examples
     --------
@@ -323,10 +364,18 @@ def random_pull_schedule(n, degrees, *, symmetrize=False, seed=None):
     Parameters
     ----------
     n : int
+        Number of workers.
     degrees : array_like, shape (steps,)
         Non-negative expected numbers of extra neighbours (see :func:`degree_schedule`).
     symmetrize : bool
+        Make the pull graph undirected, with Metropolis weights.
     seed : None, int or numpy.random.Generator
+        Seed of the draws (normalised in :mod:`topotheory.common.rng`).
+
+    Returns
+    -------
+    GossipSchedule
+        One matrix (or none) per step.
 
     Examples
     --------
@@ -382,14 +431,24 @@ def consensus_controlled_schedule(problem, scheme, *, lr, steps, target, max_ext
     Parameters
     ----------
     problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
     scheme : Scheme
         Static scheme (its single matrix is repeated).
     lr : float
+        Learning rate :math:`\eta > 0`.
     steps : int
+        Number of steps.
     target : float or array_like of shape (steps,)
         Consensus-distance threshold(s), >= 0.
     max_extra : int
         Extra rounds allowed per step, 0 to :data:`MAX_EXTRA` (10**6).
+    x0 : array_like, shape (d,) or (n, d), optional
+        Start (default 0).
+
+    Returns
+    -------
+    GossipSchedule
+        Step ``t`` uses :math:`W^{1 + e_t}` (``rounds[t] = 1 + e_t``).
 
     Examples
     --------

@@ -94,6 +94,16 @@ def _affine(problem, alpha):
 def per_agent_fixed_point(problem):
     r"""The bias point :math:`x_H = (\sum_i A_i/L_i)^{-1} \sum_i A_i b_i / L_i` of per-agent steps.
 
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
+
+    Returns
+    -------
+    ndarray, shape (d,)
+        The bias point :math:`x_H`.
+
     Examples
     --------
     >>> import numpy as np
@@ -112,6 +122,16 @@ def contraction_factors(problem):
     r"""Spectral radii :math:`\rho(I - \frac1n\sum_i \alpha_i A_i)` of the three methods (quadratics).
 
     Returns ``{"per_agent": ..., "centralized_mean": ..., "centralized_lmax": ...}``.
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
+
+    Returns
+    -------
+    dict
+        ``{rule: spectral radius}`` for the three rules.
 
     Examples
     --------
@@ -270,6 +290,7 @@ def iterations_to_eps(problem, *, rule=None, eps=1e-6, x0=None, switch_at=None, 
     rule : {"per_agent", "centralized_mean", "centralized_lmax"}
         The step-size rule (default ``"per_agent"``).
     eps : float
+        Target excess loss (> 0).
     x0 : array_like, shape (d,), optional
         Start (default 0).
     switch_at : int, "best" or None
@@ -318,6 +339,26 @@ def compare_stepsizes(problem, *, eps=1e-6, x0=None, switch_at="best", max_steps
     """Iterations to ``eps`` of the three step-size rules, as ``{rule: StepsizeResult}``.
 
     ``max_steps`` caps the iterations (default 100000; ``max_iter`` is its old name).
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic or LogisticProblem
+        The heterogeneous problem.
+    eps : float
+        Target excess loss (> 0).
+    x0 : array_like, shape (d,), optional
+        Start (default 0).
+    switch_at : int, "best" or None
+        As in :func:`iterations_to_eps` (per-agent steps only).
+    max_steps : int, optional
+        Cap on the iterations (default 100000).
+    max_iter : int, optional
+        Old name of ``max_steps`` (accepted with a DeprecationWarning).
+
+    Returns
+    -------
+    dict
+        ``{rule: StepsizeResult}`` for ``per_agent``, ``centralized_mean`` and ``centralized_lmax``.
 
     Examples
     --------
