@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from typing import Any
+
 import numpy as np
 
 from ..common.results import Result
@@ -71,7 +73,7 @@ class WeightDesign(Result):
         Edges as node positions ``0..n-1`` (the graph's node order).
     """
 
-    scheme: object
+    scheme: Scheme
     objective: str
     value: float
     method: str
@@ -89,7 +91,7 @@ class WeightDesign(Result):
     edges: np.ndarray
 
 
-def weights_scheme(dg, w, *, name, allow_negative=False):
+def weights_scheme(dg: Any, w: np.ndarray, *, name: str, allow_negative: bool = False) -> Scheme:
     """The static :class:`Scheme` of edge weights ``w`` on ``dg`` (exact zeros below 1e-14)."""
     w = np.where(np.abs(w) < 1e-14, 0.0, w)
     W = dg.matrix(w)
@@ -98,7 +100,7 @@ def weights_scheme(dg, w, *, name, allow_negative=False):
     return Scheme([W], name=name, params={"weights": "optimal"}, allow_negative=allow_negative)
 
 
-def _spectral_value(objective, scheme, gamma):
+def _spectral_value(objective: str, scheme: Scheme, gamma: float | None) -> float:
     if objective in ("spectral_gap", "fdla"):
         return 1.0 - spectral_gap(scheme, "abs")
     if objective == "effective_neighbors":
@@ -108,7 +110,7 @@ def _spectral_value(objective, scheme, gamma):
     raise ValueError(objective)  # pragma: no cover
 
 
-def _norm_dual_bound(dg, duals, nonnegative):
+def _norm_dual_bound(dg: Any, duals: Any, nonnegative: bool) -> float:
     """Lower bound on min ||W - J||_2 from the LMI multipliers (non-negative weights; NaN for signed)."""
     Z1, Z2 = duals
     Zs = []
@@ -133,7 +135,7 @@ def _norm_dual_bound(dg, duals, nonnegative):
     return np.nan
 
 
-def _operating_gamma(gamma, zeta, lr):
+def _operating_gamma(gamma: float | None, zeta: float | None, lr: float | None) -> float | None:
     if gamma is not None:
         if lr is not None:
             raise ValueError("give gamma or (zeta and lr), not both")
@@ -147,19 +149,19 @@ def _operating_gamma(gamma, zeta, lr):
 
 
 def optimal_weights(
-    graph,
+    graph: Any,
     *,
-    objective,
-    gamma=None,
-    zeta=None,
-    lr=None,
-    log=False,
-    method="auto",
-    allow_negative=False,
-    tol=1e-9,
-    max_iter=3000,
-    start=None,
-):
+    objective: str,
+    gamma: float | None = None,
+    zeta: float | None = None,
+    lr: float | None = None,
+    log: bool = False,
+    method: str = "auto",
+    allow_negative: bool = False,
+    tol: float = 1e-9,
+    max_iter: int = 3000,
+    start: Any = None,
+) -> Scheme | WeightDesign:
     r"""Optimal symmetric gossip weights on the edges of ``graph``.
 
     The weights live on the graph's edges: :math:`W = I - \sum_{e=\{i,j\}} w_e (e_i - e_j)(e_i - e_j)^T`,
@@ -283,7 +285,7 @@ def optimal_weights(
     return res if log else res.scheme
 
 
-def _choose_method(dg, objective, method):
+def _choose_method(dg: Any, objective: str, method: str) -> str:
     if method == "auto":
         if objective in ("spectral_gap", "fdla"):  # the exact route where it fits, cvxpy required
             return "conic" if dg.n <= CONIC_AUTO_LIMIT_NORM else "first_order"
@@ -295,7 +297,8 @@ def _choose_method(dg, objective, method):
     return method
 
 
-def _convex_design(dg, objective, *, gamma, method, allow_negative, tol, max_iter, start=None):
+def _convex_design(dg: Any, objective: str, *, gamma: float | None, method: str, allow_negative: bool, tol: float,
+                   max_iter: int, start: Any = None) -> WeightDesign:
     method = _choose_method(dg, objective, method)
     nonneg = not allow_negative
     name = f"{dg.name}:{objective}"
@@ -323,6 +326,7 @@ def _convex_design(dg, objective, *, gamma, method, allow_negative, tol, max_ite
     if objective in ("effective_neighbors", "msd"):
         obj = spectral_objective(dg, objective, gamma)
         _, grad = obj.value_grad(w)
+        assert grad is not None  # the design lies inside the objective's domain
         if nonneg:
             p, _ = nonnegative_projector(dg)(w - grad, None)
             gap = max(frank_wolfe_gap(dg, w, grad), 0.0)
@@ -343,7 +347,8 @@ def _convex_design(dg, objective, *, gamma, method, allow_negative, tol, max_ite
     )
 
 
-def _norm_first_order(dg, w0, *, nonneg, max_iter, rel_gap=1e-6, betas=(30.0, 3e2, 3e3, 3e4, 3e5)):
+def _norm_first_order(dg: Any, w0: np.ndarray, *, nonneg: bool, max_iter: int, rel_gap: float = 1e-6,
+                      betas: tuple[float, ...] = (30.0, 3e2, 3e3, 3e4, 3e5)) -> tuple[np.ndarray, int, bool, Any]:
     """Minimise ``||W(w) - J||_2`` by spectral projected gradient on its smoothing
     :class:`SmoothedNormObjective`, increasing the smoothing parameter ``beta`` (each stage warm
     started) until the dual bound certifies ``rel_gap``. Returns ``(w, iterations, converged, duals)``."""
@@ -364,14 +369,15 @@ def _norm_first_order(dg, w0, *, nonneg, max_iter, rel_gap=1e-6, betas=(30.0, 3e
     return w, total, converged, duals
 
 
-def _feasible(dg, w):
+def _feasible(dg: Any, w: np.ndarray) -> np.ndarray:
     """Solver output made exactly feasible (non-negative, node loads <= 1)."""
     w = np.maximum(w, 0.0)
     s = np.maximum(dg.load(w), 1.0)
     return w / np.maximum(s[dg.i], s[dg.j])
 
 
-def _self_consistent_design(dg, *, zeta, lr, log, method, allow_negative, tol, max_iter):
+def _self_consistent_design(dg: Any, *, zeta: float, lr: float, log: bool, method: str, allow_negative: bool, tol: float,
+                            max_iter: int) -> Scheme | WeightDesign:
     """n_W-optimal weights at the operating decay gamma = (1-lr)^2/(1-r) of the designed scheme."""
     current = weights_scheme(dg, dg.nonnegative_start(), name="metropolis")
     gamma, res = None, None
@@ -386,11 +392,12 @@ def _self_consistent_design(dg, *, zeta, lr, log, method, allow_negative, tol, m
         res = _convex_design(dg, "effective_neighbors", gamma=gamma, method=method,
                              allow_negative=allow_negative, tol=tol, max_iter=max_iter)
         current = res.scheme
+    assert res is not None  # the first pass always designs (gamma starts as None)
     res = dataclasses.replace(res, zeta=zeta, lr=lr)
     return res if log else res.scheme
 
 
-def _local_optimal_lr(scheme, zeta, lr0):
+def _local_optimal_lr(scheme: Scheme, zeta: float, lr0: float) -> tuple[float, float] | None:
     """Newton steps on :math:`r'(\\eta) = 0` from ``lr0`` (five-point differences of the exact rate).
 
     Returns ``(lr, rate)``, or ``None`` when the local model is not concave or leaves the bracket
@@ -416,7 +423,7 @@ def _local_optimal_lr(scheme, zeta, lr0):
     return None
 
 
-def _rate_design(dg, *, zeta, log, tol, max_iter, start=None):
+def _rate_design(dg: Any, *, zeta: float, log: bool, tol: float, max_iter: int, start: Any = None) -> Scheme | WeightDesign:
     """Local maximisation of the exact optimal toy rate, started from the n_W optimum.
 
     ``start``: edge weights to start from (default: the n_W-optimal weights at the operating decay
@@ -432,7 +439,7 @@ def _rate_design(dg, *, zeta, log, tol, max_iter, start=None):
         w0 = np.asarray(start, dtype=float)
     memo = {"lr": optimal_learning_rate(weights_scheme(dg, w0, name="start"), zeta=zeta).lr}
 
-    def value_grad(w):
+    def value_grad(w: np.ndarray) -> tuple[float, np.ndarray | None]:
         scheme = weights_scheme(dg, w, name="candidate")
         local = _local_optimal_lr(scheme, zeta, memo["lr"])  # warm start: a few exact rates
         if local is None:
@@ -452,8 +459,9 @@ def _rate_design(dg, *, zeta, log, tol, max_iter, start=None):
     w = dg.weights_of(scheme.matrix(0))
     o = optimal_learning_rate(scheme, zeta=zeta)
     memo["lr"] = o.lr
-    _, g = value_grad(w)
-    p, _ = project(w - g, None)
+    _, g_end = value_grad(w)
+    assert g_end is not None  # the result is a finite-rate design
+    p, _ = project(w - g_end, None)
     kkt = float(np.max(np.abs(p - w)))
     res = WeightDesign(
         scheme=scheme, objective="rate", value=float(o.rate), method="first_order", solver="spg",
