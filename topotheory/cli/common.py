@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NoReturn
-
 import argparse
 import csv
 import difflib
@@ -14,6 +11,8 @@ import math
 import re
 import sys
 import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
-
 import json
 import math
 import sys
+from typing import TYPE_CHECKING, Any
 
 from ..crosscheck.rates import crosscheck, crosscheck_grid
 from .common import (

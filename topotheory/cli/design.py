@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any, cast
-
 import json
+from typing import TYPE_CHECKING, Any, cast
 
 from .common import load_topology, render
 from ..design import DESIGN_METHODS, DESIGN_OBJECTIVES, optimal_weights

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
-
 import inspect
 import json
+from collections.abc import Callable
+from typing import Any
 
 from .common import CliError
 from ..figures import FIGURE_ALIASES, FIGURES, canonical_id, get_figure_function

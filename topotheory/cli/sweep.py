@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
-
 import json
 import os
+from collections.abc import Callable
+from typing import Any
 
 from ..crosscheck.rates import ON_ERROR, crosscheck_grid
 from .common import CliError, add_format_argument, integer_option, jsonable, load_topology, one_line, render
