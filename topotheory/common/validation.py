@@ -28,7 +28,7 @@ import math
 import numbers
 import operator
 
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -426,6 +426,10 @@ def check_matrix(name: str, value: Any, *, allow_sparse: bool = True) -> Any:
     return M
 
 
+@overload
+def check_str(name: str, value: Any, *, allow_none: Literal[False] = ..., nonempty: bool = ...) -> str: ...
+@overload
+def check_str(name: str, value: Any, *, allow_none: bool, nonempty: bool = ...) -> str | None: ...
 def check_str(name: str, value: Any, *, allow_none: bool = False, nonempty: bool = False) -> str | None:
     """A string (``None`` too when ``allow_none``); ``nonempty`` refuses ``""``.
 
@@ -589,7 +593,7 @@ def check_seed(name: str, value: Any) -> Any:
     return operator.index(value)
 
 
-def gamma_pair(gamma: Any, one_minus_gamma: Any) -> tuple[Any, Any]:
+def gamma_pair(gamma: Any, one_minus_gamma: Any) -> tuple[np.ndarray, np.ndarray]:
     """Validated (gamma, 1 - gamma) arrays; 1 - gamma taken as given when supplied."""
     if one_minus_gamma is not None:
         if gamma is not None:
