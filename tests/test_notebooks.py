@@ -69,7 +69,8 @@ def test_our_notebooks_exist_with_current_outputs():
     for name in PRESENT:
         nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
         nbformat.validate(nb)
-        assert nb.metadata.kernelspec.name == NATIVE_KERNEL_NAME
+        if name in OURS:
+            assert nb.metadata.kernelspec.name == NATIVE_KERNEL_NAME
         assert not tool.problems(nb), f"{name}: {'; '.join(tool.problems(nb))} (run: python tools/notebooks.py {name})"
 
 

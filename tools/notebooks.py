@@ -88,10 +88,13 @@ def execute(path: Path) -> None:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
+    kernelspec = nb.metadata.get("kernelspec")
     with tempfile.TemporaryDirectory() as work:
         client = NotebookClient(nb, timeout=TIMEOUT, kernel_name=NATIVE_KERNEL_NAME, record_timing=False,
                                 resources={"metadata": {"path": work}})
         client.execute()
+    if kernelspec is not None:
+        nb.metadata["kernelspec"] = kernelspec  # as the notebook declares it, not as this machine names it
     nbformat.validate(nb)
     nbformat.write(normalise(nb), path)
 

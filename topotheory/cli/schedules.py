@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
                                record_every=args.steps)
             fin = curves.final()
             losses = {k: float(fin[k]) for k in ("merged_loss", "local_loss", "consensus_distance")}
-            diverged = bool(curves.diverged[-1])  # overflowed: NaN plus the flag of propagate
+            diverged = curves.diverged is not None and bool(curves.diverged[-1])  # overflowed: NaN plus the flag
             out[placement] = {**losses, "diverged": diverged, "gossip_steps": sched.gossip_steps}
             bar.update()
     gone = [k for k, v in out.items() if v["diverged"]]

@@ -99,7 +99,7 @@ def _graph_from_adjacency(adjacency: Any, multiedges: str, self_loops: str) -> A
     return off, deg
 
 
-def metropolis_weights(adjacency: Any, *, multiedges: str = "collapse", self_loops: str = "ignore") -> np.ndarray:
+def metropolis_weights(adjacency: Any, *, multiedges: str = "collapse", self_loops: str = "ignore") -> Any:
     r"""The paper's Metropolis--Hastings variant.
 
     .. math:: W_{ij} = \frac{A_{ij}}{\max(\deg_i, \deg_j) + 1} \ (i \ne j), \qquad
@@ -155,7 +155,7 @@ def _uniform_edge_weights(adjacency: Any, multiedges: str, self_loops: str, extr
     return _with_self_weights(coo.row, coo.col, coo.data / (dmax + extra), n)
 
 
-def max_degree_weights(adjacency: Any, *, multiedges: str = "collapse", self_loops: str = "ignore") -> np.ndarray:
+def max_degree_weights(adjacency: Any, *, multiedges: str = "collapse", self_loops: str = "ignore") -> Any:
     r"""Uniform weights ``1/(deg_max + 1)`` on every edge, the rest on the diagonal.
 
     .. math:: W_{ij} = \frac{A_{ij}}{d_{\max} + 1} \ (i \ne j), \qquad W_{ii} = 1 - \sum_{j \ne i} W_{ij}.
@@ -176,7 +176,7 @@ def max_degree_weights(adjacency: Any, *, multiedges: str = "collapse", self_loo
 
     Returns
     -------
-    ndarray, shape (n, n)
+    scipy.sparse.csr_array, shape (n, n)
         The symmetric doubly stochastic gossip matrix.
 
     Examples
@@ -191,7 +191,7 @@ def max_degree_weights(adjacency: Any, *, multiedges: str = "collapse", self_loo
     return _uniform_edge_weights(adjacency, multiedges, self_loops, 1.0)
 
 
-def one_over_max_degree_weights(adjacency: Any, *, multiedges: str = "collapse", self_loops: str = "ignore") -> np.ndarray:
+def one_over_max_degree_weights(adjacency: Any, *, multiedges: str = "collapse", self_loops: str = "ignore") -> Any:
     r"""Xiao & Boyd's maximum-degree weights: ``1/deg_max`` on every edge, the rest on the diagonal.
 
     .. math:: W_{ij} = \frac{A_{ij}}{d_{\max}} \ (i \ne j), \qquad W_{ii} = 1 - \sum_{j \ne i} W_{ij}
@@ -215,7 +215,7 @@ def one_over_max_degree_weights(adjacency: Any, *, multiedges: str = "collapse",
 
     Returns
     -------
-    ndarray, shape (n, n)
+    scipy.sparse.csr_array, shape (n, n)
         The symmetric doubly stochastic gossip matrix.
 
     Examples
@@ -230,7 +230,7 @@ def one_over_max_degree_weights(adjacency: Any, *, multiedges: str = "collapse",
     return _uniform_edge_weights(adjacency, multiedges, self_loops, 0.0)
 
 
-def lazy_weights(W: Any) -> np.ndarray:
+def lazy_weights(W: Any) -> Any:
     r"""The lazy version :math:`W' = (I + W)/2`; its eigenvalues lie in [0, 1] for symmetric W.
 
     ``W`` must be a gossip matrix: square, real, finite, non-negative, rows and columns summing to
@@ -243,7 +243,7 @@ def lazy_weights(W: Any) -> np.ndarray:
 
     Returns
     -------
-    ndarray
+    scipy.sparse.csr_array
         The lazy matrix ``(I + W) / 2``.
 
     Examples
@@ -272,7 +272,7 @@ def _with_self_weights(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: 
 
 
 def weights_from_adjacency(adjacency: Any, rule: str = "metropolis", *, multiedges: str = "collapse",
-                           self_loops: str = "ignore") -> np.ndarray:
+                           self_loops: str = "ignore") -> Any:
     """Apply the weight rule named ``rule`` (one of :data:`WEIGHT_RULES`) to an adjacency.
 
     ``multiedges`` and ``self_loops`` choose how the adjacency is read (see the module notes).

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from typing import Any
+
 import numpy as np
 import scipy.linalg as sla
 
@@ -50,6 +52,7 @@ from ..graphs.scheme import check_scheme
 from .exact import (ORDERS, CommutingState, check_common, check_problem, check_quadratic, check_x0,
                     exact_state, gossip_getter, state_bytes)
 from .problems import HeterogeneousQuadratic
+from ..common.rng import SeedLike
 
 __all__ = [
     "ORDERS",
@@ -122,7 +125,7 @@ class MergingCurves(_Curves):
     diverged: np.ndarray | None = None
     diverged_step: int = -1
 
-    def final(self):
+    def final(self) -> dict[str, float]:
         """The quantities after the last step, as a dict of floats."""
         return {q: float(getattr(self, q)[-1]) for q in QUANTITIES}
 
@@ -131,7 +134,8 @@ class MergingCurves(_Curves):
 DIVERGED_ABOVE = 1e300
 
 
-def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gossip", record_every=1):
+def propagate(problem: Any, schedule: Any, *, lr: float, steps: int, x0: Any = None,
+              order: str = "gradient_then_gossip", record_every: int = 1) -> MergingCurves:
     r"""Exact expected merged/local losses and consensus distance of D-SGD on a quadratic.
 
     Propagates :math:`\mu_{t+1} = M_t \mu_t + c_t` and
@@ -205,12 +209,12 @@ def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gos
     params = {"lr": lr, "steps": steps, "order": order, "n": problem.n, "d": problem.d,
               "structure": problem.structure, "schedule": getattr(schedule, "name", "custom")}
     mean = eng.mean_states() if diverged_step < 0 else np.full((problem.n, problem.d), np.nan)
-    return MergingCurves(rec, *cols, gossip_rounds=rounds, mean=mean, params=params, diverged=flags,
+    return MergingCurves(rec, **dict(zip(QUANTITIES, cols)), gossip_rounds=rounds, mean=mean, params=params, diverged=flags,
                          diverged_step=diverged_step)
 
 
 # ------------------------------------------------------------------- fixed point and spectra
-def _static_blocks(problem, scheme, lr, order, phase):
+def _static_blocks(problem: Any, scheme: Any, lr: float, order: str, phase: int) -> Any:
     """Affine one-period map per block: list of (M (m, m), c (m,)) in the problem's basis."""
     scheme = check_scheme(scheme)
     phase = check_phase(phase, scheme.period)
@@ -231,7 +235,7 @@ def _static_blocks(problem, scheme, lr, order, phase):
             else:
                 Ms.append(WI - lr * H)
                 cs.append(lr * hb)
-        Ms, cs = np.array(Ms)[:, None], np.array(cs)[:, None]  # one block
+        M_all, c_all = np.array(Ms)[:, None], np.array(cs)[:, None]  # one block
     else:
         eng = CommutingState(p, lr, order, np.zeros((n, d)))
         Ms, cs = [], []
@@ -243,17 +247,17 @@ def _static_blocks(problem, scheme, lr, order, phase):
             else:
                 Ms.append(W[None] - lr * eng.lam[:, None, :] * np.eye(n))
                 cs.append(eng.force)
-        Ms, cs = np.array(Ms), np.array(cs)  # (period, blocks, m, m), (period, blocks, m)
+        M_all, c_all = np.array(Ms), np.array(cs)  # (period, blocks, m, m), (period, blocks, m)
     per = scheme.period
-    M = np.broadcast_to(np.eye(Ms.shape[-1]), Ms.shape[1:]).copy()
-    c = np.zeros(cs.shape[1:])
+    M = np.broadcast_to(np.eye(M_all.shape[-1]), M_all.shape[1:]).copy()
+    c = np.zeros(c_all.shape[1:])
     for s in range(phase - per, phase):
-        M = Ms[s % per] @ M
-        c = np.einsum("kij,kj->ki", Ms[s % per], c) + cs[s % per]
+        M = M_all[s % per] @ M
+        c = np.einsum("kij,kj->ki", M_all[s % per], c) + c_all[s % per]
     return M, c
 
 
-def _to_stacked(problem, blocks):
+def _to_stacked(problem: Any, blocks: Any) -> np.ndarray:
     """(blocks, m) block vectors -> (n, d) stacked iterates in original coordinates."""
     if problem.structure == "dense":
         return blocks.reshape(problem.n, problem.d)
@@ -261,7 +265,7 @@ def _to_stacked(problem, blocks):
     return X if problem.basis is None else X @ problem.basis.T
 
 
-def fixed_point(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
+def fixed_point(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_then_gossip", phase: int = 0) -> np.ndarray:
     r"""The learning-rate dependent fixed point :math:`x^\star_\eta` of D-GD (THEORY §5, eq. 23).
 
     The noiseless iteration converges to the stacked iterate solving
@@ -308,7 +312,7 @@ def fixed_point(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
     return _to_stacked(problem, x)
 
 
-def mean_map_rate(problem, scheme, *, lr, order="gradient_then_gossip"):
+def mean_map_rate(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_then_gossip") -> tuple[float, float]:
     r"""Spectral radius per step :math:`\rho` of the mean map and the rate :math:`r = 1 - \rho^2`.
 
     :math:`\rho = \rho(M_{p-1}\cdots M_0)^{1/p}` with :math:`M_t` as in :mod:`topotheory.merging`.
@@ -347,7 +351,7 @@ def mean_map_rate(problem, scheme, *, lr, order="gradient_then_gossip"):
     return rho, (1.0 - rho**2 if rho < 1 else float("nan"))
 
 
-def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
+def stationary(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_then_gossip", phase: int = 0) -> dict[str, Any]:
     r"""Stationary expectations of :data:`QUANTITIES` (discrete Lyapunov solve, any periodic scheme).
 
     Mean: the fixed point :math:`x^\star_\eta` of the one-period map at ``phase``
@@ -424,7 +428,7 @@ def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
 
 
 # ------------------------------------------------------------------------ heterogeneity (§5)
-def _laplacian_pinv(scheme, n):
+def _laplacian_pinv(scheme: Any, n: int) -> np.ndarray:
     scheme = check_scheme(scheme)
     if scheme.n != n:
         raise ValueError(f"scheme has n = {scheme.n} workers but the problem has n = {n}")
@@ -433,11 +437,11 @@ def _laplacian_pinv(scheme, n):
     return np.linalg.pinv(np.eye(scheme.n) - np.asarray(scheme.matrix(0)), hermitian=True)
 
 
-def _grad_at(problem, X):
+def _grad_at(problem: Any, X: Any) -> np.ndarray:
     return problem.gradients(X)
 
 
-def heterogeneity(problem, scheme):
+def heterogeneity(problem: Any, scheme: Any) -> float:
     r"""Heterogeneity :math:`\Delta_W^2 = \|\nabla F(x^\star)\|^2_{L_W^\dagger}` (THEORY §5).
 
     :math:`\nabla F(x^\star)` is the ``(n, d)`` matrix of local gradients at the global optimum
@@ -470,7 +474,7 @@ def heterogeneity(problem, scheme):
     return float(np.einsum("ia,ij,ja->", G, Lp, G))
 
 
-def mixing_parameter(problem, scheme, lrs, *, order="simultaneous"):
+def mixing_parameter(problem: Any, scheme: Any, lrs: Any, *, order: str = "simultaneous") -> tuple[float, np.ndarray]:
     r"""The heterogeneity mixing parameter :math:`p` of THEORY §5.
 
     :math:`p^{-1} = \max_\eta \|L_W^\dagger \nabla F(x^\star_\eta)\|^2 /
@@ -515,8 +519,8 @@ def mixing_parameter(problem, scheme, lrs, *, order="simultaneous"):
         LG = Lp @ G
         den = float(np.sum(G * LG))
         ratios.append(float(np.sum(LG * LG)) / den if den > 1e-300 else float("nan"))
-    ratios = np.array(ratios)
-    return (1.0 / np.nanmax(ratios) if np.any(np.isfinite(ratios)) else float("nan")), ratios
+    r = np.array(ratios)
+    return (1.0 / float(np.nanmax(r)) if np.any(np.isfinite(r)) else float("nan")), r
 
 
 # ------------------------------------------------------------------------------ Monte Carlo
@@ -546,11 +550,11 @@ class MergingSimulation(_Curves):
     diverged: np.ndarray
     params: dict
 
-    def mean(self, quantity):
+    def mean(self, quantity: str) -> np.ndarray:
         """Replica mean of ``quantity`` per recorded step."""
         return getattr(self, check_choice("quantity", quantity, QUANTITIES)).mean(axis=1)
 
-    def summary(self, *, confidence=0.99, level=None):
+    def summary(self, *, confidence: float | None = 0.99, level: float | None = None) -> Any:
         """Final-step MC estimate and Student-t ``confidence`` interval per quantity (any problem class).
 
         ``level`` is the old name of ``confidence`` (accepted with a DeprecationWarning).
@@ -569,7 +573,7 @@ class MergingSimulation(_Curves):
         return rows
 
 
-def _mc_summary(problem, X, x_star):
+def _mc_summary(problem: Any, X: Any, x_star: Any) -> tuple[np.ndarray, ...]:
     xbar = X.mean(axis=1)
     dev = X - xbar[:, None, :]
     merged = problem.excess_loss(xbar)
@@ -583,8 +587,9 @@ def _mc_summary(problem, X, x_star):
     return merged, local, cons, wcons, np.sum((xbar - x_star) ** 2, axis=1), np.sum(e * e, axis=(1, 2)) / problem.n
 
 
-def simulate_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, order="gradient_then_gossip",
-                     batch_size=1, record_every=1, keep_merged=False):
+def simulate_merging(problem: Any, schedule: Any, *, lr: float, steps: int, reps: int, x0: Any = None,
+                     seed: SeedLike = None, order: str = "gradient_then_gossip", batch_size: int = 1,
+                     record_every: int = 1, keep_merged: bool = False) -> MergingSimulation:
     r"""Monte Carlo of D-SGD on a heterogeneous problem, reporting the quantities of :func:`propagate`.
 
     ``reps`` independent replicas, vectorized as a ``(reps, n, d)`` array; stochastic gradients
@@ -646,7 +651,8 @@ def simulate_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, 
     rng = as_generator(seed)
     X = np.broadcast_to(check_x0(x0, problem.n, problem.d), (reps, problem.n, problem.d)).copy()
     x_star = problem.x_star
-    rec, rows, models = [0], [_mc_summary(problem, X, x_star)], [X.mean(1)] if keep_merged else None
+    rec, rows = [0], [_mc_summary(problem, X, x_star)]
+    models = [X.mean(1)] if keep_merged else []
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(steps):
             W = get(t)
@@ -668,12 +674,13 @@ def simulate_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, 
     params = {"lr": lr, "steps": steps, "reps": reps, "order": order, "batch_size": batch_size,
               "seed": record,
               "schedule": getattr(schedule, "name", "custom")}
-    return MergingSimulation(np.array(rec), *arr.transpose(1, 0, 2),
+    return MergingSimulation(np.array(rec), **dict(zip(QUANTITIES, arr.transpose(1, 0, 2))),
                              merged_models=np.array(models) if keep_merged else None,
                              diverged=diverged, params=params)
 
 
-def simulate_centralized(problem, *, lr, steps, reps, x0=None, seed=None, batch_size=1):
+def simulate_centralized(problem: Any, *, lr: float, steps: int, reps: int, x0: Any = None, seed: SeedLike = None,
+                         batch_size: int = 1) -> np.ndarray:
     r"""Centralized mini-batch SGD on the same random numbers as :func:`simulate_merging`.
 
     :math:`x \leftarrow x - \eta \frac1n\sum_i g_i(x)` where :math:`g_i` are the workers' stochastic
@@ -777,7 +784,7 @@ class MergingCrosscheck(CheckReport):
     reason: str
     diagnostics: Diagnostics
 
-    def to_dict(self, *, curves=True):
+    def to_dict(self, *, curves: bool = True) -> dict[str, Any]:
         """JSON-ready: the per-quantity rows and (``curves=True``) exact curve, MC mean and bands."""
         out = {"reps": self.reps, "steps": self.steps, "seed": self.seed, "level": self.level, "band": self.band,
                "agrees": self.agrees, "verdict": self.verdict, "reason": self.reason, "settle": self.settle,
@@ -791,7 +798,7 @@ class MergingCrosscheck(CheckReport):
                                     "band_low": (mu - half).tolist(), "band_high": (mu + half).tolist()}
         return jsonable(out)
 
-    def _body(self):
+    def _body(self) -> list[str]:
         head = (f"merging crosscheck: {self.reps} replicas x {self.steps} steps, seed {format_seed(self.seed)}, "
                 f"{self.level:.0%} intervals -> {'AGREE' if self.agrees else self.verdict.upper()}")
         cols = ("quantity", "theory", "mc", "ci_low", "ci_high", "coverage", "agrees")
@@ -802,8 +809,10 @@ class MergingCrosscheck(CheckReport):
         return lines + self._verdict_lines()
 
 
-def crosscheck_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, order="gradient_then_gossip",
-                       confidence=None, min_coverage=1.0, record_every=1, band=0.999, level=None):
+def crosscheck_merging(problem: Any, schedule: Any, *, lr: float, steps: int, reps: int, x0: Any = None,
+                       seed: SeedLike = None, order: str = "gradient_then_gossip", confidence: float | None = None,
+                       min_coverage: float = 1.0, record_every: int = 1, band: float = 0.999,
+                       level: float | None = None) -> MergingCrosscheck:
     r"""Check :func:`propagate` against :func:`simulate_merging` on the same schedule.
 
     Statistics of :mod:`topotheory.crosscheck.stats`. For every quantity of :data:`QUANTITIES`:
