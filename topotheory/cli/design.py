@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from .common import load_topology, render
 from ..design import DESIGN_METHODS, DESIGN_OBJECTIVES, optimal_weights
@@ -74,8 +74,8 @@ def write_weights(path: str, rows: list[tuple[Any, Any, float]], fmt: str, summa
 
 def run(args: argparse.Namespace) -> int:
     G = read_graph(args.graph)
-    res = cast("WeightDesign", optimal_weights(G, objective=args.objective, gamma=args.gamma, zeta=args.zeta, lr=args.lr,
-                                               method=args.method, allow_negative=args.allow_negative, log=True))
+    res = optimal_weights(G, objective=args.objective, gamma=args.gamma, zeta=args.zeta, lr=args.lr,
+                          method=args.method, allow_negative=args.allow_negative, log=True)
     summary = {k: v for k, v in res.to_dict().items() if k not in ("scheme", "weights", "edges")}
     summary["graph"] = G.name
     summary["n"] = G.n

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -148,6 +148,18 @@ def _operating_gamma(gamma: float | None, zeta: float | None, lr: float | None) 
     return None
 
 
+@overload
+def optimal_weights(graph: Any, *, objective: str, gamma: float | None = ..., zeta: float | None = ..., lr: float | None = ...,
+                    log: Literal[False] = ..., method: str = ..., allow_negative: bool = ..., tol: float = ...,
+                    max_iter: int = ..., start: Any = ...) -> Scheme: ...
+@overload
+def optimal_weights(graph: Any, *, objective: str, gamma: float | None = ..., zeta: float | None = ..., lr: float | None = ...,
+                    log: Literal[True], method: str = ..., allow_negative: bool = ..., tol: float = ...,
+                    max_iter: int = ..., start: Any = ...) -> WeightDesign: ...
+@overload
+def optimal_weights(graph: Any, *, objective: str, gamma: float | None = ..., zeta: float | None = ..., lr: float | None = ...,
+                    log: bool, method: str = ..., allow_negative: bool = ..., tol: float = ...,
+                    max_iter: int = ..., start: Any = ...) -> Scheme | WeightDesign: ...
 def optimal_weights(
     graph: Any,
     *,

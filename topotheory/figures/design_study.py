@@ -4,6 +4,9 @@ exact optimal toy rate."""
 
 from __future__ import annotations
 
+from typing import Any
+from concurrent.futures import Executor
+
 import networkx as nx
 import numpy as np
 
@@ -24,7 +27,7 @@ DESIGN_RULES = ("metropolis", "max_degree", "one_over_max_degree")
 DESIGN_OPTIMA = ("fmmc", "fdla", "n_W-optimal", "rate-optimal")
 
 
-def _grid_with_holes(side, seed):
+def _grid_with_holes(side: int, seed: int) -> Any:
     G = nx.grid_2d_graph(side, side)
     rng = np.random.default_rng(seed)
     nodes = list(G.nodes())
@@ -38,7 +41,7 @@ def _grid_with_holes(side, seed):
     return nx.convert_node_labels_to_integers(G)
 
 
-def _connected_rgg(n, radius, seed):
+def _connected_rgg(n: int, radius: float, seed: int) -> Any:
     for s in range(seed, seed + 100):
         G = nx.random_geometric_graph(n, radius, seed=s)
         if nx.is_connected(G):
@@ -46,7 +49,7 @@ def _connected_rgg(n, radius, seed):
     raise RuntimeError("no connected random geometric graph found")  # pragma: no cover
 
 
-def study_graphs(quick=False):
+def study_graphs(quick: bool = False) -> dict[str, Any]:
     """The study's graphs: ``{name: networkx.Graph}`` (seeded)."""
     two = nx.disjoint_union(nx.complete_graph(8), nx.complete_graph(8))
     two.add_edge(0, 8)
@@ -71,7 +74,8 @@ def study_graphs(quick=False):
     return graphs
 
 
-def design_study_data(*, zeta=50.0, quick=False, simulate=True, reps=200, seed=0, executor=None, progress=None):
+def design_study_data(*, zeta: float = 50.0, quick: bool = False, simulate: bool = True, reps: int = 200,
+                      seed: int = 0, executor: Executor | None = None, progress: bool | None = None) -> list[dict[str, Any]]:
     """The study's table: one row per graph and weighting (no matplotlib).
 
     For each graph, the operating decay is that of the n_W-optimal design's own optimal learning
@@ -128,18 +132,17 @@ def design_study_data(*, zeta=50.0, quick=False, simulate=True, reps=200, seed=0
     return rows
 
 
-def _design_graph(gi, name, G, zeta, simulate, reps, seed):
+def _design_graph(gi: int, name: str, G: Any, zeta: float, simulate: bool, reps: int, seed: int) -> list[dict[str, Any]]:
     """The study's rows of one graph (one task of :func:`design_study_data`)."""
     rows = []
     schemes = {rule: Scheme.from_networkx(G, rule, name=name) for rule in DESIGN_RULES}
     schemes["fmmc"] = optimal_weights(G, objective="spectral_gap")
     schemes["fdla"] = optimal_weights(G, objective="fdla")
     gamma = optimal_learning_rate(schemes["metropolis"], zeta=zeta).gamma
-    nw = None
-    for _ in range(2):
-        nw = optimal_weights(G, objective="effective_neighbors", gamma=gamma, log=True,
-                             start=None if nw is None else nw.weights)
-        gamma = optimal_learning_rate(nw.scheme, zeta=zeta).gamma
+    nw = optimal_weights(G, objective="effective_neighbors", gamma=gamma, log=True)
+    gamma = optimal_learning_rate(nw.scheme, zeta=zeta).gamma
+    nw = optimal_weights(G, objective="effective_neighbors", gamma=gamma, log=True, start=nw.weights)
+    gamma = optimal_learning_rate(nw.scheme, zeta=zeta).gamma
     schemes["n_W-optimal"] = nw.scheme
     schemes["rate-optimal"] = optimal_weights(G, objective="rate", zeta=zeta, start=nw.weights)
     for label, s in schemes.items():
@@ -155,7 +158,7 @@ def _design_graph(gi, name, G, zeta, simulate, reps, seed):
     return rows
 
 
-def _simulated(scheme, lr, rate, *, zeta, reps, seed):
+def _simulated(scheme: Any, lr: float, rate: float, *, zeta: float, reps: int, seed: tuple[int, int]) -> dict[str, Any]:
     """Monte Carlo rate at ``lr`` with its interval (NaN where there is no theory to run at)."""
     if not np.isfinite(rate):
         return {"mc_rate": np.nan, "mc_low": np.nan, "mc_high": np.nan, "agrees": False}
@@ -166,7 +169,7 @@ def _simulated(scheme, lr, rate, *, zeta, reps, seed):
             "agrees": bool(rep.agrees)}
 
 
-def compute(*, zeta=50.0, quick=False, executor=None):
+def compute(*, zeta: float = 50.0, quick: bool = False, executor: Executor | None = None) -> FigureData:
     r"""Weight rules and optimal weights compared per graph: the study's data (no matplotlib).
 
     The rows of :func:`design_study_data` (spectral gap, :math:`n_W(\gamma)` at the operating decay,
@@ -195,7 +198,7 @@ def compute(*, zeta=50.0, quick=False, executor=None):
     return FigureData("design_study", {"table": _data.columns(rows)}, caption, {"zeta": zeta, "quick": quick})
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw the study from its data (:func:`compute`): :func:`draw_design_study` of its rows."""
     t = fd.data["table"]
     rows = [dict(zip(t, vals)) for vals in zip(*t.values())]
@@ -209,7 +212,7 @@ def plot(fd):
 design_study_figure = figure_function(compute, plot, "design_study_figure")
 
 
-def draw_design_study(rows, zeta):
+def draw_design_study(rows: Any, zeta: float) -> Any:
     """The study's figure from its table rows (:func:`design_study_data`)."""
     import matplotlib as mpl
 
@@ -221,7 +224,7 @@ def draw_design_study(rows, zeta):
     fig, axes = _style.new_figure(1, 2, size=(13, 4.8), gridspec_kw={"width_ratios": [2.6, 1]})
     ax, bx = axes[0]
     width = 0.84 / len(labels)
-    colors = mpl.colormaps["tab10"].colors
+    colors = mpl.colormaps["tab10"].colors  # type: ignore[attr-defined]  # a ListedColormap
     for k, lab in enumerate(labels):
         vals = [by[g, lab]["rate_vs_best"] for g in graphs]
         ax.bar(np.arange(len(graphs)) + (k - (len(labels) - 1) / 2) * width, vals, width, label=lab,
