@@ -111,3 +111,16 @@ def test_design_study_is_bit_identical_with_a_process_pool():
         assert a.keys() == b.keys()
         for k in a:
             assert (a[k] == b[k]) or (np.isnan(a[k]) and np.isnan(b[k])), (a["graph"], a["weights"], k)
+
+
+@pytest.mark.parametrize("chunksize", [1, 2, 3, 10])
+def test_chunks_change_nothing_but_the_round_trips(chunksize):
+    tasks = [(k,) for k in range(7)]
+    with ProcessPoolExecutor(2) as ex:
+        out = map_tasks(_square_or_fail, tasks, executor=ex, on_error="collect", progress=False, chunksize=chunksize)
+    assert [v for k, v in enumerate(out) if k != 3] == [k * k for k in range(7) if k != 3]
+    assert isinstance(out[3], TaskFailure) and out[3].task == 3        # the failure stays in its own place
+    with ThreadPoolExecutor(2) as ex, pytest.raises(ValueError, match="task 3"):
+        map_tasks(_square_or_fail, tasks, executor=ex, progress=False, chunksize=chunksize)
+    with pytest.raises(ValueError, match="chunksize"):
+        map_tasks(pow, [(1, 2)], chunksize=0)
