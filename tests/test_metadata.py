@@ -71,3 +71,20 @@ def test_license_and_classifiers():
     classifiers = cfg["metadata"]["classifiers"]
     lowest = re.fullmatch(r">=\s*3\.(\d+)", cfg["options"]["python_requires"].strip())
     assert lowest and f"Programming Language :: Python :: 3.{lowest.group(1)}" in classifiers
+
+
+def test_the_package_is_marked_typed_and_ships_the_marker():
+    # PEP 561: the empty marker file, shipped as package data in the wheel and listed for the sdist
+    assert (REPO / "topotheory" / "py.typed").is_file()
+    assert "py.typed" in _config()["options.package_data"]["topotheory"]
+    assert "topotheory/py.typed" in (REPO / "MANIFEST.in").read_text(encoding="utf-8")
+
+
+def test_mypy_configuration_names_modules_that_exist():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    conf = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    for override in conf["overrides"]:
+        for module in override["module"]:
+            path = REPO / pathlib.Path(*module.removesuffix(".*").split("."))
+            assert path.is_dir() or path.with_suffix(".py").is_file() or (path / "__init__.py").is_file(), module

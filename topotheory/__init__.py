@@ -138,6 +138,8 @@ from . import crosscheck  # a callable module: tt.crosscheck(...) runs crosschec
 from .crosscheck import (CheckReport, CrosscheckGrid, CrosscheckReport, Diagnostics, RandomWalkCheck, TaskError,
                          crosscheck_grid, crosscheck_random_walk)
 from .common.rng import task_seed
+from .common.tasks import TaskFailure, map_tasks
+from .compare.batch import optimal_learning_rates
 from .hetero import (
     GossipSchedule,
     HeterogeneousQuadratic,
@@ -202,7 +204,7 @@ __all__ = [
     "koloskova_mixing", "koloskova_complexity", "mixing_time", "KoloskovaMixing", "KoloskovaComplexity",
     # toy problem
     "zeta", "quadratic_rate", "loss_curve", "time_to_target", "max_learning_rate",
-    "optimal_learning_rate", "OptimalLearningRate", "RateLog", "symbolic",
+    "optimal_learning_rate", "OptimalLearningRate", "RateLog", "symbolic", "optimal_learning_rates",
     # bounds
     "m_matrix", "beta", "theorem6_learning_rate", "corollary7", "corollary8", "corollary10_rate",
     "koloskova_rate", "Corollary7", "Corollary8", "RateTerms",
@@ -210,6 +212,7 @@ __all__ = [
     "simulate_dsgd", "simulate_random_walk", "estimate_rate", "simulate_push_sum", "PushSumSimulation",
     "DSGDSimulation", "RandomWalkSimulation", "RateEstimate",
     "crosscheck", "crosscheck_grid", "CrosscheckReport", "CrosscheckGrid", "TaskError", "task_seed",
+    "map_tasks", "TaskFailure",
     "crosscheck_random_walk", "RandomWalkCheck", "CheckReport", "Diagnostics",
     # heterogeneous data
     "HeterogeneousQuadratic", "LogisticProblem", "random_quadratic", "logistic_problem",
@@ -231,7 +234,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> object:
     # sympy is heavy: the symbolic oracles are imported on first use of ``tt.symbolic``.
     if name == "symbolic":
         import importlib
@@ -242,5 +245,5 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | {"symbolic"})

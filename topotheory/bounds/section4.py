@@ -18,8 +18,12 @@ import dataclasses
 import math
 import numbers
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
+from ..common.annotations import ArrayLike, FloatOrArray, SchemeLike
 from ..common.jsonable import jsonable
 from ..common.results import Result
 from ..common.validation import check_bool, check_choice, check_gamma, check_int, check_real, plain, renamed_error
@@ -43,17 +47,17 @@ __all__ = [
 BETA_KINDS = ("eq34", "eq33")
 
 
-def _symmetric_eigenvalues(scheme, what):
+def _symmetric_eigenvalues(scheme: SchemeLike, what: str) -> np.ndarray:
     """Eigenvalues (descending) of a static symmetric scheme, or a clear error naming ``what``."""
     scheme = check_scheme(scheme)
     return np.asarray(resolve(scheme).static_symmetric_eigenvalues(what), dtype=float)
 
 
-def _out(x, scalar):
+def _out(x: Any, scalar: bool) -> Any:
     return float(x) if scalar else x
 
 
-def m_matrix(scheme, gamma):
+def m_matrix(scheme: SchemeLike, gamma: float) -> np.ndarray:
     r"""The matrix :math:`M(\gamma) = (1-\gamma)W^2(I - \gamma W^2)^{-1}` (paper eq. 21).
 
     Computed in the eigenbasis of ``W``: :math:`M = Q\,\mathrm{diag}((1-\gamma)\lambda^2/(1-\gamma\lambda^2))Q^T`.
@@ -88,7 +92,7 @@ def m_matrix(scheme, gamma):
     return (1.0 - float(g)) * random_walk_covariance(scheme, float(g))
 
 
-def beta(scheme, gamma, *, kind="eq34"):
+def beta(scheme: SchemeLike, gamma: ArrayLike, *, kind: str | float = "eq34") -> FloatOrArray:
     r"""The constant :math:`\beta(\gamma)` of Theorem 6: the largest with :math:`L_M \preceq \beta^{-1} L_W W`.
 
     With :math:`L_M = I - M` and both sides diagonal in the eigenbasis of ``W``, per eigenvalue
@@ -148,7 +152,8 @@ def beta(scheme, gamma, *, kind="eq34"):
     return _out(np.min(vals, axis=-1), scalar)
 
 
-def _theorem6_inputs(scheme, gamma, zeta, L, mode, beta_kind, what):
+def _theorem6_inputs(scheme: SchemeLike, gamma: ArrayLike, zeta: float, L: float, mode: str, beta_kind: str | float,
+                     what: str) -> tuple[np.ndarray, bool, float, float, np.ndarray, np.ndarray]:
     """Validated (gamma, scalar, zeta, L, n_W(gamma), beta(gamma)) shared by Theorem 6 and Corollary 7."""
     from ..metrics.randomwalk import effective_neighbors
 
@@ -166,7 +171,8 @@ def _theorem6_inputs(scheme, gamma, zeta, L, mode, beta_kind, what):
     return g, g.ndim == 0, z, L, nw, b
 
 
-def theorem6_learning_rate(scheme, gamma, *, zeta, L=1.0, omega=None, beta_kind="eq34", mode="worst", terms=False):
+def theorem6_learning_rate(scheme: SchemeLike, gamma: ArrayLike, *, zeta: float, L: float = 1.0, omega: float | None = None,
+                           beta_kind: str | float = "eq34", mode: str = "worst", terms: bool = False) -> Any:
     r"""Theorem 6's largest admissible learning rate (paper eq. 25) as a function of :math:`\gamma`.
 
     .. math::
@@ -233,15 +239,28 @@ def theorem6_learning_rate(scheme, gamma, *, zeta, L=1.0, omega=None, beta_kind=
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class Corollary7(Result):
-    """Corollary 7 at the given decay(s): the learning rate, whether its condition holds, n_W, beta."""
+    r"""Corollary 7 at the given decay(s): the learning rate, whether its condition holds, n_W, beta.
 
-    lr: object
-    holds: object
-    effective_neighbors: object
-    beta: object
+    Attributes
+    ----------
+    lr : float or ndarray
+        :math:`\eta = (8\zeta/n_W(\gamma) + 4L)^{-1}` at every decay.
+    holds : bool or ndarray of bool
+        Whether the corollary's condition holds there.
+    effective_neighbors : float or ndarray
+        :math:`n_W(\gamma)`.
+    beta : float or ndarray
+        :math:`\beta(\gamma)` (:func:`beta`).
+    """
+
+    lr: FloatOrArray
+    holds: bool | np.ndarray
+    effective_neighbors: FloatOrArray
+    beta: FloatOrArray
 
 
-def corollary7(scheme, gamma, *, zeta, L=1.0, beta_kind="eq34", mode="worst"):
+def corollary7(scheme: SchemeLike, gamma: ArrayLike, *, zeta: float, L: float = 1.0, beta_kind: str | float = "eq34",
+               mode: str = "worst") -> Corollary7:
     r"""Corollary 7: :math:`\eta = (8\zeta/n_W(\gamma) + 4L)^{-1}` for the decays where it applies.
 
     It is Theorem 6 with :math:`\omega = n_W^{-1}` when the noise term is the smaller one, i.e. when
@@ -251,6 +270,21 @@ def corollary7(scheme, gamma, *, zeta, L=1.0, beta_kind="eq34", mode="worst"):
     **Typo**: the paper prints this inequality with :math:`\le`; the derivation from Theorem 6 (and
     the paper's own remark that the corollary holds for large enough :math:`\beta`) requires
     :math:`\ge`. ``holds`` uses :math:`\ge`.
+
+    Parameters
+    ----------
+    scheme : Scheme
+        Static and symmetric (the paper assumes :math:`\lambda_{\min} \ge 1/2`).
+    gamma : float or array_like
+        Decay(s) in [0, 1).
+    zeta : float
+        Noise constant :math:`\zeta > 0` of Assumption 4.
+    L : float
+        Smoothness, > 0.
+    beta_kind : {"eq34", "eq33"} or float
+        See :func:`beta`.
+    mode : {"worst", "mean"}
+        Which :math:`n_W`: the worst worker's (default) or the mean.
 
     Returns
     -------
@@ -274,7 +308,19 @@ def corollary7(scheme, gamma, *, zeta, L=1.0, beta_kind="eq34", mode="worst"):
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class Corollary8(Result):
-    """Corollary 8 as printed (``lr``, ``effective_neighbors``) and as we re-derive it (``*_derived``)."""
+    r"""Corollary 8 as printed (``lr``, ``effective_neighbors``) and as we re-derive it (``*_derived``).
+
+    Attributes
+    ----------
+    lr : float
+        The learning rate as printed.
+    effective_neighbors : float
+        The :math:`n_W` at which it is reached, as printed.
+    lr_derived : float
+        The learning rate of the re-derivation (:math:`2^{1/3}` times ``lr``).
+    effective_neighbors_derived : float
+        Its :math:`n_W` (:math:`2^{1/3}` times ``effective_neighbors``).
+    """
 
     lr: float
     effective_neighbors: float
@@ -282,7 +328,7 @@ class Corollary8(Result):
     effective_neighbors_derived: float
 
 
-def corollary8(*, d_s, c_s, zeta, L=1.0):
+def corollary8(*, d_s: float, c_s: float, zeta: float, L: float = 1.0) -> Corollary8:
     r"""Corollary 8: the largest learning rate on a graph of spectral dimension :math:`d_s > 2`.
 
     As printed (:math:`\zeta \gg L`, :math:`\lambda_{\min} \ge 1/2`):
@@ -298,6 +344,22 @@ def corollary8(*, d_s, c_s, zeta, L=1.0):
     :math:`2\zeta c_s(d_s-2)/n_W^3 \ge L`, hence both quantities larger by the factor
     :math:`2^{1/3}`: the printed constants drop a factor 2 (harmless in an :math:`O(\cdot)`
     statement). Both are returned; ``lr``/``effective_neighbors`` are the printed ones.
+
+    Parameters
+    ----------
+    d_s : float
+        Spectral dimension, > 2.
+    c_s : float
+        Spectral constant (Definition 3), > 0.
+    zeta : float
+        Noise constant :math:`\zeta > 0`.
+    L : float
+        Smoothness, > 0.
+
+    Returns
+    -------
+    Corollary8
+        The printed and the re-derived learning rate and :math:`n_W`.
 
     Examples
     --------
@@ -324,6 +386,17 @@ class RateTerms(Result):
 
     ``noise`` (the stochastic-gradient term), ``heterogeneity`` (data dissimilarity), ``transient``
     (forgetting the start); ``total`` is their sum; ``effective_neighbors`` the values used (or NaN).
+
+    Attributes
+    ----------
+    noise : float
+        The stochastic-gradient term.
+    heterogeneity : float
+        The data-dissimilarity term.
+    transient : float
+        The term of forgetting the start.
+    details : dict
+        The intermediate values (e.g. the :math:`n_W` used), merged into :meth:`as_dict`.
     """
 
     noise: float
@@ -332,26 +405,26 @@ class RateTerms(Result):
     details: dict = dataclasses.field(default_factory=dict)
 
     @property
-    def total(self):
+    def total(self) -> float:
         return self.noise + self.heterogeneity + self.transient
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         """The terms and their total as a flat plain dict (for tables), details merged in."""
         return {"noise": self.noise, "heterogeneity": self.heterogeneity, "transient": self.transient,
                 "total": self.total, **self.details}
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict of the fields (``details`` nested) and ``total``."""
         out = super().to_dict()
         out["total"] = jsonable(self.total)
         return out
 
 
-def _positive(name, value):
+def _positive(name: str, value: Any) -> float:
     return check_real(name, value, low=0.0, low_open=True)
 
 
-def _monomial(direct, *pairs):
+def _monomial(direct: Callable[[], float], *pairs: tuple[float, float]) -> float:
     r"""A product :math:`\prod_k x_k^{e_k}` of positive numbers that never raises on extreme inputs.
 
     ``direct()`` is the formula as written (used whenever it gives a finite, non-zero float, so
@@ -379,9 +452,9 @@ def _monomial(direct, *pairs):
     return math.exp(exponent) if exponent < 709.0 else math.inf
 
 
-def _n_value(n):
+def _n_value(n: Any) -> float:
     """A number of workers: an integer >= 1, or inf (an infinite graph)."""
-    if isinstance(n, numbers.Real) and not isinstance(n, (bool, np.bool_)) and math.isinf(n) and n > 0:
+    if isinstance(n, numbers.Real) and not isinstance(n, (bool, np.bool_)) and math.isinf(n) and float(n) > 0:
         return math.inf
     if isinstance(n, numbers.Real) and not isinstance(n, (bool, np.bool_)) and math.isnan(n):
         raise ValueError("n must be an integer >= 1 or inf, got nan")
@@ -392,19 +465,21 @@ def _n_value(n):
     return check_real("n", value, low=1.0)
 
 
-def _steps(T):
+def _steps(T: Any) -> float:
     """A number of steps: an integer >= 1 (any size: the bounds are formulas, nothing is allocated)."""
     if isinstance(T, numbers.Real) and not isinstance(T, (bool, np.bool_)) and not math.isfinite(T):
         raise ValueError(f"T must be a finite integer >= 1 (a number of steps), got {plain(T)}")
     return check_real("T", check_int("T", T), low=1.0)
 
 
-def _rate_inputs(T, sigma2, mu, L, zeta, n):
+def _rate_inputs(T: Any, sigma2: float, mu: float, L: float, zeta: float,
+                 n: Any) -> tuple[float, float, float, float, float, float]:
     return (_steps(T), _positive("sigma2", sigma2), _positive("mu", mu), _positive("L", L),
             _positive("zeta", zeta), _n_value(n))
 
 
-def corollary10_rate(*, T, sigma2, mu, L, zeta, n, d_s, c_s, delta2_W=0.0, p=1.0, large_constant="eq47"):
+def corollary10_rate(*, T: float, sigma2: float, mu: float, L: float, zeta: float, n: float, d_s: float, c_s: float,
+                     delta2_W: float = 0.0, p: float = 1.0, large_constant: str = "eq47") -> RateTerms:
     r"""Theorem 9 / Corollary 10: the final rate after ``T`` steps, term by term.
 
     .. math::
@@ -425,17 +500,20 @@ def corollary10_rate(*, T, sigma2, mu, L, zeta, n, d_s, c_s, delta2_W=0.0, p=1.0
     ----------
     T : float
         Number of steps, an integer >= 1 (``1e4`` is accepted as 10000; ``1.5`` is refused).
-    sigma2, delta2_W : float
-        Gradient-noise variance at the optimum (> 0) and heterogeneity :math:`\Delta_W^2 \ge 0`.
+    sigma2 : float
+        Gradient-noise variance at the optimum (> 0).
     mu, L, zeta : float
         Strong convexity, smoothness, noise constant (> 0).
     n : int or inf
         Number of workers, an integer >= 1 or ``inf``.
     d_s, c_s : float
         Spectral dimension and constant (Definition 3); ``d_s > 2`` for ``"eq35"``.
+    delta2_W : float
+        Heterogeneity :math:`\Delta_W^2 \ge 0`.
     p : float
         The heterogeneity-alignment constant :math:`p \ge 1 - \lambda_2` (THEORY §5), in (0, 1].
     large_constant : {"eq47", "eq35"}
+        Which constant in :math:`n_W(\gamma^*_{\rm large})` (above).
 
     Returns
     -------
@@ -471,7 +549,8 @@ def corollary10_rate(*, T, sigma2, mu, L, zeta, n, d_s, c_s, delta2_W=0.0, p=1.0
     )
 
 
-def koloskova_rate(*, T, sigma2, mu, L, zeta, n, spectral_gap, delta2=0.0):
+def koloskova_rate(*, T: float, sigma2: float, mu: float, L: float, zeta: float, n: float, spectral_gap: float,
+                   delta2: float = 0.0) -> RateTerms:
     r"""The Koloskova et al. (2020) rate the paper compares with (eq. 48), term by term.
 
     .. math::
@@ -484,6 +563,26 @@ def koloskova_rate(*, T, sigma2, mu, L, zeta, n, spectral_gap, delta2=0.0):
     terms); a gap above 1 (:math:`\lambda_2 < 0`) is refused, since the rate would then claim
     faster mixing than exact averaging (gap 1). ``T`` is an integer >= 1, ``n`` an integer >= 1 or
     ``inf``. Extreme but legal values never raise: terms beyond the float range are ``inf`` or 0.
+
+    Parameters
+    ----------
+    T : int
+        Number of steps (>= 1).
+    sigma2 : float
+        Gradient-noise variance at the optimum (> 0).
+    mu, L, zeta : float
+        Strong convexity, smoothness, noise constant (> 0).
+    n : int or inf
+        Number of workers.
+    spectral_gap : float
+        :math:`1 - \lambda_2` in [0, 1].
+    delta2 : float
+        Heterogeneity :math:`\Delta^2 \ge 0`.
+
+    Returns
+    -------
+    RateTerms
+        The noise, heterogeneity and transient terms.
 
     Examples
     --------

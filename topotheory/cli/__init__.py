@@ -11,6 +11,7 @@ import argparse
 import importlib
 import os
 import sys
+from types import ModuleType
 
 from .common import CliError, Parser, one_line
 
@@ -30,7 +31,7 @@ EPILOG = """examples:
 """
 
 
-def _load_commands():
+def _load_commands() -> list[ModuleType]:
     mods = []
     for name in COMMANDS:
         try:
@@ -41,7 +42,7 @@ def _load_commands():
     return mods
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     """The argparse parser with every available subcommand."""
     parser = Parser(
         prog="topotheory",
@@ -67,14 +68,14 @@ def build_parser():
     return parser
 
 
-def _subparser(parser, command):
+def _subparser(parser: argparse.ArgumentParser, command: str | None) -> argparse.ArgumentParser:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            return action.choices.get(command, parser)
+            return action.choices.get(command, parser) if command is not None else parser
     return parser
 
 
-def _quiet_stdout():
+def _quiet_stdout() -> None:
     """After a broken pipe (``... | head``): send what is left to /dev/null, exit quietly."""
     try:
         fd = sys.stdout.fileno()
@@ -85,7 +86,7 @@ def _quiet_stdout():
     os.close(devnull)
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (0 success, 1 a --strict check failed, 2 user error).
 
     Every error is one line on stderr, ``topotheory: error: ...``, with exit code 2; argparse

@@ -11,10 +11,16 @@ import math
 import re
 import sys
 import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
 from ..common.jsonable import jsonable
+
+if TYPE_CHECKING:
+    from ..graphs.scheme import Scheme
+    from ..common.progress import Progress as _Progress
 
 FORMATS = ("table", "json", "csv")
 
@@ -30,7 +36,7 @@ class Parser(argparse.ArgumentParser):
     subcommand's parser reports its own errors (not the top-level usage).
     """
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         message = one_line(message)
         m = re.fullmatch(r"argument ([-\w/]+): (must .*)", message)
         if m:  # a value refused by a typed option: reported like every other user error
@@ -50,7 +56,7 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def one_line(message):
+def one_line(message: object) -> str:
     r"""``message`` as one line with numpy scalar reprs shown as plain numbers.
 
     Examples
@@ -68,12 +74,12 @@ def one_line(message):
 OPTION_MAX = 2**53
 
 
-def _option_number(text, convert):
+def _option_number(text: str, convert: Callable[[str], Any]) -> Any:
     # not a number at all: argparse's own one-line "invalid int value: 'abc'" (ValueError)
     return convert(text)
 
 
-def integer_option(minimum=1, maximum=OPTION_MAX, *, api=None):
+def integer_option(minimum: int = 1, maximum: int | None = OPTION_MAX, *, api: str | None = None) -> Callable[[str], int]:
     """An argparse ``type=``: an integer in ``[minimum, maximum]`` (``maximum=None``: unbounded).
 
     ``api`` names the library argument the option becomes, quoted in the message.
@@ -94,7 +100,7 @@ def integer_option(minimum=1, maximum=OPTION_MAX, *, api=None):
     if api:  # the library argument it becomes, for messages that users compare with the API's
         what += f" ({api})"
 
-    def parse(text):
+    def parse(text: str) -> int:
         value = _option_number(text.strip(), int)
         if value < minimum or maximum is not None and value > maximum:
             raise argparse.ArgumentTypeError(f"must be {what}, got {value}")
@@ -104,7 +110,7 @@ def integer_option(minimum=1, maximum=OPTION_MAX, *, api=None):
     return parse
 
 
-def real_option(low=0.0, *, low_open=False, high=OPTION_MAX):
+def real_option(low: float = 0.0, *, low_open: bool = False, high: float = OPTION_MAX) -> Callable[[str], float]:
     """An argparse ``type=``: a finite real in ``[low, high]`` (``(low, high]`` with ``low_open``).
 
     Examples
@@ -118,7 +124,7 @@ def real_option(low=0.0, *, low_open=False, high=OPTION_MAX):
     """
     what = f"{'>' if low_open else '>='} {low:g} and <= {high:.3g} (a finite number)"
 
-    def parse(text):
+    def parse(text: str) -> float:
         value = _option_number(text.strip(), float)
         if not (math.isfinite(value) and (value > low if low_open else value >= low) and value <= high):
             raise argparse.ArgumentTypeError(f"must be {what}, got {value:g}")
@@ -128,7 +134,7 @@ def real_option(low=0.0, *, low_open=False, high=OPTION_MAX):
     return parse
 
 
-def weight_rule_option(text):
+def weight_rule_option(text: str) -> str:
     """An argparse ``type=`` for ``--weights``: a weight rule or ``weight:ATTR``."""
     from ..graphs.weights import check_weight_rule
 
@@ -142,7 +148,7 @@ def weight_rule_option(text):
 DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "space": " ", "comma": ","}
 
 
-def delimiter_option(text):
+def delimiter_option(text: str) -> str:
     """An argparse ``type=`` for ``--delimiter``: one character, or ``tab``/``space``/``comma``."""
     value = DELIMITER_NAMES.get(text, text)
     if len(value) != 1:
@@ -150,7 +156,7 @@ def delimiter_option(text):
     return value
 
 
-def add_topology_file_arguments(p, *, strict=True):
+def add_topology_file_arguments(p: argparse.ArgumentParser, *, strict: bool = True) -> None:
     """``--weights``, ``--delimiter`` (and ``--strict``) for commands that read graph files."""
     p.add_argument("--weights", default="metropolis", type=weight_rule_option,
                    help="weight rule for graph files: metropolis, max_degree, lazy_metropolis, lazy_max_degree, "
@@ -163,13 +169,14 @@ def add_topology_file_arguments(p, *, strict=True):
                        "several components)")
 
 
-def _delimiter(text):
+def _delimiter(text: str | None) -> str | None:
     if text is None:
         return None
     return DELIMITER_NAMES.get(text, text)
 
 
-def load_topology(spec, n=None, *, weights="metropolis", strict=False, delimiter=None, default_n=32):
+def load_topology(spec: str, n: int | None = None, *, weights: str = "metropolis", strict: bool = False,
+                  delimiter: str | None = None, default_n: int = 32) -> Scheme:
     """A scheme from a topology spec or a graph file (:func:`topotheory.topology_from_spec`).
 
     The one entry point of every command (and of ``figure --param topologies=FILE``): files go
@@ -190,13 +197,13 @@ def load_topology(spec, n=None, *, weights="metropolis", strict=False, delimiter
     return scheme
 
 
-def graph_read(scheme):
+def graph_read(scheme: Scheme) -> str | None:
     """What a graph file gave (workers, edges, weighted, format, weights), or None for built-ins."""
     source = getattr(scheme, "source", None)
     return source.summary() if source is not None else None
 
 
-def add_noise_arguments(p):
+def add_noise_arguments(p: argparse.ArgumentParser) -> None:
     """``--zeta``, ``--d`` and ``--batch-size``: the noise level of the toy problem."""
     p.add_argument("--zeta", type=real_option(1.0), default=None, help="noise level zeta >= 1 of the toy problem")
     p.add_argument("--d", type=integer_option(0), default=None, help="model dimension (sets zeta = (1 + b + d)/b)")
@@ -204,7 +211,7 @@ def add_noise_arguments(p):
                    help="mini-batch size b (with --d; default 1)")
 
 
-def noise_level(args, *, required):
+def noise_level(args: argparse.Namespace, *, required: bool) -> float | None:
     """zeta from ``--zeta`` or ``--d``/``--batch-size`` (None when neither is given and not required)."""
     from ..toy.quadratic import zeta as zeta_of
 
@@ -221,7 +228,7 @@ def noise_level(args, *, required):
     return args.zeta
 
 
-def Progress(label, total=None, **kwargs):
+def Progress(label: str, total: int | None = None, **kwargs: Any) -> _Progress:
     """Progress on stderr for work that may take more than ~2 s (:class:`topotheory.common.progress.Progress`).
 
     A bar on a terminal, a widget in Jupyter, otherwise a line ``topotheory LABEL: k/total (t s)``
@@ -232,7 +239,8 @@ def Progress(label, total=None, **kwargs):
     return _Progress(total, desc=label, **kwargs)
 
 
-def parse_float_list(name, text, *, low=None, low_open=False, high=None):
+def parse_float_list(name: str, text: str, *, low: float | None = None, low_open: bool = False,
+                     high: float | None = None) -> list[float]:
     """Parse ``"0.1,0.2"`` into finite floats, or raise a one-line CliError naming the option.
 
     Empty pieces (``"1,,2"``), NaN and infinities are refused, and every value must lie in
@@ -266,13 +274,13 @@ def parse_float_list(name, text, *, low=None, low_open=False, high=None):
     return values
 
 
-def parse_name_list(text):
+def parse_name_list(text: str) -> list[str]:
     """Split a comma-separated list of topology specs, keeping each spec's own parameters.
 
     A piece that is a parameter (``key=value``, ``4x8`` or a number) belongs to the spec before it:
     ``"ring:n=16,weights=max_degree,torus:4x8"`` gives ``["ring:n=16,weights=max_degree", "torus:4x8"]``.
     """
-    specs = []
+    specs: list[str] = []
     for piece in (x.strip() for x in str(text).split(",")):
         if not piece:
             continue
@@ -284,7 +292,7 @@ def parse_name_list(text):
     return specs
 
 
-def _flatten(row):
+def _flatten(row: dict[str, Any]) -> dict[str, Any]:
     flat = {}
     for key, val in row.items():
         if isinstance(val, dict):
@@ -295,7 +303,7 @@ def _flatten(row):
     return flat
 
 
-def _fmt(val):
+def _fmt(val: Any) -> str:
     if isinstance(val, (float, np.floating)):
         if not math.isfinite(val):
             return "nan" if math.isnan(val) else ("inf" if val > 0 else "-inf")
@@ -305,7 +313,7 @@ def _fmt(val):
     return str(val)
 
 
-def render(rows, fmt):
+def render(rows: list[dict[str, Any]], fmt: str) -> str:
     """Render a list of dict rows as an aligned text table, JSON or CSV."""
     if fmt == "json":
         return json.dumps(jsonable(rows), indent=2)
@@ -330,7 +338,7 @@ def render(rows, fmt):
     return "\n".join(lines)
 
 
-def _is_num(text):
+def _is_num(text: str) -> bool:
     try:
         float(text)
         return True
@@ -338,5 +346,5 @@ def _is_num(text):
         return False
 
 
-def add_format_argument(parser):
+def add_format_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")

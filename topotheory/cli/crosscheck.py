@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
+from typing import TYPE_CHECKING, Any
 
 from ..crosscheck.rates import crosscheck, crosscheck_grid
 from .common import (
@@ -20,6 +22,9 @@ from .common import (
     parse_name_list,
     render,
 )
+
+if TYPE_CHECKING:
+    from ..graphs.scheme import Scheme
 
 NAME = "crosscheck"
 HELP = "check the exact loss curve and rate against a Monte Carlo simulation"
@@ -39,7 +44,7 @@ EPILOG = """examples:
 """
 
 
-def add_arguments(p):
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--topology", default="ring", help="topology name/spec or graph file; comma list for a sweep")
     p.add_argument("--n", type=integer_option(1), default=None,
                    help="number of workers of names without a size (default: 32; must agree with sized specs)")
@@ -60,7 +65,7 @@ def add_arguments(p):
     add_format_argument(p)
 
 
-def _window(text):
+def _window(text: str) -> tuple[int, int] | None:
     if text is None:
         return None
     vals = parse_float_list("--window", text)
@@ -69,7 +74,7 @@ def _window(text):
     return (int(vals[0]), int(vals[1]))
 
 
-def regime_hint(report, scheme, *, max_factor=64):
+def regime_hint(report: Any, scheme: Scheme, *, max_factor: int = 64) -> str | None:
     """A note when the fit window is still in the transient, with the ``--steps`` that leaves it.
 
     The exact curve's own rate over the fit window (``report.theory_window_rate``) equals the exact
@@ -109,7 +114,7 @@ def regime_hint(report, scheme, *, max_factor=64):
     return note + f"; a much larger --steps (beyond {steps}) is needed"
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     if args.n is not None and args.n < 1:
         raise CliError(f"--n must be a positive integer, got {args.n}")
     if args.jobs < 1:

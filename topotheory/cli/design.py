@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from typing import TYPE_CHECKING, Any
 
 from .common import load_topology, render
 from ..design import DESIGN_METHODS, DESIGN_OBJECTIVES, optimal_weights
+
+if TYPE_CHECKING:
+    from ..design.weights import WeightDesign
+    from ..graphs.scheme import Scheme
 
 NAME = "design"
 HELP = "optimal gossip weights on a graph (FMMC, FDLA, n_W-optimal, S0-optimal, rate-optimal)"
@@ -26,7 +32,7 @@ EPILOG = """examples:
 OUT_FORMATS = ("edgelist", "csv", "json")
 
 
-def add_arguments(p):
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--graph", required=True, help="networkx edge-list file (one 'u v' pair per line)")
     p.add_argument("--objective", required=True, choices=DESIGN_OBJECTIVES, help="what to optimise")
     p.add_argument("--gamma", type=float, default=None, help="decay of n_W for effective_neighbors, in [0, 1)")
@@ -39,7 +45,7 @@ def add_arguments(p):
                    help="format of the weights file: edgelist 'u v w' (default), csv with a header, or json")
 
 
-def read_graph(spec):
+def read_graph(spec: str) -> Scheme:
     """The graph to design weights on: a graph file or a topology spec, through the one loader.
 
     :func:`topotheory.cli.common.load_topology` (which reads files with
@@ -48,13 +54,13 @@ def read_graph(spec):
     return load_topology(spec)
 
 
-def weight_rows(scheme, result):
+def weight_rows(scheme: Scheme, result: WeightDesign) -> list[tuple[Any, Any, float]]:
     """``(u, v, w_uv)`` for every edge, with the graph's node labels (indices when it has none)."""
     labels = list(scheme.labels) if scheme.labels is not None else list(range(scheme.n))
     return [(labels[i], labels[j], float(w)) for (i, j), w in zip(result.edges, result.weights)]
 
 
-def write_weights(path, rows, fmt, summary):
+def write_weights(path: str, rows: list[tuple[Any, Any, float]], fmt: str, summary: dict[str, Any]) -> None:
     with open(path, "w") as fh:
         if fmt == "edgelist":
             fh.writelines(f"{u} {v} {w!r}\n" for u, v, w in rows)
@@ -66,7 +72,7 @@ def write_weights(path, rows, fmt, summary):
             fh.write("\n")
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     G = read_graph(args.graph)
     res = optimal_weights(G, objective=args.objective, gamma=args.gamma, zeta=args.zeta, lr=args.lr,
                           method=args.method, allow_negative=args.allow_negative, log=True)

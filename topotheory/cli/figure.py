@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import json
+from collections.abc import Callable
+from typing import Any
 
 from .common import CliError
 from ..figures import FIGURE_ALIASES, FIGURES, canonical_id, get_figure_function
@@ -27,7 +30,7 @@ EPILOG = """examples:
 """
 
 
-def add_arguments(p):
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("id", nargs="?", help="figure id (fig2_effective_neighbors, ring_size, ...) or short name (1-6, ...)")
     p.add_argument("--out", default="figures", help="output directory (default: figures)")
     p.add_argument("--quick", action="store_true", help="small grids and Monte Carlo (for tests)")
@@ -42,11 +45,11 @@ def add_arguments(p):
     p.add_argument("--list", action="store_true", help="list the figure ids and exit")
 
 
-def parse_params(func, items):
+def parse_params(func: Callable[..., Any], items: list[str] | None) -> dict[str, Any]:
     """Parse ``KEY=VALUE`` strings into keyword arguments accepted by ``func``."""
     allowed = [k for k, v in inspect.signature(func).parameters.items() if v.kind is v.KEYWORD_ONLY]
     out = {}
-    for item in items:
+    for item in items or ():
         if "=" not in item:
             raise CliError(f"--param must look like KEY=VALUE, got {item!r}")
         key, text = (x.strip() for x in item.split("=", 1))
@@ -57,7 +60,7 @@ def parse_params(func, items):
     return out
 
 
-def _parse_value(text):
+def _parse_value(text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError:
@@ -67,7 +70,7 @@ def _parse_value(text):
     return text
 
 
-def list_figures():
+def list_figures() -> list[str]:
     """Lines ``id  short names  module:function`` for every registered figure."""
     short = {k: ",".join(a for a, v in FIGURE_ALIASES.items() if v == k) or "-" for k in FIGURES}
     width = max(len(k) for k in FIGURES)
@@ -75,7 +78,7 @@ def list_figures():
     return [f"{k.ljust(width)}  {short[k].ljust(swidth)}  {v}" for k, v in FIGURES.items()]
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     if args.list:
         print("\n".join(list_figures()))
         return 0

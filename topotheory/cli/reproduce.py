@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -31,7 +32,7 @@ EPILOG = """examples:
 """
 
 
-def add_arguments(p):
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="figures", help="output directory (default: figures)")
     p.add_argument("--quick", action="store_true", help="small grids and Monte Carlo (for tests)")
     p.add_argument(
@@ -41,7 +42,7 @@ def add_arguments(p):
     )
 
 
-def recorded_command(out, *, quick=False, ids=None):
+def recorded_command(out: str, *, quick: bool = False, ids: list[str] | None = None) -> str:
     """The command the index records, with ``--out`` normalised (``figures``, ``./figures/`` -> ``figures/``).
 
     Examples
@@ -61,7 +62,7 @@ def recorded_command(out, *, quick=False, ids=None):
 class _Progress:
     """A bar on a terminal (tqdm), otherwise one line per finished figure on stderr."""
 
-    def __init__(self, total):
+    def __init__(self, total: int) -> None:
         self.total, self.done, self.start = total, 0, time.perf_counter()
         self.bar = None
         if sys.stderr.isatty():
@@ -72,12 +73,12 @@ class _Progress:
             except ImportError:  # pragma: no cover - tqdm is a dependency
                 self.bar = None
 
-    def begin(self, fid):
+    def begin(self, fid: str) -> None:
         self.t0 = time.perf_counter()
         if self.bar is not None:
             self.bar.set_postfix_str(fid)
 
-    def end(self, fid):
+    def end(self, fid: str) -> None:
         self.done += 1
         if self.bar is not None:
             self.bar.update(1)
@@ -86,12 +87,12 @@ class _Progress:
         print(f"reproduce: {self.done}/{self.total} {fid} ({now - self.t0:.1f} s, {now - self.start:.1f} s in all)",
               file=sys.stderr, flush=True)
 
-    def close(self):
+    def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     given = list(FIGURES) if args.figures is None else parse_name_list(args.figures)
     unknown = [i for i in given if i not in FIGURES]
     if unknown:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -42,7 +43,7 @@ EPILOG = """examples:
 """
 
 
-def add_arguments(p):
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=integer_option(1), default=None,
                    help="number of workers (default: 16, or the size of the topology spec or graph file)")
     p.add_argument("--d", type=integer_option(1), default=20, help="model dimension (default: 20)")
@@ -65,7 +66,7 @@ def add_arguments(p):
     add_format_argument(p)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     if args.budget > args.steps:
         raise CliError(f"--budget ({args.budget}) must not exceed --steps ({args.steps})")
     if args.budget < 0:
@@ -95,7 +96,7 @@ def run(args):
                                record_every=args.steps)
             fin = curves.final()
             losses = {k: float(fin[k]) for k in ("merged_loss", "local_loss", "consensus_distance")}
-            diverged = bool(curves.diverged[-1])  # overflowed: NaN plus the flag of propagate
+            diverged = curves.diverged is not None and bool(curves.diverged[-1])  # overflowed: NaN plus the flag
             out[placement] = {**losses, "diverged": diverged, "gossip_steps": sched.gossip_steps}
             bar.update()
     gone = [k for k, v in out.items() if v["diverged"]]

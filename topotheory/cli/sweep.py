@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+from collections.abc import Callable
+from typing import Any
 
 from ..crosscheck.rates import ON_ERROR, crosscheck_grid
 from .common import CliError, add_format_argument, integer_option, jsonable, load_topology, one_line, render
@@ -31,7 +34,7 @@ REQUIRED = ("topologies", "lrs", "d", "reps", "steps", "seed")
 OPTIONAL = ("n", "batch_size", "n_boot", "weights")
 
 
-def add_arguments(p):
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", metavar="CONFIG", help="sweep configuration (.json or .toml)")
     p.add_argument("--executor", default="serial",
                    help="serial, threads, processes or dask://ADDRESS (a running scheduler; default: serial)")
@@ -44,7 +47,7 @@ def add_arguments(p):
     add_format_argument(p)
 
 
-def read_config(path):
+def read_config(path: str) -> dict[str, Any]:
     """The sweep configuration in ``path`` (JSON or TOML by extension), checked."""
     ext = os.path.splitext(str(path))[1].lower()
     try:
@@ -90,20 +93,20 @@ def read_config(path):
     return cfg
 
 
-def _executor(spec, workers):
+def _executor(spec: str, workers: int | None) -> tuple[Any, Callable[[], Any]]:
     """(executor, closer) for ``--executor``; the closer shuts down what was started here."""
     if spec == "serial":
         return None, lambda: None
     if spec == "threads":
         from concurrent.futures import ThreadPoolExecutor
 
-        ex = ThreadPoolExecutor(max_workers=workers)
-        return ex, ex.shutdown
+        threads = ThreadPoolExecutor(max_workers=workers)
+        return threads, threads.shutdown
     if spec == "processes":
         from concurrent.futures import ProcessPoolExecutor
 
-        ex = ProcessPoolExecutor(max_workers=workers)
-        return ex, ex.shutdown
+        processes = ProcessPoolExecutor(max_workers=workers)
+        return processes, processes.shutdown
     if spec.startswith("dask://"):
         address = spec[len("dask://"):]
         if not address:
@@ -122,7 +125,7 @@ def _executor(spec, workers):
     raise CliError(f"--executor must be one of {', '.join(EXECUTORS)} or dask://ADDRESS, got {spec!r}")
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     if args.resume and args.out is None:
         raise CliError("--resume needs --out (the file to resume)")
     cfg = read_config(args.config)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from ..graphs.io import GRAPH_EXTENSIONS
 from ..graphs.specs import list_topologies
 from .common import add_format_argument, render
@@ -22,10 +24,10 @@ EPILOG = """examples:
 """
 
 
-def add_arguments(p):
+def add_arguments(p: argparse.ArgumentParser) -> None:
     add_format_argument(p)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     print(render(list_topologies(), args.format))
     return 0

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["jsonable"]
 
 
-def jsonable(value):
+def jsonable(value: Any) -> Any:
     """Convert numpy scalars/arrays and NaN/inf into JSON-safe Python values (NaN -> null).
 
     Examples

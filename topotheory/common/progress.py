@@ -17,13 +17,15 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Sized
+from typing import Any, Literal, TextIO
 
 __all__ = ["progress", "Progress", "progress_mode", "in_notebook"]
 
 MODES = ("notebook", "terminal", "lines", "off")
 
 
-def in_notebook():
+def in_notebook() -> bool:
     """True inside a Jupyter kernel (an IPython ZMQ shell), without importing IPython.
 
     Examples
@@ -41,7 +43,7 @@ def in_notebook():
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
-def _widgets_available():
+def _widgets_available() -> bool:
     try:
         import ipywidgets  # noqa: F401
     except ImportError:
@@ -49,7 +51,7 @@ def _widgets_available():
     return True
 
 
-def progress_mode(enabled=None, stream=None):
+def progress_mode(enabled: bool | None = None, stream: TextIO | None = None) -> str:
     """The display :class:`Progress` uses: ``"notebook"``, ``"terminal"``, ``"lines"`` or ``"off"``.
 
     Parameters
@@ -78,7 +80,7 @@ def progress_mode(enabled=None, stream=None):
     return "lines"
 
 
-def _check(total, desc, delay, every):
+def _check(total: Any, desc: Any, delay: Any, every: Any) -> None:
     if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
         raise ValueError(f"total must be a non-negative int or None, got {total!r}")
     if not isinstance(desc, str):
@@ -127,19 +129,20 @@ class Progress:
     True
     """
 
-    def __init__(self, total=None, *, desc, enabled=None, unit="it", stream=None, delay=2.0, every=10.0):
+    def __init__(self, total: int | None = None, *, desc: str, enabled: bool | None = None, unit: str = "it",
+                 stream: TextIO | None = None, delay: float = 2.0, every: float = 10.0) -> None:
         _check(total, desc, delay, every)
         self.total, self.desc, self.unit, self.delay, self.every = total, desc, unit, float(delay), float(every)
         self.stream = sys.stderr if stream is None else stream
         self.mode = progress_mode(enabled, self.stream)
         self.done = 0
         self.postfix = ""
-        self._bar = None
-        self._thread = None
+        self._bar: Any = None
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._start = time.monotonic()
-        self._last = None
+        self._last: float | None = None
         self._closed = False
         if self.mode == "notebook":
             from tqdm.notebook import tqdm
@@ -154,14 +157,14 @@ class Progress:
             self._thread.start()
 
     # -- plain lines -----------------------------------------------------------------------------
-    def _line(self):
+    def _line(self) -> None:
         elapsed = time.monotonic() - self._start
         count = f"{self.done}/{self.total}" if self.total is not None else f"{self.done} done"
         extra = f", {self.postfix}" if self.postfix else ""
         print(f"topotheory {self.desc}: {count} ({elapsed:.0f} s{extra})", file=self.stream, flush=True)
         self._last = time.monotonic()
 
-    def _heartbeat(self):
+    def _heartbeat(self) -> None:
         if self._stop.wait(self.delay):
             return
         with self._lock:
@@ -169,11 +172,11 @@ class Progress:
                 self._line()
         while not self._stop.wait(self.every):
             with self._lock:
-                if time.monotonic() - self._last >= self.every:
+                if self._last is None or time.monotonic() - self._last >= self.every:
                     self._line()
 
     # -- the interface ---------------------------------------------------------------------------
-    def update(self, n=1):
+    def update(self, n: int = 1) -> None:
         """Count ``n`` more items as done."""
         with self._lock:
             self.done += n
@@ -184,13 +187,13 @@ class Progress:
                 if now - self._start >= self.delay and (self._last is None or now - self._last >= self.every):
                     self._line()
 
-    def set_postfix(self, text):
+    def set_postfix(self, text: str) -> None:
         """Show ``text`` (e.g. the item now running) after the count."""
         self.postfix = str(text)
         if self._bar is not None:
             self._bar.set_postfix_str(self.postfix)
 
-    def close(self):
+    def close(self) -> None:
         """Stop the display; a plain-line display that has shown anything ends with the final count."""
         if self._closed:
             return
@@ -204,15 +207,16 @@ class Progress:
             with self._lock:
                 self._line()
 
-    def __enter__(self):
+    def __enter__(self) -> Progress:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         self.close()
         return False
 
 
-def progress(iterable, *, total=None, desc, enabled=None, **kwargs):
+def progress(iterable: Iterable[Any], *, total: int | None = None, desc: str, enabled: bool | None = None,
+             **kwargs: Any) -> Iterator[Any]:
     """Iterate over ``iterable`` showing progress (like ``tqdm.auto.tqdm(iterable)``).
 
     Parameters
@@ -239,14 +243,14 @@ def progress(iterable, *, total=None, desc, enabled=None, **kwargs):
     >>> [x * x for x in progress(range(4), desc="squares", enabled=False)]
     [0, 1, 4, 9]
     """
-    if total is None and hasattr(iterable, "__len__"):
+    if total is None and isinstance(iterable, Sized):
         total = len(iterable)
     _check(total, desc, kwargs.get("delay", 0.0), kwargs.get("every", 1.0))  # now, not at the first item
     progress_mode(enabled)
     return _iterate(iterable, Progress, dict(kwargs, total=total, desc=desc, enabled=enabled))
 
 
-def _iterate(iterable, make, options):
+def _iterate(iterable: Iterable[Any], make: Callable[..., Progress], options: dict[str, Any]) -> Iterator[Any]:
     total = options.pop("total")
     with make(total, **options) as bar:
         for item in iterable:

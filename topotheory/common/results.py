@@ -18,6 +18,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from typing import Any
+
 import numpy as np
 
 from .jsonable import jsonable
@@ -25,7 +27,7 @@ from .jsonable import jsonable
 __all__ = ["Result"]
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """A value made of plain Python containers (before :func:`jsonable`)."""
     if isinstance(value, Result):
         return value.to_dict()
@@ -48,7 +50,7 @@ def _plain(value):
     return repr(value)
 
 
-def _short(value, width=6):
+def _short(value: Any, width: int = 6) -> str:
     """A short text form of a field value for ``repr``."""
     if isinstance(value, np.ndarray):
         if value.size <= width:
@@ -83,11 +85,11 @@ class Result:
     {'rate': 0.25, 'lrs': [0.1, 0.2]}
     """
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """The result as a JSON-safe ``dict`` (NaN and inf become ``None``)."""
         return jsonable({f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)})
 
-    def _frame_columns(self):
+    def _frame_columns(self) -> dict[str, Any]:
         """Columns of :meth:`to_frame`: a dict of equal-length sequences or scalars."""
         cols = {}
         lengths = set()
@@ -104,7 +106,7 @@ class Result:
             cols = {k: v for k, v in cols.items() if not isinstance(v, np.ndarray)}
         return cols
 
-    def to_frame(self):
+    def to_frame(self) -> Any:
         """The result as a :class:`pandas.DataFrame` (pandas is an optional dependency).
 
         One row for a result of scalars; one row per entry when the result holds 1-D arrays of one
@@ -120,6 +122,6 @@ class Result:
             return pd.DataFrame(cols)
         return pd.DataFrame([cols])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         fields = ", ".join(f"{f.name}={_short(getattr(self, f.name))}" for f in dataclasses.fields(self) if f.repr)
         return f"{type(self).__name__}({fields})"

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import copy
+from typing import Union, overload
 
 import numpy as np
 
 from .validation import check_int, check_seed
 
+#: What a ``seed`` argument accepts everywhere: None, a non-negative int, a SeedSequence or a Generator.
+SeedLike = Union[None, int, np.random.SeedSequence, np.random.Generator]
+
 __all__ = ["as_generator", "copy_seed", "spawn_seeds", "task_seed"]
 
 
-def as_generator(seed=None):
+def as_generator(seed: SeedLike = None) -> np.random.Generator:
     """Return a :class:`numpy.random.Generator` from ``seed``.
 
     Parameters
@@ -34,7 +38,13 @@ def as_generator(seed=None):
     return np.random.default_rng(check_seed("seed", seed))
 
 
-def copy_seed(seed):
+@overload
+def copy_seed(seed: np.random.SeedSequence) -> np.random.SeedSequence: ...
+@overload
+def copy_seed(seed: np.random.Generator) -> np.random.Generator: ...
+@overload
+def copy_seed(seed: int | None) -> int | None: ...
+def copy_seed(seed: SeedLike) -> SeedLike:
     """A copy of ``seed`` that can be consumed without changing the caller's object.
 
     A ``SeedSequence`` is rebuilt from its entropy, spawn key, pool size and number of children
@@ -62,7 +72,7 @@ def copy_seed(seed):
     return seed
 
 
-def spawn_seeds(seed, count):
+def spawn_seeds(seed: SeedLike, count: int) -> list[np.random.SeedSequence]:
     """Derive ``count`` independent :class:`numpy.random.SeedSequence` children from ``seed``.
 
     Integer seeds (and None) go through ``SeedSequence(seed).spawn``; a ``SeedSequence`` or a
@@ -87,7 +97,7 @@ def spawn_seeds(seed, count):
     return np.random.SeedSequence(seed).spawn(count)
 
 
-def task_seed(root, k):
+def task_seed(root: SeedLike, k: int) -> np.random.SeedSequence:
     r"""The seed of task ``k`` of a sweep with root seed ``root``: the contract for batch jobs.
 
     Task ``k`` (counted from 0 in the sweep's documented order) gets exactly this stream,

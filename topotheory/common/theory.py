@@ -11,6 +11,7 @@ import functools
 import importlib.resources
 import pathlib
 import re
+from typing import Any
 
 __all__ = ["theory_path", "theory_section", "theory_sections"]
 
@@ -18,7 +19,7 @@ __all__ = ["theory_path", "theory_section", "theory_sections"]
 _HEADING = re.compile(r"^(#{2,6})\s+(\d+(?:\.\d+)*)\.?\s+(.*?)\s*$")
 
 
-def theory_path():
+def theory_path() -> pathlib.Path:
     """Path of the theory specification ``THEORY.md`` installed with the package.
 
     Docstrings cite its sections as "THEORY §x" (for instance "THEORY §2.2": n_W of a static
@@ -51,7 +52,7 @@ def theory_path():
 
 
 @functools.lru_cache(maxsize=1)
-def _parsed():
+def _parsed() -> tuple[tuple[Any, ...], tuple[str, ...]]:
     """(number, level, title, first line, end line) of every numbered heading, in file order."""
     lines = theory_path().read_text(encoding="utf-8").splitlines()
     heads = []
@@ -69,7 +70,7 @@ def _parsed():
     return tuple(out), tuple(lines)
 
 
-def theory_sections():
+def theory_sections() -> dict[str, str]:
     """The numbered sections of ``THEORY.md``: a dict from section number to title.
 
     Returns
@@ -87,7 +88,7 @@ def theory_sections():
     return {number: title for number, _, title, _, _ in heads}
 
 
-def theory_section(number):
+def theory_section(number: str) -> str:
     """The text of section ``number`` of ``THEORY.md`` (the "THEORY §x" of the docstrings).
 
     A section runs from its heading to the next heading of the same or a higher level, so

@@ -28,6 +28,8 @@ import math
 import numbers
 import operator
 
+from typing import Any, Literal, overload
+
 import numpy as np
 
 __all__ = [
@@ -63,7 +65,7 @@ MEMORY_LIMIT = 4 * 2**30
 WORK_LIMIT = 10**13
 
 
-def plain(value):
+def plain(value: Any) -> str:
     """A short, plain rendering of ``value`` for error messages: ``0.5`` not ``np.float64(0.5)``.
 
     Examples
@@ -90,11 +92,11 @@ def plain(value):
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _is_real_scalar(value):
+def _is_real_scalar(value: Any) -> bool:
     return not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real)
 
 
-def check_int(name, value, *, minimum=None, maximum=None):
+def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """Return ``value`` as a Python int, or raise a clear TypeError/ValueError.
 
     Integers (Python or NumPy) pass; a float that is exactly an integer (``4.0``) is accepted as
@@ -124,7 +126,8 @@ def check_int(name, value, *, minimum=None, maximum=None):
     return value
 
 
-def check_size(name, value, *, bytes_per_unit, limit=MEMORY_LIMIT, minimum=1, power=1, reason=None):
+def check_size(name: str, value: Any, *, bytes_per_unit: float, limit: float = MEMORY_LIMIT, minimum: int = 1,
+               power: int = 1, reason: str | None = None) -> int:
     """Validate an integer size whose use allocates ``bytes_per_unit * value**power`` bytes.
 
     The estimate is made before anything is allocated; a size that cannot fit is refused at once
@@ -167,7 +170,7 @@ def check_size(name, value, *, bytes_per_unit, limit=MEMORY_LIMIT, minimum=1, po
     return value
 
 
-def check_budget(sizes, *, memory, work, what):
+def check_budget(sizes: dict[str, Any], *, memory: float, work: float, what: str) -> None:
     """Refuse at once a simulation whose memory or time cannot fit, naming every size involved.
 
     Parameters
@@ -201,7 +204,7 @@ def check_budget(sizes, *, memory, work, what):
                          f"{float(WORK_LIMIT):.3g}, hours of computing); choose smaller {choose}")
 
 
-def _sci(count):
+def _sci(count: float) -> str:
     """``count`` (a possibly huge Python int) as ``1.23e+45`` without float overflow."""
     try:
         return f"{float(count):.3g}"
@@ -209,8 +212,8 @@ def _sci(count):
         return plain(count)
 
 
-def check_real(name, value, *, low=None, high=None, low_open=False, high_open=False, allow_nan=False,
-               allow_inf=False):
+def check_real(name: str, value: Any, *, low: float | None = None, high: float | None = None, low_open: bool = False,
+               high_open: bool = False, allow_nan: bool = False, allow_inf: bool = False) -> float:
     """Return ``value`` as a float, checking it is a real number inside the given interval.
 
     Bools, strings, complex numbers and other types raise ``TypeError``; NaN and infinities raise
@@ -243,7 +246,7 @@ def check_real(name, value, *, low=None, high=None, low_open=False, high_open=Fa
     return out
 
 
-def check_positive(name, value, *, strict=True, allow_inf=False):
+def check_positive(name: str, value: Any, *, strict: bool = True, allow_inf: bool = False) -> float:
     """A real number > 0 (``strict``) or >= 0.
 
     Examples
@@ -258,7 +261,7 @@ def check_positive(name, value, *, strict=True, allow_inf=False):
     return check_real(name, value, low=0.0, low_open=strict, allow_inf=allow_inf)
 
 
-def check_probability(name, value, *, low_open=False, high_open=False):
+def check_probability(name: str, value: Any, *, low_open: bool = False, high_open: bool = False) -> float:
     """A real number in [0, 1] (either end optionally open).
 
     Examples
@@ -273,7 +276,7 @@ def check_probability(name, value, *, low_open=False, high_open=False):
     return check_real(name, value, low=0.0, high=1.0, low_open=low_open, high_open=high_open)
 
 
-def check_bool(name, value):
+def check_bool(name: str, value: Any) -> bool:
     """A genuine boolean: ``True``/``False`` (or NumPy's). Strings and numbers are refused.
 
     ``per_step="no"`` would otherwise act as ``True``; ``1``/``0`` are refused too, so that a
@@ -293,7 +296,8 @@ def check_bool(name, value):
     raise TypeError(f"{name} must be True or False, got {plain(value)}")
 
 
-def as_float_array(name, value, *, low=None, high=None, low_open=False, high_open=False):
+def as_float_array(name: str, value: Any, *, low: float | None = None, high: float | None = None,
+                   low_open: bool = False, high_open: bool = False) -> np.ndarray:
     """Return ``value`` (scalar or array-like) as a float ndarray with finite entries in range.
 
     Booleans, strings, complex numbers and ragged or object arrays raise ``TypeError``; NaN and
@@ -302,8 +306,10 @@ def as_float_array(name, value, *, low=None, high=None, low_open=False, high_ope
     return check_array(name, value, low=low, high=high, low_open=low_open, high_open=high_open)
 
 
-def check_array(name, value, *, ndim=None, shape=None, square=False, min_size=0, allow_nan=False,
-                allow_inf=False, low=None, high=None, low_open=False, high_open=False):
+def check_array(name: str, value: Any, *, ndim: int | None = None, shape: tuple[int | None, ...] | None = None,
+                square: bool = False, min_size: int = 0, allow_nan: bool = False, allow_inf: bool = False,
+                low: float | None = None, high: float | None = None, low_open: bool = False,
+                high_open: bool = False) -> np.ndarray:
     """Return ``value`` as a real float ndarray, checking its shape and entries.
 
     Parameters
@@ -372,7 +378,7 @@ def check_array(name, value, *, ndim=None, shape=None, square=False, min_size=0,
     return arr
 
 
-def check_matrix(name, value, *, allow_sparse=True):
+def check_matrix(name: str, value: Any, *, allow_sparse: bool = True) -> Any:
     """Return ``value`` as a real, finite, non-empty square float matrix (ndarray or CSR array).
 
     The shared check of every gossip or adjacency matrix: complex entries are refused (never cast
@@ -420,7 +426,11 @@ def check_matrix(name, value, *, allow_sparse=True):
     return M
 
 
-def check_str(name, value, *, allow_none=False, nonempty=False):
+@overload
+def check_str(name: str, value: Any, *, allow_none: Literal[False] = ..., nonempty: bool = ...) -> str: ...
+@overload
+def check_str(name: str, value: Any, *, allow_none: bool, nonempty: bool = ...) -> str | None: ...
+def check_str(name: str, value: Any, *, allow_none: bool = False, nonempty: bool = False) -> str | None:
     """A string (``None`` too when ``allow_none``); ``nonempty`` refuses ``""``.
 
     Examples
@@ -441,7 +451,7 @@ def check_str(name, value, *, allow_none=False, nonempty=False):
     return value
 
 
-def renamed_error(exc, old, new):
+def renamed_error(exc: BaseException, old: str, new: str) -> BaseException:
     """``exc`` (a new exception of the same type) with a leading argument name ``old`` replaced by ``new``.
 
     For a public function that forwards an argument under another name (``beta_kind`` becomes
@@ -458,7 +468,8 @@ def renamed_error(exc, old, new):
     return type(exc)(text)
 
 
-def _check_interval(name, arr, low, high, low_open, high_open):
+def _check_interval(name: str, arr: np.ndarray, low: float | None, high: float | None, low_open: bool,
+                    high_open: bool) -> None:
     if arr.size == 0:
         return
     bad = np.zeros(arr.shape, dtype=bool)
@@ -474,12 +485,12 @@ def _check_interval(name, arr, low, high, low_open, high_open):
         raise ValueError(f"{name} must lie in {interval}, got {float(first)!r}")
 
 
-def check_gamma(gamma, *, name="gamma"):
+def check_gamma(gamma: Any, *, name: str = "gamma") -> np.ndarray:
     """Validate a decay ``gamma`` in [0, 1) (scalar or array); return a float ndarray."""
     return as_float_array(name, gamma, low=0.0, high=1.0, high_open=True)
 
 
-def renamed_keyword(new, value, old, old_value, default):
+def renamed_keyword(new: str, value: Any, old: str, old_value: Any, default: Any) -> Any:
     """The value of a keyword renamed from ``old`` to ``new`` (the one vocabulary of the package).
 
     ``old_value`` is what the caller passed under the old name (``None`` when not passed); it is
@@ -500,7 +511,7 @@ def renamed_keyword(new, value, old, old_value, default):
     return old_value
 
 
-def check_phase(phase, period, *, name="phase"):
+def check_phase(phase: Any, period: int, *, name: str = "phase") -> int:
     """A phase of a scheme of period ``period``: any integer, taken modulo the period.
 
     The contract of every ``phase`` argument: step ``t`` of a periodic scheme is at phase
@@ -520,7 +531,7 @@ def check_phase(phase, period, *, name="phase"):
     return check_int(name, phase) % int(period)
 
 
-def check_choice(name, value, choices):
+def check_choice(name: str, value: Any, choices: Any) -> str:
     """Check that ``value`` is one of ``choices`` (strings)."""
     if not isinstance(value, str) or value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
@@ -532,7 +543,7 @@ def check_choice(name, value, choices):
 SCHEME_ATTRIBUTES = ("n", "period", "is_static")
 
 
-def check_scheme_like(name, value, *, finite=False):
+def check_scheme_like(name: str, value: Any, *, finite: bool = False) -> Any:
     """Check that ``value`` is a gossip scheme (a ``Scheme`` or an ``InfiniteGraph``).
 
     Duck-typed on ``n``, ``period`` and ``is_static`` so that this lowest layer does not import
@@ -556,7 +567,7 @@ def check_scheme_like(name, value, *, finite=False):
     return value
 
 
-def check_seed(name, value):
+def check_seed(name: str, value: Any) -> Any:
     """Check a seed: None, a non-negative int, a ``numpy.random.SeedSequence`` or a ``Generator``.
 
     Returns it unchanged (an integral NumPy int becomes a Python int); turning it into a generator
@@ -582,7 +593,7 @@ def check_seed(name, value):
     return operator.index(value)
 
 
-def gamma_pair(gamma, one_minus_gamma):
+def gamma_pair(gamma: Any, one_minus_gamma: Any) -> tuple[np.ndarray, np.ndarray]:
     """Validated (gamma, 1 - gamma) arrays; 1 - gamma taken as given when supplied."""
     if one_minus_gamma is not None:
         if gamma is not None:

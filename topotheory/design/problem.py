@@ -19,6 +19,8 @@ gradient of a spectral function (Lewis 1996) is :math:`Q\\,\\mathrm{diag}(c f'(\
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -37,7 +39,7 @@ __all__ = [
 class DesignGraph:
     """Nodes ``0..n-1`` and edges ``(i, j)``, ``i < j``, with the incidence structure."""
 
-    def __init__(self, n, edges, labels=None, name="graph"):
+    def __init__(self, n: int, edges: Any, labels: Any = None, name: str = "graph") -> None:
         self.n = int(n)
         self.edges = np.asarray(edges, dtype=np.intp).reshape(-1, 2)
         self.m = len(self.edges)
@@ -51,7 +53,7 @@ class DesignGraph:
         )
         self.max_degree = int(np.max(np.asarray(self.A.sum(axis=1)).ravel())) if self.m else 0
 
-    def matrix(self, w):
+    def matrix(self, w: np.ndarray) -> np.ndarray:
         """The dense gossip matrix :math:`W(w) = I - B\\,\\mathrm{diag}(w) B^T`."""
         w = np.asarray(w, dtype=float)
         W = np.zeros((self.n, self.n))
@@ -60,26 +62,26 @@ class DesignGraph:
         W[np.diag_indices(self.n)] = 1.0 - self.A @ w
         return W
 
-    def load(self, w):
+    def load(self, w: np.ndarray) -> np.ndarray:
         """Sum of the edge weights at each node, :math:`|B| w`."""
         w = np.asarray(w, dtype=float)
         return np.bincount(self.i, w, self.n) + np.bincount(self.j, w, self.n)
 
-    def edge_sum(self, mu):
+    def edge_sum(self, mu: np.ndarray) -> np.ndarray:
         r""":math:`|B|^T \mu`: the sum of the node values at the two ends of each edge."""
         return mu[self.i] + mu[self.j]
 
-    def weights_of(self, W):
+    def weights_of(self, W: Any) -> np.ndarray:
         """The edge weights ``W_ij`` of a matrix supported on the graph."""
         return np.asarray(W, dtype=float)[self.i, self.j].copy()
 
-    def nonnegative_start(self):
+    def nonnegative_start(self) -> np.ndarray:
         """Metropolis weights :math:`1/(\\max(d_i, d_j) + 1)`: a strictly feasible start."""
         deg = np.asarray(self.A.sum(axis=1)).ravel()
         return 1.0 / (np.maximum(deg[self.i], deg[self.j]) + 1.0)
 
 
-def design_graph(graph):
+def design_graph(graph: Any) -> DesignGraph:
     """A :class:`DesignGraph` from a networkx graph, a Scheme (its support) or an adjacency matrix.
 
     Raises ``ValueError`` for a graph with no edges or a disconnected graph, ``TypeError`` for
@@ -138,11 +140,13 @@ class SpectralObjective:
     Outside the domain (:math:`\gamma\mu^2 \ge 1`, resp. :math:`\mu^2 \ge 1`) ``F = +inf``.
     """
 
-    def __init__(self, dg, kind, gamma=None):
+    def __init__(self, dg: DesignGraph, kind: str, gamma: float | None = None) -> None:
         self.dg, self.kind = dg, kind
         n = dg.n
         self.J = np.full((n, n), 1.0 / n)
         if kind == "effective_neighbors":
+            if gamma is None:
+                raise ValueError("kind 'effective_neighbors' needs gamma in [0, 1)")
             self.gamma = float(gamma)
             self.offset, self.scale = 1.0 / n, (1.0 - self.gamma) / n
         elif kind == "msd":
@@ -151,7 +155,7 @@ class SpectralObjective:
         else:  # pragma: no cover - guarded by the caller
             raise ValueError(kind)
 
-    def terms(self, mu):
+    def terms(self, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """(f(mu), f'(mu)) elementwise; ``None`` when outside the domain."""
         g = self.gamma
         den = 1.0 - g * mu * mu
@@ -160,12 +164,12 @@ class SpectralObjective:
         # both kinds: f = mu^2 / (1 - g mu^2) (for "msd", g = 1 and 1/(1-mu^2) - 1 = mu^2/(1-mu^2))
         return mu * mu / den, 2.0 * mu / (den * den)
 
-    def value(self, w):
+    def value(self, w: np.ndarray) -> float:
         mu = np.linalg.eigvalsh(self.dg.matrix(w) - self.J)
         t = self.terms(mu)
         return np.inf if t is None else self.offset + self.scale * float(np.sum(t[0]))
 
-    def value_grad(self, w):
+    def value_grad(self, w: np.ndarray) -> tuple[float, np.ndarray | None]:
         """``(F(w), dF/dw)``; ``(inf, None)`` outside the domain."""
         dg = self.dg
         mu, Q = np.linalg.eigh(dg.matrix(w) - self.J)
@@ -191,21 +195,21 @@ class SmoothedNormObjective:
     the dual of the norm problem, so :meth:`duals` gives a lower bound on the optimum.
     """
 
-    def __init__(self, dg, beta):
+    def __init__(self, dg: DesignGraph, beta: float) -> None:
         self.dg, self.beta = dg, float(beta)
         self.J = np.full((dg.n, dg.n), 1.0 / dg.n)
 
-    def _weights(self, mu):
+    def _weights(self, mu: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         b = self.beta
         s = float(np.max(np.abs(mu)))
         ep, em = np.exp(b * (mu - s)), np.exp(b * (-mu - s))
         tot = float(np.sum(ep) + np.sum(em))
         return s + np.log(tot) / b, ep / tot, em / tot
 
-    def value(self, w):
+    def value(self, w: np.ndarray) -> float:
         return self._weights(np.linalg.eigvalsh(self.dg.matrix(w) - self.J))[0]
 
-    def value_grad(self, w):
+    def value_grad(self, w: np.ndarray) -> tuple[float, np.ndarray]:
         dg = self.dg
         mu, Q = np.linalg.eigh(dg.matrix(w) - self.J)
         F, pp, pm = self._weights(mu)
@@ -214,19 +218,20 @@ class SmoothedNormObjective:
         off = np.einsum("ek,ek->e", Qd[dg.i], Q[dg.j])
         return F, -(diag[dg.i] + diag[dg.j] - 2.0 * off)
 
-    def duals(self, w):
+    def duals(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(Z_+, Z_-)`` at ``w``: positive semidefinite, traces summing to one."""
         mu, Q = np.linalg.eigh(self.dg.matrix(w) - self.J)
         _, pp, pm = self._weights(mu)
         return (Q * pp) @ Q.T, (Q * pm) @ Q.T
 
 
-def spectral_objective(dg, kind, gamma=None):
+def spectral_objective(dg: DesignGraph, kind: str, gamma: float | None = None) -> SpectralObjective:
     """The :class:`SpectralObjective` of ``kind`` on ``dg``."""
     return SpectralObjective(dg, kind, gamma)
 
 
-def project_nonnegative(dg, v, mu=None, *, tol=1e-13, max_iter=20000):
+def project_nonnegative(dg: DesignGraph, v: np.ndarray, mu: np.ndarray | None = None, *, tol: float = 1e-13,
+                        max_iter: int = 20000) -> tuple[np.ndarray, np.ndarray]:
     r"""Euclidean projection of ``v`` onto :math:`P = \{w \ge 0, |B| w \le 1\}`.
 
     Solved through its dual: with multipliers :math:`\mu \ge 0` of the node constraints,
@@ -255,7 +260,7 @@ def project_nonnegative(dg, v, mu=None, *, tol=1e-13, max_iter=20000):
     return w, mu
 
 
-def _dual_residual(dg, v, mu):
+def _dual_residual(dg: DesignGraph, v: np.ndarray, mu: np.ndarray) -> float:
     """KKT residual of the projection's dual at ``mu``: violation and complementary slackness."""
     load = dg.load(np.maximum(v - dg.edge_sum(mu), 0.0))
     viol = max(float(np.max(load - 1.0)), 0.0)
@@ -267,7 +272,8 @@ def _dual_residual(dg, v, mu):
 _DENSE_ACTIVE = 64
 
 
-def _active_set_dual(dg, v, mu, tol, max_iter=50):
+def _active_set_dual(dg: DesignGraph, v: np.ndarray, mu: np.ndarray, tol: float,
+                     max_iter: int = 50) -> tuple[np.ndarray, bool]:
     """Primal-dual active-set iterations for the projection's dual; ``(mu, converged)``."""
     import warnings
 
@@ -325,7 +331,7 @@ def _active_set_dual(dg, v, mu, tol, max_iter=50):
     return best, False
 
 
-def _accelerated_dual(dg, v, mu, tol, max_iter):
+def _accelerated_dual(dg: DesignGraph, v: np.ndarray, mu: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
     """Accelerated projected ascent on the projection's dual (the slow, always-convergent route)."""
     step = 1.0 / (2.0 * max(dg.max_degree, 1))
     y, t = mu.copy(), 1.0
@@ -343,7 +349,7 @@ def _accelerated_dual(dg, v, mu, tol, max_iter):
     return mu
 
 
-def lp_lower_bound(dg, c):
+def lp_lower_bound(dg: DesignGraph, c: np.ndarray) -> float:
     r"""A rigorous lower bound on :math:`\min_{w \in P} c^T w`, :math:`P = \{w \ge 0, |B| w \le 1\}`.
 
     The linear programme is solved by HiGHS, whose reported optimum is accurate only to its
@@ -360,7 +366,7 @@ def lp_lower_bound(dg, c):
     return float(-np.sum(y) + np.sum(np.minimum(0.0, c + dg.edge_sum(y))))
 
 
-def frank_wolfe_gap(dg, w, grad):
+def frank_wolfe_gap(dg: DesignGraph, w: np.ndarray, grad: np.ndarray) -> float:
     r"""A certificate for a convex objective on :math:`P`: :math:`F(w) - F^\star \le
     \langle \nabla F(w), w - v\rangle` for every :math:`v \in P`, bounded above through
     :func:`lp_lower_bound` of :math:`\min_{v \in P} \langle\nabla F(w), v\rangle` (a linear programme,

@@ -16,25 +16,27 @@ At the optimal learning rate :math:`\eta^\star` the envelope theorem gives
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse.linalg as spla
 
 __all__ = ["perron_pair", "rate_gradient"]
 
 
-def perron_pair(W, *, lr, zeta):
+def perron_pair(W: np.ndarray, *, lr: float, zeta: float) -> tuple[float, np.ndarray, np.ndarray]:
     """``(rho, C, L)``: the Perron root of ``T`` and its right and left eigen-matrices (trace 1)."""
     W = np.asarray(W, dtype=float)
     n = W.shape[0]
     a, b = (1.0 - lr) ** 2, (zeta - 1.0) * lr**2
 
-    def right(x):
+    def right(x: np.ndarray) -> np.ndarray:
         C = x.reshape(n, n)
         S = a * C
         S[np.diag_indices(n)] += b * np.diag(C)
         return (W @ S @ W).ravel()
 
-    def left(x):
+    def left(x: np.ndarray) -> np.ndarray:
         L = x.reshape(n, n)
         M = W @ L @ W
         out = a * M
@@ -54,7 +56,7 @@ def perron_pair(W, *, lr, zeta):
     return rho, C, L
 
 
-def rate_gradient(dg, w, *, lr, zeta):
+def rate_gradient(dg: Any, w: np.ndarray, *, lr: float, zeta: float) -> tuple[float, np.ndarray]:
     """``(rho, d r / d w)`` at fixed ``lr`` (``r = 1 - rho``)."""
     W = dg.matrix(w)
     a, b = (1.0 - lr) ** 2, (zeta - 1.0) * lr**2

@@ -3,9 +3,11 @@ matchings of a base graph that maximises the phase-averaged :math:`n_W(\gamma)`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from ..common.validation import check_bool, check_gamma, check_int
+from ..common.validation import check_bool, check_int, check_real
 from ..graphs.scheme import check_scheme
 from ..graphs import Scheme
 from ..metrics import effective_neighbors
@@ -14,8 +16,20 @@ from .problem import design_graph
 __all__ = ["matching_schedule", "mean_effective_neighbors"]
 
 
-def mean_effective_neighbors(scheme, gamma):
+def mean_effective_neighbors(scheme: Any, gamma: float) -> float:
     r"""The phase average :math:`\frac1p\sum_{t<p} n_W^{(t)}(\gamma)` (mean mode) of a scheme.
+
+    Parameters
+    ----------
+    scheme : Scheme
+        The gossip scheme (any period).
+    gamma : float
+        Decay in [0, 1).
+
+    Returns
+    -------
+    float
+        The phase-averaged :math:`n_W(\gamma)`.
 
     Examples
     --------
@@ -24,24 +38,24 @@ def mean_effective_neighbors(scheme, gamma):
     2.0
     """
     scheme = check_scheme(scheme)
-    gamma = check_gamma(gamma)
+    gamma = check_real("gamma", gamma, low=0.0, high=1.0, high_open=True)
     return float(np.mean([effective_neighbors(scheme, gamma, phase=t) for t in range(scheme.period)]))
 
 
-def _partner(n, matching):
+def _partner(n: int, matching: Any) -> np.ndarray:
     pi = np.arange(n)
     for i, j in matching:
         pi[i], pi[j] = j, i
     return pi
 
 
-def _gossip(Y, pi):
+def _gossip(Y: np.ndarray, pi: np.ndarray) -> np.ndarray:
     """``W Y W`` for the matching matrix ``W = (I + P)/2`` (``P`` the partner involution)."""
     PY = Y[pi]
     return (Y + PY + Y[:, pi] + PY[:, pi]) / 4.0
 
 
-def _greedy_matching(dg, Y):
+def _greedy_matching(dg: Any, Y: np.ndarray) -> list[tuple[int, ...]]:
     """Max-weight matching for the weights ``b_e^T Y b_e = Y_ii + Y_jj - 2 Y_ij``."""
     import networkx as nx
 
@@ -52,7 +66,7 @@ def _greedy_matching(dg, Y):
     return sorted(tuple(sorted(e)) for e in nx.max_weight_matching(H, maxcardinality=False))
 
 
-def _stationary_entering(pis, t, gamma, n, tol=1e-13):
+def _stationary_entering(pis: list[np.ndarray], t: int, gamma: float, n: int, tol: float = 1e-13) -> np.ndarray:
     """Stationary covariance of the noise process just before step ``t`` of the period."""
     p = len(pis)
     S = np.zeros((n, n))
@@ -63,7 +77,7 @@ def _stationary_entering(pis, t, gamma, n, tol=1e-13):
     return S
 
 
-def _scheme(n, pis, name):
+def _scheme(n: int, pis: list[np.ndarray], name: str) -> Scheme:
     mats = []
     for pi in pis:
         W = np.zeros((n, n))
@@ -73,7 +87,8 @@ def _scheme(n, pis, name):
     return Scheme(mats, name=name, params={"weights": "matching"})
 
 
-def matching_schedule(graph, *, gamma, period=None, sweeps=10, log=False):
+def matching_schedule(graph: Any, *, gamma: float, period: int | None = None, sweeps: int = 10,
+                      log: bool = False) -> Scheme | tuple[Scheme, list[float]]:
     r"""A periodic one-peer schedule of matchings on ``graph`` that maximises the mean :math:`n_W(\gamma)`.
 
     Step ``t`` averages the pairs of a matching :math:`M_t` of the graph:
@@ -103,6 +118,11 @@ def matching_schedule(graph, *, gamma, period=None, sweeps=10, log=False):
     log : bool
         Also return the history of the objective: ``(scheme, values)``.
 
+    Returns
+    -------
+    Scheme or (Scheme, list of float)
+        The periodic schedule of matchings; with ``log=True`` also the objective after the greedy start and each sweep.
+
     Examples
     --------
     >>> import networkx as nx
@@ -111,7 +131,7 @@ def matching_schedule(graph, *, gamma, period=None, sweeps=10, log=False):
     (3, 5.755396)
     """
     dg = design_graph(graph)
-    gamma = check_gamma(gamma)
+    gamma = check_real("gamma", gamma, low=0.0, high=1.0, high_open=True)
     n = dg.n
     # each step of each sweep solves an n x n matching problem: bounded so that a call finishes
     period = max(1, int(np.ceil(np.log2(n)))) if period is None else check_int("period", period, minimum=1,

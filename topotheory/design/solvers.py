@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import warnings
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from .problem import project_nonnegative
@@ -15,7 +18,9 @@ __all__ = ["spg", "require_cvxpy", "solve_conic", "CONIC_OBJECTIVES"]
 CONIC_OBJECTIVES = ("spectral_gap", "fdla", "effective_neighbors", "msd")
 
 
-def spg(value_grad, project, w0, *, tol=1e-10, max_iter=2000, memory=10):
+def spg(value_grad: Callable[[np.ndarray], tuple[float, Any]], project: Callable[[np.ndarray, Any], tuple[np.ndarray, Any]],
+        w0: np.ndarray, *, tol: float = 1e-10, max_iter: int = 2000,
+        memory: int = 10) -> tuple[np.ndarray, float, np.ndarray, int, bool]:
     r"""Spectral projected gradient (Birgin, Martinez & Raydan 2000) for ``min F(w), w in C``.
 
     Barzilai-Borwein steps with a non-monotone Armijo line search over the last ``memory``
@@ -69,17 +74,17 @@ def spg(value_grad, project, w0, *, tol=1e-10, max_iter=2000, memory=10):
     return w, F, g, it, converged
 
 
-def nonnegative_projector(dg):
+def nonnegative_projector(dg: Any) -> Callable[[np.ndarray, Any], tuple[np.ndarray, Any]]:
     """``project(v, state) -> (w, state)`` onto the non-negative weights."""
     return lambda v, state: project_nonnegative(dg, v, state)
 
 
-def free_projector(v, state):
+def free_projector(v: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
     """The identity (signed weights: no constraint)."""
     return v, state
 
 
-def require_cvxpy():
+def require_cvxpy() -> Any:
     """Import cvxpy or raise a clear ImportError naming the extra."""
     try:
         import cvxpy
@@ -91,13 +96,14 @@ def require_cvxpy():
     return cvxpy
 
 
-def _basis_perp(n):
+def _basis_perp(n: int) -> np.ndarray:
     """An orthonormal basis ``V`` (n x (n-1)) of the complement of the constant vector."""
     Q, _ = np.linalg.qr(np.c_[np.ones(n), np.eye(n)[:, : n - 1]])
     return Q[:, 1:]
 
 
-def solve_conic(dg, objective, *, gamma=None, nonnegative=True, tol=1e-9):
+def solve_conic(dg: Any, objective: str, *, gamma: float | None = None, nonnegative: bool = True,
+                tol: float = 1e-9) -> tuple[np.ndarray, str, int, str, Any]:
     r"""Solve a convex weight-design problem as a conic programme with cvxpy (Clarabel, else SCS).
 
     Works on :math:`\tilde M(w) = V^T W(w) V` (``V`` an orthonormal basis of :math:`1^\perp`), whose
@@ -133,6 +139,8 @@ def solve_conic(dg, objective, *, gamma=None, nonnegative=True, tol=1e-9):
         cons += lmis
         goal = t
     elif objective == "effective_neighbors":
+        if gamma is None:
+            raise ValueError("objective 'effective_neighbors' needs gamma in [0, 1)")
         if gamma == 0:
             goal = cp.sum_squares(M)
         else:

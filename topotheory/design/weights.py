@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from typing import Any, Literal, overload
+
 import numpy as np
 
 from ..common.results import Result
@@ -38,24 +40,31 @@ class WeightDesign(Result):
     scheme : Scheme
         The optimal static scheme.
     objective : str
+        The objective optimised (one of :data:`DESIGN_OBJECTIVES`).
     value : float
         The objective at the result, recomputed from the eigenvalues of the returned matrix:
         :math:`\\|W - J\\|_2` (``spectral_gap``, ``fdla``), :math:`1/n_W(\\gamma)`
         (``effective_neighbors``), :math:`S_0` (``msd``), the optimal toy rate ``r*`` (``rate``).
     method : str
-        ``"conic"`` or ``"first_order"``; ``solver`` the solver (``clarabel``, ``scs``, ``spg``).
+        ``"conic"`` or ``"first_order"``.
+    solver : str
+        The solver (``clarabel``, ``scs``, ``spg``).
     gap : float
         A certificate where the problem is convex: an upper bound on ``value - optimum`` (Frank-Wolfe
         gap for the smooth objectives with non-negative weights, the dual bound's distance for the
         spectral-norm problems with non-negative weights); NaN where none is available (``rate``, which is not convex, and
-        signed designs). ``relative_gap = gap / |value|``.
+        signed designs).
+    relative_gap : float
+        ``gap / |value|``.
     dual_bound : float
         ``value - gap``: a lower bound on the optimum (NaN when ``gap`` is).
     kkt_residual : float
         :math:`\\|P(w - \\nabla F) - w\\|_\\infty` (projected-gradient stationarity; for ``rate`` this
         is the local-optimality measure), NaN for the spectral-norm objectives.
     iterations : int
+        Iterations of the solver.
     converged : bool
+        Whether the solver met its tolerance.
     gamma, zeta, lr : float or None
         The operating point the objective used.
     weights : ndarray
@@ -64,7 +73,7 @@ class WeightDesign(Result):
         Edges as node positions ``0..n-1`` (the graph's node order).
     """
 
-    scheme: object
+    scheme: Scheme
     objective: str
     value: float
     method: str
@@ -82,7 +91,7 @@ class WeightDesign(Result):
     edges: np.ndarray
 
 
-def weights_scheme(dg, w, *, name, allow_negative=False):
+def weights_scheme(dg: Any, w: np.ndarray, *, name: str, allow_negative: bool = False) -> Scheme:
     """The static :class:`Scheme` of edge weights ``w`` on ``dg`` (exact zeros below 1e-14)."""
     w = np.where(np.abs(w) < 1e-14, 0.0, w)
     W = dg.matrix(w)
@@ -91,7 +100,7 @@ def weights_scheme(dg, w, *, name, allow_negative=False):
     return Scheme([W], name=name, params={"weights": "optimal"}, allow_negative=allow_negative)
 
 
-def _spectral_value(objective, scheme, gamma):
+def _spectral_value(objective: str, scheme: Scheme, gamma: float | None) -> float:
     if objective in ("spectral_gap", "fdla"):
         return 1.0 - spectral_gap(scheme, "abs")
     if objective == "effective_neighbors":
@@ -101,7 +110,7 @@ def _spectral_value(objective, scheme, gamma):
     raise ValueError(objective)  # pragma: no cover
 
 
-def _norm_dual_bound(dg, duals, nonnegative):
+def _norm_dual_bound(dg: Any, duals: Any, nonnegative: bool) -> float:
     """Lower bound on min ||W - J||_2 from the LMI multipliers (non-negative weights; NaN for signed)."""
     Z1, Z2 = duals
     Zs = []
@@ -126,7 +135,7 @@ def _norm_dual_bound(dg, duals, nonnegative):
     return np.nan
 
 
-def _operating_gamma(gamma, zeta, lr):
+def _operating_gamma(gamma: float | None, zeta: float | None, lr: float | None) -> float | None:
     if gamma is not None:
         if lr is not None:
             raise ValueError("give gamma or (zeta and lr), not both")
@@ -139,20 +148,32 @@ def _operating_gamma(gamma, zeta, lr):
     return None
 
 
+@overload
+def optimal_weights(graph: Any, *, objective: str, gamma: float | None = ..., zeta: float | None = ..., lr: float | None = ...,
+                    log: Literal[False] = ..., method: str = ..., allow_negative: bool = ..., tol: float = ...,
+                    max_iter: int = ..., start: Any = ...) -> Scheme: ...
+@overload
+def optimal_weights(graph: Any, *, objective: str, gamma: float | None = ..., zeta: float | None = ..., lr: float | None = ...,
+                    log: Literal[True], method: str = ..., allow_negative: bool = ..., tol: float = ...,
+                    max_iter: int = ..., start: Any = ...) -> WeightDesign: ...
+@overload
+def optimal_weights(graph: Any, *, objective: str, gamma: float | None = ..., zeta: float | None = ..., lr: float | None = ...,
+                    log: bool, method: str = ..., allow_negative: bool = ..., tol: float = ...,
+                    max_iter: int = ..., start: Any = ...) -> Scheme | WeightDesign: ...
 def optimal_weights(
-    graph,
+    graph: Any,
     *,
-    objective,
-    gamma=None,
-    zeta=None,
-    lr=None,
-    log=False,
-    method="auto",
-    allow_negative=False,
-    tol=1e-9,
-    max_iter=3000,
-    start=None,
-):
+    objective: str,
+    gamma: float | None = None,
+    zeta: float | None = None,
+    lr: float | None = None,
+    log: bool = False,
+    method: str = "auto",
+    allow_negative: bool = False,
+    tol: float = 1e-9,
+    max_iter: int = 3000,
+    start: Any = None,
+) -> Scheme | WeightDesign:
     r"""Optimal symmetric gossip weights on the edges of ``graph``.
 
     The weights live on the graph's edges: :math:`W = I - \sum_{e=\{i,j\}} w_e (e_i - e_j)(e_i - e_j)^T`,
@@ -208,6 +229,7 @@ def optimal_weights(
     objective : str
         One of :data:`DESIGN_OBJECTIVES`.
     gamma : float in [0, 1), optional
+        Decay of the objectives that need one (``effective_neighbors``); or give ``zeta`` and ``lr``.
     zeta, lr : float, optional
         Noise level and learning rate of the toy problem (see the objectives).
     log : bool
@@ -275,7 +297,7 @@ def optimal_weights(
     return res if log else res.scheme
 
 
-def _choose_method(dg, objective, method):
+def _choose_method(dg: Any, objective: str, method: str) -> str:
     if method == "auto":
         if objective in ("spectral_gap", "fdla"):  # the exact route where it fits, cvxpy required
             return "conic" if dg.n <= CONIC_AUTO_LIMIT_NORM else "first_order"
@@ -287,7 +309,8 @@ def _choose_method(dg, objective, method):
     return method
 
 
-def _convex_design(dg, objective, *, gamma, method, allow_negative, tol, max_iter, start=None):
+def _convex_design(dg: Any, objective: str, *, gamma: float | None, method: str, allow_negative: bool, tol: float,
+                   max_iter: int, start: Any = None) -> WeightDesign:
     method = _choose_method(dg, objective, method)
     nonneg = not allow_negative
     name = f"{dg.name}:{objective}"
@@ -315,6 +338,7 @@ def _convex_design(dg, objective, *, gamma, method, allow_negative, tol, max_ite
     if objective in ("effective_neighbors", "msd"):
         obj = spectral_objective(dg, objective, gamma)
         _, grad = obj.value_grad(w)
+        assert grad is not None  # the design lies inside the objective's domain
         if nonneg:
             p, _ = nonnegative_projector(dg)(w - grad, None)
             gap = max(frank_wolfe_gap(dg, w, grad), 0.0)
@@ -335,7 +359,8 @@ def _convex_design(dg, objective, *, gamma, method, allow_negative, tol, max_ite
     )
 
 
-def _norm_first_order(dg, w0, *, nonneg, max_iter, rel_gap=1e-6, betas=(30.0, 3e2, 3e3, 3e4, 3e5)):
+def _norm_first_order(dg: Any, w0: np.ndarray, *, nonneg: bool, max_iter: int, rel_gap: float = 1e-6,
+                      betas: tuple[float, ...] = (30.0, 3e2, 3e3, 3e4, 3e5)) -> tuple[np.ndarray, int, bool, Any]:
     """Minimise ``||W(w) - J||_2`` by spectral projected gradient on its smoothing
     :class:`SmoothedNormObjective`, increasing the smoothing parameter ``beta`` (each stage warm
     started) until the dual bound certifies ``rel_gap``. Returns ``(w, iterations, converged, duals)``."""
@@ -356,14 +381,15 @@ def _norm_first_order(dg, w0, *, nonneg, max_iter, rel_gap=1e-6, betas=(30.0, 3e
     return w, total, converged, duals
 
 
-def _feasible(dg, w):
+def _feasible(dg: Any, w: np.ndarray) -> np.ndarray:
     """Solver output made exactly feasible (non-negative, node loads <= 1)."""
     w = np.maximum(w, 0.0)
     s = np.maximum(dg.load(w), 1.0)
     return w / np.maximum(s[dg.i], s[dg.j])
 
 
-def _self_consistent_design(dg, *, zeta, lr, log, method, allow_negative, tol, max_iter):
+def _self_consistent_design(dg: Any, *, zeta: float, lr: float, log: bool, method: str, allow_negative: bool, tol: float,
+                            max_iter: int) -> Scheme | WeightDesign:
     """n_W-optimal weights at the operating decay gamma = (1-lr)^2/(1-r) of the designed scheme."""
     current = weights_scheme(dg, dg.nonnegative_start(), name="metropolis")
     gamma, res = None, None
@@ -378,11 +404,12 @@ def _self_consistent_design(dg, *, zeta, lr, log, method, allow_negative, tol, m
         res = _convex_design(dg, "effective_neighbors", gamma=gamma, method=method,
                              allow_negative=allow_negative, tol=tol, max_iter=max_iter)
         current = res.scheme
+    assert res is not None  # the first pass always designs (gamma starts as None)
     res = dataclasses.replace(res, zeta=zeta, lr=lr)
     return res if log else res.scheme
 
 
-def _local_optimal_lr(scheme, zeta, lr0):
+def _local_optimal_lr(scheme: Scheme, zeta: float, lr0: float) -> tuple[float, float] | None:
     """Newton steps on :math:`r'(\\eta) = 0` from ``lr0`` (five-point differences of the exact rate).
 
     Returns ``(lr, rate)``, or ``None`` when the local model is not concave or leaves the bracket
@@ -408,7 +435,7 @@ def _local_optimal_lr(scheme, zeta, lr0):
     return None
 
 
-def _rate_design(dg, *, zeta, log, tol, max_iter, start=None):
+def _rate_design(dg: Any, *, zeta: float, log: bool, tol: float, max_iter: int, start: Any = None) -> Scheme | WeightDesign:
     """Local maximisation of the exact optimal toy rate, started from the n_W optimum.
 
     ``start``: edge weights to start from (default: the n_W-optimal weights at the operating decay
@@ -424,7 +451,7 @@ def _rate_design(dg, *, zeta, log, tol, max_iter, start=None):
         w0 = np.asarray(start, dtype=float)
     memo = {"lr": optimal_learning_rate(weights_scheme(dg, w0, name="start"), zeta=zeta).lr}
 
-    def value_grad(w):
+    def value_grad(w: np.ndarray) -> tuple[float, np.ndarray | None]:
         scheme = weights_scheme(dg, w, name="candidate")
         local = _local_optimal_lr(scheme, zeta, memo["lr"])  # warm start: a few exact rates
         if local is None:
@@ -444,8 +471,9 @@ def _rate_design(dg, *, zeta, log, tol, max_iter, start=None):
     w = dg.weights_of(scheme.matrix(0))
     o = optimal_learning_rate(scheme, zeta=zeta)
     memo["lr"] = o.lr
-    _, g = value_grad(w)
-    p, _ = project(w - g, None)
+    _, g_end = value_grad(w)
+    assert g_end is not None  # the result is a finite-rate design
+    p, _ = project(w - g_end, None)
     kkt = float(np.max(np.abs(p - w)))
     res = WeightDesign(
         scheme=scheme, objective="rate", value=float(o.rate), method="first_order", solver="spg",

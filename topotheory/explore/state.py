@@ -14,6 +14,8 @@ from __future__ import annotations
 import collections
 import dataclasses
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -86,21 +88,25 @@ class ExplorerView(Result):
     nw_of_lr: float
     optimum: OptimalLearningRate
 
-    def _frame_columns(self):
+    def _frame_columns(self) -> dict[str, Any]:
         return {"lr": self.lrs, "rate": self.rates, "rate_solo": self.rates_solo,
                 "rate_fully_connected": self.rates_fully_connected}
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class ExplorerRun(Result):
-    """A quick simulation at the explorer's values (returned by :meth:`ExplorerState.simulate`).
+    r"""A quick simulation at the explorer's values (returned by :meth:`ExplorerState.simulate`).
 
     Attributes
     ----------
     scheme : str
+        Name of the topology.
     lr, zeta : float
+        Learning rate and noise level :math:`\zeta = d + 2` (batch size 1).
     d, batch_size, steps, reps : int
+        Dimension, batch size, steps and replicas of the simulation.
     seed : int
+        Its seed.
     t : ndarray
         Steps ``0..steps``.
     loss : ndarray
@@ -133,17 +139,18 @@ class ExplorerRun(Result):
     exact_rate: float
     n_diverged: int
 
-    def _frame_columns(self):
+    def _frame_columns(self) -> dict[str, Any]:
         return {"t": self.t, "loss": self.loss, "loss_sem": self.loss_sem, "expected_loss": self.expected_loss}
 
 
 class _LRU:
     """A small least-recently-used cache (the explorer revisits a handful of graphs)."""
 
-    def __init__(self, size):
-        self.size, self.data = size, collections.OrderedDict()
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: collections.OrderedDict[Any, Any] = collections.OrderedDict()
 
-    def get(self, key, make):
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
         if key in self.data:
             self.data.move_to_end(key)
             return self.data[key]
@@ -210,8 +217,9 @@ class ExplorerState:
     ValueError: topology must be one of 'ring', 'uni_ring', ... ('custom' needs a scheme given to the explorer); got 'rng'
     """
 
-    def __init__(self, topology="ring", n=32, *, lr=0.05, d=48, batch_size=1, gamma=0.9, steps=200, reps=100,
-                 seed=0, gamma_points=60, lr_points=40):
+    def __init__(self, topology: Any = "ring", n: int = 32, *, lr: float = 0.05, d: int = 48, batch_size: int = 1,
+                 gamma: float = 0.9, steps: int = 200, reps: int = 100, seed: int = 0, gamma_points: int = 60,
+                 lr_points: int = 40) -> None:
         self._custom = None
         if not isinstance(topology, str):
             self._custom = as_scheme(topology, argname="topology")
@@ -221,42 +229,42 @@ class ExplorerState:
         self._schemes = _LRU(_CACHE_SIZE)
         self._curves = _LRU(_CACHE_SIZE)
         self._rates = _LRU(_CACHE_SIZE)
-        self._values = {}
+        self._values: dict[str, Any] = {}
         self._set(dict(topology=topology, n=n, lr=lr, d=d, batch_size=batch_size, gamma=gamma, steps=steps,
                        reps=reps, seed=seed))
-        self.view = None
-        self.run = None
+        self.view: ExplorerView | None = None
+        self.run: ExplorerRun | None = None
 
     # -- values ----------------------------------------------------------------------------------
     @property
-    def topologies(self):
+    def topologies(self) -> tuple[str, ...]:
         """The topology values on offer: the names of ``TOPOLOGIES``, and ``"custom"`` with a scheme."""
         return tuple(TOPOLOGIES) + ((CUSTOM,) if self._custom is not None else ())
 
     @property
-    def custom(self):
+    def custom(self) -> Scheme | None:
         """The user's own scheme (or None)."""
         return self._custom
 
     @property
-    def values(self):
+    def values(self) -> dict[str, Any]:
         """The current values (a copy)."""
         return dict(self._values)
 
     @property
-    def zeta(self):
+    def zeta(self) -> float:
         """The noise level :math:`\\zeta = (1 + b + d)/b` of the current ``d`` and ``batch_size``."""
         return zeta(self._values["d"], self._values["batch_size"])
 
     @property
-    def scheme(self):
+    def scheme(self) -> Scheme:
         """The scheme of the current topology (built once per topology and ``n``)."""
         topology, n = self._values["topology"], self._values["n"]
-        if topology == CUSTOM:
+        if topology == CUSTOM and self._custom is not None:
             return self._custom
         return self._schemes.get((topology, n), lambda: topology_from_spec(topology, n=n))
 
-    def _set(self, values):
+    def _set(self, values: dict[str, Any]) -> None:
         unknown = sorted(set(values) - set(_VALUES))
         if unknown:
             raise TypeError(f"unknown explorer value {unknown[0]!r}; the values are {', '.join(_VALUES)}")
@@ -286,20 +294,21 @@ class ExplorerState:
         self._values = new
 
     # -- computation -----------------------------------------------------------------------------
-    def _key(self):
+    def _key(self) -> tuple[Any, ...]:
         v = self._values
         return (v["topology"], v["n"] if v["topology"] != CUSTOM else None)
 
-    def _nw_curves(self, scheme):
-        def make():
+    def _nw_curves(self, scheme: Scheme) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             omg = np.logspace(-3, 0, self.gamma_points)
             return (omg, effective_neighbors(scheme, one_minus_gamma=omg, mode="mean"),
                     effective_neighbors(scheme, one_minus_gamma=omg, mode="worst"))
 
         return self._curves.get(self._key(), make)
 
-    def _rate_curves(self, scheme, z):
-        def make():
+    def _rate_curves(self, scheme: Scheme,
+                     z: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, OptimalLearningRate]:
+        def make() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, OptimalLearningRate]:
             opt = optimal_learning_rate(scheme, zeta=z)
             lrs = opt.max_lr * np.arange(1, self.lr_points + 1) / (self.lr_points + 1)
             return (lrs, quadratic_rate(scheme, lr=lrs, zeta=z),
@@ -308,7 +317,7 @@ class ExplorerState:
 
         return self._rates.get(self._key() + (z,), make)
 
-    def update(self, **values):
+    def update(self, **values: Any) -> ExplorerView:
         """Set any of the values (keywords as in the constructor) and return the plotted data.
 
         Values are checked first; on a ValueError/TypeError nothing changes.
@@ -332,7 +341,7 @@ class ExplorerState:
         rate = float(quadratic_rate(scheme, lr=lr, zeta=z))
         g_lr = (1.0 - lr) ** 2 / (1.0 - rate) if math.isfinite(rate) else math.nan
         nw_lr = float(effective_neighbors(scheme, g_lr)) if 0 <= g_lr < 1 else math.nan
-        self.view = ExplorerView(
+        self.view = view = ExplorerView(
             topology=v["topology"], scheme=str(scheme.name), n=int(scheme.n), lr=lr, zeta=z, gamma=gamma,
             one_minus_gammas=omg, nw_mean=nw_mean, nw_worst=nw_worst,
             nw_at_gamma=float(effective_neighbors(scheme, gamma)),
@@ -340,9 +349,9 @@ class ExplorerState:
             lrs=lrs, rates=rates, rates_solo=rates_solo, rates_fully_connected=rates_fc, rate=rate,
             gamma_of_lr=g_lr, nw_of_lr=nw_lr, optimum=opt,
         )
-        return self.view
+        return view
 
-    def simulate(self, **values):
+    def simulate(self, **values: Any) -> ExplorerRun:
         """Set any values, then run the quick simulation at them (seeded) and fit its rate.
 
         ``simulate_dsgd(scheme, lr=lr, d=d, batch_size=batch_size, steps=steps, reps=reps,
@@ -360,10 +369,10 @@ class ExplorerState:
             raise TypeError(f"the simulation needs a finite Scheme, got {type(scheme).__name__}")
         sim = simulate_dsgd(scheme, lr=v["lr"], d=v["d"], batch_size=v["batch_size"], steps=v["steps"],
                             reps=v["reps"], seed=v["seed"])
-        self.run = ExplorerRun(
+        self.run = run = ExplorerRun(
             scheme=str(scheme.name), lr=v["lr"], zeta=z, d=v["d"], batch_size=v["batch_size"], steps=v["steps"],
             reps=v["reps"], seed=v["seed"], t=np.arange(v["steps"] + 1), loss=sim.loss, loss_sem=sim.loss_sem,
             expected_loss=loss_curve(scheme, lr=v["lr"], zeta=z, steps=v["steps"]), estimate=estimate_rate(sim),
             exact_rate=float(quadratic_rate(scheme, lr=v["lr"], zeta=z)), n_diverged=int(sim.n_diverged),
         )
-        return self.run
+        return run

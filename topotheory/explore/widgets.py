@@ -13,16 +13,18 @@ import io
 import math
 import time
 
+from typing import Any
+
 import numpy as np
 
-from .state import CUSTOM, ExplorerState
+from .state import CUSTOM, ExplorerRun, ExplorerState, ExplorerView
 
 __all__ = ["explore", "Explorer"]
 
 _EXTRA_HINT = 'the interactive explorer needs ipywidgets >= 8: pip install "topotheory[explore]"'
 
 
-def _import_widgets():
+def _import_widgets() -> Any:
     try:
         import ipywidgets
     except ImportError as exc:
@@ -32,7 +34,8 @@ def _import_widgets():
     return ipywidgets
 
 
-def explore(topology="ring", n=32, *, lr=0.05, d=48, batch_size=1, gamma=0.9, steps=200, reps=100, seed=0):
+def explore(topology: Any = "ring", n: int = 32, *, lr: float = 0.05, d: int = 48, batch_size: int = 1,
+            gamma: float = 0.9, steps: int = 200, reps: int = 100, seed: int = 0) -> Explorer:
     """An interactive explorer of how the topology, the learning rate and the noise shape D-SGD.
 
     Sliders and dropdowns for the topology (the names of :data:`~topotheory.TOPOLOGIES`, and
@@ -92,9 +95,15 @@ def explore(topology="ring", n=32, *, lr=0.05, d=48, batch_size=1, gamma=0.9, st
 class Explorer:
     """The explorer's widgets around an :class:`~topotheory.ExplorerState` (built by :func:`explore`).
 
+    Parameters
+    ----------
+    state : ExplorerState
+        The values and the computations behind the widgets.
+
     Attributes
     ----------
     state : ExplorerState
+        The same state, updated as the widgets move.
     controls : dict of ipywidgets
         ``topology, n, lr, d, batch_size, gamma, steps, reps, seed`` and the ``simulate`` button.
     lines : dict of matplotlib Line2D
@@ -110,11 +119,19 @@ class Explorer:
         The whole explorer (what is displayed).
     elapsed : float
         Seconds the last update took (computation and drawing).
+
+    Examples
+    --------
+    >>> from topotheory import ExplorerState
+    >>> ex = Explorer(ExplorerState("ring", n=8, lr=0.05))     # needs ipywidgets (the explore extra)
+    >>> ex.controls["lr"].value = 0.08
+    >>> float(ex.lines["rate_marker"].get_xdata()[0])
+    0.08
     """
 
     _CONTINUOUS = ("lr", "gamma")  # cheap: follow the slider; the others update on release
 
-    def __init__(self, state):
+    def __init__(self, state: ExplorerState) -> None:
         widgets = _import_widgets()
         from matplotlib.figure import Figure
 
@@ -150,8 +167,8 @@ class Explorer:
         self.figure.subplots_adjust(left=0.05, right=0.99, bottom=0.14, top=0.92, wspace=0.25)
         self._build_axes()
         self.image = widgets.Image(format="png")
-        self.view = None
-        self.run = None
+        self.view: ExplorerView | None = None
+        self.run: ExplorerRun | None = None
         self.elapsed = math.nan
         for name in ("topology", "n", "lr", "d", "batch_size", "gamma"):
             c[name].observe(self._on_change, names="value")
@@ -170,7 +187,7 @@ class Explorer:
         self.refresh()
 
     # -- drawing ---------------------------------------------------------------------------------
-    def _build_axes(self):
+    def _build_axes(self) -> None:
         ax_nw, ax_rate, ax_sim = self.figure.subplots(1, 3)
         lines = {}
         lines["nw_mean"], = ax_nw.plot([], [], color="C0", label="mean")
@@ -199,7 +216,7 @@ class Explorer:
         self.axes = {"nw": ax_nw, "rate": ax_rate, "sim": ax_sim}
         self.lines = lines
 
-    def _render(self):
+    def _render(self) -> None:
         for ax in self.axes.values():
             ax.relim()
             ax.autoscale_view()
@@ -207,7 +224,7 @@ class Explorer:
         self.figure.savefig(buf, format="png", dpi=72)
         self.image.value = buf.getvalue()
 
-    def _draw_view(self, view):
+    def _draw_view(self, view: ExplorerView) -> None:
         L = self.lines
         L["nw_mean"].set_data(view.one_minus_gammas, view.nw_mean)
         L["nw_worst"].set_data(view.one_minus_gammas, view.nw_worst)
@@ -222,7 +239,7 @@ class Explorer:
         top = np.nanmax(view.rates_fully_connected)
         self.axes["rate"].set_ylim(0, 1.05 * top if np.isfinite(top) and top > 0 else 1)
 
-    def _draw_run(self, run):
+    def _draw_run(self, run: ExplorerRun | None) -> None:
         if run is None:
             self.lines["loss"].set_data([], [])
             self.lines["expected_loss"].set_data([], [])
@@ -230,7 +247,7 @@ class Explorer:
         self.lines["loss"].set_data(run.t, run.loss)
         self.lines["expected_loss"].set_data(run.t, run.expected_loss)
 
-    def _describe(self, view):
+    def _describe(self, view: ExplorerView) -> str:
         o = view.optimum
         rate = "diverges (r is NaN)" if not math.isfinite(view.rate) else f"{view.rate:.6g}"
         return (f"<b>{html.escape(view.scheme)}</b>, n = {view.n}, ζ = {view.zeta:.6g} &nbsp;|&nbsp; "
@@ -239,14 +256,14 @@ class Explorer:
                 f"{view.nw_at_gamma:.4g} (worst {view.nw_worst_at_gamma:.4g})")
 
     # -- events ----------------------------------------------------------------------------------
-    def _values(self):
+    def _values(self) -> dict[str, Any]:
         c = self.controls
         values = {name: c[name].value for name in ("topology", "lr", "d", "batch_size", "gamma")}
         if values["topology"] != CUSTOM:
             values["n"] = c["n"].value
         return values
 
-    def refresh(self):
+    def refresh(self) -> ExplorerView | None:
         """Recompute and redraw from the controls' values; an invalid combination is reported in ``status``."""
         start = time.perf_counter()
         self.controls["n"].disabled = self.controls["topology"].value == CUSTOM
@@ -269,17 +286,17 @@ class Explorer:
         self.elapsed = time.perf_counter() - start
         return view
 
-    def _on_change(self, _change):
+    def _on_change(self, _change: Any) -> None:
         self.refresh()
 
-    def _on_sim_change(self, _change):
+    def _on_sim_change(self, _change: Any) -> None:
         if self.run is not None:
             self.run = None
             self._draw_run(None)
             self._render()
             self.sim_status.value = "Values changed: press <b>simulate</b> again."
 
-    def simulate(self):
+    def simulate(self) -> ExplorerRun | None:
         """Run the quick simulation at the controls' values (what the button does)."""
         c = self.controls
         if self.refresh() is None:
@@ -299,7 +316,7 @@ class Explorer:
         return run
 
     # -- display ---------------------------------------------------------------------------------
-    def _repr_mimebundle_(self, **kwargs):
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = self.widget._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         if data is not None and self.image.value:
@@ -308,5 +325,5 @@ class Explorer:
             return (data, bundle[1]) if isinstance(bundle, tuple) else data
         return bundle
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Explorer({self.state.values!r})"

@@ -19,6 +19,8 @@ import functools
 import importlib
 from typing import Any
 
+from collections.abc import Callable
+
 from ..common.results import Result
 
 __all__ = [
@@ -67,10 +69,10 @@ class FigureData(Result):
     params: dict
     labels: dict = dataclasses.field(default_factory=dict)
 
-    def _frame_columns(self):
+    def _frame_columns(self) -> dict[str, Any]:
         return dict(self.data.get("table", {}))
 
-    def document(self, fig_id=None):
+    def document(self, fig_id: Any = None) -> dict[str, Any]:
         """The JSON document of the figure: id, name, caption, parameters, data (and labels)."""
         doc = {"id": fig_id if fig_id is not None else self.name, "name": self.name, "caption": self.caption,
                "params": self.params, "data": self.data}
@@ -79,11 +81,11 @@ class FigureData(Result):
         return doc
 
     @classmethod
-    def from_document(cls, doc):
+    def from_document(cls, doc: dict[str, Any]) -> Any:
         """Rebuild the data from a document written by :meth:`document` (e.g. a figure's JSON file)."""
         return cls(doc["name"], doc["data"], doc["caption"], doc["params"], dict(doc.get("labels", {})))
 
-    def label(self, key):
+    def label(self, key: Any) -> str:
         """The display label of a topology key."""
         from ._data import topology_label
 
@@ -117,17 +119,17 @@ class FigureResult:
     name: str
     labels: dict = dataclasses.field(default_factory=dict)
 
-    def figure_data(self):
+    def figure_data(self) -> FigureData:
         """The :class:`FigureData` without the drawing."""
         return FigureData(self.name, self.data, self.caption, self.params, dict(self.labels))
 
 
-def figure_result(data, plot):
+def figure_result(data: FigureData, plot: Callable[[FigureData], Any]) -> Any:
     """Bundle :class:`FigureData` with its drawing ``plot(data)`` into a :class:`FigureResult`."""
     return FigureResult(plot(data), data.data, data.caption, data.params, data.name, dict(data.labels))
 
 
-def figure_function(compute, plot, name):
+def figure_function(compute: Callable[..., FigureData], plot: Callable[[FigureData], Any], name: str) -> Callable[..., Any]:
     """The figure function ``name(**params) = figure_result(compute(**params), plot)``.
 
     It has the signature of ``compute`` (keyword-only parameters, ``quick``) and its documentation
@@ -135,7 +137,7 @@ def figure_function(compute, plot, name):
     """
 
     @functools.wraps(compute)
-    def func(**params):
+    def func(**params: Any) -> Any:
         return figure_result(compute(**params), plot)
 
     func.__name__ = func.__qualname__ = name
@@ -150,13 +152,13 @@ def figure_function(compute, plot, name):
 class _Registry(dict):
     """``{figure id: "module:function"}`` that also answers to the short aliases (``"2"``)."""
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Any:
         return dict.__getitem__(self, FIGURE_ALIASES.get(key, key))
 
-    def __contains__(self, key):
+    def __contains__(self, key: Any) -> bool:
         return dict.__contains__(self, FIGURE_ALIASES.get(key, key))
 
-    def get(self, key, default=None):
+    def get(self, key: Any, default: Any = None) -> Any:
         return self[key] if key in self else default
 
 
@@ -197,7 +199,7 @@ FIGURE_ALIASES = {
 }
 
 
-def canonical_id(fig_id):
+def canonical_id(fig_id: Any) -> str:
     """The figure id of ``fig_id`` or of its alias; ValueError naming the valid ids otherwise.
 
     Examples
@@ -212,12 +214,12 @@ def canonical_id(fig_id):
     return FIGURE_ALIASES.get(fig_id, fig_id)
 
 
-def get_figure_module(fig_id):
+def get_figure_module(fig_id: Any) -> Any:
     """The module of figure ``fig_id`` (with its ``compute`` and ``plot`` functions)."""
     return importlib.import_module(f"topotheory.figures.{canonical_id(fig_id)}")
 
 
-def get_figure_function(fig_id):
+def get_figure_function(fig_id: Any) -> Callable[..., Any]:
     """Import and return the figure function registered under ``fig_id`` (an id or an alias)."""
     module, func = FIGURES[canonical_id(fig_id)].split(":")
     return getattr(importlib.import_module(f"topotheory.figures.{module}"), func)

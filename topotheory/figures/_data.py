@@ -7,6 +7,8 @@ matplotlib.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..common.validation import check_int, check_real
@@ -43,7 +45,7 @@ _LABELS = {
 }
 
 
-def topology_label(key, scheme=None):
+def topology_label(key: Any, scheme: Any = None) -> str:
     """A readable label of a topology key (a name or spec); a torus shows its shape.
 
     The shape comes from the spec (``"torus:4x8"``) or from the scheme's parameters.
@@ -65,7 +67,7 @@ def topology_label(key, scheme=None):
     return text
 
 
-def finite_or_nan(values):
+def finite_or_nan(values: Any) -> np.ndarray:
     """A float array with inf replaced by NaN (matplotlib leaves a gap; JSON writes null).
 
     Examples
@@ -77,7 +79,7 @@ def finite_or_nan(values):
     return np.where(np.isfinite(arr), arr, np.nan)
 
 
-def float_column(values):
+def float_column(values: Any) -> np.ndarray:
     """A float array of a table column, ``None`` (JSON null) read as NaN.
 
     Examples
@@ -88,7 +90,8 @@ def float_column(values):
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
-def log_range(lo_name, lo, hi_name, hi, points, *, upper=None):
+def log_range(lo_name: str, lo: float, hi_name: str, hi: float, points: int, *,
+              upper: float | None = None) -> tuple[float, float, np.ndarray]:
     """Validate a positive range ``lo < hi`` (both below ``upper`` if given) and return its log grid.
 
     Returns ``(lo, hi, grid)`` with ``grid = logspace(log10 lo, log10 hi, points)``.
@@ -98,15 +101,14 @@ def log_range(lo_name, lo, hi_name, hi, points, *, upper=None):
     >>> log_range("lr_min", 0.01, "lr_max", 1.0, 3)[2]
     array([0.01, 0.1 , 1.  ])
     """
-    kw = {"high": upper, "high_open": True} if upper is not None else {}
-    lo = check_real(lo_name, lo, low=0.0, low_open=True, **kw)
-    hi = check_real(hi_name, hi, low=0.0, low_open=True, **kw)
+    lo = check_real(lo_name, lo, low=0.0, low_open=True, high=upper, high_open=upper is not None)
+    hi = check_real(hi_name, hi, low=0.0, low_open=True, high=upper, high_open=upper is not None)
     if not lo < hi:
         raise ValueError(f"{lo_name} must be below {hi_name}, got {lo} and {hi}")
     return lo, hi, np.logspace(np.log10(lo), np.log10(hi), check_int("points", points, minimum=2))
 
 
-def one_minus_gamma_range(gamma_min, gamma_max, points):
+def one_minus_gamma_range(gamma_min: float, gamma_max: float, points: int) -> tuple[float, float, np.ndarray]:
     """Validate ``0 <= gamma_min < gamma_max < 1``; return ``(gmin, gmax, 1 - gamma)`` on a log grid of ``1 - gamma``.
 
     Examples
@@ -122,7 +124,7 @@ def one_minus_gamma_range(gamma_min, gamma_max, points):
     return gmin, gmax, c
 
 
-def name_list(argname, value):
+def name_list(argname: str, value: Any) -> tuple[Any, ...]:
     """A tuple of names from a sequence or a comma-separated string; non-empty.
 
     Examples
@@ -141,11 +143,11 @@ def name_list(argname, value):
     return out
 
 
-def _is_graph(value):
+def _is_graph(value: Any) -> bool:
     return isinstance(value, (Scheme, InfiniteGraph))
 
 
-def topology_list(argname, value):
+def topology_list(argname: str, value: Any) -> tuple[Any, ...]:
     """A non-empty tuple of topology names/specs and :class:`~topotheory.Scheme` objects.
 
     A comma-separated string is split into names; a single Scheme is a list of one.
@@ -172,7 +174,7 @@ def topology_list(argname, value):
     return out
 
 
-def resolve_topology(argname, spec, n=None):
+def resolve_topology(argname: str, spec: Any, n: int | None = None) -> Any:
     """The pair ``(key, scheme)`` of a topology name/spec or a Scheme object.
 
     ``key`` is the name the figure's data use: the spec as given, or the scheme's ``name``. A
@@ -198,7 +200,7 @@ def resolve_topology(argname, spec, n=None):
     raise TypeError(f"{argname} entries must be topology names or Scheme objects, got {spec!r}")
 
 
-def resolve_topologies(argname, value, n=None):
+def resolve_topologies(argname: str, value: Any, n: int | None = None) -> dict[str, Any]:
     """An ordered ``{key: scheme}`` dict from :func:`topology_list` entries; keys must be distinct.
 
     Examples
@@ -215,7 +217,7 @@ def resolve_topologies(argname, value, n=None):
     return out
 
 
-def columns(rows):
+def columns(rows: Any) -> dict[str, list[Any]]:
     """Turn a list of dict rows (same keys) into a dict of equal-length columns (lists).
 
     Examples

@@ -10,6 +10,9 @@ from __future__ import annotations
 import contextlib
 
 import matplotlib as mpl
+from typing import Any
+from collections.abc import Iterator
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
@@ -66,20 +69,20 @@ _COLORS = {
 }
 
 @contextlib.contextmanager
-def style():
+def style() -> Iterator[None]:
     """Context manager applying :data:`RC` while a figure is built."""
-    with mpl.rc_context(RC):
+    with mpl.rc_context(RC):  # type: ignore[arg-type]  # RC: rcParams names, checked by matplotlib
         yield
 
 
-def new_figure(nrows=1, ncols=1, *, size=(6.4, 4.0), **subplot_kw):
+def new_figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (6.4, 4.0), **subplot_kw: Any) -> Any:
     """A constrained-layout :class:`~matplotlib.figure.Figure` and its axes (always a 2-D array)."""
     fig = Figure(figsize=size, layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
     return fig, axes
 
 
-def color(name, index=0):
+def color(name: str, index: int = 0) -> Any:
     """The colour of a topology (falls back to the default cycle for unknown names)."""
     if name in _COLORS:
         return _COLORS[name]
@@ -87,12 +90,12 @@ def color(name, index=0):
     return cycle[index % len(cycle)]
 
 
-def label(name, scheme=None):
+def label(name: str, scheme: Any = None) -> str:
     """A human-readable label of a topology key (see :func:`topotheory.figures._data.topology_label`)."""
     return topology_label(name, scheme)
 
 
-def one_minus_gamma_axis(ax, gammas, *, label_ends=True):
+def one_minus_gamma_axis(ax: Any, gammas: Any, *, label_ends: bool = True) -> None:
     r"""Put :math:`\gamma` on a log(1 - gamma) x axis, labelled in gamma (0.9, 0.99, ...), increasing to the right.
 
     The data must be plotted against ``1 - gamma``; the axis is inverted so that gamma grows to the
@@ -112,13 +115,13 @@ def one_minus_gamma_axis(ax, gammas, *, label_ends=True):
     ax.set_xlabel(r"decay $\gamma$ (log scale in $1-\gamma$)")
 
 
-def _gamma_label(v, _pos=None):
+def _gamma_label(v: float, _pos: Any = None) -> str:
     """Tick label ``1 - v`` with as many decimals as the decade of ``v`` needs (0.9, 0.99, 0.5)."""
     digits = max(1, int(np.ceil(-np.log10(v) - 1e-9)))
     return f"{1 - v:.{digits}f}".rstrip("0").rstrip(".") if digits > 1 else f"{1 - v:.1f}"
 
 
-def colormap(name, *, bad="white", low=0.0):
+def colormap(name: str, *, bad: str = "white", low: float = 0.0) -> Any:
     """The colour map ``name`` from ``low`` (0..1) upwards, drawing masked (e.g. zero) entries in ``bad``.
 
     ``low > 0`` keeps the smallest values visibly apart from ``bad`` (e.g. light grey, not white).
@@ -129,7 +132,7 @@ def colormap(name, *, bad="white", low=0.0):
     return ListedColormap(base(np.linspace(low, 1.0, 256)), name=f"{name}_from_{low:g}").with_extremes(bad=bad)
 
 
-def matrix_axes(ax):
+def matrix_axes(ax: Any) -> None:
     """Axes for a matrix image: no ticks, no grid, a full frame."""
     ax.set_xticks([])
     ax.set_yticks([])

@@ -4,6 +4,9 @@ exact optimal toy rate."""
 
 from __future__ import annotations
 
+from typing import Any
+from concurrent.futures import Executor
+
 import networkx as nx
 import numpy as np
 
@@ -12,6 +15,7 @@ from ..design import optimal_weights
 from ..graphs import Scheme
 from ..metrics import effective_neighbors, spectral_gap
 from ..toy import optimal_learning_rate
+from ..common.tasks import map_tasks
 from . import _data
 from ._base import FigureData, figure_function
 
@@ -23,7 +27,7 @@ DESIGN_RULES = ("metropolis", "max_degree", "one_over_max_degree")
 DESIGN_OPTIMA = ("fmmc", "fdla", "n_W-optimal", "rate-optimal")
 
 
-def _grid_with_holes(side, seed):
+def _grid_with_holes(side: int, seed: int) -> Any:
     G = nx.grid_2d_graph(side, side)
     rng = np.random.default_rng(seed)
     nodes = list(G.nodes())
@@ -37,7 +41,7 @@ def _grid_with_holes(side, seed):
     return nx.convert_node_labels_to_integers(G)
 
 
-def _connected_rgg(n, radius, seed):
+def _connected_rgg(n: int, radius: float, seed: int) -> Any:
     for s in range(seed, seed + 100):
         G = nx.random_geometric_graph(n, radius, seed=s)
         if nx.is_connected(G):
@@ -45,7 +49,7 @@ def _connected_rgg(n, radius, seed):
     raise RuntimeError("no connected random geometric graph found")  # pragma: no cover
 
 
-def study_graphs(quick=False):
+def study_graphs(quick: bool = False) -> dict[str, Any]:
     """The study's graphs: ``{name: networkx.Graph}`` (seeded)."""
     two = nx.disjoint_union(nx.complete_graph(8), nx.complete_graph(8))
     two.add_edge(0, 8)
@@ -70,7 +74,8 @@ def study_graphs(quick=False):
     return graphs
 
 
-def design_study_data(*, zeta=50.0, quick=False, simulate=True, reps=200, seed=0):
+def design_study_data(*, zeta: float = 50.0, quick: bool = False, simulate: bool = True, reps: int = 200,
+                      seed: int = 0, executor: Executor | None = None, progress: bool | None = None) -> list[dict[str, Any]]:
     """The study's table: one row per graph and weighting (no matplotlib).
 
     For each graph, the operating decay is that of the n_W-optimal design's own optimal learning
@@ -83,39 +88,77 @@ def design_study_data(*, zeta=50.0, quick=False, simulate=True, reps=200, seed=0
     replicas, seeded): the columns ``mc_rate``, ``mc_low``, ``mc_high`` (95 % bootstrap interval)
     and ``agrees``. FDLA weights with negative entries get NaN rates (the toy-rate theory and the
     simulation's random-walk reading assume non-negative weights).
+
+    Parameters
+    ----------
+    zeta : float
+        Noise level of the toy problem (an integer ``>= 3`` with ``simulate=True``).
+    quick : bool
+        Two small graphs instead of the study's ten.
+    simulate : bool
+        Also run the Monte Carlo check of every weighting.
+    reps : int
+        Replicas of each simulation.
+    seed : int
+        Root seed: graph ``i`` simulates with ``SeedSequence([seed, i])``.
+    executor : concurrent.futures.Executor, optional
+        Runs one task per graph (designs, rates and simulations); the rows are bit-identical with
+        or without it (:func:`topotheory.common.tasks.map_tasks`).
+    progress : bool, optional
+        Show progress: None picks by where the output goes, False is silent, True shows a bar.
+
+    Returns
+    -------
+    list of dict
+        One row per graph and weighting, graphs in the order of :func:`study_graphs`.
+
+    Examples
+    --------
+    >>> rows = design_study_data(zeta=20.0, quick=True, simulate=False, progress=False)
+    >>> len(rows), rows[0]["graph"], rows[0]["weights"]
+    (14, 'path_12', 'metropolis')
     """
     if simulate and (zeta != round(zeta) or zeta < 3):
         raise ValueError(f"simulate=True needs an integer zeta >= 3 (zeta = d + 2 with batch 1); got zeta={zeta}")
-    rows = []
-    for gi, (name, G) in enumerate(study_graphs(quick).items()):
-        schemes = {rule: Scheme.from_networkx(G, rule, name=name) for rule in DESIGN_RULES}
-        schemes["fmmc"] = optimal_weights(G, objective="spectral_gap")
-        schemes["fdla"] = optimal_weights(G, objective="fdla")
-        gamma = optimal_learning_rate(schemes["metropolis"], zeta=zeta).gamma
-        nw = None
-        for _ in range(2):
-            nw = optimal_weights(G, objective="effective_neighbors", gamma=gamma, log=True,
-                                 start=None if nw is None else nw.weights)
-            gamma = optimal_learning_rate(nw.scheme, zeta=zeta).gamma
-        schemes["n_W-optimal"] = nw.scheme
-        schemes["rate-optimal"] = optimal_weights(G, objective="rate", zeta=zeta, start=nw.weights)
-        for label, s in schemes.items():
-            row = {"graph": name, "n": G.number_of_nodes(), "weights": label,
-                   "spectral_gap": float(spectral_gap(s)), "gamma": float(gamma),
-                   "effective_neighbors": float(effective_neighbors(s, gamma)), "lr": np.nan, "rate": np.nan}
-            if not (label == "fdla" and np.min(s.matrix(0)) < -1e-9):
-                opt = optimal_learning_rate(s, zeta=zeta)
-                row["lr"], row["rate"] = float(opt.lr), float(opt.rate)
-            if simulate:
-                row.update(_simulated(s, row["lr"], row["rate"], zeta=zeta, reps=reps, seed=(seed, gi)))
-            rows.append(row)
+    graphs = study_graphs(quick)
+    tasks = [(gi, name, G, zeta, simulate, reps, seed) for gi, (name, G) in enumerate(graphs.items())]
+    names = list(graphs)
+    per_graph = map_tasks(_design_graph, tasks, executor=executor, progress=progress, desc="design study",
+                          unit="graph", describe=lambda k: f"design study graph {names[k]!r}")
+    rows = [row for graph_rows in per_graph for row in graph_rows]
     for r in rows:
         best = max(x["rate"] for x in rows if x["graph"] == r["graph"] and np.isfinite(x["rate"]))
         r["rate_vs_best"] = r["rate"] / best
     return rows
 
 
-def _simulated(scheme, lr, rate, *, zeta, reps, seed):
+def _design_graph(gi: int, name: str, G: Any, zeta: float, simulate: bool, reps: int, seed: int) -> list[dict[str, Any]]:
+    """The study's rows of one graph (one task of :func:`design_study_data`)."""
+    rows = []
+    schemes = {rule: Scheme.from_networkx(G, rule, name=name) for rule in DESIGN_RULES}
+    schemes["fmmc"] = optimal_weights(G, objective="spectral_gap")
+    schemes["fdla"] = optimal_weights(G, objective="fdla")
+    gamma = optimal_learning_rate(schemes["metropolis"], zeta=zeta).gamma
+    nw = optimal_weights(G, objective="effective_neighbors", gamma=gamma, log=True)
+    gamma = optimal_learning_rate(nw.scheme, zeta=zeta).gamma
+    nw = optimal_weights(G, objective="effective_neighbors", gamma=gamma, log=True, start=nw.weights)
+    gamma = optimal_learning_rate(nw.scheme, zeta=zeta).gamma
+    schemes["n_W-optimal"] = nw.scheme
+    schemes["rate-optimal"] = optimal_weights(G, objective="rate", zeta=zeta, start=nw.weights)
+    for label, s in schemes.items():
+        row = {"graph": name, "n": G.number_of_nodes(), "weights": label,
+               "spectral_gap": float(spectral_gap(s)), "gamma": float(gamma),
+               "effective_neighbors": float(effective_neighbors(s, gamma)), "lr": np.nan, "rate": np.nan}
+        if not (label == "fdla" and np.min(s.matrix(0)) < -1e-9):
+            opt = optimal_learning_rate(s, zeta=zeta)
+            row["lr"], row["rate"] = float(opt.lr), float(opt.rate)
+        if simulate:
+            row.update(_simulated(s, row["lr"], row["rate"], zeta=zeta, reps=reps, seed=(seed, gi)))
+        rows.append(row)
+    return rows
+
+
+def _simulated(scheme: Any, lr: float, rate: float, *, zeta: float, reps: int, seed: tuple[int, int]) -> dict[str, Any]:
     """Monte Carlo rate at ``lr`` with its interval (NaN where there is no theory to run at)."""
     if not np.isfinite(rate):
         return {"mc_rate": np.nan, "mc_low": np.nan, "mc_high": np.nan, "agrees": False}
@@ -126,7 +169,7 @@ def _simulated(scheme, lr, rate, *, zeta, reps, seed):
             "agrees": bool(rep.agrees)}
 
 
-def compute(*, zeta=50.0, quick=False):
+def compute(*, zeta: float = 50.0, quick: bool = False, executor: Executor | None = None) -> FigureData:
     r"""Weight rules and optimal weights compared per graph: the study's data (no matplotlib).
 
     The rows of :func:`design_study_data` (spectral gap, :math:`n_W(\gamma)` at the operating decay,
@@ -139,6 +182,8 @@ def compute(*, zeta=50.0, quick=False):
         Noise level of the toy problem.
     quick : bool
         Two small graphs instead of the study's ten.
+    executor : concurrent.futures.Executor, optional
+        Runs one task per graph (:func:`design_study_data`); the same data with or without it.
 
     Returns
     -------
@@ -146,14 +191,14 @@ def compute(*, zeta=50.0, quick=False):
         ``data["table"]``: one row per graph and weighting (``rate`` NaN for FDLA weights with
         negative entries: no toy-rate theory).
     """
-    rows = design_study_data(zeta=zeta, quick=quick)
+    rows = design_study_data(zeta=zeta, quick=quick, executor=executor)
     caption = ("Exact optimal toy rate r* of each weighting relative to the best one on each graph (left; "
                "FDLA is omitted: its negative weights have no toy-rate theory) and the Monte Carlo rate at "
                "each weighting's optimal learning rate against r* (right, 95 % bootstrap intervals).")
     return FigureData("design_study", {"table": _data.columns(rows)}, caption, {"zeta": zeta, "quick": quick})
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw the study from its data (:func:`compute`): :func:`draw_design_study` of its rows."""
     t = fd.data["table"]
     rows = [dict(zip(t, vals)) for vals in zip(*t.values())]
@@ -167,7 +212,7 @@ def plot(fd):
 design_study_figure = figure_function(compute, plot, "design_study_figure")
 
 
-def draw_design_study(rows, zeta):
+def draw_design_study(rows: Any, zeta: float) -> Any:
     """The study's figure from its table rows (:func:`design_study_data`)."""
     import matplotlib as mpl
 
@@ -179,7 +224,7 @@ def draw_design_study(rows, zeta):
     fig, axes = _style.new_figure(1, 2, size=(13, 4.8), gridspec_kw={"width_ratios": [2.6, 1]})
     ax, bx = axes[0]
     width = 0.84 / len(labels)
-    colors = mpl.colormaps["tab10"].colors
+    colors = mpl.colormaps["tab10"].colors  # type: ignore[attr-defined]  # a ListedColormap
     for k, lab in enumerate(labels):
         vals = [by[g, lab]["rate_vs_best"] for g in graphs]
         ax.bar(np.arange(len(graphs)) + (k - (len(labels) - 1) / 2) * width, vals, width, label=lab,

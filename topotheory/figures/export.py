@@ -19,6 +19,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from typing import Any, Literal
+from collections.abc import Iterator
+
 from ..common.jsonable import jsonable
 
 __all__ = [
@@ -38,7 +41,7 @@ __all__ = [
 DPI = 150
 
 
-def figure_files(name):
+def figure_files(name: str) -> dict[str, str]:
     """The file names written for a figure whose stem is ``name``.
 
     Examples
@@ -49,7 +52,7 @@ def figure_files(name):
     return {ext: f"{name}.{ext}" for ext in ("png", "pdf", "csv", "json")}
 
 
-def summary_sentence(caption):
+def summary_sentence(caption: str) -> str:
     """The first sentence of a caption (what the index lists as 'what it shows').
 
     Examples
@@ -62,7 +65,7 @@ def summary_sentence(caption):
     return text if m is None else text[: m.start() + 1]
 
 
-def _write_csv(table, path):
+def _write_csv(table: Any, path: Any) -> None:
     cols = list(table)
     lengths = {len(table[c]) for c in cols}
     if len(lengths) > 1:
@@ -75,7 +78,7 @@ def _write_csv(table, path):
             w.writerow(["" if v is None else (repr(v) if isinstance(v, float) else v) for v in row])
 
 
-def write_figure(result, directory, *, fig_id=None, dpi=DPI):
+def write_figure(result: Any, directory: Any, *, fig_id: Any = None, dpi: int = DPI) -> Any:
     """Write one :class:`FigureResult` as PNG, PDF, CSV (``data['table']``) and JSON into ``directory``.
 
     The JSON holds the figure id, name, caption, parameters and all of ``data``. Files are written
@@ -106,14 +109,14 @@ def write_figure(result, directory, *, fig_id=None, dpi=DPI):
     return paths
 
 
-def _fmt_param(value):
+def _fmt_param(value: Any) -> str:
     value = jsonable(value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
 
 
-def index_markdown(entries, *, command):
+def index_markdown(entries: Any, *, command: str | None) -> str:
     """The text of ``README.md`` indexing ``entries`` (pairs of figure id and result)."""
     from ..common.version import __version__
 
@@ -155,7 +158,7 @@ _OWNER = ".owner"
 _OLD = ".old"
 
 
-def read_manifest(directory):
+def read_manifest(directory: Any) -> Any:
     """The names of the files topotheory wrote into ``directory`` (empty when there is no manifest).
 
     Examples
@@ -175,13 +178,13 @@ def read_manifest(directory):
     return {str(f) for f in files if isinstance(f, str) and "/" not in f and f not in ("", ".", "..")}
 
 
-def _write_json(path, doc):
+def _write_json(path: Any, doc: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 
-def _pid_alive(pid):
+def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -191,7 +194,7 @@ def _pid_alive(pid):
     return True
 
 
-def _roll_back(staging, out):
+def _roll_back(staging: Any, out: Any) -> None:
     """Undo a commit of ``staging`` into ``out`` described by its journal (also after a kill)."""
     journal = json.loads((staging / _JOURNAL).read_text(encoding="utf-8"))
     old = staging / _OLD
@@ -203,7 +206,7 @@ def _roll_back(staging, out):
             target.unlink()  # a new file that had no previous version
 
 
-def clean_stale_staging(out):
+def clean_stale_staging(out: Any) -> int:
     """Remove the staging folders of earlier runs into ``out`` that were killed; returns their number.
 
     A staging folder ``.NAME.staging-*`` next to ``out`` belongs to a run whose process id it
@@ -266,14 +269,14 @@ class Staging:
     >>> import shutil; shutil.rmtree(root)
     """
 
-    def __init__(self, out, *, replace=False, expected=()):
+    def __init__(self, out: Any, *, replace: bool = False, expected: Any = ()) -> None:
         self.out = Path(out)
         self.replace = bool(replace)
-        self._created = []
-        self.path = None
+        self._created: list[Path] = []
+        self.path: Any = None
         if self.out.exists() and not self.out.is_dir():
             raise NotADirectoryError(f"output path {str(self.out)!r} exists and is not a directory")
-        self.owned = set()
+        self.owned: set[str] = set()
         if self.out.is_dir():
             self._check_existing(expected)
         parent = self.out.absolute().parent
@@ -298,9 +301,9 @@ class Staging:
         except BaseException:  # e.g. SIGTERM (raised as SystemExit) between mkdtemp and here
             self.discard()
             raise
-        self.entries = []
+        self.entries: list[tuple[Any, Any]] = []
 
-    def _check_existing(self, expected):
+    def _check_existing(self, expected: Any) -> None:
         out = self.out
         if not os.access(out, os.W_OK | os.X_OK):
             raise OSError(f"cannot write to output directory {str(out)!r}: permission denied")
@@ -317,7 +320,7 @@ class Staging:
         else:
             self._refuse_foreign(expected, present)
 
-    def _refuse_foreign(self, names, present=None):
+    def _refuse_foreign(self, names: Any, present: Any = None) -> None:
         if not self.out.is_dir():
             return
         if present is None:
@@ -329,19 +332,19 @@ class Staging:
                 "write; it is never overwritten (choose another folder)"
             )
 
-    def add(self, fig_id, result):
+    def add(self, fig_id: Any, result: Any) -> None:
         """Write a figure into the staging directory and remember it for the index."""
         write_figure(result, self.path, fig_id=fig_id)
         self.entries.append((fig_id, result))
 
-    def write_index(self, command):
+    def write_index(self, command: str | None) -> None:
         """Write ``README.md`` indexing every figure added so far."""
         (self.path / "README.md").write_text(index_markdown(self.entries, command=command), encoding="utf-8")
 
-    def _staged(self):
+    def _staged(self) -> Any:
         return sorted(p.name for p in self.path.iterdir() if p.name not in (_OWNER, _JOURNAL, _OLD, MANIFEST))
 
-    def commit(self):
+    def commit(self) -> list[Path]:
         """Move the staged files into ``out`` (one rename when ``out`` does not exist yet)."""
         names = self._staged()
         self._refuse_foreign(names)
@@ -371,14 +374,14 @@ class Staging:
         self.path = None
         return [self.out / n for n in moves]
 
-    def discard(self):
+    def discard(self) -> None:
         """Remove the staging directory and any parent directory this staging created."""
         if self.path is not None:
             shutil.rmtree(self.path, ignore_errors=True)
             self.path = None
         self._remove_created()
 
-    def _remove_created(self):
+    def _remove_created(self) -> None:
         for p in reversed(self._created):
             try:
                 p.rmdir()
@@ -386,10 +389,10 @@ class Staging:
                 pass
         self._created = []
 
-    def __enter__(self):
+    def __enter__(self) -> Any:
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Literal[False]:
         if exc_type is None:
             try:
                 self.commit()
@@ -401,7 +404,7 @@ class Staging:
         return False
 
 
-def export_figures(results, out, *, command=None, index=True):
+def export_figures(results: Any, out: Any, *, command: str | None = None, index: bool = True) -> Any:
     """Write ``results`` (a dict figure id -> FigureResult) into ``out``, all or nothing.
 
     Writes every figure (see :func:`write_figure`) and, with ``index=True``, ``README.md`` listing
@@ -432,7 +435,7 @@ def export_figures(results, out, *, command=None, index=True):
 
 
 @contextlib.contextmanager
-def terminate_as_exit():
+def terminate_as_exit() -> Iterator[None]:
     """Turn SIGTERM into ``SystemExit`` while the block runs, so a staging folder is cleaned up.
 
     (SIGKILL cannot be caught; what it leaves is removed by the next run, see
@@ -445,7 +448,7 @@ def terminate_as_exit():
         yield
         return
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: Any) -> None:
         raise SystemExit(128 + signum)
 
     previous = signal.signal(signal.SIGTERM, handler)

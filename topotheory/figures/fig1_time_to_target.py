@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..common.validation import check_int, check_real
@@ -15,23 +17,13 @@ from ._base import FigureData, figure_function
 __all__ = ["compute", "plot", "time_to_target_figure"]
 
 
-def _curve(scheme, lrs, z, target):
+def _curve(scheme: Any, lrs: Any, z: float, target: float) -> Any:
     return np.asarray(time_to_target(scheme, lr=lrs, zeta=z, target=target), dtype=float)
 
 
-def compute(
-    *,
-    n=32,
-    d=100,
-    batch_size=1,
-    target=0.01,
-    lr_min=1e-3,
-    lr_max=1.0,
-    points=60,
-    ring_sizes=(1, 2, 4, 8),
-    infinite_ring_size=4096,
-    quick=False,
-):
+def compute(*, n: int = 32, d: int = 100, batch_size: int = 1, target: float = 0.01, lr_min: float = 1e-3,
+            lr_max: float = 1.0, points: int = 60, ring_sizes: Any = (1, 2, 4, 8), infinite_ring_size: int = 4096,
+            quick: bool = False) -> FigureData:
     r"""Paper Fig. 1: steps until the exact expected loss is below ``target``, vs the learning rate.
 
     The toy problem of THEORY §3 (random quadratics, :math:`\zeta = (1 + b + d)/b`); times come
@@ -89,7 +81,7 @@ def compute(
     z = zeta_of(d, batch_size)
 
     left = [("fully_connected", fully_connected(n)), ("ring", ring(n)), ("solo", solo(n))]
-    curves = []
+    curves: list[tuple[Any, ...]] = []
     for name, scheme in left:
         curves.append(("left", name, n, spectral_gap(scheme), _curve(scheme, lrs, z, target)))
     for k in ring_sizes:
@@ -130,7 +122,7 @@ def compute(
     return FigureData("fig1_time_to_target", data, caption, params)
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw Fig. 1 from its :class:`FigureData`: left the ``n``-worker panel, right the rings."""
     import matplotlib as mpl
 

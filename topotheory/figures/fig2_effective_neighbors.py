@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..common.validation import check_int
@@ -14,15 +16,8 @@ __all__ = ["compute", "plot", "effective_neighbors_figure"]
 _DEFAULT = ("fully_connected", "two_cliques", "one_peer_exponential", "ring", "solo")
 
 
-def compute(
-    *,
-    n=32,
-    topologies=_DEFAULT,
-    gamma_min=0.9,
-    gamma_max=0.9999,
-    points=200,
-    quick=False,
-):
+def compute(*, n: int = 32, topologies: Any = _DEFAULT, gamma_min: float = 0.9, gamma_max: float = 0.9999,
+            points: int = 200, quick: bool = False) -> FigureData:
     r"""Paper Fig. 2: :math:`n_W(\gamma)` ("mean" mode) vs :math:`\gamma` on a log(1 - gamma) axis.
 
     Each curve is :func:`topotheory.effective_neighbors` evaluated at ``1 - gamma`` on a log grid
@@ -75,7 +70,7 @@ def compute(
     return FigureData("fig2_effective_neighbors", {"table": _data.columns(rows)}, caption, params, labels)
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw Fig. 2 from its :class:`FigureData` (one curve per topology, log(1 - gamma) axis)."""
     from . import _style
 

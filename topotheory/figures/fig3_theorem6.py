@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..common.validation import check_int, check_real
@@ -14,17 +16,9 @@ from ._base import FigureData, figure_function
 __all__ = ["compute", "plot", "theorem6_figure"]
 
 
-def compute(
-    *,
-    n=32,
-    topologies=("ring", "torus:4x8", "hypercube"),
-    zeta=2000.0,
-    L=1.0,
-    lazy=True,
-    heatmap_gammas=(0.9, 0.99, 0.999),
-    points=200,
-    quick=False,
-):
+def compute(*, n: int = 32, topologies: Any = ("ring", "torus:4x8", "hypercube"), zeta: float = 2000.0,
+            L: float = 1.0, lazy: bool = True, heatmap_gammas: Any = (0.9, 0.99, 0.999), points: int = 200,
+            quick: bool = False) -> FigureData:
     r"""Paper Fig. 3: Theorem 6's maximum learning rate vs the implied :math:`n_W(\gamma)`, with :math:`M(\gamma)` heat maps.
 
     For each decay :math:`\gamma` on a grid, :func:`topotheory.bounds.theorem6_learning_rate` gives
@@ -81,7 +75,7 @@ def compute(
     c = np.logspace(0, -5, points)
     gammas = 1 - c
 
-    def prepare(scheme):
+    def prepare(scheme: Any) -> Any:
         return scheme.lazy() if lazy else scheme
 
     curves, rows, best = {}, [], {}
@@ -126,7 +120,7 @@ def compute(
     return FigureData("fig3_theorem6", data, caption, params, labels)
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw Fig. 3 from its :class:`FigureData`: the learning-rate curves and the M(gamma) heat maps."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
@@ -143,7 +137,7 @@ def plot(fd):
     mats = {g: np.asarray(fd.data["m_matrices"][str(g)], dtype=float) for g in hm}
     with _style.style():
         fig = _style.Figure(figsize=(12.0, 4.4), layout="constrained")
-        left, right = fig.subfigures(1, 2, width_ratios=[1.15, 1.0])
+        left, right = fig.subfigures(1, 2, width_ratios=[1.15, 1.0])  # type: ignore[misc]  # an array of two
         ax = left.subplots()
         for i, spec in enumerate(specs):
             nw, lr = curves[spec]

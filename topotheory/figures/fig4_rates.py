@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..common.validation import check_int, check_real
@@ -14,21 +16,9 @@ from ._base import FigureData, figure_function
 __all__ = ["compute", "plot", "rates_figure"]
 
 
-def compute(
-    *,
-    n=32,
-    d=30,
-    batch_size=1,
-    lr_min=1e-2,
-    lr_max=1.0,
-    points=120,
-    mc_topologies=("ring", "torus", "hypercube", "star"),
-    mc_lrs=(0.03, 0.1, 0.3),
-    reps=200,
-    steps=160,
-    seed=0,
-    quick=False,
-):
+def compute(*, n: int = 32, d: int = 30, batch_size: int = 1, lr_min: float = 1e-2, lr_max: float = 1.0,
+            points: int = 120, mc_topologies: Any = ("ring", "torus", "hypercube", "star"),
+            mc_lrs: Any = (0.03, 0.1, 0.3), reps: int = 200, steps: int = 160, seed: int = 0, quick: bool = False) -> FigureData:
     r"""Toy analogue of the paper's Fig. 4: exact rate vs learning rate, with Monte Carlo checks.
 
     The paper's Fig. 4 plots Cifar-10 losses (not reproducible here, never invented). Its toy
@@ -79,9 +69,9 @@ def compute(
     batch_size = check_int("batch_size", batch_size, minimum=1)
     if quick:
         points = min(40, check_int("points", points, minimum=2))
-        if mc_topologies == compute.__kwdefaults__["mc_topologies"]:
+        if mc_topologies == (compute.__kwdefaults__ or {})["mc_topologies"]:
             mc_topologies = ("ring", "star")
-        if mc_lrs == compute.__kwdefaults__["mc_lrs"]:
+        if mc_lrs == (compute.__kwdefaults__ or {})["mc_lrs"]:
             mc_lrs = (0.1, 0.3)
         reps, steps = min(reps, 60), min(steps, 40)
     reps = check_int("reps", reps, minimum=2)
@@ -137,7 +127,7 @@ def compute(
     return FigureData("fig4_rates", {"table": _data.columns(rows)}, caption, params, labels)
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw Fig. 4's toy analogue from its :class:`FigureData`.
 
     Left: the exact rate curves, with the Monte Carlo estimates spread slightly apart along the
@@ -166,7 +156,7 @@ def plot(fd):
         for i, (name, (x, r)) in enumerate(exact.items()):
             ax.plot(x, _data.finite_or_nan(r), color=_style.color(name, i), label=fd.label(name))
         drawn = []
-        for i in mc:
+        for i in mc.tolist():
             k = mc_names.index(topo[i])
             dodge = 1.06 ** (k - (len(mc_names) - 1) / 2)  # spread the topologies checked at one lr apart
             col = _style.color(topo[i], k)
@@ -207,7 +197,7 @@ def plot(fd):
 rates_figure = figure_function(compute, plot, "rates_figure")
 
 
-def _row(source, name, lr, rate, rep=None):
+def _row(source: str, name: str, lr: float, rate: float, rep: Any = None) -> dict[str, Any]:
     nan = float("nan")
     return {
         "source": source,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..common.validation import check_gamma, check_int
@@ -23,7 +25,7 @@ PAPER_FITTED_GAMMAS = {
 }
 
 
-def compute(*, n=32, gammas=None, quick=False):
+def compute(*, n: int = 32, gammas: Any = None, quick: bool = False) -> FigureData:
     r"""Paper Fig. 5: per topology, the gossip matrix ``W`` and the covariance :math:`\Sigma(\gamma)`.
 
     The covariance is the stationary covariance of the gossiping random walk
@@ -89,7 +91,7 @@ def compute(*, n=32, gammas=None, quick=False):
     return FigureData("fig5_covariance", data, caption, params, labels)
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw Fig. 5 from its :class:`FigureData`: W (top) and Sigma(gamma) (bottom) per topology.
 
     The gossip matrices share one logarithmic colour scale (on a linear scale the star's and the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..common.validation import check_gamma, check_int
@@ -15,7 +17,7 @@ from ._base import FigureData, figure_function
 __all__ = ["compute", "plot", "orderings_figure"]
 
 
-def compute(*, n=32, gamma=0.951, gap_kind="abs", per_step=False, quick=False):
+def compute(*, n: int = 32, gamma: float = 0.951, gap_kind: str = "abs", per_step: bool = False, quick: bool = False) -> FigureData:
     r"""Paper Fig. 6 (graph side): the paper's topologies ranked by :math:`n_W(\gamma)` and by spectral gap.
 
     The paper plots Cifar-10 losses against both quantities; those losses are not reproducible
@@ -79,7 +81,7 @@ def compute(*, n=32, gamma=0.951, gap_kind="abs", per_step=False, quick=False):
     return FigureData("fig6_orderings", {"table": table}, caption, params, labels)
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw Fig. 6 (graph side) from its :class:`FigureData`: the two orderings as bar charts."""
     from . import _style
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..common.validation import check_int, check_real
@@ -14,8 +16,9 @@ from ._base import FigureData, figure_function
 __all__ = ["compute", "plot", "heterogeneous_rates_figure"]
 
 
-def compute(*, n=32, d=10, hessian_spread=1.0, optima_spread=1.0, noise=0.1, lr_min=0.01,
-                               lr_max=0.95, points=25, topologies=None, seed=0, quick=False):
+def compute(*, n: int = 32, d: int = 10, hessian_spread: float = 1.0, optima_spread: float = 1.0, noise: float = 0.1,
+            lr_min: float = 0.01, lr_max: float = 0.95, points: int = 25, topologies: Any = None, seed: int = 0,
+            quick: bool = False) -> FigureData:
     r"""Rate and stationary distances vs learning rate on heterogeneous quadratics, per topology.
 
     For each topology (default: the paper's, at ``n`` workers) and learning rate, exactly:
@@ -85,7 +88,7 @@ def compute(*, n=32, d=10, hessian_spread=1.0, optima_spread=1.0, noise=0.1, lr_
     return FigureData("heterogeneous_rates", {"table": table}, caption, params, labels)
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw the heterogeneous-rates figure from its :class:`FigureData`.
 
     Four panels (rate; distance to the fixed point; local and merged distance to the optimum), one

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..common.validation import check_int, check_real
@@ -23,8 +25,9 @@ _PLACEMENT_STYLE = {
 }
 
 
-def compute(*, n=16, d=20, hessian_spread=1.0, optima_spread=1.0, noise=0.5, budget=200, steps=2000,
-                   lr=0.2, topology="ring", seed=0, record_every=10, quick=False):
+def compute(*, n: int = 16, d: int = 20, hessian_spread: float = 1.0, optima_spread: float = 1.0, noise: float = 0.5,
+            budget: int = 200, steps: int = 2000, lr: float = 0.2, topology: str = "ring", seed: int = 0,
+            record_every: int = 10, quick: bool = False) -> FigureData:
     r"""Merged vs local expected loss over time for every placement of a gossip budget (THEORY §9.1).
 
     Two rows: identical Hessians (``hessian_spread = 0``; same optima spread) and heterogeneous
@@ -59,7 +62,8 @@ def compute(*, n=16, d=20, hessian_spread=1.0, optima_spread=1.0, noise=0.5, bud
         steps, budget, record_every = min(steps, 500), min(budget, 50), max(record_every, 5)
     key, scheme = _data.resolve_topology("topology", topology, n)
     spreads = (0.0, float(hessian_spread))
-    rows, final = [], {}
+    rows: list[Any] = []
+    final: dict[Any, Any] = {}
     for hs in spreads:
         p = random_quadratic(n, d, optima_spread=optima_spread, hessian_spread=hs, noise=noise, seed=seed)
         final[str(hs)] = {}
@@ -92,7 +96,7 @@ def compute(*, n=16, d=20, hessian_spread=1.0, optima_spread=1.0, noise=0.5, bud
     return FigureData("merging_schedules", {"table": table, "final": final}, caption, params, labels)
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw the merging figure from its :class:`FigureData`: merged and local losses per placement."""
     from . import _style
 

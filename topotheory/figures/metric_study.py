@@ -84,7 +84,7 @@ def study_topologies(n, *, seed=0):
     return out
 
 
-def compute(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=False):
+def compute(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=False, executor=None):
     r"""Kendall rank correlation between each topology metric and the exact optimal toy rate.
 
     For every size ``n`` in ``ns`` and noise level :math:`\zeta` in ``zetas`` the ~20 topologies of
@@ -105,6 +105,9 @@ def compute(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=False):
         Seed of the random graphs.
     quick : bool
         Use ``ns = (16,)`` and the first two noise levels (for tests and notebooks).
+    executor : concurrent.futures.Executor, optional
+        Computes the optimal learning rates (:func:`topotheory.compare.optimal_learning_rates`);
+        the table is bit-identical with or without it.
 
     Returns
     -------
@@ -120,7 +123,7 @@ def compute(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=False):
     >>> round(tau["spectral gap (per step)"], 3), round(tau["n_W(γ=0.9)"], 3)
     (0.444, 0.795)
     """
-    from ..toy.quadratic import optimal_learning_rate
+    from ..compare.batch import optimal_learning_rates
 
     if quick:
         ns, zetas = (16,), tuple(zetas)[:2]
@@ -144,7 +147,7 @@ def compute(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=False):
                 static[m.label] = np.array([m(schemes[k]) for k in names], dtype=float)
                 values.setdefault(m.label, []).extend(static[m.label].tolist())
         for zeta in zetas:
-            opt = [optimal_learning_rate(schemes[k], zeta=zeta) for k in names]
+            opt = optimal_learning_rates([schemes[k] for k in names], zeta=zeta, executor=executor, progress=False)
             rate = np.array([o.rate for o in opt], dtype=float)
             values.setdefault(f"optimal rate (ζ={zeta:g})", []).extend(rate.tolist())
             values.setdefault(f"optimal lr (ζ={zeta:g})", []).extend(

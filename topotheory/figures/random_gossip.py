@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..common.validation import check_int, check_real
@@ -43,8 +45,8 @@ _COLORS = {
 }
 
 
-def compute(*, sizes=(8, 16, 32), zetas=(5, 20, 102), d=100, batch_size=1, reps=300, steps=60, seed=0,
-            quick=False):
+def compute(*, sizes: Any = (8, 16, 32), zetas: Any = (5, 20, 102), d: int = 100, batch_size: int = 1,
+            reps: int = 300, steps: int = 60, seed: int = 0, quick: bool = False) -> FigureData:
     r"""Random one-peer gossip (random matching, Epidemic Learning ``s = 1``, pairwise gossip) vs
     deterministic one-peer schemes (one-peer exponential graph, Base-2 graph, ring) at equal communication.
 
@@ -147,7 +149,7 @@ def compute(*, sizes=(8, 16, 32), zetas=(5, 20, 102), d=100, batch_size=1, reps=
     return FigureData("random_gossip", {"table": table, "check": check}, caption, params)
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw the random-gossip figure: n_W at the optimum, optimal rate vs zeta, simulation vs theory."""
     from . import _style
 
@@ -163,7 +165,7 @@ def plot(fd):
         for k, key in enumerate(keys):
             mine = [r for r in rows if r["scheme"] == key]
             rnd = mine[0]["random"]
-            style = dict(color=_COLORS.get(key, _style.color(key, k)), ls="--" if rnd else "-",
+            style: dict[str, Any] = dict(color=_COLORS.get(key, _style.color(key, k)), ls="--" if rnd else "-",
                          marker="o" if rnd else "s", ms=4)
             if key == "one_peer_exponential":  # drawn wide beneath the Base-2 graph, which it equals here
                 style.update(lw=4.5, alpha=0.55, ms=7)

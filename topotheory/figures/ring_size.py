@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..common.validation import check_int
@@ -14,7 +16,8 @@ from ._base import FigureData, figure_function
 __all__ = ["compute", "plot", "ring_size_figure"]
 
 
-def compute(*, d=100, batch_size=1, sizes=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256, 512, 1024), quick=False):
+def compute(*, d: int = 100, batch_size: int = 1,
+            sizes: Any = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256, 512, 1024), quick: bool = False) -> FigureData:
     r"""Optimal learning rate, best rate and stability edge of rings of growing size, and the infinite ring.
 
     Each point is :func:`topotheory.quadratic.optimal_learning_rate` (exact rates, THEORY §3.3) on a
@@ -72,7 +75,7 @@ def compute(*, d=100, batch_size=1, sizes=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48,
     return FigureData("ring_size", {"table": table}, caption, params)
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw the ring-size figure from its :class:`FigureData`: learning rates (left), rates (right)."""
     from matplotlib.ticker import FuncFormatter
 
@@ -117,7 +120,7 @@ def plot(fd):
 ring_size_figure = figure_function(compute, plot, "ring_size_figure")
 
 
-def _row(name, workers, opt):
+def _row(name: str, workers: Any, opt: Any) -> dict[str, Any]:
     return {
         "topology": name,
         "workers": workers,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..common.validation import check_int, check_real
@@ -17,7 +19,7 @@ __all__ = ["compute", "plot", "gap_bound_figure"]
 _DEFAULT = ("ring", "torus:4x8", "hypercube", "star", "two_cliques", "binary_tree", "mix", "infinite_ring")
 
 
-def _graph(spec, n, mix_gap):
+def _graph(spec: Any, n: int, mix_gap: float) -> Any:
     if spec == "infinite_ring":
         return spec, infinite_ring()
     if spec == "mix":
@@ -25,7 +27,8 @@ def _graph(spec, n, mix_gap):
     return _data.resolve_topology("graphs", spec, n)
 
 
-def compute(*, n=32, graphs=_DEFAULT, mix_gap=0.1, gamma_min=0.5, gamma_max=0.9999, points=120, quick=False):
+def compute(*, n: int = 32, graphs: Any = _DEFAULT, mix_gap: float = 0.1, gamma_min: float = 0.5,
+            gamma_max: float = 0.9999, points: int = 120, quick: bool = False) -> FigureData:
     r"""Exact :math:`n_W(\gamma)` next to the lower bound the spectral gap alone gives (paper eq. 11).
 
     For each graph, the solid curve is :func:`topotheory.effective_neighbors` ("mean" mode) and the
@@ -94,7 +97,7 @@ def compute(*, n=32, graphs=_DEFAULT, mix_gap=0.1, gamma_min=0.5, gamma_max=0.99
     return FigureData("spectral_gap_bound", {"table": _data.columns(rows)}, caption, params, labels)
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw the spectral-gap-bound figure from its :class:`FigureData`: one panel per graph."""
     from . import _style
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..common.validation import check_int, check_real
@@ -16,9 +18,10 @@ _METHOD_LABELS = {"per_agent": r"per-agent $1/L_i$ (best switch)", "centralized_
                   "centralized_lmax": r"centralized $1/\lambda_{\max}(\bar A)$"}
 
 
-def compute(*, n=8, d=10, smoothness_spreads=None, distances=None, optima_spread=1.0,
-                           hessian_spread=0.5, eps=1e-4, partitions=PARTITIONS, logistic_d=5, logistic_samples=50,
-                           logistic_eps=1e-6, seed=0, quick=False):
+def compute(*, n: int = 8, d: int = 10, smoothness_spreads: Any = None, distances: Any = None,
+            optima_spread: float = 1.0, hessian_spread: float = 0.5, eps: float = 1e-4, partitions: Any = PARTITIONS,
+            logistic_d: int = 5, logistic_samples: int = 50, logistic_eps: float = 1e-6, seed: int = 0,
+            quick: bool = False) -> FigureData:
     r"""Where per-agent step sizes beat centralized gradient descent, and where they lose.
 
     Left and middle: exact iteration counts on heterogeneous quadratics
@@ -60,7 +63,7 @@ def compute(*, n=8, d=10, smoothness_spreads=None, distances=None, optima_spread
             rows.append({"smoothness_spread": float(tau), "L_ratio": float(out["L_ratio"][a]), "distance": float(R),
                          **{f"iterations_{m}": float(out["iterations"][m][a, b]) for m in METHODS},
                          "switch_at": int(out["switch_at"][a, b])})
-    logi = {"partition": [], "L_ratio": [], **{f"iterations_{m}": [] for m in METHODS}, "switch_at": []}
+    logi: dict[str, list[Any]] = {"partition": [], "L_ratio": [], **{f"iterations_{m}": [] for m in METHODS}, "switch_at": []}
     x0 = np.full(logistic_d, 3.0)
     partitions = _data.name_list("partitions", partitions)
     for part in partitions:
@@ -91,7 +94,7 @@ def compute(*, n=8, d=10, smoothness_spreads=None, distances=None, optima_spread
     return FigureData("stepsize_phase_diagram", {"table": _data.columns(rows), "logistic": logi}, caption, params)
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw the step-size phase diagram from its :class:`FigureData`."""
     from matplotlib.colors import TwoSlopeNorm
 

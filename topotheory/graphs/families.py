@@ -17,6 +17,8 @@ the whole sequence (``J`` for the finite-time consensus families).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
@@ -26,6 +28,8 @@ from ..common.validation import check_choice, check_int, check_real
 from .scheme import Scheme, check_scheme
 from .topologies import DENSE_BYTES, NODE_BYTES, check_n, circulant_from_kernels
 from .weights import WEIGHT_RULES, weights_from_adjacency
+from ..common.annotations import SchemeLike
+from ..common.rng import SeedLike
 
 __all__ = [
     "hyper_hypercube",
@@ -38,7 +42,7 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------------ helpers
-def _ilog(n, base):
+def _ilog(n: int, base: int) -> int:
     """floor(log_base(n)) for integers n >= 1, base >= 2, without floating point."""
     p, q = 0, 1
     while q * base <= n:
@@ -47,17 +51,17 @@ def _ilog(n, base):
     return p
 
 
-def _min_factorization(n, largest):
+def _min_factorization(n: int, largest: int) -> tuple[int, ...] | None:
     """Shortest factorisation of ``n`` into factors in ``[2, largest]`` (None if impossible).
 
     Dynamic programming over the divisors; factors returned in descending order.
     """
-    memo = {1: ()}
+    memo: dict[int, tuple[int, ...] | None] = {1: ()}
 
-    def best(m):
+    def best(m: int) -> tuple[int, ...] | None:
         if m in memo:
             return memo[m]
-        result = None
+        result: tuple[int, ...] | None = None
         for d in range(min(largest, m), 1, -1):
             if m % d == 0:
                 rest = best(m // d)
@@ -69,7 +73,7 @@ def _min_factorization(n, largest):
     return best(n)
 
 
-def _smooth_part(n, largest):
+def _smooth_part(n: int, largest: int) -> int:
     """The largest divisor of ``n`` whose prime factors are all ``<= largest``."""
     s, m = 1, n
     for p in range(2, largest + 1):
@@ -82,22 +86,22 @@ def _smooth_part(n, largest):
 class _Steps:
     """A growing list of gossip steps, each a COO triplet list on global indices."""
 
-    def __init__(self, length):
-        self.rows = [[] for _ in range(length)]
-        self.cols = [[] for _ in range(length)]
-        self.vals = [[] for _ in range(length)]
+    def __init__(self, length: int) -> None:
+        self.rows: list[list[np.ndarray]] = [[] for _ in range(length)]
+        self.cols: list[list[np.ndarray]] = [[] for _ in range(length)]
+        self.vals: list[list[np.ndarray]] = [[] for _ in range(length)]
 
-    def add(self, t, rows, cols, vals):
+    def add(self, t: int, rows: Any, cols: Any, vals: Any) -> None:
         self.rows[t].append(np.asarray(rows, dtype=np.int64).ravel())
         self.cols[t].append(np.asarray(cols, dtype=np.int64).ravel())
         self.vals[t].append(np.broadcast_to(np.asarray(vals, dtype=float), np.shape(rows)).ravel())
 
-    def matrices(self, n):
+    def matrices(self, n: int) -> Any:
         """CSR matrices; workers untouched at a step keep their model (diagonal 1)."""
         out = []
-        for r, c, v in zip(self.rows, self.cols, self.vals):
-            if r:
-                r, c, v = np.concatenate(r), np.concatenate(c), np.concatenate(v)
+        for rs, cs, vs in zip(self.rows, self.cols, self.vals):
+            if rs:
+                r, c, v = np.concatenate(rs), np.concatenate(cs), np.concatenate(vs)
             else:
                 r = c = np.zeros(0, dtype=np.int64)
                 v = np.zeros(0)
@@ -110,7 +114,7 @@ class _Steps:
         return out
 
 
-def _add_cliques(steps, t, groups, weights):
+def _add_cliques(steps: Any, t: int, groups: Any, weights: Any) -> None:
     """Add cliques at step ``t``: ``groups`` is (m, s) global indices, ``weights`` (s, s) or scalar."""
     groups = np.asarray(groups, dtype=np.int64)
     m, s = groups.shape
@@ -120,7 +124,7 @@ def _add_cliques(steps, t, groups, weights):
     steps.add(t, rows, cols, np.broadcast_to(w, (m, s * s)))
 
 
-def _hyper_hypercube_steps(steps, slots, offset, factors):
+def _hyper_hypercube_steps(steps: Any, slots: Any, offset: int, factors: Any) -> None:
     """In step ``slots[l]``, average the cliques of nodes differing in mixed-radix digit ``l``.
 
     Node ``offset + i`` with ``i`` in row-major mixed radix over ``factors``.
@@ -133,7 +137,7 @@ def _hyper_hypercube_steps(steps, slots, offset, factors):
         _add_cliques(steps, slots[l], groups, 1.0 / f)
 
 
-def _simple_base_length(n, k):
+def _simple_base_length(n: int, k: int) -> int:
     """Length of :func:`_simple_base_steps` (2p + 1 with p = floor(log_{k+1} n), fewer if exact)."""
     if n == 1:
         return 0
@@ -144,7 +148,7 @@ def _simple_base_length(n, k):
     return 2 * p + 1
 
 
-def _simple_base_steps(steps, n, k, offset, t_slots):
+def _simple_base_steps(steps: Any, n: int, k: int, offset: int, t_slots: Any) -> None:
     r"""Fill the simple Base-(k+1) sequence for nodes ``offset..offset+n-1`` into the given slots.
 
     ``t_slots`` lists the global step indices available (at least ``_simple_base_length(n, k)``).
@@ -196,15 +200,27 @@ def _simple_base_steps(steps, n, k, offset, t_slots):
     _simple_base_steps(steps, r, k, offset + a * Q, free)
 
 
-def _check_nk(n, k):
+def _check_nk(n: int, k: int) -> tuple[int, int]:
     n, k = check_n(n), check_int("k", k, minimum=1)
     return check_n(n, bytes_per_node=NODE_BYTES * n.bit_length()), k
 
 
-def max_degree_per_step(scheme, *, atol=0.0):
+def max_degree_per_step(scheme: SchemeLike, *, atol: float = 0.0) -> list[int]:
     """Largest number of distinct off-diagonal non-zeros in a row, for every matrix of the period.
 
     Returns a list of ints (one per step): the number of peers a worker receives from.
+
+    Parameters
+    ----------
+    scheme : Scheme
+        The gossip scheme (any period).
+    atol : float
+        Entries with absolute value at most ``atol`` count as zero.
+
+    Returns
+    -------
+    list of int
+        One per step: the number of peers a worker receives from.
 
     Examples
     --------
@@ -223,7 +239,7 @@ def max_degree_per_step(scheme, *, atol=0.0):
 
 
 # ----------------------------------------------------------------------------- public API
-def hyper_hypercube(n, k):
+def hyper_hypercube(n: int, k: int) -> Scheme:
     r"""The k-peer hyper-hypercube graph (Takezawa et al. 2023, §4.1).
 
     Factor :math:`n = n_1 n_2 \cdots n_L` with every :math:`n_l \le k + 1` (the shortest such
@@ -282,7 +298,7 @@ def hyper_hypercube(n, k):
     return circulant_from_kernels(factors, kernels, name=f"hyper_hypercube k={k}", params=params)
 
 
-def base_graph(n, k):
+def base_graph(n: int, k: int) -> Scheme:
     r"""The Base-(k+1) graph (Takezawa et al. 2023, §4.2): exact averaging for any ``n`` and ``k``.
 
     A finite sequence of symmetric gossip matrices with at most ``k`` peers per worker and step,
@@ -340,7 +356,7 @@ def base_graph(n, k):
     smooth = _smooth_part(n, k + 1)
     q = n // smooth
     simple_len = _simple_base_length(n, k)
-    hh = _min_factorization(smooth, k + 1) if smooth > 1 else ()
+    hh = (_min_factorization(smooth, k + 1) or ()) if smooth > 1 else ()  # smooth: a factorisation exists
     product_len = _simple_base_length(q, k) + len(hh)
     if smooth > 1 and product_len < simple_len:
         L1 = _simple_base_length(q, k)
@@ -360,7 +376,7 @@ def base_graph(n, k):
     return Scheme(steps.matrices(n), name=f"base_graph k={k}", params=dict(params, construction=construction))
 
 
-def one_peer_exponential_any(n):
+def one_peer_exponential_any(n: int) -> Scheme:
     r"""One-peer exponential graph for any ``n``: :math:`W_t = (I + P^{2^t})/2`, period :math:`\lceil\log_2 n\rceil`.
 
     ``P`` is the cyclic shift (``P[i, i+1] = 1``). For ``n`` a power of two this is
@@ -369,6 +385,16 @@ def one_peer_exponential_any(n):
     :math:`\prod_t (1 + \omega^{2^t})/2` of a Fourier mode :math:`\omega = e^{2\pi i m/n}` vanishes
     only when some :math:`\omega^{2^t} = -1`, i.e. for every mode only when ``n`` is a power of two.
     Circulant, non-symmetric (``n > 2``). ``n = 1`` is a single worker.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1), any integer.
+
+    Returns
+    -------
+    Scheme
+        The time-varying one-peer scheme.
 
     Examples
     --------
@@ -388,17 +414,17 @@ def one_peer_exponential_any(n):
     return circulant_from_kernels((n,), list(kernels), name="one_peer_exponential_any", params={"n": n})
 
 
-def _connected(A):
+def _connected(A: Any) -> bool:
     if A.shape[0] == 1:
         return True
     return csgraph.connected_components(A, directed=False, return_labels=False) == 1
 
 
-def _graph_to_scheme(A, weights, name, params):
+def _graph_to_scheme(A: Any, weights: str, name: str, params: dict[str, Any]) -> Scheme:
     return Scheme([weights_from_adjacency(A, weights)], name=name, params=params)
 
 
-def random_regular(n, degree, *, seed=None, weights="metropolis", max_tries=100):
+def random_regular(n: int, degree: int, *, seed: SeedLike = None, weights: str = "metropolis", max_tries: int = 100) -> Scheme:
     r"""A connected random ``degree``-regular graph on ``n`` workers with a weight rule.
 
     Drawn with :func:`networkx.random_regular_graph` from the generator
@@ -419,6 +445,11 @@ def random_regular(n, degree, *, seed=None, weights="metropolis", max_tries=100)
         One of :data:`topotheory.weights.WEIGHT_RULES`.
     max_tries : int
         Number of draws before giving up with a ValueError.
+
+    Returns
+    -------
+    Scheme
+        The static scheme of the connected regular graph drawn.
 
     Examples
     --------
@@ -454,7 +485,7 @@ def random_regular(n, degree, *, seed=None, weights="metropolis", max_tries=100)
     )
 
 
-def erdos_renyi(n, p, *, seed=None, weights="metropolis", max_tries=100):
+def erdos_renyi(n: int, p: float, *, seed: SeedLike = None, weights: str = "metropolis", max_tries: int = 100) -> Scheme:
     r"""A connected Erdős–Rényi graph :math:`G(n, p)` with a weight rule (Metropolis by default).
 
     Each of the :math:`n(n-1)/2` edges is present independently with probability ``p`` (one
@@ -469,10 +500,16 @@ def erdos_renyi(n, p, *, seed=None, weights="metropolis", max_tries=100):
     p : float
         Edge probability in (0, 1]; ``p = 1`` gives the complete graph.
     seed : None, int or numpy.random.Generator
+        Seed of the draws (normalised by :func:`topotheory.common.rng.as_generator`).
     weights : str
         One of :data:`topotheory.weights.WEIGHT_RULES`.
     max_tries : int
         Number of draws before a ValueError.
+
+    Returns
+    -------
+    Scheme
+        The static scheme of the connected graph drawn.
 
     Examples
     --------

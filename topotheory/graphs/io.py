@@ -21,6 +21,8 @@ import os
 import re
 import warnings
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -52,7 +54,20 @@ _INT = re.compile(r"[+-]?\d+")
 
 
 class GraphLoadWarning(UserWarning):
-    """The file's graph was changed while reading it (see :func:`load_graph`)."""
+    r"""The file's graph was changed while reading it (see :func:`load_graph`).
+
+    Examples
+    --------
+    >>> import os, tempfile, warnings
+    >>> path = os.path.join(tempfile.mkdtemp(), "edges.txt")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write("0 0\n0 1\n1 2\n")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     scheme = load_graph(path)
+    >>> caught[0].category.__name__, str(caught[0].message).endswith("dropped 1 self loop"), scheme.n
+    ('GraphLoadWarning', True, 3)
+    """
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -101,18 +116,18 @@ class GraphReport(Result):
     symmetrised_edges: int
     warnings: tuple
 
-    def __str__(self):
+    def __str__(self) -> str:
         w = "weighted" if self.weighted else "unweighted"
         how = "used as W" if self.kind == "gossip matrix" else f"{self.weights} weights"
         return f"{self.path}: {self.workers} workers, {self.edges} edges, {w} ({self.format}, {how})"
 
-    def summary(self):
+    def summary(self) -> dict[str, Any]:
         """The counts shown by the CLI: workers, edges, weighted, format, weights."""
         return {"workers": self.workers, "edges": self.edges, "weighted": self.weighted,
                 "format": self.format, "weights": self.weights}
 
 
-def is_graph_path(spec):
+def is_graph_path(spec: Any) -> bool:
     """True when the text ``spec`` names a file rather than a topology.
 
     The rule: it starts with ``file:``, contains ``/`` (or the platform's separator), or ends with
@@ -134,18 +149,20 @@ def is_graph_path(spec):
     return text.lower().endswith(GRAPH_EXTENSIONS)
 
 
-def _strip_file_prefix(path):
+def _strip_file_prefix(path: Any) -> str:
     text = os.fspath(path)
     return text[len("file:"):] if text.startswith("file:") else text
 
 
 # ------------------------------------------------------------------------------------ text parsing
-def _split(line, delimiter):
+def _split(line: str, delimiter: str | None) -> list[str]:
     """Split one line on ``delimiter`` (None: whitespace) outside brackets and quotes."""
     if not any(c in line for c in "([{'\""):
         parts = line.split() if delimiter is None else line.split(delimiter)
         return [p.strip() for p in parts if delimiter is not None or p]
-    fields, cur, depth, quote = [], [], 0, None
+    fields: list[str] = []
+    cur: list[str] = []
+    depth, quote = 0, None
     for ch in line:
         if quote:
             cur.append(ch)
@@ -167,7 +184,7 @@ def _split(line, delimiter):
     return [f for f in fields if delimiter is not None or f]
 
 
-def _strip_comment(line, comments):
+def _strip_comment(line: str, comments: str) -> str:
     if comments is None or comments not in line:
         return line
     if not any(c in line for c in "'\""):
@@ -183,19 +200,19 @@ def _strip_comment(line, comments):
     return line
 
 
-def _outside_brackets(line, delim):
+def _outside_brackets(line: str, delim: str | None) -> bool:
     """True when ``delim`` occurs in ``line`` outside brackets and quotes."""
     return len(_split(line, delim)) > 1
 
 
-def _detect_delimiter(lines):
+def _detect_delimiter(lines: list[str]) -> str | None:
     for d in _DELIMITERS:
         if all(_outside_brackets(line, d) for line in lines[: min(len(lines), 200)] if line.strip()):
             return d
     return None
 
 
-def _number(text):
+def _number(text: str) -> float | None:
     try:
         v = float(text)
     except ValueError:
@@ -203,7 +220,7 @@ def _number(text):
     return v
 
 
-def _node(text):
+def _node(text: str) -> Any:
     t = text.strip()
     if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"":
         return t[1:-1]
@@ -216,7 +233,7 @@ def _node(text):
     return t
 
 
-def _attrs(text):
+def _attrs(text: str) -> dict[str, Any] | None:
     try:
         v = ast.literal_eval(text)
     except (ValueError, SyntaxError):
@@ -224,7 +241,8 @@ def _attrs(text):
     return v if isinstance(v, dict) else None
 
 
-def _parse_edgelist(text, *, delimiter, comments, header, attr, path):
+def _parse_edgelist(text: str, *, delimiter: str | None, comments: str, header: Any, attr: str,
+                    path: str) -> tuple[Any, Any, str | None, Any, Any]:
     raw = [(k + 1, _strip_comment(line, comments).rstrip("\r\n")) for k, line in enumerate(text.splitlines())]
     data = [(k, line) for k, line in raw if line.strip()]
     if not data:
@@ -251,7 +269,7 @@ def _parse_edgelist(text, *, delimiter, comments, header, attr, path):
             if len(f) != len(names):
                 raise ValueError(f"{path}, line {lineno}: {len(f)} fields, but the header has {len(names)}")
             u, v = _node(f[0]), _node(f[1])
-            extra = {}
+            extra: dict[Any, Any] = {}
             if wcol is not None:
                 w = _number(f[wcol])
                 if w is None:
@@ -288,7 +306,7 @@ def _parse_edgelist(text, *, delimiter, comments, header, attr, path):
     return nodes, edges, delim, names, ignored_columns
 
 
-def _numeric_grid(text, delimiter, comments):
+def _numeric_grid(text: str, delimiter: str | None, comments: str) -> np.ndarray | None:
     """The text as a square numeric grid with >= 4 columns, or None."""
     lines = [_strip_comment(line, comments) for line in text.splitlines()]
     lines = [line for line in lines if line.strip()]
@@ -307,13 +325,13 @@ def _numeric_grid(text, delimiter, comments):
 
 # -------------------------------------------------------------------------------- building graphs
 class _Issues:
-    def __init__(self):
-        self.items = []
+    def __init__(self) -> None:
+        self.items: list[str] = []
 
-    def add(self, text):
+    def add(self, text: str) -> None:
         self.items.append(text)
 
-    def changes(self, loops, dups, sym, loop_note=""):
+    def changes(self, loops: int, dups: int, sym: int, loop_note: str = "") -> None:
         """Record the dropped self loops, merged duplicates and symmetrised edges (when non-zero)."""
         plural = lambda k: "s" if k != 1 else ""  # noqa: E731
         if loops:
@@ -324,7 +342,7 @@ class _Issues:
             self.add(f"symmetrised {sym} directed edge{plural(sym)} without a reverse edge")
 
 
-def _graph_from_edges(nodes, edges, *, directed, attr, issues):
+def _graph_from_edges(nodes: Any, edges: Any, *, directed: bool, attr: str | None, issues: Any) -> tuple[Any, int, int, int]:
     import networkx as nx
 
     G = nx.Graph()
@@ -357,7 +375,7 @@ def _graph_from_edges(nodes, edges, *, directed, attr, issues):
     return G, loops, dups, sym
 
 
-def _graph_from_networkx(H, *, attr, issues):
+def _graph_from_networkx(H: Any, *, attr: str | None, issues: Any) -> tuple[Any, int, int, int]:
     import networkx as nx
 
     loops = nx.number_of_selfloops(H)
@@ -389,7 +407,7 @@ def _graph_from_networkx(H, *, attr, issues):
     return G, loops, dups, sym
 
 
-def _graph_from_adjacency(A, *, attr, issues):
+def _graph_from_adjacency(A: Any, *, attr: str | None, issues: Any) -> tuple[Any, int, int, int, bool]:
     import networkx as nx
 
     A = sp.csr_array(A, dtype=float)
@@ -415,7 +433,7 @@ def _graph_from_adjacency(A, *, attr, issues):
     return G, loops, 0, sym, bool(A.nnz and np.any(A.data != 1.0))
 
 
-def _load_matrix(path, fmt):
+def _load_matrix(path: Any, fmt: str) -> Any:
     if fmt == "npy":
         M = np.load(path, allow_pickle=False)
     elif fmt == "npz":
@@ -445,13 +463,13 @@ def _load_matrix(path, fmt):
     return M
 
 
-def _is_01(M):
+def _is_01(M: Any) -> bool:
     data = M.data if sp.issparse(M) else M[M != 0]
     return bool(np.all(data == 1.0))
 
 
 # ------------------------------------------------------------------------------------ public entry
-def weight_attribute(weights):
+def weight_attribute(weights: str) -> tuple[str, bool]:
     """``(attribute, uses_attribute)`` of a weight option: a rule, or ``"weight:ATTR"`` (the attribute ATTR)."""
     if isinstance(weights, str) and weights.startswith("weight:") and len(weights) > len("weight:"):
         return weights.split(":", 1)[1], True
@@ -461,7 +479,7 @@ def weight_attribute(weights):
     raise ValueError(f"weights must be one of {allowed} or 'weight:ATTR'; got {plain(weights)}")
 
 
-def check_load_options(*, weights, strict, delimiter, format):
+def check_load_options(*, weights: str, strict: bool, delimiter: str | None, format: str | None) -> None:
     """Check the reading options shared by :func:`load_graph` and ``topology_from_spec``.
 
     Examples
@@ -480,8 +498,9 @@ def check_load_options(*, weights, strict, delimiter, format):
         raise ValueError(f"delimiter must be one character (e.g. ',', '\\t', ' '); got {plain(delimiter)}")
 
 
-def load_graph(path, *, format=None, delimiter=None, weights="metropolis", matrix="auto", directed=False,
-               header=None, comments="#", strict=False, name=None):
+def load_graph(path: Any, *, format: str | None = None, delimiter: str | None = None, weights: str = "metropolis",
+               matrix: str = "auto", directed: bool = False, header: Any = None, comments: str = "#",
+               strict: bool = False, name: str | None = None) -> Scheme:
     r"""Read a graph or a gossip matrix from a file into a :class:`Scheme` (static, period 1).
 
     Convention: gossip is row-wise, ``X <- W X``; ``W`` is built from the graph by a weight rule
@@ -581,7 +600,7 @@ def load_graph(path, *, format=None, delimiter=None, weights="metropolis", matri
     label = name if name is not None else os.path.splitext(os.path.basename(text_path))[0]
     issues = _Issues()
     delim = header_names = None
-    ignored = set()
+    ignored: set[str] = set()
     M = None
     try:
         if fmt in ("npy", "npz", "mtx"):
@@ -664,7 +683,7 @@ def load_graph(path, *, format=None, delimiter=None, weights="metropolis", matri
     return scheme
 
 
-def _small_grid(text, delimiter, comments, path):
+def _small_grid(text: str, delimiter: str | None, comments: str, path: str) -> np.ndarray:
     lines = [_strip_comment(line, comments) for line in text.splitlines()]
     lines = [line for line in lines if line.strip()]
     delim = _detect_delimiter(lines) if delimiter is None else delimiter
@@ -680,7 +699,7 @@ def _small_grid(text, delimiter, comments, path):
     return np.array(rows, dtype=float)
 
 
-def _matrix_scheme(M, path, fmt, label, strict):
+def _matrix_scheme(M: Any, path: str, fmt: str, label: str, strict: bool) -> Scheme:
     import networkx as nx
 
     try:
@@ -705,7 +724,7 @@ def _matrix_scheme(M, path, fmt, label, strict):
     return scheme
 
 
-def _raise_or_warn(items, path, strict):
+def _raise_or_warn(items: list[str], path: str, strict: bool) -> None:
     if not items:
         return
     if strict:

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import numbers
 
+from typing import Any
+from collections.abc import Callable
+
 import numpy as np
 
 from ..common.validation import check_real, gamma_pair, plain
+from ..common.annotations import ArrayLike
 
 __all__ = ["InfiniteGraph", "infinite_ring", "infinite_uni_ring", "infinite_grid"]
 
@@ -25,6 +29,17 @@ class InfiniteGraph:
     :math:`\mu(\theta) = \sum_m c_m e^{i m\cdot\theta}` for the kernel ``c``. Averages over the
     spectrum of a finite circulant, :math:`\frac1n\sum_k f(\mu_k)`, become
     :math:`\int f(\mu(\theta))\, d\theta/(2\pi)^d` — the spectral measure of THEORY §2.4.
+
+    Parameters
+    ----------
+    name : str
+        A short name (reprs, tables).
+    kernel : dict
+        ``{offset: weight}``: the weight :math:`c_m` of each lattice offset ``m`` (tuples of one or
+        two ints: the lattice :math:`\mathbb{Z}` or :math:`\mathbb{Z}^2`); non-negative, summing to 1.
+    resolvent : callable, optional
+        A closed form of :meth:`resolvent_mean`, called as ``resolvent(gamma, 1 - gamma)`` per decay;
+        default: quadrature.
 
     Attributes
     ----------
@@ -41,6 +56,12 @@ class InfiniteGraph:
     Use :meth:`resolvent_mean` for :math:`\int m/(1 - \gamma m)` with :math:`m = |\mu|^2` (closed
     forms or one-dimensional reductions, accurate as :math:`\gamma \to 1`), and
     :meth:`spectral_mean` for any other function of :math:`\mu` (adaptive quadrature).
+
+    Examples
+    --------
+    >>> lazy = InfiniteGraph("lazy ring", {(0,): 0.5, (1,): 0.25, (-1,): 0.25})
+    >>> lazy, float(lazy.symbol(0.0)), lazy.is_symmetric
+    (InfiniteGraph('lazy ring', dim=1), 1.0, True)
     """
 
     n = float("inf")
@@ -48,7 +69,7 @@ class InfiniteGraph:
     is_static = True
     is_circulant = True
 
-    def __init__(self, name, kernel, resolvent=None):
+    def __init__(self, name: str, kernel: Any, resolvent: Callable[[float, float], float] | None = None) -> None:
         if not isinstance(name, str):
             raise TypeError(f"name must be a string, got {plain(name)}")
         self.name = name
@@ -66,12 +87,12 @@ class InfiniteGraph:
             np.isclose(w, self._kernel.get(tuple(-o for o in off), 0.0)) for off, w in self._kernel.items()
         )
         self._resolvent = resolvent
-        self.params = {}
+        self.params: dict[str, Any] = {}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"InfiniteGraph({self.name!r}, dim={self.dim})"
 
-    def symbol(self, *theta):
+    def symbol(self, *theta: Any) -> Any:
         r"""The eigenvalue :math:`\mu(\theta)` (real for symmetric lattices)."""
         theta = np.broadcast_arrays(*[np.asarray(t, dtype=float) for t in theta])
         out = np.zeros(theta[0].shape, dtype=complex)
@@ -79,7 +100,7 @@ class InfiniteGraph:
             out += w * np.exp(1j * sum(o * t for o, t in zip(off, theta)))
         return out.real if self.is_symmetric else out
 
-    def spectral_mean(self, func, *, epsabs=1e-13, epsrel=1e-11):
+    def spectral_mean(self, func: Callable[[Any], Any], *, epsabs: float = 1e-13, epsrel: float = 1e-11) -> float:
         r"""Integrate ``func(mu)`` over the spectral measure: :math:`\int f(\mu(\theta)) d\theta/(2\pi)^d`.
 
         ``func`` receives the (real, for symmetric lattices) eigenvalue; adaptive quadrature with a
@@ -100,7 +121,7 @@ class InfiniteGraph:
             val2, _ = si.quad(g, 0.0, np.pi, epsabs=epsabs, epsrel=epsrel, limit=500)
             return float((val + val2) / (2 * np.pi))
         if self.dim == 2:
-            def inner(t1):
+            def inner(t1: float) -> float:
                 h = lambda t2: np.real(func(self.symbol(t1, t2)))  # noqa: E731
                 a, _ = si.quad(h, -np.pi, 0.0, epsabs=epsabs, epsrel=epsrel, limit=200)
                 b, _ = si.quad(h, 0.0, np.pi, epsabs=epsabs, epsrel=epsrel, limit=200)
@@ -110,7 +131,7 @@ class InfiniteGraph:
             return float((a + b) / (2 * np.pi) ** 2)
         raise AssertionError("unreachable: the constructor admits dimensions 1 and 2 only")
 
-    def resolvent_mean(self, gamma, *, one_minus_gamma=None):
+    def resolvent_mean(self, gamma: ArrayLike, *, one_minus_gamma: ArrayLike | None = None) -> np.ndarray:
         r"""The spectral average :math:`R(\gamma) = \int \frac{m}{1 - \gamma m}\, d\sigma`, :math:`m = |\mu|^2`.
 
         This is all the random-walk covariance and the toy problem's secular equation need:
@@ -125,7 +146,7 @@ class InfiniteGraph:
         return out.reshape(gamma.shape)
 
 
-    def _quadrature_resolvent(self, g, c):
+    def _quadrature_resolvent(self, g: float, c: float) -> float:
         # Generic lattices (no closed form known): 1-D ones by the split quadrature of
         # :func:`_split_resolvent_1d` (exact as 1 - gamma -> 0), 2-D ones by adaptive quadrature
         # of the definition.
@@ -134,7 +155,7 @@ class InfiniteGraph:
         return self.spectral_mean(lambda mu: np.abs(mu) ** 2 / (c + g * (1.0 - np.abs(mu) ** 2)))
 
 
-def _split_resolvent_1d(kernel, g, c, *, epsrel=1e-12):
+def _split_resolvent_1d(kernel: Any, g: float, c: float, *, epsrel: float = 1e-12) -> float:
     r""":math:`\int_0^{2\pi} \frac{m}{c + g (1 - m)} \frac{d\theta}{2\pi}` for a kernel on :math:`\mathbb{Z}`.
 
     Accurate to a relative error of about ``1e-10`` for every ``c = 1 - gamma`` in (0, 1], down to
@@ -163,7 +184,7 @@ def _split_resolvent_1d(kernel, g, c, *, epsrel=1e-12):
     G = int(np.gcd.reduce(diffs))
     diffs = diffs // G  # substitute phi = G theta: the singular points become multiples of 2 pi
 
-    def integrand(phi):
+    def integrand(phi: float) -> np.ndarray:
         deficit = coefs @ np.sin(np.multiply.outer(diffs, np.atleast_1d(phi)) / 2.0) ** 2
         return (1.0 - deficit) / (c + g * deficit)
 
@@ -187,7 +208,7 @@ def _split_resolvent_1d(kernel, g, c, *, epsrel=1e-12):
     return float(total / np.pi)
 
 
-def _check_kernel(kernel):
+def _check_kernel(kernel: Any) -> dict[tuple[int, ...], float]:
     """``{offset tuple: weight}`` with integer offsets and finite real weights, or a clear error."""
     if not isinstance(kernel, dict):
         raise TypeError(f"kernel must be a dict mapping lattice offsets (tuples of ints) to weights, got {plain(kernel)}")
@@ -203,14 +224,14 @@ def _check_kernel(kernel):
 _SMALL_GAMMA = 0.05
 
 
-def _periodic_trapezoid(func, dim, points=256):
+def _periodic_trapezoid(func: Callable[..., Any], dim: int, points: int = 256) -> float:
     """Trapezoid rule on [0, 2pi)^dim: spectrally accurate for smooth periodic integrands."""
     t = 2 * np.pi * np.arange(points) / points
     grids = np.meshgrid(*([t] * dim), indexing="ij")
     return float(np.mean(func(*grids)))
 
 
-def _ring_resolvent(g, c):
+def _ring_resolvent(g: float, c: float) -> float:
     # E[lam^2/(1 - g lam^2)] for lam = (1 + 2 cos t)/3; closed form via E[1/(A - B cos t)] =
     # 1/sqrt(A^2 - B^2) after a partial fraction in s = sqrt(g) (THEORY §2.4).
     if g < _SMALL_GAMMA:
@@ -223,13 +244,13 @@ def _ring_resolvent(g, c):
     return float((1.5 * (1 / np.sqrt(minus) + 1 / np.sqrt(plus)) - 1) / g)
 
 
-def _uni_ring_resolvent(g, c):
+def _uni_ring_resolvent(g: float, c: float) -> float:
     # m = |(1 + e^{it})/2|^2 = (1 + cos t)/2, E[m/(1 - g m)] = 1/(sqrt(c)(1 + sqrt(c))).
     rc = np.sqrt(c)
     return float(1.0 / (rc * (1.0 + rc)))
 
 
-def _grid_resolvent(g, c):
+def _grid_resolvent(g: float, c: float) -> float:
     # lam = (1 + 2 cos t1 + 2 cos t2)/5. Integrate t2 in closed form, t1 by adaptive quadrature.
     if g < _SMALL_GAMMA:
         lam = lambda t1, t2: (1 + 2 * np.cos(t1) + 2 * np.cos(t2)) / 5  # noqa: E731
@@ -238,7 +259,7 @@ def _grid_resolvent(g, c):
 
     s = np.sqrt(g)
 
-    def inner(t1):
+    def inner(t1: float) -> float:
         alpha = 1 + 2 * np.cos(t1)
         # (5 - s alpha)^2 - 4 s^2 = (5 - s alpha - 2 s)(5 - s alpha + 2 s); the first factor
         # vanishes at t1 = 0 as s -> 1: write it as 5(1 - s) + s(3 - alpha) without cancellation.
@@ -260,11 +281,16 @@ def _grid_resolvent(g, c):
     return float((mean_res - 1.0) / g)
 
 
-def infinite_ring():
+def infinite_ring() -> InfiniteGraph:
     r"""The infinite ring :math:`\mathbb{Z}` with weights 1/3: :math:`\lambda(\theta) = (1 + 2\cos\theta)/3`.
 
     Spectral gap 0, yet D-SGD converges on it with a learning rate bounded away from zero; its
     effective number of neighbours grows like :math:`\sqrt{8/3}\,(1-\gamma)^{-1/2}`.
+
+    Returns
+    -------
+    InfiniteGraph
+        The lattice :math:`\mathbb{Z}`.
 
     Examples
     --------
@@ -275,10 +301,15 @@ def infinite_ring():
     return InfiniteGraph("infinite_ring", {(0,): 1 / 3, (1,): 1 / 3, (-1,): 1 / 3}, _ring_resolvent)
 
 
-def infinite_uni_ring():
+def infinite_uni_ring() -> InfiniteGraph:
     r"""The infinite one-directional ring, :math:`\mu(\theta) = (1 + e^{i\theta})/2`.
 
     Its effective number of neighbours is exactly :math:`1 + 1/\sqrt{1-\gamma}`.
+
+    Returns
+    -------
+    InfiniteGraph
+        The one-directional lattice :math:`\mathbb{Z}`.
 
     Examples
     --------
@@ -289,11 +320,16 @@ def infinite_uni_ring():
     return InfiniteGraph("infinite_uni_ring", {(0,): 0.5, (1,): 0.5}, _uni_ring_resolvent)
 
 
-def infinite_grid():
+def infinite_grid() -> InfiniteGraph:
     r"""The infinite 2-D grid :math:`\mathbb{Z}^2` with weights 1/5.
 
     :math:`\lambda(\theta_1, \theta_2) = (1 + 2\cos\theta_1 + 2\cos\theta_2)/5`; as
     :math:`\gamma \to 1`, :math:`n_W \approx 8\pi / (5 (1-\gamma)\ln(1/(1-\gamma)))`.
+
+    Returns
+    -------
+    InfiniteGraph
+        The lattice :math:`\mathbb{Z}^2`.
 
     Examples
     --------

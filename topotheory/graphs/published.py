@@ -33,6 +33,7 @@ from ..common.rng import as_generator
 from ..common.validation import check_int, check_real, check_size
 from .scheme import Scheme
 from .topologies import circulant_from_kernels, check_n
+from ..common.rng import SeedLike
 
 __all__ = ["EQUISTATIC_KINDS", "equistatic", "k_peer_exponential", "de_bruijn", "equistatic_degree"]
 
@@ -40,7 +41,7 @@ __all__ = ["EQUISTATIC_KINDS", "equistatic", "k_peer_exponential", "de_bruijn", 
 EQUISTATIC_KINDS = ("U", "D")
 
 
-def _exact_log(n, base):
+def _exact_log(n: int, base: int) -> int | None:
     """``D`` with ``base**D == n``, else None (integers only)."""
     D, q = 0, 1
     while q < n:
@@ -49,7 +50,7 @@ def _exact_log(n, base):
     return D if q == n else None
 
 
-def _ceil_log(n, base):
+def _ceil_log(n: int, base: int) -> int:
     """Smallest ``D >= 0`` with ``base**D >= n``."""
     D, q = 0, 1
     while q < n:
@@ -58,7 +59,7 @@ def _ceil_log(n, base):
     return D
 
 
-def equistatic_degree(n, eps, p):
+def equistatic_degree(n: int, eps: float, p: float) -> int:
     r"""The number of blocks :math:`M` for which EquiStatic has :math:`\|W - J\|_2 \le \varepsilon`
     with probability at least :math:`1 - p`: :math:`M = \lceil 8\ln(2n/p) / (3\varepsilon^2) \rceil`.
 
@@ -77,6 +78,11 @@ def equistatic_degree(n, eps, p):
     p : float
         Failure probability in (0, 1).
 
+    Returns
+    -------
+    int
+        The number of blocks :math:`M`.
+
     Examples
     --------
     >>> equistatic_degree(16, 0.5, 0.1)
@@ -88,7 +94,7 @@ def equistatic_degree(n, eps, p):
     return int(np.ceil(8.0 * np.log(2.0 * n / p) / (3.0 * eps**2)))
 
 
-def equistatic(n, degree, *, kind="U", seed=None):
+def equistatic(n: int, degree: int, *, kind: str = "U", seed: SeedLike = None) -> Scheme:
     r"""U- or D-EquiStatic (Song et al., NeurIPS 2022): the average of ``degree`` random one-peer blocks.
 
     Draw offsets :math:`a_1, \dots, a_M` (``M = degree``) independently and uniformly from
@@ -163,7 +169,7 @@ def equistatic(n, degree, *, kind="U", seed=None):
     return circulant_from_kernels((n,), [kernel], name=f"{kind}-equistatic M={degree}", params=params)
 
 
-def k_peer_exponential(n, k):
+def k_peer_exponential(n: int, k: int) -> Scheme:
     r"""The time-varying k-peer exponential graph.
 
     With ``P`` the cyclic shift (:math:`P_{i, i+1} = 1`) and :math:`\tau = \lceil\log_{k+1} n\rceil`,
@@ -212,7 +218,7 @@ def k_peer_exponential(n, k):
     return circulant_from_kernels((n,), list(kernels), name=f"k_peer_exponential k={k}", params=params)
 
 
-def de_bruijn(n, *, base=2):
+def de_bruijn(n: int, *, base: int = 2) -> Scheme:
     r"""The de Bruijn graph: static, directed, degree ``base``, exact averaging in ``D`` steps.
 
     Workers are the words of length ``D`` over an alphabet of ``base`` letters, read as integers
@@ -237,6 +243,11 @@ def de_bruijn(n, *, base=2):
         Number of workers, a power of ``base`` (``n = 1`` is a single worker).
     base : int
         Alphabet size (the degree), ``>= 2``.
+
+    Returns
+    -------
+    Scheme
+        The static, non-symmetric scheme with :math:`W^D = J`.
 
     Raises
     ------

@@ -8,6 +8,9 @@ on the state right after the gossip with ``W_{t-1}`` (indices mod p).
 
 from __future__ import annotations
 
+from typing import Any
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
@@ -16,6 +19,7 @@ from ..common.validation import (
     check_bool, check_int, check_matrix, check_real, check_size, check_str, plain, renamed_error,
 )
 from .weights import check_weight_rule, lazy_weights, off_diagonal, weights_from_adjacency
+from ..common.annotations import SchemeLike
 
 __all__ = ["Scheme", "is_doubly_stochastic", "is_symmetric", "finite_time_consensus", "consensus_rate", "check_scheme",
            "as_scheme", "consensus_complement"]
@@ -24,30 +28,42 @@ __all__ = ["Scheme", "is_doubly_stochastic", "is_symmetric", "finite_time_consen
 DENSE_LIMIT = 20_000
 
 
-def _as_matrix(name, W):
+def _as_matrix(name: str, W: Any) -> Any:
     """A finite float square matrix as dense ndarray (a copy) or CSR array, or a clear error."""
     M = check_matrix(name, W)
     return M if sp.issparse(M) else np.array(M, dtype=float)
 
 
-def _check_atol(atol):
+def _check_atol(atol: float) -> float:
     """``atol`` must be a finite real >= 0 (NaN would answer False and inf True for any matrix)."""
     return check_real("atol", atol, low=0.0)
 
 
-def _row_col_sums(M):
+def _row_col_sums(M: Any) -> tuple[np.ndarray, np.ndarray]:
     if sp.issparse(M):
         return np.asarray(M.sum(axis=1)).ravel(), np.asarray(M.sum(axis=0)).ravel()
     return M.sum(axis=1), M.sum(axis=0)
 
 
-def is_doubly_stochastic(W, *, atol=1e-9):
+def is_doubly_stochastic(W: Any, *, atol: float = 1e-9) -> bool:
     """True when ``W`` is a real square matrix, non-negative, whose rows and columns sum to 1 within ``atol``.
 
     A predicate: anything that is not a real, finite, non-empty square matrix (complex entries,
     strings, ragged nestings, ...) is answered ``False``, never cast. ``atol`` must be a finite
     real >= 0 (NaN would answer ``False`` and inf ``True`` for every matrix): a ``TypeError``/
     ``ValueError`` naming it otherwise.
+
+    Parameters
+    ----------
+    W : (n, n) array_like or sparse matrix
+        The matrix.
+    atol : float
+        Tolerance on the row and column sums.
+
+    Returns
+    -------
+    bool
+        Whether every row and column of ``W`` sums to one within ``atol``.
 
     Examples
     --------
@@ -69,8 +85,20 @@ def is_doubly_stochastic(W, *, atol=1e-9):
     return bool(np.all(np.abs(rows - 1) <= atol) and np.all(np.abs(cols - 1) <= atol))
 
 
-def is_symmetric(W, *, atol=1e-12):
+def is_symmetric(W: Any, *, atol: float = 1e-12) -> bool:
     """True when ``W`` equals its transpose within ``atol`` (entrywise).
+
+    Parameters
+    ----------
+    W : (n, n) array_like or sparse matrix
+        The matrix.
+    atol : float
+        Entrywise tolerance on ``W - W^T``.
+
+    Returns
+    -------
+    bool
+        Whether ``W`` equals its transpose within ``atol``.
 
     Examples
     --------
@@ -134,8 +162,9 @@ class Scheme:
     array([1. , 0.5])
     """
 
-    def __init__(self, matrices, *, name="custom", params=None, circulant=None, atol=1e-9, allow_negative=False,
-                 labels=None, source=None, _built_from_kernels=False):
+    def __init__(self, matrices: Any, *, name: str = "custom", params: dict[str, Any] | None = None,
+                 circulant: Any = None, atol: float = 1e-9, allow_negative: bool = False, labels: Any = None,
+                 source: Any = None, _built_from_kernels: Any = False) -> None:
         if isinstance(matrices, np.ndarray) and matrices.ndim == 2 or sp.issparse(matrices):
             matrices = [matrices]
         try:
@@ -147,7 +176,7 @@ class Scheme:
         atol = _check_atol(atol)
         allow_negative = check_bool("allow_negative", allow_negative)
         name = check_str("name", name)
-        stored = []
+        stored: list[Any] = []
         for t, W in enumerate(matrices):
             label = "matrices" if len(matrices) == 1 else f"matrices[{t}]"
             M = _as_matrix(label, W)
@@ -177,9 +206,9 @@ class Scheme:
         self.params = dict(params or {})
         self.labels = _check_labels(labels, self._n)
         self.source = source
-        self._dense = {}
-        self._cache = {}
-        self._circulant = None
+        self._dense: dict[int, np.ndarray] = {}
+        self._cache: dict[Any, Any] = {}
+        self._circulant: tuple[tuple[int, ...], np.ndarray] | None = None
         if circulant is not None:
             self._circulant = self._check_circulant(circulant, verify=not _built_from_kernels)
             # A circulant is symmetric iff its kernel is even: k[m] == k[-m].
@@ -192,7 +221,7 @@ class Scheme:
 
     # ----------------------------------------------------------------------------------- builders
     @classmethod
-    def from_matrix(cls, W, *, name="custom", atol=1e-9):
+    def from_matrix(cls, W: Any, *, name: str = "custom", atol: float = 1e-9) -> Scheme:
         """A static scheme (period 1) from one gossip matrix."""
         try:
             return cls([W], name=name, atol=atol)
@@ -200,14 +229,15 @@ class Scheme:
             raise renamed_error(exc, "matrices", "W") from None
 
     @classmethod
-    def from_matrices(cls, matrices, *, name="custom", atol=1e-9):
+    def from_matrices(cls, matrices: Any, *, name: str = "custom", atol: float = 1e-9) -> Scheme:
         """A periodic scheme from the matrices of one period ``[W_0, ..., W_{p-1}]``."""
         if isinstance(matrices, np.ndarray) and matrices.ndim == 3:
             matrices = list(matrices)
         return cls(matrices, name=name, atol=atol)
 
     @classmethod
-    def from_circulant(cls, shape, kernels, *, name="circulant", params=None):
+    def from_circulant(cls, shape: Sequence[int], kernels: Any, *, name: str = "circulant",
+                       params: dict[str, Any] | None = None) -> Scheme:
         r"""A scheme of circulant matrices on :math:`\mathbb{Z}_{s_1} \times \dots \times \mathbb{Z}_{s_k}`.
 
         ``W_t[i, j] = kernels[t][(j - i) mod shape]`` with nodes numbered in row-major order of
@@ -232,7 +262,8 @@ class Scheme:
         return cls(mats, name=name, params=params, circulant=(shape, kernels), _built_from_kernels=True)
 
     @classmethod
-    def from_networkx(cls, G, weights="metropolis", *, name=None, multiedges="count", self_loops="count"):
+    def from_networkx(cls, G: Any, weights: str = "metropolis", *, name: str | None = None, multiedges: str = "count",
+                      self_loops: str = "count") -> Scheme:
         r"""A static scheme from a networkx graph, read through networkx's adjacency matrix.
 
         Nodes are numbered ``0..n-1`` in ``G``'s node order. The weight rule is applied to
@@ -324,36 +355,36 @@ class Scheme:
 
     # --------------------------------------------------------------------------------- accessors
     @property
-    def n(self):
+    def n(self) -> int:
         """Number of workers."""
         return self._n
 
     @property
-    def period(self):
+    def period(self) -> int:
         """Number of matrices in one period (1 for a static scheme)."""
         return len(self._stored)
 
     @property
-    def is_static(self):
+    def is_static(self) -> bool:
         """True when the period is 1."""
         return self.period == 1
 
     @property
-    def is_symmetric(self):
+    def is_symmetric(self) -> bool:
         """True when every matrix of the period is symmetric."""
         return self._symmetric
 
     @property
-    def is_circulant(self):
+    def is_circulant(self) -> bool:
         """True when the scheme was declared circulant (Fourier formulas apply)."""
         return self._circulant is not None
 
     @property
-    def matrices(self):
+    def matrices(self) -> tuple[np.ndarray, ...]:
         """The dense matrices of one period, as a tuple of read-only arrays."""
         return tuple(self.matrix(t) for t in range(self.period))
 
-    def matrix(self, t=0):
+    def matrix(self, t: int = 0) -> np.ndarray:
         """The dense gossip matrix used at step ``t`` (``W_{t mod p}``), read-only.
 
         Raises ValueError for ``n`` above 20000, where :meth:`sparse_matrix` should be used.
@@ -372,17 +403,17 @@ class Scheme:
             self._dense[t] = M
         return self._dense[t]
 
-    def sparse_matrix(self, t=0):
+    def sparse_matrix(self, t: int = 0) -> Any:
         """The gossip matrix used at step ``t`` as a ``scipy.sparse.csr_array``."""
         t = check_int("t", t) % self.period
         M = self._stored[t]
         return M if sp.issparse(M) else sp.csr_array(M)
 
-    def is_sparse(self, t=0):
+    def is_sparse(self, t: int = 0) -> bool:
         """True when ``W_t`` is stored sparse (the simulators then multiply sparsely)."""
         return sp.issparse(self._stored[check_int("t", t) % self.period])
 
-    def period_product(self, phase=0):
+    def period_product(self, phase: int = 0) -> np.ndarray:
         r"""The one-period product :math:`W_{\phi-1} W_{\phi-2} \cdots W_{\phi-p}` (dense).
 
         It maps the state at phase :math:`\phi` (right after the gossip with
@@ -394,7 +425,7 @@ class Scheme:
         check_size("n", self._n, bytes_per_unit=3 * 8.0, power=2,
                    reason="the dense one-period product (circulant schemes avoid it)")
 
-        def build():
+        def build() -> Any:
             P = np.eye(self._n)
             for s in range(phase - self.period, phase):
                 P = self.matrix(s % self.period) @ P
@@ -404,7 +435,7 @@ class Scheme:
         return self.cached(("product", phase), build)
 
     # ---------------------------------------------------------------------------------- spectrum
-    def eigh(self):
+    def eigh(self) -> tuple[np.ndarray, np.ndarray]:
         """Cached eigendecomposition ``(lam, Q)`` of a static symmetric scheme.
 
         Eigenvalues in descending order; ``W = Q @ diag(lam) @ Q.T``.
@@ -415,7 +446,7 @@ class Scheme:
                 + ("not symmetric" if self.is_static else f"periodic (period {self.period})")
             )
 
-        def build():
+        def build() -> Any:
             lam, Q = _eigh_doubly_stochastic(self.matrix(0))
             lam.setflags(write=False)
             Q.setflags(write=False)
@@ -423,7 +454,7 @@ class Scheme:
 
         return self.cached("eigh", build)
 
-    def fourier_eigenvalues(self):
+    def fourier_eigenvalues(self) -> np.ndarray:
         """Eigenvalues of every matrix of a circulant scheme, shape ``(period, n)``, complex.
 
         Column ``k`` belongs to the same Fourier mode in every row, so products over a period are
@@ -431,9 +462,9 @@ class Scheme:
         """
         if self._circulant is None:
             raise ValueError(f"{self!r} is not declared circulant")
+        shape, kernels = self._circulant
 
-        def build():
-            shape, kernels = self._circulant
+        def build() -> Any:
             axes = tuple(range(1, len(shape) + 1))
             mu = np.fft.fftn(kernels, axes=axes).reshape(self.period, self._n)
             mu = np.conj(mu)
@@ -442,7 +473,7 @@ class Scheme:
 
         return self.cached("fourier", build)
 
-    def eigenvalues(self, t=0):
+    def eigenvalues(self, t: int = 0) -> np.ndarray:
         """Eigenvalues of ``W_t``.
 
         Real and sorted in descending order for symmetric matrices; otherwise complex, sorted by
@@ -450,7 +481,7 @@ class Scheme:
         """
         t = check_int("t", t) % self.period
 
-        def build():
+        def build() -> Any:
             if self._circulant is not None:
                 mu = self.fourier_eigenvalues()[t]
                 if self.is_symmetric:
@@ -469,7 +500,7 @@ class Scheme:
         return self.cached(("eigvals", t), build)
 
     # ------------------------------------------------------------------------------- derivations
-    def lazy(self):
+    def lazy(self) -> Scheme:
         """The lazy scheme with matrices :math:`(I + W_t)/2` (eigenvalues in [0, 1] if symmetric)."""
         circ = None
         if self._circulant is not None:
@@ -481,7 +512,7 @@ class Scheme:
         return Scheme(mats, name=f"lazy {self.name}", params=dict(self.params, lazy=True), circulant=circ,
                       labels=self.labels)
 
-    def to_networkx(self, t=0):
+    def to_networkx(self, t: int = 0) -> Any:
         """The communication graph of ``W_t`` (edge attribute ``weight`` = ``W_ij``).
 
         An undirected ``networkx.Graph`` for symmetric matrices, else a ``DiGraph`` with an edge
@@ -505,7 +536,7 @@ class Scheme:
         return G
 
     # ------------------------------------------------------------------------------------ caches
-    def cached(self, key, factory):
+    def cached(self, key: Any, factory: Callable[[], Any]) -> Any:
         """The value cached under ``key``, computed once by ``factory()`` on first use.
 
         Derived quantities (spectra, products, the representation a scheme resolves to) live in
@@ -526,27 +557,27 @@ class Scheme:
             self._cache[key] = value
             return value
 
-    def clear_cache(self):
+    def clear_cache(self) -> None:
         """Drop every cached derived quantity (they are recomputed on demand)."""
         self._cache.clear()
         self._dense.clear()
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         # Caches are derived data (possibly large): a pickled scheme carries only its matrices.
         state = self.__dict__.copy()
         state["_cache"] = {}
         state["_dense"] = {}
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
 
     # ------------------------------------------------------------------------------------ dunder
-    def __repr__(self):
+    def __repr__(self) -> str:
         sym = "symmetric" if self.is_symmetric else "non-symmetric"
         return f"Scheme({self.name!r}, n={self._n}, period={self.period}, {sym})"
 
-    def _check_circulant(self, circulant, verify=True):
+    def _check_circulant(self, circulant: Any, verify: bool = True) -> tuple[tuple[int, ...], np.ndarray]:
         shape, kernels = circulant
         shape = tuple(int(s) for s in shape)
         if int(np.prod(shape)) != self._n:
@@ -577,7 +608,7 @@ class Scheme:
         return shape, kernels
 
 
-def _circulant_product_kernel(scheme):
+def _circulant_product_kernel(scheme: SchemeLike) -> tuple[np.ndarray, np.ndarray]:
     r"""Kernel of :math:`\Pi - J` for a circulant scheme, from the per-mode products (no n x n array).
 
     Circulant matrices share the Fourier basis, so the one-period product has the mode eigenvalues
@@ -592,7 +623,7 @@ def _circulant_product_kernel(scheme):
     return np.real(np.fft.ifftn(np.conj(mu).reshape(shape))), mu
 
 
-def finite_time_consensus(scheme, *, atol=1e-10):
+def finite_time_consensus(scheme: SchemeLike, *, atol: float = 1e-10) -> bool:
     r"""True when the one-period product of ``scheme`` equals ``J = 11^T/n`` within ``atol``.
 
     Entrywise: :math:`\max_{ij} |(\Pi - J)_{ij}| \le` ``atol`` with
@@ -603,7 +634,14 @@ def finite_time_consensus(scheme, *, atol=1e-10):
     Parameters
     ----------
     scheme : Scheme, networkx graph or gossip matrix
+        The scheme (a Scheme, a networkx graph or a gossip matrix: :func:`topotheory.as_scheme`).
     atol : float, finite, >= 0
+        Entrywise tolerance.
+
+    Returns
+    -------
+    bool
+        Whether the one-period product is ``J``.
 
     Examples
     --------
@@ -620,7 +658,7 @@ def finite_time_consensus(scheme, *, atol=1e-10):
     return bool(np.max(np.abs(P - 1.0 / scheme.n)) <= atol)
 
 
-def consensus_rate(scheme, *, per_step=False):
+def consensus_rate(scheme: SchemeLike, *, per_step: bool = False) -> float:
     r"""Worst-case contraction of the disagreement over one period: :math:`\|\Pi - J\|_2`.
 
     :math:`\Pi = W_{p-1} \cdots W_0` is the one-period product (row convention, ``X <- W X``).
@@ -633,7 +671,14 @@ def consensus_rate(scheme, *, per_step=False):
     Parameters
     ----------
     scheme : Scheme, networkx graph or gossip matrix
+        The scheme (a Scheme, a networkx graph or a gossip matrix: :func:`topotheory.as_scheme`).
     per_step : bool
+        Return the per-step rate :math:`\|\Pi - J\|_2^{1/p}`.
+
+    Returns
+    -------
+    float
+        :math:`\|\Pi - J\|_2` (or its ``p``-th root).
 
     Examples
     --------
@@ -654,7 +699,7 @@ def consensus_rate(scheme, *, per_step=False):
     return s ** (1.0 / scheme.period) if per_step else s
 
 
-def _circulant_matrix(shape, kernel):
+def _circulant_matrix(shape: tuple[int, ...], kernel: np.ndarray) -> Any:
     """``W[i, j] = kernel[(j - i) mod shape]`` (row-major nodes): dense for dense kernels, else CSR."""
     n = int(np.prod(shape))
     if np.count_nonzero(kernel) > 0.25 * n and n <= 4096:
@@ -670,7 +715,7 @@ def _circulant_matrix(shape, kernel):
     return sp.csr_array((vals, (rows, np.concatenate(cols))), shape=(n, n))
 
 
-def consensus_complement(n):
+def consensus_complement(n: int) -> np.ndarray:
     r"""Orthonormal basis ``(n, n - 1)`` of :math:`\mathbf 1^\perp` (a Householder reflection's columns).
 
     Examples
@@ -687,7 +732,7 @@ def consensus_complement(n):
     return H
 
 
-def _eigh_doubly_stochastic(W):
+def _eigh_doubly_stochastic(W: Any) -> tuple[np.ndarray, np.ndarray]:
     """Eigendecomposition of a symmetric doubly stochastic W with the consensus pair exact.
 
     A Householder reflection ``H`` maps ``e_1`` to ``1/sqrt(n)``; its other columns span the
@@ -714,7 +759,7 @@ def _eigh_doubly_stochastic(W):
     return lam[order].copy(), Q[:, order].copy()
 
 
-def _check_labels(labels, n):
+def _check_labels(labels: Any, n: int) -> tuple[Any, ...] | None:
     """``labels`` as a tuple of ``n`` distinct hashable labels (or None)."""
     if labels is None:
         return None
@@ -735,7 +780,7 @@ def _check_labels(labels, n):
     return labels
 
 
-def _is_networkx_graph(obj):
+def _is_networkx_graph(obj: Any) -> bool:
     module = type(obj).__module__ or ""
     if not module.startswith("networkx"):
         return False
@@ -744,7 +789,7 @@ def _is_networkx_graph(obj):
     return isinstance(obj, (nx.Graph, nx.DiGraph))
 
 
-def as_scheme(obj, *, name=None, weights="metropolis", argname="obj"):
+def as_scheme(obj: Any, *, name: str | None = None, weights: str = "metropolis", argname: str = "obj") -> Any:
     r"""Convert what users call a graph into a :class:`Scheme` — the one conversion rule.
 
     * a :class:`Scheme` is returned unchanged;
@@ -761,6 +806,7 @@ def as_scheme(obj, *, name=None, weights="metropolis", argname="obj"):
     Parameters
     ----------
     obj : Scheme, networkx.Graph, ndarray or scipy sparse matrix
+        What to convert (the rules above).
     name : str, optional
         Name of a newly built scheme (default: the graph's name, or ``"custom"``).
     weights : str
@@ -811,7 +857,7 @@ def as_scheme(obj, *, name=None, weights="metropolis", argname="obj"):
     )
 
 
-def check_scheme(scheme, name="scheme"):
+def check_scheme(scheme: SchemeLike, name: str = "scheme") -> Any:
     """The shared scheme check of every theory function: :func:`as_scheme` with ``argname=name``.
 
     Returns the scheme (converted from a networkx graph or a matrix when needed); callers must use

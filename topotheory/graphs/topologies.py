@@ -12,6 +12,9 @@ one gossip step is ``X <- W @ X``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -46,7 +49,7 @@ NODE_BYTES = 256
 DENSE_BYTES = 32
 
 
-def check_n(n, minimum=1, *, bytes_per_node=NODE_BYTES, power=1, name="n"):
+def check_n(n: int, minimum: int = 1, *, bytes_per_node: float = NODE_BYTES, power: int = 1, name: str = "n") -> int:
     """Validate a number of workers, refusing at once sizes whose matrices cannot fit in memory.
 
     ``bytes_per_node * n**power`` bytes are estimated before anything is built
@@ -56,25 +59,25 @@ def check_n(n, minimum=1, *, bytes_per_node=NODE_BYTES, power=1, name="n"):
                       reason="the gossip matrices")
 
 
-def check_steps_memory(name, count, n, *, per_step_bytes):
+def check_steps_memory(name: str, count: int, n: int, *, per_step_bytes: float) -> int:
     """Refuse a number of steps (a period, a number of factors) whose matrices cannot fit."""
     return check_size(name, count, bytes_per_unit=per_step_bytes * n, reason="the gossip matrices")
 
 
-def is_power_of_two(n):
+def is_power_of_two(n: int) -> bool:
     return n >= 1 and (n & (n - 1)) == 0
 
 
-def _check_weights(weights):
+def _check_weights(weights: str) -> str:
     return check_choice("weights", weights, WEIGHT_RULES)
 
 
-def circulant_from_kernels(shape, kernels, *, name, params):
+def circulant_from_kernels(shape: Sequence[int], kernels: Any, *, name: str, params: dict[str, Any]) -> Scheme:
     """Scheme whose step-t matrix is ``W[i, j] = kernels[t][(j - i) mod shape]`` (row-major nodes)."""
     return Scheme.from_circulant(shape, kernels, name=name, params=params)
 
 
-def _cayley_kernel(shape, offsets, weights):
+def _cayley_kernel(shape: tuple[int, ...], offsets: Any, weights: str) -> np.ndarray:
     """Kernel of a symmetric Cayley graph with the given neighbour offsets (deduplicated mod shape).
 
     On a vertex-transitive graph every weight rule reduces to uniform weights 1/(deg + 1)
@@ -99,7 +102,7 @@ def _cayley_kernel(shape, offsets, weights):
     return kernel
 
 
-def _graph_scheme(n, edges, weights, *, name, params):
+def _graph_scheme(n: int, edges: Any, weights: str, *, name: str, params: dict[str, Any]) -> Scheme:
     _check_weights(weights)
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     A = sp.csr_array(
@@ -110,11 +113,23 @@ def _graph_scheme(n, edges, weights, *, name, params):
 
 
 # ------------------------------------------------------------------------------- topologies
-def ring(n, *, weights="metropolis"):
+def ring(n: int, *, weights: str = "metropolis") -> Scheme:
     r"""Ring (cycle) of ``n`` workers: ``i ~ i ± 1 (mod n)``.
 
     Weights 1/3 for ``n >= 3``; ``n = 2`` is one edge (weights 1/2), ``n = 1`` a single worker.
     The eigenvalues are :math:`(1 + 2\cos(2\pi k/n))/3`; circulant (no dense matrix needed).
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static circulant scheme.
 
     Examples
     --------
@@ -128,10 +143,20 @@ def ring(n, *, weights="metropolis"):
     )
 
 
-def uni_ring(n):
+def uni_ring(n: int) -> Scheme:
     r"""One-directional ring :math:`W = (I + P)/2`, ``P`` the cyclic shift (``P[i, i+1] = 1``).
 
     Non-symmetric but doubly stochastic; eigenvalues :math:`(1 + e^{2\pi i k/n})/2`.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+
+    Returns
+    -------
+    Scheme
+        The static circulant scheme.
 
     Examples
     --------
@@ -147,8 +172,20 @@ def uni_ring(n):
     return circulant_from_kernels((n,), [kernel], name="uni_ring", params={"n": n})
 
 
-def chain(n, *, weights="metropolis"):
+def chain(n: int, *, weights: str = "metropolis") -> Scheme:
     """Path graph ``0 - 1 - 2 - ⋯ - (n-1)``.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static scheme.
 
     Examples
     --------
@@ -162,12 +199,24 @@ def chain(n, *, weights="metropolis"):
     return _graph_scheme(n, np.stack([i, i + 1], axis=1), weights, name="chain", params={"n": n})
 
 
-def torus(rows, cols, *, weights="metropolis"):
+def torus(rows: int, cols: int, *, weights: str = "metropolis") -> Scheme:
     r"""A true 2-D torus: ``rows × cols`` grid with wrap-around in both directions.
 
     Node ``(i, j)`` has index ``i * cols + j`` and neighbours ``((i ± 1) mod rows, j)`` and
     ``(i, (j ± 1) mod cols)``; coinciding neighbours (sizes 1 and 2) are merged. Weights 1/5 when
     both sizes are at least 3. Circulant on :math:`\mathbb{Z}_{rows} \times \mathbb{Z}_{cols}`.
+
+    Parameters
+    ----------
+    rows, cols : int
+        Side lengths of the grid (each >= 1).
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static circulant scheme on ``rows * cols`` workers.
 
     Examples
     --------
@@ -183,11 +232,23 @@ def torus(rows, cols, *, weights="metropolis"):
     )
 
 
-def hypercube(n, *, weights="metropolis"):
+def hypercube(n: int, *, weights: str = "metropolis") -> Scheme:
     r"""Hypercube on ``n = 2^k`` workers: ``i ~ i XOR 2^j``.
 
     A Cayley graph of :math:`\mathbb{Z}_2^k` (circulant on shape ``(2,)*k``), weights
     ``1/(k + 1)``.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers, a power of two.
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static circulant scheme.
 
     Examples
     --------
@@ -208,8 +269,20 @@ def hypercube(n, *, weights="metropolis"):
     )
 
 
-def star(n, *, weights="metropolis"):
+def star(n: int, *, weights: str = "metropolis") -> Scheme:
     """Star: worker 0 is the centre, connected to every other worker.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1), worker 0 the centre.
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static scheme.
 
     Examples
     --------
@@ -223,13 +296,25 @@ def star(n, *, weights="metropolis"):
     return _graph_scheme(n, np.stack([np.zeros_like(leaves), leaves], axis=1), weights, name="star", params={"n": n})
 
 
-def binary_tree(n, *, weights="metropolis"):
+def binary_tree(n: int, *, weights: str = "metropolis") -> Scheme:
     """Binary tree in **the paper's convention**.
 
     Node 0 is attached to node 1 only; every node ``i >= 2`` has parent ``i // 2``. So nodes
     ``1..n-1`` form a heap rooted at node 1 (children ``2i`` and ``2i + 1``), and node 0 is an extra
     leaf of the root. (This is how the paper's code numbers the tree; for ``n = 32`` the root has
     degree 3.)
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static scheme.
 
     Examples
     --------
@@ -243,8 +328,20 @@ def binary_tree(n, *, weights="metropolis"):
     return _graph_scheme(n, edges, weights, name="binary_tree", params={"n": n})
 
 
-def two_cliques(n, *, weights="metropolis"):
+def two_cliques(n: int, *, weights: str = "metropolis") -> Scheme:
     """Two cliques ``{0..h-1}`` and ``{h..n-1}`` (``h = n // 2``) joined by one bridge ``0 ~ h``.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (even, >= 2).
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static scheme.
 
     Examples
     --------
@@ -259,8 +356,18 @@ def two_cliques(n, *, weights="metropolis"):
     return _graph_scheme(n, np.array(edges, dtype=np.int64).reshape(-1, 2), weights, name="two_cliques", params={"n": n})
 
 
-def fully_connected(n):
+def fully_connected(n: int) -> Scheme:
     """Exact averaging every step: ``W = J = 11^T / n``.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+
+    Returns
+    -------
+    Scheme
+        The static scheme ``W = 11^T / n``.
 
     Examples
     --------
@@ -272,8 +379,18 @@ def fully_connected(n):
     return circulant_from_kernels((n,), [np.full(n, 1.0 / n)], name="fully_connected", params={"n": n})
 
 
-def solo(n):
+def solo(n: int) -> Scheme:
     """Workers that never communicate: ``W = I`` (the paper's "alone").
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+
+    Returns
+    -------
+    Scheme
+        The static scheme ``W = I`` (no communication).
 
     Examples
     --------
@@ -286,10 +403,20 @@ def solo(n):
     return circulant_from_kernels((n,), [kernel], name="solo", params={"n": n})
 
 
-def social_network(*, weights="metropolis"):
+def social_network(*, weights: str = "metropolis") -> Scheme:
     """The Davis Southern Women graph (networkx), 32 nodes relabelled ``0..31`` in networkx order.
 
     A bipartite graph of 18 women and 14 events, as used in the paper.
+
+    Parameters
+    ----------
+    weights : str
+        Weight rule of :data:`topotheory.WEIGHT_RULES` (default ``"metropolis"``).
+
+    Returns
+    -------
+    Scheme
+        The static scheme on the graph's 32 workers.
 
     Examples
     --------
@@ -304,12 +431,22 @@ def social_network(*, weights="metropolis"):
     return s
 
 
-def one_peer_exponential(n):
+def one_peer_exponential(n: int) -> Scheme:
     r"""The time-varying one-peer exponential graph (the paper's "time-varying exponential").
 
     Period :math:`p = \log_2 n`; :math:`W_t = (I + P^{2^t})/2` with ``P`` the cyclic shift. Each
     worker talks to one peer per step, and the product over one period is exactly ``J``
     (finite-time consensus). ``n`` must be a power of two; ``n = 1`` is a single worker.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers, a power of two.
+
+    Returns
+    -------
+    Scheme
+        The time-varying circulant scheme of period ``log2(n)``.
 
     Examples
     --------
@@ -335,12 +472,22 @@ def one_peer_exponential(n):
     return circulant_from_kernels((n,), kernels, name="one_peer_exponential", params={"n": n})
 
 
-def exponential_graph(n):
+def exponential_graph(n: int) -> Scheme:
     r"""Static exponential graph: ``i -> i + 2^k (mod n)`` for every ``2^k < n``.
 
     Uniform weight ``1/(m + 1)`` on the self loop and on each of the ``m = ceil(log2 n)`` offsets
     (Ying et al. 2021). Directed circulant: non-symmetric, doubly stochastic. For ``n`` a power of
     two, :math:`\|W - J\|_2 = 1 - 2/(1 + \log_2 n)`.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+
+    Returns
+    -------
+    Scheme
+        The static circulant scheme.
 
     Examples
     --------
@@ -361,10 +508,22 @@ def exponential_graph(n):
     return circulant_from_kernels((n,), [kernel], name="exponential_graph", params={"n": n})
 
 
-def local_steps(n, period):
+def local_steps(n: int, period: int) -> Scheme:
     """Local SGD: ``period - 1`` steps without communication, then one exact average.
 
     ``W_t = J`` if ``(t + 1) mod period == 0`` else ``I``; so phase 0 is right after the average.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+    period : int
+        Averaging every ``period`` steps (>= 1).
+
+    Returns
+    -------
+    Scheme
+        The time-varying scheme of period ``period``.
 
     Examples
     --------
@@ -381,11 +540,23 @@ def local_steps(n, period):
     return circulant_from_kernels((n,), kernels, name="local_steps", params={"n": n, "period": period})
 
 
-def mix(n, spectral_gap):
+def mix(n: int, spectral_gap: float) -> Scheme:
     r"""The extremal scheme :math:`W = \alpha J + (1 - \alpha) I` with :math:`\alpha` = ``spectral_gap``.
 
     All non-unit eigenvalues equal :math:`1 - \alpha`: the case where the spectral-gap bound on
     :math:`n_W` is tight.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 2).
+    spectral_gap : float
+        The spectral gap ``alpha`` in ``[0, 1]``.
+
+    Returns
+    -------
+    Scheme
+        The static scheme.
 
     Examples
     --------

@@ -22,6 +22,8 @@ A self-loop is an edge to itself: it enters the degree, and its own weight is pa
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -48,7 +50,7 @@ MULTIEDGE_MODES = ("collapse", "count")
 SELF_LOOP_MODES = ("ignore", "count", "double")
 
 
-def check_weight_rule(name, weights, *, attribute=True):
+def check_weight_rule(name: str, weights: str, *, attribute: bool = True) -> str | None:
     """Check a ``weights=`` argument: one of :data:`WEIGHT_RULES` or (``attribute``) ``"weight:ATTR"``.
 
     Returns the edge attribute ``ATTR`` for ``"weight:ATTR"``, else ``None``.
@@ -71,7 +73,7 @@ def check_weight_rule(name, weights, *, attribute=True):
     raise ValueError(f"{name} must be one of {allowed}{extra}; got {plain(weights)}")
 
 
-def _graph_from_adjacency(adjacency, multiedges, self_loops):
+def _graph_from_adjacency(adjacency: Any, multiedges: str, self_loops: str) -> Any:
     """Off-diagonal edge multiplicities (CSR, symmetric) and the degrees, under the conventions.
 
     Rejects NaN, infinite and negative entries; ``multiedges="count"`` needs a symmetric matrix.
@@ -97,7 +99,7 @@ def _graph_from_adjacency(adjacency, multiedges, self_loops):
     return off, deg
 
 
-def metropolis_weights(adjacency, *, multiedges="collapse", self_loops="ignore"):
+def metropolis_weights(adjacency: Any, *, multiedges: str = "collapse", self_loops: str = "ignore") -> Any:
     r"""The paper's Metropolis--Hastings variant.
 
     .. math:: W_{ij} = \frac{A_{ij}}{\max(\deg_i, \deg_j) + 1} \ (i \ne j), \qquad
@@ -142,7 +144,7 @@ def metropolis_weights(adjacency, *, multiedges="collapse", self_loops="ignore")
     return _with_self_weights(coo.row, coo.col, vals, off.shape[0])
 
 
-def _uniform_edge_weights(adjacency, multiedges, self_loops, extra):
+def _uniform_edge_weights(adjacency: Any, multiedges: str, self_loops: str, extra: float) -> Any:
     """``W_ij = A_ij / (deg_max + extra)`` off the diagonal, the rest of each row on it."""
     off, deg = _graph_from_adjacency(adjacency, multiedges, self_loops)
     n = off.shape[0]
@@ -153,7 +155,7 @@ def _uniform_edge_weights(adjacency, multiedges, self_loops, extra):
     return _with_self_weights(coo.row, coo.col, coo.data / (dmax + extra), n)
 
 
-def max_degree_weights(adjacency, *, multiedges="collapse", self_loops="ignore"):
+def max_degree_weights(adjacency: Any, *, multiedges: str = "collapse", self_loops: str = "ignore") -> Any:
     r"""Uniform weights ``1/(deg_max + 1)`` on every edge, the rest on the diagonal.
 
     .. math:: W_{ij} = \frac{A_{ij}}{d_{\max} + 1} \ (i \ne j), \qquad W_{ii} = 1 - \sum_{j \ne i} W_{ij}.
@@ -168,8 +170,14 @@ def max_degree_weights(adjacency, *, multiedges="collapse", self_loops="ignore")
     Parameters
     ----------
     adjacency : array_like or sparse matrix, shape (n, n)
+        Adjacency matrix of an undirected graph.
     multiedges : {"collapse", "count"}
     self_loops : {"ignore", "count", "double"}
+
+    Returns
+    -------
+    scipy.sparse.csr_array, shape (n, n)
+        The symmetric doubly stochastic gossip matrix.
 
     Examples
     --------
@@ -183,7 +191,7 @@ def max_degree_weights(adjacency, *, multiedges="collapse", self_loops="ignore")
     return _uniform_edge_weights(adjacency, multiedges, self_loops, 1.0)
 
 
-def one_over_max_degree_weights(adjacency, *, multiedges="collapse", self_loops="ignore"):
+def one_over_max_degree_weights(adjacency: Any, *, multiedges: str = "collapse", self_loops: str = "ignore") -> Any:
     r"""Xiao & Boyd's maximum-degree weights: ``1/deg_max`` on every edge, the rest on the diagonal.
 
     .. math:: W_{ij} = \frac{A_{ij}}{d_{\max}} \ (i \ne j), \qquad W_{ii} = 1 - \sum_{j \ne i} W_{ij}
@@ -201,8 +209,14 @@ def one_over_max_degree_weights(adjacency, *, multiedges="collapse", self_loops=
     Parameters
     ----------
     adjacency : array_like or sparse matrix, shape (n, n)
+        Adjacency matrix of an undirected graph.
     multiedges : {"collapse", "count"}
     self_loops : {"ignore", "count", "double"}
+
+    Returns
+    -------
+    scipy.sparse.csr_array, shape (n, n)
+        The symmetric doubly stochastic gossip matrix.
 
     Examples
     --------
@@ -216,11 +230,21 @@ def one_over_max_degree_weights(adjacency, *, multiedges="collapse", self_loops=
     return _uniform_edge_weights(adjacency, multiedges, self_loops, 0.0)
 
 
-def lazy_weights(W):
+def lazy_weights(W: Any) -> Any:
     r"""The lazy version :math:`W' = (I + W)/2`; its eigenvalues lie in [0, 1] for symmetric W.
 
     ``W`` must be a gossip matrix: square, real, finite, non-negative, rows and columns summing to
     1 (within 1e-9); anything else is refused with the offending row, column or entry.
+
+    Parameters
+    ----------
+    W : (n, n) array_like
+        A gossip matrix.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        The lazy matrix ``(I + W) / 2``.
 
     Examples
     --------
@@ -241,13 +265,14 @@ def lazy_weights(W):
     return sp.csr_array((sp.eye_array(W.shape[0], format="csr") + W) * 0.5)
 
 
-def _with_self_weights(rows, cols, vals, n):
+def _with_self_weights(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int) -> Any:
     off = sp.csr_array((vals, (rows, cols)), shape=(n, n))
     diag = 1.0 - np.asarray(off.sum(axis=1)).ravel()
     return sp.csr_array(off + sp.diags_array(diag, format="csr"))
 
 
-def weights_from_adjacency(adjacency, rule="metropolis", *, multiedges="collapse", self_loops="ignore"):
+def weights_from_adjacency(adjacency: Any, rule: str = "metropolis", *, multiedges: str = "collapse",
+                           self_loops: str = "ignore") -> Any:
     """Apply the weight rule named ``rule`` (one of :data:`WEIGHT_RULES`) to an adjacency.
 
     ``multiedges`` and ``self_loops`` choose how the adjacency is read (see the module notes).
@@ -272,7 +297,7 @@ def weights_from_adjacency(adjacency, rule="metropolis", *, multiedges="collapse
     return lazy_weights(max_degree_weights(adjacency, **opts))
 
 
-def off_diagonal(A):
+def off_diagonal(A: Any) -> Any:
     """A copy of the sparse matrix ``A`` (CSR) without its diagonal.
 
     Subtracts the diagonal instead of assigning zeros to it, so no sparsity-structure warning is

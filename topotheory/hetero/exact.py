@@ -8,6 +8,9 @@ checks of problems, schedules, start points and learning rates; the public funct
 
 from __future__ import annotations
 
+from typing import Any
+from collections.abc import Callable
+
 import numpy as np
 
 from ..common.validation import as_float_array, check_choice, check_real, check_size
@@ -30,13 +33,13 @@ __all__ = [
 #: Update orders.
 ORDERS = ("gradient_then_gossip", "simultaneous")
 # ---------------------------------------------------------------------------------- inputs
-def check_quadratic(problem):
+def check_quadratic(problem: Any) -> Any:
     if not isinstance(problem, HeterogeneousQuadratic):
         raise TypeError(f"problem must be a HeterogeneousQuadratic, got {type(problem).__name__}")
     return problem
 
 
-def check_problem(problem):
+def check_problem(problem: Any) -> Any:
     if not isinstance(problem, (HeterogeneousQuadratic, LogisticProblem)):
         raise TypeError(
             f"problem must be a HeterogeneousQuadratic or a LogisticProblem, got {type(problem).__name__}"
@@ -44,7 +47,7 @@ def check_problem(problem):
     return problem
 
 
-def gossip_getter(schedule, n, steps):
+def gossip_getter(schedule: Any, n: int, steps: int) -> Callable[[int], Any]:
     """A function ``t -> (n, n) array or None`` (None = identity), validated against ``n``."""
     if isinstance(schedule, Scheme):
         if schedule.n != n:
@@ -67,7 +70,7 @@ def gossip_getter(schedule, n, steps):
         ) from None
     if len(seq) < steps:
         raise ValueError(f"schedule has {len(seq)} matrices but steps = {steps} were requested")
-    out = []
+    out: list[np.ndarray | None] = []
     for t, W in enumerate(seq[:steps]):
         if W is None:
             out.append(None)
@@ -79,12 +82,12 @@ def gossip_getter(schedule, n, steps):
     return out.__getitem__
 
 
-def check_x0(x0, n, d):
+def check_x0(x0: Any, n: int, d: int) -> np.ndarray:
     """The start of every worker, shape ``(n, d)``; default the origin (see :func:`topotheory.simulate.engine.start_point`)."""
     return start_point(x0, n, d, default="zero")
 
 
-def check_common(lr, steps, order):
+def check_common(lr: float, steps: int, order: str) -> tuple[float, int]:
     lr = check_real("lr", lr, low=0.0, low_open=True)
     steps = check_size("steps", steps, bytes_per_unit=32, minimum=0, reason="the per-step records")
     check_choice("order", order, ORDERS)
@@ -95,7 +98,7 @@ def check_common(lr, steps, order):
 class CommutingState:
     """Per eigen-direction state: mean ``m`` (d, n), covariance ``S`` (d, n, n)."""
 
-    def __init__(self, p, lr, order, x0):
+    def __init__(self, p: Any, lr: float, order: str, x0: Any) -> None:
         self.p, self.lr, self.order = p, lr, order
         U = p.basis
         rot = (lambda X: X) if U is None else (lambda X: X @ U)
@@ -109,7 +112,7 @@ class CommutingState:
         self.m = rot(x0).T.copy()
         self.S = np.zeros((p.d, p.n, p.n))
 
-    def step(self, W):
+    def step(self, W: Any) -> None:
         m, S = self.m, self.S
         if self.order == "gradient_then_gossip":
             m = self.damp * m + self.force
@@ -129,11 +132,11 @@ class CommutingState:
             S[:, np.arange(self.p.n), np.arange(self.p.n)] += self.noise
         self.m, self.S = m, S
 
-    def gossip(self, W):
+    def gossip(self, W: Any) -> None:
         """An extra gossip round without a gradient step."""
         self.m, self.S = self.m @ W.T, W @ self.S @ W.T
 
-    def summary(self):
+    def summary(self) -> Any:
         n = self.p.n
         m, S, xs, a = self.m, self.S, self.xs, self.abar
         mbar = m.mean(axis=1)  # (d,)
@@ -144,7 +147,7 @@ class CommutingState:
         return (0.5 * a @ e_bar, 0.5 * a @ e_loc.mean(1), max(cons.sum() / n, 0.0), max(a @ cons / n, 0.0),
                 e_bar.sum(), e_loc.mean(1).sum())
 
-    def mean_states(self):
+    def mean_states(self) -> np.ndarray:
         U = self.p.basis
         X = self.m.T
         return X if U is None else X @ U.T
@@ -153,7 +156,7 @@ class CommutingState:
 class DenseState:
     """Full state: mean ``m`` (n, d), covariance ``S`` (n*d, n*d) stored as (n, d, n, d)."""
 
-    def __init__(self, p, lr, order, x0):
+    def __init__(self, p: Any, lr: float, order: str, x0: Any) -> None:
         self.p, self.lr, self.order = p, lr, order
         n, d = p.n, p.d
         self.P = np.eye(d) - lr * p.hessians  # (n, d, d)
@@ -164,33 +167,33 @@ class DenseState:
 
     # Covariances are symmetric, so X S X^T = X (X S)^T: every congruence is two left
     # multiplications (contiguous batched BLAS) around one transpose copy.
-    def _left_blocks(self, B, S):
+    def _left_blocks(self, B: Any, S: Any) -> Any:
         """blkdiag(B_i) S for S of shape (n, d, n, d)."""
         n, d = self.p.n, self.p.d
         return np.matmul(B, S.reshape(n, d, n * d)).reshape(n, d, n, d)
 
-    def _left_gossip(self, A, S):
+    def _left_gossip(self, A: Any, S: Any) -> Any:
         """(A kron I_d) S."""
         n = self.p.n
         return (A @ S.reshape(n, -1)).reshape(S.shape)
 
-    def _sym_transpose(self, T):
+    def _sym_transpose(self, T: Any) -> Any:
         n, d = self.p.n, self.p.d
         return np.ascontiguousarray(T.reshape(n * d, n * d).T).reshape(n, d, n, d)
 
-    def _curv(self, S):
+    def _curv(self, S: Any) -> Any:
         return self._left_blocks(self.P, self._sym_transpose(self._left_blocks(self.P, S)))
 
-    def _gossip(self, S, A):
+    def _gossip(self, S: Any, A: Any) -> Any:
         return self._left_gossip(A, self._sym_transpose(self._left_gossip(A, S)))
 
-    def _add_noise(self, S, A=None):
+    def _add_noise(self, S: Any, A: Any = None) -> Any:
         d = self.p.d
         Nz = np.diag(self.noise) if A is None else (A * self.noise) @ A.T
         S += Nz[:, None, :, None] * np.eye(d)[None, :, None, :]
         return S
 
-    def step(self, W):
+    def step(self, W: Any) -> None:
         m = self.m
         if self.order == "gradient_then_gossip":
             m = np.einsum("iab,ib->ia", self.P, m) + self.force
@@ -209,18 +212,18 @@ class DenseState:
                 S = self._curv(self.S)
             else:
                 # M = (W kron I) - lr blkdiag(A_i); M S M^T = M (M S)^T
-                def M_left(X):
+                def M_left(X: Any) -> Any:
                     return self._left_gossip(W, X) - lr * self._left_blocks(self.p.hessians, X)
 
                 S = M_left(self._sym_transpose(M_left(self.S)))
             S = self._add_noise(S)
         self.m, self.S = m, S
 
-    def gossip(self, W):
+    def gossip(self, W: Any) -> None:
         """An extra gossip round without a gradient step."""
         self.m, self.S = W @ self.m, self._gossip(self.S, W)
 
-    def summary(self):
+    def summary(self) -> Any:
         p = self.p
         n = p.n
         Abar, xs = p.mean_hessian, p.x_star
@@ -239,17 +242,17 @@ class DenseState:
         return (merged, loc, cons, wcons, eb @ eb + np.trace(Cbar),
                 (np.sum(e**2) + np.einsum("iaa->", Sii)) / n)
 
-    def mean_states(self):
+    def mean_states(self) -> np.ndarray:
         return self.m
 
 
-def state_bytes(problem):
+def state_bytes(problem: Any) -> float:
     """Bytes of the exact mean and covariance state of ``problem`` (a few copies of each)."""
     n, d = problem.n, problem.d
     cov = (n * d) ** 2 if problem.structure == "dense" else d * n * n
     return 8 * 4 * (cov + n * d)
 
 
-def exact_state(problem, lr, order, x0):
+def exact_state(problem: Any, lr: float, order: str, x0: Any) -> Any:
     cls = DenseState if problem.structure == "dense" else CommutingState
     return cls(problem, lr, order, x0)

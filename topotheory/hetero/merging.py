@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from typing import Any
+
 import numpy as np
 import scipy.linalg as sla
 
@@ -50,6 +52,7 @@ from ..graphs.scheme import check_scheme
 from .exact import (ORDERS, CommutingState, check_common, check_problem, check_quadratic, check_x0,
                     exact_state, gossip_getter, state_bytes)
 from .problems import HeterogeneousQuadratic
+from ..common.rng import SeedLike
 
 __all__ = [
     "ORDERS",
@@ -107,6 +110,7 @@ class MergingCurves(_Curves):
     mean : ndarray, shape (n, d)
         The expected iterates after the last step (NaN once diverged).
     params : dict
+        The parameters of the run (learning rate, steps, order, ...).
     diverged : ndarray of bool
         Per recorded step: the expected state overflowed (a quantity above :data:`DIVERGED_ABOVE`
         or not finite) at or before it; every quantity is NaN there. Divergence is NaN plus this
@@ -118,10 +122,10 @@ class MergingCurves(_Curves):
     gossip_rounds: int
     mean: np.ndarray
     params: dict
-    diverged: np.ndarray = None
+    diverged: np.ndarray | None = None
     diverged_step: int = -1
 
-    def final(self):
+    def final(self) -> dict[str, float]:
         """The quantities after the last step, as a dict of floats."""
         return {q: float(getattr(self, q)[-1]) for q in QUANTITIES}
 
@@ -130,7 +134,8 @@ class MergingCurves(_Curves):
 DIVERGED_ABOVE = 1e300
 
 
-def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gossip", record_every=1):
+def propagate(problem: Any, schedule: Any, *, lr: float, steps: int, x0: Any = None,
+              order: str = "gradient_then_gossip", record_every: int = 1) -> MergingCurves:
     r"""Exact expected merged/local losses and consensus distance of D-SGD on a quadratic.
 
     Propagates :math:`\mu_{t+1} = M_t \mu_t + c_t` and
@@ -142,11 +147,13 @@ def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gos
     Parameters
     ----------
     problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
     schedule : Scheme, GossipSchedule or sequence of (n, n) arrays / None
         The gossip matrix of every step (``None``: no communication at that step).
     lr : float
         Learning rate :math:`\eta > 0`.
     steps : int
+        Number of steps (>= 0).
     x0 : array_like, shape (d,) or (n, d), optional
         Start (default 0 for every worker).
     order : {"gradient_then_gossip", "simultaneous"}
@@ -202,12 +209,12 @@ def propagate(problem, schedule, *, lr, steps, x0=None, order="gradient_then_gos
     params = {"lr": lr, "steps": steps, "order": order, "n": problem.n, "d": problem.d,
               "structure": problem.structure, "schedule": getattr(schedule, "name", "custom")}
     mean = eng.mean_states() if diverged_step < 0 else np.full((problem.n, problem.d), np.nan)
-    return MergingCurves(rec, *cols, gossip_rounds=rounds, mean=mean, params=params, diverged=flags,
+    return MergingCurves(rec, **dict(zip(QUANTITIES, cols)), gossip_rounds=rounds, mean=mean, params=params, diverged=flags,
                          diverged_step=diverged_step)
 
 
 # ------------------------------------------------------------------- fixed point and spectra
-def _static_blocks(problem, scheme, lr, order, phase):
+def _static_blocks(problem: Any, scheme: Any, lr: float, order: str, phase: int) -> Any:
     """Affine one-period map per block: list of (M (m, m), c (m,)) in the problem's basis."""
     scheme = check_scheme(scheme)
     phase = check_phase(phase, scheme.period)
@@ -228,7 +235,7 @@ def _static_blocks(problem, scheme, lr, order, phase):
             else:
                 Ms.append(WI - lr * H)
                 cs.append(lr * hb)
-        Ms, cs = np.array(Ms)[:, None], np.array(cs)[:, None]  # one block
+        M_all, c_all = np.array(Ms)[:, None], np.array(cs)[:, None]  # one block
     else:
         eng = CommutingState(p, lr, order, np.zeros((n, d)))
         Ms, cs = [], []
@@ -240,17 +247,17 @@ def _static_blocks(problem, scheme, lr, order, phase):
             else:
                 Ms.append(W[None] - lr * eng.lam[:, None, :] * np.eye(n))
                 cs.append(eng.force)
-        Ms, cs = np.array(Ms), np.array(cs)  # (period, blocks, m, m), (period, blocks, m)
+        M_all, c_all = np.array(Ms), np.array(cs)  # (period, blocks, m, m), (period, blocks, m)
     per = scheme.period
-    M = np.broadcast_to(np.eye(Ms.shape[-1]), Ms.shape[1:]).copy()
-    c = np.zeros(cs.shape[1:])
+    M = np.broadcast_to(np.eye(M_all.shape[-1]), M_all.shape[1:]).copy()
+    c = np.zeros(c_all.shape[1:])
     for s in range(phase - per, phase):
-        M = Ms[s % per] @ M
-        c = np.einsum("kij,kj->ki", Ms[s % per], c) + cs[s % per]
+        M = M_all[s % per] @ M
+        c = np.einsum("kij,kj->ki", M_all[s % per], c) + c_all[s % per]
     return M, c
 
 
-def _to_stacked(problem, blocks):
+def _to_stacked(problem: Any, blocks: Any) -> np.ndarray:
     """(blocks, m) block vectors -> (n, d) stacked iterates in original coordinates."""
     if problem.structure == "dense":
         return blocks.reshape(problem.n, problem.d)
@@ -258,7 +265,7 @@ def _to_stacked(problem, blocks):
     return X if problem.basis is None else X @ problem.basis.T
 
 
-def fixed_point(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
+def fixed_point(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_then_gossip", phase: int = 0) -> np.ndarray:
     r"""The learning-rate dependent fixed point :math:`x^\star_\eta` of D-GD (THEORY §5, eq. 23).
 
     The noiseless iteration converges to the stacked iterate solving
@@ -266,6 +273,19 @@ def fixed_point(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
     :math:`X = W(X - \eta\nabla F(X))` for gradient-then-gossip. For a periodic scheme it is the
     fixed point of the one-period map at ``phase`` (state right after :math:`W_{\phi-1}`). Not a
     consensus: rows differ unless the data are identical or W averages exactly.
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
+    scheme : Scheme
+        The gossip scheme (row convention ``X <- W X``).
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    order : {"gradient_then_gossip", "simultaneous"}
+        Gradient step then gossip :math:`X \leftarrow W(X - \eta\nabla F)` (default), or both at once (paper eq. 23).
+    phase : int
+        Position in the period at which the fixed point is taken (state right after :math:`W_{\phi-1}`).
 
     Returns
     -------
@@ -292,13 +312,24 @@ def fixed_point(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
     return _to_stacked(problem, x)
 
 
-def mean_map_rate(problem, scheme, *, lr, order="gradient_then_gossip"):
+def mean_map_rate(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_then_gossip") -> tuple[float, float]:
     r"""Spectral radius per step :math:`\rho` of the mean map and the rate :math:`r = 1 - \rho^2`.
 
     :math:`\rho = \rho(M_{p-1}\cdots M_0)^{1/p}` with :math:`M_t` as in :mod:`topotheory.merging`.
     With additive noise the mean converges like :math:`\rho^t` and the covariance to its stationary
     value like :math:`\rho^{2t}`: squared distances to the stationary law decay at rate
     :math:`r = 1 - \rho^2` (NaN when :math:`\rho \ge 1`, i.e. divergence).
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
+    scheme : Scheme
+        The gossip scheme (row convention ``X <- W X``).
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    order : {"gradient_then_gossip", "simultaneous"}
+        Gradient step then gossip :math:`X \leftarrow W(X - \eta\nabla F)` (default), or both at once (paper eq. 23).
 
     Returns
     -------
@@ -320,7 +351,7 @@ def mean_map_rate(problem, scheme, *, lr, order="gradient_then_gossip"):
     return rho, (1.0 - rho**2 if rho < 1 else float("nan"))
 
 
-def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
+def stationary(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_then_gossip", phase: int = 0) -> dict[str, Any]:
     r"""Stationary expectations of :data:`QUANTITIES` (discrete Lyapunov solve, any periodic scheme).
 
     Mean: the fixed point :math:`x^\star_\eta` of the one-period map at ``phase``
@@ -333,6 +364,24 @@ def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
     x^\star_{\eta,i}\|^2` (distance to the fixed point; ``local_distance`` = bias + noise),
     ``"rho"``, ``"rate"`` (:func:`mean_map_rate`) and ``"diverges"``; every value is NaN (and
     ``"diverges"`` True) when :math:`\rho \ge 1`.
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
+    scheme : Scheme
+        The gossip scheme (row convention ``X <- W X``).
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    order : {"gradient_then_gossip", "simultaneous"}
+        Gradient step then gossip :math:`X \leftarrow W(X - \eta\nabla F)` (default), or both at once (paper eq. 23).
+    phase : int
+        Position in the period at which the fixed point is taken (state right after :math:`W_{\phi-1}`).
+
+    Returns
+    -------
+    dict
+        The six quantities and ``bias_distance``, ``noise_distance``, ``rho``, ``rate``, ``diverges``.
 
     Examples
     --------
@@ -379,7 +428,7 @@ def stationary(problem, scheme, *, lr, order="gradient_then_gossip", phase=0):
 
 
 # ------------------------------------------------------------------------ heterogeneity (§5)
-def _laplacian_pinv(scheme, n):
+def _laplacian_pinv(scheme: Any, n: int) -> np.ndarray:
     scheme = check_scheme(scheme)
     if scheme.n != n:
         raise ValueError(f"scheme has n = {scheme.n} workers but the problem has n = {n}")
@@ -388,16 +437,28 @@ def _laplacian_pinv(scheme, n):
     return np.linalg.pinv(np.eye(scheme.n) - np.asarray(scheme.matrix(0)), hermitian=True)
 
 
-def _grad_at(problem, X):
+def _grad_at(problem: Any, X: Any) -> np.ndarray:
     return problem.gradients(X)
 
 
-def heterogeneity(problem, scheme):
+def heterogeneity(problem: Any, scheme: Any) -> float:
     r"""Heterogeneity :math:`\Delta_W^2 = \|\nabla F(x^\star)\|^2_{L_W^\dagger}` (THEORY §5).
 
     :math:`\nabla F(x^\star)` is the ``(n, d)`` matrix of local gradients at the global optimum
     (rows sum to zero) and :math:`\|G\|^2_{L^\dagger} = \mathrm{tr}(G^\top L_W^\dagger G)` with
     :math:`L_W = I - W` (sum over workers, no 1/n). Needs a static symmetric scheme.
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
+    scheme : Scheme
+        Static and symmetric.
+
+    Returns
+    -------
+    float
+        :math:`\Delta_W^2`.
 
     Examples
     --------
@@ -413,7 +474,7 @@ def heterogeneity(problem, scheme):
     return float(np.einsum("ia,ij,ja->", G, Lp, G))
 
 
-def mixing_parameter(problem, scheme, lrs, *, order="simultaneous"):
+def mixing_parameter(problem: Any, scheme: Any, lrs: Any, *, order: str = "simultaneous") -> tuple[float, np.ndarray]:
     r"""The heterogeneity mixing parameter :math:`p` of THEORY §5.
 
     :math:`p^{-1} = \max_\eta \|L_W^\dagger \nabla F(x^\star_\eta)\|^2 /
@@ -421,6 +482,17 @@ def mixing_parameter(problem, scheme, lrs, *, order="simultaneous"):
     (fixed point of eq. 23, ``order="simultaneous"``, by default). Always
     :math:`p \ge 1 - \lambda_2`; equality when the gradients at :math:`x^\star_\eta` lie in the slowest
     mode.
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
+    scheme : Scheme
+        Static and symmetric.
+    lrs : array_like
+        Learning rates over which the maximum is taken.
+    order : {"simultaneous", "gradient_then_gossip"}
+        Which fixed point (default that of eq. 23).
 
     Returns
     -------
@@ -447,8 +519,8 @@ def mixing_parameter(problem, scheme, lrs, *, order="simultaneous"):
         LG = Lp @ G
         den = float(np.sum(G * LG))
         ratios.append(float(np.sum(LG * LG)) / den if den > 1e-300 else float("nan"))
-    ratios = np.array(ratios)
-    return (1.0 / np.nanmax(ratios) if np.any(np.isfinite(ratios)) else float("nan")), ratios
+    r = np.array(ratios)
+    return (1.0 / float(np.nanmax(r)) if np.any(np.isfinite(r)) else float("nan")), r
 
 
 # ------------------------------------------------------------------------------ Monte Carlo
@@ -459,17 +531,30 @@ class MergingSimulation(_Curves):
     ``weighted_consensus_distance`` is NaN for problems without a mean Hessian (logistic).
     ``merged_models`` holds the merged model per recorded step, ``(len(steps), reps, d)``, when
     requested. ``diverged`` flags replicas that overflowed (their values are NaN).
+
+    Attributes
+    ----------
+    steps : ndarray of int
+        The recorded steps (0 = the start).
+    merged_loss, local_loss, consensus_distance, weighted_consensus_distance, merged_distance, local_distance : ndarray
+        Per recorded step and replica, shape ``(len(steps), reps)`` (see :mod:`topotheory.merging`).
+    merged_models : ndarray or None
+        The merged model per recorded step and replica, ``(len(steps), reps, d)``, when requested.
+    diverged : ndarray of bool
+        Per replica: its state overflowed (its values are NaN).
+    params : dict
+        The simulation's parameters (learning rate, steps, replicas, seed, ...).
     """
 
     merged_models: np.ndarray | None
     diverged: np.ndarray
     params: dict
 
-    def mean(self, quantity):
+    def mean(self, quantity: str) -> np.ndarray:
         """Replica mean of ``quantity`` per recorded step."""
         return getattr(self, check_choice("quantity", quantity, QUANTITIES)).mean(axis=1)
 
-    def summary(self, *, confidence=0.99, level=None):
+    def summary(self, *, confidence: float | None = 0.99, level: float | None = None) -> Any:
         """Final-step MC estimate and Student-t ``confidence`` interval per quantity (any problem class).
 
         ``level`` is the old name of ``confidence`` (accepted with a DeprecationWarning).
@@ -488,7 +573,7 @@ class MergingSimulation(_Curves):
         return rows
 
 
-def _mc_summary(problem, X, x_star):
+def _mc_summary(problem: Any, X: Any, x_star: Any) -> tuple[np.ndarray, ...]:
     xbar = X.mean(axis=1)
     dev = X - xbar[:, None, :]
     merged = problem.excess_loss(xbar)
@@ -502,8 +587,9 @@ def _mc_summary(problem, X, x_star):
     return merged, local, cons, wcons, np.sum((xbar - x_star) ** 2, axis=1), np.sum(e * e, axis=(1, 2)) / problem.n
 
 
-def simulate_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, order="gradient_then_gossip",
-                     batch_size=1, record_every=1, keep_merged=False):
+def simulate_merging(problem: Any, schedule: Any, *, lr: float, steps: int, reps: int, x0: Any = None,
+                     seed: SeedLike = None, order: str = "gradient_then_gossip", batch_size: int = 1,
+                     record_every: int = 1, keep_merged: bool = False) -> MergingSimulation:
     r"""Monte Carlo of D-SGD on a heterogeneous problem, reporting the quantities of :func:`propagate`.
 
     ``reps`` independent replicas, vectorized as a ``(reps, n, d)`` array; stochastic gradients
@@ -511,6 +597,31 @@ def simulate_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, 
     of ``batch_size`` samples for logistic regression); then gossip ``X <- W_t X`` (any
     row-stochastic matrix). Same seed, same numbers: :func:`simulate_centralized` consumes the
     identical random stream (common random numbers).
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic or LogisticProblem
+        The heterogeneous problem.
+    schedule : Scheme, GossipSchedule or sequence of matrices
+        The gossip matrices, step by step (any row-stochastic matrices).
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    steps : int
+        Number of steps.
+    reps : int
+        Independent replicas.
+    x0 : array_like, shape (d,) or (n, d), optional
+        Start (default 0).
+    seed : None, int, SeedSequence or numpy.random.Generator
+        Seed of the noise (normalised in :mod:`topotheory.common.rng`).
+    order : {"gradient_then_gossip", "simultaneous"}
+        Gradient step then gossip :math:`X \leftarrow W(X - \eta\nabla F)` (default), or both at once (paper eq. 23).
+    batch_size : int
+        Samples per stochastic gradient (logistic regression).
+    record_every : int
+        Record the quantities every this many steps (and at the last).
+    keep_merged : bool
+        Keep the merged model of every replica at every recorded step.
 
     Returns
     -------
@@ -540,7 +651,8 @@ def simulate_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, 
     rng = as_generator(seed)
     X = np.broadcast_to(check_x0(x0, problem.n, problem.d), (reps, problem.n, problem.d)).copy()
     x_star = problem.x_star
-    rec, rows, models = [0], [_mc_summary(problem, X, x_star)], [X.mean(1)] if keep_merged else None
+    rec, rows = [0], [_mc_summary(problem, X, x_star)]
+    models = [X.mean(1)] if keep_merged else []
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(steps):
             W = get(t)
@@ -562,18 +674,41 @@ def simulate_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, 
     params = {"lr": lr, "steps": steps, "reps": reps, "order": order, "batch_size": batch_size,
               "seed": record,
               "schedule": getattr(schedule, "name", "custom")}
-    return MergingSimulation(np.array(rec), *arr.transpose(1, 0, 2),
+    return MergingSimulation(np.array(rec), **dict(zip(QUANTITIES, arr.transpose(1, 0, 2))),
                              merged_models=np.array(models) if keep_merged else None,
                              diverged=diverged, params=params)
 
 
-def simulate_centralized(problem, *, lr, steps, reps, x0=None, seed=None, batch_size=1):
+def simulate_centralized(problem: Any, *, lr: float, steps: int, reps: int, x0: Any = None, seed: SeedLike = None,
+                         batch_size: int = 1) -> np.ndarray:
     r"""Centralized mini-batch SGD on the same random numbers as :func:`simulate_merging`.
 
     :math:`x \leftarrow x - \eta \frac1n\sum_i g_i(x)` where :math:`g_i` are the workers' stochastic
     gradients, all evaluated at the common iterate and drawn from the same stream as the
     decentralized simulation with the same seed. Returns the iterates, shape
     ``(steps + 1, reps, d)``. ``x0`` of shape (d,) (default 0).
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic or LogisticProblem
+        The heterogeneous problem.
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    steps : int
+        Number of steps.
+    reps : int
+        Independent replicas.
+    x0 : array_like, shape (d,), optional
+        Start (default 0).
+    seed : None, int, SeedSequence or numpy.random.Generator
+        Seed of the noise (normalised in :mod:`topotheory.common.rng`).
+    batch_size : int
+        Samples per stochastic gradient (logistic regression).
+
+    Returns
+    -------
+    ndarray, shape (steps + 1, reps, d)
+        The iterates.
 
     Examples
     --------
@@ -612,6 +747,29 @@ class MergingCrosscheck(CheckReport):
     which the exact curve lies inside the simultaneous bands (Bonferroni over the recorded steps
     and quantities at family level ``band``), and whether it agrees. ``verdict`` comes from
     :func:`topotheory.crosscheck.stats.decide`; ``agrees`` is True only for ``"agrees"``.
+
+    Attributes
+    ----------
+    exact : MergingCurves
+        The exact expected curves (:func:`propagate`).
+    simulation : MergingSimulation
+        The Monte Carlo run (:func:`simulate_merging`).
+    rows : list of dict
+        One row per quantity: exact and MC final values, interval, band coverage, agreement.
+    level : float
+        Confidence level of the final-value intervals.
+    band : float
+        Family level of the simultaneous bands.
+    reps, steps : int
+        Replicas and steps of the simulation.
+    seed : object
+        The seed, as recorded.
+    verdict : str
+        The verdict of the one agreement rule (:func:`topotheory.crosscheck.stats.decide`).
+    reason : str
+        Why, in words.
+    diagnostics : Diagnostics
+        Replica diagnostics of the worst quantity.
     """
 
     exact: MergingCurves
@@ -626,7 +784,7 @@ class MergingCrosscheck(CheckReport):
     reason: str
     diagnostics: Diagnostics
 
-    def to_dict(self, *, curves=True):
+    def to_dict(self, *, curves: bool = True) -> dict[str, Any]:
         """JSON-ready: the per-quantity rows and (``curves=True``) exact curve, MC mean and bands."""
         out = {"reps": self.reps, "steps": self.steps, "seed": self.seed, "level": self.level, "band": self.band,
                "agrees": self.agrees, "verdict": self.verdict, "reason": self.reason, "settle": self.settle,
@@ -640,7 +798,7 @@ class MergingCrosscheck(CheckReport):
                                     "band_low": (mu - half).tolist(), "band_high": (mu + half).tolist()}
         return jsonable(out)
 
-    def _body(self):
+    def _body(self) -> list[str]:
         head = (f"merging crosscheck: {self.reps} replicas x {self.steps} steps, seed {format_seed(self.seed)}, "
                 f"{self.level:.0%} intervals -> {'AGREE' if self.agrees else self.verdict.upper()}")
         cols = ("quantity", "theory", "mc", "ci_low", "ci_high", "coverage", "agrees")
@@ -651,8 +809,10 @@ class MergingCrosscheck(CheckReport):
         return lines + self._verdict_lines()
 
 
-def crosscheck_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None, order="gradient_then_gossip",
-                       confidence=None, min_coverage=1.0, record_every=1, band=0.999, level=None):
+def crosscheck_merging(problem: Any, schedule: Any, *, lr: float, steps: int, reps: int, x0: Any = None,
+                       seed: SeedLike = None, order: str = "gradient_then_gossip", confidence: float | None = None,
+                       min_coverage: float = 1.0, record_every: int = 1, band: float = 0.999,
+                       level: float | None = None) -> MergingCrosscheck:
     r"""Check :func:`propagate` against :func:`simulate_merging` on the same schedule.
 
     Statistics of :mod:`topotheory.crosscheck.stats`. For every quantity of :data:`QUANTITIES`:
@@ -672,20 +832,30 @@ def crosscheck_merging(problem, schedule, *, lr, steps, reps, x0=None, seed=None
     Parameters
     ----------
     problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
     schedule : Scheme, GossipSchedule or sequence of matrices
-    lr, steps, x0, order, record_every
+        The gossip matrices, step by step (a scheme repeats its period).
+    lr, steps
         As in :func:`propagate`.
     reps : int
         Monte Carlo replicas.
+    x0
+        As in :func:`propagate`.
     seed : None, int, SeedSequence or numpy.random.Generator
         Never advanced (a copy is used); recorded in the report.
+    order
+        As in :func:`propagate`.
     confidence : float
         Confidence level of the final-value intervals (default 0.99; ``level`` is its old name,
         accepted with a DeprecationWarning).
     min_coverage : float
         Required fraction of recorded steps inside the simultaneous bands (default 1).
+    record_every
+        As in :func:`propagate`.
     band : float
         Family level of the simultaneous curve bands (default 0.999).
+    level : float, optional
+        Old name of ``confidence`` (accepted with a DeprecationWarning).
 
     Returns
     -------

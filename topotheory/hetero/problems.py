@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import math
 
+from typing import Any
+
 import numpy as np
 
 from ..common.rng import as_generator
 from ..common.validation import as_float_array, check_array, check_budget, check_choice, check_int, check_real, plain
+from ..common.rng import SeedLike
 
 __all__ = [
     "HeterogeneousQuadratic",
@@ -75,7 +78,7 @@ class HeterogeneousQuadratic:
     4.0
     """
 
-    def __init__(self, hessians, optima, *, noise=0.0):
+    def __init__(self, hessians: Any, optima: Any, *, noise: float = 0.0) -> None:
         H = as_float_array("hessians", hessians)
         B = as_float_array("optima", optima)
         if H.ndim not in (2, 3) or (H.ndim == 3 and H.shape[1] != H.shape[2]):
@@ -129,18 +132,18 @@ class HeterogeneousQuadratic:
 
     # ------------------------------------------------------------------------------ quantities
     @property
-    def local_smoothness(self):
+    def local_smoothness(self) -> np.ndarray:
         r"""The local smoothness constants :math:`L_i = \lambda_{\max}(A_i)`, shape ``(n,)``."""
         if self.eigenvalues is not None:
             return self.eigenvalues.max(axis=1)
         return np.linalg.eigvalsh(self.hessians)[:, -1]
 
-    def local_losses(self, x):
+    def local_losses(self, x: Any) -> np.ndarray:
         r"""Local losses :math:`f_i(x)` for ``x`` of shape ``(..., d)``; returns ``(..., n)``."""
         diff = np.asarray(x, dtype=float)[..., None, :] - self.optima
         return 0.5 * np.einsum("...ia,iab,...ib->...i", diff, self.hessians, diff)
 
-    def excess_loss(self, x):
+    def excess_loss(self, x: Any) -> float:
         r"""Excess global loss :math:`f(x) - f^\star = \tfrac12 (x - x^\star)^\top \bar A (x - x^\star)`.
 
         ``x`` has shape ``(..., d)``; returns shape ``(...)``.
@@ -148,7 +151,7 @@ class HeterogeneousQuadratic:
         e = np.asarray(x, dtype=float) - self.x_star
         return 0.5 * np.sum((e @ self.mean_hessian) * e, axis=-1)
 
-    def gradients(self, X):
+    def gradients(self, X: Any) -> np.ndarray:
         r"""Exact local gradients :math:`A_i (x_i - b_i)` for stacked iterates ``X`` of shape ``(..., n, d)``."""
         diff = X - self.optima
         if self.structure == "diagonal":
@@ -158,7 +161,7 @@ class HeterogeneousQuadratic:
         G = np.matmul(moved, self.hessians)  # A_i symmetric: rows times A_i = (A_i x)^T
         return np.moveaxis(G.reshape((self.n,) + diff.shape[:-2] + (self.d,)), 0, -2)
 
-    def stochastic_gradients(self, X, rng, *, batch_size=1):
+    def stochastic_gradients(self, X: Any, rng: np.random.Generator, *, batch_size: int = 1) -> np.ndarray:
         r"""Noisy gradients :math:`A_i(x_i - b_i) + \sigma_i \xi_i` for ``X`` of shape ``(reps, n, d)``.
 
         Draws exactly one ``standard_normal(X.shape)`` from ``rng`` (common random numbers: the
@@ -168,22 +171,22 @@ class HeterogeneousQuadratic:
         scale = self.noise / _sqrt_count(batch_size)
         return self.gradients(X) + scale[:, None] * xi
 
-    def with_noise(self, noise):
+    def with_noise(self, noise: float) -> HeterogeneousQuadratic:
         """The same problem with another gradient-noise level."""
         return HeterogeneousQuadratic(self.hessians if self.structure != "diagonal" else self.eigenvalues,
                                       self.optima, noise=noise)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"HeterogeneousQuadratic(n={self.n}, d={self.d}, {self.structure}, "
                 f"L in [{self.local_smoothness.min():.3g}, {self.local_smoothness.max():.3g}])")
 
 
-def _sqrt_count(count):
+def _sqrt_count(count: int) -> float:
     """``sqrt(count)`` of a positive int of any size (beyond 2**53 through the logarithm)."""
     return np.sqrt(count) if count < 2**53 else math.exp(0.5 * math.log(count))
 
 
-def _detect_commuting(H):
+def _detect_commuting(H: Any) -> Any:
     """(structure, basis, eigenvalues) for dense Hessians: a common eigenbasis if they commute."""
     n, d, _ = H.shape
     if np.allclose(H, H[:, np.arange(d), np.arange(d)][:, :, None] * np.eye(d), atol=1e-14, rtol=0):
@@ -200,11 +203,11 @@ def _detect_commuting(H):
     return "dense", None, None
 
 
-def _log_uniform(rng, lo, hi, size):
+def _log_uniform(rng: np.random.Generator, lo: float, hi: float, size: Any) -> np.ndarray:
     return np.exp(rng.uniform(np.log(lo), np.log(hi), size=size))
 
 
-def _random_orthogonal(rng, d):
+def _random_orthogonal(rng: np.random.Generator, d: int) -> np.ndarray:
     Q, R = np.linalg.qr(rng.standard_normal((d, d)))
     return Q * np.sign(np.diag(R))
 
@@ -213,8 +216,9 @@ def _random_orthogonal(rng, d):
 MAX_SMOOTHNESS_SPREAD = 2 * 100 * math.log(10)
 
 
-def random_quadratic(n, d, *, optima_spread=1.0, hessian_spread=0.0, structure="diagonal",
-                     eigenvalue_range=(0.05, 2.0), smoothness_spread=0.0, noise=1.0, seed=None):
+def random_quadratic(n: int, d: int, *, optima_spread: float = 1.0, hessian_spread: float = 0.0,
+                     structure: str = "diagonal", eigenvalue_range: tuple[float, float] = (0.05, 2.0),
+                     smoothness_spread: float = 0.0, noise: float = 1.0, seed: SeedLike = None) -> HeterogeneousQuadratic:
     r"""A seeded random :class:`HeterogeneousQuadratic` with separate heterogeneity knobs.
 
     * Hessians: a common spectrum :math:`c_k` is drawn log-uniformly in ``eigenvalue_range`` and
@@ -233,22 +237,30 @@ def random_quadratic(n, d, *, optima_spread=1.0, hessian_spread=0.0, structure="
     * Optima: :math:`b_i = \bar b + \text{optima\_spread}\cdot \epsilon_i` with
       :math:`\bar b, \epsilon_i \sim N(0, I_d)`.
 
+    ``n`` and ``d`` whose Hessians (``n`` matrices ``d x d``) cannot fit in memory are refused at
+    once with the estimate.
+
     Parameters
     ----------
     n, d : int
+        Number of workers and dimension.
     optima_spread, hessian_spread : float
         ``optima_spread >= 0``; ``hessian_spread`` in [0, 1].
     structure : {"diagonal", "commuting", "dense"}
+        How the workers' eigenbases relate (above).
     eigenvalue_range : (float, float)
         ``0 < low <= high``.
     smoothness_spread : float
         In [0, 460.5] (:data:`MAX_SMOOTHNESS_SPREAD`: the scales stay within [1e-100, 1e100]).
     noise : float
         Gradient-noise standard deviation (the same for every worker).
-
-    ``n`` and ``d`` whose Hessians (``n`` matrices ``d x d``) cannot fit in memory are refused at
-    once with the estimate.
     seed : None, int or numpy.random.Generator
+        Seed of the draws (normalised in :mod:`topotheory.common.rng`).
+
+    Returns
+    -------
+    HeterogeneousQuadratic
+        The seeded problem.
 
     Examples
     --------
@@ -297,11 +309,11 @@ def random_quadratic(n, d, *, optima_spread=1.0, hessian_spread=0.0, structure="
 
 
 # ------------------------------------------------------------------------------- logistic
-def _log1pexp(z):
+def _log1pexp(z: Any) -> Any:
     return np.logaddexp(0.0, z)
 
 
-def _sigmoid(z):
+def _sigmoid(z: Any) -> Any:
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
@@ -316,7 +328,9 @@ class LogisticProblem:
     Parameters
     ----------
     features : array_like, shape (n, m, d)
+        The features :math:`a_{ik}` of worker ``i``'s ``m`` samples.
     labels : array_like, shape (n, m), entries in {-1, +1}
+        The labels :math:`y_{ik}`.
     l2 : float
         Regularisation :math:`\lambda > 0` (strong convexity).
 
@@ -329,7 +343,7 @@ class LogisticProblem:
 
     structure = "logistic"
 
-    def __init__(self, features, labels, *, l2=1e-2):
+    def __init__(self, features: Any, labels: Any, *, l2: float = 1e-2) -> None:
         F = as_float_array("features", features)
         y = as_float_array("labels", labels)
         if F.ndim != 3 or min(F.shape) < 1:
@@ -349,7 +363,7 @@ class LogisticProblem:
         self.x_star = self._newton()
         self.f_star = float(self.global_loss(self.x_star))
 
-    def _newton(self):
+    def _newton(self) -> np.ndarray:
         x = np.zeros(self.d)
         Z = self._yF.reshape(-1, self.d)
         for _ in range(100):
@@ -365,30 +379,30 @@ class LogisticProblem:
                     "global loss is singular in floating point; choose a larger l2 (e.g. 1e-8 or more)"
                 ) from None
             x = x - step
-            if np.linalg.norm(step) <= 1e-15 * max(1.0, np.linalg.norm(x)):
+            if np.linalg.norm(step) <= 1e-15 * max(1.0, float(np.linalg.norm(x))):
                 break
         return x
 
-    def local_losses(self, x):
+    def local_losses(self, x: Any) -> np.ndarray:
         """Local losses :math:`f_i(x)` for ``x`` of shape ``(..., d)``; returns ``(..., n)``."""
         x = np.asarray(x, dtype=float)
         z = np.einsum("ima,...a->...im", self._yF, x)
         return _log1pexp(-z).mean(-1) + 0.5 * self.l2 * np.einsum("...a,...a->...", x, x)[..., None]
 
-    def global_loss(self, x):
+    def global_loss(self, x: Any) -> float:
         """The global objective :math:`f(x)` (mean of the local losses), shape ``(...)``."""
         return self.local_losses(x).mean(-1)
 
-    def excess_loss(self, x):
+    def excess_loss(self, x: Any) -> float:
         r""":math:`f(x) - f^\star` for ``x`` of shape ``(..., d)``."""
         return self.global_loss(x) - self.f_star
 
-    def gradients(self, X):
+    def gradients(self, X: Any) -> np.ndarray:
         r"""Full local gradients :math:`\nabla f_i(x_i)` for stacked ``X`` of shape ``(..., n, d)``."""
         z = np.einsum("ima,...ia->...im", self._yF, X)
         return -np.einsum("...im,ima->...ia", _sigmoid(-z), self._yF) / self.m + self.l2 * X
 
-    def stochastic_gradients(self, X, rng, *, batch_size=1):
+    def stochastic_gradients(self, X: Any, rng: np.random.Generator, *, batch_size: int = 1) -> np.ndarray:
         """Mini-batch gradients (``batch_size`` samples with replacement per worker) for ``(reps, n, d)``.
 
         Draws exactly one ``integers(0, m, size=(reps, n, batch_size))`` from ``rng``.
@@ -399,11 +413,12 @@ class LogisticProblem:
         z = np.einsum("rnbd,rnd->rnb", Z, X)
         return -np.einsum("rnb,rnbd->rnd", _sigmoid(-z), Z) / batch_size + self.l2 * X
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"LogisticProblem(n={self.n}, m={self.m}, d={self.d}, l2={self.l2:g})"
 
 
-def logistic_problem(n, d, *, samples_per_worker=50, partition="iid", l2=1e-2, seed=None):
+def logistic_problem(n: int, d: int, *, samples_per_worker: int = 50, partition: str = "iid", l2: float = 1e-2,
+                     seed: SeedLike = None) -> LogisticProblem:
     r"""Seeded synthetic logistic regression split over ``n`` workers.
 
     Features :math:`a = s \cdot z` with :math:`z \sim N(0, I_d)` and per-sample scales
@@ -414,6 +429,26 @@ def logistic_problem(n, d, *, samples_per_worker=50, partition="iid", l2=1e-2, s
     * ``"iid"`` -- a random permutation, cut in equal chunks;
     * ``"label_skew"`` -- sorted by label (then random), cut in chunks: most workers see one class;
     * ``"feature_norm"`` -- sorted by :math:`\|a\|`: the local smoothness :math:`L_i` grows with i.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    d : int
+        Dimension.
+    samples_per_worker : int
+        Samples ``m`` per worker.
+    partition : {"iid", "label_skew", "feature_norm"}
+        How the samples are split (above).
+    l2 : float
+        Regularisation :math:`\lambda > 0`.
+    seed : None, int, SeedSequence or numpy.random.Generator
+        Seed of the noise (normalised in :mod:`topotheory.common.rng`).
+
+    Returns
+    -------
+    LogisticProblem
+        The seeded problem.
 
     Examples
     --------

@@ -20,6 +20,8 @@ Builders:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..common.rng import as_generator
@@ -28,6 +30,7 @@ from ..common.validation import (as_float_array, check_array, check_bool, check_
 from ..graphs.scheme import check_scheme
 from ..graphs.weights import metropolis_weights
 from .exact import check_common, check_quadratic, check_x0, exact_state
+from ..common.rng import SeedLike
 
 __all__ = [
     "GossipSchedule",
@@ -80,10 +83,11 @@ class GossipSchedule:
     (True, 0.5)
     """
 
-    def __init__(self, matrices, index, *, name="custom", rounds=None, degrees=None, n=None):
+    def __init__(self, matrices: Any, index: Any, *, name: str = "custom", rounds: Any = None, degrees: Any = None,
+                 n: int | None = None) -> None:
         if isinstance(matrices, (str, bytes, np.ndarray)) or matrices is None or not hasattr(matrices, "__iter__"):
             raise TypeError(f"matrices must be a sequence of (n, n) arrays (possibly empty), got {plain(matrices)}")
-        mats = []
+        mats: list[np.ndarray] = []
         for k, W in enumerate(matrices):
             W = as_float_array(f"matrices[{k}]", W)
             if W.ndim != 2 or W.shape[0] != W.shape[1] or (mats and W.shape != mats[0].shape):
@@ -122,39 +126,39 @@ class GossipSchedule:
         self.rounds = r
         self.degrees = None if degrees is None else check_array("degrees", degrees, shape=self._index.shape, low=0.0)
         self.is_doubly_stochastic = all(np.allclose(W.sum(axis=0), 1.0, atol=1e-9) for W in mats)
-        self._eye = None
+        self._eye: np.ndarray | None = None
 
     @property
-    def n(self):
+    def n(self) -> int:
         """Number of workers."""
         return self._n
 
     @property
-    def steps(self):
+    def steps(self) -> int:
         """Number of steps covered."""
         return int(self._index.size)
 
     @property
-    def index(self):
+    def index(self) -> np.ndarray:
         """The per-step matrix index (``-1``: no communication)."""
         return self._index
 
     @property
-    def gossip_steps(self):
+    def gossip_steps(self) -> int:
         """Number of steps that communicate."""
         return int(np.count_nonzero(self._index >= 0))
 
     @property
-    def total_rounds(self):
+    def total_rounds(self) -> int:
         """Total gossip rounds (steps with a power ``W^k`` count ``k``)."""
         return int(self.rounds.sum())
 
-    def step_matrix(self, t):
+    def step_matrix(self, t: int) -> Any:
         """The matrix of step ``t``, or ``None`` when step ``t`` does not communicate."""
         k = self._index[t]
         return None if k < 0 else self._mats[k]
 
-    def matrix(self, t):
+    def matrix(self, t: int) -> Any:
         """The matrix of step ``t`` (the identity when it does not communicate)."""
         W = self.step_matrix(t)
         if W is None:
@@ -164,15 +168,15 @@ class GossipSchedule:
             return self._eye
         return W
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.steps
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         ds = "doubly stochastic" if self.is_doubly_stochastic else "row stochastic"
         return f"GossipSchedule({self.name!r}, n={self._n}, steps={self.steps}, gossip_steps={self.gossip_steps}, {ds})"
 
 
-def _positions(placement, steps, budget):
+def _positions(placement: str, steps: int, budget: int) -> np.ndarray:
     if placement == "early":
         return np.arange(budget)
     if placement == "late":
@@ -185,12 +189,12 @@ def _positions(placement, steps, budget):
 MAX_EXTRA = 10**6
 
 
-def check_steps(steps, name="steps"):
+def check_steps(steps: Any, name: str = "steps") -> int:
     """A number of steps >= 1 whose per-step arrays (index, rounds) fit in memory."""
     return check_size(name, steps, bytes_per_unit=32, reason="the per-step index and rounds")
 
 
-def placement_schedule(scheme, steps, placement, *, budget=None):
+def placement_schedule(scheme: Any, steps: int, placement: str, *, budget: int | None = None) -> GossipSchedule:
     r"""Spend a budget of gossip steps early, uniformly or late (or merge once at the end).
 
     Steps without communication use :math:`W = I`. The ``k``-th gossip step uses the scheme's
@@ -204,11 +208,18 @@ def placement_schedule(scheme, steps, placement, *, budget=None):
     Parameters
     ----------
     scheme : Scheme
+        Its matrices are the gossip steps, in turn.
     steps : int
+        Number of steps.
     placement : str
         One of :data:`PLACEMENTS`.
     budget : int
         Number of gossip steps, ``0 <= budget <= steps`` (needed for early/uniform/late).
+
+    Returns
+    -------
+    GossipSchedule
+        One matrix (or none) per step.
 
     Examples
     --------
@@ -243,11 +254,27 @@ def placement_schedule(scheme, steps, placement, *, budget=None):
     return GossipSchedule(mats, index, n=n, name=f"{scheme.name}: {name}")
 
 
-def gossip_every(scheme, steps, period, *, offset=None):
+def gossip_every(scheme: Any, steps: int, period: int, *, offset: int | None = None) -> GossipSchedule:
     """Local steps between gossip rounds: gossip at steps ``t`` with ``(t + 1) % period == offset``.
 
     ``offset`` defaults to 0 so that the last step of every block of ``period`` steps communicates
     (like :func:`topotheory.topologies.local_steps`, but with any scheme's matrices).
+
+    Parameters
+    ----------
+    scheme : Scheme
+        Its matrices are the gossip steps, in turn.
+    steps : int
+        Number of steps.
+    period : int
+        Gossip once every ``period`` steps (>= 1).
+    offset : int, optional
+        Which step of each block gossips (default 0: the last).
+
+    Returns
+    -------
+    GossipSchedule
+        One matrix (or none) per step.
 
     Examples
     --------
@@ -268,7 +295,8 @@ def gossip_every(scheme, steps, period, *, offset=None):
                                   name=f"{scheme.name}: gossip every {period}")
 
 
-def degree_schedule(kind, steps, *, start=4.0, end=1.0, switch=0.5, width=0.1):
+def degree_schedule(kind: str, steps: int, *, start: float = 4.0, end: float = 1.0, switch: float = 0.5,
+                    width: float = 0.1) -> np.ndarray:
     r"""The degree knob :math:`r(t)` (expected extra neighbours) of the merging paper's schedules.
 
     With progress :math:`s = t/T` (``t = 0..T-1``):
@@ -283,6 +311,24 @@ def degree_schedule(kind, steps, *, start=4.0, end=1.0, switch=0.5, width=0.1):
       :math:`r_{end}`.
 
     Degrees must be non-negative; ``switch`` = :math:`s_1` and ``width`` = :math:`w` in [0, 1].
+
+    Parameters
+    ----------
+    kind : str
+        ``"fixed"``, ``"linear"``, ``"cosine"``, ``"slow_decrease"``, ``"switch"`` or ``"window"``.
+    steps : int
+        Number of steps ``T``.
+    start, end : float
+        Degrees :math:`r_{start}, r_{end} \ge 0`.
+    switch : float
+        The switch point :math:`s_1` in [0, 1].
+    width : float
+        The window width :math:`w` in [0, 1].
+
+    Returns
+    -------
+    ndarray, shape (steps,)
+        The degree :math:`r(t)` per step.
 
     Examples
     --------
@@ -309,7 +355,7 @@ def degree_schedule(kind, steps, *, start=4.0, end=1.0, switch=0.5, width=0.1):
     return np.where((s >= s1) & (s < s1 + w), r0, r1)
 
 
-def random_pull_schedule(n, degrees, *, symmetrize=False, seed=None):
+def random_pull_schedule(n: int, degrees: Any, *, symmetrize: bool = False, seed: SeedLike = None) -> GossipSchedule:
     r"""Random communication: at step ``t`` every node pulls from :math:`k_t` random peers.
 
     :math:`k_t` is :math:`r_t` (``degrees[t]``) rounded stochastically (expected value
@@ -323,10 +369,18 @@ def random_pull_schedule(n, degrees, *, symmetrize=False, seed=None):
     Parameters
     ----------
     n : int
+        Number of workers.
     degrees : array_like, shape (steps,)
         Non-negative expected numbers of extra neighbours (see :func:`degree_schedule`).
     symmetrize : bool
+        Make the pull graph undirected, with Metropolis weights.
     seed : None, int or numpy.random.Generator
+        Seed of the draws (normalised in :mod:`topotheory.common.rng`).
+
+    Returns
+    -------
+    GossipSchedule
+        One matrix (or none) per step.
 
     Examples
     --------
@@ -347,7 +401,8 @@ def random_pull_schedule(n, degrees, *, symmetrize=False, seed=None):
     rng = as_generator(seed)
     base = np.floor(r)
     k = np.minimum(base + (rng.uniform(size=r.size) < r - base), n - 1).astype(int)
-    mats, index = [], np.full(r.size, -1, dtype=np.int64)
+    mats: list[np.ndarray] = []
+    index = np.full(r.size, -1, dtype=np.int64)
     rows = np.arange(n)[:, None]
     for t in np.flatnonzero(k > 0):  # one matrix per step; vectorized over nodes
         keys = rng.uniform(size=(n, n))
@@ -365,7 +420,8 @@ def random_pull_schedule(n, degrees, *, symmetrize=False, seed=None):
     return GossipSchedule(mats, index, n=n, name=kind, degrees=r)
 
 
-def consensus_controlled_schedule(problem, scheme, *, lr, steps, target, max_extra=8, x0=None):
+def consensus_controlled_schedule(problem: Any, scheme: Any, *, lr: float, steps: int, target: Any,
+                                  max_extra: int = 8, x0: Any = None) -> GossipSchedule:
     r"""Consensus control (Kong et al. 2021): extra gossip rounds while consensus is too poor.
 
     Runs the exact expected dynamics of :func:`topotheory.merging.propagate` with the scheme's
@@ -382,14 +438,24 @@ def consensus_controlled_schedule(problem, scheme, *, lr, steps, target, max_ext
     Parameters
     ----------
     problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
     scheme : Scheme
         Static scheme (its single matrix is repeated).
     lr : float
+        Learning rate :math:`\eta > 0`.
     steps : int
+        Number of steps.
     target : float or array_like of shape (steps,)
         Consensus-distance threshold(s), >= 0.
     max_extra : int
         Extra rounds allowed per step, 0 to :data:`MAX_EXTRA` (10**6).
+    x0 : array_like, shape (d,) or (n, d), optional
+        Start (default 0).
+
+    Returns
+    -------
+    GossipSchedule
+        Step ``t`` uses :math:`W^{1 + e_t}` (``rounds[t] = 1 + e_t``).
 
     Examples
     --------

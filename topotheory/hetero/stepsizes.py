@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from typing import Any
+
 import numpy as np
 
 from ..common.rng import as_generator, spawn_seeds
@@ -38,6 +40,7 @@ from ..common.results import Result
 from ..common.validation import as_float_array, check_choice, check_int, check_real, renamed_keyword
 from ..simulate.engine import start_point
 from .problems import HeterogeneousQuadratic, LogisticProblem, random_quadratic
+from ..common.rng import SeedLike
 
 __all__ = [
     "METHODS",
@@ -53,7 +56,7 @@ __all__ = [
 METHODS = ("per_agent", "centralized_mean", "centralized_lmax")
 
 
-def _check_problem(problem):
+def _check_problem(problem: Any) -> Any:
     if not isinstance(problem, (HeterogeneousQuadratic, LogisticProblem)):
         raise TypeError(
             f"problem must be a HeterogeneousQuadratic or a LogisticProblem, got {type(problem).__name__}"
@@ -68,11 +71,11 @@ def _check_problem(problem):
     return problem
 
 
-def _global_smoothness(problem):
+def _global_smoothness(problem: Any) -> float:
     return float(problem.smoothness)
 
 
-def _method_steps(problem, method):
+def _method_steps(problem: Any, method: str) -> np.ndarray:
     """Per-agent step vector alpha (n,) of a method before any switch."""
     L = problem.local_smoothness
     if method == "per_agent":
@@ -82,7 +85,7 @@ def _method_steps(problem, method):
     return np.full(problem.n, 1.0 / _global_smoothness(problem))
 
 
-def _affine(problem, alpha):
+def _affine(problem: Any, alpha: Any) -> Any:
     """(T, x_fix): the exact-averaging map x -> T x + c has fixed point x_fix (quadratics)."""
     A = problem.hessians
     K = np.einsum("i,iab->ab", alpha, A) / problem.n
@@ -91,8 +94,18 @@ def _affine(problem, alpha):
     return 0.5 * (T + T.T), np.linalg.solve(K, rhs)
 
 
-def per_agent_fixed_point(problem):
+def per_agent_fixed_point(problem: Any) -> np.ndarray:
     r"""The bias point :math:`x_H = (\sum_i A_i/L_i)^{-1} \sum_i A_i b_i / L_i` of per-agent steps.
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
+
+    Returns
+    -------
+    ndarray, shape (d,)
+        The bias point :math:`x_H`.
 
     Examples
     --------
@@ -108,10 +121,20 @@ def per_agent_fixed_point(problem):
     return _affine(problem, 1.0 / problem.local_smoothness)[1]
 
 
-def contraction_factors(problem):
+def contraction_factors(problem: Any) -> dict[str, float]:
     r"""Spectral radii :math:`\rho(I - \frac1n\sum_i \alpha_i A_i)` of the three methods (quadratics).
 
     Returns ``{"per_agent": ..., "centralized_mean": ..., "centralized_lmax": ...}``.
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic
+        The heterogeneous quadratic problem.
+
+    Returns
+    -------
+    dict
+        ``{rule: spectral radius}`` for the three rules.
 
     Examples
     --------
@@ -157,7 +180,7 @@ class StepsizeResult(Result):
     floor: float
 
     @property
-    def method(self):
+    def method(self) -> str:
         """Old name of :attr:`rule`."""
         return self.rule
 
@@ -165,18 +188,18 @@ class StepsizeResult(Result):
 class _QuadPhase:
     """Closed-form trajectory of one affine phase on a quadratic."""
 
-    def __init__(self, problem, alpha):
+    def __init__(self, problem: Any, alpha: Any) -> None:
         self.p = problem
         T, self.xf = _affine(problem, alpha)
         self.mu, self.Q = np.linalg.eigh(T)
         self.mu = np.clip(self.mu, -1.0, 1.0) if np.all(np.abs(self.mu) <= 1 + 1e-12) else self.mu
 
-    def states(self, x0, ts):
+    def states(self, x0: Any, ts: Any) -> np.ndarray:
         y = self.Q.T @ (x0 - self.xf)
         with np.errstate(over="ignore", invalid="ignore"):
             return self.xf + (np.power.outer(self.mu, ts).T * y) @ self.Q.T
 
-    def first_below(self, x0, eps, max_iter):
+    def first_below(self, x0: Any, eps: float, max_iter: int) -> Any:
         """(first t <= max_iter with excess loss <= eps, or inf; loss there)."""
         start, block = 0, 64
         while start <= max_iter:
@@ -190,14 +213,15 @@ class _QuadPhase:
         return float("inf"), float(loss[-1])
 
 
-def _check_eps_x0(problem, eps, x0, max_iter):
+def _check_eps_x0(problem: Any, eps: float, x0: Any, max_iter: int) -> tuple[float, np.ndarray, int]:
     eps = check_real("eps", eps, low=0.0, low_open=True)
     max_iter = check_int("max_steps", max_iter, minimum=1)
     x0 = start_point(x0, problem.n, problem.d, default="zero", per_worker=False)
     return eps, x0, max_iter
 
 
-def _quad_iterations(problem, method, eps, x0, switch_at, switch_step, max_iter):
+def _quad_iterations(problem: Any, method: str, eps: float, x0: Any, switch_at: Any, switch_step: float | None,
+                     max_iter: int) -> StepsizeResult:
     first = _QuadPhase(problem, _method_steps(problem, method))
     floor = float(problem.excess_loss(first.xf))
     if method != "per_agent" or switch_at is None:
@@ -215,7 +239,7 @@ def _quad_iterations(problem, method, eps, x0, switch_at, switch_step, max_iter)
         cands = np.array([switch_at])
     it0, l0 = first.first_below(x0, eps, int(cands.max()))
     xs = first.states(x0, cands)
-    best = (float("inf"), None, float("nan"))
+    best: tuple[float, int | None, float] = (float("inf"), None, float("nan"))
     for s, xs_s in zip(cands, xs):
         if it0 <= s:  # the per-agent phase reaches eps before the switch
             total, loss = it0, l0
@@ -229,7 +253,8 @@ def _quad_iterations(problem, method, eps, x0, switch_at, switch_step, max_iter)
     return StepsizeResult(method, best[0], best[1], best[2], floor)
 
 
-def _logistic_iterations(problem, method, eps, x0, switch_at, switch_step, max_iter):
+def _logistic_iterations(problem: Any, method: str, eps: float, x0: Any, switch_at: Any, switch_step: float | None,
+                         max_iter: int) -> StepsizeResult:
     if method == "per_agent" and switch_at == "best":
         # search: switch times on a geometric grid up to the common-step iteration count
         base = _logistic_iterations(problem, method, eps, x0, 0, switch_step, max_iter).iterations
@@ -255,8 +280,9 @@ def _logistic_iterations(problem, method, eps, x0, switch_at, switch_step, max_i
     return StepsizeResult(method, float("inf"), switch_at if method == "per_agent" else None, loss, float("nan"))
 
 
-def iterations_to_eps(problem, *, rule=None, eps=1e-6, x0=None, switch_at=None, switch_step=None,
-                      max_steps=None, method=None, max_iter=None):
+def iterations_to_eps(problem: Any, *, rule: str | None = None, eps: float = 1e-6, x0: Any = None,
+                      switch_at: Any = None, switch_step: float | None = None, max_steps: int | None = None,
+                      method: str | None = None, max_iter: int | None = None) -> StepsizeResult:
     r"""Iterations until the excess loss :math:`f(x_t) - f^\star \le \epsilon`.
 
     Exact (closed form per phase) on :class:`~topotheory.heterogeneous.HeterogeneousQuadratic`,
@@ -270,6 +296,7 @@ def iterations_to_eps(problem, *, rule=None, eps=1e-6, x0=None, switch_at=None, 
     rule : {"per_agent", "centralized_mean", "centralized_lmax"}
         The step-size rule (default ``"per_agent"``).
     eps : float
+        Target excess loss (> 0).
     x0 : array_like, shape (d,), optional
         Start (default 0).
     switch_at : int, "best" or None
@@ -314,10 +341,31 @@ def iterations_to_eps(problem, *, rule=None, eps=1e-6, x0=None, switch_at=None, 
     return _logistic_iterations(problem, method, eps, x0, switch_at, switch_step, max_iter)
 
 
-def compare_stepsizes(problem, *, eps=1e-6, x0=None, switch_at="best", max_steps=None, max_iter=None):
+def compare_stepsizes(problem: Any, *, eps: float = 1e-6, x0: Any = None, switch_at: Any = "best",
+                      max_steps: int | None = None, max_iter: int | None = None) -> dict[str, StepsizeResult]:
     """Iterations to ``eps`` of the three step-size rules, as ``{rule: StepsizeResult}``.
 
     ``max_steps`` caps the iterations (default 100000; ``max_iter`` is its old name).
+
+    Parameters
+    ----------
+    problem : HeterogeneousQuadratic or LogisticProblem
+        The heterogeneous problem.
+    eps : float
+        Target excess loss (> 0).
+    x0 : array_like, shape (d,), optional
+        Start (default 0).
+    switch_at : int, "best" or None
+        As in :func:`iterations_to_eps` (per-agent steps only).
+    max_steps : int, optional
+        Cap on the iterations (default 100000).
+    max_iter : int, optional
+        Old name of ``max_steps`` (accepted with a DeprecationWarning).
+
+    Returns
+    -------
+    dict
+        ``{rule: StepsizeResult}`` for ``per_agent``, ``centralized_mean`` and ``centralized_lmax``.
 
     Examples
     --------
@@ -332,8 +380,10 @@ def compare_stepsizes(problem, *, eps=1e-6, x0=None, switch_at="best", max_steps
                                  max_steps=max_steps) for m in METHODS}
 
 
-def stepsize_phase_data(smoothness_spreads, distances, *, n=8, d=10, optima_spread=1.0, hessian_spread=0.5,
-                        eps=1e-4, switch_at="best", max_steps=None, seed=0, max_iter=None):
+def stepsize_phase_data(smoothness_spreads: Any, distances: Any, *, n: int = 8, d: int = 10,
+                        optima_spread: float = 1.0, hessian_spread: float = 0.5, eps: float = 1e-4,
+                        switch_at: Any = "best", max_steps: int | None = None, seed: SeedLike = 0,
+                        max_iter: int | None = None) -> dict[str, Any]:
     r"""Iteration ratios of per-agent steps vs both centralized baselines on a grid.
 
     Hessian shapes differ between agents (``hessian_spread``; with proportional Hessians
