@@ -70,8 +70,11 @@ def _findings(qualname, obj=None):
         from numpydoc.docscrape import ClassDoc
 
         doc = ClassDoc(obj)
-        described = {name: desc for section in ("Parameters", "Attributes") for p in doc[section]
-                     for name in p.name.replace(" ", "").split(",") for desc in [p.desc]}
+        described = {}
+        for section in ("Parameters", "Attributes"):  # numpydoc lists None-valued fields again, undescribed
+            for p in doc[section]:
+                for name in p.name.replace(" ", "").split(","):
+                    described[name] = described.get(name) or p.desc
         fields = [f.name for f in dataclasses.fields(obj) if not f.name.startswith("_")]
         out = [f"PR01: field {f!r} is not documented" for f in fields if f not in described]
         out += [f"PR07: field {f!r} has no description" for f in fields if f in described and not described[f]]

@@ -470,6 +470,9 @@ EXCLUDED = {
                     "tests/graphs/test_random_schemes.py)",
     "PeriodicRandomScheme": "a class built through periodic_mixture (tested in tests/graphs/test_random_schemes.py)",
     "PushSum": "a class built through push_sum (tested in tests/simulate/test_push_sum.py)",
+    "Algorithm": "a registry entry (tt.ALGORITHMS); its hyper-parameters are validated by Algorithm.check, "
+                 "tested in tests/algorithms/test_registry.py",
+    "Hyperparameter": "a registry entry's parameter spec; its check is tested in tests/algorithms/test_registry.py",
 }
 #: Functions whose boundary is fixed: the default suite asserts the contract for them (no vague
 #: error, no other exception type, no hang, no silently accepted bad input).

@@ -79,12 +79,19 @@ class Hyperparameter:
     name : str
         The keyword by which public functions take it (``momentum=0.9``).
     kind : {"real", "int", "bool", "choice"}
+        How a value is checked and converted.
     default : object
         The value used when the keyword is not given.
     doc : str
         One line for listings and error messages.
-    low, high : float or int, optional
-        The allowed interval (``"real"`` and ``"int"``); ``low_open``/``high_open`` make an end open.
+    low : float or int, optional
+        The lower end of the allowed interval (``"real"`` and ``"int"``).
+    high : float or int, optional
+        The upper end of the allowed interval (``"real"`` and ``"int"``).
+    low_open : bool
+        Whether ``low`` itself is excluded.
+    high_open : bool
+        Whether ``high`` itself is excluded.
     choices : tuple of str, optional
         The allowed values of a ``"choice"``.
 
@@ -145,6 +152,7 @@ class Algorithm:
     state : tuple of str
         The per-worker state components, the iterate first (``("x", "m")``).
     hyperparameters : tuple of Hyperparameter
+        The keywords the algorithm takes, with their defaults and allowed values.
     rule : str
         The update rule in words and formulas (the module docstring's table).
     reference : str
