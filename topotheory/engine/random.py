@@ -155,7 +155,42 @@ class RandomRepresentation(Representation):
 
     def disagreement_mean(self, g, phase):
         """mean_i S_ii = S_1(gamma) (doubly stochastic laws only)."""
+        if not self.doubly:
+            self.disagreement_covariance(g, phase)  # the error naming why S is undefined
+        A = self._basis_map()
+        if A is not None:
+            return float(self._span_sigma(np.asarray(float(g)), A) * (self.n - 1) / self.n)
         return float(np.trace(self.disagreement_covariance(g, phase)) / self.n)
+
+    def scaled_variances(self, g, c, phase):
+        r"""Exchangeable laws: the diagonal of :math:`(1-\gamma)\Sigma` from its two coordinates, :math:`O(1)` per decay.
+
+        Doubly stochastic: :math:`S = \sigma(I - J)`, :math:`\sigma = A_{00}/(1 - \gamma A_{00})` with ``A`` the
+        2 x 2 matrix of :math:`\mathcal M` on ``(I - J, J)`` (:math:`\mathcal M(I) - J = A_{00}(I - J)`), so every
+        variance is :math:`1/n + c\,\sigma(1 - 1/n)`. Row-stochastic: :math:`\Sigma = y_0(I - J) + y_1J` with
+        :math:`(I - \gamma A)y = A(1, 1)^T`. Other laws: the dense covariance (base class).
+        """
+        A = self._basis_map()
+        if A is None:
+            return super().scaled_variances(g, c, phase)
+        n = self.n
+        g, c = np.asarray(g, dtype=float), np.asarray(c, dtype=float)
+        if self.doubly:
+            var = 1.0 / n + c * self._span_sigma(g, A) * (1.0 - 1.0 / n)
+        else:
+            if not np.all(g < 1.0):
+                raise ValueError("gamma must be < 1 for a row-stochastic random scheme (Sigma grows like 1/(1-gamma))")
+            r = A @ np.ones(2)
+            det = (1.0 - g * A[0, 0]) * (1.0 - g * A[1, 1]) - g**2 * A[0, 1] * A[1, 0]
+            y0 = ((1.0 - g * A[1, 1]) * r[0] + g * A[0, 1] * r[1]) / det
+            y1 = ((1.0 - g * A[0, 0]) * r[1] + g * A[1, 0] * r[0]) / det
+            var = c * (y0 * (1.0 - 1.0 / n) + y1 / n)
+        return np.asarray(var, dtype=float)[..., None]
+
+    @staticmethod
+    def _span_sigma(g, A):
+        r""":math:`\sigma(\gamma) = A_{00}/(1 - \gamma A_{00})`: ``S = sigma (I - J)`` for an exchangeable doubly stochastic law."""
+        return A[0, 0] / (1.0 - g * A[0, 0])
 
     # -------------------------------------------------------------------------------- spectra
     def product_spectrum(self):
