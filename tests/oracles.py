@@ -13,3 +13,28 @@ def kronecker_rho(scheme, lr, zeta):
         W = scheme.matrix(t)
         T = np.kron(W, W) @ (a * np.eye(n * n) + b * E) @ T
     return np.max(np.abs(np.linalg.eigvals(T))) ** (1 / scheme.period)
+
+
+def dense_kron(S):
+    """E[W kron W] and E[W] from the enumerated outcomes, with numpy's kron (independent route)."""
+    Ws, p = S.outcomes()
+    return sum(q * np.kron(W, W) for q, W in zip(p, Ws)), np.einsum("m,mij->ij", p, Ws)
+
+
+def dense_nw(S, gamma):
+    """n_W from (I - gamma K) vec Sigma = vec E[W W^T] on the full n^2 space (independent route)."""
+    n = S.n
+    K, _ = dense_kron(S)
+    rhs = (K @ np.eye(n).ravel())
+    Sigma = np.linalg.solve(np.eye(n * n) - gamma * K, rhs).reshape(n, n)
+    return 1.0 / ((1 - gamma) * np.trace(Sigma) / n)
+
+
+def dense_rate(S, lr, zeta):
+    """Exact rate from the n^2 x n^2 Kronecker matrix of C -> E[W (aC + b Diag C) W^T]."""
+    n = S.n
+    K, _ = dense_kron(S)
+    a, b = (1 - lr) ** 2, (zeta - 1) * lr**2
+    D = np.diag(np.eye(n).ravel())
+    rho = np.max(np.abs(np.linalg.eigvals(K @ (a * np.eye(n * n) + b * D))))
+    return 1 - rho

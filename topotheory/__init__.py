@@ -60,6 +60,9 @@ from .graphs import (
     epidemic,
     expected_contraction,
     epidemic_contraction,
+    el_oracle,
+    el_oracle_contraction,
+    equidyn,
     periodic_mixture,
     PeriodicRandomScheme,
     PushSum,
@@ -192,6 +195,7 @@ __all__ = [
     "max_degree_per_step", "infinite_ring", "infinite_uni_ring", "infinite_grid",
     "one_over_max_degree_weights", "equistatic", "equistatic_degree", "k_peer_exponential", "de_bruijn",
     "RandomScheme", "pairwise_gossip", "random_matching", "epidemic", "expected_contraction", "epidemic_contraction",
+    "el_oracle", "el_oracle_contraction", "equidyn",
     "periodic_mixture", "PeriodicRandomScheme", "PushSum", "push_sum",
     # metrics
     "SPECTRAL_GAP_KINDS", "NW_MODES", "spectral_gap", "effective_neighbors", "random_walk_covariance",

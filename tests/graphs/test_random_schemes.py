@@ -7,6 +7,8 @@ import topotheory as tt
 from topotheory.engine import resolve
 from topotheory.graphs.random import RandomScheme, check_outcomes
 
+from oracles import dense_kron, dense_nw, dense_rate
+
 FAMILIES = [
     ("pairwise_gossip", lambda: tt.pairwise_gossip(5)),
     ("pairwise_gossip_n2", lambda: tt.pairwise_gossip(2)),
@@ -22,12 +24,6 @@ FAMILIES = [
 def enumerated(S):
     Ws, p = S.outcomes()
     return RandomScheme.from_outcomes(Ws, p, stochastic=S.stochastic)
-
-
-def dense_kron(S):
-    """E[W kron W] and E[W] from the enumerated outcomes, with numpy's kron (independent route)."""
-    Ws, p = S.outcomes()
-    return sum(q * np.kron(W, W) for q, W in zip(p, Ws)), np.einsum("m,mij->ij", p, Ws)
 
 
 @pytest.mark.parametrize("name,make", FAMILIES, ids=[f[0] for f in FAMILIES])
@@ -72,25 +68,6 @@ def test_expected_contraction_closed_forms():
     assert abs(tt.spectral_gap(S, "koloskova") - (1 - tt.expected_contraction(S))) < 1e-12
     with pytest.raises(ValueError, match="undefined for the random scheme"):
         tt.spectral_gap(S, "eigenvalue")
-
-
-def dense_nw(S, gamma):
-    """n_W from (I - gamma K) vec Sigma = vec E[W W^T] on the full n^2 space (independent route)."""
-    n = S.n
-    K, _ = dense_kron(S)
-    rhs = (K @ np.eye(n).ravel())
-    Sigma = np.linalg.solve(np.eye(n * n) - gamma * K, rhs).reshape(n, n)
-    return 1.0 / ((1 - gamma) * np.trace(Sigma) / n)
-
-
-def dense_rate(S, lr, zeta):
-    """Exact rate from the n^2 x n^2 Kronecker matrix of C -> E[W (aC + b Diag C) W^T]."""
-    n = S.n
-    K, _ = dense_kron(S)
-    a, b = (1 - lr) ** 2, (zeta - 1) * lr**2
-    D = np.diag(np.eye(n).ravel())
-    rho = np.max(np.abs(np.linalg.eigvals(K @ (a * np.eye(n * n) + b * D))))
-    return 1 - rho
 
 
 @pytest.mark.parametrize("name,make", FAMILIES, ids=[f[0] for f in FAMILIES])

@@ -81,6 +81,9 @@ __all__ = [
     "exchangeable_second_moment",
     "expected_contraction",
     "epidemic_contraction",
+    "el_oracle",
+    "el_oracle_contraction",
+    "equidyn",
     "periodic_mixture",
     "PeriodicRandomScheme",
     "PushSum",
@@ -582,6 +585,267 @@ def epidemic(n, s):
         return out
 
     return _exchangeable(n, "epidemic", coef, mean_diag, sampler, _enumerated(build), {"s": s}, stochastic="row")
+
+
+# ------------------------------------------------------------------------------ EL-Oracle
+def _regular_circulant(n, s):
+    """Adjacency of one fixed undirected ``s``-regular graph on ``n`` vertices (a circulant; ``n s`` even)."""
+    offsets = list(range(1, s // 2 + 1))
+    A = np.zeros((n, n))
+    idx = np.arange(n)
+    for a in offsets:
+        A[idx, (idx + a) % n] = A[idx, (idx - a) % n] = 1.0
+    if s % 2:
+        A[idx, (idx + n // 2) % n] = 1.0  # n is even: the antipodal matching
+    return A
+
+
+def _regular_graphs(n, s):
+    """Every labelled undirected ``s``-regular graph on ``n`` vertices (small ``n``), as adjacency matrices."""
+    pairs = list(itertools.combinations(range(n), 2))
+    out = []
+
+    def extend(k, deg, edges):
+        if k == len(pairs):
+            if all(d == s for d in deg):
+                A = np.zeros((n, n))
+                for a, b in edges:
+                    A[a, b] = A[b, a] = 1.0
+                out.append(A)
+            return
+        a, b = pairs[k]
+        if deg[a] < s and deg[b] < s:
+            deg[a] += 1
+            deg[b] += 1
+            extend(k + 1, deg, edges + [(a, b)])
+            deg[a] -= 1
+            deg[b] -= 1
+        # skipping (a, b) is only possible while a can still reach degree s with its later pairs
+        if deg[a] + (n - 1 - b) >= s:
+            extend(k + 1, deg, edges)
+
+    extend(0, [0] * n, [])
+    return out
+
+
+def el_oracle(n, s):
+    r"""Epidemic Learning, EL-Oracle (de Vos et al. 2023): a fresh random ``s``-regular graph per round.
+
+    Every worker exchanges with exactly ``s`` peers (an undirected ``s``-regular graph drawn each
+    round, as the reference implementation's peer sampler does) and averages its own and the ``s``
+    received models with equal weights: :math:`W = (I + A)/(s + 1)`, ``A`` the adjacency matrix.
+    Doubly stochastic and symmetric; ``n s`` must be even.
+
+    Closed-form :math:`\mathbb E[W\otimes W]`: with :math:`c = 1/(s+1)`,
+    :math:`\mathbb E[W_{ik}W_{jl}] = c^2(\delta_{ik}\delta_{jl} + \delta_{ik}\mathbb E A_{jl} +
+    \delta_{jl}\mathbb E A_{ik} + \mathbb E[A_{ik}A_{jl}])`, and every term counts at most two edges.
+    For any law invariant under relabelling the workers these are fixed by the degrees alone:
+    :math:`\Pr(A_{ik}=1) = s/(n-1)`; two edges sharing one endpoint,
+    :math:`s(s-1)/((n-1)(n-2))` (:math:`n\,s(s-1)` ordered pairs of adjacent edges); two disjoint
+    edges, :math:`s(ns - 4s + 2)/((n-1)(n-2)(n-3))` (the :math:`(ns)^2` ordered pairs of non-zero
+    entries minus the :math:`2ns` on one edge and the :math:`4ns(s-1)` on adjacent edges, over
+    :math:`n(n-1)(n-2)(n-3)` index tuples). So the uniform law on ``s``-regular graphs and a uniform
+    relabelling of one fixed ``s``-regular graph have the same first and second moments — all the
+    theory uses — and the sampler draws the latter (a uniformly relabelled circulant, vectorized).
+    :meth:`~RandomScheme.outcomes` enumerates the *uniform* law on all labelled ``s``-regular
+    graphs (small ``n``), an independent check of the claim. ``s = 1`` is :func:`random_matching`.
+
+    Expected contraction (derived here from the moments above; see :func:`expected_contraction`):
+    :math:`\mathbb E[W^TW] = c^2(I + 2\,\mathbb E A + \mathbb E A^2)`, whose eigenvalue on
+    :math:`\mathbf 1^\perp` is :math:`\beta = (n - s - 1)/((s + 1)(n - 1))` (:func:`el_oracle_contraction`).
+
+    Parameters
+    ----------
+    n : int
+        Workers, ``n >= 2``.
+    s : int
+        Peers per worker, ``1 <= s <= n - 1`` with ``n s`` even.
+
+    Examples
+    --------
+    >>> S = el_oracle(8, 3)
+    >>> round(float(expected_contraction(S)), 12) == round(el_oracle_contraction(8, 3), 12)
+    True
+    >>> bool(np.allclose(S.sample(0, 2).sum(axis=-1), 1.0))
+    True
+    """
+    n = check_int("n", n, minimum=2)
+    s = check_int("s", s, minimum=1)
+    if s > n - 1:
+        raise ValueError(f"s must be at most n - 1 = {n - 1} (distinct peers other than oneself), got {s}")
+    if (n * s) % 2:
+        raise ValueError(f"an s-regular graph needs n * s even, got n={n}, s={s}")
+    c = 1.0 / (s + 1)
+    e1 = s / (n - 1)
+    e2 = s * (s - 1) / ((n - 1) * (n - 2)) if n > 2 else 0.0
+    e3 = s * (n * s - 4 * s + 2) / ((n - 1) * (n - 2) * (n - 3)) if n > 3 else 0.0
+
+    def edges(i, k, j, l):
+        """E[A_ik A_jl] for representative labels."""
+        if i == k or j == l:
+            return 0.0
+        e, f = {i, k}, {j, l}
+        shared = len(e & f)
+        return e1 if shared == 2 else (e2 if shared == 1 else e3)
+
+    def moment(i, k, j, l):
+        a_ik = 0.0 if i == k else e1
+        a_jl = 0.0 if j == l else e1
+        return c * c * ((i == k) * (j == l) + (i == k) * a_jl + (j == l) * a_ik + edges(i, k, j, l))
+
+    coef = _pattern_coefficients(moment, n)
+    base = _regular_circulant(n, s)
+
+    def sampler(rng, size):
+        perm = rng.permuted(np.broadcast_to(np.arange(n), (size, n)).copy(), axis=1)
+        A = base[perm[:, :, None], perm[:, None, :]]
+        return (np.eye(n) + A) * c
+
+    def build():
+        graphs = _regular_graphs(n, s)
+        if len(graphs) > MAX_OUTCOMES:  # pragma: no cover - only reached beyond n = 8
+            raise ValueError(f"el_oracle(n={n}, s={s}) has {len(graphs)} outcomes; enumeration is limited")
+        return [(np.eye(n) + A) * c for A in graphs]
+
+    return _exchangeable(n, "el_oracle", coef, c, sampler, _enumerated(build), {"s": s})
+
+
+def el_oracle_contraction(n, s):
+    r"""EL-Oracle's expected contraction :math:`\beta = (n - s - 1)/((s + 1)(n - 1))` on :math:`\mathbf 1^\perp`.
+
+    Derivation: :math:`\mathbb E[W^TW] = (I + 2\,\mathbb E A + \mathbb E A^2)/(s+1)^2` with
+    :math:`\mathbb E A = s(\mathbf 1\mathbf 1^T - I)/(n-1)` and :math:`\mathbb E A^2` of diagonal ``s``
+    and off-diagonal :math:`s(s-1)/(n-1)`; on :math:`\mathbf 1^\perp` these act as
+    :math:`-s/(n-1)` and :math:`s - s(s-1)/(n-1)`, so
+    :math:`\beta = (1 - 2s/(n-1) + s - s(s-1)/(n-1))/(s+1)^2 = (n-s-1)/((s+1)(n-1))`.
+
+    Examples
+    --------
+    >>> el_oracle_contraction(8, 7), round(el_oracle_contraction(96, 7), 6)
+    (0.0, 0.115789)
+    """
+    n = check_int("n", n, minimum=2)
+    s = check_int("s", s, minimum=1, maximum=n - 1)
+    return (n - s - 1) / ((s + 1) * (n - 1))
+
+
+def _pattern_coefficients(moment, n):
+    """The 15 coefficients of :func:`exchangeable_second_moment` from ``moment(i, k, j, l)`` on representative labels.
+
+    Labels ``i = 0``, ``j = 1`` and the others ``m, m'`` next (``m = 1``, ``m' = 2`` when ``i = j``); a
+    pattern needing more labels than ``n`` has is 0 (it multiplies an empty sum).
+    """
+    i, j, m, m2 = 0, 1, 2, 3
+    c_pat = [(i, i), (1, 1), (i, 1), (1, i), (1, 2)]
+    d_pat = [(i, j), (j, i), (i, i), (j, j), (m, m), (i, m), (j, m), (m, j), (m, i), (m, m2)]
+    c = [moment(i, k, i, l) if max(k, l) < n else 0.0 for k, l in c_pat]
+    d = [moment(i, k, j, l) if max(k, l, j) < n else 0.0 for k, l in d_pat]
+    return c + d
+
+
+# ------------------------------------------------------------------------------ EquiDyn
+def equidyn(n, *, eta=1.0, offsets=None, seed=None):
+    r"""OD-EquiDyn (Song, Li, Jin, Shi, Yan, Yin & Yuan, NeurIPS 2022): one random directed peer per step.
+
+    Step ``t`` draws one offset ``a`` and gossips with
+    :math:`W = (1 - \eta)I + \eta B_a`, :math:`B_a = \tfrac1n I + \tfrac{n-1}n P_a`, where
+    :math:`(P_a)_{i, i+a} = 1` (worker ``i`` receives from ``i + a mod n``; row convention
+    ``X <- W X``). Each outcome is a doubly stochastic circulant. The offset law:
+    ``offsets=None`` draws ``a`` uniformly from ``{1, ..., n-1}`` (the paper's dynamic scheme and
+    the "complete" variant of the reference code); a list (or an int ``M``: ``M`` offsets drawn
+    i.i.d. uniformly once, with ``seed``, as D-EquiStatic does) draws uniformly from that multiset.
+
+    Closed form: with :math:`\beta = \eta(n-1)/n` and :math:`\alpha = 1 - \beta`,
+    :math:`W = \alpha I + \beta P_a`, so :math:`\mathbb E[W] = \alpha I + \beta\,\mathbb E P_a` and
+
+    .. math::
+
+        \mathbb E[W X W^T] = \alpha^2 X + \alpha\beta\,(\mathbb E[P_a]X + X\,\mathbb E[P_a]^T)
+        + \beta^2\,\mathbb E[P_a X P_a^T],\qquad (P_a X P_a^T)_{ij} = X_{i+a,\,j+a}.
+
+    For uniform offsets the last term is :math:`(D_{j-i} - X_{ij})/(n-1)` with
+    :math:`D_d = \sum_k X_{k,k+d}` the cyclic diagonal sums (:math:`O(n^2)`). The law is invariant
+    under cyclic shifts, not under every relabelling (``exchangeable=False``): the theory takes
+    the general route.
+
+    Parameters
+    ----------
+    n : int
+        Workers, ``n >= 2``.
+    eta : float
+        The mixing step, ``0 < eta <= 1`` (the reference code's default 1; its notebooks use 0.5).
+    offsets : None, int or sequence of int
+    seed : None, int or Generator
+        Only used when ``offsets`` is an int.
+
+    Examples
+    --------
+    >>> S = equidyn(6)
+    >>> bool(np.allclose(S.mean(), 1 / 6))  # eta = 1: E[W] = I/n + (11^T - I)/n = J
+    True
+    >>> equidyn(5, offsets=[1, 1, 3]).params["offsets"]
+    (1, 1, 3)
+    """
+    n = check_int("n", n, minimum=2)
+    eta = check_real("eta", eta, low=0.0, high=1.0, low_open=True)
+    if offsets is None:
+        offs = None
+    else:
+        if isinstance(offsets, (int, np.integer)) and not isinstance(offsets, bool):
+            M = check_int("offsets", offsets, minimum=1)
+            offs = tuple(int(a) for a in as_generator(seed).integers(1, n, size=M))
+        else:
+            try:
+                offs = tuple(offsets)
+            except TypeError:
+                raise TypeError(f"offsets must be None, an int or a sequence of ints, got {offsets!r}") from None
+            if not offs:
+                raise ValueError("offsets must list at least one offset")
+            offs = tuple(check_int("offsets[k]", a, minimum=1, maximum=n - 1) for a in offs)
+    beta = eta * (n - 1) / n
+    alpha = 1.0 - beta
+    idx = np.arange(n)
+    if offs is None:
+        weights = np.full(n, 1.0 / (n - 1))
+        weights[0] = 0.0
+    else:
+        weights = np.bincount(np.array(offs), minlength=n) / len(offs)
+    # E[P_a]_{ik} = Pr(a = k - i)
+    EP = weights[(idx[None, :] - idx[:, None]) % n]
+    mean = alpha * np.eye(n) + beta * EP
+    support = np.flatnonzero(weights)
+
+    def shifted_average(X):
+        """E[P_a X P_a^T]_{ij} = sum_a Pr(a) X_{i+a, j+a}."""
+        if offs is None:
+            d = (idx[:, None] + idx[None, :]) % n  # D_d = sum_k X[k, k + d]
+            D = X[..., idx[None, :], d].sum(axis=-1)
+            return (D[..., (idx[None, :] - idx[:, None]) % n] - X) / (n - 1)
+        out = np.zeros_like(X)
+        for a in support:
+            out = out + weights[a] * np.roll(X, (-a, -a), axis=(-2, -1))
+        return out
+
+    def second(X):
+        XEPt = X @ EP.T
+        return (alpha**2 * X + alpha * beta * (EP @ X + XEPt) + beta**2 * shifted_average(X))
+
+    probs = weights[support]
+
+    def sampler(rng, size):
+        a = support[rng.choice(support.size, size=size, p=probs)]
+        W = np.broadcast_to(alpha * np.eye(n), (size, n, n)).copy()
+        k = np.arange(size)[:, None]
+        W[k, idx[None, :], (idx[None, :] + a[:, None]) % n] += beta
+        return W
+
+    def outcomes():
+        Ws = np.array([alpha * np.eye(n) + beta * np.roll(np.eye(n), a, axis=1) for a in support])
+        return Ws, probs.copy()
+
+    params = {"eta": eta} if offs is None else {"eta": eta, "offsets": offs}
+    return RandomScheme(n, name="equidyn", sampler=sampler, mean=mean, second_moment=second, outcomes=outcomes,
+                        params=params)
 
 
 def epidemic_contraction(n, s):

@@ -1,0 +1,186 @@
+"""EL-Oracle and EquiDyn: closed-form moments against exact enumeration, sampling, n_W and exact rates."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import topotheory as tt
+from topotheory.engine import resolve
+from topotheory.graphs.random import RandomScheme
+
+from oracles import dense_kron, dense_nw, dense_rate
+
+FAMILIES = [
+    ("el_oracle_6_2", lambda: tt.el_oracle(6, 2)),
+    ("el_oracle_6_3", lambda: tt.el_oracle(6, 3)),
+    ("el_oracle_5_2", lambda: tt.el_oracle(5, 2)),
+    ("el_oracle_4_3", lambda: tt.el_oracle(4, 3)),
+    ("el_oracle_2_1", lambda: tt.el_oracle(2, 1)),
+    ("equidyn_5", lambda: tt.equidyn(5)),
+    ("equidyn_6_half", lambda: tt.equidyn(6, eta=0.5)),
+    ("equidyn_multiset", lambda: tt.equidyn(6, offsets=[1, 1, 4])),
+    ("equidyn_2", lambda: tt.equidyn(2, eta=0.3)),
+]
+IDS = [f[0] for f in FAMILIES]
+
+
+def brute_regular_graphs(n, s):
+    """Every labelled s-regular graph on n vertices, by filtering all edge subsets (independent of the library)."""
+    pairs = list(itertools.combinations(range(n), 2))
+    out = []
+    for mask in range(1 << len(pairs)):
+        A = np.zeros((n, n))
+        for k, (a, b) in enumerate(pairs):
+            if mask >> k & 1:
+                A[a, b] = A[b, a] = 1.0
+        if np.all(A.sum(axis=1) == s):
+            out.append(A)
+    return out
+
+
+@pytest.mark.parametrize("n,s", [(6, 2), (6, 3), (5, 2), (5, 4), (4, 1), (6, 1)])
+def test_el_oracle_closed_form_equals_uniform_regular_graphs(n, s):
+    graphs = brute_regular_graphs(n, s)
+    Ws = [(np.eye(n) + A) / (s + 1) for A in graphs]
+    K = sum(np.kron(W, W) for W in Ws) / len(Ws)
+    S = tt.el_oracle(n, s)
+    assert np.max(np.abs(S.kron_moment() - K)) < 1e-12
+    assert np.max(np.abs(S.mean() - sum(Ws) / len(Ws))) < 1e-12
+    assert len(S.outcomes()[0]) == len(graphs)
+
+
+@pytest.mark.parametrize("name,make", FAMILIES, ids=IDS)
+def test_closed_form_equals_enumeration(name, make):
+    S = make()
+    K, M = dense_kron(S)
+    assert np.max(np.abs(S.kron_moment() - K)) < 1e-12
+    assert np.max(np.abs(S.mean() - M)) < 1e-12
+    X = np.random.default_rng(3).standard_normal((2, S.n, S.n))
+    Ws, p = S.outcomes()
+    ref = np.einsum("m,mik,bkl,mjl->bij", p, Ws, X, Ws)
+    assert np.max(np.abs(S.second_moment(X) - ref)) < 1e-12
+
+
+def equidyn_outcomes_by_hand(n, eta, offsets):
+    """OD-EquiDyn's outcomes from the paper's blocks: (1 - eta) I + eta ((1/n) I + ((n-1)/n) P_a), i <- i + a."""
+    out = []
+    for a in offsets:
+        B = np.eye(n) / n
+        for i in range(n):
+            B[i, (i + a) % n] += (n - 1) / n
+        out.append((1 - eta) * np.eye(n) + eta * B)
+    return out
+
+
+def test_equidyn_outcomes_are_the_papers_blocks():
+    for n, eta, offs, kw in [(5, 1.0, range(1, 5), {}), (6, 0.5, range(1, 6), {"eta": 0.5}),
+                             (6, 1.0, [1, 1, 4], {"offsets": [1, 1, 4]})]:
+        Ws = equidyn_outcomes_by_hand(n, eta, offs)
+        K = sum(np.kron(W, W) for W in Ws) / len(Ws)
+        assert np.max(np.abs(tt.equidyn(n, **kw).kron_moment() - K)) < 1e-12
+        for W in Ws:
+            assert np.allclose(W.sum(axis=0), 1) and np.allclose(W.sum(axis=1), 1)
+
+
+def sampled_kron(S, samples, chunk=20_000, seed=11):
+    """Mean and standard error of W kron W over ``samples`` draws, accumulated in chunks (bounded memory)."""
+    n = S.n
+    total = np.zeros((n * n, n * n))
+    sq = np.zeros_like(total)
+    rng = np.random.default_rng(seed)
+    for start in range(0, samples, chunk):
+        W = S.sample(rng, min(chunk, samples - start))
+        P = np.einsum("rik,rjl->rijkl", W, W).reshape(len(W), n * n, n * n)
+        total += P.sum(axis=0)
+        sq += (P * P).sum(axis=0)
+    mean = total / samples
+    var = np.maximum(sq / samples - mean**2, 0.0)
+    return mean, np.sqrt(var / samples)
+
+
+@pytest.mark.parametrize("name,make", FAMILIES, ids=IDS)
+def test_sample_average_within_standard_error(name, make):
+    S = make()
+    mean, sem = sampled_kron(S, 100_000)
+    K = S.kron_moment()
+    exact = sem < 1e-9
+    assert np.all(np.abs(mean - K)[exact] < 1e-12)
+    z = np.abs(mean - K)[~exact] / sem[~exact]
+    assert z.size == 0 or z.max() < 5.5  # max over <= 1296 entries of |N(0, 1)| (deterministic laws: none)
+    W = S.sample(0, 50)
+    assert np.allclose(W.sum(axis=-1), 1) and np.allclose(W.sum(axis=-2), 1)
+
+
+@pytest.mark.parametrize("name,make", FAMILIES, ids=IDS)
+def test_nw_and_rate_equal_dense_kronecker(name, make):
+    S = make()
+    for g in (0.0, 0.5, 0.95):
+        assert abs(tt.effective_neighbors(S, g) - dense_nw(S, g)) < 1e-10
+    edge = tt.max_learning_rate(S, zeta=12)
+    for lr in (0.02, 0.5 * edge, 0.99 * edge):
+        assert abs(tt.quadratic_rate(S, lr=lr, zeta=12) - dense_rate(S, lr, 12)) < 1e-10
+
+
+def test_el_oracle_contraction_and_matching_special_case():
+    for n, s in [(6, 2), (10, 3), (12, 5), (9, 8)]:
+        assert abs(tt.expected_contraction(tt.el_oracle(n, s)) - tt.el_oracle_contraction(n, s)) < 1e-12
+    # s = 1 is a uniform perfect matching
+    assert np.max(np.abs(tt.el_oracle(8, 1).kron_moment() - tt.random_matching(8).kron_moment())) < 1e-15
+    # s = n - 1 is exact averaging: J every round
+    assert abs(tt.effective_neighbors(tt.el_oracle(6, 5), 0.9) - 6) < 1e-10
+    # EL-Oracle contracts more than EL-Local at equal s (each worker receives exactly s models)
+    assert tt.el_oracle_contraction(96, 7) < tt.epidemic_contraction(96, 7)
+
+
+def test_equidyn_uniform_offsets_contraction():
+    # eta = 1: E[W] = J, and E[W^T W] = 1/n^2 I-part + ...: W^T W = a^2 I + ab (P + P^T) + b^2 I on 1-perp
+    # averages to a^2 + b^2 - 2ab/(n-1) (E[P] = (11^T - I)/(n-1))
+    for n, eta in [(5, 1.0), (8, 0.5), (7, 0.3)]:
+        b = eta * (n - 1) / n
+        a = 1 - b
+        ref = a * a + b * b - 2 * a * b / (n - 1)
+        assert abs(tt.expected_contraction(tt.equidyn(n, eta=eta)) - ref) < 1e-12
+
+
+def test_large_n_exchangeable_and_circulant():
+    S = tt.el_oracle(512, 4)
+    assert resolve(S).route == "random"
+    nw = tt.effective_neighbors(S, np.array([0.0, 0.9]))
+    # gamma = 0: n / trace E[W W^T] = n / (n/(s+1))
+    assert abs(nw[0] - 5.0) < 1e-10 and nw[1] > nw[0]
+    W = tt.equidyn(64).sample(0, 3)
+    assert W.shape == (3, 64, 64) and np.allclose(W.sum(axis=-2), 1)
+
+
+def test_equidyn_seeded_offsets_and_wrapped_law():
+    a = tt.equidyn(16, offsets=4, seed=7)
+    b = tt.equidyn(16, offsets=4, seed=7)
+    assert a.params["offsets"] == b.params["offsets"] and len(a.params["offsets"]) == 4
+    # a multiset of one offset is a fixed circulant: the wrapped deterministic scheme gives the same numbers
+    one = tt.equidyn(6, offsets=[2], eta=0.5)
+    D = tt.Scheme.from_matrix(equidyn_outcomes_by_hand(6, 0.5, [2])[0])
+    assert abs(tt.effective_neighbors(one, 0.8) - tt.effective_neighbors(D, 0.8)) < 1e-10
+    assert abs(tt.quadratic_rate(one, lr=0.1, zeta=8) - tt.quadratic_rate(D, lr=0.1, zeta=8)) < 1e-10
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="n \\* s even"):
+        tt.el_oracle(5, 3)
+    with pytest.raises(ValueError, match="s must be at most"):
+        tt.el_oracle(4, 4)
+    with pytest.raises(ValueError, match="s"):
+        tt.el_oracle(4, 0)
+    with pytest.raises(ValueError, match="eta"):
+        tt.equidyn(5, eta=0.0)
+    with pytest.raises(ValueError, match="eta"):
+        tt.equidyn(5, eta=1.5)
+    with pytest.raises(ValueError, match="offsets"):
+        tt.equidyn(5, offsets=[0, 2])
+    with pytest.raises(ValueError, match="offsets"):
+        tt.equidyn(5, offsets=[])
+    with pytest.raises(TypeError, match="offsets"):
+        tt.equidyn(5, offsets=1.5)
+    with pytest.raises(ValueError, match="undefined for the random scheme"):
+        tt.equidyn(5).matrix(0)
+    assert isinstance(tt.el_oracle(4, 1), RandomScheme)
