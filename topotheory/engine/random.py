@@ -37,7 +37,7 @@ import scipy.sparse.linalg as spla
 from ..graphs.random import expected_contraction
 from .base import GramMoments, Representation, consensus_complement
 
-__all__ = ["RandomRepresentation", "DENSE_MAX_N"]
+__all__ = ["RandomRepresentation", "DENSE_MAX_N", "push_sum_step", "push_sum_loss_curve", "push_sum_rate"]
 
 #: Largest ``n`` solved with dense linear algebra on vec-space.
 DENSE_MAX_N = 24
@@ -275,3 +275,86 @@ class RandomGramMoments(GramMoments):
         idx = np.arange(self.scheme.n)
         X[:, idx, idx] += self.beta[:, None] * self.C[:, idx, idx]
         self.C = self.scheme.law(t).second_moment(X)
+
+
+# ------------------------------------------------------------------------------- push-sum read-out
+def push_sum_step(W, y, C, lr, zeta):
+    r"""One step of the read-out's exact Gram recursion, :math:`\tilde W[UCU + (\zeta-1)\mathrm{Diag}(\eta_i^2C_{ii})]\tilde W^T`.
+
+    Stochastic gradient push takes the gradient at the read-out but subtracts it from ``x = y z``,
+    so in read-out coordinates worker ``i`` steps with :math:`\eta_i = \eta / y_i(t)`:
+    :math:`z(t+1) = \tilde W_t\,(z - D_t^{-1}\eta\,g(z))`, :math:`U = I - \mathrm{Diag}\,\eta_i`. On the
+    isotropic quadratic (independent mini-batches per worker) :math:`\mathbb E[z_i^T z_j]` follows
+    this map exactly (THEORY §3.2 with per-worker step sizes). ``C`` may be batched ``(..., n, n)``.
+    """
+    eta = lr / y
+    u = 1.0 - eta
+    X = u[:, None] * C * u[None, :]
+    idx = np.arange(C.shape[-1])
+    X[..., idx, idx] += (zeta - 1.0) * eta**2 * C[..., idx, idx]
+    return W @ X @ W.T
+
+
+def push_sum_loss_curve(push, *, lr, zeta, steps, initial=None):
+    r"""The read-out's exact expected loss :math:`\frac1n\sum_i\tfrac12\mathbb E\|z_i(t)\|^2`, ``t = 0..steps``.
+
+    The Gram recursion of :func:`push_sum_step` from ``y(0) = 1`` (the weights' transient included);
+    ``initial`` is the Gram matrix of the start (default all ones: every worker at a unit vector).
+
+    Examples
+    --------
+    >>> from topotheory.graphs.random import push_sum
+    >>> P = np.array([[0.5, 1.0], [0.5, 0.0]])
+    >>> curve = push_sum_loss_curve(push_sum(P), lr=0.0, zeta=3.0, steps=3)  # no gradient: z_i -> average
+    >>> bool(np.allclose(curve, 0.5))
+    True
+    """
+    n = push.n
+    y = push.weights(steps)
+    Ws = push.read_out_matrices(steps) if steps else np.empty((0, n, n))
+    C = np.ones((n, n)) if initial is None else np.array(initial, dtype=float)
+    out = np.empty(steps + 1)
+    out[0] = np.trace(C) / (2 * n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            C = push_sum_step(Ws[t], y[t], C, lr, zeta)
+            out[t + 1] = np.trace(C) / (2 * n)
+    return out
+
+
+def push_sum_rate(push, *, lr, zeta):
+    r"""The read-out's exact asymptotic rate ``r`` (:math:`\mathbb E\|z\|^2 \propto (1-r)^t`), NaN if it diverges.
+
+    :math:`1 - \rho^{1/p}` with :math:`\rho` the Perron root of the one-period map of
+    :func:`push_sum_step` on the weights' limit orbit :math:`y_{*,t}` (period ``p``): dense on the
+    ``n^2`` vec-space for ``n <= DENSE_MAX_N``, else Arnoldi on the matrix-free map. With ``y = 1``
+    (doubly stochastic ``P``) it is D-SGD's ``quadratic_rate``.
+
+    Examples
+    --------
+    >>> import topotheory as tt
+    >>> from topotheory.graphs.random import push_sum
+    >>> bool(abs(push_sum_rate(push_sum(tt.ring(6)), lr=0.1, zeta=10) - tt.quadratic_rate(tt.ring(6), lr=0.1, zeta=10)) < 1e-12)
+    True
+    """
+    n, p = push.n, push.period
+    y = push.limit_weights
+    nxt = np.roll(y, -1, axis=0)
+    Ws = nxt[:, :, None] ** -1 * push.matrices * y[:, None, :]
+
+    def apply(C):
+        for t in range(p):
+            C = push_sum_step(Ws[t], y[t], C, lr, zeta)
+        return C
+
+    if n <= DENSE_MAX_N:
+        basis = np.eye(n * n).reshape(n * n, n, n)
+        K = apply(basis).reshape(n * n, n * n).T
+        rho = float(np.max(np.abs(np.linalg.eigvals(K))))
+    else:
+        op = spla.LinearOperator((n * n, n * n), matvec=lambda v: apply(np.asarray(v).reshape(n, n)).ravel(),
+                                 dtype=float)
+        rho = float(np.max(np.abs(spla.eigs(op, k=1, which="LM", tol=1e-13, return_eigenvectors=False))))
+    if not np.isfinite(rho) or rho >= 1.0:
+        return float("nan")
+    return float(1.0 - rho ** (1.0 / p))

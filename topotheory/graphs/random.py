@@ -1012,13 +1012,19 @@ class PushSum:
     with gradients taken at the read-out ``z``. Because ``y`` is deterministic, the read-out
     follows D-SGD exactly with the row-stochastic matrices
     :math:`\tilde W_t = D_{t+1}^{-1}P_tD_t`, :math:`D_t = \mathrm{Diag}\,y(t)`
-    (:math:`\tilde W_t\mathbf 1 = D_{t+1}^{-1}P_t y(t) = \mathbf 1`): :meth:`read_out_scheme` gives
-    them as a row-stochastic law, so the exact theory of the toy problem applies to ``z``.
+    (:math:`\tilde W_t\mathbf 1 = D_{t+1}^{-1}P_t y(t) = \mathbf 1`) and **per-worker step sizes**
+    :math:`\eta/y_i(t)`: :math:`x - \eta g(z) = D_t(z - \eta D_t^{-1}g(z))`, so
+    :math:`z(t+1) = \tilde W_t(z(t) - \eta D_t^{-1}g(z(t)))`. :meth:`read_out_scheme` gives the
+    :math:`\tilde W_t` as a row-stochastic law: the read-out's exact dynamics without gradients
+    (pure push-sum averaging), or with gradients scaled by ``y``; with plain SGP gradients the exact
+    theory is :func:`topotheory.engine.random.push_sum_loss_curve` / ``push_sum_rate``.
 
     What the toy problem's exact rate means here: it is the decay rate of the read-out's expected
     loss :math:`\frac1n\sum_i \tfrac12\mathbb E\|z_i\|^2`, the Perron root of
-    :math:`C \mapsto \tilde W(aC + \beta\,\mathrm{Diag}\,C)\tilde W^T` on the limit orbit of the
-    weights (:math:`\tilde W_t \to D_{*,t+1}^{-1}P_tD_{*,t}`, geometrically). What converges: the
+    :math:`C \mapsto \tilde W(UCU + (\zeta - 1)\,\mathrm{Diag}(\eta_i^2 C_{ii}))\tilde W^T`,
+    :math:`U = I - \mathrm{Diag}\,\eta_i`, on the limit orbit of the weights
+    (:math:`\tilde W_t \to D_{*,t+1}^{-1}P_tD_{*,t}`, geometrically). Workers with small weights
+    :math:`y_{*,i}` take large effective steps, so push-sum's stability edge is set by them. What converges: the
     gossip preserves :math:`\sum_i x_i` (columns sum to 1), i.e. the ``y``-weighted average of the
     read-outs :math:`\frac1n\sum_i y_i z_i = \bar x`, the true average; without gradients every
     :math:`z_i \to \bar x(0)`, while the un-debiased models converge to :math:`x_i \to y_{*,i}\,\bar x(0)`
@@ -1102,10 +1108,12 @@ class PushSum:
     def read_out_scheme(self, steps=None):
         r"""The read-out's gossip as a row-stochastic law: the exact dynamics of ``z``.
 
-        ``steps=None``: the limit orbit :math:`D_{*,t+1}^{-1}P_tD_{*,t}` (period ``period``; its
-        ``quadratic_rate`` is the read-out's asymptotic rate). ``steps=T``: the first ``T`` matrices
-        from ``y(0) = 1`` as one period of ``T`` phases, so ``loss_curve(..., steps=T)`` is the
-        read-out's exact expected loss, transient included.
+        ``steps=None``: the limit orbit :math:`D_{*,t+1}^{-1}P_tD_{*,t}` (period ``period``).
+        ``steps=T``: the first ``T`` matrices from ``y(0) = 1`` as one period of ``T`` phases. These
+        are the read-out's gossip; its toy-problem theory also needs the per-worker step sizes
+        :math:`\eta/y_i(t)` (class docstring), so ``quadratic_rate`` of this law is the read-out's rate
+        only when ``y = 1`` or the gradients are scaled by ``y`` — use
+        :func:`topotheory.engine.random.push_sum_rate` for SGP.
         """
         if steps is None:
             y = self.limit_weights
@@ -1147,8 +1155,11 @@ def push_sum(matrices, *, name="push_sum", atol=1e-9):
     if hasattr(matrices, "period") and hasattr(matrices, "matrix") and not getattr(matrices, "is_random_scheme", False):
         matrices = [matrices.matrix(t) for t in range(matrices.period)]
     elif getattr(matrices, "is_random_scheme", False):
-        raise ValueError("push_sum takes fixed column-stochastic matrices; random push-sum laws are not supported "
-                         "(the weights y would be random and the read-out's moments are not those of one law)")
+        raise ValueError("push_sum takes fixed column-stochastic matrices; random push-sum laws are not supported: "
+                         "with random P_t the weights y(t) are random and the read-out's matrices D_{t+1}^-1 P_t D_t "
+                         "depend on every earlier draw, so they are not independent of the state and the "
+                         "second-moment recursion does not close (a doubly stochastic law has y = 1: pass it to "
+                         "the theory directly, it is D-SGD)")
     Ps = matrix_stack(matrices, "an (n, n) or (period, n, n) array of reals", "(n, n) or (period, n, n)")
     if not np.all(np.isfinite(Ps)) or np.any(Ps < -atol):
         raise ValueError("matrices must be finite and non-negative")
