@@ -80,11 +80,11 @@ def test_simulation_agrees_with_theory_and_a_planted_fault_is_caught():
     lr, d, T = 0.2, 8, 80
     z = zeta_of(d, 1)
     sim = tt.simulate_push_sum(ps, lr=lr, d=d, steps=T, reps=1500, seed=3)
-    exact = tt.push_sum_loss_curve(ps, lr=lr, zeta=z, steps=T)  # per-worker steps lr / y_i(t)
+    exact = tt.loss_curve(ps.read_out_scheme(T), lr=lr, zeta=z, steps=T)
     zs = np.abs(sim.readout.loss - exact)[1:] / sim.readout.loss_sem[1:]
     assert zs.max() < 4.5  # Bonferroni over 80 steps
     est = tt.estimate_rate(sim.readout)
-    theory = tt.push_sum_rate(ps, lr=lr, zeta=z)
+    theory = tt.quadratic_rate(ps.read_out_scheme(), lr=lr, zeta=z)
     assert est.ci[0] <= theory <= est.ci[1], (est, theory)
     # planted fault: pull gossip with the row-normalized P instead of the de-biased read-out
     P = directed(6)
