@@ -1,5 +1,8 @@
 """Independent dense routes shared by the tests of several layers (imported as ``oracles``)."""
 
+import itertools
+import math
+
 import numpy as np
 
 
@@ -38,3 +41,21 @@ def dense_rate(S, lr, zeta):
     D = np.diag(np.eye(n).ravel())
     rho = np.max(np.abs(np.linalg.eigvals(K @ (a * np.eye(n * n) + b * D))))
     return 1 - rho
+
+
+def kendall_tau_b(x, y):
+    """Kendall tau-b by explicit pair counting (independent of scipy)."""
+    conc = disc = tx = ty = 0
+    for i, j in itertools.combinations(range(len(x)), 2):
+        dx, dy = np.sign(x[i] - x[j]), np.sign(y[i] - y[j])
+        if dx == 0 and dy == 0:
+            continue
+        if dx == 0:
+            tx += 1
+        elif dy == 0:
+            ty += 1
+        elif dx == dy:
+            conc += 1
+        else:
+            disc += 1
+    return (conc - disc) / math.sqrt((conc + disc + tx) * (conc + disc + ty))

@@ -184,3 +184,30 @@ def test_bad_input():
     with pytest.raises(ValueError, match="undefined for the random scheme"):
         tt.equidyn(5).matrix(0)
     assert isinstance(tt.el_oracle(4, 1), RandomScheme)
+
+
+def test_periodic_exchangeable_reduction_equals_dense_route():
+    n = 6
+    S = tt.periodic_mixture([tt.solo(n), tt.solo(n), tt.random_matching(n), tt.el_oracle(n, 3)])
+    assert resolve(S)._phase_maps() is not None  # every phase is exchangeable: the 2 x 2 route
+    Ks = [dense_kron(L)[0] for L in S.laws]
+    a_b = [((1 - lr) ** 2, 11 * lr**2) for lr in (0.05, 0.2)]
+    D = np.diag(np.eye(n).ravel())
+    for (a, b), lr in zip(a_b, (0.05, 0.2)):
+        T = np.eye(n * n)
+        for K in Ks:
+            T = K @ (a * np.eye(n * n) + b * D) @ T
+        ref = 1 - np.max(np.abs(np.linalg.eigvals(T))) ** (1 / len(Ks))
+        assert abs(tt.quadratic_rate(S, lr=lr, zeta=12) - ref) < 1e-12
+    # n_W at every phase: Sigma_phi = g^p Mcyc(Sigma_phi) + R_phi on the full space, dense
+    g = 0.9
+    for phase in range(4):
+        order = [Ks[(phase - 4 + k) % 4] for k in range(4)]
+        R = np.zeros(n * n)
+        Kc = np.eye(n * n)
+        for K in order:
+            R = K @ (g * R + np.eye(n).ravel())
+            Kc = K @ Kc
+        Sigma = np.linalg.solve(np.eye(n * n) - g**4 * Kc, R).reshape(n, n)
+        ref = 1 / ((1 - g) * np.trace(Sigma) / n)
+        assert abs(tt.effective_neighbors(S, g, phase=phase) - ref) < 1e-10

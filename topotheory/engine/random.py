@@ -25,7 +25,9 @@ to itself (:math:`\mathcal M(J) = J` since :math:`W\mathbf 1 = \mathbf 1`). The 
 unique solution is permutation invariant, hence in that span; and the toy map is positive, so its
 Perron root has a PSD eigenvector (Krein–Rutman) whose average over all relabellings is a
 permutation-invariant eigenvector for the same root: the rate is the spectral radius of the 2 x 2
-restriction. Other laws: dense linear algebra on :math:`(n-1)^2` (or :math:`n^2`) unknowns for
+restriction. A periodic sequence of exchangeable laws (e.g. local steps, whose single outcome ``I``
+is invariant, then a random matching) reduces the same way: each phase's map, and so the one-period
+composition, commutes with every relabelling. Other laws: dense linear algebra on :math:`(n-1)^2` (or :math:`n^2`) unknowns for
 ``n <= DENSE_MAX_N``, else GMRES and Arnoldi on the matrix-free operator.
 """
 
@@ -64,17 +66,24 @@ class RandomRepresentation(Representation):
     # -------------------------------------------------------------------- exchangeable reduction
     def _basis_map(self):
         r"""The 2 x 2 matrix of :math:`\mathcal M` on the basis ``(I - J, J)``, or None (not exchangeable)."""
-        S, n = self.scheme, self.n
-        if not getattr(S, "exchangeable", False) or n < 2 or self.period != 1:
+        if self.period != 1:
             return None
+        return _law_basis_map(self.scheme)
 
-        def build():
-            E = _basis(n)
-            A = np.column_stack([_coords(Y) for Y in S.second_moment(E)])
-            A.setflags(write=False)
-            return A
+    def _phase_maps(self):
+        """The 2 x 2 basis maps of every phase's law (all exchangeable), or None."""
+        maps = [_law_basis_map(L) for L in self.scheme.laws]
+        return None if any(A is None for A in maps) else maps
 
-        return S.cached("engine:random-basis-map", build)
+    def _cycle_map(self, phase):
+        r"""The 2 x 2 map of :math:`\mathcal M_{\phi-1}\circ\dots\circ\mathcal M_{\phi-p}` (one period ending at ``phase``), or None."""
+        maps = self._phase_maps()
+        if maps is None:
+            return None
+        A = np.eye(2)
+        for k in range(self.period):
+            A = maps[(phase - self.period + k) % self.period] @ A
+        return A
 
     def _solve(self, g, rhs, project, phase=0):
         r"""Solve ``Y = g Mcyc(Y) + rhs`` (on 1-perp when ``project``): 2 x 2, dense or GMRES.
@@ -82,7 +91,7 @@ class RandomRepresentation(Representation):
         ``Mcyc`` is the one-period map ending at ``phase``: :math:`\mathcal M_{\phi-1}\circ\dots\circ\mathcal M_{\phi-p}`.
         """
         n, p = self.n, self.period
-        A = self._basis_map()
+        A = self._basis_map() if p == 1 else self._cycle_map(phase)
         if A is not None and _in_span(rhs):
             r = _coords(rhs)
             if project:  # M(J) = J has no (I - J) part, so the 1-perp component decouples
@@ -214,10 +223,10 @@ class RandomRepresentation(Representation):
 
         The residual reported is that of the lifted eigenvector under the full ``(n, n)`` map.
         """
-        A = self._basis_map()
-        if A is None or self.period != 1:
+        maps = self._phase_maps()
+        if maps is None:
             return super().perron_excess(a, beta)
-        n = self.n
+        n, p = self.n, self.period
         a, beta = np.asarray(a, dtype=float), np.asarray(beta, dtype=float)
         # C -> a C + beta Diag C on the basis: Diag(I - J) = (1 - 1/n)(E1 + E2), Diag(J) = (E1 + E2)/n
         P = np.empty(a.shape + (2, 2))
@@ -225,16 +234,21 @@ class RandomRepresentation(Representation):
         P[..., 1, 0] = beta * (1 - 1 / n)
         P[..., 0, 1] = beta / n
         P[..., 1, 1] = a + beta / n
-        vals, vecs = np.linalg.eig(A @ P)
+        T = np.broadcast_to(np.eye(2), P.shape).copy()
+        for A in maps:  # phase 0 first
+            T = A @ P @ T
+        vals, vecs = np.linalg.eig(T)
         k = np.argmax(np.abs(vals), axis=-1)
         idx = np.arange(a.shape[0])
         lam, vec = vals[idx, k].real, vecs[idx, :, k].real
         C = np.einsum("lk,kij->lij", vec, _basis(n))
-        TC = np.stack([self.apply_second_moment(C[j].copy(), a[j], beta[j], 0) for j in idx])
+        TC = C.copy()
+        for t in range(p):
+            TC = np.stack([self.apply_second_moment(TC[j].copy(), a[j], beta[j], t) for j in idx])
         norm = np.maximum(np.abs(lam) * np.linalg.norm(C, axis=(1, 2)), np.finfo(float).tiny)
         res = np.linalg.norm(TC - lam[:, None, None] * C, axis=(1, 2)) / norm
         its = np.ones(a.shape[0], dtype=int)
-        return np.abs(lam) - a, its, res, np.ones(a.shape[0], dtype=bool), "exchangeable-2x2"
+        return np.abs(lam) ** (1.0 / p) - a, its, res, np.ones(a.shape[0], dtype=bool), "exchangeable-2x2"
 
     def secular_excess(self, a, beta):
         raise ValueError(f"method='secular' does not apply to the random scheme {self.scheme!r}; use method='exact'")
@@ -245,6 +259,20 @@ class RandomRepresentation(Representation):
     def heterogeneous_distance(self, c, h, B, phase):
         raise ValueError(f"the heterogeneous fixed point is not defined for the random scheme {self.scheme!r} "
                          "(the iterates stay random); use a deterministic Scheme")
+
+
+def _law_basis_map(law):
+    r"""The 2 x 2 matrix of an exchangeable law's :math:`\mathcal M` on ``(I - J, J)`` (cached on the law), or None."""
+    n = law.n
+    if not getattr(law, "exchangeable", False) or n < 2 or law.period != 1:
+        return None
+
+    def build():
+        A = np.column_stack([_coords(Y) for Y in law.second_moment(_basis(n))])
+        A.setflags(write=False)
+        return A
+
+    return law.cached("engine:random-basis-map", build)
 
 
 def _basis(n):

@@ -261,8 +261,12 @@ class RandomScheme:
         def second(X):
             return np.einsum("m,mik,...kl,mjl->...ij", p, Ws, X, Ws, optimize=True)
 
+        # one outcome a I + b J is invariant under relabelling the workers (solo, fully connected, mix)
+        W0 = Ws[0]
+        scalar = Ws.shape[0] == 1 and n > 1 and np.allclose(
+            W0, (W0[0, 0] - W0[0, 1]) * np.eye(n) + W0[0, 1], rtol=0.0, atol=1e-15)
         return cls(n, name=name, sampler=sampler, mean=np.einsum("m,mij->ij", p, Ws), second_moment=second,
-                   stochastic=stochastic, outcomes=(Ws, p), params={"outcomes": p.size})
+                   stochastic=stochastic, outcomes=(Ws, p), params={"outcomes": p.size}, exchangeable=scalar)
 
     @classmethod
     def from_scheme(cls, scheme):
