@@ -59,3 +59,24 @@ def kendall_tau_b(x, y):
         else:
             disc += 1
     return (conc - disc) / math.sqrt((conc + disc + tx) * (conc + disc + ty))
+
+
+def assert_theory_equals_dense_kronecker(S):
+    """n_W and the exact rate of a random law against the dense Kronecker routes, up to the stability edge."""
+    import topotheory as tt
+
+    for g in (0.0, 0.5, 0.95):
+        assert abs(tt.effective_neighbors(S, g) - dense_nw(S, g)) < 1e-10
+    edge = tt.max_learning_rate(S, zeta=12)
+    for lr in (0.02, 0.5 * edge, 0.99 * edge):
+        assert abs(tt.quadratic_rate(S, lr=lr, zeta=12) - dense_rate(S, lr, 12)) < 1e-10
+    assert np.isnan(tt.quadratic_rate(S, lr=1.01 * edge, zeta=12)) and dense_rate(S, 1.01 * edge, 12) < 0
+
+
+def directed_push(n, extra=3):
+    """Column-stochastic: worker j pushes equal shares to itself, j+1 and (odd j) j+extra."""
+    P = np.zeros((n, n))
+    for j in range(n):
+        out = {j, (j + 1) % n} | ({(j + extra) % n} if j % 2 else set())
+        P[list(out), j] = 1.0 / len(out)
+    return P

@@ -8,6 +8,8 @@ import topotheory.engine.random as er
 from topotheory.graphs.random import RandomScheme, push_sum
 from topotheory.toy.quadratic import zeta as zeta_of
 
+from oracles import directed_push as directed
+
 
 def skewed(n=6):
     """Column-stochastic, strongly uneven weights: worker 0 pushes to everyone, the others to their successor."""
@@ -16,15 +18,6 @@ def skewed(n=6):
         outs = [(j + 1) % n] if j else list(range(1, n))
         P[j, j] = 0.5
         P[outs, j] += 0.5 / len(outs)
-    return P
-
-
-def directed(n, extra=3):
-    """Column-stochastic: worker j pushes equal shares to itself, j+1 and (odd j) j+extra."""
-    P = np.zeros((n, n))
-    for j in range(n):
-        out = {j, (j + 1) % n} | ({(j + extra) % n} if j % 2 else set())
-        P[list(out), j] = 1.0 / len(out)
     return P
 
 

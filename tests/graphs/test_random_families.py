@@ -9,7 +9,7 @@ import topotheory as tt
 from topotheory.engine import resolve
 from topotheory.graphs.random import RandomScheme
 
-from oracles import dense_kron, dense_nw, dense_rate
+from oracles import assert_theory_equals_dense_kronecker, dense_kron
 
 FAMILIES = [
     ("el_oracle_6_2", lambda: tt.el_oracle(6, 2)),
@@ -114,12 +114,7 @@ def test_sample_average_within_standard_error(name, make):
 
 @pytest.mark.parametrize("name,make", FAMILIES, ids=IDS)
 def test_nw_and_rate_equal_dense_kronecker(name, make):
-    S = make()
-    for g in (0.0, 0.5, 0.95):
-        assert abs(tt.effective_neighbors(S, g) - dense_nw(S, g)) < 1e-10
-    edge = tt.max_learning_rate(S, zeta=12)
-    for lr in (0.02, 0.5 * edge, 0.99 * edge):
-        assert abs(tt.quadratic_rate(S, lr=lr, zeta=12) - dense_rate(S, lr, 12)) < 1e-10
+    assert_theory_equals_dense_kronecker(make())
 
 
 def test_el_oracle_contraction_and_matching_special_case():

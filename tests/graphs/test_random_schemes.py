@@ -7,7 +7,7 @@ import topotheory as tt
 from topotheory.engine import resolve
 from topotheory.graphs.random import RandomScheme, check_outcomes
 
-from oracles import dense_kron, dense_nw, dense_rate
+from oracles import assert_theory_equals_dense_kronecker, dense_kron
 
 FAMILIES = [
     ("pairwise_gossip", lambda: tt.pairwise_gossip(5)),
@@ -72,13 +72,7 @@ def test_expected_contraction_closed_forms():
 
 @pytest.mark.parametrize("name,make", FAMILIES, ids=[f[0] for f in FAMILIES])
 def test_nw_and_rate_equal_dense_kronecker(name, make):
-    S = make()
-    for g in (0.0, 0.5, 0.95):
-        assert abs(tt.effective_neighbors(S, g) - dense_nw(S, g)) < 1e-10
-    edge = tt.max_learning_rate(S, zeta=12)
-    for lr in (0.02, 0.5 * edge, 0.99 * edge):
-        assert abs(tt.quadratic_rate(S, lr=lr, zeta=12) - dense_rate(S, lr, 12)) < 1e-10
-    assert np.isnan(tt.quadratic_rate(S, lr=1.01 * edge, zeta=12)) and dense_rate(S, 1.01 * edge, 12) < 0
+    assert_theory_equals_dense_kronecker(make())
 
 
 def test_loss_curve_equals_kronecker_recursion():
