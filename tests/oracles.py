@@ -80,3 +80,14 @@ def directed_push(n, extra=3):
         out = {j, (j + 1) % n} | ({(j + extra) % n} if j % 2 else set())
         P[list(out), j] = 1.0 / len(out)
     return P
+
+
+def assert_moments_equal_enumeration(S):
+    """A random law's closed-form E[W], E[W kron W] and X -> E[W X W^T] against its enumerated outcomes (1e-12)."""
+    K, M = dense_kron(S)
+    assert np.max(np.abs(S.kron_moment() - K)) < 1e-12
+    assert np.max(np.abs(S.mean() - M)) < 1e-12
+    X = np.random.default_rng(0).standard_normal((3, S.n, S.n))
+    Ws, p = S.outcomes()
+    ref = np.einsum("m,mik,bkl,mjl->bij", p, Ws, X, Ws)
+    assert np.max(np.abs(S.second_moment(X) - ref)) < 1e-12

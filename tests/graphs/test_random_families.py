@@ -9,7 +9,7 @@ import topotheory as tt
 from topotheory.engine import resolve
 from topotheory.graphs.random import RandomScheme
 
-from oracles import assert_theory_equals_dense_kronecker, dense_kron
+from oracles import assert_moments_equal_enumeration, assert_theory_equals_dense_kronecker, dense_kron
 
 FAMILIES = [
     ("el_oracle_6_2", lambda: tt.el_oracle(6, 2)),
@@ -52,14 +52,7 @@ def test_el_oracle_closed_form_equals_uniform_regular_graphs(n, s):
 
 @pytest.mark.parametrize("name,make", FAMILIES, ids=IDS)
 def test_closed_form_equals_enumeration(name, make):
-    S = make()
-    K, M = dense_kron(S)
-    assert np.max(np.abs(S.kron_moment() - K)) < 1e-12
-    assert np.max(np.abs(S.mean() - M)) < 1e-12
-    X = np.random.default_rng(3).standard_normal((2, S.n, S.n))
-    Ws, p = S.outcomes()
-    ref = np.einsum("m,mik,bkl,mjl->bij", p, Ws, X, Ws)
-    assert np.max(np.abs(S.second_moment(X) - ref)) < 1e-12
+    assert_moments_equal_enumeration(make())
 
 
 def equidyn_outcomes_by_hand(n, eta, offsets):
