@@ -21,11 +21,6 @@ FAMILIES = [
 ]
 
 
-def enumerated(S):
-    Ws, p = S.outcomes()
-    return RandomScheme.from_outcomes(Ws, p, stochastic=S.stochastic)
-
-
 @pytest.mark.parametrize("name,make", FAMILIES, ids=[f[0] for f in FAMILIES])
 def test_closed_form_moments_equal_enumeration(name, make):
     assert_moments_equal_enumeration(make())
