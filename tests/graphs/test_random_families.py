@@ -23,6 +23,9 @@ FAMILIES = [
     ("equidyn_2", lambda: tt.equidyn(2, eta=0.3)),
 ]
 IDS = [f[0] for f in FAMILIES]
+#: The sampled check (10^5 draws of an n^4 product each): the smaller laws, and EL-Oracle at (6, 2), whose
+#: sampler draws only relabelled hexagons while the uniform law also has two triangles (same moments).
+SAMPLED = [f for f in FAMILIES if f[0] not in ("el_oracle_6_3", "equidyn_6_half")]
 
 
 def brute_regular_graphs(n, s):
@@ -92,7 +95,7 @@ def sampled_kron(S, samples, chunk=20_000, seed=11):
     return mean, np.sqrt(var / samples)
 
 
-@pytest.mark.parametrize("name,make", FAMILIES, ids=IDS)
+@pytest.mark.parametrize("name,make", SAMPLED, ids=[f[0] for f in SAMPLED])
 def test_sample_average_within_standard_error(name, make):
     S = make()
     mean, sem = sampled_kron(S, 100_000)
