@@ -151,3 +151,17 @@ def test_bad_input():
         tt.crosscheck(ps, lr=0.0, d=4, reps=10, steps=10)
     with pytest.raises(ValueError, match="random push-sum laws are not supported"):
         push_sum(tt.random_matching(4))
+
+
+def test_theory_bad_input():
+    ps = push_sum(directed(6))
+    with pytest.raises(ValueError, match="lr must lie"):
+        tt.push_sum_rate(ps, lr=-0.1, zeta=10)
+    with pytest.raises(ValueError, match="zeta must lie"):
+        tt.push_sum_rate(ps, lr=0.1, zeta=0.5)
+    with pytest.raises(TypeError, match="push must be a PushSum"):
+        tt.push_sum_rate(tt.ring(6), lr=0.1, zeta=10)
+    with pytest.raises(ValueError, match="steps must be"):
+        tt.push_sum_loss_curve(ps, lr=0.1, zeta=10, steps=-1)
+    with pytest.raises(ValueError, match="initial must be"):
+        tt.push_sum_loss_curve(ps, lr=0.1, zeta=10, steps=3, initial=np.eye(5))

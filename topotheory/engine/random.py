@@ -36,7 +36,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from ..graphs.random import expected_contraction
+from ..common.validation import check_int, check_real
+from ..graphs.random import PushSum, expected_contraction
 from .base import GramMoments, Representation, consensus_complement
 
 __all__ = ["RandomRepresentation", "DENSE_MAX_N", "push_sum_step", "push_sum_loss_curve", "push_sum_rate"]
@@ -337,10 +338,14 @@ def push_sum_loss_curve(push, *, lr, zeta, steps, initial=None):
     >>> bool(np.allclose(curve, 0.5))
     True
     """
+    lr, zeta = _check_push_sum(push, lr, zeta)
+    steps = check_int("steps", steps, minimum=0)
     n = push.n
     y = push.weights(steps)
     Ws = push.read_out_matrices(steps) if steps else np.empty((0, n, n))
     C = np.ones((n, n)) if initial is None else np.array(initial, dtype=float)
+    if C.shape != (n, n):
+        raise ValueError(f"initial must be the ({n}, {n}) Gram matrix of the start, got shape {C.shape}")
     out = np.empty(steps + 1)
     out[0] = np.trace(C) / (2 * n)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -365,6 +370,7 @@ def push_sum_rate(push, *, lr, zeta):
     >>> bool(abs(push_sum_rate(push_sum(tt.ring(6)), lr=0.1, zeta=10) - tt.quadratic_rate(tt.ring(6), lr=0.1, zeta=10)) < 1e-12)
     True
     """
+    lr, zeta = _check_push_sum(push, lr, zeta)
     n, p = push.n, push.period
     y = push.limit_weights
     nxt = np.roll(y, -1, axis=0)
@@ -386,3 +392,10 @@ def push_sum_rate(push, *, lr, zeta):
     if not np.isfinite(rho) or rho >= 1.0:
         return float("nan")
     return float(1.0 - rho ** (1.0 / p))
+
+
+def _check_push_sum(push, lr, zeta):
+    """``(lr, zeta)`` checked, and ``push`` a :class:`PushSum` (TypeError otherwise)."""
+    if not isinstance(push, PushSum):
+        raise TypeError(f"push must be a PushSum (from topotheory.push_sum), got {type(push).__name__}")
+    return check_real("lr", lr, low=0.0), check_real("zeta", zeta, low=1.0)
