@@ -241,3 +241,21 @@ def test_wrapped_invariant_matrices_give_todays_numbers():
         for lr in (0.02, 0.05):
             assert abs(tt.quadratic_rate(S, lr=lr, zeta=20) - tt.quadratic_rate(D, lr=lr, zeta=20)) < 1e-12
     assert not RandomScheme.from_scheme(tt.ring(6)).exchangeable
+
+
+def test_sampler_that_breaks_its_law_is_refused():
+    good = tt.random_matching(4)
+    bad = RandomScheme(4, name="broken", sampler=lambda rng, size: np.full((size, 4, 4), 0.3), mean=good.mean(),
+                       second_moment=good.second_moment)
+    with pytest.raises(ValueError, match="sampler of .*broken.* not doubly stochastic"):
+        bad.sample(0, 3)
+    with pytest.raises(ValueError, match="sampler"):
+        tt.simulate_dsgd(bad, lr=0.1, d=2, steps=3, reps=4, seed=0)
+    shape = RandomScheme(4, name="shape", sampler=lambda rng, size: np.ones((size, 3, 3)) / 3, mean=good.mean(),
+                         second_moment=good.second_moment)
+    with pytest.raises(ValueError, match="returned shape"):
+        shape.sample(0, 2)
+    row = RandomScheme(3, name="row-law", sampler=lambda rng, size: np.tile([[1.0, 0, 0], [1, 0, 0], [0, 0, 1]],
+                                                                                (size, 1, 1)),
+                       mean=np.eye(3), second_moment=lambda X: X, stochastic="row")
+    assert row.sample(0, 2).shape == (2, 3, 3)  # row-stochastic is what a "row" law promises

@@ -278,9 +278,29 @@ class RandomScheme:
 
     # ------------------------------------------------------------------------------- moments
     def sample(self, seed, size):
-        """``size`` independent draws of ``W``, shape ``(size, n, n)`` (seed: None, int or Generator)."""
+        """``size`` independent draws of ``W``, shape ``(size, n, n)`` (seed: None, int or Generator).
+
+        The draws are checked (shape, non-negative, rows — and for ``stochastic="doubly"`` columns —
+        summing to 1 within 1e-9): a sampler that breaks its law is a ValueError naming it, never a
+        silently wrong simulation.
+        """
         size = check_int("size", size, minimum=0)
-        return self._sampler(as_generator(seed), size)
+        W = self._sampler(as_generator(seed), size)
+        return self._checked(W, size)
+
+    def _checked(self, W, size):
+        n = self.n
+        W = np.asarray(W)
+        if W.shape != (size, n, n):
+            raise ValueError(f"the sampler of {self!r} returned shape {W.shape}, expected ({size}, {n}, {n})")
+        if size:
+            dev = float(np.max(np.abs(W.sum(axis=-1) - 1.0)))
+            if self.stochastic == "doubly":
+                dev = max(dev, float(np.max(np.abs(W.sum(axis=-2) - 1.0))))
+            if not dev <= 1e-9 or float(W.min()) < -1e-12:
+                raise ValueError(f"the sampler of {self!r} drew matrices that are not {self.stochastic} stochastic "
+                                 f"and non-negative (max deviation {dev:.3g}): it does not sample this law")
+        return W
 
     def mean(self):
         r"""The first moment :math:`\mathbb E[W]` (read-only ``(n, n)``)."""
@@ -936,8 +956,9 @@ class PeriodicRandomScheme(RandomScheme):
         return self._laws
 
     def sample(self, seed, size):
-        """``size`` independent draws of one period, shape ``(size, period, n, n)``."""
-        return super().sample(seed, size)
+        """``size`` independent draws of one period, shape ``(size, period, n, n)`` (each phase's draws checked)."""
+        size = check_int("size", size, minimum=0)
+        return self._sampler(as_generator(seed), size)
 
     def kron_moment(self):
         r""":math:`\mathbb E[W_{p-1}\otimes W_{p-1}]\cdots\mathbb E[W_0\otimes W_0]` (one period, small ``n``)."""
