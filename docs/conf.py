@@ -77,6 +77,7 @@ GENERATED = DOCS / "_generated"
 #: Section titles of the API reference, by the layer that defines a public name (lowest first).
 LAYER_TITLES = {
     "graphs": "Gossip schemes and topologies",
+    "algorithms": "The algorithms studied",
     "metrics": "Metrics of a graph",
     "toy": "The toy problem",
     "bounds": "The paper's general bounds",

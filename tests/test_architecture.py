@@ -16,6 +16,7 @@ PACKAGE = pathlib.Path(tt.__file__).parent
 LAYERS = (
     "common",
     "graphs",
+    "algorithms",
     "engine",
     "metrics",
     "toy",

@@ -86,6 +86,7 @@ from .graphs import (
     GraphLoadWarning,
     list_topologies,
 )
+from .algorithms import ALGORITHMS, Algorithm, Hyperparameter
 from .metrics import (
     NW_MODES,
     SPECTRAL_GAP_KINDS,
@@ -198,6 +199,7 @@ __all__ = [
     "RandomScheme", "pairwise_gossip", "random_matching", "epidemic", "expected_contraction", "epidemic_contraction",
     "el_oracle", "el_oracle_contraction", "equidyn",
     "periodic_mixture", "PeriodicRandomScheme", "PushSum", "push_sum", "push_sum_rate", "push_sum_loss_curve",
+    "ALGORITHMS", "Algorithm", "Hyperparameter",
     # metrics
     "SPECTRAL_GAP_KINDS", "NW_MODES", "spectral_gap", "effective_neighbors", "random_walk_covariance",
     "spectral_gap_bound", "spectral_dimension_bound",

@@ -1,0 +1,289 @@
+r"""The algorithms the package studies, declared once: names, hyper-parameters and update rules.
+
+Every algorithm runs on the paper's toy problem (THEORY §3.1): worker :math:`i` holds an iterate
+:math:`x_i \in \mathbb{R}^d` and, at step :math:`t`, draws a fresh stochastic gradient
+:math:`g_i(t) = H_i(t)\, x_i(t)` with :math:`H_i(t) = \frac1b \sum_{k=1}^b a_k a_k^\top`,
+:math:`a_k \sim \mathcal N(0, I_d)`, independent across workers and steps, so that
+:math:`\mathbb E\, g_i = x_i` and :math:`\mathbb E\|g_i\|^2 = \zeta \|x_i\|^2`. Gossip is row-wise,
+:math:`X \leftarrow W_t X` (row :math:`i` of :math:`W_t` holds the weights worker :math:`i` gives to
+the models it receives). Every state component other than :math:`x` starts at zero unless the
+rule says otherwise, and :math:`\eta` is the learning rate (``lr``).
+
+The update rules below are the contract between the two independent routes of the package: the
+exact second-moment theory (the rule written as a linear stochastic recursion on the per-worker
+state) and the Monte Carlo simulator (the rule written as its paper's pseudo-code). Both must
+implement exactly these rules.
+
+========================  =====================================================================
+name                      one step, :math:`t \to t + 1`
+========================  =====================================================================
+``dsgd``                  :math:`x \leftarrow W_t (x - \eta g)` (gradient, then gossip; the
+                          paper's D-SGD)
+``dsgd_gossip_first``     :math:`x \leftarrow W_t x - \eta g` (D-PSGD, Lian et al. 2017: gossip
+                          the current iterate, subtract the gradient taken at it)
+``dmsgd``                 :math:`u = \beta m + g`; :math:`m \leftarrow u` (local buffer) or
+                          :math:`m \leftarrow W_t u` (``gossip_momentum=True``);
+                          :math:`x \leftarrow W_t (x - \eta u)`
+``dmsgd_nesterov``        :math:`u = \beta m + g`; :math:`m \leftarrow u` or :math:`W_t u`;
+                          :math:`x \leftarrow W_t (x - \eta (g + \beta u))`
+``qgm``                   :math:`v = g + \beta \hat m`; :math:`x' = W_t (x - \eta v)`;
+                          :math:`\hat m \leftarrow \beta \hat m + (1 - \beta)(x - x')/\eta`;
+                          :math:`x \leftarrow x'` (quasi-global momentum, Lin et al. 2021, with
+                          :math:`\mu = \beta`)
+``gradient_tracking``     :math:`x' = W_t x - \eta y`; :math:`y \leftarrow W_t y + g(x') - g`;
+                          :math:`x \leftarrow x'`, with :math:`y(0) = g(0)`; the gradient drawn
+                          at :math:`x'` is the one used at the next step (DIGing, Nedić,
+                          Olshevsky & Shi 2017)
+``exact_diffusion``       :math:`\psi' = x - \eta g`; :math:`x \leftarrow \bar W_t (\psi' + x -
+                          \psi)`; :math:`\psi \leftarrow \psi'`, with :math:`\psi(0) = x(0)` and
+                          :math:`\bar W = (I + W)/2` (``combine="half"``, exact diffusion, Yuan
+                          et al. 2019) or :math:`\bar W = W` (``combine="plain"``, D², Tang et
+                          al. 2018)
+``choco``                 :math:`h = x - \eta g`; :math:`\hat x \leftarrow \hat x + Q(h - \hat
+                          x)`; :math:`x \leftarrow h + \gamma (W_t - I)\hat x` with
+                          :math:`\hat x(0) = 0` (CHOCO-SGD, Koloskova, Stich & Jaggi 2019);
+                          :math:`\gamma` is ``consensus_step``; :math:`Q` is unbiased random-k
+                          sparsification :math:`Q(v) = \frac{d}{k}\, v \odot \mathbb 1_S` with
+                          :math:`S` a uniform k-subset of the coordinates, :math:`k/d` =
+                          ``ratio``, fresh per worker and step (``compression="random_k"``), or
+                          QSGD's unbiased stochastic quantization with ``levels`` levels
+                          (``compression="quantize"``, Alistarh et al. 2017)
+``delayed``               :math:`x \leftarrow W_t (x - \eta\, g(t - \tau))`: the gradient
+                          applied at step :math:`t` was drawn at step :math:`t - \tau` at the
+                          iterate of that step (zero for :math:`t < \tau`); :math:`\tau` is
+                          ``delay``
+========================  =====================================================================
+
+Reductions that hold exactly (and are tested): ``momentum=0`` gives ``dsgd``; ``delay=0`` gives
+``dsgd``; CHOCO with ``ratio=1`` gives D-SGD with the gossip matrix
+:math:`(1 - \gamma) I + \gamma W`; gradient tracking on the fully connected graph gives
+centralized SGD.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+
+from ..common.validation import check_bool, check_choice, check_int, check_real, check_str, plain
+
+__all__ = ["Hyperparameter", "Algorithm", "ALGORITHMS", "get_algorithm", "check_algorithm"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Hyperparameter:
+    """One hyper-parameter of an algorithm: its name, kind, default and allowed values.
+
+    Parameters
+    ----------
+    name : str
+        The keyword by which public functions take it (``momentum=0.9``).
+    kind : {"real", "int", "bool", "choice"}
+    default : object
+        The value used when the keyword is not given.
+    doc : str
+        One line for listings and error messages.
+    low, high : float or int, optional
+        The allowed interval (``"real"`` and ``"int"``); ``low_open``/``high_open`` make an end open.
+    choices : tuple of str, optional
+        The allowed values of a ``"choice"``.
+
+    Examples
+    --------
+    >>> beta = Hyperparameter("momentum", "real", 0.9, "momentum β", low=0.0, high=1.0, high_open=True)
+    >>> beta.check(0.5)
+    0.5
+    >>> beta.allowed
+    '[0, 1)'
+    """
+
+    name: str
+    kind: str
+    default: object
+    doc: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple = ()
+
+    @property
+    def allowed(self):
+        """The allowed values as text: an interval, ``True/False`` or the choices."""
+        if self.kind == "bool":
+            return "True or False"
+        if self.kind == "choice":
+            return ", ".join(repr(c) for c in self.choices)
+        lo = "-inf" if self.low is None else f"{self.low:g}"
+        hi = "inf" if self.high is None else f"{self.high:g}"
+        return f"{'(' if self.low_open or self.low is None else '['}{lo}, {hi}{')' if self.high_open or self.high is None else ']'}"
+
+    def check(self, value):
+        """The value validated (and converted: ``float``, ``int``, ``bool`` or ``str``)."""
+        if self.kind == "real":
+            return check_real(self.name, value, low=self.low, high=self.high, low_open=self.low_open,
+                              high_open=self.high_open)
+        if self.kind == "int":
+            low = None if self.low is None else int(self.low) + (1 if self.low_open else 0)
+            high = None if self.high is None else int(self.high) - (1 if self.high_open else 0)
+            return check_int(self.name, value, minimum=low, maximum=high)
+        if self.kind == "bool":
+            return check_bool(self.name, value)
+        return check_choice(self.name, value, self.choices)
+
+
+@dataclasses.dataclass(frozen=True)
+class Algorithm:
+    """A decentralized algorithm on the toy problem: its state, hyper-parameters and update rule.
+
+    Parameters
+    ----------
+    name : str
+        The registry key (``algorithm="dmsgd"``).
+    title : str
+        A short human-readable name.
+    state : tuple of str
+        The per-worker state components, the iterate first (``("x", "m")``).
+    hyperparameters : tuple of Hyperparameter
+    rule : str
+        The update rule in words and formulas (the module docstring's table).
+    reference : str
+        The paper the rule is taken from.
+    heterogeneous : bool
+        Whether the algorithm is made for heterogeneous data (its theory is also available on the
+        heterogeneous quadratics of :mod:`topotheory.hetero`).
+
+    Examples
+    --------
+    >>> alg = ALGORITHMS["dmsgd"]
+    >>> alg.state, [h.name for h in alg.hyperparameters]
+    (('x', 'm'), ['momentum', 'gossip_momentum'])
+    >>> alg.defaults()
+    {'momentum': 0.9, 'gossip_momentum': False}
+    """
+
+    name: str
+    title: str
+    state: tuple
+    hyperparameters: tuple
+    rule: str
+    reference: str
+    heterogeneous: bool = False
+
+    def defaults(self):
+        """The hyper-parameters' default values, by name."""
+        return {h.name: h.default for h in self.hyperparameters}
+
+    def check(self, **hyperparameters):
+        """All hyper-parameters validated, defaults filled in; unknown names raise ``TypeError``."""
+        known = {h.name: h for h in self.hyperparameters}
+        unknown = sorted(set(hyperparameters) - set(known))
+        if unknown:
+            allowed = ", ".join(known) if known else "none"
+            raise TypeError(f"algorithm {self.name!r} takes no hyper-parameter {', '.join(map(repr, unknown))}; "
+                            f"its hyper-parameters are: {allowed}")
+        out = {}
+        for name, h in known.items():
+            out[name] = h.check(hyperparameters[name]) if name in hyperparameters else h.default
+        return out
+
+
+_MOMENTUM = Hyperparameter("momentum", "real", 0.9, "momentum β", low=0.0, high=1.0, high_open=True)
+_GOSSIP_MOMENTUM = Hyperparameter("gossip_momentum", "bool", False, "also gossip the momentum buffer")
+
+_LIST = (
+    Algorithm("dsgd", "D-SGD (gradient, then gossip)", ("x",), (),
+              "x <- W (x - lr g)", "Vogels, Hendrikx & Jaggi 2022 (the paper's D-SGD); Lian et al. 2017"),
+    Algorithm("dsgd_gossip_first", "D-PSGD (gossip, then gradient)", ("x",), (),
+              "x <- W x - lr g", "Lian et al. 2017, Algorithm 1 (D-PSGD)"),
+    Algorithm("dmsgd", "DmSGD, heavy-ball momentum", ("x", "m"), (_MOMENTUM, _GOSSIP_MOMENTUM),
+              "u = momentum m + g; m <- u (or W u); x <- W (x - lr u)",
+              "Yuan et al. 2021 (DecentLaM, the DmSGD baseline); Assran et al. 2019"),
+    Algorithm("dmsgd_nesterov", "DmSGD, Nesterov momentum", ("x", "m"), (_MOMENTUM, _GOSSIP_MOMENTUM),
+              "u = momentum m + g; m <- u (or W u); x <- W (x - lr (g + momentum u))",
+              "Yuan et al. 2021; Nesterov momentum as in PyTorch's SGD"),
+    Algorithm("qgm", "quasi-global momentum", ("x", "m"), (_MOMENTUM,),
+              "v = g + momentum m; x' = W (x - lr v); m <- momentum m + (1 - momentum)(x - x')/lr",
+              "Lin, Kong, Stich & Jaggi 2021 (quasi-global momentum, mu = momentum)"),
+    Algorithm("gradient_tracking", "gradient tracking (DIGing)", ("x", "y", "g"), (),
+              "x' = W x - lr y; y <- W y + g(x') - g; y(0) = g(0)",
+              "Nedić, Olshevsky & Shi 2017 (DIGing)", heterogeneous=True),
+    Algorithm("exact_diffusion", "exact diffusion / D²", ("x", "psi"),
+              (Hyperparameter("combine", "choice", "half", "'half': (I + W)/2 (exact diffusion); 'plain': W (D²)",
+                              choices=("half", "plain")),),
+              "psi' = x - lr g; x <- Wbar (psi' + x - psi); psi <- psi'; psi(0) = x(0)",
+              "Yuan, Ying, Zhao & Sayed 2019 (exact diffusion); Tang et al. 2018 (D²)", heterogeneous=True),
+    Algorithm("choco", "CHOCO-SGD (compressed gossip)", ("x", "xhat"),
+              (Hyperparameter("compression", "choice", "random_k", "the compression operator Q",
+                              choices=("random_k", "quantize")),
+               Hyperparameter("ratio", "real", 0.25, "fraction k/d of coordinates sent (random_k)",
+                              low=0.0, high=1.0, low_open=True),
+               Hyperparameter("levels", "int", 4, "quantization levels s (quantize)", low=1),
+               Hyperparameter("consensus_step", "real", 0.5, "consensus step size γ", low=0.0, high=1.0,
+                              low_open=True)),
+              "h = x - lr g; xhat <- xhat + Q(h - xhat); x <- h + consensus_step (W - I) xhat",
+              "Koloskova, Stich & Jaggi 2019 (CHOCO-SGD); Alistarh et al. 2017 (QSGD)"),
+    Algorithm("delayed", "D-SGD with delayed gradients", ("x",),
+              (Hyperparameter("delay", "int", 1, "gradient delay τ in steps", low=0, high=1000),),
+              "x <- W (x - lr g(t - delay)); no gradient for t < delay",
+              "stale-gradient D-SGD (e.g. Lian et al. 2018, asynchronous decentralized SGD)"),
+)
+
+#: The registry of algorithms, keyed by name (read-only).
+ALGORITHMS = types.MappingProxyType({alg.name: alg for alg in _LIST})
+
+
+def get_algorithm(name):
+    """The :class:`Algorithm` named ``name``; an unknown name lists the valid ones.
+
+    Examples
+    --------
+    >>> get_algorithm("choco").title
+    'CHOCO-SGD (compressed gossip)'
+    >>> get_algorithm("adam")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: algorithm must be one of 'dsgd', 'dsgd_gossip_first', ..., 'delayed'; got 'adam'
+    """
+    if isinstance(name, Algorithm):
+        return name
+    check_str("algorithm", name)
+    if name not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {', '.join(map(repr, ALGORITHMS))}; got {plain(name)}")
+    return ALGORITHMS[name]
+
+
+def check_algorithm(algorithm="dsgd", hyperparameters=None, *, heterogeneous=None):
+    """The algorithm and its validated hyper-parameters (defaults filled in).
+
+    Parameters
+    ----------
+    algorithm : str or Algorithm
+        A key of :data:`ALGORITHMS`.
+    hyperparameters : dict, optional
+        The hyper-parameters given by the caller (``{"momentum": 0.5}``).
+    heterogeneous : bool, optional
+        ``True`` when the caller works on heterogeneous data: an algorithm not made for it is
+        refused (ValueError naming the ones that are).
+
+    Returns
+    -------
+    tuple of (Algorithm, dict)
+
+    Examples
+    --------
+    >>> alg, hp = check_algorithm("dmsgd", {"momentum": 0.5})
+    >>> alg.name, hp
+    ('dmsgd', {'momentum': 0.5, 'gossip_momentum': False})
+    >>> check_algorithm("dmsgd", {"momentum": 1.0})
+    Traceback (most recent call last):
+    ...
+    ValueError: momentum must lie in [0, 1), got 1.0
+    """
+    alg = get_algorithm(algorithm)
+    hp = alg.check(**(hyperparameters or {}))
+    if heterogeneous and not alg.heterogeneous and alg.name != "dsgd":
+        made = ", ".join(repr(a.name) for a in ALGORITHMS.values() if a.heterogeneous or a.name == "dsgd")
+        raise ValueError(f"algorithm {alg.name!r} is studied on identical data only; on heterogeneous data "
+                         f"the algorithms are: {made}")
+    return alg, hp
