@@ -60,6 +60,9 @@ from .graphs import (
     epidemic,
     expected_contraction,
     epidemic_contraction,
+    el_oracle,
+    el_oracle_contraction,
+    equidyn,
     periodic_mixture,
     PeriodicRandomScheme,
     PushSum,
@@ -134,6 +137,7 @@ from .simulate import (
     PushSumSimulation,
     simulate_random_walk,
 )
+from .engine.random import push_sum_loss_curve, push_sum_rate
 from . import crosscheck  # a callable module: tt.crosscheck(...) runs crosscheck.rates.crosscheck
 from .crosscheck import (CheckReport, CrosscheckGrid, CrosscheckReport, Diagnostics, RandomWalkCheck, TaskError,
                          crosscheck_grid, crosscheck_random_walk)
@@ -195,7 +199,8 @@ __all__ = [
     "max_degree_per_step", "infinite_ring", "infinite_uni_ring", "infinite_grid",
     "one_over_max_degree_weights", "equistatic", "equistatic_degree", "k_peer_exponential", "de_bruijn",
     "RandomScheme", "pairwise_gossip", "random_matching", "epidemic", "expected_contraction", "epidemic_contraction",
-    "periodic_mixture", "PeriodicRandomScheme", "PushSum", "push_sum",
+    "el_oracle", "el_oracle_contraction", "equidyn",
+    "periodic_mixture", "PeriodicRandomScheme", "PushSum", "push_sum", "push_sum_rate", "push_sum_loss_curve",
     "ALGORITHMS", "Algorithm", "Hyperparameter",
     # metrics
     "SPECTRAL_GAP_KINDS", "NW_MODES", "spectral_gap", "effective_neighbors", "random_walk_covariance",

@@ -1,8 +1,5 @@
 """Tests for the metric study figure (Kendall rank correlation of metrics against the optimal toy rate)."""
 
-import itertools
-import math
-
 import numpy as np
 import pytest
 
@@ -11,28 +8,12 @@ from topotheory.figures.metric_study import STUDY_METRICS, metric_study, study_t
 from topotheory.toy.quadratic import optimal_learning_rate
 from topotheory.metrics.spectral import spectral_gap
 
+from oracles import kendall_tau_b as _kendall_tau_b
+
 
 @pytest.fixture(scope="module")
 def quick():
     return metric_study(quick=True)
-
-
-def _kendall_tau_b(x, y):
-    """Kendall tau-b by explicit pair counting (independent of scipy)."""
-    conc = disc = tx = ty = 0
-    for i, j in itertools.combinations(range(len(x)), 2):
-        dx, dy = np.sign(x[i] - x[j]), np.sign(y[i] - y[j])
-        if dx == 0 and dy == 0:
-            continue
-        if dx == 0:
-            tx += 1
-        elif dy == 0:
-            ty += 1
-        elif dx == dy:
-            conc += 1
-        else:
-            disc += 1
-    return (conc - disc) / math.sqrt((conc + disc + tx) * (conc + disc + ty))
 
 
 def test_result_structure(quick):

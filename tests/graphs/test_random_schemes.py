@@ -7,6 +7,8 @@ import topotheory as tt
 from topotheory.engine import resolve
 from topotheory.graphs.random import RandomScheme, check_outcomes
 
+from oracles import assert_moments_equal_enumeration, assert_theory_equals_dense_kronecker, dense_kron
+
 FAMILIES = [
     ("pairwise_gossip", lambda: tt.pairwise_gossip(5)),
     ("pairwise_gossip_n2", lambda: tt.pairwise_gossip(2)),
@@ -19,25 +21,9 @@ FAMILIES = [
 ]
 
 
-def enumerated(S):
-    Ws, p = S.outcomes()
-    return RandomScheme.from_outcomes(Ws, p, stochastic=S.stochastic)
-
-
-def dense_kron(S):
-    """E[W kron W] and E[W] from the enumerated outcomes, with numpy's kron (independent route)."""
-    Ws, p = S.outcomes()
-    return sum(q * np.kron(W, W) for q, W in zip(p, Ws)), np.einsum("m,mij->ij", p, Ws)
-
-
 @pytest.mark.parametrize("name,make", FAMILIES, ids=[f[0] for f in FAMILIES])
 def test_closed_form_moments_equal_enumeration(name, make):
-    S = make()
-    K, M = dense_kron(S)
-    assert np.max(np.abs(S.kron_moment() - K)) < 1e-12
-    assert np.max(np.abs(S.mean() - M)) < 1e-12
-    X = np.random.default_rng(0).standard_normal((3, S.n, S.n))
-    assert np.max(np.abs(S.second_moment(X) - enumerated(S).second_moment(X))) < 1e-12
+    assert_moments_equal_enumeration(make())
 
 
 @pytest.mark.parametrize("name,make", FAMILIES, ids=[f[0] for f in FAMILIES])
@@ -74,34 +60,9 @@ def test_expected_contraction_closed_forms():
         tt.spectral_gap(S, "eigenvalue")
 
 
-def dense_nw(S, gamma):
-    """n_W from (I - gamma K) vec Sigma = vec E[W W^T] on the full n^2 space (independent route)."""
-    n = S.n
-    K, _ = dense_kron(S)
-    rhs = (K @ np.eye(n).ravel())
-    Sigma = np.linalg.solve(np.eye(n * n) - gamma * K, rhs).reshape(n, n)
-    return 1.0 / ((1 - gamma) * np.trace(Sigma) / n)
-
-
-def dense_rate(S, lr, zeta):
-    """Exact rate from the n^2 x n^2 Kronecker matrix of C -> E[W (aC + b Diag C) W^T]."""
-    n = S.n
-    K, _ = dense_kron(S)
-    a, b = (1 - lr) ** 2, (zeta - 1) * lr**2
-    D = np.diag(np.eye(n).ravel())
-    rho = np.max(np.abs(np.linalg.eigvals(K @ (a * np.eye(n * n) + b * D))))
-    return 1 - rho
-
-
 @pytest.mark.parametrize("name,make", FAMILIES, ids=[f[0] for f in FAMILIES])
 def test_nw_and_rate_equal_dense_kronecker(name, make):
-    S = make()
-    for g in (0.0, 0.5, 0.95):
-        assert abs(tt.effective_neighbors(S, g) - dense_nw(S, g)) < 1e-10
-    edge = tt.max_learning_rate(S, zeta=12)
-    for lr in (0.02, 0.5 * edge, 0.99 * edge):
-        assert abs(tt.quadratic_rate(S, lr=lr, zeta=12) - dense_rate(S, lr, 12)) < 1e-10
-    assert np.isnan(tt.quadratic_rate(S, lr=1.01 * edge, zeta=12)) and dense_rate(S, 1.01 * edge, 12) < 0
+    assert_theory_equals_dense_kronecker(make())
 
 
 def test_loss_curve_equals_kronecker_recursion():

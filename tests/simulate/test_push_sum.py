@@ -7,14 +7,7 @@ import topotheory as tt
 from topotheory.graphs.random import RandomScheme, push_sum
 from topotheory.toy.quadratic import zeta as zeta_of
 
-
-def directed(n, extra=3):
-    """Column-stochastic: worker j pushes equal shares to itself, j+1 and (odd j) j+extra."""
-    P = np.zeros((n, n))
-    for j in range(n):
-        out = {j, (j + 1) % n} | ({(j + extra) % n} if j % 2 else set())
-        P[list(out), j] = 1.0 / len(out)
-    return P
+from oracles import directed_push as directed
 
 
 def test_column_stochastic_not_row_stochastic():

@@ -202,7 +202,21 @@ def _koloskova(field):
 def _finite_time(scheme):
     from ..graphs.scheme import finite_time_consensus
 
+    _fixed_products_only(scheme, "finite_time_consensus", "a random product is J only by chance")
     return float(finite_time_consensus(scheme))
+
+
+def _fixed_products_only(scheme, metric, why):
+    """ValueError naming why ``metric`` is undefined for a random scheme (it needs a fixed matrix product)."""
+    if getattr(scheme, "is_random_scheme", False) is True:
+        raise ValueError(f"metric {metric!r} is undefined for the random scheme {scheme!r}: it needs a fixed "
+                         f"product of gossip matrices ({why}); spectral_gap_koloskova and koloskova_p give the "
+                         "expected contraction")
+
+
+def _mixing_time(scheme):
+    _fixed_products_only(scheme, "mixing_time", "||W_t...W_1 - J|| is random")
+    return _functional("mixing_time", eps=0.01)(scheme)
 
 
 def _gap_per_step(scheme):
@@ -243,7 +257,7 @@ register_metric("koloskova_p", _koloskova("p"), "Koloskova's p = 1 - ||Pi - J||_
                 label="Koloskova p", orientation=1)
 register_metric("koloskova_tau", _koloskova("tau"), "Koloskova's window length tau (= the period)",
                 label="Koloskova τ")
-register_metric("mixing_time", _functional("mixing_time", eps=0.01), "steps until ||Pi_t - J||_2 <= 0.01",
+register_metric("mixing_time", _mixing_time, "steps until ||Pi_t - J||_2 <= 0.01",
                 label="mixing time (ε=0.01)", orientation=-1)
 register_metric("finite_time_consensus", _finite_time, "1 if the one-period product is exactly J")
 register_metric("spectral_gap_per_step", _gap_per_step, "spectral gap ('abs') per gossip step of a periodic scheme",

@@ -281,9 +281,22 @@ def crosscheck(
     a replica averages :math:`\|x_i\|^2` over the ``d`` coordinates and ``n`` workers before the
     replica mean is taken.
 
+    Push-sum (:class:`topotheory.graphs.random.PushSum`): the simulation is
+    :func:`topotheory.montecarlo.simulate_push_sum` (gradients at the read-out ``z = x / y``) and the
+    theory is the read-out's exact one: D-SGD with the row-stochastic
+    :math:`\tilde W_t = D_{t+1}^{-1}P_tD_t` and per-worker step sizes :math:`\eta / y_i(t)`
+    (:func:`topotheory.engine.random.push_sum_loss_curve`, the weights' transient included, and
+    :func:`~topotheory.engine.random.push_sum_rate` on their limit orbit). The loss compared is the
+    read-out's, :math:`\frac1n\sum_i\tfrac12\|z_i\|^2`. ``chunk_size`` and ``threads`` do not apply
+    (refused), nor does ``method`` other than ``"exact"``.
+    Random push-sum laws are refused by :func:`~topotheory.graphs.random.push_sum`: with random
+    :math:`P_t` the weights ``y(t)`` are random and :math:`\tilde W_t` depends on every earlier draw,
+    so the read-out's matrices are not independent of its state and the second-moment recursion
+    is not closed.
+
     Parameters
     ----------
-    scheme : Scheme
+    scheme : Scheme, RandomScheme or PushSum
     lr : float
         Learning rate (> 0).
     d : int
@@ -341,7 +354,15 @@ def crosscheck(
     """
     from ..toy.quadratic import loss_curve, quadratic_rate, zeta as zeta_of
 
-    scheme = check_scheme(scheme)
+    push = push_sum_parts(scheme, method, chunk_size, threads)
+    if push is None:
+        scheme = check_scheme(scheme)
+        simulate = simulate_dsgd
+        rate_of = lambda lr, z: quadratic_rate(scheme, lr=lr, zeta=z, method=method, mode=mode)  # noqa: E731
+        curve_of = lambda lr, z, steps, initial: loss_curve(scheme, lr=lr, zeta=z, steps=steps,  # noqa: E731
+                                                            initial=initial)
+    else:
+        rate_of, curve_of, simulate = push
     confidence = check_real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
     band = check_real("band", band, low=0.0, high=1.0, low_open=True, high_open=True)
     rel_tol = check_real("rel_tol", rel_tol, low=0.0)
@@ -356,11 +377,11 @@ def crosscheck(
     check_dsgd_size(scheme.n, d=d, steps=steps, reps=8 * reps if adaptive and budget is None else reps,
                     batch_size=batch_size, reps_name="reps (times 8: the default budget)" if adaptive else "reps")
     z = zeta_of(d, batch_size)
-    theory_rate = float(quadratic_rate(scheme, lr=lr, zeta=z, method=method, mode=mode))
+    theory_rate = float(rate_of(lr, z))
     seed, seed_desc = root_seed(seed)
     sim_seed, boot_seed = spawn_seeds(as_generator(seed), 2)
     run = dict(lr=lr, d=d, steps=steps, reps=reps, batch_size=batch_size, x0=x0, chunk_size=chunk_size, threads=threads)
-    sim = simulate_dsgd(scheme, seed=sim_seed, **run)
+    sim = simulate(scheme, seed=sim_seed, **run)
     est = estimate_rate(sim, window=window, confidence=confidence, n_boot=n_boot, seed=boot_seed)
     diag = replica_diagnostics(sim.replica_loss[:, est.window[0] : est.window[1] + 1])
     spent = sim.reps
@@ -377,13 +398,13 @@ def crosscheck(
             if want <= sim.reps:
                 break
             k = want // reps
-            sim = concat_simulations([simulate_dsgd(scheme, seed=sd, **run) for sd in chunk_seeds[used : used + k]])
+            sim = concat_simulations([simulate(scheme, seed=sd, **run) for sd in chunk_seeds[used : used + k]])
             used += k
             spent += want
             est = estimate_rate(sim, window=window, confidence=confidence, n_boot=n_boot, seed=boot_seed)
             diag = replica_diagnostics(sim.replica_loss[:, est.window[0] : est.window[1] + 1])
     initial = None if x0 is None else (lambda X: X @ X.T)(start_point(x0, sim.n, sim.d))
-    exact = np.asarray(loss_curve(scheme, lr=lr, zeta=z, steps=steps, initial=initial), dtype=float)
+    exact = np.asarray(curve_of(lr, z, steps, initial), dtype=float)
 
     _, _, half = mean_band(sim.replica_loss, level=band, points=sim.steps + 1)
     bz = band_quantile(band, sim.steps + 1, sim.reps)
@@ -462,6 +483,34 @@ def crosscheck(
         replicas_spent=spent,
         simulation=sim,
     )
+
+
+def push_sum_parts(scheme, method, chunk_size, threads):
+    """``(rate, curve, simulate)`` of a :class:`PushSum` for :func:`crosscheck` (the read-out's exact theory), else None."""
+    from ..engine.random import push_sum_loss_curve, push_sum_rate
+    from ..graphs.random import PushSum
+    from ..simulate.montecarlo import simulate_push_sum
+
+    if not isinstance(scheme, PushSum):
+        return None
+    if method != "exact":
+        raise ValueError(f"method={method!r} does not apply to push-sum: its read-out has only the exact theory "
+                         "(method='exact')")
+    for name, value in (("chunk_size", chunk_size), ("threads", threads)):
+        if value is not None:
+            raise ValueError(f"{name} does not apply to push-sum (simulate_push_sum runs all replicas at once); drop it")
+
+    def rate(lr, z):
+        return push_sum_rate(scheme, lr=check_real("lr", lr, low=0.0, low_open=True), zeta=z)
+
+    def curve(lr, z, steps, initial):
+        return push_sum_loss_curve(scheme, lr=lr, zeta=z, steps=steps, initial=initial)
+
+    def simulate(push, *, seed, lr, d, steps, reps, batch_size, x0, chunk_size=None, threads=None):
+        return simulate_push_sum(push, lr=lr, d=d, steps=steps, reps=reps, seed=seed, batch_size=batch_size,
+                                 x0=x0).readout
+
+    return rate, curve, simulate
 
 
 # ------------------------------------------------------------------------------------- sweeps

@@ -25,7 +25,9 @@ to itself (:math:`\mathcal M(J) = J` since :math:`W\mathbf 1 = \mathbf 1`). The 
 unique solution is permutation invariant, hence in that span; and the toy map is positive, so its
 Perron root has a PSD eigenvector (Krein–Rutman) whose average over all relabellings is a
 permutation-invariant eigenvector for the same root: the rate is the spectral radius of the 2 x 2
-restriction. Other laws: dense linear algebra on :math:`(n-1)^2` (or :math:`n^2`) unknowns for
+restriction. A periodic sequence of exchangeable laws (e.g. local steps, whose single outcome ``I``
+is invariant, then a random matching) reduces the same way: each phase's map, and so the one-period
+composition, commutes with every relabelling. Other laws: dense linear algebra on :math:`(n-1)^2` (or :math:`n^2`) unknowns for
 ``n <= DENSE_MAX_N``, else GMRES and Arnoldi on the matrix-free operator.
 """
 
@@ -34,10 +36,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from ..graphs.random import expected_contraction
+from ..common.validation import check_int, check_real
+from ..graphs.random import PushSum, expected_contraction
 from .base import GramMoments, Representation, consensus_complement
 
-__all__ = ["RandomRepresentation", "DENSE_MAX_N"]
+__all__ = ["RandomRepresentation", "DENSE_MAX_N", "push_sum_step", "push_sum_loss_curve", "push_sum_rate"]
 
 #: Largest ``n`` solved with dense linear algebra on vec-space.
 DENSE_MAX_N = 24
@@ -64,17 +67,24 @@ class RandomRepresentation(Representation):
     # -------------------------------------------------------------------- exchangeable reduction
     def _basis_map(self):
         r"""The 2 x 2 matrix of :math:`\mathcal M` on the basis ``(I - J, J)``, or None (not exchangeable)."""
-        S, n = self.scheme, self.n
-        if not getattr(S, "exchangeable", False) or n < 2 or self.period != 1:
+        if self.period != 1:
             return None
+        return _law_basis_map(self.scheme)
 
-        def build():
-            E = _basis(n)
-            A = np.column_stack([_coords(Y) for Y in S.second_moment(E)])
-            A.setflags(write=False)
-            return A
+    def _phase_maps(self):
+        """The 2 x 2 basis maps of every phase's law (all exchangeable), or None."""
+        maps = [_law_basis_map(L) for L in self.scheme.laws]
+        return None if any(A is None for A in maps) else maps
 
-        return S.cached("engine:random-basis-map", build)
+    def _cycle_map(self, phase):
+        r"""The 2 x 2 map of :math:`\mathcal M_{\phi-1}\circ\dots\circ\mathcal M_{\phi-p}` (one period ending at ``phase``), or None."""
+        maps = self._phase_maps()
+        if maps is None:
+            return None
+        A = np.eye(2)
+        for k in range(self.period):
+            A = maps[(phase - self.period + k) % self.period] @ A
+        return A
 
     def _solve(self, g, rhs, project, phase=0):
         r"""Solve ``Y = g Mcyc(Y) + rhs`` (on 1-perp when ``project``): 2 x 2, dense or GMRES.
@@ -82,7 +92,7 @@ class RandomRepresentation(Representation):
         ``Mcyc`` is the one-period map ending at ``phase``: :math:`\mathcal M_{\phi-1}\circ\dots\circ\mathcal M_{\phi-p}`.
         """
         n, p = self.n, self.period
-        A = self._basis_map()
+        A = self._basis_map() if p == 1 else self._cycle_map(phase)
         if A is not None and _in_span(rhs):
             r = _coords(rhs)
             if project:  # M(J) = J has no (I - J) part, so the 1-perp component decouples
@@ -155,7 +165,42 @@ class RandomRepresentation(Representation):
 
     def disagreement_mean(self, g, phase):
         """mean_i S_ii = S_1(gamma) (doubly stochastic laws only)."""
+        if not self.doubly:
+            self.disagreement_covariance(g, phase)  # the error naming why S is undefined
+        A = self._basis_map()
+        if A is not None:
+            return float(self._span_sigma(np.asarray(float(g)), A) * (self.n - 1) / self.n)
         return float(np.trace(self.disagreement_covariance(g, phase)) / self.n)
+
+    def scaled_variances(self, g, c, phase):
+        r"""Exchangeable laws: the diagonal of :math:`(1-\gamma)\Sigma` from its two coordinates, :math:`O(1)` per decay.
+
+        Doubly stochastic: :math:`S = \sigma(I - J)`, :math:`\sigma = A_{00}/(1 - \gamma A_{00})` with ``A`` the
+        2 x 2 matrix of :math:`\mathcal M` on ``(I - J, J)`` (:math:`\mathcal M(I) - J = A_{00}(I - J)`), so every
+        variance is :math:`1/n + c\,\sigma(1 - 1/n)`. Row-stochastic: :math:`\Sigma = y_0(I - J) + y_1J` with
+        :math:`(I - \gamma A)y = A(1, 1)^T`. Other laws: the dense covariance (base class).
+        """
+        A = self._basis_map()
+        if A is None:
+            return super().scaled_variances(g, c, phase)
+        n = self.n
+        g, c = np.asarray(g, dtype=float), np.asarray(c, dtype=float)
+        if self.doubly:
+            var = 1.0 / n + c * self._span_sigma(g, A) * (1.0 - 1.0 / n)
+        else:
+            if not np.all(g < 1.0):
+                raise ValueError("gamma must be < 1 for a row-stochastic random scheme (Sigma grows like 1/(1-gamma))")
+            r = A @ np.ones(2)
+            det = (1.0 - g * A[0, 0]) * (1.0 - g * A[1, 1]) - g**2 * A[0, 1] * A[1, 0]
+            y0 = ((1.0 - g * A[1, 1]) * r[0] + g * A[0, 1] * r[1]) / det
+            y1 = ((1.0 - g * A[0, 0]) * r[1] + g * A[1, 0] * r[0]) / det
+            var = c * (y0 * (1.0 - 1.0 / n) + y1 / n)
+        return np.asarray(var, dtype=float)[..., None]
+
+    @staticmethod
+    def _span_sigma(g, A):
+        r""":math:`\sigma(\gamma) = A_{00}/(1 - \gamma A_{00})`: ``S = sigma (I - J)`` for an exchangeable doubly stochastic law."""
+        return A[0, 0] / (1.0 - g * A[0, 0])
 
     # -------------------------------------------------------------------------------- spectra
     def product_spectrum(self):
@@ -179,10 +224,10 @@ class RandomRepresentation(Representation):
 
         The residual reported is that of the lifted eigenvector under the full ``(n, n)`` map.
         """
-        A = self._basis_map()
-        if A is None or self.period != 1:
+        maps = self._phase_maps()
+        if maps is None:
             return super().perron_excess(a, beta)
-        n = self.n
+        n, p = self.n, self.period
         a, beta = np.asarray(a, dtype=float), np.asarray(beta, dtype=float)
         # C -> a C + beta Diag C on the basis: Diag(I - J) = (1 - 1/n)(E1 + E2), Diag(J) = (E1 + E2)/n
         P = np.empty(a.shape + (2, 2))
@@ -190,16 +235,21 @@ class RandomRepresentation(Representation):
         P[..., 1, 0] = beta * (1 - 1 / n)
         P[..., 0, 1] = beta / n
         P[..., 1, 1] = a + beta / n
-        vals, vecs = np.linalg.eig(A @ P)
+        T = np.broadcast_to(np.eye(2), P.shape).copy()
+        for A in maps:  # phase 0 first
+            T = A @ P @ T
+        vals, vecs = np.linalg.eig(T)
         k = np.argmax(np.abs(vals), axis=-1)
         idx = np.arange(a.shape[0])
         lam, vec = vals[idx, k].real, vecs[idx, :, k].real
         C = np.einsum("lk,kij->lij", vec, _basis(n))
-        TC = np.stack([self.apply_second_moment(C[j].copy(), a[j], beta[j], 0) for j in idx])
+        TC = C.copy()
+        for t in range(p):
+            TC = np.stack([self.apply_second_moment(TC[j].copy(), a[j], beta[j], t) for j in idx])
         norm = np.maximum(np.abs(lam) * np.linalg.norm(C, axis=(1, 2)), np.finfo(float).tiny)
         res = np.linalg.norm(TC - lam[:, None, None] * C, axis=(1, 2)) / norm
         its = np.ones(a.shape[0], dtype=int)
-        return np.abs(lam) - a, its, res, np.ones(a.shape[0], dtype=bool), "exchangeable-2x2"
+        return np.abs(lam) ** (1.0 / p) - a, its, res, np.ones(a.shape[0], dtype=bool), "exchangeable-2x2"
 
     def secular_excess(self, a, beta):
         raise ValueError(f"method='secular' does not apply to the random scheme {self.scheme!r}; use method='exact'")
@@ -210,6 +260,20 @@ class RandomRepresentation(Representation):
     def heterogeneous_distance(self, c, h, B, phase):
         raise ValueError(f"the heterogeneous fixed point is not defined for the random scheme {self.scheme!r} "
                          "(the iterates stay random); use a deterministic Scheme")
+
+
+def _law_basis_map(law):
+    r"""The 2 x 2 matrix of an exchangeable law's :math:`\mathcal M` on ``(I - J, J)`` (cached on the law), or None."""
+    n = law.n
+    if not getattr(law, "exchangeable", False) or n < 2 or law.period != 1:
+        return None
+
+    def build():
+        A = np.column_stack([_coords(Y) for Y in law.second_moment(_basis(n))])
+        A.setflags(write=False)
+        return A
+
+    return law.cached("engine:random-basis-map", build)
 
 
 def _basis(n):
@@ -240,3 +304,98 @@ class RandomGramMoments(GramMoments):
         idx = np.arange(self.scheme.n)
         X[:, idx, idx] += self.beta[:, None] * self.C[:, idx, idx]
         self.C = self.scheme.law(t).second_moment(X)
+
+
+# ------------------------------------------------------------------------------- push-sum read-out
+def push_sum_step(W, y, C, lr, zeta):
+    r"""One step of the read-out's exact Gram recursion, :math:`\tilde W[UCU + (\zeta-1)\mathrm{Diag}(\eta_i^2C_{ii})]\tilde W^T`.
+
+    Stochastic gradient push takes the gradient at the read-out but subtracts it from ``x = y z``,
+    so in read-out coordinates worker ``i`` steps with :math:`\eta_i = \eta / y_i(t)`:
+    :math:`z(t+1) = \tilde W_t\,(z - D_t^{-1}\eta\,g(z))`, :math:`U = I - \mathrm{Diag}\,\eta_i`. On the
+    isotropic quadratic (independent mini-batches per worker) :math:`\mathbb E[z_i^T z_j]` follows
+    this map exactly (THEORY §3.2 with per-worker step sizes). ``C`` may be batched ``(..., n, n)``.
+    """
+    eta = lr / y
+    u = 1.0 - eta
+    X = u[:, None] * C * u[None, :]
+    idx = np.arange(C.shape[-1])
+    X[..., idx, idx] += (zeta - 1.0) * eta**2 * C[..., idx, idx]
+    return W @ X @ W.T
+
+
+def push_sum_loss_curve(push, *, lr, zeta, steps, initial=None):
+    r"""The read-out's exact expected loss :math:`\frac1n\sum_i\tfrac12\mathbb E\|z_i(t)\|^2`, ``t = 0..steps``.
+
+    The Gram recursion of :func:`push_sum_step` from ``y(0) = 1`` (the weights' transient included);
+    ``initial`` is the Gram matrix of the start (default all ones: every worker at a unit vector).
+
+    Examples
+    --------
+    >>> from topotheory.graphs.random import push_sum
+    >>> P = np.array([[0.5, 1.0], [0.5, 0.0]])
+    >>> curve = push_sum_loss_curve(push_sum(P), lr=0.0, zeta=3.0, steps=3)  # no gradient: z_i -> average
+    >>> bool(np.allclose(curve, 0.5))
+    True
+    """
+    lr, zeta = _check_push_sum(push, lr, zeta)
+    steps = check_int("steps", steps, minimum=0)
+    n = push.n
+    y = push.weights(steps)
+    Ws = push.read_out_matrices(steps) if steps else np.empty((0, n, n))
+    C = np.ones((n, n)) if initial is None else np.array(initial, dtype=float)
+    if C.shape != (n, n):
+        raise ValueError(f"initial must be the ({n}, {n}) Gram matrix of the start, got shape {C.shape}")
+    out = np.empty(steps + 1)
+    out[0] = np.trace(C) / (2 * n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            C = push_sum_step(Ws[t], y[t], C, lr, zeta)
+            out[t + 1] = np.trace(C) / (2 * n)
+    return out
+
+
+def push_sum_rate(push, *, lr, zeta):
+    r"""The read-out's exact asymptotic rate ``r`` (:math:`\mathbb E\|z\|^2 \propto (1-r)^t`), NaN if it diverges.
+
+    :math:`1 - \rho^{1/p}` with :math:`\rho` the Perron root of the one-period map of
+    :func:`push_sum_step` on the weights' limit orbit :math:`y_{*,t}` (period ``p``): dense on the
+    ``n^2`` vec-space for ``n <= DENSE_MAX_N``, else Arnoldi on the matrix-free map. With ``y = 1``
+    (doubly stochastic ``P``) it is D-SGD's ``quadratic_rate``.
+
+    Examples
+    --------
+    >>> import topotheory as tt
+    >>> from topotheory.graphs.random import push_sum
+    >>> bool(abs(push_sum_rate(push_sum(tt.ring(6)), lr=0.1, zeta=10) - tt.quadratic_rate(tt.ring(6), lr=0.1, zeta=10)) < 1e-12)
+    True
+    """
+    lr, zeta = _check_push_sum(push, lr, zeta)
+    n, p = push.n, push.period
+    y = push.limit_weights
+    nxt = np.roll(y, -1, axis=0)
+    Ws = nxt[:, :, None] ** -1 * push.matrices * y[:, None, :]
+
+    def apply(C):
+        for t in range(p):
+            C = push_sum_step(Ws[t], y[t], C, lr, zeta)
+        return C
+
+    if n <= DENSE_MAX_N:
+        basis = np.eye(n * n).reshape(n * n, n, n)
+        K = apply(basis).reshape(n * n, n * n).T
+        rho = float(np.max(np.abs(np.linalg.eigvals(K))))
+    else:
+        op = spla.LinearOperator((n * n, n * n), matvec=lambda v: apply(np.asarray(v).reshape(n, n)).ravel(),
+                                 dtype=float)
+        rho = float(np.max(np.abs(spla.eigs(op, k=1, which="LM", tol=1e-13, return_eigenvectors=False))))
+    if not np.isfinite(rho) or rho >= 1.0:
+        return float("nan")
+    return float(1.0 - rho ** (1.0 / p))
+
+
+def _check_push_sum(push, lr, zeta):
+    """``(lr, zeta)`` checked, and ``push`` a :class:`PushSum` (TypeError otherwise)."""
+    if not isinstance(push, PushSum):
+        raise TypeError(f"push must be a PushSum (from topotheory.push_sum), got {type(push).__name__}")
+    return check_real("lr", lr, low=0.0), check_real("zeta", zeta, low=1.0)

@@ -15,7 +15,9 @@ import numpy as np
 
 from ..common.validation import as_float_array, check_int
 from ..graphs.families import base_graph, erdos_renyi, one_peer_exponential_any, random_regular
+from ..graphs.random import el_oracle, epidemic, equidyn, pairwise_gossip, periodic_mixture, random_matching
 from ..graphs import (
+    solo,
     binary_tree,
     chain,
     exponential_graph,
@@ -33,7 +35,7 @@ from ..compare.ranking import kendall_tau
 from ..compare.registry import METRICS, STUDY_METRIC_NAMES, STUDY_METRICS
 from ._base import FigureData, figure_function
 
-__all__ = ["compute", "plot", "metric_study", "study_topologies", "STUDY_METRICS"]
+__all__ = ["compute", "plot", "metric_study", "study_topologies", "random_study_topologies", "STUDY_METRICS"]
 
 
 def _square_torus(n):
@@ -84,7 +86,85 @@ def study_topologies(n, *, seed=0):
     return out
 
 
-def compute(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=False, executor=None):
+def random_study_topologies(n):
+    """The study's random i.i.d. schemes at ``n`` workers (a fresh ``W_t`` per step), as ``{label: RandomScheme}``.
+
+    One-peer and few-peer random gossip at comparable communication: a uniform random matching,
+    randomized pairwise gossip, Epidemic Learning with ``s = 2`` (EL-Local, row-stochastic; EL-Oracle,
+    a random 2-regular graph), OD-EquiDyn, and three local steps then one random matching.
+
+    Examples
+    --------
+    >>> list(random_study_topologies(8))[:2]
+    ['random matching', 'pairwise gossip']
+    """
+    n = check_int("n", n, minimum=5)
+    return {
+        "random matching": random_matching(n),
+        "pairwise gossip": pairwise_gossip(n),
+        "EL-Local s=2": epidemic(n, 2),
+        "EL-Oracle s=2": el_oracle(n, 2),
+        "OD-EquiDyn": equidyn(n),
+        "local H=3 + random matching": periodic_mixture([solo(n)] * 3 + [random_matching(n)],
+                                                        name="local H=3 + random matching"),
+    }
+
+
+def _random_part(ns, zetas, table, values):
+    r"""The random schemes in the study: their metrics, and the Kendall tau over deterministic and random schemes.
+
+    A metric is evaluated on a random scheme where the mathematics holds (n_W, the expected
+    contraction behind the spectral gap and Koloskova's p, S_0 and S_1 of doubly stochastic laws,
+    the exact optimal rate); where it does not (a fixed product for the mixing time, the
+    disagreement covariance of a row-stochastic law) the ValueError saying why is recorded in
+    ``skipped`` and the tau of that metric is taken over the schemes where it is defined
+    (``n_topologies`` says how many).
+    """
+    from ..toy.quadratic import optimal_learning_rate
+
+    rvalues = {"n": [], "topology": []}
+    rtable = {k: [] for k in table}
+    skipped = {"n": [], "topology": [], "metric": [], "reason": []}
+    metrics = [METRICS[name] for name in STUDY_METRIC_NAMES]
+    det_n = np.array(values["n"])
+    for n in ns:
+        schemes = random_study_topologies(n)
+        names = list(schemes)
+        rvalues["n"] += [n] * len(names)
+        rvalues["topology"] += names
+        det = det_n == n
+
+        def evaluate(m, zeta, key, schemes=schemes, n=n):
+            out = []
+            for k, scheme in schemes.items():
+                try:
+                    out.append(float(m(scheme, zeta=zeta)))
+                except ValueError as exc:
+                    out.append(float("nan"))
+                    for col, v in zip(skipped, (n, k, key, str(exc))):
+                        skipped[col].append(v)
+            rvalues.setdefault(key, []).extend(out)
+            return np.array(out)
+
+        static = {m.label: evaluate(m, zetas[0], m.label) for m in metrics if not m.params}
+        for zeta in zetas:
+            rate = np.array([optimal_learning_rate(schemes[k], zeta=zeta).rate for k in names], dtype=float)
+            rvalues.setdefault(f"optimal rate (ζ={zeta:g})", []).extend(rate.tolist())
+            det_rate = np.array(values[f"optimal rate (ζ={zeta:g})"], dtype=float)[det]
+            for m in metrics:
+                key = m.label if m.label in static else f"{m.label} (ζ={zeta:g})"
+                metric = static[m.label] if m.label in static else evaluate(m, zeta, key)
+                det_metric = np.array(values[key], dtype=float)[det]
+                both_metric = np.concatenate([det_metric, metric])
+                both_rate = np.concatenate([det_rate, rate])
+                ok = ~np.isnan(both_metric)
+                tau, pval = kendall_tau(m.orientation * both_metric[ok], both_rate[ok])
+                for key2, v in zip(rtable, (n, zeta, m.label, tau, pval, m.orientation, int(ok.sum()))):
+                    rtable[key2].append(v)
+    return {"values": rvalues, "table": rtable, "skipped": skipped}
+
+
+def compute(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=False, random=True, executor=None):
     r"""Kendall rank correlation between each topology metric and the exact optimal toy rate.
 
     For every size ``n`` in ``ns`` and noise level :math:`\zeta` in ``zetas`` the ~20 topologies of
@@ -105,6 +185,9 @@ def compute(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=False, ex
         Seed of the random graphs.
     quick : bool
         Use ``ns = (16,)`` and the first two noise levels (for tests and notebooks).
+    random : bool
+        Also study the random schemes of :func:`random_study_topologies` (``data["random"]``); the
+        deterministic outputs do not change.
     executor : concurrent.futures.Executor, optional
         Computes the optimal learning rates (:func:`topotheory.compare.optimal_learning_rates`);
         the table is bit-identical with or without it.
@@ -114,7 +197,12 @@ def compute(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=False, ex
     FigureData
         ``data["table"]``: one row per (n, zeta, metric) with ``kendall_tau``, ``p_value``,
         ``orientation`` and ``n_topologies``; ``data["values"]``: per (n, topology) every metric
-        and the optimal rate and learning rate at every zeta.
+        and the optimal rate and learning rate at every zeta (deterministic schemes).
+        ``data["random"]`` (``random=True``): ``values`` of the random schemes, ``table`` (the same
+        columns, tau over the deterministic and random schemes together, each metric over the
+        schemes where it is defined) and ``skipped`` (``n``, ``topology``, ``metric`` and the
+        ``reason`` a metric is undefined for a random scheme, e.g. the mixing time of a scheme with
+        no fixed product, S_1 of a row-stochastic law).
 
     Examples
     --------
@@ -169,7 +257,11 @@ def compute(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=False, ex
         "(+1: the metric orders the topologies exactly as the optimal rate does). " + _summary(table)
     )
     params = {"ns": list(ns), "zetas": list(zetas), "seed": seed, "quick": bool(quick)}
-    return FigureData("metric_study", {"table": table, "values": values}, caption, params)
+    data = {"table": table, "values": values}
+    if random:
+        data["random"] = _random_part(ns, zetas, table, values)
+        params["random"] = True
+    return FigureData("metric_study", data, caption, params)
 
 
 def _summary(table):

@@ -81,6 +81,9 @@ __all__ = [
     "exchangeable_second_moment",
     "expected_contraction",
     "epidemic_contraction",
+    "el_oracle",
+    "el_oracle_contraction",
+    "equidyn",
     "periodic_mixture",
     "PeriodicRandomScheme",
     "PushSum",
@@ -258,8 +261,12 @@ class RandomScheme:
         def second(X):
             return np.einsum("m,mik,...kl,mjl->...ij", p, Ws, X, Ws, optimize=True)
 
+        # one outcome a I + b J is invariant under relabelling the workers (solo, fully connected, mix)
+        W0 = Ws[0]
+        scalar = Ws.shape[0] == 1 and n > 1 and np.allclose(
+            W0, (W0[0, 0] - W0[0, 1]) * np.eye(n) + W0[0, 1], rtol=0.0, atol=1e-15)
         return cls(n, name=name, sampler=sampler, mean=np.einsum("m,mij->ij", p, Ws), second_moment=second,
-                   stochastic=stochastic, outcomes=(Ws, p), params={"outcomes": p.size})
+                   stochastic=stochastic, outcomes=(Ws, p), params={"outcomes": p.size}, exchangeable=scalar)
 
     @classmethod
     def from_scheme(cls, scheme):
@@ -271,9 +278,29 @@ class RandomScheme:
 
     # ------------------------------------------------------------------------------- moments
     def sample(self, seed, size):
-        """``size`` independent draws of ``W``, shape ``(size, n, n)`` (seed: None, int or Generator)."""
+        """``size`` independent draws of ``W``, shape ``(size, n, n)`` (seed: None, int or Generator).
+
+        The draws are checked (shape, non-negative, rows — and for ``stochastic="doubly"`` columns —
+        summing to 1 within 1e-9): a sampler that breaks its law is a ValueError naming it, never a
+        silently wrong simulation.
+        """
         size = check_int("size", size, minimum=0)
-        return self._sampler(as_generator(seed), size)
+        W = self._sampler(as_generator(seed), size)
+        return self._checked(W, size)
+
+    def _checked(self, W, size):
+        n = self.n
+        W = np.asarray(W)
+        if W.shape != (size, n, n):
+            raise ValueError(f"the sampler of {self!r} returned shape {W.shape}, expected ({size}, {n}, {n})")
+        if size:
+            dev = float(np.max(np.abs(W.sum(axis=-1) - 1.0)))
+            if self.stochastic == "doubly":
+                dev = max(dev, float(np.max(np.abs(W.sum(axis=-2) - 1.0))))
+            if not dev <= 1e-9 or float(W.min()) < -1e-12:
+                raise ValueError(f"the sampler of {self!r} drew matrices that are not {self.stochastic} stochastic "
+                                 f"and non-negative (max deviation {dev:.3g}): it does not sample this law")
+        return W
 
     def mean(self):
         r"""The first moment :math:`\mathbb E[W]` (read-only ``(n, n)``)."""
@@ -479,25 +506,22 @@ def random_matching(n):
 
 
 # ---------------------------------------------------------------------------- epidemic learning
-def _convolve(pmf, kernel):
-    """Add one independent sender with two-point law ``kernel[(x_i, x_j)]`` to the pmf of (K_i, K_j)."""
-    out = np.zeros((pmf.shape[0] + 1, pmf.shape[1] + 1))
-    for (x, y), w in kernel.items():
-        if w:
-            out[x:x + pmf.shape[0], y:y + pmf.shape[1]] += w * pmf
-    return out
-
-
 @functools.lru_cache(maxsize=64)
 def _epidemic_coefficients(n, s):
+    r"""The 15 exchangeable coefficients of EL-Local, exactly (module docstring).
+
+    ``i = j``: :math:`\mathbb E[\text{forced}/(s + K)^2]` with ``K`` binomial. ``i != j``: every
+    coefficient is :math:`\mathbb E[F\,/((1 + K_i)(1 + K_j))]` with ``F`` the forced indicators; by
+    :math:`1/(1 + K) = \int_0^1 u^K\,du` it is :math:`\int_0^1\!\int_0^1 \prod_{\rm senders} g_u(x, y)\,dx\,dy`,
+    the product of the senders' (independent) generating polynomials
+    :math:`g(x, y) = \mathbb E[x^{[u \to i]}y^{[u \to j]}]` with the forced indicators fixed to 1 — a
+    polynomial of degree ``<= n - 1`` in each variable, integrated exactly by Gauss-Legendre with
+    ``n // 2 + 2`` nodes per axis (:math:`O(n^2)`).
+    """
     p = s / (n - 1)
     p11 = s * (s - 1) / ((n - 1) * (n - 2)) if n > 2 else 0.0
     p10 = p - p11
     p00 = 1.0 - 2.0 * p + p11
-    free = {(0, 0): p00, (1, 0): p10, (0, 1): p10, (1, 1): p11}
-    to_i = {(1, 0): p10, (1, 1): p11}
-    to_j = {(0, 1): p10, (1, 1): p11}
-    both = {(1, 1): p11}
 
     def binom_mean(m, shift, forced):
         k = np.arange(m + 1)
@@ -509,24 +533,24 @@ def _epidemic_coefficients(n, s):
     c = [binom_mean(n - 1, 1, 0), binom_mean(n - 2, 2, 1), binom_mean(n - 2, 2, 1), binom_mean(n - 2, 2, 1),
          binom_mean(n - 3, 3, 2) if n >= 3 else 0.0]
 
+    t, w = np.polynomial.legendre.leggauss(n // 2 + 2)
+    x, y = 0.5 * (t[:, None] + 1.0), 0.5 * (t[None, :] + 1.0)
+    ww = 0.25 * w[:, None] * w[None, :]
+    free = p00 + p10 * (x + y) + p11 * x * y
+    laws = {"both": p11 * x * y, "to_j": (p10 + p11 * x) * y, "to_i": (p10 + p11 * y) * x}
+
     def pair(j_to_i, i_to_j, specials):
         """E[forced indicators / ((1 + K_i)(1 + K_j))], i != j; ``specials`` are other senders' laws."""
         if len(specials) > n - 2:
             return 0.0
-        pmf = np.ones((1, 1))
-        pmf = _convolve(pmf, {(1, 0): p} if j_to_i else {(0, 0): 1 - p, (1, 0): p})
-        pmf = _convolve(pmf, {(0, 1): p} if i_to_j else {(0, 0): 1 - p, (0, 1): p})
+        g = (p * x if j_to_i else 1.0 - p + p * x) * (p * y if i_to_j else 1.0 - p + p * y)
         for law in specials:
-            pmf = _convolve(pmf, law)
-        for _ in range(n - 2 - len(specials)):
-            pmf = _convolve(pmf, free)
-        ki = np.arange(pmf.shape[0])[:, None]
-        kj = np.arange(pmf.shape[1])[None, :]
-        return float(np.sum(pmf / ((1 + ki) * (1 + kj))))
+            g = g * laws[law]
+        return float(np.sum(ww * g * free ** (n - 2 - len(specials))))
 
     d = [pair(False, False, []), pair(True, True, []), pair(False, True, []), pair(True, False, []),
-         pair(False, False, [both]), pair(False, False, [to_j]), pair(True, False, [to_j]),
-         pair(False, False, [to_i]), pair(False, True, [to_i]), pair(False, False, [to_i, to_j])]
+         pair(False, False, ["both"]), pair(False, False, ["to_j"]), pair(True, False, ["to_j"]),
+         pair(False, False, ["to_i"]), pair(False, True, ["to_i"]), pair(False, False, ["to_i", "to_j"])]
     return tuple(c + d)
 
 
@@ -585,6 +609,267 @@ def epidemic(n, s):
         return out
 
     return _exchangeable(n, "epidemic", coef, mean_diag, sampler, _enumerated(build), {"s": s}, stochastic="row")
+
+
+# ------------------------------------------------------------------------------ EL-Oracle
+def _regular_circulant(n, s):
+    """Adjacency of one fixed undirected ``s``-regular graph on ``n`` vertices (a circulant; ``n s`` even)."""
+    offsets = list(range(1, s // 2 + 1))
+    A = np.zeros((n, n))
+    idx = np.arange(n)
+    for a in offsets:
+        A[idx, (idx + a) % n] = A[idx, (idx - a) % n] = 1.0
+    if s % 2:
+        A[idx, (idx + n // 2) % n] = 1.0  # n is even: the antipodal matching
+    return A
+
+
+def _regular_graphs(n, s):
+    """Every labelled undirected ``s``-regular graph on ``n`` vertices (small ``n``), as adjacency matrices."""
+    pairs = list(itertools.combinations(range(n), 2))
+    out = []
+
+    def extend(k, deg, edges):
+        if k == len(pairs):
+            if all(d == s for d in deg):
+                A = np.zeros((n, n))
+                for a, b in edges:
+                    A[a, b] = A[b, a] = 1.0
+                out.append(A)
+            return
+        a, b = pairs[k]
+        if deg[a] < s and deg[b] < s:
+            deg[a] += 1
+            deg[b] += 1
+            extend(k + 1, deg, edges + [(a, b)])
+            deg[a] -= 1
+            deg[b] -= 1
+        # skipping (a, b) is only possible while a can still reach degree s with its later pairs
+        if deg[a] + (n - 1 - b) >= s:
+            extend(k + 1, deg, edges)
+
+    extend(0, [0] * n, [])
+    return out
+
+
+def el_oracle(n, s):
+    r"""Epidemic Learning, EL-Oracle (de Vos et al. 2023): a fresh random ``s``-regular graph per round.
+
+    Every worker exchanges with exactly ``s`` peers (an undirected ``s``-regular graph drawn each
+    round, as the reference implementation's peer sampler does) and averages its own and the ``s``
+    received models with equal weights: :math:`W = (I + A)/(s + 1)`, ``A`` the adjacency matrix.
+    Doubly stochastic and symmetric; ``n s`` must be even.
+
+    Closed-form :math:`\mathbb E[W\otimes W]`: with :math:`c = 1/(s+1)`,
+    :math:`\mathbb E[W_{ik}W_{jl}] = c^2(\delta_{ik}\delta_{jl} + \delta_{ik}\mathbb E A_{jl} +
+    \delta_{jl}\mathbb E A_{ik} + \mathbb E[A_{ik}A_{jl}])`, and every term counts at most two edges.
+    For any law invariant under relabelling the workers these are fixed by the degrees alone:
+    :math:`\Pr(A_{ik}=1) = s/(n-1)`; two edges sharing one endpoint,
+    :math:`s(s-1)/((n-1)(n-2))` (:math:`n\,s(s-1)` ordered pairs of adjacent edges); two disjoint
+    edges, :math:`s(ns - 4s + 2)/((n-1)(n-2)(n-3))` (the :math:`(ns)^2` ordered pairs of non-zero
+    entries minus the :math:`2ns` on one edge and the :math:`4ns(s-1)` on adjacent edges, over
+    :math:`n(n-1)(n-2)(n-3)` index tuples). So the uniform law on ``s``-regular graphs and a uniform
+    relabelling of one fixed ``s``-regular graph have the same first and second moments — all the
+    theory uses — and the sampler draws the latter (a uniformly relabelled circulant, vectorized).
+    :meth:`~RandomScheme.outcomes` enumerates the *uniform* law on all labelled ``s``-regular
+    graphs (small ``n``), an independent check of the claim. ``s = 1`` is :func:`random_matching`.
+
+    Expected contraction (derived here from the moments above; see :func:`expected_contraction`):
+    :math:`\mathbb E[W^TW] = c^2(I + 2\,\mathbb E A + \mathbb E A^2)`, whose eigenvalue on
+    :math:`\mathbf 1^\perp` is :math:`\beta = (n - s - 1)/((s + 1)(n - 1))` (:func:`el_oracle_contraction`).
+
+    Parameters
+    ----------
+    n : int
+        Workers, ``n >= 2``.
+    s : int
+        Peers per worker, ``1 <= s <= n - 1`` with ``n s`` even.
+
+    Examples
+    --------
+    >>> S = el_oracle(8, 3)
+    >>> round(float(expected_contraction(S)), 12) == round(el_oracle_contraction(8, 3), 12)
+    True
+    >>> bool(np.allclose(S.sample(0, 2).sum(axis=-1), 1.0))
+    True
+    """
+    n = check_int("n", n, minimum=2)
+    s = check_int("s", s, minimum=1)
+    if s > n - 1:
+        raise ValueError(f"s must be at most n - 1 = {n - 1} (distinct peers other than oneself), got {s}")
+    if (n * s) % 2:
+        raise ValueError(f"an s-regular graph needs n * s even, got n={n}, s={s}")
+    c = 1.0 / (s + 1)
+    e1 = s / (n - 1)
+    e2 = s * (s - 1) / ((n - 1) * (n - 2)) if n > 2 else 0.0
+    e3 = s * (n * s - 4 * s + 2) / ((n - 1) * (n - 2) * (n - 3)) if n > 3 else 0.0
+
+    def edges(i, k, j, l):
+        """E[A_ik A_jl] for representative labels."""
+        if i == k or j == l:
+            return 0.0
+        e, f = {i, k}, {j, l}
+        shared = len(e & f)
+        return e1 if shared == 2 else (e2 if shared == 1 else e3)
+
+    def moment(i, k, j, l):
+        a_ik = 0.0 if i == k else e1
+        a_jl = 0.0 if j == l else e1
+        return c * c * ((i == k) * (j == l) + (i == k) * a_jl + (j == l) * a_ik + edges(i, k, j, l))
+
+    coef = _pattern_coefficients(moment, n)
+    base = _regular_circulant(n, s)
+
+    def sampler(rng, size):
+        perm = rng.permuted(np.broadcast_to(np.arange(n), (size, n)).copy(), axis=1)
+        A = base[perm[:, :, None], perm[:, None, :]]
+        return (np.eye(n) + A) * c
+
+    def build():
+        graphs = _regular_graphs(n, s)
+        if len(graphs) > MAX_OUTCOMES:  # pragma: no cover - only reached beyond n = 8
+            raise ValueError(f"el_oracle(n={n}, s={s}) has {len(graphs)} outcomes; enumeration is limited")
+        return [(np.eye(n) + A) * c for A in graphs]
+
+    return _exchangeable(n, "el_oracle", coef, c, sampler, _enumerated(build), {"s": s})
+
+
+def el_oracle_contraction(n, s):
+    r"""EL-Oracle's expected contraction :math:`\beta = (n - s - 1)/((s + 1)(n - 1))` on :math:`\mathbf 1^\perp`.
+
+    Derivation: :math:`\mathbb E[W^TW] = (I + 2\,\mathbb E A + \mathbb E A^2)/(s+1)^2` with
+    :math:`\mathbb E A = s(\mathbf 1\mathbf 1^T - I)/(n-1)` and :math:`\mathbb E A^2` of diagonal ``s``
+    and off-diagonal :math:`s(s-1)/(n-1)`; on :math:`\mathbf 1^\perp` these act as
+    :math:`-s/(n-1)` and :math:`s - s(s-1)/(n-1)`, so
+    :math:`\beta = (1 - 2s/(n-1) + s - s(s-1)/(n-1))/(s+1)^2 = (n-s-1)/((s+1)(n-1))`.
+
+    Examples
+    --------
+    >>> el_oracle_contraction(8, 7), round(el_oracle_contraction(96, 7), 6)
+    (0.0, 0.115789)
+    """
+    n = check_int("n", n, minimum=2)
+    s = check_int("s", s, minimum=1, maximum=n - 1)
+    return (n - s - 1) / ((s + 1) * (n - 1))
+
+
+def _pattern_coefficients(moment, n):
+    """The 15 coefficients of :func:`exchangeable_second_moment` from ``moment(i, k, j, l)`` on representative labels.
+
+    Labels ``i = 0``, ``j = 1`` and the others ``m, m'`` next (``m = 1``, ``m' = 2`` when ``i = j``); a
+    pattern needing more labels than ``n`` has is 0 (it multiplies an empty sum).
+    """
+    i, j, m, m2 = 0, 1, 2, 3
+    c_pat = [(i, i), (1, 1), (i, 1), (1, i), (1, 2)]
+    d_pat = [(i, j), (j, i), (i, i), (j, j), (m, m), (i, m), (j, m), (m, j), (m, i), (m, m2)]
+    c = [moment(i, k, i, l) if max(k, l) < n else 0.0 for k, l in c_pat]
+    d = [moment(i, k, j, l) if max(k, l, j) < n else 0.0 for k, l in d_pat]
+    return c + d
+
+
+# ------------------------------------------------------------------------------ EquiDyn
+def equidyn(n, *, eta=1.0, offsets=None, seed=None):
+    r"""OD-EquiDyn (Song, Li, Jin, Shi, Yan, Yin & Yuan, NeurIPS 2022): one random directed peer per step.
+
+    Step ``t`` draws one offset ``a`` and gossips with
+    :math:`W = (1 - \eta)I + \eta B_a`, :math:`B_a = \tfrac1n I + \tfrac{n-1}n P_a`, where
+    :math:`(P_a)_{i, i+a} = 1` (worker ``i`` receives from ``i + a mod n``; row convention
+    ``X <- W X``). Each outcome is a doubly stochastic circulant. The offset law:
+    ``offsets=None`` draws ``a`` uniformly from ``{1, ..., n-1}`` (the paper's dynamic scheme and
+    the "complete" variant of the reference code); a list (or an int ``M``: ``M`` offsets drawn
+    i.i.d. uniformly once, with ``seed``, as D-EquiStatic does) draws uniformly from that multiset.
+
+    Closed form: with :math:`\beta = \eta(n-1)/n` and :math:`\alpha = 1 - \beta`,
+    :math:`W = \alpha I + \beta P_a`, so :math:`\mathbb E[W] = \alpha I + \beta\,\mathbb E P_a` and
+
+    .. math::
+
+        \mathbb E[W X W^T] = \alpha^2 X + \alpha\beta\,(\mathbb E[P_a]X + X\,\mathbb E[P_a]^T)
+        + \beta^2\,\mathbb E[P_a X P_a^T],\qquad (P_a X P_a^T)_{ij} = X_{i+a,\,j+a}.
+
+    For uniform offsets the last term is :math:`(D_{j-i} - X_{ij})/(n-1)` with
+    :math:`D_d = \sum_k X_{k,k+d}` the cyclic diagonal sums (:math:`O(n^2)`). The law is invariant
+    under cyclic shifts, not under every relabelling (``exchangeable=False``): the theory takes
+    the general route.
+
+    Parameters
+    ----------
+    n : int
+        Workers, ``n >= 2``.
+    eta : float
+        The mixing step, ``0 < eta <= 1`` (the reference code's default 1; its notebooks use 0.5).
+    offsets : None, int or sequence of int
+    seed : None, int or Generator
+        Only used when ``offsets`` is an int.
+
+    Examples
+    --------
+    >>> S = equidyn(6)
+    >>> bool(np.allclose(S.mean(), 1 / 6))  # eta = 1: E[W] = I/n + (11^T - I)/n = J
+    True
+    >>> equidyn(5, offsets=[1, 1, 3]).params["offsets"]
+    (1, 1, 3)
+    """
+    n = check_int("n", n, minimum=2)
+    eta = check_real("eta", eta, low=0.0, high=1.0, low_open=True)
+    if offsets is None:
+        offs = None
+    else:
+        if isinstance(offsets, (int, np.integer)) and not isinstance(offsets, bool):
+            M = check_int("offsets", offsets, minimum=1)
+            offs = tuple(int(a) for a in as_generator(seed).integers(1, n, size=M))
+        else:
+            try:
+                offs = tuple(offsets)
+            except TypeError:
+                raise TypeError(f"offsets must be None, an int or a sequence of ints, got {offsets!r}") from None
+            if not offs:
+                raise ValueError("offsets must list at least one offset")
+            offs = tuple(check_int("offsets[k]", a, minimum=1, maximum=n - 1) for a in offs)
+    beta = eta * (n - 1) / n
+    alpha = 1.0 - beta
+    idx = np.arange(n)
+    if offs is None:
+        weights = np.full(n, 1.0 / (n - 1))
+        weights[0] = 0.0
+    else:
+        weights = np.bincount(np.array(offs), minlength=n) / len(offs)
+    # E[P_a]_{ik} = Pr(a = k - i)
+    EP = weights[(idx[None, :] - idx[:, None]) % n]
+    mean = alpha * np.eye(n) + beta * EP
+    support = np.flatnonzero(weights)
+
+    def shifted_average(X):
+        """E[P_a X P_a^T]_{ij} = sum_a Pr(a) X_{i+a, j+a}."""
+        if offs is None:
+            d = (idx[:, None] + idx[None, :]) % n  # D_d = sum_k X[k, k + d]
+            D = X[..., idx[None, :], d].sum(axis=-1)
+            return (D[..., (idx[None, :] - idx[:, None]) % n] - X) / (n - 1)
+        out = np.zeros_like(X)
+        for a in support:
+            out = out + weights[a] * np.roll(X, (-a, -a), axis=(-2, -1))
+        return out
+
+    def second(X):
+        XEPt = X @ EP.T
+        return (alpha**2 * X + alpha * beta * (EP @ X + XEPt) + beta**2 * shifted_average(X))
+
+    probs = weights[support]
+
+    def sampler(rng, size):
+        a = support[rng.choice(support.size, size=size, p=probs)]
+        W = np.broadcast_to(alpha * np.eye(n), (size, n, n)).copy()
+        k = np.arange(size)[:, None]
+        W[k, idx[None, :], (idx[None, :] + a[:, None]) % n] += beta
+        return W
+
+    def outcomes():
+        Ws = np.array([alpha * np.eye(n) + beta * np.roll(np.eye(n), a, axis=1) for a in support])
+        return Ws, probs.copy()
+
+    params = {"eta": eta} if offs is None else {"eta": eta, "offsets": offs}
+    return RandomScheme(n, name="equidyn", sampler=sampler, mean=mean, second_moment=second, outcomes=outcomes,
+                        params=params)
 
 
 def epidemic_contraction(n, s):
@@ -671,8 +956,9 @@ class PeriodicRandomScheme(RandomScheme):
         return self._laws
 
     def sample(self, seed, size):
-        """``size`` independent draws of one period, shape ``(size, period, n, n)``."""
-        return super().sample(seed, size)
+        """``size`` independent draws of one period, shape ``(size, period, n, n)`` (each phase's draws checked)."""
+        size = check_int("size", size, minimum=0)
+        return self._sampler(as_generator(seed), size)
 
     def kron_moment(self):
         r""":math:`\mathbb E[W_{p-1}\otimes W_{p-1}]\cdots\mathbb E[W_0\otimes W_0]` (one period, small ``n``)."""
@@ -751,13 +1037,19 @@ class PushSum:
     with gradients taken at the read-out ``z``. Because ``y`` is deterministic, the read-out
     follows D-SGD exactly with the row-stochastic matrices
     :math:`\tilde W_t = D_{t+1}^{-1}P_tD_t`, :math:`D_t = \mathrm{Diag}\,y(t)`
-    (:math:`\tilde W_t\mathbf 1 = D_{t+1}^{-1}P_t y(t) = \mathbf 1`): :meth:`read_out_scheme` gives
-    them as a row-stochastic law, so the exact theory of the toy problem applies to ``z``.
+    (:math:`\tilde W_t\mathbf 1 = D_{t+1}^{-1}P_t y(t) = \mathbf 1`) and **per-worker step sizes**
+    :math:`\eta/y_i(t)`: :math:`x - \eta g(z) = D_t(z - \eta D_t^{-1}g(z))`, so
+    :math:`z(t+1) = \tilde W_t(z(t) - \eta D_t^{-1}g(z(t)))`. :meth:`read_out_scheme` gives the
+    :math:`\tilde W_t` as a row-stochastic law: the read-out's exact dynamics without gradients
+    (pure push-sum averaging), or with gradients scaled by ``y``; with plain SGP gradients the exact
+    theory is :func:`topotheory.engine.random.push_sum_loss_curve` / ``push_sum_rate``.
 
     What the toy problem's exact rate means here: it is the decay rate of the read-out's expected
     loss :math:`\frac1n\sum_i \tfrac12\mathbb E\|z_i\|^2`, the Perron root of
-    :math:`C \mapsto \tilde W(aC + \beta\,\mathrm{Diag}\,C)\tilde W^T` on the limit orbit of the
-    weights (:math:`\tilde W_t \to D_{*,t+1}^{-1}P_tD_{*,t}`, geometrically). What converges: the
+    :math:`C \mapsto \tilde W(UCU + (\zeta - 1)\,\mathrm{Diag}(\eta_i^2 C_{ii}))\tilde W^T`,
+    :math:`U = I - \mathrm{Diag}\,\eta_i`, on the limit orbit of the weights
+    (:math:`\tilde W_t \to D_{*,t+1}^{-1}P_tD_{*,t}`, geometrically). Workers with small weights
+    :math:`y_{*,i}` take large effective steps, so push-sum's stability edge is set by them. What converges: the
     gossip preserves :math:`\sum_i x_i` (columns sum to 1), i.e. the ``y``-weighted average of the
     read-outs :math:`\frac1n\sum_i y_i z_i = \bar x`, the true average; without gradients every
     :math:`z_i \to \bar x(0)`, while the un-debiased models converge to :math:`x_i \to y_{*,i}\,\bar x(0)`
@@ -841,10 +1133,12 @@ class PushSum:
     def read_out_scheme(self, steps=None):
         r"""The read-out's gossip as a row-stochastic law: the exact dynamics of ``z``.
 
-        ``steps=None``: the limit orbit :math:`D_{*,t+1}^{-1}P_tD_{*,t}` (period ``period``; its
-        ``quadratic_rate`` is the read-out's asymptotic rate). ``steps=T``: the first ``T`` matrices
-        from ``y(0) = 1`` as one period of ``T`` phases, so ``loss_curve(..., steps=T)`` is the
-        read-out's exact expected loss, transient included.
+        ``steps=None``: the limit orbit :math:`D_{*,t+1}^{-1}P_tD_{*,t}` (period ``period``).
+        ``steps=T``: the first ``T`` matrices from ``y(0) = 1`` as one period of ``T`` phases. These
+        are the read-out's gossip; its toy-problem theory also needs the per-worker step sizes
+        :math:`\eta/y_i(t)` (class docstring), so ``quadratic_rate`` of this law is the read-out's rate
+        only when ``y = 1`` or the gradients are scaled by ``y`` — use
+        :func:`topotheory.engine.random.push_sum_rate` for SGP.
         """
         if steps is None:
             y = self.limit_weights
@@ -886,8 +1180,11 @@ def push_sum(matrices, *, name="push_sum", atol=1e-9):
     if hasattr(matrices, "period") and hasattr(matrices, "matrix") and not getattr(matrices, "is_random_scheme", False):
         matrices = [matrices.matrix(t) for t in range(matrices.period)]
     elif getattr(matrices, "is_random_scheme", False):
-        raise ValueError("push_sum takes fixed column-stochastic matrices; random push-sum laws are not supported "
-                         "(the weights y would be random and the read-out's moments are not those of one law)")
+        raise ValueError("push_sum takes fixed column-stochastic matrices; random push-sum laws are not supported: "
+                         "with random P_t the weights y(t) are random and the read-out's matrices D_{t+1}^-1 P_t D_t "
+                         "depend on every earlier draw, so they are not independent of the state and the "
+                         "second-moment recursion does not close (a doubly stochastic law has y = 1: pass it to "
+                         "the theory directly, it is D-SGD)")
     Ps = matrix_stack(matrices, "an (n, n) or (period, n, n) array of reals", "(n, n) or (period, n, n)")
     if not np.all(np.isfinite(Ps)) or np.any(Ps < -atol):
         raise ValueError("matrices must be finite and non-negative")

@@ -17,7 +17,7 @@ from ..common.validation import plain
 from .io import check_load_options, is_graph_path, load_graph
 from .families import base_graph, erdos_renyi, hyper_hypercube, one_peer_exponential_any, random_regular
 from .published import de_bruijn, equistatic, k_peer_exponential
-from .random import epidemic, pairwise_gossip, random_matching
+from .random import el_oracle, epidemic, equidyn, pairwise_gossip, periodic_mixture, random_matching
 from .topologies import (
     binary_tree,
     chain,
@@ -113,6 +113,51 @@ def _de_bruijn(n, base=2):
     return de_bruijn(n, base=base)
 
 
+def _el_oracle(n, s=2):
+    """EL-Oracle (de Vos et al. 2023): a fresh random s-regular graph per step, equal weights (n * s even)."""
+    return el_oracle(n, s)
+
+
+def _equidyn(n, eta=1.0, offsets=None, seed=0):
+    """OD-EquiDyn (Song et al. 2022): one random directed peer per step; offsets=M draws M offsets (seeded)."""
+    return equidyn(n, eta=eta, offsets=offsets, seed=seed)
+
+
+#: Random laws a periodic mixture's communication step may use, with their extra parameters.
+MIXTURE_PEERS = {
+    "random_matching": ((), random_matching),
+    "pairwise_gossip": ((), pairwise_gossip),
+    "epidemic": (("s",), epidemic),
+    "el_oracle": (("s",), el_oracle),
+    "equidyn": (("eta",), lambda n, eta=1.0: equidyn(n, eta=eta)),
+}
+
+
+def _periodic_mixture(n, local=1, peer="random_matching", s=None, eta=None):
+    """Local steps then one random gossip step: local=H steps without communication, then peer= one of
+    random_matching, pairwise_gossip, epidemic (s=), el_oracle (s=), equidyn (eta=); period H + 1.
+
+    Examples
+    --------
+    >>> S = _periodic_mixture(8, local=3, peer="epidemic", s=2)
+    >>> S.period, S.name
+    (4, 'local=3+epidemic')
+    """
+    if isinstance(local, bool) or not isinstance(local, (int, np.integer)) or local < 0:
+        raise ValueError(f"local must be a whole number of local steps >= 0, got {local!r}")
+    if peer not in MIXTURE_PEERS:
+        raise ValueError(f"peer must be one of {', '.join(MIXTURE_PEERS)}, got {peer!r}"
+                         f"{_did_you_mean(str(peer), MIXTURE_PEERS)}")
+    allowed, make = MIXTURE_PEERS[peer]
+    extra = {k: v for k, v in (("s", s), ("eta", eta)) if v is not None}
+    bad = [k for k in extra if k not in allowed]
+    if bad:
+        raise ValueError(f"peer={peer} takes {'the parameter ' + allowed[0] if allowed else 'no parameters'}, "
+                         f"not {bad[0]}=")
+    law = make(n, **extra)
+    return periodic_mixture([solo(n)] * int(local) + [law], name=f"local={int(local)}+{peer}")
+
+
 #: Topology names accepted by :func:`topology_from_spec` and the CLI: name -> callable of ``n`` and
 #: keyword parameters, returning a Scheme. :func:`list_topologies` documents them (signature and
 #: the first line of the docstring).
@@ -143,6 +188,9 @@ TOPOLOGIES = {
     "pairwise_gossip": pairwise_gossip,
     "random_matching": random_matching,
     "epidemic": epidemic,
+    "el_oracle": _el_oracle,
+    "equidyn": _equidyn,
+    "periodic_mixture": _periodic_mixture,
 }
 """Random families use ``seed=0`` unless a seed is given (``random_regular:degree=4,seed=3``), so
 the CLI's results reproduce; ``erdos_renyi`` defaults to ``p = 2 ln(n)/n``."""
