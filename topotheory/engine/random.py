@@ -330,6 +330,24 @@ def push_sum_loss_curve(push, *, lr, zeta, steps, initial=None):
     The Gram recursion of :func:`push_sum_step` from ``y(0) = 1`` (the weights' transient included);
     ``initial`` is the Gram matrix of the start (default all ones: every worker at a unit vector).
 
+    Parameters
+    ----------
+    push : PushSum
+        The push-sum scheme (column-stochastic ``P_t``; weights ``y`` and read-out ``z = x / y``).
+    lr : float
+        The learning rate :math:`\eta` (each worker steps with :math:`\eta / y_i(t)` in read-out terms).
+    zeta : float
+        The noise level :math:`\zeta` of the toy problem (THEORY §3.1).
+    steps : int
+        The number of steps.
+    initial : array_like, optional
+        The ``(n, n)`` Gram matrix :math:`\langle z_i(0), z_j(0)\rangle` of the start.
+
+    Returns
+    -------
+    numpy.ndarray
+        The expected loss at ``t = 0, ..., steps`` (``steps + 1`` values).
+
     Examples
     --------
     >>> from topotheory.graphs.random import push_sum
@@ -362,6 +380,20 @@ def push_sum_rate(push, *, lr, zeta):
     :func:`push_sum_step` on the weights' limit orbit :math:`y_{*,t}` (period ``p``): dense on the
     ``n^2`` vec-space for ``n <= DENSE_MAX_N``, else Arnoldi on the matrix-free map. With ``y = 1``
     (doubly stochastic ``P``) it is D-SGD's ``quadratic_rate``.
+
+    Parameters
+    ----------
+    push : PushSum
+        The push-sum scheme.
+    lr : float
+        The learning rate :math:`\eta`.
+    zeta : float
+        The noise level :math:`\zeta` of the toy problem.
+
+    Returns
+    -------
+    float
+        The asymptotic rate :math:`r`; NaN when the read-out's expected loss does not decay.
 
     Examples
     --------
