@@ -40,8 +40,9 @@ def _static(name):
 def test_rate_equals_kronecker_oracle_static(case, graph):
     name, hp = case
     scheme = _static(graph)
-    got = tt.quadratic_rate(scheme, lr=LRS, zeta=ZETA, algorithm=name, log=True, **hp)
-    for k, lr in enumerate(LRS):
+    lrs = LRS if graph == "ring" else LRS[1:]
+    got = tt.quadratic_rate(scheme, lr=lrs, zeta=ZETA, algorithm=name, log=True, **hp)
+    for k, lr in enumerate(lrs):
         rho, *_ = oracles.algorithm_oracle(name, [scheme.matrix(0)], lr, ZETA, hp)
         assert abs(got.spectral_radius[k] - rho) < 1e-10, (lr, got.spectral_radius[k], rho)
 
@@ -81,8 +82,8 @@ def test_random_scheme_with_two_gossips_is_refused():
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c[0] != "delayed" or c[1]["delay"] == 1], ids=_ids)
-@pytest.mark.parametrize("scheme", [tt.ring(5), tt.one_peer_exponential(4), tt.fully_connected(4), tt.torus(2, 3)],
-                         ids=["ring5", "onepeer4", "full4", "torus2x3"])
+@pytest.mark.parametrize("scheme", [tt.ring(4), tt.one_peer_exponential(4), tt.fully_connected(3), tt.torus(2, 2)],
+                         ids=["ring4", "onepeer4", "full3", "torus2x2"])
 def test_fourier_route_equals_dense_route(case, scheme):
     name, hp = case
     rng = np.random.default_rng(3)
