@@ -95,6 +95,28 @@ def test_fourier_route_equals_dense_route(case, scheme):
     np.testing.assert_allclose(four, dense, rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if c[0] in ("dsgd_gossip_first", "dmsgd", "dmsgd_nesterov", "qgm",
+                                                                  "delayed") and c[1].get("delay", 1) == 1], ids=_ids)
+def test_eigen_route_equals_dense_route(case):
+    name, hp = case
+    for scheme in (tt.star(5), tt.two_cliques(6)):
+        rec = tt.ALGORITHMS[name].recursion(lr=np.array([0.01, 0.08, 0.3]), zeta=ZETA, **hp)
+        eig, route, _, conv = stateful_rho(scheme, rec, route="eigen")
+        dense, _, _, _ = stateful_rho(scheme, rec, route="dense")
+        assert route == "stateful-eigen" and conv.all()
+        np.testing.assert_allclose(eig, dense, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="route='eigen'"):
+        stateful_rho(tt.star(5), tt.ALGORITHMS["gradient_tracking"].recursion(lr=0.1, zeta=ZETA), route="eigen")
+
+
+def test_large_irregular_graph_uses_the_eigen_route():
+    got = tt.quadratic_rate(tt.star(13), lr=0.02, zeta=ZETA, algorithm="dmsgd", momentum=0.5, log=True)
+    assert got.route == "stateful-eigen"
+    dense, _, _, _ = stateful_rho(tt.star(13), tt.ALGORITHMS["dmsgd"].recursion(lr=0.02, zeta=ZETA, momentum=0.5),
+                                  route="dense")
+    assert abs(got.spectral_radius - dense[0]) < 1e-12
+
+
 def test_dsgd_declaration_reproduces_the_dsgd_route():
     for scheme in (tt.ring(8), tt.star(5), tt.one_peer_exponential(8), tt.pairwise_gossip(4)):
         rec = tt.ALGORITHMS["dsgd"].recursion(lr=LRS, zeta=ZETA)

@@ -54,7 +54,7 @@ import scipy.sparse.linalg as spla
 
 __all__ = ["STATEFUL_ROUTES", "initial_state", "propagate", "stateful_rho", "StatefulMoments"]
 
-STATEFUL_ROUTES = ("auto", "dense", "fourier")
+STATEFUL_ROUTES = ("auto", "dense", "fourier", "eigen")
 
 #: Largest operator dimension (s n)^2 solved by a dense eigensolver; above it ARPACK.
 DENSE_LIMIT = 576
@@ -496,6 +496,116 @@ def _rho_fourier(scheme, rec):
     return rho, "stateful-fourier", res, ~active
 
 
+# ------------------------------------------------------------------------------ eigen route
+def _rho_eigen(scheme, rec):
+    r"""Static symmetric W, one noisy product per step: the ``n``-dimensional reduction.
+
+    In the eigenbasis :math:`W = Q\Lambda Q^T` each pair of eigenvectors ``(k, l)`` carries an
+    ``s × s`` block :math:`X_{kl} \mapsto G_k X_{kl} G_l^T`; the noise injects
+    :math:`(\kappa-1)\,e e^T (Q^T\mathrm{Diag}(v)Q)_{kl}` and reads
+    :math:`v_i = \sum_{kl} Q_{ik}Q_{il}\,\ell^T X_{kl}\ell`. So :math:`v = (\kappa-1)K(x)v` with
+    :math:`K_{ij} = \sum_{kl} Q_{ik}Q_{jk}Q_{il}Q_{jl}\,g_{kl}(x)`,
+    :math:`g_{kl}(x) = x\,(w_k\otimes w_l)^T(I - xP_k\otimes P_l)^{-1}(y_k\otimes y_l)`
+    (entrywise non-negative, increasing in :math:`x = 1/\rho`): :math:`\rho` solves
+    :math:`(\kappa-1)\lambda_{\max}(K(1/\rho)) = 1` (Lanczos on the matrix-free
+    :math:`Kv = \mathrm{diag}(Q[G\circ(Q^T\mathrm{Diag}(v)Q)]Q^T)` above ``n = 128``, explicit ``K``
+    below; safeguarded Newton in ``x`` with the slope from the Perron vector).
+    """
+    lam, Q = scheme.eigh()
+    n, s = scheme.n, rec.size
+    B = int(np.prod(rec.batch)) if rec.batch else 1
+
+    def flat(x):
+        return np.broadcast_to(np.asarray(x, dtype=float), rec.batch + np.shape(x)[len(rec.batch):]).reshape(
+            (B,) + np.shape(x)[len(rec.batch):])
+
+    rho = np.empty(B)
+    res = np.zeros(B)
+    conv = np.ones(B, dtype=bool)
+    Pm = np.einsum("ik,il->ikl", Q, Q).reshape(n, n * n) if n <= 128 else None  # Pm[i, (k, l)] = Q_ik Q_il
+    for b in range(B):
+        eye = np.eye(s)
+        before, after, mats = eye[None].repeat(n, 0), None, []
+        for sub in rec.step:
+            G = flat(sub.local)[b][None] * np.ones((n, 1, 1))
+            if sub.gossip is not None:
+                G = G + lam[:, None, None] * flat(sub.gossip)[b][None]
+            mats.append(G)
+        j0 = next(j for j, sub in enumerate(rec.step) if sub.noise is not None)
+        nz = rec.step[j0].noise
+        for G in mats[:j0]:
+            before = G @ before
+        after = eye[None].repeat(n, 0)
+        for G in mats[j0 + 1:]:
+            after = G @ after
+        P = eye[None].repeat(n, 0)
+        for G in mats:
+            P = G @ P
+        w = np.einsum("p,kpq->kq", flat(nz.source)[b], before)  # (n, s)
+        y = np.einsum("kpq,q->kp", after, flat(nz.target)[b])  # (n, s)
+        kappa1 = float(np.broadcast_to(nz.excess, rec.batch).reshape(-1)[b]) if rec.batch else float(nz.excess)
+        rho0 = float(np.max(np.abs(np.linalg.eigvals(P)))) ** 2
+        P2 = np.einsum("kpq,lrs->klprqs", P, P).reshape(n, n, s * s, s * s)
+        W2 = np.einsum("kp,lq->klpq", w, w).reshape(n, n, s * s)
+        Y2 = np.einsum("kp,lq->klpq", y, y).reshape(n, n, s * s)
+
+        start = [np.ones(n)]
+
+        def lam_max(x, P2=P2, W2=W2, Y2=Y2, start=start, kappa1=kappa1):
+            """kappa1 lambda_max(K(x)) and its derivative in x (Perron vector, Hellmann-Feynman)."""
+            if x == 0.0:
+                return 0.0, np.inf  # K(0) = 0
+            A = np.eye(s * s) - x * P2
+            Z = np.linalg.solve(A, Y2[..., None])
+            Gm = x * np.einsum("klp,klp->kl", W2, Z[..., 0])
+            dG = Gm / x + x * np.einsum("klp,klp->kl", W2, np.linalg.solve(A, P2 @ Z)[..., 0])
+            if n <= 128:
+                K = (Pm * Gm.ravel()) @ Pm.T
+                vals, vecs = np.linalg.eigh(0.5 * (K + K.T))
+                top, v = vals[-1], vecs[:, -1]
+            else:
+                def mv(u):
+                    return np.einsum("ik,ik->i", Q @ (Gm * (Q.T @ (u[:, None] * Q))), Q)
+
+                op = spla.LinearOperator((n, n), matvec=mv, dtype=float)
+                vals, vecs = spla.eigsh(op, k=1, which="LA", v0=start[0], tol=1e-14)
+                top, v = vals[0], vecs[:, 0]
+                start[0] = np.abs(v) + 1e-300
+            C = Q.T @ (v[:, None] * Q)
+            return kappa1 * float(top), kappa1 * float(np.sum(dG * C * C) / (v @ v))
+
+        if kappa1 == 0.0:
+            rho[b] = rho0
+            continue
+        top = 1.0 / rho0 if rho0 > 0 else np.inf
+        hi = top * (1.0 - 1e-13) if np.isfinite(top) else 1.0
+        while not np.isfinite(top) and lam_max(hi)[0] <= 1.0:
+            hi *= 2.0
+        if lam_max(hi)[0] <= 1.0:
+            rho[b] = rho0
+            continue
+        # safeguarded Newton (as the Fourier route): on lambda right of the root, on 1/lambda left of it
+        lo, x, F = 0.0, 0.5 * hi, np.nan
+        for _ in range(200):
+            F, dF = lam_max(x)
+            if F > 1.0:
+                hi = x
+                xn = x - (F - 1.0) / dF
+            else:
+                lo = x
+                xn = x + F * (1.0 - F) / dF
+            if not lo < xn < hi:
+                xn = 0.5 * (lo + hi)
+            if F == 1.0 or abs(xn - x) <= 1e-14 * x or hi - lo <= 2e-16 * hi:
+                break
+            x = xn
+        else:
+            conv[b] = False
+        rho[b] = max(1.0 / x, rho0)
+        res[b] = abs(F - 1.0)
+    return rho, "stateful-eigen", res, conv
+
+
 # --------------------------------------------------------------------------------- dispatch
 def stateful_rho(scheme, rec, route="auto"):
     r"""Spectral radius :math:`\rho` of the one-period second-moment map, per flat batch element.
@@ -504,9 +614,10 @@ def stateful_rho(scheme, rec, route="auto"):
     ----------
     scheme : Scheme or RandomScheme
     rec : Recursion
-    route : {"auto", "dense", "fourier"}
-        ``"auto"``: Fourier modes for circulant schemes with at most 3 state components, else the
-        dense / ARPACK route.
+    route : {"auto", "dense", "fourier", "eigen"}
+        ``"auto"``: Fourier modes for circulant schemes with at most 3 state components; the
+        eigenbasis reduction for other static symmetric schemes (one noisy product per step, no
+        conserved sums, at most 3 components) above the dense size; else the dense / ARPACK route.
 
     Returns
     -------
@@ -520,9 +631,17 @@ def stateful_rho(scheme, rec, route="auto"):
     >>> route, round(1 - float(rho[0]), 6)  # D-SGD on ring(32): r = 0.091202
     ('stateful-fourier', 0.091202)
     """
-    circulant = getattr(scheme, "is_circulant", False) and not getattr(scheme, "is_random_scheme", False)
+    random = getattr(scheme, "is_random_scheme", False)
+    circulant = getattr(scheme, "is_circulant", False) and not random
     if route == "fourier" and not circulant:
         raise ValueError("route='fourier' needs a circulant scheme")
     if route == "fourier" or (route == "auto" and circulant and rec.size <= 3):
         return _rho_fourier(scheme, rec)
+    eigen_ok = (not random and scheme.is_static and scheme.is_symmetric and rec.noises == 1 and not rec.invariants
+                and rec.size <= 3)
+    if route == "eigen" and not eigen_ok:
+        raise ValueError("route='eigen' needs a static symmetric scheme and one noisy product per step, no "
+                         "conserved sums")
+    if route == "eigen" or (route == "auto" and eigen_ok and (rec.size * scheme.n) ** 2 > DENSE_LIMIT):
+        return _rho_eigen(scheme, rec)
     return _rho_dense(scheme, rec)
