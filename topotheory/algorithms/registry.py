@@ -172,6 +172,9 @@ class Algorithm:
     heterogeneous : bool
         Whether the algorithm is made for heterogeneous data (its theory is also available on the
         heterogeneous quadratics of :mod:`topotheory.hetero`).
+    declaration : callable, optional
+        The step written as a linear stochastic recursion (:mod:`topotheory.algorithms.recursion`),
+        called by :meth:`recursion`; the registry fills it in.
 
     Examples
     --------
