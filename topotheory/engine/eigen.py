@@ -296,12 +296,18 @@ def _dmu_du(E, a, beta, u, v):
     return _dmu(E, a, beta, u, v)[0]
 
 
-def _dmu(E, a, beta, u, v):
-    """Hellmann-Feynman derivatives (d/du, d/da) of lambda_max(K(u, a)) given unit eigenvectors v."""
+def _dmu(E, a, beta, u, v, Y=None):
+    r"""Hellmann-Feynman derivatives (d/du, d/da) of lambda_max(K(u, a)) given unit eigenvectors v.
+
+    ``Y`` (optional, one learning rate): the Gram matrix :math:`Q^T\mathrm{Diag}(v)Q` if known.
+    """
     Q, LL, oneLL = E["Q"], E["LL"], E["oneLL"]
     den = u[:, None, None] + a[:, None, None] * oneLL
     dH = -beta[:, None, None] * LL / den**2
-    Y2 = np.einsum("il,ji,im->jlm", Q, v, Q, optimize=True) ** 2
+    if Y is None:
+        Y2 = np.einsum("il,ji,im->jlm", Q, v, Q, optimize=True) ** 2
+    else:
+        Y2 = (Y * Y)[None]
     return np.sum(dH * Y2, axis=(1, 2)), np.sum(dH * oneLL * Y2, axis=(1, 2))
 
 
@@ -333,10 +339,17 @@ def _eigen_route(E, a, beta, u_lo, slopes=False):
                     mu_u[idx], mu_a[idx] = _dmu(E, a[idx], beta[idx], u[idx], _perron_pairs(K)[1])
         else:
             for j in todo:
-                out = _newton_matrix_free(E, float(a[j]), float(beta[j]), float(u_lo[j]))
+                out = _perron_warm(E, float(a[j]), float(beta[j]), float(u_lo[j]))
+                if out is None:  # a tight cluster at the top of K: restarted Lanczos (ARPACK)
+                    out = _newton_matrix_free(E, float(a[j]), float(beta[j]), float(u_lo[j]))
+                    Y = None
+                else:
+                    Y = out[5]
                 u[j], its[j], res[j], conv[j] = out[:4]
+                if conv[j]:
+                    E["perron_vector"] = out[4]  # the warm start of the next learning rate
                 if slopes:
-                    d = _dmu(E, a[j:j + 1], beta[j:j + 1], u[j:j + 1], out[4][None, :])
+                    d = _dmu(E, a[j:j + 1], beta[j:j + 1], u[j:j + 1], out[4][None, :], Y=Y)
                     mu_u[j], mu_a[j] = d[0][0], d[1][0]
     if slopes:
         return u, its, res, conv, mu_u, mu_a
@@ -434,6 +447,116 @@ def _newton_matrix_free(E, a, beta, u_lo):
             return (u if h == 0 else un), it, res, ok, v
         u = un
     return u, it, res, False, v
+
+
+#: Residual :math:`\|K(u)v - v\|` (unit ``v``, :math:`v^TK(u)v = 1`) at which the warm-started
+#: solver stops: the Perron root of ``K(u)`` is then within ``residual**2 / gap`` of 1 (Kato-Temple),
+#: below 1e-15 unless the top of the spectrum of ``K`` is a cluster narrower than 0.1.
+_WARM_RESIDUAL = 3e-8
+#: Operator applications (two ``n x n`` products each) after which the warm-started solver hands over
+#: to restarted Lanczos (a cluster at the top of ``K``, as in deep binary trees).
+_WARM_BUDGET = 40
+#: Lanczos steps between two updates of ``u``.
+_WARM_STEPS = 12
+
+
+def _gram(Q, x):
+    r""":math:`Q^T\mathrm{Diag}(x)Q` (one ``n x n`` product)."""
+    return (Q.T * x) @ Q
+
+
+def _reduced_apply(Q, H, Y):
+    r"""The reduced operator applied through its Gram matrix: :math:`(Kx)_i = \sum_{lm} Q_{il}H_{lm}Y_{lm}Q_{im}`."""
+    return np.einsum("il,il->i", Q @ (H * Y), Q)
+
+
+def _rayleigh_functional(P, oneLL, a, beta, lo, hi, u):
+    r"""The root :math:`u` of :math:`q(u) = \sum_{lm} P_{lm}/(u + a(1 - \lambda_l\lambda_m)) = 1`.
+
+    ``P = beta * LL * Y**2`` with ``Y`` the Gram matrix of a unit vector ``v``, so that
+    :math:`q(u) = v^TK(u)v`; for ``v >= 0`` it decreases in ``u`` (the reduced matrix decreases entrywise).
+    :math:`q(u) \le \lambda_{\max}(K(u))`, hence the root is a lower bound of the Perron excess,
+    with an error quadratic in the angle between ``v`` and the Perron vector. Safeguarded Newton
+    in ``[lo, hi]``.
+    """
+    for _ in range(100):
+        den = u + a * oneLL
+        q = float(np.sum(P / den))
+        dq = -float(np.sum(P / (den * den)))
+        if q == 1.0:
+            return u
+        if q > 1.0:
+            lo = u
+        else:
+            hi = u
+        un = u - (q - 1.0) / dq if dq < 0 else math.nan
+        if not lo < un < hi:
+            un = 0.5 * (lo + hi)
+        if abs(un - u) <= 4 * EPS * un or hi - lo <= 4 * EPS * hi:
+            return un
+        u = un
+    return u
+
+
+def _lanczos_top(apply, v, w, steps, tol):
+    """Largest Ritz pair of ``apply`` from the unit start ``v`` (``w = apply(v)`` given), full reorthogonalisation.
+
+    Stops when the Ritz residual is at most ``tol``. Returns ``(theta, vector, applications)``.
+    """
+    n = v.shape[0]
+    V = np.empty((steps + 1, n))
+    V[0] = v
+    alpha = np.zeros(steps)
+    off = np.zeros(steps)
+    theta, s = float(v @ w), np.ones(1)
+    k = 0
+    for k in range(steps):
+        alpha[k] = V[k] @ w
+        w = w - V[: k + 1].T @ (V[: k + 1] @ w)
+        w = w - V[: k + 1].T @ (V[: k + 1] @ w)
+        off[k] = np.linalg.norm(w)
+        T = np.diag(alpha[: k + 1]) + np.diag(off[:k], 1) + np.diag(off[:k], -1)
+        t, S = np.linalg.eigh(T)
+        theta, s = float(t[-1]), S[:, -1]
+        if off[k] * abs(s[-1]) <= tol * abs(theta) or off[k] <= EPS * abs(theta) or k == steps - 1:
+            break
+        V[k + 1] = w / off[k]
+        w = apply(V[k + 1])
+    x = s @ V[: s.shape[0]]
+    return theta, _positive(x), k + 1
+
+
+def _perron_warm(E, a, beta, u_lo):
+    r"""Static symmetric W, one learning rate: the Perron pair of the reduction, warm-started.
+
+    Alternates the Rayleigh functional (the ``u`` with :math:`v^TK(u)v = 1`, from one Gram matrix
+    :math:`Y = Q^T\mathrm{Diag}(v)Q` and ``O(n^2)`` scalar work) with a few Lanczos steps on
+    :math:`K(u)` from ``v``, starting from the previous learning rate's Perron vector (or the
+    worker variances :math:`K\mathbf 1`). Stops when :math:`\|K(u)v - v\| \le` :data:`_WARM_RESIDUAL`.
+    Each operator application is two ``n x n`` products (never the explicit ``K``). Returns
+    ``(u, applications, residual, True, v, Y)`` or None past :data:`_WARM_BUDGET` applications.
+    """
+    Q, LL, oneLL = E["Q"], E["LL"], E["oneLL"]
+    v = E.get("perron_vector")
+    if v is None:
+        v = _row_sums(E, np.array([a]), np.array([beta]), np.array([u_lo]))[0]
+    v = _positive(np.maximum(v, 0.0))
+    u, hi = u_lo, beta
+    used = 0
+    BLL = beta * LL
+    while used <= _WARM_BUDGET:
+        Y = _gram(Q, v)
+        u = _rayleigh_functional(BLL * Y * Y, oneLL, a, beta, 0.0, hi, u)
+        H = BLL / (u + a * oneLL)
+        w = _reduced_apply(Q, H, Y)
+        used += 1
+        res = float(np.linalg.norm(w - v))
+        if res <= _WARM_RESIDUAL:
+            return u, used, res, True, v, Y
+        _, v, k = _lanczos_top(lambda x, H=H: _reduced_apply(Q, H, _gram(Q, x)), v, w, _WARM_STEPS,
+                               max(0.1 * _WARM_RESIDUAL, 1e-3 * res))
+        used += k - 1
+    return None
 
 
 def _walk_regular(E, a, beta, u):
