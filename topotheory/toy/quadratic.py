@@ -783,10 +783,15 @@ def _argmax_newton(scheme, z, edge):
     """
     if not resolve(scheme).has_slopes:
         return None
-    hi = _rate_slope(scheme, edge, z)
-    if not hi[1] < 0:
+    seen = {}
+
+    def g(x):
+        if x not in seen:  # Brent evaluates the bracket's ends again
+            seen[x] = _rate_slope(scheme, x, z)[1]
+        return seen[x]
+
+    if not g(edge) < 0:
         return None
-    g = lambda x: _rate_slope(scheme, x, z)[1]  # noqa: E731
     lo = 1e-3 * edge
     if not g(lo) > 0:
         return None
