@@ -341,7 +341,8 @@ def _eigen_route(E, a, beta, u_lo, slopes=False):
                     mu_u[idx], mu_a[idx] = _dmu(E, a[idx], beta[idx], u[idx], _perron_pairs(K)[1])
         else:
             for j in todo:
-                out = _perron_warm(E, float(a[j]), float(beta[j]), float(u_lo[j]))
+                out = _perron_warm(E, float(a[j]), float(beta[j]), float(u_lo[j]),
+                                   _WARM_SLOPE_RESIDUAL if slopes else _WARM_RESIDUAL)
                 if out is None:  # a tight cluster at the top of K: restarted Lanczos (ARPACK)
                     out = _newton_matrix_free(E, float(a[j]), float(beta[j]), float(u_lo[j]))
                     Y = None
@@ -457,13 +458,16 @@ def _newton_matrix_free(E, a, beta, u_lo):
 #: solver stops: the Perron root of ``K(u)`` is then within ``residual**2 / gap`` of 1 (Kato-Temple),
 #: below 1e-13 unless the top of the spectrum of ``K`` is a cluster narrower than 0.1.
 _WARM_RESIDUAL = 1e-7
+#: The same for slopes: a Hellmann-Feynman derivative carries the vector's error to first order, and
+#: the optimum (a root of the slope) needs it far below the rate's.
+_WARM_SLOPE_RESIDUAL = 1e-11
 #: Operator applications (two ``n x n`` products each) after which the warm-started solver hands over
 #: to restarted Lanczos (a cluster at the top of ``K``, as in deep binary trees).
-_WARM_BUDGET = 40
+_WARM_BUDGET = 60
 #: Perron vectors kept per scheme as warm starts (the one of the nearest learning rate is used).
 _WARM_KEPT = 8
 #: Lanczos steps between two updates of ``u``.
-_WARM_STEPS = 20
+_WARM_STEPS = 40
 
 
 def _gram(Q, x):
@@ -550,7 +554,7 @@ def _lanczos_top(apply, v, w, steps, tol):
     return theta, _positive(x), k + 1
 
 
-def _perron_warm(E, a, beta, u_lo):
+def _perron_warm(E, a, beta, u_lo, tol=_WARM_RESIDUAL):
     r"""Static symmetric W, one learning rate: the Perron pair of the reduction, warm-started.
 
     Alternates the Rayleigh functional (the ``u`` with :math:`v^TK(u)v = 1`, from one Gram matrix
@@ -558,7 +562,7 @@ def _perron_warm(E, a, beta, u_lo):
     :math:`K(u)` from ``v``. Start: the worker variances :math:`d = K\mathbf 1` at the secular root
     times :math:`v'/d'` of the nearest learning rate solved before (:math:`v'` its Perron vector,
     :math:`d'` its start variances; the same vector again for the same learning rate). Stops when
-    :math:`\|K(u)v - v\| \le` :data:`_WARM_RESIDUAL`.
+    :math:`\|K(u)v - v\| \le` ``tol``.
     Each operator application is two ``n x n`` products (never the explicit ``K``). Returns
     ``(u, applications, residual, True, v, Y, K1)`` (``K1``: the variances of the start) or None past :data:`_WARM_BUDGET` applications.
     """
@@ -582,11 +586,11 @@ def _perron_warm(E, a, beta, u_lo):
         w = _reduced_apply(QF, H, Y)
         used += 1
         res = float(np.linalg.norm(w - v))
-        if res <= _WARM_RESIDUAL:
+        if res <= tol:
             return u, used, res, True, v, Y, d
         # to the final tolerance at once: the next Rayleigh functional moves u by O(angle^2) only
         _, v, k = _lanczos_top(lambda x, H=H: _reduced_apply(QF, H, _gram(Q, x)), v, w, _WARM_STEPS,
-                               0.5 * _WARM_RESIDUAL)
+                               0.5 * tol)
         used += k - 1
     return None
 
