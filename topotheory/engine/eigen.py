@@ -529,14 +529,15 @@ def _rayleigh_functional(P, oneLL, a, beta, lo, hi, u):
 def _lanczos_top(apply, v, w, steps, tol):
     """Largest Ritz pair of ``apply`` from the unit start ``v`` (``w = apply(v)`` given), full reorthogonalisation.
 
-    Stops when the Ritz residual is at most ``tol``. Returns ``(theta, vector, applications)``.
+    Stops when the Ritz residual is at most ``tol``. Returns ``(theta, vector, applications, gap)``
+    with ``gap`` the distance of the two largest Ritz values (``inf`` after one step).
     """
     n = v.shape[0]
     V = np.empty((steps + 1, n))
     V[0] = v
     alpha = np.zeros(steps)
     off = np.zeros(steps)
-    theta, s = float(v @ w), np.ones(1)
+    theta, s, gap = float(v @ w), np.ones(1), math.inf
     k = 0
     for k in range(steps):
         alpha[k] = V[k] @ w
@@ -546,12 +547,13 @@ def _lanczos_top(apply, v, w, steps, tol):
         T = np.diag(alpha[: k + 1]) + np.diag(off[:k], 1) + np.diag(off[:k], -1)
         t, S = np.linalg.eigh(T)
         theta, s = float(t[-1]), S[:, -1]
+        gap = float(t[-1] - t[-2]) if k else math.inf
         if off[k] * abs(s[-1]) <= tol * abs(theta) or off[k] <= EPS * abs(theta) or k == steps - 1:
             break
         V[k + 1] = w / off[k]
         w = apply(V[k + 1])
     x = s @ V[: s.shape[0]]
-    return theta, _positive(x), k + 1
+    return theta, _positive(x), k + 1, gap
 
 
 def _perron_warm(E, a, beta, u_lo, tol=_WARM_RESIDUAL):
@@ -579,6 +581,7 @@ def _perron_warm(E, a, beta, u_lo, tol=_WARM_RESIDUAL):
     u, hi = u_lo, beta
     used = 0
     BLL = beta * LL
+    gap = math.inf
     while used <= _WARM_BUDGET:
         Y = _gram(Q, v)
         u = _rayleigh_functional(BLL * Y * Y, oneLL, a, beta, 0.0, hi, u)
@@ -586,11 +589,13 @@ def _perron_warm(E, a, beta, u_lo, tol=_WARM_RESIDUAL):
         w = _reduced_apply(QF, H, Y)
         used += 1
         res = float(np.linalg.norm(w - v))
-        if res <= tol:
+        # Kato-Temple: |lambda_max - 1| <= res^2 / gap; a positive v is the Perron vector (Perron-Frobenius)
+        if res <= min(tol, math.sqrt(1e-15 * gap)) and np.all(v > 0):
             return u, used, res, True, v, Y, d
         # to the final tolerance at once: the next Rayleigh functional moves u by O(angle^2) only
-        _, v, k = _lanczos_top(lambda x, H=H: _reduced_apply(QF, H, _gram(Q, x)), v, w, _WARM_STEPS,
-                               0.5 * tol)
+        _, v, k, g = _lanczos_top(lambda x, H=H: _reduced_apply(QF, H, _gram(Q, x)), v, w, _WARM_STEPS,
+                                  0.5 * min(tol, math.sqrt(1e-15 * gap)))
+        gap = min(gap, g)
         used += k - 1
     return None
 
