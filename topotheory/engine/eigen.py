@@ -463,7 +463,7 @@ _WARM_RESIDUAL = 1e-7
 _WARM_SLOPE_RESIDUAL = 1e-11
 #: Operator applications (two ``n x n`` products each) after which the warm-started solver hands over
 #: to restarted Lanczos (a cluster at the top of ``K``, as in deep binary trees).
-_WARM_BUDGET = 60
+_WARM_BUDGET = 100
 #: Perron vectors kept per scheme as warm starts (the one of the nearest learning rate is used).
 _WARM_KEPT = 8
 #: Lanczos steps between two updates of ``u``.
@@ -592,9 +592,9 @@ def _perron_warm(E, a, beta, u_lo, tol=_WARM_RESIDUAL):
         # Kato-Temple: |lambda_max - 1| <= res^2 / gap; a positive v is the Perron vector (Perron-Frobenius)
         if res <= min(tol, math.sqrt(1e-15 * gap)) and np.all(v > 0):
             return u, used, res, True, v, Y, d
-        # to the final tolerance at once: the next Rayleigh functional moves u by O(angle^2) only
-        _, v, k, g = _lanczos_top(lambda x, H=H: _reduced_apply(QF, H, _gram(Q, x)), v, w, _WARM_STEPS,
-                                  0.5 * min(tol, math.sqrt(1e-15 * gap)))
+        # u is off by O(res^2) (Rayleigh functional): the Perron vector of K(u) is worth only that much
+        inner = max(0.5 * min(tol, math.sqrt(1e-15 * gap)), min(res * res, 1e-2 * res))
+        _, v, k, g = _lanczos_top(lambda x, H=H: _reduced_apply(QF, H, _gram(Q, x)), v, w, _WARM_STEPS, inner)
         gap = min(gap, g)
         used += k - 1
     return None
