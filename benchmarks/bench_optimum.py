@@ -47,20 +47,11 @@ def test_optimal_lr_1000(benchmark, family):
     assert 0 < opt.lr < opt.max_lr
 
 
-def test_fine_grid_confirms_optimum_random_regular_200(benchmark):
-    scheme = tt.random_regular(200, 6, seed=2)
+@pytest.mark.parametrize("n, seed, width, points", [(200, 2, 0.002, 9), (1000, 1, 0.001, 5)])
+def test_fine_grid_confirms_optimum_random_regular(benchmark, n, seed, width, points):
+    scheme = tt.random_regular(n, 6, seed=seed)
     opt = benchmark.pedantic(lambda: tt.optimal_learning_rate(scheme, zeta=ZETA), rounds=1, iterations=1)
-    grid = opt.lr * (1 + np.linspace(-0.002, 0.002, 9))
-    r = tt.quadratic_rate(scheme, lr=grid, zeta=ZETA)
-    assert np.all(r <= opt.rate + 1e-13)
-    c = np.polyfit(grid - opt.lr, r, 2)
-    assert abs(-c[1] / (2 * c[0])) <= 1e-4 * opt.lr
-
-
-def test_fine_grid_confirms_optimum_random_regular_1000(benchmark):
-    scheme = tt.random_regular(1000, 6, seed=1)
-    opt = benchmark.pedantic(lambda: tt.optimal_learning_rate(scheme, zeta=ZETA), rounds=1, iterations=1)
-    grid = opt.lr * (1 + np.linspace(-0.001, 0.001, 5))
+    grid = opt.lr * (1 + np.linspace(-width, width, points))
     r = tt.quadratic_rate(scheme, lr=grid, zeta=ZETA)
     assert np.all(r <= opt.rate + 1e-13)
     c = np.polyfit(grid - opt.lr, r, 2)

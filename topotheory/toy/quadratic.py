@@ -317,7 +317,8 @@ def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False)
         secular equation; static symmetric ``W`` use the ``n``-dimensional reduction
         :math:`\rho = \beta\,\lambda_{\max}(K(a/\rho))`,
         :math:`K(\gamma)_{ij} = \sum_{k\ge1}\gamma^{k-1}((W^k)_{ij})^2`, applied in the eigenbasis of
-        ``W`` (explicitly and batched over learning rates for ``n <= 64``, matrix-free Lanczos above);
+        ``W`` (explicitly and batched over learning rates for ``n <= 64``, matrix-free above: the
+        Rayleigh functional alternated with warm-started Lanczos, ARPACK for clusters);
         anything else uses Arnoldi on the matrix-free map. Never builds the :math:`n^2 \times n^2`
         matrix.
     ``"secular"``
