@@ -3,8 +3,9 @@
 Run: ``pytest benchmarks/bench_optimum.py`` (not part of the default test run).
 Targets: optimal learning rate of a 1000-node irregular graph (random 6-regular, random
 geometric) <= 5 s; one exact rate at n = 1000 <= 0.5 s. Also: the binary trees above the explicit
-reduction's limit (n = 100, 250) that used to raise ``ArpackNoConvergence``, and a fine grid of exact
-rates confirming the optimum of a 200-node irregular graph.
+reduction's limit (n = 100, 250) that used to raise ``ArpackNoConvergence``, fine grids of exact
+rates confirming the optimum of 200- and 1000-node irregular graphs, and ``compare --zeta`` on ten
+256-node irregular graphs (target <= 10 s; one optimum per graph shared by the three rate columns).
 """
 
 import numpy as np
@@ -46,11 +47,31 @@ def test_optimal_lr_1000(benchmark, family):
     assert 0 < opt.lr < opt.max_lr
 
 
-def test_fine_grid_confirms_optimum_random_regular_200(benchmark):
-    scheme = tt.random_regular(200, 6, seed=2)
+@pytest.mark.parametrize("n, seed, width, points", [(200, 2, 0.002, 9), (1000, 1, 0.001, 5)])
+def test_fine_grid_confirms_optimum_random_regular(benchmark, n, seed, width, points):
+    scheme = tt.random_regular(n, 6, seed=seed)
     opt = benchmark.pedantic(lambda: tt.optimal_learning_rate(scheme, zeta=ZETA), rounds=1, iterations=1)
-    grid = opt.lr * (1 + np.linspace(-0.002, 0.002, 9))
+    grid = opt.lr * (1 + np.linspace(-width, width, points))
     r = tt.quadratic_rate(scheme, lr=grid, zeta=ZETA)
     assert np.all(r <= opt.rate + 1e-13)
     c = np.polyfit(grid - opt.lr, r, 2)
     assert abs(-c[1] / (2 * c[0])) <= 1e-4 * opt.lr
+
+
+def test_compare_zeta_ten_irregular_graphs_256(benchmark):
+    import contextlib
+    import io
+
+    from topotheory.cli import main
+
+    specs = [f"erdos_renyi:seed={k}" for k in range(5)] + [f"random_regular:degree=6,seed={k}" for k in range(5)]
+    argv = ["compare", "--topologies", ",".join(specs), "--n", "256", "--zeta", "50", "--gamma", "0.99"]
+    out = io.StringIO()
+
+    def run():
+        with contextlib.redirect_stdout(out):
+            return main(argv)
+
+    assert benchmark.pedantic(run, rounds=1, iterations=1) == 0
+    rows = [line for line in out.getvalue().splitlines() if line.startswith(("erdos_renyi", "random_regular"))]
+    assert len(rows) == 10 and all("nan" not in row for row in rows)

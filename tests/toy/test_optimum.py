@@ -161,3 +161,62 @@ def test_optimum_is_cached_per_scheme_and_zeta():
     assert tt.optimal_learning_rate(scheme, zeta=ZETA) is first
     other = tt.optimal_learning_rate(scheme, zeta=10.0)
     assert other is not first and other.lr > first.lr
+
+
+@pytest.mark.parametrize("make, route, search", [
+    (lambda: tt.ring(32), "secular-fourier", "slopes"),
+    (lambda: tt.star(8), "eigen-reduction", "slopes"),
+    (lambda: tt.erdos_renyi(70, 0.08, seed=5), "eigen-reduction", "slopes"),
+    (lambda: tt.one_peer_exponential(8), "secular-fourier-periodic", "grid"),
+], ids=["fourier", "explicit", "matrix-free", "periodic"])
+def test_optimum_records_its_route_and_search(make, route, search):
+    opt = tt.optimal_learning_rate(make(), zeta=ZETA)
+    assert (opt.route, opt.search) == (route, search)
+    assert opt.route == tt.quadratic_rate(make(), lr=opt.lr, zeta=ZETA, log=True).route
+    assert opt.to_dict()["route"] == route
+    noiseless = tt.optimal_learning_rate(tt.star(8), zeta=1.0)
+    assert (noiseless.route, noiseless.search) == ("closed-form", "closed-form")
+
+
+def test_optimum_shows_progress_when_asked(monkeypatch, capsys):
+    """progress=True counts the exact rates solved; None off a terminal and False print nothing."""
+    from topotheory.common import progress as progress_module
+
+    orig = progress_module.Progress.__init__
+
+    def immediate(self, *args, **kwargs):
+        kwargs["delay"] = 0.0
+        orig(self, *args, **kwargs)
+
+    monkeypatch.setattr(progress_module.Progress, "__init__", immediate)
+    tt.optimal_learning_rate(tt.star(9), zeta=ZETA, progress=True)
+    err = capsys.readouterr().err
+    assert "optimal_learning_rate" in err and "rate" in err
+    tt.optimal_learning_rate(tt.star(10), zeta=ZETA)  # stderr is not a terminal here
+    tt.optimal_learning_rate(tt.star(11), zeta=ZETA, progress=False)
+    assert capsys.readouterr().err == ""
+    with pytest.raises(TypeError, match="progress"):
+        tt.optimal_learning_rate(tt.star(8), zeta=ZETA, progress="yes")
+
+
+def test_compare_solves_the_optimum_once_for_all_rate_columns(monkeypatch):
+    from topotheory.compare.registry import RATE_METRICS, evaluate_metrics
+
+    calls = []
+    orig = q._optimum
+    monkeypatch.setattr(q, "_optimum", lambda s, z: calls.append(1) or orig(s, z))
+    edges = []
+    orig_edge = q._edge
+    monkeypatch.setattr(q, "_edge", lambda s, z: edges.append(1) or orig_edge(s, z))
+    row = evaluate_metrics(tt.erdos_renyi(30, 0.2, seed=1), list(RATE_METRICS), zeta=ZETA)
+    assert len(row) == len(RATE_METRICS) and len(calls) == 1 and len(edges) == 1
+
+
+def test_fine_grid_confirms_the_optimum_on_a_100_node_irregular_graph():
+    scheme = tt.erdos_renyi(100, 0.06, seed=2)
+    opt = tt.optimal_learning_rate(scheme, zeta=ZETA)
+    grid = opt.lr * (1 + np.linspace(-0.001, 0.001, 11))
+    r = tt.quadratic_rate(scheme, lr=grid, zeta=ZETA)
+    assert np.all(r <= opt.rate + 1e-13)
+    c = np.polyfit(grid - opt.lr, r, 2)
+    assert c[0] < 0 and abs(-c[1] / (2 * c[0])) <= 1e-4 * opt.lr

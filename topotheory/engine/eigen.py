@@ -14,8 +14,14 @@ Toy problem (THEORY §3.3 route 4): the ``n``-dimensional reduction
 :math:`\rho = \beta\,\lambda_{\max}(K(a/\rho))`,
 :math:`K(\gamma)_{ij} = \sum_{lm} H_{lm} Q_{il}Q_{jl}Q_{im}Q_{jm}`,
 :math:`H = \beta\lambda_l\lambda_m/(u + a(1 - \lambda_l\lambda_m))` — explicitly and batched over
-learning rates for ``n <= 64``, matrix-free Lanczos above; walk-regular graphs short-cut to the
-secular equation.
+learning rates for ``n <= 64``, matrix-free above; walk-regular graphs short-cut to the
+secular equation. The matrix-free route (:func:`_perron_warm`) alternates the Rayleigh functional
+(the ``u`` with :math:`v^TK(u)v = 1`, a lower bound of the root with an error quadratic in the
+vector's) with warm-started Lanczos steps on :math:`K(u)`, each application of :math:`K` being one
+symmetric rank-k update and one triangular product of ``n x n`` matrices
+(:math:`(Kx)_i = \sum_{lm} Q_{il}H_{lm}(Q^T\mathrm{Diag}(x)Q)_{lm}Q_{im}`); it starts from the
+Perron vector of the nearest learning rate solved before, and hands over to restarted Lanczos
+(ARPACK) only when a cluster at the top of :math:`K` defeats it.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import math
 
 import numpy as np
 import scipy.sparse.linalg as spla
+from scipy.linalg import blas
 
 from .base import Representation
 from .roots import EPS, chunks
@@ -227,7 +234,8 @@ class EigenRepresentation(Representation):
 
     def excess_lower_bound(self, a, beta):
         """The secular root: a lower bound of ``u`` (the "mean" rate bounds the rate from above)."""
-        return self._secular(a, beta)[0]
+        E = self._data()
+        return secular_static(E["lam2"], E["onel2"], a, beta)[0]
 
     def perron_slopes(self, a, beta):
         r"""The excess ``u`` and its partial derivatives in ``a`` and ``beta`` (implicit function theorem).
@@ -296,12 +304,18 @@ def _dmu_du(E, a, beta, u, v):
     return _dmu(E, a, beta, u, v)[0]
 
 
-def _dmu(E, a, beta, u, v):
-    """Hellmann-Feynman derivatives (d/du, d/da) of lambda_max(K(u, a)) given unit eigenvectors v."""
+def _dmu(E, a, beta, u, v, Y=None):
+    r"""Hellmann-Feynman derivatives (d/du, d/da) of lambda_max(K(u, a)) given unit eigenvectors v.
+
+    ``Y`` (optional, one learning rate): the Gram matrix :math:`Q^T\mathrm{Diag}(v)Q` if known.
+    """
     Q, LL, oneLL = E["Q"], E["LL"], E["oneLL"]
     den = u[:, None, None] + a[:, None, None] * oneLL
     dH = -beta[:, None, None] * LL / den**2
-    Y2 = np.einsum("il,ji,im->jlm", Q, v, Q, optimize=True) ** 2
+    if Y is None:
+        Y2 = np.einsum("il,ji,im->jlm", Q, v, Q, optimize=True) ** 2
+    else:
+        Y2 = (Y * Y)[None]
     return np.sum(dH * Y2, axis=(1, 2)), np.sum(dH * oneLL * Y2, axis=(1, 2))
 
 
@@ -333,10 +347,20 @@ def _eigen_route(E, a, beta, u_lo, slopes=False):
                     mu_u[idx], mu_a[idx] = _dmu(E, a[idx], beta[idx], u[idx], _perron_pairs(K)[1])
         else:
             for j in todo:
-                out = _newton_matrix_free(E, float(a[j]), float(beta[j]), float(u_lo[j]))
+                out = _perron_warm(E, float(a[j]), float(beta[j]), float(u_lo[j]),
+                                   _WARM_SLOPE_RESIDUAL if slopes else _WARM_RESIDUAL)
+                if out is None:  # a tight cluster at the top of K: restarted Lanczos (ARPACK)
+                    out = _newton_matrix_free(E, float(a[j]), float(beta[j]), float(u_lo[j]))
+                    Y = None
+                else:
+                    Y = out[5]
                 u[j], its[j], res[j], conv[j] = out[:4]
+                if conv[j] and Y is not None:  # a warm start of the next learning rates, with the variances it belongs to
+                    kept = E.setdefault("perron_vectors", [])
+                    kept.append((float(beta[j]), out[4], out[6]))
+                    del kept[:-_WARM_KEPT]
                 if slopes:
-                    d = _dmu(E, a[j:j + 1], beta[j:j + 1], u[j:j + 1], out[4][None, :])
+                    d = _dmu(E, a[j:j + 1], beta[j:j + 1], u[j:j + 1], out[4][None, :], Y=Y)
                     mu_u[j], mu_a[j] = d[0][0], d[1][0]
     if slopes:
         return u, its, res, conv, mu_u, mu_a
@@ -434,6 +458,152 @@ def _newton_matrix_free(E, a, beta, u_lo):
             return (u if h == 0 else un), it, res, ok, v
         u = un
     return u, it, res, False, v
+
+
+#: Residual :math:`\|K(u)v - v\|` (unit ``v``, :math:`v^TK(u)v = 1`) at which the warm-started
+#: solver stops: the Perron root of ``K(u)`` is then within ``residual**2 / gap`` of 1 (Kato-Temple),
+#: below 1e-13 unless the top of the spectrum of ``K`` is a cluster narrower than 0.1.
+_WARM_RESIDUAL = 1e-7
+#: The same for slopes: a Hellmann-Feynman derivative carries the vector's error to first order, and
+#: the optimum (a root of the slope) needs it far below the rate's.
+_WARM_SLOPE_RESIDUAL = 1e-11
+#: Operator applications (two ``n x n`` products each) after which the warm-started solver hands over
+#: to restarted Lanczos (a cluster at the top of ``K``, as in deep binary trees).
+_WARM_BUDGET = 100
+#: Perron vectors kept per scheme as warm starts (the one of the nearest learning rate is used).
+_WARM_KEPT = 8
+#: Lanczos steps between two updates of ``u``.
+_WARM_STEPS = 40
+
+
+def _gram(Q, x):
+    r""":math:`Q^T\mathrm{Diag}(x)Q`, symmetric: two rank-k updates (``syrk``) on the rows of each sign.
+
+    :math:`n^3` flops instead of the :math:`2n^3` of a general product.
+    """
+    Y = np.zeros((Q.shape[1], Q.shape[1]), order="F")
+    for sign, rows in ((1.0, x > 0), (-1.0, x < 0)):
+        if rows.any():
+            B = Q[rows] * np.sqrt(np.abs(x[rows]))[:, None]  # (k, n): B^T B is this sign's part
+            Y = blas.dsyrk(sign, B.T, beta=1.0, c=Y, lower=0, overwrite_c=1)
+    iu = np.triu_indices_from(Y, 1)
+    Y[iu[1], iu[0]] = Y[iu]
+    return Y
+
+
+def _reduced_apply(QF, H, Y):
+    r"""The reduced operator applied through its Gram matrix: :math:`(Kx)_i = \sum_{lm} Q_{il}H_{lm}Y_{lm}Q_{im}`.
+
+    With the symmetric :math:`M = H \circ Y = L + L^T` (``L`` its lower triangle, halved
+    diagonal), :math:`\mathrm{diag}(QMQ^T) = 2\,\mathrm{diag}(QLQ^T)`: one triangular product
+    (``trmm``, :math:`n^3` flops). ``QF``: the eigenvectors in Fortran order.
+    """
+    L = np.tril(H * Y)
+    L[np.diag_indices_from(L)] *= 0.5
+    Z = blas.dtrmm(1.0, np.asfortranarray(L), QF, side=1, lower=1)
+    return 2.0 * np.einsum("il,il->i", Z, QF)
+
+
+def _rayleigh_functional(P, oneLL, a, beta, lo, hi, u):
+    r"""The root :math:`u` of :math:`q(u) = \sum_{lm} P_{lm}/(u + a(1 - \lambda_l\lambda_m)) = 1`.
+
+    ``P = beta * LL * Y**2`` with ``Y`` the Gram matrix of a unit vector ``v``, so that
+    :math:`q(u) = v^TK(u)v`; for ``v >= 0`` it decreases in ``u`` (the reduced matrix decreases entrywise).
+    :math:`q(u) \le \lambda_{\max}(K(u))`, hence the root is a lower bound of the Perron excess,
+    with an error quadratic in the angle between ``v`` and the Perron vector. Safeguarded Newton
+    in ``[lo, hi]``.
+    """
+    for _ in range(100):
+        den = u + a * oneLL
+        q = float(np.sum(P / den))
+        dq = -float(np.sum(P / (den * den)))
+        if q == 1.0:
+            return u
+        if q > 1.0:
+            lo = u
+        else:
+            hi = u
+        un = u - (q - 1.0) / dq if dq < 0 else math.nan
+        if not lo < un < hi:
+            un = 0.5 * (lo + hi)
+        if abs(un - u) <= 4 * EPS * un or hi - lo <= 4 * EPS * hi:
+            return un
+        u = un
+    return u
+
+
+def _lanczos_top(apply, v, w, steps, tol):
+    """Largest Ritz pair of ``apply`` from the unit start ``v`` (``w = apply(v)`` given), full reorthogonalisation.
+
+    Stops when the Ritz residual is at most ``tol``. Returns ``(theta, vector, applications, gap)``
+    with ``gap`` the distance of the two largest Ritz values (``inf`` after one step).
+    """
+    n = v.shape[0]
+    V = np.empty((steps + 1, n))
+    V[0] = v
+    alpha = np.zeros(steps)
+    off = np.zeros(steps)
+    theta, s, gap = float(v @ w), np.ones(1), math.inf
+    k = 0
+    for k in range(steps):
+        alpha[k] = V[k] @ w
+        w = w - V[: k + 1].T @ (V[: k + 1] @ w)
+        w = w - V[: k + 1].T @ (V[: k + 1] @ w)
+        off[k] = np.linalg.norm(w)
+        T = np.diag(alpha[: k + 1]) + np.diag(off[:k], 1) + np.diag(off[:k], -1)
+        t, S = np.linalg.eigh(T)
+        theta, s = float(t[-1]), S[:, -1]
+        gap = float(t[-1] - t[-2]) if k else math.inf
+        if off[k] * abs(s[-1]) <= tol * abs(theta) or off[k] <= EPS * abs(theta) or k == steps - 1:
+            break
+        V[k + 1] = w / off[k]
+        w = apply(V[k + 1])
+    x = s @ V[: s.shape[0]]
+    return theta, _positive(x), k + 1, gap
+
+
+def _perron_warm(E, a, beta, u_lo, tol=_WARM_RESIDUAL):
+    r"""Static symmetric W, one learning rate: the Perron pair of the reduction, warm-started.
+
+    Alternates the Rayleigh functional (the ``u`` with :math:`v^TK(u)v = 1`, from one Gram matrix
+    :math:`Y = Q^T\mathrm{Diag}(v)Q` and ``O(n^2)`` scalar work) with Lanczos steps on
+    :math:`K(u)` from ``v``. Start: the worker variances :math:`d = K\mathbf 1` at the secular root
+    times :math:`v'/d'` of the nearest learning rate solved before (:math:`v'` its Perron vector,
+    :math:`d'` its start variances; the same vector again for the same learning rate). Stops when
+    :math:`\|K(u)v - v\| \le` ``tol``.
+    Each operator application is two ``n x n`` products (never the explicit ``K``). Returns
+    ``(u, applications, residual, True, v, Y, K1)`` (``K1``: the variances of the start) or None past :data:`_WARM_BUDGET` applications.
+    """
+    Q, LL, oneLL = E["Q"], E["LL"], E["oneLL"]
+    if "QF" not in E:
+        E["QF"] = np.asfortranarray(Q)
+    QF = E["QF"]
+    # the worker variances K1 at the secular root, times the previous Perron vector's ratio to its own
+    d = _row_sums(E, np.array([a]), np.array([beta]), np.array([u_lo]))[0]
+    kept = E.get("perron_vectors") or ()
+    prev = min(kept, key=lambda k: abs(math.log(k[0] / beta)), default=None)  # the nearest learning rate
+    v = d * (prev[1] / prev[2]) if prev is not None and np.all(prev[2] > 0) else d
+    v = _positive(np.maximum(v, 0.0))
+    u, hi = u_lo, beta
+    used = 0
+    BLL = beta * LL
+    gap = math.inf
+    while used <= _WARM_BUDGET:
+        Y = _gram(Q, v)
+        u = _rayleigh_functional(BLL * Y * Y, oneLL, a, beta, 0.0, hi, u)
+        H = BLL / (u + a * oneLL)
+        w = _reduced_apply(QF, H, Y)
+        used += 1
+        res = float(np.linalg.norm(w - v))
+        # Kato-Temple: |lambda_max - 1| <= res^2 / gap; a positive v is the Perron vector (Perron-Frobenius)
+        if res <= min(tol, math.sqrt(1e-15 * gap)) and np.all(v > 0):
+            return u, used, res, True, v, Y, d
+        # u is off by O(res^2) (Rayleigh functional): the Perron vector of K(u) is worth only that much
+        inner = max(0.5 * min(tol, math.sqrt(1e-15 * gap)), min(res * res, 1e-2 * res))
+        _, v, k, g = _lanczos_top(lambda x, H=H: _reduced_apply(QF, H, _gram(Q, x)), v, w, _WARM_STEPS, inner)
+        gap = min(gap, g)
+        used += k - 1
+    return None
 
 
 def _walk_regular(E, a, beta, u):

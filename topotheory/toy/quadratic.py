@@ -39,6 +39,7 @@ Numerics: everything is solved for :math:`u = \rho - a` (the excess over the noi
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import math
 import warnings
@@ -46,6 +47,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
+from ..common.progress import Progress, progress_mode
 from ..common.results import Result
 from ..common.validation import as_float_array, check_bool, check_choice, check_int, check_real
 from ..engine import resolve
@@ -163,6 +165,8 @@ def _fixed_point_route(scheme, a, beta, mode):
 
 
 # --------------------------------------------------------------------------- dispatcher
+#: The progress display of a running optimal_learning_rate call (counts the exact rates solved).
+_PROGRESS = contextvars.ContextVar("topotheory_toy_progress", default=None)
 #: Above this learning rate the Perron root is computed from the rescaled map (a, beta) / lr^2.
 _HUGE_LR = 1e20
 
@@ -191,6 +195,10 @@ def _solve(scheme, lr, z, method="exact", mode="worst"):
         u, its, res, route = resolve(scheme).secular_excess(a, beta)
     else:
         u, its, res, conv, route = resolve(scheme).perron_excess(a, beta)
+    bar = _PROGRESS.get()
+    if bar is not None:
+        bar.update(L)
+        bar.set_postfix(f"lr={float(lr[-1]):.6g}, {route}")
     rho = a + u
     r = s - u
     if huge.any():
@@ -309,7 +317,8 @@ def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False,
         secular equation; static symmetric ``W`` use the ``n``-dimensional reduction
         :math:`\rho = \beta\,\lambda_{\max}(K(a/\rho))`,
         :math:`K(\gamma)_{ij} = \sum_{k\ge1}\gamma^{k-1}((W^k)_{ij})^2`, applied in the eigenbasis of
-        ``W`` (explicitly and batched over learning rates for ``n <= 64``, matrix-free Lanczos above);
+        ``W`` (explicitly and batched over learning rates for ``n <= 64``, matrix-free above: the
+        Rayleigh functional alternated with warm-started Lanczos, ARPACK for clusters);
         anything else uses Arnoldi on the matrix-free map. Never builds the :math:`n^2 \times n^2`
         matrix.
     ``"secular"``
@@ -599,6 +608,14 @@ class OptimalLearningRate(Result):
         The noise level used.
     max_lr : float
         The stability edge (:func:`max_learning_rate`).
+    route : str
+        The route of the exact rate at the optimum (as :attr:`RateLog.route`: ``"secular-fourier"``,
+        ``"secular-eigen"``, ``"eigen-reduction"``, ``"arnoldi"``, ...; ``"closed-form"`` for
+        ``zeta = 1``).
+    search : str
+        How the maximum was found: ``"slopes"`` (Brent on :math:`r'(\eta) = 0` with the analytic
+        slope from the Perron vectors), ``"grid"`` (grid, bounded Brent and five-point Newton
+        steps on the rate) or ``"closed-form"``.
     """
 
     lr: float
@@ -608,6 +625,8 @@ class OptimalLearningRate(Result):
     n_equivalent: float
     zeta: float
     max_lr: float
+    route: str = ""
+    search: str = ""
 
 
 def _rate_raw(scheme, lrs, z):
@@ -752,7 +771,7 @@ def _edge_newton(scheme, z, lo, hi):
     return float(so.brentq(f, b_lo, b_hi, xtol=1e-15 * b_lo, rtol=4 * _EPS, maxiter=200))
 
 
-def optimal_learning_rate(scheme, *, zeta):
+def optimal_learning_rate(scheme, *, zeta, progress=None):
     r"""The learning rate maximising the exact rate, and the operating point it implies.
 
     :math:`\eta^* = \arg\max_{0 < \eta < \eta_{\max}} r(\eta)` (THEORY §3.3 item 5). Where the
@@ -770,10 +789,16 @@ def optimal_learning_rate(scheme, *, zeta):
     zeta : float
         Noise level >= 1. ``zeta = 1`` (noiseless) gives ``lr = rate = 1`` with NaN ``gamma``,
         ``effective_neighbors`` and ``n_equivalent`` (each a :math:`0/0`, undefined there).
+    progress : bool, optional
+        Show the number of exact rates solved so far (:class:`topotheory.common.progress.Progress`,
+        after 2 s): None (default) shows a bar on a terminal or in Jupyter and nothing otherwise,
+        True always (plain lines when the output is not a terminal), False never. A cached result
+        returns at once.
 
     Returns
     -------
     OptimalLearningRate
+        With the ``route`` of the exact rate and the ``search`` used.
 
     Examples
     --------
@@ -789,40 +814,100 @@ def optimal_learning_rate(scheme, *, zeta):
     """
     scheme = _scheme_or_graph(scheme)
     z = _check_zeta(zeta)
+    if progress is not None:
+        progress = check_bool("progress", progress)
+    enabled = progress if progress is not None else progress_mode(None) != "lines"
     if math.isinf(_n_of(scheme)):
+        return _optimum_with_progress(scheme, z, enabled)
+    return scheme.cached(("toy:optimal-learning-rate", z), lambda: _optimum_with_progress(scheme, z, enabled))
+
+
+def _optimum_with_progress(scheme, z, enabled):
+    if not enabled or _PROGRESS.get() is not None:
         return _optimum(scheme, z)
-    return scheme.cached(("toy:optimal-learning-rate", z), lambda: _optimum(scheme, z))
+    with Progress(None, desc="optimal_learning_rate", unit="rate", enabled=enabled) as bar:
+        token = _PROGRESS.set(bar)
+        try:
+            return _optimum(scheme, z)
+        finally:
+            _PROGRESS.reset(token)
 
 
 def _optimum(scheme, z):
     edge = _max_lr(scheme, z)
     if z == 1.0:
         # 0/0 in gamma = (1 - lr)^2 / rho and in n_equivalent = lr (zeta - 1) / (1 - lr): undefined
-        return OptimalLearningRate(1.0, 1.0, math.nan, math.nan, math.nan, z, edge)
-    x = _argmax_newton(scheme, z, edge)
+        return OptimalLearningRate(1.0, 1.0, math.nan, math.nan, math.nan, z, edge, "closed-form", "closed-form")
+    x, search = _argmax_newton(scheme, z, edge), "slopes"
     if x is None:
-        x = _argmax_search(scheme, z, edge)
-    return _operating_point(scheme, z, x, edge)
+        x, search = _argmax_search(scheme, z, edge), "grid"
+    return _operating_point(scheme, z, x, edge, search)
 
 
 def _argmax_newton(scheme, z, edge):
     r"""Root of :math:`r'(\eta) = 0` on ``(0, edge)`` with the analytic slope (Brent), or None.
 
-    :math:`r'(0^+) = 2 > 0` and :math:`r'(\eta_{\max}) < 0` bracket the optimum once; each step
-    costs one exact Perron pair.
+    The bracket: a sign change of :math:`r'` found by doubling steps from the maximiser of the
+    secular bound of the rate (:func:`_bound_argmax`), else :math:`r'(0^+) = 2 > 0` and
+    :math:`r'(\eta_{\max}) < 0`; each step costs one exact Perron pair.
     """
     if not resolve(scheme).has_slopes:
         return None
-    hi = _rate_slope(scheme, edge, z)
-    if not hi[1] < 0:
-        return None
-    g = lambda x: _rate_slope(scheme, x, z)[1]  # noqa: E731
-    lo = 1e-3 * edge
-    if not g(lo) > 0:
-        return None
+    seen = {}
+
+    def g(x):
+        if x not in seen:  # Brent evaluates the bracket's ends again
+            seen[x] = _rate_slope(scheme, x, z)[1]
+        return seen[x]
+
+    bracket = _bracket_near(g, _bound_argmax(scheme, z, edge), edge)
+    if bracket is None:
+        if not g(edge) < 0:
+            return None
+        bracket = (1e-3 * edge, edge)
+        if not g(bracket[0]) > 0:
+            return None
     import scipy.optimize as so
 
-    return float(so.brentq(g, lo, edge, xtol=1e-15 * edge, rtol=4 * _EPS, maxiter=200))
+    return float(so.brentq(g, *bracket, xtol=1e-15 * edge, rtol=4 * _EPS, maxiter=200))
+
+
+def _bound_argmax(scheme, z, edge):
+    r"""The maximiser of a cheap upper bound of the rate on a grid of 500 points, or None.
+
+    The bound is the rate of the secular ("mean") root (:meth:`Representation.excess_lower_bound`);
+    it is exact on walk-regular graphs and close to the exact rate on most others, so its maximiser
+    starts the bracket search of :func:`_argmax_newton` next to :math:`\eta^*`.
+    """
+    grid = edge * np.linspace(0.002, 0.998, 500)
+    a, beta, s = _coefficients(grid, z)
+    u = resolve(scheme).excess_lower_bound(a, beta)
+    if u is None:
+        return None
+    r = s - u
+    if not np.isfinite(r).any():
+        return None
+    return float(grid[int(np.nanargmax(r))])
+
+
+def _bracket_near(g, x0, edge):
+    """A sign change of the slope ``g`` next to ``x0``: steps of 1 % of ``x0``, doubling; or None."""
+    if x0 is None:
+        return None
+    g0 = g(x0)
+    if g0 == 0:
+        return x0, x0 * (1 + 4 * _EPS)
+    direction = 1.0 if g0 > 0 else -1.0
+    prev, step = x0, 0.01 * x0
+    for _ in range(10):
+        x = prev + direction * step
+        if not 0 < x < edge:
+            return None
+        gx = g(x)
+        if (gx <= 0) if direction > 0 else (gx >= 0):
+            return (prev, x) if direction > 0 else (x, prev)
+        prev, step = x, 2 * step
+    return None
 
 
 def _argmax_search(scheme, z, edge):
@@ -851,7 +936,7 @@ def _argmax_search(scheme, z, edge):
     return x
 
 
-def _operating_point(scheme, z, x, edge):
+def _operating_point(scheme, z, x, edge, search):
     r_opt, info = _solve(scheme, np.array([x]), z)
     rate = float(r_opt[0])
     rho = float(info["rho"][0])
@@ -863,4 +948,4 @@ def _operating_point(scheme, z, x, edge):
     period = resolve(scheme).period
     inv = [1.0 / effective_neighbors(scheme, one_minus_gamma=c, phase=ph) for ph in range(period)]
     nw = float(1.0 / np.mean(inv))
-    return OptimalLearningRate(x, rate, gamma, nw, x * (z - 1.0) / (1.0 - x), z, edge)
+    return OptimalLearningRate(x, rate, gamma, nw, x * (z - 1.0) / (1.0 - x), z, edge, info["method"], search)
