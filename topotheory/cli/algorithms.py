@@ -18,7 +18,7 @@ __all__ = ["add_algorithm_arguments", "algorithm_from_args", "hyperparameter_opt
 NAME = "algorithms"
 HELP = "list the algorithms (D-SGD, momentum, gradient tracking, CHOCO, ...), their hyper-parameters and papers"
 DESCRIPTION = (
-    "List every algorithm accepted by --algorithm (topotheory rate, compare, crosscheck): its name,\n"
+    "List every algorithm accepted by --algorithm (topotheory rate, topotheory compare): its name,\n"
     "title, per-worker state, hyper-parameters with defaults and allowed values (each is an option\n"
     "of those commands: --momentum 0.9, --consensus-step 0.5, ...), the paper its update rule is\n"
     "taken from and, with --rules, the rule itself (gossip is row-wise, X <- W X)."
@@ -135,3 +135,23 @@ def run(args):
         return 0
     print(render(algorithm_rows(rules=args.rules), args.format))
     return 0
+
+
+def algorithm_columns(scheme, *, zeta, algorithm, hyperparameters, columns=("optimal_learning_rate", "optimal_rate",
+                                                                                 "max_learning_rate")):
+    """The rate columns of ``compare`` for an algorithm at the given hyper-parameters.
+
+    ``optimal_learning_rate`` and ``optimal_rate``: the learning rate that maximizes the exact rate
+    (:func:`topotheory.optimal_hyperparameters` with ``tune=("lr",)``) and that rate;
+    ``max_learning_rate``: the stability edge (:func:`topotheory.max_learning_rate`).
+    """
+    from ..toy.algorithms import optimal_hyperparameters
+    from ..toy.quadratic import max_learning_rate
+
+    out = {}
+    if "optimal_learning_rate" in columns or "optimal_rate" in columns:
+        opt = optimal_hyperparameters(scheme, zeta=zeta, algorithm=algorithm, tune=("lr",), **hyperparameters)
+        out.update(optimal_learning_rate=opt.lr, optimal_rate=opt.rate)
+    if "max_learning_rate" in columns:
+        out["max_learning_rate"] = max_learning_rate(scheme, zeta=zeta, algorithm=algorithm, **hyperparameters)
+    return {k: out[k] for k in columns if k in out}
