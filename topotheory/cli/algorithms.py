@@ -55,14 +55,18 @@ def _parse(h):
     convert = {"real": float, "int": int}.get(h.kind, str)
 
     def parse(text):
+        # "must ..." messages become one-line user errors naming the option (cli.common.Parser)
         try:
             value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{_option(h.name)} must be {h.kind} in {h.allowed}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"must be {'a real number' if h.kind == 'real' else 'an integer'} "
+                                             f"in {h.allowed}, got {text!r}") from None
         try:
             return h.check(value)
         except (TypeError, ValueError) as exc:
-            raise argparse.ArgumentTypeError(f"{_option(h.name)}: {exc}") from None
+            message = str(exc)
+            raise argparse.ArgumentTypeError(message[len(h.name) + 1:] if message.startswith(h.name + " ")
+                                             else message) from None
 
     return parse
 

@@ -82,7 +82,6 @@ def _scheme(spec, n, args):
 def _algorithm_rates(scheme, z, lrs, args):
     """Rows and summary of ``--algorithm`` other than plain D-SGD (the exact rate only)."""
     from ..toy.quadratic import max_learning_rate, quadratic_rate
-    from ..toy.algorithms import optimal_hyperparameters
 
     name, hp = algorithm_from_args(args)
     if args.method != "exact":
@@ -98,6 +97,8 @@ def _algorithm_rates(scheme, z, lrs, args):
         rows.append({"point": "given", "lr": lr, "rate": r, "rho": 1.0 - r, "diverged": r != r})
     summary = {}
     if not args.no_optimum:
+        from ..toy.algorithms import optimal_hyperparameters
+
         opt = optimal_hyperparameters(scheme, zeta=z, algorithm=name, tune=tune, **fixed)
         best = dict(opt.hyperparameters)
         edge = max_learning_rate(scheme, zeta=z, algorithm=name, **{k: v for k, v in best.items() if k != "lr"})
