@@ -32,10 +32,8 @@ import numpy as np
 
 from ..algorithms.registry import check_algorithm
 from ..common.rng import as_generator
-from ..common.validation import check_bool, check_int, check_real
-from ..graphs.scheme import check_scheme
-from .engine import check_budget, check_threads, root_seed, run_chunks, start_point
-from .montecarlo import DIVERGENCE_THRESHOLD, apply_gossip, gossip_plan, simulation_from_chunks
+from .engine import check_budget, root_seed, run_chunks, start_point
+from .montecarlo import apply_gossip, check_simulation, gossip_plan, mark_divergence, simulation_from_chunks
 
 __all__ = ["simulate_algorithm"]
 
@@ -318,13 +316,9 @@ def _algorithm_chunk(run_class, hp, plan, X0, lr, batch_size, steps, c, seed):
         for t in range(steps):
             run.step(t)
             sq = record(t + 1, run.x)
-            row = loss[:, t + 1]
-            bad = ~(row <= DIVERGENCE_THRESHOLD)
-            if bad.any():
-                diverged_step, n_div = t + 1, int(bad.sum())
-                row[bad] = np.inf
-                loss[bad, t + 2 :] = np.inf
-                cons[t + 1 :] = np.inf
+            n_div = mark_divergence(loss, cons, t + 1)
+            if n_div:
+                diverged_step = t + 1
                 break
             if sq.max() < 2.0**-_RESCALE_BELOW and max(np.abs(a).max() for a in run.components()) < 2.0**-_RESCALE_BY:
                 run.rescale(2.0**_RESCALE_BY)
@@ -440,14 +434,8 @@ def simulate_algorithm(
     >>> float(sim.loss[0]), bool(sim.loss[20] < 0.05)
     (0.5, True)
     """
-    scheme = check_scheme(scheme)
-    lr = check_real("lr", lr, low=0.0)
-    d = check_int("d", d, minimum=1)
-    steps = check_int("steps", steps, minimum=1)
-    reps = check_int("reps", reps, minimum=1)
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    keep_replicas = check_bool("keep_replicas", keep_replicas)
-    threads = check_threads(threads)
+    scheme, lr, d, steps, reps, batch_size, keep_replicas, threads = check_simulation(
+        scheme, lr, d, steps, reps, batch_size, keep_replicas, threads)
     alg, hp = check_algorithm_run(algorithm, hyperparameters, lr=lr, d=d)
     n = scheme.n
     k = _arrays_alive(alg.name, hp)

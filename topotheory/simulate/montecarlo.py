@@ -187,6 +187,22 @@ class DSGDSimulation(Result):
         )
 
 
+def mark_divergence(loss, cons, t):
+    """Flag the replicas of a chunk whose loss at step ``t`` exceeds ``1e300`` or is not finite.
+
+    Their loss becomes ``inf`` from ``t`` on, the chunk's consensus ``inf`` from ``t`` on (the
+    chunk stops there); returns how many diverged (0: none, nothing changed).
+    """
+    row = loss[:, t]
+    bad = ~(row <= DIVERGENCE_THRESHOLD)
+    if not bad.any():
+        return 0
+    row[bad] = np.inf
+    loss[bad, t + 1 :] = np.inf
+    cons[t:] = np.inf
+    return int(bad.sum())
+
+
 def _dsgd_chunk(plan, X0, lr, batch_size, steps, c, seed):
     """Simulate ``c`` replicas; returns per-replica loss, summed consensus, divergence info."""
     rng = as_generator(seed)
@@ -244,13 +260,9 @@ def _dsgd_chunk(plan, X0, lr, batch_size, steps, c, seed):
             else:
                 X = R
             record(t + 1, X)
-            row = loss[:, t + 1]
-            bad = ~(row <= DIVERGENCE_THRESHOLD)
-            if bad.any():
-                diverged_step, n_div = t + 1, int(bad.sum())
-                row[bad] = np.inf
-                loss[bad, t + 2 :] = np.inf
-                cons[t + 1 :] = np.inf
+            n_div = mark_divergence(loss, cons, t + 1)
+            if n_div:
+                diverged_step = t + 1
                 break
             if sq.max() < 2.0**-_RESCALE_BELOW:
                 X *= 2.0**_RESCALE_BY
@@ -358,14 +370,8 @@ def simulate_dsgd(
     >>> round(float(sim.loss_sem[20]), 3)
     0.002
     """
-    scheme = check_scheme(scheme)
-    lr = check_real("lr", lr, low=0.0)
-    d = check_int("d", d, minimum=1)
-    steps = check_int("steps", steps, minimum=1)
-    reps = check_int("reps", reps, minimum=1)
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    keep_replicas = check_bool("keep_replicas", keep_replicas)
-    threads = check_threads(threads)
+    scheme, lr, d, steps, reps, batch_size, keep_replicas, threads = check_simulation(
+        scheme, lr, d, steps, reps, batch_size, keep_replicas, threads)
     n = scheme.n
     check_dsgd_size(n, d=d, steps=steps, reps=reps, batch_size=batch_size)
     X0 = start_point(x0, n, d)
@@ -375,6 +381,14 @@ def simulate_dsgd(
     return simulation_from_chunks(outs, scheme=scheme, d=d, lr=lr, batch_size=batch_size, steps=steps, reps=reps,
                                   seed=seed_record, chunk_size=chunk_size, keep_replicas=keep_replicas,
                                   elapsed=elapsed)
+
+
+def check_simulation(scheme, lr, d, steps, reps, batch_size, keep_replicas, threads):
+    """The arguments every toy-problem simulator shares, validated (in this order)."""
+    return (check_scheme(scheme), check_real("lr", lr, low=0.0), check_int("d", d, minimum=1),
+            check_int("steps", steps, minimum=1), check_int("reps", reps, minimum=1),
+            check_int("batch_size", batch_size, minimum=1), check_bool("keep_replicas", keep_replicas),
+            check_threads(threads))
 
 
 def simulation_from_chunks(outs, *, scheme, d, lr, batch_size, steps, reps, seed, chunk_size, keep_replicas,
