@@ -42,12 +42,18 @@ name                      one step, :math:`t \to t + 1`
 ``choco``                 :math:`h = x - \eta g`; :math:`\hat x \leftarrow \hat x + Q(h - \hat
                           x)`; :math:`x \leftarrow h + \gamma (W_t - I)\hat x` with
                           :math:`\hat x(0) = 0` (CHOCO-SGD, Koloskova, Stich & Jaggi 2019);
-                          :math:`\gamma` is ``consensus_step``; :math:`Q` is unbiased random-k
-                          sparsification :math:`Q(v) = \frac{d}{k}\, v \odot \mathbb 1_S` with
-                          :math:`S` a uniform k-subset of the coordinates, :math:`k/d` =
-                          ``ratio``, fresh per worker and step (``compression="random_k"``), or
-                          QSGD's unbiased stochastic quantization with ``levels`` levels
-                          (``compression="quantize"``, Alistarh et al. 2017)
+                          :math:`\gamma` is ``consensus_step``; :math:`Q` is one of the paper's
+                          contractive compressors, :math:`\mathbb E\|Q(v) - v\|^2 \le (1 -
+                          \omega)\|v\|^2`: random-k sparsification without rescaling,
+                          :math:`Q(v) = v \odot \mathbb 1_S` with :math:`S` a uniform k-subset of
+                          the coordinates, :math:`k/d` = ``ratio``, fresh per worker and step
+                          (``compression="random_k"``, the paper's rand_k, :math:`\omega = k/d`,
+                          :math:`\mathbb E Q(v) = (k/d) v`), or QSGD's stochastic quantization
+                          with ``levels`` levels :math:`s`, rescaled by :math:`1/\tau`,
+                          :math:`\tau = 1 + \min(d/s^2, \sqrt d/s)` (``compression="quantize"``,
+                          the paper's qsgd_s; Alistarh et al. 2017). The unbiased rescaled
+                          :math:`\frac dk v \odot \mathbb 1_S` is not contractive for
+                          :math:`k < d/2` and makes CHOCO diverge there for every step size
 ``delayed``               :math:`x \leftarrow W_t (x - \eta\, g(t - \tau))`: the gradient
                           applied at step :math:`t` was drawn at step :math:`t - \tau` at the
                           iterate of that step (zero for :math:`t < \tau`); :math:`\tau` is
@@ -56,8 +62,11 @@ name                      one step, :math:`t \to t + 1`
 
 Reductions that hold exactly (and are tested): ``momentum=0`` gives ``dsgd``; ``delay=0`` gives
 ``dsgd``; CHOCO with ``ratio=1`` gives D-SGD with the gossip matrix
-:math:`(1 - \gamma) I + \gamma W`; gradient tracking on the fully connected graph gives
-centralized SGD.
+:math:`(1 - \gamma) I + \gamma W`. Gradient tracking (DIGing, gossip and gradient step at the same
+point) on the fully connected graph is *not* centralized SGD: the average follows
+:math:`\bar x \leftarrow \bar x - \eta \frac1n\sum_i g_i(x_i)`, but the workers' iterates
+:math:`x_i' = \bar x - \eta y_i` differ, so the gradients are taken at different points; only
+without noise (:math:`\zeta = 1`), from a common start, is it gradient descent.
 """
 
 from __future__ import annotations
@@ -216,7 +225,7 @@ _LIST = (
     Algorithm("choco", "CHOCO-SGD (compressed gossip)", ("x", "xhat"),
               (Hyperparameter("compression", "choice", "random_k", "the compression operator Q",
                               choices=("random_k", "quantize")),
-               Hyperparameter("ratio", "real", 0.25, "fraction k/d of coordinates sent (random_k)",
+               Hyperparameter("ratio", "real", 0.25, "fraction k/d of coordinates kept (random_k)",
                               low=0.0, high=1.0, low_open=True),
                Hyperparameter("levels", "int", 4, "quantization levels s (quantize)", low=1),
                Hyperparameter("consensus_step", "real", 0.5, "consensus step size γ", low=0.0, high=1.0,
