@@ -68,7 +68,7 @@ def _by_hand_losses(xs):
 
 
 def test_choco_first_steps_by_hand():
-    n, d, k, lr, gamma, seed = 3, 4, 2, 0.1, 0.4, 9
+    n, d, k, lr, gamma, seed = 3, 4, 2, 0.1, 0.4, 9  # rand_k: the kept coordinates as they are
     W = tt.ring(n).matrix()
     rng = as_generator(chunk_seeds(seed, 1)[0])
     x = np.full((n, d), 0.5)
@@ -80,7 +80,7 @@ def test_choco_first_steps_by_hand():
         Q = np.zeros((n, d))
         for i in range(n):
             S = np.argsort(U[i])[:k]  # the k smallest uniforms: a uniform k-subset
-            Q[i, S] = (d / k) * (h - xhat)[i, S]
+            Q[i, S] = (h - xhat)[i, S]
         xhat = xhat + Q
         x = h + gamma * (W @ xhat - xhat)
         xs.append(x)
@@ -176,44 +176,50 @@ def test_gossip_first_is_dpsgd():
     np.testing.assert_allclose(sim.loss, _by_hand_losses(xs), rtol=1e-12)
 
 
-def test_random_k_is_unbiased_with_the_stated_second_moment():
+def test_random_k_keeps_k_coordinates_with_the_stated_moments():
     rng = np.random.default_rng(0)
     v = rng.standard_normal((1, 1, 6))
     V = np.broadcast_to(v, (20000, 1, 6)).copy()
     Q = random_k(V, 2, rng)
-    assert np.all(np.count_nonzero(Q, axis=-1) == 2)  # exactly k coordinates, each scaled by d/k
-    np.testing.assert_allclose(Q[Q != 0] / np.broadcast_to(v, Q.shape)[Q != 0], 3.0)
+    assert np.all(np.count_nonzero(Q, axis=-1) == 2)  # exactly k coordinates, kept as they are
+    assert np.all((Q == 0) | (Q == V))
     se = Q.std(axis=0) / np.sqrt(len(Q))
-    assert np.all(np.abs(Q.mean(axis=0) - v) < 5 * se)
+    assert np.all(np.abs(Q.mean(axis=0) - v / 3) < 5 * se)  # E Q(v) = (k/d) v
     sq = np.sum(Q**2, axis=-1)
-    assert abs(sq.mean() - 3.0 * np.sum(v**2)) < 5 * sq.std() / np.sqrt(len(sq))
+    assert abs(sq.mean() - np.sum(v**2) / 3) < 5 * sq.std() / np.sqrt(len(sq))
     # every coordinate is kept with probability k/d
     kept = (Q != 0).mean(axis=0).ravel()
     assert np.all(np.abs(kept - 1 / 3) < 5 * np.sqrt(2 / 9 / len(Q)))
+    assert random_k(V, 6, rng) is V
 
 
-def test_quantize_is_unbiased_on_its_lattice():
+def test_quantize_is_qsgd_on_its_lattice_rescaled():
     rng = np.random.default_rng(1)
     v = rng.standard_normal((1, 1, 5))
     s = 3
+    tau = 1 + min(5 / 9, np.sqrt(5) / 3)
     Q = quantize(np.broadcast_to(v, (20000, 1, 5)).copy(), s, rng)
     norm = np.linalg.norm(v)
-    levels = np.abs(Q) * s / norm
-    np.testing.assert_allclose(levels, np.round(levels), atol=1e-9)  # values norm * l / s
+    levels = np.abs(Q) * s * tau / norm
+    np.testing.assert_allclose(levels, np.round(levels), atol=1e-9)  # values norm * l / (s tau)
     assert np.all(np.sign(Q)[Q != 0] == np.broadcast_to(np.sign(v), Q.shape)[Q != 0])
     se = Q.std(axis=0) / np.sqrt(len(Q))
-    assert np.all(np.abs(Q.mean(axis=0) - v) < 5 * se + 1e-12)
+    assert np.all(np.abs(Q.mean(axis=0) - v / tau) < 5 * se + 1e-12)  # E Q(v) = v / tau
     # the two levels around s |v_j| / |v| only
     r = s * np.abs(v) / norm
-    assert np.all((levels == np.floor(r)) | (levels == np.floor(r) + 1))
+    lv = np.round(levels)
+    assert np.all((lv == np.floor(r)) | (lv == np.floor(r) + 1))
+    # contractive: E|Q(v) - v|^2 <= (1 - 1/tau) |v|^2
+    err = np.sum((Q - v) ** 2, axis=-1)
+    assert err.mean() <= (1 - 1 / tau) * norm**2 + 5 * err.std() / np.sqrt(len(err))
     assert np.all(quantize(np.zeros((2, 1, 3)), s, rng) == 0)
 
 
 def test_choco_quantize_runs_and_levels_matter():
     run = dict(lr=0.05, d=6, steps=30, reps=200, seed=0)
-    fine = tt.simulate_algorithm(tt.ring(6), algorithm="choco", compression="quantize", levels=64, **run)
+    fine = tt.simulate_algorithm(tt.ring(6), algorithm="choco", compression="quantize", levels=256, **run)
     full = tt.simulate_algorithm(tt.ring(6), algorithm="choco", ratio=1.0, **run)
-    # 64 levels on 6 coordinates: the quantization noise is tiny, the curves nearly coincide
+    # 256 levels on 6 coordinates: tau = 1.01 and tiny quantization noise, the curves nearly coincide
     assert abs(fine.loss[-1] / full.loss[-1] - 1) < 0.05
     assert not fine.diverged
 

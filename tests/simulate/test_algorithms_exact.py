@@ -1,10 +1,11 @@
 """The simulators against an exact route of their own: the expected Gram matrix of the state.
 
 For the isotropic problem every random operation R of the registry's rules acts on one worker's
-vector with E[R] = I and E[R^T R] = c I, independently of the state and of the other workers: the
-gradient H (c = zeta), random-k sparsification (c = d/k). The expected Gram matrix of all state
-vectors, <s_a, s_b> summed over coordinates, therefore propagates exactly: a linear combination
-L maps G to L G L^T, and a random operation adds (c - 1) times the diagonal of the new block.
+vector with E[R] = mu I and E[R^T R] = c I, independently of the state and of the other workers:
+the gradient H (mu = 1, c = zeta), random-k sparsification without rescaling (mu = c = k/d). The
+expected Gram matrix of all state vectors, <s_a, s_b> summed over coordinates, therefore
+propagates exactly: a linear combination L maps G to L G L^T, and a random operation scales the
+new block's rows by mu and adds (c - mu^2) times the diagonal of L G L^T to its own diagonal.
 This oracle writes each rule once more in that form (small dense matrices, n <= 8) — a route
 independent of both the simulator and the package's theory — and the Monte Carlo loss curves must
 agree with it within their standard errors.
@@ -26,16 +27,17 @@ class Gram:
         k = self.names.index(name)
         return slice(k * self.n, (k + 1) * self.n)
 
-    def add(self, name, terms, c=1.0):
-        """Append component ``name = R(sum M s)``, ``terms = [(M or scalar, component)]``."""
+    def add(self, name, terms, c=1.0, mu=1.0):
+        """Append component ``name = R(sum M s)``, ``terms = [(M or scalar, component)]``,
+        ``E[R] = mu I``, ``E[R^T R] = c I`` (deterministic: ``c = mu = 1``)."""
         n, K = self.n, len(self.names)
         L = np.zeros((n, K * n))
         for M, comp in terms:
             L[:, self._sl(comp)] += M * np.eye(n) if np.isscalar(M) else M
-        T = np.vstack([np.eye(K * n), L])
+        T = np.vstack([np.eye(K * n), mu * L])
         G = T @ self.G @ T.T
         new = slice(K * n, (K + 1) * n)
-        G[new, new] += (c - 1.0) * np.diag(np.diag(G[new, new]))
+        G[new, new] += (c - mu**2) * np.diag(np.diag(L @ self.G @ L.T))
         self.G, self.names = G, self.names + [name]
 
     def keep(self, **renames):
@@ -102,7 +104,7 @@ def _step(G, alg, W, lr, zeta, hp):
     elif alg == "choco":
         gamma = hp["consensus_step"]
         G.add("h", [(1.0, "x"), (-lr, "gnew")])
-        G.add("q", [(1.0, "h"), (-1.0, "xhat")], 1.0 / hp["ratio"])
+        G.add("q", [(1.0, "h"), (-1.0, "xhat")], hp["ratio"], hp["ratio"])
         G.add("xhat1", [(1.0, "xhat"), (1.0, "q")])
         G.add("x1", [(1.0, "h"), (gamma * (W - eye), "xhat1")])
         G.keep(x="x1", xhat="xhat1")
@@ -170,6 +172,7 @@ PANEL = [
     ("exact_diffusion", {"combine": "half"}, 0.1),
     ("exact_diffusion", {"combine": "plain"}, 0.1),
     ("choco", {"ratio": 0.5, "consensus_step": 0.6}, 0.05),
+    ("choco", {"ratio": 0.25, "consensus_step": 0.3}, 0.1),
     ("delayed", {"delay": 2}, 0.05),
 ]
 

@@ -65,17 +65,18 @@ def choco_k(ratio, d):
 
 
 def random_k(v, k, rng):
-    r"""Unbiased random-k sparsification of each row ``v[i, r, :]``: :math:`\frac dk\, v \odot \mathbb 1_S`.
+    r"""CHOCO's random-k sparsification of each row ``v[i, r, :]``: :math:`Q(v) = v \odot \mathbb 1_S`.
 
     :math:`S` is a uniform ``k``-subset of the ``d`` coordinates, drawn afresh for every worker
-    and replica (the ``k`` smallest of ``d`` uniforms); :math:`\mathbb E\, Q(v) = v`,
-    :math:`\mathbb E \|Q(v)\|^2 = \frac dk \|v\|^2`. ``k = d`` returns ``v`` without drawing.
+    and replica (the ``k`` smallest of ``d`` uniforms); no rescaling (the paper's contractive
+    rand_k, Koloskova et al. 2019): :math:`\mathbb E\, Q(v) = \frac kd v`,
+    :math:`\mathbb E \|Q(v)\|^2 = \frac kd \|v\|^2`. ``k = d`` returns ``v`` without drawing.
 
     Examples
     --------
-    >>> q = random_k(np.ones((1, 1, 4)), 1, np.random.default_rng(0))
-    >>> sorted(q.ravel().tolist())
-    [0.0, 0.0, 0.0, 4.0]
+    >>> q = random_k(np.arange(1.0, 5.0).reshape(1, 1, 4), 2, np.random.default_rng(0))
+    >>> int(np.count_nonzero(q)), bool(np.all((q == 0) | (q == np.arange(1.0, 5.0))))
+    (2, True)
     """
     d = v.shape[-1]
     if k == d:
@@ -83,28 +84,32 @@ def random_k(v, k, rng):
     keep = np.argpartition(rng.random(v.shape), k - 1, axis=-1)[..., :k]
     mask = np.zeros(v.shape, dtype=bool)
     np.put_along_axis(mask, keep, True, axis=-1)
-    return np.where(mask, v * (d / k), 0.0)
+    return np.where(mask, v, 0.0)
 
 
 def quantize(v, levels, rng):
-    r"""QSGD's unbiased stochastic quantization of each row (Alistarh et al. 2017, §3.1).
+    r"""CHOCO's qsgd_s: QSGD's stochastic quantization of each row, rescaled by :math:`1/\tau`.
 
-    :math:`Q_s(v)_j = \|v\|_2\, \mathrm{sign}(v_j)\, \xi_j / s`, with :math:`\xi_j = \ell` or
-    :math:`\ell + 1`, :math:`\ell = \lfloor s |v_j| / \|v\|\rfloor`, rounded up with probability
-    :math:`s|v_j|/\|v\| - \ell` (fresh per coordinate, worker and replica): :math:`\mathbb E\,
-    Q_s(v) = v`; :math:`Q_s(0) = 0`.
+    :math:`Q(v)_j = \frac{1}{\tau}\|v\|_2\, \mathrm{sign}(v_j)\, \xi_j / s` (Alistarh et al.
+    2017, §3.1; Koloskova et al. 2019), with :math:`\xi_j = \ell` or :math:`\ell + 1`,
+    :math:`\ell = \lfloor s |v_j| / \|v\|\rfloor`, rounded up with probability
+    :math:`s|v_j|/\|v\| - \ell` (fresh per coordinate, worker and replica), and
+    :math:`\tau = 1 + \min(d/s^2, \sqrt d/s)`: :math:`\mathbb E\, Q(v) = v/\tau`; :math:`Q(0) = 0`.
 
     Examples
     --------
     >>> q = quantize(np.array([[[3.0, 4.0]]]), 5, np.random.default_rng(0))   # |v| = 5: exact levels
-    >>> q.ravel().tolist()
-    [3.0, 4.0]
+    >>> tau = 1 + min(2 / 25, np.sqrt(2) / 5)
+    >>> np.allclose(q.ravel() * tau, [3.0, 4.0])
+    True
     """
+    d = v.shape[-1]
+    tau = 1.0 + min(d / levels**2, math.sqrt(d) / levels)
     norm = np.sqrt(np.einsum("...d,...d->...", v, v))[..., None]
     r = np.divide(levels * np.abs(v), norm, out=np.zeros_like(v), where=norm > 0)
     low = np.floor(r)
     xi = low + (rng.random(v.shape) < r - low)
-    return norm * np.sign(v) * xi / levels
+    return norm * np.sign(v) * xi / (levels * tau)
 
 
 # ------------------------------------------------------------------------------ the algorithms
@@ -246,7 +251,7 @@ class _Choco(_Run):
     arrays = 7
 
     def compress(self, v):
-        """``Q(v)``, unbiased, fresh per worker, replica and step."""
+        """``Q(v)``, the registry's contractive compressor, fresh per worker, replica and step."""
         if self.hp["compression"] == "random_k":
             return random_k(v, choco_k(self.hp["ratio"], self.d), self.rng)
         return quantize(v, self.hp["levels"], self.rng)
@@ -391,8 +396,9 @@ def simulate_algorithm(
 
     and CHOCO-SGD (Koloskova et al. 2019, Algorithm 2) is :math:`h = x - \eta g`,
     :math:`\hat x \leftarrow \hat x + Q(h - \hat x)`, :math:`x \leftarrow h + \gamma (W_t - I)\hat x`
-    with :math:`Q` unbiased random-k sparsification (``ratio = k/d``) or QSGD quantization
-    (``levels``), fresh per worker, replica and step. The rules are written as pseudo-code, not
+    with :math:`Q` the paper's contractive compressors: random-k sparsification without rescaling
+    (``ratio = k/d``, :func:`random_k`) or QSGD quantization rescaled by :math:`1/\tau`
+    (``levels``, :func:`quantize`), fresh per worker, replica and step. The rules are written as pseudo-code, not
     as the linear recursion of the exact theory: the two routes are independent, and
     :func:`topotheory.crosscheck` compares them.
 
