@@ -103,6 +103,9 @@ from .metrics import (
     spectral_gap_bound,
 )
 from .toy import (
+    AlgorithmRate,
+    OptimalHyperparameters,
+    optimal_hyperparameters,
     OptimalLearningRate,
     RateLog,
     loss_curve,
@@ -204,6 +207,7 @@ __all__ = [
     # toy problem
     "zeta", "quadratic_rate", "loss_curve", "time_to_target", "max_learning_rate",
     "optimal_learning_rate", "OptimalLearningRate", "RateLog", "symbolic",
+    "optimal_hyperparameters", "OptimalHyperparameters", "AlgorithmRate",
     # bounds
     "m_matrix", "beta", "theorem6_learning_rate", "corollary7", "corollary8", "corollary10_rate",
     "koloskova_rate", "Corollary7", "Corollary8", "RateTerms",

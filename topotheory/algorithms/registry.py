@@ -74,7 +74,10 @@ from __future__ import annotations
 import dataclasses
 import types
 
+import numpy as np
+
 from ..common.validation import check_bool, check_choice, check_int, check_real, check_str, plain
+from .recursion import Blocks, Recursion, SubStep
 
 __all__ = ["Hyperparameter", "Algorithm", "ALGORITHMS", "get_algorithm", "check_algorithm"]
 
@@ -178,6 +181,50 @@ class Algorithm:
     rule: str
     reference: str
     heterogeneous: bool = False
+    declaration: object = None
+
+    def recursion(self, *, lr, zeta, **hyperparameters):
+        r"""The step as a linear stochastic recursion (:class:`~topotheory.algorithms.recursion.Recursion`).
+
+        Parameters
+        ----------
+        lr : float or ndarray
+            Learning rate(s) :math:`\eta > 0`; an array gives batched coefficients.
+        zeta : float
+            Noise level :math:`\zeta \ge 1` of the stochastic gradient
+            (:math:`\operatorname{tr}\mathbb E[HMH] = \zeta\operatorname{tr}M`).
+        **hyperparameters
+            The algorithm's hyper-parameters (missing ones take their defaults; real ones may be
+            arrays broadcasting against ``lr``). Not validated here: public functions validate
+            with :func:`check_algorithm` first.
+
+        Raises
+        ------
+        ValueError
+            When the rule is not linear in second moments (CHOCO with ``compression="quantize"``).
+
+        Examples
+        --------
+        >>> rec = ALGORITHMS["dmsgd"].recursion(lr=0.1, zeta=10.0, momentum=0.5)
+        >>> rec.state, rec.noises, rec.gossips
+        (('x', 'm'), 1, 1)
+        """
+        known = {h.name for h in self.hyperparameters}
+        unknown = sorted(set(hyperparameters) - known)
+        if unknown:
+            self.check(**hyperparameters)  # raises the TypeError naming the valid ones
+        hp = {**self.defaults(), **hyperparameters}
+        reals = [np.asarray(v, dtype=float) for k, v in hp.items()
+                 if not isinstance(v, (bool, str, np.bool_)) and k != "delay" and k != "levels"]
+        lr = np.asarray(lr, dtype=float)
+        batch = np.broadcast_shapes(lr.shape, *(r.shape for r in reals))
+        return self.declaration(Blocks(self.state_of(hp), batch), np.broadcast_to(lr, batch), float(zeta), hp)
+
+    def state_of(self, hyperparameters):
+        """The state components for these hyper-parameters (a delay ``τ`` adds ``τ`` gradient slots)."""
+        if self.name == "delayed":
+            return ("x",) + tuple(f"g{k}" for k in range(1, int(hyperparameters.get("delay", 1)) + 1))
+        return self.state
 
     def defaults(self):
         """The hyper-parameters' default values, by name."""
@@ -195,6 +242,133 @@ class Algorithm:
         for name, h in known.items():
             out[name] = h.check(hyperparameters[name]) if name in hyperparameters else h.default
         return out
+
+
+
+# --------------------------------------------------------------------------------- declarations
+# Each algorithm's step as sub-steps (topotheory.algorithms.recursion): z <- (A_loc (x) I + A_gos (x)
+# W_t) z + e (x) (R - I)(l^T z). The gradient g = H x is written x + (H - I) x: its mean goes into
+# the deterministic map, its excess into the noise with source l = x and the gradient's weights e.
+
+
+def _gradient(B, zeta, target):
+    return B.noise("gradient", {"x": 1.0}, target, zeta - 1.0)
+
+
+def _gossip(B, entries, keep=()):
+    return SubStep(B.identity(keep), B.matrix(entries))
+
+
+def _declare_dsgd(B, lr, zeta, hp):
+    # x <- (1 - lr) x - lr (H - I) x, then x <- W x
+    return Recursion(B.state, (SubStep(B.matrix({("x", "x"): 1.0 - lr}), None, _gradient(B, zeta, {"x": -lr})),
+                               _gossip(B, {("x", "x"): 1.0})), batch=B.batch)
+
+
+def _declare_dsgd_gossip_first(B, lr, zeta, hp):
+    # x <- W x - lr x - lr (H - I) x
+    return Recursion(B.state, (SubStep(B.matrix({("x", "x"): -lr}), B.matrix({("x", "x"): 1.0}),
+                                       _gradient(B, zeta, {"x": -lr})),), batch=B.batch)
+
+
+def _declare_dmsgd(B, lr, zeta, hp):
+    beta = hp["momentum"]
+    # m <- beta m + g (= u); then x <- W (x - lr m), m <- m or W m
+    first = SubStep(B.matrix({("m", "m"): beta, ("m", "x"): 1.0}, keep=("x",)), None, _gradient(B, zeta, {"m": 1.0}))
+    if hp["gossip_momentum"]:
+        second = _gossip(B, {("x", "x"): 1.0, ("x", "m"): -lr, ("m", "m"): 1.0})
+    else:
+        second = _gossip(B, {("x", "x"): 1.0, ("x", "m"): -lr}, keep=("m",))
+    return Recursion(B.state, (first, second), batch=B.batch)
+
+
+def _declare_dmsgd_nesterov(B, lr, zeta, hp):
+    beta = hp["momentum"]
+    # u = beta m + g; x - lr (g + beta u) = x - lr (1 + beta) g - lr beta^2 m; m <- u
+    first = SubStep(B.matrix({("x", "x"): 1.0 - lr * (1.0 + beta), ("x", "m"): -lr * beta**2,
+                              ("m", "m"): beta, ("m", "x"): 1.0}), None,
+                    _gradient(B, zeta, {"x": -lr * (1.0 + beta), "m": 1.0}))
+    if hp["gossip_momentum"]:
+        second = _gossip(B, {("x", "x"): 1.0, ("m", "m"): 1.0})
+    else:
+        second = _gossip(B, {("x", "x"): 1.0}, keep=("m",))
+    return Recursion(B.state, (first, second), batch=B.batch)
+
+
+def _declare_qgm(B, lr, zeta, hp):
+    beta = hp["momentum"]
+    # x_half = (1 - lr) x - lr beta m - lr (H - I) x;  m_half = beta m + (1 - beta) x / lr
+    # x <- W x_half;  m <- m_half - (1 - beta) W x_half / lr
+    first = SubStep(B.matrix({("x", "x"): 1.0 - lr, ("x", "m"): -lr * beta, ("m", "m"): beta,
+                              ("m", "x"): (1.0 - beta) / lr}), None, _gradient(B, zeta, {"x": -lr}))
+    second = _gossip(B, {("x", "x"): 1.0, ("m", "x"): -(1.0 - beta) / lr}, keep=("m",))
+    return Recursion(B.state, (first, second), batch=B.batch)
+
+
+def _declare_gradient_tracking(B, lr, zeta, hp):
+    # init: y = g = H x.  step: x' = W x - lr y, y_half = W y - g; then g = H x', y = y_half + g
+    draw = SubStep(B.matrix({("y", "x"): 1.0, ("g", "x"): 1.0}, keep=("x",)), None,
+                   _gradient(B, zeta, {"y": 1.0, "g": 1.0}))
+    mix = SubStep(B.matrix({("x", "y"): -lr, ("y", "g"): -1.0, ("g", "g"): 1.0}),
+                  B.matrix({("x", "x"): 1.0, ("y", "y"): 1.0}))
+    redraw = SubStep(B.matrix({("y", "x"): 1.0, ("g", "x"): 1.0}, keep=("x", "y")), None,
+                     _gradient(B, zeta, {"y": 1.0, "g": 1.0}))
+    # sum_i (y_i - g_i) = 0 at every step (y tracks the average gradient)
+    return Recursion(B.state, (mix, redraw), init=(draw,), batch=B.batch,
+                     invariants=(np.array([0.0, 1.0, -1.0]),))
+
+
+def _declare_exact_diffusion(B, lr, zeta, hp):
+    # init psi = x.  psi' = (1 - lr) x - lr (H - I) x;  x_half = psi' + x - psi;  x <- Wbar x_half
+    init = SubStep(B.matrix({("x", "x"): 1.0, ("psi", "x"): 1.0}))
+    first = SubStep(B.matrix({("x", "x"): 2.0 - lr, ("x", "psi"): -1.0, ("psi", "x"): 1.0 - lr}), None,
+                    _gradient(B, zeta, {"x": -lr, "psi": -lr}))
+    if hp["combine"] == "half":
+        second = SubStep(B.matrix({("x", "x"): 0.5, ("psi", "psi"): 1.0}), B.matrix({("x", "x"): 0.5}))
+    else:
+        second = _gossip(B, {("x", "x"): 1.0}, keep=("psi",))
+    # sum_i (x_i - psi_i) = 0 at every step (the average of x follows the average of psi)
+    return Recursion(B.state, (first, second), init=(init,), batch=B.batch, invariants=(np.array([1.0, -1.0]),))
+
+
+def _declare_choco(B, lr, zeta, hp):
+    if hp["compression"] != "random_k":
+        raise ValueError(
+            "the exact theory of CHOCO-SGD needs compression='random_k': QSGD quantization is not linear "
+            "in second moments (E||Q(v)||^2 = ||v||^2 + (||v||^2/s^2) sum_c p_c(1 - p_c) depends on v's "
+            "direction), so its second moments do not close; simulate it instead")
+    gamma, r = hp["consensus_step"], hp["ratio"]
+    # h = (1 - lr) x - lr (H - I) x;  Q = r (I + (R - I)) with R = Q / r unbiased (tr E[R M R] = tr M / r):
+    # xhat <- xhat + r (h - xhat) + r (R - I)(h - xhat);  x <- h + gamma (W - I) xhat
+    grad = SubStep(B.matrix({("x", "x"): 1.0 - lr}, keep=("xhat",)), None, _gradient(B, zeta, {"x": -lr}))
+    compress = SubStep(B.matrix({("xhat", "x"): r, ("xhat", "xhat"): 1.0 - r}, keep=("x",)), None,
+                       B.noise("compression", {"x": 1.0, "xhat": -1.0}, {"xhat": r}, 1.0 / r - 1.0))
+    consensus = SubStep(B.matrix({("x", "xhat"): -gamma}, keep=("x", "xhat")), B.matrix({("x", "xhat"): gamma}))
+    return Recursion(B.state, (grad, compress, consensus), batch=B.batch)
+
+
+def _declare_delayed(B, lr, zeta, hp):
+    tau = int(hp["delay"])
+    if tau == 0:
+        return _declare_dsgd(B, lr, zeta, hp)
+    # x <- x - lr g_tau; g_k <- g_{k-1}; g_1 <- H x (drawn now, applied tau steps later); x <- W x
+    entries = {("x", "x"): 1.0, ("x", f"g{tau}"): -lr, ("g1", "x"): 1.0}
+    entries.update({(f"g{k}", f"g{k - 1}"): 1.0 for k in range(2, tau + 1)})
+    shift = SubStep(B.matrix(entries), None, _gradient(B, zeta, {"g1": 1.0}))
+    return Recursion(B.state, (shift, _gossip(B, {("x", "x"): 1.0}, keep=B.state[1:])), batch=B.batch)
+
+
+_DECLARATIONS = {
+    "dsgd": _declare_dsgd,
+    "dsgd_gossip_first": _declare_dsgd_gossip_first,
+    "dmsgd": _declare_dmsgd,
+    "dmsgd_nesterov": _declare_dmsgd_nesterov,
+    "qgm": _declare_qgm,
+    "gradient_tracking": _declare_gradient_tracking,
+    "exact_diffusion": _declare_exact_diffusion,
+    "choco": _declare_choco,
+    "delayed": _declare_delayed,
+}
 
 
 _MOMENTUM = Hyperparameter("momentum", "real", 0.9, "momentum β", low=0.0, high=1.0, high_open=True)
@@ -239,7 +413,8 @@ _LIST = (
 )
 
 #: The registry of algorithms, keyed by name (read-only).
-ALGORITHMS = types.MappingProxyType({alg.name: alg for alg in _LIST})
+ALGORITHMS = types.MappingProxyType({alg.name: dataclasses.replace(alg, declaration=_DECLARATIONS[alg.name])
+                                     for alg in _LIST})
 
 
 def get_algorithm(name):

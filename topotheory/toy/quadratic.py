@@ -261,7 +261,7 @@ class RateLog(Result):
         return 2
 
 
-def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False):
+def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False, algorithm="dsgd", **hyperparameters):
     r"""Asymptotic convergence rate :math:`r` of D-SGD on the toy problem: :math:`\mathbb{E}\|x\|^2 \propto (1-r)^t`.
 
     :math:`1 - r = \rho`, the Perron root (per step) of the second-moment map
@@ -356,7 +356,18 @@ def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False)
     >>> r, info = res  # the (rate, diagnostics) pair
     >>> info["method"]
     'eigen-reduction'
+
+    Other algorithms (:data:`~topotheory.ALGORITHMS`) by name, with their hyper-parameters:
+
+    >>> round(quadratic_rate(ring(32), lr=0.02, zeta=50, algorithm="dmsgd", momentum=0.5), 6)
+    0.077838
     """
+    if algorithm != "dsgd" or hyperparameters:
+        from .algorithms import algorithm_rate
+
+        if method != "exact":
+            raise ValueError(f"method={method!r} is a D-SGD route; algorithm={algorithm!r} has method='exact' only")
+        return algorithm_rate(scheme, lr=lr, zeta=zeta, algorithm=algorithm, log=log, **hyperparameters)
     scheme = _scheme_or_graph(scheme)
     check_choice("method", method, RATE_METHODS)
     check_choice("mode", mode, RATE_MODES)
@@ -400,7 +411,7 @@ def _check_initial(scheme, initial):
     return C0
 
 
-def loss_curve(scheme, *, lr, zeta, steps, initial=None):
+def loss_curve(scheme, *, lr, zeta, steps, initial=None, algorithm="dsgd", **hyperparameters):
     r"""Exact expected mean loss :math:`\frac{1}{2n}\sum_i C_{ii}(t)` for ``t = 0..steps``.
 
     Iterates :math:`C(t+1) = W_t[aC(t) + \beta\,\mathrm{Diag}\,C(t)]W_t^T` (THEORY §3.2; exact at
@@ -436,7 +447,17 @@ def loss_curve(scheme, *, lr, zeta, steps, initial=None):
     array([0.5  , 0.45 , 0.405])
     >>> round(float(loss_curve(ring(16), lr=0.05, zeta=50, steps=100)[-1]), 10)
     5.93765e-05
+
+    Other algorithms by name (:func:`topotheory.toy.algorithms.algorithm_loss_curve`):
+
+    >>> loss_curve(solo(3), lr=0.1, zeta=10, steps=2, algorithm="dmsgd", momentum=0.5).round(6)
+    array([0.5   , 0.45  , 0.4175])
     """
+    if algorithm != "dsgd" or hyperparameters:
+        from .algorithms import algorithm_loss_curve
+
+        return algorithm_loss_curve(scheme, lr=lr, zeta=zeta, steps=steps, algorithm=algorithm, initial=initial,
+                                    **hyperparameters)
     scheme = check_scheme(scheme)
     lr_arr = _check_lr(lr)
     z = _check_zeta(zeta)
@@ -616,7 +637,7 @@ def _rate_slope(scheme, x, z):
     return r, dr
 
 
-def max_learning_rate(scheme, *, zeta):
+def max_learning_rate(scheme, *, zeta, algorithm="dsgd", **hyperparameters):
     r"""The stability edge: the largest learning rate with a positive rate :math:`r > 0`.
 
     Bracketed between the two closed forms :math:`2/\zeta` (alone; every doubly stochastic scheme
@@ -641,7 +662,16 @@ def max_learning_rate(scheme, *, zeta):
     (0.04, 0.280701754386)
     >>> round(max_learning_rate(ring(32), zeta=50), 6), round(max_learning_rate(infinite_ring(), zeta=50), 6)
     (0.164879, 0.164879)
+
+    Other algorithms by name (:func:`topotheory.toy.algorithms.algorithm_max_learning_rate`):
+
+    >>> round(max_learning_rate(solo(8), zeta=50, algorithm="delayed", delay=0), 12)
+    0.04
     """
+    if algorithm != "dsgd" or hyperparameters:
+        from .algorithms import algorithm_max_learning_rate
+
+        return algorithm_max_learning_rate(scheme, zeta=zeta, algorithm=algorithm, **hyperparameters)
     scheme = _scheme_or_graph(scheme)
     z = _check_zeta(zeta)
     return _max_lr(scheme, z)

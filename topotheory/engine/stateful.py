@@ -1,0 +1,498 @@
+r"""Second moments of an algorithm with per-worker state: the exact rate on each representation.
+
+An algorithm's step is a :class:`~topotheory.algorithms.recursion.Recursion`: sub-steps
+:math:`z \leftarrow (A^{\mathrm{loc}}\otimes I + A^{\mathrm{gos}}\otimes W_t)z + e\otimes(R-I)(\ell^Tz)`.
+The traces :math:`T_{(p,i),(q,j)} = \mathbb E\langle z_{ip}, z_{jq}\rangle`, stored as an array
+``T[p, q, i, j]`` of shape ``(s, s, n, n)``, follow exactly (module docstring of
+:mod:`topotheory.algorithms.recursion`)
+
+.. math::
+
+    T \mapsto L T L^T + (\kappa - 1)\, (e e^T) \otimes \mathrm{Diag}(v), \qquad
+    v_i = \sum_{p,q} \ell_p \ell_q T_{(p,i),(q,i)}, \qquad L = A^{\mathrm{loc}}\otimes I + A^{\mathrm{gos}}\otimes W_t.
+
+The map preserves the cone of positive semidefinite ``T`` (both terms do, :math:`\kappa \ge 1`),
+so by the Krein–Rutman theorem its spectral radius :math:`\rho` is an eigenvalue with a PSD
+eigenvector, even though the map is not entrywise non-negative for momentum methods (other
+eigenvalues may be complex and as large in modulus; the rate uses the modulus). The asymptotic
+rate per step is :math:`r = 1 - \rho^{1/p}` for a period ``p`` (:math:`\rho` of the one-period map).
+
+Routes:
+
+``"stateful-dense"`` / ``"stateful-arnoldi"``
+    Any finite scheme, periodic or random (:math:`\mathbb E W` and :math:`\mathbb E[W X W^T]` of the
+    law; a random scheme needs at most one gossiping sub-step per step, since two would need fourth
+    moments of ``W``): the map applied to a basis and a dense eigensolver when
+    :math:`(sn)^2 \le 576`, else ARPACK on the matrix-free map.
+``"stateful-fourier"``
+    Circulant schemes, any period. The map commutes with the cyclic shift, so a PSD eigenvector
+    for :math:`\rho` can be taken shift-invariant: it is block diagonal over Fourier modes,
+    :math:`S_k` (``s × s``), the deterministic parts act as :math:`S_k \mapsto G_k S_k G_k^*`
+    (:math:`G_k = A^{\mathrm{loc}} + \mu_{t,k}A^{\mathrm{gos}}`) and each noisy product injects
+    :math:`(\kappa-1)\,c\,e e^T` into every mode, :math:`c = \frac1n\sum_k \ell^T S_k \ell`. With the
+    ``m`` noisy products of one period this reduces to :math:`\lambda_{\max}(M(\rho)) = 1` for a
+    non-negative ``m × m`` matrix
+
+    .. math::
+
+        M_{ij}(\rho) = \frac{\kappa_j - 1}{n}\sum_k \Bigl[\sum_{r\ge0}\rho^{-r-1}
+        |w_{ik}^T P_k^r y_{jk}|^2 + [j < i]\,|\ell_i^T G_{k,(j,i)} e_j|^2\Bigr]
+
+    (:math:`P_k` the one-period product, :math:`y` the injection carried to the end of the period,
+    :math:`w` the read-out carried back to its start), non-increasing in :math:`\rho`. The sums
+    over ``r`` are resolvents, :math:`(I - P_k\otimes\bar P_k/\rho)^{-1}`, evaluated by small stable
+    linear solves (``s² × s²`` per mode; no eigenvectors, so near-defective modes of momentum
+    methods keep full precision); :math:`\rho` is
+    :math:`\max(\rho_0, \text{root})`, :math:`\rho_0 = \max_k \rho(P_k)^2` the noiseless modes.
+    This generalises the D-SGD secular equation :math:`1 = \frac\beta n\sum_k \frac{\lambda_k^2}{\rho - a\lambda_k^2}`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse.linalg as spla
+
+__all__ = ["STATEFUL_ROUTES", "initial_state", "propagate", "stateful_rho", "StatefulMoments"]
+
+STATEFUL_ROUTES = ("auto", "dense", "fourier")
+
+#: Largest operator dimension (s n)^2 solved by a dense eigensolver; above it ARPACK.
+DENSE_LIMIT = 576
+
+
+# ----------------------------------------------------------------------------- gossip moments
+class _Fixed:
+    """W_t of a deterministic scheme: W X, X W^T and W X W^T on the last two axes."""
+
+    def __init__(self, scheme, t):
+        self.sparse = scheme.is_sparse(t)
+        self.W = scheme.sparse_matrix(t) if self.sparse else scheme.matrix(t)
+
+    def left(self, X):
+        if not self.sparse:
+            return np.matmul(self.W, X)
+        n = X.shape[-1]
+        lead = X.shape[:-2]
+        Y = np.moveaxis(X.reshape((-1, n, n)), 1, 0).reshape(n, -1)
+        return np.moveaxis(np.asarray(self.W @ Y).reshape(n, -1, n), 0, 1).reshape(lead + (n, n))
+
+    def right(self, X):
+        return np.swapaxes(self.left(np.swapaxes(X, -1, -2)), -1, -2)
+
+    def both(self, X):
+        return self.right(self.left(X))
+
+
+class _Law:
+    """A random scheme's law: E[W] X, X E[W]^T and E[W X W^T]."""
+
+    def __init__(self, law):
+        self.law = law
+        self.mean = np.asarray(law.mean())
+
+    def left(self, X):
+        return np.matmul(self.mean, X)
+
+    def right(self, X):
+        return np.matmul(X, self.mean.T)
+
+    def both(self, X):
+        return self.law.second_moment(X)
+
+
+def _gossips(scheme):
+    if getattr(scheme, "is_random_scheme", False):
+        return [_Law(scheme.law(t)) for t in range(scheme.period)]
+    return [_Fixed(scheme, t) for t in range(scheme.period)]
+
+
+def _mix(A, X, C):
+    """sum_{r,s} A[p, r] X[r, s, i, j] C[q, s] (component mixing, batched over leading axes)."""
+    return np.einsum("...pr,...rsij,...qs->...pqij", A, X, C, optimize=True)
+
+
+def _apply(T, sub, gossip):
+    """One sub-step on T of shape (..., s, s, n, n); coefficients broadcast over the leading axes."""
+    A0, A1 = sub.local, sub.gossip
+    out = _mix(A0, T, A0)
+    if A1 is not None:
+        WT = gossip.left(T)
+        out += _mix(A0, gossip.right(T), A1) + _mix(A1, WT, A0) + _mix(A1, gossip.both(T), A1)
+    if sub.noise is not None:
+        nz = sub.noise
+        n = T.shape[-1]
+        idx = np.arange(n)
+        v = np.einsum("...p,...q,...pqi->...i", nz.source, nz.source, T[..., idx, idx])
+        out[..., idx, idx] += np.einsum("...,...p,...q,...i->...pqi", np.asarray(nz.excess), nz.target,
+                                        nz.target, v)
+    return out
+
+
+def _take(rec, b):
+    """The recursion's coefficients of batch element ``b`` (flat index), as an unbatched view."""
+    import dataclasses
+
+    def pick(x):
+        return None if x is None else np.asarray(x).reshape((-1,) + np.shape(x)[len(rec.batch):])[b]
+
+    def sub(s):
+        nz = s.noise
+        if nz is not None:
+            nz = dataclasses.replace(nz, source=pick(nz.source), target=pick(nz.target),
+                                     excess=float(np.broadcast_to(nz.excess, rec.batch).reshape(-1)[b])
+                                     if rec.batch else float(nz.excess))
+        return dataclasses.replace(s, local=pick(s.local), gossip=pick(s.gossip), noise=nz)
+
+    return dataclasses.replace(rec, step=tuple(sub(s) for s in rec.step), init=tuple(sub(s) for s in rec.init),
+                               batch=())
+
+
+def _check_random(scheme, rec):
+    if getattr(scheme, "is_random_scheme", False) and rec.gossips > 1:
+        raise ValueError("a random scheme needs at most one gossip per step in the recursion (two gossips with the "
+                         "same W_t need fourth moments of W); use a deterministic scheme")
+
+
+def initial_state(rec, n, initial=None):
+    """T(0) for Gram matrix ``initial`` of the iterates (default all ones), shape ``batch + (s, s, n, n)``."""
+    s = rec.size
+    T = np.zeros(rec.batch + (s, s, n, n))
+    T[..., 0, 0, :, :] = np.ones((n, n)) if initial is None else initial
+    for sub in rec.init:
+        T = _apply(T, sub, None)
+    return T
+
+
+def propagate(T, rec, gossips, t):
+    """T after step ``t`` (sub-steps in order, every gossip with ``W_t``)."""
+    g = gossips[t % len(gossips)]
+    for sub in rec.step:
+        T = _apply(T, sub, g)
+    return T
+
+
+class StatefulMoments:
+    r"""Exact propagation of :math:`T(t)` for a batched recursion; ``loss()`` is :math:`\frac1{2n}\sum_i T_{(x,i),(x,i)}`.
+
+    Examples
+    --------
+    >>> from topotheory import ALGORITHMS, solo
+    >>> rec = ALGORITHMS["dsgd"].recursion(lr=0.1, zeta=10.0)
+    >>> mom = StatefulMoments(solo(2), rec)
+    >>> mom.step(0); round(float(mom.loss()), 12)  # 0.5 (1 - 2 lr + zeta lr^2)
+    0.45
+    """
+
+    def __init__(self, scheme, rec, initial=None):
+        _check_random(scheme, rec)
+        self.rec = rec
+        self.n = scheme.n
+        self.gossips = _gossips(scheme)
+        self.T = initial_state(rec, self.n, initial)
+
+    def loss(self):
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.einsum("...ii->...", self.T[..., 0, 0, :, :]) / (2.0 * self.n)
+        return np.where(np.isnan(out), np.inf, out)
+
+    def step(self, t):
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.T = propagate(self.T, self.rec, self.gossips, t)
+
+
+# ------------------------------------------------------------------------------ dense route
+def _invariant_basis(rec, n):
+    """Orthonormal basis U (s n, s n - r) of {z : sum_i c^T z_i = 0 for every invariant c}, or None."""
+    if not rec.invariants:
+        return None
+    C = np.stack([np.kron(np.asarray(c, dtype=float), np.ones(n)) for c in rec.invariants])  # (r, s n)
+    _, sv, vt = np.linalg.svd(C)
+    r = int(np.sum(sv > 1e-12 * sv[0]))
+    return vt[r:].T
+
+
+def _rho_dense(scheme, rec):
+    """(rho of the one-period map, route, residual, converged) per flat batch element."""
+    _check_random(scheme, rec)
+    if rec.invariants and getattr(scheme, "stochastic", "doubly") != "doubly":
+        raise ValueError("an algorithm with conserved sums (gradient tracking, exact diffusion) needs doubly "
+                         "stochastic gossip; this random scheme is only row-stochastic")
+    n, s = scheme.n, rec.size
+    gossips = _gossips(scheme)
+    p = len(gossips)
+    B = int(np.prod(rec.batch)) if rec.batch else 1
+    U = _invariant_basis(rec, n)
+    k_dim = s * n if U is None else U.shape[1]
+    D = k_dim**2
+
+    def lift(S):  # (..., k, k) -> T (..., s, s, n, n)
+        if U is None:
+            return S.reshape(S.shape[:-2] + (s, n, s, n)).swapaxes(-3, -2)
+        T = U @ S @ U.T
+        return T.reshape(T.shape[:-2] + (s, n, s, n)).swapaxes(-3, -2)
+
+    def lower(T):  # T (..., s, s, n, n) -> (..., k, k)
+        X = T.swapaxes(-3, -2).reshape(T.shape[:-4] + (s * n, s * n))
+        return X if U is None else U.T @ X @ U
+    rho = np.empty(B)
+    res = np.zeros(B)
+    conv = np.ones(B, dtype=bool)
+    route = "stateful-dense" if D <= DENSE_LIMIT else "stateful-arnoldi"
+    for b in range(B):
+        one = _take(rec, b) if rec.batch else rec
+
+        def period(S, one=one):
+            T = lift(S)
+            for t in range(p):
+                T = propagate(T, one, gossips, t)
+            return lower(T)
+
+        if D <= DENSE_LIMIT:
+            basis = np.eye(D).reshape(D, k_dim, k_dim)
+            M = period(basis).reshape(D, D).T
+            vals = np.linalg.eigvals(M)
+            rho[b] = float(np.max(np.abs(vals)))
+            continue
+
+        def mv(x, period=period):
+            return period(np.asarray(x, dtype=float).reshape(k_dim, k_dim)).ravel()
+
+        op = spla.LinearOperator((D, D), matvec=mv, dtype=float)
+        v0 = lower(initial_state(one, n)).ravel() + 1e-3
+        try:
+            vals, vecs = spla.eigs(op, k=min(4, D - 2), which="LM", v0=v0, tol=1e-13, ncv=min(D - 1, 40),
+                                   maxiter=5000)
+        except spla.ArpackNoConvergence as exc:
+            conv[b] = False
+            vals, vecs = exc.eigenvalues, exc.eigenvectors
+        if len(vals) == 0:
+            rho[b], res[b] = np.nan, np.nan
+            continue
+        k = int(np.argmax(np.abs(vals)))
+        lam, vec = vals[k], vecs[:, k]
+        rho[b] = float(abs(lam))
+        Mv = mv(vec.real) + 1j * mv(vec.imag)
+        res[b] = float(np.linalg.norm(Mv - lam * vec) / max(abs(lam) * np.linalg.norm(vec), 1e-300))
+    return rho, route, res, conv
+
+
+# ---------------------------------------------------------------------------- Fourier route
+def _fourier_data(scheme, rec):
+    """Per (batch, mode): the sub-step matrices G over one period and the noise positions."""
+    mu = scheme.fourier_eigenvalues()  # (p, n)
+    p = mu.shape[0]
+    B = int(np.prod(rec.batch)) if rec.batch else 1
+    s = rec.size
+
+    def flat(x):
+        return np.broadcast_to(np.asarray(x, dtype=float), rec.batch + np.shape(x)[len(rec.batch):]).reshape(
+            (B,) + np.shape(x)[len(rec.batch):])
+
+    mats, noises = [], []
+    for t in range(p):
+        for sub in rec.step:
+            G = flat(sub.local)[:, None].astype(complex) * np.ones((1, mu.shape[1], 1, 1))
+            if sub.gossip is not None:
+                G = G + mu[t][None, :, None, None] * flat(sub.gossip)[:, None]
+            mats.append(G)  # (B, n, s, s)
+            if sub.noise is None:
+                noises.append(None)
+            else:
+                nz = sub.noise
+                exc = np.broadcast_to(np.asarray(nz.excess, dtype=float), rec.batch).reshape(B)
+                noises.append((flat(nz.source), flat(nz.target), exc))
+    return mats, noises, s
+
+
+def _fourier_setup(scheme, rec):
+    r"""The pieces of M(x), x = 1/rho, per (batch, mode): ``(P2, Y, R, exc, direct, x_max)``.
+
+    ``P2 = P \otimes \bar P`` (B, n, N, N) with ``N = s^2`` acts on row-major ``vec(S)``;
+    ``Y[:, :, j] = vec(y_j y_j^*)`` (injections carried to the end of the period) and
+    ``R[:, :, i] = vec(w_i^T \bar w_i)`` (read-outs carried back to its start), so that
+    ``M_ij(x) = direct_ij + x (exc_j / n) sum_k Re R_i^T (I - x P2)^{-1} Y_j``.
+    """
+    mats, noises, s = _fourier_data(scheme, rec)
+    J = len(mats)
+    B, n = mats[0].shape[:2]
+    eye = np.broadcast_to(np.eye(s, dtype=complex), (B, n, s, s))
+    before = [eye]  # before[j] = G_{j-1} ... G_0
+    for G in mats:
+        before.append(np.matmul(G, before[-1]))
+    P = before[-1]
+    # conserved sums live in mode 0 (the consensus mode, mu = 1 at every step): write mode 0 in an
+    # orthonormal basis Q = [c-complement, c] and drop the conserved coordinates
+    Q0 = None
+    if rec.invariants:
+        C = np.stack([np.asarray(c, dtype=float) for c in rec.invariants])
+        _, sv, vt = np.linalg.svd(C)
+        r = int(np.sum(sv > 1e-12 * sv[0]))
+        Q0 = np.concatenate([vt[r:], vt[:r]]).T  # columns: complement first
+        keep = np.zeros(s)
+        keep[: s - r] = 1.0
+        P = P.copy()
+        P[:, 0] = keep[:, None] * (Q0.T @ P[:, 0] @ Q0) * keep[None, :]
+    rho0 = np.max(np.abs(np.linalg.eigvals(P)), axis=-1) ** 2  # (B, n)
+    pos = [j for j in range(J) if noises[j] is not None]
+    m = len(pos)
+    after = [None] * J  # after[j] = G_{J-1} ... G_{j+1}
+    acc = eye
+    for j in range(J - 1, -1, -1):
+        after[j] = acc
+        acc = np.matmul(acc, mats[j])
+    P2 = np.einsum("bnpq,bnrs->bnprqs", P, np.conj(P)).reshape(B, n, s * s, s * s)
+    Y = np.empty((B, n, m, s * s), dtype=complex)
+    R = np.empty((B, n, m, s * s), dtype=complex)
+    exc = np.empty((B, m))
+    direct = np.zeros((B, m, m))
+    for a, i in enumerate(pos):
+        w = np.einsum("bp,bnpq->bnq", noises[i][0].astype(complex), before[i])
+        if Q0 is not None:
+            w[:, 0] = (w[:, 0] @ Q0) * keep
+        R[:, :, a] = np.einsum("bnp,bnq->bnpq", w, np.conj(w)).reshape(B, n, s * s)
+        y = np.einsum("bnpq,bq->bnp", after[i], noises[i][1].astype(complex))
+        if Q0 is not None:
+            y[:, 0] = (y[:, 0] @ Q0) * keep
+        Y[:, :, a] = np.einsum("bnp,bnq->bnpq", y, np.conj(y)).reshape(B, n, s * s)
+        exc[:, a] = noises[i][2]
+    for a, i in enumerate(pos):
+        for c, j in enumerate(pos):
+            if j < i:
+                G = eye
+                for q in range(j + 1, i):
+                    G = np.matmul(mats[q], G)
+                d = np.einsum("bp,bnpq,bq->bn", noises[i][0].astype(complex), G, noises[j][1].astype(complex))
+                direct[:, a, c] = np.sum(np.abs(d) ** 2, axis=-1) * exc[:, c] / n
+    top = np.max(rho0, axis=-1)
+    with np.errstate(divide="ignore"):
+        x_max = np.where(top > 0, 1.0 / top, np.inf)
+    return (P2, Y, R, exc / n, direct), x_max, top, m
+
+
+def _fourier_M(data, x):
+    """M(x) and dM/dx for x of shape (B,), by stable linear solves (I - x P2) Z = Y per mode."""
+    P2, Y, R, exc, direct = data
+    N = P2.shape[-1]
+    A = np.eye(N) - x[:, None, None, None] * P2
+    Yt = np.swapaxes(Y, -1, -2)  # (B, n, N, m)
+    Z = np.linalg.solve(A, Yt)
+    dZ = np.linalg.solve(A, np.matmul(P2, Z))
+    q = np.einsum("bnip,bnpj->bij", R, Z).real
+    dq = np.einsum("bnip,bnpj->bij", R, dZ).real
+    M = direct + x[:, None, None] * q * exc[:, None, :]
+    dM = (q + x[:, None, None] * dq) * exc[:, None, :]
+    return M, dM
+
+
+def _take_data(data, idx):
+    return tuple(d[idx] for d in data)
+
+
+def _perron(M, dM):
+    """Largest real eigenvalue of non-negative (B, m, m) matrices and its derivative."""
+    if M.shape[-1] == 1:
+        return M[:, 0, 0], dM[:, 0, 0]
+    ok = np.all(np.isfinite(M), axis=(1, 2))
+    lam = np.full(M.shape[0], np.inf)
+    dlam = np.full(M.shape[0], np.nan)
+    if ok.any():
+        vals, right = np.linalg.eig(M[ok])
+        k = np.argmax(vals.real, axis=-1)
+        lam_ok = np.take_along_axis(vals.real, k[:, None], axis=-1)[:, 0]
+        v = np.take_along_axis(right, k[:, None, None], axis=-1)[..., 0]
+        lv, left = np.linalg.eig(np.swapaxes(M[ok], 1, 2))
+        kl = np.argmax(lv.real, axis=-1)
+        u = np.take_along_axis(left, kl[:, None, None], axis=-1)[..., 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.einsum("bi,bij,bj->b", u, dM[ok], v) / np.einsum("bi,bi->b", u, v)
+        lam[ok], dlam[ok] = lam_ok, d.real
+    return lam, dlam
+
+
+def _rho_fourier(scheme, rec):
+    data, x_max, rho0, m = _fourier_setup(scheme, rec)
+    B = x_max.shape[0]
+    if m == 0:
+        return rho0, "stateful-fourier", np.zeros(B), np.ones(B, dtype=bool)
+    # f(x) = lambda_max(M(x)) - 1 increases on (0, x_max); f(0) = -1 (direct part is nilpotent)
+    lo = np.zeros(B)
+    hi = np.where(np.isfinite(x_max), x_max, 1.0)
+    inf_hi = ~np.isfinite(x_max)
+    # with rho0 = 0 (every mode nilpotent) grow the bracket until f > 0
+    for _ in range(200):
+        if not inf_hi.any():
+            break
+        lam, _ = _perron(*_fourier_M(_take_data(data, inf_hi), hi[inf_hi]))
+        grow = ~(lam > 1.0)
+        idx = np.flatnonzero(inf_hi)
+        hi[idx[grow]] *= 2.0
+        inf_hi[idx[~grow]] = False
+    # is there a root below x_max?  f increases to +inf at a controllable pole: probe towards it
+    # (a double pole, e.g. a complex pair of modulus sqrt(rho_0), loses precision very close to it)
+    has_root = np.zeros(B, dtype=bool)
+    top = hi.copy()
+    for k in range(1, 14):
+        probe = top * (1.0 - 10.0**-k)
+        lam, _ = _perron(*_fourier_M(data, probe))
+        new = ~has_root & (lam > 1.0)
+        hi[new] = probe[new]
+        lo[~has_root & ~new] = probe[~has_root & ~new]
+        has_root |= new
+        if has_root.all():
+            break
+    lo = np.where(has_root, np.minimum(lo, hi), lo)
+    x = np.where(has_root, 0.5 * (lo + hi), top)
+    active = has_root.copy()
+    res = np.zeros(B)
+    for _ in range(200):
+        if not active.any():
+            break
+        idx = np.flatnonzero(active)
+        lam, dlam = _perron(*_fourier_M(_take_data(data, idx), x[idx]))
+        f = lam - 1.0
+        below = ~(f > 0)
+        lo[idx[below]] = x[idx[below]]
+        hi[idx[~below]] = x[idx[~below]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xn = x[idx] - f / dlam
+        bad = ~((xn > lo[idx]) & (xn < hi[idx]))
+        xn = np.where(f == 0, x[idx], np.where(bad, 0.5 * (lo[idx] + hi[idx]), xn))
+        done = (np.abs(xn - x[idx]) <= 4e-16 * x[idx]) | (hi[idx] - lo[idx] <= 4e-16 * hi[idx]) | (f == 0)
+        x[idx] = xn
+        res[idx] = np.abs(f)
+        active[idx[done]] = False
+    rho = np.where(has_root, 1.0 / x, rho0)
+    rho = np.maximum(rho, rho0)
+    return rho, "stateful-fourier", res, ~active
+
+
+# --------------------------------------------------------------------------------- dispatch
+def stateful_rho(scheme, rec, route="auto"):
+    r"""Spectral radius :math:`\rho` of the one-period second-moment map, per flat batch element.
+
+    Parameters
+    ----------
+    scheme : Scheme or RandomScheme
+    rec : Recursion
+    route : {"auto", "dense", "fourier"}
+        ``"auto"``: Fourier modes for circulant schemes with at most 3 state components, else the
+        dense / ARPACK route.
+
+    Returns
+    -------
+    tuple ``(rho, route, residual, converged)``
+
+    Examples
+    --------
+    >>> from topotheory import ALGORITHMS, ring
+    >>> rec = ALGORITHMS["dsgd"].recursion(lr=0.05, zeta=50.0)
+    >>> rho, route, _, _ = stateful_rho(ring(32), rec)
+    >>> route, round(1 - float(rho[0]), 6)  # D-SGD on ring(32): r = 0.091202
+    ('stateful-fourier', 0.091202)
+    """
+    circulant = getattr(scheme, "is_circulant", False) and not getattr(scheme, "is_random_scheme", False)
+    if route == "fourier" and not circulant:
+        raise ValueError("route='fourier' needs a circulant scheme")
+    if route == "fourier" or (route == "auto" and circulant and rec.size <= 3):
+        return _rho_fourier(scheme, rec)
+    return _rho_dense(scheme, rec)
