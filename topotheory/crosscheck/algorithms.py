@@ -81,11 +81,12 @@ def algorithm_routes(algorithm="dsgd", hyperparameters=None, *, lr, d, method="e
     if method != "exact":
         raise ValueError(f"method={method!r} is a D-SGD approximation; algorithm {alg.name!r} has the exact rate "
                          "only (method='exact')")
+    given = dict(hyperparameters or {})  # both routes validate and fill in the defaults themselves
     return Routes(
         alg.name,
         hp,
-        functools.partial(quadratic_rate, algorithm=alg.name, **hp),
-        functools.partial(loss_curve, algorithm=alg.name, **hp),
-        functools.partial(simulate_algorithm, algorithm=alg.name, **hp),
+        functools.partial(quadratic_rate, algorithm=alg.name, **given),
+        functools.partial(loss_curve, algorithm=alg.name, **given),
+        functools.partial(simulate_algorithm, algorithm=alg.name, **given),
         alg.title,
     )
