@@ -78,3 +78,48 @@ def test_unknown_algorithm_lists_the_valid_ones(capsys):
 def test_compare_algorithm_needs_a_noise_level(capsys):
     code, _, err = run_cli(capsys, "compare", "--topologies", "ring", "--n", "8", "--algorithm", "dmsgd")
     assert code == 2 and "needs a noise level" in err
+
+
+def test_rate_algorithm_matches_the_api(capsys):
+    code, out, _ = run_cli(capsys, "rate", "--topology", "ring", "--n", "16", "--zeta", "50", "--algorithm", "dmsgd",
+                           "--momentum", "0.5", "--lr", "0.01,0.05,2", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert (data["algorithm"], data["momentum"]) == ("dmsgd", 0.5)
+    given = [r for r in data["rates"] if r["point"] == "given"]
+    S = tt.ring(16)
+    for r in given[:2]:
+        assert r["rate"] == pytest.approx(tt.quadratic_rate(S, lr=r["lr"], zeta=50, algorithm="dmsgd", momentum=0.5),
+                                          rel=1e-12)
+    assert given[2]["rate"] is None and given[2]["diverged"] is True
+    opt = tt.optimal_hyperparameters(S, zeta=50, algorithm="dmsgd", tune=("lr",), momentum=0.5)
+    s = data["summary"]
+    assert s["optimal_learning_rate"] == pytest.approx(opt.lr, rel=1e-12)
+    assert s["optimal_rate"] == pytest.approx(opt.rate, rel=1e-12) and s["momentum"] == 0.5
+    assert s["max_learning_rate"] == pytest.approx(tt.max_learning_rate(S, zeta=50, algorithm="dmsgd", momentum=0.5),
+                                                   rel=1e-12)
+
+
+def test_rate_tune_momentum(capsys):
+    code, out, _ = run_cli(capsys, "rate", "--topology", "ring", "--n", "16", "--zeta", "50", "--algorithm", "dmsgd",
+                           "--tune", "momentum", "--format", "json")
+    assert code == 0
+    s = json.loads(out)["summary"]
+    opt = tt.optimal_hyperparameters(tt.ring(16), zeta=50, algorithm="dmsgd", tune=("lr", "momentum"))
+    assert s["momentum"] == pytest.approx(opt.hyperparameters["momentum"], rel=1e-12)
+    assert s["optimal_rate"] == pytest.approx(opt.rate, rel=1e-12)
+
+
+def test_compare_algorithm_columns(capsys):
+    code, out, _ = run_cli(capsys, "compare", "--topologies", "ring,torus:2x4", "--n", "8", "--zeta", "20",
+                           "--algorithm", "gradient_tracking", "--format", "json")
+    assert code == 0
+    rows = json.loads(out)
+    for row, S in zip(rows, (tt.ring(8), tt.torus(2, 4))):
+        assert row["algorithm"] == "gradient_tracking"
+        opt = tt.optimal_hyperparameters(S, zeta=20, algorithm="gradient_tracking", tune=("lr",))
+        assert row["optimal_rate"] == pytest.approx(opt.rate, rel=1e-12)
+        assert row["optimal_learning_rate"] == pytest.approx(opt.lr, rel=1e-12)
+        assert "spectral_gap" in row and "max_learning_rate" in row
+    code, out, _ = run_cli(capsys, "compare", "--topologies", "ring", "--n", "8", "--zeta", "20", "--format", "json")
+    assert "algorithm" not in json.loads(out)[0]  # today's table unchanged without --algorithm
