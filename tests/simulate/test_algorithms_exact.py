@@ -188,14 +188,19 @@ def test_simulation_agrees_with_the_exact_gram_route(scheme, alg, hp, lr):
     assert z.max() < 4.5, (alg, hp, z.max(), sim.loss[-1], exact[-1])
 
 
+def _three_outcomes(n):
+    """A random W_t: the ring's matrix, a pair averaging or nothing (the law, its outcomes, probabilities)."""
+    pair = np.eye(n)
+    pair[np.ix_([0, 2], [0, 2])] = 0.5
+    Ws, p = [tt.ring(n).matrix(), pair, np.eye(n)], [0.5, 0.3, 0.2]
+    return tt.RandomScheme.from_outcomes(Ws, p, name="three"), Ws, p
+
+
 @pytest.mark.parametrize("alg, hp, lr", PANEL[1:], ids=[f"{a}-{i}" for i, (a, _, _) in enumerate(PANEL[1:])])
 def test_random_scheme_agrees_with_the_exact_gram_route(alg, hp, lr):
     # a fresh W_t per replica and step: the ring's matrix or a random pair averaging, or nothing
     n = 4
-    pair = np.eye(n)
-    pair[np.ix_([0, 2], [0, 2])] = 0.5
-    Ws, p = [tt.ring(n).matrix(), pair, np.eye(n)], [0.5, 0.3, 0.2]
-    law = tt.RandomScheme.from_outcomes(Ws, p, name="three")
+    law, Ws, p = _three_outcomes(n)
     d, steps, reps = 4, 25, 3000
     exact = exact_curve(tt.ring(n), alg, lr=lr, d=d, steps=steps, outcomes=(Ws, p), **hp)
     sim = tt.simulate_algorithm(law, algorithm=alg, lr=lr, d=d, steps=steps, reps=reps, seed=7, **hp)
@@ -211,3 +216,17 @@ def test_the_gram_route_catches_a_planted_fault():
     right = exact_curve(s, "dmsgd", lr=0.05, d=4, steps=25, momentum=0.9, x0=x0)
     assert _z(tt.simulate_algorithm(s, **run), right).max() < 4.5
     assert _z(tt.simulate_algorithm(s, **dict(run, gossip_momentum=True)), right).max() > 10
+
+
+@pytest.mark.parametrize("alg, hp, lr", PANEL + [("delayed", {"delay": 0}, 0.05), ("dmsgd", {"momentum": 0.9}, 0.05)],
+                         ids=[f"{a}-{i}" for i, (a, _, _) in enumerate(PANEL + [("delayed", 0, 0), ("dmsgd", 0, 0)])])
+def test_the_package_theory_is_the_gram_route(alg, hp, lr):
+    # a third route: the package's exact theory (quadratic.loss_curve with algorithm=) equals the
+    # oracle on static, periodic and random schemes
+    n = 4
+    law, Ws, p = _three_outcomes(n)
+    cases = [(tt.ring(5), None), (tt.one_peer_exponential(4), None), (tt.star(6), None), (law, (Ws, p))]
+    for scheme, outcomes in cases:
+        ours = exact_curve(tt.ring(n) if outcomes else scheme, alg, lr=lr, d=4, steps=30, outcomes=outcomes, **hp)
+        theirs = tt.loss_curve(scheme, lr=lr, zeta=tt.zeta(4), steps=30, algorithm=alg, **hp)
+        np.testing.assert_allclose(theirs, ours, rtol=1e-9, err_msg=f"{scheme.name} {alg} {hp}")

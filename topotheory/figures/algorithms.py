@@ -216,7 +216,6 @@ def plot(fd):
         ax0.legend(fontsize=7)
         for k, key in enumerate(m["topology"]):
             ax1.scatter(m["effective_neighbors"][k], m["momentum"][k], color=_style.color(key, k), label=_LABELS[key])
-        ax1.set_xscale("log")
         ax1.set_xlabel(r"$n_W(\gamma^*)$ at D-SGD's optimum")
         ax1.set_ylabel(r"optimal momentum $\beta^*$")
         ax1.set_title(f"(b) optimal momentum, $\\zeta$ = {p['zeta']:g}")
