@@ -382,6 +382,9 @@ BASELINE = {
     "max_learning_rate": lambda: dict(scheme=tt.ring(8), zeta=10.0),
     "optimal_learning_rate": lambda: dict(scheme=tt.ring(8), zeta=10.0),
     "OptimalLearningRate": None,
+    "optimal_hyperparameters": lambda: dict(scheme=tt.ring(4), zeta=10.0, algorithm="dmsgd"),
+    "OptimalHyperparameters": None,
+    "AlgorithmRate": None,
     "m_matrix": lambda: dict(scheme=tt.ring(4), gamma=0.9),
     "beta": lambda: dict(scheme=tt.ring(4), gamma=0.9),
     "theorem6_learning_rate": lambda: dict(scheme=tt.ring(8), gamma=0.9, zeta=10.0),
@@ -467,6 +470,8 @@ EXCLUDED = {
                     "tests/graphs/test_random_schemes.py)",
     "PeriodicRandomScheme": "a class built through periodic_mixture (tested in tests/graphs/test_random_schemes.py)",
     "PushSum": "a class built through push_sum (tested in tests/simulate/test_push_sum.py)",
+    "Algorithm": "a registry entry, read from tt.ALGORITHMS (tested in tests/algorithms and tests/toy/test_algorithms.py)",
+    "Hyperparameter": "a field of a registry entry, read from tt.ALGORITHMS (tested in tests/algorithms)",
 }
 #: Functions whose boundary is fixed: the default suite asserts the contract for them (no vague
 #: error, no other exception type, no hang, no silently accepted bad input).

@@ -54,7 +54,7 @@ import scipy.sparse.linalg as spla
 
 __all__ = ["STATEFUL_ROUTES", "initial_state", "propagate", "stateful_rho", "StatefulMoments"]
 
-STATEFUL_ROUTES = ("auto", "dense", "fourier")
+STATEFUL_ROUTES = ("auto", "dense", "fourier", "eigen")
 
 #: Largest operator dimension (s n)^2 solved by a dense eigensolver; above it ARPACK.
 DENSE_LIMIT = 576
@@ -279,7 +279,7 @@ def _rho_dense(scheme, rec):
 # ---------------------------------------------------------------------------- Fourier route
 def _fourier_data(scheme, rec):
     """Per (batch, mode): the sub-step matrices G over one period and the noise positions."""
-    mu = scheme.fourier_eigenvalues()  # (p, n)
+    mu, weight, fixed = _mode_classes(scheme)  # (p, K): one column per class of equal modes
     p = mu.shape[0]
     B = int(np.prod(rec.batch)) if rec.batch else 1
     s = rec.size
@@ -301,7 +301,32 @@ def _fourier_data(scheme, rec):
                 nz = sub.noise
                 exc = np.broadcast_to(np.asarray(nz.excess, dtype=float), rec.batch).reshape(B)
                 noises.append((flat(nz.source), flat(nz.target), exc))
-    return mats, noises, s
+    return mats, noises, s, weight, fixed
+
+
+def _mode_classes(scheme):
+    """Fourier modes merged into classes that evolve identically: (mu per class, weight = count / n, mu == 1).
+
+    A mode and its complex conjugate (over the whole period) give conjugate blocks with the same
+    real contribution; equal modes give equal blocks. Cached on the scheme.
+    """
+
+    def build():
+        mu = scheme.fourier_eigenvalues()
+        n = mu.shape[1]
+        flip = np.zeros(n, dtype=bool)
+        for k in range(n):
+            im = mu[:, k].imag
+            nz = np.flatnonzero(np.abs(im) > 1e-13)
+            flip[k] = nz.size > 0 and im[nz[0]] < 0
+        canon = np.where(flip[None, :], np.conj(mu), mu)
+        key = np.round(np.concatenate([canon.real, canon.imag]), 12).T
+        _, first, counts = np.unique(key, axis=0, return_index=True, return_counts=True)
+        cols = canon[:, first]
+        fixed = np.all(np.abs(cols - 1.0) < 1e-12, axis=0)
+        return cols, counts / float(n), fixed
+
+    return scheme.cached("engine:stateful-mode-classes", build)
 
 
 def _fourier_setup(scheme, rec):
@@ -312,7 +337,7 @@ def _fourier_setup(scheme, rec):
     ``R[:, :, i] = vec(w_i^T \bar w_i)`` (read-outs carried back to its start), so that
     ``M_ij(x) = direct_ij + x (exc_j / n) sum_k Re R_i^T (I - x P2)^{-1} Y_j``.
     """
-    mats, noises, s = _fourier_data(scheme, rec)
+    mats, noises, s, weight, fixed = _fourier_data(scheme, rec)
     J = len(mats)
     B, n = mats[0].shape[:2]
     eye = np.broadcast_to(np.eye(s, dtype=complex), (B, n, s, s))
@@ -320,8 +345,9 @@ def _fourier_setup(scheme, rec):
     for G in mats:
         before.append(np.matmul(G, before[-1]))
     P = before[-1]
-    # conserved sums live in mode 0 (the consensus mode, mu = 1 at every step): write mode 0 in an
-    # orthonormal basis Q = [c-complement, c] and drop the conserved coordinates
+    # conserved sums live in the modes with mu = 1 at every step (the consensus mode; one per
+    # component of a disconnected scheme): write those in an orthonormal basis Q = [c-complement, c]
+    # and drop the conserved coordinates
     Q0 = None
     if rec.invariants:
         C = np.stack([np.asarray(c, dtype=float) for c in rec.invariants])
@@ -331,7 +357,7 @@ def _fourier_setup(scheme, rec):
         keep = np.zeros(s)
         keep[: s - r] = 1.0
         P = P.copy()
-        P[:, 0] = keep[:, None] * (Q0.T @ P[:, 0] @ Q0) * keep[None, :]
+        P[:, fixed] = keep[:, None] * (Q0.T @ P[:, fixed] @ Q0) * keep[None, :]
     rho0 = np.max(np.abs(np.linalg.eigvals(P)), axis=-1) ** 2  # (B, n)
     pos = [j for j in range(J) if noises[j] is not None]
     m = len(pos)
@@ -341,6 +367,7 @@ def _fourier_setup(scheme, rec):
         after[j] = acc
         acc = np.matmul(acc, mats[j])
     P2 = np.einsum("bnpq,bnrs->bnprqs", P, np.conj(P)).reshape(B, n, s * s, s * s)
+    real = not np.iscomplexobj(P) or np.max(np.abs(P.imag), initial=0.0) == 0.0
     Y = np.empty((B, n, m, s * s), dtype=complex)
     R = np.empty((B, n, m, s * s), dtype=complex)
     exc = np.empty((B, m))
@@ -348,11 +375,11 @@ def _fourier_setup(scheme, rec):
     for a, i in enumerate(pos):
         w = np.einsum("bp,bnpq->bnq", noises[i][0].astype(complex), before[i])
         if Q0 is not None:
-            w[:, 0] = (w[:, 0] @ Q0) * keep
+            w[:, fixed] = (w[:, fixed] @ Q0) * keep
         R[:, :, a] = np.einsum("bnp,bnq->bnpq", w, np.conj(w)).reshape(B, n, s * s)
         y = np.einsum("bnpq,bq->bnp", after[i], noises[i][1].astype(complex))
         if Q0 is not None:
-            y[:, 0] = (y[:, 0] @ Q0) * keep
+            y[:, fixed] = (y[:, fixed] @ Q0) * keep
         Y[:, :, a] = np.einsum("bnp,bnq->bnpq", y, np.conj(y)).reshape(B, n, s * s)
         exc[:, a] = noises[i][2]
     for a, i in enumerate(pos):
@@ -362,11 +389,14 @@ def _fourier_setup(scheme, rec):
                 for q in range(j + 1, i):
                     G = np.matmul(mats[q], G)
                 d = np.einsum("bp,bnpq,bq->bn", noises[i][0].astype(complex), G, noises[j][1].astype(complex))
-                direct[:, a, c] = np.sum(np.abs(d) ** 2, axis=-1) * exc[:, c] / n
+                direct[:, a, c] = np.sum(weight * np.abs(d) ** 2, axis=-1) * exc[:, c]
     top = np.max(rho0, axis=-1)
     with np.errstate(divide="ignore"):
         x_max = np.where(top > 0, 1.0 / top, np.inf)
-    return (P2, Y, R, exc / n, direct), x_max, top, m
+    Y = Y * weight[None, :, None, None]
+    if real:
+        P2, Y, R = P2.real.copy(), Y.real.copy(), R.real.copy()
+    return (P2, Y, R, exc, direct), x_max, top, m
 
 
 def _fourier_M(data, x):
@@ -374,9 +404,10 @@ def _fourier_M(data, x):
     P2, Y, R, exc, direct = data
     N = P2.shape[-1]
     A = np.eye(N) - x[:, None, None, None] * P2
+    Ainv = np.linalg.inv(A)
     Yt = np.swapaxes(Y, -1, -2)  # (B, n, N, m)
-    Z = np.linalg.solve(A, Yt)
-    dZ = np.linalg.solve(A, np.matmul(P2, Z))
+    Z = np.matmul(Ainv, Yt)
+    dZ = np.matmul(Ainv, np.matmul(P2, Z))
     q = np.einsum("bnip,bnpj->bij", R, Z).real
     dq = np.einsum("bnip,bnpj->bij", R, dZ).real
     M = direct + x[:, None, None] * q * exc[:, None, :]
@@ -427,43 +458,152 @@ def _rho_fourier(scheme, rec):
         idx = np.flatnonzero(inf_hi)
         hi[idx[grow]] *= 2.0
         inf_hi[idx[~grow]] = False
-    # is there a root below x_max?  f increases to +inf at a controllable pole: probe towards it
-    # (a double pole, e.g. a complex pair of modulus sqrt(rho_0), loses precision very close to it)
-    has_root = np.zeros(B, dtype=bool)
+    # Newton from both sides: right of the root (lambda > 1) on lambda itself, convex increasing;
+    # left of it on 1/lambda; both safeguarded by the bracket [lo, hi] (hi starts at the pole
+    # x_max; a root exists iff lambda -> inf there, tested first just below it)
     top = hi.copy()
-    for k in range(1, 14):
-        probe = top * (1.0 - 10.0**-k)
-        lam, _ = _perron(*_fourier_M(data, probe))
-        new = ~has_root & (lam > 1.0)
-        hi[new] = probe[new]
-        lo[~has_root & ~new] = probe[~has_root & ~new]
-        has_root |= new
-        if has_root.all():
-            break
-    lo = np.where(has_root, np.minimum(lo, hi), lo)
-    x = np.where(has_root, 0.5 * (lo + hi), top)
-    active = has_root.copy()
+    probe = top * (1.0 - 1e-13)  # lambda there <= 1: no root below the pole (the linear solves stay accurate)
+    lam, _ = _perron(*_fourier_M(data, probe))
+    found = ~(lam <= 1.0)
+    hi = np.where(found, probe, hi)
+    lo = np.where(found, lo, probe)
+    x = np.minimum(1.0, 0.5 * hi)
+    active = found.copy()
     res = np.zeros(B)
-    for _ in range(200):
+    for _ in range(300):
         if not active.any():
             break
         idx = np.flatnonzero(active)
         lam, dlam = _perron(*_fourier_M(_take_data(data, idx), x[idx]))
-        f = lam - 1.0
-        below = ~(f > 0)
-        lo[idx[below]] = x[idx[below]]
-        hi[idx[~below]] = x[idx[~below]]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xn = x[idx] - f / dlam
-        bad = ~((xn > lo[idx]) & (xn < hi[idx]))
-        xn = np.where(f == 0, x[idx], np.where(bad, 0.5 * (lo[idx] + hi[idx]), xn))
-        done = (np.abs(xn - x[idx]) <= 4e-16 * x[idx]) | (hi[idx] - lo[idx] <= 4e-16 * hi[idx]) | (f == 0)
+        xi = x[idx]
+        bad_eval = ~np.isfinite(lam) | ~np.isfinite(dlam)
+        right = bad_eval | (lam > 1.0)
+        hi[idx[right]] = xi[right]
+        lo[idx[~right]] = xi[~right]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            xn = np.where(right, xi - (lam - 1.0) / dlam, xi + lam * (1.0 - lam) / dlam)
+        l_i, h_i = lo[idx], hi[idx]
+        ok = (xn > l_i) & (xn < h_i) & ~bad_eval
+        xn = np.where(lam == 1.0, xi, np.where(ok, xn, 0.5 * (l_i + h_i)))
+        done = (np.abs(xn - xi) <= 1e-14 * xi) | (h_i - l_i <= 2e-16 * h_i) | (lam == 1.0)
+        done |= l_i >= top[idx] * (1.0 - 1e-13)  # no root below the pole: rho = rho_0
         x[idx] = xn
-        res[idx] = np.abs(f)
+        res[idx] = np.abs(lam - 1.0)
         active[idx[done]] = False
+    has_root = lo < top * (1.0 - 1e-13)
     rho = np.where(has_root, 1.0 / x, rho0)
     rho = np.maximum(rho, rho0)
     return rho, "stateful-fourier", res, ~active
+
+
+# ------------------------------------------------------------------------------ eigen route
+def _rho_eigen(scheme, rec):
+    r"""Static symmetric W, one noisy product per step: the ``n``-dimensional reduction.
+
+    In the eigenbasis :math:`W = Q\Lambda Q^T` each pair of eigenvectors ``(k, l)`` carries an
+    ``s × s`` block :math:`X_{kl} \mapsto G_k X_{kl} G_l^T`; the noise injects
+    :math:`(\kappa-1)\,e e^T (Q^T\mathrm{Diag}(v)Q)_{kl}` and reads
+    :math:`v_i = \sum_{kl} Q_{ik}Q_{il}\,\ell^T X_{kl}\ell`. So :math:`v = (\kappa-1)K(x)v` with
+    :math:`K_{ij} = \sum_{kl} Q_{ik}Q_{jk}Q_{il}Q_{jl}\,g_{kl}(x)`,
+    :math:`g_{kl}(x) = x\,(w_k\otimes w_l)^T(I - xP_k\otimes P_l)^{-1}(y_k\otimes y_l)`
+    (entrywise non-negative, increasing in :math:`x = 1/\rho`): :math:`\rho` solves
+    :math:`(\kappa-1)\lambda_{\max}(K(1/\rho)) = 1` (Lanczos on the matrix-free
+    :math:`Kv = \mathrm{diag}(Q[G\circ(Q^T\mathrm{Diag}(v)Q)]Q^T)` above ``n = 128``, explicit ``K``
+    below; safeguarded Newton in ``x`` with the slope from the Perron vector).
+    """
+    lam, Q = scheme.eigh()
+    n, s = scheme.n, rec.size
+    B = int(np.prod(rec.batch)) if rec.batch else 1
+
+    def flat(x):
+        return np.broadcast_to(np.asarray(x, dtype=float), rec.batch + np.shape(x)[len(rec.batch):]).reshape(
+            (B,) + np.shape(x)[len(rec.batch):])
+
+    rho = np.empty(B)
+    res = np.zeros(B)
+    conv = np.ones(B, dtype=bool)
+    Pm = np.einsum("ik,il->ikl", Q, Q).reshape(n, n * n) if n <= 128 else None  # Pm[i, (k, l)] = Q_ik Q_il
+    for b in range(B):
+        eye = np.eye(s)
+        before, after, mats = eye[None].repeat(n, 0), None, []
+        for sub in rec.step:
+            G = flat(sub.local)[b][None] * np.ones((n, 1, 1))
+            if sub.gossip is not None:
+                G = G + lam[:, None, None] * flat(sub.gossip)[b][None]
+            mats.append(G)
+        j0 = next(j for j, sub in enumerate(rec.step) if sub.noise is not None)
+        nz = rec.step[j0].noise
+        for G in mats[:j0]:
+            before = G @ before
+        after = eye[None].repeat(n, 0)
+        for G in mats[j0 + 1:]:
+            after = G @ after
+        P = eye[None].repeat(n, 0)
+        for G in mats:
+            P = G @ P
+        w = np.einsum("p,kpq->kq", flat(nz.source)[b], before)  # (n, s)
+        y = np.einsum("kpq,q->kp", after, flat(nz.target)[b])  # (n, s)
+        kappa1 = float(np.broadcast_to(nz.excess, rec.batch).reshape(-1)[b]) if rec.batch else float(nz.excess)
+        rho0 = float(np.max(np.abs(np.linalg.eigvals(P)))) ** 2
+        P2 = np.einsum("kpq,lrs->klprqs", P, P).reshape(n, n, s * s, s * s)
+        W2 = np.einsum("kp,lq->klpq", w, w).reshape(n, n, s * s)
+        Y2 = np.einsum("kp,lq->klpq", y, y).reshape(n, n, s * s)
+
+        start = [np.ones(n)]
+
+        def lam_max(x, P2=P2, W2=W2, Y2=Y2, start=start, kappa1=kappa1):
+            """kappa1 lambda_max(K(x)) and its derivative in x (Perron vector, Hellmann-Feynman)."""
+            if x == 0.0:
+                return 0.0, np.inf  # K(0) = 0
+            A = np.eye(s * s) - x * P2
+            Z = np.linalg.solve(A, Y2[..., None])
+            Gm = x * np.einsum("klp,klp->kl", W2, Z[..., 0])
+            dG = Gm / x + x * np.einsum("klp,klp->kl", W2, np.linalg.solve(A, P2 @ Z)[..., 0])
+            if n <= 128:
+                K = (Pm * Gm.ravel()) @ Pm.T
+                vals, vecs = np.linalg.eigh(0.5 * (K + K.T))
+                top, v = vals[-1], vecs[:, -1]
+            else:
+                def mv(u):
+                    return np.einsum("ik,ik->i", Q @ (Gm * (Q.T @ (u[:, None] * Q))), Q)
+
+                op = spla.LinearOperator((n, n), matvec=mv, dtype=float)
+                vals, vecs = spla.eigsh(op, k=1, which="LA", v0=start[0], tol=1e-14)
+                top, v = vals[0], vecs[:, 0]
+                start[0] = np.abs(v) + 1e-300
+            C = Q.T @ (v[:, None] * Q)
+            return kappa1 * float(top), kappa1 * float(np.sum(dG * C * C) / (v @ v))
+
+        if kappa1 == 0.0:
+            rho[b] = rho0
+            continue
+        top = 1.0 / rho0 if rho0 > 0 else np.inf
+        hi = top * (1.0 - 1e-13) if np.isfinite(top) else 1.0
+        while not np.isfinite(top) and lam_max(hi)[0] <= 1.0:
+            hi *= 2.0
+        if lam_max(hi)[0] <= 1.0:
+            rho[b] = rho0
+            continue
+        # safeguarded Newton (as the Fourier route): on lambda right of the root, on 1/lambda left of it
+        lo, x, F = 0.0, 0.5 * hi, np.nan
+        for _ in range(200):
+            F, dF = lam_max(x)
+            if F > 1.0:
+                hi = x
+                xn = x - (F - 1.0) / dF
+            else:
+                lo = x
+                xn = x + F * (1.0 - F) / dF
+            if not lo < xn < hi:
+                xn = 0.5 * (lo + hi)
+            if F == 1.0 or abs(xn - x) <= 1e-14 * x or hi - lo <= 2e-16 * hi:
+                break
+            x = xn
+        else:
+            conv[b] = False
+        rho[b] = max(1.0 / x, rho0)
+        res[b] = abs(F - 1.0)
+    return rho, "stateful-eigen", res, conv
 
 
 # --------------------------------------------------------------------------------- dispatch
@@ -474,9 +614,10 @@ def stateful_rho(scheme, rec, route="auto"):
     ----------
     scheme : Scheme or RandomScheme
     rec : Recursion
-    route : {"auto", "dense", "fourier"}
-        ``"auto"``: Fourier modes for circulant schemes with at most 3 state components, else the
-        dense / ARPACK route.
+    route : {"auto", "dense", "fourier", "eigen"}
+        ``"auto"``: Fourier modes for circulant schemes with at most 3 state components; the
+        eigenbasis reduction for other static symmetric schemes (one noisy product per step, no
+        conserved sums, at most 3 components) above the dense size; else the dense / ARPACK route.
 
     Returns
     -------
@@ -490,9 +631,17 @@ def stateful_rho(scheme, rec, route="auto"):
     >>> route, round(1 - float(rho[0]), 6)  # D-SGD on ring(32): r = 0.091202
     ('stateful-fourier', 0.091202)
     """
-    circulant = getattr(scheme, "is_circulant", False) and not getattr(scheme, "is_random_scheme", False)
+    random = getattr(scheme, "is_random_scheme", False)
+    circulant = getattr(scheme, "is_circulant", False) and not random
     if route == "fourier" and not circulant:
         raise ValueError("route='fourier' needs a circulant scheme")
     if route == "fourier" or (route == "auto" and circulant and rec.size <= 3):
         return _rho_fourier(scheme, rec)
+    eigen_ok = (not random and scheme.is_static and scheme.is_symmetric and rec.noises == 1 and not rec.invariants
+                and rec.size <= 3)
+    if route == "eigen" and not eigen_ok:
+        raise ValueError("route='eigen' needs a static symmetric scheme and one noisy product per step, no "
+                         "conserved sums")
+    if route == "eigen" or (route == "auto" and eigen_ok and (rec.size * scheme.n) ** 2 > DENSE_LIMIT):
+        return _rho_eigen(scheme, rec)
     return _rho_dense(scheme, rec)
