@@ -16,7 +16,7 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 OURS = ["01_effective_neighbors", "02_learning_rates", "03_crosscheck", "04_reproduce_figures", "08_explorer",
-        "09_random_gossip"]
+        "09_random_gossip", "10_algorithms"]
 OPTIONAL = ["05_metrics_study", "06_heterogeneous", "07_weight_design"]
 PRESENT = OURS + [name for name in OPTIONAL if (NOTEBOOKS / f"{name}.ipynb").exists()]
 TIMEOUT = 180  # per cell, seconds

@@ -135,6 +135,7 @@ from .simulate import (
     RandomWalkSimulation,
     RateEstimate,
     estimate_rate,
+    simulate_algorithm,
     simulate_dsgd,
     simulate_push_sum,
     PushSumSimulation,
@@ -219,6 +220,7 @@ __all__ = [
     "koloskova_rate", "Corollary7", "Corollary8", "RateTerms",
     # simulation and cross-checks
     "simulate_dsgd", "simulate_random_walk", "estimate_rate", "simulate_push_sum", "PushSumSimulation",
+    "simulate_algorithm",
     "DSGDSimulation", "RandomWalkSimulation", "RateEstimate",
     "crosscheck", "crosscheck_grid", "CrosscheckReport", "CrosscheckGrid", "TaskError", "task_seed",
     "map_tasks", "TaskFailure",

@@ -18,7 +18,8 @@ from .common import CliError, Parser, one_line
 __all__ = ["main", "CliError"]
 
 #: Command modules, in the order ``--help`` lists them.
-COMMANDS = ("compare", "topologies", "rate", "crosscheck", "sweep", "schedules", "figure", "reproduce", "design")
+COMMANDS = ("compare", "topologies", "algorithms", "rate", "crosscheck", "sweep", "schedules", "figure", "reproduce",
+            "design")
 
 
 EPILOG = """examples:

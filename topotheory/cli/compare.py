@@ -7,6 +7,7 @@ import sys
 
 from ..compare.registry import DEFAULT_METRICS, METRICS, RATE_METRICS, evaluate_metrics
 from ..graphs.specs import DEFAULT_N, PAPER_TOPOLOGIES, TOPOLOGIES, list_topologies
+from .algorithms import add_algorithm_arguments, algorithm_columns, algorithm_from_args
 from .common import (
     CliError,
     Progress,
@@ -42,6 +43,7 @@ EPILOG = """examples:
   topotheory compare --topologies my_graph.edgelist --metrics spectral_gap,spectral_gap_koloskova
   topotheory compare --topologies karate.csv --weights weight:weight --strict
   topotheory compare --topologies list
+  topotheory compare --topologies ring,one_peer_exponential --zeta 50 --algorithm dmsgd --momentum 0.9
 """
 
 
@@ -62,6 +64,7 @@ def add_arguments(p):
         help="comma-separated metric names (default: spectral_gap,effective_neighbors and the rate "
         "columns when a noise level is given); --metrics list shows them all",
     )
+    add_algorithm_arguments(p)
     add_topology_file_arguments(p)
     add_format_argument(p)
 
@@ -114,6 +117,10 @@ def run(args):
         close = difflib.get_close_matches(unknown[0], list(METRICS), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise CliError(f"unknown metric {unknown[0]!r}{hint}; valid metrics: {', '.join(METRICS)}")
+    algorithm, hp = algorithm_from_args(args)  # the rate columns of another algorithm (cli.algorithms)
+    own = [m for m in names if m in RATE_METRICS] if algorithm != "dsgd" else []
+    if algorithm != "dsgd" and zeta is None:
+        raise CliError(f"--algorithm {algorithm} needs a noise level for its rate columns (--zeta, or --d/--batch-size)")
     schemes = _schemes(args)
     rows = []
     with Progress("compare", total=len(schemes)) as bar:
@@ -122,7 +129,10 @@ def run(args):
             read = graph_read(scheme)
             if read is not None:
                 row["read"] = read
-            row.update(evaluate_metrics(scheme, names, gammas=gammas_text, zeta=zeta))
+            row.update(evaluate_metrics(scheme, [m for m in names if m not in own], gammas=gammas_text, zeta=zeta))
+            if algorithm != "dsgd":
+                row.update(algorithm=algorithm, **algorithm_columns(scheme, zeta=zeta, algorithm=algorithm,
+                                                                    hyperparameters=hp, columns=own))
             rows.append(row)
             bar.update()
     print(render(rows, args.format))

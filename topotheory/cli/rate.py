@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..graphs.specs import TOPOLOGIES
+from .algorithms import add_algorithm_arguments, algorithm_from_args
 from .common import (
     CliError,
     add_format_argument,
@@ -15,6 +16,7 @@ from .common import (
     OPTION_MAX,
     integer_option,
     parse_float_list,
+    parse_name_list,
     render,
 )
 
@@ -26,6 +28,11 @@ DESCRIPTION = (
     "effective number of neighbours n_W(gamma*) and equivalent number of fully connected workers,\n"
     "and the stability edge (these two always with the exact rate). Alone and fully connected\n"
     "references: 1/zeta and n/(n + zeta - 1).\n"
+    "--algorithm picks another algorithm of the registry (momentum, gradient tracking, CHOCO, delayed\n"
+    "gradients; 'topotheory algorithms --list'), its hyper-parameters given by their options\n"
+    "(--momentum 0.9, --ratio 0.5, ...): the exact rate of its per-worker state, the learning rate\n"
+    "that optimizes it at the given hyper-parameters (--tune adds hyper-parameters to optimize jointly)\n"
+    "and its stability edge.\n"
     "Topologies: " + ", ".join(sorted(TOPOLOGIES)) + ",\n"
     "with parameters (torus:4x8, local_steps:period=4), infinite_ring, infinite_grid, infinite_uni_ring,\n"
     "or a graph file (edge list, CSV, .npy/.npz/.mtx matrix, GraphML, GML; 'topotheory topologies')."
@@ -34,6 +41,8 @@ EPILOG = """examples:
   topotheory rate --topology ring --n 32 --zeta 50 --lr 0.01,0.05,0.1
   topotheory rate --topology binary_tree --n 32 --d 48 --lr 0.02 --method fixed_point --mode worst
   topotheory rate --topology infinite_ring --zeta 50 --format json
+  topotheory rate --topology ring --n 64 --zeta 50 --algorithm dmsgd --momentum 0.9 --lr 0.001,0.005
+  topotheory rate --topology ring --n 64 --zeta 50 --algorithm dmsgd --tune momentum
 """
 
 _INFINITE = ("infinite_ring", "infinite_grid", "infinite_uni_ring")
@@ -51,6 +60,10 @@ def add_arguments(p):
     p.add_argument("--mode", choices=("worst", "mean"), default="worst",
                    help="n_W mode for --method fixed_point (default: worst)")
     p.add_argument("--no-optimum", action="store_true", help="skip the optimal learning rate and stability edge")
+    add_algorithm_arguments(p)
+    p.add_argument("--tune", default=None,
+                   help="comma-separated hyper-parameters of --algorithm optimized jointly with the learning rate "
+                   "(e.g. momentum; default: the learning rate only, the others as given)")
     add_topology_file_arguments(p)
     add_format_argument(p)
 
@@ -66,6 +79,36 @@ def _scheme(spec, n, args):
     return load_topology(spec, n, weights=args.weights, strict=args.strict, delimiter=args.delimiter)
 
 
+def _algorithm_rates(scheme, z, lrs, args):
+    """Rows and summary of ``--algorithm`` other than plain D-SGD (the exact rate only)."""
+    from ..toy.quadratic import max_learning_rate, quadratic_rate
+
+    name, hp = algorithm_from_args(args)
+    if args.method != "exact":
+        raise CliError(f"--method {args.method} is a D-SGD approximation; --algorithm {name} has the exact rate only")
+    tune = ("lr",) + tuple(t for t in parse_name_list(args.tune or "") if t != "lr")
+    fixed = {k: v for k, v in hp.items() if k not in tune}
+    given = [k for k in tune if k in hp]
+    if given:
+        raise CliError(f"--tune {given[0]} and --{given[0].replace('_', '-')} contradict each other: drop one")
+    rows = []
+    for lr in lrs:
+        r = float(quadratic_rate(scheme, lr=lr, zeta=z, algorithm=name, **hp))
+        rows.append({"point": "given", "lr": lr, "rate": r, "rho": 1.0 - r, "diverged": r != r})
+    summary = {}
+    if not args.no_optimum:
+        from ..toy.algorithms import optimal_hyperparameters
+
+        opt = optimal_hyperparameters(scheme, zeta=z, algorithm=name, tune=tune, **fixed)
+        best = dict(opt.hyperparameters)
+        edge = max_learning_rate(scheme, zeta=z, algorithm=name, **{k: v for k, v in best.items() if k != "lr"})
+        rows.append({"point": "optimal", "lr": opt.lr, "rate": opt.rate, "rho": 1.0 - opt.rate, "diverged": False})
+        rows.append({"point": "stability_edge", "lr": edge, "rate": 0.0, "rho": 1.0, "diverged": False})
+        summary = {"algorithm": name, **{k: v for k, v in best.items() if k != "lr"},
+                   "optimal_learning_rate": opt.lr, "optimal_rate": opt.rate, "max_learning_rate": edge}
+    return rows, summary, name
+
+
 def run(args):
     from ..toy.quadratic import optimal_learning_rate, quadratic_rate
 
@@ -73,17 +116,25 @@ def run(args):
     scheme = _scheme(args.topology, args.n, args)
     n = scheme.n
     rows = []
+    lrs = []
     if args.lr is not None:
         lrs = parse_float_list("--lr", args.lr, low=0.0, low_open=True, high=OPTION_MAX)
         bad = [x for x in lrs if not x > 0]
         if bad:
             raise CliError(f"--lr values must be > 0, got {bad[0]}")
+    name, hp = algorithm_from_args(args)
+    if args.tune is not None and name == "dsgd":
+        raise CliError("--tune needs an --algorithm with hyper-parameters (dsgd has none)")
+    if name != "dsgd":
+        rows, summary, _ = _algorithm_rates(scheme, z, lrs, args)
+    elif args.lr is not None:
         r, info = quadratic_rate(scheme, lr=lrs, zeta=z, method=args.method, mode=args.mode, log=True)
         for k, lr in enumerate(lrs):
             rows.append({"point": "given", "lr": lr, "rate": float(r[k]), "rho": float(info["rho"][k]),
                          "diverged": bool(info["diverged"][k])})
-    summary = {}
-    if not args.no_optimum:
+    if name == "dsgd":
+        summary = {}
+    if name == "dsgd" and not args.no_optimum:
         opt = optimal_learning_rate(scheme, zeta=z)
         rows.append({"point": "optimal", "lr": opt.lr, "rate": opt.rate, "rho": 1.0 - opt.rate, "diverged": False})
         rows.append({"point": "stability_edge", "lr": opt.max_lr, "rate": 0.0, "rho": 1.0, "diverged": False})
@@ -100,6 +151,8 @@ def run(args):
     if not rows:
         raise CliError("nothing to compute: give --lr or drop --no-optimum")
     header = {"topology": args.topology, "n": n, "zeta": z, "method": args.method}
+    if name != "dsgd":
+        header.update(algorithm=name, **hp)
     read = graph_read(scheme)
     if read is not None:
         header["read"] = read

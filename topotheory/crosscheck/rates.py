@@ -26,7 +26,7 @@ from ..common.results import Result
 from ..common.progress import Progress
 from ..common.rng import as_generator, spawn_seeds
 from ..common.validation import check_array, check_bool, check_int, check_real, plain
-from ..simulate.montecarlo import DSGDSimulation, check_dsgd_size, estimate_rate, simulate_dsgd
+from ..simulate.montecarlo import DSGDSimulation, check_dsgd_size, estimate_rate
 from ..simulate.engine import format_seed as _fmt_seed
 from ..simulate.fit import fit_rate as _fit_rate
 from ..graphs.scheme import Scheme, check_scheme
@@ -125,10 +125,21 @@ class CrosscheckReport(CheckReport):
     replicas_spent: int
     simulation: DSGDSimulation = field(repr=False)
 
+    @property
+    def algorithm(self):
+        """The algorithm checked (``"dsgd"`` unless ``crosscheck(algorithm=...)``)."""
+        return self.simulation.algorithm
+
+    @property
+    def hyperparameters(self):
+        """Its hyper-parameters, defaults filled in."""
+        return self.simulation.hyperparameters
+
     def __repr__(self):
         lo, hi = self.ci
+        alg = "" if self.algorithm == "dsgd" else f"algorithm={self.algorithm!r}, "
         return (
-            f"CrosscheckReport(scheme={self.scheme!r}, lr={self.lr:g}, d={self.d}, reps={self.reps}, "
+            f"CrosscheckReport({alg}scheme={self.scheme!r}, lr={self.lr:g}, d={self.d}, reps={self.reps}, "
             f"steps={self.steps}, theory_rate={self.theory_rate:.6g}, mc_rate={self.mc_rate:.6g}, "
             f"ci=({lo:.6g}, {hi:.6g}), agrees={self.agrees}, verdict={self.verdict!r})"
         )
@@ -138,7 +149,7 @@ class CrosscheckReport(CheckReport):
         lo, hi = self.ci
         pct = f"{100 * self.confidence:g}%"
         lines = [
-            "Cross-check: D-SGD on the isotropic random quadratic, exact theory vs Monte Carlo",
+            f"Cross-check: {_algorithm_title(self)} on the isotropic random quadratic, exact theory vs Monte Carlo",
             f"  scheme      {self.scheme} (n={self.n}, period {self.period})",
             f"  problem     lr={self.lr:g}, d={self.d}, batch_size={self.batch_size} (zeta={self.zeta:g})",
             f"  simulation  {self.reps} replicas x {self.steps} steps, seed {_fmt_seed(self.seed)}",
@@ -202,6 +213,7 @@ class CrosscheckReport(CheckReport):
             "ess": self.diagnostics.ess,
             "max_share": self.diagnostics.max_share,
             "tail": self.diagnostics.tail,
+            **({} if self.algorithm == "dsgd" else {"algorithm": self.algorithm, **self.hyperparameters}),
         }
 
     def to_dict(self):
@@ -232,6 +244,13 @@ class CrosscheckReport(CheckReport):
         return out
 
 
+def _algorithm_title(report):
+    if report.algorithm == "dsgd":
+        return "D-SGD"
+    hp = ", ".join(f"{k}={v!r}" for k, v in report.hyperparameters.items())
+    return f"{report.algorithm} ({hp})" if hp else report.algorithm
+
+
 def crosscheck(
     scheme,
     *,
@@ -253,8 +272,10 @@ def crosscheck(
     threads=None,
     adaptive=False,
     budget=None,
+    algorithm="dsgd",
+    **hyperparameters,
 ):
-    r"""Check the exact theory of D-SGD on the random quadratic against a Monte Carlo simulation.
+    r"""Check the exact theory of D-SGD (or another algorithm) on the random quadratic against Monte Carlo.
 
     Theory: :func:`topotheory.quadratic.loss_curve` (exact expected loss at every step, THEORY §3.2)
     and :func:`topotheory.quadratic.quadratic_rate` (:math:`\mathbb{E}\|x\|^2 \propto (1-r)^t`,
@@ -336,6 +357,13 @@ def crosscheck(
     budget : int, optional
         Largest total number of replicas of the adaptive mode, every round counted (default
         ``8 * reps``); only with ``adaptive=True`` (refused otherwise).
+    algorithm : str
+        A key of :data:`topotheory.ALGORITHMS` (default ``"dsgd"``: the routes above). Any other
+        algorithm compares its exact theory (``quadratic_rate``/``loss_curve`` with
+        ``algorithm=``) with :func:`topotheory.simulate_algorithm`, its paper's pseudo-code
+        (:mod:`topotheory.crosscheck.algorithms`); the exact rate only (``method="exact"``).
+    **hyperparameters
+        The algorithm's hyper-parameters by name (``momentum=0.9``, ``ratio=0.5``, ...).
 
     Sizes whose memory or time cannot fit (``reps``, the budget, ``steps``, ``d``,
     ``batch_size``: :func:`~topotheory.simulate.montecarlo.check_dsgd_size`) are refused before
@@ -352,15 +380,14 @@ def crosscheck(
     >>> round(rep.theory_rate, 4), round(rep.mc_rate, 4), rep.agrees, rep.verdict
     (0.1816, 0.181, True, 'agrees')
     """
-    from ..toy.quadratic import loss_curve, quadratic_rate, zeta as zeta_of
+    from ..toy.quadratic import zeta as zeta_of
+    from .algorithms import algorithm_routes
 
     push = push_sum_parts(scheme, method, chunk_size, threads)
     if push is None:
         scheme = check_scheme(scheme)
-        simulate = simulate_dsgd
-        rate_of = lambda lr, z: quadratic_rate(scheme, lr=lr, zeta=z, method=method, mode=mode)  # noqa: E731
-        curve_of = lambda lr, z, steps, initial: loss_curve(scheme, lr=lr, zeta=z, steps=steps,  # noqa: E731
-                                                            initial=initial)
+    elif algorithm != "dsgd" or hyperparameters:
+        raise ValueError(f"algorithm={algorithm!r}: push-sum is studied with D-SGD only (algorithm='dsgd')")
     else:
         rate_of, curve_of, simulate = push
     confidence = check_real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
@@ -377,6 +404,12 @@ def crosscheck(
     check_dsgd_size(scheme.n, d=d, steps=steps, reps=8 * reps if adaptive and budget is None else reps,
                     batch_size=batch_size, reps_name="reps (times 8: the default budget)" if adaptive else "reps")
     z = zeta_of(d, batch_size)
+    if push is None:
+        routes = algorithm_routes(algorithm, hyperparameters, lr=lr, d=d, method=method, mode=mode)
+        simulate = routes.simulate
+        rate_of = lambda lr, z: routes.rate(scheme, lr=lr, zeta=z)  # noqa: E731
+        curve_of = lambda lr, z, steps, initial: routes.curve(scheme, lr=lr, zeta=z, steps=steps,  # noqa: E731
+                                                              initial=initial)
     theory_rate = float(rate_of(lr, z))
     seed, seed_desc = root_seed(seed)
     sim_seed, boot_seed = spawn_seeds(as_generator(seed), 2)
@@ -555,6 +588,14 @@ def _light(report):
     return dataclasses.replace(report, simulation=dataclasses.replace(report.simulation, replica_loss=None))
 
 
+def _algorithm_of(record):
+    """The algorithm and hyper-parameters of a report's record (D-SGD when it names none)."""
+    from ..algorithms.registry import get_algorithm
+
+    alg = get_algorithm(record.get("algorithm", "dsgd"))
+    return {"algorithm": alg.name, "hyperparameters": {h.name: record[h.name] for h in alg.hyperparameters}}
+
+
 def report_from_dict(record):
     """Rebuild a light :class:`CrosscheckReport` from a line of a sweep's JSON-lines file.
 
@@ -579,7 +620,8 @@ def report_from_dict(record):
         steps=record["steps"], reps=record["reps"], period=record["period"], seed=sim["seed"],
         chunk_size=sim["chunk_size"], loss=arr(c["monte_carlo"]), loss_sem=arr(sim["loss_sem"]),
         consensus=arr(c["consensus"]), replica_loss=None, diverged=record["diverged"],
-        diverged_step=sim["diverged_step"], n_diverged=sim["n_diverged"], elapsed=num(sim["elapsed"]))
+        diverged_step=sim["diverged_step"], n_diverged=sim["n_diverged"], elapsed=num(sim["elapsed"]),
+        **_algorithm_of(record))
     return CrosscheckReport(
         scheme=record["scheme"], n=record["n"], period=record["period"], lr=record["lr"], d=record["d"],
         batch_size=record["batch_size"], zeta=num(record["zeta"]), reps=record["reps"], steps=record["steps"],
@@ -854,6 +896,14 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     tasks = [(s, lr) for s in schemes for lr in lrs]
     seeds = spawn_seeds(seed, len(tasks))  # seeds[k] == task_seed(seed, k), all at once
     keys = [_task_record(k, s, lr, describe_seed(sd)) for k, ((s, lr), sd) in enumerate(zip(tasks, seeds))]
+    if kwargs.get("algorithm", "dsgd") != "dsgd":  # a resumed sweep must be of the same algorithm too
+        from ..algorithms.registry import check_algorithm, get_algorithm
+
+        alg, hp = check_algorithm(kwargs["algorithm"], {h.name: kwargs[h.name] for h in
+                                                        get_algorithm(kwargs["algorithm"]).hyperparameters
+                                                        if h.name in kwargs})
+        for key in keys:
+            key.update(algorithm=alg.name, **hp)
     kwargs = dict(kwargs, d=d, reps=reps, steps=steps)
     if executor is not None:
         kwargs.setdefault("threads", 1)

@@ -182,6 +182,7 @@ FIGURES = _Registry(
         "heterogeneous_rates": "heterogeneous_rates:heterogeneous_rates_figure",
         "design_study": "design_study:design_study_figure",
         "random_gossip": "random_gossip:random_gossip_figure",
+        "algorithms": "algorithms:algorithms_figure",
     }
 )
 

@@ -65,8 +65,11 @@ _RESCALE_BY = 250
 
 
 # ------------------------------------------------------------------------------------ helpers
-def _gossip_plan(scheme):
-    """One ``(kind, matrix)`` per phase: kind is identity, average, sparse or dense."""
+def gossip_plan(scheme):
+    """One ``(kind, matrix)`` per phase: kind is identity, average, sparse, dense or random.
+
+    The plan every simulator gossips through (:func:`apply_gossip`).
+    """
     n = scheme.n
     if getattr(scheme, "is_random_scheme", False) is True:
         # a fresh W_t per replica and step from the phase's law (topotheory.graphs.random)
@@ -96,7 +99,7 @@ def _gossip_plan(scheme):
     return plan
 
 
-def _gossip(op, X, out, rng=None, reps=None):
+def apply_gossip(op, X, out, rng=None, reps=None):
     """Apply one gossip step to ``X`` of shape ``(n, m)``; returns the array holding ``W X``.
 
     The result is ``X`` itself (identity), ``out`` (dense, average) or a new array (sparse,
@@ -118,6 +121,9 @@ def _gossip(op, X, out, rng=None, reps=None):
     if kind == "dense":
         return np.matmul(M, X, out=out)
     return M @ X
+
+
+_gossip_plan, _gossip = gossip_plan, apply_gossip
 
 
 # --------------------------------------------------------------------------------- D-SGD
@@ -143,6 +149,11 @@ class DSGDSimulation(Result):
         First step with a diverged replica, ``-1`` if none.
     n_diverged : int
         Number of replicas that diverged.
+    algorithm : str
+        The algorithm simulated (``"dsgd"`` here; :func:`topotheory.simulate_algorithm` runs the
+        others of :data:`topotheory.ALGORITHMS`).
+    hyperparameters : dict
+        Its hyper-parameters, defaults filled in (empty for D-SGD).
     """
 
     scheme: str
@@ -163,14 +174,33 @@ class DSGDSimulation(Result):
     diverged_step: int
     n_diverged: int
     elapsed: float = field(default=float("nan"))
+    algorithm: str = "dsgd"
+    hyperparameters: dict = field(default_factory=dict)
 
     def __repr__(self):
         last = self.loss[-1]
+        alg = "" if self.algorithm == "dsgd" else f"algorithm={self.algorithm!r}, "
         return (
-            f"DSGDSimulation(scheme={self.scheme!r}, n={self.n}, d={self.d}, lr={self.lr:g}, "
+            f"DSGDSimulation({alg}scheme={self.scheme!r}, n={self.n}, d={self.d}, lr={self.lr:g}, "
             f"batch_size={self.batch_size}, steps={self.steps}, reps={self.reps}, "
             f"loss[0]={self.loss[0]:.6g}, loss[-1]={last:.6g}, diverged={self.diverged})"
         )
+
+
+def mark_divergence(loss, cons, t):
+    """Flag the replicas of a chunk whose loss at step ``t`` exceeds ``1e300`` or is not finite.
+
+    Their loss becomes ``inf`` from ``t`` on, the chunk's consensus ``inf`` from ``t`` on (the
+    chunk stops there); returns how many diverged (0: none, nothing changed).
+    """
+    row = loss[:, t]
+    bad = ~(row <= DIVERGENCE_THRESHOLD)
+    if not bad.any():
+        return 0
+    row[bad] = np.inf
+    loss[bad, t + 1 :] = np.inf
+    cons[t:] = np.inf
+    return int(bad.sum())
 
 
 def _dsgd_chunk(plan, X0, lr, batch_size, steps, c, seed):
@@ -230,13 +260,9 @@ def _dsgd_chunk(plan, X0, lr, batch_size, steps, c, seed):
             else:
                 X = R
             record(t + 1, X)
-            row = loss[:, t + 1]
-            bad = ~(row <= DIVERGENCE_THRESHOLD)
-            if bad.any():
-                diverged_step, n_div = t + 1, int(bad.sum())
-                row[bad] = np.inf
-                loss[bad, t + 2 :] = np.inf
-                cons[t + 1 :] = np.inf
+            n_div = mark_divergence(loss, cons, t + 1)
+            if n_div:
+                diverged_step = t + 1
                 break
             if sq.max() < 2.0**-_RESCALE_BELOW:
                 X *= 2.0**_RESCALE_BY
@@ -344,20 +370,34 @@ def simulate_dsgd(
     >>> round(float(sim.loss_sem[20]), 3)
     0.002
     """
-    scheme = check_scheme(scheme)
-    lr = check_real("lr", lr, low=0.0)
-    d = check_int("d", d, minimum=1)
-    steps = check_int("steps", steps, minimum=1)
-    reps = check_int("reps", reps, minimum=1)
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    keep_replicas = check_bool("keep_replicas", keep_replicas)
-    threads = check_threads(threads)
+    scheme, lr, d, steps, reps, batch_size, keep_replicas, threads = check_simulation(
+        scheme, lr, d, steps, reps, batch_size, keep_replicas, threads)
     n = scheme.n
     check_dsgd_size(n, d=d, steps=steps, reps=reps, batch_size=batch_size)
     X0 = start_point(x0, n, d)
     seed, seed_record = root_seed(seed)
     args = (_gossip_plan(scheme), X0, lr, batch_size, steps)
     outs, chunk_size, elapsed = run_chunks(_dsgd_chunk, args, reps, n * d, chunk_size, seed, threads)
+    return simulation_from_chunks(outs, scheme=scheme, d=d, lr=lr, batch_size=batch_size, steps=steps, reps=reps,
+                                  seed=seed_record, chunk_size=chunk_size, keep_replicas=keep_replicas,
+                                  elapsed=elapsed)
+
+
+def check_simulation(scheme, lr, d, steps, reps, batch_size, keep_replicas, threads):
+    """The arguments every toy-problem simulator shares, validated (in this order)."""
+    return (check_scheme(scheme), check_real("lr", lr, low=0.0), check_int("d", d, minimum=1),
+            check_int("steps", steps, minimum=1), check_int("reps", reps, minimum=1),
+            check_int("batch_size", batch_size, minimum=1), check_bool("keep_replicas", keep_replicas),
+            check_threads(threads))
+
+
+def simulation_from_chunks(outs, *, scheme, d, lr, batch_size, steps, reps, seed, chunk_size, keep_replicas,
+                           elapsed, algorithm="dsgd", hyperparameters=None):
+    """The :class:`DSGDSimulation` of chunk outputs ``(loss (c, steps + 1), consensus sum,
+    diverged step, diverged count)``: replica mean, standard error, divergence flags.
+
+    One assembly for every simulator that runs through :func:`~topotheory.simulate.engine.run_chunks`.
+    """
     L = np.concatenate([o[0] for o in outs], axis=0)
     with np.errstate(all="ignore"):
         any_inf = np.isinf(L).any(axis=0)
@@ -369,14 +409,14 @@ def simulate_dsgd(
     div_steps = [o[2] for o in outs if o[2] >= 0]
     return DSGDSimulation(
         scheme=scheme.name,
-        n=n,
+        n=scheme.n,
         d=d,
         lr=lr,
         batch_size=batch_size,
         steps=steps,
         reps=reps,
         period=scheme.period,
-        seed=seed_record,
+        seed=seed,
         chunk_size=chunk_size,
         loss=mean,
         loss_sem=sem,
@@ -386,6 +426,8 @@ def simulate_dsgd(
         diverged_step=min(div_steps) if div_steps else -1,
         n_diverged=int(sum(o[3] for o in outs)),
         elapsed=elapsed,
+        algorithm=algorithm,
+        hyperparameters=dict(hyperparameters or {}),
     )
 
 
@@ -393,11 +435,11 @@ def concat_simulations(sims):
     """One :class:`DSGDSimulation` holding the replicas of several runs of the same setting.
 
     Used by the adaptive cross-check, which adds seeded chunks of replicas. The runs must share
-    scheme, ``n``, ``d``, ``lr``, ``batch_size`` and ``steps`` and keep their replicas; the seed
+    scheme, ``n``, ``d``, ``lr``, ``batch_size``, ``steps``, algorithm and hyper-parameters, and keep their replicas; the seed
     record is the first run's, ``elapsed`` the total.
     """
     first = sims[0]
-    keys = ("scheme", "n", "d", "lr", "batch_size", "steps", "period")
+    keys = ("scheme", "n", "d", "lr", "batch_size", "steps", "period", "algorithm", "hyperparameters")
     for s in sims:
         if s.replica_loss is None or any(getattr(s, k) != getattr(first, k) for k in keys):
             raise ValueError("concat_simulations needs runs of one setting that kept their replicas")
@@ -416,6 +458,7 @@ def concat_simulations(sims):
         reps=reps, period=first.period, seed=first.seed, chunk_size=first.chunk_size, loss=mean, loss_sem=sem,
         consensus=cons, replica_loss=L, diverged=bool(div), diverged_step=min(div) if div else -1,
         n_diverged=sum(s.n_diverged for s in sims), elapsed=sum(s.elapsed for s in sims),
+        algorithm=first.algorithm, hyperparameters=dict(first.hyperparameters),
     )
 
 
