@@ -117,7 +117,7 @@ class _Run:
     """One chunk of ``c`` replicas: the state, the fresh randomness and the gossip every rule uses."""
 
     #: state components other than the iterate (gradient tracking also keeps its last gradient)
-    extra = ()
+    extra: tuple[str, ...] = ()
     #: arrays of shape (n, c, d) alive at once, for the memory estimate
     arrays = 4
 
