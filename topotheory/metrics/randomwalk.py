@@ -117,10 +117,10 @@ def effective_neighbors(scheme, gamma=None, *, mode="mean", phase=0, one_minus_g
     if mode == "mean":
         out = 1.0 / rep.scaled_mean_variance(g, c, phase)
         return float(out) if scalar else out
-    diag = rep.scaled_variances(g, c, phase)
     if mode == "worst":
-        out = 1.0 / np.max(diag, axis=-1)
+        out = 1.0 / rep.scaled_worst_variance(g, c, phase)
         return float(out) if scalar else out
+    diag = rep.scaled_variances(g, c, phase)
     return np.broadcast_to(1.0 / diag, g.shape + (rep.n,)).copy()
 
 
