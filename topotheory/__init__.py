@@ -83,6 +83,7 @@ from .graphs import (
     GraphLoadWarning,
     list_topologies,
 )
+from .engine.krylov import KrylovEstimate
 from .metrics import (
     NW_MODES,
     SPECTRAL_GAP_KINDS,
@@ -91,6 +92,7 @@ from .metrics import (
     consensus_distance_heterogeneous,
     consensus_distance_noise,
     effective_neighbors,
+    effective_neighbors_interval,
     koloskova_complexity,
     koloskova_mixing,
     mixing_time,
@@ -103,6 +105,9 @@ from .metrics import (
 )
 from .toy import (
     OptimalLearningRate,
+    OptimumInterval,
+    optimal_learning_rate_interval,
+    quadratic_rate_interval,
     RateLog,
     loss_curve,
     max_learning_rate,
@@ -195,12 +200,14 @@ __all__ = [
     "periodic_mixture", "PeriodicRandomScheme", "PushSum", "push_sum",
     # metrics
     "SPECTRAL_GAP_KINDS", "NW_MODES", "spectral_gap", "effective_neighbors", "random_walk_covariance",
+    "effective_neighbors_interval", "KrylovEstimate",
     "spectral_gap_bound", "spectral_dimension_bound",
     "s0_functional", "s1_functional", "consensus_distance_noise", "consensus_distance_heterogeneous",
     "koloskova_mixing", "koloskova_complexity", "mixing_time", "KoloskovaMixing", "KoloskovaComplexity",
     # toy problem
     "zeta", "quadratic_rate", "loss_curve", "time_to_target", "max_learning_rate",
     "optimal_learning_rate", "OptimalLearningRate", "RateLog", "symbolic",
+    "quadratic_rate_interval", "optimal_learning_rate_interval", "OptimumInterval",
     # bounds
     "m_matrix", "beta", "theorem6_learning_rate", "corollary7", "corollary8", "corollary10_rate",
     "koloskova_rate", "Corollary7", "Corollary8", "RateTerms",

@@ -80,6 +80,8 @@ __all__ = [
     "Quadrature",
     "quadrature",
     "TraceSampler",
+    "WorkerRules",
+    "RateBracket",
 ]
 
 #: Smallest ``n`` for which :func:`~topotheory.engine.resolve` picks this route automatically
@@ -118,8 +120,8 @@ class KrylovEstimate(Result):
     ----------
     quantity : str
         What was computed (``"n_W mean"``, ``"n_W worker"``, ``"toy rate"``).
-    gamma : ndarray
-        The decays (or learning rates for ``"toy rate"``), one per value.
+    at : ndarray
+        Where it was computed: the decays :math:`\gamma` (``n_W``) or the learning rates (toy rate).
     estimate : ndarray
         The value (midpoint of the quadrature bracket averaged over the probes).
     stderr : ndarray
@@ -142,7 +144,7 @@ class KrylovEstimate(Result):
     """
 
     quantity: str
-    gamma: np.ndarray
+    at: np.ndarray
     estimate: np.ndarray
     stderr: np.ndarray
     lower: np.ndarray
@@ -367,6 +369,101 @@ class WorkerRules:
         return lo * (1.0 - ROUNDING), hi * (1.0 + ROUNDING)
 
 
+class RateBracket:
+    r"""Brackets of the toy problem's Perron root for any ``(a, beta)`` from one set of Lanczos runs.
+
+    :math:`\rho = \beta\lambda_{\max}(K(a/\rho))` with
+    :math:`\operatorname{mean}_i\Sigma_{ii} \le \lambda_{\max}(K) \le \max_i\Sigma_{ii}` (module
+    docstring), and :math:`F(\rho) = \rho - \beta\,\sigma(a/\rho)` increasing in :math:`\rho`
+    for any :math:`\sigma` increasing in :math:`\gamma` (every :math:`\Sigma_{ii}` is). So:
+
+    * ``rho_lo``: root with the lower end of the mean variance (the trace interval: holds at
+      ``level``; certified for ``n <= max_probes``, where every worker's diagonal is summed);
+    * ``rho_mid``: root with the estimate of the mean variance (the secular root);
+    * ``rho_hi``: root with a certified upper bound of :math:`\max_i\Sigma_{ii}`: the candidates
+      (the workers whose crude upper bound at ``gamma_ref`` reaches the best crude lower bound, at
+      most ``max_candidates``) by Lanczos, the others by their crude bound, taken on a grid of
+      decays and used at the next grid point above (valid since it increases in :math:`\gamma`).
+
+    The Lanczos tridiagonals do not depend on the decay: after construction each bracket is a few
+    bisections on stored quadrature nodes.
+    """
+
+    def __init__(self, rep, gamma_ref, *, level=0.95, seed=0, rtol=1e-5, deflate=None, max_candidates=4096,
+                 max_probes=MAX_PROBES, worst=True, progress=None, **options):
+        self.rep, self.level = rep, float(level)
+        n = rep.n
+        gamma_ref = float(_check_gammas(gamma_ref)[0])
+        deflate = rep._default_deflate(deflate)
+        if n <= max_probes:
+            self.mean = rep.worker_rules(np.arange(n), gamma_ref, deflate=deflate, progress=progress)
+        else:
+            self.mean, _ = rep.trace_sampler([gamma_ref], level=level, seed=seed, rtol=rtol, deflate=deflate,
+                                             max_probes=max_probes, progress=progress, **options)
+        self.worst = None
+        if worst:
+            clo, chi = rep.crude_variance_bounds([gamma_ref], deflate)
+            order = np.argsort(-chi[0], kind="stable")
+            cand = order[chi[0][order] >= clo[0].max()][:max_candidates]
+            others = order[cand.size:]
+            self.candidates = cand
+            self.worst = rep.worker_rules(cand, gamma_ref, deflate=deflate, progress=progress)
+            # 1 - gamma on a geometric grid from (1 - gamma_ref) / 64 to 1
+            c = (1.0 - gamma_ref) * 2.0 ** np.arange(-6, 64)
+            c = np.append(c[c < 1.0], 1.0)
+            self.grid = np.sort(1.0 - c)
+            if others.size:
+                lo, hi = rep.crude_variance_bounds(self.grid, deflate)
+                self.others = hi[:, others].max(axis=1) / (1.0 - self.grid)
+            else:
+                self.others = np.zeros(self.grid.size)
+
+    def sigma_mean(self, g, which):
+        r"""``mean_i Sigma_ii(g)``: the lower end (``which="lo"``) or the estimate (``"mid"``)."""
+        n = self.rep.n
+        if isinstance(self.mean, WorkerRules):
+            lo, hi = self.mean.bounds([g])
+            v = lo.mean() if which == "lo" else 0.5 * (lo + hi).mean()
+            return float(v) / (1.0 - g)
+        est, _, lo, _, _ = self.mean.interval(np.array([g]), self.level)
+        T = (lo if which == "lo" else est)[0]
+        return 1.0 / ((1.0 - g) * n) + T / n
+
+    def sigma_worst(self, g):
+        r"""A certified upper bound of ``max_i Sigma_ii(g)``."""
+        top = float(self.worst.bounds([g])[1].max()) / (1.0 - g)
+        k = int(np.searchsorted(self.grid, g, side="left"))
+        other = self.others[k] if k < self.grid.size else math.inf
+        return max(top, float(other))
+
+    @staticmethod
+    def _root(a, beta, sigma):
+        lo, hi = a, a + beta  # F(a) < 0 <= F(a + beta): rho <= a + beta since Sigma_ii <= 1/(1 - gamma)
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if mid <= lo or mid >= hi:
+                break
+            if mid - beta * sigma(a / mid) > 0:
+                hi = mid
+            else:
+                lo = mid
+            if hi - lo <= 1e-15 * hi:
+                break
+        return 0.5 * (lo + hi)
+
+    def bracket(self, a, beta):
+        """``(u_lo, u_mid, u_hi)`` with ``u = rho - a``."""
+        a, beta = float(a), float(beta)
+        if beta == 0:
+            return 0.0, 0.0, 0.0
+        rho_lo = self._root(a, beta, lambda g: self.sigma_mean(g, "lo"))
+        rho_mid = self._root(a, beta, lambda g: self.sigma_mean(g, "mid"))
+        if self.worst is None:
+            return rho_lo - a, rho_mid - a, rho_mid - a
+        rho_hi = max(self._root(a, beta, self.sigma_worst), rho_mid)
+        return rho_lo - a, 0.5 * (rho_mid + rho_hi) - a, rho_hi - a
+
+
 # ---------------------------------------------------------------------------- the representation
 class KrylovRepresentation(Representation):
     """A large sparse static symmetric scheme, matrix-free (see the module docstring).
@@ -376,12 +473,12 @@ class KrylovRepresentation(Representation):
     >>> from topotheory import random_regular, effective_neighbors
     >>> s = random_regular(600, 4, seed=1)
     >>> rep = KrylovRepresentation(s)
-    >>> est = rep.nw_mean([0.0, 0.9], seed=0, rtol=1e-5)
+    >>> est = rep.nw_mean([0.0, 0.9], seed=0, rtol=1e-4)
     >>> dense = effective_neighbors(s, [0.0, 0.9])
     >>> bool(np.all((est.lower <= dense) & (dense <= est.upper))), est.certified
     (True, False)
     >>> lam = s.eigh()[0]
-    >>> abs(rep.product_norm() - max(abs(lam[1]), abs(lam[-1]))) < 1e-9
+    >>> bool(abs(rep.product_norm() - max(abs(lam[1]), abs(lam[-1]))) < 1e-9)
     True
     """
 
@@ -543,7 +640,7 @@ class KrylovRepresentation(Representation):
                 bar.update(S.rules[-1].gauss_nodes.shape[0])
                 if S.probes >= min_probes:
                     est, _, lo, hi, gap = S.interval(g, level)
-                    scale = n / (1.0 - g) + est  # n n_W^{-1} / (1 - gamma)
+                    scale = 1.0 / (1.0 - g) + est  # n n_W^{-1} / (1 - gamma)
                     width = (hi - lo) / (2.0 * scale)
                     bar.set_postfix(f"deflated {S.lam.size}, rel. half width {np.max(width):.2g}")
                     if np.all(width <= rtol):
@@ -580,7 +677,7 @@ class KrylovRepresentation(Representation):
                                                     progress=options.get("progress"))
             lo, hi = lo.mean(axis=1), hi.mean(axis=1)
             return KrylovEstimate(
-                quantity="n_W mean", gamma=g, estimate=2.0 / (lo + hi), stderr=np.zeros(g.size), lower=1.0 / hi,
+                quantity="n_W mean", at=g, estimate=2.0 / (lo + hi), stderr=np.zeros(g.size), lower=1.0 / hi,
                 upper=1.0 / lo, level=1.0, certified=True, route=self.route, probes=n, steps=steps, deflated=D,
                 seconds=time.perf_counter() - t0, converged=True,
             )
@@ -592,7 +689,7 @@ class KrylovRepresentation(Representation):
 
         value = nw(est)
         return KrylovEstimate(
-            quantity="n_W mean", gamma=g, estimate=value, stderr=(1.0 - g) / n * value**2 * se, lower=nw(hi),
+            quantity="n_W mean", at=g, estimate=value, stderr=(1.0 - g) / n * value**2 * se, lower=nw(hi),
             upper=nw(lo), level=level, certified=False, route=self.route, probes=S.probes, steps=S.steps,
             deflated=S.lam.size, seconds=time.perf_counter() - t0, converged=converged,
         )
@@ -708,7 +805,7 @@ class KrylovRepresentation(Representation):
         g = _check_gammas(gamma)
         lo, hi, steps, D = self.variance_bounds(g, workers, **options)
         return KrylovEstimate(
-            quantity="n_W worker", gamma=g, estimate=2.0 / (lo + hi), stderr=np.zeros_like(lo), lower=1.0 / hi,
+            quantity="n_W worker", at=g, estimate=2.0 / (lo + hi), stderr=np.zeros_like(lo), lower=1.0 / hi,
             upper=1.0 / lo, level=1.0, certified=True, route=self.route, probes=int(np.size(workers)), steps=steps,
             deflated=D, seconds=time.perf_counter() - t0, converged=bool(np.all(hi - lo <= 1e-8 * lo)),
         )
@@ -719,7 +816,7 @@ class KrylovRepresentation(Representation):
         g = _check_gammas(gamma)
         lo, hi, _, refined = self.worst_variance(g, **options)
         return KrylovEstimate(
-            quantity="n_W worst", gamma=g, estimate=2.0 / (lo + hi), stderr=np.zeros_like(lo), lower=1.0 / hi,
+            quantity="n_W worst", at=g, estimate=2.0 / (lo + hi), stderr=np.zeros_like(lo), lower=1.0 / hi,
             upper=1.0 / lo, level=1.0, certified=True, route=self.route, probes=refined, steps=0,
             deflated=self._default_deflate(options.get("deflate")), seconds=time.perf_counter() - t0,
             converged=bool(np.all(hi - lo <= 1e-6 * lo)),
@@ -785,72 +882,21 @@ class KrylovRepresentation(Representation):
         return float(np.sum(D**2) / n)
 
     # ---------------------------------------------------------------------------- toy problem
-    def rate_bracket(self, a, beta, *, level=0.95, seed=0, rtol=1e-5, deflate=None, max_candidates=4096,
-                     progress=None, **options):
-        r"""Bracket ``(u_lo, u_mid, u_hi)`` of :math:`u = \rho - a` for one ``(a, beta)`` (module docstring).
+    def rate_bracketer(self, gamma_ref, **options):
+        """A :class:`RateBracket` whose Lanczos steps suit decays up to about ``gamma_ref``."""
+        return RateBracket(self, gamma_ref, **options)
 
-        ``u_lo``: the root of :math:`\rho = \beta\operatorname{mean}_i\Sigma_{ii}(a/\rho)` with the
-        trace's lower end (holds at ``level``); ``u_hi``: the root with the certified upper bound of
-        :math:`\max_i\Sigma_{ii}` (candidates from :meth:`crude_variance_bounds` refined by Lanczos,
-        the others at their crude bound). ``u_mid`` is the midpoint of the mean root and ``u_hi``.
-        """
-        n = self.n
-        deflate = self._default_deflate(deflate)
+    def rate_bracket(self, a, beta, **options):
+        r"""Bracket ``(u_lo, u_mid, u_hi)`` of :math:`u = \rho - a` for one ``(a, beta)`` (:class:`RateBracket`)."""
         if beta == 0:
             return 0.0, 0.0, 0.0
-
-        def root(var):
-            # F(rho) = rho - beta var(a/rho)/(1 - a/rho) increases in rho on (a, a + beta]
-            lo, hi = a, a + beta
-            for _ in range(200):
-                mid = 0.5 * (lo + hi)
-                if mid <= lo or mid >= hi:
-                    break
-                if mid - beta * var(a / mid) / (1.0 - a / mid) > 0:
-                    hi = mid
-                else:
-                    lo = mid
-                if hi - lo <= 1e-15 * hi:
-                    break
-            return 0.5 * (lo + hi)
-
-        def mean_root(S, which):
-            def var(gj):
-                if isinstance(S, WorkerRules):  # every worker: certified
-                    lo, hi = S.bounds([gj])
-                    return float(lo.mean() if which == "lo" else 0.5 * (lo + hi).mean())
-                out = S.interval(np.array([gj]), level)
-                T = out[2][0] if which == "lo" else out[0][0]
-                return 1.0 / n + (1.0 - gj) * T / n
-            return root(var)
-
+        n = self.n
         if n <= options.get("max_probes", MAX_PROBES):
-            # no more work than the probes: every worker's certified diagonal
-            S = self.worker_rules(np.arange(n), a / (a + beta / n), deflate=deflate, progress=progress)
-        else:
-            # a rough root first, to run the Lanczos steps the decay at the root needs
-            rough, _ = self.trace_sampler([a / (a + beta)], level=level, seed=seed, rtol=1e-2, deflate=deflate,
-                                          max_probes=16)
-            g1 = a / mean_root(rough, "mid")
-            S, _ = self.trace_sampler([g1], level=level, seed=seed, rtol=rtol, deflate=deflate, progress=progress,
-                                      **options)
-        rho_lo = mean_root(S, "lo")
-        rho_mid = mean_root(S, "mid")
-        g_star = a / rho_mid
-        clo, chi = self.crude_variance_bounds([g_star], deflate)
-        order = np.argsort(-chi[0], kind="stable")
-        cand = order[chi[0][order] >= clo[0].max()][:max_candidates]
-        others = order[cand.size:]
-        rules = self.worker_rules(cand, g_star, deflate=deflate, progress=progress)
-
-        def worst(gj):
-            top = float(rules.bounds([gj])[1].max())
-            if others.size:
-                top = max(top, float(self.crude_variance_bounds([gj], deflate)[1][0, others].max()))
-            return top
-
-        rho_hi = max(root(worst), rho_mid)
-        return rho_lo - a, 0.5 * (rho_mid + rho_hi) - a, rho_hi - a
+            return self.rate_bracketer(a / (a + beta / n), **options).bracket(a, beta)
+        # a rough root first, to run the Lanczos steps the decay at the root needs
+        rough = self.rate_bracketer(a / (a + beta), rtol=1e-2, max_probes=16, worst=False)
+        g1 = a / (a + rough.bracket(a, beta)[1])
+        return self.rate_bracketer(g1, **options).bracket(a, beta)
 
     def perron_excess(self, a, beta):
         r"""Midpoint of :meth:`rate_bracket` per ``(a, beta)``; ``converged`` where the bracket is narrower
