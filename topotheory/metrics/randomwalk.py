@@ -168,7 +168,7 @@ def effective_neighbors_interval(scheme, gamma, *, mode="mean", workers=None, rt
     --------
     >>> import numpy as np
     >>> from topotheory import random_regular, effective_neighbors
-    >>> s = random_regular(1000, 6, seed=0)
+    >>> s = random_regular(600, 6, seed=0)
     >>> est = effective_neighbors_interval(s, [0.5, 0.99], rtol=1e-3, seed=1)
     >>> est.route, est.certified, bool(np.all(est.relative_halfwidth <= 1e-3))
     ('krylov', False, True)

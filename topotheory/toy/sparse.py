@@ -64,7 +64,7 @@ def quadratic_rate_interval(scheme, *, lr, zeta, level=0.95, seed=0, rtol=1e-5, 
     Examples
     --------
     >>> from topotheory import random_regular, quadratic_rate
-    >>> s = random_regular(300, 4, seed=0)
+    >>> s = random_regular(100, 4, seed=0)
     >>> est = quadratic_rate_interval(s, lr=0.2, zeta=11.0)
     >>> exact = quadratic_rate(s, lr=0.2, zeta=11.0)
     >>> bool(est.lower[0] <= exact <= est.upper[0]), bool(est.upper[0] - est.lower[0] < 3e-3 * exact)
