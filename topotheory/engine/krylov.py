@@ -608,13 +608,18 @@ class KrylovRepresentation(Representation):
         return check_int("deflate", deflate, minimum=0)
 
     # ------------------------------------------------------------------------------ n_W mean
-    def trace_sampler(self, gamma, *, rtol=1e-4, level=0.95, min_probes=8, max_probes=MAX_PROBES, block=16, steps=None,
+    def trace_sampler(self, gamma, *, rtol=1e-4, level=0.95, min_probes=32, max_probes=MAX_PROBES, block=16, steps=None,
                       deflate=None, seed=None, time_budget=None, progress=None):
         r"""A :class:`TraceSampler` run until :math:`n_W(\gamma)` (mean) is known to ``rtol`` at every decay.
 
-        Probes are added in blocks of ``block`` until the interval's relative half width is at most
-        ``rtol`` for every ``gamma``, or ``max_probes`` / ``time_budget`` (seconds) stops it. The
-        Lanczos steps double while the quadrature gap exceeds a quarter of the tolerance.
+        Two-stage sampling: a pilot of ``min_probes`` Rademacher probes (in blocks of ``block``)
+        gives the spread, from which the number of probes that reaches a relative half width of
+        ``rtol`` at every ``gamma`` is projected (times 1.2); the interval is checked only there
+        (checking after every block would bias the coverage), and again if it is still too wide,
+        until ``max_probes`` or ``time_budget`` (seconds) stops it. When even ``max_probes`` could
+        not reach ``rtol`` and ``deflate`` is None, 4 times more eigenpairs are deflated and the
+        sampling starts afresh (up to ``DEFLATE_MAX``). The Lanczos steps double while the
+        quadrature gap exceeds a quarter of the tolerance.
         Returns ``(sampler, converged)``.
         """
         g = _check_gammas(gamma)
@@ -634,11 +639,12 @@ class KrylovRepresentation(Representation):
         steps = _steps_for(float(np.max(g)), S.b, 8) if steps is None else check_int("steps", steps, minimum=1)
         start = time.perf_counter()
         converged = False
+        target = min_probes  # checks only at the pilot and at the projected sample sizes (two-stage)
         with Progress(max_probes, desc="krylov trace", unit="probe", enabled=progress) as bar:
             while S.probes < max_probes:
                 S.add(min(block, max_probes - S.probes), steps)
                 bar.update(S.rules[-1].gauss_nodes.shape[0])
-                if S.probes >= min_probes:
+                if S.probes >= target:
                     est, _, lo, hi, gap = S.interval(g, level)
                     scale = 1.0 / (1.0 - g) + est  # n n_W^{-1} / (1 - gamma)
                     width = (hi - lo) / (2.0 * scale)
@@ -647,6 +653,7 @@ class KrylovRepresentation(Representation):
                         converged = True
                         break
                     needed = S.probes * float(np.max(width) / rtol) ** 2
+                    target = int(min(max_probes, max(S.probes + block, math.ceil(1.2 * needed))))
                     if adaptive and needed > max_probes and D < self._max_deflate():
                         # too few probes can reach rtol: deflate 4 times more eigenpairs, start afresh
                         D = min(4 * max(D, DEFLATE // 4), self._max_deflate())
@@ -654,6 +661,7 @@ class KrylovRepresentation(Representation):
                         if not fixed_steps:
                             steps = _steps_for(float(np.max(g)), S.b, 8)
                         bar.done = 0
+                        target = min_probes
                         continue
                     if np.any(gap / scale > 0.25 * rtol) and steps < min(MAX_STEPS, n):
                         steps = min(2 * steps, MAX_STEPS, n)
