@@ -93,8 +93,13 @@ KRYLOV_MAX_DENSITY = 0.01
 POWER_NNZ_MAX = 20_000_000
 #: Highest order ``K`` of the exact traces ``tr W^{2k}`` (the control variate).
 MAX_ORDER = 3
-#: Residual tolerance of ``eigsh``.
+#: Residual tolerance of the extreme eigenvalues (Lanczos) and of ``eigsh`` (deflation).
 EIG_TOL = 1e-11
+#: Projection period of the Lanczos recurrences with deflated eigenvectors (their components grow by
+#: at most a factor ~5 per step between two projections).
+PROJECT_EVERY = 4
+#: Largest number of Lanczos steps for the extreme eigenvalues.
+EIG_MAX_STEPS = 16384
 #: Relative allowance for rounding added to every interval (float64 sums and eigensolver residuals).
 ROUNDING = 1e-11
 #: Largest n whose extreme eigenpairs are computed from the (tiny) explicit matrix instead of ARPACK.
@@ -104,8 +109,9 @@ TINY_N = 32
 MAX_PROBES = 512
 #: Largest number of Lanczos steps per probe or worker.
 MAX_STEPS = 1000
-#: Eigenpairs deflated exactly by default (for ``n > 4 * DEFLATE``); the trace estimator deflates
-#: 4 times more (up to ``DEFLATE_MAX`` and ``n / 8``) whenever ``max_probes`` could not reach ``rtol``.
+#: Eigenpairs deflated exactly at the trace estimator's first escalation: by default nothing is
+#: deflated, and whenever ``max_probes`` could not reach ``rtol`` the trace estimator deflates
+#: ``DEFLATE``, then 4 times more each time (up to ``DEFLATE_MAX`` and ``n / 8``).
 DEFLATE = 32
 DEFLATE_MAX = 512
 #: Relative tolerance of the values the Representation interface returns (``effective_neighbors``).
@@ -165,13 +171,16 @@ class KrylovEstimate(Result):
 
 
 # ---------------------------------------------------------------------------- Lanczos quadrature
-def _lanczos(apply, V, steps, project=None):
+def _lanczos(apply, V, steps, project=None, every=1):
     """Lanczos tridiagonals of ``apply`` from each column of ``V`` at once (no loop over columns).
 
     Returns ``(alpha, beta, norms2)``: ``alpha`` (N, m), ``beta`` (N, m) (``beta[:, j]`` couples
     steps ``j`` and ``j + 1``), ``norms2`` the squared start norms. A column whose Krylov space
     is exhausted (``beta`` below rounding) continues with zeros: its quadrature is then exact.
-    ``project`` (every 8 steps) removes the rounding drift back into deflated directions.
+    ``project`` removes the rounding drift back into the projected (consensus, deflated)
+    directions from the two vectors of the recurrence every ``every`` steps: those directions are
+    eigenvectors at the top of the spectrum, and Lanczos amplifies any component along them
+    geometrically (a drift of 1e-16 left alone reaches O(1) within tens of steps).
     """
     norms = np.linalg.norm(V, axis=0)
     q = V / np.where(norms > 0, norms, 1.0)
@@ -183,11 +192,14 @@ def _lanczos(apply, V, steps, project=None):
     scale = 0.0
     for j in range(steps):
         w = apply(q)
-        if project is not None and j % 8 == 7:
-            w = project(w)
         a = np.einsum("ij,ij->j", q, w)
         w -= a * q + b_prev * q_prev
-        w -= np.einsum("ij,ij->j", q, w) * q  # local reorthogonalization
+        da = np.einsum("ij,ij->j", q, w)  # local reorthogonalization
+        w -= da * q
+        a = a + da
+        if project is not None and j % every == every - 1:
+            w = project(w)
+            q = project(q)
         b = np.linalg.norm(w, axis=0)
         alpha[:, j] = a
         scale = max(scale, float(np.max(np.abs(a), initial=0.0)))
@@ -265,6 +277,12 @@ def quadrature(alpha, beta, norms2, b):
     return Quadrature(np.clip(tg, 0.0, b), wg, np.clip(tr, 0.0, b), wr)
 
 
+def _every(V):
+    """Projection period of the Lanczos recurrence: every step for the consensus vector alone (cheap),
+    every ``PROJECT_EVERY`` steps with deflated eigenvectors (``n x D`` work per projection)."""
+    return 1 if V.shape[1] == 0 else PROJECT_EVERY
+
+
 def _check_gammas(gamma):
     g = np.atleast_1d(np.asarray(gamma, dtype=float)).ravel()
     if g.size == 0 or np.any(~np.isfinite(g)) or np.any(g < 0) or np.any(g >= 1):
@@ -315,7 +333,7 @@ class TraceSampler:
         project = rep.projector(self.V)
         Z = project(self.rng.choice(np.array([-1.0, 1.0]), size=(n, count)))
         W = rep.W
-        al, be, nn = _lanczos(lambda X: W @ (W @ X), Z, min(steps, n), project)
+        al, be, nn = _lanczos(lambda X: W @ (W @ X), Z, min(steps, n), project, _every(self.V))
         self.rules.append(quadrature(al, be, nn, self.b))
         self.probes += count
         self.steps = max(self.steps, min(steps, n))
@@ -519,11 +537,37 @@ class KrylovRepresentation(Representation):
         def build():
             if self.n == 1:
                 return dict(lam2=0.0, lamn=0.0, residual=0.0)
-            lam2, _, r2 = self._eig(-3.0, "LA")  # the consensus eigenvalue moves to -2
-            lamn, _, rn = self._eig(1.0, "SA")  # ... and to 2
-            return dict(lam2=float(lam2[0]), lamn=float(lamn[0]), residual=float(max(r2[0], rn[0])))
+            if self.n <= TINY_N:
+                lam2, _, r2 = self._eig(-3.0, "LA")  # the consensus eigenvalue moves to -2
+                lamn, _, rn = self._eig(1.0, "SA")  # ... and to 2
+                return dict(lam2=float(lam2[0]), lamn=float(lamn[0]), residual=float(max(r2[0], rn[0])))
+            return self._lanczos_extremes()
 
         return self.scheme.cached("engine:krylov:extremes", build)
+
+    def _lanczos_extremes(self):
+        r"""Both ends of the spectrum of ``W`` on :math:`\mathbf 1^\perp` from one Lanczos run.
+
+        Lanczos (no restarts, no stored basis) from a fixed start vector projected on
+        :math:`\mathbf 1^\perp`; the extreme Ritz values :math:`\theta` of :math:`T_m` with their
+        residuals :math:`\beta_m|s_{m}|` (:math:`s` the Ritz vector in the Krylov basis; accurate in
+        floating point for converged Ritz values, Paige 1976). The steps double until both
+        residuals are below ``EIG_TOL`` (relative to 1): the ends of the spectrum lie within the
+        residual of the Ritz values.
+        """
+        W, n = self.W, self.n
+        project = self.projector(np.zeros((n, 0)))
+        v0 = project(np.cos(np.arange(n) + 0.5)[:, None])
+        steps = 64
+        while True:
+            m = min(steps, n - 1)
+            al, be, _ = _lanczos(lambda X: W @ X, v0, m, project)
+            theta, U = np.linalg.eigh(_tridiag(al, be)[0])
+            res = np.abs(be[0, -1] * U[-1, :])
+            r = float(max(res[-1], res[0]))
+            if r <= EIG_TOL or m >= min(n - 1, EIG_MAX_STEPS) or be[0, -1] == 0.0:
+                return dict(lam2=float(theta[-1]), lamn=float(theta[0]), residual=max(r, 1e-15))
+            steps *= 2
 
     @property
     def eigen_residual(self):
@@ -604,7 +648,7 @@ class KrylovRepresentation(Representation):
 
     def _default_deflate(self, deflate):
         if deflate is None:
-            deflate = DEFLATE if self.n > 4 * DEFLATE else 0
+            deflate = 0
         return check_int("deflate", deflate, minimum=0)
 
     # ------------------------------------------------------------------------------ n_W mean
@@ -656,7 +700,7 @@ class KrylovRepresentation(Representation):
                     target = int(min(max_probes, max(S.probes + block, math.ceil(1.2 * needed))))
                     if adaptive and needed > max_probes and D < self._max_deflate():
                         # too few probes can reach rtol: deflate 4 times more eigenpairs, start afresh
-                        D = min(4 * max(D, DEFLATE // 4), self._max_deflate())
+                        D = min(max(4 * D, DEFLATE), self._max_deflate())
                         S = TraceSampler(self, D, rng)
                         if not fixed_steps:
                             steps = _steps_for(float(np.max(g)), S.b, 8)
@@ -738,7 +782,7 @@ class KrylovRepresentation(Representation):
                 E = project(E)
                 steps = min(steps0, n)
                 while True:
-                    rule = quadrature(*_lanczos(lambda X: W @ (W @ X), E, steps, project), b)
+                    rule = quadrature(*_lanczos(lambda X: W @ (W @ X), E, steps, project, _every(V)), b)
                     lo, hi = rule.bounds(f)
                     if np.all(hi - lo <= rtol * (1.0 / ((1.0 - gmax) * n) + lo)) or steps >= min(MAX_STEPS, n):
                         break
