@@ -51,15 +51,17 @@ def test_spectral_gaps_match_dense(panel):
 
 
 def test_spectral_gap_kinds_through_the_automatic_route():
-    s = tt.random_regular(KRYLOV_MIN_N + 2, 4, seed=0)
-    assert resolve(s).route == "krylov"
-    rep = resolve(s)
-    lam2, lamn = rep.extreme_eigenvalues()
-    assert tt.spectral_gap(s) == pytest.approx(1 - max(abs(lam2), abs(lamn)), abs=1e-14)
-    assert tt.spectral_gap(s, "lambda2") == pytest.approx(1 - lam2, abs=1e-14)
-    assert tt.spectral_gap(s, "koloskova") == pytest.approx(1 - max(lam2**2, lamn**2), abs=1e-14)
-    # a random 4-regular graph is a near-Ramanujan expander: W = (I + A) / 5, lambda_2 close to (1 + 2 sqrt 3) / 5
-    assert abs(lam2 - (1 + 2 * np.sqrt(3)) / 5) < 0.01
+    # a 64 x 65 grid (not circulant) with max-degree weights: W = I - L/5, eigenvalues in closed form
+    s = tt.Scheme.from_networkx(nx.grid_2d_graph(64, 65), weights="max_degree")
+    assert s.n > KRYLOV_MIN_N and resolve(s).route == "krylov"
+    a = 2 - 2 * np.cos(np.pi * np.arange(64) / 64)
+    b = 2 - 2 * np.cos(np.pi * np.arange(65) / 65)
+    lam = np.sort((1 - (a[:, None] + b[None, :]) / 5).ravel())[::-1]
+    lam2, lamn = resolve(s).extreme_eigenvalues()
+    assert lam2 == pytest.approx(lam[1], abs=1e-10) and lamn == pytest.approx(lam[-1], abs=1e-10)
+    assert tt.spectral_gap(s) == pytest.approx(1 - max(lam[1], -lam[-1]), abs=1e-10)
+    assert tt.spectral_gap(s, "lambda2") == pytest.approx(1 - lam[1], abs=1e-10)
+    assert tt.spectral_gap(s, "koloskova") == pytest.approx(1 - max(lam[1], -lam[-1]) ** 2, abs=1e-10)
 
 
 def test_automatic_choice_and_threshold():

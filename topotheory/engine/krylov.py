@@ -549,25 +549,43 @@ class KrylovRepresentation(Representation):
         r"""Both ends of the spectrum of ``W`` on :math:`\mathbf 1^\perp` from one Lanczos run.
 
         Lanczos (no restarts, no stored basis) from a fixed start vector projected on
-        :math:`\mathbf 1^\perp`; the extreme Ritz values :math:`\theta` of :math:`T_m` with their
-        residuals :math:`\beta_m|s_{m}|` (:math:`s` the Ritz vector in the Krylov basis; accurate in
-        floating point for converged Ritz values, Paige 1976). The steps double until both
-        residuals are below ``EIG_TOL`` (relative to 1): the ends of the spectrum lie within the
-        residual of the Ritz values.
+        :math:`\mathbf 1^\perp` (reprojected every step); every 32 steps the extreme Ritz values
+        :math:`\theta` of :math:`T_m` (``eigh_tridiagonal``) with their residuals
+        :math:`\beta_m|s_m|` (:math:`s` the Ritz vector in the Krylov basis; accurate in floating
+        point for converged Ritz values, Paige 1976). It stops when both residuals are below
+        ``EIG_TOL``: then an eigenvalue lies within the residual of each Ritz value.
         """
+        from scipy.linalg import eigh_tridiagonal
+
         W, n = self.W, self.n
-        project = self.projector(np.zeros((n, 0)))
-        v0 = project(np.cos(np.arange(n) + 0.5)[:, None])
-        steps = 64
+        q = np.cos(np.arange(n) + 0.5)
+        q -= q.mean()
+        q /= np.linalg.norm(q)
+        q_prev = np.zeros(n)
+        alpha, beta = [], []
+        b_prev = 0.0
+        limit = min(n - 1, EIG_MAX_STEPS)
         while True:
-            m = min(steps, n - 1)
-            al, be, _ = _lanczos(lambda X: W @ X, v0, m, project)
-            theta, U = np.linalg.eigh(_tridiag(al, be)[0])
-            res = np.abs(be[0, -1] * U[-1, :])
-            r = float(max(res[-1], res[0]))
-            if r <= EIG_TOL or m >= min(n - 1, EIG_MAX_STEPS) or be[0, -1] == 0.0:
-                return dict(lam2=float(theta[-1]), lamn=float(theta[0]), residual=max(r, 1e-15))
-            steps *= 2
+            w = W @ q
+            a = float(q @ w)
+            w -= a * q + b_prev * q_prev
+            da = float(q @ w)
+            w -= da * q
+            w -= w.mean()
+            b = float(np.linalg.norm(w))
+            alpha.append(a + da)
+            beta.append(b)
+            m = len(alpha)
+            if m % 32 == 0 or m >= limit or b <= 1e-14:
+                d, e = np.array(alpha), np.array(beta[:-1])
+                out = []
+                for k in (0, m - 1):
+                    theta, s = eigh_tridiagonal(d, e, select="i", select_range=(k, k))
+                    out.append((float(theta[0]), abs(b * s[-1, 0])))
+                r = max(out[0][1], out[1][1])
+                if r <= EIG_TOL or m >= limit or b <= 1e-14:
+                    return dict(lam2=out[1][0], lamn=out[0][0], residual=max(r, 1e-15))
+            q_prev, q, b_prev = q, w / b, b
 
     @property
     def eigen_residual(self):

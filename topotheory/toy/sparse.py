@@ -25,7 +25,6 @@ import math
 import time
 
 import numpy as np
-import scipy.optimize as so
 
 from ..common.results import Result
 from ..common.validation import check_real
@@ -138,6 +137,8 @@ def optimal_learning_rate_interval(scheme, *, zeta, level=0.95, seed=0, rtol=1e-
     n = rep.n
     options = dict(level=level, seed=seed, max_probes=max_probes, deflate=deflate, progress=progress)
     hi = 2.0 / (1.0 + (zeta - 1.0) / n)  # the fully connected stability edge bounds every edge
+
+    import scipy.optimize as so  # on first use: ``import topotheory`` stays light
 
     def best(bracketer, which):
         def neg(lr):
