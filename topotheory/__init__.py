@@ -87,6 +87,7 @@ from .graphs import (
     list_topologies,
 )
 from .algorithms import ALGORITHMS, Algorithm, Hyperparameter
+from .engine.krylov import KrylovEstimate
 from .metrics import (
     NW_MODES,
     SPECTRAL_GAP_KINDS,
@@ -95,6 +96,7 @@ from .metrics import (
     consensus_distance_heterogeneous,
     consensus_distance_noise,
     effective_neighbors,
+    effective_neighbors_interval,
     koloskova_complexity,
     koloskova_mixing,
     mixing_time,
@@ -110,6 +112,9 @@ from .toy import (
     OptimalHyperparameters,
     optimal_hyperparameters,
     OptimalLearningRate,
+    OptimumInterval,
+    optimal_learning_rate_interval,
+    quadratic_rate_interval,
     RateLog,
     loss_curve,
     max_learning_rate,
@@ -208,6 +213,7 @@ __all__ = [
     "ALGORITHMS", "Algorithm", "Hyperparameter",
     # metrics
     "SPECTRAL_GAP_KINDS", "NW_MODES", "spectral_gap", "effective_neighbors", "random_walk_covariance",
+    "effective_neighbors_interval", "KrylovEstimate",
     "spectral_gap_bound", "spectral_dimension_bound",
     "s0_functional", "s1_functional", "consensus_distance_noise", "consensus_distance_heterogeneous",
     "koloskova_mixing", "koloskova_complexity", "mixing_time", "KoloskovaMixing", "KoloskovaComplexity",
@@ -215,6 +221,7 @@ __all__ = [
     "zeta", "quadratic_rate", "loss_curve", "time_to_target", "max_learning_rate",
     "optimal_learning_rate", "OptimalLearningRate", "RateLog", "symbolic", "optimal_learning_rates",
     "optimal_hyperparameters", "OptimalHyperparameters", "AlgorithmRate",
+    "quadratic_rate_interval", "optimal_learning_rate_interval", "OptimumInterval",
     # bounds
     "m_matrix", "beta", "theorem6_learning_rate", "corollary7", "corollary8", "corollary10_rate",
     "koloskova_rate", "Corollary7", "Corollary8", "RateTerms",

@@ -65,7 +65,11 @@ REPRESENTATIONS = [
     (lambda: tt.Scheme.from_matrices([random_doubly_stochastic(4, 2), random_doubly_stochastic(4, 3)]), "dense"),
     (lambda: tt.Scheme.from_matrix(CYCLES), "dense"),
     (lambda: tt.Scheme.from_matrices([PAIRS, np.eye(4), np.eye(4)]), "dense"),
+    (lambda: tt.ring(6), "krylov"),
+    (lambda: tt.Scheme.from_matrix(TRIANGLES), "krylov"),
 ]
+#: Matrix-free routes: no dense covariance matrix and no full spectrum (their contract checks what they offer).
+MATRIX_FREE = {"krylov"}
 IDS = [f"{make().name}-{route}-{i}" for i, (make, route) in enumerate(REPRESENTATIONS)]
 
 
@@ -154,7 +158,11 @@ def test_random_walk_contract(make, route):
         np.testing.assert_allclose(got, diag, rtol=1e-11)
         assert float(rep.scaled_mean_variance(np.array(g), np.array(1 - g), phase)) == pytest.approx(
             diag.mean(), rel=1e-11)
-        np.testing.assert_allclose(rep.scaled_covariance(g, 1 - g, phase), (1 - g) * Sigma, atol=1e-12)
+        if route in MATRIX_FREE:
+            with pytest.raises(ValueError, match="dense"):
+                rep.scaled_covariance(g, 1 - g, phase)
+        else:
+            np.testing.assert_allclose(rep.scaled_covariance(g, 1 - g, phase), (1 - g) * Sigma, atol=1e-12)
         S = Sigma - 1.0 / (s.n * (1 - g))
         assert rep.disagreement_mean(g, phase) == pytest.approx(np.trace(S) / s.n, rel=1e-10, abs=1e-13)
 
@@ -166,6 +174,10 @@ def test_spectrum_contract(make, route):
     P = s.period_product(0)
     J = np.full((s.n, s.n), 1.0 / s.n)
     assert rep.product_norm() == pytest.approx(np.linalg.norm(P - J, 2), abs=1e-12)
+    if route in MATRIX_FREE:  # the extreme eigenvalues on the complement of 1
+        lam = np.linalg.eigvalsh(P - J + 3 * J)  # the consensus eigenvalue moved to 3 (above the spectrum)
+        assert rep.extreme_eigenvalues() == pytest.approx((lam[-2], lam[0]), abs=1e-12)
+        return
     # eigenvalues of P - J are those of P on the complement of 1, plus 0 for the consensus direction
     ev = np.sort_complex(np.round(np.append(np.asarray(rep.product_spectrum(), dtype=complex), 0.0), 9))
     ref = np.sort_complex(np.round(np.linalg.eigvals(P - J).astype(complex), 9))
@@ -210,7 +222,8 @@ def test_every_representation_is_in_the_contract():
     covered = {route for _, route in REPRESENTATIONS} | {"spectral-measure"}
     assert covered == {cls.route for cls in (engine.FourierRepresentation, engine.EigenRepresentation,
                                              engine.DensePeriodicRepresentation,
-                                             engine.SpectralMeasureRepresentation)}
+                                             engine.SpectralMeasureRepresentation,
+                                             engine.KrylovRepresentation)}
 
 
 def test_spectral_measure_matches_large_ring():

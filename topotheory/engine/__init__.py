@@ -15,6 +15,8 @@ representation                            schemes
 :class:`EigenRepresentation`              static symmetric: eigenbasis, consensus pair exact
 :class:`DensePeriodicRepresentation`      anything else finite: dense one-period maps, Stein equation
 :class:`SpectralMeasureRepresentation`    infinite lattices: resolvent of the spectral measure
+:class:`KrylovRepresentation`             large sparse static symmetric (``n > 4096``): matrix-free
+                                          Lanczos, quadrature bounds, trace estimation
 ========================================  ===========================================================
 
 Parts that never mix (several components, periodic components) are found from the support of
@@ -45,6 +47,7 @@ from .base import GramMoments, Representation, consensus_complement  # noqa: F40
 from .dense import DensePeriodicRepresentation  # noqa: F401
 from .eigen import EigenRepresentation  # noqa: F401
 from .fourier import FourierRepresentation  # noqa: F401
+from .krylov import KrylovEstimate, KrylovRepresentation  # noqa: F401
 from .resolve import ROUTES, resolve  # noqa: F401
 from .spectral_measure import SpectralMeasureRepresentation  # noqa: F401
 from .structure import CyclicClasses, cyclic_classes  # noqa: F401
@@ -57,6 +60,8 @@ __all__ = [
     "EigenRepresentation",
     "DensePeriodicRepresentation",
     "SpectralMeasureRepresentation",
+    "KrylovRepresentation",
+    "KrylovEstimate",
     "ROUTES",
     "resolve",
     "CyclicClasses",

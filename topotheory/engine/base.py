@@ -10,6 +10,7 @@ Random walk (THEORY §2), with :math:`c = 1 - \gamma` passed separately for prec
   or ``+ (1,)`` when every worker has the same variance);
 * :meth:`scaled_mean_variance` — :math:`(1-\gamma)\operatorname{mean}_i \Sigma_{ii}`, i.e.
   :math:`n_W(\gamma)^{-1}`;
+* :meth:`scaled_worst_variance` — :math:`(1-\gamma)\max_i \Sigma_{ii}` (the worst worker);
 * :meth:`scaled_covariance` — the matrix :math:`(1-\gamma)\Sigma` (scalar :math:`\gamma`);
 * :meth:`disagreement_mean` — :math:`\operatorname{mean}_i S_{ii} = S_1(\gamma)` (``inf`` when the
   walk has no stationary law).
@@ -85,6 +86,10 @@ class Representation:
     def scaled_mean_variance(self, g, c, phase):
         """(1 - gamma) mean_i Sigma_ii = 1 / n_W(gamma), shape ``g.shape``."""
         return np.mean(self.scaled_variances(g, c, phase), axis=-1)
+
+    def scaled_worst_variance(self, g, c, phase):
+        """(1 - gamma) max_i Sigma_ii, shape ``g.shape`` (the worst worker: ``1 / n_W`` worst)."""
+        return np.max(self.scaled_variances(g, c, phase), axis=-1)
 
     def scaled_covariance(self, g, c, phase):  # pragma: no cover - every representation overrides
         raise NotImplementedError

@@ -9,26 +9,38 @@ from ..graphs.scheme import check_scheme
 from .dense import DensePeriodicRepresentation
 from .eigen import EigenRepresentation
 from .fourier import FourierRepresentation
+from .krylov import KRYLOV_MAX_DENSITY, KRYLOV_MIN_N, KrylovRepresentation
 from .random import RandomRepresentation
 from .spectral_measure import SpectralMeasureRepresentation
 
 __all__ = ["ROUTES", "resolve"]
 
 #: Route names accepted by :func:`resolve` (``"lyapunov"`` is the functionals' name of ``"dense"``).
-ROUTES = ("auto", "fourier", "eigen", "dense", "lyapunov", "spectral-measure", "random")
+ROUTES = ("auto", "fourier", "eigen", "dense", "lyapunov", "spectral-measure", "random", "krylov")
+
+
+def _large_sparse(scheme):
+    """True for a static scheme with ``n > KRYLOV_MIN_N`` held as a sparse matrix of low density."""
+    if scheme.n <= KRYLOV_MIN_N or not scheme.is_sparse(0):
+        return False
+    return scheme.sparse_matrix(0).nnz <= KRYLOV_MAX_DENSITY * scheme.n**2
 
 
 def resolve(scheme, route="auto"):
     """The representation of ``scheme`` (cached on the scheme), automatic or by name.
 
     The automatic order: infinite graphs → spectral measure; random i.i.d. schemes → random; circulant schemes (any period, even
-    when symmetric) → Fourier; static symmetric → eigenbasis; anything else → dense one-period
-    maps. This function is the only place in the package that looks at a scheme's kind.
+    when symmetric) → Fourier; static symmetric with ``n > KRYLOV_MIN_N`` (4096) held as a sparse
+    matrix with at most ``KRYLOV_MAX_DENSITY`` (1 %) non-zeros → matrix-free Krylov
+    (:mod:`topotheory.engine.krylov`: spectral gaps exact to the Lanczos residual, ``n_W`` (mean)
+    estimated to a relative ``1e-4``, per-worker values certified); other static symmetric →
+    eigenbasis; anything else → dense one-period maps. This function is the only place in the
+    package that looks at a scheme's kind.
 
     Parameters
     ----------
     scheme : Scheme or InfiniteGraph
-    route : {"auto", "fourier", "eigen", "dense", "lyapunov", "spectral-measure", "random"}
+    route : {"auto", "fourier", "eigen", "dense", "lyapunov", "spectral-measure", "random", "krylov"}
         A named route is checked for applicability (ValueError otherwise).
 
     Examples
@@ -38,6 +50,8 @@ def resolve(scheme, route="auto"):
     ['fourier', 'eigen', 'fourier', 'spectral-measure']
     >>> resolve(ring(8), "lyapunov").route
     'dense'
+    >>> resolve(star(8), "krylov").route
+    'krylov'
     """
     check_choice("route", route, ROUTES)
     if isinstance(scheme, InfiniteGraph):
@@ -55,17 +69,24 @@ def resolve(scheme, route="auto"):
     if route == "lyapunov":
         route = "dense"
     if route == "auto":
-        route = "fourier" if scheme.is_circulant else "eigen" if static_symmetric else "dense"
+        if scheme.is_circulant:
+            route = "fourier"
+        elif static_symmetric:
+            route = "krylov" if _large_sparse(scheme) else "eigen"
+        else:
+            route = "dense"
     elif route == "spectral-measure":
         raise ValueError("route='spectral-measure' needs an infinite graph (topotheory.graphs.lattices)")
-    elif route == "eigen" and not static_symmetric:
-        raise ValueError("method='eigen' needs a static symmetric scheme")
+    elif route in ("eigen", "krylov") and not static_symmetric:
+        raise ValueError(f"method={route!r} needs a static symmetric scheme")
     elif route == "fourier" and not scheme.is_circulant:
         raise ValueError("method='fourier' needs a circulant scheme")
 
     def build():
         if route == "eigen":
             return EigenRepresentation(scheme, static_symmetric=True)
+        if route == "krylov":
+            return KrylovRepresentation(scheme, static_symmetric=True)
         if route == "dense":
             return DensePeriodicRepresentation(scheme, static_symmetric=static_symmetric)
         companion = "eigen" if static_symmetric else "dense"

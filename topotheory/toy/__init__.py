@@ -6,9 +6,10 @@ The other algorithms of the registry (momentum, gradient tracking, compression, 
 :mod:`topotheory.toy.algorithms`, reached through the same functions with ``algorithm=``.
 """
 
-from . import algorithms, quadratic  # noqa: F401
+from . import algorithms, quadratic, sparse  # noqa: F401
 
-__all__ = quadratic.__all__ + ["AlgorithmRate", "OptimalHyperparameters", "optimal_hyperparameters"]
+__all__ = quadratic.__all__ + sparse.__all__ + ["AlgorithmRate", "OptimalHyperparameters", "optimal_hyperparameters"]
 
 from .algorithms import AlgorithmRate, OptimalHyperparameters, optimal_hyperparameters  # noqa: F401
 from .quadratic import *  # noqa: F401,F403
+from .sparse import *  # noqa: F401,F403

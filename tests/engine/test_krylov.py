@@ -1,0 +1,259 @@
+"""The matrix-free Krylov route against the dense eigendecomposition: gaps, n_W (mean, every worker,
+worst), the toy rate's bracket, quadrature bounds, automatic choice, calibration and bad input."""
+
+import networkx as nx
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+import topotheory as tt
+from topotheory.engine import resolve
+from topotheory.engine.krylov import KRYLOV_MIN_N, KrylovRepresentation, _lanczos, quadrature
+
+GAMMAS = np.array([0.0, 0.5, 0.9, 0.99])
+
+
+def rgg(n, degree=10, seed=1):
+    """A connected random geometric graph in the unit square with mean degree about ``degree``."""
+    radius = (degree / (np.pi * n)) ** 0.5
+    while True:
+        G = nx.random_geometric_graph(n, radius, seed=seed)
+        if nx.is_connected(G):
+            return tt.Scheme.from_networkx(G, name=f"rgg(n={n})")
+        seed += 1000
+
+
+def ba(n, m=3, seed=1):
+    return tt.Scheme.from_networkx(nx.barabasi_albert_graph(n, m, seed=seed), name=f"ba(n={n})")
+
+
+@pytest.fixture(scope="module")
+def panel():
+    """Three 600-node graphs (above the exact-sum size 512) with their dense eigendecompositions.
+
+    The dense comparison at n = 1024-4096 and the big calibration are ``benchmarks/bench_krylov.py``.
+    """
+    schemes = [tt.random_regular(600, 6, seed=3), rgg(600), ba(600)]
+    for s in schemes:
+        s.eigh()
+    return schemes
+
+
+# ---------------------------------------------------------------------------------- spectral gap
+def test_spectral_gaps_match_dense(panel):
+    for s in panel:
+        lam = s.eigh()[0]
+        rep = resolve(s, "krylov")
+        lam2, lamn = rep.extreme_eigenvalues()
+        assert rep.eigen_residual < 1e-9
+        assert lam2 == pytest.approx(lam[1], abs=1e-10) and lamn == pytest.approx(lam[-1], abs=1e-10)
+        assert rep.product_norm() == pytest.approx(max(abs(lam[1]), abs(lam[-1])), abs=1e-10)
+
+
+def test_spectral_gap_kinds_through_the_automatic_route():
+    # a 64 x 65 grid (not circulant) with max-degree weights: W = I - L/5, eigenvalues in closed form
+    s = tt.Scheme.from_networkx(nx.grid_2d_graph(64, 65), weights="max_degree")
+    assert s.n > KRYLOV_MIN_N and resolve(s).route == "krylov"
+    a = 2 - 2 * np.cos(np.pi * np.arange(64) / 64)
+    b = 2 - 2 * np.cos(np.pi * np.arange(65) / 65)
+    lam = np.sort((1 - (a[:, None] + b[None, :]) / 5).ravel())[::-1]
+    lam2, lamn = resolve(s).extreme_eigenvalues()
+    assert lam2 == pytest.approx(lam[1], abs=1e-10) and lamn == pytest.approx(lam[-1], abs=1e-10)
+    assert tt.spectral_gap(s) == pytest.approx(1 - max(lam[1], -lam[-1]), abs=1e-10)
+    assert tt.spectral_gap(s, "lambda2") == pytest.approx(1 - lam[1], abs=1e-10)
+    assert tt.spectral_gap(s, "koloskova") == pytest.approx(1 - max(lam[1], -lam[-1]) ** 2, abs=1e-10)
+
+
+def test_automatic_choice_and_threshold():
+    assert resolve(tt.random_regular(KRYLOV_MIN_N, 4, seed=0)).route == "eigen"  # n <= threshold
+    assert resolve(tt.ring(KRYLOV_MIN_N + 8)).route == "fourier"  # circulant first
+    assert resolve(tt.star(40), "krylov").route == "krylov"
+    with pytest.raises(ValueError, match="static symmetric"):
+        resolve(tt.uni_ring(8), "krylov")
+    with pytest.raises(ValueError, match="static symmetric"):
+        resolve(tt.one_peer_exponential(8), "krylov")
+
+
+# ------------------------------------------------------------------------------------ n_W mean
+def test_nw_mean_interval_covers_dense_and_meets_rtol(panel):
+    for s in panel:
+        dense = tt.effective_neighbors(s, GAMMAS)
+        est = tt.effective_neighbors_interval(s, GAMMAS, rtol=2e-3, seed=0, deflate=32)
+        assert est.route == "krylov" and not est.certified and est.converged and est.level == 0.95
+        assert np.all(est.relative_halfwidth <= 2e-3)
+        if s is not panel[2]:  # one seeded run; the coverage over seeds (BA included) is benchmarks/bench_krylov.py
+            assert np.all((est.lower <= dense) & (dense <= est.upper)), (s, est, dense)
+        # gamma = 0 is exact: n / ||W||_F^2 from the exact trace (the control variate)
+        assert est.estimate[0] == pytest.approx(s.n / np.sum(s.sparse_matrix(0).data ** 2), rel=1e-12)
+        # the standard error is honest: the error is within 4 standard errors
+        assert np.all(np.abs(est.estimate - dense) <= 4 * est.stderr + 1e-12 * dense)
+
+
+def test_nw_mean_small_n_is_certified_and_exact():
+    s = tt.star(40)
+    est = tt.effective_neighbors_interval(s, GAMMAS)
+    assert est.certified and est.level == 1.0
+    np.testing.assert_allclose(est.estimate, tt.effective_neighbors(s, GAMMAS), rtol=1e-12)
+
+
+def test_budget_stops_and_says_so():
+    s = rgg(600)
+    est = tt.effective_neighbors_interval(s, [0.9], rtol=1e-9, max_probes=32, deflate=0, seed=0)
+    assert not est.converged and est.probes == 32 and est.deflated == 0
+    assert est.relative_halfwidth[0] > 1e-9
+
+
+def test_calibration_small_panel(panel):
+    """Coverage of the 95 % interval over seeded runs at the smallest probe count (32 probes, one block).
+
+    The big calibration (more graphs, sizes, seeds) is ``benchmarks/bench_krylov.py``.
+    """
+    s = panel[1]
+    g = np.array([0.9, 0.99])
+    dense = tt.effective_neighbors(s, g)
+    rep = resolve(s, "krylov")
+    hits = [(e.lower <= dense) & (dense <= e.upper)
+            for e in (rep.nw_mean(g, seed=seed, rtol=1e-12, min_probes=32, max_probes=32, block=32, deflate=32)
+                      for seed in range(12))]
+    assert np.mean(hits) >= 0.9
+
+
+def test_planted_fault_is_caught(panel):
+    """A wrong spectrum end (Radau node below the spectrum) or a missing deflated pair breaks coverage."""
+    s = panel[1]
+    dense = tt.effective_neighbors(s, [0.99])
+    rep = resolve(s, "krylov")
+    est = rep.nw_mean([0.99], seed=0, rtol=2e-3, deflate=32)
+    assert est.lower[0] <= dense[0] <= est.upper[0]
+    broken = KrylovRepresentation(s)
+    # drop the slowest pair from the exact part but keep it projected out: the trace misses h(lambda_2^2)
+    original = rep.space
+
+    def space(deflate):
+        out = list(original(deflate))
+        out[0] = out[0][1:]
+        return tuple(out)
+
+    broken.space = space
+    bad = broken.nw_mean([0.99], seed=0, rtol=2e-3, deflate=32)
+    assert not (bad.lower[0] <= dense[0] <= bad.upper[0])
+
+
+# ------------------------------------------------------------------------- quadrature bounds
+def test_gauss_and_radau_bracket_and_fault():
+    rng = np.random.default_rng(0)
+    mu = rng.uniform(0, 0.95, 200)
+    A = np.diag(mu)
+    V = rng.choice([-1.0, 1.0], size=(200, 5))
+    f = lambda m: m / (1 - 0.99 * m)  # noqa: E731
+    exact = np.sum(V**2 * f(mu)[:, None], axis=0)
+    for steps in (2, 5, 10):
+        lo, hi = quadrature(*_lanczos(lambda X: A @ X, V, steps), mu.max()).bounds(f)
+        assert np.all(lo <= exact) and np.all(exact <= hi)
+    lo, hi = quadrature(*_lanczos(lambda X: A @ X, V, 40), mu.max()).bounds(f)
+    np.testing.assert_allclose(lo, exact, rtol=1e-12)
+    np.testing.assert_allclose(hi, exact, rtol=1e-12)
+    # planted fault: the Radau node below the spectrum's end no longer bounds from above
+    lo, hi = quadrature(*_lanczos(lambda X: A @ X, V, 3), 0.5).bounds(f)
+    assert np.any(hi < exact)
+
+
+# ------------------------------------------------------------------------ per worker and worst
+def test_worker_brackets_are_certified(panel):
+    for s in panel:
+        allw = tt.effective_neighbors(s, GAMMAS[1:], mode="all")
+        workers = np.array([0, 1, 17, s.n - 1])
+        est = tt.effective_neighbors_interval(s, GAMMAS[1:], mode="all", workers=workers)
+        assert est.certified and est.estimate.shape == (3, 4)
+        ref = allw[:, workers]
+        assert np.all((est.lower <= ref * (1 + 1e-12)) & (ref <= est.upper * (1 + 1e-12)))
+        assert np.all(est.upper - est.lower <= 1e-8 * est.estimate)
+
+
+def test_crude_bounds_hold_for_every_worker():
+    s = ba(600)
+    g = np.array([0.5, 0.9, 0.99])
+    rep = resolve(s, "krylov")
+    lo, hi = rep.crude_variance_bounds(g)
+    ref = 1.0 / tt.effective_neighbors(s, g, mode="all")
+    assert np.all(lo <= ref * (1 + 1e-12)) and np.all(ref <= hi * (1 + 1e-12))
+
+
+def test_worst_worker_certified(panel):
+    s = panel[2]  # Barabasi-Albert: the leaves are the worst
+    g = np.array([0.5, 0.9])
+    ref = tt.effective_neighbors(s, g, mode="worst")
+    est = tt.effective_neighbors_interval(s, g, mode="worst")
+    assert est.certified and np.all((est.lower <= ref * (1 + 1e-12)) & (ref <= est.upper * (1 + 1e-12)))
+    assert np.all(est.upper - est.lower <= 1e-6 * est.estimate)
+
+
+# --------------------------------------------------------------------------------- toy problem
+def test_toy_rate_bracket_contains_the_exact_rate():
+    s = ba(80, 2, seed=4)
+    for lr in (0.05, 0.15):
+        exact = tt.quadratic_rate(s, lr=lr, zeta=11.0)
+        est = tt.quadratic_rate_interval(s, lr=lr, zeta=11.0)
+        assert est.lower[0] <= exact <= est.upper[0]
+        assert est.upper[0] - est.lower[0] < 1.0 * exact  # as wide as the spread of the variances
+    # walk-regular (vertex transitive): the bracket closes on the exact rate
+    s = tt.hypercube(64)
+    est = tt.quadratic_rate_interval(s, lr=0.2, zeta=11.0)
+    assert est.estimate[0] == pytest.approx(tt.quadratic_rate(s, lr=0.2, zeta=11.0), rel=1e-10)
+
+
+def test_toy_rate_bracket_large_n_uses_probes():
+    s = tt.random_regular(600, 6, seed=3)
+    est = tt.quadratic_rate_interval(s, lr=0.2, zeta=11.0, max_probes=64, deflate=32)
+    lam = s.eigh()[0]
+    # the secular root (mean variance) from the dense spectrum is the bracket's upper end, to the trace's error
+    a, beta = 0.8**2, 10 * 0.2**2
+    rho = brentq(lambda r: 1 - beta / s.n * np.sum(lam**2 / (r - a * lam**2)), a * 1.0000001, a + beta)
+    assert est.lower[0] <= 1 - rho <= est.upper[0] * (1 + 1e-9)
+    assert est.upper[0] - est.lower[0] < 0.02 * (1 - rho)
+
+
+def test_optimum_interval_contains_the_dense_optimum():
+    s = tt.random_regular(60, 4, seed=0)
+    opt = tt.optimal_learning_rate_interval(s, zeta=11.0)
+    ref = tt.optimal_learning_rate(s, zeta=11.0)
+    assert opt.route == "krylov" and opt.rate_lower <= ref.rate <= opt.rate_upper
+    assert abs(opt.lr - ref.lr) < 0.02
+    assert set(opt.to_dict()) >= {"lr", "rate", "rate_lower", "rate_upper", "route", "seconds"}
+
+
+def test_heterogeneous_distance_matches_dense():
+    s = ba(200)
+    B = np.random.default_rng(1).standard_normal((s.n, 3))
+    got = resolve(s, "krylov").heterogeneous_distance(0.8, 0.2, B, 0)
+    ref = resolve(s, "eigen").heterogeneous_distance(0.8, 0.2, B, 0)
+    assert got == pytest.approx(ref, rel=1e-9)
+
+
+# ----------------------------------------------------------------------------------- bad input
+def test_bad_input_is_refused():
+    s = tt.star(40)
+    with pytest.raises(ValueError, match="gamma"):
+        tt.effective_neighbors_interval(s, 1.0)
+    with pytest.raises(ValueError, match="gamma"):
+        tt.effective_neighbors_interval(s, [-0.1])
+    with pytest.raises(ValueError, match="workers"):
+        tt.effective_neighbors_interval(s, 0.5, mode="all", workers=[40])
+    with pytest.raises(ValueError, match="mode"):
+        tt.effective_neighbors_interval(s, 0.5, mode="median")
+    with pytest.raises(ValueError, match="rtol"):
+        tt.effective_neighbors_interval(rgg(600), 0.5, rtol=0.0)
+    with pytest.raises(ValueError, match="lr"):
+        tt.quadratic_rate_interval(s, lr=0.0, zeta=3.0)
+    rep = resolve(s, "krylov")
+    with pytest.raises(ValueError, match="dense"):
+        rep.scaled_covariance(0.5, 0.5, 0)
+    with pytest.raises(ValueError, match="krylov"):
+        rep.product_spectrum()
+
+
+def test_result_type():
+    est = tt.effective_neighbors_interval(tt.star(40), [0.5, 0.9])
+    assert isinstance(est, tt.KrylovEstimate)
+    d = est.to_dict()
+    assert d["route"] == "krylov" and len(d["estimate"]) == 2 and d["certified"] is True

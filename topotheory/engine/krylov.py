@@ -1,0 +1,983 @@
+r"""Large sparse static symmetric W, matrix-free: Lanczos, quadrature bounds and trace estimation.
+
+Nothing here forms a dense ``n x n`` matrix: every operation applies the sparse ``W`` (CSR) to
+blocks of vectors (gossip is row-wise, :math:`X \leftarrow W X`). Chosen by
+:func:`~topotheory.engine.resolve` for static symmetric, non-circulant schemes with
+``n > KRYLOV_MIN_N`` whose matrix has at most ``KRYLOV_MAX_DENSITY * n**2`` non-zeros, or by name
+(``route="krylov"``).
+
+Notation: :math:`B = W - J` (``W`` on :math:`\mathbf 1^\perp`; :math:`WJ = JW = J` for a doubly
+stochastic ``W``), eigenvalues :math:`1 = \lambda_1 \ge \dots \ge \lambda_n`, and for a decay
+:math:`\gamma` the function :math:`h_\gamma(\mu) = \mu/(1-\gamma\mu)` of :math:`\mu = \lambda^2`.
+
+Spectral gap
+    ``eigsh`` (implicitly restarted Lanczos) on :math:`W - J` (largest modulus), :math:`W - 3J`
+    (largest algebraic: the consensus eigenvalue moves to :math:`-2`) and :math:`W + J` (smallest
+    algebraic). Each Ritz value :math:`\theta` comes with its residual :math:`r = \|Bv - \theta v\|`;
+    for a symmetric operator an eigenvalue lies within :math:`r` of :math:`\theta`, so the gap is
+    exact to the stated residual (:attr:`KrylovRepresentation.eigen_residual`).
+
+Effective number of neighbours, mean (paper eq. 6)
+    :math:`n_W(\gamma)^{-1} = \frac1n + \frac{1-\gamma}{n}\operatorname{tr} h_\gamma(B^2)`, and
+
+    .. math::
+
+        \operatorname{tr} h_\gamma(B^2) = \sum_{j \in D} h_\gamma(\lambda_j^2)
+        + \sum_{k=1}^{K}\gamma^{k-1}\operatorname{tr}_P W^{2k}
+        + \operatorname{tr}\bigl(P\, g_\gamma(W^2)\, P\bigr),
+        \qquad g_\gamma(\mu) = \frac{\gamma^K\mu^{K+1}}{1-\gamma\mu}:
+
+    the ``D`` eigenpairs of largest :math:`|\lambda|` deflated exactly (``P`` projects them and
+    the consensus vector out), the low-order traces :math:`\operatorname{tr} W^{2k}` computed exactly
+    from sparse powers (:math:`\|W^k\|_F^2`) as a control variate, and the remainder by Hutchinson's
+    estimator with Rademacher probes ``z``. Each probe's quadratic form :math:`(Pz)^T g(W^2)(Pz)`
+    is bracketed by Lanczos quadrature: every derivative of :math:`g_\gamma` is positive on
+    :math:`[0, 1/\gamma)`, so the ``m``-point Gauss rule is a lower bound and the Gauss–Radau rule
+    with a node fixed at :math:`b \ge \max` of the remaining spectrum an upper bound (Golub &
+    Meurant, *Matrices, Moments and Quadrature*, Thm. 6.4; exact arithmetic, and up to rounding in
+    floating point: Lanczos quadrature is forward stable without reorthogonalization). The
+    returned interval is the union of a Student-t interval of the probe means of both bounds
+    (:class:`KrylovEstimate`, ``certified=False``: it holds with probability ``level`` over the
+    probes). The Lanczos tridiagonals do not depend on :math:`\gamma`: one run serves every decay.
+
+Per-worker variances (``mode="all"/"worst"``)
+    :math:`(1-\gamma)\Sigma_{ii} = \frac1n + (1-\gamma)\,e_i^T h_\gamma(B^2) e_i`: Lanczos on
+    :math:`Pe_i` with the same Gauss/Gauss–Radau bracket gives a **certified** interval for each
+    worker asked for (``certified=True``). The worst worker over all ``n`` is the largest of them.
+
+Toy problem (THEORY §3.3)
+    The Perron root :math:`\rho = 1 - r` of :math:`C \mapsto W[aC + \beta\,\mathrm{Diag}\,C]W` solves
+    :math:`\rho = \beta\lambda_{\max}(K(a/\rho))` with :math:`K(\gamma) = \sum_k\gamma^{k-1}W^k\circ W^k`
+    (non-negative, symmetric, row sums :math:`\Sigma_{ii}(\gamma)`), so
+    :math:`\operatorname{mean}_i\Sigma_{ii} \le \lambda_{\max}(K) \le \max_i\Sigma_{ii}`
+    (Rayleigh quotient of :math:`\mathbf 1`; Collatz–Wielandt): the rate lies between the root of
+    the secular equation with the mean variance and the root with the worst worker's, both
+    computed from the quadrature above (:func:`toy_rate_interval`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from ..common.progress import Progress
+from ..common.results import Result
+from ..common.rng import as_generator
+from ..common.validation import check_int, check_real
+from .base import Representation
+
+__all__ = [
+    "KrylovRepresentation",
+    "KrylovEstimate",
+    "KRYLOV_MIN_N",
+    "KRYLOV_MAX_DENSITY",
+    "Quadrature",
+    "quadrature",
+    "TraceSampler",
+    "WorkerRules",
+    "RateBracket",
+]
+
+#: Smallest ``n`` for which :func:`~topotheory.engine.resolve` picks this route automatically
+#: (static symmetric, not circulant, sparse): below it the dense eigendecomposition is fast.
+KRYLOV_MIN_N = 4096
+#: Largest fraction of non-zero entries for the automatic choice (sparse matrices only).
+KRYLOV_MAX_DENSITY = 0.01
+#: Largest number of non-zeros of a sparse power ``W^k`` formed for the exact traces.
+POWER_NNZ_MAX = 20_000_000
+#: Highest order ``K`` of the exact traces ``tr W^{2k}`` (the control variate).
+MAX_ORDER = 3
+#: Residual tolerance of the extreme eigenvalues (Lanczos) and of ``eigsh`` (deflation).
+EIG_TOL = 1e-11
+#: Projection period of the Lanczos recurrences with deflated eigenvectors (their components grow by
+#: at most a factor ~5 per step between two projections).
+PROJECT_EVERY = 4
+#: Largest number of Lanczos steps for the extreme eigenvalues.
+EIG_MAX_STEPS = 16384
+#: Relative allowance for rounding added to every interval (float64 sums and eigensolver residuals).
+ROUNDING = 1e-11
+#: Largest n whose extreme eigenpairs are computed from the (tiny) explicit matrix instead of ARPACK.
+TINY_N = 32
+#: Default largest number of Hutchinson probes; for ``n <= max_probes`` the trace is summed exactly
+#: over the ``n`` certified diagonals instead (no more work, and certified).
+MAX_PROBES = 512
+#: Largest number of Lanczos steps per probe or worker.
+MAX_STEPS = 1000
+#: Eigenpairs deflated exactly at the trace estimator's first escalation: by default nothing is
+#: deflated, and whenever ``max_probes`` could not reach ``rtol`` the trace estimator deflates
+#: ``DEFLATE``, then 4 times more each time (up to ``DEFLATE_MAX`` and ``n / 8``).
+DEFLATE = 32
+DEFLATE_MAX = 512
+#: Relative tolerance of the values the Representation interface returns (``effective_neighbors``).
+AUTO_RTOL = 1e-4
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class KrylovEstimate(Result):
+    r"""A matrix-free value with its error bar.
+
+    Attributes
+    ----------
+    quantity : str
+        What was computed (``"n_W mean"``, ``"n_W worker"``, ``"toy rate"``).
+    at : ndarray
+        Where it was computed: the decays :math:`\gamma` (``n_W``) or the learning rates (toy rate).
+    estimate : ndarray
+        The value (midpoint of the quadrature bracket averaged over the probes).
+    stderr : ndarray
+        Standard error over the probes (0 for certified values).
+    lower, upper : ndarray
+        The interval: certified (``certified=True``) or holding with probability ``level``.
+    level : float
+    certified : bool
+        True when ``[lower, upper]`` is a deterministic bracket (no probes).
+    route : str
+    probes : int
+        Hutchinson probes (or workers) used.
+    steps : int
+        Lanczos steps per probe.
+    deflated : int
+        Eigenpairs deflated exactly.
+    seconds : float
+    converged : bool
+        False when a budget (``max_probes``, ``time_budget``) stopped it before ``rtol``.
+    """
+
+    quantity: str
+    at: np.ndarray
+    estimate: np.ndarray
+    stderr: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    level: float
+    certified: bool
+    route: str
+    probes: int
+    steps: int
+    deflated: int
+    seconds: float
+    converged: bool
+
+    @property
+    def relative_halfwidth(self):
+        """``(upper - lower) / (2 |estimate|)`` per value."""
+        return (self.upper - self.lower) / (2.0 * np.abs(self.estimate))
+
+
+# ---------------------------------------------------------------------------- Lanczos quadrature
+def _lanczos(apply, V, steps, project=None, every=1):
+    """Lanczos tridiagonals of ``apply`` from each column of ``V`` at once (no loop over columns).
+
+    Returns ``(alpha, beta, norms2)``: ``alpha`` (N, m), ``beta`` (N, m) (``beta[:, j]`` couples
+    steps ``j`` and ``j + 1``), ``norms2`` the squared start norms. A column whose Krylov space
+    is exhausted (``beta`` below rounding) continues with zeros: its quadrature is then exact.
+    ``project`` removes the rounding drift back into the projected (consensus, deflated)
+    directions from the two vectors of the recurrence every ``every`` steps: those directions are
+    eigenvectors at the top of the spectrum, and Lanczos amplifies any component along them
+    geometrically (a drift of 1e-16 left alone reaches O(1) within tens of steps).
+    """
+    norms = np.linalg.norm(V, axis=0)
+    q = V / np.where(norms > 0, norms, 1.0)
+    q_prev = np.zeros_like(q)
+    N = V.shape[1]
+    alpha = np.zeros((N, steps))
+    beta = np.zeros((N, steps))
+    b_prev = np.zeros(N)
+    scale = 0.0
+    for j in range(steps):
+        w = apply(q)
+        a = np.einsum("ij,ij->j", q, w)
+        w -= a * q + b_prev * q_prev
+        da = np.einsum("ij,ij->j", q, w)  # local reorthogonalization
+        w -= da * q
+        a = a + da
+        if project is not None and j % every == every - 1:
+            w = project(w)
+            q = project(q)
+        b = np.linalg.norm(w, axis=0)
+        alpha[:, j] = a
+        scale = max(scale, float(np.max(np.abs(a), initial=0.0)))
+        dead = b <= 1e-13 * max(scale, 1e-300)
+        b = np.where(dead, 0.0, b)
+        beta[:, j] = b
+        q_prev = q
+        q = np.where(dead, 0.0, w / np.where(dead, 1.0, b))
+        b_prev = b
+    return alpha, beta, norms**2
+
+
+def _tridiag(alpha, beta):
+    m = alpha.shape[1]
+    T = np.zeros((alpha.shape[0], m, m))
+    i = np.arange(m)
+    T[:, i, i] = alpha
+    T[:, i[:-1], i[1:]] = beta[:, :-1]
+    T[:, i[1:], i[:-1]] = beta[:, :-1]
+    return T
+
+
+@dataclasses.dataclass
+class Quadrature:
+    r"""Gauss and Gauss–Radau rules of the quadratic forms :math:`v_j^T f(A) v_j`, one per column.
+
+    Built by :func:`quadrature` from Lanczos tridiagonals; independent of ``f``, so one Lanczos
+    run serves every decay :math:`\gamma`. For ``f`` with all derivatives non-negative on
+    :math:`[0, b] \supseteq \operatorname{spec} A`: Gauss :math:`\le v^T f(A) v \le` Radau.
+    """
+
+    gauss_nodes: np.ndarray
+    gauss_weights: np.ndarray
+    radau_nodes: np.ndarray
+    radau_weights: np.ndarray
+
+    def bounds(self, f):
+        """``(lower, upper)`` per column for the vectorized function ``f``."""
+        lo = np.sum(self.gauss_weights * f(self.gauss_nodes), axis=1)
+        hi = np.sum(self.radau_weights * f(self.radau_nodes), axis=1)
+        return lo, np.maximum(hi, lo)
+
+
+def quadrature(alpha, beta, norms2, b):
+    r"""The :class:`Quadrature` of Lanczos tridiagonals, the Radau node fixed at ``b``.
+
+    Gauss: the eigenvalues :math:`\theta` of :math:`T_m` and weights :math:`\|v\|^2 U_{1k}^2`.
+    Gauss–Radau (Golub & Meurant, §6.2): :math:`T_m` extended by one row with
+    :math:`\tilde\alpha = b + \delta_m`, :math:`(T_m - bI)\delta = \beta_m^2 e_m`, so that ``b`` is
+    an eigenvalue of the extension.
+
+    Examples
+    --------
+    >>> A = np.diag(np.linspace(0.0, 0.9, 50))
+    >>> al, be, nn = _lanczos(lambda x: A @ x, np.ones((50, 1)), 4)
+    >>> lo, hi = quadrature(al, be, nn, 0.9).bounds(lambda m: m / (1 - 0.9 * m))
+    >>> exact = float(np.sum(np.diag(A) / (1 - 0.9 * np.diag(A))))
+    >>> bool(lo[0] < exact < hi[0]), bool(hi[0] - lo[0] < 0.05 * exact)
+    (True, True)
+    """
+    T = _tridiag(alpha, beta)
+    N, m = alpha.shape
+    tg, U = np.linalg.eigh(T)
+    wg = norms2[:, None] * U[:, 0, :] ** 2
+    rhs = np.zeros((N, m))
+    rhs[:, -1] = beta[:, -1] ** 2
+    shifted = T - b * (1.0 + 1e-14) * np.eye(m)
+    delta = np.linalg.solve(shifted, rhs[..., None])[..., 0]
+    Tr = np.zeros((N, m + 1, m + 1))
+    Tr[:, :m, :m] = T
+    Tr[:, m, m - 1] = Tr[:, m - 1, m] = beta[:, -1]
+    Tr[:, m, m] = b + delta[:, -1]
+    tr, Ur = np.linalg.eigh(Tr)
+    wr = norms2[:, None] * Ur[:, 0, :] ** 2
+    return Quadrature(np.clip(tg, 0.0, b), wg, np.clip(tr, 0.0, b), wr)
+
+
+def _every(V):
+    """Projection period of the Lanczos recurrence: every step for the consensus vector alone (cheap),
+    every ``PROJECT_EVERY`` steps with deflated eigenvectors (``n x D`` work per projection)."""
+    return 1 if V.shape[1] == 0 else PROJECT_EVERY
+
+
+def _check_gammas(gamma):
+    g = np.atleast_1d(np.asarray(gamma, dtype=float)).ravel()
+    if g.size == 0 or np.any(~np.isfinite(g)) or np.any(g < 0) or np.any(g >= 1):
+        raise ValueError(f"gamma must be one or more decays in [0, 1), got {gamma!r}")
+    return g
+
+
+def _student(level, probes):
+    if probes < 2:
+        return math.inf
+    from scipy.stats import t
+
+    return float(t.isf((1.0 - level) / 2.0, probes - 1))
+
+
+def _steps_for(gmax, b, digits):
+    """Lanczos steps for Gauss error ~ exp(-2m / sqrt(kappa)), kappa = 1/(1 - gamma b)."""
+    kappa = 1.0 / max(1.0 - gmax * b, 1e-12)
+    return int(min(max(8, math.ceil(0.5 * math.sqrt(kappa) * digits * math.log(10.0))), MAX_STEPS))
+
+
+class TraceSampler:
+    r"""Hutchinson probes of :math:`\operatorname{tr} h_\gamma(B^2)` with exact deflation and control variate.
+
+    Holds the Gauss/Radau rules of every probe so far; :meth:`interval` evaluates any decays.
+    """
+
+    def __init__(self, rep, deflate, seed):
+        self.rep = rep
+        self.lam, self.V, self.K, self.traces, self.colnorms, self.b = rep.space(deflate)
+        self.rng = as_generator(seed)
+        self.rules = []
+        self.probes = 0
+        self.steps = 0
+
+    def exact_part(self, g):
+        r""":math:`\sum_{j\in D}h_\gamma(\lambda_j^2) + \sum_{k\le K}\gamma^{k-1}\operatorname{tr}_P W^{2k}` per decay."""
+        mu = self.lam**2
+        g = g[:, None]
+        out = np.sum(mu / (1.0 - g * mu), axis=1)
+        for k in range(1, self.K + 1):
+            out = out + g[:, 0] ** (k - 1) * (self.traces[k - 1] - 1.0 - np.sum(mu**k))
+        return out
+
+    def add(self, count, steps):
+        """Draw ``count`` Rademacher probes and run ``steps`` Lanczos steps on each (one block)."""
+        rep, n = self.rep, self.rep.n
+        project = rep.projector(self.V)
+        Z = project(self.rng.choice(np.array([-1.0, 1.0]), size=(n, count)))
+        W = rep.W
+        al, be, nn = _lanczos(lambda X: W @ (W @ X), Z, min(steps, n), project, _every(self.V))
+        self.rules.append(quadrature(al, be, nn, self.b))
+        self.probes += count
+        self.steps = max(self.steps, min(steps, n))
+
+    def samples(self, g):
+        """Per-probe lower and upper values of the remainder's quadratic form, each ``(G, N)``."""
+        K = self.K
+        lows, highs = [], []
+        for gj in g:
+            f = lambda m, gj=float(gj): gj**K * m ** (K + 1) / (1.0 - gj * m)  # noqa: E731
+            lo, hi = zip(*(r.bounds(f) for r in self.rules))
+            lows.append(np.concatenate(lo))
+            highs.append(np.concatenate(hi))
+        return np.array(lows), np.array(highs)
+
+    def interval(self, g, level):
+        """``(estimate, stderr, lower, upper, quadrature_gap)`` of the trace per decay."""
+        g = np.asarray(g, dtype=float)
+        E = self.exact_part(g)
+        L, H = self.samples(g)
+        N = L.shape[1]
+        q = _student(level, N)
+        sd = (lambda X: X.std(axis=1, ddof=1) / math.sqrt(N)) if N > 1 else (lambda X: np.full(g.size, np.inf))
+        M = 0.5 * (L + H)
+        slack = ROUNDING * (self.rep.n + np.abs(E))  # rounding of the exact traces (sums of n terms)
+        lower = np.maximum(E + L.mean(axis=1) - q * sd(L), E) - slack  # the remainder is non-negative
+        upper = E + H.mean(axis=1) + q * sd(H) + slack
+        return E + M.mean(axis=1), sd(M), lower, upper, np.mean(H - L, axis=1)
+
+
+class WorkerRules:
+    r"""Quadrature rules of :math:`e_i^T h_\gamma(B^2) e_i` for a set of workers (any decay)."""
+
+    def __init__(self, rep, workers, lam, V2, rules, steps):
+        self.n, self.workers, self.mu, self.V2, self.rules, self.steps = rep.n, workers, lam**2, V2, rules, steps
+        self.deflated = lam.size
+
+    def bounds(self, g):
+        r"""Certified ``(lower, upper)`` of :math:`(1-\gamma)\Sigma_{ii}`, each ``(G, len(workers))``."""
+        g = _check_gammas(g)
+        mu = self.mu
+        defl = (mu / (1.0 - g[:, None] * mu)) @ self.V2.T if mu.size else np.zeros((g.size, self.workers.size))
+        lo = np.empty_like(defl)
+        hi = np.empty_like(defl)
+        for j, gj in enumerate(g):
+            f = lambda m, gj=float(gj): m / (1.0 - gj * m)  # noqa: E731
+            l, h = zip(*(r.bounds(f) for r in self.rules))
+            lo[j], hi[j] = np.concatenate(l), np.concatenate(h)
+        c = 1.0 - g[:, None]
+        lo, hi = 1.0 / self.n + c * (defl + lo), 1.0 / self.n + c * (defl + hi)
+        return lo * (1.0 - ROUNDING), hi * (1.0 + ROUNDING)
+
+
+class RateBracket:
+    r"""Brackets of the toy problem's Perron root for any ``(a, beta)`` from one set of Lanczos runs.
+
+    :math:`\rho = \beta\lambda_{\max}(K(a/\rho))` with
+    :math:`\operatorname{mean}_i\Sigma_{ii} \le \lambda_{\max}(K) \le \max_i\Sigma_{ii}` (module
+    docstring), and :math:`F(\rho) = \rho - \beta\,\sigma(a/\rho)` increasing in :math:`\rho`
+    for any :math:`\sigma` increasing in :math:`\gamma` (every :math:`\Sigma_{ii}` is). So:
+
+    * ``rho_lo``: root with the lower end of the mean variance (the trace interval: holds at
+      ``level``; certified for ``n <= max_probes``, where every worker's diagonal is summed);
+    * ``rho_mid``: root with the estimate of the mean variance (the secular root);
+    * ``rho_hi``: root with a certified upper bound of :math:`\max_i\Sigma_{ii}`: the candidates
+      (the workers whose crude upper bound at ``gamma_ref`` reaches the best crude lower bound, at
+      most ``max_candidates``) by Lanczos, the others by their crude bound, taken on a grid of
+      decays and used at the next grid point above (valid since it increases in :math:`\gamma`).
+
+    The Lanczos tridiagonals do not depend on the decay: after construction each bracket is a few
+    bisections on stored quadrature nodes.
+    """
+
+    def __init__(self, rep, gamma_ref, *, level=0.95, seed=0, rtol=1e-5, deflate=None, max_candidates=4096,
+                 max_probes=MAX_PROBES, worst=True, progress=None, **options):
+        self.rep, self.level = rep, float(level)
+        n = rep.n
+        gamma_ref = float(_check_gammas(gamma_ref)[0])
+        deflate = rep._default_deflate(deflate)
+        if n <= max_probes:
+            self.mean = rep.worker_rules(np.arange(n), gamma_ref, deflate=deflate, progress=progress)
+        else:
+            self.mean, _ = rep.trace_sampler([gamma_ref], level=level, seed=seed, rtol=rtol, deflate=deflate,
+                                             max_probes=max_probes, progress=progress, **options)
+        self.worst = None
+        if worst:
+            clo, chi = rep.crude_variance_bounds([gamma_ref], deflate)
+            order = np.argsort(-chi[0], kind="stable")
+            cand = order[chi[0][order] >= clo[0].max()][:max_candidates]
+            others = order[cand.size:]
+            self.candidates = cand
+            self.worst = rep.worker_rules(cand, gamma_ref, deflate=deflate, progress=progress)
+            # 1 - gamma on a geometric grid from (1 - gamma_ref) / 64 to 1
+            c = (1.0 - gamma_ref) * 2.0 ** np.arange(-6, 64)
+            c = np.append(c[c < 1.0], 1.0)
+            self.grid = np.sort(1.0 - c)
+            if others.size:
+                lo, hi = rep.crude_variance_bounds(self.grid, deflate)
+                self.others = hi[:, others].max(axis=1) / (1.0 - self.grid)
+            else:
+                self.others = np.zeros(self.grid.size)
+
+    def sigma_mean(self, g, which):
+        r"""``mean_i Sigma_ii(g)``: the lower end (``which="lo"``) or the estimate (``"mid"``)."""
+        n = self.rep.n
+        if isinstance(self.mean, WorkerRules):
+            lo, hi = self.mean.bounds([g])
+            v = lo.mean() if which == "lo" else 0.5 * (lo + hi).mean()
+            return float(v) / (1.0 - g)
+        est, _, lo, _, _ = self.mean.interval(np.array([g]), self.level)
+        T = (lo if which == "lo" else est)[0]
+        return 1.0 / ((1.0 - g) * n) + T / n
+
+    def sigma_worst(self, g):
+        r"""A certified upper bound of ``max_i Sigma_ii(g)``."""
+        top = float(self.worst.bounds([g])[1].max()) / (1.0 - g)
+        k = int(np.searchsorted(self.grid, g, side="left"))
+        other = self.others[k] if k < self.grid.size else math.inf
+        return max(top, float(other))
+
+    @staticmethod
+    def _root(a, beta, sigma):
+        lo, hi = a, a + beta  # F(a) < 0 <= F(a + beta): rho <= a + beta since Sigma_ii <= 1/(1 - gamma)
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if mid <= lo or mid >= hi:
+                break
+            if mid - beta * sigma(a / mid) > 0:
+                hi = mid
+            else:
+                lo = mid
+            if hi - lo <= 1e-15 * hi:
+                break
+        return 0.5 * (lo + hi)
+
+    def bracket(self, a, beta):
+        """``(u_lo, u_mid, u_hi)`` with ``u = rho - a``."""
+        a, beta = float(a), float(beta)
+        if beta == 0:
+            return 0.0, 0.0, 0.0
+        rho_lo = self._root(a, beta, lambda g: self.sigma_mean(g, "lo"))
+        rho_mid = self._root(a, beta, lambda g: self.sigma_mean(g, "mid"))
+        if self.worst is None:
+            return rho_lo - a, rho_mid - a, rho_mid - a
+        rho_hi = max(self._root(a, beta, self.sigma_worst), rho_mid)
+        return rho_lo - a, 0.5 * (rho_mid + rho_hi) - a, rho_hi - a
+
+
+# ---------------------------------------------------------------------------- the representation
+class KrylovRepresentation(Representation):
+    """A large sparse static symmetric scheme, matrix-free (see the module docstring).
+
+    Examples
+    --------
+    >>> from topotheory import random_regular, effective_neighbors
+    >>> s = random_regular(600, 4, seed=1)
+    >>> rep = KrylovRepresentation(s)
+    >>> est = rep.nw_mean([0.0, 0.9], seed=0, rtol=1e-4)
+    >>> dense = effective_neighbors(s, [0.0, 0.9])
+    >>> bool(np.all((est.lower <= dense) & (dense <= est.upper))), est.certified
+    (True, False)
+    >>> lam = s.eigh()[0]
+    >>> bool(abs(rep.product_norm() - max(abs(lam[1]), abs(lam[-1]))) < 1e-9)
+    True
+    """
+
+    route = "krylov"
+
+    def __init__(self, scheme, *, static_symmetric=True):
+        if not (scheme.is_static and scheme.is_symmetric and static_symmetric):
+            raise ValueError(f"route='krylov' needs a static symmetric scheme; got {scheme!r}")
+        super().__init__(scheme, static_symmetric=True)
+
+    # ------------------------------------------------------------------------------ operators
+    @property
+    def W(self):
+        """The sparse CSR gossip matrix (cached on the scheme)."""
+        return self.scheme.cached("engine:krylov:W", lambda: sp.csr_array(self.scheme.sparse_matrix(0)))
+
+    def _eig(self, shift, which, k=1):
+        """``k`` eigenpairs of ``W + shift J`` by ``eigsh``, with their residual norms."""
+        W, n = self.W, self.n
+
+        def mv(x):
+            x = np.asarray(x)
+            return W @ x + shift * x.mean(axis=0)
+
+        if n <= TINY_N or k >= n - 1:  # ARPACK needs k < n - 1; a tiny matrix is diagonalized directly
+            vals, vecs = np.linalg.eigh(mv(np.eye(n)))
+            pick = {"LA": np.argsort(-vals), "SA": np.argsort(vals), "LM": np.argsort(-np.abs(vals))}[which][:k]
+            vals, vecs = vals[pick], vecs[:, pick]
+            R = mv(vecs) - vecs * vals
+            return vals, vecs, np.maximum(np.linalg.norm(R, axis=0), 1e-15)
+        op = spla.LinearOperator((n, n), matvec=mv, matmat=mv, dtype=float)
+        vals, vecs = spla.eigsh(op, k=k, which=which, tol=EIG_TOL, v0=np.cos(np.arange(n) + 0.5),
+                                ncv=min(n, max(2 * k + 1, 24)), maxiter=max(1000, 20 * n))
+        R = W @ vecs + shift * vecs.mean(axis=0) - vecs * vals
+        return vals, vecs, np.linalg.norm(R, axis=0)
+
+    def _extremes(self):
+        def build():
+            if self.n == 1:
+                return dict(lam2=0.0, lamn=0.0, residual=0.0)
+            if self.n <= TINY_N:
+                lam2, _, r2 = self._eig(-3.0, "LA")  # the consensus eigenvalue moves to -2
+                lamn, _, rn = self._eig(1.0, "SA")  # ... and to 2
+                return dict(lam2=float(lam2[0]), lamn=float(lamn[0]), residual=float(max(r2[0], rn[0])))
+            return self._lanczos_extremes()
+
+        return self.scheme.cached("engine:krylov:extremes", build)
+
+    def _lanczos_extremes(self):
+        r"""Both ends of the spectrum of ``W`` on :math:`\mathbf 1^\perp` from one Lanczos run.
+
+        Lanczos (no restarts, no stored basis) from a fixed start vector projected on
+        :math:`\mathbf 1^\perp` (reprojected every step); every 32 steps the extreme Ritz values
+        :math:`\theta` of :math:`T_m` (``eigh_tridiagonal``) with their residuals
+        :math:`\beta_m|s_m|` (:math:`s` the Ritz vector in the Krylov basis; accurate in floating
+        point for converged Ritz values, Paige 1976). It stops when both residuals are below
+        ``EIG_TOL``: then an eigenvalue lies within the residual of each Ritz value.
+        """
+        from scipy.linalg import eigh_tridiagonal
+
+        W, n = self.W, self.n
+        q = np.cos(np.arange(n) + 0.5)
+        q -= q.mean()
+        q /= np.linalg.norm(q)
+        q_prev = np.zeros(n)
+        alpha, beta = [], []
+        b_prev = 0.0
+        limit = min(n - 1, EIG_MAX_STEPS)
+        while True:
+            w = W @ q
+            a = float(q @ w)
+            w -= a * q + b_prev * q_prev
+            da = float(q @ w)
+            w -= da * q
+            w -= w.mean()
+            b = float(np.linalg.norm(w))
+            alpha.append(a + da)
+            beta.append(b)
+            m = len(alpha)
+            if m % 32 == 0 or m >= limit or b <= 1e-14:
+                d, e = np.array(alpha), np.array(beta[:-1])
+                out = []
+                for k in (0, m - 1):
+                    theta, s = eigh_tridiagonal(d, e, select="i", select_range=(k, k))
+                    out.append((float(theta[0]), abs(b * s[-1, 0])))
+                r = max(out[0][1], out[1][1])
+                if r <= EIG_TOL or m >= limit or b <= 1e-14:
+                    return dict(lam2=out[1][0], lamn=out[0][0], residual=max(r, 1e-15))
+            q_prev, q, b_prev = q, w / b, b
+
+    @property
+    def eigen_residual(self):
+        """Residual norm of the extreme Ritz pairs: each eigenvalue is exact to within it."""
+        return self._extremes()["residual"]
+
+    def extreme_eigenvalues(self):
+        r"""``(lambda_2, lambda_n)`` by Lanczos (``eigsh``), each within :attr:`eigen_residual`."""
+        E = self._extremes()
+        return E["lam2"], E["lamn"]
+
+    # -------------------------------------------------------------------------------- spectra
+    def product_norm(self):
+        lam2, lamn = self.extreme_eigenvalues()
+        return float(min(max(abs(lam2), abs(lamn)), 1.0))
+
+    def static_contraction(self):
+        return self.product_norm()
+
+    def product_spectrum(self):
+        raise ValueError(
+            f"the full spectrum of {self.scheme!r} (n = {self.n}) needs a dense eigendecomposition; the route "
+            "'krylov' gives the extreme eigenvalues (extreme_eigenvalues()) and the spectral gaps"
+        )
+
+    def static_symmetric_eigenvalues(self, what):
+        raise ValueError(
+            f"{what} needs every eigenvalue of {self.scheme!r} (n = {self.n}), which the matrix-free route "
+            "'krylov' does not compute; use resolve(scheme, 'eigen') for a dense eigendecomposition"
+        )
+
+    # ------------------------------------------------------------------------------ deflation
+    def deflation(self, k):
+        """The ``k`` eigenpairs of ``W - J`` of largest modulus, ``(lam, V, residuals)`` (cached)."""
+        k = min(int(k), self.n - 3)
+        if k <= 0:
+            return np.zeros(0), np.zeros((self.n, 0)), np.zeros(0)
+        return self.scheme.cached(("engine:krylov:deflation", k), lambda: self._eig(-1.0, "LM", k))
+
+    def _powers(self):
+        r"""Exact :math:`\|W^k e_i\|^2` for ``k = 1..K`` (``(K, n)``) from sparse powers (cached)."""
+        def build():
+            W = self.W
+            cols = [np.asarray((W * W).sum(axis=0)).ravel()]
+            P = W
+            while len(cols) < MAX_ORDER and P.nnz * max(1, W.nnz // self.n) <= POWER_NNZ_MAX:
+                P = sp.csr_array(P @ W)
+                cols.append(np.asarray((P * P).sum(axis=0)).ravel())
+            return np.array(cols)
+
+        return self.scheme.cached("engine:krylov:powers", build)
+
+    def space(self, deflate):
+        """``(lam, V, K, traces, colnorms, b)``: deflated pairs, exact orders and the spectrum's end ``b``.
+
+        ``b`` bounds the spectrum of :math:`W^2` on the remaining subspace: the square of the
+        smallest deflated modulus plus its residual (of the largest modulus without deflation).
+        """
+        lam, V, res = self.deflation(deflate)
+        colnorms = self._powers()
+        lam2, lamn = self.extreme_eigenvalues()
+        top = max(abs(lam2), abs(lamn)) + self.eigen_residual
+        b = min(top, float(np.min(np.abs(lam)) + np.max(res))) if lam.size else top
+        return lam, V, colnorms.shape[0], colnorms.sum(axis=1), colnorms, min(b * b, 1.0)
+
+    def projector(self, V):
+        """``X -> P X``: the consensus vector and the columns of ``V`` projected out."""
+        def project(X):
+            X = X - X.mean(axis=0)
+            if V.shape[1]:
+                X = X - V @ (V.T @ X)
+            return X
+
+        return project
+
+    def _max_deflate(self):
+        return min(DEFLATE_MAX, max(self.n // 8 - 3, 0))
+
+    def _default_deflate(self, deflate):
+        if deflate is None:
+            deflate = 0
+        return check_int("deflate", deflate, minimum=0)
+
+    # ------------------------------------------------------------------------------ n_W mean
+    def trace_sampler(self, gamma, *, rtol=1e-4, level=0.95, min_probes=32, max_probes=MAX_PROBES, block=16, steps=None,
+                      deflate=None, seed=None, time_budget=None, progress=None):
+        r"""A :class:`TraceSampler` run until :math:`n_W(\gamma)` (mean) is known to ``rtol`` at every decay.
+
+        Two-stage sampling: a pilot of ``min_probes`` Rademacher probes (in blocks of ``block``)
+        gives the spread, from which the number of probes that reaches a relative half width of
+        ``rtol`` at every ``gamma`` is projected (times 1.2); the interval is checked only there
+        (checking after every block would bias the coverage), and again if it is still too wide,
+        until ``max_probes`` or ``time_budget`` (seconds) stops it. When even ``max_probes`` could
+        not reach ``rtol`` and ``deflate`` is None, 4 times more eigenpairs are deflated and the
+        sampling starts afresh (up to ``DEFLATE_MAX``). The Lanczos steps double while the
+        quadrature gap exceeds a quarter of the tolerance.
+        Returns ``(sampler, converged)``.
+        """
+        g = _check_gammas(gamma)
+        check_real("rtol", rtol, low=0.0, low_open=True)
+        check_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+        max_probes = check_int("max_probes", max_probes, minimum=2)
+        min_probes = min(check_int("min_probes", min_probes, minimum=2), max_probes)
+        block = check_int("block", block, minimum=1)
+        if time_budget is not None:
+            check_real("time_budget", time_budget, low=0.0, low_open=True)
+        adaptive = deflate is None
+        D = self._default_deflate(deflate)
+        rng = as_generator(seed)
+        S = TraceSampler(self, D, rng)
+        n = self.n
+        fixed_steps = steps is not None
+        steps = _steps_for(float(np.max(g)), S.b, 8) if steps is None else check_int("steps", steps, minimum=1)
+        start = time.perf_counter()
+        converged = False
+        target = min_probes  # checks only at the pilot and at the projected sample sizes (two-stage)
+        with Progress(max_probes, desc="krylov trace", unit="probe", enabled=progress) as bar:
+            while S.probes < max_probes:
+                S.add(min(block, max_probes - S.probes), steps)
+                bar.update(S.rules[-1].gauss_nodes.shape[0])
+                if S.probes >= target:
+                    est, _, lo, hi, gap = S.interval(g, level)
+                    scale = 1.0 / (1.0 - g) + est  # n n_W^{-1} / (1 - gamma)
+                    width = (hi - lo) / (2.0 * scale)
+                    bar.set_postfix(f"deflated {S.lam.size}, rel. half width {np.max(width):.2g}")
+                    if np.all(width <= rtol):
+                        converged = True
+                        break
+                    needed = S.probes * float(np.max(width) / rtol) ** 2
+                    target = int(min(max_probes, max(S.probes + block, math.ceil(1.2 * needed))))
+                    if adaptive and needed > max_probes and D < self._max_deflate():
+                        # too few probes can reach rtol: deflate 4 times more eigenpairs, start afresh
+                        D = min(max(4 * D, DEFLATE), self._max_deflate())
+                        S = TraceSampler(self, D, rng)
+                        if not fixed_steps:
+                            steps = _steps_for(float(np.max(g)), S.b, 8)
+                        bar.done = 0
+                        target = min_probes
+                        continue
+                    if np.any(gap / scale > 0.25 * rtol) and steps < min(MAX_STEPS, n):
+                        steps = min(2 * steps, MAX_STEPS, n)
+                if time_budget is not None and time.perf_counter() - start > time_budget:
+                    break
+        return S, converged
+
+    def nw_mean(self, gamma, **options):
+        r""":math:`n_W(\gamma)` (mean) as a :class:`KrylovEstimate` (options of :meth:`trace_sampler`).
+
+        :math:`n_W^{-1} = \frac1n + \frac{1-\gamma}n T(\gamma)` with the interval of
+        :math:`T(\gamma) = \operatorname{tr} h_\gamma(B^2)` mapped through this decreasing function.
+        """
+        t0 = time.perf_counter()
+        g = _check_gammas(gamma)
+        level = options.get("level", 0.95)
+        n = self.n
+        if n <= options.get("max_probes", MAX_PROBES):
+            # no more work than the probes: the sum of the n certified diagonals is exact
+            lo, hi, steps, D = self.variance_bounds(g, np.arange(n), deflate=options.get("deflate"),
+                                                    progress=options.get("progress"))
+            lo, hi = lo.mean(axis=1), hi.mean(axis=1)
+            return KrylovEstimate(
+                quantity="n_W mean", at=g, estimate=2.0 / (lo + hi), stderr=np.zeros(g.size), lower=1.0 / hi,
+                upper=1.0 / lo, level=1.0, certified=True, route=self.route, probes=n, steps=steps, deflated=D,
+                seconds=time.perf_counter() - t0, converged=True,
+            )
+        S, converged = self.trace_sampler(g, **options)
+        est, se, lo, hi, _ = S.interval(g, level)
+
+        def nw(T):
+            return 1.0 / (1.0 / n + (1.0 - g) * T / n)
+
+        value = nw(est)
+        return KrylovEstimate(
+            quantity="n_W mean", at=g, estimate=value, stderr=(1.0 - g) / n * value**2 * se, lower=nw(hi),
+            upper=nw(lo), level=level, certified=False, route=self.route, probes=S.probes, steps=S.steps,
+            deflated=S.lam.size, seconds=time.perf_counter() - t0, converged=converged,
+        )
+
+    # ------------------------------------------------------------------------- per worker
+    def variance_bounds(self, gamma, workers, *, deflate=None, chunk=256, rtol=1e-10, progress=None):
+        r"""Certified brackets of :math:`(1-\gamma)\Sigma_{ii}` for the given workers, each ``(G, len)``.
+
+        Lanczos on :math:`Pe_i` (Gauss lower, Gauss–Radau upper bound; module docstring), the steps
+        doubled until every bracket is narrower than ``rtol`` (relative) at the largest decay or
+        the steps reach their cap. Returns ``(lower, upper, steps, deflated)``.
+        """
+        g = _check_gammas(gamma)
+        rules = self.worker_rules(workers, float(np.max(g)), deflate=deflate, chunk=chunk, rtol=rtol,
+                                  progress=progress)
+        lo, hi = rules.bounds(g)
+        return lo, hi, rules.steps, rules.deflated
+
+    def worker_rules(self, workers, gamma_max, *, deflate=None, chunk=256, rtol=1e-10, progress=None):
+        """The :class:`WorkerRules` of the given workers, accurate to ``rtol`` up to ``gamma_max``."""
+        workers = np.atleast_1d(np.asarray(workers))
+        if workers.ndim != 1 or workers.dtype.kind not in "iu" or np.any(workers < 0) or np.any(workers >= self.n):
+            raise ValueError(f"workers must be integers in [0, n = {self.n}), got {workers!r}")
+        gmax = float(_check_gammas(gamma_max)[0])
+        n = self.n
+        lam, V, _, _, _, b = self.space(self._default_deflate(deflate))
+        steps0 = _steps_for(gmax, b, 4)
+        project = self.projector(V)
+        W = self.W
+        f = lambda m: m / (1.0 - gmax * m)  # noqa: E731
+        rules = []
+        used = 0
+        with Progress(workers.size, desc="krylov workers", unit="worker", enabled=progress) as bar:
+            for s in range(0, workers.size, chunk):
+                idx = workers[s:s + chunk]
+                E = np.zeros((n, idx.size))
+                E[idx, np.arange(idx.size)] = 1.0
+                E = project(E)
+                steps = min(steps0, n)
+                while True:
+                    rule = quadrature(*_lanczos(lambda X: W @ (W @ X), E, steps, project, _every(V)), b)
+                    lo, hi = rule.bounds(f)
+                    if np.all(hi - lo <= rtol * (1.0 / ((1.0 - gmax) * n) + lo)) or steps >= min(MAX_STEPS, n):
+                        break
+                    steps = min(2 * steps, MAX_STEPS, n)
+                used = max(used, steps)
+                rules.append(rule)
+                bar.update(idx.size)
+        return WorkerRules(self, workers, lam, V[workers] ** 2, rules, used)
+
+    def crude_variance_bounds(self, gamma, deflate=None):
+        r"""Certified brackets of :math:`(1-\gamma)\Sigma_{ii}` for every worker at once, ``(G, n)`` each.
+
+        With :math:`r_k(i) = \|PW^ke_i\|^2 = \|W^ke_i\|^2 - \frac1n - \sum_{j\in D}\lambda_j^{2k}v_j(i)^2`
+        (exact from sparse powers, ``k <= K``) and :math:`\|PW^ke_i\|^2 \le b^{k-K}r_K(i)` for
+        ``k > K``:
+        :math:`(1-\gamma)\Sigma_{ii} - \frac1n = (1-\gamma)\bigl[\sum_{j\in D}h_\gamma(\lambda_j^2)v_j(i)^2
+        + \sum_{k\le K}\gamma^{k-1}r_k(i) + \epsilon_i\bigr]`,
+        :math:`0 \le \epsilon_i \le r_K(i)\,\gamma^K b/(1-\gamma b)`. Tight on expanders, loose when
+        ``b`` is close to 1; used to pick the candidates of the worst worker.
+        """
+        g = _check_gammas(gamma)[:, None]
+        lam, V, K, _, colnorms, b = self.space(self._default_deflate(deflate))
+        mu = lam**2
+        V2 = V**2
+        base = (mu / (1.0 - g * mu)) @ V2.T if lam.size else np.zeros((g.shape[0], self.n))
+        r = np.maximum(colnorms - 1.0 / self.n - (mu[None, :] ** np.arange(1, K + 1)[:, None]) @ V2.T, 0.0)
+        for k in range(1, K + 1):
+            base = base + g ** (k - 1) * r[k - 1]
+        tail = r[K - 1] * g**K * b / (1.0 - g * b)
+        lo, hi = 1.0 / self.n + (1.0 - g) * base, 1.0 / self.n + (1.0 - g) * (base + tail)
+        return lo * (1.0 - ROUNDING), hi * (1.0 + ROUNDING)
+
+    def worst_variance(self, gamma, *, deflate=None, max_candidates=4096, chunk=256, progress=None):
+        r"""Certified bracket of :math:`\max_i(1-\gamma)\Sigma_{ii}` per decay, and the worst worker.
+
+        Every worker's crude bracket (:meth:`crude_variance_bounds`); the workers in decreasing order of
+        their crude upper bound are refined with Lanczos (:meth:`variance_bounds`) in chunks until the
+        largest crude upper bound left is below the best refined lower bound at every decay (then
+        the bracket is as tight as the refinement) or ``max_candidates`` were refined (then the
+        upper end is the largest crude bound left: still certified, wider). Returns
+        ``(lower, upper, worker, refined)``.
+        """
+        g = _check_gammas(gamma)
+        deflate = self._default_deflate(deflate)
+        max_candidates = check_int("max_candidates", max_candidates, minimum=1)
+        clo, chi = self.crude_variance_bounds(g, deflate)
+        order = np.argsort(-chi.max(axis=0), kind="stable")
+        best_lo = clo.max(axis=1)
+        best_hi = np.zeros(g.size)
+        best_w = np.full(g.size, -1)
+        refined = 0
+        with Progress(min(max_candidates, self.n), desc="krylov worst", unit="worker", enabled=progress) as bar:
+            while refined < min(max_candidates, self.n):
+                idx = order[refined:refined + min(chunk, max_candidates - refined)]
+                lo, hi, _, _ = self.variance_bounds(g, idx, deflate=deflate, chunk=chunk)
+                better = lo.max(axis=1) > best_lo
+                best_w = np.where(better | (best_w < 0), idx[np.argmax(lo, axis=1)], best_w)
+                best_lo = np.maximum(best_lo, lo.max(axis=1))
+                best_hi = np.maximum(best_hi, hi.max(axis=1))
+                refined += idx.size
+                bar.update(idx.size)
+                rest = chi[:, order[refined:]]
+                if rest.shape[1] == 0 or np.all(rest.max(axis=1) <= best_lo):
+                    break
+        rest = chi[:, order[refined:]]
+        upper = np.maximum(best_hi, rest.max(axis=1)) if rest.shape[1] else best_hi
+        return best_lo, upper, best_w, refined
+
+    def nw_workers(self, gamma, workers, **options):
+        r"""Certified :math:`n_W` of each worker asked for, :math:`1/((1-\gamma)\Sigma_{ii})`, shape ``(G, len)``."""
+        t0 = time.perf_counter()
+        g = _check_gammas(gamma)
+        lo, hi, steps, D = self.variance_bounds(g, workers, **options)
+        return KrylovEstimate(
+            quantity="n_W worker", at=g, estimate=2.0 / (lo + hi), stderr=np.zeros_like(lo), lower=1.0 / hi,
+            upper=1.0 / lo, level=1.0, certified=True, route=self.route, probes=int(np.size(workers)), steps=steps,
+            deflated=D, seconds=time.perf_counter() - t0, converged=bool(np.all(hi - lo <= 1e-8 * lo)),
+        )
+
+    def nw_worst(self, gamma, **options):
+        r"""Certified :math:`n_W(\gamma)` of the worst worker (:meth:`worst_variance`)."""
+        t0 = time.perf_counter()
+        g = _check_gammas(gamma)
+        lo, hi, _, refined = self.worst_variance(g, **options)
+        return KrylovEstimate(
+            quantity="n_W worst", at=g, estimate=2.0 / (lo + hi), stderr=np.zeros_like(lo), lower=1.0 / hi,
+            upper=1.0 / lo, level=1.0, certified=True, route=self.route, probes=refined, steps=0,
+            deflated=self._default_deflate(options.get("deflate")), seconds=time.perf_counter() - t0,
+            converged=bool(np.all(hi - lo <= 1e-6 * lo)),
+        )
+
+    # ------------------------------------------------------------------ Representation interface
+    def scaled_mean_variance(self, g, c, phase):
+        g = np.asarray(g, dtype=float)
+        est = self.nw_mean(g.ravel(), seed=0, rtol=AUTO_RTOL)
+        if not est.converged:
+            warnings.warn(
+                f"n_W (mean) of {self.scheme!r} by the matrix-free route: relative half width "
+                f"{float(np.max(est.relative_halfwidth)):.2g} > {AUTO_RTOL:g} after {est.probes} probes; "
+                "effective_neighbors_interval gives the interval", RuntimeWarning, stacklevel=3)
+        return (1.0 / est.estimate).reshape(g.shape)
+
+    def scaled_variances(self, g, c, phase):
+        g = np.asarray(g, dtype=float)
+        lo, hi, _, _ = self.variance_bounds(g.ravel(), np.arange(self.n))
+        return (0.5 * (lo + hi)).reshape(g.shape + (self.n,))
+
+    def scaled_worst_variance(self, g, c, phase):
+        g = np.asarray(g, dtype=float)
+        lo, hi, _, _ = self.worst_variance(g.ravel())
+        return (0.5 * (lo + hi)).reshape(g.shape)
+
+    def disagreement_mean(self, g, phase):
+        r""":math:`S_1(\gamma) = \frac1n\operatorname{tr} h_\gamma(B^2)` (estimate to ``AUTO_RTOL``)."""
+        lam2, lamn = self.extreme_eigenvalues()
+        if g >= 1.0 and max(abs(lam2), abs(lamn)) >= 1.0 - 1e-12:
+            return math.inf
+        g = min(float(g), float(np.nextafter(1.0, 0.0)))
+        n = self.n
+        if n <= MAX_PROBES:
+            lo, hi, _, _ = self.variance_bounds([g], np.arange(n))
+            return float((0.5 * (lo + hi).mean() - 1.0 / n) / (1.0 - g))
+        S, _ = self.trace_sampler([g], seed=0, rtol=AUTO_RTOL)
+        return float(S.interval(np.array([g]), 0.95)[0][0] / n)
+
+    def scaled_covariance(self, g, c, phase):
+        raise ValueError(
+            f"the covariance matrix of {self.scheme!r} (n = {self.n}) is dense; the route 'krylov' gives its "
+            "diagonal (mode='all'/'worst') and its mean"
+        )
+
+    # ------------------------------------------------------------------------- heterogeneous
+    def heterogeneous_distance(self, c, h, B, phase):
+        r""":math:`\frac1n\|(I-J)X^*\|_F^2`, :math:`(I - cW)X^* = hWB`, by conjugate gradients.
+
+        :math:`I - cW` is symmetric positive definite for :math:`|c| < 1` (eigenvalues
+        :math:`\ge 1 - |c|`); CG to a relative residual of :math:`10^{-13}` per column of ``B``.
+        """
+        W, n = self.W, self.n
+        B = np.asarray(B, dtype=float).reshape(n, -1)
+        op = spla.LinearOperator((n, n), matvec=lambda x: x - c * (W @ x), dtype=float)
+        rhs = h * (W @ B)
+        X = np.empty_like(rhs)
+        for j in range(rhs.shape[1]):  # one solve per model coordinate
+            X[:, j], info = spla.cg(op, rhs[:, j], rtol=1e-13, atol=0.0, maxiter=100 * n)
+            if info != 0:
+                raise RuntimeError(f"conjugate gradients did not converge (info = {info})")
+        D = X - X.mean(axis=0)
+        return float(np.sum(D**2) / n)
+
+    # ---------------------------------------------------------------------------- toy problem
+    def rate_bracketer(self, gamma_ref, **options):
+        """A :class:`RateBracket` whose Lanczos steps suit decays up to about ``gamma_ref``."""
+        return RateBracket(self, gamma_ref, **options)
+
+    def rate_bracket(self, a, beta, **options):
+        r"""Bracket ``(u_lo, u_mid, u_hi)`` of :math:`u = \rho - a` for one ``(a, beta)`` (:class:`RateBracket`)."""
+        if beta == 0:
+            return 0.0, 0.0, 0.0
+        n = self.n
+        if n <= options.get("max_probes", MAX_PROBES):
+            return self.rate_bracketer(a / (a + beta / n), **options).bracket(a, beta)
+        # a rough root first, to run the Lanczos steps the decay at the root needs
+        rough = self.rate_bracketer(a / (a + beta), rtol=1e-2, max_probes=16, worst=False)
+        g1 = a / (a + rough.bracket(a, beta)[1])
+        return self.rate_bracketer(g1, **options).bracket(a, beta)
+
+    def perron_excess(self, a, beta):
+        r"""Midpoint of :meth:`rate_bracket` per ``(a, beta)``; ``converged`` where the bracket is narrower
+        than ``AUTO_RTOL`` relative to :math:`\rho`, ``residual`` its relative half width."""
+        L = a.shape[0]
+        u = np.zeros(L)
+        res = np.zeros(L)
+        conv = np.ones(L, dtype=bool)
+        for j in range(L):
+            lo, mid, hi = self.rate_bracket(float(a[j]), float(beta[j]))
+            u[j] = mid
+            res[j] = 0.5 * (hi - lo) / (a[j] + mid)
+            conv[j] = res[j] <= AUTO_RTOL
+        return u, np.ones(L, dtype=int), res, conv, "krylov-bracket"

@@ -1,0 +1,165 @@
+r"""The toy problem's rate and optimal learning rate on large sparse static symmetric W, with error bars.
+
+No dense eigendecomposition: the matrix-free route of :mod:`topotheory.engine.krylov`. With
+:math:`a = (1-\eta)^2`, :math:`\beta = (\zeta-1)\eta^2` and :math:`\rho = 1 - r`, the exact rate
+(THEORY §3.3 route 4) solves :math:`\rho = \beta\lambda_{\max}(K(a/\rho))`,
+:math:`K(\gamma) = \sum_{k\ge1}\gamma^{k-1}W^k\circ W^k`, whose row sums are the walk's variances
+:math:`\Sigma_{ii}(\gamma)`; the Perron root of this non-negative symmetric matrix lies between the
+mean and the largest row sum, so
+
+.. math::
+
+    r_{\text{worst}}(\eta) \le r(\eta) \le r_{\text{mean}}(\eta),
+
+the roots of :math:`\rho = \beta\,\sigma(a/\rho)` with :math:`\sigma` the certified upper bound of
+:math:`\max_i\Sigma_{ii}` and the lower end of the mean variance (the secular equation). The
+bracket is tight on walk-regular graphs (equal variances) and as wide as the spread of the
+variances otherwise; the estimate is its midpoint. For the optimum
+:math:`r^* = \max_\eta r(\eta)`: :math:`r_{\text{worst}}(\hat\eta) \le r^* \le \max_\eta r_{\text{mean}}(\eta)`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+
+from ..common.results import Result
+from ..common.validation import check_real
+from ..engine import resolve
+from ..engine.krylov import KrylovEstimate
+
+__all__ = ["quadratic_rate_interval", "optimal_learning_rate_interval", "OptimumInterval"]
+
+
+def _coefficients(lr, zeta):
+    return (1.0 - lr) ** 2, (zeta - 1.0) * lr**2
+
+
+def quadratic_rate_interval(scheme, *, lr, zeta, level=0.95, seed=0, rtol=1e-5, max_probes=512, deflate=None,
+                            progress=None):
+    r"""Bracket of the toy problem's exact rate :math:`r(\eta)` on a static symmetric sparse ``W``.
+
+    See the module docstring: ``lower`` is certified (worst-worker root), ``upper`` holds with
+    probability ``level`` over the seeded probes (certified for ``n <= max_probes``).
+
+    Parameters
+    ----------
+    scheme : Scheme
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    zeta : float
+        Noise level :math:`\zeta \ge 1`.
+    level, seed, rtol, max_probes, deflate, progress
+        Options of the trace estimator (:func:`~topotheory.effective_neighbors_interval`).
+
+    Returns
+    -------
+    KrylovEstimate
+        ``quantity="toy rate"``, ``at`` the learning rate; a negative ``upper`` means divergence.
+
+    Examples
+    --------
+    >>> from topotheory import random_regular, quadratic_rate
+    >>> s = random_regular(100, 4, seed=0)
+    >>> est = quadratic_rate_interval(s, lr=0.2, zeta=11.0)
+    >>> exact = quadratic_rate(s, lr=0.2, zeta=11.0)
+    >>> bool(est.lower[0] <= exact <= est.upper[0]), bool(est.upper[0] - est.lower[0] < 3e-3 * exact)
+    (True, True)
+    """
+    t0 = time.perf_counter()
+    lr = float(check_real("lr", lr, low=0.0, low_open=True))
+    zeta = float(check_real("zeta", zeta, low=1.0))
+    rep = resolve(scheme, "krylov")
+    a, beta = _coefficients(lr, zeta)
+    u_lo, u_mid, u_hi = rep.rate_bracket(a, beta, level=level, seed=seed, rtol=rtol, max_probes=max_probes,
+                                         deflate=deflate, progress=progress)
+    rate = lambda u: np.array([1.0 - a - u])  # noqa: E731
+    return KrylovEstimate(
+        quantity="toy rate", at=np.array([lr]), estimate=rate(u_mid), stderr=np.array([math.nan]), lower=rate(u_hi),
+        upper=rate(u_lo), level=level, certified=rep.n <= max_probes, route=rep.route, probes=0, steps=0,
+        deflated=0, seconds=time.perf_counter() - t0, converged=True,
+    )
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class OptimumInterval(Result):
+    r"""The optimal learning rate of the toy problem with a bracket of the optimal rate.
+
+    Attributes
+    ----------
+    lr : float
+        Maximizer of the estimate (the bracket's midpoint) of :math:`r(\eta)`.
+    rate : float
+        The estimate at ``lr``.
+    rate_lower, rate_upper : float
+        :math:`r_{\text{worst}}(\hat\eta) \le r^* \le \max_\eta r_{\text{mean}}(\eta)`.
+    lr_mean : float
+        Maximizer of :math:`r_{\text{mean}}` (the secular optimum).
+    level : float
+        Probability of ``rate_upper`` over the probes (1: certified).
+    route : str
+    seconds : float
+    """
+
+    lr: float
+    rate: float
+    rate_lower: float
+    rate_upper: float
+    lr_mean: float
+    level: float
+    route: str
+    seconds: float
+
+
+def optimal_learning_rate_interval(scheme, *, zeta, level=0.95, seed=0, rtol=1e-5, max_probes=512, deflate=None,
+                                   progress=None):
+    r"""Optimal learning rate of the toy problem on a large sparse static symmetric ``W``, bracketed.
+
+    One set of Lanczos runs (:class:`~topotheory.engine.krylov.RateBracket`) at the decay of a rough
+    optimum serves every learning rate; each bound is maximized by a bounded scalar search on
+    :math:`(0, 2/\zeta']`, the stability edge of the mean bound.
+
+    Examples
+    --------
+    >>> from topotheory import random_regular, optimal_learning_rate
+    >>> s = random_regular(60, 4, seed=0)
+    >>> opt = optimal_learning_rate_interval(s, zeta=11.0)
+    >>> ref = optimal_learning_rate(s, zeta=11.0)
+    >>> bool(opt.rate_lower <= ref.rate <= opt.rate_upper), bool(abs(opt.lr - ref.lr) < 0.02)
+    (True, True)
+    """
+    t0 = time.perf_counter()
+    zeta = float(check_real("zeta", zeta, low=1.0, low_open=True))
+    rep = resolve(scheme, "krylov")
+    n = rep.n
+    options = dict(level=level, seed=seed, max_probes=max_probes, deflate=deflate, progress=progress)
+    hi = 2.0 / (1.0 + (zeta - 1.0) / n)  # the fully connected stability edge bounds every edge
+
+    import scipy.optimize as so  # on first use: ``import topotheory`` stays light
+
+    def best(bracketer, which):
+        def neg(lr):
+            a, beta = _coefficients(lr, zeta)
+            return -(1.0 - a - bracketer.bracket(a, beta)[which])
+        res = so.minimize_scalar(neg, bounds=(1e-9, hi), method="bounded", options={"xatol": 1e-10})
+        return float(res.x), -float(res.fun)
+
+    # a rough optimum (secular, few probes) fixes the decay the Lanczos steps must resolve
+    if n <= max_probes:
+        rough = rep.rate_bracketer(0.9, worst=False, **options)
+    else:
+        rough = rep.rate_bracketer(0.9, rtol=1e-2, worst=False, **dict(options, max_probes=16))
+    lr0, _ = best(rough, 1)
+    a0, b0 = _coefficients(lr0, zeta)
+    g0 = a0 / (a0 + rough.bracket(a0, b0)[1])
+    R = rep.rate_bracketer(g0, rtol=rtol, **options)
+    lr, rate = best(R, 1)
+    lr_mean, upper = best(R, 0)
+    a, beta = _coefficients(lr, zeta)
+    lower = 1.0 - a - R.bracket(a, beta)[2]
+    return OptimumInterval(lr=lr, rate=rate, rate_lower=lower, rate_upper=upper, lr_mean=lr_mean,
+                           level=1.0 if n <= max_probes else float(level), route=rep.route,
+                           seconds=time.perf_counter() - t0)
