@@ -35,6 +35,7 @@ import warnings
 
 import numpy as np
 
+from ..common.annotations import SchemeLike
 from ..common.validation import check_bool, check_choice
 from ..engine import resolve
 
@@ -47,12 +48,13 @@ SPECTRAL_GAP_KINDS = ("abs", "lambda2", "koloskova", "eigenvalue")
 _REAL_TOL = 1e-10
 
 
-def spectral_gap(scheme, kind="abs", *, per_step=False):
+def spectral_gap(scheme: SchemeLike, kind: str = "abs", *, per_step: bool = False) -> float:
     r"""Spectral gap of a gossip scheme, in one of four documented conventions (module docstring).
 
     Parameters
     ----------
-    scheme : Scheme or InfiniteGraph
+    scheme : Scheme, InfiniteGraph, networkx.Graph, ndarray or sparse matrix
+        The gossip scheme (anything :func:`~topotheory.as_scheme` accepts).
     kind : {"abs", "lambda2", "koloskova", "eigenvalue"}
         ``"abs"``: :math:`1 - \|\Pi - J\|_2` (:math:`1 - \max_{i\ge2}|\lambda_i(W)|` for symmetric
         static ``W``; the paper's figures). ``"eigenvalue"``: :math:`1 - \rho(\Pi - J)`.
