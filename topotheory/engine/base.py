@@ -38,6 +38,8 @@ representation overrides what its structure makes cheaper or exact.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse.linalg as spla
@@ -45,6 +47,11 @@ import scipy.sparse.linalg as spla
 from ..graphs.scheme import consensus_complement
 
 __all__ = ["Representation", "GramMoments", "consensus_complement"]
+
+
+#: What :meth:`Representation.perron_slopes` returns: ``(u, du/da, du/dbeta, iterations, residual,
+#: converged, route)``.
+Slopes = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]
 
 
 class Representation:
@@ -62,63 +69,69 @@ class Representation:
         True for a static symmetric ``W`` (the setting of the paper's §4).
     """
 
-    route = "abstract"
+    route: str = "abstract"
     #: True where :meth:`perron_slopes` gives analytic derivatives.
-    has_slopes = False
+    has_slopes: bool = False
+    #: The resolved scheme (a ``Scheme``, ``RandomScheme`` or ``InfiniteGraph``).
+    scheme: Any
+    #: Number of workers: an int, ``math.inf`` for an infinite graph.
+    n: Any
+    period: int
+    static_symmetric: bool
 
-    def __init__(self, scheme, *, static_symmetric=False):
+    def __init__(self, scheme: Any, *, static_symmetric: bool = False) -> None:
         self.scheme = scheme
         self.n = scheme.n
         self.period = scheme.period
         self.static_symmetric = bool(static_symmetric)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}({self.scheme!r})"
 
     # ------------------------------------------------------------------------------ random walk
-    def scaled_variances(self, g, c, phase):
+    def scaled_variances(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         """(1 - gamma) diag Sigma at the phase, shape ``g.shape + (n,)`` (or ``+ (1,)``)."""
         out = np.empty(g.shape + (self.n,))
         for idx in np.ndindex(g.shape):
             out[idx] = np.diag(self.scaled_covariance(float(g[idx]), float(c[idx]), phase))
         return out
 
-    def scaled_mean_variance(self, g, c, phase):
+    def scaled_mean_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         """(1 - gamma) mean_i Sigma_ii = 1 / n_W(gamma), shape ``g.shape``."""
         return np.mean(self.scaled_variances(g, c, phase), axis=-1)
 
-    def scaled_worst_variance(self, g, c, phase):
+    def scaled_worst_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         """(1 - gamma) max_i Sigma_ii, shape ``g.shape`` (the worst worker: ``1 / n_W`` worst)."""
         return np.max(self.scaled_variances(g, c, phase), axis=-1)
 
-    def scaled_covariance(self, g, c, phase):  # pragma: no cover - every representation overrides
+    def scaled_covariance(self, g: float, c: float, phase: int) -> np.ndarray:  # pragma: no cover - every representation overrides
         raise NotImplementedError
 
-    def disagreement_mean(self, g, phase):  # pragma: no cover - every representation overrides
+    def disagreement_mean(self, g: float, phase: int) -> float:  # pragma: no cover - every representation overrides
         raise NotImplementedError
 
     # -------------------------------------------------------------------------------- spectra
-    def product_spectrum(self):
+    def product_spectrum(self) -> np.ndarray:
         """Eigenvalues of the one-period product on the complement of the consensus direction."""
         H = consensus_complement(self.n)
         return sla.eigvals(H.T @ self.scheme.period_product(0) @ H)
 
-    def product_norm(self):
+    def product_norm(self) -> float:
         r""":math:`\|\Pi - J\|_2` of the one-period product (phase 0)."""
         return float(sla.norm(self.scheme.period_product(0) - 1.0 / self.n, 2))
 
-    def static_contraction(self):
+    def static_contraction(self) -> float | None:
         """``max_{i>=2} |lambda_i|`` for a static normal W (then ||W^t - J|| = s^t), else None."""
         return None
 
-    def static_symmetric_eigenvalues(self, what):
+    def static_symmetric_eigenvalues(self, what: str) -> np.ndarray:
         """Eigenvalues (descending) of a static symmetric W, or a ValueError naming ``what``."""
         raise ValueError(
             f"{what} needs a static symmetric gossip matrix (the setting of the paper's §4); got {self.scheme!r}"
         )
 
     # ---------------------------------------------------------------------------- toy problem
-    def apply_second_moment(self, C, a, beta, t):
+    def apply_second_moment(self, C: np.ndarray, a: float, beta: float, t: int) -> np.ndarray:
         r"""One step :math:`T_t(C) = W_t[aC + \beta\,\mathrm{Diag}\,C]W_t^T` on one Gram matrix."""
         scheme = self.scheme
         X = a * C
@@ -129,7 +142,7 @@ class Representation:
         W = scheme.matrix(t)
         return W @ X @ W.T
 
-    def perron_excess(self, a, beta):
+    def perron_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
         r"""Arnoldi (ARPACK) on the matrix-free map :math:`T_{p-1}\circ\dots\circ T_0` (any scheme).
 
         Returns ``(u, iterations, residual, converged, route)`` with :math:`u = \rho - a`.
@@ -144,7 +157,7 @@ class Representation:
             aj, bj = float(a[j]), float(beta[j])
             count = [0]
 
-            def matvec(x, aj=aj, bj=bj):
+            def matvec(x: np.ndarray, aj: float = aj, bj: float = bj) -> np.ndarray:
                 C = np.array(np.ravel(x).reshape(n, n))
                 for t in range(p):
                     C = self.apply_second_moment(C, aj, bj, t)
@@ -176,11 +189,11 @@ class Representation:
             u[j] = rho_p ** (1.0 / p) - aj
         return u, its, res, conv, "arnoldi"
 
-    def excess_lower_bound(self, a, beta):
+    def excess_lower_bound(self, a: np.ndarray, beta: np.ndarray) -> np.ndarray | None:
         """A cheap lower bound of ``u = rho - a`` per ``(a, beta)`` (None: none known cheaply)."""
         return None
 
-    def perron_slopes(self, a, beta):
+    def perron_slopes(self, a: np.ndarray, beta: np.ndarray) -> Slopes | None:
         r"""``(u, du/da, du/dbeta, iterations, residual, converged, route)`` where the route has them.
 
         The partial derivatives of :math:`u = \rho - a` come from the Perron vectors (implicit
@@ -189,18 +202,18 @@ class Representation:
         """
         return None
 
-    def secular_excess(self, a, beta):
+    def secular_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
         """The secular equation's root where it is exact; a ValueError here (it is not)."""
         kind = "periodic" if self.period > 1 else "non-symmetric"
         raise ValueError(
             f"method='secular' does not apply to {self.scheme!r} ({kind} and not circulant); use method='exact'"
         )
 
-    def second_moments(self, a, beta, initial):
+    def second_moments(self, a: np.ndarray, beta: np.ndarray, initial: np.ndarray | None) -> GramMoments:
         """A propagator of the Gram matrices ``C(t)`` for a batch of ``(a, beta)``."""
         return GramMoments(self, a, beta, initial)
 
-    def heterogeneous_distance(self, c, h, B, phase):
+    def heterogeneous_distance(self, c: float, h: float, B: np.ndarray, phase: int) -> float:
         r""":math:`\frac1n\|(I-J)X^*\|_F^2` for the fixed point of the one-period affine map.
 
         One step is :math:`X \leftarrow W_t(cX + hB)`; over a period from ``phase``
@@ -223,28 +236,28 @@ class GramMoments:
     by every propagator: :meth:`loss`, :meth:`step`, :meth:`keep`.
     """
 
-    def __init__(self, rep, a, beta, initial):
+    def __init__(self, rep: Representation, a: np.ndarray, beta: np.ndarray, initial: np.ndarray | None) -> None:
         self.scheme = rep.scheme
         self.a, self.beta = a, beta
         n = self.scheme.n
         C0 = np.ones((n, n)) if initial is None else initial
         self.C = np.broadcast_to(C0, (a.shape[0], n, n)).copy()
 
-    def loss(self):
+    def loss(self) -> np.ndarray:
         """Mean loss ``trace C / (2n)`` per learning rate (inf after overflow)."""
         with np.errstate(over="ignore", invalid="ignore"):
             out = self._loss()
         return np.where(np.isnan(out), np.inf, out)  # NaN only arises from overflow (inf - inf)
 
-    def _loss(self):
+    def _loss(self) -> np.ndarray:
         return np.einsum("jii->j", self.C) / (2.0 * self.scheme.n)
 
-    def step(self, t):
+    def step(self, t: int) -> None:
         """Advance every learning rate by the step with ``W_t``."""
         with np.errstate(over="ignore", invalid="ignore"):
             self._step(t)
 
-    def _step(self, t):
+    def _step(self, t: int) -> None:
         a, beta = self.a, self.beta
         X = a[:, None, None] * self.C
         n = self.scheme.n
@@ -262,10 +275,10 @@ class GramMoments:
             W = self.scheme.matrix(t)
             self.C = np.matmul(np.matmul(W, X), W.T)
 
-    def keep(self, mask):
+    def keep(self, mask: np.ndarray) -> None:
         """Keep only the learning rates where ``mask`` is True."""
         self.a, self.beta = self.a[mask], self.beta[mask]
         self._keep_state(mask)
 
-    def _keep_state(self, mask):
+    def _keep_state(self, mask: np.ndarray) -> None:
         self.C = self.C[mask]

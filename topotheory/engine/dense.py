@@ -26,6 +26,8 @@ Connected aperiodic products (a single class) solve the equation directly on the
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.linalg as sla
 
@@ -54,8 +56,8 @@ class DensePeriodicRepresentation(Representation):
     route = "dense"
 
     # ----------------------------------------------------------------------- one-period data
-    def _period_data(self, phase):
-        def build():
+    def _period_data(self, phase: int) -> dict[str, Any]:
+        def build() -> dict[str, Any]:
             scheme, n, p = self.scheme, self.n, self.period
             P = scheme.period_product(phase)
             classes = cyclic_classes(P)
@@ -78,7 +80,7 @@ class DensePeriodicRepresentation(Representation):
 
         return self.scheme.cached(("engine:dense-period", phase), build)
 
-    def _Q(self, g, steps):
+    def _Q(self, g: float, steps: list[int]) -> np.ndarray:
         n = self.n
         J = np.full((n, n), 1.0 / n)
         Q = np.zeros((n, n))
@@ -87,7 +89,7 @@ class DensePeriodicRepresentation(Representation):
             Q = B @ (g * Q + np.eye(n)) @ B.T
         return Q
 
-    def disagreement_covariance(self, g, c, phase, *, scaled):
+    def disagreement_covariance(self, g: float, c: float, phase: int, *, scaled: bool) -> np.ndarray:
         r"""``S`` (``scaled=False``) or :math:`(1-\gamma)S` (``scaled=True``) at the phase, dense.
 
         Unscaled, ``S`` is ``inf`` where a part that never mixes meets :math:`\gamma = 1`.
@@ -130,11 +132,11 @@ class DensePeriodicRepresentation(Representation):
         return 0.5 * (S + S.T)
 
     # ------------------------------------------------------------------------------ random walk
-    def scaled_covariance(self, g, c, phase):
+    def scaled_covariance(self, g: float, c: float, phase: int) -> np.ndarray:
         r""":math:`(1-\gamma)\Sigma = J + (1-\gamma)S` at the phase (dense ``(n, n)``)."""
         return np.full((self.n, self.n), 1.0 / self.n) + self.disagreement_covariance(g, c, phase, scaled=True)
 
-    def disagreement_mean(self, g, phase):
+    def disagreement_mean(self, g: float, phase: int) -> float:
         """mean_i S_ii = S_1(gamma) at the phase; ``inf`` when some part never mixes at gamma = 1.
 
         (The noise reaches every unimodular direction ``v`` of the product: ``v^T Q v >=

@@ -22,9 +22,11 @@ circulant, else the dense route).
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
-from .base import GramMoments, Representation
+from .base import GramMoments, Representation, Slopes
 from .secular import secular_partials, secular_periodic, secular_static
 from .structure import STRUCTURAL_MARGIN, cyclic_classes
 
@@ -52,19 +54,19 @@ class FourierRepresentation(Representation):
 
     route = "fourier"
 
-    def __init__(self, scheme, *, companion, static_symmetric=False):
+    def __init__(self, scheme: Any, *, companion: Callable[[], Representation], static_symmetric: bool = False) -> None:
         super().__init__(scheme, static_symmetric=static_symmetric)
         self._companion = companion
 
     @property
-    def companion(self):
+    def companion(self) -> Representation:
         """The representation that handles eigenvector-based operations."""
         return self._companion()
 
-    def _moduli(self):
+    def _moduli(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(|mu|, |mu|^2, 1 - |mu|^2) per (step, mode), structural unit moduli exact; cached."""
 
-        def build():
+        def build() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             mu = self.scheme.fourier_eigenvalues()
             absmu = np.minimum(np.abs(mu), 1.0)
             for t in range(self.period):
@@ -84,7 +86,7 @@ class FourierRepresentation(Representation):
         return self.scheme.cached("engine:fourier-moduli", build)
 
     # ------------------------------------------------------------------------------ random walk
-    def mode_variances(self, g, c, phase):
+    def mode_variances(self, g: Any, c: Any, phase: int) -> np.ndarray:
         r"""Stationary variance :math:`s_k` of every non-consensus mode at the phase.
 
         Shape ``g.shape + (n - 1,)``. Valid up to :math:`\gamma = 1` (``c = 0``), where modes that
@@ -109,39 +111,39 @@ class FourierRepresentation(Representation):
             out = np.where(one_minus_a > 0, q / one_minus_a, np.inf)
         return np.where(q == 0.0, 0.0, out)
 
-    def scaled_mean_variance(self, g, c, phase):
+    def scaled_mean_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         # Mode 0 (consensus) contributes exactly 1; the others (1 - gamma) s_k.
         s_k = self.mode_variances(g, c, phase)
         return (1.0 + c * np.sum(s_k, axis=-1)) / self.n
 
-    def scaled_variances(self, g, c, phase):
+    def scaled_variances(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         return self.scaled_mean_variance(g, c, phase)[..., None]
 
-    def scaled_covariance(self, g, c, phase):
+    def scaled_covariance(self, g: float, c: float, phase: int) -> np.ndarray:
         return self.companion.scaled_covariance(g, c, phase)
 
-    def disagreement_mean(self, g, phase):
+    def disagreement_mean(self, g: float, phase: int) -> float:
         return float(np.sum(self.mode_variances(g, 1.0 - g, phase)) / self.n)
 
     # -------------------------------------------------------------------------------- spectra
-    def product_spectrum(self):
+    def product_spectrum(self) -> np.ndarray:
         return np.prod(self.scheme.fourier_eigenvalues(), axis=0)[1:]
 
-    def product_norm(self):
+    def product_norm(self) -> float:
         return float(np.max(np.abs(self.product_spectrum()))) if self.n > 1 else 0.0
 
-    def static_contraction(self):
+    def static_contraction(self) -> float | None:
         if self.period > 1:
             return None
         return float(np.max(np.abs(self.scheme.fourier_eigenvalues()[0, 1:])))
 
-    def static_symmetric_eigenvalues(self, what):
+    def static_symmetric_eigenvalues(self, what: str) -> np.ndarray:
         if not self.static_symmetric:
             return super().static_symmetric_eigenvalues(what)
         return self.scheme.eigenvalues()
 
     # ---------------------------------------------------------------------------- toy problem
-    def secular_excess(self, a, beta):
+    def secular_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
         _, m, onem = self._moduli()
         if self.period == 1:
             u, its, res = secular_static(m[0], onem[0], a, beta)
@@ -149,20 +151,20 @@ class FourierRepresentation(Representation):
         u, its, res = secular_periodic(m, onem, a, beta)
         return u, its, res, "secular-fourier-periodic"
 
-    def perron_excess(self, a, beta):
+    def perron_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
         u, its, res, route = self.secular_excess(a, beta)
         return u, its, res, np.ones(a.shape[0], dtype=bool), route
 
     @property
-    def has_slopes(self):
+    def has_slopes(self) -> bool:  # type: ignore[override]  # read-only here: it follows the period
         """Analytic slopes from the secular equation (static circulant schemes)."""
         return self.period == 1
 
-    def excess_lower_bound(self, a, beta):
+    def excess_lower_bound(self, a: np.ndarray, beta: np.ndarray) -> np.ndarray | None:
         """The exact excess (the secular root), also a lower bound of itself."""
         return self.perron_excess(a, beta)[0]
 
-    def perron_slopes(self, a, beta):
+    def perron_slopes(self, a: np.ndarray, beta: np.ndarray) -> Slopes | None:
         """``u`` and its partial derivatives in ``a`` and ``beta`` from the secular equation (period 1)."""
         if self.period > 1:
             return None
@@ -173,12 +175,12 @@ class FourierRepresentation(Representation):
             du_da, du_db = -S_a / S_u, -1.0 / (beta * S_u)
         return u, du_da, du_db, its, res, np.ones(a.shape[0], dtype=bool), "secular-fourier"
 
-    def second_moments(self, a, beta, initial):
+    def second_moments(self, a: np.ndarray, beta: np.ndarray, initial: np.ndarray | None) -> GramMoments:
         if initial is not None:
             return GramMoments(self, a, beta, initial)
         return FourierMoments(self, a, beta)
 
-    def heterogeneous_distance(self, c, h, B, phase):
+    def heterogeneous_distance(self, c: float, h: float, B: np.ndarray, phase: int) -> float:
         return self.companion.heterogeneous_distance(c, h, B, phase)
 
 
@@ -189,7 +191,7 @@ class FourierMoments(GramMoments):
     :math:`s = \operatorname{mean}_k \hat c_k = C_{ii}` — :math:`O(n)` per step.
     """
 
-    def __init__(self, rep, a, beta):
+    def __init__(self, rep: FourierRepresentation, a: np.ndarray, beta: np.ndarray) -> None:
         self.scheme = rep.scheme
         self.a, self.beta = a, beta
         n = rep.n
@@ -197,12 +199,12 @@ class FourierMoments(GramMoments):
         self.c = np.zeros((a.shape[0], n))
         self.c[:, 0] = n
 
-    def _loss(self):
+    def _loss(self) -> np.ndarray:
         return 0.5 * np.mean(self.c, axis=1)
 
-    def _step(self, t):
+    def _step(self, t: int) -> None:
         s = np.mean(self.c, axis=1, keepdims=True)
         self.c = self.m[t % self.m.shape[0]] * (self.a[:, None] * self.c + self.beta[:, None] * s)
 
-    def _keep_state(self, mask):
+    def _keep_state(self, mask: np.ndarray) -> None:
         self.c = self.c[mask]

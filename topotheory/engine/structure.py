@@ -15,6 +15,8 @@ is what keeps the stationary walk exact as :math:`\gamma \to 1` on graphs that n
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
@@ -41,18 +43,18 @@ class CyclicClasses:
         Period of each component.
     """
 
-    def __init__(self, labels, components, periods):
+    def __init__(self, labels: np.ndarray, components: int, periods: np.ndarray) -> None:
         self.labels = labels
         self.count = int(labels.max()) + 1 if labels.size else 0
         self.components = int(components)
         self.periods = periods
 
     @property
-    def bipartite_components(self):
+    def bipartite_components(self) -> int:
         """Number of components of period 2 (each gives the eigenvalue -1 of a symmetric matrix)."""
         return int(np.sum(self.periods == 2))
 
-    def basis(self):
+    def basis(self) -> np.ndarray:
         """Orthonormal class indicators, shape ``(n, count)``: the unitary part of the matrix."""
         n = self.labels.size
         E = np.zeros((n, self.count))
@@ -60,7 +62,7 @@ class CyclicClasses:
         return E / np.sqrt(E.sum(axis=0))
 
 
-def cyclic_classes(M):
+def cyclic_classes(M: Any) -> CyclicClasses:
     """The :class:`CyclicClasses` of a (dense or sparse) doubly stochastic matrix.
 
     A component with a self loop (positive diagonal) is aperiodic. Otherwise levels come from one

@@ -24,13 +24,13 @@ one-period maps, spectral measure) is chosen once per scheme by :func:`topotheor
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ..common.annotations import ArrayLike, FloatOrArray, SchemeLike
 from ..common.validation import check_choice, check_int, check_phase, check_real, gamma_pair
-from ..engine import KrylovEstimate, resolve
+from ..engine import KrylovEstimate, KrylovRepresentation, resolve
 
 __all__ = [
     "NW_MODES",
@@ -187,7 +187,7 @@ def effective_neighbors_interval(scheme: SchemeLike, gamma: ArrayLike, *, mode: 
     (True, True)
     """
     check_choice("mode", mode, NW_MODES)
-    rep = resolve(scheme, "krylov")
+    rep = cast(KrylovRepresentation, resolve(scheme, "krylov"))
     if mode == "mean":
         return rep.nw_mean(gamma, rtol=rtol, level=level, max_probes=max_probes, time_budget=time_budget,
                            deflate=deflate, seed=seed, progress=progress)

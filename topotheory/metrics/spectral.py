@@ -32,12 +32,13 @@ the Ritz residual (about :math:`10^{-11}`); no dense matrix is formed.
 from __future__ import annotations
 
 import warnings
+from typing import cast
 
 import numpy as np
 
 from ..common.annotations import SchemeLike
 from ..common.validation import check_bool, check_choice
-from ..engine import resolve
+from ..engine import KrylovRepresentation, resolve
 
 __all__ = ["SPECTRAL_GAP_KINDS", "spectral_gap"]
 
@@ -104,7 +105,7 @@ def spectral_gap(scheme: SchemeLike, kind: str = "abs", *, per_step: bool = Fals
     if kind in ("abs", "koloskova"):
         second = rep.product_norm()
     elif rep.route == "krylov":  # static symmetric, matrix-free: the extreme eigenvalues by Lanczos
-        lam2, lamn = rep.extreme_eigenvalues()
+        lam2, lamn = cast(KrylovRepresentation, rep).extreme_eigenvalues()
         second = max(abs(lam2), abs(lamn)) if kind == "eigenvalue" else lam2
     else:
         ev = np.asarray(rep.product_spectrum())
