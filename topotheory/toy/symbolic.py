@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -34,7 +35,7 @@ _KINDS = ("alone", "fully_connected")
 
 
 @functools.lru_cache(maxsize=None)
-def symbols():
+def symbols() -> tuple[Any, Any, Any, Any]:
     """The sympy symbols ``(eta, zeta, n, rho)`` used by every expression of this module.
 
     Examples
@@ -48,7 +49,7 @@ def symbols():
     return eta, zeta, n, rho
 
 
-def _isserlis(indices):
+def _isserlis(indices: Sequence[int]) -> int:
     """E[prod_k a_{indices[k]}] for a ~ N(0, I) by Isserlis' (Wick's) theorem: a sum over pairings."""
     indices = list(indices)
     if not indices:
@@ -63,7 +64,7 @@ def _isserlis(indices):
     return total
 
 
-def noise_level(d, batch_size=1):
+def noise_level(d: int, batch_size: int = 1) -> Any:
     r"""Derive :math:`\zeta = \mathbb{E}\|g(x)\|^2/\|x\|^2` for the mini-batch gradient, exactly.
 
     :math:`g(x) = \frac1b\sum_k a_k a_k^T x` with :math:`a_k \sim N(0, I_d)` i.i.d.: the fourth
@@ -102,7 +103,7 @@ def noise_level(d, batch_size=1):
     return sp.nsimplify(sp.simplify(total / norm2))
 
 
-def second_moment_coefficients():
+def second_moment_coefficients() -> tuple[Any, Any]:
     r"""The coefficients :math:`(a, \beta)` of :math:`C \leftarrow W[aC + \beta\,\mathrm{Diag}\,C]W^T`.
 
     Off the diagonal the two workers' gradient noises are independent with mean :math:`x`, so
@@ -124,7 +125,7 @@ def second_moment_coefficients():
     return a, beta
 
 
-def secular_equation(eigenvalues=None):
+def secular_equation(eigenvalues: Sequence[Any] | None = None) -> Any:
     r"""The secular equation of THEORY §3.3 route 3 as a sympy ``Eq``.
 
     .. math:: 1 = \frac{\beta}{n}\sum_i \frac{\lambda_i^2}{\rho - a\lambda_i^2}
@@ -157,7 +158,7 @@ def secular_equation(eigenvalues=None):
 MAX_SPECTRUM = 64
 
 
-def _check_spectrum(eigenvalues):
+def _check_spectrum(eigenvalues: Any) -> list[Any]:
     """The spectrum as a list of sympy numbers, or a clear error naming ``eigenvalues``."""
     import sympy as sp
 
@@ -181,7 +182,7 @@ def _check_spectrum(eigenvalues):
     return out
 
 
-def secular_rate(eigenvalues):
+def secular_rate(eigenvalues: Sequence[Any]) -> Any:
     r"""The rate :math:`r = 1 - \rho` solving the secular equation for a small explicit spectrum.
 
     Clears denominators and returns the largest root of the resulting polynomial in :math:`\rho`
@@ -212,7 +213,7 @@ def secular_rate(eigenvalues):
 
 
 @functools.lru_cache(maxsize=None)
-def closed_forms(kind):
+def closed_forms(kind: str) -> dict[str, Any]:
     r"""Derived closed forms for ``"alone"`` (:math:`W = I`) or ``"fully_connected"`` (:math:`W = J`).
 
     * ``rate``: alone, :math:`W = I` makes :math:`T(C) = aC + \beta\,\mathrm{Diag}\,C` whose Perron
@@ -259,7 +260,7 @@ def closed_forms(kind):
     }
 
 
-def oracle(kind, quantity):
+def oracle(kind: str, quantity: str) -> Callable[..., Any]:
     r"""A numpy function compiled (``sympy.lambdify``) from :func:`closed_forms`.
 
     Arguments are ``(eta, zeta)`` for ``rate`` of ``"alone"``, ``(zeta,)`` for its optima/edge,
