@@ -44,6 +44,13 @@ _ROOT_TOL = 1e-9
 class DensePeriodicRepresentation(Representation):
     """Any finite scheme: dense one-period maps and the exact Stein equation (module docstring).
 
+    Parameters
+    ----------
+    scheme : Scheme
+        A finite deterministic scheme (any period, symmetric or not).
+    static_symmetric : bool
+        Whether ``W`` is static and symmetric.
+
     Examples
     --------
     >>> import numpy as np
@@ -93,6 +100,30 @@ class DensePeriodicRepresentation(Representation):
         r"""``S`` (``scaled=False``) or :math:`(1-\gamma)S` (``scaled=True``) at the phase, dense.
 
         Unscaled, ``S`` is ``inf`` where a part that never mixes meets :math:`\gamma = 1`.
+
+        Parameters
+        ----------
+        g : float
+            The decay :math:`\gamma \in [0, 1]`.
+        c : float
+            :math:`1 - \gamma` (passed separately for precision near 1).
+        phase : int
+            Phase of the scheme, ``0 <= phase < period``.
+        scaled : bool
+            Return :math:`(1-\gamma)S` (finite up to :math:`\gamma = 1`) instead of ``S``.
+
+        Returns
+        -------
+        ndarray, shape (n, n)
+            The symmetric disagreement covariance (zero row sums).
+
+        Examples
+        --------
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> S = resolve(ring(4), "dense").disagreement_covariance(0.5, 0.5, 0, scaled=False)
+        >>> round(float(S[0, 0]), 12)  # (3/4) (1/9) / (1 - 1/18) = 3/34
+        0.088235294118
         """
         n, p = self.n, self.period
         data = self._period_data(phase)
@@ -133,14 +164,55 @@ class DensePeriodicRepresentation(Representation):
 
     # ------------------------------------------------------------------------------ random walk
     def scaled_covariance(self, g: float, c: float, phase: int) -> np.ndarray:
-        r""":math:`(1-\gamma)\Sigma = J + (1-\gamma)S` at the phase (dense ``(n, n)``)."""
+        r""":math:`(1-\gamma)\Sigma = J + (1-\gamma)S` at the phase (dense ``(n, n)``).
+
+        Parameters
+        ----------
+        g : float
+            The decay :math:`\gamma \in [0, 1]`.
+        c : float
+            :math:`1 - \gamma` (passed separately for precision near 1).
+        phase : int
+            Phase of the scheme, ``0 <= phase < period``.
+
+        Returns
+        -------
+        ndarray, shape (n, n)
+            The scaled stationary covariance of the random walk (THEORY §2).
+
+        Examples
+        --------
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> round(float(resolve(ring(4), "dense").scaled_covariance(0.5, 0.5, 0)[0, 0]), 12)  # 1/4 + 3/68
+        0.294117647059
+        """
         return np.full((self.n, self.n), 1.0 / self.n) + self.disagreement_covariance(g, c, phase, scaled=True)
 
     def disagreement_mean(self, g: float, phase: int) -> float:
-        """mean_i S_ii = S_1(gamma) at the phase; ``inf`` when some part never mixes at gamma = 1.
+        r"""mean_i S_ii = S_1(gamma) at the phase; ``inf`` when some part never mixes at gamma = 1.
 
         (The noise reaches every unimodular direction ``v`` of the product: ``v^T Q v >=
         ||W_{phase-1}^T v||^2 > 0``, so the variance there grows without bound at gamma = 1.)
+
+        Parameters
+        ----------
+        g : float
+            The decay :math:`\gamma \in [0, 1]`.
+        phase : int
+            Phase of the scheme, ``0 <= phase < period``.
+
+        Returns
+        -------
+        float
+            :math:`S_1(\gamma) = \operatorname{mean}_i S_{ii}`, or ``inf``.
+
+        Examples
+        --------
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> round(resolve(ring(4), "dense").disagreement_mean(0.5, 0), 12)  # 3/34
+        0.088235294118
         """
         if g >= 1.0 and not self._period_data(phase)["single"]:
             return np.inf

@@ -52,6 +52,11 @@ DENSE_MAX_N = 24
 class RandomRepresentation(Representation):
     r"""A :class:`~topotheory.graphs.random.RandomScheme` through its second-moment operator (module docstring).
 
+    Parameters
+    ----------
+    scheme : RandomScheme
+        The i.i.d. (or periodic sequence of i.i.d.) random scheme.
+
     Examples
     --------
     >>> from topotheory.graphs.random import random_matching
@@ -133,7 +138,32 @@ class RandomRepresentation(Representation):
         return H @ Y @ H.T
 
     def disagreement_covariance(self, g: float, phase: int = 0) -> np.ndarray:
-        r"""``S`` with :math:`S = \gamma\mathcal M(S) + \mathcal M(I) - J` on :math:`\mathbf 1^\perp` (doubly stochastic only)."""
+        r"""``S`` with :math:`S = \gamma\mathcal M(S) + \mathcal M(I) - J` on :math:`\mathbf 1^\perp` (doubly stochastic only).
+
+        Parameters
+        ----------
+        g : float
+            The decay :math:`\gamma \in [0, 1]`.
+        phase : int
+            Phase of the scheme, ``0 <= phase < period``.
+
+        Returns
+        -------
+        ndarray, shape (n, n)
+            The disagreement covariance (cached on the scheme per ``(gamma, phase)``).
+
+        Raises
+        ------
+        ValueError
+            For row-stochastic laws (``S`` is undefined).
+
+        Examples
+        --------
+        >>> from topotheory.graphs.random import random_matching
+        >>> S = RandomRepresentation(random_matching(4)).disagreement_covariance(0.5)
+        >>> S[0].round(12).tolist()
+        [0.3, -0.1, -0.1, -0.1]
+        """
         if not self.doubly:
             raise ValueError(
                 f"{self.scheme!r} is only row-stochastic: the network average drifts, so the disagreement "
@@ -158,7 +188,28 @@ class RandomRepresentation(Representation):
         return self._solve(g**p, R, project, phase)
 
     def scaled_covariance(self, g: float, c: float, phase: int) -> np.ndarray:
-        r""":math:`(1-\gamma)\Sigma` (dense ``(n, n)``)."""
+        r""":math:`(1-\gamma)\Sigma` (dense ``(n, n)``).
+
+        Parameters
+        ----------
+        g : float
+            The decay :math:`\gamma \in [0, 1]`.
+        c : float
+            :math:`1 - \gamma` (passed separately for precision near 1).
+        phase : int
+            Phase of the scheme, ``0 <= phase < period``.
+
+        Returns
+        -------
+        ndarray, shape (n, n)
+            The scaled stationary covariance of the random walk under the random law.
+
+        Examples
+        --------
+        >>> from topotheory.graphs.random import random_matching
+        >>> round(float(RandomRepresentation(random_matching(4)).scaled_covariance(0.5, 0.5, 0)[0, 0]), 12)
+        0.4
+        """
         n = self.n
         if self.doubly:
             return np.full((n, n), 1.0 / n) + c * self.disagreement_covariance(g, phase)
@@ -167,7 +218,26 @@ class RandomRepresentation(Representation):
         return c * self._period_solve(float(g), phase, False)
 
     def disagreement_mean(self, g: float, phase: int) -> float:
-        """mean_i S_ii = S_1(gamma) (doubly stochastic laws only)."""
+        r""":math:`\operatorname{mean}_i S_{ii} = S_1(\gamma)` (doubly stochastic laws only).
+
+        Parameters
+        ----------
+        g : float
+            The decay :math:`\gamma \in [0, 1]`.
+        phase : int
+            Phase of the scheme, ``0 <= phase < period``.
+
+        Returns
+        -------
+        float
+            :math:`S_1(\gamma)`.
+
+        Examples
+        --------
+        >>> from topotheory.graphs.random import random_matching
+        >>> round(RandomRepresentation(random_matching(4)).disagreement_mean(0.5, 0), 12)
+        0.3
+        """
         if not self.doubly:
             self.disagreement_covariance(g, phase)  # the error naming why S is undefined
         A = self._basis_map()
@@ -182,6 +252,28 @@ class RandomRepresentation(Representation):
         2 x 2 matrix of :math:`\mathcal M` on ``(I - J, J)`` (:math:`\mathcal M(I) - J = A_{00}(I - J)`), so every
         variance is :math:`1/n + c\,\sigma(1 - 1/n)`. Row-stochastic: :math:`\Sigma = y_0(I - J) + y_1J` with
         :math:`(I - \gamma A)y = A(1, 1)^T`. Other laws: the dense covariance (base class).
+
+        Parameters
+        ----------
+        g : ndarray
+            Decays :math:`\gamma \in [0, 1]`, any shape.
+        c : ndarray
+            :math:`1 - \gamma`, the same shape.
+        phase : int
+            Phase of the scheme, ``0 <= phase < period``.
+
+        Returns
+        -------
+        ndarray
+            Shape ``g.shape + (1,)`` (every worker alike) for exchangeable laws, else ``g.shape + (n,)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory.graphs.random import random_matching
+        >>> rep = RandomRepresentation(random_matching(4))
+        >>> rep.scaled_variances(np.array([0.0, 0.5]), np.array([1.0, 0.5]), 0).round(12).tolist()
+        [[0.5], [0.4]]
         """
         A = self._basis_map()
         if A is None:
@@ -212,12 +304,48 @@ class RandomRepresentation(Representation):
             "use spectral_gap(kind='koloskova') (1 - the expected contraction) or kind='abs'")
 
     def product_norm(self) -> float:
-        r""":math:`\sqrt{\beta}`, :math:`\beta = \lambda_{\max}(\mathbb E[(W-J)^T(W-J)])` on :math:`\mathbf 1^\perp`."""
+        r""":math:`\sqrt{\beta}`, :math:`\beta = \lambda_{\max}(\mathbb E[(W-J)^T(W-J)])` on :math:`\mathbf 1^\perp`.
+
+        Returns
+        -------
+        float
+            The expected contraction's square root (``1 - product_norm()**2`` is Koloskova's ``p``).
+
+        Examples
+        --------
+        >>> from topotheory.graphs.random import random_matching
+        >>> round(RandomRepresentation(random_matching(4)).product_norm() ** 2, 12)
+        0.333333333333
+        """
         return float(np.sqrt(max(expected_contraction(self.scheme), 0.0)))
 
     # ---------------------------------------------------------------------------- toy problem
     def apply_second_moment(self, C: np.ndarray, a: float, beta: float, t: int) -> np.ndarray:
-        r""":math:`\mathcal M(aC + \beta\,\mathrm{Diag}\,C)` (the step is the same at every ``t``)."""
+        r""":math:`\mathcal M_t(aC + \beta\,\mathrm{Diag}\,C)`: the expected step under the law of phase ``t``.
+
+        Parameters
+        ----------
+        C : ndarray, shape (n, n)
+            The Gram matrix (not modified).
+        a : float
+            :math:`a = (1-\eta)^2`.
+        beta : float
+            :math:`\beta = \eta^2(\zeta - 1)`.
+        t : int
+            The step (its law: taken modulo the period).
+
+        Returns
+        -------
+        ndarray, shape (n, n)
+            The expected Gram matrix after the step.
+
+        Examples
+        --------
+        >>> from topotheory.graphs.random import random_matching
+        >>> C = RandomRepresentation(random_matching(4)).apply_second_moment(np.eye(4), 1.0, 0.0, 0)
+        >>> C[0].round(6).tolist()  # E[W W^T] for a uniform random matching of 4
+        [0.5, 0.166667, 0.166667, 0.166667]
+        """
         X = a * C
         X[np.diag_indices_from(X)] += beta * np.diagonal(C)
         return self.scheme.law(t).second_moment(X)
@@ -226,6 +354,26 @@ class RandomRepresentation(Representation):
         r"""Exchangeable laws: the spectral radius of the 2 x 2 restriction (module docstring); else Arnoldi.
 
         The residual reported is that of the lifted eigenvector under the full ``(n, n)`` map.
+
+        Parameters
+        ----------
+        a : ndarray, shape (L,)
+            :math:`a = (1-\eta)^2` per learning rate.
+        beta : ndarray, shape (L,)
+            :math:`\beta = \eta^2(\zeta - 1)` per learning rate.
+
+        Returns
+        -------
+        tuple
+            ``(u, iterations, residual, converged, route)`` with :math:`u = \rho - a`.
+
+        Examples
+        --------
+        >>> from topotheory.graphs.random import random_matching
+        >>> rep = RandomRepresentation(random_matching(4))
+        >>> u, its, res, conv, route = rep.perron_excess(np.array([0.81]), np.array([0.09]))
+        >>> round(float(u[0]), 8), route, bool(res[0] < 1e-12)
+        (0.02343588, 'exchangeable-2x2', True)
         """
         maps = self._phase_maps()
         if maps is None:
@@ -318,6 +466,30 @@ def push_sum_step(W: np.ndarray, y: np.ndarray, C: np.ndarray, lr: float, zeta: 
     :math:`z(t+1) = \tilde W_t\,(z - D_t^{-1}\eta\,g(z))`, :math:`U = I - \mathrm{Diag}\,\eta_i`. On the
     isotropic quadratic (independent mini-batches per worker) :math:`\mathbb E[z_i^T z_j]` follows
     this map exactly (THEORY §3.2 with per-worker step sizes). ``C`` may be batched ``(..., n, n)``.
+
+    Parameters
+    ----------
+    W : ndarray, shape (n, n)
+        The read-out matrix :math:`\tilde W_t = D_{t+1}^{-1}P_tD_t` of the step.
+    y : ndarray, shape (n,)
+        The push-sum weights :math:`y(t)`.
+    C : ndarray, shape (..., n, n)
+        The Gram matrix of the read-outs :math:`\mathbb E\langle z_i, z_j\rangle` (not modified).
+    lr : float
+        The learning rate :math:`\eta`.
+    zeta : float
+        The noise level :math:`\zeta`.
+
+    Returns
+    -------
+    ndarray, shape (..., n, n)
+        The Gram matrix after the step.
+
+    Examples
+    --------
+    >>> W = np.full((2, 2), 0.5)  # y = 1: D-SGD's step, a = 0.81, beta = 0.09
+    >>> push_sum_step(W, np.ones(2), np.eye(2), 0.1, 10.0).round(12).tolist()
+    [[0.45, 0.45], [0.45, 0.45]]
     """
     eta = lr / y
     u = 1.0 - eta

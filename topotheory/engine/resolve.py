@@ -43,9 +43,15 @@ def resolve(scheme: SchemeLike, route: str = "auto") -> Representation:
 
     Parameters
     ----------
-    scheme : Scheme or InfiniteGraph
+    scheme : Scheme, RandomScheme, InfiniteGraph, networkx.Graph, ndarray or sparse matrix
+        The gossip scheme (graphs and matrices are converted by :func:`~topotheory.as_scheme`).
     route : {"auto", "fourier", "eigen", "dense", "lyapunov", "spectral-measure", "random", "krylov"}
         A named route is checked for applicability (ValueError otherwise).
+
+    Returns
+    -------
+    Representation
+        The representation, built once and cached on the scheme per route.
 
     Examples
     --------

@@ -26,6 +26,11 @@ INFINITE_U_FLOOR = 1e-30
 class SpectralMeasureRepresentation(Representation):
     """An infinite lattice: random walk and toy rate from the resolvent of its spectral measure.
 
+    Parameters
+    ----------
+    graph : InfiniteGraph
+        The lattice (:mod:`topotheory.graphs.lattices`).
+
     Examples
     --------
     >>> from topotheory import infinite_ring
@@ -64,7 +69,29 @@ class SpectralMeasureRepresentation(Representation):
         return 1.0
 
     def secular_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-        r"""Secular equation over the spectral measure: :math:`1 = (\beta/\rho)\,R(a/\rho)`."""
+        r"""Secular equation over the spectral measure: :math:`1 = (\beta/\rho)\,R(a/\rho)`.
+
+        Parameters
+        ----------
+        a : ndarray, shape (L,)
+            :math:`a = (1-\eta)^2` per learning rate.
+        beta : ndarray, shape (L,)
+            :math:`\beta = \eta^2(\zeta - 1)` per learning rate.
+
+        Returns
+        -------
+        tuple
+            ``(u, iterations, residual, route)`` with :math:`u = \rho - a` (roots below
+            ``INFINITE_U_FLOOR * beta`` reported as 0).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import infinite_ring
+        >>> u = SpectralMeasureRepresentation(infinite_ring()).secular_excess(np.array([0.81]), np.array([0.09]))[0]
+        >>> round(float(u[0]), 8)
+        0.00333062
+        """
         graph = self.scheme
         L = a.shape[0]
         u = np.zeros(L)

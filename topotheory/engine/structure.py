@@ -41,6 +41,22 @@ class CyclicClasses:
         Number of irreducible components: the multiplicity of the eigenvalue 1.
     periods : ndarray of int
         Period of each component.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (n,)
+        Class of every node.
+    components : int
+        Number of irreducible components.
+    periods : ndarray of int
+        Period of each component.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = CyclicClasses(np.array([0, 1, 0, 1]), 1, np.array([2]))  # one bipartite component
+    >>> c.count, c.bipartite_components
+    (2, 1)
     """
 
     def __init__(self, labels: np.ndarray, components: int, periods: np.ndarray) -> None:
@@ -51,11 +67,35 @@ class CyclicClasses:
 
     @property
     def bipartite_components(self) -> int:
-        """Number of components of period 2 (each gives the eigenvalue -1 of a symmetric matrix)."""
+        """Number of components of period 2 (each gives the eigenvalue -1 of a symmetric matrix).
+
+        Returns
+        -------
+        int
+            The count.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cyclic_classes(np.array([[0.0, 1.0], [1.0, 0.0]])).bipartite_components
+        1
+        """
         return int(np.sum(self.periods == 2))
 
     def basis(self) -> np.ndarray:
-        """Orthonormal class indicators, shape ``(n, count)``: the unitary part of the matrix."""
+        """Orthonormal class indicators, shape ``(n, count)``: the unitary part of the matrix.
+
+        Returns
+        -------
+        ndarray, shape (n, count)
+            Column ``k`` is the indicator of class ``k`` divided by the square root of its size.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cyclic_classes(np.kron(np.eye(2), np.full((2, 2), 0.5))).basis().round(6).tolist()
+        [[0.707107, 0.0], [0.707107, 0.0], [0.0, 0.707107], [0.0, 0.707107]]
+        """
         n = self.labels.size
         E = np.zeros((n, self.count))
         E[np.arange(n), self.labels] = 1.0
@@ -68,6 +108,16 @@ def cyclic_classes(M: Any) -> CyclicClasses:
     A component with a self loop (positive diagonal) is aperiodic. Otherwise levels come from one
     breadth-first search per component (all roots at once); the period of a component is the gcd
     of ``level(i) + 1 - level(j)`` over its edges ``i -> j``.
+
+    Parameters
+    ----------
+    M : ndarray or scipy sparse matrix, shape (n, n)
+        A doubly stochastic matrix; only its support (non-zero pattern) is used.
+
+    Returns
+    -------
+    CyclicClasses
+        The classes, components and periods.
 
     Examples
     --------
