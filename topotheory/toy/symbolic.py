@@ -38,6 +38,11 @@ _KINDS = ("alone", "fully_connected")
 def symbols() -> tuple[Any, Any, Any, Any]:
     """The sympy symbols ``(eta, zeta, n, rho)`` used by every expression of this module.
 
+    Returns
+    -------
+    tuple of sympy.Symbol
+        ``(eta, zeta, n, rho)``, all declared positive.
+
     Examples
     --------
     >>> symbols()
@@ -76,10 +81,12 @@ def noise_level(d: int, batch_size: int = 1) -> Any:
     d : int
         Dimension (small: the expansion has :math:`O(d^4)` terms).
     batch_size : int
+        Mini-batch size :math:`b \ge 1`.
 
     Returns
     -------
     sympy.Rational
+        :math:`\zeta`, which equals :math:`(1 + b + d)/b`.
 
     Examples
     --------
@@ -111,6 +118,11 @@ def second_moment_coefficients() -> tuple[Any, Any]:
     the diagonal :math:`\mathbb{E}\|(I - \eta H)x\|^2 = (1 - 2\eta + \zeta\eta^2)\|x\|^2`. Hence
     :math:`a = (1-\eta)^2` and :math:`\beta = (1 - 2\eta + \zeta\eta^2) - a`.
 
+    Returns
+    -------
+    tuple of sympy.Expr
+        ``(a, beta)`` in the symbols ``eta, zeta``.
+
     Examples
     --------
     >>> second_moment_coefficients()
@@ -135,6 +147,11 @@ def secular_equation(eigenvalues: Sequence[Any] | None = None) -> Any:
     eigenvalues : sequence, optional
         The spectrum of ``W`` (numbers or sympy expressions, with multiplicity). Default: a generic
         symbolic spectrum :math:`\lambda_0, \dots, \lambda_{n-1}` written as an indexed sum.
+
+    Returns
+    -------
+    sympy.Eq
+        The equation in :math:`\rho, \eta, \zeta` (and :math:`n` for the generic spectrum).
 
     Examples
     --------
@@ -189,6 +206,22 @@ def secular_rate(eigenvalues: Sequence[Any]) -> Any:
     (the Perron root lies right of every pole :math:`a\lambda_i^2`), as an expression in
     :math:`\eta, \zeta`. Exact for vertex-transitive graphs (ring, hypercube, ...).
 
+    Parameters
+    ----------
+    eigenvalues : sequence
+        The spectrum of ``W`` with multiplicity (numbers, strings such as ``"1/3"`` or sympy
+        expressions), at most ``MAX_SPECTRUM`` values in [-1, 1].
+
+    Returns
+    -------
+    sympy.Expr
+        :math:`r(\eta, \zeta)`.
+
+    Raises
+    ------
+    ValueError
+        When the secular polynomial has no closed-form roots.
+
     Examples
     --------
     The ring of 4 (eigenvalues 1, 1/3, 1/3, -1/3) at :math:`\eta = 0.1, \zeta = 10`:
@@ -223,9 +256,16 @@ def closed_forms(kind: str) -> dict[str, Any]:
     * ``optimal_lr`` and ``optimal_rate``: from :math:`r'(\eta) = 0`.
     * ``max_lr``: the positive root of :math:`r(\eta) = 0` (the stability edge).
 
+    Parameters
+    ----------
+    kind : {"alone", "fully_connected"}
+        :math:`W = I` or :math:`W = J`.
+
     Returns
     -------
-    dict of sympy expressions in :math:`\eta, \zeta` (and :math:`n`).
+    dict
+        ``{"rate", "optimal_lr", "optimal_rate", "max_lr"}`` to sympy expressions in
+        :math:`\eta, \zeta` (and :math:`n`).
 
     Examples
     --------
@@ -265,6 +305,18 @@ def oracle(kind: str, quantity: str) -> Callable[..., Any]:
 
     Arguments are ``(eta, zeta)`` for ``rate`` of ``"alone"``, ``(zeta,)`` for its optima/edge,
     and with ``n`` appended for ``"fully_connected"``.
+
+    Parameters
+    ----------
+    kind : {"alone", "fully_connected"}
+        :math:`W = I` or :math:`W = J`.
+    quantity : {"rate", "optimal_lr", "optimal_rate", "max_lr"}
+        Which closed form of :func:`closed_forms`.
+
+    Returns
+    -------
+    callable
+        A numpy function of ``(eta, zeta[, n])`` or ``(zeta[, n])``.
 
     Examples
     --------
