@@ -585,6 +585,12 @@ class GramMoments:
     [0.42, 0.5]
     """
 
+    #: The scheme whose matrices ``W_t`` drive the recursion.
+    scheme: Any
+    #: :math:`a` and :math:`\beta` of the learning rates still propagated, shape ``(L,)``.
+    a: np.ndarray
+    beta: np.ndarray
+
     def __init__(self, rep: Representation, a: np.ndarray, beta: np.ndarray, initial: np.ndarray | None) -> None:
         self.scheme = rep.scheme
         self.a, self.beta = a, beta

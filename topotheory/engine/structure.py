@@ -59,6 +59,11 @@ class CyclicClasses:
     (2, 1)
     """
 
+    labels: np.ndarray
+    count: int
+    components: int
+    periods: np.ndarray
+
     def __init__(self, labels: np.ndarray, components: int, periods: np.ndarray) -> None:
         self.labels = labels
         self.count = int(labels.max()) + 1 if labels.size else 0
