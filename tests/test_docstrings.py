@@ -32,7 +32,6 @@ PENDING = (
     "topotheory.toy.",
     "topotheory.simulate.",
     "topotheory.crosscheck.",
-    "topotheory.metrics.",
     "topotheory.graphs.random",
     "topotheory.graphs.specs",
 )

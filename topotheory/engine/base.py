@@ -38,6 +38,8 @@ representation overrides what its structure makes cheaper or exact.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse.linalg as spla
@@ -45,6 +47,11 @@ import scipy.sparse.linalg as spla
 from ..graphs.scheme import consensus_complement
 
 __all__ = ["Representation", "GramMoments", "consensus_complement"]
+
+
+#: What :meth:`Representation.perron_slopes` returns: ``(u, du/da, du/dbeta, iterations, residual,
+#: converged, route)``.
+Slopes = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]
 
 
 class Representation:
@@ -60,66 +67,252 @@ class Representation:
     period : int
     static_symmetric : bool
         True for a static symmetric ``W`` (the setting of the paper's §4).
+
+    Parameters
+    ----------
+    scheme : Scheme, RandomScheme or InfiniteGraph
+        The resolved scheme (:func:`topotheory.engine.resolve` builds representations; the
+        constructors are not part of the public API).
+    static_symmetric : bool
+        Whether ``W`` is static and symmetric (decided by :func:`~topotheory.engine.resolve`).
+
+    Examples
+    --------
+    >>> from topotheory import ring
+    >>> from topotheory.engine import resolve
+    >>> rep = resolve(ring(4))
+    >>> rep.route, rep.n, rep.period, rep.static_symmetric
+    ('fourier', 4, 1, True)
     """
 
-    route = "abstract"
+    route: str = "abstract"
     #: True where :meth:`perron_slopes` gives analytic derivatives.
-    has_slopes = False
+    has_slopes: bool = False
+    #: The resolved scheme (a ``Scheme``, ``RandomScheme`` or ``InfiniteGraph``).
+    scheme: Any
+    #: Number of workers: an int, ``math.inf`` for an infinite graph.
+    n: Any
+    period: int
+    static_symmetric: bool
 
-    def __init__(self, scheme, *, static_symmetric=False):
+    def __init__(self, scheme: Any, *, static_symmetric: bool = False) -> None:
         self.scheme = scheme
         self.n = scheme.n
         self.period = scheme.period
         self.static_symmetric = bool(static_symmetric)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}({self.scheme!r})"
 
     # ------------------------------------------------------------------------------ random walk
-    def scaled_variances(self, g, c, phase):
-        """(1 - gamma) diag Sigma at the phase, shape ``g.shape + (n,)`` (or ``+ (1,)``)."""
+    def scaled_variances(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
+        r""":math:`(1-\gamma)\,\mathrm{diag}\,\Sigma` at the phase: every worker's scaled stationary variance.
+
+        Parameters
+        ----------
+        g : ndarray
+            Decays :math:`\gamma \in [0, 1]`, any shape.
+        c : ndarray
+            :math:`1 - \gamma`, the same shape (passed separately for precision near 1).
+        phase : int
+            Phase of the scheme, ``0 <= phase < period`` (the state right after the gossip with
+            :math:`W_{\phi-1}`).
+
+        Returns
+        -------
+        ndarray
+            Shape ``g.shape + (n,)``, or ``g.shape + (1,)`` when every worker has the same variance;
+            worker ``i``'s value is :math:`1/n_W` of that worker.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import star
+        >>> from topotheory.engine import resolve
+        >>> rep = resolve(star(4), "dense")  # the hub has variance 1/4, each leaf 5/8 at gamma = 0
+        >>> rep.scaled_variances(np.array([0.0]), np.array([1.0]), 0).tolist()
+        [[0.25, 0.625, 0.625, 0.625]]
+        """
         out = np.empty(g.shape + (self.n,))
         for idx in np.ndindex(g.shape):
             out[idx] = np.diag(self.scaled_covariance(float(g[idx]), float(c[idx]), phase))
         return out
 
-    def scaled_mean_variance(self, g, c, phase):
-        """(1 - gamma) mean_i Sigma_ii = 1 / n_W(gamma), shape ``g.shape``."""
+    def scaled_mean_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
+        r""":math:`(1-\gamma)\operatorname{mean}_i\Sigma_{ii} = 1/n_W(\gamma)` (paper Definition 1).
+
+        Parameters
+        ----------
+        g : ndarray
+            Decays :math:`\gamma \in [0, 1]`, any shape.
+        c : ndarray
+            :math:`1 - \gamma`, the same shape (passed separately for precision near 1).
+        phase : int
+            Phase of the scheme, ``0 <= phase < period`` (the state right after the gossip with
+            :math:`W_{\phi-1}`).
+
+        Returns
+        -------
+        ndarray
+            Shape ``g.shape``: :math:`1/n_W(\gamma)`, in :math:`[1/n, 1]`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import star
+        >>> from topotheory.engine import resolve
+        >>> rep = resolve(star(4), "dense")
+        >>> float(rep.scaled_mean_variance(np.array(0.0), np.array(1.0), 0))  # (1/4 + 3 * 5/8) / 4
+        0.53125
+        """
         return np.mean(self.scaled_variances(g, c, phase), axis=-1)
 
-    def scaled_worst_variance(self, g, c, phase):
-        """(1 - gamma) max_i Sigma_ii, shape ``g.shape`` (the worst worker: ``1 / n_W`` worst)."""
+    def scaled_worst_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
+        r""":math:`(1-\gamma)\max_i\Sigma_{ii}`: one over the worst worker's :math:`n_W`.
+
+        Parameters
+        ----------
+        g : ndarray
+            Decays :math:`\gamma \in [0, 1]`, any shape.
+        c : ndarray
+            :math:`1 - \gamma`, the same shape (passed separately for precision near 1).
+        phase : int
+            Phase of the scheme, ``0 <= phase < period`` (the state right after the gossip with
+            :math:`W_{\phi-1}`).
+
+        Returns
+        -------
+        ndarray
+            Shape ``g.shape``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import star
+        >>> from topotheory.engine import resolve
+        >>> float(resolve(star(4), "dense").scaled_worst_variance(np.array(0.0), np.array(1.0), 0))  # a leaf
+        0.625
+        """
         return np.max(self.scaled_variances(g, c, phase), axis=-1)
 
-    def scaled_covariance(self, g, c, phase):  # pragma: no cover - every representation overrides
+    def scaled_covariance(self, g: float, c: float, phase: int) -> np.ndarray:  # pragma: no cover - every representation overrides
         raise NotImplementedError
 
-    def disagreement_mean(self, g, phase):  # pragma: no cover - every representation overrides
+    def disagreement_mean(self, g: float, phase: int) -> float:  # pragma: no cover - every representation overrides
         raise NotImplementedError
 
     # -------------------------------------------------------------------------------- spectra
-    def product_spectrum(self):
-        """Eigenvalues of the one-period product on the complement of the consensus direction."""
+    def product_spectrum(self) -> np.ndarray:
+        r"""Eigenvalues of the one-period product :math:`\Pi` on the complement of the consensus direction.
+
+        Returns
+        -------
+        ndarray, shape (n - 1,)
+            The eigenvalues of :math:`H^T\Pi H` (``H`` an orthonormal basis of
+            :math:`\mathbf 1^\perp`), complex in general.
+
+        Examples
+        --------
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> sorted(resolve(ring(4), "dense").product_spectrum().real.round(6).tolist())
+        [-0.333333, 0.333333, 0.333333]
+        """
         H = consensus_complement(self.n)
         return sla.eigvals(H.T @ self.scheme.period_product(0) @ H)
 
-    def product_norm(self):
-        r""":math:`\|\Pi - J\|_2` of the one-period product (phase 0)."""
+    def product_norm(self) -> float:
+        r""":math:`\|\Pi - J\|_2` of the one-period product (phase 0).
+
+        Returns
+        -------
+        float
+            In [0, 1] for doubly stochastic matrices; ``1 - product_norm()`` is the spectral gap
+            ``kind="abs"``.
+
+        Examples
+        --------
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> round(resolve(ring(4), "dense").product_norm(), 12)
+        0.333333333333
+        """
         return float(sla.norm(self.scheme.period_product(0) - 1.0 / self.n, 2))
 
-    def static_contraction(self):
-        """``max_{i>=2} |lambda_i|`` for a static normal W (then ||W^t - J|| = s^t), else None."""
+    def static_contraction(self) -> float | None:
+        r""":math:`s = \max_{i\ge2}|\lambda_i|` for a static normal ``W`` (then :math:`\|W^t - J\|_2 = s^t`).
+
+        Returns
+        -------
+        float or None
+            ``s``; ``None`` where ``W`` is not known to be static and normal (the dense default).
+
+        Examples
+        --------
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> round(resolve(ring(4)).static_contraction(), 12), resolve(ring(4), "dense").static_contraction()
+        (0.333333333333, None)
+        """
         return None
 
-    def static_symmetric_eigenvalues(self, what):
-        """Eigenvalues (descending) of a static symmetric W, or a ValueError naming ``what``."""
+    def static_symmetric_eigenvalues(self, what: str) -> np.ndarray:
+        """Eigenvalues (descending) of a static symmetric ``W``, or a ValueError naming ``what``.
+
+        Parameters
+        ----------
+        what : str
+            What needs the eigenvalues (named in the error message).
+
+        Returns
+        -------
+        ndarray, shape (n,)
+            The eigenvalues of ``W`` in descending order (the first is 1).
+
+        Raises
+        ------
+        ValueError
+            When the scheme is not static and symmetric (the default here).
+
+        Examples
+        --------
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> resolve(ring(4)).static_symmetric_eigenvalues("beta").round(6).tolist()
+        [1.0, 0.333333, 0.333333, -0.333333]
+        """
         raise ValueError(
             f"{what} needs a static symmetric gossip matrix (the setting of the paper's §4); got {self.scheme!r}"
         )
 
     # ---------------------------------------------------------------------------- toy problem
-    def apply_second_moment(self, C, a, beta, t):
-        r"""One step :math:`T_t(C) = W_t[aC + \beta\,\mathrm{Diag}\,C]W_t^T` on one Gram matrix."""
+    def apply_second_moment(self, C: np.ndarray, a: float, beta: float, t: int) -> np.ndarray:
+        r"""One step :math:`T_t(C) = W_t[aC + \beta\,\mathrm{Diag}\,C]W_t^T` on one Gram matrix (THEORY §3.2).
+
+        Parameters
+        ----------
+        C : ndarray, shape (n, n)
+            The Gram matrix :math:`C_{ij} = \mathbb E\langle x_i, x_j\rangle` (not modified).
+        a : float
+            :math:`a = (1-\eta)^2`.
+        beta : float
+            :math:`\beta = \eta^2(\zeta - 1)`.
+        t : int
+            The step (``W_t`` is used; taken modulo the period by the scheme).
+
+        Returns
+        -------
+        ndarray, shape (n, n)
+            :math:`T_t(C)`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> resolve(ring(2), "dense").apply_second_moment(np.eye(2), 0.81, 0.09, 0).round(12).tolist()
+        [[0.45, 0.45], [0.45, 0.45]]
+        """
         scheme = self.scheme
         X = a * C
         X[np.diag_indices_from(X)] += beta * np.diagonal(C)
@@ -129,10 +322,35 @@ class Representation:
         W = scheme.matrix(t)
         return W @ X @ W.T
 
-    def perron_excess(self, a, beta):
+    def perron_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
         r"""Arnoldi (ARPACK) on the matrix-free map :math:`T_{p-1}\circ\dots\circ T_0` (any scheme).
 
-        Returns ``(u, iterations, residual, converged, route)`` with :math:`u = \rho - a`.
+        :math:`\rho^p` is the Perron root of the one-period map; maps on at most 36 unknowns are
+        formed and diagonalised densely.
+
+        Parameters
+        ----------
+        a : ndarray, shape (L,)
+            :math:`a = (1-\eta)^2` per learning rate.
+        beta : ndarray, shape (L,)
+            :math:`\beta = \eta^2(\zeta - 1)` per learning rate.
+
+        Returns
+        -------
+        tuple
+            ``(u, iterations, residual, converged, route)``: :math:`u = \rho - a` (shape ``(L,)``),
+            the number of map applications, the relative eigen-residual, whether ARPACK converged,
+            and the route name (``"arnoldi"`` here).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> a, beta = np.array([0.81]), np.array([0.09])  # lr = 0.1, zeta = 10
+        >>> u = resolve(ring(4), "dense").perron_excess(a, beta)[0]
+        >>> bool(abs(u[0] - resolve(ring(4)).perron_excess(a, beta)[0][0]) < 1e-12)  # the secular root
+        True
         """
         n, p = self.n, self.period
         L = a.shape[0]
@@ -144,7 +362,7 @@ class Representation:
             aj, bj = float(a[j]), float(beta[j])
             count = [0]
 
-            def matvec(x, aj=aj, bj=bj):
+            def matvec(x: np.ndarray, aj: float = aj, bj: float = bj) -> np.ndarray:
                 C = np.array(np.ravel(x).reshape(n, n))
                 for t in range(p):
                     C = self.apply_second_moment(C, aj, bj, t)
@@ -176,35 +394,156 @@ class Representation:
             u[j] = rho_p ** (1.0 / p) - aj
         return u, its, res, conv, "arnoldi"
 
-    def excess_lower_bound(self, a, beta):
-        """A cheap lower bound of ``u = rho - a`` per ``(a, beta)`` (None: none known cheaply)."""
+    def excess_lower_bound(self, a: np.ndarray, beta: np.ndarray) -> np.ndarray | None:
+        r"""A cheap lower bound of ``u = rho - a`` per ``(a, beta)`` (None: none known cheaply).
+
+        Parameters
+        ----------
+        a : ndarray, shape (L,)
+            :math:`a = (1-\eta)^2` per learning rate.
+        beta : ndarray, shape (L,)
+            :math:`\beta = \eta^2(\zeta - 1)` per learning rate.
+
+        Returns
+        -------
+        ndarray, shape (L,), or None
+            The bound; ``None`` in the dense default.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> print(resolve(ring(4), "dense").excess_lower_bound(np.array([0.81]), np.array([0.09])))
+        None
+        """
         return None
 
-    def perron_slopes(self, a, beta):
+    def perron_slopes(self, a: np.ndarray, beta: np.ndarray) -> Slopes | None:
         r"""``(u, du/da, du/dbeta, iterations, residual, converged, route)`` where the route has them.
 
         The partial derivatives of :math:`u = \rho - a` come from the Perron vectors (implicit
         function theorem); ``None`` where this representation has no such route (callers then
         differentiate numerically).
+
+        Parameters
+        ----------
+        a : ndarray, shape (L,)
+            :math:`a = (1-\eta)^2` per learning rate.
+        beta : ndarray, shape (L,)
+            :math:`\beta = \eta^2(\zeta - 1)` per learning rate.
+
+        Returns
+        -------
+        tuple or None
+            ``(u, du/da, du/dbeta, iterations, residual, converged, route)``, arrays of shape
+            ``(L,)`` and the route name; ``None`` in the dense default.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> print(resolve(ring(4), "dense").perron_slopes(np.array([0.81]), np.array([0.09])))
+        None
         """
         return None
 
-    def secular_excess(self, a, beta):
-        """The secular equation's root where it is exact; a ValueError here (it is not)."""
+    def secular_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+        r"""The secular equation's root :math:`u = \rho - a` where it is exact; a ValueError here (it is not).
+
+        Parameters
+        ----------
+        a : ndarray, shape (L,)
+            :math:`a = (1-\eta)^2` per learning rate.
+        beta : ndarray, shape (L,)
+            :math:`\beta = \eta^2(\zeta - 1)` per learning rate.
+
+        Returns
+        -------
+        tuple
+            ``(u, iterations, residual, route)`` where a representation overrides this.
+
+        Raises
+        ------
+        ValueError
+            In the dense default: the secular equation is exact only for circulant schemes, static
+            symmetric walk-regular ones and infinite lattices.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> u = resolve(ring(4)).secular_excess(np.array([0.81]), np.array([0.09]))[0]
+        >>> round(float(u[0]), 10)
+        0.0227295202
+        """
         kind = "periodic" if self.period > 1 else "non-symmetric"
         raise ValueError(
             f"method='secular' does not apply to {self.scheme!r} ({kind} and not circulant); use method='exact'"
         )
 
-    def second_moments(self, a, beta, initial):
-        """A propagator of the Gram matrices ``C(t)`` for a batch of ``(a, beta)``."""
+    def second_moments(self, a: np.ndarray, beta: np.ndarray, initial: np.ndarray | None) -> GramMoments:
+        r"""A propagator of the Gram matrices ``C(t)`` for a batch of ``(a, beta)``.
+
+        Parameters
+        ----------
+        a : ndarray, shape (L,)
+            :math:`a = (1-\eta)^2` per learning rate.
+        beta : ndarray, shape (L,)
+            :math:`\beta = \eta^2(\zeta - 1)` per learning rate.
+        initial : ndarray, shape (n, n), optional
+            The Gram matrix at ``t = 0``; ``None``: all ones (every worker at the same unit vector).
+
+        Returns
+        -------
+        GramMoments
+            The propagator (:meth:`GramMoments.loss`, :meth:`GramMoments.step`,
+            :meth:`GramMoments.keep`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> m = resolve(ring(4), "dense").second_moments(np.array([0.81]), np.array([0.09]), None)
+        >>> m.step(0)
+        >>> round(float(m.loss()[0]), 12)  # (a + beta tr(W W^T) / n) / 2 from the consensus start
+        0.42
+        """
         return GramMoments(self, a, beta, initial)
 
-    def heterogeneous_distance(self, c, h, B, phase):
+    def heterogeneous_distance(self, c: float, h: float, B: np.ndarray, phase: int) -> float:
         r""":math:`\frac1n\|(I-J)X^*\|_F^2` for the fixed point of the one-period affine map.
 
         One step is :math:`X \leftarrow W_t(cX + hB)`; over a period from ``phase``
         :math:`X \mapsto AX + C` and :math:`X^* = (I - A)^{-1}C` (a dense linear solve).
+
+        Parameters
+        ----------
+        c : float
+            :math:`1 - \eta L`.
+        h : float
+            :math:`\eta L`.
+        B : ndarray, shape (n, d)
+            The local optima, one row per worker.
+        phase : int
+            Phase at which the fixed point is read.
+
+        Returns
+        -------
+        float
+            :math:`\Xi^2 = \frac1n\|(I-J)X^*\|_F^2`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> B = np.array([[1.0], [-1.0], [1.0], [-1.0]])  # the eigenvector of lambda = -1/3
+        >>> round(resolve(ring(4), "dense").heterogeneous_distance(0.5, 0.5, B, 0), 12)  # (1/7)^2
+        0.020408163265
         """
         n = self.n
         A, C = np.eye(n), np.zeros_like(B)
@@ -217,34 +556,93 @@ class Representation:
 
 
 class GramMoments:
-    """Exact second-moment recursion ``C(t+1) = T_t(C(t))`` for a batch of learning rates.
+    r"""Exact second-moment recursion ``C(t+1) = T_t(C(t))`` for a batch of learning rates.
 
     The ``(L, n, n)`` Gram matrices are propagated with dense or sparse products. Interface shared
     by every propagator: :meth:`loss`, :meth:`step`, :meth:`keep`.
+
+    Parameters
+    ----------
+    rep : Representation
+        The representation whose scheme supplies ``W_t``.
+    a : ndarray, shape (L,)
+        :math:`a = (1-\eta)^2` per learning rate.
+    beta : ndarray, shape (L,)
+        :math:`\beta = \eta^2(\zeta - 1)` per learning rate.
+    initial : ndarray, shape (n, n), optional
+        The Gram matrix at ``t = 0``; ``None``: all ones.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topotheory import ring
+    >>> from topotheory.engine import GramMoments, resolve
+    >>> m = GramMoments(resolve(ring(4), "dense"), np.array([0.81, 1.0]), np.array([0.09, 0.0]), None)
+    >>> m.loss().tolist()
+    [0.5, 0.5]
+    >>> m.step(0)
+    >>> m.loss().round(12).tolist()  # (a + beta / 3) / 2; lr = 0 keeps the loss
+    [0.42, 0.5]
     """
 
-    def __init__(self, rep, a, beta, initial):
+    #: The scheme whose matrices ``W_t`` drive the recursion.
+    scheme: Any
+    #: :math:`a` and :math:`\beta` of the learning rates still propagated, shape ``(L,)``.
+    a: np.ndarray
+    beta: np.ndarray
+
+    def __init__(self, rep: Representation, a: np.ndarray, beta: np.ndarray, initial: np.ndarray | None) -> None:
         self.scheme = rep.scheme
         self.a, self.beta = a, beta
         n = self.scheme.n
         C0 = np.ones((n, n)) if initial is None else initial
         self.C = np.broadcast_to(C0, (a.shape[0], n, n)).copy()
 
-    def loss(self):
-        """Mean loss ``trace C / (2n)`` per learning rate (inf after overflow)."""
+    def loss(self) -> np.ndarray:
+        r"""Mean loss ``trace C / (2n)`` per learning rate (inf after overflow).
+
+        Returns
+        -------
+        ndarray, shape (L,)
+            :math:`\frac1n\sum_i\tfrac12\mathbb E\|x_i(t)\|^2`; ``inf`` where the recursion overflowed.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> resolve(ring(4), "dense").second_moments(np.array([0.81]), np.array([0.09]), np.eye(4)).loss().tolist()
+        [0.5]
+        """
         with np.errstate(over="ignore", invalid="ignore"):
             out = self._loss()
         return np.where(np.isnan(out), np.inf, out)  # NaN only arises from overflow (inf - inf)
 
-    def _loss(self):
+    def _loss(self) -> np.ndarray:
         return np.einsum("jii->j", self.C) / (2.0 * self.scheme.n)
 
-    def step(self, t):
-        """Advance every learning rate by the step with ``W_t``."""
+    def step(self, t: int) -> None:
+        """Advance every learning rate by the step with ``W_t`` (in place).
+
+        Parameters
+        ----------
+        t : int
+            The step (taken modulo the period).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import solo
+        >>> from topotheory.engine import resolve
+        >>> m = resolve(solo(2), "dense").second_moments(np.array([0.81]), np.array([0.09]), None)
+        >>> m.step(0)
+        >>> round(float(m.loss()[0]), 12)  # alone: (a + beta) / 2
+        0.45
+        """
         with np.errstate(over="ignore", invalid="ignore"):
             self._step(t)
 
-    def _step(self, t):
+    def _step(self, t: int) -> None:
         a, beta = self.a, self.beta
         X = a[:, None, None] * self.C
         n = self.scheme.n
@@ -262,10 +660,26 @@ class GramMoments:
             W = self.scheme.matrix(t)
             self.C = np.matmul(np.matmul(W, X), W.T)
 
-    def keep(self, mask):
-        """Keep only the learning rates where ``mask`` is True."""
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the learning rates where ``mask`` is True (in place).
+
+        Parameters
+        ----------
+        mask : ndarray of bool, shape (L,)
+            Which learning rates to keep.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> m = resolve(ring(4), "dense").second_moments(np.array([0.81, 1.0]), np.array([0.09, 0.0]), None)
+        >>> m.keep(np.array([False, True]))
+        >>> m.a.tolist(), m.loss().tolist()
+        ([1.0], [0.5])
+        """
         self.a, self.beta = self.a[mask], self.beta[mask]
         self._keep_state(mask)
 
-    def _keep_state(self, mask):
+    def _keep_state(self, mask: np.ndarray) -> None:
         self.C = self.C[mask]

@@ -26,6 +26,8 @@ Connected aperiodic products (a single class) solve the equation directly on the
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.linalg as sla
 
@@ -42,6 +44,13 @@ _ROOT_TOL = 1e-9
 class DensePeriodicRepresentation(Representation):
     """Any finite scheme: dense one-period maps and the exact Stein equation (module docstring).
 
+    Parameters
+    ----------
+    scheme : Scheme
+        A finite deterministic scheme (any period, symmetric or not).
+    static_symmetric : bool
+        Whether ``W`` is static and symmetric.
+
     Examples
     --------
     >>> import numpy as np
@@ -54,8 +63,8 @@ class DensePeriodicRepresentation(Representation):
     route = "dense"
 
     # ----------------------------------------------------------------------- one-period data
-    def _period_data(self, phase):
-        def build():
+    def _period_data(self, phase: int) -> dict[str, Any]:
+        def build() -> dict[str, Any]:
             scheme, n, p = self.scheme, self.n, self.period
             P = scheme.period_product(phase)
             classes = cyclic_classes(P)
@@ -78,7 +87,7 @@ class DensePeriodicRepresentation(Representation):
 
         return self.scheme.cached(("engine:dense-period", phase), build)
 
-    def _Q(self, g, steps):
+    def _Q(self, g: float, steps: list[int]) -> np.ndarray:
         n = self.n
         J = np.full((n, n), 1.0 / n)
         Q = np.zeros((n, n))
@@ -87,10 +96,34 @@ class DensePeriodicRepresentation(Representation):
             Q = B @ (g * Q + np.eye(n)) @ B.T
         return Q
 
-    def disagreement_covariance(self, g, c, phase, *, scaled):
+    def disagreement_covariance(self, g: float, c: float, phase: int, *, scaled: bool) -> np.ndarray:
         r"""``S`` (``scaled=False``) or :math:`(1-\gamma)S` (``scaled=True``) at the phase, dense.
 
         Unscaled, ``S`` is ``inf`` where a part that never mixes meets :math:`\gamma = 1`.
+
+        Parameters
+        ----------
+        g : float
+            The decay :math:`\gamma \in [0, 1]`.
+        c : float
+            :math:`1 - \gamma` (passed separately for precision near 1).
+        phase : int
+            Phase of the scheme, ``0 <= phase < period``.
+        scaled : bool
+            Return :math:`(1-\gamma)S` (finite up to :math:`\gamma = 1`) instead of ``S``.
+
+        Returns
+        -------
+        ndarray, shape (n, n)
+            The symmetric disagreement covariance (zero row sums).
+
+        Examples
+        --------
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> S = resolve(ring(4), "dense").disagreement_covariance(0.5, 0.5, 0, scaled=False)
+        >>> round(float(S[0, 0]), 12)  # (3/4) (1/9) / (1 - 1/18) = 3/34
+        0.088235294118
         """
         n, p = self.n, self.period
         data = self._period_data(phase)
@@ -130,15 +163,56 @@ class DensePeriodicRepresentation(Representation):
         return 0.5 * (S + S.T)
 
     # ------------------------------------------------------------------------------ random walk
-    def scaled_covariance(self, g, c, phase):
-        r""":math:`(1-\gamma)\Sigma = J + (1-\gamma)S` at the phase (dense ``(n, n)``)."""
+    def scaled_covariance(self, g: float, c: float, phase: int) -> np.ndarray:
+        r""":math:`(1-\gamma)\Sigma = J + (1-\gamma)S` at the phase (dense ``(n, n)``).
+
+        Parameters
+        ----------
+        g : float
+            The decay :math:`\gamma \in [0, 1]`.
+        c : float
+            :math:`1 - \gamma` (passed separately for precision near 1).
+        phase : int
+            Phase of the scheme, ``0 <= phase < period``.
+
+        Returns
+        -------
+        ndarray, shape (n, n)
+            The scaled stationary covariance of the random walk (THEORY §2).
+
+        Examples
+        --------
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> round(float(resolve(ring(4), "dense").scaled_covariance(0.5, 0.5, 0)[0, 0]), 12)  # 1/4 + 3/68
+        0.294117647059
+        """
         return np.full((self.n, self.n), 1.0 / self.n) + self.disagreement_covariance(g, c, phase, scaled=True)
 
-    def disagreement_mean(self, g, phase):
-        """mean_i S_ii = S_1(gamma) at the phase; ``inf`` when some part never mixes at gamma = 1.
+    def disagreement_mean(self, g: float, phase: int) -> float:
+        r"""mean_i S_ii = S_1(gamma) at the phase; ``inf`` when some part never mixes at gamma = 1.
 
         (The noise reaches every unimodular direction ``v`` of the product: ``v^T Q v >=
         ||W_{phase-1}^T v||^2 > 0``, so the variance there grows without bound at gamma = 1.)
+
+        Parameters
+        ----------
+        g : float
+            The decay :math:`\gamma \in [0, 1]`.
+        phase : int
+            Phase of the scheme, ``0 <= phase < period``.
+
+        Returns
+        -------
+        float
+            :math:`S_1(\gamma) = \operatorname{mean}_i S_{ii}`, or ``inf``.
+
+        Examples
+        --------
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> round(resolve(ring(4), "dense").disagreement_mean(0.5, 0), 12)  # 3/34
+        0.088235294118
         """
         if g >= 1.0 and not self._period_data(phase)["single"]:
             return np.inf

@@ -22,9 +22,11 @@ circulant, else the dense route).
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
-from .base import GramMoments, Representation
+from .base import GramMoments, Representation, Slopes
 from .secular import secular_partials, secular_periodic, secular_static
 from .structure import STRUCTURAL_MARGIN, cyclic_classes
 
@@ -41,6 +43,7 @@ class FourierRepresentation(Representation):
     companion : callable
         Returns the representation used for eigenvector-based operations.
     static_symmetric : bool
+        Whether ``W`` is static and symmetric.
 
     Examples
     --------
@@ -52,19 +55,32 @@ class FourierRepresentation(Representation):
 
     route = "fourier"
 
-    def __init__(self, scheme, *, companion, static_symmetric=False):
+    def __init__(self, scheme: Any, *, companion: Callable[[], Representation], static_symmetric: bool = False) -> None:
         super().__init__(scheme, static_symmetric=static_symmetric)
         self._companion = companion
 
     @property
-    def companion(self):
-        """The representation that handles eigenvector-based operations."""
+    def companion(self) -> Representation:
+        """The representation that handles eigenvector-based operations.
+
+        Returns
+        -------
+        Representation
+            The eigenbasis of a static symmetric circulant, else the dense route.
+
+        Examples
+        --------
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> resolve(ring(4)).companion.route
+        'eigen'
+        """
         return self._companion()
 
-    def _moduli(self):
+    def _moduli(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(|mu|, |mu|^2, 1 - |mu|^2) per (step, mode), structural unit moduli exact; cached."""
 
-        def build():
+        def build() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             mu = self.scheme.fourier_eigenvalues()
             absmu = np.minimum(np.abs(mu), 1.0)
             for t in range(self.period):
@@ -84,11 +100,33 @@ class FourierRepresentation(Representation):
         return self.scheme.cached("engine:fourier-moduli", build)
 
     # ------------------------------------------------------------------------------ random walk
-    def mode_variances(self, g, c, phase):
+    def mode_variances(self, g: Any, c: Any, phase: int) -> np.ndarray:
         r"""Stationary variance :math:`s_k` of every non-consensus mode at the phase.
 
         Shape ``g.shape + (n - 1,)``. Valid up to :math:`\gamma = 1` (``c = 0``), where modes that
         never contract get ``inf``.
+
+        Parameters
+        ----------
+        g : float or ndarray
+            The decay :math:`\gamma \in [0, 1]`.
+        c : float or ndarray
+            :math:`1 - \gamma`, broadcastable with ``g``.
+        phase : int
+            Phase of the scheme, ``0 <= phase < period``.
+
+        Returns
+        -------
+        ndarray
+            :math:`s_k` for modes ``k = 1 .. n - 1``, shape ``g.shape + (n - 1,)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import ring
+        >>> rep = FourierRepresentation(ring(4), companion=None)
+        >>> rep.mode_variances(np.array(0.5), np.array(0.5), 0).round(12).tolist()  # (1/9) / (1 - 1/18)
+        [0.117647058824, 0.117647058824, 0.117647058824]
         """
         _, m_all, onem_all = self._moduli()
         m = m_all[:, 1:]
@@ -109,39 +147,39 @@ class FourierRepresentation(Representation):
             out = np.where(one_minus_a > 0, q / one_minus_a, np.inf)
         return np.where(q == 0.0, 0.0, out)
 
-    def scaled_mean_variance(self, g, c, phase):
+    def scaled_mean_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         # Mode 0 (consensus) contributes exactly 1; the others (1 - gamma) s_k.
         s_k = self.mode_variances(g, c, phase)
         return (1.0 + c * np.sum(s_k, axis=-1)) / self.n
 
-    def scaled_variances(self, g, c, phase):
+    def scaled_variances(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         return self.scaled_mean_variance(g, c, phase)[..., None]
 
-    def scaled_covariance(self, g, c, phase):
+    def scaled_covariance(self, g: float, c: float, phase: int) -> np.ndarray:
         return self.companion.scaled_covariance(g, c, phase)
 
-    def disagreement_mean(self, g, phase):
+    def disagreement_mean(self, g: float, phase: int) -> float:
         return float(np.sum(self.mode_variances(g, 1.0 - g, phase)) / self.n)
 
     # -------------------------------------------------------------------------------- spectra
-    def product_spectrum(self):
+    def product_spectrum(self) -> np.ndarray:
         return np.prod(self.scheme.fourier_eigenvalues(), axis=0)[1:]
 
-    def product_norm(self):
+    def product_norm(self) -> float:
         return float(np.max(np.abs(self.product_spectrum()))) if self.n > 1 else 0.0
 
-    def static_contraction(self):
+    def static_contraction(self) -> float | None:
         if self.period > 1:
             return None
         return float(np.max(np.abs(self.scheme.fourier_eigenvalues()[0, 1:])))
 
-    def static_symmetric_eigenvalues(self, what):
+    def static_symmetric_eigenvalues(self, what: str) -> np.ndarray:
         if not self.static_symmetric:
             return super().static_symmetric_eigenvalues(what)
         return self.scheme.eigenvalues()
 
     # ---------------------------------------------------------------------------- toy problem
-    def secular_excess(self, a, beta):
+    def secular_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
         _, m, onem = self._moduli()
         if self.period == 1:
             u, its, res = secular_static(m[0], onem[0], a, beta)
@@ -149,21 +187,77 @@ class FourierRepresentation(Representation):
         u, its, res = secular_periodic(m, onem, a, beta)
         return u, its, res, "secular-fourier-periodic"
 
-    def perron_excess(self, a, beta):
+    def perron_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
         u, its, res, route = self.secular_excess(a, beta)
         return u, its, res, np.ones(a.shape[0], dtype=bool), route
 
     @property
-    def has_slopes(self):
-        """Analytic slopes from the secular equation (static circulant schemes)."""
+    def has_slopes(self) -> bool:  # type: ignore[override]  # read-only here: it follows the period
+        """Analytic slopes from the secular equation (static circulant schemes).
+
+        Returns
+        -------
+        bool
+            True for period 1.
+
+        Examples
+        --------
+        >>> from topotheory import ring
+        >>> FourierRepresentation(ring(4), companion=None).has_slopes
+        True
+        """
         return self.period == 1
 
-    def excess_lower_bound(self, a, beta):
-        """The exact excess (the secular root), also a lower bound of itself."""
+    def excess_lower_bound(self, a: np.ndarray, beta: np.ndarray) -> np.ndarray | None:
+        r"""The exact excess (the secular root), also a lower bound of itself.
+
+        Parameters
+        ----------
+        a : ndarray, shape (L,)
+            :math:`a = (1-\eta)^2` per learning rate.
+        beta : ndarray, shape (L,)
+            :math:`\beta = \eta^2(\zeta - 1)` per learning rate.
+
+        Returns
+        -------
+        ndarray, shape (L,)
+            :math:`u = \rho - a`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import ring
+        >>> rep = FourierRepresentation(ring(4), companion=None)
+        >>> rep.excess_lower_bound(np.array([0.81]), np.array([0.09])).round(10).tolist()
+        [0.0227295202]
+        """
         return self.perron_excess(a, beta)[0]
 
-    def perron_slopes(self, a, beta):
-        """``u`` and its partial derivatives in ``a`` and ``beta`` from the secular equation (period 1)."""
+    def perron_slopes(self, a: np.ndarray, beta: np.ndarray) -> Slopes | None:
+        r"""``u`` and its partial derivatives in ``a`` and ``beta`` from the secular equation (period 1).
+
+        Parameters
+        ----------
+        a : ndarray, shape (L,)
+            :math:`a = (1-\eta)^2` per learning rate.
+        beta : ndarray, shape (L,)
+            :math:`\beta = \eta^2(\zeta - 1)` per learning rate.
+
+        Returns
+        -------
+        tuple or None
+            ``(u, du/da, du/dbeta, iterations, residual, converged, route)``; ``None`` for a
+            periodic scheme.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory import ring
+        >>> u, du_da, du_db, *_ = FourierRepresentation(ring(4), companion=None).perron_slopes(
+        ...     np.array([0.81]), np.array([0.09]))
+        >>> round(float(du_db[0]), 6)
+        0.255047
+        """
         if self.period > 1:
             return None
         _, m, onem = self._moduli()
@@ -173,12 +267,12 @@ class FourierRepresentation(Representation):
             du_da, du_db = -S_a / S_u, -1.0 / (beta * S_u)
         return u, du_da, du_db, its, res, np.ones(a.shape[0], dtype=bool), "secular-fourier"
 
-    def second_moments(self, a, beta, initial):
+    def second_moments(self, a: np.ndarray, beta: np.ndarray, initial: np.ndarray | None) -> GramMoments:
         if initial is not None:
             return GramMoments(self, a, beta, initial)
         return FourierMoments(self, a, beta)
 
-    def heterogeneous_distance(self, c, h, B, phase):
+    def heterogeneous_distance(self, c: float, h: float, B: np.ndarray, phase: int) -> float:
         return self.companion.heterogeneous_distance(c, h, B, phase)
 
 
@@ -187,9 +281,27 @@ class FourierMoments(GramMoments):
 
     Per mode, :math:`\hat c_k \leftarrow m_{t,k}(a\hat c_k + \beta s)` with
     :math:`s = \operatorname{mean}_k \hat c_k = C_{ii}` — :math:`O(n)` per step.
+
+    Parameters
+    ----------
+    rep : FourierRepresentation
+        The circulant scheme's representation.
+    a : ndarray, shape (L,)
+        :math:`a = (1-\eta)^2` per learning rate.
+    beta : ndarray, shape (L,)
+        :math:`\beta = \eta^2(\zeta - 1)` per learning rate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topotheory import ring
+    >>> m = FourierMoments(FourierRepresentation(ring(4), companion=None), np.array([0.81]), np.array([0.09]))
+    >>> m.step(0)
+    >>> round(float(m.loss()[0]), 12)  # the dense recursion gives the same
+    0.42
     """
 
-    def __init__(self, rep, a, beta):
+    def __init__(self, rep: FourierRepresentation, a: np.ndarray, beta: np.ndarray) -> None:
         self.scheme = rep.scheme
         self.a, self.beta = a, beta
         n = rep.n
@@ -197,12 +309,12 @@ class FourierMoments(GramMoments):
         self.c = np.zeros((a.shape[0], n))
         self.c[:, 0] = n
 
-    def _loss(self):
+    def _loss(self) -> np.ndarray:
         return 0.5 * np.mean(self.c, axis=1)
 
-    def _step(self, t):
+    def _step(self, t: int) -> None:
         s = np.mean(self.c, axis=1, keepdims=True)
         self.c = self.m[t % self.m.shape[0]] * (self.a[:, None] * self.c + self.beta[:, None] * s)
 
-    def _keep_state(self, mask):
+    def _keep_state(self, mask: np.ndarray) -> None:
         self.c = self.c[mask]

@@ -33,9 +33,12 @@ composition, commutes with every relabelling. Other laws: dense linear algebra o
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import scipy.sparse.linalg as spla
 
+from ..common.annotations import ArrayLike
 from ..common.validation import check_int, check_real
 from ..graphs.random import PushSum, expected_contraction
 from .base import GramMoments, Representation, consensus_complement
@@ -49,6 +52,11 @@ DENSE_MAX_N = 24
 class RandomRepresentation(Representation):
     r"""A :class:`~topotheory.graphs.random.RandomScheme` through its second-moment operator (module docstring).
 
+    Parameters
+    ----------
+    scheme : RandomScheme
+        The i.i.d. (or periodic sequence of i.i.d.) random scheme.
+
     Examples
     --------
     >>> from topotheory.graphs.random import random_matching
@@ -59,24 +67,24 @@ class RandomRepresentation(Representation):
 
     route = "random"
 
-    def __init__(self, scheme):
+    def __init__(self, scheme: Any) -> None:
         super().__init__(scheme, static_symmetric=False)
         self.doubly = scheme.stochastic == "doubly"
 
     # ------------------------------------------------------------------------------ random walk
     # -------------------------------------------------------------------- exchangeable reduction
-    def _basis_map(self):
+    def _basis_map(self) -> np.ndarray | None:
         r"""The 2 x 2 matrix of :math:`\mathcal M` on the basis ``(I - J, J)``, or None (not exchangeable)."""
         if self.period != 1:
             return None
         return _law_basis_map(self.scheme)
 
-    def _phase_maps(self):
+    def _phase_maps(self) -> list[np.ndarray] | None:
         """The 2 x 2 basis maps of every phase's law (all exchangeable), or None."""
         maps = [_law_basis_map(L) for L in self.scheme.laws]
-        return None if any(A is None for A in maps) else maps
+        return None if any(A is None for A in maps) else cast(list[np.ndarray], maps)
 
-    def _cycle_map(self, phase):
+    def _cycle_map(self, phase: int) -> np.ndarray | None:
         r"""The 2 x 2 map of :math:`\mathcal M_{\phi-1}\circ\dots\circ\mathcal M_{\phi-p}` (one period ending at ``phase``), or None."""
         maps = self._phase_maps()
         if maps is None:
@@ -86,7 +94,7 @@ class RandomRepresentation(Representation):
             A = maps[(phase - self.period + k) % self.period] @ A
         return A
 
-    def _solve(self, g, rhs, project, phase=0):
+    def _solve(self, g: float, rhs: np.ndarray, project: bool, phase: int = 0) -> np.ndarray:
         r"""Solve ``Y = g Mcyc(Y) + rhs`` (on 1-perp when ``project``): 2 x 2, dense or GMRES.
 
         ``Mcyc`` is the one-period map ending at ``phase``: :math:`\mathcal M_{\phi-1}\circ\dots\circ\mathcal M_{\phi-p}`.
@@ -101,7 +109,7 @@ class RandomRepresentation(Representation):
             return np.einsum("k,kij->ij", y, _basis(n))
         order = [self.scheme.law(phase - p + k) for k in range(p)]  # first applied first
 
-        def M(X):
+        def M(X: np.ndarray) -> np.ndarray:
             for L in order:
                 X = L.second_moment(X)
             return X
@@ -117,7 +125,7 @@ class RandomRepresentation(Representation):
             A = np.eye(m * m) - g * (HH.T @ K @ HH)
             Y = np.linalg.solve(A, R.ravel()).reshape(m, m)
         else:
-            def mv(y):
+            def mv(y: np.ndarray) -> np.ndarray:
                 Y = np.asarray(y).reshape(m, m)
                 return (Y - g * (H.T @ M(H @ Y @ H.T) @ H)).ravel()
 
@@ -129,8 +137,33 @@ class RandomRepresentation(Representation):
         Y = 0.5 * (Y + Y.T)
         return H @ Y @ H.T
 
-    def disagreement_covariance(self, g, phase=0):
-        r"""``S`` with :math:`S = \gamma\mathcal M(S) + \mathcal M(I) - J` on :math:`\mathbf 1^\perp` (doubly stochastic only)."""
+    def disagreement_covariance(self, g: float, phase: int = 0) -> np.ndarray:
+        r"""``S`` with :math:`S = \gamma\mathcal M(S) + \mathcal M(I) - J` on :math:`\mathbf 1^\perp` (doubly stochastic only).
+
+        Parameters
+        ----------
+        g : float
+            The decay :math:`\gamma \in [0, 1]`.
+        phase : int
+            Phase of the scheme, ``0 <= phase < period``.
+
+        Returns
+        -------
+        ndarray, shape (n, n)
+            The disagreement covariance (cached on the scheme per ``(gamma, phase)``).
+
+        Raises
+        ------
+        ValueError
+            For row-stochastic laws (``S`` is undefined).
+
+        Examples
+        --------
+        >>> from topotheory.graphs.random import random_matching
+        >>> S = RandomRepresentation(random_matching(4)).disagreement_covariance(0.5)
+        >>> S[0].round(12).tolist()
+        [0.3, -0.1, -0.1, -0.1]
+        """
         if not self.doubly:
             raise ValueError(
                 f"{self.scheme!r} is only row-stochastic: the network average drifts, so the disagreement "
@@ -138,7 +171,7 @@ class RandomRepresentation(Representation):
         key = ("engine:random-S", float(g), int(phase) % self.period)
         return self.scheme.cached(key, lambda: self._period_solve(float(g), phase, True))
 
-    def _period_solve(self, g, phase, project):
+    def _period_solve(self, g: float, phase: int, project: bool) -> np.ndarray:
         r"""The stationary covariance at ``phase`` (``project``: its disagreement part ``S``).
 
         Unrolling :math:`\Sigma_{t+1} = \mathcal M_t(\gamma\Sigma_t + I)` over one period:
@@ -154,8 +187,29 @@ class RandomRepresentation(Representation):
             R = R - sum(g**k for k in range(p)) / n
         return self._solve(g**p, R, project, phase)
 
-    def scaled_covariance(self, g, c, phase):
-        r""":math:`(1-\gamma)\Sigma` (dense ``(n, n)``)."""
+    def scaled_covariance(self, g: float, c: float, phase: int) -> np.ndarray:
+        r""":math:`(1-\gamma)\Sigma` (dense ``(n, n)``).
+
+        Parameters
+        ----------
+        g : float
+            The decay :math:`\gamma \in [0, 1]`.
+        c : float
+            :math:`1 - \gamma` (passed separately for precision near 1).
+        phase : int
+            Phase of the scheme, ``0 <= phase < period``.
+
+        Returns
+        -------
+        ndarray, shape (n, n)
+            The scaled stationary covariance of the random walk under the random law.
+
+        Examples
+        --------
+        >>> from topotheory.graphs.random import random_matching
+        >>> round(float(RandomRepresentation(random_matching(4)).scaled_covariance(0.5, 0.5, 0)[0, 0]), 12)
+        0.4
+        """
         n = self.n
         if self.doubly:
             return np.full((n, n), 1.0 / n) + c * self.disagreement_covariance(g, phase)
@@ -163,8 +217,27 @@ class RandomRepresentation(Representation):
             raise ValueError("gamma must be < 1 for a row-stochastic random scheme (Sigma grows like 1/(1-gamma))")
         return c * self._period_solve(float(g), phase, False)
 
-    def disagreement_mean(self, g, phase):
-        """mean_i S_ii = S_1(gamma) (doubly stochastic laws only)."""
+    def disagreement_mean(self, g: float, phase: int) -> float:
+        r""":math:`\operatorname{mean}_i S_{ii} = S_1(\gamma)` (doubly stochastic laws only).
+
+        Parameters
+        ----------
+        g : float
+            The decay :math:`\gamma \in [0, 1]`.
+        phase : int
+            Phase of the scheme, ``0 <= phase < period``.
+
+        Returns
+        -------
+        float
+            :math:`S_1(\gamma)`.
+
+        Examples
+        --------
+        >>> from topotheory.graphs.random import random_matching
+        >>> round(RandomRepresentation(random_matching(4)).disagreement_mean(0.5, 0), 12)
+        0.3
+        """
         if not self.doubly:
             self.disagreement_covariance(g, phase)  # the error naming why S is undefined
         A = self._basis_map()
@@ -172,13 +245,35 @@ class RandomRepresentation(Representation):
             return float(self._span_sigma(np.asarray(float(g)), A) * (self.n - 1) / self.n)
         return float(np.trace(self.disagreement_covariance(g, phase)) / self.n)
 
-    def scaled_variances(self, g, c, phase):
+    def scaled_variances(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         r"""Exchangeable laws: the diagonal of :math:`(1-\gamma)\Sigma` from its two coordinates, :math:`O(1)` per decay.
 
         Doubly stochastic: :math:`S = \sigma(I - J)`, :math:`\sigma = A_{00}/(1 - \gamma A_{00})` with ``A`` the
         2 x 2 matrix of :math:`\mathcal M` on ``(I - J, J)`` (:math:`\mathcal M(I) - J = A_{00}(I - J)`), so every
         variance is :math:`1/n + c\,\sigma(1 - 1/n)`. Row-stochastic: :math:`\Sigma = y_0(I - J) + y_1J` with
         :math:`(I - \gamma A)y = A(1, 1)^T`. Other laws: the dense covariance (base class).
+
+        Parameters
+        ----------
+        g : ndarray
+            Decays :math:`\gamma \in [0, 1]`, any shape.
+        c : ndarray
+            :math:`1 - \gamma`, the same shape.
+        phase : int
+            Phase of the scheme, ``0 <= phase < period``.
+
+        Returns
+        -------
+        ndarray
+            Shape ``g.shape + (1,)`` (every worker alike) for exchangeable laws, else ``g.shape + (n,)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topotheory.graphs.random import random_matching
+        >>> rep = RandomRepresentation(random_matching(4))
+        >>> rep.scaled_variances(np.array([0.0, 0.5]), np.array([1.0, 0.5]), 0).round(12).tolist()
+        [[0.5], [0.4]]
         """
         A = self._basis_map()
         if A is None:
@@ -198,31 +293,87 @@ class RandomRepresentation(Representation):
         return np.asarray(var, dtype=float)[..., None]
 
     @staticmethod
-    def _span_sigma(g, A):
+    def _span_sigma(g: Any, A: np.ndarray) -> Any:
         r""":math:`\sigma(\gamma) = A_{00}/(1 - \gamma A_{00})`: ``S = sigma (I - J)`` for an exchangeable doubly stochastic law."""
         return A[0, 0] / (1.0 - g * A[0, 0])
 
     # -------------------------------------------------------------------------------- spectra
-    def product_spectrum(self):
+    def product_spectrum(self) -> np.ndarray:
         raise ValueError(
             f"eigenvalues of a period product are undefined for the random scheme {self.scheme!r}; "
             "use spectral_gap(kind='koloskova') (1 - the expected contraction) or kind='abs'")
 
-    def product_norm(self):
-        r""":math:`\sqrt{\beta}`, :math:`\beta = \lambda_{\max}(\mathbb E[(W-J)^T(W-J)])` on :math:`\mathbf 1^\perp`."""
+    def product_norm(self) -> float:
+        r""":math:`\sqrt{\beta}`, :math:`\beta = \lambda_{\max}(\mathbb E[(W-J)^T(W-J)])` on :math:`\mathbf 1^\perp`.
+
+        Returns
+        -------
+        float
+            The expected contraction's square root (``1 - product_norm()**2`` is Koloskova's ``p``).
+
+        Examples
+        --------
+        >>> from topotheory.graphs.random import random_matching
+        >>> round(RandomRepresentation(random_matching(4)).product_norm() ** 2, 12)
+        0.333333333333
+        """
         return float(np.sqrt(max(expected_contraction(self.scheme), 0.0)))
 
     # ---------------------------------------------------------------------------- toy problem
-    def apply_second_moment(self, C, a, beta, t):
-        r""":math:`\mathcal M(aC + \beta\,\mathrm{Diag}\,C)` (the step is the same at every ``t``)."""
+    def apply_second_moment(self, C: np.ndarray, a: float, beta: float, t: int) -> np.ndarray:
+        r""":math:`\mathcal M_t(aC + \beta\,\mathrm{Diag}\,C)`: the expected step under the law of phase ``t``.
+
+        Parameters
+        ----------
+        C : ndarray, shape (n, n)
+            The Gram matrix (not modified).
+        a : float
+            :math:`a = (1-\eta)^2`.
+        beta : float
+            :math:`\beta = \eta^2(\zeta - 1)`.
+        t : int
+            The step (its law: taken modulo the period).
+
+        Returns
+        -------
+        ndarray, shape (n, n)
+            The expected Gram matrix after the step.
+
+        Examples
+        --------
+        >>> from topotheory.graphs.random import random_matching
+        >>> C = RandomRepresentation(random_matching(4)).apply_second_moment(np.eye(4), 1.0, 0.0, 0)
+        >>> C[0].round(6).tolist()  # E[W W^T] for a uniform random matching of 4
+        [0.5, 0.166667, 0.166667, 0.166667]
+        """
         X = a * C
         X[np.diag_indices_from(X)] += beta * np.diagonal(C)
         return self.scheme.law(t).second_moment(X)
 
-    def perron_excess(self, a, beta):
+    def perron_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
         r"""Exchangeable laws: the spectral radius of the 2 x 2 restriction (module docstring); else Arnoldi.
 
         The residual reported is that of the lifted eigenvector under the full ``(n, n)`` map.
+
+        Parameters
+        ----------
+        a : ndarray, shape (L,)
+            :math:`a = (1-\eta)^2` per learning rate.
+        beta : ndarray, shape (L,)
+            :math:`\beta = \eta^2(\zeta - 1)` per learning rate.
+
+        Returns
+        -------
+        tuple
+            ``(u, iterations, residual, converged, route)`` with :math:`u = \rho - a`.
+
+        Examples
+        --------
+        >>> from topotheory.graphs.random import random_matching
+        >>> rep = RandomRepresentation(random_matching(4))
+        >>> u, its, res, conv, route = rep.perron_excess(np.array([0.81]), np.array([0.09]))
+        >>> round(float(u[0]), 8), route, bool(res[0] < 1e-12)
+        (0.02343588, 'exchangeable-2x2', True)
         """
         maps = self._phase_maps()
         if maps is None:
@@ -251,24 +402,24 @@ class RandomRepresentation(Representation):
         its = np.ones(a.shape[0], dtype=int)
         return np.abs(lam) ** (1.0 / p) - a, its, res, np.ones(a.shape[0], dtype=bool), "exchangeable-2x2"
 
-    def secular_excess(self, a, beta):
+    def secular_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
         raise ValueError(f"method='secular' does not apply to the random scheme {self.scheme!r}; use method='exact'")
 
-    def second_moments(self, a, beta, initial):
+    def second_moments(self, a: np.ndarray, beta: np.ndarray, initial: np.ndarray | None) -> GramMoments:
         return RandomGramMoments(self, a, beta, initial)
 
-    def heterogeneous_distance(self, c, h, B, phase):
+    def heterogeneous_distance(self, c: float, h: float, B: np.ndarray, phase: int) -> float:
         raise ValueError(f"the heterogeneous fixed point is not defined for the random scheme {self.scheme!r} "
                          "(the iterates stay random); use a deterministic Scheme")
 
 
-def _law_basis_map(law):
+def _law_basis_map(law: Any) -> np.ndarray | None:
     r"""The 2 x 2 matrix of an exchangeable law's :math:`\mathcal M` on ``(I - J, J)`` (cached on the law), or None."""
     n = law.n
     if not getattr(law, "exchangeable", False) or n < 2 or law.period != 1:
         return None
 
-    def build():
+    def build() -> np.ndarray:
         A = np.column_stack([_coords(Y) for Y in law.second_moment(_basis(n))])
         A.setflags(write=False)
         return A
@@ -276,20 +427,20 @@ def _law_basis_map(law):
     return law.cached("engine:random-basis-map", build)
 
 
-def _basis(n):
+def _basis(n: int) -> np.ndarray:
     """``(I - J, J)`` stacked, shape ``(2, n, n)``."""
     J = np.full((n, n), 1.0 / n)
     return np.stack([np.eye(n) - J, J])
 
 
-def _coords(X):
+def _coords(X: np.ndarray) -> np.ndarray:
     """Coordinates of ``X`` in ``(I - J, J)`` read from two entries (exact when ``X`` is in the span)."""
     n = X.shape[-1]
     alpha = X[0, 0] - X[0, 1]
     return np.array([alpha, alpha + n * X[0, 1]])
 
 
-def _in_span(X, rtol=1e-13):
+def _in_span(X: np.ndarray, rtol: float = 1e-13) -> bool:
     """Whether ``X`` lies in ``span{I - J, J}`` (to ``rtol`` of its largest entry)."""
     c = _coords(X)
     scale = max(float(np.max(np.abs(X))), 1.0)
@@ -299,7 +450,7 @@ def _in_span(X, rtol=1e-13):
 class RandomGramMoments(GramMoments):
     """Exact expected Gram matrices under a random law: ``C <- M(a C + beta Diag C)``, batched."""
 
-    def _step(self, t):
+    def _step(self, t: int) -> None:
         X = self.a[:, None, None] * self.C
         idx = np.arange(self.scheme.n)
         X[:, idx, idx] += self.beta[:, None] * self.C[:, idx, idx]
@@ -307,7 +458,7 @@ class RandomGramMoments(GramMoments):
 
 
 # ------------------------------------------------------------------------------- push-sum read-out
-def push_sum_step(W, y, C, lr, zeta):
+def push_sum_step(W: np.ndarray, y: np.ndarray, C: np.ndarray, lr: float, zeta: float) -> np.ndarray:
     r"""One step of the read-out's exact Gram recursion, :math:`\tilde W[UCU + (\zeta-1)\mathrm{Diag}(\eta_i^2C_{ii})]\tilde W^T`.
 
     Stochastic gradient push takes the gradient at the read-out but subtracts it from ``x = y z``,
@@ -315,6 +466,30 @@ def push_sum_step(W, y, C, lr, zeta):
     :math:`z(t+1) = \tilde W_t\,(z - D_t^{-1}\eta\,g(z))`, :math:`U = I - \mathrm{Diag}\,\eta_i`. On the
     isotropic quadratic (independent mini-batches per worker) :math:`\mathbb E[z_i^T z_j]` follows
     this map exactly (THEORY §3.2 with per-worker step sizes). ``C`` may be batched ``(..., n, n)``.
+
+    Parameters
+    ----------
+    W : ndarray, shape (n, n)
+        The read-out matrix :math:`\tilde W_t = D_{t+1}^{-1}P_tD_t` of the step.
+    y : ndarray, shape (n,)
+        The push-sum weights :math:`y(t)`.
+    C : ndarray, shape (..., n, n)
+        The Gram matrix of the read-outs :math:`\mathbb E\langle z_i, z_j\rangle` (not modified).
+    lr : float
+        The learning rate :math:`\eta`.
+    zeta : float
+        The noise level :math:`\zeta`.
+
+    Returns
+    -------
+    ndarray, shape (..., n, n)
+        The Gram matrix after the step.
+
+    Examples
+    --------
+    >>> W = np.full((2, 2), 0.5)  # y = 1: D-SGD's step, a = 0.81, beta = 0.09
+    >>> push_sum_step(W, np.ones(2), np.eye(2), 0.1, 10.0).round(12).tolist()
+    [[0.45, 0.45], [0.45, 0.45]]
     """
     eta = lr / y
     u = 1.0 - eta
@@ -324,7 +499,7 @@ def push_sum_step(W, y, C, lr, zeta):
     return W @ X @ W.T
 
 
-def push_sum_loss_curve(push, *, lr, zeta, steps, initial=None):
+def push_sum_loss_curve(push: PushSum, *, lr: float, zeta: float, steps: int, initial: ArrayLike | None = None) -> np.ndarray:
     r"""The read-out's exact expected loss :math:`\frac1n\sum_i\tfrac12\mathbb E\|z_i(t)\|^2`, ``t = 0..steps``.
 
     The Gram recursion of :func:`push_sum_step` from ``y(0) = 1`` (the weights' transient included);
@@ -373,7 +548,7 @@ def push_sum_loss_curve(push, *, lr, zeta, steps, initial=None):
     return out
 
 
-def push_sum_rate(push, *, lr, zeta):
+def push_sum_rate(push: PushSum, *, lr: float, zeta: float) -> float:
     r"""The read-out's exact asymptotic rate ``r`` (:math:`\mathbb E\|z\|^2 \propto (1-r)^t`), NaN if it diverges.
 
     :math:`1 - \rho^{1/p}` with :math:`\rho` the Perron root of the one-period map of
@@ -408,7 +583,7 @@ def push_sum_rate(push, *, lr, zeta):
     nxt = np.roll(y, -1, axis=0)
     Ws = nxt[:, :, None] ** -1 * push.matrices * y[:, None, :]
 
-    def apply(C):
+    def apply(C: np.ndarray) -> np.ndarray:
         for t in range(p):
             C = push_sum_step(Ws[t], y[t], C, lr, zeta)
         return C
@@ -426,7 +601,7 @@ def push_sum_rate(push, *, lr, zeta):
     return float(1.0 - rho ** (1.0 / p))
 
 
-def _check_push_sum(push, lr, zeta):
+def _check_push_sum(push: Any, lr: float, zeta: float) -> tuple[float, float]:
     """``(lr, zeta)`` checked, and ``push`` a :class:`PushSum` (TypeError otherwise)."""
     if not isinstance(push, PushSum):
         raise TypeError(f"push must be a PushSum (from topotheory.push_sum), got {type(push).__name__}")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..common.annotations import SchemeLike
 from ..common.validation import check_choice
 from ..graphs.lattices import InfiniteGraph
 from ..graphs.random import RandomScheme
 from ..graphs.scheme import check_scheme
+from .base import Representation
 from .dense import DensePeriodicRepresentation
 from .eigen import EigenRepresentation
 from .fourier import FourierRepresentation
@@ -19,14 +23,14 @@ __all__ = ["ROUTES", "resolve"]
 ROUTES = ("auto", "fourier", "eigen", "dense", "lyapunov", "spectral-measure", "random", "krylov")
 
 
-def _large_sparse(scheme):
+def _large_sparse(scheme: Any) -> bool:
     """True for a static scheme with ``n > KRYLOV_MIN_N`` held as a sparse matrix of low density."""
     if scheme.n <= KRYLOV_MIN_N or not scheme.is_sparse(0):
         return False
     return scheme.sparse_matrix(0).nnz <= KRYLOV_MAX_DENSITY * scheme.n**2
 
 
-def resolve(scheme, route="auto"):
+def resolve(scheme: SchemeLike, route: str = "auto") -> Representation:
     """The representation of ``scheme`` (cached on the scheme), automatic or by name.
 
     The automatic order: infinite graphs → spectral measure; random i.i.d. schemes → random; circulant schemes (any period, even
@@ -39,9 +43,15 @@ def resolve(scheme, route="auto"):
 
     Parameters
     ----------
-    scheme : Scheme or InfiniteGraph
+    scheme : Scheme, RandomScheme, InfiniteGraph, networkx.Graph, ndarray or sparse matrix
+        The gossip scheme (graphs and matrices are converted by :func:`~topotheory.as_scheme`).
     route : {"auto", "fourier", "eigen", "dense", "lyapunov", "spectral-measure", "random", "krylov"}
         A named route is checked for applicability (ValueError otherwise).
+
+    Returns
+    -------
+    Representation
+        The representation, built once and cached on the scheme per route.
 
     Examples
     --------
@@ -82,7 +92,7 @@ def resolve(scheme, route="auto"):
     elif route == "fourier" and not scheme.is_circulant:
         raise ValueError("method='fourier' needs a circulant scheme")
 
-    def build():
+    def build() -> Representation:
         if route == "eigen":
             return EigenRepresentation(scheme, static_symmetric=True)
         if route == "krylov":

@@ -15,6 +15,8 @@ is what keeps the stationary walk exact as :math:`\gamma \to 1` on graphs that n
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
@@ -39,33 +41,88 @@ class CyclicClasses:
         Number of irreducible components: the multiplicity of the eigenvalue 1.
     periods : ndarray of int
         Period of each component.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (n,)
+        Class of every node.
+    components : int
+        Number of irreducible components.
+    periods : ndarray of int
+        Period of each component.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = CyclicClasses(np.array([0, 1, 0, 1]), 1, np.array([2]))  # one bipartite component
+    >>> c.count, c.bipartite_components
+    (2, 1)
     """
 
-    def __init__(self, labels, components, periods):
+    labels: np.ndarray
+    count: int
+    components: int
+    periods: np.ndarray
+
+    def __init__(self, labels: np.ndarray, components: int, periods: np.ndarray) -> None:
         self.labels = labels
         self.count = int(labels.max()) + 1 if labels.size else 0
         self.components = int(components)
         self.periods = periods
 
     @property
-    def bipartite_components(self):
-        """Number of components of period 2 (each gives the eigenvalue -1 of a symmetric matrix)."""
+    def bipartite_components(self) -> int:
+        """Number of components of period 2 (each gives the eigenvalue -1 of a symmetric matrix).
+
+        Returns
+        -------
+        int
+            The count.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cyclic_classes(np.array([[0.0, 1.0], [1.0, 0.0]])).bipartite_components
+        1
+        """
         return int(np.sum(self.periods == 2))
 
-    def basis(self):
-        """Orthonormal class indicators, shape ``(n, count)``: the unitary part of the matrix."""
+    def basis(self) -> np.ndarray:
+        """Orthonormal class indicators, shape ``(n, count)``: the unitary part of the matrix.
+
+        Returns
+        -------
+        ndarray, shape (n, count)
+            Column ``k`` is the indicator of class ``k`` divided by the square root of its size.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cyclic_classes(np.kron(np.eye(2), np.full((2, 2), 0.5))).basis().round(6).tolist()
+        [[0.707107, 0.0], [0.707107, 0.0], [0.0, 0.707107], [0.0, 0.707107]]
+        """
         n = self.labels.size
         E = np.zeros((n, self.count))
         E[np.arange(n), self.labels] = 1.0
         return E / np.sqrt(E.sum(axis=0))
 
 
-def cyclic_classes(M):
+def cyclic_classes(M: Any) -> CyclicClasses:
     """The :class:`CyclicClasses` of a (dense or sparse) doubly stochastic matrix.
 
     A component with a self loop (positive diagonal) is aperiodic. Otherwise levels come from one
     breadth-first search per component (all roots at once); the period of a component is the gcd
     of ``level(i) + 1 - level(j)`` over its edges ``i -> j``.
+
+    Parameters
+    ----------
+    M : ndarray or scipy sparse matrix, shape (n, n)
+        A doubly stochastic matrix; only its support (non-zero pattern) is used.
+
+    Returns
+    -------
+    CyclicClasses
+        The classes, components and periods.
 
     Examples
     --------

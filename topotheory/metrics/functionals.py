@@ -34,13 +34,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any, Iterator, cast
 
 import numpy as np
 import scipy.linalg as sla
 
+from ..common.annotations import ArrayLike, SchemeLike
 from ..common.results import Result
 from ..common.validation import as_float_array, check_choice, check_int, check_phase, check_real
-from ..engine import resolve
+from ..engine import Representation, resolve
 from ..graphs.scheme import check_scheme
 from .spectral import spectral_gap
 
@@ -60,7 +62,7 @@ FUNCTIONAL_METHODS = ("auto", "eigen", "fourier", "lyapunov")
 
 
 # ---------------------------------------------------------------------------------- helpers
-def _gamma_from_lr(lr, L):
+def _gamma_from_lr(lr: float, L: float) -> tuple[float, float, float]:
     """gamma = (1 - lr L)^2 from a learning rate (lr = 0: the uncorrected functional, gamma = 1)."""
     L = check_real("L", L, low=0.0, low_open=True)
     lr = check_real("lr", lr, low=0.0)
@@ -69,24 +71,24 @@ def _gamma_from_lr(lr, L):
     return (1.0 - lr * L) ** 2, lr, L
 
 
-def _representation(scheme, method):
+def _representation(scheme: SchemeLike, method: str) -> Representation:
     check_choice("method", method, FUNCTIONAL_METHODS)
     return resolve(scheme, method)
 
 
-def _s1(scheme, gamma, phase, method):
+def _s1(scheme: SchemeLike, gamma: float, phase: int, method: str) -> float:
     rep = _representation(scheme, method)
     if rep.n == 1:
         return 0.0
     return rep.disagreement_mean(gamma, phase)
 
 
-def _check_phase(scheme, phase):
+def _check_phase(scheme: Any, phase: int) -> int:
     return check_phase(phase, scheme.period)
 
 
 # ------------------------------------------------------------------------------ functionals
-def s1_functional(scheme, *, lr=0.0, L=1.0, phase=0, method="auto"):
+def s1_functional(scheme: SchemeLike, *, lr: float = 0.0, L: float = 1.0, phase: int = 0, method: str = "auto") -> float:
     r"""The spectral functional :math:`S_1` (THEORY §9.3), learning-rate corrected when ``lr > 0``.
 
     .. math:: S_1(\eta) = \frac1n\sum_{j\ge2}\frac{\lambda_j^2}{1 - (1-\eta L)^2\lambda_j^2}
@@ -100,7 +102,8 @@ def s1_functional(scheme, *, lr=0.0, L=1.0, phase=0, method="auto"):
 
     Parameters
     ----------
-    scheme : Scheme
+    scheme : Scheme, networkx.Graph, ndarray or sparse matrix
+        A finite gossip scheme (anything :func:`~topotheory.as_scheme` accepts).
     lr : float
         Learning rate :math:`\eta \ge 0` with :math:`\eta L \le 2`.
     L : float
@@ -117,7 +120,7 @@ def s1_functional(scheme, *, lr=0.0, L=1.0, phase=0, method="auto"):
     Returns
     -------
     float
-        ``inf`` when the sum diverges.
+        :math:`S_1(\eta) \ge 0`; ``inf`` when the sum diverges.
 
     Examples
     --------
@@ -134,13 +137,29 @@ def s1_functional(scheme, *, lr=0.0, L=1.0, phase=0, method="auto"):
     return _s1(scheme, gamma, _check_phase(scheme, phase), method)
 
 
-def s0_functional(scheme, *, lr=0.0, L=1.0, phase=0, method="auto"):
+def s0_functional(scheme: SchemeLike, *, lr: float = 0.0, L: float = 1.0, phase: int = 0, method: str = "auto") -> float:
     r"""The spectral functional :math:`S_0` (THEORY §9.3), learning-rate corrected when ``lr > 0``.
 
     .. math:: S_0(\eta) = \frac1n\sum_{j\ge2}\frac{1}{1 - (1-\eta L)^2\lambda_j^2}
               = \frac{n-1}{n} + (1-\eta L)^2 S_1(\eta) .
 
-    Parameters and methods as in :func:`s1_functional`.
+    Parameters
+    ----------
+    scheme : Scheme, networkx.Graph, ndarray or sparse matrix
+        A finite gossip scheme (anything :func:`~topotheory.as_scheme` accepts).
+    lr : float
+        Learning rate :math:`\eta \ge 0` with :math:`\eta L \le 2`.
+    L : float
+        Smoothness (curvature of the quadratic), ``> 0``.
+    phase : int
+        Phase of a periodic scheme, taken modulo the period (as in :func:`s1_functional`).
+    method : {"auto", "eigen", "fourier", "lyapunov"}
+        The route, as in :func:`s1_functional`.
+
+    Returns
+    -------
+    float
+        :math:`S_0(\eta) \ge (n-1)/n`; ``inf`` when the sum diverges.
 
     Examples
     --------
@@ -155,7 +174,8 @@ def s0_functional(scheme, *, lr=0.0, L=1.0, phase=0, method="auto"):
     return float((n - 1) / n + gamma * s1)
 
 
-def consensus_distance_noise(scheme, lr, *, sigma2=1.0, L=1.0, phase=0, method="auto"):
+def consensus_distance_noise(scheme: SchemeLike, lr: float, *, sigma2: float = 1.0, L: float = 1.0, phase: int = 0,
+                             method: str = "auto") -> float:
     r"""Stationary consensus distance of D-SGD with identical quadratics and gradient noise (THEORY §9.3).
 
     .. math:: \Xi^2 = \frac1n\sum_i\mathbb E\|x_i - \bar x\|^2
@@ -168,7 +188,8 @@ def consensus_distance_noise(scheme, lr, *, sigma2=1.0, L=1.0, phase=0, method="
 
     Parameters
     ----------
-    scheme : Scheme
+    scheme : Scheme, networkx.Graph, ndarray or sparse matrix
+        A finite gossip scheme (anything :func:`~topotheory.as_scheme` accepts).
     lr : float
         Learning rate :math:`\eta \ge 0` (negative values are refused); outside :math:`(0, 2/L)`
         the stationary distance does not exist (0) or the iterates diverge, and NaN is returned.
@@ -176,6 +197,11 @@ def consensus_distance_noise(scheme, lr, *, sigma2=1.0, L=1.0, phase=0, method="
         Noise variance per worker and step, ``>= 0``.
     L, phase, method
         As in :func:`s1_functional`.
+
+    Returns
+    -------
+    float
+        :math:`\Xi^2 \ge 0`; NaN outside :math:`0 < \eta L < 2`, ``inf`` where :math:`S_1` diverges.
 
     Examples
     --------
@@ -193,7 +219,8 @@ def consensus_distance_noise(scheme, lr, *, sigma2=1.0, L=1.0, phase=0, method="
     return float(lr**2 * sigma2 * _s1(scheme, gamma, _check_phase(scheme, phase), method))
 
 
-def consensus_distance_heterogeneous(scheme, lr, b, *, L=1.0, phase=0, method="auto"):
+def consensus_distance_heterogeneous(scheme: SchemeLike, lr: float, b: ArrayLike, *, L: float = 1.0, phase: int = 0,
+                                     method: str = "auto") -> float:
     r"""Stationary consensus distance with heterogeneous optima and no noise (THEORY §9.3).
 
     For :math:`f_i(x) = (L/2)\|x - b_i\|^2` the deterministic iteration
@@ -208,7 +235,8 @@ def consensus_distance_heterogeneous(scheme, lr, b, *, L=1.0, phase=0, method="a
 
     Parameters
     ----------
-    scheme : Scheme
+    scheme : Scheme, networkx.Graph, ndarray or sparse matrix
+        A finite gossip scheme (anything :func:`~topotheory.as_scheme` accepts).
     lr : float
         Learning rate :math:`\eta \ge 0` (negative values are refused); NaN outside :math:`(0, 2/L)`.
     b : array_like, shape (n,) or (n, d)
@@ -218,6 +246,11 @@ def consensus_distance_heterogeneous(scheme, lr, b, *, L=1.0, phase=0, method="a
     method : {"auto", "eigen", "lyapunov"}
         ``"eigen"``: the spectral sum (static symmetric); ``"lyapunov"``: the dense fixed point
         (here a linear solve; any scheme).
+
+    Returns
+    -------
+    float
+        :math:`\Xi^2 \ge 0`; NaN outside :math:`0 < \eta L < 2`.
 
     Examples
     --------
@@ -246,36 +279,43 @@ def consensus_distance_heterogeneous(scheme, lr, b, *, L=1.0, phase=0, method="a
 class _FieldSequence:
     """Tuple-style access (unpacking, indexing, ``len``, equality with tuples) to a result's fields."""
 
-    def __iter__(self):
-        return iter(tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
+    def __iter__(self) -> Iterator[Any]:
+        return iter(tuple(getattr(self, f.name) for f in dataclasses.fields(cast(Any, self))))
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         return tuple(self)[index]
 
-    def __len__(self):
-        return len(dataclasses.fields(self))
+    def __len__(self) -> int:
+        return len(dataclasses.fields(cast(Any, self)))
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, (tuple, type(self))):
             return tuple(self) == tuple(other)
         return NotImplemented
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(tuple(self))
 
 
 @dataclasses.dataclass(frozen=True, repr=False, eq=False)
 class KoloskovaMixing(_FieldSequence, Result):
-    """Koloskova et al. 2020's mixing parameter ``p`` over windows of ``tau`` steps.
+    r"""Koloskova et al. 2020's mixing parameter ``p`` over windows of ``tau`` steps.
 
     Unpacks as ``p, tau = koloskova_mixing(scheme)``.
+
+    Attributes
+    ----------
+    p : float
+        The mixing parameter :math:`p = 1 - \|\Pi - J\|_2^2 \in [0, 1]` of the one-period product.
+    tau : int
+        The window: the period of the scheme.
     """
 
     p: float
     tau: int
 
 
-def koloskova_mixing(scheme):
+def koloskova_mixing(scheme: SchemeLike) -> KoloskovaMixing:
     r"""Koloskova et al. 2020's mixing assumption for a (periodic) scheme: ``(p, tau)``.
 
     Their Assumption 4 asks :math:`\|X\Pi - \bar X\|_F^2 \le (1 - p)\|X - \bar X\|_F^2` for the
@@ -284,6 +324,16 @@ def koloskova_mixing(scheme):
     :math:`p = 1 - \|\Pi - J\|_2^2` from the one-period product
     (:func:`~topotheory.spectral.spectral_gap` with ``kind="koloskova"``). Finite-time consensus
     schemes have ``p = 1``.
+
+    Parameters
+    ----------
+    scheme : Scheme, networkx.Graph, ndarray or sparse matrix
+        A finite gossip scheme (anything :func:`~topotheory.as_scheme` accepts).
+
+    Returns
+    -------
+    KoloskovaMixing
+        ``(p, tau)``: the mixing parameter in [0, 1] and the window (the period).
 
     Examples
     --------
@@ -299,9 +349,22 @@ def koloskova_mixing(scheme):
 
 @dataclasses.dataclass(frozen=True, repr=False, eq=False)
 class KoloskovaComplexity(_FieldSequence, Result):
-    """The terms of Koloskova et al. 2020's iteration complexity (constants and logs dropped).
+    r"""The terms of Koloskova et al. 2020's iteration complexity (constants and logs dropped).
 
     Also unpacks and indexes like the tuple ``(noise, consensus, optimization, total, setting)``.
+
+    Attributes
+    ----------
+    noise : float
+        The noise term (the one without the topology), e.g. :math:`\sigma^2/(\mu n\varepsilon)`.
+    consensus : float
+        The consensus term, growing with :math:`\tau/p` and with the noise and heterogeneity.
+    optimization : float
+        The optimization term, e.g. :math:`(L\tau/(\mu p))\log(1/\varepsilon)`.
+    total : float
+        The sum of the three terms.
+    setting : str
+        ``"strongly_convex"``, ``"convex"`` or ``"nonconvex"``.
     """
 
     noise: float
@@ -315,19 +378,19 @@ KOLOSKOVA_SETTINGS = ("strongly_convex", "convex", "nonconvex")
 
 
 def koloskova_complexity(
-    scheme,
-    eps,
+    scheme: SchemeLike,
+    eps: float,
     *,
-    L=1.0,
-    mu=1.0,
-    sigma2=1.0,
-    heterogeneity=0.0,
-    setting="strongly_convex",
-    R0=1.0,
-    F0=1.0,
-    p=None,
-    tau=None,
-):
+    L: float = 1.0,
+    mu: float = 1.0,
+    sigma2: float = 1.0,
+    heterogeneity: float = 0.0,
+    setting: str = "strongly_convex",
+    R0: float = 1.0,
+    F0: float = 1.0,
+    p: float | None = None,
+    tau: int | None = None,
+) -> KoloskovaComplexity:
     r"""Koloskova et al. 2020 (Theorem 2): iterations of D-SGD to reach accuracy ``eps``, term by term.
 
     With :math:`\sigma^2` the noise, :math:`\zeta^2` the heterogeneity (``heterogeneity``; the
@@ -349,7 +412,8 @@ def koloskova_complexity(
 
     Parameters
     ----------
-    scheme : Scheme
+    scheme : Scheme, networkx.Graph, ndarray or sparse matrix
+        A finite gossip scheme (anything :func:`~topotheory.as_scheme` accepts).
     eps : float
         Target accuracy in (0, 1) (strongly convex: :math:`\log(1/\varepsilon) > 0`), any
         positive value otherwise.
@@ -358,6 +422,7 @@ def koloskova_complexity(
     sigma2, heterogeneity : float
         :math:`\sigma^2 \ge 0` and :math:`\zeta^2 \ge 0`.
     setting : {"strongly_convex", "convex", "nonconvex"}
+        Which of the three rates of Theorem 2.
     R0, F0 : float
         :math:`\|x_0 - x^*\|` (convex) and :math:`f(x_0) - f^*` (non-convex).
     p, tau : optional
@@ -386,9 +451,12 @@ def koloskova_complexity(
     zeta2 = check_real("heterogeneity", heterogeneity, low=0.0)
     R0 = check_real("R0", R0, low=0.0)
     F0 = check_real("F0", F0, low=0.0)
-    mix = koloskova_mixing(scheme) if p is None or tau is None else None
-    p = mix.p if p is None else check_real("p", p, low=0.0, high=1.0)
-    tau = mix.tau if tau is None else check_int("tau", tau, minimum=1)
+    if p is None or tau is None:
+        mix = koloskova_mixing(scheme)
+        p = mix.p if p is None else p
+        tau = mix.tau if tau is None else tau
+    p = check_real("p", p, low=0.0, high=1.0)
+    tau = check_int("tau", tau, minimum=1)
     n = scheme.n
     sigma, zeta = math.sqrt(sigma2), math.sqrt(zeta2)
     mixing = zeta * tau + sigma * math.sqrt(p * tau)
@@ -411,12 +479,12 @@ def koloskova_complexity(
             L * F0 * mixing * inv_p / eps**1.5 if mixing > 0 else 0.0,
             L * F0 * tau * inv_p / eps,
         )
-    terms = tuple(float(t) for t in terms)
-    return KoloskovaComplexity(*terms, float(sum(terms)), setting)
+    noise, consensus, optimization = (float(t) for t in terms)
+    return KoloskovaComplexity(noise, consensus, optimization, float(noise + consensus + optimization), setting)
 
 
 # ------------------------------------------------------------------------------- mixing time
-def _disagreement_after(scheme, t, pi_minus_j):
+def _disagreement_after(scheme: Any, t: int, pi_minus_j: np.ndarray) -> float:
     """||Pi_t - J||_2 with Pi_t = W_{t-1} ... W_0 (phase 0), via (Pi - J)^m and a partial period."""
     p = scheme.period
     m, s = divmod(t, p)
@@ -426,7 +494,7 @@ def _disagreement_after(scheme, t, pi_minus_j):
     return float(sla.norm(M - (1.0 / scheme.n if m == 0 else 0.0), 2))
 
 
-def mixing_time(scheme, eps=1e-2, *, max_steps=10**6):
+def mixing_time(scheme: SchemeLike, eps: float = 1e-2, *, max_steps: int = 10**6) -> float:
     r"""Number of gossip steps until :math:`\|\Pi_t - J\|_2 \le \varepsilon`.
 
     :math:`\Pi_t = W_{t-1}\cdots W_0` is the product of the first ``t`` steps (from phase 0), so the
@@ -439,7 +507,8 @@ def mixing_time(scheme, eps=1e-2, *, max_steps=10**6):
 
     Parameters
     ----------
-    scheme : Scheme
+    scheme : Scheme, networkx.Graph, ndarray or sparse matrix
+        A finite gossip scheme (anything :func:`~topotheory.as_scheme` accepts).
     eps : float
         Target in (0, 1).
     max_steps : int

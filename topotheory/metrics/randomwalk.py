@@ -24,10 +24,13 @@ one-period maps, spectral measure) is chosen once per scheme by :func:`topotheor
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 
+from ..common.annotations import ArrayLike, FloatOrArray, SchemeLike
 from ..common.validation import check_choice, check_int, check_phase, check_real, gamma_pair
-from ..engine import resolve
+from ..engine import KrylovEstimate, KrylovRepresentation, resolve
 
 __all__ = [
     "NW_MODES",
@@ -43,7 +46,8 @@ NW_MODES = ("mean", "worst", "all")
 
 
 # ------------------------------------------------------------------------------- public API
-def effective_neighbors(scheme, gamma=None, *, mode="mean", phase=0, one_minus_gamma=None, labelled=False):
+def effective_neighbors(scheme: SchemeLike, gamma: ArrayLike | None = None, *, mode: str = "mean", phase: int = 0,
+                        one_minus_gamma: ArrayLike | None = None, labelled: bool = False) -> Any:
     r"""The effective number of neighbours :math:`n_W(\gamma)` (paper Definition 1, Proposition 2).
 
     .. math::
@@ -60,7 +64,8 @@ def effective_neighbors(scheme, gamma=None, *, mode="mean", phase=0, one_minus_g
 
     Parameters
     ----------
-    scheme : Scheme or InfiniteGraph
+    scheme : Scheme, InfiniteGraph, networkx.Graph, ndarray or sparse matrix
+        The gossip scheme (anything :func:`~topotheory.as_scheme` accepts).
     gamma : float or array_like
         Decay in [0, 1). Omit when passing ``one_minus_gamma``.
     mode : {"mean", "worst", "all"}
@@ -125,8 +130,10 @@ def effective_neighbors(scheme, gamma=None, *, mode="mean", phase=0, one_minus_g
     return np.broadcast_to(1.0 / diag, g.shape + (rep.n,)).copy()
 
 
-def effective_neighbors_interval(scheme, gamma, *, mode="mean", workers=None, rtol=1e-4, level=0.95,
-                                 max_probes=512, time_budget=None, deflate=None, seed=None, progress=None):
+def effective_neighbors_interval(scheme: SchemeLike, gamma: ArrayLike, *, mode: str = "mean", workers: ArrayLike | None = None,
+                                 rtol: float = 1e-4, level: float = 0.95, max_probes: int = 512,
+                                 time_budget: float | None = None, deflate: int | None = None, seed: Any = None,
+                                 progress: bool | None = None) -> KrylovEstimate:
     r""":math:`n_W(\gamma)` with an error bar, matrix-free (static symmetric ``W``; :mod:`topotheory.engine.krylov`).
 
     Nothing forms a dense matrix: sparse Lanczos on :math:`W^2` restricted to
@@ -180,7 +187,7 @@ def effective_neighbors_interval(scheme, gamma, *, mode="mean", workers=None, rt
     (True, True)
     """
     check_choice("mode", mode, NW_MODES)
-    rep = resolve(scheme, "krylov")
+    rep = cast(KrylovRepresentation, resolve(scheme, "krylov"))
     if mode == "mean":
         return rep.nw_mean(gamma, rtol=rtol, level=level, max_probes=max_probes, time_budget=time_budget,
                            deflate=deflate, seed=seed, progress=progress)
@@ -190,7 +197,7 @@ def effective_neighbors_interval(scheme, gamma, *, mode="mean", workers=None, rt
                           progress=progress)
 
 
-def _labelled(scheme, gamma, phase, one_minus_gamma):
+def _labelled(scheme: SchemeLike, gamma: ArrayLike | None, phase: int, one_minus_gamma: ArrayLike | None) -> dict[Any, Any]:
     """``effective_neighbors(..., mode="all")`` as a dict keyed by the scheme's worker labels."""
     from ..graphs.scheme import check_scheme
 
@@ -204,7 +211,8 @@ def _labelled(scheme, gamma, phase, one_minus_gamma):
     return {lab: (float(v) if v.ndim == 0 else v) for lab, v in zip(labels, values)}
 
 
-def random_walk_covariance(scheme, gamma=None, *, phase=0, one_minus_gamma=None):
+def random_walk_covariance(scheme: SchemeLike, gamma: float | None = None, *, phase: int = 0,
+                           one_minus_gamma: float | None = None) -> np.ndarray:
     r"""Stationary covariance :math:`\Sigma(\gamma)` of the gossiping random walk at a phase.
 
     Solves :math:`\Sigma^{(t)} = W_{t-1}(\gamma\Sigma^{(t-1)} + I)W_{t-1}^T` over one period (for a
@@ -212,16 +220,19 @@ def random_walk_covariance(scheme, gamma=None, *, phase=0, one_minus_gamma=None)
 
     Parameters
     ----------
-    scheme : Scheme
+    scheme : Scheme, networkx.Graph, ndarray or sparse matrix
+        A finite gossip scheme (anything :func:`~topotheory.as_scheme` accepts).
     gamma : float
-        Decay in [0, 1) (a scalar).
+        Decay in [0, 1) (a scalar). Omit when passing ``one_minus_gamma``.
     phase : int
         As in :func:`effective_neighbors` (taken modulo the period).
     one_minus_gamma : float, optional
+        :math:`1 - \gamma` in (0, 1], for full precision as :math:`\gamma \to 1`.
 
     Returns
     -------
     ndarray, shape (n, n)
+        The symmetric positive definite stationary covariance :math:`\Sigma` at the phase.
 
     Examples
     --------
@@ -241,7 +252,7 @@ def random_walk_covariance(scheme, gamma=None, *, phase=0, one_minus_gamma=None)
 
 
 # ---------------------------------------------------------------------------------- bounds
-def spectral_gap_bound(n, gamma, spectral_gap):
+def spectral_gap_bound(n: float, gamma: ArrayLike, spectral_gap: float) -> FloatOrArray:
     r"""Spectral-gap bound on :math:`n_W` (paper eq. 11): a lower bound on :math:`n_W`.
 
     If every non-unit eigenvalue of ``W`` lies in :math:`[0, 1-\alpha]`,
@@ -252,6 +263,20 @@ def spectral_gap_bound(n, gamma, spectral_gap):
     :math:`(1-\gamma)\lambda^2/(1-\gamma\lambda^2)` of eq. 6 grows with :math:`\lambda^2`). Tight
     for :func:`~topotheory.mix` (all non-unit eigenvalues equal :math:`1-\alpha`), very pessimistic
     elsewhere: the contrast between the spectral gap and :math:`n_W`. ``n`` may be ``inf``.
+
+    Parameters
+    ----------
+    n : int or float
+        Number of workers, a positive integer or ``inf``.
+    gamma : float or array_like
+        Decay in [0, 1).
+    spectral_gap : float
+        :math:`\alpha \in [0, 1]`: every non-unit eigenvalue of ``W`` lies in :math:`[0, 1-\alpha]`.
+
+    Returns
+    -------
+    float or ndarray
+        The lower bound on :math:`n_W(\gamma)` (a float for scalar ``gamma``, else ``gamma``'s shape).
 
     Examples
     --------
@@ -271,7 +296,7 @@ def spectral_gap_bound(n, gamma, spectral_gap):
     return float(out) if np.ndim(out) == 0 else out
 
 
-def spectral_dimension_bound(gamma, *, d_s, c_s, n=float("inf")):
+def spectral_dimension_bound(gamma: ArrayLike, *, d_s: float, c_s: float, n: float = float("inf")) -> FloatOrArray:
     r"""Lower bound on :math:`n_W(\gamma)` from the spectral dimension (paper eqs. 14-17).
 
     For a spectral measure with :math:`\sigma((\lambda, 1)) \le c_s^{-1}(1-\lambda)^{d_s/2}`
@@ -280,6 +305,22 @@ def spectral_dimension_bound(gamma, *, d_s, c_s, n=float("inf")):
     * :math:`d_s > 2`: :math:`n_W \ge (1/n + (1-\gamma)/(\gamma(d_s-2)c_s))^{-1}`
     * :math:`d_s = 2`: :math:`n_W \ge (1/n - (1-\gamma)\ln(1-\gamma)/(2\gamma c_s))^{-1}`
     * :math:`d_s < 2`: :math:`n_W \ge (1/n + 4(1-\gamma)^{d_s/2}/(d_s(2-d_s)c_s))^{-1}`
+
+    Parameters
+    ----------
+    gamma : float or array_like
+        Decay in (0, 1).
+    d_s : float
+        Spectral dimension :math:`d_s > 0` (Definition 3).
+    c_s : float
+        Spectral constant :math:`c_s > 0` (Definition 3).
+    n : int or float
+        Number of workers (a positive integer), default ``inf`` (an infinite graph).
+
+    Returns
+    -------
+    float or ndarray
+        The lower bound on :math:`n_W(\gamma)` (a float for scalar ``gamma``, else ``gamma``'s shape).
 
     Examples
     --------

@@ -32,11 +32,13 @@ the Ritz residual (about :math:`10^{-11}`); no dense matrix is formed.
 from __future__ import annotations
 
 import warnings
+from typing import cast
 
 import numpy as np
 
+from ..common.annotations import SchemeLike
 from ..common.validation import check_bool, check_choice
-from ..engine import resolve
+from ..engine import KrylovRepresentation, resolve
 
 __all__ = ["SPECTRAL_GAP_KINDS", "spectral_gap"]
 
@@ -47,12 +49,13 @@ SPECTRAL_GAP_KINDS = ("abs", "lambda2", "koloskova", "eigenvalue")
 _REAL_TOL = 1e-10
 
 
-def spectral_gap(scheme, kind="abs", *, per_step=False):
+def spectral_gap(scheme: SchemeLike, kind: str = "abs", *, per_step: bool = False) -> float:
     r"""Spectral gap of a gossip scheme, in one of four documented conventions (module docstring).
 
     Parameters
     ----------
-    scheme : Scheme or InfiniteGraph
+    scheme : Scheme, InfiniteGraph, networkx.Graph, ndarray or sparse matrix
+        The gossip scheme (anything :func:`~topotheory.as_scheme` accepts).
     kind : {"abs", "lambda2", "koloskova", "eigenvalue"}
         ``"abs"``: :math:`1 - \|\Pi - J\|_2` (:math:`1 - \max_{i\ge2}|\lambda_i(W)|` for symmetric
         static ``W``; the paper's figures). ``"eigenvalue"``: :math:`1 - \rho(\Pi - J)`.
@@ -102,7 +105,7 @@ def spectral_gap(scheme, kind="abs", *, per_step=False):
     if kind in ("abs", "koloskova"):
         second = rep.product_norm()
     elif rep.route == "krylov":  # static symmetric, matrix-free: the extreme eigenvalues by Lanczos
-        lam2, lamn = rep.extreme_eigenvalues()
+        lam2, lamn = cast(KrylovRepresentation, rep).extreme_eigenvalues()
         second = max(abs(lam2), abs(lamn)) if kind == "eigenvalue" else lam2
     else:
         ev = np.asarray(rep.product_spectrum())

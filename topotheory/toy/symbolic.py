@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -34,8 +35,13 @@ _KINDS = ("alone", "fully_connected")
 
 
 @functools.lru_cache(maxsize=None)
-def symbols():
+def symbols() -> tuple[Any, Any, Any, Any]:
     """The sympy symbols ``(eta, zeta, n, rho)`` used by every expression of this module.
+
+    Returns
+    -------
+    tuple of sympy.Symbol
+        ``(eta, zeta, n, rho)``, all declared positive.
 
     Examples
     --------
@@ -48,7 +54,7 @@ def symbols():
     return eta, zeta, n, rho
 
 
-def _isserlis(indices):
+def _isserlis(indices: Sequence[int]) -> int:
     """E[prod_k a_{indices[k]}] for a ~ N(0, I) by Isserlis' (Wick's) theorem: a sum over pairings."""
     indices = list(indices)
     if not indices:
@@ -63,7 +69,7 @@ def _isserlis(indices):
     return total
 
 
-def noise_level(d, batch_size=1):
+def noise_level(d: int, batch_size: int = 1) -> Any:
     r"""Derive :math:`\zeta = \mathbb{E}\|g(x)\|^2/\|x\|^2` for the mini-batch gradient, exactly.
 
     :math:`g(x) = \frac1b\sum_k a_k a_k^T x` with :math:`a_k \sim N(0, I_d)` i.i.d.: the fourth
@@ -75,10 +81,12 @@ def noise_level(d, batch_size=1):
     d : int
         Dimension (small: the expansion has :math:`O(d^4)` terms).
     batch_size : int
+        Mini-batch size :math:`b \ge 1`.
 
     Returns
     -------
     sympy.Rational
+        :math:`\zeta`, which equals :math:`(1 + b + d)/b`.
 
     Examples
     --------
@@ -102,13 +110,18 @@ def noise_level(d, batch_size=1):
     return sp.nsimplify(sp.simplify(total / norm2))
 
 
-def second_moment_coefficients():
+def second_moment_coefficients() -> tuple[Any, Any]:
     r"""The coefficients :math:`(a, \beta)` of :math:`C \leftarrow W[aC + \beta\,\mathrm{Diag}\,C]W^T`.
 
     Off the diagonal the two workers' gradient noises are independent with mean :math:`x`, so
     :math:`\mathbb{E}\langle(I-\eta H)x, (I-\eta H')y\rangle = (1-\eta)^2\langle x, y\rangle`; on
     the diagonal :math:`\mathbb{E}\|(I - \eta H)x\|^2 = (1 - 2\eta + \zeta\eta^2)\|x\|^2`. Hence
     :math:`a = (1-\eta)^2` and :math:`\beta = (1 - 2\eta + \zeta\eta^2) - a`.
+
+    Returns
+    -------
+    tuple of sympy.Expr
+        ``(a, beta)`` in the symbols ``eta, zeta``.
 
     Examples
     --------
@@ -124,7 +137,7 @@ def second_moment_coefficients():
     return a, beta
 
 
-def secular_equation(eigenvalues=None):
+def secular_equation(eigenvalues: Sequence[Any] | None = None) -> Any:
     r"""The secular equation of THEORY §3.3 route 3 as a sympy ``Eq``.
 
     .. math:: 1 = \frac{\beta}{n}\sum_i \frac{\lambda_i^2}{\rho - a\lambda_i^2}
@@ -134,6 +147,11 @@ def secular_equation(eigenvalues=None):
     eigenvalues : sequence, optional
         The spectrum of ``W`` (numbers or sympy expressions, with multiplicity). Default: a generic
         symbolic spectrum :math:`\lambda_0, \dots, \lambda_{n-1}` written as an indexed sum.
+
+    Returns
+    -------
+    sympy.Eq
+        The equation in :math:`\rho, \eta, \zeta` (and :math:`n` for the generic spectrum).
 
     Examples
     --------
@@ -157,7 +175,7 @@ def secular_equation(eigenvalues=None):
 MAX_SPECTRUM = 64
 
 
-def _check_spectrum(eigenvalues):
+def _check_spectrum(eigenvalues: Any) -> list[Any]:
     """The spectrum as a list of sympy numbers, or a clear error naming ``eigenvalues``."""
     import sympy as sp
 
@@ -181,12 +199,28 @@ def _check_spectrum(eigenvalues):
     return out
 
 
-def secular_rate(eigenvalues):
+def secular_rate(eigenvalues: Sequence[Any]) -> Any:
     r"""The rate :math:`r = 1 - \rho` solving the secular equation for a small explicit spectrum.
 
     Clears denominators and returns the largest root of the resulting polynomial in :math:`\rho`
     (the Perron root lies right of every pole :math:`a\lambda_i^2`), as an expression in
     :math:`\eta, \zeta`. Exact for vertex-transitive graphs (ring, hypercube, ...).
+
+    Parameters
+    ----------
+    eigenvalues : sequence
+        The spectrum of ``W`` with multiplicity (numbers, strings such as ``"1/3"`` or sympy
+        expressions), at most ``MAX_SPECTRUM`` values in [-1, 1].
+
+    Returns
+    -------
+    sympy.Expr
+        :math:`r(\eta, \zeta)`.
+
+    Raises
+    ------
+    ValueError
+        When the secular polynomial has no closed-form roots.
 
     Examples
     --------
@@ -212,7 +246,7 @@ def secular_rate(eigenvalues):
 
 
 @functools.lru_cache(maxsize=None)
-def closed_forms(kind):
+def closed_forms(kind: str) -> dict[str, Any]:
     r"""Derived closed forms for ``"alone"`` (:math:`W = I`) or ``"fully_connected"`` (:math:`W = J`).
 
     * ``rate``: alone, :math:`W = I` makes :math:`T(C) = aC + \beta\,\mathrm{Diag}\,C` whose Perron
@@ -222,9 +256,16 @@ def closed_forms(kind):
     * ``optimal_lr`` and ``optimal_rate``: from :math:`r'(\eta) = 0`.
     * ``max_lr``: the positive root of :math:`r(\eta) = 0` (the stability edge).
 
+    Parameters
+    ----------
+    kind : {"alone", "fully_connected"}
+        :math:`W = I` or :math:`W = J`.
+
     Returns
     -------
-    dict of sympy expressions in :math:`\eta, \zeta` (and :math:`n`).
+    dict
+        ``{"rate", "optimal_lr", "optimal_rate", "max_lr"}`` to sympy expressions in
+        :math:`\eta, \zeta` (and :math:`n`).
 
     Examples
     --------
@@ -259,11 +300,23 @@ def closed_forms(kind):
     }
 
 
-def oracle(kind, quantity):
+def oracle(kind: str, quantity: str) -> Callable[..., Any]:
     r"""A numpy function compiled (``sympy.lambdify``) from :func:`closed_forms`.
 
     Arguments are ``(eta, zeta)`` for ``rate`` of ``"alone"``, ``(zeta,)`` for its optima/edge,
     and with ``n`` appended for ``"fully_connected"``.
+
+    Parameters
+    ----------
+    kind : {"alone", "fully_connected"}
+        :math:`W = I` or :math:`W = J`.
+    quantity : {"rate", "optimal_lr", "optimal_rate", "max_lr"}
+        Which closed form of :func:`closed_forms`.
+
+    Returns
+    -------
+    callable
+        A numpy function of ``(eta, zeta[, n])`` or ``(zeta[, n])``.
 
     Examples
     --------
