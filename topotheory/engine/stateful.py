@@ -440,30 +440,31 @@ def _perron(M, dM):
     return lam, dlam
 
 
-def _rho_fourier(scheme, rec):
-    data, x_max, rho0, m = _fourier_setup(scheme, rec)
+def _secular_root(evaluate, x_max, rho0):
+    r"""Batched root of :math:`F(x) = 1` with :math:`F` increasing on :math:`(0, x_{\max})`, :math:`F(0) = 0`.
+
+    ``evaluate(idx, x)`` returns :math:`F` and :math:`dF/dx` for the batch elements ``idx`` at ``x``
+    (non-finite where the evaluation fails: treated as right of the root). Safeguarded Newton from
+    both sides, on :math:`F` right of the root (convex increasing), on :math:`1/F` left of it, inside
+    the bracket :math:`[lo, hi]`; :math:`hi` starts at the pole :math:`x_{\max} = 1/\rho_0` (grown by
+    doubling where :math:`\rho_0 = 0`), and a root exists iff :math:`F > 1` just below it. Returns
+    ``(rho, residual, converged)`` with :math:`\rho = \max(1/x, \rho_0)`, or :math:`\rho_0` without a root.
+    """
     B = x_max.shape[0]
-    if m == 0:
-        return rho0, "stateful-fourier", np.zeros(B), np.ones(B, dtype=bool)
-    # f(x) = lambda_max(M(x)) - 1 increases on (0, x_max); f(0) = -1 (direct part is nilpotent)
     lo = np.zeros(B)
     hi = np.where(np.isfinite(x_max), x_max, 1.0)
     inf_hi = ~np.isfinite(x_max)
-    # with rho0 = 0 (every mode nilpotent) grow the bracket until f > 0
-    for _ in range(200):
+    for _ in range(200):  # rho0 = 0 (every mode nilpotent): grow the bracket until F > 1
         if not inf_hi.any():
             break
-        lam, _ = _perron(*_fourier_M(_take_data(data, inf_hi), hi[inf_hi]))
-        grow = ~(lam > 1.0)
         idx = np.flatnonzero(inf_hi)
+        lam, _ = evaluate(idx, hi[idx])
+        grow = ~(lam > 1.0)
         hi[idx[grow]] *= 2.0
         inf_hi[idx[~grow]] = False
-    # Newton from both sides: right of the root (lambda > 1) on lambda itself, convex increasing;
-    # left of it on 1/lambda; both safeguarded by the bracket [lo, hi] (hi starts at the pole
-    # x_max; a root exists iff lambda -> inf there, tested first just below it)
     top = hi.copy()
-    probe = top * (1.0 - 1e-13)  # lambda there <= 1: no root below the pole (the linear solves stay accurate)
-    lam, _ = _perron(*_fourier_M(data, probe))
+    probe = top * (1.0 - 1e-13)  # F there <= 1: no root below the pole (the linear solves stay accurate)
+    lam, _ = evaluate(np.arange(B), probe)
     found = ~(lam <= 1.0)
     hi = np.where(found, probe, hi)
     lo = np.where(found, lo, probe)
@@ -474,7 +475,7 @@ def _rho_fourier(scheme, rec):
         if not active.any():
             break
         idx = np.flatnonzero(active)
-        lam, dlam = _perron(*_fourier_M(_take_data(data, idx), x[idx]))
+        lam, dlam = evaluate(idx, x[idx])
         xi = x[idx]
         bad_eval = ~np.isfinite(lam) | ~np.isfinite(dlam)
         right = bad_eval | (lam > 1.0)
@@ -491,14 +492,106 @@ def _rho_fourier(scheme, rec):
         res[idx] = np.abs(lam - 1.0)
         active[idx[done]] = False
     has_root = lo < top * (1.0 - 1e-13)
-    rho = np.where(has_root, 1.0 / x, rho0)
-    rho = np.maximum(rho, rho0)
-    return rho, "stateful-fourier", res, ~active
+    rho = np.maximum(np.where(has_root, 1.0 / x, rho0), rho0)
+    return rho, res, ~active
+
+
+def _rho_fourier(scheme, rec):
+    data, x_max, rho0, m = _fourier_setup(scheme, rec)
+    B = x_max.shape[0]
+    if m == 0:
+        return rho0, "stateful-fourier", np.zeros(B), np.ones(B, dtype=bool)
+    rho, res, conv = _secular_root(lambda idx, x: _perron(*_fourier_M(_take_data(data, idx), x)), x_max, rho0)
+    return rho, "stateful-fourier", res, conv
 
 
 # ------------------------------------------------------------------------------ eigen route
+#: Largest ``n`` for which the eigen route builds ``K`` explicitly (batched); above it Lanczos.
+EIGEN_EXPLICIT = 128
+#: Batch elements per chunk of the eigen route, so that ``P_k ⊗ P_l`` (``chunk × n² × s⁴``) stays small.
+EIGEN_CHUNK_ENTRIES = 4_000_000
+
+
+def _eigen_pieces(lam, rec, flat):
+    """Per batch element: ``P`` (B, n, s, s), read-out ``w`` and injection ``y`` (B, n, s), ``kappa - 1`` (B,)."""
+    n, s = lam.shape[0], rec.size
+    mats = []
+    for sub in rec.step:
+        G = flat(sub.local)[:, None] * np.ones((1, n, 1, 1))
+        if sub.gossip is not None:
+            G = G + lam[None, :, None, None] * flat(sub.gossip)[:, None]
+        mats.append(G)
+    j0 = next(j for j, sub in enumerate(rec.step) if sub.noise is not None)
+    nz = rec.step[j0].noise
+    eye = np.broadcast_to(np.eye(s), mats[0].shape)
+    before, after, P = eye, eye, eye
+    for G in mats[:j0]:
+        before = G @ before
+    for G in mats[j0 + 1:]:
+        after = G @ after
+    for G in mats:
+        P = G @ P
+    w = np.einsum("bp,bkpq->bkq", flat(nz.source), before)
+    y = np.einsum("bkpq,bq->bkp", after, flat(nz.target))
+    B = P.shape[0]
+    kappa1 = np.broadcast_to(np.asarray(nz.excess, dtype=float), rec.batch).reshape(B) if rec.batch else \
+        np.full(B, float(nz.excess))
+    return P, w, y, kappa1
+
+
+def _eigen_evaluator(Q, P, w, y, kappa1):
+    r"""``evaluate(idx, x)``: :math:`(\kappa-1)\lambda_{\max}(K(x))` and its slope for batch elements ``idx``.
+
+    :math:`g_{kl}(x) = x (w_k\otimes w_l)^T (I - x P_k\otimes P_l)^{-1} (y_k\otimes y_l)` by batched
+    ``s² × s²`` solves; :math:`K = U\,\mathrm{diag}(g)\,U^T` with :math:`U_{i,(kl)} = Q_{ik}Q_{il}`,
+    explicit and batched for :math:`n \le` ``EIGEN_EXPLICIT``, else Lanczos on the matrix-free
+    :math:`Kv = \mathrm{diag}(Q[g\circ(Q^T\mathrm{Diag}(v)Q)]Q^T)`, warm-started from the last Perron
+    vector of the same batch element. The slope is Hellmann–Feynman: :math:`v^T (dK/dx) v / v^T v`.
+    """
+    n, s = Q.shape[0], P.shape[-1]
+    explicit = n <= EIGEN_EXPLICIT
+    U = np.einsum("ik,il->ikl", Q, Q).reshape(n, n * n) if explicit else None
+    starts = {}
+
+    def evaluate(idx, x):
+        F = np.zeros(len(idx))
+        dF = np.full(len(idx), np.inf)  # F(0) = 0 (K(0) = 0)
+        pos = np.flatnonzero(x > 0.0)
+        step = max(1, EIGEN_CHUNK_ENTRIES // (n * n * s**4))
+        for c in range(0, len(pos), step):
+            sel = pos[c:c + step]
+            b, xb = idx[sel], x[sel]
+            P2 = np.einsum("bkpq,blrs->bklprqs", P[b], P[b]).reshape(len(b), n, n, s * s, s * s)
+            W2 = np.einsum("bkp,blq->bklpq", w[b], w[b]).reshape(len(b), n, n, s * s)
+            Y2 = np.einsum("bkp,blq->bklpq", y[b], y[b]).reshape(len(b), n, n, s * s)
+            A = np.eye(s * s) - xb[:, None, None, None, None] * P2
+            Z = np.linalg.solve(A, Y2[..., None])
+            Gm = xb[:, None, None] * np.einsum("bklp,bklp->bkl", W2, Z[..., 0])
+            dG = Gm / xb[:, None, None] + xb[:, None, None] * np.einsum(
+                "bklp,bklp->bkl", W2, np.linalg.solve(A, P2 @ Z)[..., 0])
+            if explicit:
+                K = ((U[None] * Gm.reshape(len(b), 1, n * n)).reshape(len(b) * n, n * n) @ U.T).reshape(len(b), n, n)
+                vals, vecs = np.linalg.eigh(0.5 * (K + np.swapaxes(K, 1, 2)))
+                top, v = vals[:, -1], vecs[:, :, -1]
+            else:
+                top, v = np.empty(len(b)), np.empty((len(b), n))
+                for a in range(len(b)):
+                    g = Gm[a]
+                    op = spla.LinearOperator((n, n), dtype=float,
+                                             matvec=lambda u, g=g: np.einsum("ik,ik->i", Q @ (g * (Q.T @ (np.ravel(u)[:, None] * Q))), Q))
+                    vals, vecs = spla.eigsh(op, k=1, which="LA", v0=starts.get(int(b[a]), np.ones(n)), tol=1e-14)
+                    top[a], v[a] = vals[0], vecs[:, 0]
+                    starts[int(b[a])] = np.abs(vecs[:, 0]) + 1e-300
+            C = np.matmul(np.swapaxes(Q, 0, 1)[None], v[:, :, None] * Q[None])
+            F[sel] = kappa1[b] * top
+            dF[sel] = kappa1[b] * np.einsum("bkl,bkl->b", dG, C * C) / np.einsum("bi,bi->b", v, v)
+        return F, dF
+
+    return evaluate
+
+
 def _rho_eigen(scheme, rec):
-    r"""Static symmetric W, one noisy product per step: the ``n``-dimensional reduction.
+    r"""Static symmetric W, one noisy product per step: the ``n``-dimensional reduction, batched.
 
     In the eigenbasis :math:`W = Q\Lambda Q^T` each pair of eigenvectors ``(k, l)`` carries an
     ``s × s`` block :math:`X_{kl} \mapsto G_k X_{kl} G_l^T`; the noise injects
@@ -506,103 +599,26 @@ def _rho_eigen(scheme, rec):
     :math:`v_i = \sum_{kl} Q_{ik}Q_{il}\,\ell^T X_{kl}\ell`. So :math:`v = (\kappa-1)K(x)v` with
     :math:`K_{ij} = \sum_{kl} Q_{ik}Q_{jk}Q_{il}Q_{jl}\,g_{kl}(x)`,
     :math:`g_{kl}(x) = x\,(w_k\otimes w_l)^T(I - xP_k\otimes P_l)^{-1}(y_k\otimes y_l)`
-    (entrywise non-negative, increasing in :math:`x = 1/\rho`): :math:`\rho` solves
-    :math:`(\kappa-1)\lambda_{\max}(K(1/\rho)) = 1` (Lanczos on the matrix-free
-    :math:`Kv = \mathrm{diag}(Q[G\circ(Q^T\mathrm{Diag}(v)Q)]Q^T)` above ``n = 128``, explicit ``K``
-    below; safeguarded Newton in ``x`` with the slope from the Perron vector).
+    (increasing in :math:`x = 1/\rho`): :math:`\rho` solves
+    :math:`(\kappa-1)\lambda_{\max}(K(1/\rho)) = 1`, for the whole batch of (learning rate,
+    hyper-parameter) points at once (:func:`_secular_root`, :func:`_eigen_evaluator`).
     """
     lam, Q = scheme.eigh()
-    n, s = scheme.n, rec.size
     B = int(np.prod(rec.batch)) if rec.batch else 1
 
     def flat(x):
         return np.broadcast_to(np.asarray(x, dtype=float), rec.batch + np.shape(x)[len(rec.batch):]).reshape(
             (B,) + np.shape(x)[len(rec.batch):])
 
-    rho = np.empty(B)
-    res = np.zeros(B)
-    conv = np.ones(B, dtype=bool)
-    Pm = np.einsum("ik,il->ikl", Q, Q).reshape(n, n * n) if n <= 128 else None  # Pm[i, (k, l)] = Q_ik Q_il
-    for b in range(B):
-        eye = np.eye(s)
-        before, after, mats = eye[None].repeat(n, 0), None, []
-        for sub in rec.step:
-            G = flat(sub.local)[b][None] * np.ones((n, 1, 1))
-            if sub.gossip is not None:
-                G = G + lam[:, None, None] * flat(sub.gossip)[b][None]
-            mats.append(G)
-        j0 = next(j for j, sub in enumerate(rec.step) if sub.noise is not None)
-        nz = rec.step[j0].noise
-        for G in mats[:j0]:
-            before = G @ before
-        after = eye[None].repeat(n, 0)
-        for G in mats[j0 + 1:]:
-            after = G @ after
-        P = eye[None].repeat(n, 0)
-        for G in mats:
-            P = G @ P
-        w = np.einsum("p,kpq->kq", flat(nz.source)[b], before)  # (n, s)
-        y = np.einsum("kpq,q->kp", after, flat(nz.target)[b])  # (n, s)
-        kappa1 = float(np.broadcast_to(nz.excess, rec.batch).reshape(-1)[b]) if rec.batch else float(nz.excess)
-        rho0 = float(np.max(np.abs(np.linalg.eigvals(P)))) ** 2
-        P2 = np.einsum("kpq,lrs->klprqs", P, P).reshape(n, n, s * s, s * s)
-        W2 = np.einsum("kp,lq->klpq", w, w).reshape(n, n, s * s)
-        Y2 = np.einsum("kp,lq->klpq", y, y).reshape(n, n, s * s)
-
-        start = [np.ones(n)]
-
-        def lam_max(x, P2=P2, W2=W2, Y2=Y2, start=start, kappa1=kappa1):
-            """kappa1 lambda_max(K(x)) and its derivative in x (Perron vector, Hellmann-Feynman)."""
-            if x == 0.0:
-                return 0.0, np.inf  # K(0) = 0
-            A = np.eye(s * s) - x * P2
-            Z = np.linalg.solve(A, Y2[..., None])
-            Gm = x * np.einsum("klp,klp->kl", W2, Z[..., 0])
-            dG = Gm / x + x * np.einsum("klp,klp->kl", W2, np.linalg.solve(A, P2 @ Z)[..., 0])
-            if n <= 128:
-                K = (Pm * Gm.ravel()) @ Pm.T
-                vals, vecs = np.linalg.eigh(0.5 * (K + K.T))
-                top, v = vals[-1], vecs[:, -1]
-            else:
-                def mv(u):
-                    return np.einsum("ik,ik->i", Q @ (Gm * (Q.T @ (u[:, None] * Q))), Q)
-
-                op = spla.LinearOperator((n, n), matvec=mv, dtype=float)
-                vals, vecs = spla.eigsh(op, k=1, which="LA", v0=start[0], tol=1e-14)
-                top, v = vals[0], vecs[:, 0]
-                start[0] = np.abs(v) + 1e-300
-            C = Q.T @ (v[:, None] * Q)
-            return kappa1 * float(top), kappa1 * float(np.sum(dG * C * C) / (v @ v))
-
-        if kappa1 == 0.0:
-            rho[b] = rho0
-            continue
-        top = 1.0 / rho0 if rho0 > 0 else np.inf
-        hi = top * (1.0 - 1e-13) if np.isfinite(top) else 1.0
-        while not np.isfinite(top) and lam_max(hi)[0] <= 1.0:
-            hi *= 2.0
-        if lam_max(hi)[0] <= 1.0:
-            rho[b] = rho0
-            continue
-        # safeguarded Newton (as the Fourier route): on lambda right of the root, on 1/lambda left of it
-        lo, x, F = 0.0, 0.5 * hi, np.nan
-        for _ in range(200):
-            F, dF = lam_max(x)
-            if F > 1.0:
-                hi = x
-                xn = x - (F - 1.0) / dF
-            else:
-                lo = x
-                xn = x + F * (1.0 - F) / dF
-            if not lo < xn < hi:
-                xn = 0.5 * (lo + hi)
-            if F == 1.0 or abs(xn - x) <= 1e-14 * x or hi - lo <= 2e-16 * hi:
-                break
-            x = xn
-        else:
-            conv[b] = False
-        rho[b] = max(1.0 / x, rho0)
-        res[b] = abs(F - 1.0)
+    P, w, y, kappa1 = _eigen_pieces(np.asarray(lam, dtype=float), rec, flat)
+    rho0 = np.max(np.abs(np.linalg.eigvals(P)), axis=-1).max(axis=-1) ** 2
+    rho, res, conv = rho0.copy(), np.zeros(B), np.ones(B, dtype=bool)
+    noisy = np.flatnonzero(kappa1 > 0.0)
+    if noisy.size:
+        with np.errstate(divide="ignore"):
+            x_max = np.where(rho0[noisy] > 0, 1.0 / rho0[noisy], np.inf)
+        rho[noisy], res[noisy], conv[noisy] = _secular_root(
+            _eigen_evaluator(Q, P[noisy], w[noisy], y[noisy], kappa1[noisy]), x_max, rho0[noisy])
     return rho, "stateful-eigen", res, conv
 
 
