@@ -68,7 +68,7 @@ class Noise:
     kind: str
     source: np.ndarray
     target: np.ndarray
-    excess: object
+    excess: float | np.ndarray
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,8 +85,8 @@ class SubStep:
     """
 
     local: np.ndarray
-    gossip: object = None
-    noise: object = None
+    gossip: np.ndarray | None = None
+    noise: Noise | None = None
 
 
 @dataclasses.dataclass(frozen=True)

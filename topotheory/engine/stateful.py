@@ -49,12 +49,23 @@ Routes:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 import scipy.sparse.linalg as spla
+from numpy.typing import ArrayLike
+
+from ..algorithms.recursion import Recursion, SubStep
 
 __all__ = ["STATEFUL_ROUTES", "initial_state", "propagate", "stateful_rho", "StatefulMoments"]
 
 STATEFUL_ROUTES = ("auto", "dense", "fourier", "eigen")
+
+#: ``(rho, route, residual, converged)`` per flat batch element.
+RhoResult = tuple[np.ndarray, str, np.ndarray, np.ndarray]
+#: ``evaluate(idx, x) -> (F, dF/dx)`` of a secular equation, for the batch elements ``idx``.
+Evaluator = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 #: Largest operator dimension (s n)^2 solved by a dense eigensolver; above it ARPACK.
 DENSE_LIMIT = 576
@@ -64,11 +75,11 @@ DENSE_LIMIT = 576
 class _Fixed:
     """W_t of a deterministic scheme: W X, X W^T and W X W^T on the last two axes."""
 
-    def __init__(self, scheme, t):
+    def __init__(self, scheme: Any, t: int) -> None:
         self.sparse = scheme.is_sparse(t)
         self.W = scheme.sparse_matrix(t) if self.sparse else scheme.matrix(t)
 
-    def left(self, X):
+    def left(self, X: np.ndarray) -> np.ndarray:
         if not self.sparse:
             return np.matmul(self.W, X)
         n = X.shape[-1]
@@ -76,42 +87,42 @@ class _Fixed:
         Y = np.moveaxis(X.reshape((-1, n, n)), 1, 0).reshape(n, -1)
         return np.moveaxis(np.asarray(self.W @ Y).reshape(n, -1, n), 0, 1).reshape(lead + (n, n))
 
-    def right(self, X):
+    def right(self, X: np.ndarray) -> np.ndarray:
         return np.swapaxes(self.left(np.swapaxes(X, -1, -2)), -1, -2)
 
-    def both(self, X):
+    def both(self, X: np.ndarray) -> np.ndarray:
         return self.right(self.left(X))
 
 
 class _Law:
     """A random scheme's law: E[W] X, X E[W]^T and E[W X W^T]."""
 
-    def __init__(self, law):
+    def __init__(self, law: Any) -> None:
         self.law = law
         self.mean = np.asarray(law.mean())
 
-    def left(self, X):
+    def left(self, X: np.ndarray) -> np.ndarray:
         return np.matmul(self.mean, X)
 
-    def right(self, X):
+    def right(self, X: np.ndarray) -> np.ndarray:
         return np.matmul(X, self.mean.T)
 
-    def both(self, X):
+    def both(self, X: np.ndarray) -> np.ndarray:
         return self.law.second_moment(X)
 
 
-def _gossips(scheme):
+def _gossips(scheme: Any) -> list[Any]:
     if getattr(scheme, "is_random_scheme", False):
         return [_Law(scheme.law(t)) for t in range(scheme.period)]
     return [_Fixed(scheme, t) for t in range(scheme.period)]
 
 
-def _mix(A, X, C):
+def _mix(A: np.ndarray, X: np.ndarray, C: np.ndarray) -> np.ndarray:
     """sum_{r,s} A[p, r] X[r, s, i, j] C[q, s] (component mixing, batched over leading axes)."""
     return np.einsum("...pr,...rsij,...qs->...pqij", A, X, C, optimize=True)
 
 
-def _apply(T, sub, gossip):
+def _apply(T: np.ndarray, sub: SubStep, gossip: Any) -> np.ndarray:
     """One sub-step on T of shape (..., s, s, n, n); coefficients broadcast over the leading axes."""
     A0, A1 = sub.local, sub.gossip
     out = _mix(A0, T, A0)
@@ -128,32 +139,33 @@ def _apply(T, sub, gossip):
     return out
 
 
-def _take(rec, b):
+def _take(rec: Recursion, b: int) -> Recursion:
     """The recursion's coefficients of batch element ``b`` (flat index), as an unbatched view."""
     import dataclasses
 
-    def pick(x):
-        return None if x is None else np.asarray(x).reshape((-1,) + np.shape(x)[len(rec.batch):])[b]
+    def pick(x: Any) -> np.ndarray:
+        return np.asarray(x).reshape((-1,) + np.shape(x)[len(rec.batch):])[b]
 
-    def sub(s):
+    def sub(s: SubStep) -> SubStep:
         nz = s.noise
         if nz is not None:
             nz = dataclasses.replace(nz, source=pick(nz.source), target=pick(nz.target),
                                      excess=float(np.broadcast_to(nz.excess, rec.batch).reshape(-1)[b])
                                      if rec.batch else float(nz.excess))
-        return dataclasses.replace(s, local=pick(s.local), gossip=pick(s.gossip), noise=nz)
+        return dataclasses.replace(s, local=pick(s.local), gossip=None if s.gossip is None else pick(s.gossip),
+                                   noise=nz)
 
     return dataclasses.replace(rec, step=tuple(sub(s) for s in rec.step), init=tuple(sub(s) for s in rec.init),
                                batch=())
 
 
-def _check_random(scheme, rec):
+def _check_random(scheme: Any, rec: Recursion) -> None:
     if getattr(scheme, "is_random_scheme", False) and rec.gossips > 1:
         raise ValueError("a random scheme needs at most one gossip per step in the recursion (two gossips with the "
                          "same W_t need fourth moments of W); use a deterministic scheme")
 
 
-def initial_state(rec, n, initial=None):
+def initial_state(rec: Recursion, n: int, initial: ArrayLike | None = None) -> np.ndarray:
     """T(0) for Gram matrix ``initial`` of the iterates (default all ones), shape ``batch + (s, s, n, n)``."""
     s = rec.size
     T = np.zeros(rec.batch + (s, s, n, n))
@@ -163,7 +175,7 @@ def initial_state(rec, n, initial=None):
     return T
 
 
-def propagate(T, rec, gossips, t):
+def propagate(T: np.ndarray, rec: Recursion, gossips: Sequence[Any], t: int) -> np.ndarray:
     """T after step ``t`` (sub-steps in order, every gossip with ``W_t``)."""
     g = gossips[t % len(gossips)]
     for sub in rec.step:
@@ -183,25 +195,25 @@ class StatefulMoments:
     0.45
     """
 
-    def __init__(self, scheme, rec, initial=None):
+    def __init__(self, scheme: Any, rec: Recursion, initial: ArrayLike | None = None) -> None:
         _check_random(scheme, rec)
         self.rec = rec
         self.n = scheme.n
         self.gossips = _gossips(scheme)
         self.T = initial_state(rec, self.n, initial)
 
-    def loss(self):
+    def loss(self) -> np.ndarray:
         with np.errstate(over="ignore", invalid="ignore"):
             out = np.einsum("...ii->...", self.T[..., 0, 0, :, :]) / (2.0 * self.n)
         return np.where(np.isnan(out), np.inf, out)
 
-    def step(self, t):
+    def step(self, t: int) -> None:
         with np.errstate(over="ignore", invalid="ignore"):
             self.T = propagate(self.T, self.rec, self.gossips, t)
 
 
 # ------------------------------------------------------------------------------ dense route
-def _invariant_basis(rec, n):
+def _invariant_basis(rec: Recursion, n: int) -> np.ndarray | None:
     """Orthonormal basis U (s n, s n - r) of {z : sum_i c^T z_i = 0 for every invariant c}, or None."""
     if not rec.invariants:
         return None
@@ -211,7 +223,7 @@ def _invariant_basis(rec, n):
     return vt[r:].T
 
 
-def _rho_dense(scheme, rec):
+def _rho_dense(scheme: Any, rec: Recursion) -> RhoResult:
     """(rho of the one-period map, route, residual, converged) per flat batch element."""
     _check_random(scheme, rec)
     if rec.invariants and getattr(scheme, "stochastic", "doubly") != "doubly":
@@ -225,13 +237,13 @@ def _rho_dense(scheme, rec):
     k_dim = s * n if U is None else U.shape[1]
     D = k_dim**2
 
-    def lift(S):  # (..., k, k) -> T (..., s, s, n, n)
+    def lift(S: np.ndarray) -> np.ndarray:  # (..., k, k) -> T (..., s, s, n, n)
         if U is None:
             return S.reshape(S.shape[:-2] + (s, n, s, n)).swapaxes(-3, -2)
         T = U @ S @ U.T
         return T.reshape(T.shape[:-2] + (s, n, s, n)).swapaxes(-3, -2)
 
-    def lower(T):  # T (..., s, s, n, n) -> (..., k, k)
+    def lower(T: np.ndarray) -> np.ndarray:  # T (..., s, s, n, n) -> (..., k, k)
         X = T.swapaxes(-3, -2).reshape(T.shape[:-4] + (s * n, s * n))
         return X if U is None else U.T @ X @ U
     rho = np.empty(B)
@@ -241,7 +253,7 @@ def _rho_dense(scheme, rec):
     for b in range(B):
         one = _take(rec, b) if rec.batch else rec
 
-        def period(S, one=one):
+        def period(S: np.ndarray, one: Recursion = one) -> np.ndarray:
             T = lift(S)
             for t in range(p):
                 T = propagate(T, one, gossips, t)
@@ -254,7 +266,7 @@ def _rho_dense(scheme, rec):
             rho[b] = float(np.max(np.abs(vals)))
             continue
 
-        def mv(x, period=period):
+        def mv(x: np.ndarray, period: Callable[[np.ndarray], np.ndarray] = period) -> np.ndarray:
             return period(np.asarray(x, dtype=float).reshape(k_dim, k_dim)).ravel()
 
         op = spla.LinearOperator((D, D), matvec=mv, dtype=float)
@@ -277,18 +289,19 @@ def _rho_dense(scheme, rec):
 
 
 # ---------------------------------------------------------------------------- Fourier route
-def _fourier_data(scheme, rec):
+def _fourier_data(scheme: Any, rec: Recursion) -> tuple[list[Any], list[Any], int, np.ndarray, np.ndarray]:
     """Per (batch, mode): the sub-step matrices G over one period and the noise positions."""
     mu, weight, fixed = _mode_classes(scheme)  # (p, K): one column per class of equal modes
     p = mu.shape[0]
     B = int(np.prod(rec.batch)) if rec.batch else 1
     s = rec.size
 
-    def flat(x):
+    def flat(x: Any) -> np.ndarray:
         return np.broadcast_to(np.asarray(x, dtype=float), rec.batch + np.shape(x)[len(rec.batch):]).reshape(
             (B,) + np.shape(x)[len(rec.batch):])
 
-    mats, noises = [], []
+    mats: list[np.ndarray] = []
+    noises: list[Any] = []
     for t in range(p):
         for sub in rec.step:
             G = flat(sub.local)[:, None].astype(complex) * np.ones((1, mu.shape[1], 1, 1))
@@ -304,14 +317,14 @@ def _fourier_data(scheme, rec):
     return mats, noises, s, weight, fixed
 
 
-def _mode_classes(scheme):
+def _mode_classes(scheme: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fourier modes merged into classes that evolve identically: (mu per class, weight = count / n, mu == 1).
 
     A mode and its complex conjugate (over the whole period) give conjugate blocks with the same
     real contribution; equal modes give equal blocks. Cached on the scheme.
     """
 
-    def build():
+    def build() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mu = scheme.fourier_eigenvalues()
         n = mu.shape[1]
         flip = np.zeros(n, dtype=bool)
@@ -329,7 +342,7 @@ def _mode_classes(scheme):
     return scheme.cached("engine:stateful-mode-classes", build)
 
 
-def _fourier_setup(scheme, rec):
+def _fourier_setup(scheme: Any, rec: Recursion) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray, int]:
     r"""The pieces of M(x), x = 1/rho, per (batch, mode): ``(P2, Y, R, exc, direct, x_max)``.
 
     ``P2 = P \otimes \bar P`` (B, n, N, N) with ``N = s^2`` acts on row-major ``vec(S)``;
@@ -361,7 +374,7 @@ def _fourier_setup(scheme, rec):
     rho0 = np.max(np.abs(np.linalg.eigvals(P)), axis=-1) ** 2  # (B, n)
     pos = [j for j in range(J) if noises[j] is not None]
     m = len(pos)
-    after = [None] * J  # after[j] = G_{J-1} ... G_{j+1}
+    after: list[Any] = [None] * J  # after[j] = G_{J-1} ... G_{j+1}
     acc = eye
     for j in range(J - 1, -1, -1):
         after[j] = acc
@@ -399,7 +412,7 @@ def _fourier_setup(scheme, rec):
     return (P2, Y, R, exc, direct), x_max, top, m
 
 
-def _fourier_M(data, x):
+def _fourier_M(data: tuple[np.ndarray, ...], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """M(x) and dM/dx for x of shape (B,), by stable linear solves (I - x P2) Z = Y per mode."""
     P2, Y, R, exc, direct = data
     N = P2.shape[-1]
@@ -415,11 +428,11 @@ def _fourier_M(data, x):
     return M, dM
 
 
-def _take_data(data, idx):
+def _take_data(data: tuple[np.ndarray, ...], idx: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(d[idx] for d in data)
 
 
-def _perron(M, dM):
+def _perron(M: np.ndarray, dM: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Largest real eigenvalue of non-negative (B, m, m) matrices and its derivative."""
     if M.shape[-1] == 1:
         return M[:, 0, 0], dM[:, 0, 0]
@@ -440,7 +453,7 @@ def _perron(M, dM):
     return lam, dlam
 
 
-def _secular_root(evaluate, x_max, rho0):
+def _secular_root(evaluate: Evaluator, x_max: np.ndarray, rho0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Batched root of :math:`F(x) = 1` with :math:`F` increasing on :math:`(0, x_{\max})`, :math:`F(0) = 0`.
 
     ``evaluate(idx, x)`` returns :math:`F` and :math:`dF/dx` for the batch elements ``idx`` at ``x``
@@ -496,7 +509,7 @@ def _secular_root(evaluate, x_max, rho0):
     return rho, res, ~active
 
 
-def _rho_fourier(scheme, rec):
+def _rho_fourier(scheme: Any, rec: Recursion) -> RhoResult:
     data, x_max, rho0, m = _fourier_setup(scheme, rec)
     B = x_max.shape[0]
     if m == 0:
@@ -512,7 +525,8 @@ EIGEN_EXPLICIT = 128
 EIGEN_CHUNK_ENTRIES = 4_000_000
 
 
-def _eigen_pieces(lam, rec, flat):
+def _eigen_pieces(lam: np.ndarray, rec: Recursion,
+                  flat: Callable[[Any], np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per batch element: ``P`` (B, n, s, s), read-out ``w`` and injection ``y`` (B, n, s), ``kappa - 1`` (B,)."""
     n, s = lam.shape[0], rec.size
     mats = []
@@ -539,7 +553,7 @@ def _eigen_pieces(lam, rec, flat):
     return P, w, y, kappa1
 
 
-def _eigen_evaluator(Q, P, w, y, kappa1):
+def _eigen_evaluator(Q: np.ndarray, P: np.ndarray, w: np.ndarray, y: np.ndarray, kappa1: np.ndarray) -> Evaluator:
     r"""``evaluate(idx, x)``: :math:`(\kappa-1)\lambda_{\max}(K(x))` and its slope for batch elements ``idx``.
 
     :math:`g_{kl}(x) = x (w_k\otimes w_l)^T (I - x P_k\otimes P_l)^{-1} (y_k\otimes y_l)` by batched
@@ -551,9 +565,9 @@ def _eigen_evaluator(Q, P, w, y, kappa1):
     n, s = Q.shape[0], P.shape[-1]
     explicit = n <= EIGEN_EXPLICIT
     U = np.einsum("ik,il->ikl", Q, Q).reshape(n, n * n) if explicit else None
-    starts = {}
+    starts: dict[int, np.ndarray] = {}
 
-    def evaluate(idx, x):
+    def evaluate(idx: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         F = np.zeros(len(idx))
         dF = np.full(len(idx), np.inf)  # F(0) = 0 (K(0) = 0)
         pos = np.flatnonzero(x > 0.0)
@@ -569,7 +583,7 @@ def _eigen_evaluator(Q, P, w, y, kappa1):
             Gm = xb[:, None, None] * np.einsum("bklp,bklp->bkl", W2, Z[..., 0])
             dG = Gm / xb[:, None, None] + xb[:, None, None] * np.einsum(
                 "bklp,bklp->bkl", W2, np.linalg.solve(A, P2 @ Z)[..., 0])
-            if explicit:
+            if U is not None:
                 K = ((U[None] * Gm.reshape(len(b), 1, n * n)).reshape(len(b) * n, n * n) @ U.T).reshape(len(b), n, n)
                 vals, vecs = np.linalg.eigh(0.5 * (K + np.swapaxes(K, 1, 2)))
                 top, v = vals[:, -1], vecs[:, :, -1]
@@ -590,7 +604,7 @@ def _eigen_evaluator(Q, P, w, y, kappa1):
     return evaluate
 
 
-def _rho_eigen(scheme, rec):
+def _rho_eigen(scheme: Any, rec: Recursion) -> RhoResult:
     r"""Static symmetric W, one noisy product per step: the ``n``-dimensional reduction, batched.
 
     In the eigenbasis :math:`W = Q\Lambda Q^T` each pair of eigenvectors ``(k, l)`` carries an
@@ -606,7 +620,7 @@ def _rho_eigen(scheme, rec):
     lam, Q = scheme.eigh()
     B = int(np.prod(rec.batch)) if rec.batch else 1
 
-    def flat(x):
+    def flat(x: Any) -> np.ndarray:
         return np.broadcast_to(np.asarray(x, dtype=float), rec.batch + np.shape(x)[len(rec.batch):]).reshape(
             (B,) + np.shape(x)[len(rec.batch):])
 
@@ -623,7 +637,7 @@ def _rho_eigen(scheme, rec):
 
 
 # --------------------------------------------------------------------------------- dispatch
-def stateful_rho(scheme, rec, route="auto"):
+def stateful_rho(scheme: Any, rec: Recursion, route: str = "auto") -> RhoResult:
     r"""Spectral radius :math:`\rho` of the one-period second-moment map, per flat batch element.
 
     Parameters
