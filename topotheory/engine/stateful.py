@@ -166,7 +166,29 @@ def _check_random(scheme: Any, rec: Recursion) -> None:
 
 
 def initial_state(rec: Recursion, n: int, initial: ArrayLike | None = None) -> np.ndarray:
-    """T(0) for Gram matrix ``initial`` of the iterates (default all ones), shape ``batch + (s, s, n, n)``."""
+    r"""T(0) for Gram matrix ``initial`` of the iterates (default all ones), shape ``batch + (s, s, n, n)``.
+
+    Parameters
+    ----------
+    rec : Recursion
+        The algorithm's recursion (its ``init`` sub-steps are applied once).
+    n : int
+        Number of workers.
+    initial : (n, n) array_like, optional
+        :math:`\mathbb E\langle x_i(0), x_j(0)\rangle`; default all ones (a common start).
+
+    Returns
+    -------
+    ndarray
+        The traces ``T[..., p, q, i, j]``; every component other than the iterate starts at zero.
+
+    Examples
+    --------
+    >>> from topotheory import ALGORITHMS
+    >>> T = initial_state(ALGORITHMS["gradient_tracking"].recursion(lr=0.1, zeta=3.0), 2)
+    >>> T.shape, float(T[1, 1, 0, 0])  # y(0) = g(0): E|g|^2 = zeta |x|^2
+    ((3, 3, 2, 2), 3.0)
+    """
     s = rec.size
     T = np.zeros(rec.batch + (s, s, n, n))
     T[..., 0, 0, :, :] = np.ones((n, n)) if initial is None else initial
@@ -176,7 +198,32 @@ def initial_state(rec: Recursion, n: int, initial: ArrayLike | None = None) -> n
 
 
 def propagate(T: np.ndarray, rec: Recursion, gossips: Sequence[Any], t: int) -> np.ndarray:
-    """T after step ``t`` (sub-steps in order, every gossip with ``W_t``)."""
+    """T after step ``t`` (sub-steps in order, every gossip with ``W_t``).
+
+    Parameters
+    ----------
+    T : ndarray
+        Traces of shape ``batch + (s, s, n, n)``.
+    rec : Recursion
+        The algorithm's recursion.
+    gossips : sequence
+        The gossip moments per step of the period (``W X``, ``X W^T``, ``W X W^T``; the law's for a
+        random scheme).
+    t : int
+        The step; gossip ``t mod period`` is used.
+
+    Returns
+    -------
+    ndarray
+        The traces after the step, same shape.
+
+    Examples
+    --------
+    >>> from topotheory import ALGORITHMS, solo
+    >>> rec = ALGORITHMS["dsgd"].recursion(lr=0.1, zeta=10.0)
+    >>> float(propagate(initial_state(rec, 1), rec, _gossips(solo(1)), 0)[0, 0, 0, 0])  # 1 - 2 lr + zeta lr^2
+    0.9
+    """
     g = gossips[t % len(gossips)]
     for sub in rec.step:
         T = _apply(T, sub, g)
@@ -193,6 +240,15 @@ class StatefulMoments:
     >>> mom = StatefulMoments(solo(2), rec)
     >>> mom.step(0); round(float(mom.loss()), 12)  # 0.5 (1 - 2 lr + zeta lr^2)
     0.45
+
+    Parameters
+    ----------
+    scheme : Scheme or RandomScheme
+        The gossip scheme.
+    rec : Recursion
+        The algorithm's (possibly batched) recursion.
+    initial : (n, n) array_like, optional
+        Gram matrix of the iterates at ``t = 0`` (default all ones).
     """
 
     def __init__(self, scheme: Any, rec: Recursion, initial: ArrayLike | None = None) -> None:
@@ -643,7 +699,9 @@ def stateful_rho(scheme: Any, rec: Recursion, route: str = "auto") -> RhoResult:
     Parameters
     ----------
     scheme : Scheme or RandomScheme
+        The gossip scheme (finite).
     rec : Recursion
+        The algorithm's (possibly batched) recursion.
     route : {"auto", "dense", "fourier", "eigen"}
         ``"auto"``: Fourier modes for circulant schemes with at most 3 state components; the
         eigenbasis reduction for other static symmetric schemes (one noisy product per step, no

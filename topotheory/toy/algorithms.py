@@ -114,13 +114,16 @@ class AlgorithmRate(Result):
     route : str
         ``"stateful-fourier"``, ``"stateful-dense"`` or ``"stateful-arnoldi"``.
     converged : bool or ndarray
+        Whether the root finder / eigensolver converged.
     residual : float or ndarray
         :math:`|\lambda_{\max}(M(\rho)) - 1|` of the Fourier reduction, or the relative
         eigen-residual of ARPACK (0 for the dense eigensolver).
     diverged : bool or ndarray
         :math:`\rho \ge 1`.
     algorithm : str
+        The algorithm's name (a key of :data:`topotheory.ALGORITHMS`).
     hyperparameters : dict
+        Every hyper-parameter used, by name (arrays as lists).
     """
 
     rate: object
@@ -144,6 +147,7 @@ def algorithm_rate(scheme: Any, *, lr: ArrayLike, zeta: float, algorithm: str, l
     Parameters
     ----------
     scheme : Scheme or RandomScheme
+        The gossip scheme (finite).
     lr : float or array_like
         Learning rates :math:`\eta > 0`.
     zeta : float
@@ -206,14 +210,20 @@ def algorithm_loss_curve(scheme: Any, *, lr: ArrayLike, zeta: float, steps: int,
     Parameters
     ----------
     scheme : Scheme or RandomScheme
+        The gossip scheme (finite).
     lr : float or array_like
+        Learning rates :math:`\eta > 0`.
     zeta : float
+        Noise level :math:`\zeta \ge 1`.
     steps : int
+        Number of steps.
     algorithm : str
+        A key of :data:`topotheory.ALGORITHMS`.
     initial : (n, n) array_like, optional
         Gram matrix of the iterates at ``t = 0`` (default all ones: a common start with
         :math:`\|x_0\|^2 = 1`).
     **hyperparameters
+        The algorithm's hyper-parameters; real ones may be arrays broadcasting against ``lr``.
 
     Returns
     -------
@@ -268,6 +278,22 @@ def algorithm_max_learning_rate(scheme: Any, *, zeta: float, algorithm: str, **h
     set in :math:`\eta` need not be an interval; this is its first component, located on the grid.)
     The public entry is :func:`topotheory.max_learning_rate` with ``algorithm=``.
 
+    Parameters
+    ----------
+    scheme : Scheme or RandomScheme
+        The gossip scheme (finite).
+    zeta : float
+        Noise level :math:`\zeta \ge 1`.
+    algorithm : str
+        A key of :data:`topotheory.ALGORITHMS`.
+    **hyperparameters
+        The algorithm's hyper-parameters, single values.
+
+    Returns
+    -------
+    float
+        :math:`\eta_{\max}`; NaN when even :math:`10^{-3}/\zeta` diverges, inf when stable up to 64.
+
     Examples
     --------
     Alone, D-SGD's edge is :math:`2/\zeta`; delaying the gradient by one step shrinks it:
@@ -316,6 +342,7 @@ class OptimalHyperparameters(Result):
     Attributes
     ----------
     algorithm : str
+        The algorithm's name.
     lr : float
         The optimal learning rate.
     hyperparameters : dict
@@ -325,6 +352,7 @@ class OptimalHyperparameters(Result):
     tuned : tuple of str
         The names tuned (``("lr", "momentum")``).
     zeta : float
+        The noise level :math:`\zeta`.
     route : str
         The route of the exact rate.
     evaluations : int
@@ -358,8 +386,11 @@ def optimal_hyperparameters(scheme: Any, *, zeta: float, algorithm: str, tune: S
     Parameters
     ----------
     scheme : Scheme or RandomScheme
+        The gossip scheme (finite).
     zeta : float
+        Noise level :math:`\zeta \ge 1`.
     algorithm : str
+        A key of :data:`topotheory.ALGORITHMS`.
     tune : tuple of str, optional
         ``("lr",)``, ``("lr", "momentum")`` or ``("lr", "consensus_step")``; default: ``lr`` and
         the algorithm's momentum or consensus step when it has one.
