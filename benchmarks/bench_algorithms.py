@@ -3,9 +3,9 @@
 Run: ``pytest benchmarks/bench_algorithms.py`` (not part of the default test run).
 Targets: DmSGD exact rates for the paper's 10 topologies x 50 learning rates x 10 momenta at
 n = 32 <= 2 s (vectorized over the grid; Fourier mode classes for the circulant ones); one DmSGD
-exact rate on binary_tree(256) <= 10 s. The circulant part of the grid is timed on its own, since
-the four irregular topologies (two cliques, social network, binary tree, star) go through the
-dense / ARPACK route, one (lr, momentum) pair at a time.
+exact rate on binary_tree(256) <= 10 s. The circulant part of the grid is timed on its own
+(Fourier route); the irregular topologies (two cliques, social network, binary tree, star) go
+through the eigen route, batched over the whole (lr, momentum) grid.
 """
 
 import numpy as np
@@ -46,3 +46,21 @@ def test_dmsgd_one_rate_binary_tree_256(benchmark):
     r = benchmark.pedantic(lambda: tt.quadratic_rate(tt.binary_tree(256), lr=0.05, zeta=50.0, algorithm="dmsgd",
                                                      momentum=0.5), rounds=1, iterations=1)
     assert 0 < r < 0.2
+
+
+def test_dmsgd_grid_star_n32(benchmark):
+    # the eigen route, the 50 x 10 grid solved as one batch
+    r = benchmark.pedantic(lambda: _grid(tt.star(32)), rounds=1, iterations=1)
+    assert np.isfinite(r).sum() > 100
+
+
+def test_dmsgd_grid_all_paper_topologies_n32(benchmark):
+    schemes = list(tt.paper_topologies(32).values())
+    out = benchmark.pedantic(lambda: [_grid(s) for s in schemes], rounds=1, iterations=1)
+    assert len(out) == 10 and all(np.isfinite(r).sum() > 100 for r in out)
+
+
+def test_gradient_tracking_max_learning_rate_star6(benchmark):
+    edge = benchmark.pedantic(lambda: tt.max_learning_rate(tt.star(6), zeta=10.0, algorithm="gradient_tracking"),
+                              rounds=1, iterations=1)
+    assert 0 < edge < 1

@@ -259,3 +259,22 @@ def test_divergence_is_nan_with_a_flag():
     res = tt.quadratic_rate(tt.ring(4), lr=[0.05, 3.0], zeta=5, algorithm="dmsgd", momentum=0.9, log=True)
     assert math.isnan(res.rate[1]) and res.diverged.tolist() == [False, True] and res.spectral_radius[1] >= 1
     assert res.to_dict()["algorithm"] == "dmsgd"
+
+
+def test_eigen_route_batched_grid_equals_dense_and_lanczos(monkeypatch):
+    # a 2-D (lr x momentum) batch solved at once equals the dense route point by point, and the
+    # matrix-free Lanczos evaluation (used above EIGEN_EXPLICIT) equals the explicit K
+    import topotheory.engine.stateful as stateful
+
+    scheme = tt.two_cliques(6)
+    rec = tt.ALGORITHMS["dmsgd"].recursion(lr=np.array([0.01, 0.1, 0.3])[:, None], zeta=ZETA,
+                                           momentum=np.array([0.0, 0.5, 0.9])[None, :])
+    eig, route, _, conv = stateful_rho(scheme, rec, route="eigen")
+    dense, _, _, _ = stateful_rho(scheme, rec, route="dense")
+    assert route == "stateful-eigen" and conv.all() and eig.shape == (9,)
+    np.testing.assert_allclose(eig, dense, rtol=0, atol=1e-12)
+    monkeypatch.setattr(stateful, "EIGEN_EXPLICIT", 4)
+    monkeypatch.setattr(stateful, "EIGEN_CHUNK_ENTRIES", 1)  # one element per chunk
+    lanczos, _, _, conv = stateful_rho(scheme, rec, route="eigen")
+    assert conv.all()
+    np.testing.assert_allclose(lanczos, dense, rtol=0, atol=1e-11)

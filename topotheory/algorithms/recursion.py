@@ -39,6 +39,8 @@ a leading batch shape (one recursion per learning rate / momentum of a grid).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +68,7 @@ class Noise:
     kind: str
     source: np.ndarray
     target: np.ndarray
-    excess: object
+    excess: float | np.ndarray
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,8 +85,8 @@ class SubStep:
     """
 
     local: np.ndarray
-    gossip: object = None
-    noise: object = None
+    gossip: np.ndarray | None = None
+    noise: Noise | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,17 +126,17 @@ class Recursion:
     invariants: tuple = ()
 
     @property
-    def size(self):
+    def size(self) -> int:
         """``s``, the number of state components."""
         return len(self.state)
 
     @property
-    def noises(self):
+    def noises(self) -> int:
         """The number of noisy products per step."""
         return sum(sub.noise is not None for sub in self.step)
 
     @property
-    def gossips(self):
+    def gossips(self) -> int:
         """The number of sub-steps per step that gossip."""
         return sum(sub.gossip is not None for sub in self.step)
 
@@ -155,12 +157,12 @@ class Blocks:
            [0., 0.]])
     """
 
-    def __init__(self, state, batch):
+    def __init__(self, state: Sequence[str], batch: tuple[int, ...]) -> None:
         self.state = tuple(state)
         self.batch = tuple(batch)
         self.index = {name: k for k, name in enumerate(self.state)}
 
-    def matrix(self, entries, keep=()):
+    def matrix(self, entries: Mapping[tuple[str, str], Any], keep: Sequence[str] = ()) -> np.ndarray:
         s = len(self.state)
         out = np.zeros(self.batch + (s, s))
         for name in keep:
@@ -169,15 +171,15 @@ class Blocks:
             out[..., self.index[row], self.index[col]] += value
         return out
 
-    def vector(self, entries):
+    def vector(self, entries: Mapping[str, Any]) -> np.ndarray:
         out = np.zeros(self.batch + (len(self.state),))
         for name, value in entries.items():
             out[..., self.index[name]] += value
         return out
 
-    def identity(self, keep=None):
+    def identity(self, keep: Sequence[str] | None = None) -> np.ndarray:
         return self.matrix({}, keep=self.state if keep is None else keep)
 
-    def noise(self, kind, source, target, excess):
+    def noise(self, kind: str, source: Mapping[str, Any], target: Mapping[str, Any], excess: Any) -> Noise:
         return Noise(kind, self.vector(source), self.vector(target), np.broadcast_to(excess, self.batch) + 0.0
                      if self.batch else float(excess))

@@ -73,11 +73,17 @@ from __future__ import annotations
 
 import dataclasses
 import types
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..common.validation import check_bool, check_choice, check_int, check_real, check_str, plain
-from .recursion import Blocks, Recursion, SubStep
+from .recursion import Blocks, Noise, Recursion, SubStep
+
+#: An algorithm's declaration: (blocks, lr, zeta, hyper-parameters) -> its recursion.
+Declaration = Callable[[Blocks, np.ndarray, float, Mapping[str, Any]], Recursion]
 
 __all__ = ["Hyperparameter", "Algorithm", "ALGORITHMS", "get_algorithm", "check_algorithm"]
 
@@ -127,7 +133,7 @@ class Hyperparameter:
     choices: tuple = ()
 
     @property
-    def allowed(self):
+    def allowed(self) -> str:
         """The allowed values as text: an interval, ``True/False`` or the choices."""
         if self.kind == "bool":
             return "True or False"
@@ -137,7 +143,7 @@ class Hyperparameter:
         hi = "inf" if self.high is None else f"{self.high:g}"
         return f"{'(' if self.low_open or self.low is None else '['}{lo}, {hi}{')' if self.high_open or self.high is None else ']'}"
 
-    def check(self, value):
+    def check(self, value: Any) -> Any:
         """The value validated (and converted: ``float``, ``int``, ``bool`` or ``str``)."""
         if self.kind == "real":
             return check_real(self.name, value, low=self.low, high=self.high, low_open=self.low_open,
@@ -192,9 +198,9 @@ class Algorithm:
     rule: str
     reference: str
     heterogeneous: bool = False
-    declaration: object = None
+    declaration: Declaration | None = None
 
-    def recursion(self, *, lr, zeta, **hyperparameters):
+    def recursion(self, *, lr: ArrayLike, zeta: float, **hyperparameters: Any) -> Recursion:
         r"""The step as a linear stochastic recursion (:class:`~topotheory.algorithms.recursion.Recursion`).
 
         Parameters
@@ -229,19 +235,21 @@ class Algorithm:
                  if not isinstance(v, (bool, str, np.bool_)) and k != "delay" and k != "levels"]
         lr = np.asarray(lr, dtype=float)
         batch = np.broadcast_shapes(lr.shape, *(r.shape for r in reals))
+        if self.declaration is None:
+            raise ValueError(f"algorithm {self.name!r} has no declaration")
         return self.declaration(Blocks(self.state_of(hp), batch), np.broadcast_to(lr, batch), float(zeta), hp)
 
-    def state_of(self, hyperparameters):
+    def state_of(self, hyperparameters: Mapping[str, Any]) -> tuple[str, ...]:
         """The state components for these hyper-parameters (a delay ``τ`` adds ``τ`` gradient slots)."""
         if self.name == "delayed":
             return ("x",) + tuple(f"g{k}" for k in range(1, int(hyperparameters.get("delay", 1)) + 1))
         return self.state
 
-    def defaults(self):
+    def defaults(self) -> dict[str, Any]:
         """The hyper-parameters' default values, by name."""
         return {h.name: h.default for h in self.hyperparameters}
 
-    def check(self, **hyperparameters):
+    def check(self, **hyperparameters: Any) -> dict[str, Any]:
         """All hyper-parameters validated, defaults filled in; unknown names raise ``TypeError``."""
         known = {h.name: h for h in self.hyperparameters}
         unknown = sorted(set(hyperparameters) - set(known))
@@ -262,27 +270,27 @@ class Algorithm:
 # the deterministic map, its excess into the noise with source l = x and the gradient's weights e.
 
 
-def _gradient(B, zeta, target):
+def _gradient(B: Blocks, zeta: float, target: Mapping[str, Any]) -> Noise:
     return B.noise("gradient", {"x": 1.0}, target, zeta - 1.0)
 
 
-def _gossip(B, entries, keep=()):
+def _gossip(B: Blocks, entries: Mapping[tuple[str, str], Any], keep: Sequence[str] = ()) -> SubStep:
     return SubStep(B.identity(keep), B.matrix(entries))
 
 
-def _declare_dsgd(B, lr, zeta, hp):
+def _declare_dsgd(B: Blocks, lr: np.ndarray, zeta: float, hp: Mapping[str, Any]) -> Recursion:
     # x <- (1 - lr) x - lr (H - I) x, then x <- W x
     return Recursion(B.state, (SubStep(B.matrix({("x", "x"): 1.0 - lr}), None, _gradient(B, zeta, {"x": -lr})),
                                _gossip(B, {("x", "x"): 1.0})), batch=B.batch)
 
 
-def _declare_dsgd_gossip_first(B, lr, zeta, hp):
+def _declare_dsgd_gossip_first(B: Blocks, lr: np.ndarray, zeta: float, hp: Mapping[str, Any]) -> Recursion:
     # x <- W x - lr x - lr (H - I) x
     return Recursion(B.state, (SubStep(B.matrix({("x", "x"): -lr}), B.matrix({("x", "x"): 1.0}),
                                        _gradient(B, zeta, {"x": -lr})),), batch=B.batch)
 
 
-def _declare_dmsgd(B, lr, zeta, hp):
+def _declare_dmsgd(B: Blocks, lr: np.ndarray, zeta: float, hp: Mapping[str, Any]) -> Recursion:
     beta = hp["momentum"]
     # m <- beta m + g (= u); then x <- W (x - lr m), m <- m or W m
     first = SubStep(B.matrix({("m", "m"): beta, ("m", "x"): 1.0}, keep=("x",)), None, _gradient(B, zeta, {"m": 1.0}))
@@ -293,7 +301,7 @@ def _declare_dmsgd(B, lr, zeta, hp):
     return Recursion(B.state, (first, second), batch=B.batch)
 
 
-def _declare_dmsgd_nesterov(B, lr, zeta, hp):
+def _declare_dmsgd_nesterov(B: Blocks, lr: np.ndarray, zeta: float, hp: Mapping[str, Any]) -> Recursion:
     beta = hp["momentum"]
     # u = beta m + g; x - lr (g + beta u) = x - lr (1 + beta) g - lr beta^2 m; m <- u
     first = SubStep(B.matrix({("x", "x"): 1.0 - lr * (1.0 + beta), ("x", "m"): -lr * beta**2,
@@ -306,7 +314,7 @@ def _declare_dmsgd_nesterov(B, lr, zeta, hp):
     return Recursion(B.state, (first, second), batch=B.batch)
 
 
-def _declare_qgm(B, lr, zeta, hp):
+def _declare_qgm(B: Blocks, lr: np.ndarray, zeta: float, hp: Mapping[str, Any]) -> Recursion:
     beta = hp["momentum"]
     # x_half = (1 - lr) x - lr beta m - lr (H - I) x;  m_half = beta m + (1 - beta) x / lr
     # x <- W x_half;  m <- m_half - (1 - beta) W x_half / lr
@@ -316,7 +324,7 @@ def _declare_qgm(B, lr, zeta, hp):
     return Recursion(B.state, (first, second), batch=B.batch)
 
 
-def _declare_gradient_tracking(B, lr, zeta, hp):
+def _declare_gradient_tracking(B: Blocks, lr: np.ndarray, zeta: float, hp: Mapping[str, Any]) -> Recursion:
     # init: y = g = H x.  step: x' = W x - lr y, y_half = W y - g; then g = H x', y = y_half + g
     draw = SubStep(B.matrix({("y", "x"): 1.0, ("g", "x"): 1.0}, keep=("x",)), None,
                    _gradient(B, zeta, {"y": 1.0, "g": 1.0}))
@@ -329,7 +337,7 @@ def _declare_gradient_tracking(B, lr, zeta, hp):
                      invariants=(np.array([0.0, 1.0, -1.0]),))
 
 
-def _declare_exact_diffusion(B, lr, zeta, hp):
+def _declare_exact_diffusion(B: Blocks, lr: np.ndarray, zeta: float, hp: Mapping[str, Any]) -> Recursion:
     # init psi = x.  psi' = (1 - lr) x - lr (H - I) x;  x_half = psi' + x - psi;  x <- Wbar x_half
     init = SubStep(B.matrix({("x", "x"): 1.0, ("psi", "x"): 1.0}))
     first = SubStep(B.matrix({("x", "x"): 2.0 - lr, ("x", "psi"): -1.0, ("psi", "x"): 1.0 - lr}), None,
@@ -342,7 +350,7 @@ def _declare_exact_diffusion(B, lr, zeta, hp):
     return Recursion(B.state, (first, second), init=(init,), batch=B.batch, invariants=(np.array([1.0, -1.0]),))
 
 
-def _declare_choco(B, lr, zeta, hp):
+def _declare_choco(B: Blocks, lr: np.ndarray, zeta: float, hp: Mapping[str, Any]) -> Recursion:
     if hp["compression"] != "random_k":
         raise ValueError(
             "the exact theory of CHOCO-SGD needs compression='random_k': QSGD quantization is not linear "
@@ -358,7 +366,7 @@ def _declare_choco(B, lr, zeta, hp):
     return Recursion(B.state, (grad, compress, consensus), batch=B.batch)
 
 
-def _declare_delayed(B, lr, zeta, hp):
+def _declare_delayed(B: Blocks, lr: np.ndarray, zeta: float, hp: Mapping[str, Any]) -> Recursion:
     tau = int(hp["delay"])
     if tau == 0:
         return _declare_dsgd(B, lr, zeta, hp)
@@ -428,7 +436,7 @@ ALGORITHMS = types.MappingProxyType({alg.name: dataclasses.replace(alg, declarat
                                      for alg in _LIST})
 
 
-def get_algorithm(name):
+def get_algorithm(name: str | Algorithm) -> Algorithm:
     """The :class:`Algorithm` named ``name``; an unknown name lists the valid ones.
 
     Examples
@@ -448,7 +456,8 @@ def get_algorithm(name):
     return ALGORITHMS[name]
 
 
-def check_algorithm(algorithm="dsgd", hyperparameters=None, *, heterogeneous=None):
+def check_algorithm(algorithm: str | Algorithm = "dsgd", hyperparameters: Mapping[str, Any] | None = None, *,
+                    heterogeneous: bool | None = None) -> tuple[Algorithm, dict[str, Any]]:
     """The algorithm and its validated hyper-parameters (defaults filled in).
 
     Parameters

@@ -49,12 +49,23 @@ Routes:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 import scipy.sparse.linalg as spla
+from numpy.typing import ArrayLike
+
+from ..algorithms.recursion import Recursion, SubStep
 
 __all__ = ["STATEFUL_ROUTES", "initial_state", "propagate", "stateful_rho", "StatefulMoments"]
 
 STATEFUL_ROUTES = ("auto", "dense", "fourier", "eigen")
+
+#: ``(rho, route, residual, converged)`` per flat batch element.
+RhoResult = tuple[np.ndarray, str, np.ndarray, np.ndarray]
+#: ``evaluate(idx, x) -> (F, dF/dx)`` of a secular equation, for the batch elements ``idx``.
+Evaluator = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 #: Largest operator dimension (s n)^2 solved by a dense eigensolver; above it ARPACK.
 DENSE_LIMIT = 576
@@ -64,11 +75,11 @@ DENSE_LIMIT = 576
 class _Fixed:
     """W_t of a deterministic scheme: W X, X W^T and W X W^T on the last two axes."""
 
-    def __init__(self, scheme, t):
+    def __init__(self, scheme: Any, t: int) -> None:
         self.sparse = scheme.is_sparse(t)
         self.W = scheme.sparse_matrix(t) if self.sparse else scheme.matrix(t)
 
-    def left(self, X):
+    def left(self, X: np.ndarray) -> np.ndarray:
         if not self.sparse:
             return np.matmul(self.W, X)
         n = X.shape[-1]
@@ -76,42 +87,42 @@ class _Fixed:
         Y = np.moveaxis(X.reshape((-1, n, n)), 1, 0).reshape(n, -1)
         return np.moveaxis(np.asarray(self.W @ Y).reshape(n, -1, n), 0, 1).reshape(lead + (n, n))
 
-    def right(self, X):
+    def right(self, X: np.ndarray) -> np.ndarray:
         return np.swapaxes(self.left(np.swapaxes(X, -1, -2)), -1, -2)
 
-    def both(self, X):
+    def both(self, X: np.ndarray) -> np.ndarray:
         return self.right(self.left(X))
 
 
 class _Law:
     """A random scheme's law: E[W] X, X E[W]^T and E[W X W^T]."""
 
-    def __init__(self, law):
+    def __init__(self, law: Any) -> None:
         self.law = law
         self.mean = np.asarray(law.mean())
 
-    def left(self, X):
+    def left(self, X: np.ndarray) -> np.ndarray:
         return np.matmul(self.mean, X)
 
-    def right(self, X):
+    def right(self, X: np.ndarray) -> np.ndarray:
         return np.matmul(X, self.mean.T)
 
-    def both(self, X):
+    def both(self, X: np.ndarray) -> np.ndarray:
         return self.law.second_moment(X)
 
 
-def _gossips(scheme):
+def _gossips(scheme: Any) -> list[Any]:
     if getattr(scheme, "is_random_scheme", False):
         return [_Law(scheme.law(t)) for t in range(scheme.period)]
     return [_Fixed(scheme, t) for t in range(scheme.period)]
 
 
-def _mix(A, X, C):
+def _mix(A: np.ndarray, X: np.ndarray, C: np.ndarray) -> np.ndarray:
     """sum_{r,s} A[p, r] X[r, s, i, j] C[q, s] (component mixing, batched over leading axes)."""
     return np.einsum("...pr,...rsij,...qs->...pqij", A, X, C, optimize=True)
 
 
-def _apply(T, sub, gossip):
+def _apply(T: np.ndarray, sub: SubStep, gossip: Any) -> np.ndarray:
     """One sub-step on T of shape (..., s, s, n, n); coefficients broadcast over the leading axes."""
     A0, A1 = sub.local, sub.gossip
     out = _mix(A0, T, A0)
@@ -128,33 +139,56 @@ def _apply(T, sub, gossip):
     return out
 
 
-def _take(rec, b):
+def _take(rec: Recursion, b: int) -> Recursion:
     """The recursion's coefficients of batch element ``b`` (flat index), as an unbatched view."""
     import dataclasses
 
-    def pick(x):
-        return None if x is None else np.asarray(x).reshape((-1,) + np.shape(x)[len(rec.batch):])[b]
+    def pick(x: Any) -> np.ndarray:
+        return np.asarray(x).reshape((-1,) + np.shape(x)[len(rec.batch):])[b]
 
-    def sub(s):
+    def sub(s: SubStep) -> SubStep:
         nz = s.noise
         if nz is not None:
             nz = dataclasses.replace(nz, source=pick(nz.source), target=pick(nz.target),
                                      excess=float(np.broadcast_to(nz.excess, rec.batch).reshape(-1)[b])
                                      if rec.batch else float(nz.excess))
-        return dataclasses.replace(s, local=pick(s.local), gossip=pick(s.gossip), noise=nz)
+        return dataclasses.replace(s, local=pick(s.local), gossip=None if s.gossip is None else pick(s.gossip),
+                                   noise=nz)
 
     return dataclasses.replace(rec, step=tuple(sub(s) for s in rec.step), init=tuple(sub(s) for s in rec.init),
                                batch=())
 
 
-def _check_random(scheme, rec):
+def _check_random(scheme: Any, rec: Recursion) -> None:
     if getattr(scheme, "is_random_scheme", False) and rec.gossips > 1:
         raise ValueError("a random scheme needs at most one gossip per step in the recursion (two gossips with the "
                          "same W_t need fourth moments of W); use a deterministic scheme")
 
 
-def initial_state(rec, n, initial=None):
-    """T(0) for Gram matrix ``initial`` of the iterates (default all ones), shape ``batch + (s, s, n, n)``."""
+def initial_state(rec: Recursion, n: int, initial: ArrayLike | None = None) -> np.ndarray:
+    r"""T(0) for Gram matrix ``initial`` of the iterates (default all ones), shape ``batch + (s, s, n, n)``.
+
+    Parameters
+    ----------
+    rec : Recursion
+        The algorithm's recursion (its ``init`` sub-steps are applied once).
+    n : int
+        Number of workers.
+    initial : (n, n) array_like, optional
+        :math:`\mathbb E\langle x_i(0), x_j(0)\rangle`; default all ones (a common start).
+
+    Returns
+    -------
+    ndarray
+        The traces ``T[..., p, q, i, j]``; every component other than the iterate starts at zero.
+
+    Examples
+    --------
+    >>> from topotheory import ALGORITHMS
+    >>> T = initial_state(ALGORITHMS["gradient_tracking"].recursion(lr=0.1, zeta=3.0), 2)
+    >>> T.shape, float(T[1, 1, 0, 0])  # y(0) = g(0): E|g|^2 = zeta |x|^2
+    ((3, 3, 2, 2), 3.0)
+    """
     s = rec.size
     T = np.zeros(rec.batch + (s, s, n, n))
     T[..., 0, 0, :, :] = np.ones((n, n)) if initial is None else initial
@@ -163,8 +197,33 @@ def initial_state(rec, n, initial=None):
     return T
 
 
-def propagate(T, rec, gossips, t):
-    """T after step ``t`` (sub-steps in order, every gossip with ``W_t``)."""
+def propagate(T: np.ndarray, rec: Recursion, gossips: Sequence[Any], t: int) -> np.ndarray:
+    """T after step ``t`` (sub-steps in order, every gossip with ``W_t``).
+
+    Parameters
+    ----------
+    T : ndarray
+        Traces of shape ``batch + (s, s, n, n)``.
+    rec : Recursion
+        The algorithm's recursion.
+    gossips : sequence
+        The gossip moments per step of the period (``W X``, ``X W^T``, ``W X W^T``; the law's for a
+        random scheme).
+    t : int
+        The step; gossip ``t mod period`` is used.
+
+    Returns
+    -------
+    ndarray
+        The traces after the step, same shape.
+
+    Examples
+    --------
+    >>> from topotheory import ALGORITHMS, solo
+    >>> rec = ALGORITHMS["dsgd"].recursion(lr=0.1, zeta=10.0)
+    >>> float(propagate(initial_state(rec, 1), rec, _gossips(solo(1)), 0)[0, 0, 0, 0])  # 1 - 2 lr + zeta lr^2
+    0.9
+    """
     g = gossips[t % len(gossips)]
     for sub in rec.step:
         T = _apply(T, sub, g)
@@ -181,27 +240,36 @@ class StatefulMoments:
     >>> mom = StatefulMoments(solo(2), rec)
     >>> mom.step(0); round(float(mom.loss()), 12)  # 0.5 (1 - 2 lr + zeta lr^2)
     0.45
+
+    Parameters
+    ----------
+    scheme : Scheme or RandomScheme
+        The gossip scheme.
+    rec : Recursion
+        The algorithm's (possibly batched) recursion.
+    initial : (n, n) array_like, optional
+        Gram matrix of the iterates at ``t = 0`` (default all ones).
     """
 
-    def __init__(self, scheme, rec, initial=None):
+    def __init__(self, scheme: Any, rec: Recursion, initial: ArrayLike | None = None) -> None:
         _check_random(scheme, rec)
         self.rec = rec
         self.n = scheme.n
         self.gossips = _gossips(scheme)
         self.T = initial_state(rec, self.n, initial)
 
-    def loss(self):
+    def loss(self) -> np.ndarray:
         with np.errstate(over="ignore", invalid="ignore"):
             out = np.einsum("...ii->...", self.T[..., 0, 0, :, :]) / (2.0 * self.n)
         return np.where(np.isnan(out), np.inf, out)
 
-    def step(self, t):
+    def step(self, t: int) -> None:
         with np.errstate(over="ignore", invalid="ignore"):
             self.T = propagate(self.T, self.rec, self.gossips, t)
 
 
 # ------------------------------------------------------------------------------ dense route
-def _invariant_basis(rec, n):
+def _invariant_basis(rec: Recursion, n: int) -> np.ndarray | None:
     """Orthonormal basis U (s n, s n - r) of {z : sum_i c^T z_i = 0 for every invariant c}, or None."""
     if not rec.invariants:
         return None
@@ -211,7 +279,7 @@ def _invariant_basis(rec, n):
     return vt[r:].T
 
 
-def _rho_dense(scheme, rec):
+def _rho_dense(scheme: Any, rec: Recursion) -> RhoResult:
     """(rho of the one-period map, route, residual, converged) per flat batch element."""
     _check_random(scheme, rec)
     if rec.invariants and getattr(scheme, "stochastic", "doubly") != "doubly":
@@ -225,13 +293,13 @@ def _rho_dense(scheme, rec):
     k_dim = s * n if U is None else U.shape[1]
     D = k_dim**2
 
-    def lift(S):  # (..., k, k) -> T (..., s, s, n, n)
+    def lift(S: np.ndarray) -> np.ndarray:  # (..., k, k) -> T (..., s, s, n, n)
         if U is None:
             return S.reshape(S.shape[:-2] + (s, n, s, n)).swapaxes(-3, -2)
         T = U @ S @ U.T
         return T.reshape(T.shape[:-2] + (s, n, s, n)).swapaxes(-3, -2)
 
-    def lower(T):  # T (..., s, s, n, n) -> (..., k, k)
+    def lower(T: np.ndarray) -> np.ndarray:  # T (..., s, s, n, n) -> (..., k, k)
         X = T.swapaxes(-3, -2).reshape(T.shape[:-4] + (s * n, s * n))
         return X if U is None else U.T @ X @ U
     rho = np.empty(B)
@@ -241,7 +309,7 @@ def _rho_dense(scheme, rec):
     for b in range(B):
         one = _take(rec, b) if rec.batch else rec
 
-        def period(S, one=one):
+        def period(S: np.ndarray, one: Recursion = one) -> np.ndarray:
             T = lift(S)
             for t in range(p):
                 T = propagate(T, one, gossips, t)
@@ -254,7 +322,7 @@ def _rho_dense(scheme, rec):
             rho[b] = float(np.max(np.abs(vals)))
             continue
 
-        def mv(x, period=period):
+        def mv(x: np.ndarray, period: Callable[[np.ndarray], np.ndarray] = period) -> np.ndarray:
             return period(np.asarray(x, dtype=float).reshape(k_dim, k_dim)).ravel()
 
         op = spla.LinearOperator((D, D), matvec=mv, dtype=float)
@@ -277,18 +345,19 @@ def _rho_dense(scheme, rec):
 
 
 # ---------------------------------------------------------------------------- Fourier route
-def _fourier_data(scheme, rec):
+def _fourier_data(scheme: Any, rec: Recursion) -> tuple[list[Any], list[Any], int, np.ndarray, np.ndarray]:
     """Per (batch, mode): the sub-step matrices G over one period and the noise positions."""
     mu, weight, fixed = _mode_classes(scheme)  # (p, K): one column per class of equal modes
     p = mu.shape[0]
     B = int(np.prod(rec.batch)) if rec.batch else 1
     s = rec.size
 
-    def flat(x):
+    def flat(x: Any) -> np.ndarray:
         return np.broadcast_to(np.asarray(x, dtype=float), rec.batch + np.shape(x)[len(rec.batch):]).reshape(
             (B,) + np.shape(x)[len(rec.batch):])
 
-    mats, noises = [], []
+    mats: list[np.ndarray] = []
+    noises: list[Any] = []
     for t in range(p):
         for sub in rec.step:
             G = flat(sub.local)[:, None].astype(complex) * np.ones((1, mu.shape[1], 1, 1))
@@ -304,14 +373,14 @@ def _fourier_data(scheme, rec):
     return mats, noises, s, weight, fixed
 
 
-def _mode_classes(scheme):
+def _mode_classes(scheme: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fourier modes merged into classes that evolve identically: (mu per class, weight = count / n, mu == 1).
 
     A mode and its complex conjugate (over the whole period) give conjugate blocks with the same
     real contribution; equal modes give equal blocks. Cached on the scheme.
     """
 
-    def build():
+    def build() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mu = scheme.fourier_eigenvalues()
         n = mu.shape[1]
         flip = np.zeros(n, dtype=bool)
@@ -329,7 +398,7 @@ def _mode_classes(scheme):
     return scheme.cached("engine:stateful-mode-classes", build)
 
 
-def _fourier_setup(scheme, rec):
+def _fourier_setup(scheme: Any, rec: Recursion) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray, int]:
     r"""The pieces of M(x), x = 1/rho, per (batch, mode): ``(P2, Y, R, exc, direct, x_max)``.
 
     ``P2 = P \otimes \bar P`` (B, n, N, N) with ``N = s^2`` acts on row-major ``vec(S)``;
@@ -361,7 +430,7 @@ def _fourier_setup(scheme, rec):
     rho0 = np.max(np.abs(np.linalg.eigvals(P)), axis=-1) ** 2  # (B, n)
     pos = [j for j in range(J) if noises[j] is not None]
     m = len(pos)
-    after = [None] * J  # after[j] = G_{J-1} ... G_{j+1}
+    after: list[Any] = [None] * J  # after[j] = G_{J-1} ... G_{j+1}
     acc = eye
     for j in range(J - 1, -1, -1):
         after[j] = acc
@@ -399,7 +468,7 @@ def _fourier_setup(scheme, rec):
     return (P2, Y, R, exc, direct), x_max, top, m
 
 
-def _fourier_M(data, x):
+def _fourier_M(data: tuple[np.ndarray, ...], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """M(x) and dM/dx for x of shape (B,), by stable linear solves (I - x P2) Z = Y per mode."""
     P2, Y, R, exc, direct = data
     N = P2.shape[-1]
@@ -415,11 +484,11 @@ def _fourier_M(data, x):
     return M, dM
 
 
-def _take_data(data, idx):
+def _take_data(data: tuple[np.ndarray, ...], idx: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(d[idx] for d in data)
 
 
-def _perron(M, dM):
+def _perron(M: np.ndarray, dM: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Largest real eigenvalue of non-negative (B, m, m) matrices and its derivative."""
     if M.shape[-1] == 1:
         return M[:, 0, 0], dM[:, 0, 0]
@@ -440,30 +509,31 @@ def _perron(M, dM):
     return lam, dlam
 
 
-def _rho_fourier(scheme, rec):
-    data, x_max, rho0, m = _fourier_setup(scheme, rec)
+def _secular_root(evaluate: Evaluator, x_max: np.ndarray, rho0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Batched root of :math:`F(x) = 1` with :math:`F` increasing on :math:`(0, x_{\max})`, :math:`F(0) = 0`.
+
+    ``evaluate(idx, x)`` returns :math:`F` and :math:`dF/dx` for the batch elements ``idx`` at ``x``
+    (non-finite where the evaluation fails: treated as right of the root). Safeguarded Newton from
+    both sides, on :math:`F` right of the root (convex increasing), on :math:`1/F` left of it, inside
+    the bracket :math:`[lo, hi]`; :math:`hi` starts at the pole :math:`x_{\max} = 1/\rho_0` (grown by
+    doubling where :math:`\rho_0 = 0`), and a root exists iff :math:`F > 1` just below it. Returns
+    ``(rho, residual, converged)`` with :math:`\rho = \max(1/x, \rho_0)`, or :math:`\rho_0` without a root.
+    """
     B = x_max.shape[0]
-    if m == 0:
-        return rho0, "stateful-fourier", np.zeros(B), np.ones(B, dtype=bool)
-    # f(x) = lambda_max(M(x)) - 1 increases on (0, x_max); f(0) = -1 (direct part is nilpotent)
     lo = np.zeros(B)
     hi = np.where(np.isfinite(x_max), x_max, 1.0)
     inf_hi = ~np.isfinite(x_max)
-    # with rho0 = 0 (every mode nilpotent) grow the bracket until f > 0
-    for _ in range(200):
+    for _ in range(200):  # rho0 = 0 (every mode nilpotent): grow the bracket until F > 1
         if not inf_hi.any():
             break
-        lam, _ = _perron(*_fourier_M(_take_data(data, inf_hi), hi[inf_hi]))
-        grow = ~(lam > 1.0)
         idx = np.flatnonzero(inf_hi)
+        lam, _ = evaluate(idx, hi[idx])
+        grow = ~(lam > 1.0)
         hi[idx[grow]] *= 2.0
         inf_hi[idx[~grow]] = False
-    # Newton from both sides: right of the root (lambda > 1) on lambda itself, convex increasing;
-    # left of it on 1/lambda; both safeguarded by the bracket [lo, hi] (hi starts at the pole
-    # x_max; a root exists iff lambda -> inf there, tested first just below it)
     top = hi.copy()
-    probe = top * (1.0 - 1e-13)  # lambda there <= 1: no root below the pole (the linear solves stay accurate)
-    lam, _ = _perron(*_fourier_M(data, probe))
+    probe = top * (1.0 - 1e-13)  # F there <= 1: no root below the pole (the linear solves stay accurate)
+    lam, _ = evaluate(np.arange(B), probe)
     found = ~(lam <= 1.0)
     hi = np.where(found, probe, hi)
     lo = np.where(found, lo, probe)
@@ -474,7 +544,7 @@ def _rho_fourier(scheme, rec):
         if not active.any():
             break
         idx = np.flatnonzero(active)
-        lam, dlam = _perron(*_fourier_M(_take_data(data, idx), x[idx]))
+        lam, dlam = evaluate(idx, x[idx])
         xi = x[idx]
         bad_eval = ~np.isfinite(lam) | ~np.isfinite(dlam)
         right = bad_eval | (lam > 1.0)
@@ -491,14 +561,107 @@ def _rho_fourier(scheme, rec):
         res[idx] = np.abs(lam - 1.0)
         active[idx[done]] = False
     has_root = lo < top * (1.0 - 1e-13)
-    rho = np.where(has_root, 1.0 / x, rho0)
-    rho = np.maximum(rho, rho0)
-    return rho, "stateful-fourier", res, ~active
+    rho = np.maximum(np.where(has_root, 1.0 / x, rho0), rho0)
+    return rho, res, ~active
+
+
+def _rho_fourier(scheme: Any, rec: Recursion) -> RhoResult:
+    data, x_max, rho0, m = _fourier_setup(scheme, rec)
+    B = x_max.shape[0]
+    if m == 0:
+        return rho0, "stateful-fourier", np.zeros(B), np.ones(B, dtype=bool)
+    rho, res, conv = _secular_root(lambda idx, x: _perron(*_fourier_M(_take_data(data, idx), x)), x_max, rho0)
+    return rho, "stateful-fourier", res, conv
 
 
 # ------------------------------------------------------------------------------ eigen route
-def _rho_eigen(scheme, rec):
-    r"""Static symmetric W, one noisy product per step: the ``n``-dimensional reduction.
+#: Largest ``n`` for which the eigen route builds ``K`` explicitly (batched); above it Lanczos.
+EIGEN_EXPLICIT = 128
+#: Batch elements per chunk of the eigen route, so that ``P_k ⊗ P_l`` (``chunk × n² × s⁴``) stays small.
+EIGEN_CHUNK_ENTRIES = 4_000_000
+
+
+def _eigen_pieces(lam: np.ndarray, rec: Recursion,
+                  flat: Callable[[Any], np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per batch element: ``P`` (B, n, s, s), read-out ``w`` and injection ``y`` (B, n, s), ``kappa - 1`` (B,)."""
+    n, s = lam.shape[0], rec.size
+    mats = []
+    for sub in rec.step:
+        G = flat(sub.local)[:, None] * np.ones((1, n, 1, 1))
+        if sub.gossip is not None:
+            G = G + lam[None, :, None, None] * flat(sub.gossip)[:, None]
+        mats.append(G)
+    j0 = next(j for j, sub in enumerate(rec.step) if sub.noise is not None)
+    nz = rec.step[j0].noise
+    eye = np.broadcast_to(np.eye(s), mats[0].shape)
+    before, after, P = eye, eye, eye
+    for G in mats[:j0]:
+        before = G @ before
+    for G in mats[j0 + 1:]:
+        after = G @ after
+    for G in mats:
+        P = G @ P
+    w = np.einsum("bp,bkpq->bkq", flat(nz.source), before)
+    y = np.einsum("bkpq,bq->bkp", after, flat(nz.target))
+    B = P.shape[0]
+    kappa1 = np.broadcast_to(np.asarray(nz.excess, dtype=float), rec.batch).reshape(B) if rec.batch else \
+        np.full(B, float(nz.excess))
+    return P, w, y, kappa1
+
+
+def _eigen_evaluator(Q: np.ndarray, P: np.ndarray, w: np.ndarray, y: np.ndarray, kappa1: np.ndarray) -> Evaluator:
+    r"""``evaluate(idx, x)``: :math:`(\kappa-1)\lambda_{\max}(K(x))` and its slope for batch elements ``idx``.
+
+    :math:`g_{kl}(x) = x (w_k\otimes w_l)^T (I - x P_k\otimes P_l)^{-1} (y_k\otimes y_l)` by batched
+    ``s² × s²`` solves; :math:`K = U\,\mathrm{diag}(g)\,U^T` with :math:`U_{i,(kl)} = Q_{ik}Q_{il}`,
+    explicit and batched for :math:`n \le` ``EIGEN_EXPLICIT``, else Lanczos on the matrix-free
+    :math:`Kv = \mathrm{diag}(Q[g\circ(Q^T\mathrm{Diag}(v)Q)]Q^T)`, warm-started from the last Perron
+    vector of the same batch element. The slope is Hellmann–Feynman: :math:`v^T (dK/dx) v / v^T v`.
+    """
+    n, s = Q.shape[0], P.shape[-1]
+    explicit = n <= EIGEN_EXPLICIT
+    U = np.einsum("ik,il->ikl", Q, Q).reshape(n, n * n) if explicit else None
+    starts: dict[int, np.ndarray] = {}
+
+    def evaluate(idx: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        F = np.zeros(len(idx))
+        dF = np.full(len(idx), np.inf)  # F(0) = 0 (K(0) = 0)
+        pos = np.flatnonzero(x > 0.0)
+        step = max(1, EIGEN_CHUNK_ENTRIES // (n * n * s**4))
+        for c in range(0, len(pos), step):
+            sel = pos[c:c + step]
+            b, xb = idx[sel], x[sel]
+            P2 = np.einsum("bkpq,blrs->bklprqs", P[b], P[b]).reshape(len(b), n, n, s * s, s * s)
+            W2 = np.einsum("bkp,blq->bklpq", w[b], w[b]).reshape(len(b), n, n, s * s)
+            Y2 = np.einsum("bkp,blq->bklpq", y[b], y[b]).reshape(len(b), n, n, s * s)
+            A = np.eye(s * s) - xb[:, None, None, None, None] * P2
+            Z = np.linalg.solve(A, Y2[..., None])
+            Gm = xb[:, None, None] * np.einsum("bklp,bklp->bkl", W2, Z[..., 0])
+            dG = Gm / xb[:, None, None] + xb[:, None, None] * np.einsum(
+                "bklp,bklp->bkl", W2, np.linalg.solve(A, P2 @ Z)[..., 0])
+            if U is not None:
+                K = ((U[None] * Gm.reshape(len(b), 1, n * n)).reshape(len(b) * n, n * n) @ U.T).reshape(len(b), n, n)
+                vals, vecs = np.linalg.eigh(0.5 * (K + np.swapaxes(K, 1, 2)))
+                top, v = vals[:, -1], vecs[:, :, -1]
+            else:
+                top, v = np.empty(len(b)), np.empty((len(b), n))
+                for a in range(len(b)):
+                    g = Gm[a]
+                    op = spla.LinearOperator((n, n), dtype=float,
+                                             matvec=lambda u, g=g: np.einsum("ik,ik->i", Q @ (g * (Q.T @ (np.ravel(u)[:, None] * Q))), Q))
+                    vals, vecs = spla.eigsh(op, k=1, which="LA", v0=starts.get(int(b[a]), np.ones(n)), tol=1e-14)
+                    top[a], v[a] = vals[0], vecs[:, 0]
+                    starts[int(b[a])] = np.abs(vecs[:, 0]) + 1e-300
+            C = np.matmul(np.swapaxes(Q, 0, 1)[None], v[:, :, None] * Q[None])
+            F[sel] = kappa1[b] * top
+            dF[sel] = kappa1[b] * np.einsum("bkl,bkl->b", dG, C * C) / np.einsum("bi,bi->b", v, v)
+        return F, dF
+
+    return evaluate
+
+
+def _rho_eigen(scheme: Any, rec: Recursion) -> RhoResult:
+    r"""Static symmetric W, one noisy product per step: the ``n``-dimensional reduction, batched.
 
     In the eigenbasis :math:`W = Q\Lambda Q^T` each pair of eigenvectors ``(k, l)`` carries an
     ``s × s`` block :math:`X_{kl} \mapsto G_k X_{kl} G_l^T`; the noise injects
@@ -506,114 +669,39 @@ def _rho_eigen(scheme, rec):
     :math:`v_i = \sum_{kl} Q_{ik}Q_{il}\,\ell^T X_{kl}\ell`. So :math:`v = (\kappa-1)K(x)v` with
     :math:`K_{ij} = \sum_{kl} Q_{ik}Q_{jk}Q_{il}Q_{jl}\,g_{kl}(x)`,
     :math:`g_{kl}(x) = x\,(w_k\otimes w_l)^T(I - xP_k\otimes P_l)^{-1}(y_k\otimes y_l)`
-    (entrywise non-negative, increasing in :math:`x = 1/\rho`): :math:`\rho` solves
-    :math:`(\kappa-1)\lambda_{\max}(K(1/\rho)) = 1` (Lanczos on the matrix-free
-    :math:`Kv = \mathrm{diag}(Q[G\circ(Q^T\mathrm{Diag}(v)Q)]Q^T)` above ``n = 128``, explicit ``K``
-    below; safeguarded Newton in ``x`` with the slope from the Perron vector).
+    (increasing in :math:`x = 1/\rho`): :math:`\rho` solves
+    :math:`(\kappa-1)\lambda_{\max}(K(1/\rho)) = 1`, for the whole batch of (learning rate,
+    hyper-parameter) points at once (:func:`_secular_root`, :func:`_eigen_evaluator`).
     """
     lam, Q = scheme.eigh()
-    n, s = scheme.n, rec.size
     B = int(np.prod(rec.batch)) if rec.batch else 1
 
-    def flat(x):
+    def flat(x: Any) -> np.ndarray:
         return np.broadcast_to(np.asarray(x, dtype=float), rec.batch + np.shape(x)[len(rec.batch):]).reshape(
             (B,) + np.shape(x)[len(rec.batch):])
 
-    rho = np.empty(B)
-    res = np.zeros(B)
-    conv = np.ones(B, dtype=bool)
-    Pm = np.einsum("ik,il->ikl", Q, Q).reshape(n, n * n) if n <= 128 else None  # Pm[i, (k, l)] = Q_ik Q_il
-    for b in range(B):
-        eye = np.eye(s)
-        before, after, mats = eye[None].repeat(n, 0), None, []
-        for sub in rec.step:
-            G = flat(sub.local)[b][None] * np.ones((n, 1, 1))
-            if sub.gossip is not None:
-                G = G + lam[:, None, None] * flat(sub.gossip)[b][None]
-            mats.append(G)
-        j0 = next(j for j, sub in enumerate(rec.step) if sub.noise is not None)
-        nz = rec.step[j0].noise
-        for G in mats[:j0]:
-            before = G @ before
-        after = eye[None].repeat(n, 0)
-        for G in mats[j0 + 1:]:
-            after = G @ after
-        P = eye[None].repeat(n, 0)
-        for G in mats:
-            P = G @ P
-        w = np.einsum("p,kpq->kq", flat(nz.source)[b], before)  # (n, s)
-        y = np.einsum("kpq,q->kp", after, flat(nz.target)[b])  # (n, s)
-        kappa1 = float(np.broadcast_to(nz.excess, rec.batch).reshape(-1)[b]) if rec.batch else float(nz.excess)
-        rho0 = float(np.max(np.abs(np.linalg.eigvals(P)))) ** 2
-        P2 = np.einsum("kpq,lrs->klprqs", P, P).reshape(n, n, s * s, s * s)
-        W2 = np.einsum("kp,lq->klpq", w, w).reshape(n, n, s * s)
-        Y2 = np.einsum("kp,lq->klpq", y, y).reshape(n, n, s * s)
-
-        start = [np.ones(n)]
-
-        def lam_max(x, P2=P2, W2=W2, Y2=Y2, start=start, kappa1=kappa1):
-            """kappa1 lambda_max(K(x)) and its derivative in x (Perron vector, Hellmann-Feynman)."""
-            if x == 0.0:
-                return 0.0, np.inf  # K(0) = 0
-            A = np.eye(s * s) - x * P2
-            Z = np.linalg.solve(A, Y2[..., None])
-            Gm = x * np.einsum("klp,klp->kl", W2, Z[..., 0])
-            dG = Gm / x + x * np.einsum("klp,klp->kl", W2, np.linalg.solve(A, P2 @ Z)[..., 0])
-            if n <= 128:
-                K = (Pm * Gm.ravel()) @ Pm.T
-                vals, vecs = np.linalg.eigh(0.5 * (K + K.T))
-                top, v = vals[-1], vecs[:, -1]
-            else:
-                def mv(u):
-                    return np.einsum("ik,ik->i", Q @ (Gm * (Q.T @ (u[:, None] * Q))), Q)
-
-                op = spla.LinearOperator((n, n), matvec=mv, dtype=float)
-                vals, vecs = spla.eigsh(op, k=1, which="LA", v0=start[0], tol=1e-14)
-                top, v = vals[0], vecs[:, 0]
-                start[0] = np.abs(v) + 1e-300
-            C = Q.T @ (v[:, None] * Q)
-            return kappa1 * float(top), kappa1 * float(np.sum(dG * C * C) / (v @ v))
-
-        if kappa1 == 0.0:
-            rho[b] = rho0
-            continue
-        top = 1.0 / rho0 if rho0 > 0 else np.inf
-        hi = top * (1.0 - 1e-13) if np.isfinite(top) else 1.0
-        while not np.isfinite(top) and lam_max(hi)[0] <= 1.0:
-            hi *= 2.0
-        if lam_max(hi)[0] <= 1.0:
-            rho[b] = rho0
-            continue
-        # safeguarded Newton (as the Fourier route): on lambda right of the root, on 1/lambda left of it
-        lo, x, F = 0.0, 0.5 * hi, np.nan
-        for _ in range(200):
-            F, dF = lam_max(x)
-            if F > 1.0:
-                hi = x
-                xn = x - (F - 1.0) / dF
-            else:
-                lo = x
-                xn = x + F * (1.0 - F) / dF
-            if not lo < xn < hi:
-                xn = 0.5 * (lo + hi)
-            if F == 1.0 or abs(xn - x) <= 1e-14 * x or hi - lo <= 2e-16 * hi:
-                break
-            x = xn
-        else:
-            conv[b] = False
-        rho[b] = max(1.0 / x, rho0)
-        res[b] = abs(F - 1.0)
+    P, w, y, kappa1 = _eigen_pieces(np.asarray(lam, dtype=float), rec, flat)
+    rho0 = np.max(np.abs(np.linalg.eigvals(P)), axis=-1).max(axis=-1) ** 2
+    rho, res, conv = rho0.copy(), np.zeros(B), np.ones(B, dtype=bool)
+    noisy = np.flatnonzero(kappa1 > 0.0)
+    if noisy.size:
+        with np.errstate(divide="ignore"):
+            x_max = np.where(rho0[noisy] > 0, 1.0 / rho0[noisy], np.inf)
+        rho[noisy], res[noisy], conv[noisy] = _secular_root(
+            _eigen_evaluator(Q, P[noisy], w[noisy], y[noisy], kappa1[noisy]), x_max, rho0[noisy])
     return rho, "stateful-eigen", res, conv
 
 
 # --------------------------------------------------------------------------------- dispatch
-def stateful_rho(scheme, rec, route="auto"):
+def stateful_rho(scheme: Any, rec: Recursion, route: str = "auto") -> RhoResult:
     r"""Spectral radius :math:`\rho` of the one-period second-moment map, per flat batch element.
 
     Parameters
     ----------
     scheme : Scheme or RandomScheme
+        The gossip scheme (finite).
     rec : Recursion
+        The algorithm's (possibly batched) recursion.
     route : {"auto", "dense", "fourier", "eigen"}
         ``"auto"``: Fourier modes for circulant schemes with at most 3 state components; the
         eigenbasis reduction for other static symmetric schemes (one noisy product per step, no

@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ..algorithms import check_algorithm
+from ..algorithms import Algorithm, check_algorithm
 from ..common.results import Result
 from ..common.validation import as_float_array, check_int, check_real
 from ..engine import resolve
@@ -45,21 +48,21 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------------------ inputs
-def _scheme(scheme):
+def _scheme(scheme: Any) -> Any:
     rep = resolve(scheme)
     if rep.route == "spectral-measure":
         raise ValueError(f"algorithm= other than 'dsgd' needs a finite scheme; got the infinite graph {scheme!r}")
     return rep.scheme
 
 
-def _lr(lr):
+def _lr(lr: ArrayLike) -> np.ndarray:
     arr = as_float_array("lr", lr)
     if arr.size and (np.any(arr <= 0) or not np.all(np.isfinite(arr))):
         raise ValueError(f"lr must be finite and > 0 (a positive learning rate), got {arr[~(arr > 0) | ~np.isfinite(arr)].flat[0]!r}")
     return arr
 
 
-def _hyperparameters(alg, hyperparameters):
+def _hyperparameters(alg: Algorithm, hyperparameters: Mapping[str, Any]) -> dict[str, Any]:
     """Validated hyper-parameters; real ones may be arrays (every value checked)."""
     scalars, arrays = {}, {}
     for k, v in hyperparameters.items():
@@ -80,7 +83,8 @@ def _hyperparameters(alg, hyperparameters):
     return hp
 
 
-def _rho(scheme, alg, z, lr, hp, route="auto"):
+def _rho(scheme: Any, alg: Algorithm, z: float, lr: ArrayLike, hp: Mapping[str, Any],
+         route: str = "auto") -> tuple[np.ndarray, str, np.ndarray, np.ndarray]:
     """rho per step (broadcast shape of lr and the array hyper-parameters), route, residual, converged."""
     rec = alg.recursion(lr=lr, zeta=z, **hp)
     rho, name, res, conv = stateful_rho(scheme, rec, route)
@@ -91,7 +95,7 @@ def _rho(scheme, alg, z, lr, hp, route="auto"):
     return rho.reshape(shape), name, res.reshape(shape), conv.reshape(shape)
 
 
-def _rate_of(rho):
+def _rate_of(rho: np.ndarray) -> np.ndarray:
     return 1.0 - rho
 
 
@@ -110,13 +114,16 @@ class AlgorithmRate(Result):
     route : str
         ``"stateful-fourier"``, ``"stateful-dense"`` or ``"stateful-arnoldi"``.
     converged : bool or ndarray
+        Whether the root finder / eigensolver converged.
     residual : float or ndarray
         :math:`|\lambda_{\max}(M(\rho)) - 1|` of the Fourier reduction, or the relative
         eigen-residual of ARPACK (0 for the dense eigensolver).
     diverged : bool or ndarray
         :math:`\rho \ge 1`.
     algorithm : str
+        The algorithm's name (a key of :data:`topotheory.ALGORITHMS`).
     hyperparameters : dict
+        Every hyper-parameter used, by name (arrays as lists).
     """
 
     rate: object
@@ -129,7 +136,8 @@ class AlgorithmRate(Result):
     hyperparameters: dict
 
 
-def algorithm_rate(scheme, *, lr, zeta, algorithm, log=False, route="auto", **hyperparameters):
+def algorithm_rate(scheme: Any, *, lr: ArrayLike, zeta: float, algorithm: str, log: bool = False, route: str = "auto",
+                   **hyperparameters: Any) -> Any:
     r"""Exact asymptotic rate :math:`r = 1 - \rho^{1/p}` of an algorithm on the toy problem.
 
     :math:`\rho` is the spectral radius of the one-period map of the second moments (module
@@ -139,6 +147,7 @@ def algorithm_rate(scheme, *, lr, zeta, algorithm, log=False, route="auto", **hy
     Parameters
     ----------
     scheme : Scheme or RandomScheme
+        The gossip scheme (finite).
     lr : float or array_like
         Learning rates :math:`\eta > 0`.
     zeta : float
@@ -173,9 +182,12 @@ def algorithm_rate(scheme, *, lr, zeta, algorithm, log=False, route="auto", **hy
     z = check_real("zeta", zeta, low=1.0)
     if route not in ("auto", "dense", "fourier"):
         raise ValueError(f"route must be one of 'auto', 'dense', 'fourier'; got {route!r}")
-    rho, name, res, conv = _rho(scheme, alg, z, lr_arr, hp, route)
-    diverged = ~(rho < 1.0)
-    rate = np.where(diverged, np.nan, _rate_of(rho))
+    rho_a, name, res_a, conv_a = _rho(scheme, alg, z, lr_arr, hp, route)
+    rho: Any = rho_a
+    res: Any = res_a
+    conv: Any = conv_a
+    diverged: Any = ~(rho_a < 1.0)
+    rate: Any = np.where(diverged, np.nan, _rate_of(rho))
     if rate.ndim == 0:
         rate, rho, res, conv, diverged = (float(rate), float(rho), float(res), bool(conv), bool(diverged))
     if not log:
@@ -186,7 +198,8 @@ def algorithm_rate(scheme, *, lr, zeta, algorithm, log=False, route="auto", **hy
 
 
 # ----------------------------------------------------------------------------- loss curves
-def algorithm_loss_curve(scheme, *, lr, zeta, steps, algorithm, initial=None, **hyperparameters):
+def algorithm_loss_curve(scheme: Any, *, lr: ArrayLike, zeta: float, steps: int, algorithm: str,
+                         initial: ArrayLike | None = None, **hyperparameters: Any) -> np.ndarray:
     r"""Exact expected mean loss :math:`\frac1{2n}\sum_i \mathbb E\|x_i(t)\|^2` for ``t = 0..steps``.
 
     Propagates the traces :math:`T(t)` of the algorithm's second moments exactly (module
@@ -197,14 +210,20 @@ def algorithm_loss_curve(scheme, *, lr, zeta, steps, algorithm, initial=None, **
     Parameters
     ----------
     scheme : Scheme or RandomScheme
+        The gossip scheme (finite).
     lr : float or array_like
+        Learning rates :math:`\eta > 0`.
     zeta : float
+        Noise level :math:`\zeta \ge 1`.
     steps : int
+        Number of steps.
     algorithm : str
+        A key of :data:`topotheory.ALGORITHMS`.
     initial : (n, n) array_like, optional
         Gram matrix of the iterates at ``t = 0`` (default all ones: a common start with
         :math:`\|x_0\|^2 = 1`).
     **hyperparameters
+        The algorithm's hyper-parameters; real ones may be arrays broadcasting against ``lr``.
 
     Returns
     -------
@@ -245,12 +264,12 @@ def algorithm_loss_curve(scheme, *, lr, zeta, steps, algorithm, initial=None, **
 
 
 # ------------------------------------------------------------------------- stability edge
-def _g(scheme, alg, z, hp):
+def _g(scheme: Any, alg: Algorithm, z: float, hp: Mapping[str, Any]) -> Callable[[float], float]:
     """1 - rho as a continuous function of one learning rate (negative where divergent)."""
     return lambda x: float(_rate_of(_rho(scheme, alg, z, np.array([x]), hp)[0][0]))
 
 
-def algorithm_max_learning_rate(scheme, *, zeta, algorithm, **hyperparameters):
+def algorithm_max_learning_rate(scheme: Any, *, zeta: float, algorithm: str, **hyperparameters: Any) -> float:
     r"""The stability edge: the end of the first interval :math:`(0, \eta_{\max})` of learning rates with :math:`r > 0`.
 
     Found by doubling from :math:`\eta = 10^{-3}/\zeta` until :math:`r \le 0` (or
@@ -258,6 +277,22 @@ def algorithm_max_learning_rate(scheme, *, zeta, algorithm, **hyperparameters):
     and Brent's method on the continuous :math:`1 - \rho(\eta)`. (For momentum methods the stable
     set in :math:`\eta` need not be an interval; this is its first component, located on the grid.)
     The public entry is :func:`topotheory.max_learning_rate` with ``algorithm=``.
+
+    Parameters
+    ----------
+    scheme : Scheme or RandomScheme
+        The gossip scheme (finite).
+    zeta : float
+        Noise level :math:`\zeta \ge 1`.
+    algorithm : str
+        A key of :data:`topotheory.ALGORITHMS`.
+    **hyperparameters
+        The algorithm's hyper-parameters, single values.
+
+    Returns
+    -------
+    float
+        :math:`\eta_{\max}`; NaN when even :math:`10^{-3}/\zeta` diverges, inf when stable up to 64.
 
     Examples
     --------
@@ -278,7 +313,7 @@ def algorithm_max_learning_rate(scheme, *, zeta, algorithm, **hyperparameters):
     return _edge(scheme, alg, z, hp)
 
 
-def _edge(scheme, alg, z, hp):
+def _edge(scheme: Any, alg: Algorithm, z: float, hp: Mapping[str, Any]) -> float:
     g = _g(scheme, alg, z, hp)
     x = 1e-3 / z
     if not g(x) > 0:
@@ -307,6 +342,7 @@ class OptimalHyperparameters(Result):
     Attributes
     ----------
     algorithm : str
+        The algorithm's name.
     lr : float
         The optimal learning rate.
     hyperparameters : dict
@@ -316,6 +352,7 @@ class OptimalHyperparameters(Result):
     tuned : tuple of str
         The names tuned (``("lr", "momentum")``).
     zeta : float
+        The noise level :math:`\zeta`.
     route : str
         The route of the exact rate.
     evaluations : int
@@ -335,7 +372,8 @@ class OptimalHyperparameters(Result):
 _TUNABLE = {"momentum": (0.0, 0.999), "consensus_step": (1e-4, 1.0)}
 
 
-def optimal_hyperparameters(scheme, *, zeta, algorithm, tune=None, **fixed):
+def optimal_hyperparameters(scheme: Any, *, zeta: float, algorithm: str, tune: Sequence[str] | None = None,
+                            **fixed: Any) -> OptimalHyperparameters:
     r"""Maximise the exact rate over the learning rate and (optionally) one more real hyper-parameter.
 
     :math:`\max_{\eta, \theta} r(\eta, \theta)` with :math:`\theta` the ``momentum`` (heavy-ball,
@@ -348,8 +386,11 @@ def optimal_hyperparameters(scheme, *, zeta, algorithm, tune=None, **fixed):
     Parameters
     ----------
     scheme : Scheme or RandomScheme
+        The gossip scheme (finite).
     zeta : float
+        Noise level :math:`\zeta \ge 1`.
     algorithm : str
+        A key of :data:`topotheory.ALGORITHMS`.
     tune : tuple of str, optional
         ``("lr",)``, ``("lr", "momentum")`` or ``("lr", "consensus_step")``; default: ``lr`` and
         the algorithm's momentum or consensus step when it has one.
@@ -378,46 +419,46 @@ def optimal_hyperparameters(scheme, *, zeta, algorithm, tune=None, **fixed):
     names = [h.name for h in alg.hyperparameters]
     if tune is None:
         tune = ("lr",) + tuple(k for k in ("momentum", "consensus_step") if k in names and k not in fixed)
-    tune = tuple(tune)
+    tuned: tuple[str, ...] = tuple(tune)
     allowed = [("lr",)] + [("lr", k) for k in ("momentum", "consensus_step") if k in names]
-    if tune not in allowed:
-        raise ValueError(f"tune must be one of {', '.join(map(repr, allowed))} for algorithm {alg.name!r}; got {tune!r}")
+    if tuned not in allowed:
+        raise ValueError(f"tune must be one of {', '.join(map(repr, allowed))} for algorithm {alg.name!r}; got {tuned!r}")
     if "lr" in fixed:
         raise TypeError("optimal_hyperparameters tunes lr; do not pass it")
-    clash = set(tune) & set(fixed)
+    clash = set(tuned) & set(fixed)
     if clash:
         raise TypeError(f"{', '.join(sorted(clash))} is tuned; do not also fix it")
     _, hp = check_algorithm(alg, fixed)
     count = [0]
 
-    def rates(lr, theta=None):
+    def rates(lr: ArrayLike, theta: Any = None) -> tuple[np.ndarray, str]:
         h = dict(hp)
         if theta is not None:
-            h[tune[1]] = theta
+            h[tuned[-1]] = theta
         count[0] += np.size(np.broadcast_arrays(lr, 0.0 if theta is None else theta)[0])
         rho, name, _, _ = _rho(scheme, alg, z, lr, h)
         return np.where(rho < 1.0, _rate_of(rho), -np.inf), name
 
     lrs = np.geomspace(1e-3 / z, 4.0, 24)
-    if len(tune) == 1:
+    if len(tuned) == 1:
         r, route = rates(lrs)
         k = int(np.argmax(r))
-        best = (lrs[k], None)
+        best: tuple[float, Any] = (float(lrs[k]), None)
     else:
-        lo, hi = _TUNABLE[tune[1]]
-        thetas = np.concatenate([np.linspace(lo, hi, 16)[:-1], [hi]]) if tune[1] == "consensus_step" else \
+        lo, hi = _TUNABLE[tuned[-1]]
+        thetas = np.concatenate([np.linspace(lo, hi, 16)[:-1], [hi]]) if tuned[-1] == "consensus_step" else \
             np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99])
         r, route = rates(lrs[:, None], thetas[None, :])
         i, j = np.unravel_index(int(np.argmax(r)), r.shape)
-        best = (lrs[i], thetas[j])
+        best = (float(lrs[i]), float(thetas[j]))
     if not np.isfinite(np.max(r)):
         raise ValueError(f"no stable learning rate found on the grid [{lrs[0]:.3g}, {lrs[-1]:.3g}] for {alg.name!r}")
     import scipy.optimize as so
 
-    if len(tune) == 2:
-        lo, hi = _TUNABLE[tune[1]]
+    if len(tuned) == 2:
+        lo, hi = _TUNABLE[tuned[-1]]
 
-        def f(v):
+        def f(v: np.ndarray) -> float:
             th = float(np.clip(v[1], lo, hi))
             return -float(rates(np.array([math.exp(v[0])]), th)[0][0])
 
@@ -430,9 +471,9 @@ def optimal_hyperparameters(scheme, *, zeta, algorithm, tune=None, **fixed):
         theta = float(np.clip(opt.x[1], lo, hi))
         x0 = math.exp(opt.x[0])
     else:
-        theta, x0 = None, best[0]
+        theta, x0 = None, float(best[0])
 
-    def g(u):
+    def g(u: float) -> float:
         return -float(rates(np.array([math.exp(u)]), theta)[0][0])
 
     u0 = math.log(x0)
@@ -441,6 +482,6 @@ def optimal_hyperparameters(scheme, *, zeta, algorithm, tune=None, **fixed):
     rate = -g(math.log(x))
     out = dict(hp)
     if theta is not None:
-        out[tune[1]] = theta
-    return OptimalHyperparameters(algorithm=alg.name, lr=float(x), hyperparameters=out, rate=float(rate), tuned=tune,
+        out[tuned[-1]] = theta
+    return OptimalHyperparameters(algorithm=alg.name, lr=float(x), hyperparameters=out, rate=float(rate), tuned=tuned,
                                   zeta=z, route=route, evaluations=int(count[0]))
