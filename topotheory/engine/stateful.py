@@ -468,12 +468,30 @@ def _fourier_setup(scheme: Any, rec: Recursion) -> tuple[tuple[np.ndarray, ...],
     return (P2, Y, R, exc, direct), x_max, top, m
 
 
+def _inverse_or_nan(A: np.ndarray) -> np.ndarray:
+    """Batched inverse of ``A`` (shape ``(B, ..., N, N)``); a batch element with a singular block is NaN.
+
+    A singular block means ``x`` sits on a pole of a mode's resolvent; the root finder treats a
+    non-finite evaluation as lying right of the root and bisects (see :func:`_secular_root`).
+    """
+    try:
+        return np.linalg.inv(A)
+    except np.linalg.LinAlgError:
+        out = np.full(A.shape, np.nan, dtype=A.dtype)
+        for b in range(A.shape[0]):  # rare: only the elements at a pole are lost
+            try:
+                out[b] = np.linalg.inv(A[b])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
 def _fourier_M(data: tuple[np.ndarray, ...], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """M(x) and dM/dx for x of shape (B,), by stable linear solves (I - x P2) Z = Y per mode."""
     P2, Y, R, exc, direct = data
     N = P2.shape[-1]
     A = np.eye(N) - x[:, None, None, None] * P2
-    Ainv = np.linalg.inv(A)
+    Ainv = _inverse_or_nan(A)
     Yt = np.swapaxes(Y, -1, -2)  # (B, n, N, m)
     Z = np.matmul(Ainv, Yt)
     dZ = np.matmul(Ainv, np.matmul(P2, Z))
