@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..common.results import Result
-from ..common.progress import Progress
+from ..common.tasks import ON_ERROR as TASK_ON_ERROR
+from ..common.tasks import TaskFailure, check_executor, map_tasks
 from ..common.rng import as_generator, spawn_seeds
 from ..common.validation import check_array, check_bool, check_int, check_real, plain
 from ..simulate.montecarlo import DSGDSimulation, check_dsgd_size, estimate_rate
@@ -547,8 +548,8 @@ def push_sum_parts(scheme, method, chunk_size, threads):
 
 
 # ------------------------------------------------------------------------------------- sweeps
-#: Choices of ``crosscheck_grid(on_error=...)``.
-ON_ERROR = ("raise", "collect")
+#: Choices of ``crosscheck_grid(on_error=...)`` (those of :func:`topotheory.map_tasks`).
+ON_ERROR = TASK_ON_ERROR
 
 
 @dataclass(frozen=True, repr=False)
@@ -795,18 +796,8 @@ def _read_done(path, keys):
     return done
 
 
-def _named(exc, key):
-    """``exc`` re-raised with the task named in the message (same type when it can be rebuilt)."""
-    what = f"{exc} (in crosscheck_grid task {key['task']}: scheme {key['scheme']!r}, n={key['n']}, lr={key['lr']:g})"
-    try:
-        new = type(exc)(what)
-    except Exception:
-        new = RuntimeError(f"{what} ({type(exc).__name__})")
-    return new
-
-
 def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, progress=None, on_error="raise",
-                    keep_replicas=False, out=None, resume=False, **kwargs):
+                    keep_replicas=False, out=None, resume=False, chunksize=None, **kwargs):
     """Run :func:`crosscheck` for every scheme × learning rate, serially or through an executor.
 
     Task ``k`` (schemes outer, learning rates inner) uses the seed
@@ -850,6 +841,12 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
         With ``out``: read the tasks already in the file (checked to be this sweep's: same index,
         scheme, size, learning rate and task seed) instead of running them again, and append the
         rest. Needs a reproducible root ``seed`` (not None).
+    chunksize : int, optional
+        Tasks sent to the executor together (:func:`topotheory.map_tasks`): one round trip to a
+        cluster's scheduler per chunk instead of per task. Results, errors and their order do not
+        depend on it; with ``out`` a chunk's lines are written when the whole chunk finishes.
+        None (default): ``max(1, min(10, m // 20))`` for ``m`` tasks to run (10 for a 200-point
+        sweep, 1 below 40 points), enough that a Dask cluster keeps within 1.2× a process pool.
     **kwargs
         Further keywords of :func:`crosscheck` (``batch_size``, ``window``, ``band``, ...).
 
@@ -879,8 +876,7 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     if not schemes:
         raise ValueError("schemes must hold at least one scheme, got an empty list")
     lrs = [float(x) for x in check_array("lrs", lrs, low=0.0, low_open=True, min_size=1).ravel()]
-    if executor is not None and not callable(getattr(executor, "submit", None)):
-        raise TypeError(f"executor must be None or a concurrent.futures.Executor (with submit), got {plain(executor)}")
+    executor = check_executor(executor)
     if progress is not None:
         progress = check_bool("progress", progress)
     if out is not None and not isinstance(out, (str, os.PathLike)):
@@ -888,6 +884,8 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     check_choice("on_error", on_error, ON_ERROR)
     keep_replicas = check_bool("keep_replicas", keep_replicas)
     resume = check_bool("resume", resume)
+    if chunksize is not None:
+        chunksize = check_int("chunksize", chunksize, minimum=1)
     if resume and out is None:
         raise ValueError("resume=True needs out= (the JSON-lines file to resume from)")
     if resume and seed is None:
@@ -908,55 +906,36 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     if executor is not None:
         kwargs.setdefault("threads", 1)
     done = _read_done(str(out), keys) if resume else {}
-    results = dict(done)
-    errors = {}
+    todo = [k for k in range(len(tasks)) if k not in done]
+    if chunksize is None:
+        chunksize = max(1, min(10, len(todo) // 20))
+    hashes = {id(s): scheme_key(s) for s in schemes} if executor is not None else {}
+    calls = [(tasks[k][0], tasks[k][1], seeds[k], kwargs, hashes.get(id(tasks[k][0])), keep_replicas) for k in todo]
     sink = None if out is None else open(out, "a" if resume else "w", encoding="utf-8")
 
-    def finish(k, value):
-        if isinstance(value, BaseException):
-            if on_error == "raise":
-                raise _named(value, keys[k]) from value
-            errors[k] = TaskError(task=k, scheme=keys[k]["scheme"], lr=keys[k]["lr"], type=type(value).__name__,
-                                  message=str(value))
-            results[k] = errors[k]
-            return
-        results[k] = value
+    def describe(j):
+        key = keys[todo[j]]
+        return f"crosscheck_grid task {key['task']}: scheme {key['scheme']!r}, n={key['n']}, lr={key['lr']:g}"
+
+    def write(j, report):
         if sink is not None:
-            sink.write(_line(value, keys[k]) + "\n")
+            sink.write(_line(report, keys[todo[j]]) + "\n")
             sink.flush()
 
-    todo = [k for k in range(len(tasks)) if k not in done]
     try:
-        with Progress(len(tasks), desc="crosscheck", unit="run", enabled=progress,
-                      delay=0.0 if progress else 2.0) as bar:
-            bar.update(len(done))
-            if executor is None:
-                for k in todo:
-                    (s, lr), sd = tasks[k], seeds[k]
-                    try:
-                        value = _grid_task(s, lr, sd, kwargs, keep_replicas=keep_replicas)
-                    except Exception as exc:
-                        value = exc
-                    finish(k, value)
-                    bar.update()
-            else:
-                from concurrent.futures import as_completed
-
-                hashes = {id(s): scheme_key(s) for s in schemes}
-                futures = {executor.submit(_grid_task, tasks[k][0], tasks[k][1], seeds[k], kwargs,
-                                           hashes[id(tasks[k][0])], keep_replicas): k for k in todo}
-                try:
-                    for f in as_completed(futures):
-                        exc = f.exception()
-                        finish(futures[f], exc if exc is not None else f.result())
-                        bar.update()
-                except BaseException:
-                    for f in futures:
-                        f.cancel()
-                    raise
+        ran = map_tasks(_grid_task, calls, executor=executor, progress=progress, on_error=on_error,
+                        desc="crosscheck", unit="run", describe=describe, on_result=write, chunksize=chunksize,
+                        done=len(done))
     finally:
         if sink is not None:
             sink.close()
+    results = dict(done)
+    errors = {}
+    for k, value in zip(todo, ran):
+        if isinstance(value, TaskFailure):
+            value = errors[k] = TaskError(task=k, scheme=keys[k]["scheme"], lr=keys[k]["lr"], type=value.type,
+                                          message=value.message)
+        results[k] = value
     reports = [results[k] for k in range(len(tasks))]
     return CrosscheckGrid(reports=reports, seed=seed_desc, errors=tuple(errors[k] for k in sorted(errors)),
                           resumed=tuple(sorted(done)))
