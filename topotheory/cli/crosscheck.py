@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..crosscheck.rates import crosscheck, crosscheck_grid
-from .algorithms import add_algorithm_arguments, algorithm_from_args
+from .algorithms import add_algorithm_arguments, algorithm_from_args, check_exact_method
 from .common import (
     CliError,
     Progress,
@@ -132,9 +132,7 @@ def run(args: argparse.Namespace) -> int:
     schemes = [load_topology(spec, args.n, weights=args.weights, strict=args.strict, delimiter=args.delimiter)
                for spec in specs]
     algorithm, hyperparameters = algorithm_from_args(args)
-    if algorithm != "dsgd" and args.method != "exact":
-        raise CliError(f"--method {args.method} is a D-SGD approximation; --algorithm {algorithm} has the exact "
-                       "rate only")
+    check_exact_method(algorithm, args.method)
     kwargs: dict[str, Any] = dict(
         d=args.d, reps=args.reps, steps=args.steps, seed=args.seed, batch_size=args.batch_size,
         window=_window(args.window), method=args.method, mode=args.mode,
