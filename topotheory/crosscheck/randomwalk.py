@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
+
+from ..common.annotations import SchemeLike
 
 from ..common.validation import check_real
 from ..graphs.scheme import check_scheme
@@ -45,7 +48,7 @@ class RandomWalkCheck(CheckReport):
     diagnostics: Diagnostics
     simulation: RandomWalkSimulation = field(repr=False)
 
-    def _body(self):
+    def _body(self) -> list[str]:
         lo, hi = self.ci
         return [
             "Cross-check: effective number of neighbours n_W, exact vs Monte Carlo random walk",
@@ -57,7 +60,8 @@ class RandomWalkCheck(CheckReport):
         ] + self._verdict_lines()
 
 
-def crosscheck_random_walk(scheme, *, gamma, steps, reps, seed=None, phase=0, confidence=0.95, burn_in=None):
+def crosscheck_random_walk(scheme: SchemeLike, *, gamma: float, steps: int, reps: int, seed: Any = None, phase: int = 0,
+                           confidence: float = 0.95, burn_in: int | None = None) -> RandomWalkCheck:
     r"""Check :func:`topotheory.effective_neighbors` against :func:`topotheory.simulate_random_walk`.
 
     The simulation averages :math:`z_i^2` over workers and recorded steps in each replica,
