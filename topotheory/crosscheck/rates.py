@@ -54,6 +54,26 @@ class CrosscheckReport(CheckReport):
 
     Attributes
     ----------
+    scheme : str
+        Name of the scheme.
+    n : int
+        Number of workers.
+    period : int
+        Period of the scheme (1 for a static one).
+    lr : float
+        Learning rate.
+    d : int
+        Model dimension.
+    batch_size : int
+        Mini-batch size :math:`b`.
+    zeta : float
+        Noise level :math:`\zeta = (1 + b + d)/b` of the toy problem.
+    reps, steps : int
+        Replicas and steps of the simulation.
+    seed : int, dict, str or None
+        Record of the simulation's seed (:func:`topotheory.simulate.engine.describe_seed`).
+    method : str
+        Method of the theory rate (``"exact"``, ``"secular"`` or ``"fixed_point"``).
     theory_rate : float
         Exact asymptotic rate :math:`r` (per step; NaN when the theory diverges).
     theory_window_rate : float
@@ -63,16 +83,32 @@ class CrosscheckReport(CheckReport):
         Simulated rate (:func:`topotheory.montecarlo.estimate_rate`).
     ci : (float, float)
         Bootstrap interval of ``mc_rate`` at level ``confidence``.
+    confidence : float
+        Level of ``ci``.
+    window : (int, int)
+        The fit window, first and last step (inclusive).
     rel_error : float
         :math:`|\hat r - r| / r`.
+    rel_tol : float
+        Tolerance of ``rel_error``.
+    rate_in_ci, rate_within_tol : bool
+        The rate checks: ``theory_rate`` inside ``ci``; ``rel_error <= rel_tol``.
     exact_loss, mc_loss : ndarray, shape (steps + 1,)
         The exact expected loss and the replica-mean simulated loss.
     band_low, band_high : ndarray, shape (steps + 1,)
         ``mc_loss`` :math:`\mp z\,` standard error; ``z`` (``band_z``) is the Bonferroni quantile
         making all ``steps + 1`` bands hold simultaneously with probability ``band_level``
         (Student-t with ``reps - 1`` degrees of freedom per point, conservative across points).
+    band_level : float
+        Simultaneous level of the bands.
+    band_z : float
+        Half-width of the bands in standard errors.
     max_z : float
         :math:`\max_t |\text{mc}(t) - \text{exact}(t)| / \text{se}(t)`.
+    curve_inside : bool
+        The curve check: the exact curve inside the bands at every step.
+    diverged : bool
+        The simulation diverged (some replica overflowed).
     verdict : {"agrees", "disagrees", "inconclusive"}
         From the one agreement rule (:func:`topotheory.crosscheck.stats.decide`) applied to three
         checks: rate inside the interval (evidence), rate within ``rel_tol`` (precision when the
@@ -80,6 +116,7 @@ class CrosscheckReport(CheckReport):
         (evidence); a failure is robust when the discrepancy is larger than heavy tails can cause
         (:meth:`topotheory.crosscheck.stats.Diagnostics.tail_can_explain`).
     reason : str
+        Why the verdict is what it is (the failed checks, or the diagnostics' doubt).
     diagnostics : Diagnostics
         Replica diagnostics of the per-replica loss over the fit window.
     replicas_spent : int
@@ -561,10 +598,13 @@ class TaskError(Result):
     task : int
         Task index (schemes outer, learning rates inner).
     scheme : str
+        Name of the task's scheme.
     lr : float
+        Learning rate of the task.
     type : str
         The exception's class name.
     message : str
+        The exception's message.
     """
 
     task: int
@@ -812,7 +852,9 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     Parameters
     ----------
     schemes : Scheme or sequence of Scheme
+        The schemes (the outer loop of the tasks).
     lrs : float or sequence of float
+        The learning rates, all positive (the inner loop).
     d, reps, steps : int
         As in :func:`crosscheck`.
     seed : None, int, SeedSequence or Generator
@@ -853,6 +895,7 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     Returns
     -------
     CrosscheckGrid
+        One report per task, in task order (a :class:`TaskError` in a failed task's place).
 
     Examples
     --------

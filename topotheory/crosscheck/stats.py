@@ -139,6 +139,7 @@ class Diagnostics(Result):
     Attributes
     ----------
     reps : int
+        Replicas diagnosed.
     ess : float
         Smallest effective sample size over the recorded steps.
     max_share : float
