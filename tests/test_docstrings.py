@@ -30,8 +30,6 @@ CHECKS = {
 #: module.
 PENDING = (
     "topotheory.toy.",
-    "topotheory.simulate.",
-    "topotheory.crosscheck.",
     "topotheory.metrics.",
     "topotheory.graphs.random",
     "topotheory.graphs.specs",

@@ -408,11 +408,13 @@ def simulate_algorithm(
         The gossip scheme (row convention ``X <- W X``).
     lr : float
         Learning rate :math:`\eta \ge 0` (> 0 for ``"qgm"``).
-    d, steps, reps, batch_size : int
+    d, steps, reps : int
         As in :func:`topotheory.simulate_dsgd`.
     algorithm : str
         A key of :data:`topotheory.ALGORITHMS` (default ``"dsgd"``, the pseudo-code route of
         :func:`topotheory.simulate_dsgd`).
+    batch_size : int
+        Mini-batch size, as in :func:`topotheory.simulate_dsgd`.
     x0 : array_like, shape (d,) or (n, d), optional
         Start of the iterate (default ``ones(d)/sqrt(d)`` at every worker, ``loss[0] = 0.5``);
         the other state components start as the rule says (zero; the tracker at the first

@@ -133,6 +133,22 @@ class DSGDSimulation(Result):
 
     Attributes
     ----------
+    scheme : str
+        Name of the scheme.
+    n, d : int
+        Workers and model dimension.
+    lr : float
+        Learning rate.
+    batch_size : int
+        Mini-batch size.
+    steps, reps : int
+        Steps per replica and replicas.
+    period : int
+        Period of the scheme.
+    seed : int, dict, str or None
+        Record of the seed (:func:`topotheory.simulate.engine.describe_seed`).
+    chunk_size : int
+        Replicas simulated together (the results depend on it).
     loss : ndarray, shape (steps + 1,)
         Replica mean of the worker-mean loss :math:`\frac1n\sum_i \frac12\|x_i(t)\|^2`; ``inf`` from
         the step where some replica diverged.
@@ -149,6 +165,8 @@ class DSGDSimulation(Result):
         First step with a diverged replica, ``-1`` if none.
     n_diverged : int
         Number of replicas that diverged.
+    elapsed : float
+        Wall-clock seconds of the simulation.
     algorithm : str
         The algorithm simulated (``"dsgd"`` here; :func:`topotheory.simulate_algorithm` runs the
         others of :data:`topotheory.ALGORITHMS`).
@@ -347,17 +365,19 @@ def simulate_dsgd(
         Threads running the chunks, 1 to 256 (default: the number of CPUs). Results do not
         depend on it.
 
-    Sizes whose memory (more than 4 GiB) or time (more than :data:`~topotheory.simulate.engine.WORK_LIMIT`
-    elementary updates) cannot fit are refused at once, before anything is allocated.
-
     Returns
     -------
     DSGDSimulation
+        Mean loss, its standard error, consensus distance and (``keep_replicas``) the per-replica
+        losses.
 
     Notes
     -----
     A replica whose loss exceeds ``1e300`` or stops being finite is flagged (``diverged``), its
     chunk stops there without numpy warnings, and the mean loss is ``inf`` from that step on.
+
+    Sizes whose memory (more than 4 GiB) or time (more than :data:`~topotheory.simulate.engine.WORK_LIMIT`
+    elementary updates) cannot fit are refused at once, before anything is allocated.
 
     Examples
     --------
@@ -469,6 +489,24 @@ class RandomWalkSimulation(Result):
 
     Attributes
     ----------
+    scheme : str
+        Name of the scheme.
+    n : int
+        Number of workers.
+    gamma : float
+        Decay of the walk.
+    steps, reps : int
+        Recorded steps per replica and replicas.
+    burn_in : int
+        Steps simulated before recording.
+    phase : int
+        Phase (modulo the period) at which the variances are recorded.
+    seed : int, dict, str or None
+        Record of the seed.
+    chunk_size : int
+        Replicas simulated together.
+    confidence : float
+        Level of ``ci``.
     effective_neighbors : float
         Monte Carlo estimate of :math:`n_W(\gamma)` ("mean" mode):
         :math:`[1/(1-\gamma)] / \operatorname{mean}_i \widehat{\operatorname{Var}} z_i`.
@@ -497,6 +535,8 @@ class RandomWalkSimulation(Result):
     replica_variance : ndarray, shape (reps,)
         Per replica, the worker-mean of the recorded :math:`z_i^2` (the values the interval and
         the replica diagnostics of :func:`topotheory.crosscheck_random_walk` use).
+    elapsed : float
+        Wall-clock seconds of the simulation.
     """
 
     scheme: str
@@ -599,6 +639,7 @@ def simulate_random_walk(
     Parameters
     ----------
     scheme : Scheme
+        The gossip scheme (row convention ``X <- W X``).
     gamma : float
         Decay in [0, 1).
     steps : int
@@ -608,6 +649,7 @@ def simulate_random_walk(
     burn_in : int, optional
         Steps discarded first; default :func:`default_burn_in` (``ceil(10/(1-gamma))``).
     seed : None, int, SeedSequence or Generator
+        Randomness.
     phase : int
         For periodic schemes, the phase at which variances are recorded (state right after the
         gossip with :math:`W_{\text{phase}-1}`), as in :func:`topotheory.effective_neighbors`; any
@@ -620,6 +662,7 @@ def simulate_random_walk(
     Returns
     -------
     RandomWalkSimulation
+        The estimate of :math:`n_W`, its interval and the per-worker variances.
 
     Examples
     --------
@@ -710,8 +753,20 @@ class RateEstimate(Result):
         Bootstrap percentile interval for ``rate`` (level ``confidence``), resampling replicas.
     stderr : float
         Bootstrap standard deviation of ``rate``.
+    slope : float
+        Fitted slope :math:`\hat s` of the log replica-mean loss per step.
     window : tuple of int
         First and last step (inclusive) of the fit.
+    confidence : float
+        Level of ``ci``.
+    n_boot : int
+        Bootstrap resamples.
+    reps : int
+        Replicas of the simulation.
+    period : int
+        Period of the scheme (one intercept per phase in the fit).
+    diverged : bool
+        The simulation diverged.
     """
 
     rate: float
@@ -898,8 +953,12 @@ def simulate_push_sum(push, *, lr, d, steps, reps, seed=None, batch_size=1, x0=N
         From :func:`topotheory.push_sum`.
     lr : float
         Learning rate (>= 0; 0 runs pure push-sum averaging).
-    d, steps, reps, batch_size : int
+    d, steps, reps : int
+        Model dimension, steps and replicas.
     seed : None, int, SeedSequence or Generator
+        Randomness.
+    batch_size : int
+        Mini-batch size.
     x0 : array_like, shape (d,) or (n, d), optional
         Start (default every worker at ``ones(d) / sqrt(d)``).
     keep_replicas : bool
@@ -908,6 +967,7 @@ def simulate_push_sum(push, *, lr, d, steps, reps, seed=None, batch_size=1, x0=N
     Returns
     -------
     PushSumSimulation
+        Read-out losses, consensus distance and (``keep_replicas``) the per-replica losses.
 
     Examples
     --------
