@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from ..simulate.algorithms import check_algorithm_run, simulate_algorithm
@@ -47,10 +48,10 @@ class Routes:
     """
 
     algorithm: str
-    hyperparameters: dict
-    rate: object
-    curve: object
-    simulate: object
+    hyperparameters: dict[str, Any]
+    rate: Callable[..., Any]
+    curve: Callable[..., Any]
+    simulate: Callable[..., Any]
     title: str
 
     @property

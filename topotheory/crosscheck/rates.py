@@ -17,7 +17,10 @@ and reports whether they agree: the exact rate lies inside the bootstrap interva
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+import os
+from concurrent.futures import Executor
+from typing import Any
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,12 +42,12 @@ __all__ = ["CrosscheckReport", "CrosscheckGrid", "TaskError", "crosscheck", "cro
            "scheme_key"]
 
 
-def _finite_or_none(x):
+def _finite_or_none(x: Any) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None
 
 
-def _list(a):
+def _list(a: Any) -> list[float | None]:
     return [_finite_or_none(v) for v in np.asarray(a, dtype=float).tolist()]
 
 
@@ -164,16 +167,16 @@ class CrosscheckReport(CheckReport):
     simulation: DSGDSimulation = field(repr=False)
 
     @property
-    def algorithm(self):
+    def algorithm(self) -> str:
         """The algorithm checked (``"dsgd"`` unless ``crosscheck(algorithm=...)``)."""
         return self.simulation.algorithm
 
     @property
-    def hyperparameters(self):
+    def hyperparameters(self) -> dict[str, Any]:
         """Its hyper-parameters, defaults filled in."""
         return self.simulation.hyperparameters
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lo, hi = self.ci
         alg = "" if self.algorithm == "dsgd" else f"algorithm={self.algorithm!r}, "
         return (
@@ -182,7 +185,7 @@ class CrosscheckReport(CheckReport):
             f"ci=({lo:.6g}, {hi:.6g}), agrees={self.agrees}, verdict={self.verdict!r})"
         )
 
-    def _body(self):
+    def _body(self) -> list[str]:
         yes = {True: "ok", False: "FAILS"}
         lo, hi = self.ci
         pct = f"{100 * self.confidence:g}%"
@@ -216,7 +219,7 @@ class CrosscheckReport(CheckReport):
             lines.append("              (simulation diverged)")
         lines.append("")
         header = ("t", "exact", "Monte Carlo", "band low", "band high")
-        rows = [header]
+        rows: list[tuple[str, ...]] = [header]
         for t in np.unique(np.linspace(0, self.steps, 7).round().astype(int)):
             rows.append(
                 (str(t),) + tuple(f"{v:.6g}" for v in (self.exact_loss[t], self.mc_loss[t], self.band_low[t], self.band_high[t]))
@@ -225,7 +228,7 @@ class CrosscheckReport(CheckReport):
         lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
         return lines
 
-    def summary(self):
+    def summary(self) -> dict[str, Any]:
         """One flat row (scalars only), as used by tables and :class:`CrosscheckGrid`."""
         return {
             "scheme": self.scheme,
@@ -254,7 +257,7 @@ class CrosscheckReport(CheckReport):
             **({} if self.algorithm == "dsgd" else {"algorithm": self.algorithm, **self.hyperparameters}),
         }
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: the summary, the settings and the curves (non-finite values as None)."""
         out = {k: (_finite_or_none(v) if isinstance(v, float) else v) for k, v in self.summary().items()}
         out.update(
@@ -282,7 +285,7 @@ class CrosscheckReport(CheckReport):
         return out
 
 
-def _algorithm_title(report):
+def _algorithm_title(report: Any) -> str:
     if report.algorithm == "dsgd":
         return "D-SGD"
     hp = ", ".join(f"{k}={v!r}" for k, v in report.hyperparameters.items())
@@ -290,29 +293,29 @@ def _algorithm_title(report):
 
 
 def crosscheck(
-    scheme,
+    scheme: Any,
     *,
-    lr,
-    d,
-    reps,
-    steps,
-    seed=None,
-    batch_size=1,
-    x0=None,
-    window=None,
-    confidence=0.95,
-    band=0.999,
-    rel_tol=0.03,
-    n_boot=1000,
-    method="exact",
-    mode="worst",
-    chunk_size=None,
-    threads=None,
-    adaptive=False,
-    budget=None,
-    algorithm="dsgd",
-    **hyperparameters,
-):
+    lr: float,
+    d: int,
+    reps: int,
+    steps: int,
+    seed: Any = None,
+    batch_size: int = 1,
+    x0: Any = None,
+    window: tuple[int, int] | None = None,
+    confidence: float = 0.95,
+    band: float = 0.999,
+    rel_tol: float = 0.03,
+    n_boot: int = 1000,
+    method: str = "exact",
+    mode: str = "worst",
+    chunk_size: int | None = None,
+    threads: int | None = None,
+    adaptive: bool = False,
+    budget: int | None = None,
+    algorithm: str = "dsgd",
+    **hyperparameters: Any,
+) -> CrosscheckReport:
     r"""Check the exact theory of D-SGD (or another algorithm) on the random quadratic against Monte Carlo.
 
     Theory: :func:`topotheory.quadratic.loss_curve` (exact expected loss at every step, THEORY §3.2)
@@ -473,6 +476,7 @@ def crosscheck(
             used += k
             spent += want
             est = estimate_rate(sim, window=window, confidence=confidence, n_boot=n_boot, seed=boot_seed)
+            assert sim.replica_loss is not None  # simulated with keep_replicas=True
             diag = replica_diagnostics(sim.replica_loss[:, est.window[0] : est.window[1] + 1])
     initial = None if x0 is None else (lambda X: X @ X.T)(start_point(x0, sim.n, sim.d))
     exact = np.asarray(curve_of(lr, z, steps, initial), dtype=float)
@@ -556,7 +560,7 @@ def crosscheck(
     )
 
 
-def push_sum_parts(scheme, method, chunk_size, threads):
+def push_sum_parts(scheme: Any, method: str, chunk_size: int | None, threads: int | None) -> Any:
     """``(rate, curve, simulate)`` of a :class:`PushSum` for :func:`crosscheck` (the read-out's exact theory), else None."""
     from ..engine.random import push_sum_loss_curve, push_sum_rate
     from ..graphs.random import PushSum
@@ -571,13 +575,14 @@ def push_sum_parts(scheme, method, chunk_size, threads):
         if value is not None:
             raise ValueError(f"{name} does not apply to push-sum (simulate_push_sum runs all replicas at once); drop it")
 
-    def rate(lr, z):
+    def rate(lr: float, z: float) -> float:
         return push_sum_rate(scheme, lr=check_real("lr", lr, low=0.0, low_open=True), zeta=z)
 
-    def curve(lr, z, steps, initial):
+    def curve(lr: float, z: float, steps: int, initial: Any) -> np.ndarray:
         return push_sum_loss_curve(scheme, lr=lr, zeta=z, steps=steps, initial=initial)
 
-    def simulate(push, *, seed, lr, d, steps, reps, batch_size, x0, chunk_size=None, threads=None):
+    def simulate(push: Any, *, seed: Any, lr: float, d: int, steps: int, reps: int, batch_size: int, x0: Any,
+                 chunk_size: int | None = None, threads: int | None = None) -> Any:
         return simulate_push_sum(push, lr=lr, d=d, steps=steps, reps=reps, seed=seed, batch_size=batch_size,
                                  x0=x0).readout
 
@@ -616,11 +621,11 @@ class TaskError(Result):
     agrees = False
     verdict = "error"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"TaskError(task={self.task}, scheme={self.scheme!r}, lr={self.lr:g}, {self.type}: {self.message})"
 
 
-def _light(report):
+def _light(report: Any) -> Any:
     """``report`` without the per-replica arrays (``simulation.replica_loss`` dropped)."""
     import dataclasses
 
@@ -629,7 +634,7 @@ def _light(report):
     return dataclasses.replace(report, simulation=dataclasses.replace(report.simulation, replica_loss=None))
 
 
-def _algorithm_of(record):
+def _algorithm_of(record: dict[str, Any]) -> dict[str, Any]:
     """The algorithm and hyper-parameters of a report's record (D-SGD when it names none)."""
     from ..algorithms.registry import get_algorithm
 
@@ -637,7 +642,7 @@ def _algorithm_of(record):
     return {"algorithm": alg.name, "hyperparameters": {h.name: record[h.name] for h in alg.hyperparameters}}
 
 
-def report_from_dict(record):
+def report_from_dict(record: dict[str, Any]) -> CrosscheckReport:
     """Rebuild a light :class:`CrosscheckReport` from a line of a sweep's JSON-lines file.
 
     Inverse of the ``to_dict()`` part of the lines :func:`crosscheck_grid` writes (plus the
@@ -646,10 +651,10 @@ def report_from_dict(record):
     """
     nan = float("nan")
 
-    def num(v):
+    def num(v: Any) -> float:
         return nan if v is None else float(v)
 
-    def arr(v):
+    def arr(v: Any) -> np.ndarray:
         return np.array([nan if x is None else x for x in v], dtype=float)
 
     c, sim, dg = record["curves"], record["simulation"], record["diagnostics"]
@@ -700,40 +705,40 @@ class CrosscheckGrid(Result):
     resumed: tuple = ()
 
     @property
-    def agrees(self):
+    def agrees(self) -> bool:
         """True when every cross-check of the sweep ran and agrees."""
         return all(r.agrees for r in self.reports)
 
     @property
-    def verdicts(self):
+    def verdicts(self) -> list[str]:
         """The verdict of every cross-check, in order (``"error"`` for a failed task)."""
         return [r.verdict for r in self.reports]
 
-    def rows(self):
+    def rows(self) -> list[dict[str, Any]]:
         """One summary dict per report (failed tasks left out; see :attr:`errors`)."""
         return [r.summary() for r in self.reports if not isinstance(r, TaskError)]
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the seed, every report's :meth:`CrosscheckReport.to_dict` and the errors."""
         return {"seed": self.seed, "agrees": self.agrees, "verdicts": self.verdicts,
                 "reports": [r.to_dict() for r in self.reports], "errors": [e.to_dict() for e in self.errors],
                 "resumed": list(self.resumed)}
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.reports)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.reports)
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int) -> Any:
         return self.reports[i]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         ok = sum(r.agrees for r in self.reports)
         err = f", {len(self.errors)} failed" if self.errors else ""
         return f"CrosscheckGrid({len(self.reports)} cross-checks, {ok} agree{err}, seed={_fmt_seed(self.seed)})"
 
-    def __str__(self):
+    def __str__(self) -> str:
         cols = ("scheme", "lr", "theory_rate", "mc_rate", "ci", "rel_error", "max_z", "ess", "agrees", "verdict")
         rows = [cols]
         for r in self.reports:
@@ -761,11 +766,11 @@ class CrosscheckGrid(Result):
 #: Per-process memo of the schemes a worker received, keyed by the hash of their pickled bytes:
 #: a scheme arrives without caches (``Scheme.__getstate__``) and is kept, caches and all, for the
 #: next task of the same scheme on this worker.
-_WORKER_SCHEMES = {}
+_WORKER_SCHEMES: dict[str, Any] = {}
 _WORKER_SCHEMES_MAX = 16
 
 
-def scheme_key(scheme):
+def scheme_key(scheme: Any) -> str:
     """Content hash of a scheme (SHA-256 of its pickle, caches excluded), as worker memos key it."""
     import hashlib
     import pickle
@@ -773,7 +778,7 @@ def scheme_key(scheme):
     return hashlib.sha256(pickle.dumps(scheme, protocol=4)).hexdigest()
 
 
-def _worker_scheme(key, scheme):
+def _worker_scheme(key: Any, scheme: Any) -> Any:
     """The worker's copy of the scheme with content hash ``key`` (the first one received)."""
     kept = _WORKER_SCHEMES.get(key)
     if kept is not None:
@@ -784,18 +789,19 @@ def _worker_scheme(key, scheme):
     return scheme
 
 
-def _grid_task(scheme, lr, seed, kwargs, key=None, keep_replicas=False):
+def _grid_task(scheme: Any, lr: float, seed: Any, kwargs: dict[str, Any], key: Any = None,
+               keep_replicas: bool = False) -> Any:
     if key is not None:
         scheme = _worker_scheme(key, scheme)
     report = crosscheck(scheme, lr=lr, seed=seed, **kwargs)
     return report if keep_replicas else _light(report)
 
 
-def _task_record(k, scheme, lr, seed_record):
+def _task_record(k: int, scheme: Any, lr: float, seed_record: Any) -> dict[str, Any]:
     return {"task": k, "scheme": scheme.name, "n": scheme.n, "lr": lr, "task_seed": seed_record}
 
 
-def _line(report, key):
+def _line(report: Any, key: Any) -> str:
     sim = report.simulation
     out = report.to_dict()
     out.update(key)
@@ -809,12 +815,12 @@ def _line(report, key):
     return json.dumps(out, allow_nan=False)
 
 
-def _read_done(path, keys):
+def _read_done(path: str, keys: list[dict[str, Any]]) -> dict[int, CrosscheckReport]:
     """Reports already in the JSON-lines file ``path`` for the tasks ``keys`` (index -> report)."""
     import json
     import os
 
-    done = {}
+    done: dict[int, CrosscheckReport] = {}
     if not os.path.exists(path):
         return done
     with open(path, encoding="utf-8") as fh:
@@ -836,8 +842,10 @@ def _read_done(path, keys):
     return done
 
 
-def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, progress=None, on_error="raise",
-                    keep_replicas=False, out=None, resume=False, chunksize=None, **kwargs):
+def crosscheck_grid(schemes: Any, lrs: Any, *, d: int, reps: int, steps: int, seed: Any = None,
+                    executor: Executor | None = None, progress: bool | None = None, on_error: str = "raise",
+                    keep_replicas: bool = False, out: str | os.PathLike[str] | None = None, resume: bool = False,
+                    chunksize: int | None = None, **kwargs: Any) -> CrosscheckGrid:
     """Run :func:`crosscheck` for every scheme × learning rate, serially or through an executor.
 
     Task ``k`` (schemes outer, learning rates inner) uses the seed
@@ -956,11 +964,11 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     calls = [(tasks[k][0], tasks[k][1], seeds[k], kwargs, hashes.get(id(tasks[k][0])), keep_replicas) for k in todo]
     sink = None if out is None else open(out, "a" if resume else "w", encoding="utf-8")
 
-    def describe(j):
+    def describe(j: int) -> str:
         key = keys[todo[j]]
         return f"crosscheck_grid task {key['task']}: scheme {key['scheme']!r}, n={key['n']}, lr={key['lr']:g}"
 
-    def write(j, report):
+    def write(j: int, report: Any) -> None:
         if sink is not None:
             sink.write(_line(report, keys[todo[j]]) + "\n")
             sink.flush()
