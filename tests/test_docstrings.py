@@ -31,8 +31,6 @@ CHECKS = {
 PENDING = (
     "topotheory.toy.",
     "topotheory.metrics.",
-    "topotheory.graphs.random",
-    "topotheory.graphs.specs",
 )
 
 

@@ -149,19 +149,43 @@ class RandomScheme:
     (:mod:`topotheory.engine.random`); quantities of a fixed matrix sequence (period products,
     eigenvalues) refuse it with a ValueError.
 
-    Attributes
+    Parameters
     ----------
     n : int
+        Number of workers.
     name : str
-    period : int
-        Always 1 (the law does not change with ``t``).
+        Name of the law (reports, caches).
+    sampler : callable
+        ``sampler(rng, size)`` draws ``size`` matrices, shape ``(size, n, n)``.
+    mean : ndarray, shape (n, n)
+        :math:`E[W]`.
+    second_moment : callable
+        ``second_moment(X)`` is :math:`E[W X W^\top]` for a square ``X``.
     stochastic : {"doubly", "row"}
         ``"row"``: outcomes are only row-stochastic (see the module docstring for what the theory
         means then).
+    outcomes : tuple or callable, optional
+        ``(matrices, probabilities)`` of a finite law, or a callable returning them (None when
+        not enumerable).
+    params : dict, optional
+        The family's parameters (recorded, e.g. ``{"s": 2}``).
     exchangeable : bool
         The law is invariant under relabelling the workers (the families here): the second-moment
         operator then maps ``span{I - J, J}`` to itself, and the theory reduces to 2 x 2 systems
         (:mod:`topotheory.engine.random`).
+
+    Attributes
+    ----------
+    n : int
+        Number of workers.
+    name : str
+        Name of the law.
+    period : int
+        Always 1 (the law does not change with ``t``).
+    stochastic : {"doubly", "row"}
+        As given.
+    exchangeable : bool
+        As given.
 
     Examples
     --------
@@ -418,6 +442,16 @@ def pairwise_gossip(n: int) -> RandomScheme:
     and symmetric; :math:`\mathbb E[W] = I - (I - J)/(n-1)`. Closed-form second moment in the
     module docstring.
 
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+
+    Returns
+    -------
+    RandomScheme
+        The law (exchangeable, doubly stochastic).
+
     Examples
     --------
     >>> S = pairwise_gossip(4)
@@ -469,6 +503,16 @@ def random_matching(n: int) -> RandomScheme:
     ``n`` even: a uniform perfect matching; ``n`` odd: one uniform worker sits out and the others are
     matched uniformly. Doubly stochastic and symmetric (closed-form moments in the module
     docstring): one-peer gossip with random peers.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+
+    Returns
+    -------
+    RandomScheme
+        The law (exchangeable, doubly stochastic).
 
     Examples
     --------
@@ -576,6 +620,11 @@ def epidemic(n: int, s: int) -> RandomScheme:
         Workers, ``n >= 2``.
     s : int
         Peers per worker, ``1 <= s <= n - 1``.
+
+    Returns
+    -------
+    RandomScheme
+        The law (exchangeable, row-stochastic).
 
     Examples
     --------
@@ -691,6 +740,11 @@ def el_oracle(n: int, s: int) -> RandomScheme:
     s : int
         Peers per worker, ``1 <= s <= n - 1`` with ``n s`` even.
 
+    Returns
+    -------
+    RandomScheme
+        The law (exchangeable, doubly stochastic).
+
     Examples
     --------
     >>> S = el_oracle(8, 3)
@@ -749,6 +803,18 @@ def el_oracle_contraction(n: int, s: int) -> float:
     :math:`-s/(n-1)` and :math:`s - s(s-1)/(n-1)`, so
     :math:`\beta = (1 - 2s/(n-1) + s - s(s-1)/(n-1))/(s+1)^2 = (n-s-1)/((s+1)(n-1))`.
 
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    s : int
+        Peers each worker sends to (``1 <= s <= n - 1``).
+
+    Returns
+    -------
+    float
+        The expected contraction.
+
     Examples
     --------
     >>> el_oracle_contraction(8, 7), round(el_oracle_contraction(96, 7), 6)
@@ -805,8 +871,15 @@ def equidyn(n: int, *, eta: float = 1.0, offsets: Any = None, seed: Any = None) 
     eta : float
         The mixing step, ``0 < eta <= 1`` (the reference code's default 1; its notebooks use 0.5).
     offsets : None, int or sequence of int
+        The offset law: None, uniform on ``{1, ..., n-1}``; a list, uniform on that multiset; an
+        int ``M``, ``M`` offsets drawn once with ``seed``.
     seed : None, int or Generator
         Only used when ``offsets`` is an int.
+
+    Returns
+    -------
+    RandomScheme
+        The law (invariant under cyclic shifts).
 
     Examples
     --------
@@ -886,6 +959,18 @@ def epidemic_contraction(n: int, s: int) -> float:
     exchangeability :math:`\mathbb E[W^TW] = \alpha I + \beta' \mathbf 1\mathbf 1^T` and its
     eigenvalue on :math:`\mathbf 1^\perp` follows by subtracting the consensus direction.
 
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    s : int
+        Peers each worker sends to (``1 <= s <= n - 1``).
+
+    Returns
+    -------
+    float
+        The expected contraction.
+
     Examples
     --------
     >>> round(epidemic_contraction(16, 2), 3), round(epidemic_contraction(96, 7), 3)
@@ -904,6 +989,16 @@ def expected_contraction(scheme: Any) -> float:
     fixed ``W`` it is :math:`\|W - J\|_2^2`, Koloskova et al.'s convention). By the identity
     :math:`\mathbb E[W^T A W] = ` the adjoint of :math:`X \mapsto \mathbb E[W X W^T]`, it is formed
     from :math:`\mathbb E[W \otimes W]` (:meth:`RandomScheme.kron_moment`, small ``n``).
+
+    Parameters
+    ----------
+    scheme : RandomScheme
+        The law.
+
+    Returns
+    -------
+    float
+        The expected contraction.
 
     Examples
     --------
@@ -934,6 +1029,20 @@ class PeriodicRandomScheme(RandomScheme):
     composition of the phases' maps, :math:`\mathcal M_{p-1}\circ\dots\circ\mathcal M_0`
     (:meth:`second_moment`, :meth:`kron_moment`), and :meth:`mean` is the product of the phases'
     means :math:`\mathbb E[W_{p-1}]\cdots\mathbb E[W_0]` (gossip row-wise, ``X <- W_t X``).
+
+    Parameters
+    ----------
+    laws : sequence of RandomScheme
+        The law of each phase, in order (all on the same workers).
+    name : str
+        Name of the scheme.
+
+    Examples
+    --------
+    >>> from topotheory import solo
+    >>> S = periodic_mixture([solo(4), random_matching(4)])
+    >>> S.period, S.n
+    (2, 4)
     """
 
     def __init__(self, laws: Sequence[Any], name: str) -> None:
@@ -992,6 +1101,18 @@ def periodic_mixture(factors: Sequence[Any], *, name: str | None = None) -> Peri
     theory follows from the phases' second-moment maps, composed over the period (see
     :mod:`topotheory.engine.random`): ``effective_neighbors`` at a phase, the exact rate per step
     :math:`\rho(\mathcal T_{p-1}\circ\dots\circ\mathcal T_0)^{1/p}`, ``loss_curve`` and the simulation.
+
+    Parameters
+    ----------
+    factors : sequence of Scheme or RandomScheme
+        The schemes of one period, in order.
+    name : str, optional
+        Name of the mixture (default: built from the factors' names).
+
+    Returns
+    -------
+    PeriodicRandomScheme
+        The periodic law.
 
     Examples
     --------
@@ -1063,9 +1184,17 @@ class PushSum:
     by every :math:`\tilde W_t`, so ``z`` converges to it at that rate. Quantities of the
     disagreement covariance ``S`` are undefined (the read-out's matrices are only row-stochastic).
 
+    Parameters
+    ----------
+    matrices : ndarray, shape (period, n, n)
+        The column-stochastic ``P_t`` (checked by :func:`push_sum`).
+    name : str
+        Name of the scheme.
+
     Attributes
     ----------
     n, period : int
+        Workers and period.
     matrices : ndarray, shape (period, n, n)
         The column-stochastic ``P_t`` (read-only).
     limit_weights : ndarray, shape (period, n)
@@ -1167,7 +1296,14 @@ def push_sum(matrices: Any, *, name: str = "push_sum", atol: float = 1e-9) -> Pu
         worker ``j``'s mass pushed to ``i``). A doubly stochastic Scheme gives ``y = 1`` and plain
         D-SGD.
     name : str
+        Name of the scheme.
     atol : float
+        Tolerance of the column sums.
+
+    Returns
+    -------
+    PushSum
+        The push-sum scheme.
 
     Examples
     --------
