@@ -445,12 +445,12 @@ def pairwise_gossip(n: int) -> RandomScheme:
     Parameters
     ----------
     n : int
-        Number of workers.
+        Number of workers (at least 2).
 
     Returns
     -------
     RandomScheme
-        The law (exchangeable, doubly stochastic).
+        The law of one uniform pair averaging per step.
 
     Examples
     --------
@@ -507,12 +507,12 @@ def random_matching(n: int) -> RandomScheme:
     Parameters
     ----------
     n : int
-        Number of workers.
+        Number of workers (odd: one sits out each step).
 
     Returns
     -------
     RandomScheme
-        The law (exchangeable, doubly stochastic).
+        The law of a uniform maximal matching per step.
 
     Examples
     --------
@@ -808,12 +808,12 @@ def el_oracle_contraction(n: int, s: int) -> float:
     n : int
         Number of workers.
     s : int
-        Peers each worker sends to (``1 <= s <= n - 1``).
+        Degree of the random regular graph of each round.
 
     Returns
     -------
     float
-        The expected contraction.
+        :math:`\beta`, the largest eigenvalue of :math:`\mathbb E[W^TW]` on :math:`\mathbf 1^\perp`.
 
     Examples
     --------
@@ -964,12 +964,12 @@ def epidemic_contraction(n: int, s: int) -> float:
     n : int
         Number of workers.
     s : int
-        Peers each worker sends to (``1 <= s <= n - 1``).
+        Peers each worker sends its model to.
 
     Returns
     -------
     float
-        The expected contraction.
+        :math:`\beta_s` (the paper's bound on the contraction of the disagreement per round).
 
     Examples
     --------
