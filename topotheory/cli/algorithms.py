@@ -9,11 +9,13 @@ hyper-parameter of :data:`topotheory.ALGORITHMS` becomes an option (``--momentum
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ..algorithms.registry import ALGORITHMS, check_algorithm
 from .common import CliError, add_format_argument, render
 
-__all__ = ["add_algorithm_arguments", "algorithm_from_args", "hyperparameter_options", "algorithm_rows"]
+__all__ = ["add_algorithm_arguments", "algorithm_from_args", "algorithm_rows", "check_exact_method",
+           "hyperparameter_options"]
 
 NAME = "algorithms"
 HELP = "list the algorithms (D-SGD, momentum, gradient tracking, CHOCO, ...), their hyper-parameters and papers"
@@ -30,11 +32,11 @@ EPILOG = """examples:
 """
 
 
-def _option(name):
+def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def hyperparameter_options():
+def hyperparameter_options() -> dict[str, tuple[Any, list[str]]]:
     """``{name: (Hyperparameter, [algorithms taking it])}`` over the whole registry, in order.
 
     Examples
@@ -43,18 +45,18 @@ def hyperparameter_options():
     >>> list(opts)[:2], opts["momentum"][1]
     (['momentum', 'gossip_momentum'], ['dmsgd', 'dmsgd_nesterov', 'qgm'])
     """
-    out = {}
+    out: dict[str, tuple[Any, list[str]]] = {}
     for alg in ALGORITHMS.values():
         for h in alg.hyperparameters:
             out.setdefault(h.name, (h, []))[1].append(alg.name)
     return out
 
 
-def _parse(h):
+def _parse(h: Any) -> Any:
     """The argparse ``type`` of a hyper-parameter: its kind's conversion, the registry's check."""
     convert = {"real": float, "int": int}.get(h.kind, str)
 
-    def parse(text):
+    def parse(text: str) -> Any:
         # "must ..." messages become one-line user errors naming the option (cli.common.Parser)
         try:
             value = convert(text)
@@ -71,7 +73,7 @@ def _parse(h):
     return parse
 
 
-def add_algorithm_arguments(p):
+def add_algorithm_arguments(p: argparse.ArgumentParser) -> None:
     """``--algorithm`` and one option per hyper-parameter of the registry (all default to unset)."""
     p.add_argument("--algorithm", choices=tuple(ALGORITHMS), default="dsgd", metavar="NAME",
                    help="the algorithm (default: dsgd; 'topotheory algorithms --list' shows them all): "
@@ -88,7 +90,7 @@ def add_algorithm_arguments(p):
                                help=text)
 
 
-def algorithm_from_args(args):
+def algorithm_from_args(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     """``(algorithm name, validated hyper-parameters given)`` from options parsed with
     :func:`add_algorithm_arguments`; an option the algorithm does not take is a :class:`CliError`."""
     name = args.algorithm
@@ -102,7 +104,37 @@ def algorithm_from_args(args):
     return name, given
 
 
-def algorithm_rows(*, rules=False):
+def check_exact_method(algorithm: str, method: str) -> None:
+    """Refuse ``--method`` other than ``exact`` with an ``--algorithm`` other than D-SGD.
+
+    The secular and fixed-point methods approximate the rate of D-SGD only; every other algorithm
+    of the registry has its exact rate (its per-worker state's second-moment recursion) only.
+
+    Parameters
+    ----------
+    algorithm : str
+        The ``--algorithm`` given.
+    method : str
+        The ``--method`` given.
+
+    Raises
+    ------
+    CliError
+        When ``algorithm`` is not ``"dsgd"`` and ``method`` is not ``"exact"``.
+
+    Examples
+    --------
+    >>> check_exact_method("dsgd", "fixed_point")
+    >>> check_exact_method("dmsgd", "fixed_point")
+    Traceback (most recent call last):
+    ...
+    topotheory.cli.common.CliError: --method fixed_point is a D-SGD approximation; --algorithm dmsgd has the exact rate only
+    """
+    if algorithm != "dsgd" and method != "exact":
+        raise CliError(f"--method {method} is a D-SGD approximation; --algorithm {algorithm} has the exact rate only")
+
+
+def algorithm_rows(*, rules: bool = False) -> list[dict[str, Any]]:
     """One row per algorithm: name, title, state, hyper-parameters (default in allowed), reference."""
     rows = []
     for alg in ALGORITHMS.values():
@@ -115,13 +147,13 @@ def algorithm_rows(*, rules=False):
     return rows
 
 
-def add_arguments(p):
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--list", action="store_true", help="list the algorithms (the default action)")
     p.add_argument("--rules", action="store_true", help="add each algorithm's update rule")
     add_format_argument(p)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         import json
 
@@ -141,8 +173,9 @@ def run(args):
     return 0
 
 
-def algorithm_columns(scheme, *, zeta, algorithm, hyperparameters, columns=("optimal_learning_rate", "optimal_rate",
-                                                                                 "max_learning_rate")):
+def algorithm_columns(scheme: Any, *, zeta: float, algorithm: str, hyperparameters: dict[str, Any],
+                      columns: tuple[str, ...] = ("optimal_learning_rate", "optimal_rate", "max_learning_rate"),
+                      ) -> dict[str, float]:
     """The rate columns of ``compare`` for an algorithm at the given hyper-parameters.
 
     ``optimal_learning_rate`` and ``optimal_rate``: the learning rate that maximizes the exact rate
@@ -152,7 +185,7 @@ def algorithm_columns(scheme, *, zeta, algorithm, hyperparameters, columns=("opt
     from ..toy.algorithms import optimal_hyperparameters
     from ..toy.quadratic import max_learning_rate
 
-    out = {}
+    out: dict[str, float] = {}
     if "optimal_learning_rate" in columns or "optimal_rate" in columns:
         opt = optimal_hyperparameters(scheme, zeta=zeta, algorithm=algorithm, tune=("lr",), **hyperparameters)
         out.update(optimal_learning_rate=opt.lr, optimal_rate=opt.rate)

@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..crosscheck.rates import crosscheck, crosscheck_grid
+from .algorithms import add_algorithm_arguments, algorithm_from_args, check_exact_method
 from .common import (
     CliError,
     Progress,
@@ -33,12 +34,16 @@ DESCRIPTION = (
     "and step; gradient step then gossip) and compare with the exact theory: the expected loss curve\n"
     "(inside bands of replica standard errors, 99.9% simultaneous) and the asymptotic rate (inside\n"
     "the bootstrap interval and within 3%). Comma-separated topologies or learning rates run a sweep;\n"
-    "--jobs N runs it on N processes with results identical to the serial run."
+    "--jobs N runs it on N processes with results identical to the serial run.\n"
+    "--algorithm picks another algorithm of the registry ('topotheory algorithms --list'), its\n"
+    "hyper-parameters given by their options (--momentum 0.9, --ratio 0.5, ...): its exact theory\n"
+    "against a simulation of its paper's pseudo-code (the exact rate only)."
 )
 EPILOG = """examples:
   topotheory crosscheck --topology ring --n 32 --lr 0.05 --d 48 --reps 400 --steps 300 --seed 0
   topotheory crosscheck --topology ring --lr 0.05 --seed 0 --format json
   topotheory crosscheck --topology ring,star,binary_tree --lr 0.02,0.05 --reps 200 --steps 400 --seed 1 --jobs 2
+  topotheory crosscheck --topology ring --n 16 --lr 0.02 --algorithm dmsgd --momentum 0.5 --seed 0
   # the paper's fixed point is not exact on irregular graphs: this one disagrees, and --strict exits 1
   topotheory crosscheck --topology binary_tree --lr 0.1 --method fixed_point --mode worst --seed 0 --strict
 """
@@ -61,6 +66,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true",
                    help="exit with status 1 when a cross-check disagrees; also refuse graph files that reading "
                    "would change")
+    add_algorithm_arguments(p)
     add_topology_file_arguments(p, strict=False)
     add_format_argument(p)
 
@@ -125,10 +131,14 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--topology must name at least one topology")
     schemes = [load_topology(spec, args.n, weights=args.weights, strict=args.strict, delimiter=args.delimiter)
                for spec in specs]
-    kwargs = dict(
+    algorithm, hyperparameters = algorithm_from_args(args)
+    check_exact_method(algorithm, args.method)
+    kwargs: dict[str, Any] = dict(
         d=args.d, reps=args.reps, steps=args.steps, seed=args.seed, batch_size=args.batch_size,
         window=_window(args.window), method=args.method, mode=args.mode,
     )
+    if algorithm != "dsgd":
+        kwargs.update(algorithm=algorithm, **hyperparameters)
     if len(schemes) == 1 and len(lrs) == 1 and args.jobs == 1:
         with Progress("crosscheck", total=1):
             report = crosscheck(schemes[0], lr=lrs[0], **kwargs)
@@ -146,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         text = str(grid) + f"\n\n{len(reports)} cross-checks, seed {grid.seed}: " + (
             "all agree" if grid.agrees else f"{sum(not r.agrees for r in reports)} disagree"
         )
-    if args.window is None:
+    if args.window is None and algorithm == "dsgd":  # the hint follows the D-SGD rate
         for k, rep in enumerate(reports):  # reports run over schemes, then learning rates
             hint = regime_hint(rep, schemes[k // len(lrs)])
             if hint is not None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import Any
+
 from ..graphs.specs import TOPOLOGIES
-from .algorithms import add_algorithm_arguments, algorithm_from_args
+from .algorithms import add_algorithm_arguments, algorithm_from_args, check_exact_method
 from .common import (
     CliError,
     add_format_argument,
@@ -48,7 +51,7 @@ EPILOG = """examples:
 _INFINITE = ("infinite_ring", "infinite_grid", "infinite_uni_ring")
 
 
-def add_arguments(p):
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--topology", required=True,
                    help="topology name or spec (e.g. ring, torus:4x8, infinite_ring) or a graph file")
     p.add_argument("--n", type=integer_option(1), default=None,
@@ -68,7 +71,7 @@ def add_arguments(p):
     add_format_argument(p)
 
 
-def _scheme(spec, n, args):
+def _scheme(spec: str, n: int | None, args: argparse.Namespace) -> Any:
     from ..graphs import lattices
 
     name = spec.strip().lower().replace("-", "_")
@@ -79,23 +82,23 @@ def _scheme(spec, n, args):
     return load_topology(spec, n, weights=args.weights, strict=args.strict, delimiter=args.delimiter)
 
 
-def _algorithm_rates(scheme, z, lrs, args):
+def _algorithm_rates(scheme: Any, z: float, lrs: list[float], args: argparse.Namespace,
+                     ) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
     """Rows and summary of ``--algorithm`` other than plain D-SGD (the exact rate only)."""
     from ..toy.quadratic import max_learning_rate, quadratic_rate
 
     name, hp = algorithm_from_args(args)
-    if args.method != "exact":
-        raise CliError(f"--method {args.method} is a D-SGD approximation; --algorithm {name} has the exact rate only")
+    check_exact_method(name, args.method)
     tune = ("lr",) + tuple(t for t in parse_name_list(args.tune or "") if t != "lr")
     fixed = {k: v for k, v in hp.items() if k not in tune}
     given = [k for k in tune if k in hp]
     if given:
         raise CliError(f"--tune {given[0]} and --{given[0].replace('_', '-')} contradict each other: drop one")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for lr in lrs:
         r = float(quadratic_rate(scheme, lr=lr, zeta=z, algorithm=name, **hp))
         rows.append({"point": "given", "lr": lr, "rate": r, "rho": 1.0 - r, "diverged": r != r})
-    summary = {}
+    summary: dict[str, Any] = {}
     if not args.no_optimum:
         from ..toy.algorithms import optimal_hyperparameters
 
@@ -109,14 +112,15 @@ def _algorithm_rates(scheme, z, lrs, args):
     return rows, summary, name
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     from ..toy.quadratic import optimal_learning_rate, quadratic_rate
 
     z = noise_level(args, required=True)
+    assert z is not None  # required=True: a missing noise level is a CliError
     scheme = _scheme(args.topology, args.n, args)
     n = scheme.n
-    rows = []
-    lrs = []
+    rows: list[dict[str, Any]] = []
+    lrs: list[float] = []
     if args.lr is not None:
         lrs = parse_float_list("--lr", args.lr, low=0.0, low_open=True, high=OPTION_MAX)
         bad = [x for x in lrs if not x > 0]

@@ -40,6 +40,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="serial, threads, processes or dask://ADDRESS (a running scheduler; default: serial)")
     p.add_argument("--workers", type=integer_option(1, 1024), default=None,
                    help="threads or processes of the local executors (default: the number of CPUs)")
+    p.add_argument("--chunksize", type=integer_option(1, 100000), default=None,
+                   help="tasks sent to an executor together, one round trip per chunk (default: "
+                   "crosscheck_grid's, 10 for 200 or more tasks); results do not depend on it")
     p.add_argument("--out", default=None, help="JSON-lines file, one line per finished task")
     p.add_argument("--resume", action="store_true", help="skip the tasks already in --out")
     p.add_argument("--on-error", choices=ON_ERROR, default="raise",
@@ -138,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     executor, close = _executor(args.executor, args.workers)
     try:
         grid = crosscheck_grid(schemes, [float(x) for x in cfg["lrs"]], executor=executor, on_error=args.on_error,
-                               out=args.out, resume=args.resume, **kwargs)
+                               out=args.out, resume=args.resume, chunksize=args.chunksize, **kwargs)
     finally:
         close()
     if args.format == "json":

@@ -105,7 +105,7 @@ def _run_chunk(func: Callable[..., Any], chunk: Sequence[Sequence[Any]]) -> list
 def map_tasks(func: Callable[..., Any], tasks: Iterable[Sequence[Any]], *, executor: Executor | None = None,
               progress: bool | None = None, on_error: str = "raise", desc: str = "tasks", unit: str = "task",
               describe: Callable[[int], str] | None = None, on_result: Callable[[int, Any], None] | None = None,
-              chunksize: int = 1) -> list[Any]:
+              chunksize: int = 1, done: int = 0) -> list[Any]:
     """``[func(*task) for task in tasks]``, serially or through an executor, in task order.
 
     Parameters
@@ -136,6 +136,9 @@ def map_tasks(func: Callable[..., Any], tasks: Iterable[Sequence[Any]], *, execu
         Tasks sent to the executor together (consecutive tasks, one ``submit`` and one result
         message for the lot): fewer round trips to a cluster's scheduler for many short tasks.
         Results, errors and their order are the same for every ``chunksize``; default 1.
+    done : int
+        Tasks of the same job already finished elsewhere (e.g. read back from a file when a sweep
+        resumes): the progress display counts them in its total and starts from them. Default 0.
 
     Returns
     -------
@@ -164,6 +167,7 @@ def map_tasks(func: Callable[..., Any], tasks: Iterable[Sequence[Any]], *, execu
         progress = check_bool("progress", progress)
     check_choice("on_error", on_error, ON_ERROR)
     chunksize = check_int("chunksize", chunksize, minimum=1)
+    done = check_int("done", done, minimum=0)
     name = describe if describe is not None else (lambda k: f"task {k}")
     results: list[Any] = [None] * len(tasks)
 
@@ -177,7 +181,9 @@ def map_tasks(func: Callable[..., Any], tasks: Iterable[Sequence[Any]], *, execu
         if on_result is not None:
             on_result(k, value)
 
-    with Progress(len(tasks), desc=desc, unit=unit, enabled=progress, delay=0.0 if progress else 2.0) as bar:
+    with Progress(len(tasks) + done, desc=desc, unit=unit, enabled=progress, delay=0.0 if progress else 2.0) as bar:
+        if done:
+            bar.update(done)
         if executor is None:
             for k, task in enumerate(tasks):
                 try:
@@ -190,14 +196,18 @@ def map_tasks(func: Callable[..., Any], tasks: Iterable[Sequence[Any]], *, execu
             from concurrent.futures import as_completed
 
             starts = range(0, len(tasks), chunksize)
-            futures: dict[Future[Any], int] = {executor.submit(_run_chunk, func, tasks[k:k + chunksize]): k
-                                               for k in starts}
+            # one task per call is submitted as itself (its failure is the future's exception)
+            futures: dict[Future[Any], int] = {
+                (executor.submit(func, *tasks[k]) if chunksize == 1
+                 else executor.submit(_run_chunk, func, tasks[k:k + chunksize])): k for k in starts}
             try:
                 for f in as_completed(futures):
                     failed = f.exception()
                     outcomes: list[tuple[Any, BaseException | None]]
-                    if failed is not None:  # the chunk itself could not run (e.g. a worker died)
+                    if failed is not None:  # the task failed, or its chunk could not run (e.g. a worker died)
                         outcomes = [(None, failed)] * len(tasks[futures[f]:futures[f] + chunksize])
+                    elif chunksize == 1:
+                        outcomes = [(f.result(), None)]
                     else:
                         outcomes = f.result()
                     for j, (result, error) in enumerate(outcomes):

@@ -8,6 +8,7 @@ the module is callable, so ``tt.crosscheck(W, lr=..., d=..., reps=...)`` runs a 
 import inspect
 import sys
 import types
+from typing import Any
 
 from .randomwalk import RandomWalkCheck, crosscheck_random_walk
 from .rates import CrosscheckGrid, CrosscheckReport, TaskError, crosscheck, crosscheck_grid, report_from_dict
@@ -30,7 +31,7 @@ __all__ = [
 class _CallableModule(types.ModuleType):
     """A module that forwards calls to :func:`crosscheck` (see the module docstring)."""
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return crosscheck(*args, **kwargs)
 
 

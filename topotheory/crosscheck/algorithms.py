@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from ..simulate.algorithms import check_algorithm_run, simulate_algorithm
 from ..simulate.montecarlo import simulate_dsgd
@@ -46,19 +48,20 @@ class Routes:
     """
 
     algorithm: str
-    hyperparameters: dict
-    rate: object
-    curve: object
-    simulate: object
+    hyperparameters: dict[str, Any]
+    rate: Callable[..., Any]
+    curve: Callable[..., Any]
+    simulate: Callable[..., Any]
     title: str
 
     @property
-    def is_dsgd(self):
+    def is_dsgd(self) -> bool:
         """True for today's route (plain D-SGD)."""
         return self.algorithm == "dsgd"
 
 
-def algorithm_routes(algorithm="dsgd", hyperparameters=None, *, lr, d, method="exact", mode="worst"):
+def algorithm_routes(algorithm: str = "dsgd", hyperparameters: dict[str, Any] | None = None, *, lr: float, d: int,
+                     method: str = "exact", mode: str = "worst") -> Routes:
     """The :class:`Routes` of ``algorithm`` (validated: unknown names and values are refused).
 
     ``method``/``mode`` choose the D-SGD rate (:func:`topotheory.quadratic_rate`); the other

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
+
+from ..common.annotations import SchemeLike
 
 from ..common.validation import check_real
 from ..graphs.scheme import check_scheme
@@ -16,10 +19,22 @@ __all__ = ["RandomWalkCheck", "crosscheck_random_walk"]
 
 @dataclass(frozen=True, repr=False, eq=False)
 class RandomWalkCheck(CheckReport):
-    """Result of :func:`crosscheck_random_walk`: exact :math:`n_W` against the simulated walk.
+    r"""Result of :func:`crosscheck_random_walk`: exact :math:`n_W` against the simulated walk.
 
     Attributes
     ----------
+    scheme : str
+        Name of the scheme.
+    gamma : float
+        Decay :math:`\gamma` of the random walk.
+    phase : int
+        Phase of a periodic scheme at which the walk is read.
+    reps, steps : int
+        Replicas and recorded steps of the simulation.
+    seed : int, dict, str or None
+        Record of the simulation's seed.
+    confidence : float
+        Level of ``ci``.
     theory : float
         :func:`topotheory.effective_neighbors` (``mode="mean"``) at ``gamma`` and ``phase``.
     estimate : float
@@ -28,6 +43,8 @@ class RandomWalkCheck(CheckReport):
         Interval at level ``confidence`` (see :func:`crosscheck_random_walk`).
     verdict, reason, diagnostics
         As in every cross-check report (:mod:`topotheory.crosscheck.stats`).
+    simulation : RandomWalkSimulation
+        The simulation itself.
     """
 
     scheme: str
@@ -45,7 +62,7 @@ class RandomWalkCheck(CheckReport):
     diagnostics: Diagnostics
     simulation: RandomWalkSimulation = field(repr=False)
 
-    def _body(self):
+    def _body(self) -> list[str]:
         lo, hi = self.ci
         return [
             "Cross-check: effective number of neighbours n_W, exact vs Monte Carlo random walk",
@@ -57,7 +74,8 @@ class RandomWalkCheck(CheckReport):
         ] + self._verdict_lines()
 
 
-def crosscheck_random_walk(scheme, *, gamma, steps, reps, seed=None, phase=0, confidence=0.95, burn_in=None):
+def crosscheck_random_walk(scheme: SchemeLike, *, gamma: float, steps: int, reps: int, seed: Any = None, phase: int = 0,
+                           confidence: float = 0.95, burn_in: int | None = None) -> RandomWalkCheck:
     r"""Check :func:`topotheory.effective_neighbors` against :func:`topotheory.simulate_random_walk`.
 
     The simulation averages :math:`z_i^2` over workers and recorded steps in each replica,
@@ -69,6 +87,28 @@ def crosscheck_random_walk(scheme, *, gamma, steps, reps, seed=None, phase=0, co
     exact value inside that interval; an untrusted simulation (burn-in too short, see
     :attr:`topotheory.simulate.montecarlo.RandomWalkSimulation.trusted`) makes a failure
     inconclusive, as do failing replica diagnostics of the :math:`v_r`.
+
+    Parameters
+    ----------
+    scheme : Scheme
+        The gossip scheme (or anything :func:`topotheory.as_scheme` accepts).
+    gamma : float
+        Decay of the walk, in ``[0, 1)``.
+    steps, reps : int
+        Recorded steps per replica and replicas.
+    seed : None, int, SeedSequence or Generator
+        Seed of the simulation.
+    phase : int
+        Phase of a periodic scheme.
+    confidence : float
+        Level of the interval, in ``(0, 1)``.
+    burn_in : int, optional
+        Steps simulated before recording (default: :func:`topotheory.simulate_random_walk`'s).
+
+    Returns
+    -------
+    RandomWalkCheck
+        Theory, estimate, interval and verdict.
 
     Examples
     --------

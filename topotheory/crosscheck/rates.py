@@ -17,13 +17,17 @@ and reports whether they agree: the exact rate lies inside the bootstrap interva
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+import os
+from concurrent.futures import Executor
+from typing import Any
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..common.results import Result
-from ..common.progress import Progress
+from ..common.tasks import ON_ERROR as TASK_ON_ERROR
+from ..common.tasks import TaskFailure, check_executor, map_tasks
 from ..common.rng import as_generator, spawn_seeds
 from ..common.validation import check_array, check_bool, check_int, check_real, plain
 from ..simulate.montecarlo import DSGDSimulation, check_dsgd_size, estimate_rate
@@ -38,12 +42,12 @@ __all__ = ["CrosscheckReport", "CrosscheckGrid", "TaskError", "crosscheck", "cro
            "scheme_key"]
 
 
-def _finite_or_none(x):
+def _finite_or_none(x: Any) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None
 
 
-def _list(a):
+def _list(a: Any) -> list[float | None]:
     return [_finite_or_none(v) for v in np.asarray(a, dtype=float).tolist()]
 
 
@@ -53,6 +57,26 @@ class CrosscheckReport(CheckReport):
 
     Attributes
     ----------
+    scheme : str
+        Name of the scheme.
+    n : int
+        Number of workers.
+    period : int
+        Period of the scheme (1 for a static one).
+    lr : float
+        Learning rate.
+    d : int
+        Model dimension.
+    batch_size : int
+        Mini-batch size :math:`b`.
+    zeta : float
+        Noise level :math:`\zeta = (1 + b + d)/b` of the toy problem.
+    reps, steps : int
+        Replicas and steps of the simulation.
+    seed : int, dict, str or None
+        Record of the simulation's seed (:func:`topotheory.simulate.engine.describe_seed`).
+    method : str
+        Method of the theory rate (``"exact"``, ``"secular"`` or ``"fixed_point"``).
     theory_rate : float
         Exact asymptotic rate :math:`r` (per step; NaN when the theory diverges).
     theory_window_rate : float
@@ -62,16 +86,32 @@ class CrosscheckReport(CheckReport):
         Simulated rate (:func:`topotheory.montecarlo.estimate_rate`).
     ci : (float, float)
         Bootstrap interval of ``mc_rate`` at level ``confidence``.
+    confidence : float
+        Level of ``ci``.
+    window : (int, int)
+        The fit window, first and last step (inclusive).
     rel_error : float
         :math:`|\hat r - r| / r`.
+    rel_tol : float
+        Tolerance of ``rel_error``.
+    rate_in_ci, rate_within_tol : bool
+        The rate checks: ``theory_rate`` inside ``ci``; ``rel_error <= rel_tol``.
     exact_loss, mc_loss : ndarray, shape (steps + 1,)
         The exact expected loss and the replica-mean simulated loss.
     band_low, band_high : ndarray, shape (steps + 1,)
         ``mc_loss`` :math:`\mp z\,` standard error; ``z`` (``band_z``) is the Bonferroni quantile
         making all ``steps + 1`` bands hold simultaneously with probability ``band_level``
         (Student-t with ``reps - 1`` degrees of freedom per point, conservative across points).
+    band_level : float
+        Simultaneous level of the bands.
+    band_z : float
+        Half-width of the bands in standard errors.
     max_z : float
         :math:`\max_t |\text{mc}(t) - \text{exact}(t)| / \text{se}(t)`.
+    curve_inside : bool
+        The curve check: the exact curve inside the bands at every step.
+    diverged : bool
+        The simulation diverged (some replica overflowed).
     verdict : {"agrees", "disagrees", "inconclusive"}
         From the one agreement rule (:func:`topotheory.crosscheck.stats.decide`) applied to three
         checks: rate inside the interval (evidence), rate within ``rel_tol`` (precision when the
@@ -79,6 +119,7 @@ class CrosscheckReport(CheckReport):
         (evidence); a failure is robust when the discrepancy is larger than heavy tails can cause
         (:meth:`topotheory.crosscheck.stats.Diagnostics.tail_can_explain`).
     reason : str
+        Why the verdict is what it is (the failed checks, or the diagnostics' doubt).
     diagnostics : Diagnostics
         Replica diagnostics of the per-replica loss over the fit window.
     replicas_spent : int
@@ -126,16 +167,16 @@ class CrosscheckReport(CheckReport):
     simulation: DSGDSimulation = field(repr=False)
 
     @property
-    def algorithm(self):
+    def algorithm(self) -> str:
         """The algorithm checked (``"dsgd"`` unless ``crosscheck(algorithm=...)``)."""
         return self.simulation.algorithm
 
     @property
-    def hyperparameters(self):
+    def hyperparameters(self) -> dict[str, Any]:
         """Its hyper-parameters, defaults filled in."""
         return self.simulation.hyperparameters
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lo, hi = self.ci
         alg = "" if self.algorithm == "dsgd" else f"algorithm={self.algorithm!r}, "
         return (
@@ -144,7 +185,7 @@ class CrosscheckReport(CheckReport):
             f"ci=({lo:.6g}, {hi:.6g}), agrees={self.agrees}, verdict={self.verdict!r})"
         )
 
-    def _body(self):
+    def _body(self) -> list[str]:
         yes = {True: "ok", False: "FAILS"}
         lo, hi = self.ci
         pct = f"{100 * self.confidence:g}%"
@@ -178,7 +219,7 @@ class CrosscheckReport(CheckReport):
             lines.append("              (simulation diverged)")
         lines.append("")
         header = ("t", "exact", "Monte Carlo", "band low", "band high")
-        rows = [header]
+        rows: list[tuple[str, ...]] = [header]
         for t in np.unique(np.linspace(0, self.steps, 7).round().astype(int)):
             rows.append(
                 (str(t),) + tuple(f"{v:.6g}" for v in (self.exact_loss[t], self.mc_loss[t], self.band_low[t], self.band_high[t]))
@@ -187,7 +228,7 @@ class CrosscheckReport(CheckReport):
         lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
         return lines
 
-    def summary(self):
+    def summary(self) -> dict[str, Any]:
         """One flat row (scalars only), as used by tables and :class:`CrosscheckGrid`."""
         return {
             "scheme": self.scheme,
@@ -216,7 +257,7 @@ class CrosscheckReport(CheckReport):
             **({} if self.algorithm == "dsgd" else {"algorithm": self.algorithm, **self.hyperparameters}),
         }
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: the summary, the settings and the curves (non-finite values as None)."""
         out = {k: (_finite_or_none(v) if isinstance(v, float) else v) for k, v in self.summary().items()}
         out.update(
@@ -244,7 +285,7 @@ class CrosscheckReport(CheckReport):
         return out
 
 
-def _algorithm_title(report):
+def _algorithm_title(report: Any) -> str:
     if report.algorithm == "dsgd":
         return "D-SGD"
     hp = ", ".join(f"{k}={v!r}" for k, v in report.hyperparameters.items())
@@ -252,29 +293,29 @@ def _algorithm_title(report):
 
 
 def crosscheck(
-    scheme,
+    scheme: Any,
     *,
-    lr,
-    d,
-    reps,
-    steps,
-    seed=None,
-    batch_size=1,
-    x0=None,
-    window=None,
-    confidence=0.95,
-    band=0.999,
-    rel_tol=0.03,
-    n_boot=1000,
-    method="exact",
-    mode="worst",
-    chunk_size=None,
-    threads=None,
-    adaptive=False,
-    budget=None,
-    algorithm="dsgd",
-    **hyperparameters,
-):
+    lr: float,
+    d: int,
+    reps: int,
+    steps: int,
+    seed: Any = None,
+    batch_size: int = 1,
+    x0: Any = None,
+    window: tuple[int, int] | None = None,
+    confidence: float = 0.95,
+    band: float = 0.999,
+    rel_tol: float = 0.03,
+    n_boot: int = 1000,
+    method: str = "exact",
+    mode: str = "worst",
+    chunk_size: int | None = None,
+    threads: int | None = None,
+    adaptive: bool = False,
+    budget: int | None = None,
+    algorithm: str = "dsgd",
+    **hyperparameters: Any,
+) -> CrosscheckReport:
     r"""Check the exact theory of D-SGD (or another algorithm) on the random quadratic against Monte Carlo.
 
     Theory: :func:`topotheory.quadratic.loss_curve` (exact expected loss at every step, THEORY §3.2)
@@ -435,6 +476,7 @@ def crosscheck(
             used += k
             spent += want
             est = estimate_rate(sim, window=window, confidence=confidence, n_boot=n_boot, seed=boot_seed)
+            assert sim.replica_loss is not None  # simulated with keep_replicas=True
             diag = replica_diagnostics(sim.replica_loss[:, est.window[0] : est.window[1] + 1])
     initial = None if x0 is None else (lambda X: X @ X.T)(start_point(x0, sim.n, sim.d))
     exact = np.asarray(curve_of(lr, z, steps, initial), dtype=float)
@@ -518,7 +560,7 @@ def crosscheck(
     )
 
 
-def push_sum_parts(scheme, method, chunk_size, threads):
+def push_sum_parts(scheme: Any, method: str, chunk_size: int | None, threads: int | None) -> Any:
     """``(rate, curve, simulate)`` of a :class:`PushSum` for :func:`crosscheck` (the read-out's exact theory), else None."""
     from ..engine.random import push_sum_loss_curve, push_sum_rate
     from ..graphs.random import PushSum
@@ -533,13 +575,14 @@ def push_sum_parts(scheme, method, chunk_size, threads):
         if value is not None:
             raise ValueError(f"{name} does not apply to push-sum (simulate_push_sum runs all replicas at once); drop it")
 
-    def rate(lr, z):
+    def rate(lr: float, z: float) -> float:
         return push_sum_rate(scheme, lr=check_real("lr", lr, low=0.0, low_open=True), zeta=z)
 
-    def curve(lr, z, steps, initial):
+    def curve(lr: float, z: float, steps: int, initial: Any) -> np.ndarray:
         return push_sum_loss_curve(scheme, lr=lr, zeta=z, steps=steps, initial=initial)
 
-    def simulate(push, *, seed, lr, d, steps, reps, batch_size, x0, chunk_size=None, threads=None):
+    def simulate(push: Any, *, seed: Any, lr: float, d: int, steps: int, reps: int, batch_size: int, x0: Any,
+                 chunk_size: int | None = None, threads: int | None = None) -> Any:
         return simulate_push_sum(push, lr=lr, d=d, steps=steps, reps=reps, seed=seed, batch_size=batch_size,
                                  x0=x0).readout
 
@@ -547,8 +590,8 @@ def push_sum_parts(scheme, method, chunk_size, threads):
 
 
 # ------------------------------------------------------------------------------------- sweeps
-#: Choices of ``crosscheck_grid(on_error=...)``.
-ON_ERROR = ("raise", "collect")
+#: Choices of ``crosscheck_grid(on_error=...)`` (those of :func:`topotheory.map_tasks`).
+ON_ERROR = TASK_ON_ERROR
 
 
 @dataclass(frozen=True, repr=False)
@@ -560,10 +603,13 @@ class TaskError(Result):
     task : int
         Task index (schemes outer, learning rates inner).
     scheme : str
+        Name of the task's scheme.
     lr : float
+        Learning rate of the task.
     type : str
         The exception's class name.
     message : str
+        The exception's message.
     """
 
     task: int
@@ -575,11 +621,11 @@ class TaskError(Result):
     agrees = False
     verdict = "error"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"TaskError(task={self.task}, scheme={self.scheme!r}, lr={self.lr:g}, {self.type}: {self.message})"
 
 
-def _light(report):
+def _light(report: Any) -> Any:
     """``report`` without the per-replica arrays (``simulation.replica_loss`` dropped)."""
     import dataclasses
 
@@ -588,7 +634,7 @@ def _light(report):
     return dataclasses.replace(report, simulation=dataclasses.replace(report.simulation, replica_loss=None))
 
 
-def _algorithm_of(record):
+def _algorithm_of(record: dict[str, Any]) -> dict[str, Any]:
     """The algorithm and hyper-parameters of a report's record (D-SGD when it names none)."""
     from ..algorithms.registry import get_algorithm
 
@@ -596,7 +642,7 @@ def _algorithm_of(record):
     return {"algorithm": alg.name, "hyperparameters": {h.name: record[h.name] for h in alg.hyperparameters}}
 
 
-def report_from_dict(record):
+def report_from_dict(record: dict[str, Any]) -> CrosscheckReport:
     """Rebuild a light :class:`CrosscheckReport` from a line of a sweep's JSON-lines file.
 
     Inverse of the ``to_dict()`` part of the lines :func:`crosscheck_grid` writes (plus the
@@ -605,10 +651,10 @@ def report_from_dict(record):
     """
     nan = float("nan")
 
-    def num(v):
+    def num(v: Any) -> float:
         return nan if v is None else float(v)
 
-    def arr(v):
+    def arr(v: Any) -> np.ndarray:
         return np.array([nan if x is None else x for x in v], dtype=float)
 
     c, sim, dg = record["curves"], record["simulation"], record["diagnostics"]
@@ -659,40 +705,40 @@ class CrosscheckGrid(Result):
     resumed: tuple = ()
 
     @property
-    def agrees(self):
+    def agrees(self) -> bool:
         """True when every cross-check of the sweep ran and agrees."""
         return all(r.agrees for r in self.reports)
 
     @property
-    def verdicts(self):
+    def verdicts(self) -> list[str]:
         """The verdict of every cross-check, in order (``"error"`` for a failed task)."""
         return [r.verdict for r in self.reports]
 
-    def rows(self):
+    def rows(self) -> list[dict[str, Any]]:
         """One summary dict per report (failed tasks left out; see :attr:`errors`)."""
         return [r.summary() for r in self.reports if not isinstance(r, TaskError)]
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the seed, every report's :meth:`CrosscheckReport.to_dict` and the errors."""
         return {"seed": self.seed, "agrees": self.agrees, "verdicts": self.verdicts,
                 "reports": [r.to_dict() for r in self.reports], "errors": [e.to_dict() for e in self.errors],
                 "resumed": list(self.resumed)}
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.reports)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.reports)
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int) -> Any:
         return self.reports[i]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         ok = sum(r.agrees for r in self.reports)
         err = f", {len(self.errors)} failed" if self.errors else ""
         return f"CrosscheckGrid({len(self.reports)} cross-checks, {ok} agree{err}, seed={_fmt_seed(self.seed)})"
 
-    def __str__(self):
+    def __str__(self) -> str:
         cols = ("scheme", "lr", "theory_rate", "mc_rate", "ci", "rel_error", "max_z", "ess", "agrees", "verdict")
         rows = [cols]
         for r in self.reports:
@@ -720,11 +766,11 @@ class CrosscheckGrid(Result):
 #: Per-process memo of the schemes a worker received, keyed by the hash of their pickled bytes:
 #: a scheme arrives without caches (``Scheme.__getstate__``) and is kept, caches and all, for the
 #: next task of the same scheme on this worker.
-_WORKER_SCHEMES = {}
+_WORKER_SCHEMES: dict[str, Any] = {}
 _WORKER_SCHEMES_MAX = 16
 
 
-def scheme_key(scheme):
+def scheme_key(scheme: Any) -> str:
     """Content hash of a scheme (SHA-256 of its pickle, caches excluded), as worker memos key it."""
     import hashlib
     import pickle
@@ -732,7 +778,7 @@ def scheme_key(scheme):
     return hashlib.sha256(pickle.dumps(scheme, protocol=4)).hexdigest()
 
 
-def _worker_scheme(key, scheme):
+def _worker_scheme(key: Any, scheme: Any) -> Any:
     """The worker's copy of the scheme with content hash ``key`` (the first one received)."""
     kept = _WORKER_SCHEMES.get(key)
     if kept is not None:
@@ -743,18 +789,19 @@ def _worker_scheme(key, scheme):
     return scheme
 
 
-def _grid_task(scheme, lr, seed, kwargs, key=None, keep_replicas=False):
+def _grid_task(scheme: Any, lr: float, seed: Any, kwargs: dict[str, Any], key: Any = None,
+               keep_replicas: bool = False) -> Any:
     if key is not None:
         scheme = _worker_scheme(key, scheme)
     report = crosscheck(scheme, lr=lr, seed=seed, **kwargs)
     return report if keep_replicas else _light(report)
 
 
-def _task_record(k, scheme, lr, seed_record):
+def _task_record(k: int, scheme: Any, lr: float, seed_record: Any) -> dict[str, Any]:
     return {"task": k, "scheme": scheme.name, "n": scheme.n, "lr": lr, "task_seed": seed_record}
 
 
-def _line(report, key):
+def _line(report: Any, key: Any) -> str:
     sim = report.simulation
     out = report.to_dict()
     out.update(key)
@@ -768,12 +815,12 @@ def _line(report, key):
     return json.dumps(out, allow_nan=False)
 
 
-def _read_done(path, keys):
+def _read_done(path: str, keys: list[dict[str, Any]]) -> dict[int, CrosscheckReport]:
     """Reports already in the JSON-lines file ``path`` for the tasks ``keys`` (index -> report)."""
     import json
     import os
 
-    done = {}
+    done: dict[int, CrosscheckReport] = {}
     if not os.path.exists(path):
         return done
     with open(path, encoding="utf-8") as fh:
@@ -795,18 +842,10 @@ def _read_done(path, keys):
     return done
 
 
-def _named(exc, key):
-    """``exc`` re-raised with the task named in the message (same type when it can be rebuilt)."""
-    what = f"{exc} (in crosscheck_grid task {key['task']}: scheme {key['scheme']!r}, n={key['n']}, lr={key['lr']:g})"
-    try:
-        new = type(exc)(what)
-    except Exception:
-        new = RuntimeError(f"{what} ({type(exc).__name__})")
-    return new
-
-
-def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, progress=None, on_error="raise",
-                    keep_replicas=False, out=None, resume=False, **kwargs):
+def crosscheck_grid(schemes: Any, lrs: Any, *, d: int, reps: int, steps: int, seed: Any = None,
+                    executor: Executor | None = None, progress: bool | None = None, on_error: str = "raise",
+                    keep_replicas: bool = False, out: str | os.PathLike[str] | None = None, resume: bool = False,
+                    chunksize: int | None = None, **kwargs: Any) -> CrosscheckGrid:
     """Run :func:`crosscheck` for every scheme × learning rate, serially or through an executor.
 
     Task ``k`` (schemes outer, learning rates inner) uses the seed
@@ -821,7 +860,9 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     Parameters
     ----------
     schemes : Scheme or sequence of Scheme
+        The schemes (the outer loop of the tasks).
     lrs : float or sequence of float
+        The learning rates, all positive (the inner loop).
     d, reps, steps : int
         As in :func:`crosscheck`.
     seed : None, int, SeedSequence or Generator
@@ -850,12 +891,19 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
         With ``out``: read the tasks already in the file (checked to be this sweep's: same index,
         scheme, size, learning rate and task seed) instead of running them again, and append the
         rest. Needs a reproducible root ``seed`` (not None).
+    chunksize : int, optional
+        Tasks sent to the executor together (:func:`topotheory.map_tasks`): one round trip to a
+        cluster's scheduler per chunk instead of per task. Results, errors and their order do not
+        depend on it; with ``out`` a chunk's lines are written when the whole chunk finishes.
+        None (default): ``max(1, min(10, m // 20))`` for ``m`` tasks to run (10 for a 200-point
+        sweep, 1 below 40 points), enough that a Dask cluster keeps within 1.2× a process pool.
     **kwargs
         Further keywords of :func:`crosscheck` (``batch_size``, ``window``, ``band``, ...).
 
     Returns
     -------
     CrosscheckGrid
+        One report per task, in task order (a :class:`TaskError` in a failed task's place).
 
     Examples
     --------
@@ -879,8 +927,7 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     if not schemes:
         raise ValueError("schemes must hold at least one scheme, got an empty list")
     lrs = [float(x) for x in check_array("lrs", lrs, low=0.0, low_open=True, min_size=1).ravel()]
-    if executor is not None and not callable(getattr(executor, "submit", None)):
-        raise TypeError(f"executor must be None or a concurrent.futures.Executor (with submit), got {plain(executor)}")
+    executor = check_executor(executor)
     if progress is not None:
         progress = check_bool("progress", progress)
     if out is not None and not isinstance(out, (str, os.PathLike)):
@@ -888,6 +935,8 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     check_choice("on_error", on_error, ON_ERROR)
     keep_replicas = check_bool("keep_replicas", keep_replicas)
     resume = check_bool("resume", resume)
+    if chunksize is not None:
+        chunksize = check_int("chunksize", chunksize, minimum=1)
     if resume and out is None:
         raise ValueError("resume=True needs out= (the JSON-lines file to resume from)")
     if resume and seed is None:
@@ -908,55 +957,36 @@ def crosscheck_grid(schemes, lrs, *, d, reps, steps, seed=None, executor=None, p
     if executor is not None:
         kwargs.setdefault("threads", 1)
     done = _read_done(str(out), keys) if resume else {}
-    results = dict(done)
-    errors = {}
+    todo = [k for k in range(len(tasks)) if k not in done]
+    if chunksize is None:
+        chunksize = max(1, min(10, len(todo) // 20))
+    hashes = {id(s): scheme_key(s) for s in schemes} if executor is not None else {}
+    calls = [(tasks[k][0], tasks[k][1], seeds[k], kwargs, hashes.get(id(tasks[k][0])), keep_replicas) for k in todo]
     sink = None if out is None else open(out, "a" if resume else "w", encoding="utf-8")
 
-    def finish(k, value):
-        if isinstance(value, BaseException):
-            if on_error == "raise":
-                raise _named(value, keys[k]) from value
-            errors[k] = TaskError(task=k, scheme=keys[k]["scheme"], lr=keys[k]["lr"], type=type(value).__name__,
-                                  message=str(value))
-            results[k] = errors[k]
-            return
-        results[k] = value
+    def describe(j: int) -> str:
+        key = keys[todo[j]]
+        return f"crosscheck_grid task {key['task']}: scheme {key['scheme']!r}, n={key['n']}, lr={key['lr']:g}"
+
+    def write(j: int, report: Any) -> None:
         if sink is not None:
-            sink.write(_line(value, keys[k]) + "\n")
+            sink.write(_line(report, keys[todo[j]]) + "\n")
             sink.flush()
 
-    todo = [k for k in range(len(tasks)) if k not in done]
     try:
-        with Progress(len(tasks), desc="crosscheck", unit="run", enabled=progress,
-                      delay=0.0 if progress else 2.0) as bar:
-            bar.update(len(done))
-            if executor is None:
-                for k in todo:
-                    (s, lr), sd = tasks[k], seeds[k]
-                    try:
-                        value = _grid_task(s, lr, sd, kwargs, keep_replicas=keep_replicas)
-                    except Exception as exc:
-                        value = exc
-                    finish(k, value)
-                    bar.update()
-            else:
-                from concurrent.futures import as_completed
-
-                hashes = {id(s): scheme_key(s) for s in schemes}
-                futures = {executor.submit(_grid_task, tasks[k][0], tasks[k][1], seeds[k], kwargs,
-                                           hashes[id(tasks[k][0])], keep_replicas): k for k in todo}
-                try:
-                    for f in as_completed(futures):
-                        exc = f.exception()
-                        finish(futures[f], exc if exc is not None else f.result())
-                        bar.update()
-                except BaseException:
-                    for f in futures:
-                        f.cancel()
-                    raise
+        ran = map_tasks(_grid_task, calls, executor=executor, progress=progress, on_error=on_error,
+                        desc="crosscheck", unit="run", describe=describe, on_result=write, chunksize=chunksize,
+                        done=len(done))
     finally:
         if sink is not None:
             sink.close()
+    results = dict(done)
+    errors = {}
+    for k, value in zip(todo, ran):
+        if isinstance(value, TaskFailure):
+            value = errors[k] = TaskError(task=k, scheme=keys[k]["scheme"], lr=keys[k]["lr"], type=value.type,
+                                          message=value.message)
+        results[k] = value
     reports = [results[k] for k in range(len(tasks))]
     return CrosscheckGrid(reports=reports, seed=seed_desc, errors=tuple(errors[k] for k in sorted(errors)),
                           resumed=tuple(sorted(done)))

@@ -44,6 +44,9 @@ diagnostics fail.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import dataclasses
 import math
 import warnings
@@ -81,7 +84,7 @@ VERDICTS = ("agrees", "disagrees", "inconclusive")
 
 
 # ----------------------------------------------------------------------------- intervals/bands
-def band_quantile(level, points, reps):
+def band_quantile(level: float, points: int, reps: int) -> float:
     r"""Quantile ``q`` making ``points`` two-sided t-intervals hold together at ``level`` (Bonferroni).
 
     :math:`q = t_{R-1}^{-1}\bigl(1 - \tfrac{1-\text{level}}{2\,\text{points}}\bigr)`; infinite for
@@ -101,7 +104,7 @@ def band_quantile(level, points, reps):
     return float(t.isf((1.0 - level) / (2.0 * points), reps - 1))
 
 
-def mean_band(values, *, level, points=1):
+def mean_band(values: Any, *, level: float, points: int = 1) -> tuple[Any, Any, Any]:
     r"""Replica mean, standard error and band half-width of ``values`` (replicas on axis 0).
 
     NaN entries (replicas that stopped) are left out per column. The half width is
@@ -139,6 +142,7 @@ class Diagnostics(Result):
     Attributes
     ----------
     reps : int
+        Replicas diagnosed.
     ess : float
         Smallest effective sample size over the recorded steps.
     max_share : float
@@ -173,7 +177,7 @@ class Diagnostics(Result):
     shorter_horizon: float
     log_spread: float = float("nan")
 
-    def tail_can_explain(self, ratio):
+    def tail_can_explain(self, ratio: float) -> bool:
         r"""Whether heavy tails can put the expectation ``ratio`` times the replica mean.
 
         At least half of the replicas lie above the sample median, so the replica mean is at least
@@ -196,7 +200,7 @@ class Diagnostics(Result):
         bound = spread / 2 + math.log(2.0) - math.log1p(-min(self.max_share, 1.0 - 1e-12))
         return abs(math.log(ratio)) <= bound
 
-    def advice(self):
+    def advice(self) -> str:
         """What would settle a comparison these diagnostics make unreliable ('' when they pass)."""
         if self.passed:
             return ""
@@ -208,7 +212,7 @@ class Diagnostics(Result):
         return " or ".join(parts) if parts else "more replicas"
 
 
-def _hill(w):
+def _hill(w: Any) -> float:
     """Hill estimate of xi over the k = ceil(min(R/5, 3 sqrt R)) largest values (NaN if too few)."""
     w = np.sort(w[np.isfinite(w) & (w > 0)])[::-1]
     k = int(math.ceil(min(0.2 * len(w), 3.0 * math.sqrt(len(w)))))
@@ -217,7 +221,7 @@ def _hill(w):
     return float(np.mean(np.log(w[:k] / w[k])))
 
 
-def replica_diagnostics(values):
+def replica_diagnostics(values: Any) -> Diagnostics:
     r"""Effective sample size, largest share and tail of non-negative per-replica values.
 
     Parameters
@@ -309,7 +313,7 @@ class Check(Result):
     detail: str = ""
 
 
-def decide(checks, diagnostics):
+def decide(checks: Sequence[Check], diagnostics: Diagnostics) -> tuple[str, str]:
     """The one agreement rule: ``(verdict, reason)`` from the checks and the replica diagnostics.
 
     * every check passes → ``"agrees"``;
@@ -354,19 +358,26 @@ class CheckReport(Result):
     lines specific to the comparison); ``str(report)`` adds the verdict block.
     """
 
+    if TYPE_CHECKING:  # the fields every subclass declares (not fields of this base)
+        verdict: str
+        reason: str
+        diagnostics: Diagnostics
+
+        def _body(self) -> list[str]: ...
+
     @property
-    def agrees(self):
+    def agrees(self) -> bool:
         """True only when the verdict is ``"agrees"``."""
         return self.verdict == "agrees"
 
     @property
-    def settle(self):
+    def settle(self) -> str:
         """What would settle an inconclusive verdict, in words ('' otherwise)."""
         if self.verdict != "inconclusive":
             return ""
         return self.diagnostics.advice() or "more replicas"
 
-    def _verdict_lines(self):
+    def _verdict_lines(self) -> list[str]:
         d = self.diagnostics
         lines = [
             f"  agrees      {'yes' if self.agrees else 'NO'}",
@@ -378,11 +389,11 @@ class CheckReport(Result):
             lines.append(f"  to settle   {self.settle}")
         return lines
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict of every field plus ``agrees`` and ``settle``."""
         out = super().to_dict()
         out.update(agrees=self.agrees, settle=self.settle)
         return out
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "\n".join(self._body())

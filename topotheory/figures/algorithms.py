@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -29,20 +30,20 @@ _LABELS = {"ring": "ring", "torus": "torus", "one_peer_exponential": "one-peer e
            "fully_connected": "fully connected"}
 
 
-def _grid(n):
+def _grid(n: int) -> tuple[int, int]:
     r = int(math.isqrt(n))
     while n % r:
         r -= 1
     return r, n // r
 
 
-def _ranking(rates):
+def _ranking(rates: dict[str, float]) -> list[str]:
     """Topology keys from the highest rate to the lowest."""
     return [k for k, _ in sorted(rates.items(), key=lambda kv: -kv[1])]
 
 
-def compute(*, n=16, zetas=(5.0, 50.0), zeta=50.0, ratios=(0.25, 0.5, 1.0), topologies=tuple(TOPOLOGIES),
-            quick=False):
+def compute(*, n: int = 16, zetas: Any = (5.0, 50.0), zeta: float = 50.0, ratios: Any = (0.25, 0.5, 1.0),
+            topologies: Any = tuple(TOPOLOGIES), quick: bool = False) -> FigureData:
     r"""Exact optimal rates of DmSGD, gradient tracking and CHOCO-SGD against D-SGD, per topology.
 
     All numbers are exact (the second-moment recursion of each algorithm's per-worker state,
@@ -134,7 +135,7 @@ def compute(*, n=16, zetas=(5.0, 50.0), zeta=50.0, ratios=(0.25, 0.5, 1.0), topo
     return FigureData("algorithms", data, _caption(fd), params, labels=dict(_LABELS))
 
 
-def claims(fd):
+def claims(fd: FigureData) -> dict[str, Any]:
     """The caption's claims, recomputed from the data (each a small dict; tests check them).
 
     ``ranking_kept``: per :math:`\\zeta`, whether DmSGD ranks the topologies as D-SGD does;
@@ -144,7 +145,7 @@ def claims(fd):
     transmitted coordinate.
     """
     t = [dict(zip(fd.data["table"], v)) for v in zip(*fd.data["table"].values())]
-    out = {"ranking_kept": {}, "momentum_helps": {}, "tracking_costs": {}, "choco_best_ratio": {}}
+    out: dict[str, Any] = {"ranking_kept": {}, "momentum_helps": {}, "tracking_costs": {}, "choco_best_ratio": {}}
     ratios = []
     for z in fd.params["zetas"]:
         rate = {a: {r["topology"]: r["rate"] for r in t if r["zeta"] == z and r["algorithm"] == a}
@@ -163,7 +164,7 @@ def claims(fd):
     return out
 
 
-def _caption(fd):
+def _caption(fd: FigureData) -> str:
     c, p = claims(fd), fd.params
     kept = [z for z, ok in c["ranking_kept"].items() if ok]
     changed = [z for z, ok in c["ranking_kept"].items() if not ok]
@@ -193,7 +194,7 @@ def _caption(fd):
     )
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw the four panels: optimal rates, optimal momentum vs n_W, tracking vs D-SGD, CHOCO per coordinate."""
     from . import _style
 

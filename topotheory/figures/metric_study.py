@@ -10,6 +10,8 @@ level zeta induces another. The Kendall rank correlation between the two, orient
 from __future__ import annotations
 
 import math
+from concurrent.futures import Executor
+from typing import Any
 
 import numpy as np
 
@@ -33,19 +35,20 @@ from ..graphs import (
 )
 from ..compare.ranking import kendall_tau
 from ..compare.registry import METRICS, STUDY_METRIC_NAMES, STUDY_METRICS
+from ..graphs.scheme import Scheme
 from ._base import FigureData, figure_function
 
 __all__ = ["compute", "plot", "metric_study", "study_topologies", "random_study_topologies", "STUDY_METRICS"]
 
 
-def _square_torus(n):
+def _square_torus(n: int) -> Scheme:
     r = int(math.isqrt(n))
     while n % r:
         r -= 1
     return torus(r, n // r)
 
 
-def study_topologies(n, *, seed=0):
+def study_topologies(n: int, *, seed: int = 0) -> dict[str, Scheme]:
     """The study's topologies at ``n`` workers, as an ordered ``{label: Scheme}`` dict.
 
     Static graphs (Metropolis weights), directed circulants, periodic schemes and finite-time
@@ -86,7 +89,7 @@ def study_topologies(n, *, seed=0):
     return out
 
 
-def random_study_topologies(n):
+def random_study_topologies(n: int) -> dict[str, Any]:
     """The study's random i.i.d. schemes at ``n`` workers (a fresh ``W_t`` per step), as ``{label: RandomScheme}``.
 
     One-peer and few-peer random gossip at comparable communication: a uniform random matching,
@@ -110,7 +113,8 @@ def random_study_topologies(n):
     }
 
 
-def _random_part(ns, zetas, table, values):
+def _random_part(ns: tuple[int, ...], zetas: tuple[float, ...], table: dict[str, list[Any]],
+                 values: dict[str, list[Any]]) -> dict[str, dict[str, list[Any]]]:
     r"""The random schemes in the study: their metrics, and the Kendall tau over deterministic and random schemes.
 
     A metric is evaluated on a random scheme where the mathematics holds (n_W, the expected
@@ -122,9 +126,9 @@ def _random_part(ns, zetas, table, values):
     """
     from ..toy.quadratic import optimal_learning_rate
 
-    rvalues = {"n": [], "topology": []}
-    rtable = {k: [] for k in table}
-    skipped = {"n": [], "topology": [], "metric": [], "reason": []}
+    rvalues: dict[str, list[Any]] = {"n": [], "topology": []}
+    rtable: dict[str, list[Any]] = {k: [] for k in table}
+    skipped: dict[str, list[Any]] = {"n": [], "topology": [], "metric": [], "reason": []}
     metrics = [METRICS[name] for name in STUDY_METRIC_NAMES]
     det_n = np.array(values["n"])
     for n in ns:
@@ -134,8 +138,8 @@ def _random_part(ns, zetas, table, values):
         rvalues["topology"] += names
         det = det_n == n
 
-        def evaluate(m, zeta, key, schemes=schemes, n=n):
-            out = []
+        def evaluate(m: Any, zeta: float, key: str, schemes: dict[str, Any] = schemes, n: int = n) -> np.ndarray:
+            out: list[float] = []
             for k, scheme in schemes.items():
                 try:
                     out.append(float(m(scheme, zeta=zeta)))
@@ -164,7 +168,8 @@ def _random_part(ns, zetas, table, values):
     return {"values": rvalues, "table": rtable, "skipped": skipped}
 
 
-def compute(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=False, random=True, executor=None):
+def compute(*, ns: Any = (32, 64), zetas: Any = (10.0, 100.0, 1000.0), seed: int = 0, quick: bool = False,
+            random: bool = True, executor: Executor | None = None) -> FigureData:
     r"""Kendall rank correlation between each topology metric and the exact optimal toy rate.
 
     For every size ``n`` in ``ns`` and noise level :math:`\zeta` in ``zetas`` the ~20 topologies of
@@ -221,8 +226,9 @@ def compute(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=False, ra
         raise ValueError("ns and zetas must be non-empty")
     seed = check_int("seed", seed, minimum=0)
 
-    table = {k: [] for k in ("n", "zeta", "metric", "kendall_tau", "p_value", "orientation", "n_topologies")}
-    values = {"n": [], "topology": []}
+    table: dict[str, list[Any]] = {k: [] for k in ("n", "zeta", "metric", "kendall_tau", "p_value", "orientation",
+                                                   "n_topologies")}
+    values: dict[str, list[Any]] = {"n": [], "topology": []}
     for n in ns:
         schemes = study_topologies(n, seed=seed)
         names = list(schemes)
@@ -257,14 +263,14 @@ def compute(*, ns=(32, 64), zetas=(10.0, 100.0, 1000.0), seed=0, quick=False, ra
         "(+1: the metric orders the topologies exactly as the optimal rate does). " + _summary(table)
     )
     params = {"ns": list(ns), "zetas": list(zetas), "seed": seed, "quick": bool(quick)}
-    data = {"table": table, "values": values}
+    data: dict[str, Any] = {"table": table, "values": values}
     if random:
         data["random"] = _random_part(ns, zetas, table, values)
         params["random"] = True
     return FigureData("metric_study", data, caption, params)
 
 
-def _summary(table):
+def _summary(table: dict[str, list[Any]]) -> str:
     """Two data-driven sentences: the best metric per noise level, and gap versus n_W overall."""
     metrics = list(dict.fromkeys(table["metric"]))
     zetas = list(dict.fromkeys(table["zeta"]))
@@ -286,7 +292,7 @@ def _summary(table):
     )
 
 
-def plot(fd):
+def plot(fd: FigureData) -> Any:
     """Draw the metric study from its :class:`FigureData`: Kendall tau per metric and (n, zeta)."""
     from . import _style
 

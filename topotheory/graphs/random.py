@@ -66,6 +66,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -97,7 +99,7 @@ STOCHASTIC_KINDS = ("doubly", "row")
 MAX_OUTCOMES = 200_000
 
 
-def exchangeable_second_moment(coef, X):
+def exchangeable_second_moment(coef: Any, X: np.ndarray) -> Any:
     r""":math:`\mathbb E[W X W^T]` of an exchangeable law from its 15 coefficients (batched over ``X``).
 
     ``coef = (c_1..c_5, d_1..d_10)``: :math:`c` are :math:`\mathbb E[W_{ik}W_{il}]` for
@@ -147,19 +149,43 @@ class RandomScheme:
     (:mod:`topotheory.engine.random`); quantities of a fixed matrix sequence (period products,
     eigenvalues) refuse it with a ValueError.
 
-    Attributes
+    Parameters
     ----------
     n : int
+        Number of workers.
     name : str
-    period : int
-        Always 1 (the law does not change with ``t``).
+        Name of the law (reports, caches).
+    sampler : callable
+        ``sampler(rng, size)`` draws ``size`` matrices, shape ``(size, n, n)``.
+    mean : ndarray, shape (n, n)
+        :math:`E[W]`.
+    second_moment : callable
+        ``second_moment(X)`` is :math:`E[W X W^\top]` for a square ``X``.
     stochastic : {"doubly", "row"}
         ``"row"``: outcomes are only row-stochastic (see the module docstring for what the theory
         means then).
+    outcomes : tuple or callable, optional
+        ``(matrices, probabilities)`` of a finite law, or a callable returning them (None when
+        not enumerable).
+    params : dict, optional
+        The family's parameters (recorded, e.g. ``{"s": 2}``).
     exchangeable : bool
         The law is invariant under relabelling the workers (the families here): the second-moment
         operator then maps ``span{I - J, J}`` to itself, and the theory reduces to 2 x 2 systems
         (:mod:`topotheory.engine.random`).
+
+    Attributes
+    ----------
+    n : int
+        Number of workers.
+    name : str
+        Name of the law.
+    period : int
+        Always 1 (the law does not change with ``t``).
+    stochastic : {"doubly", "row"}
+        As given.
+    exchangeable : bool
+        As given.
 
     Examples
     --------
@@ -178,8 +204,10 @@ class RandomScheme:
     is_circulant = False
     is_symmetric = False
 
-    def __init__(self, n, *, name, sampler, mean, second_moment, stochastic="doubly", outcomes=None, params=None,
-                 exchangeable=False):
+    def __init__(self, n: int, *, name: str, sampler: Callable[..., Any], mean: np.ndarray,
+                 second_moment: Callable[..., Any], stochastic: str = "doubly", outcomes: Any = None,
+                 params: dict[str, Any] | None = None,
+                 exchangeable: bool = False) -> None:
         self.n = int(n)
         self.exchangeable = bool(exchangeable)
         self.name = name
@@ -190,22 +218,22 @@ class RandomScheme:
         self._mean.setflags(write=False)
         self._second = second_moment
         self._outcomes = outcomes
-        self._cache = {}
+        self._cache: dict[Any, Any] = {}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"RandomScheme({self.name}{': ' + args if args else ''}, n={self.n})"
 
     @property
-    def laws(self):
+    def laws(self) -> Any:
         """The law of each phase of the period: ``(self,)`` for an i.i.d. law."""
         return (self,)
 
-    def law(self, t):
+    def law(self, t: int) -> Any:
         """The law of ``W_t`` (``laws[t % period]``)."""
         return self.laws[t % self.period]
 
-    def cached(self, key, factory):
+    def cached(self, key: Any, factory: Callable[[], Any]) -> Any:
         """The value cached under ``key``, computed once by ``factory()`` (as :meth:`Scheme.cached`)."""
         if key not in self._cache:
             self._cache[key] = factory()
@@ -213,7 +241,8 @@ class RandomScheme:
 
     # --------------------------------------------------------------------------- construction
     @classmethod
-    def from_outcomes(cls, matrices, probabilities, *, name="custom", stochastic="doubly", atol=1e-9):
+    def from_outcomes(cls, matrices: Any, probabilities: Any, *, name: str = "custom", stochastic: str = "doubly",
+                      atol: float = 1e-9) -> RandomScheme:
         r"""A finite law: outcome ``matrices[m]`` with probability ``probabilities[m]``.
 
         Parameters
@@ -255,10 +284,10 @@ class RandomScheme:
         Ws.setflags(write=False)
         n = Ws.shape[1]
 
-        def sampler(rng, size):
+        def sampler(rng: np.random.Generator, size: int) -> Any:
             return Ws[rng.choice(p.size, size=size, p=p)]
 
-        def second(X):
+        def second(X: np.ndarray) -> Any:
             return np.einsum("m,mik,...kl,mjl->...ij", p, Ws, X, Ws, optimize=True)
 
         # one outcome a I + b J is invariant under relabelling the workers (solo, fully connected, mix)
@@ -269,7 +298,7 @@ class RandomScheme:
                    stochastic=stochastic, outcomes=(Ws, p), params={"outcomes": p.size}, exchangeable=scalar)
 
     @classmethod
-    def from_scheme(cls, scheme):
+    def from_scheme(cls, scheme: Any) -> RandomScheme:
         """A static :class:`Scheme` as the law with one outcome of probability 1."""
         if scheme.period != 1:
             raise ValueError(f"from_scheme needs a static scheme (period 1), got period {scheme.period}; "
@@ -277,7 +306,7 @@ class RandomScheme:
         return cls.from_outcomes(scheme.matrix(0)[None], [1.0], name=scheme.name)
 
     # ------------------------------------------------------------------------------- moments
-    def sample(self, seed, size):
+    def sample(self, seed: Any, size: int) -> Any:
         """``size`` independent draws of ``W``, shape ``(size, n, n)`` (seed: None, int or Generator).
 
         The draws are checked (shape, non-negative, rows — and for ``stochastic="doubly"`` columns —
@@ -288,7 +317,7 @@ class RandomScheme:
         W = self._sampler(as_generator(seed), size)
         return self._checked(W, size)
 
-    def _checked(self, W, size):
+    def _checked(self, W: np.ndarray, size: int) -> Any:
         n = self.n
         W = np.asarray(W)
         if W.shape != (size, n, n):
@@ -302,23 +331,23 @@ class RandomScheme:
                                  f"and non-negative (max deviation {dev:.3g}): it does not sample this law")
         return W
 
-    def mean(self):
+    def mean(self) -> Any:
         r"""The first moment :math:`\mathbb E[W]` (read-only ``(n, n)``)."""
         return self._mean
 
-    def second_moment(self, X):
+    def second_moment(self, X: np.ndarray) -> Any:
         r""":math:`\mathbb E[W X W^T]` for ``X`` of shape ``(..., n, n)``."""
         X = _real_or_complex(X)
         if X.shape[-2:] != (self.n, self.n):
             raise ValueError(f"X must have shape (..., {self.n}, {self.n}), got {X.shape}")
         return self._second(X)
 
-    def kron_moment(self):
+    def kron_moment(self) -> Any:
         r""":math:`\mathbb E[W \otimes W]` as an ``(n^2, n^2)`` matrix on row-major ``vec`` (small ``n``)."""
         n = self.n
         check_int("n (for kron_moment)", n, maximum=64)
 
-        def build():
+        def build() -> Any:
             basis = np.eye(n * n).reshape(n * n, n, n)
             K = self.second_moment(basis).reshape(n * n, n * n).T.copy()
             K.setflags(write=False)
@@ -326,23 +355,23 @@ class RandomScheme:
 
         return self.cached("kron", build)
 
-    def _fixed(self, what):
+    def _fixed(self, what: str) -> NoReturn:
         raise ValueError(f"{what} is undefined for the random scheme {self!r}: it has no fixed matrix sequence "
                          "(use mean(), second_moment() or sample())")
 
-    def matrix(self, t=0):
+    def matrix(self, t: int = 0) -> Any:
         """Refused: a random scheme has no fixed ``W_t`` (ValueError naming the alternatives)."""
         self._fixed("matrix(t)")
 
-    def period_product(self, phase=0):
+    def period_product(self, phase: int = 0) -> Any:
         """Refused: a random scheme has no fixed period product."""
         self._fixed("period_product")
 
-    def is_sparse(self, t=0):
+    def is_sparse(self, t: int = 0) -> bool:
         """Refused: a random scheme has no fixed ``W_t``."""
         self._fixed("is_sparse(t)")
 
-    def outcomes(self):
+    def outcomes(self) -> Any:
         """``(matrices, probabilities)`` of the whole finite law (exact enumeration; small ``n``)."""
         if self._outcomes is None:
             raise ValueError(f"{self!r} has no enumeration of its outcomes")
@@ -350,7 +379,7 @@ class RandomScheme:
         return out
 
 
-def matrix_stack(matrices, what, shape):
+def matrix_stack(matrices: Any, what: str, shape: str) -> np.ndarray:
     """``matrices`` as a float ``(M, n, n)`` array (one ``(n, n)`` matrix gives ``M = 1``), or a clear error."""
     try:
         Ws = np.array(matrices, dtype=float)
@@ -363,12 +392,12 @@ def matrix_stack(matrices, what, shape):
     return Ws
 
 
-def _real_or_complex(X):
+def _real_or_complex(X: np.ndarray) -> Any:
     X = np.asarray(X)
     return X if np.iscomplexobj(X) else X.astype(float)
 
 
-def check_outcomes(name, Ws, stochastic, atol):
+def check_outcomes(name: str, Ws: np.ndarray, stochastic: str, atol: float) -> None:
     """ValueError unless every matrix in ``Ws`` is non-negative and doubly (or row-) stochastic."""
     if not np.all(np.isfinite(Ws)) or np.any(Ws < -atol):
         raise ValueError(f"{name} must be finite and non-negative")
@@ -385,7 +414,8 @@ def check_outcomes(name, Ws, stochastic, atol):
                          f"{cols:.3g}); pass stochastic='row' for a row-stochastic law (see topotheory.graphs.random)")
 
 
-def _exchangeable(n, name, coef, mean_diag, sampler, outcomes, params, stochastic="doubly"):
+def _exchangeable(n: int, name: str, coef: Any, mean_diag: Any, sampler: Callable[..., Any], outcomes: Any,
+                  params: dict[str, Any] | None, stochastic: str = "doubly") -> Any:
     coef = np.asarray(coef, dtype=float)
     mean = np.full((n, n), (1.0 - mean_diag) / (n - 1) if n > 1 else 0.0)
     np.fill_diagonal(mean, mean_diag)
@@ -394,9 +424,9 @@ def _exchangeable(n, name, coef, mean_diag, sampler, outcomes, params, stochasti
                         stochastic=stochastic, outcomes=outcomes, params=params, exchangeable=True)
 
 
-def _enumerated(build):
+def _enumerated(build: Callable[[], Any]) -> Any:
     """A lazily enumerated finite law, refused beyond :data:`MAX_OUTCOMES` outcomes."""
-    def outcomes():
+    def outcomes() -> Any:
         mats = build()
         Ws = np.array(mats, dtype=float)
         return Ws, np.full(len(Ws), 1.0 / len(Ws))
@@ -404,13 +434,23 @@ def _enumerated(build):
 
 
 # ------------------------------------------------------------------------------ pairwise gossip
-def pairwise_gossip(n):
+def pairwise_gossip(n: int) -> RandomScheme:
     r"""Randomized pairwise gossip on the complete graph: one uniform pair averages per step.
 
     :math:`W = I - \tfrac12 (e_a - e_b)(e_a - e_b)^T`, ``{a, b}`` uniform among the
     :math:`\binom n2` pairs (Boyd, Ghosh, Prabhakar & Shah 2006, uniform ``P``). Doubly stochastic
     and symmetric; :math:`\mathbb E[W] = I - (I - J)/(n-1)`. Closed-form second moment in the
     module docstring.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (at least 2).
+
+    Returns
+    -------
+    RandomScheme
+        The law of one uniform pair averaging per step.
 
     Examples
     --------
@@ -423,7 +463,7 @@ def pairwise_gossip(n):
     coef = [1 - 1.5 / n, q / 4, q / 4, q / 4, 0.0,
             q * (0.25 + (n - 2) + (n - 2) * (n - 3) / 2), q / 4, q / 4, q / 4, 0.0, q / 2, 0.0, q / 2, 0.0, 0.0]
 
-    def sampler(rng, size):
+    def sampler(rng: np.random.Generator, size: int) -> Any:
         a = rng.integers(n, size=size)
         b = (a + rng.integers(1, n, size=size)) % n
         W = np.broadcast_to(np.eye(n), (size, n, n)).copy()
@@ -431,7 +471,7 @@ def pairwise_gossip(n):
         W[k, a, a] = W[k, b, b] = W[k, a, b] = W[k, b, a] = 0.5
         return W
 
-    def build():
+    def build() -> Any:
         out = []
         for a, b in itertools.combinations(range(n), 2):
             W = np.eye(n)
@@ -443,7 +483,7 @@ def pairwise_gossip(n):
 
 
 # ------------------------------------------------------------------------------ random matching
-def _matchings(items):
+def _matchings(items: list[int]) -> Any:
     if len(items) <= 1:
         yield []
         return
@@ -457,12 +497,22 @@ def _matchings(items):
             yield [(first, rest[k])] + m
 
 
-def random_matching(n):
+def random_matching(n: int) -> RandomScheme:
     r"""A uniform random (maximal) matching per step; matched pairs average, ``W = (I + P)/2``.
 
     ``n`` even: a uniform perfect matching; ``n`` odd: one uniform worker sits out and the others are
     matched uniformly. Doubly stochastic and symmetric (closed-form moments in the module
     docstring): one-peer gossip with random peers.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (odd: one sits out each step).
+
+    Returns
+    -------
+    RandomScheme
+        The law of a uniform maximal matching per step.
 
     Examples
     --------
@@ -484,7 +534,7 @@ def random_matching(n):
                 0.25 * (1 + 2 * pi_d), swap / 4, pi_o / 4, pi_o / 4, 0.0,
                 0.25 * (pi_o + side), 0.0, 0.25 * (pi_o + side), 0.0, other / 4]
 
-    def sampler(rng, size):
+    def sampler(rng: np.random.Generator, size: int) -> Any:
         perm = rng.permuted(np.broadcast_to(np.arange(n), (size, n)).copy(), axis=1)
         m = n // 2
         a, b = perm[:, 0:2 * m:2], perm[:, 1:2 * m:2]
@@ -493,7 +543,7 @@ def random_matching(n):
         W[k, a, a] = W[k, b, b] = W[k, a, b] = W[k, b, a] = 0.5
         return W
 
-    def build():
+    def build() -> Any:
         out = []
         for match in _matchings(list(range(n))):
             W = np.eye(n)
@@ -507,7 +557,7 @@ def random_matching(n):
 
 # ---------------------------------------------------------------------------- epidemic learning
 @functools.lru_cache(maxsize=64)
-def _epidemic_coefficients(n, s):
+def _epidemic_coefficients(n: int, s: int) -> Any:
     r"""The 15 exchangeable coefficients of EL-Local, exactly (module docstring).
 
     ``i = j``: :math:`\mathbb E[\text{forced}/(s + K)^2]` with ``K`` binomial. ``i != j``: every
@@ -523,7 +573,7 @@ def _epidemic_coefficients(n, s):
     p10 = p - p11
     p00 = 1.0 - 2.0 * p + p11
 
-    def binom_mean(m, shift, forced):
+    def binom_mean(m: int, shift: int, forced: int) -> Any:
         k = np.arange(m + 1)
         logc = np.array([math.lgamma(m + 1) - math.lgamma(j + 1) - math.lgamma(m - j + 1) for j in k])
         with np.errstate(divide="ignore"):
@@ -539,7 +589,7 @@ def _epidemic_coefficients(n, s):
     free = p00 + p10 * (x + y) + p11 * x * y
     laws = {"both": p11 * x * y, "to_j": (p10 + p11 * x) * y, "to_i": (p10 + p11 * y) * x}
 
-    def pair(j_to_i, i_to_j, specials):
+    def pair(j_to_i: Any, i_to_j: Any, specials: Any) -> Any:
         """E[forced indicators / ((1 + K_i)(1 + K_j))], i != j; ``specials`` are other senders' laws."""
         if len(specials) > n - 2:
             return 0.0
@@ -554,7 +604,7 @@ def _epidemic_coefficients(n, s):
     return tuple(c + d)
 
 
-def epidemic(n, s):
+def epidemic(n: int, s: int) -> RandomScheme:
     r"""Epidemic Learning (EL-Local, de Vos et al. 2023): each worker pushes to ``s`` uniform peers.
 
     Every worker sends its model to ``s`` distinct others drawn uniformly (independently across
@@ -571,6 +621,11 @@ def epidemic(n, s):
     s : int
         Peers per worker, ``1 <= s <= n - 1``.
 
+    Returns
+    -------
+    RandomScheme
+        The law (exchangeable, row-stochastic).
+
     Examples
     --------
     >>> S = epidemic(16, 2)
@@ -584,7 +639,7 @@ def epidemic(n, s):
     coef = _epidemic_coefficients(n, s)
     mean_diag = coef[0] + (n - 1) * coef[2]  # E[W_ii] = E[W_ii * sum_l W_il]
 
-    def sampler(rng, size):
+    def sampler(rng: np.random.Generator, size: int) -> Any:
         keys = rng.random((size, n, n))
         keys[:, np.arange(n), np.arange(n)] = 2.0  # never send to oneself
         targets = np.argpartition(keys, s - 1, axis=-1)[..., :s]  # (size, sender, s)
@@ -594,7 +649,7 @@ def epidemic(n, s):
         M[k, targets, u] = 1.0  # receiver row, sender column
         return M / M.sum(axis=-1, keepdims=True)
 
-    def build():
+    def build() -> Any:
         subsets = [c for c in itertools.combinations(range(n), s)]
         per_sender = [[c for c in subsets if u not in c] for u in range(n)]
         total = math.prod(len(x) for x in per_sender)
@@ -612,7 +667,7 @@ def epidemic(n, s):
 
 
 # ------------------------------------------------------------------------------ EL-Oracle
-def _regular_circulant(n, s):
+def _regular_circulant(n: int, s: int) -> Any:
     """Adjacency of one fixed undirected ``s``-regular graph on ``n`` vertices (a circulant; ``n s`` even)."""
     offsets = list(range(1, s // 2 + 1))
     A = np.zeros((n, n))
@@ -624,12 +679,12 @@ def _regular_circulant(n, s):
     return A
 
 
-def _regular_graphs(n, s):
+def _regular_graphs(n: int, s: int) -> Any:
     """Every labelled undirected ``s``-regular graph on ``n`` vertices (small ``n``), as adjacency matrices."""
     pairs = list(itertools.combinations(range(n), 2))
     out = []
 
-    def extend(k, deg, edges):
+    def extend(k: int, deg: Any, edges: Any) -> Any:
         if k == len(pairs):
             if all(d == s for d in deg):
                 A = np.zeros((n, n))
@@ -652,7 +707,7 @@ def _regular_graphs(n, s):
     return out
 
 
-def el_oracle(n, s):
+def el_oracle(n: int, s: int) -> RandomScheme:
     r"""Epidemic Learning, EL-Oracle (de Vos et al. 2023): a fresh random ``s``-regular graph per round.
 
     Every worker exchanges with exactly ``s`` peers (an undirected ``s``-regular graph drawn each
@@ -685,6 +740,11 @@ def el_oracle(n, s):
     s : int
         Peers per worker, ``1 <= s <= n - 1`` with ``n s`` even.
 
+    Returns
+    -------
+    RandomScheme
+        The law (exchangeable, doubly stochastic).
+
     Examples
     --------
     >>> S = el_oracle(8, 3)
@@ -704,7 +764,7 @@ def el_oracle(n, s):
     e2 = s * (s - 1) / ((n - 1) * (n - 2)) if n > 2 else 0.0
     e3 = s * (n * s - 4 * s + 2) / ((n - 1) * (n - 2) * (n - 3)) if n > 3 else 0.0
 
-    def edges(i, k, j, l):
+    def edges(i: int, k: int, j: int, l: int) -> Any:
         """E[A_ik A_jl] for representative labels."""
         if i == k or j == l:
             return 0.0
@@ -712,7 +772,7 @@ def el_oracle(n, s):
         shared = len(e & f)
         return e1 if shared == 2 else (e2 if shared == 1 else e3)
 
-    def moment(i, k, j, l):
+    def moment(i: int, k: int, j: int, l: int) -> Any:
         a_ik = 0.0 if i == k else e1
         a_jl = 0.0 if j == l else e1
         return c * c * ((i == k) * (j == l) + (i == k) * a_jl + (j == l) * a_ik + edges(i, k, j, l))
@@ -720,12 +780,12 @@ def el_oracle(n, s):
     coef = _pattern_coefficients(moment, n)
     base = _regular_circulant(n, s)
 
-    def sampler(rng, size):
+    def sampler(rng: np.random.Generator, size: int) -> Any:
         perm = rng.permuted(np.broadcast_to(np.arange(n), (size, n)).copy(), axis=1)
         A = base[perm[:, :, None], perm[:, None, :]]
         return (np.eye(n) + A) * c
 
-    def build():
+    def build() -> Any:
         graphs = _regular_graphs(n, s)
         if len(graphs) > MAX_OUTCOMES:  # pragma: no cover - only reached beyond n = 8
             raise ValueError(f"el_oracle(n={n}, s={s}) has {len(graphs)} outcomes; enumeration is limited")
@@ -734,7 +794,7 @@ def el_oracle(n, s):
     return _exchangeable(n, "el_oracle", coef, c, sampler, _enumerated(build), {"s": s})
 
 
-def el_oracle_contraction(n, s):
+def el_oracle_contraction(n: int, s: int) -> float:
     r"""EL-Oracle's expected contraction :math:`\beta = (n - s - 1)/((s + 1)(n - 1))` on :math:`\mathbf 1^\perp`.
 
     Derivation: :math:`\mathbb E[W^TW] = (I + 2\,\mathbb E A + \mathbb E A^2)/(s+1)^2` with
@@ -742,6 +802,18 @@ def el_oracle_contraction(n, s):
     and off-diagonal :math:`s(s-1)/(n-1)`; on :math:`\mathbf 1^\perp` these act as
     :math:`-s/(n-1)` and :math:`s - s(s-1)/(n-1)`, so
     :math:`\beta = (1 - 2s/(n-1) + s - s(s-1)/(n-1))/(s+1)^2 = (n-s-1)/((s+1)(n-1))`.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    s : int
+        Degree of the random regular graph of each round.
+
+    Returns
+    -------
+    float
+        :math:`\beta`, the largest eigenvalue of :math:`\mathbb E[W^TW]` on :math:`\mathbf 1^\perp`.
 
     Examples
     --------
@@ -753,7 +825,7 @@ def el_oracle_contraction(n, s):
     return (n - s - 1) / ((s + 1) * (n - 1))
 
 
-def _pattern_coefficients(moment, n):
+def _pattern_coefficients(moment: Callable[..., Any], n: int) -> Any:
     """The 15 coefficients of :func:`exchangeable_second_moment` from ``moment(i, k, j, l)`` on representative labels.
 
     Labels ``i = 0``, ``j = 1`` and the others ``m, m'`` next (``m = 1``, ``m' = 2`` when ``i = j``); a
@@ -768,7 +840,7 @@ def _pattern_coefficients(moment, n):
 
 
 # ------------------------------------------------------------------------------ EquiDyn
-def equidyn(n, *, eta=1.0, offsets=None, seed=None):
+def equidyn(n: int, *, eta: float = 1.0, offsets: Any = None, seed: Any = None) -> RandomScheme:
     r"""OD-EquiDyn (Song, Li, Jin, Shi, Yan, Yin & Yuan, NeurIPS 2022): one random directed peer per step.
 
     Step ``t`` draws one offset ``a`` and gossips with
@@ -799,8 +871,15 @@ def equidyn(n, *, eta=1.0, offsets=None, seed=None):
     eta : float
         The mixing step, ``0 < eta <= 1`` (the reference code's default 1; its notebooks use 0.5).
     offsets : None, int or sequence of int
+        The offset law: None, uniform on ``{1, ..., n-1}``; a list, uniform on that multiset; an
+        int ``M``, ``M`` offsets drawn once with ``seed``.
     seed : None, int or Generator
         Only used when ``offsets`` is an int.
+
+    Returns
+    -------
+    RandomScheme
+        The law (invariant under cyclic shifts).
 
     Examples
     --------
@@ -839,7 +918,7 @@ def equidyn(n, *, eta=1.0, offsets=None, seed=None):
     mean = alpha * np.eye(n) + beta * EP
     support = np.flatnonzero(weights)
 
-    def shifted_average(X):
+    def shifted_average(X: np.ndarray) -> Any:
         """E[P_a X P_a^T]_{ij} = sum_a Pr(a) X_{i+a, j+a}."""
         if offs is None:
             d = (idx[:, None] + idx[None, :]) % n  # D_d = sum_k X[k, k + d]
@@ -850,20 +929,20 @@ def equidyn(n, *, eta=1.0, offsets=None, seed=None):
             out = out + weights[a] * np.roll(X, (-a, -a), axis=(-2, -1))
         return out
 
-    def second(X):
+    def second(X: np.ndarray) -> Any:
         XEPt = X @ EP.T
         return (alpha**2 * X + alpha * beta * (EP @ X + XEPt) + beta**2 * shifted_average(X))
 
     probs = weights[support]
 
-    def sampler(rng, size):
+    def sampler(rng: np.random.Generator, size: int) -> Any:
         a = support[rng.choice(support.size, size=size, p=probs)]
         W = np.broadcast_to(alpha * np.eye(n), (size, n, n)).copy()
         k = np.arange(size)[:, None]
         W[k, idx[None, :], (idx[None, :] + a[:, None]) % n] += beta
         return W
 
-    def outcomes():
+    def outcomes() -> Any:
         Ws = np.array([alpha * np.eye(n) + beta * np.roll(np.eye(n), a, axis=1) for a in support])
         return Ws, probs.copy()
 
@@ -872,13 +951,25 @@ def equidyn(n, *, eta=1.0, offsets=None, seed=None):
                         params=params)
 
 
-def epidemic_contraction(n, s):
+def epidemic_contraction(n: int, s: int) -> float:
     r"""The paper's expected contraction of EL-Local: :math:`\beta_s = \frac1s(1 - (1 - \frac s{n-1})^n) - \frac1{n-1}`.
 
     Derivation: with :math:`K \sim \mathrm{Bin}(n-1, p)`, :math:`p = s/(n-1)`, a worker's row has
     squared norm :math:`1/(1+K)`, and :math:`\mathbb E[1/(1+K)] = (1 - (1-p)^n)/(np)`; by
     exchangeability :math:`\mathbb E[W^TW] = \alpha I + \beta' \mathbf 1\mathbf 1^T` and its
     eigenvalue on :math:`\mathbf 1^\perp` follows by subtracting the consensus direction.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    s : int
+        Peers each worker sends its model to.
+
+    Returns
+    -------
+    float
+        :math:`\beta_s` (the paper's bound on the contraction of the disagreement per round).
 
     Examples
     --------
@@ -890,7 +981,7 @@ def epidemic_contraction(n, s):
     return (1.0 - (1.0 - s / (n - 1)) ** n) / s - 1.0 / (n - 1)
 
 
-def expected_contraction(scheme):
+def expected_contraction(scheme: Any) -> float:
     r"""The expected contraction :math:`\beta = \lambda_{\max}\big(\mathbb E[(W-J)^T(W-J)]\big)` on :math:`\mathbf 1^\perp`.
 
     :math:`\mathbb E\|(W - J)x\|^2 \le \beta\|x\|^2` for :math:`x \perp \mathbf 1` — the quantity
@@ -898,6 +989,16 @@ def expected_contraction(scheme):
     fixed ``W`` it is :math:`\|W - J\|_2^2`, Koloskova et al.'s convention). By the identity
     :math:`\mathbb E[W^T A W] = ` the adjoint of :math:`X \mapsto \mathbb E[W X W^T]`, it is formed
     from :math:`\mathbb E[W \otimes W]` (:meth:`RandomScheme.kron_moment`, small ``n``).
+
+    Parameters
+    ----------
+    scheme : RandomScheme
+        The law.
+
+    Returns
+    -------
+    float
+        The expected contraction.
 
     Examples
     --------
@@ -908,7 +1009,7 @@ def expected_contraction(scheme):
     if n == 1:
         return 0.0
 
-    def build():
+    def build() -> Any:
         K = scheme.kron_moment().reshape(n, n, n, n)  # K[i, j, k, l] = E[W_ik W_jl]
         G = np.einsum("iikl->kl", K)  # E[W^T W]
         H = consensus_complement(n)
@@ -928,9 +1029,23 @@ class PeriodicRandomScheme(RandomScheme):
     composition of the phases' maps, :math:`\mathcal M_{p-1}\circ\dots\circ\mathcal M_0`
     (:meth:`second_moment`, :meth:`kron_moment`), and :meth:`mean` is the product of the phases'
     means :math:`\mathbb E[W_{p-1}]\cdots\mathbb E[W_0]` (gossip row-wise, ``X <- W_t X``).
+
+    Parameters
+    ----------
+    laws : sequence of RandomScheme
+        The law of each phase, in order (all on the same workers).
+    name : str
+        Name of the scheme.
+
+    Examples
+    --------
+    >>> from topotheory import solo
+    >>> S = periodic_mixture([solo(4), random_matching(4)])
+    >>> S.period, S.n
+    (2, 4)
     """
 
-    def __init__(self, laws, name):
+    def __init__(self, laws: Sequence[Any], name: str) -> None:
         laws = tuple(laws)
         n = laws[0].n
         mean = np.eye(n)
@@ -939,12 +1054,12 @@ class PeriodicRandomScheme(RandomScheme):
         stochastic = "doubly" if all(L.stochastic == "doubly" for L in laws) else "row"
         self._laws = laws
 
-        def second(X):
+        def second(X: np.ndarray) -> Any:
             for L in laws:
                 X = L.second_moment(X)
             return X
 
-        def sampler(rng, size):
+        def sampler(rng: np.random.Generator, size: int) -> Any:
             return np.stack([L.sample(rng, size) for L in laws], axis=1)
 
         super().__init__(n, name=name, sampler=sampler, mean=mean, second_moment=second, stochastic=stochastic,
@@ -952,17 +1067,17 @@ class PeriodicRandomScheme(RandomScheme):
         self.period = len(laws)
 
     @property
-    def laws(self):
+    def laws(self) -> Any:
         return self._laws
 
-    def sample(self, seed, size):
+    def sample(self, seed: Any, size: int) -> Any:
         """``size`` independent draws of one period, shape ``(size, period, n, n)`` (each phase's draws checked)."""
         size = check_int("size", size, minimum=0)
         return self._sampler(as_generator(seed), size)
 
-    def kron_moment(self):
+    def kron_moment(self) -> Any:
         r""":math:`\mathbb E[W_{p-1}\otimes W_{p-1}]\cdots\mathbb E[W_0\otimes W_0]` (one period, small ``n``)."""
-        def build():
+        def build() -> Any:
             K = np.eye(self.n * self.n)
             for L in self._laws:
                 K = L.kron_moment() @ K
@@ -972,12 +1087,12 @@ class PeriodicRandomScheme(RandomScheme):
         check_int("n (for kron_moment)", self.n, maximum=64)
         return self.cached("kron", build)
 
-    def outcomes(self):
+    def outcomes(self) -> Any:
         """Refused: a period is not one draw of a single law."""
         raise ValueError(f"{self!r} is periodic: enumerate the outcomes of each phase (laws[t].outcomes())")
 
 
-def periodic_mixture(factors, *, name=None):
+def periodic_mixture(factors: Sequence[Any], *, name: str | None = None) -> PeriodicRandomScheme:
     r"""A period of fixed and random gossip factors, e.g. ``H`` local steps then one random peer.
 
     ``factors`` is a sequence of :class:`RandomScheme` (i.i.d., period 1) and deterministic
@@ -986,6 +1101,18 @@ def periodic_mixture(factors, *, name=None):
     theory follows from the phases' second-moment maps, composed over the period (see
     :mod:`topotheory.engine.random`): ``effective_neighbors`` at a phase, the exact rate per step
     :math:`\rho(\mathcal T_{p-1}\circ\dots\circ\mathcal T_0)^{1/p}`, ``loss_curve`` and the simulation.
+
+    Parameters
+    ----------
+    factors : sequence of Scheme or RandomScheme
+        The schemes of one period, in order.
+    name : str, optional
+        Name of the mixture (default: built from the factors' names).
+
+    Returns
+    -------
+    PeriodicRandomScheme
+        The periodic law.
 
     Examples
     --------
@@ -1057,9 +1184,17 @@ class PushSum:
     by every :math:`\tilde W_t`, so ``z`` converges to it at that rate. Quantities of the
     disagreement covariance ``S`` are undefined (the read-out's matrices are only row-stochastic).
 
+    Parameters
+    ----------
+    matrices : ndarray, shape (period, n, n)
+        The column-stochastic ``P_t`` (checked by :func:`push_sum`).
+    name : str
+        Name of the scheme.
+
     Attributes
     ----------
     n, period : int
+        Workers and period.
     matrices : ndarray, shape (period, n, n)
         The column-stochastic ``P_t`` (read-only).
     limit_weights : ndarray, shape (period, n)
@@ -1078,7 +1213,7 @@ class PushSum:
 
     is_random_scheme = False
 
-    def __init__(self, matrices, name):
+    def __init__(self, matrices: Any, name: str) -> None:
         self.matrices = matrices
         self.matrices.setflags(write=False)
         self.period, self.n = matrices.shape[0], matrices.shape[1]
@@ -1086,10 +1221,10 @@ class PushSum:
         self.limit_weights = self._limit_orbit()
         self.limit_weights.setflags(write=False)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"PushSum({self.name}, n={self.n}, period={self.period})"
 
-    def _limit_orbit(self):
+    def _limit_orbit(self) -> Any:
         n = self.n
         Pi = np.eye(n)
         for P in self.matrices:
@@ -1115,7 +1250,7 @@ class PushSum:
             orbit.append(P @ orbit[-1])
         return np.array(orbit)
 
-    def weights(self, steps):
+    def weights(self, steps: int) -> np.ndarray:
         """``y(t) = P_{t-1}...P_0 1`` for ``t = 0..steps``, shape ``(steps + 1, n)``."""
         steps = check_int("steps", steps, minimum=0)
         y = np.empty((steps + 1, self.n))
@@ -1124,13 +1259,13 @@ class PushSum:
             y[t + 1] = self.matrices[t % self.period] @ y[t]
         return y
 
-    def read_out_matrices(self, steps):
+    def read_out_matrices(self, steps: int) -> np.ndarray:
         r""":math:`\tilde W_t = D_{t+1}^{-1}P_tD_t` for ``t < steps`` (from ``y(0) = 1``), shape ``(steps, n, n)``."""
         y = self.weights(steps)
         P = self.matrices[np.arange(steps) % self.period]
         return y[1:, :, None] ** -1 * P * y[:-1, None, :]
 
-    def read_out_scheme(self, steps=None):
+    def read_out_scheme(self, steps: int | None = None) -> Any:
         r"""The read-out's gossip as a row-stochastic law: the exact dynamics of ``z``.
 
         ``steps=None``: the limit orbit :math:`D_{*,t+1}^{-1}P_tD_{*,t}` (period ``period``).
@@ -1151,7 +1286,7 @@ class PushSum:
         return laws[0] if len(laws) == 1 else PeriodicRandomScheme(laws, f"{self.name}-read-out")
 
 
-def push_sum(matrices, *, name="push_sum", atol=1e-9):
+def push_sum(matrices: Any, *, name: str = "push_sum", atol: float = 1e-9) -> PushSum:
     r"""Push-sum (SGP) on a fixed sequence of column-stochastic matrices; see :class:`PushSum`.
 
     Parameters
@@ -1161,7 +1296,14 @@ def push_sum(matrices, *, name="push_sum", atol=1e-9):
         worker ``j``'s mass pushed to ``i``). A doubly stochastic Scheme gives ``y = 1`` and plain
         D-SGD.
     name : str
+        Name of the scheme.
     atol : float
+        Tolerance of the column sums.
+
+    Returns
+    -------
+    PushSum
+        The push-sum scheme.
 
     Examples
     --------

@@ -10,6 +10,8 @@ import difflib
 import inspect
 import os
 import re
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -42,14 +44,14 @@ __all__ = ["TOPOLOGIES", "PAPER_TOPOLOGIES", "topology_from_spec", "paper_topolo
            "DEFAULT_N"]
 
 
-def _square_factors(n):
+def _square_factors(n: int) -> tuple[int, int]:
     r = int(np.sqrt(n))
     while r > 1 and n % r:
         r -= 1
     return r, n // r
 
 
-def _torus_n(n, *, weights="metropolis"):
+def _torus_n(n: int, *, weights: str = "metropolis") -> Any:
     """2-D torus on ``n`` workers, the most square ``rows x cols`` factorisation (4x8 for 32).
 
     Also ``torus:ROWSxCOLS`` or ``torus:rows=R,cols=C``; a prime ``n`` gives a ring (1 x n).
@@ -58,73 +60,73 @@ def _torus_n(n, *, weights="metropolis"):
     return torus(r, c, weights=weights)
 
 
-def _social_network(n=32):
+def _social_network(n: int = 32) -> Any:
     """The Davis Southern Women graph; defined only for exactly 32 workers."""
     return _social_n(n)
 
 
-def _local_steps(n, period=4):
+def _local_steps(n: int, period: int = 4) -> Any:
     """Local SGD: ``period - 1`` steps without communication, then one exact average (period >= 1)."""
     return local_steps(n, period)
 
 
-def _mix(n, spectral_gap=0.5):
+def _mix(n: int, spectral_gap: float = 0.5) -> Any:
     """W = a J + (1 - a) I with a = spectral_gap in (0, 1]: every non-unit eigenvalue is 1 - a."""
     return mix(n, spectral_gap)
 
 
-def _base_graph(n, k=1):
+def _base_graph(n: int, k: int = 1) -> Any:
     """Base-(k+1) graph (Takezawa et al. 2023): exact averaging with at most k peers per step (k >= 1)."""
     return base_graph(n, k)
 
 
-def _hyper_hypercube(n, k=1):
+def _hyper_hypercube(n: int, k: int = 1) -> Any:
     """k-peer hyper-hypercube: exact averaging; needs every prime factor of n to be <= k + 1."""
     return hyper_hypercube(n, k)
 
 
-def _one_peer_exponential_any(n):
+def _one_peer_exponential_any(n: int) -> Any:
     """One-peer exponential graph for any n (Takezawa et al. 2023): exact averaging, one peer per step."""
     return one_peer_exponential_any(n)
 
 
-def _random_regular(n, degree=3, seed=0, weights="metropolis"):
+def _random_regular(n: int, degree: int = 3, seed: Any = 0, weights: str = "metropolis") -> Any:
     """Connected random degree-regular graph (n * degree even, degree < n); seeded (seed=0 by default)."""
     return random_regular(n, degree, seed=seed, weights=weights)
 
 
-def _erdos_renyi(n, p=None, seed=0, weights="metropolis"):
+def _erdos_renyi(n: int, p: float | None = None, seed: Any = 0, weights: str = "metropolis") -> Any:
     """Connected Erdős–Rényi G(n, p), p in (0, 1] (default 2 ln(n)/n); seeded (seed=0 by default)."""
     return erdos_renyi(n, min(1.0, 2 * np.log(max(n, 2)) / n) if p is None else p, seed=seed, weights=weights)
 
 
-def _equistatic(n, degree=None, kind="U", seed=0):
+def _equistatic(n: int, degree: int | None = None, kind: str = "U", seed: Any = 0) -> Any:
     """EquiStatic graph (Song et al. 2022), kind "U" or "D"; degree defaults to ceil(log2 n); seeded."""
     return equistatic(n, max(1, int(np.ceil(np.log2(max(n, 2))))) if degree is None else degree, kind=kind, seed=seed)
 
 
-def _k_peer_exponential(n, k=2):
+def _k_peer_exponential(n: int, k: int = 2) -> Any:
     """k-peer exponential graph: k peers per step, exact averaging when n is a power of k + 1."""
     return k_peer_exponential(n, k)
 
 
-def _de_bruijn(n, base=2):
+def _de_bruijn(n: int, base: int = 2) -> Any:
     """de Bruijn graph (static, directed): W^D = J for n = base^D (n must be a power of base)."""
     return de_bruijn(n, base=base)
 
 
-def _el_oracle(n, s=2):
+def _el_oracle(n: int, s: int = 2) -> Any:
     """EL-Oracle (de Vos et al. 2023): a fresh random s-regular graph per step, equal weights (n * s even)."""
     return el_oracle(n, s)
 
 
-def _equidyn(n, eta=1.0, offsets=None, seed=0):
+def _equidyn(n: int, eta: float = 1.0, offsets: Any = None, seed: Any = 0) -> Any:
     """OD-EquiDyn (Song et al. 2022): one random directed peer per step; offsets=M draws M offsets (seeded)."""
     return equidyn(n, eta=eta, offsets=offsets, seed=seed)
 
 
 #: Random laws a periodic mixture's communication step may use, with their extra parameters.
-MIXTURE_PEERS = {
+MIXTURE_PEERS: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
     "random_matching": ((), random_matching),
     "pairwise_gossip": ((), pairwise_gossip),
     "epidemic": (("s",), epidemic),
@@ -133,7 +135,8 @@ MIXTURE_PEERS = {
 }
 
 
-def _periodic_mixture(n, local=1, peer="random_matching", s=None, eta=None):
+def _periodic_mixture(n: int, local: int = 1, peer: str = "random_matching", s: int | None = None,
+                      eta: float | None = None) -> Any:
     """Local steps then one random gossip step: local=H steps without communication, then peer= one of
     random_matching, pairwise_gossip, epidemic (s=), el_oracle (s=), equidyn (eta=); period H + 1.
 
@@ -161,7 +164,7 @@ def _periodic_mixture(n, local=1, peer="random_matching", s=None, eta=None):
 #: Topology names accepted by :func:`topology_from_spec` and the CLI: name -> callable of ``n`` and
 #: keyword parameters, returning a Scheme. :func:`list_topologies` documents them (signature and
 #: the first line of the docstring).
-TOPOLOGIES = {
+TOPOLOGIES: dict[str, Callable[..., Any]] = {
     "ring": ring,
     "uni_ring": uni_ring,
     "chain": chain,
@@ -211,7 +214,7 @@ PAPER_TOPOLOGIES = (
 )
 
 
-def _social_n(n):
+def _social_n(n: int) -> Any:
     if n != 32:
         raise ValueError(f"social_network has exactly 32 workers; got n = {n}")
     return social_network()
@@ -223,7 +226,7 @@ _SPEC = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*(?::\s*(.*?))?\s*$")
 DEFAULT_N = 32
 
 
-def _parameters(factory):
+def _parameters(factory: Callable[..., Any]) -> tuple[Any, bool]:  # (None, True) when not introspectable
     """``(names, accepts_any)`` of a registry callable's parameters."""
     try:
         sig = inspect.signature(factory)
@@ -233,13 +236,14 @@ def _parameters(factory):
     return names, any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
 
 
-def _did_you_mean(word, choices):
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def topology_from_spec(spec, n=None, *, weights="metropolis", strict=False, delimiter=None, format=None,
-                       default_n=DEFAULT_N):
+def topology_from_spec(spec: str | os.PathLike[str], n: int | None = None, *, weights: str = "metropolis",
+                       strict: bool = False, delimiter: str | None = None, format: str | None = None,
+                       default_n: int = DEFAULT_N) -> Any:
     """Build a scheme from a short text spec or a graph file, as used by every CLI command.
 
     Specs: ``"ring"`` (``n`` workers, default 32), ``"torus:4x8"``, ``"ring:16"`` (same as
@@ -255,18 +259,20 @@ def topology_from_spec(spec, n=None, *, weights="metropolis", strict=False, deli
 
     Parameters
     ----------
-    spec : str
+    spec : str or os.PathLike
+        A topology spec (``"ring"``, ``"torus:4x8"``, ...) or a graph file.
     n : int, optional
         Number of workers: the size of a spec without one; checked against specs and files that
         fix their size. Default: the spec's own size, else ``default_n``.
-    default_n : int
-        Size of a spec without one when ``n`` is None (default 32).
     weights, strict, delimiter, format
         Passed to :func:`~topotheory.load_graph` for files.
+    default_n : int
+        Size of a spec without one when ``n`` is None (default 32).
 
     Returns
     -------
-    Scheme
+    Scheme or RandomScheme
+        The scheme (a random scheme for the random-gossip names).
 
     Examples
     --------
@@ -301,7 +307,7 @@ def topology_from_spec(spec, n=None, *, weights="metropolis", strict=False, deli
         raise type(exc)(f"spec {spec!r}: {exc}") from None
 
 
-def _from_spec(spec, n, default_n):
+def _from_spec(spec: str, n: int | None, default_n: int) -> Any:
     """The scheme of a topology spec (not a file); ``n`` and ``default_n`` already checked."""
     m = _SPEC.match(spec.lower().replace("-", "_"))
     valid = ", ".join(sorted(TOPOLOGIES))
@@ -340,7 +346,7 @@ def _from_spec(spec, n, default_n):
             raise ValueError("a torus spec needs both rows and cols (torus:4x8 or torus:rows=4,cols=8)")
         if "n" in kwargs:
             raise ValueError("a torus spec takes either n or rows and cols, not both")
-        factory = lambda rows, cols, weights="metropolis": torus(rows, cols, weights=weights)  # noqa: E731
+        factory: Callable[..., Any] = lambda rows, cols, weights="metropolis": torus(rows, cols, weights=weights)  # noqa: E731
     else:
         factory = TOPOLOGIES[name]
     params, any_kw = _parameters(factory)
@@ -366,7 +372,7 @@ def _from_spec(spec, n, default_n):
     return scheme
 
 
-def parse_value(text):
+def parse_value(text: str) -> int | float | str:
     """A spec parameter value: an int, else a float, else the text itself.
 
     Examples
@@ -382,7 +388,7 @@ def parse_value(text):
     return text
 
 
-def _first_paragraph(doc):
+def _first_paragraph(doc: str | None) -> str:
     lines = []
     for line in inspect.cleandoc(doc or "").splitlines():
         if not line.strip():
@@ -391,7 +397,7 @@ def _first_paragraph(doc):
     return " ".join(lines)
 
 
-def list_topologies():
+def list_topologies() -> list[dict[str, str]]:
     """Every registered topology name with its parameters, defaults and description.
 
     Introspects :data:`TOPOLOGIES`: the parameters and defaults come from each callable's
@@ -425,11 +431,21 @@ def list_topologies():
     return out
 
 
-def paper_topologies(n=32):
+def paper_topologies(n: int = 32) -> dict[str, Any]:
     """The paper's ten topologies at ``n`` workers, as an ordered ``{name: Scheme}`` dict.
 
     ``torus`` is the most square ``r × c`` factorisation (4×8 for 32); ``social_network`` is
     included only for ``n = 32``; ``hypercube`` and ``one_peer_exponential`` only for powers of two.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (default 32).
+
+    Returns
+    -------
+    dict of str to Scheme
+        The topologies, in the paper's order.
 
     Examples
     --------

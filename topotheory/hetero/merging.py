@@ -786,7 +786,8 @@ class MergingCrosscheck(CheckReport):
 
     def to_dict(self, *, curves: bool = True) -> dict[str, Any]:
         """JSON-ready: the per-quantity rows and (``curves=True``) exact curve, MC mean and bands."""
-        out = {"reps": self.reps, "steps": self.steps, "seed": self.seed, "level": self.level, "band": self.band,
+        out: dict[str, Any] = {"reps": self.reps, "steps": self.steps, "seed": self.seed, "level": self.level,
+               "band": self.band,
                "agrees": self.agrees, "verdict": self.verdict, "reason": self.reason, "settle": self.settle,
                "diagnostics": self.diagnostics.to_dict(), "quantities": [dict(r) for r in self.rows]}
         if curves:

@@ -25,6 +25,8 @@ first step and, within a step, gossips before it draws the gradient at the new i
 
 from __future__ import annotations
 
+from typing import Any
+
 import collections
 import math
 
@@ -33,7 +35,7 @@ import numpy as np
 from ..algorithms.registry import check_algorithm
 from ..common.rng import as_generator
 from .engine import check_budget, root_seed, run_chunks, start_point
-from .montecarlo import apply_gossip, check_simulation, gossip_plan, mark_divergence, simulation_from_chunks
+from .montecarlo import DSGDSimulation, apply_gossip, check_simulation, gossip_plan, mark_divergence, simulation_from_chunks
 
 __all__ = ["simulate_algorithm"]
 
@@ -43,7 +45,7 @@ _RESCALE_BELOW = 500
 _RESCALE_BY = 250
 
 
-def choco_k(ratio, d):
+def choco_k(ratio: float, d: int) -> int:
     """The number ``k = ratio * d`` of coordinates CHOCO's random-k sparsification sends.
 
     ``ratio * d`` must be an integer (to 1e-9): the operator keeps exactly ``k`` coordinates.
@@ -64,7 +66,7 @@ def choco_k(ratio, d):
     return int(round(k))
 
 
-def random_k(v, k, rng):
+def random_k(v: Any, k: int, rng: np.random.Generator) -> np.ndarray:
     r"""CHOCO's random-k sparsification of each row ``v[i, r, :]``: :math:`Q(v) = v \odot \mathbb 1_S`.
 
     :math:`S` is a uniform ``k``-subset of the ``d`` coordinates, drawn afresh for every worker
@@ -87,7 +89,7 @@ def random_k(v, k, rng):
     return np.where(mask, v, 0.0)
 
 
-def quantize(v, levels, rng):
+def quantize(v: Any, levels: int, rng: np.random.Generator) -> np.ndarray:
     r"""CHOCO's qsgd_s: QSGD's stochastic quantization of each row, rescaled by :math:`1/\tau`.
 
     :math:`Q(v)_j = \frac{1}{\tau}\|v\|_2\, \mathrm{sign}(v_j)\, \xi_j / s` (Alistarh et al.
@@ -121,7 +123,8 @@ class _Run:
     #: arrays of shape (n, c, d) alive at once, for the memory estimate
     arrays = 4
 
-    def __init__(self, plan, rng, X0, c, lr, batch_size, hp):
+    def __init__(self, plan: list[tuple[str, Any]], rng: np.random.Generator, X0: np.ndarray, c: int, lr: float,
+                 batch_size: int, hp: dict[str, Any]) -> None:
         self.plan, self.rng, self.lr, self.b, self.hp = plan, rng, lr, batch_size, hp
         self.n, self.d = X0.shape
         self.c = c
@@ -130,22 +133,22 @@ class _Run:
         self._s = np.empty((self.n, c))
         self.start()
 
-    def start(self):
+    def start(self) -> None:
         """Set the state components other than ``x`` (zero unless the rule says otherwise)."""
         for name in self.extra:
             setattr(self, name, np.zeros_like(self.x))
 
-    def grad(self, X):
+    def grad(self, X: np.ndarray) -> np.ndarray:
         r"""Fresh stochastic gradients :math:`g_i = \frac1b\sum_k a_k a_k^\top x_i`, :math:`a_k \sim N(0, I_d)`."""
         A, s = self._a, self._s
-        g = None
+        g: Any = None
         for _ in range(self.b):
             self.rng.standard_normal(out=A)
             np.einsum("icd,icd->ic", A, X, out=s)
             g = A * s[:, :, None] if g is None else g + A * s[:, :, None]
         return g / self.b if self.b > 1 else g
 
-    def gossip(self, t, *arrays):
+    def gossip(self, t: int, *arrays: Any) -> Any:
         """``W_t`` applied to each array (all of a replica's arrays meet the same ``W_t``)."""
         n, c = self.n, self.c
         Z = np.ascontiguousarray(arrays[0]) if len(arrays) == 1 else np.stack(arrays, axis=2)
@@ -156,37 +159,38 @@ class _Run:
         R = R.reshape(Z.shape)
         return R if len(arrays) == 1 else tuple(R[:, :, k] for k in range(len(arrays)))
 
-    def components(self):
+    def components(self) -> list[np.ndarray]:
         """Every state array (for rescaling)."""
         return [self.x] + [getattr(self, name) for name in self.extra]
 
-    def rescale(self, factor):
+    def rescale(self, factor: float) -> None:
         self.x = self.x * factor
         for name in self.extra:
             setattr(self, name, getattr(self, name) * factor)
 
-    def step(self, t):  # pragma: no cover - every algorithm overrides it
+    def step(self, t: int) -> None:  # pragma: no cover - every algorithm overrides it
         raise NotImplementedError
 
 
 class _DSGD(_Run):
-    def step(self, t):
+    def step(self, t: int) -> None:
         g = self.grad(self.x)
         self.x = self.gossip(t, self.x - self.lr * g)
 
 
 class _GossipFirst(_Run):
-    def step(self, t):
+    def step(self, t: int) -> None:
         g = self.grad(self.x)
         self.x = self.gossip(t, self.x) - self.lr * g
 
 
 class _DmSGD(_Run):
+    m: np.ndarray
     extra = ("m",)
     arrays = 6
     nesterov = False
 
-    def step(self, t):
+    def step(self, t: int) -> None:
         beta = self.hp["momentum"]
         g = self.grad(self.x)
         u = beta * self.m + g
@@ -202,10 +206,11 @@ class _DmSGDNesterov(_DmSGD):
 
 
 class _QGM(_Run):
+    m: np.ndarray
     extra = ("m",)
     arrays = 6
 
-    def step(self, t):
+    def step(self, t: int) -> None:
         beta = self.hp["momentum"]
         g = self.grad(self.x)
         v = g + beta * self.m
@@ -218,11 +223,11 @@ class _GradientTracking(_Run):
     extra = ("y", "g")
     arrays = 8
 
-    def start(self):
+    def start(self) -> None:
         self.g = self.grad(self.x)
         self.y = self.g.copy()
 
-    def step(self, t):
+    def step(self, t: int) -> None:
         Wx, Wy = self.gossip(t, self.x, self.y)
         x_new = Wx - self.lr * self.y
         g_new = self.grad(x_new)
@@ -234,10 +239,10 @@ class _ExactDiffusion(_Run):
     extra = ("psi",)
     arrays = 6
 
-    def start(self):
+    def start(self) -> None:
         self.psi = self.x.copy()
 
-    def step(self, t):
+    def step(self, t: int) -> None:
         g = self.grad(self.x)
         psi_new = self.x - self.lr * g
         z = psi_new + self.x - self.psi
@@ -247,16 +252,17 @@ class _ExactDiffusion(_Run):
 
 
 class _Choco(_Run):
+    xhat: np.ndarray
     extra = ("xhat",)
     arrays = 7
 
-    def compress(self, v):
+    def compress(self, v: Any) -> np.ndarray:
         """``Q(v)``, the registry's contractive compressor, fresh per worker, replica and step."""
         if self.hp["compression"] == "random_k":
             return random_k(v, choco_k(self.hp["ratio"], self.d), self.rng)
         return quantize(v, self.hp["levels"], self.rng)
 
-    def step(self, t):
+    def step(self, t: int) -> None:
         gamma = self.hp["consensus_step"]
         g = self.grad(self.x)
         h = self.x - self.lr * g
@@ -265,18 +271,18 @@ class _Choco(_Run):
 
 
 class _Delayed(_Run):
-    def start(self):
-        self.queue = collections.deque()  # gradients drawn and not yet applied, oldest first
+    def start(self) -> None:
+        self.queue: collections.deque[np.ndarray] = collections.deque()  # gradients drawn and not yet applied, oldest first
 
-    def step(self, t):
+    def step(self, t: int) -> None:
         self.queue.append(self.grad(self.x))
         g = self.queue.popleft() if len(self.queue) > self.hp["delay"] else 0.0
         self.x = self.gossip(t, self.x - self.lr * g)
 
-    def components(self):
+    def components(self) -> list[np.ndarray]:
         return [self.x, *self.queue]
 
-    def rescale(self, factor):
+    def rescale(self, factor: float) -> None:
         self.x = self.x * factor
         self.queue = collections.deque(q * factor for q in self.queue)
 
@@ -294,12 +300,13 @@ _RUNS = {
 }
 
 
-def _arrays_alive(name, hp):
+def _arrays_alive(name: str, hp: dict[str, Any]) -> Any:
     """Arrays of shape (n, c, d) a chunk of ``name`` keeps alive at once."""
     return _RUNS[name].arrays + (hp["delay"] if name == "delayed" else 0)
 
 
-def _algorithm_chunk(run_class, hp, plan, X0, lr, batch_size, steps, c, seed):
+def _algorithm_chunk(run_class: Any, hp: dict[str, Any], plan: list[tuple[str, Any]], X0: np.ndarray, lr: float,
+                     batch_size: int, steps: int, c: int, seed: Any) -> tuple[Any, ...]:
     """Simulate ``c`` replicas; returns per-replica loss, summed consensus, divergence info."""
     rng = as_generator(seed)
     n = X0.shape[0]
@@ -308,7 +315,7 @@ def _algorithm_chunk(run_class, hp, plan, X0, lr, batch_size, steps, c, seed):
     scale = 0  # the state holds 2**scale times the true state
     diverged_step, n_div = -1, 0
 
-    def record(t, X):
+    def record(t: int, X: np.ndarray) -> np.ndarray:
         sq = np.einsum("icd,icd->c", X, X)
         D = X - X.mean(axis=0)
         cons[t] = math.ldexp(float(np.einsum("icd,icd->", D, D)) / n, -2 * scale)
@@ -331,7 +338,8 @@ def _algorithm_chunk(run_class, hp, plan, X0, lr, batch_size, steps, c, seed):
     return loss, cons, diverged_step, n_div
 
 
-def check_algorithm_run(algorithm, hyperparameters, *, lr, d):
+def check_algorithm_run(algorithm: str, hyperparameters: dict[str, Any] | None, *, lr: float, d: int,
+                       ) -> tuple[Any, dict[str, Any]]:
     """The algorithm, its validated hyper-parameters, and the checks the simulator adds.
 
     Beyond :func:`topotheory.algorithms.check_algorithm`: quasi-global momentum divides by the
@@ -365,21 +373,21 @@ def check_algorithm_run(algorithm, hyperparameters, *, lr, d):
 
 
 def simulate_algorithm(
-    scheme,
+    scheme: Any,
     *,
-    lr,
-    d,
-    steps,
-    reps,
-    algorithm="dsgd",
-    batch_size=1,
-    x0=None,
-    seed=None,
-    keep_replicas=True,
-    chunk_size=None,
-    threads=None,
-    **hyperparameters,
-):
+    lr: float,
+    d: int,
+    steps: int,
+    reps: int,
+    algorithm: str = "dsgd",
+    batch_size: int = 1,
+    x0: Any = None,
+    seed: Any = None,
+    keep_replicas: bool = True,
+    chunk_size: int | None = None,
+    threads: int | None = None,
+    **hyperparameters: Any,
+) -> DSGDSimulation:
     r"""Monte Carlo of a decentralized algorithm on the isotropic random quadratic (THEORY §3.1, §6).
 
     Each worker of each replica runs the update rule of ``algorithm`` (the table of
@@ -408,11 +416,13 @@ def simulate_algorithm(
         The gossip scheme (row convention ``X <- W X``).
     lr : float
         Learning rate :math:`\eta \ge 0` (> 0 for ``"qgm"``).
-    d, steps, reps, batch_size : int
+    d, steps, reps : int
         As in :func:`topotheory.simulate_dsgd`.
     algorithm : str
         A key of :data:`topotheory.ALGORITHMS` (default ``"dsgd"``, the pseudo-code route of
         :func:`topotheory.simulate_dsgd`).
+    batch_size : int
+        Mini-batch size, as in :func:`topotheory.simulate_dsgd`.
     x0 : array_like, shape (d,) or (n, d), optional
         Start of the iterate (default ``ones(d)/sqrt(d)`` at every worker, ``loss[0] = 0.5``);
         the other state components start as the rule says (zero; the tracker at the first

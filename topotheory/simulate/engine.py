@@ -21,7 +21,9 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -52,8 +54,18 @@ MAX_THREADS = 256
 
 
 # ------------------------------------------------------------------------------------- seeds
-def describe_seed(seed):
+def describe_seed(seed: Any) -> Any:
     """The one JSON-able record of a seed: an int, ``{"entropy", "spawn_key"}``, ``"Generator"`` or None.
+
+    Parameters
+    ----------
+    seed : None, int, SeedSequence or Generator
+        The seed to describe.
+
+    Returns
+    -------
+    int, dict, str or None
+        The record (``"Generator"`` for a Generator: its state is not recorded).
 
     Examples
     --------
@@ -69,8 +81,18 @@ def describe_seed(seed):
     return int(seed)
 
 
-def format_seed(record):
+def format_seed(record: Any) -> str:
     """Text form of a :func:`describe_seed` record (for reports).
+
+    Parameters
+    ----------
+    record : int, dict, str or None
+        A :func:`describe_seed` record.
+
+    Returns
+    -------
+    str
+        ``SeedSequence(entropy=..., spawn_key=(...))`` for a dict, ``repr(record)`` otherwise.
 
     Examples
     --------
@@ -82,12 +104,17 @@ def format_seed(record):
     return repr(record)
 
 
-def root_seed(seed):
+def root_seed(seed: Any) -> tuple[Any, Any]:
     """The seed a simulator consumes, and its record.
 
     ``None`` becomes a fresh ``SeedSequence`` (its entropy recorded, so the run can be repeated);
     a ``SeedSequence`` or ``Generator`` is copied, so the caller's object is never advanced and
     the same object passed twice gives the same result; ints are validated and kept.
+
+    Parameters
+    ----------
+    seed : None, int, SeedSequence or Generator
+        The caller's seed.
 
     Returns
     -------
@@ -108,11 +135,23 @@ def root_seed(seed):
     return seed, describe_seed(seed)
 
 
-def chunk_seeds(seed, count):
+def chunk_seeds(seed: Any, count: int) -> list[np.random.SeedSequence]:
     """``count`` independent child seeds of ``seed`` (the caller's object is not advanced).
 
     The children are drawn from ``as_generator(seed)``: an int seed gives the same children on
     every call.
+
+    Parameters
+    ----------
+    seed : None, int, SeedSequence or Generator
+        The parent seed.
+    count : int
+        Number of children.
+
+    Returns
+    -------
+    list of SeedSequence
+        The children, in order.
 
     Examples
     --------
@@ -123,7 +162,7 @@ def chunk_seeds(seed, count):
 
 
 # ------------------------------------------------------------------------------- start point
-def start_point(x0, n, d, *, default="unit", per_worker=True):
+def start_point(x0: Any, n: int, d: int, *, default: str = "unit", per_worker: bool = True) -> np.ndarray:
     r"""The validated start of every worker, shape ``(n, d)`` (or ``(d,)`` when ``per_worker=False``).
 
     Parameters
@@ -165,14 +204,31 @@ def start_point(x0, n, d, *, default="unit", per_worker=True):
 
 
 # ---------------------------------------------------------------------------- chunks/threads
-def check_threads(threads):
-    """``threads`` as an int in ``[1, MAX_THREADS]``, or None (one per CPU)."""
+def check_threads(threads: Any) -> int | None:
+    """``threads`` as an int in ``[1, MAX_THREADS]``, or None (one per CPU).
+
+    Parameters
+    ----------
+    threads : int or None
+        The value to check.
+
+    Returns
+    -------
+    int or None
+        ``threads`` itself.
+
+    Examples
+    --------
+    >>> check_threads(None), check_threads(2)
+    (None, 2)
+    """
     if threads is None:
         return None
     return check_int("threads", threads, minimum=1, maximum=MAX_THREADS)
 
 
-def run_chunks(func, args, reps, floats_per_replica, chunk_size, seed, threads):
+def run_chunks(func: Callable[..., Any], args: Sequence[Any], reps: int, floats_per_replica: int,
+               chunk_size: int | None, seed: Any, threads: int | None) -> tuple[list[Any], int, float]:
     """Run ``func(*args, c, chunk_seed)`` over chunks of ``c`` replicas; outputs in chunk order.
 
     Chunk ``k`` gets the ``k``-th stream of :func:`chunk_seeds` ``(seed, n_chunks)``, so the outputs
@@ -180,10 +236,29 @@ def run_chunks(func, args, reps, floats_per_replica, chunk_size, seed, threads):
     :data:`CHUNK_BYTES` of state (``floats_per_replica`` doubles per replica). Threads run with
     single-threaded BLAS: BLAS threads on top of ours would oversubscribe the cores.
 
+    Parameters
+    ----------
+    func : callable
+        ``func(*args, c, chunk_seed)`` simulates ``c`` replicas.
+    args : sequence
+        The leading arguments of every call.
+    reps : int
+        Replicas in all.
+    floats_per_replica : int
+        Doubles of state per replica (sets the default chunk).
+    chunk_size : int or None
+        Replicas per chunk (None: about :data:`CHUNK_BYTES` of state).
+    seed : None, int, SeedSequence or Generator
+        Root of the chunk seeds.
+    threads : int or None
+        Threads running the chunks (None: one per CPU, at most one per chunk).
+
     Returns
     -------
     outputs : list
+        ``func``'s outputs, in chunk order.
     chunk_size : int
+        The chunk size used.
     elapsed : float
         Seconds.
 

@@ -7,13 +7,27 @@ rate is :math:`r = 1 - e^{s}` (loss :math:`\propto (1-r)^t`, THEORY §3.3).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["slope_weights", "fit_rate"]
 
 
-def slope_weights(start, stop, period):
+def slope_weights(start: int, stop: int, period: int) -> np.ndarray:
     """Row vector ``c`` with ``c @ log(loss[start:stop+1])`` = the least-squares slope ``s``.
+
+    Parameters
+    ----------
+    start, stop : int
+        First and last step of the window (inclusive).
+    period : int
+        Period ``p`` of the scheme: one intercept per phase ``t mod p``.
+
+    Returns
+    -------
+    ndarray, shape (stop - start + 1,)
+        The first row of the pseudo-inverse of the design matrix ``[t - mean(t), phase indicators]``.
 
     Examples
     --------
@@ -27,8 +41,22 @@ def slope_weights(start, stop, period):
     return np.linalg.pinv(D)[0]
 
 
-def fit_rate(curve, window, period):
+def fit_rate(curve: Any, window: tuple[int, int], period: int) -> float:
     """``1 - exp(slope)`` of ``log(curve)`` over ``window`` (inclusive); NaN unless all positive and finite.
+
+    Parameters
+    ----------
+    curve : array_like
+        A loss curve, indexed by step.
+    window : tuple of int
+        ``(start, stop)``, inclusive.
+    period : int
+        Period of the scheme (one intercept per phase, :func:`slope_weights`).
+
+    Returns
+    -------
+    float
+        The rate :math:`r = 1 - e^{s}`, NaN when a value in the window is not positive and finite.
 
     Examples
     --------

@@ -24,6 +24,9 @@ numpy releases the GIL while sampling, so chunks run in parallel threads.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import math
 from dataclasses import dataclass, field
 
@@ -65,7 +68,7 @@ _RESCALE_BY = 250
 
 
 # ------------------------------------------------------------------------------------ helpers
-def gossip_plan(scheme):
+def gossip_plan(scheme: Any) -> list[tuple[str, Any]]:
     """One ``(kind, matrix)`` per phase: kind is identity, average, sparse, dense or random.
 
     The plan every simulator gossips through (:func:`apply_gossip`).
@@ -74,7 +77,7 @@ def gossip_plan(scheme):
     if getattr(scheme, "is_random_scheme", False) is True:
         # a fresh W_t per replica and step from the phase's law (topotheory.graphs.random)
         return [("random", law) for law in scheme.laws]
-    plan = []
+    plan: list[tuple[str, Any]] = []
     for t in range(scheme.period):
         if scheme.is_sparse(t):
             S = scheme.sparse_matrix(t)
@@ -99,7 +102,8 @@ def gossip_plan(scheme):
     return plan
 
 
-def apply_gossip(op, X, out, rng=None, reps=None):
+def apply_gossip(op: tuple[str, Any], X: np.ndarray, out: Any, rng: np.random.Generator | None = None,
+                 reps: int | None = None) -> np.ndarray:
     """Apply one gossip step to ``X`` of shape ``(n, m)``; returns the array holding ``W X``.
 
     The result is ``X`` itself (identity), ``out`` (dense, average) or a new array (sparse,
@@ -111,6 +115,7 @@ def apply_gossip(op, X, out, rng=None, reps=None):
     if kind == "random":
         n = X.shape[0]
         Ws = M.sample(rng, reps)
+        assert reps is not None  # a random scheme's plan always comes with its replica count
         return np.einsum("rik,krj->irj", Ws, X.reshape(n, reps, -1), optimize=True).reshape(n, -1)
     if kind == "identity":
         return X
@@ -133,6 +138,22 @@ class DSGDSimulation(Result):
 
     Attributes
     ----------
+    scheme : str
+        Name of the scheme.
+    n, d : int
+        Workers and model dimension.
+    lr : float
+        Learning rate.
+    batch_size : int
+        Mini-batch size.
+    steps, reps : int
+        Steps per replica and replicas.
+    period : int
+        Period of the scheme.
+    seed : int, dict, str or None
+        Record of the seed (:func:`topotheory.simulate.engine.describe_seed`).
+    chunk_size : int
+        Replicas simulated together (the results depend on it).
     loss : ndarray, shape (steps + 1,)
         Replica mean of the worker-mean loss :math:`\frac1n\sum_i \frac12\|x_i(t)\|^2`; ``inf`` from
         the step where some replica diverged.
@@ -149,6 +170,8 @@ class DSGDSimulation(Result):
         First step with a diverged replica, ``-1`` if none.
     n_diverged : int
         Number of replicas that diverged.
+    elapsed : float
+        Wall-clock seconds of the simulation.
     algorithm : str
         The algorithm simulated (``"dsgd"`` here; :func:`topotheory.simulate_algorithm` runs the
         others of :data:`topotheory.ALGORITHMS`).
@@ -177,7 +200,7 @@ class DSGDSimulation(Result):
     algorithm: str = "dsgd"
     hyperparameters: dict = field(default_factory=dict)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         last = self.loss[-1]
         alg = "" if self.algorithm == "dsgd" else f"algorithm={self.algorithm!r}, "
         return (
@@ -187,7 +210,7 @@ class DSGDSimulation(Result):
         )
 
 
-def mark_divergence(loss, cons, t):
+def mark_divergence(loss: np.ndarray, cons: np.ndarray, t: int) -> int:
     """Flag the replicas of a chunk whose loss at step ``t`` exceeds ``1e300`` or is not finite.
 
     Their loss becomes ``inf`` from ``t`` on, the chunk's consensus ``inf`` from ``t`` on (the
@@ -203,7 +226,8 @@ def mark_divergence(loss, cons, t):
     return int(bad.sum())
 
 
-def _dsgd_chunk(plan, X0, lr, batch_size, steps, c, seed):
+def _dsgd_chunk(plan: list[tuple[str, Any]], X0: np.ndarray, lr: float, batch_size: int, steps: int, c: int,
+                seed: Any) -> tuple[Any, ...]:
     """Simulate ``c`` replicas; returns per-replica loss, summed consensus, divergence info."""
     rng = as_generator(seed)
     n, d = X0.shape
@@ -222,7 +246,7 @@ def _dsgd_chunk(plan, X0, lr, batch_size, steps, c, seed):
     scale = 0  # X holds 2**scale times the true state
     diverged_step, n_div = -1, 0
 
-    def record(t, X):
+    def record(t: int, X: np.ndarray) -> None:
         # per replica: sq = sum_i ||x_i||^2, and the consensus distance
         # (1/n) sum_i ||x_i - xbar||^2 = sq/n - ||xbar||^2, computed directly (one more pass) only
         # when the difference would lose more than half of the digits
@@ -270,7 +294,7 @@ def _dsgd_chunk(plan, X0, lr, batch_size, steps, c, seed):
     return loss, cons, diverged_step, n_div
 
 
-def check_dsgd_size(n, *, d, steps, reps, batch_size, reps_name="reps"):
+def check_dsgd_size(n: int, *, d: int, steps: int, reps: int, batch_size: int, reps_name: str = "reps") -> None:
     """Refuse at once a D-SGD simulation whose memory or time cannot fit (validated ints in).
 
     Memory: the per-replica loss curves, ``8 reps (steps + 1)`` bytes, plus the chunk state;
@@ -292,19 +316,19 @@ def check_dsgd_size(n, *, d, steps, reps, batch_size, reps_name="reps"):
 
 
 def simulate_dsgd(
-    scheme,
+    scheme: Any,
     *,
-    lr,
-    d,
-    steps,
-    reps,
-    batch_size=1,
-    x0=None,
-    seed=None,
-    keep_replicas=True,
-    chunk_size=None,
-    threads=None,
-):
+    lr: float,
+    d: int,
+    steps: int,
+    reps: int,
+    batch_size: int = 1,
+    x0: Any = None,
+    seed: Any = None,
+    keep_replicas: bool = True,
+    chunk_size: int | None = None,
+    threads: int | None = None,
+) -> DSGDSimulation:
     r"""Monte Carlo of D-SGD on the isotropic random quadratic (THEORY §3.1, §6).
 
     Each worker ``i`` of each replica holds :math:`x_i \in \mathbb{R}^d`. One step draws, per worker
@@ -347,17 +371,19 @@ def simulate_dsgd(
         Threads running the chunks, 1 to 256 (default: the number of CPUs). Results do not
         depend on it.
 
-    Sizes whose memory (more than 4 GiB) or time (more than :data:`~topotheory.simulate.engine.WORK_LIMIT`
-    elementary updates) cannot fit are refused at once, before anything is allocated.
-
     Returns
     -------
     DSGDSimulation
+        Mean loss, its standard error, consensus distance and (``keep_replicas``) the per-replica
+        losses.
 
     Notes
     -----
     A replica whose loss exceeds ``1e300`` or stops being finite is flagged (``diverged``), its
     chunk stops there without numpy warnings, and the mean loss is ``inf`` from that step on.
+
+    Sizes whose memory (more than 4 GiB) or time (more than :data:`~topotheory.simulate.engine.WORK_LIMIT`
+    elementary updates) cannot fit are refused at once, before anything is allocated.
 
     Examples
     --------
@@ -383,7 +409,8 @@ def simulate_dsgd(
                                   elapsed=elapsed)
 
 
-def check_simulation(scheme, lr, d, steps, reps, batch_size, keep_replicas, threads):
+def check_simulation(scheme: Any, lr: float, d: int, steps: int, reps: int, batch_size: int, keep_replicas: bool,
+                     threads: int | None) -> tuple[Any, ...]:
     """The arguments every toy-problem simulator shares, validated (in this order)."""
     return (check_scheme(scheme), check_real("lr", lr, low=0.0), check_int("d", d, minimum=1),
             check_int("steps", steps, minimum=1), check_int("reps", reps, minimum=1),
@@ -391,8 +418,9 @@ def check_simulation(scheme, lr, d, steps, reps, batch_size, keep_replicas, thre
             check_threads(threads))
 
 
-def simulation_from_chunks(outs, *, scheme, d, lr, batch_size, steps, reps, seed, chunk_size, keep_replicas,
-                           elapsed, algorithm="dsgd", hyperparameters=None):
+def simulation_from_chunks(outs: list[Any], *, scheme: Any, d: int, lr: float, batch_size: int, steps: int, reps: int,
+                           seed: Any, chunk_size: int, keep_replicas: bool, elapsed: float, algorithm: str = "dsgd",
+                           hyperparameters: dict[str, Any] | None = None) -> DSGDSimulation:
     """The :class:`DSGDSimulation` of chunk outputs ``(loss (c, steps + 1), consensus sum,
     diverged step, diverged count)``: replica mean, standard error, divergence flags.
 
@@ -431,7 +459,7 @@ def simulation_from_chunks(outs, *, scheme, d, lr, batch_size, steps, reps, seed
     )
 
 
-def concat_simulations(sims):
+def concat_simulations(sims: Sequence[Any]) -> DSGDSimulation:
     """One :class:`DSGDSimulation` holding the replicas of several runs of the same setting.
 
     Used by the adaptive cross-check, which adds seeded chunks of replicas. The runs must share
@@ -469,6 +497,24 @@ class RandomWalkSimulation(Result):
 
     Attributes
     ----------
+    scheme : str
+        Name of the scheme.
+    n : int
+        Number of workers.
+    gamma : float
+        Decay of the walk.
+    steps, reps : int
+        Recorded steps per replica and replicas.
+    burn_in : int
+        Steps simulated before recording.
+    phase : int
+        Phase (modulo the period) at which the variances are recorded.
+    seed : int, dict, str or None
+        Record of the seed.
+    chunk_size : int
+        Replicas simulated together.
+    confidence : float
+        Level of ``ci``.
     effective_neighbors : float
         Monte Carlo estimate of :math:`n_W(\gamma)` ("mean" mode):
         :math:`[1/(1-\gamma)] / \operatorname{mean}_i \widehat{\operatorname{Var}} z_i`.
@@ -497,6 +543,8 @@ class RandomWalkSimulation(Result):
     replica_variance : ndarray, shape (reps,)
         Per replica, the worker-mean of the recorded :math:`z_i^2` (the values the interval and
         the replica diagnostics of :func:`topotheory.crosscheck_random_walk` use).
+    elapsed : float
+        Wall-clock seconds of the simulation.
     """
 
     scheme: str
@@ -521,7 +569,7 @@ class RandomWalkSimulation(Result):
     warning: str = ""
     elapsed: float = field(default=float("nan"))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lo, hi = self.ci
         flag = "" if self.trusted else f", trusted=False ({self.warning})"
         return (
@@ -531,7 +579,8 @@ class RandomWalkSimulation(Result):
         )
 
 
-def _random_walk_chunk(plan, n, sqrt_gamma, burn_in, steps, phase, c, seed):
+def _random_walk_chunk(plan: list[tuple[str, Any]], n: int, sqrt_gamma: float, burn_in: int, steps: int,
+                       phase: int, c: int, seed: Any) -> tuple[Any, ...]:
     rng = as_generator(seed)
     p = len(plan)
     Z = np.zeros((n, c))
@@ -559,7 +608,7 @@ def _random_walk_chunk(plan, n, sqrt_gamma, burn_in, steps, phase, c, seed):
 TRUST_BIAS = 1e-3
 
 
-def default_burn_in(gamma, period=1):
+def default_burn_in(gamma: float, period: int = 1) -> int:
     r"""Default burn-in of :func:`simulate_random_walk`: :math:`\lceil 10/(1-\gamma) \rceil` steps.
 
     Started from ``z = 0``, the covariance deficit decays at least like :math:`\gamma^t`, so after
@@ -578,8 +627,9 @@ def default_burn_in(gamma, period=1):
 
 
 def simulate_random_walk(
-    scheme, *, gamma, steps, reps, burn_in=None, seed=None, phase=0, confidence=0.95, chunk_size=None, threads=None
-):
+    scheme: Any, *, gamma: float, steps: int, reps: int, burn_in: int | None = None, seed: Any = None, phase: int = 0,
+    confidence: float = 0.95, chunk_size: int | None = None, threads: int | None = None,
+) -> RandomWalkSimulation:
     r"""Monte Carlo estimate of the effective number of neighbours :math:`n_W(\gamma)` (THEORY §2, §6).
 
     Iterates :math:`z(t+1) = W_t\bigl(\sqrt{\gamma}\, z(t) + \xi(t)\bigr)`,
@@ -599,6 +649,7 @@ def simulate_random_walk(
     Parameters
     ----------
     scheme : Scheme
+        The gossip scheme (row convention ``X <- W X``).
     gamma : float
         Decay in [0, 1).
     steps : int
@@ -608,6 +659,7 @@ def simulate_random_walk(
     burn_in : int, optional
         Steps discarded first; default :func:`default_burn_in` (``ceil(10/(1-gamma))``).
     seed : None, int, SeedSequence or Generator
+        Randomness.
     phase : int
         For periodic schemes, the phase at which variances are recorded (state right after the
         gossip with :math:`W_{\text{phase}-1}`), as in :func:`topotheory.effective_neighbors`; any
@@ -620,6 +672,7 @@ def simulate_random_walk(
     Returns
     -------
     RandomWalkSimulation
+        The estimate of :math:`n_W`, its interval and the per-worker variances.
 
     Examples
     --------
@@ -710,8 +763,20 @@ class RateEstimate(Result):
         Bootstrap percentile interval for ``rate`` (level ``confidence``), resampling replicas.
     stderr : float
         Bootstrap standard deviation of ``rate``.
+    slope : float
+        Fitted slope :math:`\hat s` of the log replica-mean loss per step.
     window : tuple of int
         First and last step (inclusive) of the fit.
+    confidence : float
+        Level of ``ci``.
+    n_boot : int
+        Bootstrap resamples.
+    reps : int
+        Replicas of the simulation.
+    period : int
+        Period of the scheme (one intercept per phase in the fit).
+    diverged : bool
+        The simulation diverged.
     """
 
     rate: float
@@ -725,7 +790,7 @@ class RateEstimate(Result):
     period: int
     diverged: bool
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lo, hi = self.ci
         return (
             f"RateEstimate(rate={self.rate:.6g}, ci=({lo:.6g}, {hi:.6g}), window={self.window}, "
@@ -733,7 +798,7 @@ class RateEstimate(Result):
         )
 
 
-def default_window(steps, period=1):
+def default_window(steps: int, period: int = 1) -> tuple[int, int]:
     """The default fit window of :func:`estimate_rate`: the second half of the run.
 
     From the first multiple of the period at or after ``steps / 2`` to ``steps`` (inclusive).
@@ -749,7 +814,7 @@ def default_window(steps, period=1):
     return (min(start, max(steps - 1, 0)), steps)
 
 
-def _check_window(window, steps, period):
+def _check_window(window: tuple[int, int] | None, steps: int, period: int) -> tuple[int, int]:
     if window is None:
         window = default_window(steps, period)
     try:
@@ -767,7 +832,8 @@ def _check_window(window, steps, period):
     return start, stop
 
 
-def estimate_rate(result, *, window=None, confidence=0.95, n_boot=1000, seed=0):
+def estimate_rate(result: Any, *, window: tuple[int, int] | None = None, confidence: float = 0.95,
+                  n_boot: int = 1000, seed: Any = 0) -> RateEstimate:
     r"""Asymptotic rate of a simulated loss curve, with a bootstrap interval over replicas.
 
     Fits :math:`\log \bar L(t) = s\,t + c_{t \bmod p}` by least squares over the window
@@ -874,11 +940,12 @@ class PushSumSimulation(Result):
     weighted_gap: np.ndarray
     weights: np.ndarray
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"PushSumSimulation({self.readout!r})"
 
 
-def simulate_push_sum(push, *, lr, d, steps, reps, seed=None, batch_size=1, x0=None, keep_replicas=True):
+def simulate_push_sum(push: Any, *, lr: float, d: int, steps: int, reps: int, seed: Any = None,
+                      batch_size: int = 1, x0: Any = None, keep_replicas: bool = True) -> PushSumSimulation:
     r"""Monte Carlo of stochastic gradient push on the isotropic random quadratic (THEORY §3.1).
 
     Per replica, with fresh Gaussian mini-batches at every worker and step (gradients at the
@@ -898,8 +965,12 @@ def simulate_push_sum(push, *, lr, d, steps, reps, seed=None, batch_size=1, x0=N
         From :func:`topotheory.push_sum`.
     lr : float
         Learning rate (>= 0; 0 runs pure push-sum averaging).
-    d, steps, reps, batch_size : int
+    d, steps, reps : int
+        Model dimension, steps and replicas.
     seed : None, int, SeedSequence or Generator
+        Randomness.
+    batch_size : int
+        Mini-batch size.
     x0 : array_like, shape (d,) or (n, d), optional
         Start (default every worker at ``ones(d) / sqrt(d)``).
     keep_replicas : bool
@@ -908,6 +979,7 @@ def simulate_push_sum(push, *, lr, d, steps, reps, seed=None, batch_size=1, x0=N
     Returns
     -------
     PushSumSimulation
+        Read-out losses, consensus distance and (``keep_replicas``) the per-replica losses.
 
     Examples
     --------
@@ -939,7 +1011,7 @@ def simulate_push_sum(push, *, lr, d, steps, reps, seed=None, batch_size=1, x0=N
     s = np.empty((n, reps))
     G = np.empty_like(X)
 
-    def record(t, X):
+    def record(t: int, X: np.ndarray) -> np.ndarray:
         Z = X / y[t][:, None, None]
         xbar = X.mean(axis=0)
         rloss[:, t] = 0.5 * np.einsum("ird,ird->r", Z, Z) / n
