@@ -355,10 +355,6 @@ def _eigen_route(E, a, beta, u_lo, slopes=False):
                 else:
                     Y = out[5]
                 u[j], its[j], res[j], conv[j] = out[:4]
-                if conv[j] and Y is not None:  # a warm start of the next learning rates, with the variances it belongs to
-                    kept = E.setdefault("perron_vectors", [])
-                    kept.append((float(beta[j]), out[4], out[6]))
-                    del kept[:-_WARM_KEPT]
                 if slopes:
                     d = _dmu(E, a[j:j + 1], beta[j:j + 1], u[j:j + 1], out[4][None, :], Y=Y)
                     mu_u[j], mu_a[j] = d[0][0], d[1][0]
@@ -470,10 +466,6 @@ _WARM_SLOPE_RESIDUAL = 1e-11
 #: Operator applications (two ``n x n`` products each) after which the warm-started solver hands over
 #: to restarted Lanczos (a cluster at the top of ``K``, as in deep binary trees).
 _WARM_BUDGET = 100
-#: Perron vectors kept per scheme as warm starts (the one of the nearest learning rate is used).
-_WARM_KEPT = 8
-#: Lanczos steps between two updates of ``u``.
-_WARM_STEPS = 40
 
 
 def _gram(Q, x):
@@ -532,77 +524,108 @@ def _rayleigh_functional(P, oneLL, a, beta, lo, hi, u):
     return u
 
 
-def _lanczos_top(apply, v, w, steps, tol):
-    """Largest Ritz pair of ``apply`` from the unit start ``v`` (``w = apply(v)`` given), full reorthogonalisation.
+#: Largest number of basis vectors of the kept subspace (each carries its ``n x n`` Gram matrix).
+_SUBSPACE_MAX = 24
+#: Basis vectors kept at a restart (the top Ritz vectors of the current learning rate).
+_SUBSPACE_KEEP = 8
+#: Entries of the Gram matrices handled per block in the projected matrix.
+_PROJECT_BLOCK = 1 << 16
+#: Alternations of the projected problem's Ritz vector and excess before the first application.
+_FIRST_ALTERNATIONS = 4
 
-    Stops when the Ritz residual is at most ``tol``. Returns ``(theta, vector, applications, gap)``
-    with ``gap`` the distance of the two largest Ritz values (``inf`` after one step).
+
+def _projected(Z, H):
+    r"""The reduction projected on the kept basis: :math:`M_{ij} = \sum_{lm} H_{lm}Y^{(i)}_{lm}Y^{(j)}_{lm}`.
+
+    ``Z``: the Gram matrices :math:`Y^{(i)} = Q^T\mathrm{Diag}(v_i)Q` of the orthonormal basis
+    vectors, flattened, shape ``(k, n*n)``; :math:`v_i^TK v_j = M_{ij}`.
     """
-    n = v.shape[0]
-    V = np.empty((steps + 1, n))
-    V[0] = v
-    alpha = np.zeros(steps)
-    off = np.zeros(steps)
-    theta, s, gap = float(v @ w), np.ones(1), math.inf
-    k = 0
-    for k in range(steps):
-        alpha[k] = V[k] @ w
-        w = w - V[: k + 1].T @ (V[: k + 1] @ w)
-        w = w - V[: k + 1].T @ (V[: k + 1] @ w)
-        off[k] = np.linalg.norm(w)
-        T = np.diag(alpha[: k + 1]) + np.diag(off[:k], 1) + np.diag(off[:k], -1)
-        t, S = np.linalg.eigh(T)
-        theta, s = float(t[-1]), S[:, -1]
-        gap = float(t[-1] - t[-2]) if k else math.inf
-        if off[k] * abs(s[-1]) <= tol * abs(theta) or off[k] <= EPS * abs(theta) or k == steps - 1:
-            break
-        V[k + 1] = w / off[k]
-        w = apply(V[k + 1])
-    x = s @ V[: s.shape[0]]
-    return theta, _positive(x), k + 1, gap
+    h = H.ravel()
+    M = np.zeros((Z.shape[0], Z.shape[0]))
+    for s in range(0, h.size, _PROJECT_BLOCK):
+        block = Z[:, s:s + _PROJECT_BLOCK]
+        M += (block * h[s:s + _PROJECT_BLOCK]) @ block.T
+    return 0.5 * (M + M.T)
+
+
+def _subspace(E, Q, start):
+    """The kept basis ``(V, Z)`` of the scheme (rows orthonormal), started from ``start`` if empty."""
+    if "perron_basis" not in E:
+        v = start / np.linalg.norm(start)
+        E["perron_basis"] = (v[None, :], _gram(Q, v).reshape(1, -1))
+    return E["perron_basis"]
+
+
+def _expand(E, Q, t):
+    """Append the part of ``t`` orthogonal to the kept basis (twice Gram-Schmidt); False if none."""
+    V, Z = E["perron_basis"]
+    for _ in range(2):
+        t = t - V.T @ (V @ t)
+    norm = float(np.linalg.norm(t))
+    if norm <= 1e-13:
+        return False
+    t = t / norm
+    E["perron_basis"] = (np.vstack([V, t]), np.vstack([Z, _gram(Q, t).reshape(1, -1)]))
+    return True
+
+
+def _restart(E, S):
+    """Keep only the combinations ``S`` (``k x k'``, orthonormal columns) of the kept basis."""
+    V, Z = E["perron_basis"]
+    E["perron_basis"] = (S.T @ V, S.T @ Z)
 
 
 def _perron_warm(E, a, beta, u_lo, tol=_WARM_RESIDUAL):
-    r"""Static symmetric W, one learning rate: the Perron pair of the reduction, warm-started.
+    r"""Static symmetric W, one learning rate: the Perron pair of the reduction on a kept subspace.
 
-    Alternates the Rayleigh functional (the ``u`` with :math:`v^TK(u)v = 1`, from one Gram matrix
-    :math:`Y = Q^T\mathrm{Diag}(v)Q` and ``O(n^2)`` scalar work) with Lanczos steps on
-    :math:`K(u)` from ``v``. Start: the worker variances :math:`d = K\mathbf 1` at the secular root
-    times :math:`v'/d'` of the nearest learning rate solved before (:math:`v'` its Perron vector,
-    :math:`d'` its start variances; the same vector again for the same learning rate). Stops when
-    :math:`\|K(u)v - v\| \le` ``tol``.
-    Each operator application is two ``n x n`` products (never the explicit ``K``). Returns
-    ``(u, applications, residual, True, v, Y, K1)`` (``K1``: the variances of the start) or None past :data:`_WARM_BUDGET` applications.
+    A Davidson-type method whose basis is kept across learning rates and excesses: the Gram
+    matrices :math:`Y^{(i)} = Q^T\mathrm{Diag}(v_i)Q` of the basis vectors do not depend on
+    :math:`(a, \beta, u)`, so the projection :math:`M(u) = V^TK(u)V` costs
+    :math:`k^2n^2` flops (:func:`_projected`) against the :math:`n^3` of one operator application.
+    Each step: the excess ``u`` with :math:`\lambda_{\max}(M(u)) = 1` (alternating the Rayleigh
+    functional of the top Ritz vector ``v`` and the Ritz vector of :math:`M(u)`; a lower bound of
+    the root, Cauchy interlacing), one application :math:`w = K(u)v`, and the residual
+    :math:`w - v` appended to the basis. Stops when :math:`\|K(u)v - v\| \le` ``tol`` and ``v > 0``.
+    An empty basis starts from the worker variances :math:`d = K\mathbf 1` at the secular root.
+    Returns ``(u, applications, residual, True, v, Y)`` or None past :data:`_WARM_BUDGET`
+    applications (restarted Lanczos then takes over).
     """
     Q, LL, oneLL = E["Q"], E["LL"], E["oneLL"]
     if "QF" not in E:
         E["QF"] = np.asfortranarray(Q)
     QF = E["QF"]
-    # the worker variances K1 at the secular root, times the previous Perron vector's ratio to its own
     d = _row_sums(E, np.array([a]), np.array([beta]), np.array([u_lo]))[0]
-    kept = E.get("perron_vectors") or ()
-    prev = min(kept, key=lambda k: abs(math.log(k[0] / beta)), default=None)  # the nearest learning rate
-    v = d * (prev[1] / prev[2]) if prev is not None and np.all(prev[2] > 0) else d
-    v = _positive(np.maximum(v, 0.0))
+    _subspace(E, Q, d)
     u, hi = u_lo, beta
-    used = 0
     BLL = beta * LL
+    used = 0
     gap = math.inf
+    first = True
     while used <= _WARM_BUDGET:
-        Y = _gram(Q, v)
-        u = _rayleigh_functional(BLL * Y * Y, oneLL, a, beta, 0.0, hi, u)
-        H = BLL / (u + a * oneLL)
-        w = _reduced_apply(QF, H, Y)
+        V, Z = E["perron_basis"]
+        # the root of the projected problem: Ritz vector of M(u), then u from its Rayleigh functional
+        # (v^T K(u) v = 1, |v| = 1); alternated a few times before the first application
+        for _ in range(_FIRST_ALTERNATIONS if first else 1):
+            t, S = np.linalg.eigh(_projected(Z, BLL / (u + a * oneLL)))
+            s = S[:, -1] * (np.sign((S[:, -1] @ V).sum()) or 1.0)
+            v = s @ V
+            Y = (s @ Z).reshape(Q.shape[1], Q.shape[1])
+            u_prev, u = u, _rayleigh_functional(BLL * Y * Y, oneLL, a, beta, 0.0, hi, u)
+            if abs(u - u_prev) <= 1e-6 * u:
+                break
+        first = False
+        if t.size > 1:
+            gap = min(gap, float(t[-1] - t[-2]) / float(t[-1]))
+        w = _reduced_apply(QF, BLL / (u + a * oneLL), Y)
         used += 1
         res = float(np.linalg.norm(w - v))
         # Kato-Temple: |lambda_max - 1| <= res^2 / gap; a positive v is the Perron vector (Perron-Frobenius)
         if res <= min(tol, math.sqrt(1e-15 * gap)) and np.all(v > 0):
-            return u, used, res, True, v, Y, d
-        # u is off by O(res^2) (Rayleigh functional): the Perron vector of K(u) is worth only that much
-        inner = max(0.5 * min(tol, math.sqrt(1e-15 * gap)), min(res * res, 1e-2 * res))
-        _, v, k, g = _lanczos_top(lambda x, H=H: _reduced_apply(QF, H, _gram(Q, x)), v, w, _WARM_STEPS, inner)
-        gap = min(gap, g)
-        used += k - 1
+            return u, used, res, True, _positive(v), Y
+        if V.shape[0] >= _SUBSPACE_MAX:
+            _restart(E, S[:, ::-1][:, :_SUBSPACE_KEEP])
+        # nothing new outside the basis: the Ritz vector was stale (projected at the former u)
+        _expand(E, Q, w - v)
     return None
 
 
