@@ -31,6 +31,7 @@ import math
 import numpy as np
 import scipy.sparse.linalg as spla
 from scipy.linalg import blas
+from threadpoolctl import threadpool_limits
 
 from .base import Representation
 from .roots import EPS, chunks
@@ -346,21 +347,33 @@ def _eigen_route(E, a, beta, u_lo, slopes=False):
                     K, _ = _explicit_K(E, a[idx], beta[idx], u[idx])
                     mu_u[idx], mu_a[idx] = _dmu(E, a[idx], beta[idx], u[idx], _perron_pairs(K)[1])
         else:
-            for j in todo:
-                out = _perron_warm(E, float(a[j]), float(beta[j]), float(u_lo[j]),
-                                   _WARM_SLOPE_RESIDUAL if slopes else _WARM_RESIDUAL)
-                if out is None:  # a tight cluster at the top of K: restarted Lanczos (ARPACK)
-                    out = _newton_matrix_free(E, float(a[j]), float(beta[j]), float(u_lo[j]))
-                    Y = None
-                else:
-                    Y = out[5]
-                u[j], its[j], res[j], conv[j] = out[:4]
-                if slopes:
-                    d = _dmu(E, a[j:j + 1], beta[j:j + 1], u[j:j + 1], out[4][None, :], Y=Y)
-                    mu_u[j], mu_a[j] = d[0][0], d[1][0]
+            with threadpool_limits(limits=1, user_api="blas"):
+                _matrix_free_points(E, a, beta, u_lo, todo, slopes, (u, its, res, conv, mu_u, mu_a))
     if slopes:
         return u, its, res, conv, mu_u, mu_a
     return u, its, res, conv
+
+
+def _matrix_free_points(E, a, beta, u_lo, todo, slopes, out_arrays):
+    """The matrix-free route at the learning rates ``todo``, written into ``out_arrays``.
+
+    Single-threaded BLAS (restored on exit, :func:`threadpoolctl.threadpool_limits`): most
+    products are small and a shared machine's cores are contended; threads made the route up to
+    ten times slower.
+    """
+    u, its, res, conv, mu_u, mu_a = out_arrays
+    for j in todo:
+        out = _perron_warm(E, float(a[j]), float(beta[j]), float(u_lo[j]),
+                           _WARM_SLOPE_RESIDUAL if slopes else _WARM_RESIDUAL)
+        if out is None:  # a tight cluster at the top of K: restarted Lanczos (ARPACK)
+            out = _newton_matrix_free(E, float(a[j]), float(beta[j]), float(u_lo[j]))
+            Y = None
+        else:
+            Y = out[5]
+        u[j], its[j], res[j], conv[j] = out[:4]
+        if slopes:
+            d = _dmu(E, a[j:j + 1], beta[j:j + 1], u[j:j + 1], out[4][None, :], Y=Y)
+            mu_u[j], mu_a[j] = d[0][0], d[1][0]
 
 
 def _newton_step(u, h, dh, lo, hi):
@@ -526,21 +539,28 @@ def _rayleigh_functional(P, oneLL, a, beta, lo, hi, u):
 
 #: Largest number of basis vectors of the kept subspace (each carries its ``n x n`` Gram matrix).
 _SUBSPACE_MAX = 24
-#: Basis vectors kept at a restart (the top Ritz vectors of the current learning rate).
-_SUBSPACE_KEEP = 8
 #: Entries of the Gram matrices handled per block in the projected matrix.
 _PROJECT_BLOCK = 1 << 16
 #: Alternations of the projected problem's Ritz vector and excess before the first application.
 _FIRST_ALTERNATIONS = 4
 
 
-def _projected(Z, H):
+def _subspace_size(n):
+    """Largest basis of the kept subspace at size ``n``: the projection (``k^2 n^2 / 2`` flops)
+    stays below one operator application (``2 n^3``)."""
+    return int(min(_SUBSPACE_MAX, max(8, math.sqrt(2 * n))))
+
+
+def _projected(B, H):
     r"""The reduction projected on the kept basis: :math:`M_{ij} = \sum_{lm} H_{lm}Y^{(i)}_{lm}Y^{(j)}_{lm}`.
 
-    ``Z``: the Gram matrices :math:`Y^{(i)} = Q^T\mathrm{Diag}(v_i)Q` of the orthonormal basis
-    vectors, flattened, shape ``(k, n*n)``; :math:`v_i^TK v_j = M_{ij}`.
+    :math:`Y^{(i)} = Q^T\mathrm{Diag}(v_i)Q` are the Gram matrices of the orthonormal basis
+    vectors (symmetric: only the upper triangles are kept, off-diagonal entries counted twice);
+    :math:`v_i^TK v_j = M_{ij}`.
     """
-    h = H.ravel()
+    iu, ju, weight = B["triangle"]
+    h = H[iu, ju] * weight
+    Z = B["Z"][: B["k"]]
     M = np.zeros((Z.shape[0], Z.shape[0]))
     for s in range(0, h.size, _PROJECT_BLOCK):
         block = Z[:, s:s + _PROJECT_BLOCK]
@@ -548,31 +568,56 @@ def _projected(Z, H):
     return 0.5 * (M + M.T)
 
 
+def _combined_gram(B, s):
+    """The Gram matrix of ``s @ V`` from the kept triangles (linear in the vector)."""
+    iu, ju, _ = B["triangle"]
+    y = s @ B["Z"][: B["k"]]
+    n = B["V"].shape[1]
+    Y = np.empty((n, n))
+    Y[iu, ju] = y
+    Y[ju, iu] = y
+    return Y
+
+
 def _subspace(E, Q, start):
-    """The kept basis ``(V, Z)`` of the scheme (rows orthonormal), started from ``start`` if empty."""
+    """The kept basis of the scheme (rows ``V[:k]`` orthonormal, their Gram triangles ``Z[:k]``).
+
+    Started from ``start`` when empty; storage for :func:`_subspace_size` vectors is allocated once.
+    """
     if "perron_basis" not in E:
-        v = start / np.linalg.norm(start)
-        E["perron_basis"] = (v[None, :], _gram(Q, v).reshape(1, -1))
+        n = Q.shape[0]
+        iu, ju = np.triu_indices(n)
+        weight = np.where(iu == ju, 1.0, 2.0)
+        size = _subspace_size(n)
+        E["perron_basis"] = dict(V=np.empty((size, n)), Z=np.empty((size, iu.size)), k=0,
+                                 triangle=(iu, ju, weight))
+        _expand(E["perron_basis"], Q, start)
     return E["perron_basis"]
 
 
-def _expand(E, Q, t):
+def _expand(B, Q, t):
     """Append the part of ``t`` orthogonal to the kept basis (twice Gram-Schmidt); False if none."""
-    V, Z = E["perron_basis"]
+    V = B["V"][: B["k"]]
+    scale = float(np.linalg.norm(t))
     for _ in range(2):
         t = t - V.T @ (V @ t)
     norm = float(np.linalg.norm(t))
-    if norm <= 1e-13:
+    if norm <= 1e-13 * max(scale, 1e-300) and B["k"]:
         return False
     t = t / norm
-    E["perron_basis"] = (np.vstack([V, t]), np.vstack([Z, _gram(Q, t).reshape(1, -1)]))
+    iu, ju, _ = B["triangle"]
+    B["V"][B["k"]] = t
+    B["Z"][B["k"]] = _gram(Q, t)[iu, ju]
+    B["k"] += 1
     return True
 
 
-def _restart(E, S):
+def _restart(B, S):
     """Keep only the combinations ``S`` (``k x k'``, orthonormal columns) of the kept basis."""
-    V, Z = E["perron_basis"]
-    E["perron_basis"] = (S.T @ V, S.T @ Z)
+    k, kept = B["k"], S.shape[1]
+    B["V"][:kept] = S.T @ B["V"][:k]
+    B["Z"][:kept] = S.T @ B["Z"][:k]
+    B["k"] = kept
 
 
 def _perron_warm(E, a, beta, u_lo, tol=_WARM_RESIDUAL):
@@ -595,21 +640,21 @@ def _perron_warm(E, a, beta, u_lo, tol=_WARM_RESIDUAL):
         E["QF"] = np.asfortranarray(Q)
     QF = E["QF"]
     d = _row_sums(E, np.array([a]), np.array([beta]), np.array([u_lo]))[0]
-    _subspace(E, Q, d)
+    B = _subspace(E, Q, d)
     u, hi = u_lo, beta
     BLL = beta * LL
     used = 0
     gap = math.inf
     first = True
     while used <= _WARM_BUDGET:
-        V, Z = E["perron_basis"]
+        V = B["V"][: B["k"]]
         # the root of the projected problem: Ritz vector of M(u), then u from its Rayleigh functional
         # (v^T K(u) v = 1, |v| = 1); alternated a few times before the first application
         for _ in range(_FIRST_ALTERNATIONS if first else 1):
-            t, S = np.linalg.eigh(_projected(Z, BLL / (u + a * oneLL)))
+            t, S = np.linalg.eigh(_projected(B, BLL / (u + a * oneLL)))
             s = S[:, -1] * (np.sign((S[:, -1] @ V).sum()) or 1.0)
             v = s @ V
-            Y = (s @ Z).reshape(Q.shape[1], Q.shape[1])
+            Y = _combined_gram(B, s)
             u_prev, u = u, _rayleigh_functional(BLL * Y * Y, oneLL, a, beta, 0.0, hi, u)
             if abs(u - u_prev) <= 1e-6 * u:
                 break
@@ -622,10 +667,10 @@ def _perron_warm(E, a, beta, u_lo, tol=_WARM_RESIDUAL):
         # Kato-Temple: |lambda_max - 1| <= res^2 / gap; a positive v is the Perron vector (Perron-Frobenius)
         if res <= min(tol, math.sqrt(1e-15 * gap)) and np.all(v > 0):
             return u, used, res, True, _positive(v), Y
-        if V.shape[0] >= _SUBSPACE_MAX:
-            _restart(E, S[:, ::-1][:, :_SUBSPACE_KEEP])
+        if B["k"] >= B["V"].shape[0]:
+            _restart(B, S[:, ::-1][:, :max(4, B["k"] // 3)])
         # nothing new outside the basis: the Ritz vector was stale (projected at the former u)
-        _expand(E, Q, w - v)
+        _expand(B, Q, w - v)
     return None
 
 
