@@ -15,13 +15,16 @@ Toy problem (THEORY §3.3 route 4): the ``n``-dimensional reduction
 :math:`K(\gamma)_{ij} = \sum_{lm} H_{lm} Q_{il}Q_{jl}Q_{im}Q_{jm}`,
 :math:`H = \beta\lambda_l\lambda_m/(u + a(1 - \lambda_l\lambda_m))` — explicitly and batched over
 learning rates for ``n <= 64``, matrix-free above; walk-regular graphs short-cut to the
-secular equation. The matrix-free route (:func:`_perron_warm`) alternates the Rayleigh functional
-(the ``u`` with :math:`v^TK(u)v = 1`, a lower bound of the root with an error quadratic in the
-vector's) with warm-started Lanczos steps on :math:`K(u)`, each application of :math:`K` being one
-symmetric rank-k update and one triangular product of ``n x n`` matrices
-(:math:`(Kx)_i = \sum_{lm} Q_{il}H_{lm}(Q^T\mathrm{Diag}(x)Q)_{lm}Q_{im}`); it starts from the
-Perron vector of the nearest learning rate solved before, and hands over to restarted Lanczos
-(ARPACK) only when a cluster at the top of :math:`K` defeats it.
+secular equation. The matrix-free route (:func:`_perron_warm`) is a Davidson-type method on a
+basis kept per scheme across learning rates: the Gram matrices
+:math:`Y^{(i)} = Q^T\mathrm{Diag}(v_i)Q` of the basis vectors do not depend on
+:math:`(a, \beta, u)`, so :math:`V^TK(u)V` is a cheap ``k x k`` projection; each step takes the
+excess from the Rayleigh functional of the top Ritz vector (:math:`v^TK(u)v = 1`, a lower bound of
+the root with an error quadratic in the vector's), applies :math:`K(u)` once — one symmetric
+rank-k update and one triangular product of ``n x n`` matrices,
+:math:`(Kx)_i = \sum_{lm} Q_{il}H_{lm}(Q^T\mathrm{Diag}(x)Q)_{lm}Q_{im}` — and appends the
+residual to the basis. It hands over to restarted Lanczos (ARPACK) only when a cluster at the top
+of :math:`K` defeats it. The matrix-free route runs with single-threaded BLAS (restored on exit).
 """
 
 from __future__ import annotations
