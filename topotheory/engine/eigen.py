@@ -30,6 +30,8 @@ of :math:`K` defeats it. The matrix-free route runs with single-threaded BLAS (r
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse.linalg as spla
@@ -58,7 +60,8 @@ _WALK_REGULAR_RTOL = 1e-11
 DENSE_FALLBACK_MAX_N = 400
 
 
-def top_eigenpair(matvec, n, v0, *, tol, dense=None):
+def top_eigenpair(matvec: Callable[[np.ndarray], np.ndarray], n: int, v0: np.ndarray, *, tol: float,
+                  dense: Callable[[], np.ndarray] | None = None) -> tuple[float, np.ndarray, bool]:
     r"""Largest eigenvalue and unit eigenvector of a symmetric operator, never an ARPACK error.
 
     Implicitly restarted Lanczos (ARPACK ``eigsh``, ``which="LA"``) with ``ncv = 24`` (a cluster
@@ -115,12 +118,12 @@ def top_eigenpair(matvec, n, v0, *, tol, dense=None):
     return best[0], best[1], False
 
 
-def _positive(v):
+def _positive(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, dtype=float)
     return v * (np.sign(v.sum()) or 1.0) / np.linalg.norm(v)
 
 
-def symmetric_weights(lam, g, c):
+def symmetric_weights(lam: np.ndarray, g: np.ndarray, c: np.ndarray) -> np.ndarray:
     r""":math:`(1-\gamma)\lambda^2/(1-\gamma\lambda^2)` for each eigenvalue, shape ``g.shape + (n,)``."""
     lam2 = lam**2
     g = g[..., None]
@@ -147,8 +150,8 @@ class EigenRepresentation(Representation):
     route = "eigen"
     has_slopes = True
 
-    def _data(self):
-        def build():
+    def _data(self) -> dict[str, Any]:
+        def build() -> dict[str, Any]:
             lam, Q = self.scheme.eigh()
             lam = np.array(lam)
             # rounding moves an eigenvalue by ~1e-15: only eigenvalues this close to +-1 can be structural
@@ -171,24 +174,24 @@ class EigenRepresentation(Representation):
         return self.scheme.cached("engine:eigen", build)
 
     @property
-    def eigenvalues(self):
+    def eigenvalues(self) -> np.ndarray:
         """Eigenvalues of ``W`` in descending order (structural +-1 exact)."""
         return self._data()["lam"]
 
     # ------------------------------------------------------------------------------ random walk
-    def scaled_variances(self, g, c, phase):
+    def scaled_variances(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         E = self._data()
         return symmetric_weights(E["lam"], g, c) @ E["QQ"].T
 
-    def scaled_mean_variance(self, g, c, phase):
+    def scaled_mean_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         return np.mean(symmetric_weights(self._data()["lam"], g, c), axis=-1)
 
-    def scaled_covariance(self, g, c, phase):
+    def scaled_covariance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         E = self._data()
         w = symmetric_weights(E["lam"], np.asarray(g), np.asarray(c))
         return (E["Q"] * w) @ E["Q"].T
 
-    def disagreement_mean(self, g, phase):
+    def disagreement_mean(self, g: float, phase: int) -> float:
         r""":math:`S_1(\gamma) = \frac1n\sum_{j\ge2}\lambda_j^2/(1-\gamma\lambda_j^2)` (``inf`` if it diverges)."""
         lam2 = self._data()["lam"][1:] ** 2
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -197,27 +200,27 @@ class EigenRepresentation(Representation):
         return float(np.sum(terms) / self.n)
 
     # -------------------------------------------------------------------------------- spectra
-    def product_spectrum(self):
+    def product_spectrum(self) -> np.ndarray:
         return np.array(self.eigenvalues[1:])
 
-    def product_norm(self):
+    def product_norm(self) -> float:
         lam = self.eigenvalues
         return float(max(abs(lam[1]), abs(lam[-1])))
 
-    def static_contraction(self):
+    def static_contraction(self) -> float:
         return self.product_norm()
 
-    def static_symmetric_eigenvalues(self, what):
+    def static_symmetric_eigenvalues(self, what: str) -> np.ndarray:
         return self.eigenvalues
 
     # ---------------------------------------------------------------------------- toy problem
-    def _secular(self, a, beta):
+    def _secular(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         E = self._data()
         u, its, res = secular_static(E["lam2"], E["onel2"], a, beta)
         regular = _walk_regular(E, a, beta, u) | (beta == 0)
         return u, its, res, regular
 
-    def secular_excess(self, a, beta):
+    def secular_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
         u, its, res, regular = self._secular(a, beta)
         if not regular.all():
             raise ValueError(
@@ -226,7 +229,8 @@ class EigenRepresentation(Representation):
             )
         return u, its, res, "secular-eigen"
 
-    def perron_excess(self, a, beta):
+    def perron_excess(self, a: np.ndarray,
+                      beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
         u, its, res, regular = self._secular(a, beta)
         conv = np.ones(a.shape[0], dtype=bool)
         route = "secular-eigen" if regular.all() else "eigen-reduction"
@@ -236,12 +240,12 @@ class EigenRepresentation(Representation):
             u[irregular], its[irregular], res[irregular], conv[irregular] = u2, its[irregular] + its2, res2, conv2
         return u, its, res, conv, route
 
-    def excess_lower_bound(self, a, beta):
+    def excess_lower_bound(self, a: np.ndarray, beta: np.ndarray) -> np.ndarray:
         """The secular root: a lower bound of ``u`` (the "mean" rate bounds the rate from above)."""
         E = self._data()
         return secular_static(E["lam2"], E["onel2"], a, beta)[0]
 
-    def perron_slopes(self, a, beta):
+    def perron_slopes(self, a: np.ndarray, beta: np.ndarray) -> tuple[Any, ...]:
         r"""The excess ``u`` and its partial derivatives in ``a`` and ``beta`` (implicit function theorem).
 
         At the root :math:`\mu(u, a, \beta) = 1` with :math:`\mu = \lambda_{\max}(K)` (reduction)
@@ -267,7 +271,7 @@ class EigenRepresentation(Representation):
             du_db = -1.0 / (beta * mu_u)
         return u, du_da, du_db, its, res, conv, route
 
-    def heterogeneous_distance(self, c, h, B, phase):
+    def heterogeneous_distance(self, c: float, h: float, B: np.ndarray, phase: int) -> float:
         r""":math:`\frac1n\sum_{j\ge2}[\lambda_j h/(1 - \lambda_j c)]^2|u_j^TB|^2` (``h = \eta L``, ``c = 1 - h``)."""
         E = self._data()
         lam, U = E["lam"], E["Q"]
@@ -277,14 +281,14 @@ class EigenRepresentation(Representation):
 
 
 # ---------------------------------------------------------------- the n-dimensional reduction
-def _row_sums(E, a, beta, u):
+def _row_sums(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Row sums of the scaled reduced matrix, (beta/rho) diag Sigma(a/rho), shape (L, n)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         w = beta[:, None] * E["lam2"] / (u[:, None] + a[:, None] * E["onel2"])
     return np.nan_to_num(w, nan=0.0) @ E["QQ"].T
 
 
-def _explicit_K(E, a, beta, u):
+def _explicit_K(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The reduced matrices K(u)_ij = sum_lm H_lm Q_il Q_jl Q_im Q_jm, H = beta LL/(u + a(1-LL))."""
     Q, LL, oneLL = E["Q"], E["LL"], E["oneLL"]
     n = Q.shape[0]
@@ -303,12 +307,13 @@ def _explicit_K(E, a, beta, u):
     return K, H
 
 
-def _dmu_du(E, a, beta, u, v):
+def _dmu_du(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Hellmann-Feynman derivative of lambda_max(K(u)) given unit eigenvectors v, shape (L, n)."""
     return _dmu(E, a, beta, u, v)[0]
 
 
-def _dmu(E, a, beta, u, v, Y=None):
+def _dmu(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u: np.ndarray, v: np.ndarray,
+         Y: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""Hellmann-Feynman derivatives (d/du, d/da) of lambda_max(K(u, a)) given unit eigenvectors v.
 
     ``Y`` (optional, one learning rate): the Gram matrix :math:`Q^T\mathrm{Diag}(v)Q` if known.
@@ -323,7 +328,8 @@ def _dmu(E, a, beta, u, v, Y=None):
     return np.sum(dH * Y2, axis=(1, 2)), np.sum(dH * oneLL * Y2, axis=(1, 2))
 
 
-def _eigen_route(E, a, beta, u_lo, slopes=False):
+def _eigen_route(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u_lo: np.ndarray,
+                 slopes: bool = False) -> tuple[np.ndarray, ...]:
     r"""Static symmetric W: root of :math:`\lambda_{\max}(K(u)) = 1` (n-dimensional reduction).
 
     ``u_lo`` is the secular ("mean") root, a proven lower bound. Safeguarded Newton on
@@ -357,7 +363,8 @@ def _eigen_route(E, a, beta, u_lo, slopes=False):
     return u, its, res, conv
 
 
-def _matrix_free_points(E, a, beta, u_lo, todo, slopes, out_arrays):
+def _matrix_free_points(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u_lo: np.ndarray, todo: np.ndarray,
+                        slopes: bool, out_arrays: tuple[np.ndarray, ...]) -> None:
     """The matrix-free route at the learning rates ``todo``, written into ``out_arrays``.
 
     Single-threaded BLAS (restored on exit, :func:`threadpoolctl.threadpool_limits`): most
@@ -379,7 +386,8 @@ def _matrix_free_points(E, a, beta, u_lo, todo, slopes, out_arrays):
             mu_u[j], mu_a[j] = d[0][0], d[1][0]
 
 
-def _newton_step(u, h, dh, lo, hi):
+def _newton_step(u: np.ndarray, h: np.ndarray, dh: np.ndarray, lo: np.ndarray,
+                 hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Safeguarded Newton: bracket update from the sign of h, bisection when Newton leaves it."""
     lo = np.where(h <= 0, np.maximum(lo, u), lo)
     hi = np.where(h >= 0, np.minimum(hi, u), hi)
@@ -390,7 +398,7 @@ def _newton_step(u, h, dh, lo, hi):
     return un, lo, hi
 
 
-def _perron_pairs(K):
+def _perron_pairs(K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Largest eigenvalue and unit eigenvector of a batch of symmetric non-negative matrices.
 
     ``eigvalsh`` for the eigenvalue, then one step of shifted inverse iteration from the positive
@@ -402,7 +410,7 @@ def _perron_pairs(K):
     mu = np.linalg.eigvalsh(K)[:, -1]
     shift = mu * (1.0 + 1e-9) + 1e-300
     A = K - shift[:, None, None] * np.eye(n)
-    v = np.ones(K.shape[:-1])
+    v: np.ndarray = np.ones(K.shape[:-1])
     for _ in range(2):
         v = np.linalg.solve(A, v[..., None])[..., 0]
         v /= np.linalg.norm(v, axis=1, keepdims=True)
@@ -410,7 +418,8 @@ def _perron_pairs(K):
     return mu, v
 
 
-def _newton_explicit(E, a, beta, u_lo):
+def _newton_explicit(E: dict[str, Any], a: np.ndarray, beta: np.ndarray,
+                     u_lo: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     L = a.shape[0]
     u = u_lo.copy()
     lo, hi = u_lo.copy(), beta.copy()
@@ -436,7 +445,7 @@ def _newton_explicit(E, a, beta, u_lo):
     return u, its, res, ~active
 
 
-def _newton_matrix_free(E, a, beta, u_lo):
+def _newton_matrix_free(E: dict[str, Any], a: float, beta: float, u_lo: float) -> tuple[Any, ...]:
     Q, LL, oneLL = E["Q"], E["LL"], E["oneLL"]
     n = Q.shape[0]
     u, lo, hi = u_lo, u_lo, beta
@@ -447,12 +456,12 @@ def _newton_matrix_free(E, a, beta, u_lo):
     for it in range(1, 101):
         H = beta * LL / (u + a * oneLL)
 
-        def matvec(x, H=H):
+        def matvec(x: np.ndarray, H: np.ndarray = H) -> np.ndarray:
             x = np.ravel(x)
             Y = (Q.T * x) @ Q
             return np.sum((Q @ (H * Y)) * Q, axis=1)
 
-        def dense(u=u):
+        def dense(u: float = u) -> np.ndarray:
             return _explicit_K(E, np.array([a]), np.array([beta]), np.array([u]))[0][0]
 
         mu, v, ok = top_eigenpair(matvec, n, v, tol=tol, dense=dense if n <= DENSE_FALLBACK_MAX_N else None)
@@ -484,7 +493,7 @@ _WARM_SLOPE_RESIDUAL = 1e-11
 _WARM_BUDGET = 100
 
 
-def _gram(Q, x):
+def _gram(Q: np.ndarray, x: np.ndarray) -> np.ndarray:
     r""":math:`Q^T\mathrm{Diag}(x)Q`, symmetric: two rank-k updates (``syrk``) on the rows of each sign.
 
     :math:`n^3` flops instead of the :math:`2n^3` of a general product.
@@ -499,7 +508,7 @@ def _gram(Q, x):
     return Y
 
 
-def _reduced_apply(QF, H, Y):
+def _reduced_apply(QF: np.ndarray, H: np.ndarray, Y: np.ndarray) -> np.ndarray:
     r"""The reduced operator applied through its Gram matrix: :math:`(Kx)_i = \sum_{lm} Q_{il}H_{lm}Y_{lm}Q_{im}`.
 
     With the symmetric :math:`M = H \circ Y = L + L^T` (``L`` its lower triangle, halved
@@ -512,7 +521,8 @@ def _reduced_apply(QF, H, Y):
     return 2.0 * np.einsum("il,il->i", Z, QF)
 
 
-def _rayleigh_functional(P, oneLL, a, beta, lo, hi, u):
+def _rayleigh_functional(P: np.ndarray, oneLL: np.ndarray, a: float, beta: float, lo: float, hi: float,
+                         u: float) -> float:
     r"""The root :math:`u` of :math:`q(u) = \sum_{lm} P_{lm}/(u + a(1 - \lambda_l\lambda_m)) = 1`.
 
     ``P = beta * LL * Y**2`` with ``Y`` the Gram matrix of a unit vector ``v``, so that
@@ -548,13 +558,13 @@ _PROJECT_BLOCK = 1 << 16
 _FIRST_ALTERNATIONS = 4
 
 
-def _subspace_size(n):
+def _subspace_size(n: int) -> int:
     """Largest basis of the kept subspace at size ``n``: the projection (``k^2 n^2 / 2`` flops)
     stays below one operator application (``2 n^3``)."""
     return int(min(_SUBSPACE_MAX, max(8, math.sqrt(2 * n))))
 
 
-def _projected(B, H):
+def _projected(B: dict[str, Any], H: np.ndarray) -> np.ndarray:
     r"""The reduction projected on the kept basis: :math:`M_{ij} = \sum_{lm} H_{lm}Y^{(i)}_{lm}Y^{(j)}_{lm}`.
 
     :math:`Y^{(i)} = Q^T\mathrm{Diag}(v_i)Q` are the Gram matrices of the orthonormal basis
@@ -571,7 +581,7 @@ def _projected(B, H):
     return 0.5 * (M + M.T)
 
 
-def _combined_gram(B, s):
+def _combined_gram(B: dict[str, Any], s: np.ndarray) -> np.ndarray:
     """The Gram matrix of ``s @ V`` from the kept triangles (linear in the vector)."""
     iu, ju, _ = B["triangle"]
     y = s @ B["Z"][: B["k"]]
@@ -582,7 +592,7 @@ def _combined_gram(B, s):
     return Y
 
 
-def _subspace(E, Q, start):
+def _subspace(E: dict[str, Any], Q: np.ndarray, start: np.ndarray) -> dict[str, Any]:
     """The kept basis of the scheme (rows ``V[:k]`` orthonormal, their Gram triangles ``Z[:k]``).
 
     Started from ``start`` when empty; storage for :func:`_subspace_size` vectors is allocated once.
@@ -598,7 +608,7 @@ def _subspace(E, Q, start):
     return E["perron_basis"]
 
 
-def _expand(B, Q, t):
+def _expand(B: dict[str, Any], Q: np.ndarray, t: np.ndarray) -> bool:
     """Append the part of ``t`` orthogonal to the kept basis (twice Gram-Schmidt); False if none."""
     V = B["V"][: B["k"]]
     scale = float(np.linalg.norm(t))
@@ -615,7 +625,7 @@ def _expand(B, Q, t):
     return True
 
 
-def _restart(B, S):
+def _restart(B: dict[str, Any], S: np.ndarray) -> None:
     """Keep only the combinations ``S`` (``k x k'``, orthonormal columns) of the kept basis."""
     k, kept = B["k"], S.shape[1]
     B["V"][:kept] = S.T @ B["V"][:k]
@@ -623,7 +633,8 @@ def _restart(B, S):
     B["k"] = kept
 
 
-def _perron_warm(E, a, beta, u_lo, tol=_WARM_RESIDUAL):
+def _perron_warm(E: dict[str, Any], a: float, beta: float, u_lo: float,
+                 tol: float = _WARM_RESIDUAL) -> tuple[Any, ...] | None:
     r"""Static symmetric W, one learning rate: the Perron pair of the reduction on a kept subspace.
 
     A Davidson-type method whose basis is kept across learning rates and excesses: the Gram
@@ -677,7 +688,7 @@ def _perron_warm(E, a, beta, u_lo, tol=_WARM_RESIDUAL):
     return None
 
 
-def _walk_regular(E, a, beta, u):
+def _walk_regular(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u: np.ndarray) -> np.ndarray:
     """True where the scaled covariance diagonal is constant: the secular root is then exact."""
     d = _row_sums(E, a, beta, u)
     return np.max(np.abs(d - 1.0), axis=1) <= _WALK_REGULAR_RTOL

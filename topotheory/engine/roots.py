@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 __all__ = ["EPS", "illinois", "root_in_log", "chunks", "BATCH_ENTRIES"]
@@ -11,7 +14,9 @@ EPS = np.finfo(float).eps
 BATCH_ENTRIES = 4_000_000
 
 
-def illinois(func, lo, hi, flo, fhi, *, rtol=4 * EPS, maxiter=200):
+def illinois(func: Callable[[np.ndarray, np.ndarray], Any], lo: np.ndarray, hi: np.ndarray, flo: np.ndarray,
+             fhi: np.ndarray, *, rtol: float = 4 * EPS,
+             maxiter: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised Illinois (modified regula falsi) for increasing ``func`` with flo <= 0 <= fhi.
 
     Returns (x, iterations, |f(x)|). ``func(x, idx)`` maps the points ``x`` of the active entries
@@ -57,7 +62,8 @@ def illinois(func, lo, hi, flo, fhi, *, rtol=4 * EPS, maxiter=200):
     return x, its, np.abs(fx)
 
 
-def root_in_log(h, u_lo, u_hi, *, floor_value=None):
+def root_in_log(h: Callable[[np.ndarray, np.ndarray], Any], u_lo: np.ndarray, u_hi: np.ndarray, *,
+                floor_value: np.ndarray | float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Root of ``h`` (increasing in u, h(u_hi) >= 0) on [u_lo, u_hi] by Illinois in log u.
 
     Rates of infinite graphs put the root anywhere between 1e-300 and 1 (the 2-D grid's is
@@ -75,7 +81,7 @@ def root_in_log(h, u_lo, u_hi, *, floor_value=None):
     return x, its + 2, np.where(below, u_lo / u_hi, res)  # below: |u - root| <= u_lo
 
 
-def chunks(total, per_item):
+def chunks(total: int, per_item: float) -> list[slice]:
     """Slices of ``range(total)`` whose batches hold about :data:`BATCH_ENTRIES` entries."""
     size = max(1, int(BATCH_ENTRIES // max(per_item, 1)))
     return [slice(i, min(i + size, total)) for i in range(0, total, size)]

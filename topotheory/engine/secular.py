@@ -16,7 +16,8 @@ from .roots import EPS, chunks, illinois
 __all__ = ["secular_static", "secular_partials", "periodic_secular_matrix", "secular_periodic"]
 
 
-def secular_static(m, onem, a, beta):
+def secular_static(m: np.ndarray, onem: np.ndarray, a: np.ndarray,
+                   beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Root u > 0 of :math:`S(u) = \frac{\beta}{n}\sum_k m_k/(u + a(1 - m_k)) = 1` for each lr.
 
     :math:`1/S` is concave and increasing in u (Cauchy-Schwarz), so Newton's method on
@@ -59,7 +60,8 @@ def secular_static(m, onem, a, beta):
     return u, its, res
 
 
-def secular_partials(m, onem, a, beta, u):
+def secular_partials(m: np.ndarray, onem: np.ndarray, a: np.ndarray, beta: np.ndarray,
+                     u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r"""Partial derivatives of :math:`S(u, a, \beta) = \frac{\beta}{n}\sum_k m_k/(u + a(1-m_k))` at its root.
 
     Returns :math:`(\partial S/\partial u, \partial S/\partial a)`, each shape ``a.shape``:
@@ -87,7 +89,8 @@ def secular_partials(m, onem, a, beta, u):
     return S_u, S_a
 
 
-def periodic_secular_matrix(m, onem, a, beta, u):
+def periodic_secular_matrix(m: np.ndarray, onem: np.ndarray, a: np.ndarray, beta: np.ndarray,
+                            u: np.ndarray) -> np.ndarray:
     r"""The ``p × p`` secular matrix of a periodic circulant scheme, batched over lrs.
 
     With :math:`\rho = a + u`, injection of the diagonal at step ``t`` reaches the diagonal at step
@@ -122,14 +125,15 @@ def periodic_secular_matrix(m, onem, a, beta, u):
     return G
 
 
-def secular_periodic(m, onem, a, beta):
+def secular_periodic(m: np.ndarray, onem: np.ndarray, a: np.ndarray,
+                     beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     L = a.shape[0]
     u = np.zeros(L)
     pos = beta > 0
     if not pos.any():
         return u, np.zeros(L, dtype=int), np.zeros(L)
 
-    def h(x, idx):
+    def h(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
         G = periodic_secular_matrix(m, onem, a[idx], beta[idx], x)
         lam = np.max(np.linalg.eigvals(G).real, axis=-1)
         return 1.0 / lam - 1.0
