@@ -238,7 +238,9 @@ class RateLog(Result):
         The route used (``"secular-fourier"``, ``"secular-fourier-periodic"``, ``"secular-eigen"``,
         ``"eigen-reduction"``, ``"arnoldi"``, ``"secular-spectral-measure"``, ``"fixed_point"``).
     converged : bool or ndarray
+        Whether the route's iteration met its tolerance at each learning rate.
     iterations : int or ndarray
+        Iterations (or operator applications) of the route at each learning rate.
     residual : float or ndarray
         :math:`|\lambda - 1|` of the secular/reduced equation, or the relative eigen-residual of
         Arnoldi.
@@ -285,12 +287,15 @@ def quadratic_rate(scheme: Any, *, lr: Any, zeta: float, method: str = "exact", 
     Parameters
     ----------
     scheme : Scheme or InfiniteGraph
-        Infinite graphs (:func:`~topotheory.infinite_ring`, ...) use the secular equation.
+        The gossip scheme (row-wise, :math:`X \leftarrow WX`). Infinite graphs
+        (:func:`~topotheory.infinite_ring`, ...) use the secular equation.
     lr : float or array_like
         Learning rates :math:`\eta > 0`.
     zeta : float
         Noise level :math:`\zeta \ge 1` (see :func:`zeta`).
     method : {"exact", "secular", "fixed_point"}
+        The exact Perron root, the secular equation (walk-regular and circulant schemes) or the
+        fixed point of paper eq. (7).
     mode : {"worst", "mean"}
         Effective-neighbours mode for ``method="fixed_point"`` (ignored otherwise).
     log : bool
@@ -301,6 +306,11 @@ def quadratic_rate(scheme: Any, *, lr: Any, zeta: float, method: str = "exact", 
         :math:`10^{-30}` — and divergence flags) instead of the bare rate. It unpacks as the pair
         ``(rate, info)`` with ``info`` the diagnostics dict (keys ``method``, ``rho``,
         ``iterations``, ``residual``, ``converged``, ``diverged``).
+    algorithm : str, default "dsgd"
+        Another algorithm of the registry by name (:mod:`topotheory.toy.algorithms`, e.g.
+        ``"delayed"``, ``"dmsgd"``); D-SGD by default.
+    **hyperparameters
+        That algorithm's hyperparameters (e.g. ``delay=1``, ``momentum=0.9``).
 
     Returns
     -------
@@ -438,6 +448,7 @@ def loss_curve(scheme: Any, *, lr: float, zeta: float, steps: int, initial: Any 
     Parameters
     ----------
     scheme : Scheme
+        The gossip scheme (row-wise, :math:`X \leftarrow WX`).
     lr : float or array_like
         Learning rate(s) > 0; an array gives one curve per learning rate.
     zeta : float
@@ -448,6 +459,11 @@ def loss_curve(scheme: Any, *, lr: float, zeta: float, steps: int, initial: Any 
         Gram matrix :math:`C(0) = \mathbb{E}\langle x_i(0), x_j(0)\rangle` (symmetric). Default: all
         ones (every worker starts at the same :math:`x_0` with :math:`\|x_0\|^2 = 1`), so the loss
         starts at 0.5.
+    algorithm : str, default "dsgd"
+        Another algorithm of the registry by name (:mod:`topotheory.toy.algorithms`, e.g.
+        ``"delayed"``, ``"dmsgd"``); D-SGD by default.
+    **hyperparameters
+        That algorithm's hyperparameters (e.g. ``delay=1``, ``momentum=0.9``).
 
     Returns
     -------
@@ -505,6 +521,7 @@ def time_to_target(scheme: Any, *, lr: float, zeta: float, target: float, initia
     Parameters
     ----------
     scheme : Scheme
+        The gossip scheme (row-wise, :math:`X \leftarrow WX`).
     lr : float or array_like
         Learning rate(s) > 0.
     zeta : float
@@ -683,8 +700,14 @@ def max_learning_rate(scheme: Any, *, zeta: float, algorithm: str = "dsgd", **hy
     Parameters
     ----------
     scheme : Scheme or InfiniteGraph
+        The gossip scheme (row-wise, :math:`X \leftarrow WX`).
     zeta : float
         Noise level >= 1.
+    algorithm : str, default "dsgd"
+        Another algorithm of the registry by name (:mod:`topotheory.toy.algorithms`, e.g.
+        ``"delayed"``, ``"dmsgd"``); D-SGD by default.
+    **hyperparameters
+        That algorithm's hyperparameters (e.g. ``delay=1``, ``momentum=0.9``).
 
     Returns
     -------
@@ -802,6 +825,7 @@ def optimal_learning_rate(scheme: Any, *, zeta: float, progress: bool | None = N
     Parameters
     ----------
     scheme : Scheme or InfiniteGraph
+        The gossip scheme (row-wise, :math:`X \leftarrow WX`).
     zeta : float
         Noise level >= 1. ``zeta = 1`` (noiseless) gives ``lr = rate = 1`` with NaN ``gamma``,
         ``effective_neighbors`` and ``n_equivalent`` (each a :math:`0/0`, undefined there).
