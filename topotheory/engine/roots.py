@@ -22,6 +22,24 @@ def illinois(func: Callable[[np.ndarray, np.ndarray], Any], lo: np.ndarray, hi: 
     Returns (x, iterations, |f(x)|). ``func(x, idx)`` maps the points ``x`` of the active entries
     ``idx`` to their values.
 
+    Parameters
+    ----------
+    func : callable
+        ``func(x, idx) -> values``, increasing in ``x``.
+    lo, hi : ndarray
+        The brackets.
+    flo, fhi : ndarray
+        ``func`` at ``lo`` (``<= 0``) and at ``hi`` (``>= 0``).
+    rtol : float, optional
+        Relative bracket width at which an entry stops.
+    maxiter : int, optional
+        Largest number of iterations.
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray)
+        ``(x, iterations, |func(x)|)``.
+
     Examples
     --------
     >>> x, its, res = illinois(lambda x, i: x**2 - 2.0, np.array([0.0]), np.array([2.0]),
@@ -70,6 +88,27 @@ def root_in_log(h: Callable[[np.ndarray, np.ndarray], Any], u_lo: np.ndarray, u_
     exponentially small): a logarithmic variable keeps the iteration count small. Where
     ``h(u_lo) >= 0`` the root lies below ``u_lo``; it is then reported as ``floor_value``
     (default ``u_lo``).
+
+    Parameters
+    ----------
+    h : callable
+        ``h(u, idx) -> values``, increasing in ``u``.
+    u_lo, u_hi : ndarray
+        The brackets (positive), ``h(u_hi) >= 0``.
+    floor_value : float or ndarray, optional
+        Reported where ``h(u_lo) >= 0``.
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray)
+        ``(u, iterations, residual)``; where the root lies below ``u_lo`` the residual is
+        ``u_lo / u_hi``.
+
+    Examples
+    --------
+    >>> u, its, res = root_in_log(lambda u, i: u - 1e-20, np.array([1e-30]), np.array([1.0]))
+    >>> float(u[0])
+    1e-20
     """
     k = np.arange(u_lo.size)
     flo, fhi = h(u_lo, k), h(u_hi, k)
@@ -82,6 +121,24 @@ def root_in_log(h: Callable[[np.ndarray, np.ndarray], Any], u_lo: np.ndarray, u_
 
 
 def chunks(total: int, per_item: float) -> list[slice]:
-    """Slices of ``range(total)`` whose batches hold about :data:`BATCH_ENTRIES` entries."""
+    """Slices of ``range(total)`` whose batches hold about :data:`BATCH_ENTRIES` entries.
+
+    Parameters
+    ----------
+    total : int
+        Number of items.
+    per_item : float
+        Entries one item needs.
+
+    Returns
+    -------
+    list of slice
+        Consecutive slices covering ``range(total)``.
+
+    Examples
+    --------
+    >>> chunks(10, 1_000_000)
+    [slice(0, 4, None), slice(4, 8, None), slice(8, 10, None)]
+    """
     size = max(1, int(BATCH_ENTRIES // max(per_item, 1)))
     return [slice(i, min(i + size, total)) for i in range(0, total, size)]

@@ -22,6 +22,30 @@ def secular_static(m: np.ndarray, onem: np.ndarray, a: np.ndarray,
 
     :math:`1/S` is concave and increasing in u (Cauchy-Schwarz), so Newton's method on
     :math:`1/S - 1` started left of the root (a one-term lower bound) converges monotonically.
+
+    Parameters
+    ----------
+    m : (n,) or (p, n) ndarray
+        Per-mode moduli :math:`m_k = |\mu_k|^2` (``(p, n)``: one row per step of the period).
+    onem : ndarray
+        :math:`1 - m`, computed without cancellation, same shape as ``m``.
+    a : (L,) ndarray
+        :math:`(1-\eta)^2` per learning rate.
+    beta : (L,) ndarray
+        :math:`(\zeta-1)\eta^2` per learning rate.
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray)
+        ``(u, iterations, residual)`` per learning rate, ``residual`` :math:`|S(u) - 1|`
+        (``u = 0`` where ``beta = 0``).
+
+    Examples
+    --------
+    One mode with :math:`m = 1`: :math:`S = \beta/u`, root :math:`u = \beta`.
+
+    >>> secular_static(np.array([1.0]), np.array([0.0]), np.array([0.5]), np.array([2.0]))
+    (array([2.]), array([1]), array([0.]))
     """
     n = m.shape[-1]
     L = a.shape[0]
@@ -70,6 +94,24 @@ def secular_partials(m: np.ndarray, onem: np.ndarray, a: np.ndarray, beta: np.nd
     root. By the implicit function theorem :math:`\partial u/\partial a = -S_a/S_u` and
     :math:`\partial u/\partial\beta = -1/(\beta S_u)`.
 
+    Parameters
+    ----------
+    m : (n,) or (p, n) ndarray
+        Per-mode moduli :math:`m_k = |\mu_k|^2` (``(p, n)``: one row per step of the period).
+    onem : ndarray
+        :math:`1 - m`, computed without cancellation, same shape as ``m``.
+    a : (L,) ndarray
+        :math:`(1-\eta)^2` per learning rate.
+    beta : (L,) ndarray
+        :math:`(\zeta-1)\eta^2` per learning rate.
+    u : (L,) ndarray
+        The root of each learning rate.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        :math:`(\partial S/\partial u, \partial S/\partial a)` per learning rate.
+
     Examples
     --------
     One mode (``n = 1``, ``m = 1``): :math:`S = \beta/u`, so :math:`S_u = -1/\beta` at ``u = beta``.
@@ -98,6 +140,32 @@ def periodic_secular_matrix(m: np.ndarray, onem: np.ndarray, a: np.ndarray, beta
     :math:`G_{st} = \frac{\beta}{n}\sum_k m_{t,k}\,a^j \prod_{v=t+1}^{t+j} m_{v,k}\;
     \rho^{p-1-j} / (\rho^p - a^p \prod_v m_{v,k})`. ``rho`` is the Perron root iff
     :math:`\lambda_{\max}(G) = 1` (matrix determinant lemma on the block-cyclic operator).
+
+    Parameters
+    ----------
+    m : (n,) or (p, n) ndarray
+        Per-mode moduli :math:`m_k = |\mu_k|^2` (``(p, n)``: one row per step of the period).
+    onem : ndarray
+        :math:`1 - m`, computed without cancellation, same shape as ``m``.
+    a : (L,) ndarray
+        :math:`(1-\eta)^2` per learning rate.
+    beta : (L,) ndarray
+        :math:`(\zeta-1)\eta^2` per learning rate.
+    u : (L,) ndarray
+        Trial excesses :math:`u = \rho - a`.
+
+    Returns
+    -------
+    (L, p, p) ndarray
+        The secular matrices :math:`G`.
+
+    Examples
+    --------
+    Period 1, two modes: :math:`G = \frac{\beta}{n}\sum_k m_k/(\rho - a m_k)`.
+
+    >>> m = np.array([[1.0, 0.25]])
+    >>> periodic_secular_matrix(m, 1 - m, np.array([0.5]), np.array([2.0]), np.array([1.0])).round(8)
+    array([[[1.18181818]]])
     """
     p, n = m.shape
     rho = a + u
