@@ -17,6 +17,16 @@ __all__ = ["ranks", "kendall_tau", "round_significant"]
 def ranks(values: ArrayLike) -> list[int]:
     """Rank 1 for the largest value; ties share the smaller rank (competition ranking, "1224").
 
+    Parameters
+    ----------
+    values : array_like
+        One-dimensional values.
+
+    Returns
+    -------
+    list of int
+        The rank of each value.
+
     Examples
     --------
     >>> ranks([0.5, 2.0, 0.5, 1.0])
@@ -30,6 +40,18 @@ def ranks(values: ArrayLike) -> list[int]:
 
 def round_significant(values: ArrayLike, digits: int = 10) -> np.ndarray:
     """``values`` rounded to ``digits`` significant digits (infinities and NaN unchanged).
+
+    Parameters
+    ----------
+    values : array_like
+        The values (flattened).
+    digits : int, optional
+        Significant digits, 1 to 17.
+
+    Returns
+    -------
+    ndarray
+        The rounded values, one-dimensional.
 
     Examples
     --------
@@ -49,6 +71,18 @@ def kendall_tau(x: ArrayLike, y: ArrayLike, *, digits: int = 10) -> tuple[float,
     computation routes differing in the last bit) are ties: both inputs are compared at ``digits``
     significant digits, so last-bit differences cannot flip an ordering. ``+inf``/``-inf`` are kept
     as the largest/smallest values. Constant input gives NaN.
+
+    Parameters
+    ----------
+    x, y : array_like
+        One-dimensional, of one length.
+    digits : int, optional
+        Significant digits at which values are compared.
+
+    Returns
+    -------
+    (float, float)
+        :math:`\tau_b` and its two-sided p-value.
 
     Examples
     --------

@@ -78,6 +78,7 @@ def top_eigenpair(matvec: Callable[[np.ndarray], np.ndarray], n: int, v0: np.nda
     matvec : callable
         ``x -> A x`` for the symmetric ``(n, n)`` operator ``A``.
     n : int
+        Dimension of the operator.
     v0 : (n,) ndarray
         Start vector (a warm start speeds up the Lanczos iteration).
     tol : float
@@ -134,6 +135,13 @@ def symmetric_weights(lam: np.ndarray, g: np.ndarray, c: np.ndarray) -> np.ndarr
 
 class EigenRepresentation(Representation):
     """A static symmetric scheme in the eigenbasis of ``W`` (see the module docstring).
+
+    Parameters
+    ----------
+    scheme : Scheme
+        A static scheme with a symmetric gossip matrix (row-wise, :math:`X \leftarrow WX`).
+    static_symmetric : bool
+        Whether ``scheme`` is static and symmetric (:func:`topotheory.engine.resolve` decides).
 
     Examples
     --------
