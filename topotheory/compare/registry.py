@@ -123,7 +123,7 @@ def register_metric(name: str, func: Callable[..., Any], description: str, *, pa
 
 
 def evaluate_metrics(scheme: Any, names: Iterable[str], **params: Any) -> dict[str, Any]:
-    """Evaluate the metrics ``names`` on ``scheme``; returns ``{name: value}``.
+    r"""Evaluate the metrics ``names`` on ``scheme``; returns ``{name: value}``.
 
     A metric whose parameters are missing from ``params`` (e.g. rates without ``zeta``) raises a
     ValueError naming the missing parameter. The rate columns share one cached optimum per scheme

@@ -134,7 +134,7 @@ def symmetric_weights(lam: np.ndarray, g: np.ndarray, c: np.ndarray) -> np.ndarr
 
 
 class EigenRepresentation(Representation):
-    """A static symmetric scheme in the eigenbasis of ``W`` (see the module docstring).
+    r"""A static symmetric scheme in the eigenbasis of ``W`` (see the module docstring).
 
     Parameters
     ----------
