@@ -96,14 +96,8 @@ def secular_partials(m: np.ndarray, onem: np.ndarray, a: np.ndarray, beta: np.nd
 
     Parameters
     ----------
-    m : (n,) or (p, n) ndarray
-        Per-mode moduli :math:`m_k = |\mu_k|^2` (``(p, n)``: one row per step of the period).
-    onem : ndarray
-        :math:`1 - m`, computed without cancellation, same shape as ``m``.
-    a : (L,) ndarray
-        :math:`(1-\eta)^2` per learning rate.
-    beta : (L,) ndarray
-        :math:`(\zeta-1)\eta^2` per learning rate.
+    m, onem, a, beta : ndarray
+        As in :func:`secular_static` (``m`` of shape ``(n,)``).
     u : (L,) ndarray
         The root of each learning rate.
 
@@ -143,14 +137,8 @@ def periodic_secular_matrix(m: np.ndarray, onem: np.ndarray, a: np.ndarray, beta
 
     Parameters
     ----------
-    m : (n,) or (p, n) ndarray
-        Per-mode moduli :math:`m_k = |\mu_k|^2` (``(p, n)``: one row per step of the period).
-    onem : ndarray
-        :math:`1 - m`, computed without cancellation, same shape as ``m``.
-    a : (L,) ndarray
-        :math:`(1-\eta)^2` per learning rate.
-    beta : (L,) ndarray
-        :math:`(\zeta-1)\eta^2` per learning rate.
+    m, onem, a, beta : ndarray
+        As in :func:`secular_static` (``m`` of shape ``(p, n)``).
     u : (L,) ndarray
         Trial excesses :math:`u = \rho - a`.
 
