@@ -805,6 +805,13 @@ def _edge_newton(scheme: Any, z: float, lo: float, hi: float) -> float:
     f = lambda y: float(_rate_raw(scheme, [y], z)[0])  # noqa: E731
     if b_hi - b_lo <= 1e-13 * b_hi:
         return float(b_lo)
+    # the bracket's signs came from the slope route; the rate route agrees to its tolerance
+    # (~1e-13 in r, r' = O(1)): where it does not, the edge is that end to the same accuracy
+    f_lo, f_hi = f(b_lo), f(b_hi)
+    if not f_lo > 0:
+        return float(b_lo)
+    if f_hi > 0:
+        return float(b_hi)
     import scipy.optimize as so
 
     return float(so.brentq(f, b_lo, b_hi, xtol=1e-15 * b_lo, rtol=4 * _EPS, maxiter=200))
