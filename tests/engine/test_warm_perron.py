@@ -103,3 +103,37 @@ def test_optimum_of_the_warm_route_equals_the_restarted_lanczos_one(monkeypatch)
     slow = tt.optimal_learning_rate(tt.erdos_renyi(70, 0.08, seed=5), zeta=50.0)
     assert fast.lr == pytest.approx(slow.lr, rel=1e-9)
     assert fast.rate == pytest.approx(slow.rate, rel=1e-12)
+
+
+def test_blas_threads_limited_inside_and_restored_after():
+    """The matrix-free route runs single-threaded BLAS and leaves the caller's setting as it was."""
+    from threadpoolctl import threadpool_info
+
+    before = [(p["internal_api"], p["num_threads"]) for p in threadpool_info() if p["user_api"] == "blas"]
+    seen = []
+    orig = eigen._reduced_apply
+
+    def spy(*args):
+        seen.append([p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"])
+        return orig(*args)
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(eigen, "_reduced_apply", spy):
+        tt.quadratic_rate(tt.erdos_renyi(70, 0.1, seed=6), lr=0.05, zeta=ZETA)
+    assert seen and all(all(k == 1 for k in threads) for threads in seen)
+    after = [(p["internal_api"], p["num_threads"]) for p in threadpool_info() if p["user_api"] == "blas"]
+    assert after == before
+
+
+def test_kept_subspace_is_bounded_and_orthonormal():
+    """Across many learning rates the kept basis stays within its size and orthonormal to rounding."""
+    scheme = tt.erdos_renyi(90, 0.07, seed=7)
+    tt.quadratic_rate(scheme, lr=np.linspace(0.01, 0.2, 12), zeta=ZETA)
+    B = resolve(scheme)._data()["perron_basis"]
+    V = B["V"][: B["k"]]
+    assert 1 <= B["k"] <= eigen._subspace_size(scheme.n)
+    np.testing.assert_allclose(V @ V.T, np.eye(B["k"]), atol=1e-12)
+    Q = resolve(scheme)._data()["Q"]
+    Y = eigen._combined_gram(B, np.eye(B["k"])[-1])  # the kept Gram triangle of the last vector
+    np.testing.assert_allclose(Y, Q.T @ np.diag(V[-1]) @ Q, atol=1e-13)

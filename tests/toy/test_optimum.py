@@ -220,3 +220,15 @@ def test_fine_grid_confirms_the_optimum_on_a_100_node_irregular_graph():
     assert np.all(r <= opt.rate + 1e-13)
     c = np.polyfit(grid - opt.lr, r, 2)
     assert c[0] < 0 and abs(-c[1] / (2 * c[0])) <= 1e-4 * opt.lr
+
+
+def test_edge_when_the_rate_route_disagrees_at_rounding_with_the_slope_route(monkeypatch):
+    """Newton (slope route) ends at a rounding-level r <= 0 where the rate route gives r = +5e-16:
+    the edge is that end, not a Brent error about equal signs."""
+    from topotheory.toy import quadratic as q
+
+    edge = 0.127
+    # slope route: r = edge - x, but at the edge a rounding-level r = -1e-17 with a useless slope
+    monkeypatch.setattr(q, "_slope_pair", lambda s, x, z: (-1e-17, 1.0) if x >= edge else (edge - x, -1.0))
+    monkeypatch.setattr(q, "_rate_raw", lambda s, xs, z: np.array([edge - xs[0] + 5e-16]))
+    assert q._edge_newton(None, 50.0, 0.04, edge) == pytest.approx(edge, rel=1e-14)

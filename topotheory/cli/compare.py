@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import sys
+from typing import Any
 
 from ..compare.registry import DEFAULT_METRICS, METRICS, RATE_METRICS, evaluate_metrics
 from ..graphs.specs import DEFAULT_N, PAPER_TOPOLOGIES, TOPOLOGIES, list_topologies
@@ -47,7 +49,7 @@ EPILOG = """examples:
 """
 
 
-def add_arguments(p):
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--topologies",
         default=None,
@@ -69,7 +71,7 @@ def add_arguments(p):
     add_format_argument(p)
 
 
-def _schemes(args):
+def _schemes(args: argparse.Namespace) -> list[tuple[str, Any]]:
     """``[(spec, scheme)]`` of --topologies; the default skips paper topologies undefined at --n."""
     opts = dict(weights=args.weights, strict=args.strict, delimiter=args.delimiter)
     if args.topologies is None:
@@ -89,7 +91,7 @@ def _schemes(args):
     return [(spec, load_topology(spec, args.n, **opts)) for spec in specs]
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     if args.metrics == "list":
         rows = [{"metric": m.name, "needs": ",".join(m.params) or "-", "description": m.description}
                 for m in METRICS.values()]
@@ -131,8 +133,9 @@ def run(args):
                 row["read"] = read
             row.update(evaluate_metrics(scheme, [m for m in names if m not in own], gammas=gammas_text, zeta=zeta))
             if algorithm != "dsgd":
+                assert zeta is not None  # refused above without a noise level
                 row.update(algorithm=algorithm, **algorithm_columns(scheme, zeta=zeta, algorithm=algorithm,
-                                                                    hyperparameters=hp, columns=own))
+                                                                    hyperparameters=hp, columns=tuple(own)))
             rows.append(row)
             bar.update()
     print(render(rows, args.format))

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
-from typing import Callable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 __all__ = [
     "Metric",
@@ -35,16 +36,37 @@ class Metric:
     ``label`` is its display name (tables and figures); ``orientation`` is +1 when a larger value
     predicts a better topology, -1 when a smaller one does, 0 when the metric does not order
     topologies (e.g. a dict over decays).
+
+    Attributes
+    ----------
+    name : str
+        The registry key (a ``compare --metrics`` name).
+    func : callable
+        ``func(scheme, **params)`` returning a float (NaN where it does not apply) or a dict.
+    description : str
+        One line for ``compare --metrics list``.
+    params : tuple of str
+        The keyword parameters the metric needs (``zeta``, ``gammas``, ...).
+    label : str
+        Display name in tables and figures.
+    orientation : int
+        +1 (larger is better), -1 (smaller is better) or 0 (does not order topologies).
+
+    Examples
+    --------
+    >>> from topotheory import ring
+    >>> round(METRICS["spectral_gap"](ring(8)), 12), METRICS["spectral_gap"].orientation
+    (0.195262145876, 1)
     """
 
     name: str
-    func: Callable
+    func: Callable[..., Any]
     description: str
-    params: tuple = ()
+    params: tuple[str, ...] = ()
     label: str = ""
     orientation: int = 0
 
-    def __call__(self, scheme, **params):
+    def __call__(self, scheme: Any, **params: Any) -> Any:
         """Evaluate on ``scheme`` with the parameters this metric needs (others are ignored)."""
         missing = [p for p in self.params if params.get(p) is None]
         if missing:
@@ -53,14 +75,35 @@ class Metric:
 
 
 #: All registered metrics, by name, in registration order.
-METRICS: dict = {}
+METRICS: dict[str, Metric] = {}
 
 
-def register_metric(name, func, description, *, params=(), label=None, orientation=0):
+def register_metric(name: str, func: Callable[..., Any], description: str, *, params: Iterable[str] = (),
+                    label: str | None = None, orientation: int = 0) -> None:
     """Register ``func(scheme, **params)`` under ``name`` (replacing an earlier one of that name).
 
     ``label`` (default: ``name``) is the display name; ``orientation`` is +1 (larger is better),
     -1 (smaller is better) or 0 (does not order topologies).
+
+    Parameters
+    ----------
+    name : str
+        Non-empty registry key.
+    func : callable
+        ``func(scheme, **params) -> float`` (or a dict over a grid).
+    description : str
+        One line for ``compare --metrics list``.
+    params : iterable of str, optional
+        The keyword parameters ``func`` needs.
+    label : str, optional
+        Display name (default: ``name``).
+    orientation : {-1, 0, 1}, optional
+        Whether larger (+1) or smaller (-1) values predict a better topology.
+
+    Returns
+    -------
+    None
+        The metric is stored in :data:`METRICS`.
 
     Examples
     --------
@@ -79,13 +122,35 @@ def register_metric(name, func, description, *, params=(), label=None, orientati
     METRICS[name] = Metric(name, func, description, tuple(params), label or name, int(orientation))
 
 
-def evaluate_metrics(scheme, names, **params):
-    """Evaluate the metrics ``names`` on ``scheme``; returns ``{name: value}``.
+def evaluate_metrics(scheme: Any, names: Iterable[str], **params: Any) -> dict[str, Any]:
+    r"""Evaluate the metrics ``names`` on ``scheme``; returns ``{name: value}``.
 
     A metric whose parameters are missing from ``params`` (e.g. rates without ``zeta``) raises a
-    ValueError naming the missing parameter.
+    ValueError naming the missing parameter. The rate columns share one cached optimum per scheme
+    and :math:`\zeta`.
+
+    Parameters
+    ----------
+    scheme : Scheme
+        The gossip scheme.
+    names : iterable of str
+        Registered metric names.
+    **params
+        The metrics' parameters (``zeta``, ``gammas``, ...); each metric receives those it needs.
+
+    Returns
+    -------
+    dict
+        ``{name: value}`` in the order of ``names``.
+
+    Examples
+    --------
+    >>> from topotheory import ring
+    >>> out = evaluate_metrics(ring(8), ["spectral_gap", "optimal_rate"], zeta=50.0)
+    >>> {k: round(v, 10) for k, v in out.items()}
+    {'spectral_gap': 0.1952621459, 'optimal_rate': 0.1097535952}
     """
-    out = {}
+    out: dict[str, Any] = {}
     for name in names:
         if name not in METRICS:
             valid = ", ".join(METRICS)
@@ -94,8 +159,18 @@ def evaluate_metrics(scheme, names, **params):
     return out
 
 
-def ranking_metrics(names=None):
+def ranking_metrics(names: Iterable[str] | None = None) -> list[Metric]:
     """The registered metrics that order topologies (``orientation != 0``), or those of ``names``.
+
+    Parameters
+    ----------
+    names : iterable of str, optional
+        Metric names (each must order topologies); default: every ordering metric.
+
+    Returns
+    -------
+    list of Metric
+        In registration order, or in the order of ``names``.
 
     Examples
     --------
@@ -119,8 +194,8 @@ def ranking_metrics(names=None):
 
 
 # ------------------------------------------------------------------------------ built-ins
-def _gap(kind):
-    def f(scheme):
+def _gap(kind: str) -> Callable[[Any], float]:
+    def f(scheme: Any) -> float:
         from ..metrics.spectral import spectral_gap
 
         return spectral_gap(scheme, kind)
@@ -128,7 +203,7 @@ def _gap(kind):
     return f
 
 
-def _nw_dict(scheme, gammas):
+def _nw_dict(scheme: Any, gammas: Sequence[Any]) -> dict[str, float]:
     """n_W ("mean") at each decay; keys are the decays as given (strings keep their spelling)."""
     import numpy as np
 
@@ -140,8 +215,8 @@ def _nw_dict(scheme, gammas):
     return dict(zip(keys, (float(v) for v in nw)))
 
 
-def _rate_metric(attr):
-    def f(scheme, zeta):
+def _rate_metric(attr: str) -> Callable[[Any, float], float]:
+    def f(scheme: Any, zeta: float) -> float:
         from ..toy.quadratic import optimal_learning_rate
 
         res = optimal_learning_rate(scheme, zeta=zeta)
@@ -150,7 +225,7 @@ def _rate_metric(attr):
     return f
 
 
-def _max_lr(scheme, zeta):
+def _max_lr(scheme: Any, zeta: float) -> float:
     from ..toy.quadratic import max_learning_rate
 
     return max_learning_rate(scheme, zeta=zeta)
@@ -175,8 +250,8 @@ register_metric("max_learning_rate", _max_lr, "stability edge of the toy problem
                 label="largest stable lr", orientation=1)
 
 
-def _functional(name, **kw):
-    def f(scheme, **params):
+def _functional(name: str, **kw: Any) -> Callable[..., float]:
+    def f(scheme: Any, **params: Any) -> float:
         from ..metrics import functionals
 
         return getattr(functionals, name)(scheme, **kw, **params)
@@ -184,14 +259,14 @@ def _functional(name, **kw):
     return f
 
 
-def _s1_lr(scheme, zeta):
+def _s1_lr(scheme: Any, zeta: float) -> float:
     from ..metrics.functionals import s1_functional
 
     return s1_functional(scheme, lr=1.0 / zeta)
 
 
-def _koloskova(field):
-    def f(scheme):
+def _koloskova(field: str) -> Callable[[Any], float]:
+    def f(scheme: Any) -> float:
         from ..metrics.functionals import koloskova_mixing
 
         return getattr(koloskova_mixing(scheme), field)
@@ -199,14 +274,14 @@ def _koloskova(field):
     return f
 
 
-def _finite_time(scheme):
+def _finite_time(scheme: Any) -> float:
     from ..graphs.scheme import finite_time_consensus
 
     _fixed_products_only(scheme, "finite_time_consensus", "a random product is J only by chance")
     return float(finite_time_consensus(scheme))
 
 
-def _fixed_products_only(scheme, metric, why):
+def _fixed_products_only(scheme: Any, metric: str, why: str) -> None:
     """ValueError naming why ``metric`` is undefined for a random scheme (it needs a fixed matrix product)."""
     if getattr(scheme, "is_random_scheme", False) is True:
         raise ValueError(f"metric {metric!r} is undefined for the random scheme {scheme!r}: it needs a fixed "
@@ -214,26 +289,26 @@ def _fixed_products_only(scheme, metric, why):
                          "expected contraction")
 
 
-def _mixing_time(scheme):
+def _mixing_time(scheme: Any) -> float:
     _fixed_products_only(scheme, "mixing_time", "||W_t...W_1 - J|| is random")
     return _functional("mixing_time", eps=0.01)(scheme)
 
 
-def _gap_per_step(scheme):
+def _gap_per_step(scheme: Any) -> float:
     from ..metrics.spectral import spectral_gap
 
     return spectral_gap(scheme, "abs", per_step=True)
 
 
-def _koloskova_p_over_tau(scheme):
+def _koloskova_p_over_tau(scheme: Any) -> float:
     from ..metrics.functionals import koloskova_mixing
 
     k = koloskova_mixing(scheme)
     return k.p / k.tau
 
 
-def _nw_at(gamma):
-    def f(scheme):
+def _nw_at(gamma: float) -> Callable[[Any], float]:
+    def f(scheme: Any) -> float:
         from ..metrics.randomwalk import effective_neighbors
 
         return effective_neighbors(scheme, gamma, mode="mean")
@@ -241,7 +316,7 @@ def _nw_at(gamma):
     return f
 
 
-def _nw_at_zeta(scheme, zeta):
+def _nw_at_zeta(scheme: Any, zeta: float) -> float:
     from ..metrics.randomwalk import effective_neighbors
 
     return effective_neighbors(scheme, 1.0 - 1.0 / zeta, mode="mean")
@@ -290,25 +365,31 @@ STUDY_METRIC_NAMES = (
 )
 
 
-class _StudyView(collections.abc.Sequence):
+StudyEntry = tuple[str, Callable[[Any, float], Any], int]
+
+
+class _StudyView(collections.abc.Sequence):  # type: ignore[type-arg]
     """``(label, func(scheme, zeta), orientation)`` of each metric of :data:`STUDY_METRIC_NAMES`.
 
     A read-only view of :data:`METRICS` (re-registering a metric changes what it shows).
     """
 
-    def _entry(self, name):
+    def _entry(self, name: str) -> StudyEntry:
         m = METRICS[name]
-        return (m.label, lambda scheme, zeta, _m=m: _m(scheme, zeta=zeta), m.orientation)
+        def f(scheme: Any, zeta: float, _m: Metric = m) -> Any:
+            return _m(scheme, zeta=zeta)
 
-    def __getitem__(self, index):
+        return (m.label, f, m.orientation)
+
+    def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return tuple(self._entry(n) for n in STUDY_METRIC_NAMES[index])
         return self._entry(STUDY_METRIC_NAMES[index])
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(STUDY_METRIC_NAMES)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"STUDY_METRICS({', '.join(STUDY_METRIC_NAMES)})"
 
 

@@ -15,22 +15,28 @@ Toy problem (THEORY §3.3 route 4): the ``n``-dimensional reduction
 :math:`K(\gamma)_{ij} = \sum_{lm} H_{lm} Q_{il}Q_{jl}Q_{im}Q_{jm}`,
 :math:`H = \beta\lambda_l\lambda_m/(u + a(1 - \lambda_l\lambda_m))` — explicitly and batched over
 learning rates for ``n <= 64``, matrix-free above; walk-regular graphs short-cut to the
-secular equation. The matrix-free route (:func:`_perron_warm`) alternates the Rayleigh functional
-(the ``u`` with :math:`v^TK(u)v = 1`, a lower bound of the root with an error quadratic in the
-vector's) with warm-started Lanczos steps on :math:`K(u)`, each application of :math:`K` being one
-symmetric rank-k update and one triangular product of ``n x n`` matrices
-(:math:`(Kx)_i = \sum_{lm} Q_{il}H_{lm}(Q^T\mathrm{Diag}(x)Q)_{lm}Q_{im}`); it starts from the
-Perron vector of the nearest learning rate solved before, and hands over to restarted Lanczos
-(ARPACK) only when a cluster at the top of :math:`K` defeats it.
+secular equation. The matrix-free route (:func:`_perron_warm`) is a Davidson-type method on a
+basis kept per scheme across learning rates: the Gram matrices
+:math:`Y^{(i)} = Q^T\mathrm{Diag}(v_i)Q` of the basis vectors do not depend on
+:math:`(a, \beta, u)`, so :math:`V^TK(u)V` is a cheap ``k x k`` projection; each step takes the
+excess from the Rayleigh functional of the top Ritz vector (:math:`v^TK(u)v = 1`, a lower bound of
+the root with an error quadratic in the vector's), applies :math:`K(u)` once — one symmetric
+rank-k update and one triangular product of ``n x n`` matrices,
+:math:`(Kx)_i = \sum_{lm} Q_{il}H_{lm}(Q^T\mathrm{Diag}(x)Q)_{lm}Q_{im}` — and appends the
+residual to the basis. It hands over to restarted Lanczos (ARPACK) only when a cluster at the top
+of :math:`K` defeats it. The matrix-free route runs with single-threaded BLAS (restored on exit).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse.linalg as spla
 from scipy.linalg import blas
+from threadpoolctl import threadpool_limits
 
 from .base import Representation
 from .roots import EPS, chunks
@@ -54,7 +60,8 @@ _WALK_REGULAR_RTOL = 1e-11
 DENSE_FALLBACK_MAX_N = 400
 
 
-def top_eigenpair(matvec, n, v0, *, tol, dense=None):
+def top_eigenpair(matvec: Callable[[np.ndarray], np.ndarray], n: int, v0: np.ndarray, *, tol: float,
+                  dense: Callable[[], np.ndarray] | None = None) -> tuple[float, np.ndarray, bool]:
     r"""Largest eigenvalue and unit eigenvector of a symmetric operator, never an ARPACK error.
 
     Implicitly restarted Lanczos (ARPACK ``eigsh``, ``which="LA"``) with ``ncv = 24`` (a cluster
@@ -71,6 +78,7 @@ def top_eigenpair(matvec, n, v0, *, tol, dense=None):
     matvec : callable
         ``x -> A x`` for the symmetric ``(n, n)`` operator ``A``.
     n : int
+        Dimension of the operator.
     v0 : (n,) ndarray
         Start vector (a warm start speeds up the Lanczos iteration).
     tol : float
@@ -111,12 +119,12 @@ def top_eigenpair(matvec, n, v0, *, tol, dense=None):
     return best[0], best[1], False
 
 
-def _positive(v):
+def _positive(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, dtype=float)
     return v * (np.sign(v.sum()) or 1.0) / np.linalg.norm(v)
 
 
-def symmetric_weights(lam, g, c):
+def symmetric_weights(lam: np.ndarray, g: np.ndarray, c: np.ndarray) -> np.ndarray:
     r""":math:`(1-\gamma)\lambda^2/(1-\gamma\lambda^2)` for each eigenvalue, shape ``g.shape + (n,)``."""
     lam2 = lam**2
     g = g[..., None]
@@ -126,7 +134,14 @@ def symmetric_weights(lam, g, c):
 
 
 class EigenRepresentation(Representation):
-    """A static symmetric scheme in the eigenbasis of ``W`` (see the module docstring).
+    r"""A static symmetric scheme in the eigenbasis of ``W`` (see the module docstring).
+
+    Parameters
+    ----------
+    scheme : Scheme
+        A static scheme with a symmetric gossip matrix (row-wise, :math:`X \leftarrow WX`).
+    static_symmetric : bool
+        Whether ``scheme`` is static and symmetric (:func:`topotheory.engine.resolve` decides).
 
     Examples
     --------
@@ -143,8 +158,8 @@ class EigenRepresentation(Representation):
     route = "eigen"
     has_slopes = True
 
-    def _data(self):
-        def build():
+    def _data(self) -> dict[str, Any]:
+        def build() -> dict[str, Any]:
             lam, Q = self.scheme.eigh()
             lam = np.array(lam)
             # rounding moves an eigenvalue by ~1e-15: only eigenvalues this close to +-1 can be structural
@@ -167,24 +182,24 @@ class EigenRepresentation(Representation):
         return self.scheme.cached("engine:eigen", build)
 
     @property
-    def eigenvalues(self):
+    def eigenvalues(self) -> np.ndarray:
         """Eigenvalues of ``W`` in descending order (structural +-1 exact)."""
         return self._data()["lam"]
 
     # ------------------------------------------------------------------------------ random walk
-    def scaled_variances(self, g, c, phase):
+    def scaled_variances(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         E = self._data()
         return symmetric_weights(E["lam"], g, c) @ E["QQ"].T
 
-    def scaled_mean_variance(self, g, c, phase):
+    def scaled_mean_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         return np.mean(symmetric_weights(self._data()["lam"], g, c), axis=-1)
 
-    def scaled_covariance(self, g, c, phase):
+    def scaled_covariance(self, g: float, c: float, phase: int) -> np.ndarray:
         E = self._data()
         w = symmetric_weights(E["lam"], np.asarray(g), np.asarray(c))
         return (E["Q"] * w) @ E["Q"].T
 
-    def disagreement_mean(self, g, phase):
+    def disagreement_mean(self, g: float, phase: int) -> float:
         r""":math:`S_1(\gamma) = \frac1n\sum_{j\ge2}\lambda_j^2/(1-\gamma\lambda_j^2)` (``inf`` if it diverges)."""
         lam2 = self._data()["lam"][1:] ** 2
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -193,27 +208,27 @@ class EigenRepresentation(Representation):
         return float(np.sum(terms) / self.n)
 
     # -------------------------------------------------------------------------------- spectra
-    def product_spectrum(self):
+    def product_spectrum(self) -> np.ndarray:
         return np.array(self.eigenvalues[1:])
 
-    def product_norm(self):
+    def product_norm(self) -> float:
         lam = self.eigenvalues
         return float(max(abs(lam[1]), abs(lam[-1])))
 
-    def static_contraction(self):
+    def static_contraction(self) -> float:
         return self.product_norm()
 
-    def static_symmetric_eigenvalues(self, what):
+    def static_symmetric_eigenvalues(self, what: str) -> np.ndarray:
         return self.eigenvalues
 
     # ---------------------------------------------------------------------------- toy problem
-    def _secular(self, a, beta):
+    def _secular(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         E = self._data()
         u, its, res = secular_static(E["lam2"], E["onel2"], a, beta)
         regular = _walk_regular(E, a, beta, u) | (beta == 0)
         return u, its, res, regular
 
-    def secular_excess(self, a, beta):
+    def secular_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
         u, its, res, regular = self._secular(a, beta)
         if not regular.all():
             raise ValueError(
@@ -222,7 +237,8 @@ class EigenRepresentation(Representation):
             )
         return u, its, res, "secular-eigen"
 
-    def perron_excess(self, a, beta):
+    def perron_excess(self, a: np.ndarray,
+                      beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
         u, its, res, regular = self._secular(a, beta)
         conv = np.ones(a.shape[0], dtype=bool)
         route = "secular-eigen" if regular.all() else "eigen-reduction"
@@ -232,12 +248,12 @@ class EigenRepresentation(Representation):
             u[irregular], its[irregular], res[irregular], conv[irregular] = u2, its[irregular] + its2, res2, conv2
         return u, its, res, conv, route
 
-    def excess_lower_bound(self, a, beta):
+    def excess_lower_bound(self, a: np.ndarray, beta: np.ndarray) -> np.ndarray:
         """The secular root: a lower bound of ``u`` (the "mean" rate bounds the rate from above)."""
         E = self._data()
         return secular_static(E["lam2"], E["onel2"], a, beta)[0]
 
-    def perron_slopes(self, a, beta):
+    def perron_slopes(self, a: np.ndarray, beta: np.ndarray) -> tuple[Any, ...]:
         r"""The excess ``u`` and its partial derivatives in ``a`` and ``beta`` (implicit function theorem).
 
         At the root :math:`\mu(u, a, \beta) = 1` with :math:`\mu = \lambda_{\max}(K)` (reduction)
@@ -263,7 +279,7 @@ class EigenRepresentation(Representation):
             du_db = -1.0 / (beta * mu_u)
         return u, du_da, du_db, its, res, conv, route
 
-    def heterogeneous_distance(self, c, h, B, phase):
+    def heterogeneous_distance(self, c: float, h: float, B: np.ndarray, phase: int) -> float:
         r""":math:`\frac1n\sum_{j\ge2}[\lambda_j h/(1 - \lambda_j c)]^2|u_j^TB|^2` (``h = \eta L``, ``c = 1 - h``)."""
         E = self._data()
         lam, U = E["lam"], E["Q"]
@@ -273,14 +289,14 @@ class EigenRepresentation(Representation):
 
 
 # ---------------------------------------------------------------- the n-dimensional reduction
-def _row_sums(E, a, beta, u):
+def _row_sums(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Row sums of the scaled reduced matrix, (beta/rho) diag Sigma(a/rho), shape (L, n)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         w = beta[:, None] * E["lam2"] / (u[:, None] + a[:, None] * E["onel2"])
     return np.nan_to_num(w, nan=0.0) @ E["QQ"].T
 
 
-def _explicit_K(E, a, beta, u):
+def _explicit_K(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The reduced matrices K(u)_ij = sum_lm H_lm Q_il Q_jl Q_im Q_jm, H = beta LL/(u + a(1-LL))."""
     Q, LL, oneLL = E["Q"], E["LL"], E["oneLL"]
     n = Q.shape[0]
@@ -299,12 +315,13 @@ def _explicit_K(E, a, beta, u):
     return K, H
 
 
-def _dmu_du(E, a, beta, u, v):
+def _dmu_du(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Hellmann-Feynman derivative of lambda_max(K(u)) given unit eigenvectors v, shape (L, n)."""
     return _dmu(E, a, beta, u, v)[0]
 
 
-def _dmu(E, a, beta, u, v, Y=None):
+def _dmu(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u: np.ndarray, v: np.ndarray,
+         Y: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""Hellmann-Feynman derivatives (d/du, d/da) of lambda_max(K(u, a)) given unit eigenvectors v.
 
     ``Y`` (optional, one learning rate): the Gram matrix :math:`Q^T\mathrm{Diag}(v)Q` if known.
@@ -319,7 +336,8 @@ def _dmu(E, a, beta, u, v, Y=None):
     return np.sum(dH * Y2, axis=(1, 2)), np.sum(dH * oneLL * Y2, axis=(1, 2))
 
 
-def _eigen_route(E, a, beta, u_lo, slopes=False):
+def _eigen_route(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u_lo: np.ndarray,
+                 slopes: bool = False) -> tuple[np.ndarray, ...]:
     r"""Static symmetric W: root of :math:`\lambda_{\max}(K(u)) = 1` (n-dimensional reduction).
 
     ``u_lo`` is the secular ("mean") root, a proven lower bound. Safeguarded Newton on
@@ -346,28 +364,38 @@ def _eigen_route(E, a, beta, u_lo, slopes=False):
                     K, _ = _explicit_K(E, a[idx], beta[idx], u[idx])
                     mu_u[idx], mu_a[idx] = _dmu(E, a[idx], beta[idx], u[idx], _perron_pairs(K)[1])
         else:
-            for j in todo:
-                out = _perron_warm(E, float(a[j]), float(beta[j]), float(u_lo[j]),
-                                   _WARM_SLOPE_RESIDUAL if slopes else _WARM_RESIDUAL)
-                if out is None:  # a tight cluster at the top of K: restarted Lanczos (ARPACK)
-                    out = _newton_matrix_free(E, float(a[j]), float(beta[j]), float(u_lo[j]))
-                    Y = None
-                else:
-                    Y = out[5]
-                u[j], its[j], res[j], conv[j] = out[:4]
-                if conv[j] and Y is not None:  # a warm start of the next learning rates, with the variances it belongs to
-                    kept = E.setdefault("perron_vectors", [])
-                    kept.append((float(beta[j]), out[4], out[6]))
-                    del kept[:-_WARM_KEPT]
-                if slopes:
-                    d = _dmu(E, a[j:j + 1], beta[j:j + 1], u[j:j + 1], out[4][None, :], Y=Y)
-                    mu_u[j], mu_a[j] = d[0][0], d[1][0]
+            with threadpool_limits(limits=1, user_api="blas"):
+                _matrix_free_points(E, a, beta, u_lo, todo, slopes, (u, its, res, conv, mu_u, mu_a))
     if slopes:
         return u, its, res, conv, mu_u, mu_a
     return u, its, res, conv
 
 
-def _newton_step(u, h, dh, lo, hi):
+def _matrix_free_points(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u_lo: np.ndarray, todo: np.ndarray,
+                        slopes: bool, out_arrays: tuple[np.ndarray, ...]) -> None:
+    """The matrix-free route at the learning rates ``todo``, written into ``out_arrays``.
+
+    Single-threaded BLAS (restored on exit, :func:`threadpoolctl.threadpool_limits`): most
+    products are small and a shared machine's cores are contended; threads made the route up to
+    ten times slower.
+    """
+    u, its, res, conv, mu_u, mu_a = out_arrays
+    for j in todo:
+        out = _perron_warm(E, float(a[j]), float(beta[j]), float(u_lo[j]),
+                           _WARM_SLOPE_RESIDUAL if slopes else _WARM_RESIDUAL)
+        if out is None:  # a tight cluster at the top of K: restarted Lanczos (ARPACK)
+            out = _newton_matrix_free(E, float(a[j]), float(beta[j]), float(u_lo[j]))
+            Y = None
+        else:
+            Y = out[5]
+        u[j], its[j], res[j], conv[j] = out[:4]
+        if slopes:
+            d = _dmu(E, a[j:j + 1], beta[j:j + 1], u[j:j + 1], out[4][None, :], Y=Y)
+            mu_u[j], mu_a[j] = d[0][0], d[1][0]
+
+
+def _newton_step(u: np.ndarray, h: np.ndarray, dh: np.ndarray, lo: np.ndarray,
+                 hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Safeguarded Newton: bracket update from the sign of h, bisection when Newton leaves it."""
     lo = np.where(h <= 0, np.maximum(lo, u), lo)
     hi = np.where(h >= 0, np.minimum(hi, u), hi)
@@ -378,7 +406,7 @@ def _newton_step(u, h, dh, lo, hi):
     return un, lo, hi
 
 
-def _perron_pairs(K):
+def _perron_pairs(K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Largest eigenvalue and unit eigenvector of a batch of symmetric non-negative matrices.
 
     ``eigvalsh`` for the eigenvalue, then one step of shifted inverse iteration from the positive
@@ -390,7 +418,7 @@ def _perron_pairs(K):
     mu = np.linalg.eigvalsh(K)[:, -1]
     shift = mu * (1.0 + 1e-9) + 1e-300
     A = K - shift[:, None, None] * np.eye(n)
-    v = np.ones(K.shape[:-1])
+    v: np.ndarray = np.ones(K.shape[:-1])
     for _ in range(2):
         v = np.linalg.solve(A, v[..., None])[..., 0]
         v /= np.linalg.norm(v, axis=1, keepdims=True)
@@ -398,7 +426,8 @@ def _perron_pairs(K):
     return mu, v
 
 
-def _newton_explicit(E, a, beta, u_lo):
+def _newton_explicit(E: dict[str, Any], a: np.ndarray, beta: np.ndarray,
+                     u_lo: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     L = a.shape[0]
     u = u_lo.copy()
     lo, hi = u_lo.copy(), beta.copy()
@@ -424,7 +453,7 @@ def _newton_explicit(E, a, beta, u_lo):
     return u, its, res, ~active
 
 
-def _newton_matrix_free(E, a, beta, u_lo):
+def _newton_matrix_free(E: dict[str, Any], a: float, beta: float, u_lo: float) -> tuple[Any, ...]:
     Q, LL, oneLL = E["Q"], E["LL"], E["oneLL"]
     n = Q.shape[0]
     u, lo, hi = u_lo, u_lo, beta
@@ -435,12 +464,12 @@ def _newton_matrix_free(E, a, beta, u_lo):
     for it in range(1, 101):
         H = beta * LL / (u + a * oneLL)
 
-        def matvec(x, H=H):
+        def matvec(x: np.ndarray, H: np.ndarray = H) -> np.ndarray:
             x = np.ravel(x)
             Y = (Q.T * x) @ Q
             return np.sum((Q @ (H * Y)) * Q, axis=1)
 
-        def dense(u=u):
+        def dense(u: float = u) -> np.ndarray:
             return _explicit_K(E, np.array([a]), np.array([beta]), np.array([u]))[0][0]
 
         mu, v, ok = top_eigenpair(matvec, n, v, tol=tol, dense=dense if n <= DENSE_FALLBACK_MAX_N else None)
@@ -470,13 +499,9 @@ _WARM_SLOPE_RESIDUAL = 1e-11
 #: Operator applications (two ``n x n`` products each) after which the warm-started solver hands over
 #: to restarted Lanczos (a cluster at the top of ``K``, as in deep binary trees).
 _WARM_BUDGET = 100
-#: Perron vectors kept per scheme as warm starts (the one of the nearest learning rate is used).
-_WARM_KEPT = 8
-#: Lanczos steps between two updates of ``u``.
-_WARM_STEPS = 40
 
 
-def _gram(Q, x):
+def _gram(Q: np.ndarray, x: np.ndarray) -> np.ndarray:
     r""":math:`Q^T\mathrm{Diag}(x)Q`, symmetric: two rank-k updates (``syrk``) on the rows of each sign.
 
     :math:`n^3` flops instead of the :math:`2n^3` of a general product.
@@ -491,7 +516,7 @@ def _gram(Q, x):
     return Y
 
 
-def _reduced_apply(QF, H, Y):
+def _reduced_apply(QF: np.ndarray, H: np.ndarray, Y: np.ndarray) -> np.ndarray:
     r"""The reduced operator applied through its Gram matrix: :math:`(Kx)_i = \sum_{lm} Q_{il}H_{lm}Y_{lm}Q_{im}`.
 
     With the symmetric :math:`M = H \circ Y = L + L^T` (``L`` its lower triangle, halved
@@ -504,7 +529,8 @@ def _reduced_apply(QF, H, Y):
     return 2.0 * np.einsum("il,il->i", Z, QF)
 
 
-def _rayleigh_functional(P, oneLL, a, beta, lo, hi, u):
+def _rayleigh_functional(P: np.ndarray, oneLL: np.ndarray, a: float, beta: float, lo: float, hi: float,
+                         u: float) -> float:
     r"""The root :math:`u` of :math:`q(u) = \sum_{lm} P_{lm}/(u + a(1 - \lambda_l\lambda_m)) = 1`.
 
     ``P = beta * LL * Y**2`` with ``Y`` the Gram matrix of a unit vector ``v``, so that
@@ -532,81 +558,145 @@ def _rayleigh_functional(P, oneLL, a, beta, lo, hi, u):
     return u
 
 
-def _lanczos_top(apply, v, w, steps, tol):
-    """Largest Ritz pair of ``apply`` from the unit start ``v`` (``w = apply(v)`` given), full reorthogonalisation.
+#: Largest number of basis vectors of the kept subspace (each carries its ``n x n`` Gram matrix).
+_SUBSPACE_MAX = 24
+#: Entries of the Gram matrices handled per block in the projected matrix.
+_PROJECT_BLOCK = 1 << 16
+#: Alternations of the projected problem's Ritz vector and excess before the first application.
+_FIRST_ALTERNATIONS = 4
 
-    Stops when the Ritz residual is at most ``tol``. Returns ``(theta, vector, applications, gap)``
-    with ``gap`` the distance of the two largest Ritz values (``inf`` after one step).
+
+def _subspace_size(n: int) -> int:
+    """Largest basis of the kept subspace at size ``n``: the projection (``k^2 n^2 / 2`` flops)
+    stays below one operator application (``2 n^3``)."""
+    return int(min(_SUBSPACE_MAX, max(8, math.sqrt(2 * n))))
+
+
+def _projected(B: dict[str, Any], H: np.ndarray) -> np.ndarray:
+    r"""The reduction projected on the kept basis: :math:`M_{ij} = \sum_{lm} H_{lm}Y^{(i)}_{lm}Y^{(j)}_{lm}`.
+
+    :math:`Y^{(i)} = Q^T\mathrm{Diag}(v_i)Q` are the Gram matrices of the orthonormal basis
+    vectors (symmetric: only the upper triangles are kept, off-diagonal entries counted twice);
+    :math:`v_i^TK v_j = M_{ij}`.
     """
-    n = v.shape[0]
-    V = np.empty((steps + 1, n))
-    V[0] = v
-    alpha = np.zeros(steps)
-    off = np.zeros(steps)
-    theta, s, gap = float(v @ w), np.ones(1), math.inf
-    k = 0
-    for k in range(steps):
-        alpha[k] = V[k] @ w
-        w = w - V[: k + 1].T @ (V[: k + 1] @ w)
-        w = w - V[: k + 1].T @ (V[: k + 1] @ w)
-        off[k] = np.linalg.norm(w)
-        T = np.diag(alpha[: k + 1]) + np.diag(off[:k], 1) + np.diag(off[:k], -1)
-        t, S = np.linalg.eigh(T)
-        theta, s = float(t[-1]), S[:, -1]
-        gap = float(t[-1] - t[-2]) if k else math.inf
-        if off[k] * abs(s[-1]) <= tol * abs(theta) or off[k] <= EPS * abs(theta) or k == steps - 1:
-            break
-        V[k + 1] = w / off[k]
-        w = apply(V[k + 1])
-    x = s @ V[: s.shape[0]]
-    return theta, _positive(x), k + 1, gap
+    iu, ju, weight = B["triangle"]
+    h = H[iu, ju] * weight
+    Z = B["Z"][: B["k"]]
+    M = np.zeros((Z.shape[0], Z.shape[0]))
+    for s in range(0, h.size, _PROJECT_BLOCK):
+        block = Z[:, s:s + _PROJECT_BLOCK]
+        M += (block * h[s:s + _PROJECT_BLOCK]) @ block.T
+    return 0.5 * (M + M.T)
 
 
-def _perron_warm(E, a, beta, u_lo, tol=_WARM_RESIDUAL):
-    r"""Static symmetric W, one learning rate: the Perron pair of the reduction, warm-started.
+def _combined_gram(B: dict[str, Any], s: np.ndarray) -> np.ndarray:
+    """The Gram matrix of ``s @ V`` from the kept triangles (linear in the vector)."""
+    iu, ju, _ = B["triangle"]
+    y = s @ B["Z"][: B["k"]]
+    n = B["V"].shape[1]
+    Y = np.empty((n, n))
+    Y[iu, ju] = y
+    Y[ju, iu] = y
+    return Y
 
-    Alternates the Rayleigh functional (the ``u`` with :math:`v^TK(u)v = 1`, from one Gram matrix
-    :math:`Y = Q^T\mathrm{Diag}(v)Q` and ``O(n^2)`` scalar work) with Lanczos steps on
-    :math:`K(u)` from ``v``. Start: the worker variances :math:`d = K\mathbf 1` at the secular root
-    times :math:`v'/d'` of the nearest learning rate solved before (:math:`v'` its Perron vector,
-    :math:`d'` its start variances; the same vector again for the same learning rate). Stops when
-    :math:`\|K(u)v - v\| \le` ``tol``.
-    Each operator application is two ``n x n`` products (never the explicit ``K``). Returns
-    ``(u, applications, residual, True, v, Y, K1)`` (``K1``: the variances of the start) or None past :data:`_WARM_BUDGET` applications.
+
+def _subspace(E: dict[str, Any], Q: np.ndarray, start: np.ndarray) -> dict[str, Any]:
+    """The kept basis of the scheme (rows ``V[:k]`` orthonormal, their Gram triangles ``Z[:k]``).
+
+    Started from ``start`` when empty; storage for :func:`_subspace_size` vectors is allocated once.
+    """
+    if "perron_basis" not in E:
+        n = Q.shape[0]
+        iu, ju = np.triu_indices(n)
+        weight = np.where(iu == ju, 1.0, 2.0)
+        size = _subspace_size(n)
+        E["perron_basis"] = dict(V=np.empty((size, n)), Z=np.empty((size, iu.size)), k=0,
+                                 triangle=(iu, ju, weight))
+        _expand(E["perron_basis"], Q, start)
+    return E["perron_basis"]
+
+
+def _expand(B: dict[str, Any], Q: np.ndarray, t: np.ndarray) -> bool:
+    """Append the part of ``t`` orthogonal to the kept basis (twice Gram-Schmidt); False if none."""
+    V = B["V"][: B["k"]]
+    scale = float(np.linalg.norm(t))
+    for _ in range(2):
+        t = t - V.T @ (V @ t)
+    norm = float(np.linalg.norm(t))
+    if norm <= 1e-13 * max(scale, 1e-300) and B["k"]:
+        return False
+    t = t / norm
+    iu, ju, _ = B["triangle"]
+    B["V"][B["k"]] = t
+    B["Z"][B["k"]] = _gram(Q, t)[iu, ju]
+    B["k"] += 1
+    return True
+
+
+def _restart(B: dict[str, Any], S: np.ndarray) -> None:
+    """Keep only the combinations ``S`` (``k x k'``, orthonormal columns) of the kept basis."""
+    k, kept = B["k"], S.shape[1]
+    B["V"][:kept] = S.T @ B["V"][:k]
+    B["Z"][:kept] = S.T @ B["Z"][:k]
+    B["k"] = kept
+
+
+def _perron_warm(E: dict[str, Any], a: float, beta: float, u_lo: float,
+                 tol: float = _WARM_RESIDUAL) -> tuple[Any, ...] | None:
+    r"""Static symmetric W, one learning rate: the Perron pair of the reduction on a kept subspace.
+
+    A Davidson-type method whose basis is kept across learning rates and excesses: the Gram
+    matrices :math:`Y^{(i)} = Q^T\mathrm{Diag}(v_i)Q` of the basis vectors do not depend on
+    :math:`(a, \beta, u)`, so the projection :math:`M(u) = V^TK(u)V` costs
+    :math:`k^2n^2` flops (:func:`_projected`) against the :math:`n^3` of one operator application.
+    Each step: the excess ``u`` with :math:`\lambda_{\max}(M(u)) = 1` (alternating the Rayleigh
+    functional of the top Ritz vector ``v`` and the Ritz vector of :math:`M(u)`; a lower bound of
+    the root, Cauchy interlacing), one application :math:`w = K(u)v`, and the residual
+    :math:`w - v` appended to the basis. Stops when :math:`\|K(u)v - v\| \le` ``tol`` and ``v > 0``.
+    An empty basis starts from the worker variances :math:`d = K\mathbf 1` at the secular root.
+    Returns ``(u, applications, residual, True, v, Y)`` or None past :data:`_WARM_BUDGET`
+    applications (restarted Lanczos then takes over).
     """
     Q, LL, oneLL = E["Q"], E["LL"], E["oneLL"]
     if "QF" not in E:
         E["QF"] = np.asfortranarray(Q)
     QF = E["QF"]
-    # the worker variances K1 at the secular root, times the previous Perron vector's ratio to its own
     d = _row_sums(E, np.array([a]), np.array([beta]), np.array([u_lo]))[0]
-    kept = E.get("perron_vectors") or ()
-    prev = min(kept, key=lambda k: abs(math.log(k[0] / beta)), default=None)  # the nearest learning rate
-    v = d * (prev[1] / prev[2]) if prev is not None and np.all(prev[2] > 0) else d
-    v = _positive(np.maximum(v, 0.0))
+    B = _subspace(E, Q, d)
     u, hi = u_lo, beta
-    used = 0
     BLL = beta * LL
+    used = 0
     gap = math.inf
+    first = True
     while used <= _WARM_BUDGET:
-        Y = _gram(Q, v)
-        u = _rayleigh_functional(BLL * Y * Y, oneLL, a, beta, 0.0, hi, u)
-        H = BLL / (u + a * oneLL)
-        w = _reduced_apply(QF, H, Y)
+        V = B["V"][: B["k"]]
+        # the root of the projected problem: Ritz vector of M(u), then u from its Rayleigh functional
+        # (v^T K(u) v = 1, |v| = 1); alternated a few times before the first application
+        for _ in range(_FIRST_ALTERNATIONS if first else 1):
+            t, S = np.linalg.eigh(_projected(B, BLL / (u + a * oneLL)))
+            s = S[:, -1] * (np.sign((S[:, -1] @ V).sum()) or 1.0)
+            v = s @ V
+            Y = _combined_gram(B, s)
+            u_prev, u = u, _rayleigh_functional(BLL * Y * Y, oneLL, a, beta, 0.0, hi, u)
+            if abs(u - u_prev) <= 1e-6 * u:
+                break
+        first = False
+        if t.size > 1:
+            gap = min(gap, float(t[-1] - t[-2]) / float(t[-1]))
+        w = _reduced_apply(QF, BLL / (u + a * oneLL), Y)
         used += 1
         res = float(np.linalg.norm(w - v))
         # Kato-Temple: |lambda_max - 1| <= res^2 / gap; a positive v is the Perron vector (Perron-Frobenius)
         if res <= min(tol, math.sqrt(1e-15 * gap)) and np.all(v > 0):
-            return u, used, res, True, v, Y, d
-        # u is off by O(res^2) (Rayleigh functional): the Perron vector of K(u) is worth only that much
-        inner = max(0.5 * min(tol, math.sqrt(1e-15 * gap)), min(res * res, 1e-2 * res))
-        _, v, k, g = _lanczos_top(lambda x, H=H: _reduced_apply(QF, H, _gram(Q, x)), v, w, _WARM_STEPS, inner)
-        gap = min(gap, g)
-        used += k - 1
+            return u, used, res, True, _positive(v), Y
+        if B["k"] >= B["V"].shape[0]:
+            _restart(B, S[:, ::-1][:, :max(4, B["k"] // 3)])
+        # nothing new outside the basis: the Ritz vector was stale (projected at the former u)
+        _expand(B, Q, w - v)
     return None
 
 
-def _walk_regular(E, a, beta, u):
+def _walk_regular(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u: np.ndarray) -> np.ndarray:
     """True where the scaled covariance diagonal is constant: the secular root is then exact."""
     d = _row_sums(E, a, beta, u)
     return np.max(np.abs(d - 1.0), axis=1) <= _WALK_REGULAR_RTOL

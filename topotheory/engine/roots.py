@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 __all__ = ["EPS", "illinois", "root_in_log", "chunks", "BATCH_ENTRIES"]
@@ -11,11 +14,31 @@ EPS = np.finfo(float).eps
 BATCH_ENTRIES = 4_000_000
 
 
-def illinois(func, lo, hi, flo, fhi, *, rtol=4 * EPS, maxiter=200):
+def illinois(func: Callable[[np.ndarray, np.ndarray], Any], lo: np.ndarray, hi: np.ndarray, flo: np.ndarray,
+             fhi: np.ndarray, *, rtol: float = 4 * EPS,
+             maxiter: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised Illinois (modified regula falsi) for increasing ``func`` with flo <= 0 <= fhi.
 
     Returns (x, iterations, |f(x)|). ``func(x, idx)`` maps the points ``x`` of the active entries
     ``idx`` to their values.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(x, idx) -> values``, increasing in ``x``.
+    lo, hi : ndarray
+        The brackets.
+    flo, fhi : ndarray
+        ``func`` at ``lo`` (``<= 0``) and at ``hi`` (``>= 0``).
+    rtol : float, optional
+        Relative bracket width at which an entry stops.
+    maxiter : int, optional
+        Largest number of iterations.
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray)
+        ``(x, iterations, |func(x)|)``.
 
     Examples
     --------
@@ -57,13 +80,35 @@ def illinois(func, lo, hi, flo, fhi, *, rtol=4 * EPS, maxiter=200):
     return x, its, np.abs(fx)
 
 
-def root_in_log(h, u_lo, u_hi, *, floor_value=None):
+def root_in_log(h: Callable[[np.ndarray, np.ndarray], Any], u_lo: np.ndarray, u_hi: np.ndarray, *,
+                floor_value: np.ndarray | float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Root of ``h`` (increasing in u, h(u_hi) >= 0) on [u_lo, u_hi] by Illinois in log u.
 
     Rates of infinite graphs put the root anywhere between 1e-300 and 1 (the 2-D grid's is
     exponentially small): a logarithmic variable keeps the iteration count small. Where
     ``h(u_lo) >= 0`` the root lies below ``u_lo``; it is then reported as ``floor_value``
     (default ``u_lo``).
+
+    Parameters
+    ----------
+    h : callable
+        ``h(u, idx) -> values``, increasing in ``u``.
+    u_lo, u_hi : ndarray
+        The brackets (positive), ``h(u_hi) >= 0``.
+    floor_value : float or ndarray, optional
+        Reported where ``h(u_lo) >= 0``.
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray)
+        ``(u, iterations, residual)``; where the root lies below ``u_lo`` the residual is
+        ``u_lo / u_hi``.
+
+    Examples
+    --------
+    >>> u, its, res = root_in_log(lambda u, i: u - 1e-20, np.array([1e-30]), np.array([1.0]))
+    >>> float(u[0])
+    1e-20
     """
     k = np.arange(u_lo.size)
     flo, fhi = h(u_lo, k), h(u_hi, k)
@@ -75,7 +120,25 @@ def root_in_log(h, u_lo, u_hi, *, floor_value=None):
     return x, its + 2, np.where(below, u_lo / u_hi, res)  # below: |u - root| <= u_lo
 
 
-def chunks(total, per_item):
-    """Slices of ``range(total)`` whose batches hold about :data:`BATCH_ENTRIES` entries."""
+def chunks(total: int, per_item: float) -> list[slice]:
+    """Slices of ``range(total)`` whose batches hold about :data:`BATCH_ENTRIES` entries.
+
+    Parameters
+    ----------
+    total : int
+        Number of items.
+    per_item : float
+        Entries one item needs.
+
+    Returns
+    -------
+    list of slice
+        Consecutive slices covering ``range(total)``.
+
+    Examples
+    --------
+    >>> chunks(10, 1_000_000)
+    [slice(0, 4, None), slice(4, 8, None), slice(8, 10, None)]
+    """
     size = max(1, int(BATCH_ENTRIES // max(per_item, 1)))
     return [slice(i, min(i + size, total)) for i in range(0, total, size)]

@@ -16,11 +16,36 @@ from .roots import EPS, chunks, illinois
 __all__ = ["secular_static", "secular_partials", "periodic_secular_matrix", "secular_periodic"]
 
 
-def secular_static(m, onem, a, beta):
+def secular_static(m: np.ndarray, onem: np.ndarray, a: np.ndarray,
+                   beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Root u > 0 of :math:`S(u) = \frac{\beta}{n}\sum_k m_k/(u + a(1 - m_k)) = 1` for each lr.
 
     :math:`1/S` is concave and increasing in u (Cauchy-Schwarz), so Newton's method on
     :math:`1/S - 1` started left of the root (a one-term lower bound) converges monotonically.
+
+    Parameters
+    ----------
+    m : (n,) or (p, n) ndarray
+        Per-mode moduli :math:`m_k = |\mu_k|^2` (``(p, n)``: one row per step of the period).
+    onem : ndarray
+        :math:`1 - m`, computed without cancellation, same shape as ``m``.
+    a : (L,) ndarray
+        :math:`(1-\eta)^2` per learning rate.
+    beta : (L,) ndarray
+        :math:`(\zeta-1)\eta^2` per learning rate.
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray)
+        ``(u, iterations, residual)`` per learning rate, ``residual`` :math:`|S(u) - 1|`
+        (``u = 0`` where ``beta = 0``).
+
+    Examples
+    --------
+    One mode with :math:`m = 1`: :math:`S = \beta/u`, root :math:`u = \beta`.
+
+    >>> secular_static(np.array([1.0]), np.array([0.0]), np.array([0.5]), np.array([2.0]))
+    (array([2.]), array([1]), array([0.]))
     """
     n = m.shape[-1]
     L = a.shape[0]
@@ -59,7 +84,8 @@ def secular_static(m, onem, a, beta):
     return u, its, res
 
 
-def secular_partials(m, onem, a, beta, u):
+def secular_partials(m: np.ndarray, onem: np.ndarray, a: np.ndarray, beta: np.ndarray,
+                     u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r"""Partial derivatives of :math:`S(u, a, \beta) = \frac{\beta}{n}\sum_k m_k/(u + a(1-m_k))` at its root.
 
     Returns :math:`(\partial S/\partial u, \partial S/\partial a)`, each shape ``a.shape``:
@@ -67,6 +93,18 @@ def secular_partials(m, onem, a, beta, u):
     with :math:`d_k = u + a(1-m_k)`; :math:`\partial S/\partial\beta = S/\beta = 1/\beta` at the
     root. By the implicit function theorem :math:`\partial u/\partial a = -S_a/S_u` and
     :math:`\partial u/\partial\beta = -1/(\beta S_u)`.
+
+    Parameters
+    ----------
+    m, onem, a, beta : ndarray
+        As in :func:`secular_static` (``m`` of shape ``(n,)``).
+    u : (L,) ndarray
+        The root of each learning rate.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        :math:`(\partial S/\partial u, \partial S/\partial a)` per learning rate.
 
     Examples
     --------
@@ -87,7 +125,8 @@ def secular_partials(m, onem, a, beta, u):
     return S_u, S_a
 
 
-def periodic_secular_matrix(m, onem, a, beta, u):
+def periodic_secular_matrix(m: np.ndarray, onem: np.ndarray, a: np.ndarray, beta: np.ndarray,
+                            u: np.ndarray) -> np.ndarray:
     r"""The ``p × p`` secular matrix of a periodic circulant scheme, batched over lrs.
 
     With :math:`\rho = a + u`, injection of the diagonal at step ``t`` reaches the diagonal at step
@@ -95,6 +134,26 @@ def periodic_secular_matrix(m, onem, a, beta, u):
     :math:`G_{st} = \frac{\beta}{n}\sum_k m_{t,k}\,a^j \prod_{v=t+1}^{t+j} m_{v,k}\;
     \rho^{p-1-j} / (\rho^p - a^p \prod_v m_{v,k})`. ``rho`` is the Perron root iff
     :math:`\lambda_{\max}(G) = 1` (matrix determinant lemma on the block-cyclic operator).
+
+    Parameters
+    ----------
+    m, onem, a, beta : ndarray
+        As in :func:`secular_static` (``m`` of shape ``(p, n)``).
+    u : (L,) ndarray
+        Trial excesses :math:`u = \rho - a`.
+
+    Returns
+    -------
+    (L, p, p) ndarray
+        The secular matrices :math:`G`.
+
+    Examples
+    --------
+    Period 1, two modes: :math:`G = \frac{\beta}{n}\sum_k m_k/(\rho - a m_k)`.
+
+    >>> m = np.array([[1.0, 0.25]])
+    >>> periodic_secular_matrix(m, 1 - m, np.array([0.5]), np.array([2.0]), np.array([1.0])).round(8)
+    array([[[1.18181818]]])
     """
     p, n = m.shape
     rho = a + u
@@ -122,14 +181,15 @@ def periodic_secular_matrix(m, onem, a, beta, u):
     return G
 
 
-def secular_periodic(m, onem, a, beta):
+def secular_periodic(m: np.ndarray, onem: np.ndarray, a: np.ndarray,
+                     beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     L = a.shape[0]
     u = np.zeros(L)
     pos = beta > 0
     if not pos.any():
         return u, np.zeros(L, dtype=int), np.zeros(L)
 
-    def h(x, idx):
+    def h(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
         G = periodic_secular_matrix(m, onem, a[idx], beta[idx], x)
         lam = np.max(np.linalg.eigvals(G).real, axis=-1)
         return 1.0 / lam - 1.0

@@ -43,6 +43,8 @@ import contextvars
 import dataclasses
 import math
 import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -77,7 +79,7 @@ _JUMP_RTOL = 1e-11
 
 
 # ------------------------------------------------------------------------------------ inputs
-def zeta(d, batch_size=1):
+def zeta(d: int, batch_size: int = 1) -> float:
     r"""Noise level :math:`\zeta = \mathbb{E}\|g(x)\|^2/\|x\|^2 = (1 + b + d)/b` of the toy problem.
 
     For the mini-batch gradient :math:`g(x) = \frac1b\sum_{k=1}^b a_k a_k^T x` with
@@ -107,18 +109,18 @@ def zeta(d, batch_size=1):
     return (1.0 + b + d) / b
 
 
-def _check_lr(lr):
+def _check_lr(lr: Any) -> np.ndarray:
     arr = as_float_array("lr", lr)
     if arr.size and np.any(arr <= 0):
         raise ValueError(f"lr must be > 0 (a positive learning rate), got {arr[arr <= 0].flat[0]!r}")
     return arr
 
 
-def _check_zeta(value):
+def _check_zeta(value: Any) -> float:
     return check_real("zeta", value, low=1.0)
 
 
-def _coefficients(lr, z):
+def _coefficients(lr: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(a, beta, s) with a = (1-lr)^2, beta = (zeta-1) lr^2, s = 1 - a = lr (2 - lr)."""
     with np.errstate(over="ignore"):  # inf for huge lr: the recursions then report inf losses
         a = (1.0 - lr) ** 2
@@ -128,7 +130,8 @@ def _coefficients(lr, z):
 
 
 # ------------------------------------------------------------------ route: fixed point (eq. 7)
-def _fixed_point_route(scheme, a, beta, mode):
+def _fixed_point_route(scheme: Any, a: np.ndarray, beta: np.ndarray,
+                      mode: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Paper eq. (7): :math:`\rho = a + \beta / n_W(a/\rho)`, solved as a bracketed root in u."""
     from ..metrics.randomwalk import effective_neighbors
 
@@ -144,7 +147,7 @@ def _fixed_point_route(scheme, a, beta, mode):
     phases = range(rep.period)
     nw_mode = "mean" if infinite else mode
 
-    def nw(c):
+    def nw(c: np.ndarray) -> np.ndarray:
         vals = np.array([np.atleast_1d(effective_neighbors(scheme, mode=nw_mode, phase=ph, one_minus_gamma=c))
                          if not infinite else np.atleast_1d(effective_neighbors(scheme, one_minus_gamma=c))
                          for ph in phases])
@@ -152,7 +155,7 @@ def _fixed_point_route(scheme, a, beta, mode):
             return np.min(vals, axis=0)
         return 1.0 / np.mean(1.0 / vals, axis=0)
 
-    def h(x, i):
+    def h(x: np.ndarray, i: np.ndarray) -> np.ndarray:
         j = idx[i]
         c = np.minimum(x / (a[j] + x), 1.0)
         return x * nw(c) / beta[j] - 1.0
@@ -166,12 +169,13 @@ def _fixed_point_route(scheme, a, beta, mode):
 
 # --------------------------------------------------------------------------- dispatcher
 #: The progress display of a running optimal_learning_rate call (counts the exact rates solved).
-_PROGRESS = contextvars.ContextVar("topotheory_toy_progress", default=None)
+_PROGRESS: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("topotheory_toy_progress", default=None)
 #: Above this learning rate the Perron root is computed from the rescaled map (a, beta) / lr^2.
 _HUGE_LR = 1e20
 
 
-def _solve(scheme, lr, z, method="exact", mode="worst"):
+def _solve(scheme: Any, lr: np.ndarray, z: float, method: str = "exact",
+           mode: str = "worst") -> tuple[np.ndarray, dict[str, Any]]:
     r"""u = rho - a for each lr (1-D array) and a diagnostics dict; no validation here.
 
     The Perron root is homogeneous, :math:`\rho(ka, k\beta) = k\rho(a, \beta)`: learning rates
@@ -216,7 +220,7 @@ def _solve(scheme, lr, z, method="exact", mode="worst"):
     return r, info
 
 
-def _scheme_or_graph(scheme):
+def _scheme_or_graph(scheme: Any) -> Any:
     return resolve(scheme).scheme
 
 
@@ -234,7 +238,9 @@ class RateLog(Result):
         The route used (``"secular-fourier"``, ``"secular-fourier-periodic"``, ``"secular-eigen"``,
         ``"eigen-reduction"``, ``"arnoldi"``, ``"secular-spectral-measure"``, ``"fixed_point"``).
     converged : bool or ndarray
+        Whether the route's iteration met its tolerance at each learning rate.
     iterations : int or ndarray
+        Iterations (or operator applications) of the route at each learning rate.
     residual : float or ndarray
         :math:`|\lambda - 1|` of the secular/reduced equation, or the relative eigen-residual of
         Arnoldi.
@@ -254,22 +260,23 @@ class RateLog(Result):
     diverged: object
 
     @property
-    def info(self):
+    def info(self) -> dict[str, Any]:
         """The diagnostics as a dict: ``method``, ``rho``, ``iterations``, ``residual``, ``converged``, ``diverged``."""
         return {"method": self.route, "rho": self.spectral_radius, "iterations": self.iterations,
                 "residual": self.residual, "converged": self.converged, "diverged": self.diverged}
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter((self.rate, self.info))
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         return tuple(self)[index]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return 2
 
 
-def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False, algorithm="dsgd", **hyperparameters):
+def quadratic_rate(scheme: Any, *, lr: Any, zeta: float, method: str = "exact", mode: str = "worst", log: bool = False,
+                   algorithm: str = "dsgd", **hyperparameters: Any) -> Any:
     r"""Asymptotic convergence rate :math:`r` of D-SGD on the toy problem: :math:`\mathbb{E}\|x\|^2 \propto (1-r)^t`.
 
     :math:`1 - r = \rho`, the Perron root (per step) of the second-moment map
@@ -280,12 +287,15 @@ def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False,
     Parameters
     ----------
     scheme : Scheme or InfiniteGraph
-        Infinite graphs (:func:`~topotheory.infinite_ring`, ...) use the secular equation.
+        The gossip scheme (row-wise, :math:`X \leftarrow WX`). Infinite graphs
+        (:func:`~topotheory.infinite_ring`, ...) use the secular equation.
     lr : float or array_like
         Learning rates :math:`\eta > 0`.
     zeta : float
         Noise level :math:`\zeta \ge 1` (see :func:`zeta`).
     method : {"exact", "secular", "fixed_point"}
+        The exact Perron root, the secular equation (walk-regular and circulant schemes) or the
+        fixed point of paper eq. (7).
     mode : {"worst", "mean"}
         Effective-neighbours mode for ``method="fixed_point"`` (ignored otherwise).
     log : bool
@@ -296,6 +306,11 @@ def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False,
         :math:`10^{-30}` — and divergence flags) instead of the bare rate. It unpacks as the pair
         ``(rate, info)`` with ``info`` the diagnostics dict (keys ``method``, ``rho``,
         ``iterations``, ``residual``, ``converged``, ``diverged``).
+    algorithm : str, default "dsgd"
+        Another algorithm of the registry by name (:mod:`topotheory.toy.algorithms`, e.g.
+        ``"delayed"``, ``"dmsgd"``); D-SGD by default.
+    **hyperparameters
+        That algorithm's hyperparameters (e.g. ``delay=1``, ``momentum=0.9``).
 
     Returns
     -------
@@ -390,6 +405,7 @@ def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False,
                       f"{int(np.sum(~info['converged']))} learning rate(s); see log=True diagnostics",
                       RuntimeWarning, stacklevel=2)
     out = np.where(r > 0, r, np.nan)
+    value: Any
     if lr_arr.ndim == 0:
         value = float(out[0])
         info = {k: (v if isinstance(v, str) else v[0].item()) for k, v in info.items()}
@@ -403,7 +419,7 @@ def quadratic_rate(scheme, *, lr, zeta, method="exact", mode="worst", log=False,
 
 
 # ----------------------------------------------------------------------- exact loss curves
-def _check_initial(scheme, initial):
+def _check_initial(scheme: Any, initial: Any) -> np.ndarray | None:
     if initial is None:
         return None
     C0 = np.asarray(initial, dtype=float) if not sp.issparse(initial) else initial.toarray()
@@ -420,7 +436,8 @@ def _check_initial(scheme, initial):
     return C0
 
 
-def loss_curve(scheme, *, lr, zeta, steps, initial=None, algorithm="dsgd", **hyperparameters):
+def loss_curve(scheme: Any, *, lr: float, zeta: float, steps: int, initial: Any = None, algorithm: str = "dsgd",
+               **hyperparameters: Any) -> np.ndarray:
     r"""Exact expected mean loss :math:`\frac{1}{2n}\sum_i C_{ii}(t)` for ``t = 0..steps``.
 
     Iterates :math:`C(t+1) = W_t[aC(t) + \beta\,\mathrm{Diag}\,C(t)]W_t^T` (THEORY §3.2; exact at
@@ -431,6 +448,7 @@ def loss_curve(scheme, *, lr, zeta, steps, initial=None, algorithm="dsgd", **hyp
     Parameters
     ----------
     scheme : Scheme
+        The gossip scheme (row-wise, :math:`X \leftarrow WX`).
     lr : float or array_like
         Learning rate(s) > 0; an array gives one curve per learning rate.
     zeta : float
@@ -441,6 +459,11 @@ def loss_curve(scheme, *, lr, zeta, steps, initial=None, algorithm="dsgd", **hyp
         Gram matrix :math:`C(0) = \mathbb{E}\langle x_i(0), x_j(0)\rangle` (symmetric). Default: all
         ones (every worker starts at the same :math:`x_0` with :math:`\|x_0\|^2 = 1`), so the loss
         starts at 0.5.
+    algorithm : str, default "dsgd"
+        Another algorithm of the registry by name (:mod:`topotheory.toy.algorithms`, e.g.
+        ``"delayed"``, ``"dmsgd"``); D-SGD by default.
+    **hyperparameters
+        That algorithm's hyperparameters (e.g. ``delay=1``, ``momentum=0.9``).
 
     Returns
     -------
@@ -483,7 +506,8 @@ def loss_curve(scheme, *, lr, zeta, steps, initial=None, algorithm="dsgd", **hyp
     return out[0] if lr_arr.ndim == 0 else out.reshape(lr_arr.shape + (steps + 1,))
 
 
-def time_to_target(scheme, *, lr, zeta, target, initial=None, max_steps=10**6):
+def time_to_target(scheme: Any, *, lr: float, zeta: float, target: float, initial: Any = None,
+                   max_steps: int = 10**6) -> Any:
     r"""Number of steps until the exact expected mean loss first falls below ``target``.
 
     Runs the exact recursion of :func:`loss_curve` for all learning rates at once (finished ones
@@ -497,6 +521,7 @@ def time_to_target(scheme, *, lr, zeta, target, initial=None, max_steps=10**6):
     Parameters
     ----------
     scheme : Scheme
+        The gossip scheme (row-wise, :math:`X \leftarrow WX`).
     lr : float or array_like
         Learning rate(s) > 0.
     zeta : float
@@ -629,16 +654,16 @@ class OptimalLearningRate(Result):
     search: str = ""
 
 
-def _rate_raw(scheme, lrs, z):
+def _rate_raw(scheme: Any, lrs: Any, z: float) -> np.ndarray:
     r, _ = _solve(scheme, np.atleast_1d(np.asarray(lrs, dtype=float)), z)
     return r
 
 
-def _n_of(scheme):
+def _n_of(scheme: Any) -> float:
     return resolve(scheme).n
 
 
-def _rate_slope(scheme, x, z):
+def _rate_slope(scheme: Any, x: float, z: float) -> tuple[float, float] | None:
     r"""Exact :math:`(r(\eta), r'(\eta))` at one learning rate, or None without an analytic slope.
 
     With :math:`u(a, \beta)` the excess of the Perron root and its partial derivatives from the
@@ -656,7 +681,15 @@ def _rate_slope(scheme, x, z):
     return r, dr
 
 
-def max_learning_rate(scheme, *, zeta, algorithm="dsgd", **hyperparameters):
+def _slope_pair(scheme: Any, x: float, z: float) -> tuple[float, float]:
+    """:func:`_rate_slope` where the representation has slopes (``has_slopes``)."""
+    out = _rate_slope(scheme, x, z)
+    if out is None:
+        raise RuntimeError(f"{scheme!r}: the representation claims analytic slopes but returned none")
+    return out
+
+
+def max_learning_rate(scheme: Any, *, zeta: float, algorithm: str = "dsgd", **hyperparameters: Any) -> float:
     r"""The stability edge: the largest learning rate with a positive rate :math:`r > 0`.
 
     Bracketed between the two closed forms :math:`2/\zeta` (alone; every doubly stochastic scheme
@@ -667,8 +700,14 @@ def max_learning_rate(scheme, *, zeta, algorithm="dsgd", **hyperparameters):
     Parameters
     ----------
     scheme : Scheme or InfiniteGraph
+        The gossip scheme (row-wise, :math:`X \leftarrow WX`).
     zeta : float
         Noise level >= 1.
+    algorithm : str, default "dsgd"
+        Another algorithm of the registry by name (:mod:`topotheory.toy.algorithms`, e.g.
+        ``"delayed"``, ``"dmsgd"``); D-SGD by default.
+    **hyperparameters
+        That algorithm's hyperparameters (e.g. ``delay=1``, ``momentum=0.9``).
 
     Returns
     -------
@@ -696,7 +735,7 @@ def max_learning_rate(scheme, *, zeta, algorithm="dsgd", **hyperparameters):
     return _max_lr(scheme, z)
 
 
-def _max_lr(scheme, z):
+def _max_lr(scheme: Any, z: float) -> float:
     if z == 1.0:
         return 2.0
     if math.isinf(_n_of(scheme)):
@@ -704,7 +743,7 @@ def _max_lr(scheme, z):
     return scheme.cached(("toy:max-learning-rate", z), lambda: _edge(scheme, z))
 
 
-def _edge(scheme, z):
+def _edge(scheme: Any, z: float) -> float:
     """The stability edge: safeguarded Newton on the exact rate with its analytic slope, else Brent."""
     n = _n_of(scheme)
     lo = 2.0 / z
@@ -727,7 +766,7 @@ def _edge(scheme, z):
     return float(so.brentq(f, grid[k], grid[k + 1], xtol=1e-15 * grid[k], rtol=4 * _EPS, maxiter=200))
 
 
-def _upper_edge(scheme, z, lo, hi):
+def _upper_edge(scheme: Any, z: float, lo: float, hi: float) -> float:
     """An upper bound of the edge from a cheap upper bound of the rate (64 points at once), else hi."""
     grid = np.linspace(lo, hi, 65)
     a, beta, s = _coefficients(grid, z)
@@ -738,13 +777,13 @@ def _upper_edge(scheme, z, lo, hi):
     return float(grid[k[0]]) if k.size else hi
 
 
-def _edge_newton(scheme, z, lo, hi):
+def _edge_newton(scheme: Any, z: float, lo: float, hi: float) -> float:
     r"""Root of :math:`r(\eta) = 0` in ``[lo, hi]`` (``r(lo) >= 0 >= r(hi)``) by Newton, then Brent.
 
     Newton steps from ``hi`` (where :math:`r \le 0`) while they stay in the bracket; once a step
     leaves it, or lands where :math:`r > 0`, Brent's method finishes on the (small) bracket.
     """
-    r, dr = _rate_slope(scheme, hi, z)
+    r, dr = _slope_pair(scheme, hi, z)
     if r > 0:
         return hi
     x, b_lo, b_hi = hi, lo, hi
@@ -762,16 +801,23 @@ def _edge_newton(scheme, z, lo, hi):
         if abs(xn - x) <= 1e-13 * x:
             return float(xn)
         x = xn
-        r, dr = _rate_slope(scheme, x, z)
+        r, dr = _slope_pair(scheme, x, z)
     f = lambda y: float(_rate_raw(scheme, [y], z)[0])  # noqa: E731
     if b_hi - b_lo <= 1e-13 * b_hi:
         return float(b_lo)
+    # the bracket's signs came from the slope route; the rate route agrees to its tolerance
+    # (~1e-13 in r, r' = O(1)): where it does not, the edge is that end to the same accuracy
+    f_lo, f_hi = f(b_lo), f(b_hi)
+    if not f_lo > 0:
+        return float(b_lo)
+    if f_hi > 0:
+        return float(b_hi)
     import scipy.optimize as so
 
     return float(so.brentq(f, b_lo, b_hi, xtol=1e-15 * b_lo, rtol=4 * _EPS, maxiter=200))
 
 
-def optimal_learning_rate(scheme, *, zeta, progress=None):
+def optimal_learning_rate(scheme: Any, *, zeta: float, progress: bool | None = None) -> OptimalLearningRate:
     r"""The learning rate maximising the exact rate, and the operating point it implies.
 
     :math:`\eta^* = \arg\max_{0 < \eta < \eta_{\max}} r(\eta)` (THEORY §3.3 item 5). Where the
@@ -786,6 +832,7 @@ def optimal_learning_rate(scheme, *, zeta, progress=None):
     Parameters
     ----------
     scheme : Scheme or InfiniteGraph
+        The gossip scheme (row-wise, :math:`X \leftarrow WX`).
     zeta : float
         Noise level >= 1. ``zeta = 1`` (noiseless) gives ``lr = rate = 1`` with NaN ``gamma``,
         ``effective_neighbors`` and ``n_equivalent`` (each a :math:`0/0`, undefined there).
@@ -822,7 +869,7 @@ def optimal_learning_rate(scheme, *, zeta, progress=None):
     return scheme.cached(("toy:optimal-learning-rate", z), lambda: _optimum_with_progress(scheme, z, enabled))
 
 
-def _optimum_with_progress(scheme, z, enabled):
+def _optimum_with_progress(scheme: Any, z: float, enabled: bool) -> OptimalLearningRate:
     if not enabled or _PROGRESS.get() is not None:
         return _optimum(scheme, z)
     with Progress(None, desc="optimal_learning_rate", unit="rate", enabled=enabled) as bar:
@@ -833,7 +880,7 @@ def _optimum_with_progress(scheme, z, enabled):
             _PROGRESS.reset(token)
 
 
-def _optimum(scheme, z):
+def _optimum(scheme: Any, z: float) -> OptimalLearningRate:
     edge = _max_lr(scheme, z)
     if z == 1.0:
         # 0/0 in gamma = (1 - lr)^2 / rho and in n_equivalent = lr (zeta - 1) / (1 - lr): undefined
@@ -844,7 +891,7 @@ def _optimum(scheme, z):
     return _operating_point(scheme, z, x, edge, search)
 
 
-def _argmax_newton(scheme, z, edge):
+def _argmax_newton(scheme: Any, z: float, edge: float) -> float | None:
     r"""Root of :math:`r'(\eta) = 0` on ``(0, edge)`` with the analytic slope (Brent), or None.
 
     The bracket: a sign change of :math:`r'` found by doubling steps from the maximiser of the
@@ -855,9 +902,9 @@ def _argmax_newton(scheme, z, edge):
         return None
     seen = {}
 
-    def g(x):
+    def g(x: float) -> float:
         if x not in seen:  # Brent evaluates the bracket's ends again
-            seen[x] = _rate_slope(scheme, x, z)[1]
+            seen[x] = _slope_pair(scheme, x, z)[1]
         return seen[x]
 
     bracket = _bracket_near(g, _bound_argmax(scheme, z, edge), edge)
@@ -872,7 +919,7 @@ def _argmax_newton(scheme, z, edge):
     return float(so.brentq(g, *bracket, xtol=1e-15 * edge, rtol=4 * _EPS, maxiter=200))
 
 
-def _bound_argmax(scheme, z, edge):
+def _bound_argmax(scheme: Any, z: float, edge: float) -> float | None:
     r"""The maximiser of a cheap upper bound of the rate on a grid of 500 points, or None.
 
     The bound is the rate of the secular ("mean") root (:meth:`Representation.excess_lower_bound`);
@@ -890,7 +937,7 @@ def _bound_argmax(scheme, z, edge):
     return float(grid[int(np.nanargmax(r))])
 
 
-def _bracket_near(g, x0, edge):
+def _bracket_near(g: Callable[[float], float], x0: float | None, edge: float) -> tuple[float, float] | None:
     """A sign change of the slope ``g`` next to ``x0``: steps of 1 % of ``x0``, doubling; or None."""
     if x0 is None:
         return None
@@ -910,7 +957,7 @@ def _bracket_near(g, x0, edge):
     return None
 
 
-def _argmax_search(scheme, z, edge):
+def _argmax_search(scheme: Any, z: float, edge: float) -> float:
     """Grid, bounded Brent and five-point Newton steps on the rate itself (schemes without slopes)."""
     grid = edge * np.arange(1, 33) / 33.0
     r = _rate_raw(scheme, grid, z)
@@ -936,7 +983,7 @@ def _argmax_search(scheme, z, edge):
     return x
 
 
-def _operating_point(scheme, z, x, edge, search):
+def _operating_point(scheme: Any, z: float, x: float, edge: float, search: str) -> OptimalLearningRate:
     r_opt, info = _solve(scheme, np.array([x]), z)
     rate = float(r_opt[0])
     rho = float(info["rho"][0])
