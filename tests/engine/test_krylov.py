@@ -112,7 +112,8 @@ def test_budget_stops_and_says_so():
 
 
 def test_calibration_small_panel(panel):
-    """Coverage of the 95 % interval over seeded runs of the two-stage rule (pilot of 16 probes).
+    """Coverage of the 95 % interval over seeded runs of the two-stage rule (pilot of 16 probes, then a
+    pilot-independent second stage).
 
     The interval at level 0.5 (a planted fault: too narrow by a factor ~3) must be caught by the
     same check. The big calibration (panel at n = 1024, >= 200 seeds, Wilson interval) is
@@ -125,15 +126,15 @@ def test_calibration_small_panel(panel):
     n = s.n
     hits, narrow = [], []
     probes = []
-    for seed in range(40):
+    for seed in range(100):
         S, _ = rep.trace_sampler(g, seed=seed, rtol=4e-3, min_probes=16, block=16, max_probes=PROBES, deflate=16)
         probes.append(S.probes)
         for level, out in ((0.95, hits), (0.5, narrow)):
             _, _, lo, hi, _ = S.interval(g, level)
             nw_lo, nw_hi = 1 / (1 / n + (1 - g) * hi / n), 1 / (1 / n + (1 - g) * lo / n)
             out.append((nw_lo <= dense) & (dense <= nw_hi))
-    assert S.pilot == 16 and 16 < np.mean(probes) < PROBES  # the second stage ran, below its cap
-    assert np.mean(hits) >= 0.9
+    assert np.ptp(probes) > 0 and np.mean(probes) < PROBES  # the second stage's size came from the pilot
+    assert np.mean(hits) >= 0.9  # P(fewer than 90 of 100 | coverage 0.95) = 2.8 %
     assert np.mean(narrow) < 0.8
 
 
@@ -143,7 +144,7 @@ def test_planted_fault_is_caught(panel):
     dense = tt.effective_neighbors(s, [0.99])
     rep = resolve(s, "krylov")
     # at level 1 - 1e-4 a healthy run covers (the fault's bias is far larger than that interval)
-    est = rep.nw_mean([0.99], seed=0, rtol=2e-3, level=0.9999, deflate=32, max_probes=PROBES)
+    est = rep.nw_mean([0.99], seed=0, rtol=2e-4, level=0.9999, deflate=32, max_probes=PROBES)
     assert est.lower[0] <= dense[0] <= est.upper[0]
     broken = KrylovRepresentation(s)
     # drop the slowest pair from the exact part but keep it projected out: the trace misses h(lambda_2^2)
@@ -155,7 +156,7 @@ def test_planted_fault_is_caught(panel):
         return tuple(out)
 
     broken.space = space
-    bad = broken.nw_mean([0.99], seed=0, rtol=2e-3, level=0.9999, deflate=32, max_probes=PROBES)
+    bad = broken.nw_mean([0.99], seed=0, rtol=2e-4, level=0.9999, deflate=32, max_probes=PROBES)
     assert not (bad.lower[0] <= dense[0] <= bad.upper[0])
 
 
