@@ -38,7 +38,9 @@ Effective number of neighbours, mean (paper eq. 6)
     floating point: Lanczos quadrature is forward stable without reorthogonalization). The
     returned interval is the union of a Student-t interval of the probe means of both bounds
     (:class:`KrylovEstimate`, ``certified=False``: it holds with probability ``level`` over the
-    probes). The Lanczos tridiagonals do not depend on :math:`\gamma`: one run serves every decay.
+    probes). The number of probes is chosen from a pilot and the interval drawn from fresh probes
+    only (:meth:`KrylovRepresentation.trace_sampler`): a sample size picked from the values it
+    reports on biases their spread down. The Lanczos tridiagonals do not depend on :math:`\gamma`: one run serves every decay.
 
 Per-worker variances (``mode="all"/"worst"``)
     :math:`(1-\gamma)\Sigma_{ii} = \frac1n + (1-\gamma)\,e_i^T h_\gamma(B^2) e_i`: Lanczos on
@@ -61,6 +63,7 @@ import dataclasses
 import math
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -268,7 +271,7 @@ def quadrature(alpha, beta, norms2, b):
         return _quadrature(alpha, beta, norms2, b)
 
 
-_CONTROLLER = []
+_CONTROLLER: list[Any] = []
 
 
 def _single_threaded_blas():
