@@ -729,7 +729,47 @@ class KrylovRepresentation(Representation):
         select an optimistic spread. ``max_probes`` caps each stage, ``time_budget`` (seconds) the
         whole run; ``converged`` is False when the last stage is still wider than ``rtol``.
 
-        Returns ``(sampler, converged)``: the sampler holds the final stage's probes only.
+        Parameters
+        ----------
+        gamma : float or array_like
+            Decays in ``[0, 1)``.
+        rtol : float, default 1e-4
+            Target relative half width of :math:`n_W` at every decay.
+        level : float, default 0.95
+            Probability of the interval over the probes.
+        min_probes : int, default 32
+            Probes of the pilot (and least size of a stage).
+        max_probes : int, default ``MAX_PROBES``
+            Largest number of probes of a stage.
+        block : int, default 16
+            Probes run through Lanczos at once (one sparse-times-dense block product per step).
+        steps : int or None, default None
+            Lanczos steps per probe (None: from the condition number of :math:`I - \gamma W^2`).
+        deflate : int or None, default None
+            Eigenpairs deflated exactly; None starts at 0 and escalates when needed.
+        seed : int, Generator or None, default None
+            Seed of the Rademacher probes.
+        time_budget : float or None, default None
+            Seconds after which no further block is drawn.
+        progress : bool or None, default None
+            Show progress (None: the package's default).
+
+        Returns
+        -------
+        sampler : TraceSampler
+            The last stage's probes only (its ``pilot`` the stage that chose its size).
+        converged : bool
+            Whether the interval meets ``rtol`` at every decay.
+
+        Examples
+        --------
+        >>> from topotheory import random_regular, effective_neighbors
+        >>> s = random_regular(300, 4, seed=1)
+        >>> S, ok = KrylovRepresentation(s).trace_sampler([0.9], rtol=1e-3, max_probes=256, seed=0)
+        >>> est, se, lo, hi, gap = S.interval(np.array([0.9]), 0.95)
+        >>> T = (s.n / effective_neighbors(s, 0.9) - 1.0) / (1.0 - 0.9)  # the trace, dense
+        >>> ok, S.pilot is not None, bool(lo[0] - 3 * se[0] <= T <= hi[0] + 3 * se[0])
+        (True, True, True)
         """
         g = _check_gammas(gamma)
         check_real("rtol", rtol, low=0.0, low_open=True)
