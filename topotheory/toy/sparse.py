@@ -36,10 +36,30 @@ from ..graphs.scheme import Scheme
 __all__ = ["quadratic_rate_interval", "optimal_learning_rate_interval", "OptimumInterval"]
 
 
+#: The trace estimator's options, documented once for both functions (inserted in their docstrings).
+_OPTIONS = """seed : int, Generator or None, default 0
+        Seed of the Rademacher probes.
+    rtol : float, default 1e-5
+        Relative half width the trace estimator aims at.
+    max_probes : int, default 512
+        Largest number of probes per stage; for ``n <= max_probes`` every diagonal is summed
+        (certified).
+    deflate : int or None, default None
+        Eigenpairs deflated exactly (None: escalated when needed).
+    progress : bool or None, default None
+        Show progress (None: the package's default)."""
+
+
+def _document_options(f: Any) -> Any:
+    f.__doc__ = f.__doc__.replace("%(options)s", _OPTIONS)
+    return f
+
+
 def _coefficients(lr: float, zeta: float) -> tuple[float, float]:
     return (1.0 - lr) ** 2, (zeta - 1.0) * lr**2
 
 
+@_document_options
 def quadratic_rate_interval(scheme: Scheme, *, lr: float, zeta: float, level: float = 0.95, seed: Any = 0,
                             rtol: float = 1e-5, max_probes: int = 512, deflate: int | None = None,
                             progress: bool | None = None) -> KrylovEstimate:
@@ -58,17 +78,7 @@ def quadratic_rate_interval(scheme: Scheme, *, lr: float, zeta: float, level: fl
         Noise level :math:`\zeta \ge 1`.
     level : float, default 0.95
         Probability of the probe-based end of the bracket.
-    seed : int, Generator or None, default 0
-        Seed of the Rademacher probes.
-    rtol : float, default 1e-5
-        Relative half width the trace estimator aims at.
-    max_probes : int, default 512
-        Largest number of probes per stage; for ``n <= max_probes`` every diagonal is summed
-        (certified).
-    deflate : int or None, default None
-        Eigenpairs deflated exactly (None: escalated when needed).
-    progress : bool or None, default None
-        Show progress (None: the package's default).
+    %(options)s
 
     Returns
     -------
@@ -131,6 +141,7 @@ class OptimumInterval(Result):
     seconds: float
 
 
+@_document_options
 def optimal_learning_rate_interval(scheme: Scheme, *, zeta: float, level: float = 0.95, seed: Any = 0,
                                    rtol: float = 1e-5, max_probes: int = 512, deflate: int | None = None,
                                    progress: bool | None = None) -> OptimumInterval:
@@ -148,16 +159,7 @@ def optimal_learning_rate_interval(scheme: Scheme, *, zeta: float, level: float 
         Noise level :math:`\zeta > 1`.
     level : float, default 0.95
         Probability of ``rate_upper`` over the probes.
-    seed : int, Generator or None, default 0
-        Seed of the Rademacher probes.
-    rtol : float, default 1e-5
-        Relative half width the trace estimator aims at.
-    max_probes : int, default 512
-        Largest number of probes per stage; for ``n <= max_probes`` certified.
-    deflate : int or None, default None
-        Eigenpairs deflated exactly (None: escalated when needed).
-    progress : bool or None, default None
-        Show progress (None: the package's default).
+    %(options)s
 
     Returns
     -------
