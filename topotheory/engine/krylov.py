@@ -142,9 +142,11 @@ class KrylovEstimate(Result):
     lower, upper : ndarray
         The interval: certified (``certified=True``) or holding with probability ``level``.
     level : float
+        Probability of ``[lower, upper]`` over the probes (1 when certified).
     certified : bool
         True when ``[lower, upper]`` is a deterministic bracket (no probes).
     route : str
+        The representation that computed it (``"krylov"``).
     probes : int
         Hutchinson probes (or workers) used.
     steps : int
@@ -152,6 +154,7 @@ class KrylovEstimate(Result):
     deflated : int
         Eigenpairs deflated exactly.
     seconds : float
+        Wall-clock time of the call.
     converged : bool
         False when a budget (``max_probes``, ``time_budget``) stopped it before ``rtol``.
     """

@@ -128,7 +128,9 @@ class OptimumInterval(Result):
     level : float
         Probability of ``rate_upper`` over the probes (1: certified).
     route : str
+        The representation that computed it (``"krylov"``).
     seconds : float
+        Wall-clock time of the call.
     """
 
     lr: float
