@@ -23,23 +23,46 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from typing import Any
 
 import numpy as np
 
 from ..common.results import Result
 from ..common.validation import check_real
 from ..engine import resolve
-from ..engine.krylov import KrylovEstimate
+from ..engine.krylov import KrylovEstimate, RateBracket
+from ..graphs.scheme import Scheme
 
 __all__ = ["quadratic_rate_interval", "optimal_learning_rate_interval", "OptimumInterval"]
 
 
-def _coefficients(lr, zeta):
+#: The trace estimator's options, documented once for both functions (inserted in their docstrings).
+_OPTIONS = """seed : int, Generator or None, default 0
+        Seed of the Rademacher probes.
+    rtol : float, default 1e-5
+        Relative half width the trace estimator aims at.
+    max_probes : int, default 512
+        Largest number of probes per stage; for ``n <= max_probes`` every diagonal is summed
+        (certified).
+    deflate : int or None, default None
+        Eigenpairs deflated exactly (None: escalated when needed).
+    progress : bool or None, default None
+        Show progress (None: the package's default)."""
+
+
+def _document_options(f: Any) -> Any:
+    f.__doc__ = f.__doc__.replace("%(options)s", _OPTIONS)
+    return f
+
+
+def _coefficients(lr: float, zeta: float) -> tuple[float, float]:
     return (1.0 - lr) ** 2, (zeta - 1.0) * lr**2
 
 
-def quadratic_rate_interval(scheme, *, lr, zeta, level=0.95, seed=0, rtol=1e-5, max_probes=512, deflate=None,
-                            progress=None):
+@_document_options
+def quadratic_rate_interval(scheme: Scheme, *, lr: float, zeta: float, level: float = 0.95, seed: Any = 0,
+                            rtol: float = 1e-5, max_probes: int = 512, deflate: int | None = None,
+                            progress: bool | None = None) -> KrylovEstimate:
     r"""Bracket of the toy problem's exact rate :math:`r(\eta)` on a static symmetric sparse ``W``.
 
     See the module docstring: ``lower`` is certified (worst-worker root), ``upper`` holds with
@@ -48,12 +71,14 @@ def quadratic_rate_interval(scheme, *, lr, zeta, level=0.95, seed=0, rtol=1e-5, 
     Parameters
     ----------
     scheme : Scheme
+        A static symmetric gossip scheme (gossip is row-wise, :math:`X \leftarrow W X`).
     lr : float
         Learning rate :math:`\eta > 0`.
     zeta : float
         Noise level :math:`\zeta \ge 1`.
-    level, seed, rtol, max_probes, deflate, progress
-        Options of the trace estimator (:func:`~topotheory.effective_neighbors_interval`).
+    level : float, default 0.95
+        Probability of the probe-based end of the bracket.
+    %(options)s
 
     Returns
     -------
@@ -76,7 +101,9 @@ def quadratic_rate_interval(scheme, *, lr, zeta, level=0.95, seed=0, rtol=1e-5, 
     a, beta = _coefficients(lr, zeta)
     u_lo, u_mid, u_hi = rep.rate_bracket(a, beta, level=level, seed=seed, rtol=rtol, max_probes=max_probes,
                                          deflate=deflate, progress=progress)
-    rate = lambda u: np.array([1.0 - a - u])  # noqa: E731
+    def rate(u: float) -> np.ndarray:
+        return np.array([1.0 - a - u])
+
     return KrylovEstimate(
         quantity="toy rate", at=np.array([lr]), estimate=rate(u_mid), stderr=np.array([math.nan]), lower=rate(u_hi),
         upper=rate(u_lo), level=level, certified=rep.n <= max_probes, route=rep.route, probes=0, steps=0,
@@ -101,7 +128,9 @@ class OptimumInterval(Result):
     level : float
         Probability of ``rate_upper`` over the probes (1: certified).
     route : str
+        The representation that computed it (``"krylov"``).
     seconds : float
+        Wall-clock time of the call.
     """
 
     lr: float
@@ -114,13 +143,30 @@ class OptimumInterval(Result):
     seconds: float
 
 
-def optimal_learning_rate_interval(scheme, *, zeta, level=0.95, seed=0, rtol=1e-5, max_probes=512, deflate=None,
-                                   progress=None):
+@_document_options
+def optimal_learning_rate_interval(scheme: Scheme, *, zeta: float, level: float = 0.95, seed: Any = 0,
+                                   rtol: float = 1e-5, max_probes: int = 512, deflate: int | None = None,
+                                   progress: bool | None = None) -> OptimumInterval:
     r"""Optimal learning rate of the toy problem on a large sparse static symmetric ``W``, bracketed.
 
     One set of Lanczos runs (:class:`~topotheory.engine.krylov.RateBracket`) at the decay of a rough
     optimum serves every learning rate; each bound is maximized by a bounded scalar search on
     :math:`(0, 2/\zeta']`, the stability edge of the mean bound.
+
+    Parameters
+    ----------
+    scheme : Scheme
+        A static symmetric gossip scheme (gossip is row-wise, :math:`X \leftarrow W X`).
+    zeta : float
+        Noise level :math:`\zeta > 1`.
+    level : float, default 0.95
+        Probability of ``rate_upper`` over the probes.
+    %(options)s
+
+    Returns
+    -------
+    OptimumInterval
+        The maximizer, the rate there and the bracket of the optimal rate.
 
     Examples
     --------
@@ -135,13 +181,14 @@ def optimal_learning_rate_interval(scheme, *, zeta, level=0.95, seed=0, rtol=1e-
     zeta = float(check_real("zeta", zeta, low=1.0, low_open=True))
     rep = resolve(scheme, "krylov")
     n = rep.n
-    options = dict(level=level, seed=seed, max_probes=max_probes, deflate=deflate, progress=progress)
+    options: dict[str, Any] = dict(level=level, seed=seed, max_probes=max_probes, deflate=deflate,
+                                   progress=progress)
     hi = 2.0 / (1.0 + (zeta - 1.0) / n)  # the fully connected stability edge bounds every edge
 
     import scipy.optimize as so  # on first use: ``import topotheory`` stays light
 
-    def best(bracketer, which):
-        def neg(lr):
+    def best(bracketer: RateBracket, which: int) -> tuple[float, float]:
+        def neg(lr: float) -> float:
             a, beta = _coefficients(lr, zeta)
             return -(1.0 - a - bracketer.bracket(a, beta)[which])
         res = so.minimize_scalar(neg, bounds=(1e-9, hi), method="bounded", options={"xatol": 1e-10})
