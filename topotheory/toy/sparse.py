@@ -23,14 +23,14 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ..common.results import Result
 from ..common.validation import check_real
 from ..engine import resolve
-from ..engine.krylov import KrylovEstimate, RateBracket
+from ..engine.krylov import KrylovEstimate, KrylovRepresentation, RateBracket
 from ..graphs.scheme import Scheme
 
 __all__ = ["quadratic_rate_interval", "optimal_learning_rate_interval", "OptimumInterval"]
@@ -97,7 +97,7 @@ def quadratic_rate_interval(scheme: Scheme, *, lr: float, zeta: float, level: fl
     t0 = time.perf_counter()
     lr = float(check_real("lr", lr, low=0.0, low_open=True))
     zeta = float(check_real("zeta", zeta, low=1.0))
-    rep = resolve(scheme, "krylov")
+    rep = cast(KrylovRepresentation, resolve(scheme, "krylov"))
     a, beta = _coefficients(lr, zeta)
     u_lo, u_mid, u_hi = rep.rate_bracket(a, beta, level=level, seed=seed, rtol=rtol, max_probes=max_probes,
                                          deflate=deflate, progress=progress)
@@ -179,7 +179,7 @@ def optimal_learning_rate_interval(scheme: Scheme, *, zeta: float, level: float 
     """
     t0 = time.perf_counter()
     zeta = float(check_real("zeta", zeta, low=1.0, low_open=True))
-    rep = resolve(scheme, "krylov")
+    rep = cast(KrylovRepresentation, resolve(scheme, "krylov"))
     n = rep.n
     options: dict[str, Any] = dict(level=level, seed=seed, max_probes=max_probes, deflate=deflate,
                                    progress=progress)
