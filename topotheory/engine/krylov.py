@@ -63,7 +63,8 @@ import dataclasses
 import math
 import time
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -175,13 +176,15 @@ class KrylovEstimate(Result):
     converged: bool
 
     @property
-    def relative_halfwidth(self):
+    def relative_halfwidth(self) -> np.ndarray:
         """``(upper - lower) / (2 |estimate|)`` per value."""
         return (self.upper - self.lower) / (2.0 * np.abs(self.estimate))
 
 
 # ---------------------------------------------------------------------------- Lanczos quadrature
-def _lanczos(apply, V, steps, project=None, every=1):
+def _lanczos(apply: Callable[[np.ndarray], np.ndarray], V: np.ndarray, steps: int,
+             project: Callable[[np.ndarray], np.ndarray] | None = None,
+             every: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lanczos tridiagonals of ``apply`` from each column of ``V`` at once (no loop over columns).
 
     Returns ``(alpha, beta, norms2)``: ``alpha`` (N, m), ``beta`` (N, m) (``beta[:, j]`` couples
@@ -222,7 +225,7 @@ def _lanczos(apply, V, steps, project=None, every=1):
     return alpha, beta, norms**2
 
 
-def _tridiag(alpha, beta):
+def _tridiag(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
     m = alpha.shape[1]
     T = np.zeros((alpha.shape[0], m, m))
     i = np.arange(m)
@@ -246,14 +249,14 @@ class Quadrature:
     radau_nodes: np.ndarray
     radau_weights: np.ndarray
 
-    def bounds(self, f):
+    def bounds(self, f: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """``(lower, upper)`` per column for the vectorized function ``f``."""
         lo = np.sum(self.gauss_weights * f(self.gauss_nodes), axis=1)
         hi = np.sum(self.radau_weights * f(self.radau_nodes), axis=1)
         return lo, np.maximum(hi, lo)
 
 
-def quadrature(alpha, beta, norms2, b):
+def quadrature(alpha: np.ndarray, beta: np.ndarray, norms2: np.ndarray, b: float) -> Quadrature:
     r"""The :class:`Quadrature` of Lanczos tridiagonals, the Radau node fixed at ``b``.
 
     Gauss: the eigenvalues :math:`\theta` of :math:`T_m` and weights :math:`\|v\|^2 U_{1k}^2`.
@@ -277,7 +280,7 @@ def quadrature(alpha, beta, norms2, b):
 _CONTROLLER: list[Any] = []
 
 
-def _single_threaded_blas():
+def _single_threaded_blas() -> Any:
     """BLAS limited to one thread: the batched ``eigh`` of many small tridiagonals runs ~10 times
     faster single-threaded (the threads' start-up dominates, worse on a loaded machine)."""
     if not _CONTROLLER:
@@ -287,7 +290,7 @@ def _single_threaded_blas():
     return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
-def _quadrature(alpha, beta, norms2, b):
+def _quadrature(alpha: np.ndarray, beta: np.ndarray, norms2: np.ndarray, b: float) -> Quadrature:
     T = _tridiag(alpha, beta)
     N, m = alpha.shape
     tg, U = np.linalg.eigh(T)
@@ -305,20 +308,20 @@ def _quadrature(alpha, beta, norms2, b):
     return Quadrature(np.clip(tg, 0.0, b), wg, np.clip(tr, 0.0, b), wr)
 
 
-def _every(V):
+def _every(V: np.ndarray) -> int:
     """Projection period of the Lanczos recurrence: every step for the consensus vector alone (cheap),
     every ``PROJECT_EVERY`` steps with deflated eigenvectors (``n x D`` work per projection)."""
     return 1 if V.shape[1] == 0 else PROJECT_EVERY
 
 
-def _check_gammas(gamma):
+def _check_gammas(gamma: Any) -> np.ndarray:
     g = np.atleast_1d(np.asarray(gamma, dtype=float)).ravel()
     if g.size == 0 or np.any(~np.isfinite(g)) or np.any(g < 0) or np.any(g >= 1):
         raise ValueError(f"gamma must be one or more decays in [0, 1), got {gamma!r}")
     return g
 
 
-def _student(level, probes):
+def _student(level: float, probes: int) -> float:
     if probes < 2:
         return math.inf
     from scipy.stats import t
@@ -326,7 +329,7 @@ def _student(level, probes):
     return float(t.isf((1.0 - level) / 2.0, probes - 1))
 
 
-def _steps_for(gmax, b, digits):
+def _steps_for(gmax: float, b: float, digits: float) -> int:
     """Lanczos steps for Gauss error ~ exp(-2m / sqrt(kappa)), kappa = 1/(1 - gamma b)."""
     kappa = 1.0 / max(1.0 - gmax * b, 1e-12)
     return int(min(max(8, math.ceil(0.5 * math.sqrt(kappa) * digits * math.log(10.0))), MAX_STEPS))
@@ -338,18 +341,18 @@ class TraceSampler:
     Holds the Gauss/Radau rules of every probe so far; :meth:`interval` evaluates any decays.
     """
 
-    def __init__(self, rep, deflate, seed):
+    def __init__(self, rep: KrylovRepresentation, deflate: int, seed: Any) -> None:
         self.rep = rep
         self.lam, self.V, self.K, self.traces, self.colnorms, self.b = rep.space(deflate)
         self.rng = as_generator(seed)
-        self.rules = []
+        self.rules: list[Quadrature] = []
         self.probes = 0
         self.steps = 0
         #: The pilot whose spread chose this sample's size (:meth:`KrylovRepresentation.trace_sampler`):
         #: the interval uses the larger of the two spreads (conservative), or None.
-        self.pilot = None
+        self.pilot: TraceSampler | None = None
 
-    def exact_part(self, g):
+    def exact_part(self, g: np.ndarray) -> np.ndarray:
         r""":math:`\sum_{j\in D}h_\gamma(\lambda_j^2) + \sum_{k\le K}\gamma^{k-1}\operatorname{tr}_P W^{2k}` per decay."""
         mu = self.lam**2
         g = g[:, None]
@@ -358,7 +361,7 @@ class TraceSampler:
             out = out + g[:, 0] ** (k - 1) * (self.traces[k - 1] - 1.0 - np.sum(mu**k))
         return out
 
-    def add(self, count, steps):
+    def add(self, count: int, steps: int) -> None:
         """Draw ``count`` Rademacher probes and run ``steps`` Lanczos steps on each (one block)."""
         rep, n = self.rep, self.rep.n
         project = rep.projector(self.V)
@@ -369,7 +372,7 @@ class TraceSampler:
         self.probes += count
         self.steps = max(self.steps, min(steps, n))
 
-    def samples(self, g):
+    def samples(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-probe lower and upper values of the remainder's quadratic form, each ``(G, N)``."""
         K = self.K
         lows, highs = [], []
@@ -380,7 +383,7 @@ class TraceSampler:
             highs.append(np.concatenate(hi))
         return np.array(lows), np.array(highs)
 
-    def interval(self, g, level):
+    def interval(self, g: Any, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(estimate, stderr, lower, upper, quadrature_gap)`` of the trace per decay."""
         g = np.asarray(g, dtype=float)
         E = self.exact_part(g)
@@ -389,7 +392,7 @@ class TraceSampler:
         q = _student(level, N)
         ref = self.pilot.samples(g) if self.pilot is not None else (L[:, :0], H[:, :0])
 
-        def sd(X, R=None):
+        def sd(X: np.ndarray, R: np.ndarray | None = None) -> np.ndarray:
             if N < 2:
                 return np.full(g.size, np.inf)
             spread = X.std(axis=1, ddof=1)
@@ -407,11 +410,12 @@ class TraceSampler:
 class WorkerRules:
     r"""Quadrature rules of :math:`e_i^T h_\gamma(B^2) e_i` for a set of workers (any decay)."""
 
-    def __init__(self, rep, workers, lam, V2, rules, steps):
+    def __init__(self, rep: KrylovRepresentation, workers: np.ndarray, lam: np.ndarray, V2: np.ndarray,
+                 rules: list[Quadrature], steps: int) -> None:
         self.n, self.workers, self.mu, self.V2, self.rules, self.steps = rep.n, workers, lam**2, V2, rules, steps
         self.deflated = lam.size
 
-    def bounds(self, g):
+    def bounds(self, g: Any) -> tuple[np.ndarray, np.ndarray]:
         r"""Certified ``(lower, upper)`` of :math:`(1-\gamma)\Sigma_{ii}`, each ``(G, len(workers))``."""
         g = _check_gammas(g)
         mu = self.mu
@@ -447,18 +451,20 @@ class RateBracket:
     bisections on stored quadrature nodes.
     """
 
-    def __init__(self, rep, gamma_ref, *, level=0.95, seed=0, rtol=1e-5, deflate=None, max_candidates=4096,
-                 max_probes=MAX_PROBES, worst=True, progress=None, **options):
+    def __init__(self, rep: KrylovRepresentation, gamma_ref: float, *, level: float = 0.95, seed: Any = 0, rtol: float = 1e-5,
+                 deflate: int | None = None, max_candidates: int = 4096, max_probes: int = MAX_PROBES, worst: bool = True,
+                 progress: bool | None = None, **options: Any) -> None:
         self.rep, self.level = rep, float(level)
         n = rep.n
         gamma_ref = float(_check_gammas(gamma_ref)[0])
         deflate = rep._default_deflate(deflate)
+        self.mean: WorkerRules | TraceSampler
         if n <= max_probes:
             self.mean = rep.worker_rules(np.arange(n), gamma_ref, deflate=deflate, progress=progress)
         else:
             self.mean, _ = rep.trace_sampler([gamma_ref], level=level, seed=seed, rtol=rtol, deflate=deflate,
                                              max_probes=max_probes, progress=progress, **options)
-        self.worst = None
+        self.worst: WorkerRules | None = None
         if worst:
             clo, chi = rep.crude_variance_bounds([gamma_ref], deflate)
             order = np.argsort(-chi[0], kind="stable")
@@ -476,7 +482,7 @@ class RateBracket:
             else:
                 self.others = np.zeros(self.grid.size)
 
-    def sigma_mean(self, g, which):
+    def sigma_mean(self, g: float, which: str) -> float:
         r"""``mean_i Sigma_ii(g)``: the lower end (``which="lo"``) or the estimate (``"mid"``)."""
         n = self.rep.n
         if isinstance(self.mean, WorkerRules):
@@ -487,15 +493,15 @@ class RateBracket:
         T = (lo if which == "lo" else est)[0]
         return 1.0 / ((1.0 - g) * n) + T / n
 
-    def sigma_worst(self, g):
+    def sigma_worst(self, g: float) -> float:
         r"""A certified upper bound of ``max_i Sigma_ii(g)``."""
-        top = float(self.worst.bounds([g])[1].max()) / (1.0 - g)
+        top = float(cast(WorkerRules, self.worst).bounds([g])[1].max()) / (1.0 - g)
         k = int(np.searchsorted(self.grid, g, side="left"))
         other = self.others[k] if k < self.grid.size else math.inf
         return max(top, float(other))
 
     @staticmethod
-    def _root(a, beta, sigma):
+    def _root(a: float, beta: float, sigma: Callable[[float], float]) -> float:
         lo, hi = a, a + beta  # F(a) < 0 <= F(a + beta): rho <= a + beta since Sigma_ii <= 1/(1 - gamma)
         for _ in range(200):
             mid = 0.5 * (lo + hi)
@@ -509,7 +515,7 @@ class RateBracket:
                 break
         return 0.5 * (lo + hi)
 
-    def bracket(self, a, beta):
+    def bracket(self, a: float, beta: float) -> tuple[float, float, float]:
         """``(u_lo, u_mid, u_hi)`` with ``u = rho - a``."""
         a, beta = float(a), float(beta)
         if beta == 0:
@@ -542,22 +548,22 @@ class KrylovRepresentation(Representation):
 
     route = "krylov"
 
-    def __init__(self, scheme, *, static_symmetric=True):
+    def __init__(self, scheme: Any, *, static_symmetric: bool = True) -> None:
         if not (scheme.is_static and scheme.is_symmetric and static_symmetric):
             raise ValueError(f"route='krylov' needs a static symmetric scheme; got {scheme!r}")
         super().__init__(scheme, static_symmetric=True)
 
     # ------------------------------------------------------------------------------ operators
     @property
-    def W(self):
+    def W(self) -> Any:
         """The sparse CSR gossip matrix (cached on the scheme)."""
         return self.scheme.cached("engine:krylov:W", lambda: sp.csr_array(self.scheme.sparse_matrix(0)))
 
-    def _eig(self, shift, which, k=1):
+    def _eig(self, shift: float, which: str, k: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``k`` eigenpairs of ``W + shift J`` by ``eigsh``, with their residual norms."""
         W, n = self.W, self.n
 
-        def mv(x):
+        def mv(x: Any) -> np.ndarray:
             x = np.asarray(x)
             return W @ x + shift * x.mean(axis=0)
 
@@ -573,8 +579,8 @@ class KrylovRepresentation(Representation):
         R = W @ vecs + shift * vecs.mean(axis=0) - vecs * vals
         return vals, vecs, np.linalg.norm(R, axis=0)
 
-    def _extremes(self):
-        def build():
+    def _extremes(self) -> dict[str, float]:
+        def build() -> dict[str, float]:
             if self.n == 1:
                 return dict(lam2=0.0, lamn=0.0, residual=0.0)
             if self.n <= TINY_N:
@@ -585,7 +591,7 @@ class KrylovRepresentation(Representation):
 
         return self.scheme.cached("engine:krylov:extremes", build)
 
-    def _lanczos_extremes(self):
+    def _lanczos_extremes(self) -> dict[str, float]:
         r"""Both ends of the spectrum of ``W`` on :math:`\mathbf 1^\perp` from one Lanczos run.
 
         Lanczos (no restarts, no stored basis) from a fixed start vector projected on
@@ -628,46 +634,46 @@ class KrylovRepresentation(Representation):
             q_prev, q, b_prev = q, w / b, b
 
     @property
-    def eigen_residual(self):
+    def eigen_residual(self) -> float:
         """Residual norm of the extreme Ritz pairs: each eigenvalue is exact to within it."""
         return self._extremes()["residual"]
 
-    def extreme_eigenvalues(self):
+    def extreme_eigenvalues(self) -> tuple[float, float]:
         r"""``(lambda_2, lambda_n)`` by Lanczos (``eigsh``), each within :attr:`eigen_residual`."""
         E = self._extremes()
         return E["lam2"], E["lamn"]
 
     # -------------------------------------------------------------------------------- spectra
-    def product_norm(self):
+    def product_norm(self) -> float:
         lam2, lamn = self.extreme_eigenvalues()
         return float(min(max(abs(lam2), abs(lamn)), 1.0))
 
-    def static_contraction(self):
+    def static_contraction(self) -> float:
         return self.product_norm()
 
-    def product_spectrum(self):
+    def product_spectrum(self) -> np.ndarray:
         raise ValueError(
             f"the full spectrum of {self.scheme!r} (n = {self.n}) needs a dense eigendecomposition; the route "
             "'krylov' gives the extreme eigenvalues (extreme_eigenvalues()) and the spectral gaps"
         )
 
-    def static_symmetric_eigenvalues(self, what):
+    def static_symmetric_eigenvalues(self, what: str) -> np.ndarray:
         raise ValueError(
             f"{what} needs every eigenvalue of {self.scheme!r} (n = {self.n}), which the matrix-free route "
             "'krylov' does not compute; use resolve(scheme, 'eigen') for a dense eigendecomposition"
         )
 
     # ------------------------------------------------------------------------------ deflation
-    def deflation(self, k):
+    def deflation(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The ``k`` eigenpairs of ``W - J`` of largest modulus, ``(lam, V, residuals)`` (cached)."""
         k = min(int(k), self.n - 3)
         if k <= 0:
             return np.zeros(0), np.zeros((self.n, 0)), np.zeros(0)
         return self.scheme.cached(("engine:krylov:deflation", k), lambda: self._eig(-1.0, "LM", k))
 
-    def _powers(self):
+    def _powers(self) -> np.ndarray:
         r"""Exact :math:`\|W^k e_i\|^2` for ``k = 1..K`` (``(K, n)``) from sparse powers (cached)."""
-        def build():
+        def build() -> np.ndarray:
             W = self.W
             cols = [np.asarray((W * W).sum(axis=0)).ravel()]
             P = W
@@ -678,7 +684,7 @@ class KrylovRepresentation(Representation):
 
         return self.scheme.cached("engine:krylov:powers", build)
 
-    def space(self, deflate):
+    def space(self, deflate: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray, float]:
         """``(lam, V, K, traces, colnorms, b)``: deflated pairs, exact orders and the spectrum's end ``b``.
 
         ``b`` bounds the spectrum of :math:`W^2` on the remaining subspace: the square of the
@@ -691,9 +697,9 @@ class KrylovRepresentation(Representation):
         b = min(top, float(np.min(np.abs(lam)) + np.max(res))) if lam.size else top
         return lam, V, colnorms.shape[0], colnorms.sum(axis=1), colnorms, min(b * b, 1.0)
 
-    def projector(self, V):
+    def projector(self, V: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         """``X -> P X``: the consensus vector and the columns of ``V`` projected out."""
-        def project(X):
+        def project(X: np.ndarray) -> np.ndarray:
             X = X - X.mean(axis=0)
             if V.shape[1]:
                 X = X - V @ (V.T @ X)
@@ -701,17 +707,19 @@ class KrylovRepresentation(Representation):
 
         return project
 
-    def _max_deflate(self):
+    def _max_deflate(self) -> int:
         return min(DEFLATE_MAX, max(self.n // 8 - 3, 0))
 
-    def _default_deflate(self, deflate):
+    def _default_deflate(self, deflate: int | None) -> int:
         if deflate is None:
             deflate = 0
         return check_int("deflate", deflate, minimum=0)
 
     # ------------------------------------------------------------------------------ n_W mean
-    def trace_sampler(self, gamma, *, rtol=1e-4, level=0.95, min_probes=32, max_probes=MAX_PROBES, block=16, steps=None,
-                      deflate=None, seed=None, time_budget=None, progress=None):
+    def trace_sampler(self, gamma: Any, *, rtol: float = 1e-4, level: float = 0.95, min_probes: int = 32,
+                      max_probes: int = MAX_PROBES, block: int = 16, steps: int | None = None, deflate: int | None = None,
+                      seed: Any = None, time_budget: float | None = None,
+                      progress: bool | None = None) -> tuple[TraceSampler, bool]:
         r"""A :class:`TraceSampler` whose interval of :math:`n_W(\gamma)` (mean) meets ``rtol`` at every decay.
 
         Two stages with a pilot-independent second stage: a pilot of ``min_probes`` Rademacher
@@ -791,17 +799,17 @@ class KrylovRepresentation(Representation):
             steps = check_int("steps", steps, minimum=1)
         start = time.perf_counter()
 
-        def over_budget():
+        def over_budget() -> bool:
             return time_budget is not None and time.perf_counter() - start > time_budget
 
-        def width_of(S):
+        def width_of(S: TraceSampler) -> tuple[np.ndarray, np.ndarray]:
             est, _, lo, hi, gap = S.interval(g, level)
             scale = 1.0 / (1.0 - g) + est  # n n_W^{-1} / (1 - gamma)
             return (hi - lo) / (2.0 * scale), gap / scale
 
-        def draw(S, count, bar):
+        def draw(S: TraceSampler, count: int, bar: Progress) -> None:
             while S.probes < count and not over_budget():
-                S.add(min(block, count - S.probes), steps)
+                S.add(min(block, count - S.probes), cast(int, steps))
                 bar.update(S.rules[-1].gauss_nodes.shape[0])
 
         with Progress(min_probes + max_probes, desc="krylov trace", unit="probe", enabled=progress) as bar:
@@ -822,7 +830,7 @@ class KrylovRepresentation(Representation):
                 return S, bool(np.all(width <= rtol))  # the pilot is the whole (fixed-size) sample
             for _ in range(STAGES):
                 if np.any(gap > 0.25 * rtol) and not fixed_steps:
-                    steps = min(2 * steps, MAX_STEPS, n)
+                    steps = min(2 * cast(int, steps), MAX_STEPS, n)
                 count = int(min(max_probes, max(min_probes, math.ceil(MARGIN * needed))))
                 final = TraceSampler(self, D, rng)
                 final.pilot = S
@@ -835,7 +843,7 @@ class KrylovRepresentation(Representation):
                 S, needed = final, final.probes * float(np.max(width) / rtol) ** 2
         return final, bool(np.all(width <= rtol))
 
-    def nw_mean(self, gamma, **options):
+    def nw_mean(self, gamma: Any, **options: Any) -> KrylovEstimate:
         r""":math:`n_W(\gamma)` (mean) as a :class:`KrylovEstimate` (options of :meth:`trace_sampler`).
 
         :math:`n_W^{-1} = \frac1n + \frac{1-\gamma}n T(\gamma)` (paper eq. 6) with the interval of
@@ -882,7 +890,7 @@ class KrylovRepresentation(Representation):
         S, converged = self.trace_sampler(g, **options)
         est, se, lo, hi, _ = S.interval(g, level)
 
-        def nw(T):
+        def nw(T: np.ndarray) -> np.ndarray:
             return 1.0 / (1.0 / n + (1.0 - g) * T / n)
 
         value = nw(est)
@@ -893,7 +901,8 @@ class KrylovRepresentation(Representation):
         )
 
     # ------------------------------------------------------------------------- per worker
-    def variance_bounds(self, gamma, workers, *, deflate=None, chunk=256, rtol=1e-10, progress=None):
+    def variance_bounds(self, gamma: Any, workers: Any, *, deflate: int | None = None, chunk: int = 256, rtol: float = 1e-10,
+                        progress: bool | None = None) -> tuple[np.ndarray, np.ndarray, int, int]:
         r"""Certified brackets of :math:`(1-\gamma)\Sigma_{ii}` for the given workers, each ``(G, len)``.
 
         Lanczos on :math:`Pe_i` (Gauss lower, Gauss–Radau upper bound; module docstring), the steps
@@ -906,7 +915,8 @@ class KrylovRepresentation(Representation):
         lo, hi = rules.bounds(g)
         return lo, hi, rules.steps, rules.deflated
 
-    def worker_rules(self, workers, gamma_max, *, deflate=None, chunk=256, rtol=1e-10, progress=None):
+    def worker_rules(self, workers: Any, gamma_max: float, *, deflate: int | None = None, chunk: int = 256, rtol: float = 1e-10,
+                     progress: bool | None = None) -> WorkerRules:
         """The :class:`WorkerRules` of the given workers, accurate to ``rtol`` up to ``gamma_max``."""
         workers = np.atleast_1d(np.asarray(workers))
         if workers.ndim != 1 or workers.dtype.kind not in "iu" or np.any(workers < 0) or np.any(workers >= self.n):
@@ -938,7 +948,7 @@ class KrylovRepresentation(Representation):
                 bar.update(idx.size)
         return WorkerRules(self, workers, lam, V[workers] ** 2, rules, used)
 
-    def crude_variance_bounds(self, gamma, deflate=None):
+    def crude_variance_bounds(self, gamma: Any, deflate: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         r"""Certified brackets of :math:`(1-\gamma)\Sigma_{ii}` for every worker at once, ``(G, n)`` each.
 
         With :math:`r_k(i) = \|PW^ke_i\|^2 = \|W^ke_i\|^2 - \frac1n - \sum_{j\in D}\lambda_j^{2k}v_j(i)^2`
@@ -961,7 +971,8 @@ class KrylovRepresentation(Representation):
         lo, hi = 1.0 / self.n + (1.0 - g) * base, 1.0 / self.n + (1.0 - g) * (base + tail)
         return lo * (1.0 - ROUNDING), hi * (1.0 + ROUNDING)
 
-    def worst_variance(self, gamma, *, deflate=None, max_candidates=4096, chunk=256, progress=None):
+    def worst_variance(self, gamma: Any, *, deflate: int | None = None, max_candidates: int = 4096, chunk: int = 256,
+                       progress: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         r"""Certified bracket of :math:`\max_i(1-\gamma)\Sigma_{ii}` per decay, and the worst worker.
 
         Every worker's crude bracket (:meth:`crude_variance_bounds`); the workers in decreasing order of
@@ -997,7 +1008,7 @@ class KrylovRepresentation(Representation):
         upper = np.maximum(best_hi, rest.max(axis=1)) if rest.shape[1] else best_hi
         return best_lo, upper, best_w, refined
 
-    def nw_workers(self, gamma, workers, **options):
+    def nw_workers(self, gamma: Any, workers: Any, **options: Any) -> KrylovEstimate:
         r"""Certified :math:`n_W` of each worker asked for, :math:`1/((1-\gamma)\Sigma_{ii})`, shape ``(G, len)``."""
         t0 = time.perf_counter()
         g = _check_gammas(gamma)
@@ -1008,7 +1019,7 @@ class KrylovRepresentation(Representation):
             deflated=D, seconds=time.perf_counter() - t0, converged=bool(np.all(hi - lo <= 1e-8 * lo)),
         )
 
-    def nw_worst(self, gamma, **options):
+    def nw_worst(self, gamma: Any, **options: Any) -> KrylovEstimate:
         r"""Certified :math:`n_W(\gamma)` of the worst worker (:meth:`worst_variance`)."""
         t0 = time.perf_counter()
         g = _check_gammas(gamma)
@@ -1021,7 +1032,7 @@ class KrylovRepresentation(Representation):
         )
 
     # ------------------------------------------------------------------ Representation interface
-    def scaled_mean_variance(self, g, c, phase):
+    def scaled_mean_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         g = np.asarray(g, dtype=float)
         est = self.nw_mean(g.ravel(), seed=0, rtol=AUTO_RTOL)
         if not est.converged:
@@ -1031,17 +1042,17 @@ class KrylovRepresentation(Representation):
                 "effective_neighbors_interval gives the interval", RuntimeWarning, stacklevel=3)
         return (1.0 / est.estimate).reshape(g.shape)
 
-    def scaled_variances(self, g, c, phase):
+    def scaled_variances(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         g = np.asarray(g, dtype=float)
         lo, hi, _, _ = self.variance_bounds(g.ravel(), np.arange(self.n))
         return (0.5 * (lo + hi)).reshape(g.shape + (self.n,))
 
-    def scaled_worst_variance(self, g, c, phase):
+    def scaled_worst_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         g = np.asarray(g, dtype=float)
         lo, hi, _, _ = self.worst_variance(g.ravel())
         return (0.5 * (lo + hi)).reshape(g.shape)
 
-    def disagreement_mean(self, g, phase):
+    def disagreement_mean(self, g: float, phase: int) -> float:
         r""":math:`S_1(\gamma) = \frac1n\operatorname{tr} h_\gamma(B^2)` (estimate to ``AUTO_RTOL``)."""
         lam2, lamn = self.extreme_eigenvalues()
         if g >= 1.0 and max(abs(lam2), abs(lamn)) >= 1.0 - 1e-12:
@@ -1054,14 +1065,14 @@ class KrylovRepresentation(Representation):
         S, _ = self.trace_sampler([g], seed=0, rtol=AUTO_RTOL)
         return float(S.interval(np.array([g]), 0.95)[0][0] / n)
 
-    def scaled_covariance(self, g, c, phase):
+    def scaled_covariance(self, g: float, c: float, phase: int) -> np.ndarray:
         raise ValueError(
             f"the covariance matrix of {self.scheme!r} (n = {self.n}) is dense; the route 'krylov' gives its "
             "diagonal (mode='all'/'worst') and its mean"
         )
 
     # ------------------------------------------------------------------------- heterogeneous
-    def heterogeneous_distance(self, c, h, B, phase):
+    def heterogeneous_distance(self, c: float, h: float, B: np.ndarray, phase: int) -> float:
         r""":math:`\frac1n\|(I-J)X^*\|_F^2`, :math:`(I - cW)X^* = hWB`, by conjugate gradients.
 
         :math:`I - cW` is symmetric positive definite for :math:`|c| < 1` (eigenvalues
@@ -1080,11 +1091,11 @@ class KrylovRepresentation(Representation):
         return float(np.sum(D**2) / n)
 
     # ---------------------------------------------------------------------------- toy problem
-    def rate_bracketer(self, gamma_ref, **options):
+    def rate_bracketer(self, gamma_ref: float, **options: Any) -> RateBracket:
         """A :class:`RateBracket` whose Lanczos steps suit decays up to about ``gamma_ref``."""
         return RateBracket(self, gamma_ref, **options)
 
-    def rate_bracket(self, a, beta, **options):
+    def rate_bracket(self, a: float, beta: float, **options: Any) -> tuple[float, float, float]:
         r"""Bracket ``(u_lo, u_mid, u_hi)`` of :math:`u = \rho - a` for one ``(a, beta)`` (:class:`RateBracket`)."""
         if beta == 0:
             return 0.0, 0.0, 0.0
@@ -1096,7 +1107,7 @@ class KrylovRepresentation(Representation):
         g1 = a / (a + rough.bracket(a, beta)[1])
         return self.rate_bracketer(g1, **options).bracket(a, beta)
 
-    def perron_excess(self, a, beta):
+    def perron_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
         r"""Midpoint of :meth:`rate_bracket` per ``(a, beta)``; ``converged`` where the bracket is narrower
         than ``AUTO_RTOL`` relative to :math:`\rho`, ``residual`` its relative half width."""
         L = a.shape[0]
