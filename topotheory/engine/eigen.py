@@ -36,8 +36,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse.linalg as spla
 from scipy.linalg import blas
-from threadpoolctl import threadpool_limits
 
+from ..common.threads import single_threaded_blas
 from .base import Representation
 from .roots import EPS, chunks
 from .secular import secular_partials, secular_static
@@ -364,7 +364,7 @@ def _eigen_route(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u_lo: np.nd
                     K, _ = _explicit_K(E, a[idx], beta[idx], u[idx])
                     mu_u[idx], mu_a[idx] = _dmu(E, a[idx], beta[idx], u[idx], _perron_pairs(K)[1])
         else:
-            with threadpool_limits(limits=1, user_api="blas"):
+            with single_threaded_blas():
                 _matrix_free_points(E, a, beta, u_lo, todo, slopes, (u, its, res, conv, mu_u, mu_a))
     if slopes:
         return u, its, res, conv, mu_u, mu_a
@@ -375,7 +375,7 @@ def _matrix_free_points(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u_lo
                         slopes: bool, out_arrays: tuple[np.ndarray, ...]) -> None:
     """The matrix-free route at the learning rates ``todo``, written into ``out_arrays``.
 
-    Single-threaded BLAS (restored on exit, :func:`threadpoolctl.threadpool_limits`): most
+    Single-threaded BLAS (restored on exit, :func:`topotheory.common.threads.single_threaded_blas`): most
     products are small and a shared machine's cores are contended; threads made the route up to
     ten times slower.
     """

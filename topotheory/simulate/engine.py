@@ -26,9 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ..common.rng import as_generator, copy_seed, spawn_seeds
+from ..common.threads import single_threaded_blas
 from ..common.validation import WORK_LIMIT, as_float_array, check_budget, check_int
 
 __all__ = [
@@ -283,6 +283,6 @@ def run_chunks(func: Callable[..., Any], args: Sequence[Any], reps: int, floats_
     if threads == 1 or len(jobs) == 1:
         outs = [func(*job) for job in jobs]
     else:
-        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=threads) as pool:
+        with single_threaded_blas(), ThreadPoolExecutor(max_workers=threads) as pool:
             outs = list(pool.map(lambda job: func(*job), jobs))
     return outs, chunk_size, time.perf_counter() - start
