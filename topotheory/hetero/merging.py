@@ -51,6 +51,7 @@ from ..common.validation import (check_array, check_bool, check_budget, check_ch
 from ..graphs.scheme import check_scheme
 from .exact import (ORDERS, CommutingState, check_common, check_problem, check_quadratic, check_x0,
                     exact_state, gossip_getter, state_bytes, to_stacked)
+from ..simulate.algorithms import algorithm_run
 from .algorithms import AlgorithmState, check_heterogeneous_algorithm
 from .problems import HeterogeneousQuadratic
 from ..common.rng import SeedLike
@@ -660,14 +661,21 @@ def _mc_summary(problem: Any, X: Any, x_star: Any) -> tuple[np.ndarray, ...]:
 
 def simulate_merging(problem: Any, schedule: Any, *, lr: float, steps: int, reps: int, x0: Any = None,
                      seed: SeedLike = None, order: str = "gradient_then_gossip", batch_size: int = 1,
-                     record_every: int = 1, keep_merged: bool = False) -> MergingSimulation:
-    r"""Monte Carlo of D-SGD on a heterogeneous problem, reporting the quantities of :func:`propagate`.
+                     record_every: int = 1, keep_merged: bool = False, algorithm: str = "dsgd",
+                     **hyperparameters: Any) -> MergingSimulation:
+    r"""Monte Carlo of D-SGD (or another algorithm) on a heterogeneous problem, reporting the quantities of :func:`propagate`.
 
     ``reps`` independent replicas, vectorized as a ``(reps, n, d)`` array; stochastic gradients
     from ``problem.stochastic_gradients`` (fresh noise per worker, replica and step; mini-batches
     of ``batch_size`` samples for logistic regression); then gossip ``X <- W_t X`` (any
     row-stochastic matrix). Same seed, same numbers: :func:`simulate_centralized` consumes the
     identical random stream (common random numbers).
+
+    ``algorithm="gradient_tracking"`` or ``"exact_diffusion"`` runs that algorithm's pseudo-code
+    (the simulator of :func:`topotheory.simulate_algorithm`, :func:`topotheory.simulate.algorithms.algorithm_run`)
+    with the problem's stochastic gradients: the independent route to :func:`propagate` with the
+    same ``algorithm``. It draws the gradients in the order its rule does (gradient tracking draws
+    one before the first step), so its stream differs from D-SGD's.
 
     Parameters
     ----------
@@ -693,6 +701,10 @@ def simulate_merging(problem: Any, schedule: Any, *, lr: float, steps: int, reps
         Record the quantities every this many steps (and at the last).
     keep_merged : bool
         Keep the merged model of every replica at every recorded step.
+    algorithm : str
+        ``"dsgd"`` (default), ``"gradient_tracking"`` or ``"exact_diffusion"`` (see :func:`propagate`).
+    **hyperparameters
+        The algorithm's hyper-parameters by name.
 
     Returns
     -------
@@ -708,32 +720,40 @@ def simulate_merging(problem: Any, schedule: Any, *, lr: float, steps: int, reps
     """
     check_problem(problem)
     lr, steps = check_common(lr, steps, order)
+    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order)
     reps = check_int("reps", reps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     record_every = check_int("record_every", record_every, minimum=1)
     keep_merged = check_bool("keep_merged", keep_merged)
     check_budget({"reps": reps, "steps": steps},
-                 memory=8 * reps * (6 * problem.n * problem.d
+                 memory=8 * reps * ((4 + 2 * len(alg.state)) * problem.n * problem.d
                                     + (steps // record_every + 2) * (len(QUANTITIES) + keep_merged * problem.d)),
                  work=reps * steps * problem.n * problem.d * (problem.d if problem.structure == "dense" else 1),
                  what=f"the Monte Carlo of {problem.n} workers")
     get = gossip_getter(schedule, problem.n, steps)
     seed, record = root_seed(seed)
     rng = as_generator(seed)
-    X = np.broadcast_to(check_x0(x0, problem.n, problem.d), (reps, problem.n, problem.d)).copy()
+    start = check_x0(x0, problem.n, problem.d)
+    X = np.broadcast_to(start, (reps, problem.n, problem.d)).copy()
     x_star = problem.x_star
     rec, rows = [0], [_mc_summary(problem, X, x_star)]
     models = [X.mean(1)] if keep_merged else []
     with np.errstate(over="ignore", invalid="ignore"):
+        run = None if alg.name == "dsgd" else _algorithm_run(problem, alg.name, hp, get, steps, rng, start, reps, lr,
+                                                             batch_size)
         for t in range(steps):
-            W = get(t)
-            G = problem.stochastic_gradients(X, rng, batch_size=batch_size)
-            if order == "gradient_then_gossip":
-                X = X - lr * G
-                if W is not None:
-                    X = W @ X
+            if run is not None:
+                run.step(t)
+                X = np.swapaxes(run.x, 0, 1)
             else:
-                X = (X if W is None else W @ X) - lr * G
+                W = get(t)
+                G = problem.stochastic_gradients(X, rng, batch_size=batch_size)
+                if order == "gradient_then_gossip":
+                    X = X - lr * G
+                    if W is not None:
+                        X = W @ X
+                else:
+                    X = (X if W is None else W @ X) - lr * G
             if (t + 1) % record_every == 0 or t + 1 == steps:
                 rec.append(t + 1)
                 rows.append(_mc_summary(problem, X, x_star))
@@ -744,10 +764,34 @@ def simulate_merging(problem: Any, schedule: Any, *, lr: float, steps: int, reps
     arr[:, :, diverged] = np.nan
     params = {"lr": lr, "steps": steps, "reps": reps, "order": order, "batch_size": batch_size,
               "seed": record,
-              "schedule": getattr(schedule, "name", "custom")}
+              "schedule": getattr(schedule, "name", "custom"), "algorithm": alg.name, "hyperparameters": hp}
     return MergingSimulation(np.array(rec), **dict(zip(QUANTITIES, arr.transpose(1, 0, 2))),
                              merged_models=np.array(models) if keep_merged else None,
                              diverged=diverged, params=params)
+
+
+class _StepPlan:
+    """The gossip plan of :func:`topotheory.simulate.algorithms.algorithm_run` for any schedule: step ``t``'s matrix."""
+
+    def __init__(self, get: Any, steps: int) -> None:
+        self.get, self.steps = get, max(steps, 1)
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __getitem__(self, t: int) -> tuple[str, Any]:
+        W = self.get(t)
+        return ("identity", None) if W is None else ("dense", np.ascontiguousarray(W, dtype=float))
+
+
+def _algorithm_run(problem: Any, name: str, hp: dict[str, Any], get: Any, steps: int, rng: np.random.Generator,
+                   start: np.ndarray, reps: int, lr: float, batch_size: int) -> Any:
+    """The pseudo-code run of ``name`` on ``reps`` replicas with the problem's stochastic gradients."""
+
+    def gradient(X: np.ndarray, g: np.random.Generator) -> np.ndarray:  # X: (n, reps, d)
+        return np.swapaxes(problem.stochastic_gradients(np.swapaxes(X, 0, 1), g, batch_size=batch_size), 0, 1)
+
+    return algorithm_run(name, hp, _StepPlan(get, steps), rng, start, reps, lr, gradient=gradient)
 
 
 def simulate_centralized(problem: Any, *, lr: float, steps: int, reps: int, x0: Any = None, seed: SeedLike = None,
@@ -884,8 +928,12 @@ class MergingCrosscheck(CheckReport):
 def crosscheck_merging(problem: Any, schedule: Any, *, lr: float, steps: int, reps: int, x0: Any = None,
                        seed: SeedLike = None, order: str = "gradient_then_gossip", confidence: float | None = None,
                        min_coverage: float = 1.0, record_every: int = 1, band: float = 0.999,
-                       level: float | None = None) -> MergingCrosscheck:
+                       level: float | None = None, algorithm: str = "dsgd", **hyperparameters: Any) -> MergingCrosscheck:
     r"""Check :func:`propagate` against :func:`simulate_merging` on the same schedule.
+
+    With ``algorithm="gradient_tracking"`` or ``"exact_diffusion"`` both routes run that algorithm:
+    the exact mean/covariance propagation of its declared recursion against its pseudo-code
+    simulator with the problem's stochastic gradients.
 
     Statistics of :mod:`topotheory.crosscheck.stats`. For every quantity of :data:`QUANTITIES`:
 
@@ -928,6 +976,10 @@ def crosscheck_merging(problem: Any, schedule: Any, *, lr: float, steps: int, re
         Family level of the simultaneous curve bands (default 0.999).
     level : float, optional
         Old name of ``confidence`` (accepted with a DeprecationWarning).
+    algorithm : str
+        ``"dsgd"`` (default), ``"gradient_tracking"`` or ``"exact_diffusion"`` (see :func:`propagate`).
+    **hyperparameters
+        The algorithm's hyper-parameters by name.
 
     Returns
     -------
@@ -940,6 +992,8 @@ def crosscheck_merging(problem: Any, schedule: Any, *, lr: float, steps: int, re
     >>> rep = crosscheck_merging(p, ring(4), lr=0.1, steps=40, reps=400, seed=1)
     >>> rep.agrees, rep.verdict
     (True, 'agrees')
+    >>> crosscheck_merging(p, ring(4), lr=0.1, steps=40, reps=400, seed=1, algorithm="gradient_tracking").verdict
+    'agrees'
     """
     check_quadratic(problem)
     level = check_real("confidence", renamed_keyword("confidence", confidence, "level", level, 0.99),
@@ -947,9 +1001,21 @@ def crosscheck_merging(problem: Any, schedule: Any, *, lr: float, steps: int, re
     band = check_real("band", band, low=0.0, high=1.0, low_open=True, high_open=True)
     min_coverage = check_real("min_coverage", min_coverage, low=0.0, high=1.0)
     seed, record = root_seed(seed)
-    exact = propagate(problem, schedule, lr=lr, steps=steps, x0=x0, order=order, record_every=record_every)
+    exact = propagate(problem, schedule, lr=lr, steps=steps, x0=x0, order=order, record_every=record_every,
+                      algorithm=algorithm, **hyperparameters)
     sim = simulate_merging(problem, schedule, lr=lr, steps=steps, reps=reps, x0=x0, seed=seed, order=order,
-                           record_every=record_every)
+                           record_every=record_every, algorithm=algorithm, **hyperparameters)
+    return judge_merging(exact, sim, level=level, band=band, min_coverage=min_coverage, seed=record)
+
+
+def judge_merging(exact: MergingCurves, sim: MergingSimulation, *, level: float, band: float, min_coverage: float,
+                  seed: Any) -> MergingCrosscheck:
+    """The verdict of :func:`crosscheck_merging` on exact curves and a simulation of the same run.
+
+    Package-internal: the one comparison of the merging quantities (tests plant faults through it).
+    """
+    reps, steps = sim.merged_loss.shape[1], int(exact.steps[-1])
+    record = seed
     T, Q = len(exact.steps), len(QUANTITIES)
     rows, found, diags = [], [], []
     for q in QUANTITIES:
