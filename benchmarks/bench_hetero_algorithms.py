@@ -39,7 +39,8 @@ def test_exact_diffusion_dense_hessians_n8_d5_500_steps(benchmark):
 
 def test_gradient_tracking_stationary_paper_topologies_n32(benchmark):
     schemes = list(tt.paper_topologies(32).values())
-    out = benchmark.pedantic(lambda: [tt.stationary(P32, s, lr=0.1, algorithm="gradient_tracking")["local_loss"]
+    # lr = 0.05: gradient tracking's stability region shrinks with the spectral gap (0.1 diverges on the ring)
+    out = benchmark.pedantic(lambda: [tt.stationary(P32, s, lr=0.05, algorithm="gradient_tracking")["local_loss"]
                                       for s in schemes], rounds=3, iterations=1)
     assert np.all(np.isfinite(out))
 

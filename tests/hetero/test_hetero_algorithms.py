@@ -198,6 +198,27 @@ def _check_rate(p, W, lr, n, d, algorithm, hp):
         assert np.isnan(rate) and tt.stationary(p, tt.ring(5), lr=lr, algorithm=algorithm, **hp)["diverges"]
 
 
+@pytest.mark.parametrize("structure", ("diagonal", "dense"))
+def test_without_communication_tracking_is_local_gradient_descent(structure):
+    # W = I conserves y_i - g_i at every worker (not only their sum): each worker runs gradient
+    # descent on its own f_i, to its own optimum b_i, at the rate max |1 - lr lambda(A_i)|
+    p = _problem(structure, n=4, d=2, seed=3)
+    lr = 0.3
+    X = tt.fixed_point(p, tt.solo(4), lr=lr, algorithm="gradient_tracking")
+    np.testing.assert_allclose(X, p.optima, atol=1e-10)
+    rho, _ = tt.mean_map_rate(p, tt.solo(4), lr=lr, algorithm="gradient_tracking")
+    assert rho == pytest.approx(np.abs(1 - lr * np.linalg.eigvalsh(p.hessians)).max(), rel=1e-10)
+    st = tt.stationary(p, tt.solo(4), lr=lr, algorithm="gradient_tracking")
+    c = tt.propagate(p, tt.solo(4), lr=lr, steps=2500, record_every=2500, algorithm="gradient_tracking")
+    assert c.local_distance[-1] == pytest.approx(st["local_distance"], rel=1e-9)
+    # a row-stochastic matrix conserves the pi-weighted tracking error (pi its stationary law)
+    pull = np.array([[0.5, 0.5, 0, 0], [0.5, 0.5, 0, 0], [0, 0, 0.5, 0.5], [0.5, 0, 0, 0.5]])
+    state = AlgorithmState(p, 0.1, "gradient_tracking", {}, np.zeros((4, 2)))
+    M, c0, _ = state.step_map(pull)
+    Q = state._invariant_basis(M, c0, [pull])
+    assert Q.shape[1] == Q.shape[0] - (1 if structure != "dense" else 2)
+
+
 # ---------------------------------------------------------------------------- reductions
 @pytest.mark.parametrize(("algorithm", "hp"), HETERO)
 def test_identical_data_without_noise_is_the_isotropic_theory(algorithm, hp):
@@ -320,12 +341,6 @@ def test_bad_input():
         tt.propagate(p, tt.ring(4), lr=0.1, steps=3, combine="half")
     with pytest.raises(ValueError, match="combine must be one of"):
         tt.fixed_point(p, tt.ring(4), lr=0.1, algorithm="exact_diffusion", combine="full")
-    # schemes are doubly stochastic; a row-stochastic matrix breaks the tracker's invariant
-    pull = np.array([[0.5, 0.5, 0, 0], [0.5, 0.5, 0, 0], [0, 0, 0.5, 0.5], [0.5, 0, 0, 0.5]])
-    state = AlgorithmState(p, 0.1, "gradient_tracking", {}, np.zeros((4, 2)))
-    with pytest.raises(ValueError, match="doubly stochastic"):
-        state._invariant_basis(*state.step_map(pull)[:2])
-    state._invariant_basis(*state.step_map(np.asarray(tt.ring(4).matrix(0)))[:2])  # conserved: no error
     with pytest.raises(ValueError, match="n = 5 workers"):
         tt.mean_map_rate(p, tt.ring(5), lr=0.1, algorithm="exact_diffusion")
     with pytest.raises(TypeError, match="HeterogeneousQuadratic"):  # the isotropic toy problem is not one

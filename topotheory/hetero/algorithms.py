@@ -31,7 +31,9 @@ Fixed point and stationary law of a periodic scheme: gradient tracking and exact
 a combination of their components (:attr:`~topotheory.algorithms.recursion.Recursion.invariants`,
 e.g. :math:`\sum_i (y_i - g_i) = 0`), so the one-period map has the eigenvalue 1 on a direction
 the iterates never reach; the fixed point, the Lyapunov solve and the rate are taken on the
-invariant subspace (doubly stochastic :math:`W_t` conserve it; others are refused there).
+invariant subspace: :math:`\sum_i v_i\, c^\top z_i = 0` for every common left fixed vector ``v`` of
+the period's :math:`W_t` (the all-ones vector for a connected scheme, one per worker without
+communication, where gradient tracking is local gradient descent).
 """
 
 from __future__ import annotations
@@ -185,8 +187,8 @@ class AlgorithmState:
         return to_stacked(self.p, xm[0] if self.p.structure == "dense" else xm)
 
     # ------------------------------------------------------------- fixed point and stationary law
-    def period_map(self, scheme: Any, phase: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """The one-period map ``(M, c, N)`` of a periodic scheme at ``phase``, and the period."""
+    def period_map(self, scheme: Any, phase: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+        """The one-period map ``(M, c, N)`` of a periodic scheme at ``phase``, and the period's matrices."""
         scheme = check_scheme(scheme)
         if scheme.n != self.p.n:
             raise ValueError(f"scheme has n = {scheme.n} workers but the problem has n = {self.p.n}")
@@ -196,23 +198,33 @@ class AlgorithmState:
         M = np.broadcast_to(np.eye(m), (self.K, m, m)).copy()
         c = np.zeros((self.K, m))
         N = np.zeros((self.K, m, m))
-        for t in range(phase - per, phase):
-            Ms, cs, Ns = self.step_map(np.asarray(scheme.matrix(t % per)))
+        mats = [np.asarray(scheme.matrix(t % per), dtype=float) for t in range(phase - per, phase)]
+        for W in mats:
+            Ms, cs, Ns = self.step_map(W)
             M, c, N = Ms @ M, np.einsum("kij,kj->ki", Ms, c) + cs, Ms @ N @ np.swapaxes(Ms, 1, 2) + Ns
-        return M, c, N, per
+        return M, c, N, mats
 
-    def _invariant_basis(self, M: np.ndarray, c: np.ndarray) -> np.ndarray:
-        """Orthonormal basis ``(m, m')`` of the subspace the declared invariants keep the state in."""
+    def _invariant_basis(self, M: np.ndarray, c: np.ndarray, mats: list[np.ndarray]) -> np.ndarray:
+        r"""Orthonormal basis ``(m, m')`` of the subspace the declared invariants keep the state in.
+
+        An invariant :math:`c` conserves :math:`\sum_i v_i\, c^\top z_i` for every vector ``v``
+        with :math:`v^\top W_t = v^\top` at every step of the period: the all-ones vector for a
+        doubly stochastic scheme, one per connected component for a disconnected one (one per
+        worker without communication).
+        """
         m = self.s * self.q
         if not self.rec.invariants:
             return np.eye(m)
-        rows = np.vstack([np.kron(np.asarray(v, dtype=float)[None, :], self.E) for v in self.rec.invariants])
+        n = self.p.n
+        V = sla.null_space(np.vstack([W.T - np.eye(n) for W in mats]))  # (n, r): common left fixed vectors
+        E = V.T if self.p.structure != "dense" else np.kron(V.T, np.eye(self.p.d))
+        rows = np.vstack([np.kron(np.asarray(v, dtype=float)[None, :], E) for v in self.rec.invariants])
         Q = sla.null_space(rows)
         scale = max(1.0, float(np.abs(M).max()), float(np.abs(c).max()))
         off = M @ Q - Q @ (Q.T @ M @ Q)
         if np.abs(off).max() > 1e-9 * scale or np.abs(c - (c @ Q) @ Q.T).max() > 1e-9 * scale:
-            raise ValueError("the scheme does not conserve the algorithm's invariant (its gossip matrices must be "
-                             "doubly stochastic for a fixed point and a stationary law)")
+            raise ValueError("the scheme does not conserve the algorithm's declared invariant: no fixed point "
+                             "and stationary law on its subspace")
         return Q
 
     def stationary(self, scheme: Any, phase: int = 0, *, covariance: bool = True) -> float:
@@ -223,8 +235,9 @@ class AlgorithmState:
         only when ``rho < 1`` (else left NaN); the fixed point whenever ``I - M`` is invertible
         there (ValueError otherwise).
         """
-        M, c, N, per = self.period_map(scheme, phase)
-        Q = self._invariant_basis(M, c)
+        M, c, N, mats = self.period_map(scheme, phase)
+        per = len(mats)
+        Q = self._invariant_basis(M, c, mats)
         Mr = Q.T @ M @ Q
         rho = float(np.max(np.abs(np.linalg.eigvals(Mr)))) ** (1.0 / per)
         eye = np.eye(Mr.shape[-1])
