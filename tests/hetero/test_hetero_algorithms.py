@@ -343,5 +343,11 @@ def test_bad_input():
         tt.fixed_point(p, tt.ring(4), lr=0.1, algorithm="exact_diffusion", combine="full")
     with pytest.raises(ValueError, match="n = 5 workers"):
         tt.mean_map_rate(p, tt.ring(5), lr=0.1, algorithm="exact_diffusion")
+    # the reverse: a heterogeneous problem given to the toy problem's functions
+    for call in (lambda: tt.loss_curve(p, lr=0.1, zeta=2.0, steps=3, algorithm="gradient_tracking"),
+                 lambda: tt.simulate_algorithm(p, lr=0.1, d=2, steps=3, reps=2, algorithm="gradient_tracking"),
+                 lambda: tt.quadratic_rate(p, lr=0.1, zeta=2.0, algorithm="exact_diffusion")):
+        with pytest.raises(TypeError, match=r"heterogeneous problem is not a scheme: its theory is topotheory\.propagate"):
+            call()
     with pytest.raises(TypeError, match="HeterogeneousQuadratic"):  # the isotropic toy problem is not one
         tt.propagate(tt.ring(4), tt.ring(4), lr=0.1, steps=3, algorithm="gradient_tracking")
