@@ -161,10 +161,10 @@ def claims(fd: FigureData) -> dict[str, Any]:
             hit = [r["vectors"] for r in cur if r["topology"] == key and r["algorithm"] == alg
                    and r["local_distance"] <= target]
             out["vectors_to_target"][key][alg] = min(hit) if hit else None
-    unit = {k: v["max"] for k, v in out["bias_per_spread2"].items()}
-    top = max(unit.values(), default=0.0)
-    out["bias_order"] = sorted(unit, key=lambda k: -unit[k])
-    out["unbiased"] = [k for k in out["bias_order"] if not unit[k] > 1e-20 * top]
+    worst = {k: v["max"] for k, v in out["bias_per_spread2"].items()}
+    top = max(worst.values(), default=0.0)
+    out["bias_order"] = sorted(worst, key=lambda k: -worst[k])
+    out["unbiased"] = [k for k in out["bias_order"] if not worst[k] > 1e-20 * top]
     return out
 
 
