@@ -296,8 +296,9 @@ def fixed_point(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_
 
     For ``algorithm="gradient_tracking"`` or ``"exact_diffusion"`` the iterate part of the fixed
     point of that algorithm's mean map (taken on the subspace its invariant keeps the state in,
-    :mod:`topotheory.hetero.algorithms`): :math:`x_i = x^\star` for every worker and every
-    doubly stochastic scheme — these algorithms have no topology-dependent bias.
+    :mod:`topotheory.hetero.algorithms`): :math:`x_i = x^\star` for every worker on every
+    connected scheme — these algorithms have no topology-dependent bias (without communication,
+    each worker's own optimum :math:`b_i`).
 
     Parameters
     ----------
@@ -311,7 +312,6 @@ def fixed_point(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_
         Gradient step then gossip :math:`X \leftarrow W(X - \eta\nabla F)` (default), or both at once (paper eq. 23).
     phase : int
         Position in the period at which the fixed point is taken (state right after :math:`W_{\phi-1}`).
-
     algorithm : str
         ``"dsgd"`` (default), ``"gradient_tracking"`` or ``"exact_diffusion"`` (see :func:`propagate`).
     **hyperparameters
@@ -371,7 +371,6 @@ def mean_map_rate(problem: Any, scheme: Any, *, lr: float, order: str = "gradien
         Learning rate :math:`\eta > 0`.
     order : {"gradient_then_gossip", "simultaneous"}
         Gradient step then gossip :math:`X \leftarrow W(X - \eta\nabla F)` (default), or both at once (paper eq. 23).
-
     algorithm : str
         ``"dsgd"`` (default), ``"gradient_tracking"`` or ``"exact_diffusion"`` (see :func:`propagate`).
     **hyperparameters
@@ -418,7 +417,7 @@ def stationary(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_t
     ``"diverges"`` True) when :math:`\rho \ge 1`. Another ``algorithm``: the same from the fixed
     point and the Lyapunov solve of its whole state on its invariant subspace
     (:mod:`topotheory.hetero.algorithms`); ``bias_distance`` is then zero for gradient tracking
-    and exact diffusion on every doubly stochastic scheme.
+    and exact diffusion on every connected scheme.
 
     Parameters
     ----------
@@ -432,7 +431,6 @@ def stationary(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_t
         Gradient step then gossip :math:`X \leftarrow W(X - \eta\nabla F)` (default), or both at once (paper eq. 23).
     phase : int
         Position in the period at which the fixed point is taken (state right after :math:`W_{\phi-1}`).
-
     algorithm : str
         ``"dsgd"`` (default), ``"gradient_tracking"`` or ``"exact_diffusion"`` (see :func:`propagate`).
     **hyperparameters
