@@ -351,3 +351,17 @@ def test_bad_input():
             call()
     with pytest.raises(TypeError, match="HeterogeneousQuadratic"):  # the isotropic toy problem is not one
         tt.propagate(tt.ring(4), tt.ring(4), lr=0.1, steps=3, algorithm="gradient_tracking")
+
+
+def test_divergence_is_nan_and_flagged_on_both_routes():
+    p = _problem("diagonal", n=6, d=2, seed=0)
+    lr = 1.5  # beyond gradient tracking's stability region on the ring
+    assert tt.mean_map_rate(p, tt.ring(6), lr=lr, algorithm="gradient_tracking")[0] > 1
+    c = tt.propagate(p, tt.ring(6), lr=lr, steps=3000, record_every=100, algorithm="gradient_tracking")
+    assert c.diverged_step > 0 and c.diverged[-1] and np.isnan(c.local_loss[-1]) and np.isnan(c.mean).all()
+    assert not c.diverged[0] and np.isfinite(c.local_loss[0])
+    s = tt.simulate_merging(p, tt.ring(6), lr=lr, steps=3000, reps=3, seed=0, record_every=100,
+                            algorithm="gradient_tracking")
+    assert s.diverged.all() and np.isnan(s.local_loss[-1]).all()
+    st = tt.stationary(p, tt.ring(6), lr=lr, algorithm="gradient_tracking")
+    assert st["diverges"] and np.isnan(st["local_loss"]) and np.isnan(st["rate"])
