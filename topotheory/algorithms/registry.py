@@ -67,6 +67,11 @@ point) on the fully connected graph is *not* centralized SGD: the average follow
 :math:`\bar x \leftarrow \bar x - \eta \frac1n\sum_i g_i(x_i)`, but the workers' iterates
 :math:`x_i' = \bar x - \eta y_i` differ, so the gradients are taken at different points; only
 without noise (:math:`\zeta = 1`), from a common start, is it gradient descent.
+
+What a rule assumes of the gossip is declared with it: exact diffusion / D² assume a symmetric
+:math:`W_t` (Yuan et al. 2019; :attr:`Algorithm.symmetric_gossip`), and :func:`check_algorithm`,
+which every route calls with the scheme, warns on a scheme whose matrices are not symmetric (D²
+diverges at every learning rate on ``one_peer_exponential(8)``).
 """
 
 from __future__ import annotations
