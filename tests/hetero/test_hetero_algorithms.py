@@ -12,6 +12,10 @@ from topotheory.hetero.exact import exact_state
 from topotheory.hetero.merging import QUANTITIES, judge_merging
 from topotheory.hetero.problems import HESSIAN_STRUCTURES
 
+# Exact diffusion also runs on non-symmetric panels here (the routes must agree there too): the warning it
+# raises on them is tested in tests/algorithms/test_registry.py.
+pytestmark = pytest.mark.filterwarnings("ignore:algorithm 'exact_diffusion' assumes a symmetric:UserWarning")
+
 HETERO = (("gradient_tracking", {}), ("exact_diffusion", {"combine": "half"}), ("exact_diffusion", {"combine": "plain"}))
 
 

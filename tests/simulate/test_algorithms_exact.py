@@ -16,6 +16,10 @@ import pytest
 
 import topotheory as tt
 
+# Exact diffusion also runs on non-symmetric panels here (the routes must agree there too): the warning it
+# raises on them is tested in tests/algorithms/test_registry.py.
+pytestmark = pytest.mark.filterwarnings("ignore:algorithm 'exact_diffusion' assumes a symmetric:UserWarning")
+
 
 class Gram:
     """Expected Gram matrix of named per-worker state components (each n vectors of R^d)."""

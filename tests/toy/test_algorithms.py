@@ -9,6 +9,10 @@ import pytest
 import topotheory as tt
 from topotheory.engine.stateful import stateful_rho
 
+# Exact diffusion also runs on non-symmetric panels here (the routes must agree there too): the warning it
+# raises on them is tested in tests/algorithms/test_registry.py.
+pytestmark = pytest.mark.filterwarnings("ignore:algorithm 'exact_diffusion' assumes a symmetric:UserWarning")
+
 CASES = [
     ("dsgd_gossip_first", {}),
     ("dmsgd", {"momentum": 0.6}),

@@ -67,12 +67,18 @@ point) on the fully connected graph is *not* centralized SGD: the average follow
 :math:`\bar x \leftarrow \bar x - \eta \frac1n\sum_i g_i(x_i)`, but the workers' iterates
 :math:`x_i' = \bar x - \eta y_i` differ, so the gradients are taken at different points; only
 without noise (:math:`\zeta = 1`), from a common start, is it gradient descent.
+
+What a rule assumes of the gossip is declared with it: exact diffusion / D² assume a symmetric
+:math:`W_t` (Yuan et al. 2019; :attr:`Algorithm.symmetric_gossip`), and :func:`check_algorithm`,
+which every route calls with the scheme, warns on a scheme whose matrices are not symmetric (D²
+diverges at every learning rate on ``one_peer_exponential(8)``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import types
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -178,6 +184,10 @@ class Algorithm:
     heterogeneous : bool
         Whether the algorithm is made for heterogeneous data (its theory is also available on the
         heterogeneous quadratics of :mod:`topotheory.hetero`).
+    symmetric_gossip : bool
+        Whether the rule assumes a symmetric gossip matrix :math:`W_t = W_t^\top` (exact diffusion
+        and D², Yuan et al. 2019): :func:`check_algorithm` warns when it is given a scheme whose
+        matrices are not symmetric.
     declaration : callable, optional
         The step written as a linear stochastic recursion (:mod:`topotheory.algorithms.recursion`),
         called by :meth:`recursion`; the registry fills it in.
@@ -198,6 +208,7 @@ class Algorithm:
     rule: str
     reference: str
     heterogeneous: bool = False
+    symmetric_gossip: bool = False
     declaration: Declaration | None = None
 
     def recursion(self, *, lr: ArrayLike, zeta: float, **hyperparameters: Any) -> Recursion:
@@ -414,7 +425,8 @@ _LIST = (
               (Hyperparameter("combine", "choice", "half", "'half': (I + W)/2 (exact diffusion); 'plain': W (D²)",
                               choices=("half", "plain")),),
               "psi' = x - lr g; x <- Wbar (psi' + x - psi); psi <- psi'; psi(0) = x(0)",
-              "Yuan, Ying, Zhao & Sayed 2019 (exact diffusion); Tang et al. 2018 (D²)", heterogeneous=True),
+              "Yuan, Ying, Zhao & Sayed 2019 (exact diffusion); Tang et al. 2018 (D²)", heterogeneous=True,
+              symmetric_gossip=True),
     Algorithm("choco", "CHOCO-SGD (compressed gossip)", ("x", "xhat"),
               (Hyperparameter("compression", "choice", "random_k", "the compression operator Q",
                               choices=("random_k", "quantize")),
@@ -457,8 +469,17 @@ def get_algorithm(name: str | Algorithm) -> Algorithm:
 
 
 def check_algorithm(algorithm: str | Algorithm = "dsgd", hyperparameters: Mapping[str, Any] | None = None, *,
-                    heterogeneous: bool | None = None) -> tuple[Algorithm, dict[str, Any]]:
+                    heterogeneous: bool | None = None, scheme: Any = None) -> tuple[Algorithm, dict[str, Any]]:
     """The algorithm and its validated hyper-parameters (defaults filled in).
+
+    Every route that runs an algorithm on a scheme (the exact theory, the simulator, the exact
+    and simulated heterogeneous dynamics) passes the scheme here, so what an algorithm assumes of
+    the gossip is checked in one place: an algorithm with
+    :attr:`Algorithm.symmetric_gossip` (exact diffusion / D², whose analysis, Yuan et al. 2019,
+    needs :math:`W_t = W_t^\top`) given a scheme whose matrices are not symmetric raises a
+    ``UserWarning`` (D², ``combine="plain"``, diverges at every learning rate on
+    ``one_peer_exponential(8)``). A random scheme's matrices are its enumerated outcomes; a
+    random scheme without an enumeration, or a plain sequence of matrices, is not inspected.
 
     Parameters
     ----------
@@ -469,10 +490,18 @@ def check_algorithm(algorithm: str | Algorithm = "dsgd", hyperparameters: Mappin
     heterogeneous : bool, optional
         ``True`` when the caller works on heterogeneous data: an algorithm not made for it is
         refused (ValueError naming the ones that are).
+    scheme : Scheme or RandomScheme, optional
+        The gossip scheme the algorithm will run on (checked against what the algorithm assumes
+        of it; warns, never refuses).
 
     Returns
     -------
     tuple of (Algorithm, dict)
+
+    Warns
+    -----
+    UserWarning
+        When the algorithm assumes a symmetric gossip matrix and ``scheme``'s are not.
 
     Examples
     --------
@@ -483,6 +512,13 @@ def check_algorithm(algorithm: str | Algorithm = "dsgd", hyperparameters: Mappin
     Traceback (most recent call last):
     ...
     ValueError: momentum must lie in [0, 1), got 1.0
+    >>> import warnings
+    >>> from topotheory import one_peer_exponential
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = check_algorithm("exact_diffusion", scheme=one_peer_exponential(8))
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    algorithm 'exact_diffusion' assumes a symmetric gossip matrix ...
     """
     alg = get_algorithm(algorithm)
     hp = alg.check(**(hyperparameters or {}))
@@ -490,4 +526,50 @@ def check_algorithm(algorithm: str | Algorithm = "dsgd", hyperparameters: Mappin
         made = ", ".join(repr(a.name) for a in ALGORITHMS.values() if a.heterogeneous or a.name == "dsgd")
         raise ValueError(f"algorithm {alg.name!r} is studied on identical data only; on heterogeneous data "
                          f"the algorithms are: {made}")
+    if scheme is not None and alg.symmetric_gossip and _symmetric_gossip(scheme) is False:
+        why = ("an outcome W of its law has W != W^T" if getattr(scheme, "is_random_scheme", False)
+               else "its is_symmetric is False")
+        warnings.warn(
+            f"algorithm {alg.name!r} assumes a symmetric gossip matrix W_t = W_t^T (exact diffusion / D², "
+            f"Yuan et al. 2019), but scheme {getattr(scheme, 'name', scheme)!r} is not symmetric ({why}): its "
+            "iterates may diverge at every learning rate (D², combine='plain', does on one_peer_exponential(8)); "
+            "use a symmetric scheme or another algorithm", UserWarning, stacklevel=_stacklevel())
     return alg, hp
+
+
+def _symmetric_gossip(scheme: Any) -> bool | None:
+    """Whether every matrix ``scheme`` can draw is symmetric; None when that is not known.
+
+    A :class:`~topotheory.graphs.scheme.Scheme` answers with its ``is_symmetric``; a random scheme
+    with the symmetry of its enumerated outcomes (every phase's law; cached on the scheme); anything
+    else (a sequence of matrices, a schedule, a law without an enumeration) is not inspected.
+    """
+    if getattr(scheme, "is_random_scheme", False):
+        laws = getattr(scheme, "laws", None)
+        if laws is None or not hasattr(scheme, "cached"):
+            return None
+
+        def draws() -> bool | None:
+            for law in laws:
+                try:
+                    Ws = np.asarray(law.outcomes()[0], dtype=float)
+                except (ValueError, AttributeError):
+                    return None
+                if not np.allclose(Ws, np.swapaxes(Ws, -1, -2), rtol=0.0, atol=1e-12):
+                    return False
+            return True
+
+        out: bool | None = scheme.cached(("symmetric_outcomes",), draws)
+        return out
+    sym = getattr(scheme, "is_symmetric", None)
+    return None if sym is None else bool(sym)
+
+
+def _stacklevel() -> int:
+    """The stack level of the first frame outside the package (a warning names the user's line)."""
+    import sys
+
+    level, frame = 1, sys._getframe(1).f_back
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "topotheory":
+        level, frame = level + 1, frame.f_back
+    return level + 1

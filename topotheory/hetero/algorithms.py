@@ -54,13 +54,16 @@ __all__ = ["check_heterogeneous_algorithm", "AlgorithmState"]
 _CACHE = 64
 
 
-def check_heterogeneous_algorithm(algorithm: Any, hyperparameters: dict[str, Any], order: str) -> tuple[Any, dict[str, Any]]:
+def check_heterogeneous_algorithm(algorithm: Any, hyperparameters: dict[str, Any], order: str,
+                                  schedule: Any = None) -> tuple[Any, dict[str, Any]]:
     """The algorithm and its hyper-parameters, refused unless it is made for heterogeneous data.
 
     ``order`` belongs to D-SGD (the D-SGD engine's two update orders); any other algorithm has its
-    own order, fixed by its rule, so a non-default ``order`` is refused with it.
+    own order, fixed by its rule, so a non-default ``order`` is refused with it. ``schedule`` (the
+    scheme the algorithm runs on) is checked by :func:`topotheory.algorithms.check_algorithm`
+    against what the algorithm assumes of the gossip (a warning).
     """
-    alg, hp = check_algorithm(algorithm, hyperparameters, heterogeneous=True)
+    alg, hp = check_algorithm(algorithm, hyperparameters, heterogeneous=True, scheme=schedule)
     if alg.name != "dsgd" and order != "gradient_then_gossip":
         raise ValueError(f"order applies to algorithm='dsgd' only (its two update orders); algorithm "
                          f"{alg.name!r} has its own update rule, so leave order at 'gradient_then_gossip'; "

@@ -198,7 +198,7 @@ def propagate(problem: Any, schedule: Any, *, lr: float, steps: int, x0: Any = N
     """
     check_quadratic(problem)
     lr, steps = check_common(lr, steps, order)
-    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order)
+    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order, schedule)
     record_every = check_int("record_every", record_every, minimum=1)
     comps = len(alg.state)
     block = 1 if alg.name == "dsgd" else comps * problem.n * (problem.d if problem.structure == "dense" else 1)
@@ -336,7 +336,7 @@ def fixed_point(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_
     check_quadratic(problem)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
-    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order)
+    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order, scheme)
     if alg.name != "dsgd":
         eng = AlgorithmState(problem, lr, alg.name, hp, np.zeros((problem.n, problem.d)))
         eng.stationary(scheme, phase, covariance=False)
@@ -391,7 +391,7 @@ def mean_map_rate(problem: Any, scheme: Any, *, lr: float, order: str = "gradien
     scheme = check_scheme(scheme)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
-    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order)
+    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order, scheme)
     if alg.name != "dsgd":
         rho = AlgorithmState(problem, lr, alg.name, hp, np.zeros((problem.n, problem.d))).stationary(
             scheme, covariance=False)
@@ -451,7 +451,7 @@ def stationary(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_t
     check_quadratic(problem)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
-    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order)
+    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order, scheme)
     scheme = check_scheme(scheme)
     phase = check_phase(phase, scheme.period)
     if alg.name != "dsgd":
@@ -718,7 +718,7 @@ def simulate_merging(problem: Any, schedule: Any, *, lr: float, steps: int, reps
     """
     check_problem(problem)
     lr, steps = check_common(lr, steps, order)
-    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order)
+    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order, schedule)
     reps = check_int("reps", reps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     record_every = check_int("record_every", record_every, minimum=1)

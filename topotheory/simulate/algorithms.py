@@ -401,7 +401,7 @@ def _algorithm_chunk(run_class: Any, hp: dict[str, Any], plan: list[tuple[str, A
 
 
 def check_algorithm_run(algorithm: str, hyperparameters: dict[str, Any] | None, *, lr: float, d: int,
-                       ) -> tuple[Any, dict[str, Any]]:
+                        scheme: Any = None) -> tuple[Any, dict[str, Any]]:
     """The algorithm, its validated hyper-parameters, and the checks the simulator adds.
 
     Beyond :func:`topotheory.algorithms.check_algorithm`: quasi-global momentum divides by the
@@ -420,7 +420,7 @@ def check_algorithm_run(algorithm: str, hyperparameters: dict[str, Any] | None, 
     ValueError: ratio applies to compression='random_k' only; with compression='quantize' drop it
     """
     given = dict(hyperparameters or {})
-    alg, hp = check_algorithm(algorithm, given)
+    alg, hp = check_algorithm(algorithm, given, scheme=scheme)
     if alg.name == "qgm" and lr <= 0:
         raise ValueError(f"lr must be > 0 for quasi-global momentum (its buffer divides by lr), got {lr:g}")
     if alg.name == "choco":
@@ -514,7 +514,7 @@ def simulate_algorithm(
     """
     scheme, lr, d, steps, reps, batch_size, keep_replicas, threads = check_simulation(
         scheme, lr, d, steps, reps, batch_size, keep_replicas, threads)
-    alg, hp = check_algorithm_run(algorithm, hyperparameters, lr=lr, d=d)
+    alg, hp = check_algorithm_run(algorithm, hyperparameters, lr=lr, d=d, scheme=scheme)
     n = scheme.n
     k = _arrays_alive(alg.name, hp)
     check_budget({"reps": reps, "steps": steps, "d": d, "batch_size": batch_size},

@@ -176,7 +176,7 @@ def algorithm_rate(scheme: Any, *, lr: ArrayLike, zeta: float, algorithm: str, l
     0.077838
     """
     scheme = _scheme(scheme)
-    alg, _ = check_algorithm(algorithm, {})
+    alg, _ = check_algorithm(algorithm, {}, scheme=scheme)
     hp = _hyperparameters(alg, hyperparameters)
     lr_arr = _lr(lr)
     z = check_real("zeta", zeta, low=1.0)
@@ -242,7 +242,7 @@ def algorithm_loss_curve(scheme: Any, *, lr: ArrayLike, zeta: float, steps: int,
     array([0.5   , 0.45  , 0.4175])
     """
     scheme = _scheme(scheme)
-    alg, _ = check_algorithm(algorithm, {})
+    alg, _ = check_algorithm(algorithm, {}, scheme=scheme)
     hp = _hyperparameters(alg, hyperparameters)
     lr_arr = _lr(lr)
     z = check_real("zeta", zeta, low=1.0)
@@ -305,7 +305,7 @@ def algorithm_max_learning_rate(scheme: Any, *, zeta: float, algorithm: str, **h
     0.17082
     """
     scheme = _scheme(scheme)
-    alg, _ = check_algorithm(algorithm, {})
+    alg, _ = check_algorithm(algorithm, {}, scheme=scheme)
     hp = _hyperparameters(alg, hyperparameters)
     if any(isinstance(v, np.ndarray) for v in hp.values()):
         raise TypeError("max_learning_rate takes single hyper-parameter values")
@@ -414,7 +414,7 @@ def optimal_hyperparameters(scheme: Any, *, zeta: float, algorithm: str, tune: S
     (('lr', 'momentum'), 0.126, 0.36)
     """
     scheme = _scheme(scheme)
-    alg, _ = check_algorithm(algorithm, {})
+    alg, _ = check_algorithm(algorithm, {}, scheme=scheme)
     z = check_real("zeta", zeta, low=1.0)
     names = [h.name for h in alg.hyperparameters]
     if tune is None:
