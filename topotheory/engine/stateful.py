@@ -57,6 +57,7 @@ import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike
 
 from ..algorithms.recursion import Recursion, SubStep
+from .rational import kron_rational, kron_solve, power_data, rational_value
 
 __all__ = ["STATEFUL_ROUTES", "initial_state", "propagate", "stateful_rho", "StatefulMoments"]
 
@@ -627,36 +628,146 @@ def _eigen_pieces(lam: np.ndarray, rec: Recursion,
     return P, w, y, kappa1
 
 
-def _eigen_evaluator(Q: np.ndarray, P: np.ndarray, w: np.ndarray, y: np.ndarray, kappa1: np.ndarray) -> Evaluator:
+#: Largest ``pairs × n²`` for which the eigen route tabulates the Hadamard products of the spectral
+#: projectors (:func:`_eigen_structure`); above it ``K`` is built from the eigenvectors.
+EIGEN_TABLE_ENTRIES = 4_194_304
+#: Largest ``batch × pairs × (2 s² + 1)`` for which the pairs' rational coefficients are kept.
+EIGEN_COEFF_ENTRIES = 16_777_216
+#: A pair whose denominator has condition above this (within a multiple pole) is re-evaluated by a solve.
+EIGEN_COND_LIMIT = 1e4
+
+
+def _equitable(V: np.ndarray) -> np.ndarray:
+    r"""Orthonormal cell indicators ``E`` (n, q) of a partition equitable for every symmetric ``V[a]``.
+
+    Colour refinement on the weighted matrices: a cell splits until every vertex of a cell has the
+    same sums :math:`\sum_{j\in C}V_{a,ij}` into every cell ``C``, so that ``E E^T`` commutes with
+    each ``V[a]``. Checked to round-off at the end; the identity (no reduction) if the check fails.
+    """
+    n = V.shape[-1]
+    scale = max(float(np.max(np.abs(V), initial=0.0)), 1e-300)
+    colors = np.zeros(n, dtype=int)
+    for _ in range(n):
+        k = int(colors.max()) + 1
+        sums = np.matmul(V, np.eye(k)[colors])  # (m, n, k)
+        key = np.round(np.concatenate([colors[:, None].astype(float),
+                                       np.moveaxis(sums, 1, 0).reshape(n, -1) / scale], axis=1), 9)
+        _, new = np.unique(key, axis=0, return_inverse=True)
+        new = np.ravel(new)
+        if int(new.max()) + 1 == k:
+            break
+        colors = new
+    ind = np.eye(int(colors.max()) + 1)[colors]
+    E = ind / np.sqrt(ind.sum(axis=0))
+    VE = np.matmul(V, E)
+    if np.max(np.abs(VE - E @ np.matmul(E.T, VE)), initial=0.0) > 1e-10 * scale:
+        return np.eye(n)
+    return E
+
+
+def _eigen_structure(scheme: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    r"""Eigenvalue classes of a static symmetric scheme and the reduced Hadamard tables, cached.
+
+    Returns ``(lam_c, cls, pairs, table)``: the distinct eigenvalues :math:`\lambda_a` (``c``), the
+    class of each eigenvector, the class pairs :math:`a \le b` (2, ``c(c+1)/2``) and, when small
+    enough, ``table[(ab)] = E^T (\Pi_a\circ\Pi_b + [a\ne b]\,\Pi_b\circ\Pi_a) E`` flattened,
+    with :math:`\Pi_a` the spectral projector of :math:`\lambda_a` and ``E`` the cells of a
+    partition equitable for all of them (:func:`_equitable`). Then
+    :math:`K = \sum_{kl}(q_kq_k^T)\circ(q_lq_l^T)\,g_{kl} = \sum_{a\le b} g_{ab}\,(\ldots)` and
+    :math:`E^TKE` = ``g @ table``; its largest eigenvalue is :math:`K`'s wherever :math:`K` has a
+    non-negative top eigenvector (the Perron vector of the noise, :func:`_rho_eigen`), since ``E E^T``
+    commutes with ``K``.
+    """
+
+    def build() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        lam, Q = scheme.eigh()
+        lam = np.asarray(lam, dtype=float)
+        n = lam.shape[0]
+        order = np.argsort(lam)
+        cuts = np.flatnonzero(np.diff(lam[order]) > 1e-12 * max(1.0, float(np.max(np.abs(lam))))) + 1
+        groups = np.split(order, cuts)
+        cls = np.empty(n, dtype=int)
+        for a, g in enumerate(groups):
+            cls[g] = a
+        lam_c = np.array([lam[g].mean() for g in groups])
+        pairs = np.array(np.triu_indices(len(groups)))
+        table = None
+        if pairs.shape[1] * n * n <= EIGEN_TABLE_ENTRIES:
+            Pi = np.stack([Q[:, g] @ Q[:, g].T for g in groups])
+            V = Pi[pairs[0]] * Pi[pairs[1]]
+            V[pairs[0] != pairs[1]] *= 2.0
+            E = _equitable(V)
+            q = E.shape[1]
+            table = np.matmul(E.T, np.matmul(V, E)).reshape(-1, q * q)
+        return lam_c, cls, pairs, table
+
+    return scheme.cached("engine:stateful-eigen-classes", build)
+
+
+def _eigen_evaluator(Q: np.ndarray, P: np.ndarray, w: np.ndarray, y: np.ndarray, kappa1: np.ndarray,
+                     cls: np.ndarray, pairs: np.ndarray, table: np.ndarray | None) -> Evaluator:
     r"""``evaluate(idx, x)``: :math:`(\kappa-1)\lambda_{\max}(K(x))` and its slope for batch elements ``idx``.
 
-    :math:`g_{kl}(x) = x (w_k\otimes w_l)^T (I - x P_k\otimes P_l)^{-1} (y_k\otimes y_l)` by batched
-    ``s² × s²`` solves; :math:`K = U\,\mathrm{diag}(g)\,U^T` with :math:`U_{i,(kl)} = Q_{ik}Q_{il}`,
-    explicit and batched for :math:`n \le` ``EIGEN_EXPLICIT``, else Lanczos on the matrix-free
-    :math:`Kv = \mathrm{diag}(Q[g\circ(Q^T\mathrm{Diag}(v)Q)]Q^T)`, warm-started from the last Perron
-    vector of the same batch element. The slope is Hellmann–Feynman: :math:`v^T (dK/dx) v / v^T v`.
+    ``P, w, y`` are given per eigenvalue class (``c``). :math:`g_{ab}(x) = x (w_a\otimes w_b)^T
+    (I - x P_a\otimes P_b)^{-1} (y_a\otimes y_b)` for the class pairs ``a <= b``, as rational
+    functions (:mod:`topotheory.engine.rational`; the few pairs within a multiple pole by a solve).
+    Then :math:`E^TKE` = ``g @ table`` (:func:`_eigen_structure`) and a batched ``eigh``; without a
+    table :math:`K = U\,\mathrm{diag}(g)\,U^T` with :math:`U_{i,(kl)} = Q_{ik}Q_{il}`, explicit and
+    batched for :math:`n \le` ``EIGEN_EXPLICIT``, else Lanczos on the matrix-free
+    :math:`Kv = \mathrm{diag}(Q[g\circ(Q^T\mathrm{Diag}(v)Q)]Q^T)`, warm-started from the last
+    Perron vector of the same batch element. The slope is Hellmann–Feynman: :math:`v^T (dK/dx) v / v^T v`.
     """
     n, s = Q.shape[0], P.shape[-1]
+    N = s * s
+    c = P.shape[1]
+    ia, ib = pairs
     explicit = n <= EIGEN_EXPLICIT
-    U = np.einsum("ik,il->ikl", Q, Q).reshape(n, n * n) if explicit else None
+    use_table = table is not None and explicit
+    U = np.einsum("ik,il->ikl", Q, Q).reshape(n, n * n) if explicit and not use_table else None
     starts: dict[int, np.ndarray] = {}
+    tr, seq = power_data(P, w, y, N)  # (B, c, N)
+    keep = P.shape[0] * ia.size * (2 * N + 1) <= EIGEN_COEFF_ENTRIES
+    whole = kron_rational(tr[:, ia], seq[:, ia], tr[:, ib], seq[:, ib]) if keep else None
+
+    def pair_values(b: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        num, den = (whole[0][b], whole[1][b]) if whole is not None else \
+            kron_rational(tr[b][:, ia], seq[b][:, ia], tr[b][:, ib], seq[b][:, ib])
+        f, df, cond = rational_value(num, den, xb[:, None])
+        bad = ~(cond <= EIGEN_COND_LIMIT)
+        if bad.any():  # within a multiple pole: the stable solve for those pairs
+            e, p = np.nonzero(bad)
+            bb, pa, pb = b[e], ia[p], ib[p]
+            f[e, p], df[e, p] = kron_solve(P[bb, pa], w[bb, pa], y[bb, pa], P[bb, pb], w[bb, pb], y[bb, pb], xb[e])
+        g = xb[:, None] * f
+        return g, f + xb[:, None] * df
+
+    def full(gp: np.ndarray) -> np.ndarray:  # pairs a <= b -> (., n, n) over eigenvectors
+        G = np.empty((gp.shape[0], c, c))
+        G[:, ia, ib] = gp
+        G[:, ib, ia] = gp
+        return G[:, cls][:, :, cls]
 
     def evaluate(idx: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         F = np.zeros(len(idx))
         dF = np.full(len(idx), np.inf)  # F(0) = 0 (K(0) = 0)
         pos = np.flatnonzero(x > 0.0)
-        step = max(1, EIGEN_CHUNK_ENTRIES // (n * n * s**4))
-        for c in range(0, len(pos), step):
-            sel = pos[c:c + step]
+        width = ia.size if use_table else n * n
+        step = max(1, EIGEN_CHUNK_ENTRIES // (width * (2 * N + 1) if use_table else n * n * s**4))
+        for c0 in range(0, len(pos), step):
+            sel = pos[c0:c0 + step]
             b, xb = idx[sel], x[sel]
-            P2 = np.einsum("bkpq,blrs->bklprqs", P[b], P[b]).reshape(len(b), n, n, s * s, s * s)
-            W2 = np.einsum("bkp,blq->bklpq", w[b], w[b]).reshape(len(b), n, n, s * s)
-            Y2 = np.einsum("bkp,blq->bklpq", y[b], y[b]).reshape(len(b), n, n, s * s)
-            A = np.eye(s * s) - xb[:, None, None, None, None] * P2
-            Z = np.linalg.solve(A, Y2[..., None])
-            Gm = xb[:, None, None] * np.einsum("bklp,bklp->bkl", W2, Z[..., 0])
-            dG = Gm / xb[:, None, None] + xb[:, None, None] * np.einsum(
-                "bklp,bklp->bkl", W2, np.linalg.solve(A, P2 @ Z)[..., 0])
+            gp, dgp = pair_values(b, xb)
+            if use_table:
+                assert table is not None
+                q = int(round(np.sqrt(table.shape[1])))
+                S = (gp @ table).reshape(len(b), q, q)
+                vals, vecs = np.linalg.eigh(0.5 * (S + np.swapaxes(S, 1, 2)))
+                u = vecs[:, :, -1]
+                F[sel] = kappa1[b] * vals[:, -1]
+                dF[sel] = kappa1[b] * np.einsum("bp,bp->b", dgp, np.einsum("bi,bj->bij", u, u).reshape(len(b), q * q)
+                                                @ table.T)
+                continue
+            Gm, dG = full(gp), full(dgp)
             if U is not None:
                 K = ((U[None] * Gm.reshape(len(b), 1, n * n)).reshape(len(b) * n, n * n) @ U.T).reshape(len(b), n, n)
                 vals, vecs = np.linalg.eigh(0.5 * (K + np.swapaxes(K, 1, 2)))
@@ -691,14 +802,15 @@ def _rho_eigen(scheme: Any, rec: Recursion) -> RhoResult:
     :math:`(\kappa-1)\lambda_{\max}(K(1/\rho)) = 1`, for the whole batch of (learning rate,
     hyper-parameter) points at once (:func:`_secular_root`, :func:`_eigen_evaluator`).
     """
-    lam, Q = scheme.eigh()
+    _, Q = scheme.eigh()
+    lam_c, cls, pairs, table = _eigen_structure(scheme)
     B = int(np.prod(rec.batch)) if rec.batch else 1
 
     def flat(x: Any) -> np.ndarray:
         return np.broadcast_to(np.asarray(x, dtype=float), rec.batch + np.shape(x)[len(rec.batch):]).reshape(
             (B,) + np.shape(x)[len(rec.batch):])
 
-    P, w, y, kappa1 = _eigen_pieces(np.asarray(lam, dtype=float), rec, flat)
+    P, w, y, kappa1 = _eigen_pieces(lam_c, rec, flat)  # per eigenvalue class
     rho0 = np.max(np.abs(np.linalg.eigvals(P)), axis=-1).max(axis=-1) ** 2
     rho, res, conv = rho0.copy(), np.zeros(B), np.ones(B, dtype=bool)
     noisy = np.flatnonzero(kappa1 > 0.0)
@@ -706,7 +818,8 @@ def _rho_eigen(scheme: Any, rec: Recursion) -> RhoResult:
         with np.errstate(divide="ignore"):
             x_max = np.where(rho0[noisy] > 0, 1.0 / rho0[noisy], np.inf)
         rho[noisy], res[noisy], conv[noisy] = _secular_root(
-            _eigen_evaluator(Q, P[noisy], w[noisy], y[noisy], kappa1[noisy]), x_max, rho0[noisy])
+            _eigen_evaluator(np.asarray(Q), P[noisy], w[noisy], y[noisy], kappa1[noisy], cls, pairs, table), x_max,
+            rho0[noisy])
     return rho, "stateful-eigen", res, conv
 
 
