@@ -556,7 +556,11 @@ def _secular_root(evaluate: Evaluator, x_max: np.ndarray, rho0: np.ndarray) -> t
     found = ~(lam <= 1.0)
     hi = np.where(found, probe, hi)
     lo = np.where(found, lo, probe)
-    x = np.minimum(1.0, 0.5 * hi)
+    # start from the pole's model F ~ R / (x_max - x), R = F(probe) (x_max - probe): the root is
+    # usually close to the pole (small learning rates), where a start far left costs many steps
+    with np.errstate(invalid="ignore", over="ignore"):
+        guess = top - lam * (top - probe)
+    x = np.where(np.isfinite(x_max) & (guess > 0.5 * hi) & (guess < hi), guess, np.minimum(1.0, 0.5 * hi))
     active = found.copy()
     res = np.zeros(B)
     for _ in range(300):
@@ -573,8 +577,10 @@ def _secular_root(evaluate: Evaluator, x_max: np.ndarray, rho0: np.ndarray) -> t
             xn = np.where(right, xi - (lam - 1.0) / dlam, xi + lam * (1.0 - lam) / dlam)
         l_i, h_i = lo[idx], hi[idx]
         ok = (xn > l_i) & (xn < h_i) & ~bad_eval
-        xn = np.where(lam == 1.0, xi, np.where(ok, xn, 0.5 * (l_i + h_i)))
-        done = (np.abs(xn - xi) <= 1e-14 * xi) | (h_i - l_i <= 2e-16 * h_i) | (lam == 1.0)
+        # a Newton step below round-off is convergence, even when it leaves the bracket by that much
+        done = ~bad_eval & (np.abs(xn - xi) <= 1e-14 * xi)
+        xn = np.where((lam == 1.0) | done, xi, np.where(ok, xn, 0.5 * (l_i + h_i)))
+        done |= (h_i - l_i <= 2e-16 * h_i) | (lam == 1.0)
         done |= l_i >= top[idx] * (1.0 - 1e-13)  # no root below the pole: rho = rho_0
         x[idx] = xn
         res[idx] = np.abs(lam - 1.0)
