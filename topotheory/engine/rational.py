@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["power_data", "kron_rational", "rational_value", "kron_solve"]
+__all__ = ["power_data", "kron_rational", "rational_value", "kron_solve", "inverse_or_nan"]
 
 
 def power_data(P: np.ndarray, w: np.ndarray, y: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
@@ -191,6 +191,7 @@ def kron_solve(P1: np.ndarray, w1: np.ndarray, y1: np.ndarray, P2: np.ndarray, w
     Returns
     -------
     f, df : ndarray, shape ``(B,)``
+        NaN for a pair whose system is singular (:math:`x` on a pole).
 
     Examples
     --------
@@ -203,7 +204,41 @@ def kron_solve(P1: np.ndarray, w1: np.ndarray, y1: np.ndarray, P2: np.ndarray, w
     A = np.einsum("bpq,brs->bprqs", P1, P2).reshape(B, s * s, s * s)
     u = np.einsum("bp,bq->bpq", w1, w2).reshape(B, s * s)
     v = np.einsum("bp,bq->bpq", y1, y2).reshape(B, s * s)
-    M = np.eye(s * s) - x[:, None, None] * A
-    z = np.linalg.solve(M, v[..., None])
-    dz = np.linalg.solve(M, A @ z)
+    Minv = inverse_or_nan(np.eye(s * s) - x[:, None, None] * A)
+    z = Minv @ v[..., None]
+    dz = Minv @ (A @ z)
     return np.einsum("bp,bp->b", u, z[..., 0]), np.einsum("bp,bp->b", u, dz[..., 0])
+
+
+def inverse_or_nan(A: np.ndarray) -> np.ndarray:
+    """Batched inverse of ``A`` (shape ``(B, ..., N, N)``); a batch element with a singular block is NaN.
+
+    A singular block means ``x`` sits on a pole of a resolvent; the secular root finder of
+    :mod:`topotheory.engine.stateful` treats a non-finite evaluation as lying right of the root.
+
+    Parameters
+    ----------
+    A : ndarray, shape ``(B, ..., N, N)``
+        The matrices.
+
+    Returns
+    -------
+    ndarray
+        The inverses, NaN in every batch element with a singular block.
+
+    Examples
+    --------
+    >>> out = inverse_or_nan(np.array([[[2.0, 0.0], [0.0, 4.0]], [[1.0, 1.0], [1.0, 1.0]]]))
+    >>> out[0].tolist(), bool(np.isnan(out[1]).all())
+    ([[0.5, 0.0], [0.0, 0.25]], True)
+    """
+    try:
+        return np.linalg.inv(A)
+    except np.linalg.LinAlgError:
+        out = np.full(A.shape, np.nan, dtype=A.dtype)
+        for b in range(A.shape[0]):  # rare: only the elements at a pole are lost
+            try:
+                out[b] = np.linalg.inv(A[b])
+            except np.linalg.LinAlgError:
+                pass
+        return out

@@ -65,11 +65,15 @@ STATEFUL_ROUTES = ("auto", "dense", "fourier", "eigen")
 
 #: ``(rho, route, residual, converged)`` per flat batch element.
 RhoResult = tuple[np.ndarray, str, np.ndarray, np.ndarray]
-#: ``evaluate(idx, x) -> (F, dF/dx)`` of a secular equation, for the batch elements ``idx``.
-Evaluator = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+#: ``evaluate(idx, x) -> (F, dF/dx, well_conditioned)`` of a secular equation, for the batch elements
+#: ``idx``; ``well_conditioned`` is False where a resolvent needed the fallback solve (within a multiple pole).
+Evaluator = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 #: Largest operator dimension (s n)^2 solved by a dense eigensolver; above it ARPACK.
 DENSE_LIMIT = 576
+#: A resolvent whose denominator has a condition above this (within a multiple pole) is
+#: re-evaluated by a stable solve (:func:`~topotheory.engine.rational.rational_value`).
+RATIONAL_COND_LIMIT = 1e4
 
 
 # ----------------------------------------------------------------------------- gossip moments
@@ -400,12 +404,14 @@ def _mode_classes(scheme: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _fourier_setup(scheme: Any, rec: Recursion) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray, int]:
-    r"""The pieces of M(x), x = 1/rho, per (batch, mode): ``(P2, Y, R, exc, direct, x_max)``.
+    r"""The pieces of M(x), x = 1/rho, per (batch, mode): ``(P, w, y, num, den, exc, direct)``, ``x_max``, ``rho_0``, ``m``.
 
-    ``P2 = P \otimes \bar P`` (B, n, N, N) with ``N = s^2`` acts on row-major ``vec(S)``;
-    ``Y[:, :, j] = vec(y_j y_j^*)`` (injections carried to the end of the period) and
-    ``R[:, :, i] = vec(w_i^T \bar w_i)`` (read-outs carried back to its start), so that
-    ``M_ij(x) = direct_ij + x (exc_j / n) sum_k Re R_i^T (I - x P2)^{-1} Y_j``.
+    ``P`` (B, n, s, s) is the one-period product, ``w[:, :, i]`` the read-outs carried back to the
+    period's start and ``y[:, :, j]`` the injections carried to its end, so that
+    ``M_ij(x) = direct_ij + x exc_j sum_k weight_k f_kij(x)`` with
+    :math:`f_{kij}(x) = (w_i\otimes\bar w_i)^T(I - xP_k\otimes\bar P_k)^{-1}(y_j\otimes\bar y_j)
+    = \sum_r x^r|w_i^TP_k^ry_j|^2`, the rational function ``num / den``
+    (:func:`~topotheory.engine.rational.kron_rational`; ``den`` per mode, shape (B, n, 1, 1, s² + 1)).
     """
     mats, noises, s, weight, fixed = _fourier_data(scheme, rec)
     J = len(mats)
@@ -436,21 +442,19 @@ def _fourier_setup(scheme: Any, rec: Recursion) -> tuple[tuple[np.ndarray, ...],
     for j in range(J - 1, -1, -1):
         after[j] = acc
         acc = np.matmul(acc, mats[j])
-    P2 = np.einsum("bnpq,bnrs->bnprqs", P, np.conj(P)).reshape(B, n, s * s, s * s)
-    real = not np.iscomplexobj(P) or np.max(np.abs(P.imag), initial=0.0) == 0.0
-    Y = np.empty((B, n, m, s * s), dtype=complex)
-    R = np.empty((B, n, m, s * s), dtype=complex)
+    wr = np.empty((B, n, m, s), dtype=complex)
+    yr = np.empty((B, n, m, s), dtype=complex)
     exc = np.empty((B, m))
     direct = np.zeros((B, m, m))
     for a, i in enumerate(pos):
         w = np.einsum("bp,bnpq->bnq", noises[i][0].astype(complex), before[i])
         if Q0 is not None:
             w[:, fixed] = (w[:, fixed] @ Q0) * keep
-        R[:, :, a] = np.einsum("bnp,bnq->bnpq", w, np.conj(w)).reshape(B, n, s * s)
+        wr[:, :, a] = w
         y = np.einsum("bnpq,bq->bnp", after[i], noises[i][1].astype(complex))
         if Q0 is not None:
             y[:, fixed] = (y[:, fixed] @ Q0) * keep
-        Y[:, :, a] = np.einsum("bnp,bnq->bnpq", y, np.conj(y)).reshape(B, n, s * s)
+        yr[:, :, a] = y
         exc[:, a] = noises[i][2]
     for a, i in enumerate(pos):
         for c, j in enumerate(pos):
@@ -463,44 +467,35 @@ def _fourier_setup(scheme: Any, rec: Recursion) -> tuple[tuple[np.ndarray, ...],
     top = np.max(rho0, axis=-1)
     with np.errstate(divide="ignore"):
         x_max = np.where(top > 0, 1.0 / top, np.inf)
-    Y = Y * weight[None, :, None, None]
-    if real:
-        P2, Y, R = P2.real.copy(), Y.real.copy(), R.real.copy()
-    return (P2, Y, R, exc, direct), x_max, top, m
+    if all(np.max(np.abs(a.imag), initial=0.0) == 0.0 for a in (P, wr, yr)):
+        P, wr, yr = P.real.copy(), wr.real.copy(), yr.real.copy()
+    # R_i^T (I - x P (x) conj P)^{-1} Y_j = sum_r x^r |w_i^T P^r y_j|^2, a rational function per mode
+    tr, seq = power_data(P[:, :, None, None], wr[:, :, :, None], yr[:, :, None, :], s * s)  # (B, n, m, m, N)
+    tr = tr[:, :, :1, :1]
+    num, den = kron_rational(tr, seq, np.conj(tr), np.conj(seq))
+    return (P, wr, yr, num.real, den.real, exc, direct), x_max, top, m
 
 
-def _inverse_or_nan(A: np.ndarray) -> np.ndarray:
-    """Batched inverse of ``A`` (shape ``(B, ..., N, N)``); a batch element with a singular block is NaN.
-
-    A singular block means ``x`` sits on a pole of a mode's resolvent; the root finder treats a
-    non-finite evaluation as lying right of the root and bisects (see :func:`_secular_root`).
-    """
-    try:
-        return np.linalg.inv(A)
-    except np.linalg.LinAlgError:
-        out = np.full(A.shape, np.nan, dtype=A.dtype)
-        for b in range(A.shape[0]):  # rare: only the elements at a pole are lost
-            try:
-                out[b] = np.linalg.inv(A[b])
-            except np.linalg.LinAlgError:
-                pass
-        return out
-
-
-def _fourier_M(data: tuple[np.ndarray, ...], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """M(x) and dM/dx for x of shape (B,), by stable linear solves (I - x P2) Z = Y per mode."""
-    P2, Y, R, exc, direct = data
-    N = P2.shape[-1]
-    A = np.eye(N) - x[:, None, None, None] * P2
-    Ainv = _inverse_or_nan(A)
-    Yt = np.swapaxes(Y, -1, -2)  # (B, n, N, m)
-    Z = np.matmul(Ainv, Yt)
-    dZ = np.matmul(Ainv, np.matmul(P2, Z))
-    q = np.einsum("bnip,bnpj->bij", R, Z).real
-    dq = np.einsum("bnip,bnpj->bij", R, dZ).real
+def _fourier_M(data: tuple[np.ndarray, ...], x: np.ndarray,
+               weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """M(x), dM/dx for x of shape (B,) (the modes' rational resolvents; a solve within a multiple pole), and
+    whether no mode needed the solve."""
+    P, wr, yr, num, den, exc, direct = data
+    f, df, cond = rational_value(num, den, x[:, None, None, None])  # (B, n, m, m); cond (B, n, 1, 1)
+    bad = ~(cond[:, :, 0, 0] <= RATIONAL_COND_LIMIT)
+    if bad.any():  # within a multiple pole: the stable solve for those modes
+        m = wr.shape[2]
+        e, k = np.nonzero(bad)
+        e, k = np.repeat(e, m * m), np.repeat(k, m * m)
+        i, j = np.tile(np.repeat(np.arange(m), m), e.size // (m * m)), np.tile(np.arange(m), e.size // m)
+        Pk, wi, yj = P[e, k], wr[e, k, i], yr[e, k, j]
+        fs, dfs = kron_solve(Pk, wi, yj, np.conj(Pk), np.conj(wi), np.conj(yj), x[e])
+        f[e, k, i, j], df[e, k, i, j] = fs.real, dfs.real
+    q = np.einsum("k,bkij->bij", weight, f)
+    dq = np.einsum("k,bkij->bij", weight, df)
     M = direct + x[:, None, None] * q * exc[:, None, :]
     dM = (q + x[:, None, None] * dq) * exc[:, None, :]
-    return M, dM
+    return M, dM, np.asarray(~bad.any(axis=1))
 
 
 def _take_data(data: tuple[np.ndarray, ...], idx: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -546,14 +541,16 @@ def _secular_root(evaluate: Evaluator, x_max: np.ndarray, rho0: np.ndarray) -> t
         if not inf_hi.any():
             break
         idx = np.flatnonzero(inf_hi)
-        lam, _ = evaluate(idx, hi[idx])
+        lam, _, _ = evaluate(idx, hi[idx])
         grow = ~(lam > 1.0)
         hi[idx[grow]] *= 2.0
         inf_hi[idx[~grow]] = False
     top = hi.copy()
-    probe = top * (1.0 - 1e-13)  # F there <= 1: no root below the pole (the linear solves stay accurate)
-    lam, _ = evaluate(np.arange(B), probe)
-    found = ~(lam <= 1.0)
+    probe = top * (1.0 - 1e-13)  # F there <= 1: no root below the pole
+    lam, _, sharp = evaluate(np.arange(B), probe)
+    # within a cluster of poles (a near-defective mode) no evaluation there is accurate: search anyway
+    # (the search ends at the probe, rho = rho_0, if there is no root)
+    found = ~(lam <= 1.0) | ~sharp
     hi = np.where(found, probe, hi)
     lo = np.where(found, lo, probe)
     # start from the pole's model F ~ R / (x_max - x), R = F(probe) (x_max - probe): the root is
@@ -567,7 +564,7 @@ def _secular_root(evaluate: Evaluator, x_max: np.ndarray, rho0: np.ndarray) -> t
         if not active.any():
             break
         idx = np.flatnonzero(active)
-        lam, dlam = evaluate(idx, x[idx])
+        lam, dlam, _ = evaluate(idx, x[idx])
         xi = x[idx]
         bad_eval = ~np.isfinite(lam) | ~np.isfinite(dlam)
         right = bad_eval | (lam > 1.0)
@@ -592,10 +589,15 @@ def _secular_root(evaluate: Evaluator, x_max: np.ndarray, rho0: np.ndarray) -> t
 
 def _rho_fourier(scheme: Any, rec: Recursion) -> RhoResult:
     data, x_max, rho0, m = _fourier_setup(scheme, rec)
+    weight = _mode_classes(scheme)[1]
     B = x_max.shape[0]
     if m == 0:
         return rho0, "stateful-fourier", np.zeros(B), np.ones(B, dtype=bool)
-    rho, res, conv = _secular_root(lambda idx, x: _perron(*_fourier_M(_take_data(data, idx), x)), x_max, rho0)
+    def evaluate(idx: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        M, dM, sharp = _fourier_M(_take_data(data, idx), x, weight)
+        return _perron(M, dM) + (sharp,)
+
+    rho, res, conv = _secular_root(evaluate, x_max, rho0)
     return rho, "stateful-fourier", res, conv
 
 
@@ -639,8 +641,6 @@ def _eigen_pieces(lam: np.ndarray, rec: Recursion,
 EIGEN_TABLE_ENTRIES = 4_194_304
 #: Largest ``batch × pairs × (2 s² + 1)`` for which the pairs' rational coefficients are kept.
 EIGEN_COEFF_ENTRIES = 16_777_216
-#: A pair whose denominator has condition above this (within a multiple pole) is re-evaluated by a solve.
-EIGEN_COND_LIMIT = 1e4
 
 
 def _equitable(V: np.ndarray) -> np.ndarray:
@@ -735,17 +735,17 @@ def _eigen_evaluator(Q: np.ndarray, P: np.ndarray, w: np.ndarray, y: np.ndarray,
     keep = P.shape[0] * ia.size * (2 * N + 1) <= EIGEN_COEFF_ENTRIES
     whole = kron_rational(tr[:, ia], seq[:, ia], tr[:, ib], seq[:, ib]) if keep else None
 
-    def pair_values(b: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def pair_values(b: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         num, den = (whole[0][b], whole[1][b]) if whole is not None else \
             kron_rational(tr[b][:, ia], seq[b][:, ia], tr[b][:, ib], seq[b][:, ib])
         f, df, cond = rational_value(num, den, xb[:, None])
-        bad = ~(cond <= EIGEN_COND_LIMIT)
+        bad = ~(cond <= RATIONAL_COND_LIMIT)
         if bad.any():  # within a multiple pole: the stable solve for those pairs
             e, p = np.nonzero(bad)
             bb, pa, pb = b[e], ia[p], ib[p]
             f[e, p], df[e, p] = kron_solve(P[bb, pa], w[bb, pa], y[bb, pa], P[bb, pb], w[bb, pb], y[bb, pb], xb[e])
         g = xb[:, None] * f
-        return g, f + xb[:, None] * df
+        return g, f + xb[:, None] * df, np.asarray(~bad.any(axis=1))
 
     def full(gp: np.ndarray) -> np.ndarray:  # pairs a <= b -> (., n, n) over eigenvectors
         G = np.empty((gp.shape[0], c, c))
@@ -753,8 +753,9 @@ def _eigen_evaluator(Q: np.ndarray, P: np.ndarray, w: np.ndarray, y: np.ndarray,
         G[:, ib, ia] = gp
         return G[:, cls][:, :, cls]
 
-    def evaluate(idx: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(idx: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         F = np.zeros(len(idx))
+        sharp = np.ones(len(idx), dtype=bool)
         dF = np.full(len(idx), np.inf)  # F(0) = 0 (K(0) = 0)
         pos = np.flatnonzero(x > 0.0)
         width = ia.size if use_table else n * n
@@ -762,7 +763,7 @@ def _eigen_evaluator(Q: np.ndarray, P: np.ndarray, w: np.ndarray, y: np.ndarray,
         for c0 in range(0, len(pos), step):
             sel = pos[c0:c0 + step]
             b, xb = idx[sel], x[sel]
-            gp, dgp = pair_values(b, xb)
+            gp, dgp, sharp[sel] = pair_values(b, xb)
             if use_table:
                 assert table is not None
                 q = int(round(np.sqrt(table.shape[1])))
@@ -790,7 +791,7 @@ def _eigen_evaluator(Q: np.ndarray, P: np.ndarray, w: np.ndarray, y: np.ndarray,
             C = np.matmul(np.swapaxes(Q, 0, 1)[None], v[:, :, None] * Q[None])
             F[sel] = kappa1[b] * top
             dF[sel] = kappa1[b] * np.einsum("bkl,bkl->b", dG, C * C) / np.einsum("bi,bi->b", v, v)
-        return F, dF
+        return F, dF, sharp
 
     return evaluate
 
