@@ -650,15 +650,17 @@ def _equitable(V: np.ndarray) -> np.ndarray:
     same sums :math:`\sum_{j\in C}V_{a,ij}` into every cell ``C``, so that ``E E^T`` commutes with
     each ``V[a]``. Checked to round-off at the end; the identity (no reduction) if the check fails.
     """
-    n = V.shape[-1]
+    n, m = V.shape[-1], V.shape[0]
     scale = max(float(np.max(np.abs(V), initial=0.0)), 1e-300)
+    # a vertex's signature, its rounded sums into every cell, hashed to one number by fixed weights
+    # (a collision only merges cells wrongly, which the final check catches)
+    mix = np.sqrt(np.arange(2.0, 2.0 + m))
     colors = np.zeros(n, dtype=int)
     for _ in range(n):
         k = int(colors.max()) + 1
-        sums = np.matmul(V, np.eye(k)[colors])  # (m, n, k)
-        key = np.round(np.concatenate([colors[:, None].astype(float),
-                                       np.moveaxis(sums, 1, 0).reshape(n, -1) / scale], axis=1), 9)
-        _, new = np.unique(key, axis=0, return_inverse=True)
+        sums = np.round(np.matmul(V, np.eye(k)[colors]) / scale, 9)  # (m, n, k)
+        key = np.einsum("a,aij->ij", mix, sums) @ np.sqrt(np.arange(3.0, 3.0 + k))
+        _, new = np.unique(np.stack([colors.astype(float), key]), axis=1, return_inverse=True)
         new = np.ravel(new)
         if int(new.max()) + 1 == k:
             break
