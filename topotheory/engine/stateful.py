@@ -57,9 +57,10 @@ import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike
 
 from ..algorithms.recursion import Recursion, SubStep
+from ..common.threads import single_threaded_blas
 from .rational import kron_rational, kron_solve, power_data, rational_value
 
-__all__ = ["STATEFUL_ROUTES", "initial_state", "propagate", "stateful_rho", "StatefulMoments"]
+__all__ = ["STATEFUL_ROUTES", "initial_state", "propagate", "stateful_rho", "stateful_stable", "StatefulMoments"]
 
 STATEFUL_ROUTES = ("auto", "dense", "fourier", "eigen")
 
@@ -71,6 +72,8 @@ Evaluator = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.
 
 #: Largest operator dimension (s n)^2 solved by a dense eigensolver; above it ARPACK.
 DENSE_LIMIT = 576
+#: States per chunk of the dense route (batch elements x basis x s^2 n^2 entries).
+DENSE_CHUNK_ENTRIES = 2_000_000
 #: A resolvent whose denominator has a condition above this (within a multiple pole) is
 #: re-evaluated by a stable solve (:func:`~topotheory.engine.rational.rational_value`).
 RATIONAL_COND_LIMIT = 1e4
@@ -162,6 +165,29 @@ def _take(rec: Recursion, b: int) -> Recursion:
 
     return dataclasses.replace(rec, step=tuple(sub(s) for s in rec.step), init=tuple(sub(s) for s in rec.init),
                                batch=())
+
+
+def _take_many(rec: Recursion, idx: np.ndarray) -> Recursion:
+    """The recursion's coefficients of the flat batch elements ``idx``, batch shape ``(len(idx), 1)``.
+
+    The extra axis broadcasts against a stack of states (the dense route's basis).
+    """
+    import dataclasses
+
+    def pick(x: Any) -> np.ndarray:
+        tail = np.shape(x)[len(rec.batch):]
+        return np.broadcast_to(np.asarray(x), rec.batch + tail).reshape((-1,) + tail)[idx][:, None]
+
+    def sub(s: SubStep) -> SubStep:
+        nz = s.noise
+        if nz is not None:
+            nz = dataclasses.replace(nz, source=pick(nz.source), target=pick(nz.target),
+                                     excess=np.broadcast_to(np.asarray(nz.excess, dtype=float), rec.batch).reshape(-1)[idx][:, None])
+        return dataclasses.replace(s, local=pick(s.local), gossip=None if s.gossip is None else pick(s.gossip),
+                                   noise=nz)
+
+    return dataclasses.replace(rec, step=tuple(sub(s) for s in rec.step), init=tuple(sub(s) for s in rec.init),
+                               batch=(len(idx), 1))
 
 
 def _check_random(scheme: Any, rec: Recursion) -> None:
@@ -284,19 +310,16 @@ def _invariant_basis(rec: Recursion, n: int) -> np.ndarray | None:
     return vt[r:].T
 
 
-def _rho_dense(scheme: Any, rec: Recursion) -> RhoResult:
-    """(rho of the one-period map, route, residual, converged) per flat batch element."""
+def _dense_setup(scheme: Any, rec: Recursion) -> tuple[Any, ...]:
+    """The dense route's pieces: gossips, invariant basis ``U``, ``k`` (state dimension) and lift / lower."""
     _check_random(scheme, rec)
     if rec.invariants and getattr(scheme, "stochastic", "doubly") != "doubly":
         raise ValueError("an algorithm with conserved sums (gradient tracking, exact diffusion) needs doubly "
                          "stochastic gossip; this random scheme is only row-stochastic")
     n, s = scheme.n, rec.size
     gossips = _gossips(scheme)
-    p = len(gossips)
-    B = int(np.prod(rec.batch)) if rec.batch else 1
     U = _invariant_basis(rec, n)
     k_dim = s * n if U is None else U.shape[1]
-    D = k_dim**2
 
     def lift(S: np.ndarray) -> np.ndarray:  # (..., k, k) -> T (..., s, s, n, n)
         if U is None:
@@ -307,10 +330,54 @@ def _rho_dense(scheme: Any, rec: Recursion) -> RhoResult:
     def lower(T: np.ndarray) -> np.ndarray:  # T (..., s, s, n, n) -> (..., k, k)
         X = T.swapaxes(-3, -2).reshape(T.shape[:-4] + (s * n, s * n))
         return X if U is None else U.T @ X @ U
+
+    return gossips, k_dim, lift, lower
+
+
+def _dense_maps(scheme: Any, rec: Recursion) -> Any:
+    r"""Yield ``(idx, M)``: the one-period maps of chunks of flat batch elements, ``M`` (len(idx), d, d).
+
+    The maps act on symmetric ``k × k`` matrices in the orthonormal basis :math:`e_ae_a^T`,
+    :math:`(e_ae_b^T + e_be_a^T)/\sqrt2` (``d = k(k+1)/2`` instead of ``k²``): the map also acts on
+    complex Hermitian ``T`` and is positive there, so every orbit is bounded by that of the identity
+    (:math:`-cI \preceq H \preceq cI`) and the spectral radius is the one on symmetric matrices.
+    Column ``c`` of ``M`` is the image of basis element ``c``.
+    """
+    gossips, k_dim, lift, lower = _dense_setup(scheme, rec)
+    n, s, p = scheme.n, rec.size, len(gossips)
+    B = int(np.prod(rec.batch)) if rec.batch else 1
+    ia, ib = np.triu_indices(k_dim)
+    scale = np.where(ia == ib, 1.0, np.sqrt(2.0))
+    flat = ia * k_dim + ib
+    basis = np.zeros((ia.size, k_dim, k_dim))
+    basis[np.arange(ia.size), ia, ib] = 1.0 / scale
+    basis[np.arange(ia.size), ib, ia] = 1.0 / scale
+    step = max(1, DENSE_CHUNK_ENTRIES // (ia.size * s * s * n * n))
+    for c0 in range(0, B, step):
+        idx = np.arange(c0, min(B, c0 + step))
+        chunk = _take_many(rec, idx) if rec.batch else rec
+        T = lift(basis)
+        for t in range(p):
+            T = propagate(T, chunk, gossips, t)
+        X = lower(T)
+        M = X.reshape(X.shape[:-2] + (k_dim * k_dim,))[..., flat] * scale  # rows: basis element
+        yield idx, np.broadcast_to(np.swapaxes(M, -1, -2), (idx.size,) + M.shape[-2:])
+
+
+def _rho_dense(scheme: Any, rec: Recursion) -> RhoResult:
+    """(rho of the one-period map, route, residual, converged) per flat batch element."""
+    gossips, k_dim, lift, lower = _dense_setup(scheme, rec)
+    n, p = scheme.n, len(gossips)
+    B = int(np.prod(rec.batch)) if rec.batch else 1
+    D = k_dim**2
     rho = np.empty(B)
     res = np.zeros(B)
     conv = np.ones(B, dtype=bool)
     route = "stateful-dense" if D <= DENSE_LIMIT else "stateful-arnoldi"
+    if D <= DENSE_LIMIT:  # the maps of a chunk of batch elements at once, then batched eigenvalues
+        for idx, M in _dense_maps(scheme, rec):
+            rho[idx] = np.max(np.abs(np.linalg.eigvals(M)), axis=-1)
+        return rho, route, res, conv
     for b in range(B):
         one = _take(rec, b) if rec.batch else rec
 
@@ -319,13 +386,6 @@ def _rho_dense(scheme: Any, rec: Recursion) -> RhoResult:
             for t in range(p):
                 T = propagate(T, one, gossips, t)
             return lower(T)
-
-        if D <= DENSE_LIMIT:
-            basis = np.eye(D).reshape(D, k_dim, k_dim)
-            M = period(basis).reshape(D, D).T
-            vals = np.linalg.eigvals(M)
-            rho[b] = float(np.max(np.abs(vals)))
-            continue
 
         def mv(x: np.ndarray, period: Callable[[np.ndarray], np.ndarray] = period) -> np.ndarray:
             return period(np.asarray(x, dtype=float).reshape(k_dim, k_dim)).ravel()
@@ -859,17 +919,90 @@ def stateful_rho(scheme: Any, rec: Recursion, route: str = "auto") -> RhoResult:
     >>> route, round(1 - float(rho[0]), 6)  # D-SGD on ring(32): r = 0.091202
     ('stateful-fourier', 0.091202)
     """
+    with single_threaded_blas():
+        chosen = _choose_route(scheme, rec, route)
+        if chosen == "fourier":
+            return _rho_fourier(scheme, rec)
+        if chosen == "eigen":
+            return _rho_eigen(scheme, rec)
+        return _rho_dense(scheme, rec)
+
+
+def _choose_route(scheme: Any, rec: Recursion, route: str) -> str:
+    """``"fourier"``, ``"eigen"`` or ``"dense"`` for ``route`` (see :func:`stateful_rho`)."""
     random = getattr(scheme, "is_random_scheme", False)
     circulant = getattr(scheme, "is_circulant", False) and not random
     if route == "fourier" and not circulant:
         raise ValueError("route='fourier' needs a circulant scheme")
     if route == "fourier" or (route == "auto" and circulant and rec.size <= 3):
-        return _rho_fourier(scheme, rec)
+        return "fourier"
     eigen_ok = (not random and scheme.is_static and scheme.is_symmetric and rec.noises == 1 and not rec.invariants
                 and rec.size <= 3)
     if route == "eigen" and not eigen_ok:
         raise ValueError("route='eigen' needs a static symmetric scheme and one noisy product per step, no "
                          "conserved sums")
     if route == "eigen" or (route == "auto" and eigen_ok and (rec.size * scheme.n) ** 2 > DENSE_LIMIT):
-        return _rho_eigen(scheme, rec)
-    return _rho_dense(scheme, rec)
+        return "eigen"
+    return "dense"
+
+
+def stateful_stable(scheme: Any, rec: Recursion) -> np.ndarray:
+    r"""Whether :math:`\rho < 1` per flat batch element, without an eigensolver where the map is dense.
+
+    The one-period map :math:`\Phi` is positive (it maps PSD ``T`` to PSD ``T``), so :math:`\rho(\Phi) < 1`
+    iff :math:`X - \Phi(X) = I` has a positive definite solution: if :math:`\rho < 1`,
+    :math:`X = \sum_t \Phi^t(I) \succ 0`; conversely, with :math:`Y \succeq 0` the Perron eigenvector of
+    the adjoint, :math:`(1 - \rho)\langle Y, X\rangle = \operatorname{tr} Y > 0`. On the dense route
+    that is one linear solve and one Cholesky factorisation per element (the maps of
+    :func:`stateful_rho`'s dense route, on symmetric matrices); other routes compare :math:`\rho` with 1.
+
+    Parameters
+    ----------
+    scheme : Scheme or RandomScheme
+        The gossip scheme (finite).
+    rec : Recursion
+        The algorithm's (possibly batched) recursion.
+
+    Returns
+    -------
+    ndarray of bool
+        Per flat batch element.
+
+    Examples
+    --------
+    >>> from topotheory import ALGORITHMS, star
+    >>> rec = ALGORITHMS["gradient_tracking"].recursion(lr=np.array([0.1, 0.3]), zeta=10.0)
+    >>> stateful_stable(star(4), rec).tolist()
+    [True, False]
+    """
+    with single_threaded_blas():
+        k_dim = _dense_setup(scheme, rec)[1]
+        if _choose_route(scheme, rec, "auto") != "dense" or k_dim**2 > DENSE_LIMIT:
+            return np.asarray(stateful_rho(scheme, rec)[0] < 1.0)
+        B = int(np.prod(rec.batch)) if rec.batch else 1
+        out = np.zeros(B, dtype=bool)
+        ia, ib = np.triu_indices(k_dim)
+        ident = (ia == ib).astype(float)  # I in the orthonormal symmetric basis
+        for idx, M in _dense_maps(scheme, rec):
+            A = np.eye(M.shape[-1]) - M
+            with np.errstate(all="ignore"):
+                try:
+                    x = np.linalg.solve(A, np.broadcast_to(ident, M.shape[:-1])[..., None])[..., 0]
+                except np.linalg.LinAlgError:  # rare: rho = 1 exactly for an element (singular: not stable)
+                    x = np.full(M.shape[:-1], np.nan)
+                    for j in range(idx.size):
+                        try:
+                            x[j] = np.linalg.solve(A[j], ident)
+                        except np.linalg.LinAlgError:
+                            pass
+            X = np.zeros((idx.size, k_dim, k_dim))
+            X[:, ia, ib] = x / np.where(ia == ib, 1.0, np.sqrt(2.0))
+            X[:, ib, ia] = X[:, ia, ib]
+            ok = np.all(np.isfinite(X), axis=(1, 2))
+            for e in np.flatnonzero(ok):  # positive definite: a Cholesky factor exists
+                try:
+                    np.linalg.cholesky(X[e])
+                except np.linalg.LinAlgError:
+                    ok[e] = False
+            out[idx] = ok
+        return out
