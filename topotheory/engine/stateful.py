@@ -40,11 +40,22 @@ Routes:
 
     (:math:`P_k` the one-period product, :math:`y` the injection carried to the end of the period,
     :math:`w` the read-out carried back to its start), non-increasing in :math:`\rho`. The sums
-    over ``r`` are resolvents, :math:`(I - P_k\otimes\bar P_k/\rho)^{-1}`, evaluated by small stable
-    linear solves (``s² × s²`` per mode; no eigenvectors, so near-defective modes of momentum
-    methods keep full precision); :math:`\rho` is
+    over ``r`` are resolvents, :math:`(I - P_k\otimes\bar P_k/\rho)^{-1}`, evaluated as rational
+    functions of :math:`1/\rho` (:mod:`topotheory.engine.rational`: coefficients from the power sums
+    :math:`|\operatorname{tr}P_k^m|^2` and the first ``s²`` terms of the series; no eigenvectors, so
+    near-defective modes of momentum methods keep full precision), by a stable ``s² × s²`` solve only
+    within a multiple pole; :math:`\rho` is
     :math:`\max(\rho_0, \text{root})`, :math:`\rho_0 = \max_k \rho(P_k)^2` the noiseless modes.
     This generalises the D-SGD secular equation :math:`1 = \frac\beta n\sum_k \frac{\lambda_k^2}{\rho - a\lambda_k^2}`.
+``"stateful-eigen"``
+    Static symmetric schemes, one noisy product per step: the same secular equation in the
+    eigenbasis, :math:`(\kappa-1)\lambda_{\max}(K(1/\rho)) = 1` with ``K`` ``n × n``
+    (:func:`_rho_eigen`), the pair resolvents per pair of distinct eigenvalues, ``K`` reduced to the
+    cells of an equitable partition of the graph (the centre and the leaves of a star).
+
+The secular roots start from the model of the pole next to the root (most roots of small learning
+rates sit there), so a grid of (learning rate, hyper-parameter) points needs a handful of
+evaluations per point; the dense route works on symmetric matrices only.
 """
 
 from __future__ import annotations
