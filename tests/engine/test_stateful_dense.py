@@ -67,3 +67,13 @@ def test_stability_test_on_other_routes_compares_rho():
     for scheme in (tt.ring(8), tt.star(13)):  # Fourier and eigen routes
         rho = stateful_rho(scheme, rec)[0]
         assert stateful_stable(scheme, rec).tolist() == (rho < 1.0).tolist()
+
+
+def test_arnoldi_route_per_batch_element_equals_the_eigen_route():
+    # (s n)^2 = 676 > DENSE_LIMIT: ARPACK on the matrix-free map, one batch element at a time
+    for lr in (np.array([0.02, 0.1]), 0.05):
+        rec = tt.ALGORITHMS["dmsgd"].recursion(lr=lr, zeta=ZETA, momentum=0.5)
+        arnoldi, route, res, conv = stateful_rho(tt.star(13), rec, route="dense")
+        eig = stateful_rho(tt.star(13), rec, route="eigen")[0]
+        assert route == "stateful-arnoldi" and conv.all() and np.all(res < 1e-8)
+        np.testing.assert_allclose(arnoldi, eig, rtol=0, atol=1e-11)

@@ -158,26 +158,6 @@ def _apply(T: np.ndarray, sub: SubStep, gossip: Any) -> np.ndarray:
     return out
 
 
-def _take(rec: Recursion, b: int) -> Recursion:
-    """The recursion's coefficients of batch element ``b`` (flat index), as an unbatched view."""
-    import dataclasses
-
-    def pick(x: Any) -> np.ndarray:
-        return np.asarray(x).reshape((-1,) + np.shape(x)[len(rec.batch):])[b]
-
-    def sub(s: SubStep) -> SubStep:
-        nz = s.noise
-        if nz is not None:
-            nz = dataclasses.replace(nz, source=pick(nz.source), target=pick(nz.target),
-                                     excess=float(np.broadcast_to(nz.excess, rec.batch).reshape(-1)[b])
-                                     if rec.batch else float(nz.excess))
-        return dataclasses.replace(s, local=pick(s.local), gossip=None if s.gossip is None else pick(s.gossip),
-                                   noise=nz)
-
-    return dataclasses.replace(rec, step=tuple(sub(s) for s in rec.step), init=tuple(sub(s) for s in rec.init),
-                               batch=())
-
-
 def _take_many(rec: Recursion, idx: np.ndarray) -> Recursion:
     """The recursion's coefficients of the flat batch elements ``idx``, batch shape ``(len(idx), 1)``.
 
@@ -390,7 +370,7 @@ def _rho_dense(scheme: Any, rec: Recursion) -> RhoResult:
             rho[idx] = np.max(np.abs(np.linalg.eigvals(M)), axis=-1)
         return rho, route, res, conv
     for b in range(B):
-        one = _take(rec, b) if rec.batch else rec
+        one = _take_many(rec, np.array([b])) if rec.batch else rec  # batch shape (1, 1)
 
         def period(S: np.ndarray, one: Recursion = one) -> np.ndarray:
             T = lift(S)
