@@ -178,3 +178,15 @@ def test_fourier_route_equals_dense_with_a_near_defective_mode():
     assert route == "stateful-fourier" and conv.all()
     np.testing.assert_allclose(four, dense, rtol=0, atol=1e-10)
     assert four[0] > 0.79  # not rho_0 = 0.429
+
+
+def test_nilpotent_modes_are_not_a_pole():
+    # Nesterov with the buffer gossiped at lr = 1, momentum 0.97 on star(5): every mode's P is
+    # nilpotent, so rho_0 = 0 is known only to sqrt(eps) (~1e-16) and the "pole" at 1 / rho_0 is
+    # spurious; the evaluation there is round-off (negative) and must not hide the root (rho = 12.8)
+    lr = np.array([0.3, 1.0])
+    rec = tt.ALGORITHMS["dmsgd_nesterov"].recursion(lr=lr, zeta=6.0, momentum=0.97, gossip_momentum=True)
+    eig, _, _, conv = stateful_rho(tt.star(5), rec, route="eigen")
+    dense = stateful_rho(tt.star(5), rec, route="dense")[0]
+    assert conv.all() and dense[1] > 12
+    np.testing.assert_allclose(eig, dense, rtol=1e-12)

@@ -601,7 +601,9 @@ def _secular_root(evaluate: Evaluator, x_max: np.ndarray, rho0: np.ndarray) -> t
     lam, _, sharp = evaluate(np.arange(B), probe)
     # within a cluster of poles (a near-defective mode) no evaluation there is accurate: search anyway
     # (the search ends at the probe, rho = rho_0, if there is no root)
-    found = ~(lam <= 1.0) | ~sharp
+    # (F >= 0 in exact arithmetic: a negative value is round-off, e.g. a spurious pole of a nilpotent
+    # mode, whose rho_0 is only known to sqrt(eps))
+    found = ~(lam <= 1.0) | ~sharp | (lam < 0.0)
     hi = np.where(found, probe, hi)
     lo = np.where(found, lo, probe)
     # start from the pole's model F ~ R / (x_max - x), R = F(probe) (x_max - probe): the root is
@@ -617,7 +619,7 @@ def _secular_root(evaluate: Evaluator, x_max: np.ndarray, rho0: np.ndarray) -> t
         idx = np.flatnonzero(active)
         lam, dlam, _ = evaluate(idx, x[idx])
         xi = x[idx]
-        bad_eval = ~np.isfinite(lam) | ~np.isfinite(dlam)
+        bad_eval = ~np.isfinite(lam) | ~np.isfinite(dlam) | (lam < 0.0)
         right = bad_eval | (lam > 1.0)
         hi[idx[right]] = xi[right]
         lo[idx[~right]] = xi[~right]
