@@ -181,10 +181,14 @@ def kron_solve(P1: np.ndarray, w1: np.ndarray, y1: np.ndarray, P2: np.ndarray, w
 
     Parameters
     ----------
-    P1, P2 : ndarray, shape ``(B, s, s)``
-        The matrices of each pair.
-    w1, y1, w2, y2 : ndarray, shape ``(B, s)``
-        Read-outs and injections.
+    P1 : ndarray, shape ``(B, s, s)``
+        The first matrix of each pair.
+    w1, y1 : ndarray, shape ``(B, s)``
+        Its read-outs and injections.
+    P2 : ndarray, shape ``(B, s, s)``
+        The second matrix of each pair.
+    w2, y2 : ndarray, shape ``(B, s)``
+        Its read-outs and injections.
     x : ndarray, shape ``(B,)``
         The points.
 
