@@ -53,7 +53,7 @@ def power_data(P: np.ndarray, w: np.ndarray, y: np.ndarray, order: int) -> tuple
 
     Returns
     -------
-    traces : ndarray, shape ``(..., order)``
+    traces : ndarray, shape ``P.shape[:-2] + (order,)``
         ``traces[..., m - 1]`` is :math:`\operatorname{tr} P^m`.
     seq : ndarray, shape ``(..., order)``
         ``seq[..., r]`` is :math:`w^T P^r y`.
@@ -67,15 +67,15 @@ def power_data(P: np.ndarray, w: np.ndarray, y: np.ndarray, order: int) -> tuple
     """
     lead = np.broadcast_shapes(P.shape[:-2], w.shape[:-1], y.shape[:-1])
     dtype = np.result_type(P, w, y)
-    traces = np.empty(lead + (order,), dtype=dtype)
+    traces = np.empty(P.shape[:-2] + (order,), dtype=P.dtype)
     seq = np.empty(lead + (order,), dtype=dtype)
-    v = np.broadcast_to(y, lead + y.shape[-1:])  # P^r y
+    v = y[..., None]  # P^r y, as a column
     Pm = P
     for r in range(order):
-        seq[..., r] = np.einsum("...p,...p->...", w, v)
-        traces[..., r] = np.einsum("...pp->...", Pm)
+        seq[..., r] = np.sum(w * v[..., 0], axis=-1)
+        traces[..., r] = np.trace(Pm, axis1=-2, axis2=-1)
         if r + 1 < order:
-            v = np.einsum("...pq,...q->...p", P, v)
+            v = np.matmul(P, v)
             Pm = np.matmul(Pm, P)
     return traces, seq
 

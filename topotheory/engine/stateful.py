@@ -521,8 +521,7 @@ def _fourier_setup(scheme: Any, rec: Recursion) -> tuple[tuple[np.ndarray, ...],
     if all(np.max(np.abs(a.imag), initial=0.0) == 0.0 for a in (P, wr, yr)):
         P, wr, yr = P.real.copy(), wr.real.copy(), yr.real.copy()
     # R_i^T (I - x P (x) conj P)^{-1} Y_j = sum_r x^r |w_i^T P^r y_j|^2, a rational function per mode
-    tr, seq = power_data(P[:, :, None, None], wr[:, :, :, None], yr[:, :, None, :], s * s)  # (B, n, m, m, N)
-    tr = tr[:, :, :1, :1]
+    tr, seq = power_data(P[:, :, None, None], wr[:, :, :, None], yr[:, :, None, :], s * s)  # seq (B, n, m, m, N)
     num, den = kron_rational(tr, seq, np.conj(tr), np.conj(seq))
     return (P, wr, yr, num.real, den.real, exc, direct), x_max, top, m
 
