@@ -190,3 +190,25 @@ def test_nilpotent_modes_are_not_a_pole():
     dense = stateful_rho(tt.star(5), rec, route="dense")[0]
     assert conv.all() and dense[1] > 12
     np.testing.assert_allclose(eig, dense, rtol=1e-12)
+
+
+def test_eigen_route_without_the_tables_equals_the_tabled_route(monkeypatch):
+    # above the size limits: K from the eigenvectors (no equitable cells), the pairs' coefficients
+    # recomputed per chunk; the same rates
+    import topotheory.engine.stateful as stateful
+
+    rec = tt.ALGORITHMS["dmsgd"].recursion(lr=np.array([0.005, 0.05, 0.3])[:, None], zeta=6.0,
+                                           momentum=np.array([0.0, 0.6, 0.95])[None, :])
+    scheme = tt.binary_tree(9)
+    tabled = stateful_rho(scheme, rec, route="eigen")[0]
+    assert _eigen_structure(scheme)[3] is not None
+    scheme.clear_cache()
+    monkeypatch.setattr(stateful, "EIGEN_TABLE_ENTRIES", 0)
+    monkeypatch.setattr(stateful, "EIGEN_COEFF_ENTRIES", 0)
+    monkeypatch.setattr(stateful, "EIGEN_CHUNK_ENTRIES", 1)
+    plain, _, _, conv = stateful_rho(scheme, rec, route="eigen")
+    assert _eigen_structure(scheme)[3] is None and conv.all()
+    np.testing.assert_allclose(plain, tabled, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(plain, stateful_rho(scheme, rec, route="dense")[0], rtol=0, atol=1e-12)
+    scheme.clear_cache()
+
