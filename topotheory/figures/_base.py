@@ -183,6 +183,7 @@ FIGURES = _Registry(
         "design_study": "design_study:design_study_figure",
         "random_gossip": "random_gossip:random_gossip_figure",
         "algorithms": "algorithms:algorithms_figure",
+        "tracking_heterogeneity": "tracking_heterogeneity:tracking_heterogeneity_figure",
     }
 )
 

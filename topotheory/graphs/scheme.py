@@ -851,9 +851,13 @@ def as_scheme(obj: Any, *, name: str | None = None, weights: str = "metropolis",
             return Scheme.from_matrix(arr, name=name or "custom")
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"{argname} as a gossip matrix W: {exc}") from None
+    hint = ""
+    if hasattr(obj, "optima") and hasattr(obj, "stochastic_gradients"):
+        hint = ("; a heterogeneous problem is not a scheme: its theory is topotheory.propagate(problem, scheme, "
+                "algorithm=...) and topotheory.stationary, its Monte Carlo topotheory.simulate_merging")
     raise TypeError(
         f"{argname} must be a topotheory Scheme, a networkx graph, a gossip matrix (ndarray or scipy sparse) "
-        f"or one period of them; got {type(obj).__name__}"
+        f"or one period of them; got {type(obj).__name__}{hint}"
     )
 
 

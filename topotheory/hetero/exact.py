@@ -28,6 +28,9 @@ __all__ = [
     "CommutingState",
     "DenseState",
     "exact_state",
+    "commuting_summary",
+    "dense_summary",
+    "to_stacked",
 ]
 
 #: Update orders.
@@ -137,20 +140,10 @@ class CommutingState:
         self.m, self.S = self.m @ W.T, W @ self.S @ W.T
 
     def summary(self) -> Any:
-        n = self.p.n
-        m, S, xs, a = self.m, self.S, self.xs, self.abar
-        mbar = m.mean(axis=1)  # (d,)
-        var_bar = S.sum(axis=(1, 2)) / n**2  # (d,)
-        e_loc = (m - xs[:, None]) ** 2 + np.diagonal(S, axis1=1, axis2=2)  # (d, n)
-        e_bar = (mbar - xs) ** 2 + var_bar
-        cons = ((m - mbar[:, None]) ** 2).sum(1) + np.trace(S, axis1=1, axis2=2) - n * var_bar  # (d,)
-        return (0.5 * a @ e_bar, 0.5 * a @ e_loc.mean(1), max(cons.sum() / n, 0.0), max(a @ cons / n, 0.0),
-                e_bar.sum(), e_loc.mean(1).sum())
+        return commuting_summary(self.p, self.m, self.S)
 
     def mean_states(self) -> np.ndarray:
-        U = self.p.basis
-        X = self.m.T
-        return X if U is None else X @ U.T
+        return to_stacked(self.p, self.m)
 
 
 class DenseState:
@@ -224,33 +217,63 @@ class DenseState:
         self.m, self.S = W @ self.m, self._gossip(self.S, W)
 
     def summary(self) -> Any:
-        p = self.p
-        n = p.n
-        Abar, xs = p.mean_hessian, p.x_star
-        m, S = self.m, self.S
-        mbar = m.mean(0)
-        Cbar = S.sum(axis=(0, 2)) / n**2  # Cov(xbar)
-        Sii = np.einsum("iaib->iab", S)  # (n, d, d)
-        e = m - xs
-        loc = 0.5 * (np.einsum("ia,ab,ib->", e, Abar, e) + np.einsum("ab,iba->", Abar, Sii)) / n
-        eb = mbar - xs
-        merged = 0.5 * (eb @ Abar @ eb + np.sum(Abar * Cbar))
-        dev = m - mbar
-        Ccons = Sii.sum(0) - n * Cbar  # sum_i Cov(x_i - xbar) = sum_i S_ii - n Cov(xbar)
-        cons = (np.sum(dev**2) + np.trace(Ccons)) / n
-        wcons = (np.einsum("ia,ab,ib->", dev, Abar, dev) + np.sum(Abar * Ccons)) / n
-        return (merged, loc, cons, wcons, eb @ eb + np.trace(Cbar),
-                (np.sum(e**2) + np.einsum("iaa->", Sii)) / n)
+        return dense_summary(self.p, self.m, self.S)
 
     def mean_states(self) -> np.ndarray:
         return self.m
 
 
-def state_bytes(problem: Any) -> float:
-    """Bytes of the exact mean and covariance state of ``problem`` (a few copies of each)."""
+# ---------------------------------------------------------------------- the quantities
+def commuting_summary(p: Any, m: np.ndarray, S: np.ndarray) -> tuple[float, ...]:
+    """The six quantities of the merging module from the iterate's mean ``(d, n)`` and covariance
+    ``(d, n, n)`` per common eigen-direction (the problem's basis)."""
+    n = p.n
+    xs = p.x_star if p.basis is None else p.x_star @ p.basis
+    a = p.eigenvalues.mean(axis=0)  # (d,)
+    mbar = m.mean(axis=1)  # (d,)
+    var_bar = S.sum(axis=(1, 2)) / n**2  # (d,)
+    e_loc = (m - xs[:, None]) ** 2 + np.diagonal(S, axis1=1, axis2=2)  # (d, n)
+    e_bar = (mbar - xs) ** 2 + var_bar
+    cons = ((m - mbar[:, None]) ** 2).sum(1) + np.trace(S, axis1=1, axis2=2) - n * var_bar  # (d,)
+    return (0.5 * a @ e_bar, 0.5 * a @ e_loc.mean(1), max(cons.sum() / n, 0.0), max(a @ cons / n, 0.0),
+            e_bar.sum(), e_loc.mean(1).sum())
+
+
+def dense_summary(p: Any, m: np.ndarray, S: np.ndarray) -> tuple[float, ...]:
+    """The six quantities of the merging module from the iterate's mean ``(n, d)`` and covariance
+    ``(n, d, n, d)``."""
+    n = p.n
+    Abar, xs = p.mean_hessian, p.x_star
+    mbar = m.mean(0)
+    Cbar = S.sum(axis=(0, 2)) / n**2  # Cov(xbar)
+    Sii = np.einsum("iaib->iab", S)  # (n, d, d)
+    e = m - xs
+    loc = 0.5 * (np.einsum("ia,ab,ib->", e, Abar, e) + np.einsum("ab,iba->", Abar, Sii)) / n
+    eb = mbar - xs
+    merged = 0.5 * (eb @ Abar @ eb + np.sum(Abar * Cbar))
+    dev = m - mbar
+    Ccons = Sii.sum(0) - n * Cbar  # sum_i Cov(x_i - xbar) = sum_i S_ii - n Cov(xbar)
+    cons = (np.sum(dev**2) + np.trace(Ccons)) / n
+    wcons = (np.einsum("ia,ab,ib->", dev, Abar, dev) + np.sum(Abar * Ccons)) / n
+    return (merged, loc, cons, wcons, eb @ eb + np.trace(Cbar),
+            (np.sum(e**2) + np.einsum("iaa->", Sii)) / n)
+
+
+def to_stacked(p: Any, blocks: np.ndarray) -> np.ndarray:
+    """Iterates per eigen-direction ``(d, n)`` (commuting) or ``(n*d,)`` (dense) -> ``(n, d)`` in
+    the original coordinates."""
+    if p.structure == "dense":
+        return blocks.reshape(p.n, p.d)
+    X = blocks.T  # (n, d) in the eigenbasis
+    return X if p.basis is None else X @ p.basis.T
+
+
+def state_bytes(problem: Any, components: int = 1) -> float:
+    """Bytes of the exact mean and covariance state of ``problem`` (a few copies of each), for an
+    algorithm with ``components`` state components per worker."""
     n, d = problem.n, problem.d
     cov = (n * d) ** 2 if problem.structure == "dense" else d * n * n
-    return 8 * 4 * (cov + n * d)
+    return 8 * 4 * (cov * components**2 + n * d * components)
 
 
 def exact_state(problem: Any, lr: float, order: str, x0: Any) -> Any:

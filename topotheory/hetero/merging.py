@@ -50,7 +50,9 @@ from ..common.validation import (check_array, check_bool, check_budget, check_ch
                                  check_phase, check_real, renamed_keyword)
 from ..graphs.scheme import check_scheme
 from .exact import (ORDERS, CommutingState, check_common, check_problem, check_quadratic, check_x0,
-                    exact_state, gossip_getter, state_bytes)
+                    exact_state, gossip_getter, state_bytes, to_stacked)
+from ..simulate.algorithms import algorithm_run
+from .algorithms import AlgorithmState, check_heterogeneous_algorithm
 from .problems import HeterogeneousQuadratic
 from ..common.rng import SeedLike
 
@@ -135,14 +137,22 @@ DIVERGED_ABOVE = 1e300
 
 
 def propagate(problem: Any, schedule: Any, *, lr: float, steps: int, x0: Any = None,
-              order: str = "gradient_then_gossip", record_every: int = 1) -> MergingCurves:
-    r"""Exact expected merged/local losses and consensus distance of D-SGD on a quadratic.
+              order: str = "gradient_then_gossip", record_every: int = 1, algorithm: str = "dsgd",
+              **hyperparameters: Any) -> MergingCurves:
+    r"""Exact expected merged/local losses and consensus distance of D-SGD (or another algorithm) on a quadratic.
 
     Propagates :math:`\mu_{t+1} = M_t \mu_t + c_t` and
     :math:`\Sigma_{t+1} = M_t \Sigma_t M_t^\top + N_t` (THEORY §9.1) from the deterministic start
     ``x0`` through the schedule, and evaluates the quantities of :data:`QUANTITIES` in closed form
     (e.g. :math:`E f(\bar x) - f^\star = \tfrac12 (\bar\mu - x^\star)^\top \bar A (\bar\mu - x^\star)
     + \tfrac12 \mathrm{tr}(\bar A\, \mathrm{Cov}\,\bar x)`).
+
+    ``algorithm="gradient_tracking"`` or ``"exact_diffusion"`` propagates that algorithm's whole
+    state (iterate, tracker, ...) instead, with the update rule of
+    :mod:`topotheory.algorithms.registry` and the heterogeneous gradient
+    :math:`g_i = A_i(x_i - b_i) + \sigma_i\xi_i` (:mod:`topotheory.hetero.algorithms`); the
+    quantities are those of the iterate :math:`x`. Gradient tracking, for example, is
+    :math:`x' = W_t x - \eta y`, :math:`y \leftarrow W_t y + g(x') - g(x)`, :math:`y(0) = g(x(0))`.
 
     Parameters
     ----------
@@ -157,15 +167,22 @@ def propagate(problem: Any, schedule: Any, *, lr: float, steps: int, x0: Any = N
     x0 : array_like, shape (d,) or (n, d), optional
         Start (default 0 for every worker).
     order : {"gradient_then_gossip", "simultaneous"}
+        D-SGD's update order (``algorithm="dsgd"`` only).
     record_every : int
         Record every ``record_every``-th step (the last step is always recorded; a value above
         ``steps`` records only the start and the end).
+    algorithm : str
+        ``"dsgd"`` (default), ``"gradient_tracking"`` or ``"exact_diffusion"``: the algorithms of
+        :data:`topotheory.ALGORITHMS` made for heterogeneous data (others raise ValueError).
+    **hyperparameters
+        The algorithm's hyper-parameters by name (``combine="plain"`` for D²).
 
     Returns
     -------
     MergingCurves
         With ``diverged`` per recorded step: once the expected state overflows (a quantity above
         1e300 or not finite) the propagation stops and every later value is NaN, flagged.
+        ``params`` records ``algorithm`` and ``hyperparameters``.
 
     Examples
     --------
@@ -174,14 +191,23 @@ def propagate(problem: Any, schedule: Any, *, lr: float, steps: int, x0: Any = N
     >>> c = propagate(p, ring(8), lr=0.2, steps=200)
     >>> round(float(c.local_loss[-1] - c.merged_loss[-1] - c.weighted_consensus_distance[-1] / 2), 12)
     0.0
+    >>> q = p.with_noise(0.0)                         # no noise: gradient tracking reaches x*
+    >>> gt = propagate(q, ring(8), lr=0.2, steps=600, algorithm="gradient_tracking")
+    >>> bool(gt.local_distance[-1] < 1e-20), bool(propagate(q, ring(8), lr=0.2, steps=600).local_distance[-1] > 1e-3)
+    (True, True)
     """
     check_quadratic(problem)
     lr, steps = check_common(lr, steps, order)
+    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order)
     record_every = check_int("record_every", record_every, minimum=1)
-    check_budget({"steps": steps}, memory=state_bytes(problem) + 8 * 8 * (steps // record_every + 2),
-                 work=steps * state_bytes(problem) // 8, what=f"the exact propagation ({problem.structure} problem)")
+    comps = len(alg.state)
+    block = 1 if alg.name == "dsgd" else comps * problem.n * (problem.d if problem.structure == "dense" else 1)
+    check_budget({"steps": steps}, memory=state_bytes(problem, comps) + 8 * 8 * (steps // record_every + 2),
+                 work=steps * state_bytes(problem, comps) * block // 8,
+                 what=f"the exact propagation ({problem.structure} problem, {alg.title})")
     get = gossip_getter(schedule, problem.n, steps)
-    eng = exact_state(problem, lr, order, check_x0(x0, problem.n, problem.d))
+    start = check_x0(x0, problem.n, problem.d)
+    eng = exact_state(problem, lr, order, start) if alg.name == "dsgd" else AlgorithmState(problem, lr, alg.name, hp, start)
     rec_steps, rows = [0], [eng.summary()]
     rounds, diverged_step = 0, -1
     for t in range(steps):
@@ -207,7 +233,8 @@ def propagate(problem: Any, schedule: Any, *, lr: float, steps: int, x0: Any = N
     flags = rec >= diverged_step if diverged_step >= 0 else np.zeros(len(rec), dtype=bool)
     cols[:, flags] = np.nan  # (a recorded step after diverged_step is flagged; diverged_step is exact)
     params = {"lr": lr, "steps": steps, "order": order, "n": problem.n, "d": problem.d,
-              "structure": problem.structure, "schedule": getattr(schedule, "name", "custom")}
+              "structure": problem.structure, "schedule": getattr(schedule, "name", "custom"),
+              "algorithm": alg.name, "hyperparameters": hp}
     mean = eng.mean_states() if diverged_step < 0 else np.full((problem.n, problem.d), np.nan)
     return MergingCurves(rec, **dict(zip(QUANTITIES, cols)), gossip_rounds=rounds, mean=mean, params=params, diverged=flags,
                          diverged_step=diverged_step)
@@ -257,15 +284,8 @@ def _static_blocks(problem: Any, scheme: Any, lr: float, order: str, phase: int)
     return M, c
 
 
-def _to_stacked(problem: Any, blocks: Any) -> np.ndarray:
-    """(blocks, m) block vectors -> (n, d) stacked iterates in original coordinates."""
-    if problem.structure == "dense":
-        return blocks.reshape(problem.n, problem.d)
-    X = blocks.T  # (n, d) in the eigenbasis
-    return X if problem.basis is None else X @ problem.basis.T
-
-
-def fixed_point(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_then_gossip", phase: int = 0) -> np.ndarray:
+def fixed_point(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_then_gossip", phase: int = 0,
+                algorithm: str = "dsgd", **hyperparameters: Any) -> np.ndarray:
     r"""The learning-rate dependent fixed point :math:`x^\star_\eta` of D-GD (THEORY §5, eq. 23).
 
     The noiseless iteration converges to the stacked iterate solving
@@ -273,6 +293,12 @@ def fixed_point(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_
     :math:`X = W(X - \eta\nabla F(X))` for gradient-then-gossip. For a periodic scheme it is the
     fixed point of the one-period map at ``phase`` (state right after :math:`W_{\phi-1}`). Not a
     consensus: rows differ unless the data are identical or W averages exactly.
+
+    For ``algorithm="gradient_tracking"`` or ``"exact_diffusion"`` the iterate part of the fixed
+    point of that algorithm's mean map (taken on the subspace its invariant keeps the state in,
+    :mod:`topotheory.hetero.algorithms`): :math:`x_i = x^\star` for every worker on every
+    connected scheme — these algorithms have no topology-dependent bias (without communication,
+    each worker's own optimum :math:`b_i`).
 
     Parameters
     ----------
@@ -286,6 +312,10 @@ def fixed_point(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_
         Gradient step then gossip :math:`X \leftarrow W(X - \eta\nabla F)` (default), or both at once (paper eq. 23).
     phase : int
         Position in the period at which the fixed point is taken (state right after :math:`W_{\phi-1}`).
+    algorithm : str
+        ``"dsgd"`` (default), ``"gradient_tracking"`` or ``"exact_diffusion"`` (see :func:`propagate`).
+    **hyperparameters
+        The algorithm's hyper-parameters by name.
 
     Returns
     -------
@@ -294,31 +324,42 @@ def fixed_point(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_
     Examples
     --------
     >>> import numpy as np
-    >>> from topotheory import fully_connected, random_quadratic
+    >>> from topotheory import fully_connected, random_quadratic, ring
     >>> p = random_quadratic(4, 3, hessian_spread=0.0, seed=1)
     >>> X = fixed_point(p, fully_connected(4), lr=0.3)
     >>> bool(np.allclose(X, p.x_star))      # identical Hessians + exact averaging: x*_eta = x*
+    True
+    >>> q = random_quadratic(6, 2, hessian_spread=0.8, seed=1)
+    >>> bool(np.allclose(fixed_point(q, ring(6), lr=0.3, algorithm="gradient_tracking"), q.x_star))
     True
     """
     check_quadratic(problem)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
+    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order)
+    if alg.name != "dsgd":
+        eng = AlgorithmState(problem, lr, alg.name, hp, np.zeros((problem.n, problem.d)))
+        eng.stationary(scheme, phase, covariance=False)
+        return eng.mean_states()
     M, c = _static_blocks(problem, scheme, lr, order, phase)
     eye = np.eye(M.shape[-1])
     try:
         x = np.linalg.solve(eye - M, c[..., None])[..., 0]
     except np.linalg.LinAlgError:
         raise ValueError(f"lr = {lr!r}: the one-period map has eigenvalue 1 (no unique fixed point at this lr)") from None
-    return _to_stacked(problem, x)
+    return to_stacked(problem, x)
 
 
-def mean_map_rate(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_then_gossip") -> tuple[float, float]:
+def mean_map_rate(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_then_gossip",
+                  algorithm: str = "dsgd", **hyperparameters: Any) -> tuple[float, float]:
     r"""Spectral radius per step :math:`\rho` of the mean map and the rate :math:`r = 1 - \rho^2`.
 
     :math:`\rho = \rho(M_{p-1}\cdots M_0)^{1/p}` with :math:`M_t` as in :mod:`topotheory.merging`.
     With additive noise the mean converges like :math:`\rho^t` and the covariance to its stationary
     value like :math:`\rho^{2t}`: squared distances to the stationary law decay at rate
-    :math:`r = 1 - \rho^2` (NaN when :math:`\rho \ge 1`, i.e. divergence).
+    :math:`r = 1 - \rho^2` (NaN when :math:`\rho \ge 1`, i.e. divergence). For another
+    ``algorithm``, :math:`M_t` is the map of its whole state, restricted to the subspace its
+    invariant keeps the state in (:mod:`topotheory.hetero.algorithms`).
 
     Parameters
     ----------
@@ -330,6 +371,10 @@ def mean_map_rate(problem: Any, scheme: Any, *, lr: float, order: str = "gradien
         Learning rate :math:`\eta > 0`.
     order : {"gradient_then_gossip", "simultaneous"}
         Gradient step then gossip :math:`X \leftarrow W(X - \eta\nabla F)` (default), or both at once (paper eq. 23).
+    algorithm : str
+        ``"dsgd"`` (default), ``"gradient_tracking"`` or ``"exact_diffusion"`` (see :func:`propagate`).
+    **hyperparameters
+        The algorithm's hyper-parameters by name.
 
     Returns
     -------
@@ -346,12 +391,18 @@ def mean_map_rate(problem: Any, scheme: Any, *, lr: float, order: str = "gradien
     scheme = check_scheme(scheme)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
+    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order)
+    if alg.name != "dsgd":
+        rho = AlgorithmState(problem, lr, alg.name, hp, np.zeros((problem.n, problem.d))).stationary(
+            scheme, covariance=False)
+        return rho, (1.0 - rho**2 if rho < 1 else float("nan"))
     M, _ = _static_blocks(problem, scheme, lr, order, 0)
     rho = float(np.max(np.abs(np.linalg.eigvals(M)))) ** (1.0 / scheme.period)
     return rho, (1.0 - rho**2 if rho < 1 else float("nan"))
 
 
-def stationary(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_then_gossip", phase: int = 0) -> dict[str, Any]:
+def stationary(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_then_gossip", phase: int = 0,
+               algorithm: str = "dsgd", **hyperparameters: Any) -> dict[str, Any]:
     r"""Stationary expectations of :data:`QUANTITIES` (discrete Lyapunov solve, any periodic scheme).
 
     Mean: the fixed point :math:`x^\star_\eta` of the one-period map at ``phase``
@@ -363,7 +414,10 @@ def stationary(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_t
     the fixed point to the optimum), ``"noise_distance"`` :math:`\frac1n\sum_i E\|x_i -
     x^\star_{\eta,i}\|^2` (distance to the fixed point; ``local_distance`` = bias + noise),
     ``"rho"``, ``"rate"`` (:func:`mean_map_rate`) and ``"diverges"``; every value is NaN (and
-    ``"diverges"`` True) when :math:`\rho \ge 1`.
+    ``"diverges"`` True) when :math:`\rho \ge 1`. Another ``algorithm``: the same from the fixed
+    point and the Lyapunov solve of its whole state on its invariant subspace
+    (:mod:`topotheory.hetero.algorithms`); ``bias_distance`` is then zero for gradient tracking
+    and exact diffusion on every connected scheme.
 
     Parameters
     ----------
@@ -377,6 +431,10 @@ def stationary(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_t
         Gradient step then gossip :math:`X \leftarrow W(X - \eta\nabla F)` (default), or both at once (paper eq. 23).
     phase : int
         Position in the period at which the fixed point is taken (state right after :math:`W_{\phi-1}`).
+    algorithm : str
+        ``"dsgd"`` (default), ``"gradient_tracking"`` or ``"exact_diffusion"`` (see :func:`propagate`).
+    **hyperparameters
+        The algorithm's hyper-parameters by name.
 
     Returns
     -------
@@ -393,13 +451,20 @@ def stationary(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_t
     check_quadratic(problem)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_choice("order", order, ORDERS)
+    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order)
     scheme = check_scheme(scheme)
     phase = check_phase(phase, scheme.period)
-    rho, rate = mean_map_rate(problem, scheme, lr=lr, order=order)
+    if alg.name != "dsgd":
+        state = AlgorithmState(problem, lr, alg.name, hp, np.zeros((problem.n, problem.d)))
+        rho = state.stationary(scheme, phase)
+    else:
+        rho, _ = mean_map_rate(problem, scheme, lr=lr, order=order)
     if not rho < 1:
         out = {q: float("nan") for q in QUANTITIES + ("bias_distance", "noise_distance")}
         out.update(rho=rho, rate=float("nan"), diverges=True)
         return out
+    if alg.name != "dsgd":
+        return _stationary_dict(problem, state.summary(), state.mean_states(), rho)
     M, c = _static_blocks(problem, scheme, lr, order, phase)
     try:
         mean = np.linalg.solve(np.eye(M.shape[-1]) - M, c[..., None])[..., 0]
@@ -407,7 +472,7 @@ def stationary(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_t
         raise ValueError(f"lr = {lr!r}: the one-period map has eigenvalue 1 in floating point (lr too small for "
                          "a unique stationary state); choose a larger lr") from None
     n, d = problem.n, problem.d
-    X = _to_stacked(problem, mean)
+    X = to_stacked(problem, mean)
     eng = exact_state(problem, lr, order, X)
     for s in range(phase - scheme.period, phase):  # noise accumulated over one period, from zero
         W = np.asarray(scheme.matrix(s % scheme.period))
@@ -420,9 +485,14 @@ def stationary(problem: Any, scheme: Any, *, lr: float, order: str = "gradient_t
         S = 0.5 * (S + np.swapaxes(S, 1, 2))
     eng = exact_state(problem, lr, order, X)
     eng.S = S
-    out = dict(zip(QUANTITIES, (float(v) for v in eng.summary())))
-    bias = float(np.sum((X - problem.x_star) ** 2) / n)
-    out.update(bias_distance=bias, noise_distance=out["local_distance"] - bias, rho=rho, rate=rate,
+    return _stationary_dict(problem, eng.summary(), X, rho)
+
+
+def _stationary_dict(problem: Any, summary: Any, X: np.ndarray, rho: float) -> dict[str, Any]:
+    """The dict of :func:`stationary` from the stationary quantities and the fixed point ``X``."""
+    out = dict(zip(QUANTITIES, (float(v) for v in summary)))
+    bias = float(np.sum((X - problem.x_star) ** 2) / problem.n)
+    out.update(bias_distance=bias, noise_distance=out["local_distance"] - bias, rho=rho, rate=1.0 - rho**2,
                diverges=False)
     return out
 
@@ -589,14 +659,21 @@ def _mc_summary(problem: Any, X: Any, x_star: Any) -> tuple[np.ndarray, ...]:
 
 def simulate_merging(problem: Any, schedule: Any, *, lr: float, steps: int, reps: int, x0: Any = None,
                      seed: SeedLike = None, order: str = "gradient_then_gossip", batch_size: int = 1,
-                     record_every: int = 1, keep_merged: bool = False) -> MergingSimulation:
-    r"""Monte Carlo of D-SGD on a heterogeneous problem, reporting the quantities of :func:`propagate`.
+                     record_every: int = 1, keep_merged: bool = False, algorithm: str = "dsgd",
+                     **hyperparameters: Any) -> MergingSimulation:
+    r"""Monte Carlo of D-SGD (or another algorithm) on a heterogeneous problem, reporting the quantities of :func:`propagate`.
 
     ``reps`` independent replicas, vectorized as a ``(reps, n, d)`` array; stochastic gradients
     from ``problem.stochastic_gradients`` (fresh noise per worker, replica and step; mini-batches
     of ``batch_size`` samples for logistic regression); then gossip ``X <- W_t X`` (any
     row-stochastic matrix). Same seed, same numbers: :func:`simulate_centralized` consumes the
     identical random stream (common random numbers).
+
+    ``algorithm="gradient_tracking"`` or ``"exact_diffusion"`` runs that algorithm's pseudo-code
+    (the simulator of :func:`topotheory.simulate_algorithm`, :func:`topotheory.simulate.algorithms.algorithm_run`)
+    with the problem's stochastic gradients: the independent route to :func:`propagate` with the
+    same ``algorithm``. It draws the gradients in the order its rule does (gradient tracking draws
+    one before the first step), so its stream differs from D-SGD's.
 
     Parameters
     ----------
@@ -622,6 +699,10 @@ def simulate_merging(problem: Any, schedule: Any, *, lr: float, steps: int, reps
         Record the quantities every this many steps (and at the last).
     keep_merged : bool
         Keep the merged model of every replica at every recorded step.
+    algorithm : str
+        ``"dsgd"`` (default), ``"gradient_tracking"`` or ``"exact_diffusion"`` (see :func:`propagate`).
+    **hyperparameters
+        The algorithm's hyper-parameters by name.
 
     Returns
     -------
@@ -637,32 +718,40 @@ def simulate_merging(problem: Any, schedule: Any, *, lr: float, steps: int, reps
     """
     check_problem(problem)
     lr, steps = check_common(lr, steps, order)
+    alg, hp = check_heterogeneous_algorithm(algorithm, hyperparameters, order)
     reps = check_int("reps", reps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     record_every = check_int("record_every", record_every, minimum=1)
     keep_merged = check_bool("keep_merged", keep_merged)
     check_budget({"reps": reps, "steps": steps},
-                 memory=8 * reps * (6 * problem.n * problem.d
+                 memory=8 * reps * ((4 + 2 * len(alg.state)) * problem.n * problem.d
                                     + (steps // record_every + 2) * (len(QUANTITIES) + keep_merged * problem.d)),
                  work=reps * steps * problem.n * problem.d * (problem.d if problem.structure == "dense" else 1),
                  what=f"the Monte Carlo of {problem.n} workers")
     get = gossip_getter(schedule, problem.n, steps)
     seed, record = root_seed(seed)
     rng = as_generator(seed)
-    X = np.broadcast_to(check_x0(x0, problem.n, problem.d), (reps, problem.n, problem.d)).copy()
+    start = check_x0(x0, problem.n, problem.d)
+    X = np.broadcast_to(start, (reps, problem.n, problem.d)).copy()
     x_star = problem.x_star
     rec, rows = [0], [_mc_summary(problem, X, x_star)]
     models = [X.mean(1)] if keep_merged else []
     with np.errstate(over="ignore", invalid="ignore"):
+        run = None if alg.name == "dsgd" else _algorithm_run(problem, alg.name, hp, get, steps, rng, start, reps, lr,
+                                                             batch_size)
         for t in range(steps):
-            W = get(t)
-            G = problem.stochastic_gradients(X, rng, batch_size=batch_size)
-            if order == "gradient_then_gossip":
-                X = X - lr * G
-                if W is not None:
-                    X = W @ X
+            if run is not None:
+                run.step(t)
+                X = np.swapaxes(run.x, 0, 1)
             else:
-                X = (X if W is None else W @ X) - lr * G
+                W = get(t)
+                G = problem.stochastic_gradients(X, rng, batch_size=batch_size)
+                if order == "gradient_then_gossip":
+                    X = X - lr * G
+                    if W is not None:
+                        X = W @ X
+                else:
+                    X = (X if W is None else W @ X) - lr * G
             if (t + 1) % record_every == 0 or t + 1 == steps:
                 rec.append(t + 1)
                 rows.append(_mc_summary(problem, X, x_star))
@@ -673,10 +762,34 @@ def simulate_merging(problem: Any, schedule: Any, *, lr: float, steps: int, reps
     arr[:, :, diverged] = np.nan
     params = {"lr": lr, "steps": steps, "reps": reps, "order": order, "batch_size": batch_size,
               "seed": record,
-              "schedule": getattr(schedule, "name", "custom")}
+              "schedule": getattr(schedule, "name", "custom"), "algorithm": alg.name, "hyperparameters": hp}
     return MergingSimulation(np.array(rec), **dict(zip(QUANTITIES, arr.transpose(1, 0, 2))),
                              merged_models=np.array(models) if keep_merged else None,
                              diverged=diverged, params=params)
+
+
+class _StepPlan:
+    """The gossip plan of :func:`topotheory.simulate.algorithms.algorithm_run` for any schedule: step ``t``'s matrix."""
+
+    def __init__(self, get: Any, steps: int) -> None:
+        self.get, self.steps = get, max(steps, 1)
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __getitem__(self, t: int) -> tuple[str, Any]:
+        W = self.get(t)
+        return ("identity", None) if W is None else ("dense", np.ascontiguousarray(W, dtype=float))
+
+
+def _algorithm_run(problem: Any, name: str, hp: dict[str, Any], get: Any, steps: int, rng: np.random.Generator,
+                   start: np.ndarray, reps: int, lr: float, batch_size: int) -> Any:
+    """The pseudo-code run of ``name`` on ``reps`` replicas with the problem's stochastic gradients."""
+
+    def gradient(X: np.ndarray, g: np.random.Generator) -> np.ndarray:  # X: (n, reps, d)
+        return np.swapaxes(problem.stochastic_gradients(np.swapaxes(X, 0, 1), g, batch_size=batch_size), 0, 1)
+
+    return algorithm_run(name, hp, _StepPlan(get, steps), rng, start, reps, lr, gradient=gradient)
 
 
 def simulate_centralized(problem: Any, *, lr: float, steps: int, reps: int, x0: Any = None, seed: SeedLike = None,
@@ -813,8 +926,12 @@ class MergingCrosscheck(CheckReport):
 def crosscheck_merging(problem: Any, schedule: Any, *, lr: float, steps: int, reps: int, x0: Any = None,
                        seed: SeedLike = None, order: str = "gradient_then_gossip", confidence: float | None = None,
                        min_coverage: float = 1.0, record_every: int = 1, band: float = 0.999,
-                       level: float | None = None) -> MergingCrosscheck:
+                       level: float | None = None, algorithm: str = "dsgd", **hyperparameters: Any) -> MergingCrosscheck:
     r"""Check :func:`propagate` against :func:`simulate_merging` on the same schedule.
+
+    With ``algorithm="gradient_tracking"`` or ``"exact_diffusion"`` both routes run that algorithm:
+    the exact mean/covariance propagation of its declared recursion against its pseudo-code
+    simulator with the problem's stochastic gradients.
 
     Statistics of :mod:`topotheory.crosscheck.stats`. For every quantity of :data:`QUANTITIES`:
 
@@ -857,6 +974,10 @@ def crosscheck_merging(problem: Any, schedule: Any, *, lr: float, steps: int, re
         Family level of the simultaneous curve bands (default 0.999).
     level : float, optional
         Old name of ``confidence`` (accepted with a DeprecationWarning).
+    algorithm : str
+        ``"dsgd"`` (default), ``"gradient_tracking"`` or ``"exact_diffusion"`` (see :func:`propagate`).
+    **hyperparameters
+        The algorithm's hyper-parameters by name.
 
     Returns
     -------
@@ -869,6 +990,8 @@ def crosscheck_merging(problem: Any, schedule: Any, *, lr: float, steps: int, re
     >>> rep = crosscheck_merging(p, ring(4), lr=0.1, steps=40, reps=400, seed=1)
     >>> rep.agrees, rep.verdict
     (True, 'agrees')
+    >>> crosscheck_merging(p, ring(4), lr=0.1, steps=40, reps=400, seed=1, algorithm="gradient_tracking").verdict
+    'agrees'
     """
     check_quadratic(problem)
     level = check_real("confidence", renamed_keyword("confidence", confidence, "level", level, 0.99),
@@ -876,9 +999,21 @@ def crosscheck_merging(problem: Any, schedule: Any, *, lr: float, steps: int, re
     band = check_real("band", band, low=0.0, high=1.0, low_open=True, high_open=True)
     min_coverage = check_real("min_coverage", min_coverage, low=0.0, high=1.0)
     seed, record = root_seed(seed)
-    exact = propagate(problem, schedule, lr=lr, steps=steps, x0=x0, order=order, record_every=record_every)
+    exact = propagate(problem, schedule, lr=lr, steps=steps, x0=x0, order=order, record_every=record_every,
+                      algorithm=algorithm, **hyperparameters)
     sim = simulate_merging(problem, schedule, lr=lr, steps=steps, reps=reps, x0=x0, seed=seed, order=order,
-                           record_every=record_every)
+                           record_every=record_every, algorithm=algorithm, **hyperparameters)
+    return judge_merging(exact, sim, level=level, band=band, min_coverage=min_coverage, seed=record)
+
+
+def judge_merging(exact: MergingCurves, sim: MergingSimulation, *, level: float, band: float, min_coverage: float,
+                  seed: Any) -> MergingCrosscheck:
+    """The verdict of :func:`crosscheck_merging` on exact curves and a simulation of the same run.
+
+    Package-internal: the one comparison of the merging quantities (tests plant faults through it).
+    """
+    reps, steps = sim.merged_loss.shape[1], int(exact.steps[-1])
+    record = seed
     T, Q = len(exact.steps), len(QUANTITIES)
     rows, found, diags = [], [], []
     for q in QUANTITIES:

@@ -25,6 +25,7 @@ first step and, within a step, gossips before it draws the gradient at the new i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import collections
@@ -123,9 +124,10 @@ class _Run:
     #: arrays of shape (n, c, d) alive at once, for the memory estimate
     arrays = 4
 
-    def __init__(self, plan: list[tuple[str, Any]], rng: np.random.Generator, X0: np.ndarray, c: int, lr: float,
-                 batch_size: int, hp: dict[str, Any]) -> None:
+    def __init__(self, plan: Any, rng: np.random.Generator, X0: np.ndarray, c: int, lr: float,
+                 batch_size: int, hp: dict[str, Any], gradient: GradientOracle | None = None) -> None:
         self.plan, self.rng, self.lr, self.b, self.hp = plan, rng, lr, batch_size, hp
+        self.oracle = gradient
         self.n, self.d = X0.shape
         self.c = c
         self.x = np.repeat(X0[:, None, :], c, axis=1)
@@ -139,7 +141,12 @@ class _Run:
             setattr(self, name, np.zeros_like(self.x))
 
     def grad(self, X: np.ndarray) -> np.ndarray:
-        r"""Fresh stochastic gradients :math:`g_i = \frac1b\sum_k a_k a_k^\top x_i`, :math:`a_k \sim N(0, I_d)`."""
+        r"""Fresh stochastic gradients :math:`g_i = \frac1b\sum_k a_k a_k^\top x_i`, :math:`a_k \sim N(0, I_d)`.
+
+        With a gradient oracle (another problem), the oracle's fresh gradients at ``X`` instead.
+        """
+        if self.oracle is not None:
+            return self.oracle(X, self.rng)
         A, s = self._a, self._s
         g: Any = None
         for _ in range(self.b):
@@ -298,6 +305,61 @@ _RUNS = {
     "choco": _Choco,
     "delayed": _Delayed,
 }
+
+
+#: A stochastic-gradient oracle: ``(X of shape (n, c, d), rng) -> fresh gradients of the same shape``.
+GradientOracle = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+
+
+def algorithm_run(algorithm: str, hyperparameters: dict[str, Any], plan: Any, rng: np.random.Generator,
+                  X0: np.ndarray, reps: int, lr: float, *, batch_size: int = 1,
+                  gradient: GradientOracle | None = None) -> Any:
+    r"""One chunk of ``reps`` replicas of ``algorithm``'s pseudo-code, ready to ``step(t)``.
+
+    The state components are arrays of shape ``(n, reps, d)`` (``run.x`` the iterate);
+    ``run.step(t)`` applies one step of the registry's update rule with the gossip ``plan[t %
+    len(plan)]`` (the phases of :func:`topotheory.simulate.montecarlo.gossip_plan`). The
+    stochastic gradient is the toy problem's :math:`\frac1b\sum_k a_k a_k^\top x_i` unless a
+    ``gradient`` oracle (another problem's, e.g. a heterogeneous quadratic's) is given; every rule
+    calls it exactly where its pseudo-code draws a gradient.
+
+    Parameters
+    ----------
+    algorithm : str
+        A key of :data:`topotheory.ALGORITHMS`.
+    hyperparameters : dict
+        Its validated hyper-parameters (:func:`check_algorithm_run`).
+    plan : sequence of (kind, matrix)
+        The gossip of each phase.
+    rng : numpy.random.Generator
+        The chunk's stream (gradients, compression, random gossip).
+    X0 : ndarray, shape (n, d)
+        The start of the iterate.
+    reps : int
+        Replicas in the chunk.
+    lr : float
+        Learning rate.
+    batch_size : int
+        Mini-batch size of the toy problem's gradient.
+    gradient : callable, optional
+        ``gradient(X, rng)`` for ``X`` of shape ``(n, reps, d)``.
+
+    Returns
+    -------
+    object
+        The run: ``x`` (and the rule's other components), ``step(t)``.
+
+    Examples
+    --------
+    >>> from topotheory import ring
+    >>> from topotheory.simulate.montecarlo import gossip_plan
+    >>> run = algorithm_run("gradient_tracking", {}, gossip_plan(ring(4)), np.random.default_rng(0),
+    ...                     np.ones((4, 2)), 3, 0.5, gradient=lambda X, rng: X - 1.0)   # f_i = |x - 1|^2 / 2
+    >>> run.step(0)
+    >>> run.x.shape, bool(np.allclose(run.x, 1.0))
+    ((4, 3, 2), True)
+    """
+    return _RUNS[algorithm](plan, rng, X0, reps, lr, batch_size, hyperparameters, gradient)
 
 
 def _arrays_alive(name: str, hp: dict[str, Any]) -> Any:
