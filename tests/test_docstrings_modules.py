@@ -16,6 +16,7 @@ MODULES = (
     "topotheory.engine.dense",
     "topotheory.engine.fourier",
     "topotheory.engine.random",
+    "topotheory.engine.rational",
     "topotheory.engine.resolve",
     "topotheory.engine.spectral_measure",
     "topotheory.engine.structure",

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from topotheory.engine.stateful import _inverse_or_nan
+from topotheory.engine.rational import inverse_or_nan as _inverse_or_nan
 
 
 def test_a_singular_block_is_nan_and_the_others_are_inverted():

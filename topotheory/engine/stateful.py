@@ -40,11 +40,22 @@ Routes:
 
     (:math:`P_k` the one-period product, :math:`y` the injection carried to the end of the period,
     :math:`w` the read-out carried back to its start), non-increasing in :math:`\rho`. The sums
-    over ``r`` are resolvents, :math:`(I - P_k\otimes\bar P_k/\rho)^{-1}`, evaluated by small stable
-    linear solves (``s² × s²`` per mode; no eigenvectors, so near-defective modes of momentum
-    methods keep full precision); :math:`\rho` is
+    over ``r`` are resolvents, :math:`(I - P_k\otimes\bar P_k/\rho)^{-1}`, evaluated as rational
+    functions of :math:`1/\rho` (:mod:`topotheory.engine.rational`: coefficients from the power sums
+    :math:`|\operatorname{tr}P_k^m|^2` and the first ``s²`` terms of the series; no eigenvectors, so
+    near-defective modes of momentum methods keep full precision), by a stable ``s² × s²`` solve only
+    within a multiple pole; :math:`\rho` is
     :math:`\max(\rho_0, \text{root})`, :math:`\rho_0 = \max_k \rho(P_k)^2` the noiseless modes.
     This generalises the D-SGD secular equation :math:`1 = \frac\beta n\sum_k \frac{\lambda_k^2}{\rho - a\lambda_k^2}`.
+``"stateful-eigen"``
+    Static symmetric schemes, one noisy product per step: the same secular equation in the
+    eigenbasis, :math:`(\kappa-1)\lambda_{\max}(K(1/\rho)) = 1` with ``K`` ``n × n``
+    (:func:`_rho_eigen`), the pair resolvents per pair of distinct eigenvalues, ``K`` reduced to the
+    cells of an equitable partition of the graph (the centre and the leaves of a star).
+
+The secular roots start from the model of the pole next to the root (most roots of small learning
+rates sit there), so a grid of (learning rate, hyper-parameter) points needs a handful of
+evaluations per point; the dense route works on symmetric matrices only.
 """
 
 from __future__ import annotations
@@ -57,18 +68,26 @@ import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike
 
 from ..algorithms.recursion import Recursion, SubStep
+from ..common.threads import single_threaded_blas
+from .rational import kron_rational, kron_solve, power_data, rational_value
 
-__all__ = ["STATEFUL_ROUTES", "initial_state", "propagate", "stateful_rho", "StatefulMoments"]
+__all__ = ["STATEFUL_ROUTES", "initial_state", "propagate", "stateful_rho", "stateful_stable", "StatefulMoments"]
 
 STATEFUL_ROUTES = ("auto", "dense", "fourier", "eigen")
 
 #: ``(rho, route, residual, converged)`` per flat batch element.
 RhoResult = tuple[np.ndarray, str, np.ndarray, np.ndarray]
-#: ``evaluate(idx, x) -> (F, dF/dx)`` of a secular equation, for the batch elements ``idx``.
-Evaluator = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+#: ``evaluate(idx, x) -> (F, dF/dx, well_conditioned)`` of a secular equation, for the batch elements
+#: ``idx``; ``well_conditioned`` is False where a resolvent needed the fallback solve (within a multiple pole).
+Evaluator = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 #: Largest operator dimension (s n)^2 solved by a dense eigensolver; above it ARPACK.
 DENSE_LIMIT = 576
+#: States per chunk of the dense route (batch elements x basis x s^2 n^2 entries).
+DENSE_CHUNK_ENTRIES = 2_000_000
+#: A resolvent whose denominator has a condition above this (within a multiple pole) is
+#: re-evaluated by a stable solve (:func:`~topotheory.engine.rational.rational_value`).
+RATIONAL_COND_LIMIT = 1e4
 
 
 # ----------------------------------------------------------------------------- gossip moments
@@ -139,24 +158,27 @@ def _apply(T: np.ndarray, sub: SubStep, gossip: Any) -> np.ndarray:
     return out
 
 
-def _take(rec: Recursion, b: int) -> Recursion:
-    """The recursion's coefficients of batch element ``b`` (flat index), as an unbatched view."""
+def _take_many(rec: Recursion, idx: np.ndarray) -> Recursion:
+    """The recursion's coefficients of the flat batch elements ``idx``, batch shape ``(len(idx), 1)``.
+
+    The extra axis broadcasts against a stack of states (the dense route's basis).
+    """
     import dataclasses
 
     def pick(x: Any) -> np.ndarray:
-        return np.asarray(x).reshape((-1,) + np.shape(x)[len(rec.batch):])[b]
+        tail = np.shape(x)[len(rec.batch):]
+        return np.broadcast_to(np.asarray(x), rec.batch + tail).reshape((-1,) + tail)[idx][:, None]
 
     def sub(s: SubStep) -> SubStep:
         nz = s.noise
         if nz is not None:
             nz = dataclasses.replace(nz, source=pick(nz.source), target=pick(nz.target),
-                                     excess=float(np.broadcast_to(nz.excess, rec.batch).reshape(-1)[b])
-                                     if rec.batch else float(nz.excess))
+                                     excess=np.broadcast_to(np.asarray(nz.excess, dtype=float), rec.batch).reshape(-1)[idx][:, None])
         return dataclasses.replace(s, local=pick(s.local), gossip=None if s.gossip is None else pick(s.gossip),
                                    noise=nz)
 
     return dataclasses.replace(rec, step=tuple(sub(s) for s in rec.step), init=tuple(sub(s) for s in rec.init),
-                               batch=())
+                               batch=(len(idx), 1))
 
 
 def _check_random(scheme: Any, rec: Recursion) -> None:
@@ -279,19 +301,16 @@ def _invariant_basis(rec: Recursion, n: int) -> np.ndarray | None:
     return vt[r:].T
 
 
-def _rho_dense(scheme: Any, rec: Recursion) -> RhoResult:
-    """(rho of the one-period map, route, residual, converged) per flat batch element."""
+def _dense_setup(scheme: Any, rec: Recursion) -> tuple[Any, ...]:
+    """The dense route's pieces: gossips, invariant basis ``U``, ``k`` (state dimension) and lift / lower."""
     _check_random(scheme, rec)
     if rec.invariants and getattr(scheme, "stochastic", "doubly") != "doubly":
         raise ValueError("an algorithm with conserved sums (gradient tracking, exact diffusion) needs doubly "
                          "stochastic gossip; this random scheme is only row-stochastic")
     n, s = scheme.n, rec.size
     gossips = _gossips(scheme)
-    p = len(gossips)
-    B = int(np.prod(rec.batch)) if rec.batch else 1
     U = _invariant_basis(rec, n)
     k_dim = s * n if U is None else U.shape[1]
-    D = k_dim**2
 
     def lift(S: np.ndarray) -> np.ndarray:  # (..., k, k) -> T (..., s, s, n, n)
         if U is None:
@@ -302,25 +321,62 @@ def _rho_dense(scheme: Any, rec: Recursion) -> RhoResult:
     def lower(T: np.ndarray) -> np.ndarray:  # T (..., s, s, n, n) -> (..., k, k)
         X = T.swapaxes(-3, -2).reshape(T.shape[:-4] + (s * n, s * n))
         return X if U is None else U.T @ X @ U
+
+    return gossips, k_dim, lift, lower
+
+
+def _dense_maps(scheme: Any, rec: Recursion) -> Any:
+    r"""Yield ``(idx, M)``: the one-period maps of chunks of flat batch elements, ``M`` (len(idx), d, d).
+
+    The maps act on symmetric ``k × k`` matrices in the orthonormal basis :math:`e_ae_a^T`,
+    :math:`(e_ae_b^T + e_be_a^T)/\sqrt2` (``d = k(k+1)/2`` instead of ``k²``): the map also acts on
+    complex Hermitian ``T`` and is positive there, so every orbit is bounded by that of the identity
+    (:math:`-cI \preceq H \preceq cI`) and the spectral radius is the one on symmetric matrices.
+    Column ``c`` of ``M`` is the image of basis element ``c``.
+    """
+    gossips, k_dim, lift, lower = _dense_setup(scheme, rec)
+    n, s, p = scheme.n, rec.size, len(gossips)
+    B = int(np.prod(rec.batch)) if rec.batch else 1
+    ia, ib = np.triu_indices(k_dim)
+    scale = np.where(ia == ib, 1.0, np.sqrt(2.0))
+    flat = ia * k_dim + ib
+    basis = np.zeros((ia.size, k_dim, k_dim))
+    basis[np.arange(ia.size), ia, ib] = 1.0 / scale
+    basis[np.arange(ia.size), ib, ia] = 1.0 / scale
+    step = max(1, DENSE_CHUNK_ENTRIES // (ia.size * s * s * n * n))
+    for c0 in range(0, B, step):
+        idx = np.arange(c0, min(B, c0 + step))
+        chunk = _take_many(rec, idx) if rec.batch else rec
+        T = lift(basis)
+        for t in range(p):
+            T = propagate(T, chunk, gossips, t)
+        X = lower(T)
+        M = X.reshape(X.shape[:-2] + (k_dim * k_dim,))[..., flat] * scale  # rows: basis element
+        yield idx, np.broadcast_to(np.swapaxes(M, -1, -2), (idx.size,) + M.shape[-2:])
+
+
+def _rho_dense(scheme: Any, rec: Recursion) -> RhoResult:
+    """(rho of the one-period map, route, residual, converged) per flat batch element."""
+    gossips, k_dim, lift, lower = _dense_setup(scheme, rec)
+    n, p = scheme.n, len(gossips)
+    B = int(np.prod(rec.batch)) if rec.batch else 1
+    D = k_dim**2
     rho = np.empty(B)
     res = np.zeros(B)
     conv = np.ones(B, dtype=bool)
     route = "stateful-dense" if D <= DENSE_LIMIT else "stateful-arnoldi"
+    if D <= DENSE_LIMIT:  # the maps of a chunk of batch elements at once, then batched eigenvalues
+        for idx, M in _dense_maps(scheme, rec):
+            rho[idx] = np.max(np.abs(np.linalg.eigvals(M)), axis=-1)
+        return rho, route, res, conv
     for b in range(B):
-        one = _take(rec, b) if rec.batch else rec
+        one = _take_many(rec, np.array([b])) if rec.batch else rec  # batch shape (1, 1)
 
         def period(S: np.ndarray, one: Recursion = one) -> np.ndarray:
             T = lift(S)
             for t in range(p):
                 T = propagate(T, one, gossips, t)
             return lower(T)
-
-        if D <= DENSE_LIMIT:
-            basis = np.eye(D).reshape(D, k_dim, k_dim)
-            M = period(basis).reshape(D, D).T
-            vals = np.linalg.eigvals(M)
-            rho[b] = float(np.max(np.abs(vals)))
-            continue
 
         def mv(x: np.ndarray, period: Callable[[np.ndarray], np.ndarray] = period) -> np.ndarray:
             return period(np.asarray(x, dtype=float).reshape(k_dim, k_dim)).ravel()
@@ -399,12 +455,14 @@ def _mode_classes(scheme: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _fourier_setup(scheme: Any, rec: Recursion) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray, int]:
-    r"""The pieces of M(x), x = 1/rho, per (batch, mode): ``(P2, Y, R, exc, direct, x_max)``.
+    r"""The pieces of M(x), x = 1/rho, per (batch, mode): ``(P, w, y, num, den, exc, direct)``, ``x_max``, ``rho_0``, ``m``.
 
-    ``P2 = P \otimes \bar P`` (B, n, N, N) with ``N = s^2`` acts on row-major ``vec(S)``;
-    ``Y[:, :, j] = vec(y_j y_j^*)`` (injections carried to the end of the period) and
-    ``R[:, :, i] = vec(w_i^T \bar w_i)`` (read-outs carried back to its start), so that
-    ``M_ij(x) = direct_ij + x (exc_j / n) sum_k Re R_i^T (I - x P2)^{-1} Y_j``.
+    ``P`` (B, n, s, s) is the one-period product, ``w[:, :, i]`` the read-outs carried back to the
+    period's start and ``y[:, :, j]`` the injections carried to its end, so that
+    ``M_ij(x) = direct_ij + x exc_j sum_k weight_k f_kij(x)`` with
+    :math:`f_{kij}(x) = (w_i\otimes\bar w_i)^T(I - xP_k\otimes\bar P_k)^{-1}(y_j\otimes\bar y_j)
+    = \sum_r x^r|w_i^TP_k^ry_j|^2`, the rational function ``num / den``
+    (:func:`~topotheory.engine.rational.kron_rational`; ``den`` per mode, shape (B, n, 1, 1, s² + 1)).
     """
     mats, noises, s, weight, fixed = _fourier_data(scheme, rec)
     J = len(mats)
@@ -435,21 +493,19 @@ def _fourier_setup(scheme: Any, rec: Recursion) -> tuple[tuple[np.ndarray, ...],
     for j in range(J - 1, -1, -1):
         after[j] = acc
         acc = np.matmul(acc, mats[j])
-    P2 = np.einsum("bnpq,bnrs->bnprqs", P, np.conj(P)).reshape(B, n, s * s, s * s)
-    real = not np.iscomplexobj(P) or np.max(np.abs(P.imag), initial=0.0) == 0.0
-    Y = np.empty((B, n, m, s * s), dtype=complex)
-    R = np.empty((B, n, m, s * s), dtype=complex)
+    wr = np.empty((B, n, m, s), dtype=complex)
+    yr = np.empty((B, n, m, s), dtype=complex)
     exc = np.empty((B, m))
     direct = np.zeros((B, m, m))
     for a, i in enumerate(pos):
         w = np.einsum("bp,bnpq->bnq", noises[i][0].astype(complex), before[i])
         if Q0 is not None:
             w[:, fixed] = (w[:, fixed] @ Q0) * keep
-        R[:, :, a] = np.einsum("bnp,bnq->bnpq", w, np.conj(w)).reshape(B, n, s * s)
+        wr[:, :, a] = w
         y = np.einsum("bnpq,bq->bnp", after[i], noises[i][1].astype(complex))
         if Q0 is not None:
             y[:, fixed] = (y[:, fixed] @ Q0) * keep
-        Y[:, :, a] = np.einsum("bnp,bnq->bnpq", y, np.conj(y)).reshape(B, n, s * s)
+        yr[:, :, a] = y
         exc[:, a] = noises[i][2]
     for a, i in enumerate(pos):
         for c, j in enumerate(pos):
@@ -462,44 +518,34 @@ def _fourier_setup(scheme: Any, rec: Recursion) -> tuple[tuple[np.ndarray, ...],
     top = np.max(rho0, axis=-1)
     with np.errstate(divide="ignore"):
         x_max = np.where(top > 0, 1.0 / top, np.inf)
-    Y = Y * weight[None, :, None, None]
-    if real:
-        P2, Y, R = P2.real.copy(), Y.real.copy(), R.real.copy()
-    return (P2, Y, R, exc, direct), x_max, top, m
+    if all(np.max(np.abs(a.imag), initial=0.0) == 0.0 for a in (P, wr, yr)):
+        P, wr, yr = P.real.copy(), wr.real.copy(), yr.real.copy()
+    # R_i^T (I - x P (x) conj P)^{-1} Y_j = sum_r x^r |w_i^T P^r y_j|^2, a rational function per mode
+    tr, seq = power_data(P[:, :, None, None], wr[:, :, :, None], yr[:, :, None, :], s * s)  # seq (B, n, m, m, N)
+    num, den = kron_rational(tr, seq, np.conj(tr), np.conj(seq))
+    return (P, wr, yr, num.real, den.real, exc, direct), x_max, top, m
 
 
-def _inverse_or_nan(A: np.ndarray) -> np.ndarray:
-    """Batched inverse of ``A`` (shape ``(B, ..., N, N)``); a batch element with a singular block is NaN.
-
-    A singular block means ``x`` sits on a pole of a mode's resolvent; the root finder treats a
-    non-finite evaluation as lying right of the root and bisects (see :func:`_secular_root`).
-    """
-    try:
-        return np.linalg.inv(A)
-    except np.linalg.LinAlgError:
-        out = np.full(A.shape, np.nan, dtype=A.dtype)
-        for b in range(A.shape[0]):  # rare: only the elements at a pole are lost
-            try:
-                out[b] = np.linalg.inv(A[b])
-            except np.linalg.LinAlgError:
-                pass
-        return out
-
-
-def _fourier_M(data: tuple[np.ndarray, ...], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """M(x) and dM/dx for x of shape (B,), by stable linear solves (I - x P2) Z = Y per mode."""
-    P2, Y, R, exc, direct = data
-    N = P2.shape[-1]
-    A = np.eye(N) - x[:, None, None, None] * P2
-    Ainv = _inverse_or_nan(A)
-    Yt = np.swapaxes(Y, -1, -2)  # (B, n, N, m)
-    Z = np.matmul(Ainv, Yt)
-    dZ = np.matmul(Ainv, np.matmul(P2, Z))
-    q = np.einsum("bnip,bnpj->bij", R, Z).real
-    dq = np.einsum("bnip,bnpj->bij", R, dZ).real
+def _fourier_M(data: tuple[np.ndarray, ...], x: np.ndarray,
+               weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """M(x), dM/dx for x of shape (B,) (the modes' rational resolvents; a solve within a multiple pole), and
+    whether no mode needed the solve."""
+    P, wr, yr, num, den, exc, direct = data
+    f, df, cond = rational_value(num, den, x[:, None, None, None])  # (B, n, m, m); cond (B, n, 1, 1)
+    bad = ~(cond[:, :, 0, 0] <= RATIONAL_COND_LIMIT)
+    if bad.any():  # within a multiple pole: the stable solve for those modes
+        m = wr.shape[2]
+        e, k = np.nonzero(bad)
+        e, k = np.repeat(e, m * m), np.repeat(k, m * m)
+        i, j = np.tile(np.repeat(np.arange(m), m), e.size // (m * m)), np.tile(np.arange(m), e.size // m)
+        Pk, wi, yj = P[e, k], wr[e, k, i], yr[e, k, j]
+        fs, dfs = kron_solve(Pk, wi, yj, np.conj(Pk), np.conj(wi), np.conj(yj), x[e])
+        f[e, k, i, j], df[e, k, i, j] = fs.real, dfs.real
+    q = np.einsum("k,bkij->bij", weight, f)
+    dq = np.einsum("k,bkij->bij", weight, df)
     M = direct + x[:, None, None] * q * exc[:, None, :]
     dM = (q + x[:, None, None] * dq) * exc[:, None, :]
-    return M, dM
+    return M, dM, np.asarray(~bad.any(axis=1))
 
 
 def _take_data(data: tuple[np.ndarray, ...], idx: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -545,26 +591,34 @@ def _secular_root(evaluate: Evaluator, x_max: np.ndarray, rho0: np.ndarray) -> t
         if not inf_hi.any():
             break
         idx = np.flatnonzero(inf_hi)
-        lam, _ = evaluate(idx, hi[idx])
+        lam, _, _ = evaluate(idx, hi[idx])
         grow = ~(lam > 1.0)
         hi[idx[grow]] *= 2.0
         inf_hi[idx[~grow]] = False
     top = hi.copy()
-    probe = top * (1.0 - 1e-13)  # F there <= 1: no root below the pole (the linear solves stay accurate)
-    lam, _ = evaluate(np.arange(B), probe)
-    found = ~(lam <= 1.0)
+    probe = top * (1.0 - 1e-13)  # F there <= 1: no root below the pole
+    lam, _, sharp = evaluate(np.arange(B), probe)
+    # within a cluster of poles (a near-defective mode) no evaluation there is accurate: search anyway
+    # (the search ends at the probe, rho = rho_0, if there is no root)
+    # (F >= 0 in exact arithmetic: a negative value is round-off, e.g. a spurious pole of a nilpotent
+    # mode, whose rho_0 is only known to sqrt(eps))
+    found = ~(lam <= 1.0) | ~sharp | (lam < 0.0)
     hi = np.where(found, probe, hi)
     lo = np.where(found, lo, probe)
-    x = np.minimum(1.0, 0.5 * hi)
+    # start from the pole's model F ~ R / (x_max - x), R = F(probe) (x_max - probe): the root is
+    # usually close to the pole (small learning rates), where a start far left costs many steps
+    with np.errstate(invalid="ignore", over="ignore"):
+        guess = top - lam * (top - probe)
+    x = np.where(np.isfinite(x_max) & (guess > 0.5 * hi) & (guess < hi), guess, np.minimum(1.0, 0.5 * hi))
     active = found.copy()
     res = np.zeros(B)
     for _ in range(300):
         if not active.any():
             break
         idx = np.flatnonzero(active)
-        lam, dlam = evaluate(idx, x[idx])
+        lam, dlam, _ = evaluate(idx, x[idx])
         xi = x[idx]
-        bad_eval = ~np.isfinite(lam) | ~np.isfinite(dlam)
+        bad_eval = ~np.isfinite(lam) | ~np.isfinite(dlam) | (lam < 0.0)
         right = bad_eval | (lam > 1.0)
         hi[idx[right]] = xi[right]
         lo[idx[~right]] = xi[~right]
@@ -572,8 +626,10 @@ def _secular_root(evaluate: Evaluator, x_max: np.ndarray, rho0: np.ndarray) -> t
             xn = np.where(right, xi - (lam - 1.0) / dlam, xi + lam * (1.0 - lam) / dlam)
         l_i, h_i = lo[idx], hi[idx]
         ok = (xn > l_i) & (xn < h_i) & ~bad_eval
-        xn = np.where(lam == 1.0, xi, np.where(ok, xn, 0.5 * (l_i + h_i)))
-        done = (np.abs(xn - xi) <= 1e-14 * xi) | (h_i - l_i <= 2e-16 * h_i) | (lam == 1.0)
+        # a Newton step below round-off is convergence, even when it leaves the bracket by that much
+        done = ~bad_eval & (np.abs(xn - xi) <= 1e-14 * xi)
+        xn = np.where((lam == 1.0) | done, xi, np.where(ok, xn, 0.5 * (l_i + h_i)))
+        done |= (h_i - l_i <= 2e-16 * h_i) | (lam == 1.0)
         done |= l_i >= top[idx] * (1.0 - 1e-13)  # no root below the pole: rho = rho_0
         x[idx] = xn
         res[idx] = np.abs(lam - 1.0)
@@ -585,10 +641,15 @@ def _secular_root(evaluate: Evaluator, x_max: np.ndarray, rho0: np.ndarray) -> t
 
 def _rho_fourier(scheme: Any, rec: Recursion) -> RhoResult:
     data, x_max, rho0, m = _fourier_setup(scheme, rec)
+    weight = _mode_classes(scheme)[1]
     B = x_max.shape[0]
     if m == 0:
         return rho0, "stateful-fourier", np.zeros(B), np.ones(B, dtype=bool)
-    rho, res, conv = _secular_root(lambda idx, x: _perron(*_fourier_M(_take_data(data, idx), x)), x_max, rho0)
+    def evaluate(idx: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        M, dM, sharp = _fourier_M(_take_data(data, idx), x, weight)
+        return _perron(M, dM) + (sharp,)
+
+    rho, res, conv = _secular_root(evaluate, x_max, rho0)
     return rho, "stateful-fourier", res, conv
 
 
@@ -627,36 +688,147 @@ def _eigen_pieces(lam: np.ndarray, rec: Recursion,
     return P, w, y, kappa1
 
 
-def _eigen_evaluator(Q: np.ndarray, P: np.ndarray, w: np.ndarray, y: np.ndarray, kappa1: np.ndarray) -> Evaluator:
+#: Largest ``pairs × n²`` for which the eigen route tabulates the Hadamard products of the spectral
+#: projectors (:func:`_eigen_structure`); above it ``K`` is built from the eigenvectors.
+EIGEN_TABLE_ENTRIES = 4_194_304
+#: Largest ``batch × pairs × (2 s² + 1)`` for which the pairs' rational coefficients are kept.
+EIGEN_COEFF_ENTRIES = 16_777_216
+
+
+def _equitable(V: np.ndarray) -> np.ndarray:
+    r"""Orthonormal cell indicators ``E`` (n, q) of a partition equitable for every symmetric ``V[a]``.
+
+    Colour refinement on the weighted matrices: a cell splits until every vertex of a cell has the
+    same sums :math:`\sum_{j\in C}V_{a,ij}` into every cell ``C``, so that ``E E^T`` commutes with
+    each ``V[a]``. Checked to round-off at the end; the identity (no reduction) if the check fails.
+    """
+    n, m = V.shape[-1], V.shape[0]
+    scale = max(float(np.max(np.abs(V), initial=0.0)), 1e-300)
+    # a vertex's signature, its rounded sums into every cell, hashed to one number by fixed weights
+    # (a collision only merges cells wrongly, which the final check catches)
+    mix = np.sqrt(np.arange(2.0, 2.0 + m))
+    colors = np.zeros(n, dtype=int)
+    for _ in range(n):
+        k = int(colors.max()) + 1
+        sums = np.round(np.matmul(V, np.eye(k)[colors]) / scale, 9)  # (m, n, k)
+        key = np.einsum("a,aij->ij", mix, sums) @ np.sqrt(np.arange(3.0, 3.0 + k))
+        _, new = np.unique(np.stack([colors.astype(float), key]), axis=1, return_inverse=True)
+        new = np.ravel(new)
+        if int(new.max()) + 1 == k:
+            break
+        colors = new
+    ind = np.eye(int(colors.max()) + 1)[colors]
+    E = ind / np.sqrt(ind.sum(axis=0))
+    VE = np.matmul(V, E)
+    if np.max(np.abs(VE - E @ np.matmul(E.T, VE)), initial=0.0) > 1e-10 * scale:
+        return np.eye(n)
+    return E
+
+
+def _eigen_structure(scheme: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    r"""Eigenvalue classes of a static symmetric scheme and the reduced Hadamard tables, cached.
+
+    Returns ``(lam_c, cls, pairs, table)``: the distinct eigenvalues :math:`\lambda_a` (``c``), the
+    class of each eigenvector, the class pairs :math:`a \le b` (2, ``c(c+1)/2``) and, when small
+    enough, ``table[(ab)] = E^T (\Pi_a\circ\Pi_b + [a\ne b]\,\Pi_b\circ\Pi_a) E`` flattened,
+    with :math:`\Pi_a` the spectral projector of :math:`\lambda_a` and ``E`` the cells of a
+    partition equitable for all of them (:func:`_equitable`). Then
+    :math:`K = \sum_{kl}(q_kq_k^T)\circ(q_lq_l^T)\,g_{kl} = \sum_{a\le b} g_{ab}\,(\ldots)` and
+    :math:`E^TKE` = ``g @ table``; its largest eigenvalue is :math:`K`'s wherever :math:`K` has a
+    non-negative top eigenvector (the Perron vector of the noise, :func:`_rho_eigen`), since ``E E^T``
+    commutes with ``K``.
+    """
+
+    def build() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        lam, Q = scheme.eigh()
+        lam = np.asarray(lam, dtype=float)
+        n = lam.shape[0]
+        order = np.argsort(lam)
+        cuts = np.flatnonzero(np.diff(lam[order]) > 1e-12 * max(1.0, float(np.max(np.abs(lam))))) + 1
+        groups = np.split(order, cuts)
+        cls = np.empty(n, dtype=int)
+        for a, g in enumerate(groups):
+            cls[g] = a
+        lam_c = np.array([lam[g].mean() for g in groups])
+        pairs = np.array(np.triu_indices(len(groups)))
+        table = None
+        if pairs.shape[1] * n * n <= EIGEN_TABLE_ENTRIES:
+            Pi = np.stack([Q[:, g] @ Q[:, g].T for g in groups])
+            V = Pi[pairs[0]] * Pi[pairs[1]]
+            V[pairs[0] != pairs[1]] *= 2.0
+            E = _equitable(V)
+            q = E.shape[1]
+            table = np.matmul(E.T, np.matmul(V, E)).reshape(-1, q * q)
+        return lam_c, cls, pairs, table
+
+    return scheme.cached("engine:stateful-eigen-classes", build)
+
+
+def _eigen_evaluator(Q: np.ndarray, P: np.ndarray, w: np.ndarray, y: np.ndarray, kappa1: np.ndarray,
+                     cls: np.ndarray, pairs: np.ndarray, table: np.ndarray | None) -> Evaluator:
     r"""``evaluate(idx, x)``: :math:`(\kappa-1)\lambda_{\max}(K(x))` and its slope for batch elements ``idx``.
 
-    :math:`g_{kl}(x) = x (w_k\otimes w_l)^T (I - x P_k\otimes P_l)^{-1} (y_k\otimes y_l)` by batched
-    ``s² × s²`` solves; :math:`K = U\,\mathrm{diag}(g)\,U^T` with :math:`U_{i,(kl)} = Q_{ik}Q_{il}`,
-    explicit and batched for :math:`n \le` ``EIGEN_EXPLICIT``, else Lanczos on the matrix-free
-    :math:`Kv = \mathrm{diag}(Q[g\circ(Q^T\mathrm{Diag}(v)Q)]Q^T)`, warm-started from the last Perron
-    vector of the same batch element. The slope is Hellmann–Feynman: :math:`v^T (dK/dx) v / v^T v`.
+    ``P, w, y`` are given per eigenvalue class (``c``). :math:`g_{ab}(x) = x (w_a\otimes w_b)^T
+    (I - x P_a\otimes P_b)^{-1} (y_a\otimes y_b)` for the class pairs ``a <= b``, as rational
+    functions (:mod:`topotheory.engine.rational`; the few pairs within a multiple pole by a solve).
+    Then :math:`E^TKE` = ``g @ table`` (:func:`_eigen_structure`) and a batched ``eigh``; without a
+    table :math:`K = U\,\mathrm{diag}(g)\,U^T` with :math:`U_{i,(kl)} = Q_{ik}Q_{il}`, explicit and
+    batched for :math:`n \le` ``EIGEN_EXPLICIT``, else Lanczos on the matrix-free
+    :math:`Kv = \mathrm{diag}(Q[g\circ(Q^T\mathrm{Diag}(v)Q)]Q^T)`, warm-started from the last
+    Perron vector of the same batch element. The slope is Hellmann–Feynman: :math:`v^T (dK/dx) v / v^T v`.
     """
     n, s = Q.shape[0], P.shape[-1]
+    N = s * s
+    c = P.shape[1]
+    ia, ib = pairs
     explicit = n <= EIGEN_EXPLICIT
-    U = np.einsum("ik,il->ikl", Q, Q).reshape(n, n * n) if explicit else None
+    use_table = table is not None and explicit
+    U = np.einsum("ik,il->ikl", Q, Q).reshape(n, n * n) if explicit and not use_table else None
     starts: dict[int, np.ndarray] = {}
+    tr, seq = power_data(P, w, y, N)  # (B, c, N)
+    keep = P.shape[0] * ia.size * (2 * N + 1) <= EIGEN_COEFF_ENTRIES
+    whole = kron_rational(tr[:, ia], seq[:, ia], tr[:, ib], seq[:, ib]) if keep else None
 
-    def evaluate(idx: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def pair_values(b: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        num, den = (whole[0][b], whole[1][b]) if whole is not None else \
+            kron_rational(tr[b][:, ia], seq[b][:, ia], tr[b][:, ib], seq[b][:, ib])
+        f, df, cond = rational_value(num, den, xb[:, None])
+        bad = ~(cond <= RATIONAL_COND_LIMIT)
+        if bad.any():  # within a multiple pole: the stable solve for those pairs
+            e, p = np.nonzero(bad)
+            bb, pa, pb = b[e], ia[p], ib[p]
+            f[e, p], df[e, p] = kron_solve(P[bb, pa], w[bb, pa], y[bb, pa], P[bb, pb], w[bb, pb], y[bb, pb], xb[e])
+        g = xb[:, None] * f
+        return g, f + xb[:, None] * df, np.asarray(~bad.any(axis=1))
+
+    def full(gp: np.ndarray) -> np.ndarray:  # pairs a <= b -> (., n, n) over eigenvectors
+        G = np.empty((gp.shape[0], c, c))
+        G[:, ia, ib] = gp
+        G[:, ib, ia] = gp
+        return G[:, cls][:, :, cls]
+
+    def evaluate(idx: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         F = np.zeros(len(idx))
+        sharp = np.ones(len(idx), dtype=bool)
         dF = np.full(len(idx), np.inf)  # F(0) = 0 (K(0) = 0)
         pos = np.flatnonzero(x > 0.0)
-        step = max(1, EIGEN_CHUNK_ENTRIES // (n * n * s**4))
-        for c in range(0, len(pos), step):
-            sel = pos[c:c + step]
+        width = ia.size if use_table else n * n
+        step = max(1, EIGEN_CHUNK_ENTRIES // (width * (2 * N + 1) if use_table else n * n * s**4))
+        for c0 in range(0, len(pos), step):
+            sel = pos[c0:c0 + step]
             b, xb = idx[sel], x[sel]
-            P2 = np.einsum("bkpq,blrs->bklprqs", P[b], P[b]).reshape(len(b), n, n, s * s, s * s)
-            W2 = np.einsum("bkp,blq->bklpq", w[b], w[b]).reshape(len(b), n, n, s * s)
-            Y2 = np.einsum("bkp,blq->bklpq", y[b], y[b]).reshape(len(b), n, n, s * s)
-            A = np.eye(s * s) - xb[:, None, None, None, None] * P2
-            Z = np.linalg.solve(A, Y2[..., None])
-            Gm = xb[:, None, None] * np.einsum("bklp,bklp->bkl", W2, Z[..., 0])
-            dG = Gm / xb[:, None, None] + xb[:, None, None] * np.einsum(
-                "bklp,bklp->bkl", W2, np.linalg.solve(A, P2 @ Z)[..., 0])
+            gp, dgp, sharp[sel] = pair_values(b, xb)
+            if use_table:
+                assert table is not None
+                q = int(round(np.sqrt(table.shape[1])))
+                S = (gp @ table).reshape(len(b), q, q)
+                vals, vecs = np.linalg.eigh(0.5 * (S + np.swapaxes(S, 1, 2)))
+                u = vecs[:, :, -1]
+                F[sel] = kappa1[b] * vals[:, -1]
+                dF[sel] = kappa1[b] * np.einsum("bp,bp->b", dgp, np.einsum("bi,bj->bij", u, u).reshape(len(b), q * q)
+                                                @ table.T)
+                continue
+            Gm, dG = full(gp), full(dgp)
             if U is not None:
                 K = ((U[None] * Gm.reshape(len(b), 1, n * n)).reshape(len(b) * n, n * n) @ U.T).reshape(len(b), n, n)
                 vals, vecs = np.linalg.eigh(0.5 * (K + np.swapaxes(K, 1, 2)))
@@ -673,7 +845,7 @@ def _eigen_evaluator(Q: np.ndarray, P: np.ndarray, w: np.ndarray, y: np.ndarray,
             C = np.matmul(np.swapaxes(Q, 0, 1)[None], v[:, :, None] * Q[None])
             F[sel] = kappa1[b] * top
             dF[sel] = kappa1[b] * np.einsum("bkl,bkl->b", dG, C * C) / np.einsum("bi,bi->b", v, v)
-        return F, dF
+        return F, dF, sharp
 
     return evaluate
 
@@ -691,14 +863,15 @@ def _rho_eigen(scheme: Any, rec: Recursion) -> RhoResult:
     :math:`(\kappa-1)\lambda_{\max}(K(1/\rho)) = 1`, for the whole batch of (learning rate,
     hyper-parameter) points at once (:func:`_secular_root`, :func:`_eigen_evaluator`).
     """
-    lam, Q = scheme.eigh()
+    _, Q = scheme.eigh()
+    lam_c, cls, pairs, table = _eigen_structure(scheme)
     B = int(np.prod(rec.batch)) if rec.batch else 1
 
     def flat(x: Any) -> np.ndarray:
         return np.broadcast_to(np.asarray(x, dtype=float), rec.batch + np.shape(x)[len(rec.batch):]).reshape(
             (B,) + np.shape(x)[len(rec.batch):])
 
-    P, w, y, kappa1 = _eigen_pieces(np.asarray(lam, dtype=float), rec, flat)
+    P, w, y, kappa1 = _eigen_pieces(lam_c, rec, flat)  # per eigenvalue class
     rho0 = np.max(np.abs(np.linalg.eigvals(P)), axis=-1).max(axis=-1) ** 2
     rho, res, conv = rho0.copy(), np.zeros(B), np.ones(B, dtype=bool)
     noisy = np.flatnonzero(kappa1 > 0.0)
@@ -706,7 +879,8 @@ def _rho_eigen(scheme: Any, rec: Recursion) -> RhoResult:
         with np.errstate(divide="ignore"):
             x_max = np.where(rho0[noisy] > 0, 1.0 / rho0[noisy], np.inf)
         rho[noisy], res[noisy], conv[noisy] = _secular_root(
-            _eigen_evaluator(Q, P[noisy], w[noisy], y[noisy], kappa1[noisy]), x_max, rho0[noisy])
+            _eigen_evaluator(np.asarray(Q), P[noisy], w[noisy], y[noisy], kappa1[noisy], cls, pairs, table), x_max,
+            rho0[noisy])
     return rho, "stateful-eigen", res, conv
 
 
@@ -737,17 +911,90 @@ def stateful_rho(scheme: Any, rec: Recursion, route: str = "auto") -> RhoResult:
     >>> route, round(1 - float(rho[0]), 6)  # D-SGD on ring(32): r = 0.091202
     ('stateful-fourier', 0.091202)
     """
+    with single_threaded_blas():
+        chosen = _choose_route(scheme, rec, route)
+        if chosen == "fourier":
+            return _rho_fourier(scheme, rec)
+        if chosen == "eigen":
+            return _rho_eigen(scheme, rec)
+        return _rho_dense(scheme, rec)
+
+
+def _choose_route(scheme: Any, rec: Recursion, route: str) -> str:
+    """``"fourier"``, ``"eigen"`` or ``"dense"`` for ``route`` (see :func:`stateful_rho`)."""
     random = getattr(scheme, "is_random_scheme", False)
     circulant = getattr(scheme, "is_circulant", False) and not random
     if route == "fourier" and not circulant:
         raise ValueError("route='fourier' needs a circulant scheme")
     if route == "fourier" or (route == "auto" and circulant and rec.size <= 3):
-        return _rho_fourier(scheme, rec)
+        return "fourier"
     eigen_ok = (not random and scheme.is_static and scheme.is_symmetric and rec.noises == 1 and not rec.invariants
                 and rec.size <= 3)
     if route == "eigen" and not eigen_ok:
         raise ValueError("route='eigen' needs a static symmetric scheme and one noisy product per step, no "
                          "conserved sums")
     if route == "eigen" or (route == "auto" and eigen_ok and (rec.size * scheme.n) ** 2 > DENSE_LIMIT):
-        return _rho_eigen(scheme, rec)
-    return _rho_dense(scheme, rec)
+        return "eigen"
+    return "dense"
+
+
+def stateful_stable(scheme: Any, rec: Recursion) -> np.ndarray:
+    r"""Whether :math:`\rho < 1` per flat batch element, without an eigensolver where the map is dense.
+
+    The one-period map :math:`\Phi` is positive (it maps PSD ``T`` to PSD ``T``), so :math:`\rho(\Phi) < 1`
+    iff :math:`X - \Phi(X) = I` has a positive definite solution: if :math:`\rho < 1`,
+    :math:`X = \sum_t \Phi^t(I) \succ 0`; conversely, with :math:`Y \succeq 0` the Perron eigenvector of
+    the adjoint, :math:`(1 - \rho)\langle Y, X\rangle = \operatorname{tr} Y > 0`. On the dense route
+    that is one linear solve and one Cholesky factorisation per element (the maps of
+    :func:`stateful_rho`'s dense route, on symmetric matrices); other routes compare :math:`\rho` with 1.
+
+    Parameters
+    ----------
+    scheme : Scheme or RandomScheme
+        The gossip scheme (finite).
+    rec : Recursion
+        The algorithm's (possibly batched) recursion.
+
+    Returns
+    -------
+    ndarray of bool
+        Per flat batch element.
+
+    Examples
+    --------
+    >>> from topotheory import ALGORITHMS, star
+    >>> rec = ALGORITHMS["gradient_tracking"].recursion(lr=np.array([0.1, 0.3]), zeta=10.0)
+    >>> stateful_stable(star(4), rec).tolist()
+    [True, False]
+    """
+    with single_threaded_blas():
+        k_dim = _dense_setup(scheme, rec)[1]
+        if _choose_route(scheme, rec, "auto") != "dense" or k_dim**2 > DENSE_LIMIT:
+            return np.asarray(stateful_rho(scheme, rec)[0] < 1.0)
+        B = int(np.prod(rec.batch)) if rec.batch else 1
+        out = np.zeros(B, dtype=bool)
+        ia, ib = np.triu_indices(k_dim)
+        ident = (ia == ib).astype(float)  # I in the orthonormal symmetric basis
+        for idx, M in _dense_maps(scheme, rec):
+            A = np.eye(M.shape[-1]) - M
+            with np.errstate(all="ignore"):
+                try:
+                    x = np.linalg.solve(A, np.broadcast_to(ident, M.shape[:-1])[..., None])[..., 0]
+                except np.linalg.LinAlgError:  # rare: rho = 1 exactly for an element (singular: not stable)
+                    x = np.full(M.shape[:-1], np.nan)
+                    for j in range(idx.size):
+                        try:
+                            x[j] = np.linalg.solve(A[j], ident)
+                        except np.linalg.LinAlgError:
+                            pass
+            X = np.zeros((idx.size, k_dim, k_dim))
+            X[:, ia, ib] = x / np.where(ia == ib, 1.0, np.sqrt(2.0))
+            X[:, ib, ia] = X[:, ia, ib]
+            ok = np.all(np.isfinite(X), axis=(1, 2))
+            for e in np.flatnonzero(ok):  # positive definite: a Cholesky factor exists
+                try:
+                    np.linalg.cholesky(X[e])
+                except np.linalg.LinAlgError:
+                    ok[e] = False
+            out[idx] = ok
+        return out

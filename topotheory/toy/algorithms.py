@@ -35,7 +35,7 @@ from ..algorithms import Algorithm, check_algorithm
 from ..common.results import Result
 from ..common.validation import as_float_array, check_int, check_real
 from ..engine import resolve
-from ..engine.stateful import StatefulMoments, stateful_rho
+from ..engine.stateful import StatefulMoments, stateful_rho, stateful_stable
 
 __all__ = [
     "AlgorithmRate",
@@ -274,7 +274,9 @@ def algorithm_max_learning_rate(scheme: Any, *, zeta: float, algorithm: str, **h
 
     Found by doubling from :math:`\eta = 10^{-3}/\zeta` until :math:`r \le 0` (or
     :math:`\eta > 64`), a 32-point grid on the last doubling interval for the first sign change,
-    and Brent's method on the continuous :math:`1 - \rho(\eta)`. (For momentum methods the stable
+    and Brent's method on the continuous :math:`1 - \rho(\eta)`. The doubling and the grid only
+    ask whether :math:`\rho < 1`: on the dense route that is one linear solve per point
+    (:func:`~topotheory.engine.stateful.stateful_stable`), not an eigensolver. (For momentum methods the stable
     set in :math:`\eta` need not be an interval; this is its first component, located on the grid.)
     The public entry is :func:`topotheory.max_learning_rate` with ``algorithm=``.
 
@@ -313,25 +315,36 @@ def algorithm_max_learning_rate(scheme: Any, *, zeta: float, algorithm: str, **h
     return _edge(scheme, alg, z, hp)
 
 
+def _stable(scheme: Any, alg: Algorithm, z: float, lr: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
+    """rho < 1 per learning rate (a linear solve instead of an eigensolver on the dense route)."""
+    return stateful_stable(scheme, alg.recursion(lr=lr, zeta=z, **hp)).reshape(np.shape(lr))
+
+
 def _edge(scheme: Any, alg: Algorithm, z: float, hp: Mapping[str, Any]) -> float:
     g = _g(scheme, alg, z, hp)
     x = 1e-3 / z
-    if not g(x) > 0:
+    if not _stable(scheme, alg, z, np.array([x]), hp)[0]:
         return math.nan
     prev = x
     while x < 64.0:
         x *= 2.0
-        if not g(x) > 0:
+        if not _stable(scheme, alg, z, np.array([x]), hp)[0]:
             break
         prev = x
     else:
         return math.inf
     grid = np.linspace(prev, x, 33)
-    vals = _rate_of(_rho(scheme, alg, z, grid, hp)[0])
-    k = int(np.flatnonzero(~(vals > 0))[0])
+    k = int(np.flatnonzero(~_stable(scheme, alg, z, grid, hp))[0])
+    a, b = float(grid[k - 1]), float(grid[k])
+    seen = {a: g(a), b: g(b)}
+    if not seen[a] > 0:  # the stability test and the eigensolver disagree within round-off of rho = 1
+        return a
+    if seen[b] > 0:
+        return b
     import scipy.optimize as so  # lazy: scipy.optimize is slow to import
 
-    return float(so.brentq(g, grid[k - 1], grid[k], xtol=1e-14 * grid[k], rtol=4 * np.finfo(float).eps, maxiter=200))
+    return float(so.brentq(lambda u: seen[u] if u in seen else g(u), a, b, xtol=1e-14 * b,
+                           rtol=4 * np.finfo(float).eps, maxiter=200))
 
 
 # ------------------------------------------------------------------ optimal hyper-parameters
