@@ -751,7 +751,13 @@ def _edge(scheme: Any, z: float) -> float:
     if hi <= lo:
         return lo
     if resolve(scheme).has_slopes:
-        return _edge_newton(scheme, z, lo, _upper_edge(scheme, z, lo, hi))
+        upper = _upper_edge(scheme, z, lo, hi)
+        curve = resolve(scheme).perron_curve()
+        if curve is not None:
+            edge = _edge_curve(curve, z, lo, _bound_refined(scheme, z, lo, upper, "edge"))
+            if edge is not None:
+                return edge
+        return _edge_newton(scheme, z, lo, upper)
     grid = np.linspace(lo, hi, 17)
     r = _rate_raw(scheme, grid, z)
     positive = np.flatnonzero(r > 0)
@@ -885,6 +891,11 @@ def _optimum(scheme: Any, z: float) -> OptimalLearningRate:
     if z == 1.0:
         # 0/0 in gamma = (1 - lr)^2 / rho and in n_equivalent = lr (zeta - 1) / (1 - lr): undefined
         return OptimalLearningRate(1.0, 1.0, math.nan, math.nan, math.nan, z, edge, "closed-form", "closed-form")
+    curve = resolve(scheme).perron_curve() if resolve(scheme).has_slopes else None
+    if curve is not None:
+        point = _argmax_curve(scheme, curve, z, edge)
+        if point is not None:
+            return _operating_point(scheme, z, point[0], edge, "slopes", point[1:])
     x, search = _argmax_newton(scheme, z, edge), "slopes"
     if x is None:
         x, search = _argmax_search(scheme, z, edge), "grid"
@@ -983,10 +994,13 @@ def _argmax_search(scheme: Any, z: float, edge: float) -> float:
     return x
 
 
-def _operating_point(scheme: Any, z: float, x: float, edge: float, search: str) -> OptimalLearningRate:
-    r_opt, info = _solve(scheme, np.array([x]), z)
-    rate = float(r_opt[0])
-    rho = float(info["rho"][0])
+def _operating_point(scheme: Any, z: float, x: float, edge: float, search: str,
+                     solved: tuple[float, float, str] | None = None) -> OptimalLearningRate:
+    """The result at the learning rate ``x``; ``solved = (rate, rho, route)`` when already known."""
+    if solved is None:
+        r_opt, info = _solve(scheme, np.array([x]), z)
+        solved = (float(r_opt[0]), float(info["rho"][0]), info["method"])
+    rate, rho, route = solved
     u = rho - (1.0 - x) ** 2
     gamma = (1.0 - x) ** 2 / rho
     from ..metrics.randomwalk import effective_neighbors
@@ -995,4 +1009,154 @@ def _operating_point(scheme: Any, z: float, x: float, edge: float, search: str) 
     period = resolve(scheme).period
     inv = [1.0 / effective_neighbors(scheme, one_minus_gamma=c, phase=ph) for ph in range(period)]
     nw = float(1.0 / np.mean(inv))
-    return OptimalLearningRate(x, rate, gamma, nw, x * (z - 1.0) / (1.0 - x), z, edge, info["method"], search)
+    return OptimalLearningRate(x, rate, gamma, nw, x * (z - 1.0) / (1.0 - x), z, edge, route, search)
+
+
+# ------------------------------------------- the Perron curve: the edge and the optimum in gamma
+#: Residual of the Perron pairs of the edge search: the edge depends on mu alone (exact to the
+#: residual squared), the slope only steers Newton's steps.
+_EDGE_RESIDUAL = 1e-6
+#: Residual of the points that locate the optimum: the slope is exact to about residual / gap, which
+#: moves the optimal learning rate by well below 1e-9 (relative).
+_OPTIMUM_RESIDUAL = 1e-10
+
+
+def _bound_refined(scheme: Any, z: float, lo: float, hi: float, what: str) -> float:
+    """The secular bound's edge (its sign change, ``what="edge"``) or maximiser in ``[lo, hi]`` to ~1e-9.
+
+    The bound (:meth:`Representation.excess_lower_bound`, vectorised and cheap) is close to the exact
+    rate on most graphs: its edge and maximiser start the searches on the Perron curve next to
+    their roots. Five rounds of 65-point grids, each on two spacings of the former round.
+    """
+    rep = resolve(scheme)
+    for _ in range(5):
+        grid = np.linspace(lo, hi, 65)
+        a, beta, s = _coefficients(grid, z)
+        r = s - rep.excess_lower_bound(a, beta)
+        if what == "edge":
+            k = np.flatnonzero(~(r > 0))
+            if not k.size:
+                return float(hi)
+            k0 = int(k[0])
+            lo, hi = (float(grid[max(k0 - 1, 0)]), float(grid[k0]))
+        else:
+            k0 = int(np.nanargmax(np.where(np.isfinite(r), r, -np.inf)))
+            lo, hi = float(grid[max(k0 - 1, 0)]), float(grid[min(k0 + 1, 64)])
+    return hi if what == "edge" else 0.5 * (lo + hi)
+
+
+def _curve_point(curve: Any, gamma: float, tol: float | None = None) -> tuple[float, float]:
+    """``(mu, dmu/dgamma)`` of the Perron curve, counted by the progress display; NaN if not converged."""
+    mu, dmu, ok = curve(gamma) if tol is None else curve(gamma, tol)
+    bar = _PROGRESS.get()
+    if bar is not None:
+        bar.update(1)
+        bar.set_postfix(f"gamma={gamma:.10g}, perron-curve")
+    return (mu, dmu) if ok else (math.nan, math.nan)
+
+
+def _edge_curve(curve: Any, z: float, lo: float, hi: float) -> float | None:
+    r"""The stability edge from the Perron curve: the root of :math:`\phi(\eta) = 0`, or None.
+
+    At the edge :math:`\rho = 1`, so :math:`\gamma = a = (1-\eta)^2` and
+    :math:`\phi(\eta) = (\zeta-1)\eta^2\mu((1-\eta)^2) - (1-\eta)^2` vanishes (:math:`\phi > 0`: unstable);
+    :math:`\phi' = 2(\zeta-1)\eta\mu - 2(1-\eta)(\zeta-1)\eta^2\mu' + 2(1-\eta)`. Safeguarded Newton from
+    ``hi`` (an upper bound, :math:`\phi(hi) \ge 0`) inside ``[lo, hi]``, bisection when a step leaves the
+    bracket; one Perron-curve point per step. None when the bracket reaches :math:`\eta = 1`
+    (:math:`\gamma = 0`) or a point does not converge (the search in the learning rate takes over).
+    """
+    if not 0.0 < lo < hi < 1.0:
+        return None
+
+    def phi(x: float) -> tuple[float, float]:
+        mu, dmu = _curve_point(curve, (1.0 - x) ** 2, _EDGE_RESIDUAL)
+        return ((z - 1.0) * x * x * mu - (1.0 - x) ** 2,
+                2.0 * (z - 1.0) * x * mu - 2.0 * (1.0 - x) * (z - 1.0) * x * x * dmu + 2.0 * (1.0 - x))
+
+    x, b_lo, b_hi = hi, lo, hi
+    for _ in range(100):
+        f, df = phi(x)
+        if not (math.isfinite(f) and math.isfinite(df)):
+            return None
+        if f == 0.0:
+            return x
+        if f > 0:
+            b_hi = x
+        else:
+            b_lo = x
+        xn = x - f / df if df > 0 else math.nan
+        if not b_lo < xn < b_hi:
+            xn = 0.5 * (b_lo + b_hi)
+        # the rate carries the eigensolver's relative error (~1e-13): stop at 1e-13
+        if abs(xn - x) <= 1e-13 * x or b_hi - b_lo <= 1e-13 * b_hi:
+            return float(xn)
+        x = xn
+    return None
+
+
+def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float, float, float, str] | None:
+    r"""The optimum as the root of the slope in the decay: ``(lr, rate, rho, route)``, or None.
+
+    With :math:`s = \sqrt{(\zeta-1)\mu(\gamma)}` the Perron root gives :math:`\eta = 1/(1+s)`,
+    :math:`a = s^2/(1+s)^2` and the rate :math:`R(\gamma) = 1 - a/\gamma`; :math:`\eta(\gamma)` is
+    decreasing (:math:`\mu' > 0`), so :math:`\eta^* = \eta(\gamma^*)` with :math:`R'(\gamma^*) = 0`, i.e.
+    :math:`g(\gamma) = s^2(1+s) - \gamma(\zeta-1)\mu'(\gamma) = 0`
+    (:math:`R' = g/(\gamma^2(1+s)^3)`). The bracket: secant steps from the decay of the secular
+    bound's maximiser (:func:`_bound_argmax`) until :math:`g` changes sign, then Brent's method;
+    each point one Perron-curve point. None when the edge is at or beyond :math:`\eta = 1`.
+    """
+    if not edge < 1.0:
+        return None
+    x0 = _bound_argmax(scheme, z, edge)
+    if x0 is None:
+        return None
+    step = 0.002 * edge  # the grid's spacing
+    x0 = _bound_refined(scheme, z, max(x0 - step, 0.5 * x0), min(x0 + step, 0.5 * (x0 + edge)), "argmax")
+    a0, b0, _ = _coefficients(np.array([x0]), z)
+    u0 = resolve(scheme).excess_lower_bound(a0, b0)
+    if u0 is None:
+        return None
+    g_lo = (1.0 - edge) ** 2  # the edge's decay: R = 0 there, rising inside
+    t0 = float(u0[0] / (a0[0] + u0[0]))  # 1 - gamma of the bound's optimum
+    if not 0.0 < t0 < 1.0 - g_lo:
+        return None
+
+    def g(gamma: float) -> float:
+        mu, dmu = _curve_point(curve, gamma, _OPTIMUM_RESIDUAL)
+        s = math.sqrt((z - 1.0) * mu)
+        return s * s * (1.0 + s) - gamma * (z - 1.0) * dmu
+
+    # secant in t = 1 - gamma (g > 0: R still rising, the optimum at a larger gamma, a smaller t)
+    t_prev, g_prev = t0, g(1.0 - t0)
+    if not math.isfinite(g_prev):
+        return None
+    t = t0 * (0.9999 if g_prev > 0 else 1.0001)
+    bracket = None
+    for _ in range(30):
+        if not 0.0 < t < 1.0 - g_lo:
+            return None
+        gt = g(1.0 - t)
+        if not math.isfinite(gt):
+            return None
+        if (gt > 0) != (g_prev > 0) or gt == 0.0:
+            bracket = (1.0 - max(t, t_prev), 1.0 - min(t, t_prev))
+            break
+        step = -gt * (t - t_prev) / (gt - g_prev) if gt != g_prev else math.nan
+        far = 4.0 * abs(t - t_prev)
+        if not math.isfinite(step) or (step > 0) != (t > t_prev) and (step < 0) != (t < t_prev):
+            step = far if t > t_prev else -far
+        step = max(-far, min(far, step))
+        # overshoot slightly past the secant root so that the next point brackets it
+        t_prev, g_prev, t = t, gt, t + 1.05 * step
+    if bracket is None:
+        return None
+    import scipy.optimize as so
+
+    # a relative step of 1e-13 in 1 - gamma moves the learning rate by far less (|d lr / d gamma| (1 - gamma) < 1)
+    gamma = float(so.brentq(g, *bracket, xtol=1e-13 * (1.0 - bracket[1]),
+                            rtol=4 * _EPS, maxiter=200))
+    mu, _ = _curve_point(curve, gamma, _OPTIMUM_RESIDUAL)
+    s = math.sqrt((z - 1.0) * mu)
+    lr = 1.0 / (1.0 + s)
+    rho = (1.0 - lr) ** 2 / gamma
+    return lr, 1.0 - rho, rho, "eigen-reduction"
