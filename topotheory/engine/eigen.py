@@ -125,6 +125,16 @@ def _positive(v: np.ndarray) -> np.ndarray:
     return v * (np.sign(v.sum()) or 1.0) / np.linalg.norm(v)
 
 
+def _perron_signs(v: np.ndarray) -> bool:
+    """True if ``v`` is positive up to rounding: no entry below ``-1e-9 max(v)``.
+
+    A Perron vector can be localised (entries of 1e-17 next to 1 on a random geometric graph at a
+    small decay), and rounding then leaves some entries slightly negative; an eigenvector other
+    than the Perron one has entries of both signs at the scale of its largest one.
+    """
+    return bool(np.min(v) > -1e-9 * np.max(v))
+
+
 def symmetric_weights(lam: np.ndarray, g: np.ndarray, c: np.ndarray) -> np.ndarray:
     r""":math:`(1-\gamma)\lambda^2/(1-\gamma\lambda^2)` for each eigenvalue, shape ``g.shape + (n,)``."""
     lam2 = lam**2
@@ -734,7 +744,7 @@ def _perron_warm(E: dict[str, Any], a: float, beta: float, u_lo: float,
         used += 1
         res = float(np.linalg.norm(w - v))
         # Kato-Temple: |lambda_max - 1| <= res^2 / gap; a positive v is the Perron vector (Perron-Frobenius)
-        if res <= min(tol, math.sqrt(1e-15 * gap)) and np.all(v > 0):
+        if res <= min(tol, math.sqrt(1e-15 * gap)) and _perron_signs(v):
             return u, used, res, True, _positive(v), Y
         if B["k"] >= B["V"].shape[0]:
             _restart(B, S[:, ::-1][:, :max(4, B["k"] // 3)])
@@ -870,12 +880,14 @@ class PerronCurve:
             c = V @ v
             t = v - V.T @ c
             t = t - V.T @ (V @ t)
-            norm = float(np.linalg.norm(t))
-            if norm <= 1e-12:
+            if float(np.linalg.norm(t)) <= 1e-12:
                 return
-            if len(self._history) >= self._keep:  # drop the direction the new vector needs least
+            if len(self._history) >= self._keep:  # drop the direction v needs least; v stays in the span
                 self._history.pop(int(np.argmin(np.abs(c))))
-            t /= norm
+                V = np.array([h for h, _ in self._history])
+                t = v - V.T @ (V @ v)
+                t = t - V.T @ (V @ t)
+            t /= float(np.linalg.norm(t))
             self._history.append((t, _gram_lower(self._E["Q"], t)))
         else:
             self._history.append((v, Y))
@@ -931,7 +943,7 @@ class PerronCurve:
             theta = float(v @ w)
             r = w - theta * v
             res = float(np.linalg.norm(r)) / theta
-            if res <= min(tol, math.sqrt(_CURVE_ROOT_ERROR * gap)) and np.all(v > 0):
+            if res <= min(tol, math.sqrt(_CURVE_ROOT_ERROR * gap)) and _perron_signs(v):
                 ok = True
                 break
             # Lanczos from v (its first step is the application above), full reorthogonalisation
@@ -971,6 +983,6 @@ class PerronCurve:
             w, Y = self._apply(v, G)
             theta = float(v @ w)
             res = float(np.linalg.norm(w - theta * v)) / theta
-            ok = res <= 100 * tol and bool(np.all(v > 0))
+            ok = res <= 100 * tol and _perron_signs(v)
         self._remember(v, Y)
         return theta, float(np.vdot(self._twice_below(dG), Y * Y)), ok

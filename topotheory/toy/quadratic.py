@@ -1126,28 +1126,30 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
         s = math.sqrt((z - 1.0) * mu)
         return s * s * (1.0 + s) - gamma * (z - 1.0) * dmu
 
-    # secant in t = 1 - gamma (g > 0: R still rising, the optimum at a larger gamma, a smaller t)
-    t_prev, g_prev = t0, g(1.0 - t0)
+    # secant steps in log t, t = 1 - gamma (g > 0: R still rising, the optimum at a larger gamma, a smaller t)
+    top = math.log(1.0 - g_lo)
+    lt_prev, g_prev = math.log(t0), g(1.0 - t0)
     if not math.isfinite(g_prev):
         return None
-    t = t0 * (0.9999 if g_prev > 0 else 1.0001)
+    toward = -1.0 if g_prev > 0 else 1.0
+    lt = lt_prev + 1e-4 * toward
     bracket = None
-    for _ in range(30):
-        if not 0.0 < t < 1.0 - g_lo:
+    for _ in range(40):
+        if not (lt < top and math.isfinite(lt)):
             return None
-        gt = g(1.0 - t)
+        gt = g(1.0 - math.exp(lt))
         if not math.isfinite(gt):
             return None
         if (gt > 0) != (g_prev > 0) or gt == 0.0:
-            bracket = (1.0 - max(t, t_prev), 1.0 - min(t, t_prev))
+            bracket = (1.0 - math.exp(max(lt, lt_prev)), 1.0 - math.exp(min(lt, lt_prev)))
             break
-        step = -gt * (t - t_prev) / (gt - g_prev) if gt != g_prev else math.nan
-        far = 4.0 * abs(t - t_prev)
-        if not math.isfinite(step) or (step > 0) != (t > t_prev) and (step < 0) != (t < t_prev):
-            step = far if t > t_prev else -far
-        step = max(-far, min(far, step))
-        # overshoot slightly past the secant root so that the next point brackets it
-        t_prev, g_prev, t = t, gt, t + 1.05 * step
+        last = lt - lt_prev
+        step = -gt * last / (gt - g_prev) if gt != g_prev else math.nan
+        if not (math.isfinite(step) and step * toward > 0):
+            step = 2.0 * last  # the secant points away: keep going, twice as far
+        # at most a factor 3 in t per step; overshoot the secant root slightly to bracket it
+        step = toward * min(abs(1.05 * step), 1.1)
+        lt_prev, g_prev, lt = lt, gt, min(lt + step, 0.5 * (lt + top))
     if bracket is None:
         return None
     import scipy.optimize as so
