@@ -78,18 +78,25 @@ def test_a_point_that_does_not_converge_hands_over_to_the_learning_rate_search(m
     assert got.lr == pytest.approx(expected.lr, rel=1e-12) and got.max_lr == pytest.approx(expected.max_lr, rel=1e-12)
 
 
-def test_the_curve_search_is_counted_by_the_progress_display(monkeypatch, capsys):
-    from topotheory.common import progress as progress_module
+def test_the_curve_search_is_counted_by_the_progress_display():
+    class Bar:
+        def __init__(self):
+            self.updates, self.postfix = 0, ""
 
-    orig = progress_module.Progress.__init__
+        def update(self, k):
+            self.updates += k
 
-    def immediate(self, *args, **kwargs):
-        kwargs["delay"] = 0.0
-        orig(self, *args, **kwargs)
+        def set_postfix(self, text):
+            self.postfix = text
 
-    monkeypatch.setattr(progress_module.Progress, "__init__", immediate)
-    tt.optimal_learning_rate(tt.erdos_renyi(70, 0.1, seed=4), zeta=ZETA, progress=True)
-    assert "perron-curve" in capsys.readouterr().err
+    bar = Bar()
+    token = q._PROGRESS.set(bar)
+    try:
+        tt.optimal_learning_rate(tt.erdos_renyi(70, 0.1, seed=4), zeta=ZETA)
+    finally:
+        q._PROGRESS.reset(token)
+    curve = resolve(tt.erdos_renyi(70, 0.1, seed=4)).perron_curve()
+    assert curve is not None and bar.updates >= 4 and "perron-curve" in bar.postfix
 
 
 def test_bound_refined_brackets_the_secular_edge_and_maximiser():

@@ -25,6 +25,12 @@ rank-k update and one triangular product of ``n x n`` matrices,
 :math:`(Kx)_i = \sum_{lm} Q_{il}H_{lm}(Q^T\mathrm{Diag}(x)Q)_{lm}Q_{im}` — and appends the
 residual to the basis. It hands over to restarted Lanczos (ARPACK) only when a cluster at the top
 of :math:`K` defeats it. The matrix-free route runs with single-threaded BLAS (restored on exit).
+
+The optimal learning rate and the stability edge use the factorisation
+:math:`K = (\beta/a)F(\gamma)` at the decay :math:`\gamma = a/\rho`: :class:`PerronCurve` gives
+:math:`\mu(\gamma) = \lambda_{\max}(F(\gamma))` and its Hellmann-Feynman slope, one eigenproblem of
+a fixed matrix per point (warm-started Lanczos), so both searches are one-dimensional in
+:math:`\gamma` with no inner root (:func:`topotheory.toy.quadratic.optimal_learning_rate`).
 """
 
 from __future__ import annotations

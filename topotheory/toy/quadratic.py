@@ -829,7 +829,12 @@ def optimal_learning_rate(scheme: Any, *, zeta: float, progress: bool | None = N
     :math:`\eta^* = \arg\max_{0 < \eta < \eta_{\max}} r(\eta)` (THEORY §3.3 item 5). Where the
     representation gives analytic slopes (static symmetric and static circulant schemes),
     :math:`r'(\eta) = 0` is solved by Brent's method on ``(0, max_learning_rate)`` with
-    :math:`r'` from the Perron vectors (:meth:`Representation.perron_slopes`); otherwise a grid,
+    :math:`r'` from the Perron vectors (:meth:`Representation.perron_slopes`) — on the matrix-free
+    route of irregular graphs (``n > 64``) as the root of the slope in the decay
+    :math:`\gamma = a/\rho` on the Perron curve (:class:`topotheory.engine.eigen.PerronCurve`:
+    :math:`\eta = 1/(1 + \sqrt{(\zeta-1)\mu(\gamma)})`, :math:`r = 1 - (1-\eta)^2/\gamma`), the edge
+    by Newton on :math:`(\zeta-1)\eta^2\mu((1-\eta)^2) = (1-\eta)^2`, a handful of warm-started
+    eigenproblems in all; otherwise a grid,
     bounded Brent maximisation and Newton steps with five-point differences (relative accuracy
     about :math:`10^{-10}`). Cached per scheme and :math:`\zeta`. Closed forms: alone :math:`\eta^* = r^* = 1/\zeta`; fully connected
     :math:`\eta^* = r^* = n/(n + \zeta - 1)` (see :mod:`topotheory.symbolic`). Decentralized
