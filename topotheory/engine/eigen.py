@@ -771,9 +771,10 @@ def _walk_regular(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u: np.ndar
 CURVE_RESIDUAL = 1e-11
 #: Lanczos steps per cycle and cycles (each cycle restarted from its Ritz vector) before ARPACK takes over.
 _CURVE_STEPS = 40
-#: Relative error of the Perron root allowed by the residual test (Kato-Temple: ``residual**2 / gap``).
-_CURVE_ROOT_ERROR = 1e-12
 _CURVE_CYCLES = 4
+#: Relative error of the Perron root the residual test allows at tight tolerances (``tol**2`` at loose
+#: ones; Kato-Temple: the error is at most ``residual**2 / gap``).
+_CURVE_ROOT_ERROR = 1e-12
 #: Perron vectors (with their Gram matrices) kept for the warm start, and the memory they may take.
 _CURVE_HISTORY = 6
 _CURVE_HISTORY_BYTES = 1 << 28
@@ -949,7 +950,7 @@ class PerronCurve:
             theta = float(v @ w)
             r = w - theta * v
             res = float(np.linalg.norm(r)) / theta
-            if res <= min(tol, math.sqrt(_CURVE_ROOT_ERROR * gap)) and _perron_signs(v):
+            if res <= min(tol, math.sqrt(max(tol * tol, _CURVE_ROOT_ERROR) * gap)) and _perron_signs(v):
                 ok = True
                 break
             # Lanczos from v (its first step is the application above), full reorthogonalisation
@@ -977,7 +978,7 @@ class PerronCurve:
                 if t.size > 1:
                     gap = float(t[-1] - t[-2]) / float(t[-1])
                 estimate = abs(float(np.linalg.norm(r)) * S[-1, -1]) / float(t[-1])
-                if estimate <= 0.1 * min(tol, math.sqrt(_CURVE_ROOT_ERROR * gap)):
+                if estimate <= 0.1 * min(tol, math.sqrt(max(tol * tol, _CURVE_ROOT_ERROR) * gap)):
                     break
             v = _positive(S[:, -1] @ np.array(basis))
         if not ok:  # cycles spent: restarted Lanczos (ARPACK), then its pair is checked the same way

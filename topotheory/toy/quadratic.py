@@ -1021,6 +1021,10 @@ def _operating_point(scheme: Any, z: float, x: float, edge: float, search: str,
 #: Residual of the Perron pairs of the edge search: the edge depends on mu alone (exact to the
 #: residual squared), the slope only steers Newton's steps.
 _EDGE_RESIDUAL = 1e-6
+#: The same while Newton's steps are still long (above 1e-3 relative): they only need the direction.
+_EDGE_FAR_RESIDUAL = 1e-4
+#: Residual of the points that only bracket the optimum (the sign of the slope).
+_BRACKET_RESIDUAL = 1e-7
 #: Residual of the points that locate the optimum: the slope is exact to about residual / gap, which
 #: moves the optimal learning rate by well below 1e-9 (relative).
 _OPTIMUM_RESIDUAL = 1e-10
@@ -1073,14 +1077,15 @@ def _edge_curve(curve: Any, z: float, lo: float, hi: float) -> float | None:
     if not 0.0 < lo < hi < 1.0:
         return None
 
-    def phi(x: float) -> tuple[float, float]:
-        mu, dmu = _curve_point(curve, (1.0 - x) ** 2, _EDGE_RESIDUAL)
+    def phi(x: float, tol: float) -> tuple[float, float]:
+        mu, dmu = _curve_point(curve, (1.0 - x) ** 2, tol)
         return ((z - 1.0) * x * x * mu - (1.0 - x) ** 2,
                 2.0 * (z - 1.0) * x * mu - 2.0 * (1.0 - x) * (z - 1.0) * x * x * dmu + 2.0 * (1.0 - x))
 
     x, b_lo, b_hi = hi, lo, hi
+    tol = _EDGE_RESIDUAL  # the bound's edge is often within 1e-4 of the edge: one tight point may do
     for _ in range(100):
-        f, df = phi(x)
+        f, df = phi(x, tol)
         if not (math.isfinite(f) and math.isfinite(df)):
             return None
         if f == 0.0:
@@ -1092,9 +1097,13 @@ def _edge_curve(curve: Any, z: float, lo: float, hi: float) -> float | None:
         xn = x - f / df if df > 0 else math.nan
         if not b_lo < xn < b_hi:
             xn = 0.5 * (b_lo + b_hi)
-        # the rate carries the eigensolver's relative error (~1e-13): stop at 1e-13
-        if abs(xn - x) <= 1e-13 * x or b_hi - b_lo <= 1e-13 * b_hi:
-            return float(xn)
+        # mu is exact to ~tol**2 / gap (~1e-12 relative), and so is phi: stop at 1e-12
+        if abs(xn - x) <= 1e-12 * x or b_hi - b_lo <= 1e-12 * b_hi:
+            if tol == _EDGE_RESIDUAL:
+                return float(xn)
+            tol = _EDGE_RESIDUAL  # converged on loose points: confirm on tight ones
+        else:
+            tol = _EDGE_RESIDUAL if abs(xn - x) <= 1e-3 * x else _EDGE_FAR_RESIDUAL
         x = xn
     return None
 
@@ -1126,14 +1135,21 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
     if not 0.0 < t0 < 1.0 - g_lo:
         return None
 
-    def g(gamma: float) -> float:
-        mu, dmu = _curve_point(curve, gamma, _OPTIMUM_RESIDUAL)
+    ends: dict[float, float] = {}
+
+    def g(gamma: float, tol: float = _OPTIMUM_RESIDUAL) -> float:
+        if tol == _OPTIMUM_RESIDUAL and gamma in ends:  # a bracket end: Brent's method takes only its sign
+            return ends[gamma]
+        mu, dmu = _curve_point(curve, gamma, tol)
         s = math.sqrt((z - 1.0) * mu)
-        return s * s * (1.0 + s) - gamma * (z - 1.0) * dmu
+        value = s * s * (1.0 + s) - gamma * (z - 1.0) * dmu
+        if tol == _BRACKET_RESIDUAL:
+            ends[gamma] = value
+        return value
 
     # secant steps in log t, t = 1 - gamma (g > 0: R still rising, the optimum at a larger gamma, a smaller t)
     top = math.log(1.0 - g_lo)
-    lt_prev, g_prev = math.log(t0), g(1.0 - t0)
+    lt_prev, g_prev = math.log(t0), g(1.0 - t0, _BRACKET_RESIDUAL)
     if not math.isfinite(g_prev):
         return None
     toward = -1.0 if g_prev > 0 else 1.0
@@ -1142,7 +1158,7 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
     for _ in range(40):
         if not (lt < top and math.isfinite(lt)):
             return None
-        gt = g(1.0 - math.exp(lt))
+        gt = g(1.0 - math.exp(lt), _BRACKET_RESIDUAL)
         if not math.isfinite(gt):
             return None
         if (gt > 0) != (g_prev > 0) or gt == 0.0:
@@ -1159,8 +1175,8 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
         return None
     import scipy.optimize as so
 
-    # a relative step of 1e-13 in 1 - gamma moves the learning rate by far less (|d lr / d gamma| (1 - gamma) < 1)
-    gamma = float(so.brentq(g, *bracket, xtol=1e-13 * (1.0 - bracket[1]),
+    # a relative step of 1e-12 in t = 1 - gamma moves the learning rate by far less (|d lr / d log t| < 1)
+    gamma = float(so.brentq(g, *bracket, xtol=1e-12 * (1.0 - bracket[1]),
                             rtol=4 * _EPS, maxiter=200))
     mu, _ = _curve_point(curve, gamma, _OPTIMUM_RESIDUAL)
     s = math.sqrt((z - 1.0) * mu)
