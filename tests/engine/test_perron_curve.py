@@ -94,3 +94,17 @@ def test_where_the_curve_is_offered_and_bad_arguments():
             curve(bad)
     with pytest.raises(ValueError, match="tol"):
         curve(0.5, 0.5)
+
+
+def test_single_precision_first_steps_do_not_change_the_point(monkeypatch):
+    """Far from the pair the Lanczos steps run in single precision; the double-precision cycles decide."""
+    make = lambda: tt.erdos_renyi(90, 0.07, seed=7)  # noqa: E731
+    calls = []
+    orig = PerronCurve._apply_single
+    monkeypatch.setattr(PerronCurve, "_apply_single", lambda self, G: calls.append(1) or orig(self, G))
+    mixed = resolve(make()).perron_curve()(0.97)
+    assert calls
+    monkeypatch.setattr(eigen, "_CURVE_SINGLE_ABOVE", np.inf)
+    double = resolve(make()).perron_curve()(0.97)
+    assert mixed[2] and double[2]
+    assert mixed[0] == pytest.approx(double[0], rel=1e-13) and mixed[1] == pytest.approx(double[1], rel=1e-9)

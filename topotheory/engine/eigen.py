@@ -775,6 +775,10 @@ _CURVE_CYCLES = 4
 #: Relative error of the Perron root the residual test allows at tight tolerances (``tol**2`` at loose
 #: ones; Kato-Temple: the error is at most ``residual**2 / gap``).
 _CURVE_ROOT_ERROR = 1e-12
+#: A cycle that starts above this residual runs its Lanczos steps in single precision down to
+#: ``_CURVE_SINGLE_TO``; the next cycle, in double precision, checks and finishes the pair.
+_CURVE_SINGLE_ABOVE = 1e-4
+_CURVE_SINGLE_TO = 1e-5
 #: Perron vectors (with their Gram matrices) kept for the warm start, and the memory they may take.
 _CURVE_HISTORY = 6
 _CURVE_HISTORY_BYTES = 1 << 28
@@ -860,6 +864,28 @@ class PerronCurve:
         self.applications += 1
         Y = _gram_lower(self._E["Q"], x)
         return _apply_lower(self._E["QF"], G, Y), Y
+
+    def _apply_single(self, G: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """``x -> F x`` in single precision (relative error ~1e-6): the first Lanczos steps far from the pair."""
+        E = self._E
+        if "Q32" not in E:
+            E["Q32"] = np.asfortranarray(E["Q"], dtype=np.float32)
+        Q32, G32 = E["Q32"], np.asfortranarray(G, dtype=np.float32)
+
+        def apply(x: np.ndarray) -> np.ndarray:
+            self.applications += 1
+            x32 = x.astype(np.float32)
+            Y = np.zeros(G32.shape, dtype=np.float32, order="F")
+            for sign, rows in ((1.0, x32 > 0), (-1.0, x32 < 0)):
+                if rows.any():
+                    B = Q32[rows] * np.sqrt(np.abs(x32[rows]))[:, None]
+                    Y = blas.ssyrk(sign, B.T, beta=1.0, c=Y, lower=1, overwrite_c=1)
+            L = G32 * Y
+            L.flat[:: L.shape[0] + 1] *= 0.5
+            Z = blas.strmm(1.0, L, Q32, side=1, lower=1)
+            return 2.0 * np.einsum("il,il->i", Z, Q32, dtype=np.float64)
+
+        return apply
 
     def _start(self, G: np.ndarray) -> np.ndarray:
         """Rayleigh-Ritz vector at ``G`` on the kept directions; the row sums of F when none is kept.
@@ -953,7 +979,12 @@ class PerronCurve:
             if res <= min(tol, math.sqrt(max(tol * tol, _CURVE_ROOT_ERROR) * gap)) and _perron_signs(v):
                 ok = True
                 break
-            # Lanczos from v (its first step is the application above), full reorthogonalisation
+            # Lanczos from v (its first step is the application above), full reorthogonalisation; far
+            # from the pair in single precision (half the memory traffic), then on in double
+            limit = min(tol, math.sqrt(max(tol * tol, _CURVE_ROOT_ERROR) * gap))
+            single = res > _CURVE_SINGLE_ABOVE and limit < _CURVE_SINGLE_ABOVE
+            stop = _CURVE_SINGLE_TO if single else 0.1 * limit
+            apply = self._apply_single(G) if single else (lambda x: self._apply(x, G)[0])
             basis = [v]
             alphas, betas = [theta], []
             t, S = np.array([theta]), np.ones((1, 1))
@@ -968,7 +999,7 @@ class PerronCurve:
                 x /= np.linalg.norm(x)
                 basis.append(x)
                 betas.append(b)
-                w, _ = self._apply(x, G)
+                w = apply(x)
                 alphas.append(float(x @ w))
                 Vb = np.array(basis)
                 r = w - Vb.T @ (Vb @ w)
@@ -978,7 +1009,7 @@ class PerronCurve:
                 if t.size > 1:
                     gap = float(t[-1] - t[-2]) / float(t[-1])
                 estimate = abs(float(np.linalg.norm(r)) * S[-1, -1]) / float(t[-1])
-                if estimate <= 0.1 * min(tol, math.sqrt(max(tol * tol, _CURVE_ROOT_ERROR) * gap)):
+                if estimate <= stop:
                     break
             v = _positive(S[:, -1] @ np.array(basis))
         if not ok:  # cycles spent: restarted Lanczos (ARPACK), then its pair is checked the same way

@@ -1095,10 +1095,12 @@ def _edge_curve(curve: Any, z: float, lo: float, hi: float) -> float | None:
         else:
             b_lo = x
         xn = x - f / df if df > 0 else math.nan
-        if not b_lo < xn < b_hi:
+        # mu is exact to ~tol**2 / gap (~1e-12 relative), and so is phi: stop at 1e-12 (a step this
+        # short may land on x itself, outside the open bracket: it is convergence, not a bad step)
+        short = abs(xn - x) <= 1e-12 * x
+        if not (b_lo < xn < b_hi or short):
             xn = 0.5 * (b_lo + b_hi)
-        # mu is exact to ~tol**2 / gap (~1e-12 relative), and so is phi: stop at 1e-12
-        if abs(xn - x) <= 1e-12 * x or b_hi - b_lo <= 1e-12 * b_hi:
+        if short or b_hi - b_lo <= 1e-12 * b_hi:
             if tol == _EDGE_RESIDUAL:
                 return float(xn)
             tol = _EDGE_RESIDUAL  # converged on loose points: confirm on tight ones
