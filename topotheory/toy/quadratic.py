@@ -1028,6 +1028,9 @@ _BRACKET_RESIDUAL = 1e-7
 #: Residual of the points that locate the optimum: the slope is exact to about residual / gap, which
 #: moves the optimal learning rate by well below 1e-9 (relative).
 _OPTIMUM_RESIDUAL = 1e-10
+#: Distance in log(1 - gamma) below which a point of the optimum's search is solved to
+#: ``_OPTIMUM_RESIDUAL`` (farther points only steer the search).
+_OPTIMUM_NEAR = 1e-3
 
 
 def _bound_refined(scheme: Any, z: float, lo: float, hi: float, what: str) -> float:
@@ -1137,21 +1140,23 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
     if not 0.0 < t0 < 1.0 - g_lo:
         return None
 
-    ends: dict[float, float] = {}
+    values: dict[float, float] = {}
 
-    def g(gamma: float, tol: float = _OPTIMUM_RESIDUAL) -> float:
-        if tol == _OPTIMUM_RESIDUAL and gamma in ends:  # a bracket end: Brent's method takes only its sign
-            return ends[gamma]
-        mu, dmu = _curve_point(curve, gamma, tol)
-        s = math.sqrt((z - 1.0) * mu)
-        value = s * s * (1.0 + s) - gamma * (z - 1.0) * dmu
-        if tol == _BRACKET_RESIDUAL:
-            ends[gamma] = value
-        return value
+    def g(lt: float) -> float:
+        """The slope's sign function at t = exp(lt); tight where it is next to a point already solved."""
+        if lt not in values:
+            near = min((abs(lt - x) for x in values), default=math.inf)
+            tol = _OPTIMUM_RESIDUAL if near <= _OPTIMUM_NEAR else _BRACKET_RESIDUAL
+            gamma = 1.0 - math.exp(lt)
+            mu, dmu = _curve_point(curve, gamma, tol)
+            s = math.sqrt((z - 1.0) * mu)
+            values[lt] = s * s * (1.0 + s) - gamma * (z - 1.0) * dmu
+        return values[lt]
 
     # secant steps in log t, t = 1 - gamma (g > 0: R still rising, the optimum at a larger gamma, a smaller t)
     top = math.log(1.0 - g_lo)
-    lt_prev, g_prev = math.log(t0), g(1.0 - t0, _BRACKET_RESIDUAL)
+    lt_prev = math.log(t0)
+    g_prev = g(lt_prev)
     if not math.isfinite(g_prev):
         return None
     toward = -1.0 if g_prev > 0 else 1.0
@@ -1160,11 +1165,11 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
     for _ in range(40):
         if not (lt < top and math.isfinite(lt)):
             return None
-        gt = g(1.0 - math.exp(lt), _BRACKET_RESIDUAL)
+        gt = g(lt)
         if not math.isfinite(gt):
             return None
         if (gt > 0) != (g_prev > 0) or gt == 0.0:
-            bracket = (1.0 - math.exp(max(lt, lt_prev)), 1.0 - math.exp(min(lt, lt_prev)))
+            bracket = (min(lt, lt_prev), max(lt, lt_prev))
             break
         last = lt - lt_prev
         step = -gt * last / (gt - g_prev) if gt != g_prev else math.nan
@@ -1177,9 +1182,12 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
         return None
     import scipy.optimize as so
 
-    # a relative step of 1e-12 in t = 1 - gamma moves the learning rate by far less (|d lr / d log t| < 1)
-    gamma = float(so.brentq(g, *bracket, xtol=1e-12 * (1.0 - bracket[1]),
-                            rtol=4 * _EPS, maxiter=200))
+    # Brent's method in log t, where g is closer to linear; a step of 1e-12 in log t moves the
+    # learning rate by far less (|d log lr / d log t| < 1)
+    lt = float(so.brentq(g, *bracket, xtol=1e-12, rtol=4 * _EPS, maxiter=200))
+    gamma = 1.0 - math.exp(lt)
+    if values.get(lt) is None or not math.isfinite(values[lt]):
+        return None
     mu, _ = _curve_point(curve, gamma, _OPTIMUM_RESIDUAL)
     s = math.sqrt((z - 1.0) * mu)
     lr = 1.0 / (1.0 + s)
