@@ -780,7 +780,7 @@ _CURVE_ROOT_ERROR = 1e-12
 _CURVE_SINGLE_ABOVE = 1e-4
 _CURVE_SINGLE_TO = 1e-5
 #: Perron vectors (with their Gram matrices) kept for the warm start, and the memory they may take.
-_CURVE_HISTORY = 6
+_CURVE_HISTORY = 10
 _CURVE_HISTORY_BYTES = 1 << 28
 
 

@@ -1183,9 +1183,9 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
         return None
     import scipy.optimize as so
 
-    # Brent's method in log t, where g is closer to linear; a step of 1e-12 in log t moves the
-    # learning rate by far less (|d log lr / d log t| < 1)
-    lt = float(so.brentq(g, *bracket, xtol=1e-12, rtol=4 * _EPS, maxiter=200))
+    # Brent's method in log t, where g is closer to linear; a step of 1e-10 in log t moves the
+    # learning rate by far less (|d log lr / d log t| < 1), and the slopes' own error is about as large
+    lt = float(so.brentq(g, *bracket, xtol=1e-10, rtol=4 * _EPS, maxiter=200))
     gamma = 1.0 - math.exp(lt)
     if values.get(lt) is None or not math.isfinite(values[lt]):
         return None
