@@ -108,3 +108,11 @@ def test_single_precision_first_steps_do_not_change_the_point(monkeypatch):
     double = resolve(make()).perron_curve()(0.97)
     assert mixed[2] and double[2]
     assert mixed[0] == pytest.approx(double[0], rel=1e-13) and mixed[1] == pytest.approx(double[1], rel=1e-9)
+
+
+def test_a_localised_perron_vector_is_accepted_and_a_mixed_one_is_not():
+    """Rounding (or the pair's own error) leaves tiny negative entries in a localised Perron vector."""
+    v = np.array([1.0, 1e-3, 1e-17, -3e-17, -2e-7])
+    assert not eigen._perron_signs(v) and eigen._perron_signs(v, residual=1e-7)
+    assert eigen._perron_signs(v[:4])
+    assert not eigen._perron_signs(np.array([1.0, 0.5, -0.1]), residual=1e-4)  # another eigenvector's signs

@@ -131,14 +131,15 @@ def _positive(v: np.ndarray) -> np.ndarray:
     return v * (np.sign(v.sum()) or 1.0) / np.linalg.norm(v)
 
 
-def _perron_signs(v: np.ndarray) -> bool:
-    """True if ``v`` is positive up to rounding: no entry below ``-1e-9 max(v)``.
+def _perron_signs(v: np.ndarray, residual: float = 0.0) -> bool:
+    """True if ``v`` is positive up to its error: no entry below ``-max(1e-9, 10 residual) max(v)``.
 
     A Perron vector can be localised (entries of 1e-17 next to 1 on a random geometric graph at a
-    small decay), and rounding then leaves some entries slightly negative; an eigenvector other
-    than the Perron one has entries of both signs at the scale of its largest one.
+    small decay), and rounding, or an approximation with relative ``residual``, then leaves some
+    entries slightly negative; an eigenvector other than the Perron one is orthogonal to the
+    positive Perron vector, so it has entries of both signs at the scale of its largest one.
     """
-    return bool(np.min(v) > -1e-9 * np.max(v))
+    return bool(np.min(v) > -max(1e-9, 10.0 * residual) * np.max(v))
 
 
 def symmetric_weights(lam: np.ndarray, g: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -772,8 +773,8 @@ CURVE_RESIDUAL = 1e-11
 #: Lanczos steps per cycle and cycles (each cycle restarted from its Ritz vector) before ARPACK takes over.
 _CURVE_STEPS = 40
 _CURVE_CYCLES = 4
-#: Relative error of the Perron root the residual test allows at tight tolerances (``tol**2`` at loose
-#: ones; Kato-Temple: the error is at most ``residual**2 / gap``).
+#: Relative error of the Perron root the residual test allows at tight tolerances (Kato-Temple: the
+#: error is at most ``residual**2 / gap``; see :func:`_curve_limit`).
 _CURVE_ROOT_ERROR = 1e-12
 #: A cycle that starts above this residual runs its Lanczos steps in single precision down to
 #: ``_CURVE_SINGLE_TO``; the next cycle, in double precision, checks and finishes the pair.
@@ -782,6 +783,13 @@ _CURVE_SINGLE_TO = 1e-5
 #: Perron vectors (with their Gram matrices) kept for the warm start, and the memory they may take.
 _CURVE_HISTORY = 10
 _CURVE_HISTORY_BYTES = 1 << 28
+
+
+def _curve_limit(tol: float, gap: float) -> float:
+    """The residual a point of the Perron curve must reach: ``tol``, and for tight ``tol`` (<= 1e-6) also
+    ``sqrt(_CURVE_ROOT_ERROR * gap)`` (Kato-Temple: the root then exact to 1e-12 however close the
+    second eigenvalue). Loose points only steer a search: a cluster at the top does not hold them up."""
+    return tol if tol > 1e-6 else min(tol, math.sqrt(_CURVE_ROOT_ERROR * gap))
 
 
 class PerronCurve:
@@ -934,8 +942,9 @@ class PerronCurve:
             The decay :math:`\gamma = a/\rho`.
         tol : float, default CURVE_RESIDUAL
             Relative residual of the Perron pair: :math:`\mu` is then exact to about
-            ``tol**2 / gap``, :math:`\mu'` to about ``tol / gap`` (relative). A point solved before to a
-            tolerance at least as tight is answered from memory.
+            ``tol**2 / gap``, :math:`\mu'` to about ``tol / gap`` (relative); at ``tol <= 1e-6`` the
+            residual also meets ``sqrt(1e-12 gap)`` (the root exact to 1e-12 next to a cluster). A
+            point solved before to a tolerance at least as tight is answered from memory.
 
         Returns
         -------
@@ -976,12 +985,12 @@ class PerronCurve:
             theta = float(v @ w)
             r = w - theta * v
             res = float(np.linalg.norm(r)) / theta
-            if res <= min(tol, math.sqrt(max(tol * tol, _CURVE_ROOT_ERROR) * gap)) and _perron_signs(v):
+            if res <= _curve_limit(tol, gap) and _perron_signs(v, res):
                 ok = True
                 break
             # Lanczos from v (its first step is the application above), full reorthogonalisation; far
             # from the pair in single precision (half the memory traffic), then on in double
-            limit = min(tol, math.sqrt(max(tol * tol, _CURVE_ROOT_ERROR) * gap))
+            limit = _curve_limit(tol, gap)
             single = res > _CURVE_SINGLE_ABOVE and limit < _CURVE_SINGLE_ABOVE
             stop = _CURVE_SINGLE_TO if single else 0.1 * limit
             apply = self._apply_single(G) if single else (lambda x: self._apply(x, G)[0])
@@ -1014,13 +1023,16 @@ class PerronCurve:
             v = _positive(S[:, -1] @ np.array(basis))
         if not ok:  # cycles spent: restarted Lanczos (ARPACK), then its pair is checked the same way
             Q, QF = self._E["Q"], self._E["QF"]
-            theta, v, _ = top_eigenpair(lambda x: _apply_lower(QF, G, _gram_lower(Q, np.ravel(x))), n, v,
-                                        tol=1e-13)
+            def matvec(x: np.ndarray) -> np.ndarray:
+                self.applications += 1
+                return _apply_lower(QF, G, _gram_lower(Q, np.ravel(x)))
+
+            theta, v, _ = top_eigenpair(matvec, n, v, tol=1e-13)
             if not np.isfinite(theta):
                 return math.nan, math.nan, False
             w, Y = self._apply(v, G)
             theta = float(v @ w)
             res = float(np.linalg.norm(w - theta * v)) / theta
-            ok = res <= 100 * tol and _perron_signs(v)
+            ok = res <= 100 * tol and _perron_signs(v, res)
         self._remember(v, Y)
         return theta, float(np.vdot(self._twice_below(dG), Y * Y)), ok

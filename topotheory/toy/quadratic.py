@@ -1087,7 +1087,7 @@ def _edge_curve(curve: Any, z: float, lo: float, hi: float) -> float | None:
                 2.0 * (z - 1.0) * x * mu - 2.0 * (1.0 - x) * (z - 1.0) * x * x * dmu + 2.0 * (1.0 - x))
 
     x, b_lo, b_hi = hi, lo, hi
-    tol = _EDGE_RESIDUAL  # the bound's edge is often within 1e-4 of the edge: one tight point may do
+    tol = _EDGE_FAR_RESIDUAL  # the first point only steers: the bound's edge may be far (random geometric graphs)
     for _ in range(100):
         f, df = phi(x, tol)
         if not (math.isfinite(f) and math.isfinite(df)):
