@@ -1122,16 +1122,14 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
     decreasing (:math:`\mu' > 0`), so :math:`\eta^* = \eta(\gamma^*)` with :math:`R'(\gamma^*) = 0`, i.e.
     :math:`g(\gamma) = s^2(1+s) - \gamma(\zeta-1)\mu'(\gamma) = 0`
     (:math:`R' = g/(\gamma^2(1+s)^3)`). The bracket: secant steps from the decay of the secular
-    bound's maximiser (:func:`_bound_argmax`) until :math:`g` changes sign, then Brent's method;
+    bound's maximiser (:func:`_bound_refined`) until :math:`g` changes sign, then Brent's method;
     each point one Perron-curve point. None when the edge is at or beyond :math:`\eta = 1`.
     """
     if not edge < 1.0:
         return None
-    x0 = _bound_argmax(scheme, z, edge)
-    if x0 is None:
+    if resolve(scheme).excess_lower_bound(np.array([0.5]), np.array([0.5])) is None:
         return None
-    step = 0.002 * edge  # the grid's spacing
-    x0 = _bound_refined(scheme, z, max(x0 - step, 0.5 * x0), min(x0 + step, 0.5 * (x0 + edge)), "argmax")
+    x0 = _bound_refined(scheme, z, 0.002 * edge, 0.998 * edge, "argmax")
     a0, b0, _ = _coefficients(np.array([x0]), z)
     u0 = resolve(scheme).excess_lower_bound(a0, b0)
     if u0 is None:
