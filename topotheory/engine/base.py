@@ -419,6 +419,29 @@ class Representation:
         """
         return None
 
+    def perron_curve(self) -> Any:
+        r"""The Perron curve :math:`\gamma \mapsto \mu(\gamma)` of the toy problem, where a fast one exists.
+
+        :math:`\mu(\gamma) = \lambda_{\max}(F(\gamma))` with the reduced matrix
+        :math:`K = (\beta/a)F(\gamma)` at the operating decay :math:`\gamma = a/\rho`: the optimal
+        learning rate and the stability edge are then one-dimensional problems in :math:`\gamma`
+        (:class:`topotheory.engine.eigen.PerronCurve`). ``None`` in the default (the callers search
+        in the learning rate).
+
+        Returns
+        -------
+        PerronCurve or None
+            ``None`` in the default.
+
+        Examples
+        --------
+        >>> from topotheory import ring
+        >>> from topotheory.engine import resolve
+        >>> print(resolve(ring(4), "dense").perron_curve())
+        None
+        """
+        return None
+
     def perron_slopes(self, a: np.ndarray, beta: np.ndarray) -> Slopes | None:
         r"""``(u, du/da, du/dbeta, iterations, residual, converged, route)`` where the route has them.
 

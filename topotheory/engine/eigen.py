@@ -25,6 +25,12 @@ rank-k update and one triangular product of ``n x n`` matrices,
 :math:`(Kx)_i = \sum_{lm} Q_{il}H_{lm}(Q^T\mathrm{Diag}(x)Q)_{lm}Q_{im}` — and appends the
 residual to the basis. It hands over to restarted Lanczos (ARPACK) only when a cluster at the top
 of :math:`K` defeats it. The matrix-free route runs with single-threaded BLAS (restored on exit).
+
+The optimal learning rate and the stability edge use the factorisation
+:math:`K = (\beta/a)F(\gamma)` at the decay :math:`\gamma = a/\rho`: :class:`PerronCurve` gives
+:math:`\mu(\gamma) = \lambda_{\max}(F(\gamma))` and its Hellmann-Feynman slope, one eigenproblem of
+a fixed matrix per point (warm-started Lanczos), so both searches are one-dimensional in
+:math:`\gamma` with no inner root (:func:`topotheory.toy.quadratic.optimal_learning_rate`).
 """
 
 from __future__ import annotations
@@ -38,12 +44,13 @@ import scipy.sparse.linalg as spla
 from scipy.linalg import blas
 
 from ..common.threads import single_threaded_blas
+from ..common.validation import check_real
 from .base import Representation
 from .roots import EPS, chunks
 from .secular import secular_partials, secular_static
 from .structure import STRUCTURAL_MARGIN, cyclic_classes
 
-__all__ = ["EigenRepresentation", "EXPLICIT_K_MAX_N", "top_eigenpair"]
+__all__ = ["EigenRepresentation", "EXPLICIT_K_MAX_N", "PerronCurve", "top_eigenpair"]
 
 #: Largest n for which the static symmetric route builds the reduced matrix K explicitly
 #: (batched over learning rates); above it the reduction is applied matrix-free (Lanczos).
@@ -122,6 +129,17 @@ def top_eigenpair(matvec: Callable[[np.ndarray], np.ndarray], n: int, v0: np.nda
 def _positive(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, dtype=float)
     return v * (np.sign(v.sum()) or 1.0) / np.linalg.norm(v)
+
+
+def _perron_signs(v: np.ndarray, residual: float = 0.0) -> bool:
+    """True if ``v`` is positive up to its error: no entry below ``-max(1e-9, 10 residual) max(v)``.
+
+    A Perron vector can be localised (entries of 1e-17 next to 1 on a random geometric graph at a
+    small decay), and rounding, or an approximation with relative ``residual``, then leaves some
+    entries slightly negative; an eigenvector other than the Perron one is orthogonal to the
+    positive Perron vector, so it has entries of both signs at the scale of its largest one.
+    """
+    return bool(np.min(v) > -max(1e-9, 10.0 * residual) * np.max(v))
 
 
 def symmetric_weights(lam: np.ndarray, g: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -278,6 +296,34 @@ class EigenRepresentation(Representation):
             du_da = -mu_a / mu_u
             du_db = -1.0 / (beta * mu_u)
         return u, du_da, du_db, its, res, conv, route
+
+    def perron_curve(self) -> PerronCurve | None:
+        r"""The Perron curve :math:`\mu(\gamma)` (:class:`PerronCurve`), kept per scheme; None where not used.
+
+        Used on the matrix-free route (``n > EXPLICIT_K_MAX_N``) of a connected graph whose worker
+        variances differ (not walk-regular: there the secular equation is exact and cheaper).
+
+        Returns
+        -------
+        PerronCurve or None
+
+        Examples
+        --------
+        >>> from topotheory import binary_tree, ring
+        >>> from topotheory.engine import resolve
+        >>> type(resolve(binary_tree(80)).perron_curve()).__name__, resolve(binary_tree(15)).perron_curve()
+        ('PerronCurve', None)
+        """
+        E = self._data()
+        if self.n <= EXPLICIT_K_MAX_N or not E["lam"][1] < 1.0:
+            return None
+        if "perron_curve" not in E:
+            curve = PerronCurve(E)
+            regular = all(np.ptp(E["QQ"] @ np.diag(curve._weights(g)[0])) <= _WALK_REGULAR_RTOL * np.mean(
+                E["QQ"] @ np.diag(curve._weights(g)[0])) for g in (0.5, 0.99))
+            E["perron_curve"] = None if regular else curve
+        curve_or_none: PerronCurve | None = E["perron_curve"]
+        return curve_or_none
 
     def heterogeneous_distance(self, c: float, h: float, B: np.ndarray, phase: int) -> float:
         r""":math:`\frac1n\sum_{j\ge2}[\lambda_j h/(1 - \lambda_j c)]^2|u_j^TB|^2` (``h = \eta L``, ``c = 1 - h``)."""
@@ -529,6 +575,24 @@ def _reduced_apply(QF: np.ndarray, H: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return 2.0 * np.einsum("il,il->i", Z, QF)
 
 
+def _gram_lower(Q: np.ndarray, x: np.ndarray) -> np.ndarray:
+    r"""The lower triangle of :math:`Q^T\mathrm{Diag}(x)Q` (zeros above), Fortran order: :func:`_gram` unmirrored."""
+    Y = np.zeros((Q.shape[1], Q.shape[1]), order="F")
+    for sign, rows in ((1.0, x > 0), (-1.0, x < 0)):
+        if rows.any():
+            B = Q[rows] * np.sqrt(np.abs(x[rows]))[:, None]
+            Y = blas.dsyrk(sign, B.T, beta=1.0, c=Y, lower=1, overwrite_c=1)
+    return Y
+
+
+def _apply_lower(QF: np.ndarray, GF: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """:func:`_reduced_apply` from the lower triangle ``Y`` of the Gram matrix and a Fortran-ordered ``GF``."""
+    L = GF * Y
+    L.flat[:: L.shape[0] + 1] *= 0.5
+    Z = blas.dtrmm(1.0, L, QF, side=1, lower=1)
+    return 2.0 * np.einsum("il,il->i", Z, QF)
+
+
 def _rayleigh_functional(P: np.ndarray, oneLL: np.ndarray, a: float, beta: float, lo: float, hi: float,
                          u: float) -> float:
     r"""The root :math:`u` of :math:`q(u) = \sum_{lm} P_{lm}/(u + a(1 - \lambda_l\lambda_m)) = 1`.
@@ -687,7 +751,7 @@ def _perron_warm(E: dict[str, Any], a: float, beta: float, u_lo: float,
         used += 1
         res = float(np.linalg.norm(w - v))
         # Kato-Temple: |lambda_max - 1| <= res^2 / gap; a positive v is the Perron vector (Perron-Frobenius)
-        if res <= min(tol, math.sqrt(1e-15 * gap)) and np.all(v > 0):
+        if res <= min(tol, math.sqrt(1e-15 * gap)) and _perron_signs(v):
             return u, used, res, True, _positive(v), Y
         if B["k"] >= B["V"].shape[0]:
             _restart(B, S[:, ::-1][:, :max(4, B["k"] // 3)])
@@ -700,3 +764,275 @@ def _walk_regular(E: dict[str, Any], a: np.ndarray, beta: np.ndarray, u: np.ndar
     """True where the scaled covariance diagonal is constant: the secular root is then exact."""
     d = _row_sums(E, a, beta, u)
     return np.max(np.abs(d - 1.0), axis=1) <= _WALK_REGULAR_RTOL
+
+
+# ------------------------------------------------------------ the Perron curve in the decay
+#: Relative residual :math:`\|F v - \mu v\| / \mu` at which a point of the Perron curve is accepted:
+#: the root is then exact to ``residual**2 / gap`` and its Hellmann-Feynman slope to ``residual / gap``.
+CURVE_RESIDUAL = 1e-11
+#: Lanczos steps per cycle and cycles (each cycle restarted from its Ritz vector) before ARPACK takes over.
+_CURVE_STEPS = 40
+_CURVE_CYCLES = 4
+#: Relative error of the Perron root the residual test allows at tight tolerances (Kato-Temple: the
+#: error is at most ``residual**2 / gap``; see :func:`_curve_limit`).
+_CURVE_ROOT_ERROR = 1e-12
+#: A cycle that starts above this residual runs its Lanczos steps in single precision down to
+#: ``_CURVE_SINGLE_TO``; the next cycle, in double precision, checks and finishes the pair.
+_CURVE_SINGLE_ABOVE = 1e-4
+_CURVE_SINGLE_TO = 1e-5
+#: Perron vectors (with their Gram matrices) kept for the warm start, and the memory they may take.
+_CURVE_HISTORY = 10
+_CURVE_HISTORY_BYTES = 1 << 28
+
+
+def _curve_limit(tol: float, gap: float) -> float:
+    """The residual a point of the Perron curve must reach: ``tol``, and for tight ``tol`` (<= 1e-6) also
+    ``sqrt(_CURVE_ROOT_ERROR * gap)`` (Kato-Temple: the root then exact to 1e-12 however close the
+    second eigenvalue). Loose points only steer a search: a cluster at the top does not hold them up."""
+    return tol if tol > 1e-6 else min(tol, math.sqrt(_CURVE_ROOT_ERROR * gap))
+
+
+class PerronCurve:
+    r"""The Perron root :math:`\mu(\gamma)` of the reduction as a function of the decay, matrix-free.
+
+    With :math:`\gamma = a/\rho` the reduced matrix of the toy problem factors as
+    :math:`K = (\beta/a)F(\gamma)` (THEORY §3.3 route 4),
+
+    .. math::
+
+        F(\gamma)_{ij} = \sum_{lm} G_{lm}Q_{il}Q_{jl}Q_{im}Q_{jm},\qquad
+        G_{lm} = \frac{\gamma\lambda_l\lambda_m}{1 - \gamma\lambda_l\lambda_m}
+        = \sum_{k\ge1}\gamma^k (W^k\circ W^k)\ \text{in the eigenbasis},
+
+    an entrywise non-negative matrix that depends on :math:`\gamma` alone. So
+    :math:`\rho(\eta)` solves :math:`(\beta/a)\,\mu(a/\rho) = 1` (:math:`a = (1-\eta)^2`,
+    :math:`\beta = (\zeta-1)\eta^2`), and the stability edge and the optimal learning rate become
+    one-dimensional problems in :math:`\gamma` where each point costs one eigenproblem of a fixed
+    matrix — no inner root. A point: Lanczos with full reorthogonalisation on :math:`F(\gamma)`
+    (each application one symmetric rank-k update and one triangular product,
+    :math:`(Fx)_i = \sum_{lm}Q_{il}G_{lm}(Q^T\mathrm{Diag}(x)Q)_{lm}Q_{im}`), started from the
+    Rayleigh-Ritz vector of the last Perron vectors at the new :math:`\gamma` (their Gram
+    matrices kept, so the start costs no application), stopped when the true residual of the Ritz
+    pair is below :data:`CURVE_RESIDUAL` (Kato-Temple) and the vector is positive (Perron-Frobenius:
+    then it is the Perron vector). The slope is Hellmann-Feynman,
+    :math:`\mu'(\gamma) = \sum_{lm}G'_{lm}Y_{lm}^2`, :math:`G' = \lambda_l\lambda_m/(1-\gamma\lambda_l\lambda_m)^2`,
+    :math:`Y = Q^T\mathrm{Diag}(v)Q`. Restarted Lanczos (ARPACK) takes over when the cycles run out.
+    Single-threaded BLAS inside (restored on exit).
+
+    Parameters
+    ----------
+    data : dict
+        The eigenbasis data of :class:`EigenRepresentation` (``lam``, ``Q``, ``LL``, ``oneLL``, ``QQ``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topotheory import star
+    >>> from topotheory.engine import resolve
+    >>> rep = resolve(star(70))
+    >>> curve = rep.perron_curve()
+    >>> mu, dmu, ok = curve(0.9)
+    >>> lr = 0.05
+    >>> a, beta = (1 - lr) ** 2, 49 * lr**2          # zeta = 50
+    >>> rho = float(a + rep.perron_excess(np.array([a]), np.array([beta]))[0][0])
+    >>> mu_at, _, _ = curve(a / rho)                  # (beta / a) mu(a / rho) = 1 at the Perron root
+    >>> ok, abs(beta / a * mu_at - 1) < 1e-12
+    (True, True)
+    """
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._E = data
+        if "QF" not in data:
+            data["QF"] = np.asfortranarray(data["Q"])
+        n = data["Q"].shape[0]
+        self._keep = int(max(1, min(_CURVE_HISTORY, _CURVE_HISTORY_BYTES // (8 * n * n))))
+        self._history: list[tuple[np.ndarray, np.ndarray]] = []
+        self._memo: dict[float, tuple[float, float, float, bool]] = {}
+        #: Operator applications so far (each one symmetric rank-k update and one triangular product).
+        self.applications = 0
+        #: Points solved so far (the memo answers repeated points without a solve).
+        self.points = 0
+
+    def _weights(self, gamma: float) -> tuple[np.ndarray, np.ndarray]:
+        """``G`` and ``dG/dgamma`` (Fortran order); ``1 - gamma LL = (1 - gamma) + gamma (1 - LL)`` without cancellation."""
+        E = self._E
+        den = np.asfortranarray((1.0 - gamma) + gamma * E["oneLL"])
+        G = gamma * E["LL"] / den
+        return G, E["LL"] / (den * den)
+
+    @staticmethod
+    def _twice_below(G: np.ndarray) -> np.ndarray:
+        """Weights that turn sums over the lower triangles of symmetric matrices into sums over all entries."""
+        T = 2.0 * G
+        T.flat[:: G.shape[0] + 1] = np.diag(G)
+        return T
+
+    def _apply(self, x: np.ndarray, G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(F x, lower triangle of the Gram matrix of x)``: one rank-k update, one triangular product."""
+        self.applications += 1
+        Y = _gram_lower(self._E["Q"], x)
+        return _apply_lower(self._E["QF"], G, Y), Y
+
+    def _apply_single(self, G: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """``x -> F x`` in single precision (relative error ~1e-6): the first Lanczos steps far from the pair."""
+        E = self._E
+        if "Q32" not in E:
+            E["Q32"] = np.asfortranarray(E["Q"], dtype=np.float32)
+        Q32, G32 = E["Q32"], np.asfortranarray(G, dtype=np.float32)
+
+        def apply(x: np.ndarray) -> np.ndarray:
+            self.applications += 1
+            x32 = x.astype(np.float32)
+            Y = np.zeros(G32.shape, dtype=np.float32, order="F")
+            for sign, rows in ((1.0, x32 > 0), (-1.0, x32 < 0)):
+                if rows.any():
+                    B = Q32[rows] * np.sqrt(np.abs(x32[rows]))[:, None]
+                    Y = blas.ssyrk(sign, B.T, beta=1.0, c=Y, lower=1, overwrite_c=1)
+            L = G32 * Y
+            L.flat[:: L.shape[0] + 1] *= 0.5
+            Z = blas.strmm(1.0, L, Q32, side=1, lower=1)
+            return 2.0 * np.einsum("il,il->i", Z, Q32, dtype=np.float64)
+
+        return apply
+
+    def _start(self, G: np.ndarray) -> np.ndarray:
+        """Rayleigh-Ritz vector at ``G`` on the kept directions; the row sums of F when none is kept.
+
+        The kept directions are orthonormal with their Gram matrices computed exactly (not combined
+        from nearly parallel vectors, whose differences would lose the digits that matter).
+        """
+        if not self._history:
+            return np.asarray(self._E["QQ"] @ np.diag(G))  # F 1: the worker variances
+        Ys = [Y for _, Y in self._history]
+        p = len(Ys)
+        M = np.empty((p, p))
+        G2 = self._twice_below(G)
+        for i in range(p):
+            GY = G2 * Ys[i]
+            for j in range(i, p):
+                M[i, j] = M[j, i] = float(np.vdot(GY, Ys[j]))
+        S = np.linalg.eigh(M)[1]
+        return np.asarray(S[:, -1] @ np.array([v for v, _ in self._history]))
+
+    def _remember(self, v: np.ndarray, Y: np.ndarray) -> None:
+        """Keep the part of the Perron vector ``v`` outside the kept directions (its Gram computed exactly)."""
+        if self._history:
+            V = np.array([h for h, _ in self._history])
+            c = V @ v
+            t = v - V.T @ c
+            t = t - V.T @ (V @ t)
+            if float(np.linalg.norm(t)) <= 1e-12:
+                return
+            if len(self._history) >= self._keep:  # drop the direction v needs least; v stays in the span
+                self._history.pop(int(np.argmin(np.abs(c))))
+                V = np.array([h for h, _ in self._history])
+                t = v - V.T @ (V @ v)
+                t = t - V.T @ (V @ t)
+            t /= float(np.linalg.norm(t))
+            self._history.append((t, _gram_lower(self._E["Q"], t)))
+        else:
+            self._history.append((v, Y))
+
+    def __call__(self, gamma: float, tol: float = CURVE_RESIDUAL) -> tuple[float, float, bool]:
+        r"""``(mu, dmu/dgamma, converged)`` at ``0 < gamma < 1``.
+
+        Parameters
+        ----------
+        gamma : float
+            The decay :math:`\gamma = a/\rho`.
+        tol : float, default CURVE_RESIDUAL
+            Relative residual of the Perron pair: :math:`\mu` is then exact to about
+            ``tol**2 / gap``, :math:`\mu'` to about ``tol / gap`` (relative); at ``tol <= 1e-6`` the
+            residual also meets ``sqrt(1e-12 gap)`` (the root exact to 1e-12 next to a cluster). A
+            point solved before to a tolerance at least as tight is answered from memory.
+
+        Returns
+        -------
+        (float, float, bool)
+            :math:`\mu(\gamma)`, :math:`\mu'(\gamma)` and whether the pair met :data:`CURVE_RESIDUAL`.
+
+        Examples
+        --------
+        >>> from topotheory import binary_tree
+        >>> from topotheory.engine import resolve
+        >>> curve = resolve(binary_tree(80)).perron_curve()
+        >>> mu, dmu, ok = curve(0.5)
+        >>> h = 1e-5
+        >>> fd = (curve(0.5 + h)[0] - curve(0.5 - h)[0]) / (2 * h)
+        >>> ok, abs(dmu - fd) < 1e-8 * dmu
+        (True, True)
+        """
+        gamma = float(gamma)
+        if not 0.0 < gamma < 1.0:
+            raise ValueError(f"gamma must be in (0, 1), got {gamma!r}")
+        tol = check_real("tol", tol, low=1e-15, high=1e-2)
+        known = self._memo.get(gamma)
+        if known is None or known[0] > tol:
+            with single_threaded_blas():
+                self._memo[gamma] = (tol, *self._solve(gamma, tol))
+            self.points += 1
+        _, mu, dmu, ok = self._memo[gamma]
+        return mu, dmu, ok
+
+    def _solve(self, gamma: float, tol: float) -> tuple[float, float, bool]:
+        G, dG = self._weights(gamma)
+        n = G.shape[0]
+        v = _positive(self._start(G))
+        ok = False
+        gap = 1.0
+        for _ in range(_CURVE_CYCLES):
+            w, Y = self._apply(v, G)
+            theta = float(v @ w)
+            r = w - theta * v
+            res = float(np.linalg.norm(r)) / theta
+            if res <= _curve_limit(tol, gap) and _perron_signs(v, res):
+                ok = True
+                break
+            # Lanczos from v (its first step is the application above), full reorthogonalisation; far
+            # from the pair in single precision (half the memory traffic), then on in double
+            limit = _curve_limit(tol, gap)
+            single = res > _CURVE_SINGLE_ABOVE and limit < _CURVE_SINGLE_ABOVE
+            stop = _CURVE_SINGLE_TO if single else 0.1 * limit
+            apply = self._apply_single(G) if single else (lambda x: self._apply(x, G)[0])
+            basis = [v]
+            alphas, betas = [theta], []
+            t, S = np.array([theta]), np.ones((1, 1))
+            for _step in range(min(_CURVE_STEPS, n - 1)):
+                b = float(np.linalg.norm(r))
+                if b <= 1e-14 * theta:
+                    break
+                x = r / b
+                Vb = np.array(basis)
+                for _ in range(2):
+                    x = x - Vb.T @ (Vb @ x)
+                x /= np.linalg.norm(x)
+                basis.append(x)
+                betas.append(b)
+                w = apply(x)
+                alphas.append(float(x @ w))
+                Vb = np.array(basis)
+                r = w - Vb.T @ (Vb @ w)
+                r = r - Vb.T @ (Vb @ r)
+                T = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
+                t, S = np.linalg.eigh(T)
+                if t.size > 1:
+                    gap = float(t[-1] - t[-2]) / float(t[-1])
+                estimate = abs(float(np.linalg.norm(r)) * S[-1, -1]) / float(t[-1])
+                if estimate <= stop:
+                    break
+            v = _positive(S[:, -1] @ np.array(basis))
+        if not ok:  # cycles spent: restarted Lanczos (ARPACK), then its pair is checked the same way
+            Q, QF = self._E["Q"], self._E["QF"]
+            def matvec(x: np.ndarray) -> np.ndarray:
+                self.applications += 1
+                return _apply_lower(QF, G, _gram_lower(Q, np.ravel(x)))
+
+            theta, v, _ = top_eigenpair(matvec, n, v, tol=1e-13)
+            if not np.isfinite(theta):
+                return math.nan, math.nan, False
+            w, Y = self._apply(v, G)
+            theta = float(v @ w)
+            res = float(np.linalg.norm(w - theta * v)) / theta
+            ok = res <= 100 * tol and _perron_signs(v, res)
+        self._remember(v, Y)
+        return theta, float(np.vdot(self._twice_below(dG), Y * Y)), ok

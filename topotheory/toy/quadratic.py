@@ -751,7 +751,13 @@ def _edge(scheme: Any, z: float) -> float:
     if hi <= lo:
         return lo
     if resolve(scheme).has_slopes:
-        return _edge_newton(scheme, z, lo, _upper_edge(scheme, z, lo, hi))
+        upper = _upper_edge(scheme, z, lo, hi)
+        curve = resolve(scheme).perron_curve()
+        if curve is not None:
+            edge = _edge_curve(curve, z, lo, _bound_refined(scheme, z, lo, upper, "edge"))
+            if edge is not None:
+                return edge
+        return _edge_newton(scheme, z, lo, upper)
     grid = np.linspace(lo, hi, 17)
     r = _rate_raw(scheme, grid, z)
     positive = np.flatnonzero(r > 0)
@@ -823,7 +829,12 @@ def optimal_learning_rate(scheme: Any, *, zeta: float, progress: bool | None = N
     :math:`\eta^* = \arg\max_{0 < \eta < \eta_{\max}} r(\eta)` (THEORY §3.3 item 5). Where the
     representation gives analytic slopes (static symmetric and static circulant schemes),
     :math:`r'(\eta) = 0` is solved by Brent's method on ``(0, max_learning_rate)`` with
-    :math:`r'` from the Perron vectors (:meth:`Representation.perron_slopes`); otherwise a grid,
+    :math:`r'` from the Perron vectors (:meth:`Representation.perron_slopes`) — on the matrix-free
+    route of irregular graphs (``n > 64``) as the root of the slope in the decay
+    :math:`\gamma = a/\rho` on the Perron curve (:class:`topotheory.engine.eigen.PerronCurve`:
+    :math:`\eta = 1/(1 + \sqrt{(\zeta-1)\mu(\gamma)})`, :math:`r = 1 - (1-\eta)^2/\gamma`), the edge
+    by Newton on :math:`(\zeta-1)\eta^2\mu((1-\eta)^2) = (1-\eta)^2`, a handful of warm-started
+    eigenproblems in all; otherwise a grid,
     bounded Brent maximisation and Newton steps with five-point differences (relative accuracy
     about :math:`10^{-10}`). Cached per scheme and :math:`\zeta`. Closed forms: alone :math:`\eta^* = r^* = 1/\zeta`; fully connected
     :math:`\eta^* = r^* = n/(n + \zeta - 1)` (see :mod:`topotheory.symbolic`). Decentralized
@@ -885,6 +896,11 @@ def _optimum(scheme: Any, z: float) -> OptimalLearningRate:
     if z == 1.0:
         # 0/0 in gamma = (1 - lr)^2 / rho and in n_equivalent = lr (zeta - 1) / (1 - lr): undefined
         return OptimalLearningRate(1.0, 1.0, math.nan, math.nan, math.nan, z, edge, "closed-form", "closed-form")
+    curve = resolve(scheme).perron_curve() if resolve(scheme).has_slopes else None
+    if curve is not None:
+        point = _argmax_curve(scheme, curve, z, edge)
+        if point is not None:
+            return _operating_point(scheme, z, point[0], edge, "slopes", point[1:])
     x, search = _argmax_newton(scheme, z, edge), "slopes"
     if x is None:
         x, search = _argmax_search(scheme, z, edge), "grid"
@@ -983,10 +999,13 @@ def _argmax_search(scheme: Any, z: float, edge: float) -> float:
     return x
 
 
-def _operating_point(scheme: Any, z: float, x: float, edge: float, search: str) -> OptimalLearningRate:
-    r_opt, info = _solve(scheme, np.array([x]), z)
-    rate = float(r_opt[0])
-    rho = float(info["rho"][0])
+def _operating_point(scheme: Any, z: float, x: float, edge: float, search: str,
+                     solved: tuple[float, float, str] | None = None) -> OptimalLearningRate:
+    """The result at the learning rate ``x``; ``solved = (rate, rho, route)`` when already known."""
+    if solved is None:
+        r_opt, info = _solve(scheme, np.array([x]), z)
+        solved = (float(r_opt[0]), float(info["rho"][0]), info["method"])
+    rate, rho, route = solved
     u = rho - (1.0 - x) ** 2
     gamma = (1.0 - x) ** 2 / rho
     from ..metrics.randomwalk import effective_neighbors
@@ -995,4 +1014,181 @@ def _operating_point(scheme: Any, z: float, x: float, edge: float, search: str) 
     period = resolve(scheme).period
     inv = [1.0 / effective_neighbors(scheme, one_minus_gamma=c, phase=ph) for ph in range(period)]
     nw = float(1.0 / np.mean(inv))
-    return OptimalLearningRate(x, rate, gamma, nw, x * (z - 1.0) / (1.0 - x), z, edge, info["method"], search)
+    return OptimalLearningRate(x, rate, gamma, nw, x * (z - 1.0) / (1.0 - x), z, edge, route, search)
+
+
+# ------------------------------------------- the Perron curve: the edge and the optimum in gamma
+#: Residual of the Perron pairs of the edge search: the edge depends on mu alone (exact to the
+#: residual squared), the slope only steers Newton's steps.
+_EDGE_RESIDUAL = 1e-6
+#: The same while Newton's steps are still long (above 1e-3 relative): they only need the direction.
+_EDGE_FAR_RESIDUAL = 1e-4
+#: Residual of the points that only bracket the optimum (the sign of the slope).
+_BRACKET_RESIDUAL = 1e-7
+#: Residual of the points that locate the optimum: the slope is exact to about residual / gap, which
+#: moves the optimal learning rate by well below 1e-9 (relative).
+_OPTIMUM_RESIDUAL = 1e-10
+#: Distance in log(1 - gamma) below which a point of the optimum's search is solved to
+#: ``_OPTIMUM_RESIDUAL`` (farther points only steer the search).
+_OPTIMUM_NEAR = 1e-5
+
+
+def _bound_refined(scheme: Any, z: float, lo: float, hi: float, what: str) -> float:
+    """The secular bound's edge (its sign change, ``what="edge"``) or maximiser in ``[lo, hi]``.
+
+    The bound (:meth:`Representation.excess_lower_bound`, vectorised and cheap) is close to the exact
+    rate on most graphs: its edge and maximiser start the searches on the Perron curve next to
+    their roots. Three rounds of 65-point grids, each on two spacings of the former round (a
+    relative resolution of 1e-5 of ``hi - lo``: the bound itself is rarely closer to the exact rate).
+    """
+    rep = resolve(scheme)
+    for _ in range(3):
+        grid = np.linspace(lo, hi, 65)
+        a, beta, s = _coefficients(grid, z)
+        r = s - rep.excess_lower_bound(a, beta)
+        if what == "edge":
+            k = np.flatnonzero(~(r > 0))
+            if not k.size:
+                return float(hi)
+            k0 = int(k[0])
+            lo, hi = (float(grid[max(k0 - 1, 0)]), float(grid[k0]))
+        else:
+            k0 = int(np.nanargmax(np.where(np.isfinite(r), r, -np.inf)))
+            lo, hi = float(grid[max(k0 - 1, 0)]), float(grid[min(k0 + 1, 64)])
+    return hi if what == "edge" else 0.5 * (lo + hi)
+
+
+def _curve_point(curve: Any, gamma: float, tol: float | None = None) -> tuple[float, float]:
+    """``(mu, dmu/dgamma)`` of the Perron curve, counted by the progress display; NaN if not converged."""
+    mu, dmu, ok = curve(gamma) if tol is None else curve(gamma, tol)
+    bar = _PROGRESS.get()
+    if bar is not None:
+        bar.update(1)
+        bar.set_postfix(f"gamma={gamma:.10g}, perron-curve")
+    return (mu, dmu) if ok else (math.nan, math.nan)
+
+
+def _edge_curve(curve: Any, z: float, lo: float, hi: float) -> float | None:
+    r"""The stability edge from the Perron curve: the root of :math:`\phi(\eta) = 0`, or None.
+
+    At the edge :math:`\rho = 1`, so :math:`\gamma = a = (1-\eta)^2` and
+    :math:`\phi(\eta) = (\zeta-1)\eta^2\mu((1-\eta)^2) - (1-\eta)^2` vanishes (:math:`\phi > 0`: unstable);
+    :math:`\phi' = 2(\zeta-1)\eta\mu - 2(1-\eta)(\zeta-1)\eta^2\mu' + 2(1-\eta)`. Safeguarded Newton from
+    ``hi`` (an upper bound, :math:`\phi(hi) \ge 0`) inside ``[lo, hi]``, bisection when a step leaves the
+    bracket; one Perron-curve point per step. None when the bracket reaches :math:`\eta = 1`
+    (:math:`\gamma = 0`) or a point does not converge (the search in the learning rate takes over).
+    """
+    if not 0.0 < lo < hi < 1.0:
+        return None
+
+    def phi(x: float, tol: float) -> tuple[float, float]:
+        mu, dmu = _curve_point(curve, (1.0 - x) ** 2, tol)
+        return ((z - 1.0) * x * x * mu - (1.0 - x) ** 2,
+                2.0 * (z - 1.0) * x * mu - 2.0 * (1.0 - x) * (z - 1.0) * x * x * dmu + 2.0 * (1.0 - x))
+
+    x, b_lo, b_hi = hi, lo, hi
+    tol = _EDGE_FAR_RESIDUAL  # the first point only steers: the bound's edge may be far (random geometric graphs)
+    for _ in range(100):
+        f, df = phi(x, tol)
+        if not (math.isfinite(f) and math.isfinite(df)):
+            return None
+        if f == 0.0:
+            return x
+        if f > 0:
+            b_hi = x
+        else:
+            b_lo = x
+        xn = x - f / df if df > 0 else math.nan
+        # mu is exact to ~tol**2 / gap (~1e-12 relative), and so is phi: stop at 1e-12 (a step this
+        # short may land on x itself, outside the open bracket: it is convergence, not a bad step)
+        short = abs(xn - x) <= 1e-12 * x
+        if not (b_lo < xn < b_hi or short):
+            xn = 0.5 * (b_lo + b_hi)
+        if short or b_hi - b_lo <= 1e-12 * b_hi:
+            if tol == _EDGE_RESIDUAL:
+                return float(xn)
+            tol = _EDGE_RESIDUAL  # converged on loose points: confirm on tight ones
+        else:
+            tol = _EDGE_RESIDUAL if abs(xn - x) <= 1e-3 * x else _EDGE_FAR_RESIDUAL
+        x = xn
+    return None
+
+
+def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float, float, float, str] | None:
+    r"""The optimum as the root of the slope in the decay: ``(lr, rate, rho, route)``, or None.
+
+    With :math:`s = \sqrt{(\zeta-1)\mu(\gamma)}` the Perron root gives :math:`\eta = 1/(1+s)`,
+    :math:`a = s^2/(1+s)^2` and the rate :math:`R(\gamma) = 1 - a/\gamma`; :math:`\eta(\gamma)` is
+    decreasing (:math:`\mu' > 0`), so :math:`\eta^* = \eta(\gamma^*)` with :math:`R'(\gamma^*) = 0`, i.e.
+    :math:`g(\gamma) = s^2(1+s) - \gamma(\zeta-1)\mu'(\gamma) = 0`
+    (:math:`R' = g/(\gamma^2(1+s)^3)`). The bracket: secant steps from the decay of the secular
+    bound's maximiser (:func:`_bound_refined`) until :math:`g` changes sign, then Brent's method;
+    each point one Perron-curve point. None when the edge is at or beyond :math:`\eta = 1`.
+    """
+    if not edge < 1.0:
+        return None
+    if resolve(scheme).excess_lower_bound(np.array([0.5]), np.array([0.5])) is None:
+        return None
+    x0 = _bound_refined(scheme, z, 0.002 * edge, 0.998 * edge, "argmax")
+    a0, b0, _ = _coefficients(np.array([x0]), z)
+    u0 = resolve(scheme).excess_lower_bound(a0, b0)
+    if u0 is None:
+        return None
+    g_lo = (1.0 - edge) ** 2  # the edge's decay: R = 0 there, rising inside
+    t0 = float(u0[0] / (a0[0] + u0[0]))  # 1 - gamma of the bound's optimum
+    if not 0.0 < t0 < 1.0 - g_lo:
+        return None
+
+    values: dict[float, float] = {}
+
+    def g(lt: float) -> float:
+        """The slope's sign function at t = exp(lt); tight where it is next to a point already solved."""
+        if lt not in values:
+            near = min((abs(lt - x) for x in values), default=math.inf)
+            tol = _OPTIMUM_RESIDUAL if near <= _OPTIMUM_NEAR else _BRACKET_RESIDUAL
+            gamma = 1.0 - math.exp(lt)
+            mu, dmu = _curve_point(curve, gamma, tol)
+            s = math.sqrt((z - 1.0) * mu)
+            values[lt] = s * s * (1.0 + s) - gamma * (z - 1.0) * dmu
+        return values[lt]
+
+    # secant steps in log t, t = 1 - gamma (g > 0: R still rising, the optimum at a larger gamma, a smaller t)
+    top = math.log(1.0 - g_lo)
+    lt_prev = math.log(t0)
+    g_prev = g(lt_prev)
+    if not math.isfinite(g_prev):
+        return None
+    toward = -1.0 if g_prev > 0 else 1.0
+    lt = lt_prev + 1e-4 * toward
+    bracket = None
+    for _ in range(40):
+        if not (lt < top and math.isfinite(lt)):
+            return None
+        gt = g(lt)
+        if not math.isfinite(gt):
+            return None
+        if (gt > 0) != (g_prev > 0) or gt == 0.0:
+            bracket = (min(lt, lt_prev), max(lt, lt_prev))
+            break
+        last = lt - lt_prev
+        step = -gt * last / (gt - g_prev) if gt != g_prev else math.nan
+        if not (math.isfinite(step) and step * toward > 0):
+            step = 2.0 * last  # the secant points away: keep going, twice as far
+        # at most a factor 3 in t per step; overshoot the secant root slightly to bracket it
+        step = toward * min(abs(1.05 * step), 1.1)
+        lt_prev, g_prev, lt = lt, gt, min(lt + step, 0.5 * (lt + top))
+    if bracket is None:
+        return None
+    import scipy.optimize as so
+
+    # Brent's method in log t, where g is closer to linear; a step of 1e-10 in log t moves the
+    # learning rate by far less (|d log lr / d log t| < 1), and the slopes' own error is about as large
+    lt = float(so.brentq(g, *bracket, xtol=1e-10, rtol=4 * _EPS, maxiter=200))
+    gamma = 1.0 - math.exp(lt)
+    if values.get(lt) is None or not math.isfinite(values[lt]):
+        return None
+    mu, _ = _curve_point(curve, gamma, _OPTIMUM_RESIDUAL)
+    s = math.sqrt((z - 1.0) * mu)
+    lr = 1.0 / (1.0 + s)
+    rho = (1.0 - lr) ** 2 / gamma
+    return lr, 1.0 - rho, rho, "eigen-reduction"
