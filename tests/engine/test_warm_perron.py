@@ -97,7 +97,11 @@ def test_arpack_takes_over_when_the_budget_is_spent(monkeypatch):
 
 
 def test_optimum_of_the_warm_route_equals_the_restarted_lanczos_one(monkeypatch):
-    """n = 70 irregular graph: the fast optimum against the former route (ARPACK at every lr) to 1e-9."""
+    """n = 70 irregular graph: the warm search in the learning rate against the former route (ARPACK
+    at every lr) to 1e-9. Both searches in the learning rate: the Perron curve (the optimum in the
+    decay, tests/toy/test_optimum_in_the_decay.py) is switched off here, or the monkeypatch below
+    would not reach either call."""
+    monkeypatch.setattr(eigen.EigenRepresentation, "perron_curve", lambda self: None)
     fast = tt.optimal_learning_rate(tt.erdos_renyi(70, 0.08, seed=5), zeta=50.0)
     monkeypatch.setattr(eigen, "_WARM_BUDGET", -1)
     slow = tt.optimal_learning_rate(tt.erdos_renyi(70, 0.08, seed=5), zeta=50.0)
