@@ -1,6 +1,9 @@
 """Run every notebook top to bottom (small parameters) with the current environment's kernel, and
 check that the outputs committed with them are current (``python tools/notebooks.py`` regenerates them).
 
+The currency checks always run; executing the notebooks (about a minute) runs with
+``pytest --notebooks`` and in the documentation build (``nb_execution_raise_on_error``).
+
 The notebooks execute concurrently (a few kernels at a time) in one module-scoped fixture, so the
 kernels' start-up and imports overlap; each notebook is then checked by its own test.
 """
@@ -88,6 +91,7 @@ def test_the_currency_check_catches_an_edited_or_unexecuted_cell():
     assert any("top to bottom" in p for p in tool.problems(nb))
 
 
+@pytest.mark.executes_notebooks
 @pytest.mark.parametrize("name", PRESENT)
 def test_notebook_runs(name, executed):
     nb, exc = executed[name]
