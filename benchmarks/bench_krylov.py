@@ -48,7 +48,7 @@ def ba(n, m=3, seed=1):
 
 
 def rr(n, degree=6, seed=1):
-    return tt.random_regular(n, degree, seed=seed)
+    return tt.random_regular(n, degree, seed=seed, method="pairing")
 
 
 FAMILIES = {"random_regular": rr, "random_geometric": rgg, "barabasi_albert": ba}

