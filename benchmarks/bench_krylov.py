@@ -118,6 +118,59 @@ def test_dense_agreement_4096(benchmark):
     assert np.all((est.lower <= dense) & (dense <= est.upper))
 
 
+# ------------------------------------------------------------------------------ dense agreement
+def agreement(n=4096, families=tuple(FAMILIES), optimum=True, lr=0.1):
+    """Every matrix-free value against the dense eigendecomposition at size ``n`` (one row per family).
+
+    Gap: both extreme eigenvalues. n_W mean (rtol 1e-4): relative error and whether the 95 %
+    interval covers. n_W worst at 0.99 (certified), toy rate at ``lr`` (bracket) and, with
+    ``optimum``, the optimal rate and learning rate: whether the bracket holds the dense value.
+    """
+    g = np.array(GAMMAS)
+    rows = []
+    for family in families:
+        s = FAMILIES[family](n)
+        kry = resolve(s, "krylov")
+        row = dict(family=family, n=s.n)
+        t0 = time.process_time()
+        lam = s.eigh()[0]
+        row["dense_eigh_cpu_s"] = time.process_time() - t0
+        lam2, lamn = kry.extreme_eigenvalues()
+        row["gap_error"] = max(abs(lam2 - lam[1]), abs(lamn - lam[-1]))
+        e = tt.effective_neighbors_interval(s, g, rtol=1e-4, seed=0, progress=False)
+        dense = tt.effective_neighbors(s, g)
+        row["nw_mean_rel_error"] = np.abs(e.estimate / dense - 1).tolist()
+        row["nw_mean_rel_halfwidth"] = e.relative_halfwidth.tolist()
+        row["nw_mean_covered"] = bool(np.all((e.lower <= dense) & (dense <= e.upper)))
+        w = tt.effective_neighbors_interval(s, [0.99], mode="worst", progress=False)
+        dw = float(tt.effective_neighbors(s, 0.99, mode="worst"))
+        row["nw_worst_rel_error"] = abs(float(w.estimate[0]) / dw - 1)
+        row["nw_worst_covered"] = bool(w.lower[0] * (1 - 1e-9) <= dw <= w.upper[0] * (1 + 1e-9))
+        r = tt.quadratic_rate_interval(s, lr=lr, zeta=ZETA, rtol=1e-4, progress=False)
+        dr = float(tt.quadratic_rate(s, lr=lr, zeta=ZETA))
+        row["rate_dense"] = dr
+        row["rate_bracket"] = [float(r.lower[0]), float(r.estimate[0]), float(r.upper[0])]
+        if math.isnan(dr):  # the dense route says divergence: the bracket must admit it
+            row["rate_covered"] = bool(r.lower[0] <= 0)
+        else:
+            row["rate_rel_error"] = abs(float(r.estimate[0]) / dr - 1)
+            row["rate_lower_rel_error"] = abs(float(r.lower[0]) / dr - 1)
+            row["rate_rel_width"] = float((r.upper - r.lower)[0] / dr)
+            row["rate_covered"] = bool(r.lower[0] <= dr <= r.upper[0])
+        if optimum:
+            o = tt.optimal_learning_rate_interval(s, zeta=ZETA, rtol=1e-4, progress=False)
+            t0 = time.process_time()
+            do = tt.optimal_learning_rate(s, zeta=ZETA)
+            row["dense_optimum_cpu_s"] = time.process_time() - t0
+            row["optimum_rate_rel_error"] = abs(o.rate / float(do.rate) - 1)
+            row["optimum_lr_error"] = abs(o.lr - float(do.lr))
+            row["optimum_covered"] = bool(o.rate_lower <= float(do.rate) <= o.rate_upper)
+            row["optimum_rel_width"] = (o.rate_upper - o.rate_lower) / float(do.rate)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
 # ------------------------------------------------------------------------------ calibration
 def wilson(hits, trials, z=1.959963984540054):
     """Wilson score interval ``(lower, upper)`` of a binomial proportion (95 % by default)."""
@@ -318,7 +371,9 @@ def table(rows):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["calibration", "scaling"])
+    parser.add_argument("what", choices=["calibration", "scaling", "agreement"])
+    parser.add_argument("--n", type=int, default=4096, help="size of the dense agreement")
+    parser.add_argument("--no-optimum", action="store_true", help="agreement without the dense optimum")
     parser.add_argument("--seeds", type=int, default=200)
     parser.add_argument("--regimes", nargs="*", default=list(REGIMES))
     parser.add_argument("--max-n", type=int, default=100_000)
@@ -327,7 +382,9 @@ if __name__ == "__main__":
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--out", default=None, help="append the rows to this JSON-lines file")
     args = parser.parse_args()
-    if args.what == "calibration":
+    if args.what == "agreement":
+        agreement(args.n, tuple(args.families), optimum=not args.no_optimum)
+    elif args.what == "calibration":
         calibration(args.seeds, regimes=tuple(args.regimes), families=tuple(args.families))
     else:
         scaling(args.max_n, tuple(args.families), tuple(args.routes), args.timeout, args.out)
