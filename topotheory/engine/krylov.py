@@ -206,23 +206,27 @@ def _lanczos(apply: Callable[[np.ndarray], np.ndarray], V: np.ndarray, steps: in
     b_prev = np.zeros(N)
     scale = 0.0
     for j in range(steps):
-        w = apply(q)
+        w = apply(q)  # a fresh array: updated in place below (fewer passes over n x N blocks)
         a = np.einsum("ij,ij->j", q, w)
-        w -= a * q + b_prev * q_prev
+        w -= q * a
+        if j:
+            w -= q_prev * b_prev
         da = np.einsum("ij,ij->j", q, w)  # local reorthogonalization
-        w -= da * q
-        a = a + da
+        w -= q * da
+        a += da
         if project is not None and j % every == every - 1:
             w = project(w)
-            q = project(q)
-        b = np.linalg.norm(w, axis=0)
+            if every > 1 or j == 0:  # with every == 1, q is the previous (projected) w, scaled
+                q = project(q)
+        b = np.sqrt(np.einsum("ij,ij->j", w, w))
         alpha[:, j] = a
         scale = max(scale, float(np.max(np.abs(a), initial=0.0)))
         dead = b <= 1e-13 * max(scale, 1e-300)
         b = np.where(dead, 0.0, b)
         beta[:, j] = b
         q_prev = q
-        q = np.where(dead, 0.0, w / np.where(dead, 1.0, b))
+        w *= np.where(dead, 0.0, 1.0 / np.where(dead, 1.0, b))
+        q = w
         b_prev = b
     return alpha, beta, norms**2
 
