@@ -978,22 +978,26 @@ class KrylovRepresentation(Representation):
 
     # ------------------------------------------------------------------------- per worker
     def variance_bounds(self, gamma: Any, workers: Any, *, deflate: int | None = None, chunk: int = 256, rtol: float = 1e-10,
-                        progress: bool | None = None) -> tuple[np.ndarray, np.ndarray, int, int]:
+                        progress: bool | None = None, start_steps: int = 0) -> tuple[np.ndarray, np.ndarray, int, int]:
         r"""Certified brackets of :math:`(1-\gamma)\Sigma_{ii}` for the given workers, each ``(G, len)``.
 
         Lanczos on :math:`Pe_i` (Gauss lower, Gauss–Radau upper bound; module docstring), the steps
         doubled until every bracket is narrower than ``rtol`` (relative) at the largest decay or
-        the steps reach their cap. Returns ``(lower, upper, steps, deflated)``.
+        the steps reach their cap (starting from at least ``start_steps``). Returns
+        ``(lower, upper, steps, deflated)``.
         """
         g = _check_gammas(gamma)
         rules = self.worker_rules(workers, float(np.max(g)), deflate=deflate, chunk=chunk, rtol=rtol,
-                                  progress=progress)
+                                  progress=progress, start_steps=start_steps)
         lo, hi = rules.bounds(g)
         return lo, hi, rules.steps, rules.deflated
 
     def worker_rules(self, workers: Any, gamma_max: float, *, deflate: int | None = None, chunk: int = 256, rtol: float = 1e-10,
-                     progress: bool | None = None) -> WorkerRules:
-        """The :class:`WorkerRules` of the given workers, accurate to ``rtol`` up to ``gamma_max``."""
+                     progress: bool | None = None, start_steps: int = 0) -> WorkerRules:
+        """The :class:`WorkerRules` of the given workers, accurate to ``rtol`` up to ``gamma_max``.
+
+        Each chunk starts from the steps the previous one needed (at least ``start_steps``), so the
+        doubling runs once."""
         workers = np.atleast_1d(np.asarray(workers))
         if workers.ndim != 1 or workers.dtype.kind not in "iu" or np.any(workers < 0) or np.any(workers >= self.n):
             raise ValueError(f"workers must be integers in [0, n = {self.n}), got {workers!r}")
@@ -1005,14 +1009,14 @@ class KrylovRepresentation(Representation):
         W, _, pos = self.ordered
         f = lambda m: m / (1.0 - gmax * m)  # noqa: E731
         rules = []
-        used = 0
+        used = check_int("start_steps", start_steps, minimum=0)
         with Progress(workers.size, desc="krylov workers", unit="worker", enabled=progress) as bar:
             for s in range(0, workers.size, chunk):
                 idx = workers[s:s + chunk]
                 E = np.zeros((n, idx.size))
                 E[pos[idx], np.arange(idx.size)] = 1.0
                 E = project(E)
-                steps = min(steps0, n)
+                steps = min(max(steps0, used), n)  # the steps the previous chunk needed: no re-doubling
                 while True:
                     rule = quadrature(*_lanczos(lambda X: W @ (W @ X), E, steps, project, _every(V)), b)
                     lo, hi = rule.bounds(f)
@@ -1068,10 +1072,12 @@ class KrylovRepresentation(Representation):
         best_hi = np.zeros(g.size)
         best_w = np.full(g.size, -1)
         refined = 0
+        steps = 0
         with Progress(min(max_candidates, self.n), desc="krylov worst", unit="worker", enabled=progress) as bar:
             while refined < min(max_candidates, self.n):
                 idx = order[refined:refined + min(chunk, max_candidates - refined)]
-                lo, hi, _, _ = self.variance_bounds(g, idx, deflate=deflate, chunk=chunk)
+                lo, hi, steps, _ = self.variance_bounds(g, idx, deflate=deflate, chunk=chunk, progress=False,
+                                                        start_steps=steps)
                 better = lo.max(axis=1) > best_lo
                 best_w = np.where(better | (best_w < 0), idx[np.argmax(lo, axis=1)], best_w)
                 best_lo = np.maximum(best_lo, lo.max(axis=1))
