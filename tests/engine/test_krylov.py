@@ -155,6 +155,26 @@ def test_escalation_asks_whether_deflation_can_reach(monkeypatch):
     assert resolve(s, "krylov").nw_mean([0.9], rtol=1e-5, max_probes=64, seed=0).deflated > 0
 
 
+def test_worker_numbering_does_not_matter():
+    """The hot paths run on W renumbered for locality: per-worker values follow the workers, the rest is invariant."""
+    s = ba(300)
+    perm = np.random.default_rng(0).permutation(300)
+    t = tt.Scheme.from_matrix(s.matrix(0)[perm][:, perm])  # worker j of t is worker perm[j] of s
+    rs, rt = resolve(s, "krylov"), resolve(t, "krylov")
+    Wo, order, pos = rs.ordered
+    assert np.array_equal(np.sort(order), np.arange(300)) and np.array_equal(order[pos], np.arange(300))
+    np.testing.assert_allclose(Wo.toarray(), s.matrix(0)[order][:, order])
+    np.testing.assert_allclose(rt.extreme_eigenvalues(), rs.extreme_eigenvalues(), atol=1e-10)
+    np.testing.assert_allclose(rt.crude_variance_bounds([0.9])[1], rs.crude_variance_bounds([0.9])[1][:, perm], rtol=1e-10)
+    a = rt.nw_workers([0.9], np.arange(10))
+    b = rs.nw_workers([0.9], perm[:10])
+    np.testing.assert_allclose(a.estimate, b.estimate, rtol=1e-9)
+    dense = tt.effective_neighbors(s, 0.9, mode="all")[perm[:10]]
+    assert np.all((a.lower[0] <= dense * (1 + 1e-9)) & (dense <= a.upper[0] * (1 + 1e-9)))
+    w_t, w_s = rt.worst_variance([0.9])[2], rs.worst_variance([0.9])[2]
+    assert perm[w_t[0]] == w_s[0]
+
+
 def test_calibration_small_panel(panel):
     """Coverage of the 95 % interval over seeded runs of the two-stage rule (pilot of 16 probes, then a
     pilot-independent second stage).
