@@ -6,6 +6,12 @@ blocks of vectors (gossip is row-wise, :math:`X \leftarrow W X`). Chosen by
 ``n > KRYLOV_MIN_N`` whose matrix has at most ``KRYLOV_MAX_DENSITY * n**2`` non-zeros, or by name
 (``route="krylov"``).
 
+Every hot path (Lanczos, probes, sparse powers, deflation) runs on ``W`` with its workers renumbered
+in reverse Cuthill–McKee order (:attr:`KrylovRepresentation.ordered`): a symmetric permutation keeps
+the spectrum and every trace, and the rows of a product then touch nearby rows of the block of
+vectors (on a random geometric graph numbered at random, ~9 times faster per vector). Probes and
+start vectors are drawn in the workers' own numbering, and per-worker values are mapped back.
+
 Notation: :math:`B = W - J` (``W`` on :math:`\mathbf 1^\perp`; :math:`WJ = JW = J` for a doubly
 stochastic ``W``), eigenvalues :math:`1 = \lambda_1 \ge \dots \ge \lambda_n`, and for a decay
 :math:`\gamma` the function :math:`h_\gamma(\mu) = \mu/(1-\gamma\mu)` of :math:`\mu = \lambda^2`.
