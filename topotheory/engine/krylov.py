@@ -814,7 +814,8 @@ class KrylovRepresentation(Representation):
         the coverage of the nominal 95 % interval measured 92-93 %.) When the pilot alone exhausts
         ``max_probes`` it is the sample. When ``N`` would exceed ``max_probes`` and ``deflate`` is
         None, 4 times more eigenpairs are deflated and the pilot is drawn afresh (up to
-        ``DEFLATE_MAX`` and ``n / 8``). The Lanczos steps of a stage double while its pilot's
+        ``DEFLATE_MAX`` and ``n / 8``), unless :func:`deflation_can_reach` shows that no deflation
+        within that cap can reach ``rtol``. The Lanczos steps of a stage double while its pilot's
         quadrature gap exceeds a quarter of the tolerance. A stage still wider than ``rtol`` (its
         spread exceeded its pilot's) becomes the pilot of a fresh stage, at most ``STAGES`` times;
         its interval is never narrower than its pilot's spread allows, so stopping on it does not
