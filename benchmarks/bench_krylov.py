@@ -355,11 +355,15 @@ def scaling(max_n=100_000, families=tuple(FAMILIES), routes=ROUTES, timeout=300.
 
 
 def table(rows):
-    """Markdown table (CPU seconds / wall seconds / peak RSS GB per cell) and growth exponents of the CPU time."""
+    """Markdown table (CPU s / wall s / peak RSS GB per cell, the route taken) and CPU-time growth exponents.
+
+    A growth exponent is fitted per family, route and representation (the dense and the matrix-free
+    routes separately) over the sizes where it ran; a ``stop`` cell timed out or failed.
+    """
     routes = [r for r in ROUTES if any(x.get("route_name") == r for x in rows)]
     lines = ["| family | n | " + " | ".join(routes) + " |", "|" + "---|" * (len(routes) + 2)]
     cells = {(r["family"], r["n"], r["route_name"]): r for r in rows}
-    for family, n in sorted({(r["family"], r["n"]) for r in rows if "cpu_s" in r}, key=lambda x: (x[0], x[1])):
+    for family, n in sorted({(r["family"], r["n"]) for r in rows if "cpu_s" in r}):
         out = []
         for route in routes:
             r = cells.get((family, n, route))
@@ -368,7 +372,7 @@ def table(rows):
             elif "stopped" in r:
                 out.append("stop")
             elif route == "simulate":
-                out.append(f"{r['steps_per_s']:.3g} steps/s, {r['peak_rss_gb']:.2f} GB")
+                out.append(f"{50 / r['cpu_s']:.3g} steps/cpu-s ({r['steps_per_s']:.3g}/s wall), {r['peak_rss_gb']:.2f} GB")
             else:
                 extra = ""
                 if "halfwidth" in r:
@@ -377,15 +381,21 @@ def table(rows):
                     extra = f", width {r['width']:.1e}"
                 out.append(f"{r['cpu_s']:.3g} cpu / {r['wall_s']:.3g} s, {r['peak_rss_gb']:.2f} GB [{r['route']}{extra}]")
         lines.append(f"| {family} | {n} | " + " | ".join(out) + " |")
+    lines.append("")
     for family in sorted({r["family"] for r in rows}):
         for route in routes:
-            pts = [(r["n"], r["cpu_s"]) for r in rows if r["family"] == family and r.get("route_name") == route
-                   and r.get("cpu_s", 0) > 0.05 and r["n"] >= 4096]
-            if len(pts) >= 2:
-                x, y = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
-                lines.append(f"{family} {route}: CPU-time growth exponent {np.polyfit(x, y, 1)[0]:.2f} (n >= 4096)")
-        for stop in sorted({r["stopped"] for r in rows if r["family"] == family and "stopped" in r}):
-            lines.append(f"{family}: stops: {stop}")
+            sub = [r for r in rows if r["family"] == family and r.get("route_name") == route and r.get("cpu_s", 0) > 0.05]
+            for kind in sorted({r.get("route", "sim") for r in sub}):
+                pts = [(r["n"], r["cpu_s"]) for r in sub if r.get("route", "sim") == kind]
+                if len(pts) >= 2:
+                    x, y = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
+                    lines.append(f"- {family} {route} [{kind}]: CPU time ~ n^{np.polyfit(x, y, 1)[0]:.2f} "
+                                 f"(n = {pts[0][0]}..{pts[-1][0]})")
+        for r in rows:
+            if r["family"] == family and "stopped" in r and not any(
+                    q is not r and q.get("stopped") == r["stopped"] and q["n"] < r["n"] for q in rows
+                    if q["family"] == family and q.get("route_name") == r["route_name"]):
+                lines.append(f"- {family} {r['route_name']}: stops ({r['stopped']})")
     return "\n".join(lines)
 
 
