@@ -311,24 +311,28 @@ def scaling_point(family, n, route):
     return row
 
 
-def scaling(max_n=100_000, families=tuple(FAMILIES), routes=ROUTES, timeout=300.0, out=None):
+def scaling(max_n=100_000, families=tuple(FAMILIES), routes=ROUTES, timeout=300.0, out=None, min_n=0):
     """The scaling table: each (family, size, route) in a fresh process with a ``timeout`` (seconds).
 
-    A route that times out (or fails) at one size is not run at larger sizes of that family: the
-    table says where it stops. BLAS is pinned to one thread (set ``OPENBLAS_NUM_THREADS=1``), and both
+    A route that times out (or fails) at one size is not run at larger sizes of that family on the
+    same side of ``KRYLOV_MIN_N`` (the dense and the matrix-free routes stop separately): the table
+    says where each stops. BLAS is pinned to one thread (set ``OPENBLAS_NUM_THREADS=1``), and both
     wall and CPU time are reported. ``out``: a JSON-lines file the rows are appended to.
     """
     import os
+
+    from topotheory.engine.krylov import KRYLOV_MIN_N
 
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     here = str(__file__.rsplit("/", 1)[0])
     rows = []
     for family in families:
         stopped = {}
-        for n in [m for m in SIZES if m <= max_n]:
+        for n in [m for m in SIZES if min_n <= m <= max_n]:
             for route in routes:
-                if route in stopped:
-                    rows.append(dict(family=family, n=n, route_name=route, stopped=stopped[route]))
+                key = (route, n > KRYLOV_MIN_N)
+                if key in stopped:
+                    rows.append(dict(family=family, n=n, route_name=route, stopped=stopped[key]))
                     continue
                 code = (f"import json, sys; sys.path.insert(0, {here!r}); import bench_krylov as b; "
                         f"print(json.dumps(b.scaling_point({family!r}, {n}, {route!r})))")
@@ -336,13 +340,13 @@ def scaling(max_n=100_000, families=tuple(FAMILIES), routes=ROUTES, timeout=300.
                     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
                                          env=env)
                     if res.returncode:
-                        stopped[route] = "failed at n=%d: %s" % (n, (res.stderr.strip().splitlines() or ["?"])[-1][:160])
-                        row = dict(family=family, n=n, route_name=route, stopped=stopped[route])
+                        stopped[key] = "failed at n=%d: %s" % (n, (res.stderr.strip().splitlines() or ["?"])[-1][:160])
+                        row = dict(family=family, n=n, route_name=route, stopped=stopped[key])
                     else:
                         row = json.loads(res.stdout.strip().splitlines()[-1])
                 except subprocess.TimeoutExpired:
-                    stopped[route] = f"> {timeout:g} s at n={n}"
-                    row = dict(family=family, n=n, route_name=route, stopped=stopped[route])
+                    stopped[key] = f"> {timeout:g} s at n={n}"
+                    row = dict(family=family, n=n, route_name=route, stopped=stopped[key])
                 if row is None:
                     continue
                 rows.append(row)
@@ -407,6 +411,7 @@ if __name__ == "__main__":
     parser.add_argument("--seeds", type=int, default=200)
     parser.add_argument("--regimes", nargs="*", default=list(REGIMES))
     parser.add_argument("--max-n", type=int, default=100_000)
+    parser.add_argument("--min-n", type=int, default=0)
     parser.add_argument("--families", nargs="*", default=list(FAMILIES))
     parser.add_argument("--routes", nargs="*", default=list(ROUTES))
     parser.add_argument("--timeout", type=float, default=300.0)
@@ -417,4 +422,4 @@ if __name__ == "__main__":
     elif args.what == "calibration":
         calibration(args.seeds, regimes=tuple(args.regimes), families=tuple(args.families))
     else:
-        scaling(args.max_n, tuple(args.families), tuple(args.routes), args.timeout, args.out)
+        scaling(args.max_n, tuple(args.families), tuple(args.routes), args.timeout, args.out, args.min_n)
