@@ -175,6 +175,20 @@ def test_worker_numbering_does_not_matter():
     assert perm[w_t[0]] == w_s[0]
 
 
+def test_budget_spent_before_any_probe_still_gives_an_interval(monkeypatch):
+    """A budget spent before the first block (here by the deflation) still draws one block, flagged."""
+    import topotheory.engine.krylov as kr
+
+    s = rgg(N)
+    rep = resolve(s, "krylov")
+    clock = iter(np.arange(0.0, 1e6, 10.0))  # every reading of the clock is 10 s later
+    monkeypatch.setattr(kr.time, "perf_counter", lambda: float(next(clock)))
+    est = rep.nw_mean([0.9], rtol=1e-9, max_probes=64, time_budget=5.0, seed=0)
+    assert not est.converged and est.probes == 16 and np.all(est.lower < est.upper)
+    dense = tt.effective_neighbors(s, 0.9)
+    assert est.lower[0] <= dense <= est.upper[0]
+
+
 def test_calibration_small_panel(panel):
     """Coverage of the 95 % interval over seeded runs of the two-stage rule (pilot of 16 probes, then a
     pilot-independent second stage).

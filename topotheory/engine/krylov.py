@@ -890,7 +890,7 @@ class KrylovRepresentation(Representation):
             return (hi - lo) / (2.0 * scale), gap / scale
 
         def draw(S: TraceSampler, count: int, bar: Progress) -> None:
-            while S.probes < count and not over_budget():
+            while S.probes < count and (S.probes == 0 or not over_budget()):  # one block at least
                 S.add(min(block, count - S.probes), cast(int, steps))
                 bar.update(S.rules[-1].gauss_nodes.shape[0])
 
