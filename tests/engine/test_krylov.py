@@ -111,6 +111,84 @@ def test_budget_stops_and_says_so():
     assert est.relative_halfwidth[0] > 1e-9
 
 
+def test_deflation_floor_bounds_the_variance_reduction():
+    """Deflating D pairs removes at most 2 D g(b)^2 of Hutchinson's variance (exact, from the dense spectrum)."""
+    s = tt.torus(32, 32)
+    rep = KrylovRepresentation(s)
+    lam, U = np.linalg.eigh(s.matrix(0))
+    order = np.argsort(-np.abs(lam))
+    assert lam[order[0]] == pytest.approx(1.0)
+    K, b, g = rep.space(0)[2], rep.space(0)[5], 0.9
+    assert b == pytest.approx(max(lam[order[1]] ** 2, lam[order[-1]] ** 2), rel=1e-9)
+
+    def remainder(mu):
+        return g**K * mu ** (K + 1) / (1 - g * mu)
+
+    def variance(D):  # of z^T P g(W^2) P z for Rademacher z: 2 (||G||_F^2 - sum_i G_ii^2)
+        keep = order[1 + D:]
+        G = (U[:, keep] * remainder(lam[keep] ** 2)) @ U[:, keep].T
+        return 2 * (np.sum(G**2) - np.sum(np.diag(G) ** 2))
+
+    v0 = variance(0)
+    for D in (4, 16, 64):
+        assert variance(D) >= v0 - 2 * D * remainder(b) ** 2
+        assert variance(D) < v0  # and it does help
+
+
+def test_escalation_asks_whether_deflation_can_reach(monkeypatch):
+    """No eigenpairs are computed when the floor says deflation cannot reach rtol; they are when it may."""
+    import topotheory.engine.krylov as kr
+
+    s = tt.torus(32, 32)
+    seen = []
+
+    def never(S, g, width, rtol, probes, deflate):
+        seen.append((deflate, float(np.max(width))))
+        return False
+
+    monkeypatch.setattr(kr, "deflation_can_reach", never)
+    est = resolve(s, "krylov").nw_mean([0.9], rtol=1e-5, max_probes=64, seed=0)
+    assert est.deflated == 0 and not est.converged and seen and seen[0][0] == 1024 // 8 - 3
+    assert seen[0][1] == pytest.approx(est.relative_halfwidth[0], rel=0.5)
+    monkeypatch.setattr(kr, "deflation_can_reach", lambda *a: True)
+    s.clear_cache()
+    assert resolve(s, "krylov").nw_mean([0.9], rtol=1e-5, max_probes=64, seed=0).deflated > 0
+
+
+def test_worker_numbering_does_not_matter():
+    """The hot paths run on W renumbered for locality: per-worker values follow the workers, the rest is invariant."""
+    s = ba(300)
+    perm = np.random.default_rng(0).permutation(300)
+    t = tt.Scheme.from_matrix(s.matrix(0)[perm][:, perm])  # worker j of t is worker perm[j] of s
+    rs, rt = resolve(s, "krylov"), resolve(t, "krylov")
+    Wo, order, pos = rs.ordered
+    assert np.array_equal(np.sort(order), np.arange(300)) and np.array_equal(order[pos], np.arange(300))
+    np.testing.assert_allclose(Wo.toarray(), s.matrix(0)[order][:, order])
+    np.testing.assert_allclose(rt.extreme_eigenvalues(), rs.extreme_eigenvalues(), atol=1e-10)
+    np.testing.assert_allclose(rt.crude_variance_bounds([0.9])[1], rs.crude_variance_bounds([0.9])[1][:, perm], rtol=1e-10)
+    a = rt.nw_workers([0.9], np.arange(10))
+    b = rs.nw_workers([0.9], perm[:10])
+    np.testing.assert_allclose(a.estimate, b.estimate, rtol=1e-9)
+    dense = tt.effective_neighbors(s, 0.9, mode="all")[perm[:10]]
+    assert np.all((a.lower[0] <= dense * (1 + 1e-9)) & (dense <= a.upper[0] * (1 + 1e-9)))
+    w_t, w_s = rt.worst_variance([0.9])[2], rs.worst_variance([0.9])[2]
+    assert perm[w_t[0]] == w_s[0]
+
+
+def test_budget_spent_before_any_probe_still_gives_an_interval(monkeypatch):
+    """A budget spent before the first block (here by the deflation) still draws one block, flagged."""
+    import topotheory.engine.krylov as kr
+
+    s = rgg(N)
+    rep = resolve(s, "krylov")
+    clock = iter(np.arange(0.0, 1e6, 10.0))  # every reading of the clock is 10 s later
+    monkeypatch.setattr(kr.time, "perf_counter", lambda: float(next(clock)))
+    est = rep.nw_mean([0.9], rtol=1e-9, max_probes=64, time_budget=5.0, seed=0)
+    assert not est.converged and est.probes == 16 and np.all(est.lower < est.upper)
+    dense = tt.effective_neighbors(s, 0.9)
+    assert est.lower[0] <= dense <= est.upper[0]
+
+
 def test_calibration_small_panel(panel):
     """Coverage of the 95 % interval over seeded runs of the two-stage rule (pilot of 16 probes, then a
     pilot-independent second stage).

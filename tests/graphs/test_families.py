@@ -5,6 +5,7 @@ import math
 import networkx as nx
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from topotheory import consensus_rate, exponential_graph, finite_time_consensus, one_peer_exponential
 from topotheory.graphs.families import (
@@ -181,6 +182,39 @@ def test_random_regular_accepts_generator_and_weight_rules():
     s = random_regular(12, 4, seed=rng, weights="lazy_metropolis")
     np.testing.assert_allclose(np.diag(s.matrix(0)), 0.6)  # (1 + 1/5)/2
     assert random_regular(1, 0).n == 1 and random_regular(2, 1).n == 2
+
+
+def _triangles(s):
+    A = sp.csr_array(s.sparse_matrix(0))
+    A.setdiag(0)
+    A.eliminate_zeros()
+    A.data[:] = 1.0
+    return float((A @ A).multiply(A).sum() / 6)
+
+
+def test_random_regular_pairing_is_simple_regular_connected_and_reproducible():
+    s = random_regular(500, 5, seed=3, method="pairing")
+    G = s.to_networkx()
+    assert nx.is_connected(G) and all(d == 5 for _, d in G.degree()) and G.number_of_edges() == 1250
+    assert is_symmetric(s.matrix(0)) and is_doubly_stochastic(s.matrix(0))
+    np.testing.assert_allclose(np.diag(s.matrix(0)), 1 / 6)  # Metropolis: no loop hides in the diagonal
+    assert np.array_equal(random_regular(500, 5, seed=3, method="pairing").matrix(0), s.matrix(0))
+    assert not np.array_equal(random_regular(500, 5, seed=3).matrix(0), s.matrix(0))  # its own generator
+    assert random_regular(2, 1, method="pairing").n == 2 and random_regular(1, 0, method="pairing").n == 1
+
+
+def test_random_regular_pairing_is_close_to_uniform():
+    # the 70 labelled cubic graphs on 6 vertices: 10 are K_{3,3} (no triangle), 60 the prism (2 triangles)
+    share = np.mean([_triangles(random_regular(6, 3, seed=i, method="pairing")) == 0 for i in range(1000)])
+    assert abs(share - 1 / 7) < 4 * np.sqrt(1 / 7 * 6 / 7 / 1000)
+    # triangles of a random d-regular graph: Poisson with mean (d - 1)^3 / 6 as n grows (Bollobás)
+    tri = [_triangles(random_regular(2000, 6, seed=i, method="pairing")) for i in range(60)]
+    assert abs(np.mean(tri) - 125 / 6) < 4 * np.sqrt(125 / 6 / 60)
+
+
+def test_random_regular_bad_method():
+    with pytest.raises(ValueError, match="method must be one of 'networkx', 'pairing'"):
+        random_regular(10, 3, seed=0, method="fast")
 
 
 def test_erdos_renyi_is_connected_reproducible_and_has_the_right_density():
