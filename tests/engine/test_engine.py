@@ -417,3 +417,23 @@ def test_cyclic_classes_count_the_unimodular_eigenvalues(seed):
     PE = E.T @ M @ E  # the matrix permutes the class indicators exactly
     np.testing.assert_allclose(PE @ PE.T, np.eye(classes.count), atol=1e-12)
     np.testing.assert_allclose(M @ E, E @ PE, atol=1e-12)
+
+
+def test_eigenvalue_only_quantities_do_not_compute_eigenvectors():
+    # the spectral gap, n_W (mean) and the contraction need the eigenvalues alone (LAPACK's
+    # eigenvalue-only driver); they equal an independent dense eigvalsh and the full decomposition's
+    scheme = tt.erdos_renyi(60, 0.15, seed=3)
+    assert resolve(scheme).route == "eigen"
+    gap = tt.spectral_gap(scheme)
+    nw = tt.effective_neighbors(scheme, 0.9)
+    assert not scheme.has_cached("eigh")
+    lam = np.sort(np.linalg.eigvalsh(scheme.matrix(0)))[::-1]
+    assert gap == pytest.approx(1 - max(abs(lam[1]), abs(lam[-1])), abs=1e-13)
+    full = tt.Scheme.from_matrix(scheme.matrix(0))
+    full.eigh()  # eigenvectors first: every quantity then reads the full decomposition
+    assert tt.spectral_gap(full) == pytest.approx(gap, abs=1e-13)
+    assert tt.effective_neighbors(full, 0.9) == pytest.approx(nw, rel=1e-12)
+    # a later eigenvector-based call on the first scheme (the worst worker) agrees too
+    assert tt.effective_neighbors(scheme, 0.9, mode="worst") == pytest.approx(
+        tt.effective_neighbors(full, 0.9, mode="worst"), rel=1e-12)
+    assert scheme.has_cached("eigh")

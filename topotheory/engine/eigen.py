@@ -176,18 +176,31 @@ class EigenRepresentation(Representation):
     route = "eigen"
     has_slopes = True
 
+    def _structural(self, lam: Any) -> np.ndarray:
+        """``lam`` (descending) with the structural eigenvalues +-1 made exact, read-only."""
+        lam = np.array(lam)
+        # rounding moves an eigenvalue by ~1e-15: only eigenvalues this close to +-1 can be structural
+        if lam.size > 1 and (lam[1] > 1.0 - STRUCTURAL_MARGIN or lam[-1] < -1.0 + STRUCTURAL_MARGIN):
+            classes = cyclic_classes(self.scheme.sparse_matrix(0))
+            lam[: classes.components] = 1.0
+            minus = classes.bipartite_components
+            if minus:
+                lam[lam.size - minus:] = -1.0
+        lam.setflags(write=False)
+        return lam
+
+    def _values(self) -> np.ndarray:
+        """The eigenvalues alone (no eigenvectors unless they are cached already): the spectral gap,
+        n_W (mean) and the contraction need only these."""
+        if self.scheme.has_cached("engine:eigen"):
+            lam: np.ndarray = self._data()["lam"]
+            return lam
+        return self.scheme.cached("engine:eigen:values", lambda: self._structural(self.scheme.eigenvalues(0)))
+
     def _data(self) -> dict[str, Any]:
         def build() -> dict[str, Any]:
-            lam, Q = self.scheme.eigh()
-            lam = np.array(lam)
-            # rounding moves an eigenvalue by ~1e-15: only eigenvalues this close to +-1 can be structural
-            if lam.size > 1 and (lam[1] > 1.0 - STRUCTURAL_MARGIN or lam[-1] < -1.0 + STRUCTURAL_MARGIN):
-                classes = cyclic_classes(self.scheme.sparse_matrix(0))
-                lam[: classes.components] = 1.0
-                minus = classes.bipartite_components
-                if minus:
-                    lam[lam.size - minus:] = -1.0
-            lam.setflags(write=False)
+            lam0, Q = self.scheme.eigh()
+            lam = self._structural(lam0)
             onel = np.maximum(1.0 - lam, 0.0)
             LL = np.outer(lam, lam)
             oneLL = np.maximum(onel[:, None] + lam[:, None] * onel[None, :], 0.0)  # 1 - lam_l lam_m
@@ -202,7 +215,7 @@ class EigenRepresentation(Representation):
     @property
     def eigenvalues(self) -> np.ndarray:
         """Eigenvalues of ``W`` in descending order (structural +-1 exact)."""
-        return self._data()["lam"]
+        return self._values()
 
     # ------------------------------------------------------------------------------ random walk
     def scaled_variances(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
@@ -210,7 +223,7 @@ class EigenRepresentation(Representation):
         return symmetric_weights(E["lam"], g, c) @ E["QQ"].T
 
     def scaled_mean_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
-        return np.mean(symmetric_weights(self._data()["lam"], g, c), axis=-1)
+        return np.mean(symmetric_weights(self._values(), g, c), axis=-1)
 
     def scaled_covariance(self, g: float, c: float, phase: int) -> np.ndarray:
         E = self._data()
@@ -219,7 +232,7 @@ class EigenRepresentation(Representation):
 
     def disagreement_mean(self, g: float, phase: int) -> float:
         r""":math:`S_1(\gamma) = \frac1n\sum_{j\ge2}\lambda_j^2/(1-\gamma\lambda_j^2)` (``inf`` if it diverges)."""
-        lam2 = self._data()["lam"][1:] ** 2
+        lam2 = self._values()[1:] ** 2
         with np.errstate(divide="ignore", invalid="ignore"):
             terms = np.where(lam2 == 0.0, 0.0, lam2 / (1.0 - g * lam2))
         terms = np.where(g * lam2 >= 1.0 - 1e-15, np.inf, terms)

@@ -488,8 +488,11 @@ class Scheme:
                     vals = np.sort(mu.real)[::-1].copy()
                 else:
                     vals = mu[np.argsort(-np.abs(mu), kind="stable")]
+            elif self.is_symmetric and self.is_static:
+                # the full decomposition's own eigenvalues when it exists; else eigenvalues only
+                vals = self.eigh()[0] if self.has_cached("eigh") else _eigvalsh_doubly_stochastic(self.matrix(0))
             elif self.is_symmetric:
-                vals = self.eigh()[0] if self.is_static else np.sort(sla.eigvalsh(self.matrix(t)))[::-1]
+                vals = np.sort(sla.eigvalsh(self.matrix(t)))[::-1]
             else:
                 mu = sla.eigvals(self.matrix(t))
                 vals = mu[np.argsort(-np.abs(mu), kind="stable")]
@@ -556,6 +559,18 @@ class Scheme:
             value = factory()
             self._cache[key] = value
             return value
+
+    def has_cached(self, key: Any) -> bool:
+        """Whether a value is cached under ``key`` (nothing is computed).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> s = Scheme.from_matrix(np.eye(2))
+        >>> s.has_cached("answer"), s.cached("answer", lambda: 42), s.has_cached("answer")
+        (False, 42, True)
+        """
+        return key in self._cache
 
     def clear_cache(self) -> None:
         """Drop every cached derived quantity (they are recomputed on demand)."""
@@ -732,6 +747,31 @@ def consensus_complement(n: int) -> np.ndarray:
     return H
 
 
+def _eigvalsh_doubly_stochastic(W: Any) -> np.ndarray:
+    """Eigenvalues of a symmetric doubly stochastic W, descending, the consensus eigenvalue exact.
+
+    The same reduction as :func:`_eigh_doubly_stochastic` without eigenvectors (LAPACK's
+    eigenvalue-only driver: about a third of the time and none of the n x n output).
+    """
+    n = W.shape[0]
+    if n == 1:
+        return np.ones(1)
+    mu = sla.eigh(_consensus_reduced(W), eigvals_only=True)
+    return np.sort(np.concatenate([[1.0], np.clip(mu, -1.0, 1.0)]))[::-1].copy()
+
+
+def _consensus_reduced(W: Any) -> np.ndarray:
+    """``(H W H)[1:, 1:]`` for the Householder reflection ``H`` mapping ``e_1`` to ``1/sqrt(n)``."""
+    n = W.shape[0]
+    v = np.full(n, 1.0 / np.sqrt(n))
+    v[0] -= 1.0  # H = I - 2 v v^T / (v^T v) maps e_1 to u
+    s = v @ v
+    Wv = W @ v
+    vWv = v @ Wv
+    HWH = W - (2.0 / s) * (np.outer(v, Wv) + np.outer(Wv, v)) + (4.0 * vWv / s**2) * np.outer(v, v)
+    return np.asarray(HWH[1:, 1:])
+
+
 def _eigh_doubly_stochastic(W: Any) -> tuple[np.ndarray, np.ndarray]:
     """Eigendecomposition of a symmetric doubly stochastic W with the consensus pair exact.
 
@@ -745,13 +785,7 @@ def _eigh_doubly_stochastic(W: Any) -> tuple[np.ndarray, np.ndarray]:
     u = np.full(n, 1.0 / np.sqrt(n))
     if n == 1:
         return np.ones(1), np.ones((1, 1))
-    v = u.copy()
-    v[0] -= 1.0  # H = I - 2 v v^T / (v^T v) maps e_1 to u
-    s = v @ v
-    Wv = W @ v
-    vWv = v @ Wv
-    HWH = W - (2.0 / s) * (np.outer(v, Wv) + np.outer(Wv, v)) + (4.0 * vWv / s**2) * np.outer(v, v)
-    mu, U = sla.eigh(HWH[1:, 1:])
+    mu, U = sla.eigh(_consensus_reduced(W))
     H_rest = consensus_complement(n)
     lam = np.concatenate([[1.0], np.clip(mu, -1.0, 1.0)])
     Q = np.column_stack([u, H_rest @ U])
