@@ -190,12 +190,12 @@ class EigenRepresentation(Representation):
         return lam
 
     def _values(self) -> np.ndarray:
-        """The eigenvalues alone (no eigenvectors unless they are cached already): the spectral gap,
-        n_W (mean) and the contraction need only these."""
-        if self.scheme.has_cached("engine:eigen"):
-            lam: np.ndarray = self._data()["lam"]
-            return lam
-        return self.scheme.cached("engine:eigen:values", lambda: self._structural(self.scheme.eigenvalues(0)))
+        """The eigenvalues alone, by LAPACK's eigenvalue-only driver: the spectral gap, n_W (mean) and
+        the contraction need only these. Always this route, even when the eigendecomposition is cached
+        (its eigenvalues differ in the last bits), so that a value never depends on what was computed
+        before it; the quantities that need eigenvectors use the decomposition's own eigenvalues."""
+        lam: np.ndarray = self.scheme.cached("engine:eigen:values", lambda: self._structural(self.scheme.eigenvalues(0)))
+        return lam
 
     def _data(self) -> dict[str, Any]:
         def build() -> dict[str, Any]:

@@ -489,8 +489,9 @@ class Scheme:
                 else:
                     vals = mu[np.argsort(-np.abs(mu), kind="stable")]
             elif self.is_symmetric and self.is_static:
-                # the full decomposition's own eigenvalues when it exists; else eigenvalues only
-                vals = self.eigh()[0] if self.has_cached("eigh") else _eigvalsh_doubly_stochastic(self.matrix(0))
+                # LAPACK's eigenvalue-only driver, always (not the decomposition's eigenvalues when it
+                # happens to be cached: a value must not depend on what was computed before it)
+                vals = _eigvalsh_doubly_stochastic(self.matrix(0))
             elif self.is_symmetric:
                 vals = np.sort(sla.eigvalsh(self.matrix(t)))[::-1]
             else:
