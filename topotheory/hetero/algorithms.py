@@ -71,6 +71,14 @@ def check_heterogeneous_algorithm(algorithm: Any, hyperparameters: dict[str, Any
     return alg, hp
 
 
+def _then(first: tuple[np.ndarray, np.ndarray, np.ndarray],
+          second: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""The affine-plus-noise map ``first`` followed by ``second``, per block: with ``second = (M, c, N)``,
+    :math:`(M M_1,\ M c_1 + c,\ M N_1 M^\top + N)`."""
+    (M1, c1, N1), (M, c, N) = first, second
+    return M @ M1, np.einsum("kij,kj->ki", M, c1) + c, M @ N1 @ np.swapaxes(M, 1, 2) + N
+
+
 class AlgorithmState:
     """Mean ``(K, m)`` and covariance ``(K, m, m)`` of an algorithm's stacked state, per block.
 
@@ -160,8 +168,7 @@ class AlgorithmState:
         c = np.zeros((self.K, m))
         N = np.zeros((self.K, m, m))
         for sub in self.rec.step:
-            Ms, cs, Ns = self._sub_map(sub, W)
-            M, c, N = Ms @ M, np.einsum("kij,kj->ki", Ms, c) + cs, Ms @ N @ np.swapaxes(Ms, 1, 2) + Ns
+            M, c, N = _then((M, c, N), self._sub_map(sub, W))
         if len(self._cache) >= _CACHE:
             self._cache.clear()
         self._cache[key] = (W, (M, c, N))  # holding W keeps its id from being reused
@@ -203,8 +210,7 @@ class AlgorithmState:
         N = np.zeros((self.K, m, m))
         mats = [np.asarray(scheme.matrix(t % per), dtype=float) for t in range(phase - per, phase)]
         for W in mats:
-            Ms, cs, Ns = self.step_map(W)
-            M, c, N = Ms @ M, np.einsum("kij,kj->ki", Ms, c) + cs, Ms @ N @ np.swapaxes(Ms, 1, 2) + Ns
+            M, c, N = _then((M, c, N), self.step_map(W))
         return M, c, N, mats
 
     def _invariant_basis(self, M: np.ndarray, c: np.ndarray, mats: list[np.ndarray]) -> np.ndarray:
