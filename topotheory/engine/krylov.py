@@ -93,6 +93,7 @@ __all__ = [
     "TraceSampler",
     "WorkerRules",
     "RateBracket",
+    "LocalPerron",
     "deflation_can_reach",
 ]
 
@@ -484,6 +485,175 @@ class WorkerRules:
         return lo * (1.0 - ROUNDING), hi * (1.0 + ROUNDING)
 
 
+#: Workers of the local block ``S`` of :class:`LocalPerron` (the ``s x s`` matrices of every walk step are kept).
+LOCAL_SIZE = 128
+#: Largest number of workers of the neighbourhood ``N`` on which the local walks run (the rest of the
+#: graph enters through the walks' escaped mass).
+LOCAL_REGION = 32768
+#: Relative size of the truncation tail at which the local walks stop.
+LOCAL_TOL = 1e-9
+
+
+class LocalPerron:
+    r"""Certified bracket of :math:`\lambda_{\max}K(\gamma)` from walks started at a local set of workers.
+
+    :math:`K(\gamma) = \sum_{k\ge1}\gamma^{k-1}W^k\circ W^k` is entrywise non-negative and symmetric.
+    For a set ``S`` of workers (the worst ones and the workers around them, where the Perron vector
+    of an irregular graph lives), with :math:`K_{ij} = \sum_k\gamma^{k-1}(W^k)_{ij}^2` read off the
+    walks :math:`W^ke_j`, :math:`j \in S` (one block, no loop over workers):
+
+    * **lower bound** (Cauchy interlacing; Perron–Frobenius monotonicity):
+      :math:`\lambda_{\max}(\underline K_{SS}) \le \lambda_{\max}(K_{SS}) \le \lambda_{\max}(K)`
+      for any :math:`0 \le \underline K_{SS} \le K_{SS}` entrywise — here the walks truncated at
+      ``m`` steps and confined to a neighbourhood ``N`` of ``S`` (for a non-negative ``W``, the
+      confined walk :math:`W_{NN}^ke_j \le W^ke_j` entrywise);
+    * **upper bound** (Collatz–Wielandt, :math:`\lambda_{\max}(K) \le \max_i (Kv)_i/v_i` for any
+      :math:`v > 0`): with :math:`\overline K_{SS} \ge K_{SS}` entrywise, :math:`r_i \ge \sum_{j\notin S}K_{ij}`
+      (``i`` in ``S``) and, for :math:`\theta > \lambda_{\max}(\overline K_{SS})`,
+      :math:`v_S = w = (\theta I - \overline K_{SS})^{-1}r \ge 0` (a Neumann series),
+      :math:`v_i = 1` outside ``S``: every row of ``S`` has :math:`(Kv)_i \le \theta v_i`, and a row
+      outside ``S`` has :math:`(Kv)_i \le \Sigma_{ii} + \sum_{j\in S}K_{ij}(w_j - 1)_+`. So
+      :math:`\lambda_{\max}(K) \le \theta` for the least :math:`\theta` with
+      :math:`\max_{i\notin S}\Sigma_{ii} + \sum_{j\in S}L_j(w_j(\theta)-1)_+ \le \theta`,
+      :math:`L_j \ge \max_{i\notin S}K_{ij}`.
+
+    The entries are bounded with the mass :math:`\ell_k(j) = 1 - \mathbf 1^TW_{NN}^ke_j` the confined
+    walk lost (``W`` doubly stochastic and non-negative: :math:`W^ke_j` is a distribution, and what
+    left ``N`` adds at most :math:`\ell_k(j)` to any entry), and the tail :math:`k > m` with
+    :math:`(W^k)_{ij} \le \min(M_m(i), M_m(j))`, :math:`M_k(j) = \max_i(W^k)_{ij}` non-increasing in
+    ``k``: :math:`\sum_{k>m}\gamma^{k-1}(W^k)_{ij}^2 \le M_m(i)M_m(j)\gamma^m/(1-\gamma)`. The
+    walks do not depend on :math:`\gamma`: after construction every decay costs one
+    ``s x s`` eigenproblem (:meth:`bounds`).
+
+    Parameters
+    ----------
+    rep : KrylovRepresentation
+        The scheme (a non-negative ``W``).
+    workers : array_like of int
+        The set ``S`` (workers' numbering).
+    gamma_max : float
+        The largest decay the walks must resolve: they stop when the tail at ``gamma_max`` is below
+        ``tol`` relative to the lower bound, or after ``MAX_STEPS`` steps.
+    tol : float, default ``LOCAL_TOL``
+        Relative truncation tail at which the walks stop.
+    region : int, default ``LOCAL_REGION``
+        Largest size of the neighbourhood ``N`` (hops around ``S`` while it fits).
+
+    Examples
+    --------
+    >>> from topotheory import binary_tree
+    >>> s = binary_tree(127)
+    >>> rep = KrylovRepresentation(s)
+    >>> W = s.matrix(0)
+    >>> g = 0.9
+    >>> K = sum(g ** (k - 1) * np.linalg.matrix_power(W, k) ** 2 for k in range(1, 600))
+    >>> sig = K.sum(axis=1)
+    >>> S = np.argsort(-sig)[:40]
+    >>> lo, hi = LocalPerron(rep, S, 0.9).bounds(g, sig[S] * (1 + 1e-9), float(np.delete(sig, S).max()) * (1 + 1e-9))
+    >>> lam = np.linalg.eigvalsh(K)[-1]
+    >>> bool(lo <= lam <= hi), bool(hi - lo < 0.1 * lam), bool(hi < sig.max())
+    (True, True, True)
+    """
+
+    def __init__(self, rep: KrylovRepresentation, workers: Any, gamma_max: float, *, tol: float = LOCAL_TOL,
+                 region: int = LOCAL_REGION) -> None:
+        W, _, pos = rep.ordered
+        if W.nnz and float(W.data.min()) < 0:
+            raise ValueError("LocalPerron needs a non-negative W (its walks are distributions)")
+        workers = np.unique(np.atleast_1d(np.asarray(workers)))
+        if workers.ndim != 1 or workers.dtype.kind not in "iu" or np.any(workers < 0) or np.any(workers >= rep.n):
+            raise ValueError(f"workers must be integers in [0, n = {rep.n}), got {workers!r}")
+        gmax = float(_check_gammas(gamma_max)[0])
+        n, s = rep.n, workers.size
+        self.workers = workers
+        So = pos[workers]
+        # the neighbourhood N: hops around S while it stays within `region` workers
+        inside = np.zeros(n, dtype=bool)
+        inside[So] = True
+        A = sp.csr_array((np.ones(W.nnz), W.indices, W.indptr), shape=W.shape)
+        while inside.sum() < min(region, n):
+            grown = inside | (A @ inside.astype(float) > 0)
+            if grown.sum() > region or grown.sum() == inside.sum():
+                break
+            inside = grown
+        rest = np.flatnonzero(inside & ~np.isin(np.arange(n), So))
+        N = np.concatenate([So, rest])  # S first
+        Wn = sp.csr_array(W[N][:, N])
+        self.region = N.size
+        X = np.zeros((N.size, s))
+        X[np.arange(s), np.arange(s)] = 1.0
+        lo, up, mx = [], [], []
+        lam_lo = 0.0
+        Klo = np.zeros((s, s))
+        steps = 0
+        with single_threaded_blas():
+            while True:
+                X = Wn @ X
+                steps += 1
+                lost = np.maximum(1.0 - X.sum(axis=0), 0.0) + 1e-15 * steps  # escaped mass (and rounding)
+                XS = X[:s]
+                lo.append(XS * XS)
+                bound = np.minimum(XS + np.minimum(lost[:, None], lost[None, :]), 1.0)
+                up.append(bound * bound)
+                out = X[s:].max(axis=0, initial=0.0) + lost  # any entry outside S
+                mx.append(out)
+                Mk = np.maximum(XS.max(axis=0) + lost, out)  # the column maxima
+                Klo += gmax ** (steps - 1) * lo[-1]
+                if steps % 16 == 0 or steps >= MAX_STEPS:
+                    lam_lo = float(np.linalg.eigvalsh(Klo)[-1])
+                    tail = float(Mk.max() ** 2 * s * gmax**steps / (1.0 - gmax))
+                    if tail <= tol * lam_lo or steps >= MAX_STEPS:
+                        break
+        self.steps = steps
+        self.lo, self.up, self.mx, self.M = np.array(lo), np.array(up), np.array(mx), Mk
+
+    def _matrices(self, g: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        c = g ** np.arange(self.steps)
+        tail = g**self.steps / (1.0 - g)
+        Klo = np.tensordot(c, self.lo, axes=1)
+        Kup = np.tensordot(c, self.up, axes=1) + tail * np.outer(self.M, self.M)
+        L = c @ (self.mx**2) + tail * self.M**2
+        return Klo, Kup, L
+
+    def bounds(self, g: float, sigma_S: np.ndarray, sigma_out: float) -> tuple[float, float]:
+        r"""``(lower, upper)`` of :math:`\lambda_{\max}K(g)` given certified upper bounds of the row sums.
+
+        ``sigma_S``: upper bounds of :math:`\Sigma_{ii}(g)` for the workers of ``S`` (in the order of
+        :attr:`workers`); ``sigma_out``: an upper bound of :math:`\max_{i\notin S}\Sigma_{ii}(g)`.
+        The upper end is ``inf`` when no :math:`\theta` below ``max(sigma_S, sigma_out)`` passes
+        (the row sums bound it then).
+        """
+        g = float(_check_gammas(g)[0])
+        Klo, Kup, L = self._matrices(g)
+        s = Klo.shape[0]
+        lower = float(np.linalg.eigvalsh(Klo)[-1]) * (1.0 - ROUNDING * s)
+        r = np.maximum(np.asarray(sigma_S, dtype=float) - Klo.sum(axis=1), 0.0) * (1.0 + ROUNDING * s)
+        mu, V = np.linalg.eigh(Kup)
+        top = float(mu[-1]) + ROUNDING * s * float(np.abs(mu).max())
+        r = r + 1e-12 * max(float(r.max(initial=0.0)), 1e-300)  # a strictly positive v
+        p = V.T @ r
+
+        def excess(theta: float) -> float:
+            w = np.maximum(V @ (p / (theta - mu)), 0.0)
+            return sigma_out + float(L @ np.maximum(w - 1.0, 0.0)) - theta
+
+        hi = max(float(np.max(sigma_S, initial=0.0)), sigma_out, top)
+        lo_t = top * (1.0 + 1e-15)
+        if hi <= lo_t or excess(hi) > 0:
+            return lower, math.inf
+        for _ in range(200):  # the least theta with excess <= 0 (excess decreases in theta)
+            mid = 0.5 * (lo_t + hi)
+            if mid <= lo_t or mid >= hi:
+                break
+            if excess(mid) > 0:
+                lo_t = mid
+            else:
+                hi = mid
+            if hi - lo_t <= 1e-14 * hi:
+                break
+        return lower, hi * (1.0 + ROUNDING * s)
+
+
 class RateBracket:
     r"""Brackets of the toy problem's Perron root for any ``(a, beta)`` from one set of Lanczos runs.
 
@@ -506,7 +676,7 @@ class RateBracket:
 
     def __init__(self, rep: KrylovRepresentation, gamma_ref: float, *, level: float = 0.95, seed: Any = 0, rtol: float = 1e-5,
                  deflate: int | None = None, max_candidates: int = 4096, max_probes: int = MAX_PROBES, worst: bool = True,
-                 progress: bool | None = None, **options: Any) -> None:
+                 progress: bool | None = None, local: bool = True, **options: Any) -> None:
         self.rep, self.level = rep, float(level)
         n = rep.n
         gamma_ref = float(_check_gammas(gamma_ref)[0])
@@ -518,6 +688,8 @@ class RateBracket:
             self.mean, _ = rep.trace_sampler([gamma_ref], level=level, seed=seed, rtol=rtol, deflate=deflate,
                                              max_probes=max_probes, progress=progress, **options)
         self.worst: WorkerRules | None = None
+        self.local: LocalPerron | None = None
+        self.extra: WorkerRules | None = None
         if worst:
             clo, chi = rep.crude_variance_bounds([gamma_ref], deflate)
             order = np.argsort(-chi[0], kind="stable")
@@ -534,6 +706,8 @@ class RateBracket:
                 self.others = hi[:, others].max(axis=1) / (1.0 - self.grid)
             else:
                 self.others = np.zeros(self.grid.size)
+            if local and rep.W.nnz and float(rep.W.data.min()) >= 0 and n > 2:
+                self._localize(gamma_ref, chi[0], order, cand, deflate, max_candidates, progress)
 
     def sigma_mean(self, g: float, which: str) -> float:
         r"""``mean_i Sigma_ii(g)``: the lower end (``which="lo"``) or the estimate (``"mid"``)."""
@@ -552,6 +726,75 @@ class RateBracket:
         k = int(np.searchsorted(self.grid, g, side="left"))
         other = self.others[k] if k < self.grid.size else math.inf
         return max(top, float(other))
+
+    def _localize(self, gamma_ref: float, chi: np.ndarray, order: np.ndarray, cand: np.ndarray, deflate: int,
+                  max_candidates: int, progress: bool | None) -> None:
+        """The local block ``S`` (:class:`LocalPerron`) around the worst candidates, and more candidates.
+
+        ``S``: the candidates in decreasing order of their certified upper bound at ``gamma_ref`` and
+        the workers within a few hops of the first ones, ``LOCAL_SIZE`` in all. Every worker whose
+        crude bound may exceed the local lower bound is then refined (up to ``max_candidates``): the
+        Collatz–Wielandt bound cannot fall below the largest row sum outside ``S``.
+        """
+        rep, n = self.rep, self.rep.n
+        worst = cast(WorkerRules, self.worst)
+        up = worst.bounds([gamma_ref])[1][0]
+        ranked = worst.workers[np.argsort(-up, kind="stable")]
+        W, perm, pos = rep.ordered
+        A = sp.csr_array((np.ones(W.nnz), W.indices, W.indptr), shape=W.shape)
+        size = min(LOCAL_SIZE, n - 1)
+        chosen: list[int] = []
+        seen = np.zeros(n, dtype=bool)
+        for seed_worker in ranked:
+            if len(chosen) >= size:
+                break
+            if seen[seed_worker]:
+                continue
+            ball = np.zeros(n, dtype=bool)
+            ball[pos[seed_worker]] = True
+            for _ in range(3):  # a few hops around each of the worst workers
+                ball = ball | (A @ ball.astype(float) > 0)
+            new = perm[np.flatnonzero(ball)]
+            new = new[~seen[new]]
+            new = new[np.argsort(-chi[new], kind="stable")][: size - len(chosen)]
+            seen[new] = True
+            chosen.extend(int(x) for x in new)
+        S = np.array(sorted(chosen), dtype=np.int64)
+        self.local = LocalPerron(rep, S, gamma_ref)
+        self.local_rules = rep.worker_rules(S, gamma_ref, deflate=deflate, progress=progress)
+        # more candidates: every worker whose crude bound reaches the local lower bound
+        lower = self.local.bounds(gamma_ref, self.local_rules.bounds([gamma_ref])[1][0] / (1.0 - gamma_ref),
+                                  math.inf)[0]
+        refined = np.zeros(n, dtype=bool)
+        refined[cand] = True
+        more = order[~refined[order] & (chi[order] >= lower * (1.0 - gamma_ref))]
+        more = more[: max(max_candidates - cand.size, 0)]
+        self.extra = rep.worker_rules(more, gamma_ref, deflate=deflate, progress=progress) if more.size else None
+        refined[more] = True
+        rest = np.flatnonzero(~refined)
+        if rest.size:
+            _, hi = rep.crude_variance_bounds(self.grid, deflate)
+            self.local_others = hi[:, rest].max(axis=1) / (1.0 - self.grid)
+        else:
+            self.local_others = np.zeros(self.grid.size)
+        inS = np.zeros(n, dtype=bool)
+        inS[S] = True
+        self._cand_out = ~inS[worst.workers]
+        self._extra_out = ~inS[more]
+
+    def sigma_local(self, g: float) -> tuple[float, float]:
+        r"""Certified ``(lower, upper)`` of :math:`\lambda_{\max}K(g)` by :class:`LocalPerron` (``(0, inf)`` without it)."""
+        if getattr(self, "local", None) is None:
+            return 0.0, math.inf
+        local = cast(LocalPerron, self.local)
+        c = 1.0 - g
+        sig_S = self.local_rules.bounds([g])[1][0] / c
+        out = [float(np.max(cast(WorkerRules, self.worst).bounds([g])[1][0][self._cand_out], initial=0.0)) / c]
+        if self.extra is not None:
+            out.append(float(np.max(self.extra.bounds([g])[1][0][self._extra_out], initial=0.0)) / c)
+        k = int(np.searchsorted(self.grid, g, side="left"))
+        out.append(float(self.local_others[k]) if k < self.grid.size else math.inf)
+        return local.bounds(g, sig_S, max(out))
 
     @staticmethod
     def _root(a: float, beta: float, sigma: Callable[[float], float]) -> float:
@@ -578,7 +821,55 @@ class RateBracket:
         if self.worst is None:
             return rho_lo - a, rho_mid - a, rho_mid - a
         rho_hi = max(self._root(a, beta, self.sigma_worst), rho_mid)
+        if getattr(self, "local", None) is None:
+            return rho_lo - a, 0.5 * (rho_mid + rho_hi) - a, rho_hi - a
+        cache: dict[float, tuple[float, float]] = {}
+
+        def local(g: float) -> tuple[float, float]:
+            if g not in cache:
+                cache[g] = self.sigma_local(g)
+            return cache[g]
+
+        # the local bracket only narrows the one above: roots of F(rho) = rho - beta sigma(a / rho)
+        lo2 = self._certified_root(a, beta, lambda g: max(self.sigma_mean(g, "lo"), local(g)[0]), rho_lo, rho_hi, "lo")
+        hi2 = self._certified_root(a, beta, lambda g: min(self.sigma_worst(g), local(g)[1]), lo2, rho_hi, "hi")
+        if hi2 < rho_hi or lo2 > rho_lo:
+            rho_lo, rho_hi = max(rho_lo, lo2), min(rho_hi, max(hi2, lo2))
+            return rho_lo - a, 0.5 * (rho_lo + rho_hi) - a, rho_hi - a
         return rho_lo - a, 0.5 * (rho_mid + rho_hi) - a, rho_hi - a
+
+    @staticmethod
+    def _certified_root(a: float, beta: float, sigma: Callable[[float], float], lo: float, hi: float,
+                        side: str) -> float:
+        r"""A certified end of the root of :math:`F(\rho) = \rho - \beta\sigma(a/\rho)` in ``[lo, hi]``.
+
+        Brent's method on ``F`` (a dozen evaluations), then the end checked: for ``side="hi"``
+        (``sigma`` an upper bound) a point with ``F > 0`` lies above the true root; for ``side="lo"``
+        (a lower bound) a point with ``F <= 0`` lies below it. Without a check passing, the given end.
+        """
+        import scipy.optimize as so
+
+        def F(rho: float) -> float:
+            return rho - beta * sigma(a / rho)
+
+        lo, hi = max(lo, a * (1.0 + 1e-15)), hi
+        if hi <= lo:
+            return hi if side == "hi" else lo
+        f_lo, f_hi = F(lo), F(hi)
+        if side == "hi" and f_lo > 0:
+            return lo
+        if side == "lo" and f_hi <= 0:
+            return hi
+        if f_lo > 0 or f_hi <= 0:
+            return hi if side == "hi" else lo
+        x = float(so.brentq(F, lo, hi, xtol=1e-13 * hi, rtol=1e-15, maxiter=100))
+        step = 4e-13 * hi
+        for _ in range(8):
+            y = min(x + step, hi) if side == "hi" else max(x - step, lo)
+            if (F(y) > 0) if side == "hi" else (F(y) <= 0):
+                return y
+            step *= 4.0
+        return hi if side == "hi" else lo
 
 
 # ---------------------------------------------------------------------------- the representation
