@@ -8,7 +8,7 @@ from scipy.optimize import brentq
 
 import topotheory as tt
 from topotheory.engine import resolve
-from topotheory.engine.krylov import KRYLOV_MIN_N, KrylovRepresentation, _lanczos, quadrature
+from topotheory.engine.krylov import KRYLOV_MIN_N, KrylovRepresentation, LocalPerron, _lanczos, quadrature
 
 GAMMAS = np.array([0.0, 0.5, 0.9, 0.99])
 
@@ -319,6 +319,75 @@ def test_optimum_interval_contains_the_dense_optimum():
     assert opt.route == "krylov" and opt.rate_lower <= ref.rate <= opt.rate_upper
     assert abs(opt.lr - ref.lr) < 0.02
     assert set(opt.to_dict()) >= {"lr", "rate", "rate_lower", "rate_upper", "route", "seconds"}
+
+
+def dense_K(s, g):
+    r"""The reduced matrix :math:`K(\gamma) = \sum_k\gamma^{k-1}W^k\circ W^k` by dense powers (an independent route)."""
+    W = s.sparse_matrix(0)
+    P, K, k = np.eye(s.n), np.zeros((s.n, s.n)), 1
+    while g ** (k - 1) > 1e-17:
+        P = W @ P
+        K += g ** (k - 1) * P * P
+        k += 1
+    return K
+
+
+@pytest.mark.parametrize("g", [0.9, 0.97])
+def test_local_perron_brackets_the_dense_perron_root(panel, g):
+    for s in panel[1:]:  # random geometric and Barabasi-Albert: variances spread, Perron vector localised
+        K = dense_K(s, g)
+        sig, lam = K.sum(axis=1), np.linalg.eigvalsh(K)[-1]
+        S = np.argsort(-sig)[:48]
+        out = np.delete(sig, S).max() * (1 + 1e-12)
+        L = LocalPerron(resolve(s, "krylov"), S, g)
+        lo, hi = L.bounds(g, sig[S] * (1 + 1e-12), out)
+        assert lo <= lam <= hi
+        assert hi - lo < 0.01 * lam < 0.1 * (sig.max() - sig.mean())  # far inside [mean, max] of the row sums
+        # confined to a small neighbourhood: the walks lose mass, the bracket widens but still holds
+        small = LocalPerron(resolve(s, "krylov"), S, g, region=60)
+        assert small.region < s.n
+        lo2, hi2 = small.bounds(g, sig[S] * (1 + 1e-12), out)
+        assert lo2 <= lo and lo2 <= lam <= hi2
+        # planted fault: the escaped mass and the tail left out -> the upper bound falls below the root
+        small.up, small.mx, small.M = small.lo.copy(), 0 * small.mx, 0 * small.M
+        assert small.bounds(g, sig[S], out)[1] < lam
+
+
+def test_local_bracket_narrows_the_toy_rate_on_irregular_graphs(panel):
+    s = panel[1]
+    rep = resolve(s, "krylov")
+    lr, zeta = 0.15, 11.0
+    exact = tt.quadratic_rate(s, lr=lr, zeta=zeta)
+    a, beta = (1 - lr) ** 2, (zeta - 1) * lr**2
+    opts = dict(max_probes=PROBES, seed=0, rtol=1e-5, progress=False)
+    old = rep.rate_bracket(a, beta, local=False, **opts)
+    new = rep.rate_bracket(a, beta, **opts)
+    widths = []
+    for u_lo, u_mid, u_hi in (old, new):
+        r_lo, r_hi = 1 - a - u_hi, 1 - a - u_lo
+        assert r_lo <= exact <= r_hi
+        widths.append((r_hi - r_lo) / exact)
+    assert widths[0] > 0.05 and widths[1] < 0.1 * widths[0]  # the mean/worst bracket against the local one
+    assert abs((1 - a - new[1]) / exact - 1) < 0.005
+
+
+def test_local_optimum_interval_contains_the_dense_optimum(panel):
+    s = panel[1]
+    opt = tt.optimal_learning_rate_interval(s, zeta=11.0, max_probes=PROBES, progress=False)
+    ref = tt.optimal_learning_rate(s, zeta=11.0)
+    assert opt.rate_lower <= ref.rate <= opt.rate_upper
+    assert opt.rate_upper - opt.rate_lower < 0.02 * ref.rate
+    assert abs(opt.lr - ref.lr) < 0.02
+
+
+def test_local_perron_refuses_bad_input():
+    rep = resolve(tt.star(40), "krylov")
+    with pytest.raises(ValueError, match="workers"):
+        LocalPerron(rep, [1, 1, 2], 0.9)
+    with pytest.raises(ValueError, match="workers"):
+        LocalPerron(rep, [40], 0.9)
+    with pytest.raises(ValueError, match="gamma"):
+        LocalPerron(rep, [1, 2], 1.0)
 
 
 def test_heterogeneous_distance_matches_dense():

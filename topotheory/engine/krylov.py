@@ -66,6 +66,7 @@ Toy problem (THEORY §3.3)
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 import warnings
@@ -321,6 +322,7 @@ def _check_gammas(gamma: Any) -> np.ndarray:
     return g
 
 
+@functools.lru_cache(maxsize=256)
 def _student(level: float, probes: int) -> float:
     if probes < 2:
         return math.inf
@@ -560,9 +562,10 @@ class LocalPerron:
         W, _, pos = rep.ordered
         if W.nnz and float(W.data.min()) < 0:
             raise ValueError("LocalPerron needs a non-negative W (its walks are distributions)")
-        workers = np.unique(np.atleast_1d(np.asarray(workers)))
-        if workers.ndim != 1 or workers.dtype.kind not in "iu" or np.any(workers < 0) or np.any(workers >= rep.n):
-            raise ValueError(f"workers must be integers in [0, n = {rep.n}), got {workers!r}")
+        workers = np.atleast_1d(np.asarray(workers))
+        if (workers.ndim != 1 or workers.size == 0 or workers.dtype.kind not in "iu" or np.any(workers < 0)
+                or np.any(workers >= rep.n) or np.unique(workers).size != workers.size):
+            raise ValueError(f"workers must be distinct integers in [0, n = {rep.n}), got {workers!r}")
         gmax = float(_check_gammas(gamma_max)[0])
         n, s = rep.n, workers.size
         self.workers = workers
@@ -1486,7 +1489,12 @@ class KrylovRepresentation(Representation):
         # a rough root first, to run the Lanczos steps the decay at the root needs
         rough = self.rate_bracketer(a / (a + beta), rtol=1e-2, max_probes=16, worst=False)
         g1 = a / (a + rough.bracket(a, beta)[1])
-        return self.rate_bracketer(g1, **options).bracket(a, beta)
+        R = self.rate_bracketer(g1, **options)
+        out = R.bracket(a, beta)
+        g2 = a / (a + out[1])
+        if 1.0 - g2 < 0.8 * (1.0 - g1):  # the root sits at a larger decay than the mean's (irregular graphs)
+            out = self.rate_bracketer(g2, **options).bracket(a, beta)
+        return out
 
     def perron_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
         r"""Midpoint of :meth:`rate_bracket` per ``(a, beta)``; ``converged`` where the bracket is narrower

@@ -35,6 +35,10 @@ from ..graphs.scheme import Scheme
 
 __all__ = ["quadratic_rate_interval", "optimal_learning_rate_interval", "OptimumInterval"]
 
+#: Largest number of times the bracket is rebuilt at the decay of its own optimum (the Lanczos steps
+#: and the local walks resolve decays up to the one they were built for).
+REFINE = 2
+
 
 #: The trace estimator's options, documented once for both functions (inserted in their docstrings).
 _OPTIONS = """seed : int, Generator or None, default 0
@@ -204,9 +208,19 @@ def optimal_learning_rate_interval(scheme: Scheme, *, zeta: float, level: float 
     g0 = a0 / (a0 + rough.bracket(a0, b0)[1])
     R = rep.rate_bracketer(g0, rtol=rtol, **options)
     lr, rate = best(R, 1)
+    for _ in range(REFINE):  # the bracket's optimum may sit at a larger decay than the rough one (irregular graphs)
+        a, beta = _coefficients(lr, zeta)
+        g1 = a / (a + R.bracket(a, beta)[1])
+        if 1.0 - g1 >= 0.8 * (1.0 - g0):
+            break
+        g0 = g1
+        R = rep.rate_bracketer(g0, rtol=rtol, **options)
+        lr, rate = best(R, 1)
     lr_mean, upper = best(R, 0)
     a, beta = _coefficients(lr, zeta)
     lower = 1.0 - a - R.bracket(a, beta)[2]
+    if R.local is not None:  # r* >= max_lr r_lower(lr): the certified lower end maximized
+        lower = max(lower, best(R, 2)[1])
     return OptimumInterval(lr=lr, rate=rate, rate_lower=lower, rate_upper=upper, lr_mean=lr_mean,
                            level=1.0 if n <= max_probes else float(level), route=rep.route,
                            seconds=time.perf_counter() - t0)
