@@ -363,7 +363,7 @@ def test_local_bracket_narrows_the_toy_rate_on_irregular_graphs(panel):
     old = rep.rate_bracket(a, beta, local=False, **opts)
     new = rep.rate_bracket(a, beta, **opts)
     widths = []
-    for u_lo, u_mid, u_hi in (old, new):
+    for u_lo, _, u_hi in (old, new):
         r_lo, r_hi = 1 - a - u_hi, 1 - a - u_lo
         assert r_lo <= exact <= r_hi
         widths.append((r_hi - r_lo) / exact)
