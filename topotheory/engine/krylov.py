@@ -488,7 +488,7 @@ class WorkerRules:
 
 
 #: Workers of the local block ``S`` of :class:`LocalPerron` (the ``s x s`` matrices of every walk step are kept).
-LOCAL_SIZE = 128
+LOCAL_SIZE = 96
 #: Largest number of workers of the neighbourhood ``N`` on which the local walks run (the rest of the
 #: graph enters through the walks' escaped mass).
 LOCAL_REGION = 32768
@@ -784,6 +784,13 @@ class RateBracket:
         inS[S] = True
         self._cand_out = ~inS[worst.workers]
         self._extra_out = ~inS[more]
+        self._local_cache: dict[float, tuple[float, float]] = {}
+        # the mean's lower end matters only where it may exceed the local lower bound
+        mean = self.sigma_mean(gamma_ref, "mid")
+        self._mean_needed = bool(mean * 1.5 > lower / (1.0 - 1e-3))
+        upper = self.sigma_local(gamma_ref)[1]
+        if lower <= mean and upper >= (1.0 - 1e-3) * self.sigma_worst(gamma_ref):
+            self.local = None  # no narrower than [mean, max] row sums (walk-regular-like graphs): not worth its cost
 
     def sigma_local(self, g: float) -> tuple[float, float]:
         r"""Certified ``(lower, upper)`` of :math:`\lambda_{\max}K(g)` by :class:`LocalPerron` (``(0, inf)`` without it)."""
@@ -815,31 +822,49 @@ class RateBracket:
         return 0.5 * (lo + hi)
 
     def bracket(self, a: float, beta: float) -> tuple[float, float, float]:
-        """``(u_lo, u_mid, u_hi)`` with ``u = rho - a``."""
+        """``(u_lo, u_mid, u_hi)`` with ``u = rho - a``.
+
+        With the local bracket (:class:`LocalPerron`): the roots with
+        :math:`\max(\text{mean lower end}, \lambda_{\text{local, lower}})` and
+        :math:`\min(\max_i\Sigma_{ii}, \lambda_{\text{local, upper}})`, the estimate their midpoint.
+        """
         a, beta = float(a), float(beta)
         if beta == 0:
             return 0.0, 0.0, 0.0
+        if self.local is not None:
+            lo = self.end(a, beta, "lo")
+            hi = self.end(a, beta, "hi", lo)
+            return lo, 0.5 * (lo + hi), hi
         rho_lo = self._root(a, beta, lambda g: self.sigma_mean(g, "lo"))
         rho_mid = self._root(a, beta, lambda g: self.sigma_mean(g, "mid"))
         if self.worst is None:
             return rho_lo - a, rho_mid - a, rho_mid - a
         rho_hi = max(self._root(a, beta, self.sigma_worst), rho_mid)
-        if getattr(self, "local", None) is None:
-            return rho_lo - a, 0.5 * (rho_mid + rho_hi) - a, rho_hi - a
-        cache: dict[float, tuple[float, float]] = {}
+        return rho_lo - a, 0.5 * (rho_mid + rho_hi) - a, rho_hi - a
+
+    def end(self, a: float, beta: float, which: str, u_lo: float = 0.0) -> float:
+        """One certified end of the bracket with the local bound: ``u_lo`` (``which="lo"``) or ``u_hi``
+        (``"hi"``, searched above ``u_lo``); without the local bound the corresponding entry of :meth:`bracket`."""
+        a, beta = float(a), float(beta)
+        if self.local is None or beta == 0:
+            return self.bracket(a, beta)[0 if which == "lo" else 2]
+        cache = self._local_cache
+        if len(cache) > 4096:
+            cache.clear()
 
         def local(g: float) -> tuple[float, float]:
             if g not in cache:
                 cache[g] = self.sigma_local(g)
             return cache[g]
 
-        # the local bracket only narrows the one above: roots of F(rho) = rho - beta sigma(a / rho)
-        lo2 = self._certified_root(a, beta, lambda g: max(self.sigma_mean(g, "lo"), local(g)[0]), rho_lo, rho_hi, "lo")
-        hi2 = self._certified_root(a, beta, lambda g: min(self.sigma_worst(g), local(g)[1]), lo2, rho_hi, "hi")
-        if hi2 < rho_hi or lo2 > rho_lo:
-            rho_lo, rho_hi = max(rho_lo, lo2), min(rho_hi, max(hi2, lo2))
-            return rho_lo - a, 0.5 * (rho_lo + rho_hi) - a, rho_hi - a
-        return rho_lo - a, 0.5 * (rho_mid + rho_hi) - a, rho_hi - a
+        if which == "lo":
+            if self._mean_needed:
+                sigma = lambda g: max(self.sigma_mean(g, "lo"), local(g)[0])  # noqa: E731
+            else:  # the local lower bound alone (still a lower bound: the mean's never exceeds it here)
+                sigma = lambda g: local(g)[0]  # noqa: E731
+            return self._certified_root(a, beta, sigma, a, a + beta, "lo") - a
+        return self._certified_root(a, beta, lambda g: min(self.sigma_worst(g), local(g)[1]), a + u_lo, a + beta,
+                                    "hi") - a
 
     @staticmethod
     def _certified_root(a: float, beta: float, sigma: Callable[[float], float], lo: float, hi: float,

@@ -194,8 +194,10 @@ def optimal_learning_rate_interval(scheme: Scheme, *, zeta: float, level: float 
     def best(bracketer: RateBracket, which: int) -> tuple[float, float]:
         def neg(lr: float) -> float:
             a, beta = _coefficients(lr, zeta)
-            return -(1.0 - a - bracketer.bracket(a, beta)[which])
-        res = so.minimize_scalar(neg, bounds=(1e-9, hi), method="bounded", options={"xatol": 1e-10})
+            u = bracketer.bracket(a, beta)[1] if which == 1 else bracketer.end(a, beta, "lo" if which == 0 else "hi")
+            return -(1.0 - a - u)
+        xatol = 1e-10 if bracketer.local is None else 1e-7  # the local bracket's ends cost more; r is flat there
+        res = so.minimize_scalar(neg, bounds=(1e-9, hi), method="bounded", options={"xatol": xatol})
         return float(res.x), -float(res.fun)
 
     # a rough optimum (secular, few probes) fixes the decay the Lanczos steps must resolve
