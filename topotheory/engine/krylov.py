@@ -642,18 +642,18 @@ class LocalPerron:
 
         hi = max(float(np.max(sigma_S, initial=0.0)), sigma_out, top)
         lo_t = top * (1.0 + 1e-15)
-        if hi <= lo_t or excess(hi) > 0:
+        if not math.isfinite(hi) or hi <= lo_t or excess(hi) > 0:
             return lower, math.inf
-        for _ in range(200):  # the least theta with excess <= 0 (excess decreases in theta)
-            mid = 0.5 * (lo_t + hi)
-            if mid <= lo_t or mid >= hi:
-                break
-            if excess(mid) > 0:
-                lo_t = mid
-            else:
-                hi = mid
-            if hi - lo_t <= 1e-14 * hi:
-                break
+        if excess(lo_t) > 0:  # the least theta with excess <= 0 (excess decreases in theta): Brent, then checked
+            import scipy.optimize as so
+
+            theta = float(so.brentq(excess, lo_t, hi, xtol=1e-13 * hi, rtol=1e-12, maxiter=100))
+            step = 1e-12 * hi
+            while theta < hi and excess(theta) > 0:
+                theta, step = min(theta + step, hi), 4.0 * step
+            hi = theta
+        else:
+            hi = lo_t
         return lower, hi * (1.0 + ROUNDING * s)
 
 
@@ -746,22 +746,19 @@ class RateBracket:
         W, perm, pos = rep.ordered
         A = sp.csr_array((np.ones(W.nnz), W.indices, W.indptr), shape=W.shape)
         size = min(LOCAL_SIZE, n - 1)
-        chosen: list[int] = []
-        seen = np.zeros(n, dtype=bool)
-        for seed_worker in ranked:
-            if len(chosen) >= size:
+        # the workers whose row sums may compete for the top, then hop layers around all of them
+        ups = np.sort(up)[::-1]
+        core = ranked[: max(1, min(size // 4, int(np.sum(ups >= 0.5 * ups[0]))))]
+        inside = np.zeros(n, dtype=bool)
+        inside[pos[core]] = True
+        while inside.sum() < size:
+            layer = (A @ inside.astype(float) > 0) & ~inside
+            new = np.flatnonzero(layer)
+            if new.size == 0:
                 break
-            if seen[seed_worker]:
-                continue
-            ball = np.zeros(n, dtype=bool)
-            ball[pos[seed_worker]] = True
-            for _ in range(3):  # a few hops around each of the worst workers
-                ball = ball | (A @ ball.astype(float) > 0)
-            new = perm[np.flatnonzero(ball)]
-            new = new[~seen[new]]
-            new = new[np.argsort(-chi[new], kind="stable")][: size - len(chosen)]
-            seen[new] = True
-            chosen.extend(int(x) for x in new)
+            new = new[np.argsort(-chi[perm[new]], kind="stable")][: size - int(inside.sum())]
+            inside[new] = True
+        chosen = [int(x) for x in perm[np.flatnonzero(inside)]]
         S = np.array(sorted(chosen), dtype=np.int64)
         self.local = LocalPerron(rep, S, gamma_ref)
         self.local_rules = rep.worker_rules(S, gamma_ref, deflate=deflate, progress=progress)
@@ -822,7 +819,7 @@ class RateBracket:
         return 0.5 * (lo + hi)
 
     def bracket(self, a: float, beta: float) -> tuple[float, float, float]:
-        """``(u_lo, u_mid, u_hi)`` with ``u = rho - a``.
+        r"""``(u_lo, u_mid, u_hi)`` with ``u = rho - a``.
 
         With the local bracket (:class:`LocalPerron`): the roots with
         :math:`\max(\text{mean lower end}, \lambda_{\text{local, lower}})` and
@@ -890,8 +887,8 @@ class RateBracket:
             return hi
         if f_lo > 0 or f_hi <= 0:
             return hi if side == "hi" else lo
-        x = float(so.brentq(F, lo, hi, xtol=1e-13 * hi, rtol=1e-15, maxiter=100))
-        step = 4e-13 * hi
+        x = float(so.brentq(F, lo, hi, xtol=1e-12 * hi, rtol=1e-12, maxiter=100))
+        step = 4e-12 * hi
         for _ in range(8):
             y = min(x + step, hi) if side == "hi" else max(x - step, lo)
             if (F(y) > 0) if side == "hi" else (F(y) <= 0):
