@@ -2,8 +2,9 @@
 
 Targets on a 10^5-node random geometric graph and a 10^5-node random 6-regular graph: spectral gap
 <= 10 s; n_W (mean) at three decays with relative half width <= 1e-3 (95 %) <= 30 s; optimal toy
-rate and the rate at one learning rate within 1e-3 (certified bracket) <= 120 s; peak memory <= 4 GB. Agreement with the dense route at n = 4096 and the
-calibration of the stated intervals over seeded runs on a panel at n = 1024-4096.
+rate and the rate at one learning rate within 1e-3 (certified bracket) <= 120 s; peak memory
+<= 4 GB. Agreement with the dense route at n = 4096 and the calibration of the stated intervals
+over seeded runs on a panel at n = 1024-4096.
 
 Run through pytest-benchmark (``pytest benchmarks/bench_krylov.py``) or as a script:
 
