@@ -60,7 +60,12 @@ Toy problem (THEORY §3.3)
     :math:`\operatorname{mean}_i\Sigma_{ii} \le \lambda_{\max}(K) \le \max_i\Sigma_{ii}`
     (Rayleigh quotient of :math:`\mathbf 1`; Collatz–Wielandt): the rate lies between the root of
     the secular equation with the mean variance and the root with the worst worker's, both
-    computed from the quadrature above (:func:`toy_rate_interval`).
+    computed from the quadrature above (:func:`toy_rate_interval`). On irregular graphs that
+    bracket is as wide as the spread of the variances; :class:`LocalPerron` narrows it with walks
+    started at the worst workers and their neighbourhood ``S``: :math:`\lambda_{\max}(K_{SS})`
+    below (interlacing) and a Collatz–Wielandt bound above, with the vector
+    :math:`(\theta I - K_{SS})^{-1}r` on ``S`` (``r`` the rows' mass outside ``S``) and 1 elsewhere
+    (a random geometric graph of 1024 workers at its optimal learning rate: 167 % -> 0.12 % wide).
 """
 
 from __future__ import annotations
@@ -543,17 +548,21 @@ class LocalPerron:
 
     Examples
     --------
-    >>> from topotheory import binary_tree
-    >>> s = binary_tree(127)
-    >>> rep = KrylovRepresentation(s)
-    >>> W = s.matrix(0)
-    >>> g = 0.9
-    >>> K = sum(g ** (k - 1) * np.linalg.matrix_power(W, k) ** 2 for k in range(1, 600))
+    A random geometric graph (the variances spread: the mean row sum is a quarter of the root here):
+
+    >>> from topotheory import Scheme
+    >>> from topotheory.graphs.weights import weights_from_adjacency
+    >>> pts = np.random.default_rng(1).random((150, 2))
+    >>> A = 1.0 * (np.linalg.norm(pts[:, None] - pts[None], axis=2) < 0.2) - np.eye(150)
+    >>> s = Scheme([weights_from_adjacency(A, "metropolis")])
+    >>> W, g = s.matrix(0), 0.9
+    >>> K = sum(g ** (k - 1) * np.linalg.matrix_power(W, k) ** 2 for k in range(1, 400))  # dense, to compare
     >>> sig = K.sum(axis=1)
     >>> S = np.argsort(-sig)[:40]
-    >>> lo, hi = LocalPerron(rep, S, 0.9).bounds(g, sig[S] * (1 + 1e-9), float(np.delete(sig, S).max()) * (1 + 1e-9))
+    >>> local = LocalPerron(KrylovRepresentation(s), S, g)
+    >>> lo, hi = local.bounds(g, sig[S] * (1 + 1e-9), float(np.delete(sig, S).max()) * (1 + 1e-9))
     >>> lam = np.linalg.eigvalsh(K)[-1]
-    >>> bool(lo <= lam <= hi), bool(hi - lo < 0.1 * lam), bool(hi < sig.max())
+    >>> bool(lo <= lam <= hi), bool(hi - lo < 0.01 * lam), bool(hi < sig.max())
     (True, True, True)
     """
 

@@ -16,6 +16,13 @@ the roots of :math:`\rho = \beta\,\sigma(a/\rho)` with :math:`\sigma` the certif
 bracket is tight on walk-regular graphs (equal variances) and as wide as the spread of the
 variances otherwise; the estimate is its midpoint. For the optimum
 :math:`r^* = \max_\eta r(\eta)`: :math:`r_{\text{worst}}(\hat\eta) \le r^* \le \max_\eta r_{\text{mean}}(\eta)`.
+
+On irregular graphs (non-negative ``W``) both ends are narrowed by the local bracket of
+:math:`\lambda_{\max}K` (:class:`~topotheory.engine.krylov.LocalPerron`: interlacing on the worst
+workers' neighbourhood below, Collatz–Wielandt above), the estimate is then the midpoint of the
+narrowed bracket, and the optimum's lower end is :math:`\max_\eta r_{\text{lower}}(\eta)`. The
+bracket is built at the decay of a rough optimum and rebuilt (up to ``REFINE`` times) at the decay
+of its own optimum when that is much closer to 1.
 """
 
 from __future__ import annotations
@@ -126,7 +133,8 @@ class OptimumInterval(Result):
     rate : float
         The estimate at ``lr``.
     rate_lower, rate_upper : float
-        :math:`r_{\text{worst}}(\hat\eta) \le r^* \le \max_\eta r_{\text{mean}}(\eta)`.
+        :math:`r_{\text{worst}}(\hat\eta) \le r^* \le \max_\eta r_{\text{mean}}(\eta)` (with the
+        local bracket: :math:`\max_\eta r_{\text{lower}}(\eta) \le r^* \le \max_\eta r_{\text{upper}}(\eta)`).
     lr_mean : float
         Maximizer of :math:`r_{\text{mean}}` (the secular optimum).
     level : float
