@@ -241,3 +241,28 @@ def algorithm_oracle(name, scheme_matrices, lr, zeta, hp, probabilities=None, pe
         assert np.linalg.norm(K @ P - P @ (P.T @ K @ P)) < 1e-10 * np.linalg.norm(K)
         rho = np.max(np.abs(np.linalg.eigvals(P.T @ K @ P)))
     return rho ** (1.0 / p), K, v0, read
+
+
+def connected_rgg(n, degree=10, seed=1):
+    """A connected random geometric graph in the unit square with mean degree about ``degree`` (networkx)."""
+    import networkx as nx
+
+    import topotheory as tt
+
+    radius = (degree / (np.pi * n)) ** 0.5
+    while True:
+        G = nx.random_geometric_graph(n, radius, seed=seed)
+        if nx.is_connected(G):
+            return tt.Scheme.from_networkx(G, name=f"rgg(n={n})")
+        seed += 1000
+
+
+def dense_K(s, g):
+    r"""The toy problem's reduced matrix :math:`K(\gamma) = \sum_k\gamma^{k-1}W^k\circ W^k` by powers of ``W``."""
+    W = s.sparse_matrix(0)
+    P, K, k = np.eye(s.n), np.zeros((s.n, s.n)), 1
+    while g ** (k - 1) > 1e-17:
+        P = W @ P
+        K += g ** (k - 1) * P * P
+        k += 1
+    return K

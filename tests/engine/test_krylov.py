@@ -4,6 +4,8 @@ worst), the toy rate's bracket, quadrature bounds, automatic choice, calibration
 import networkx as nx
 import numpy as np
 import pytest
+from oracles import connected_rgg as rgg
+from oracles import dense_K
 from scipy.optimize import brentq
 
 import topotheory as tt
@@ -11,16 +13,6 @@ from topotheory.engine import krylov, resolve
 from topotheory.engine.krylov import KRYLOV_MIN_N, KrylovRepresentation, LocalPerron, _lanczos, quadrature
 
 GAMMAS = np.array([0.0, 0.5, 0.9, 0.99])
-
-
-def rgg(n, degree=10, seed=1):
-    """A connected random geometric graph in the unit square with mean degree about ``degree``."""
-    radius = (degree / (np.pi * n)) ** 0.5
-    while True:
-        G = nx.random_geometric_graph(n, radius, seed=seed)
-        if nx.is_connected(G):
-            return tt.Scheme.from_networkx(G, name=f"rgg(n={n})")
-        seed += 1000
 
 
 def ba(n, m=3, seed=1):
@@ -319,17 +311,6 @@ def test_optimum_interval_contains_the_dense_optimum():
     assert opt.route == "krylov" and opt.rate_lower <= ref.rate <= opt.rate_upper
     assert abs(opt.lr - ref.lr) < 0.02
     assert set(opt.to_dict()) >= {"lr", "rate", "rate_lower", "rate_upper", "route", "seconds"}
-
-
-def dense_K(s, g):
-    r"""The reduced matrix :math:`K(\gamma) = \sum_k\gamma^{k-1}W^k\circ W^k` by dense powers (an independent route)."""
-    W = s.sparse_matrix(0)
-    P, K, k = np.eye(s.n), np.zeros((s.n, s.n)), 1
-    while g ** (k - 1) > 1e-17:
-        P = W @ P
-        K += g ** (k - 1) * P * P
-        k += 1
-    return K
 
 
 @pytest.mark.parametrize("g", [0.9, 0.97])

@@ -3,18 +3,10 @@
 import networkx as nx
 import numpy as np
 import pytest
+from oracles import connected_rgg as rgg
 
 import topotheory as tt
 from topotheory.engine import krylov
-
-
-def rgg(n, degree=10, seed=1):
-    radius = (degree / (np.pi * n)) ** 0.5
-    while True:
-        G = nx.random_geometric_graph(n, radius, seed=seed)
-        if nx.is_connected(G):
-            return tt.Scheme.from_networkx(G, name=f"rgg(n={n})")
-        seed += 1000
 
 
 @pytest.fixture(autouse=True)
