@@ -40,7 +40,8 @@ def panel():
 
 
 def test_which_route_at_which_size():
-    below, at = tt.random_regular(LANCZOS_MIN_N - 1, 4, seed=0, method="pairing"), tt.random_regular(LANCZOS_MIN_N, 4, seed=0, method="pairing")
+    below = tt.random_regular(LANCZOS_MIN_N - 1, 4, seed=0, method="pairing")
+    at = tt.random_regular(LANCZOS_MIN_N, 4, seed=0, method="pairing")
     assert below.is_sparse(0) and at.is_sparse(0)
     assert extremes_route(below) == "eigen" and extremes_route(at) == "lanczos"
     assert tt.spectral_gap(below, log=True).route == "eigen" and tt.spectral_gap(at, log=True).route == "lanczos"
