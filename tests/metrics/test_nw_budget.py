@@ -33,12 +33,12 @@ def test_grid_takes_the_matrix_free_route(grid):
 
 def test_budget_ends_first_warns_and_keeps_a_valid_interval(grid):
     s, exact = grid
-    with pytest.warns(RuntimeWarning, match=r"budget.*rtol=") as caught:
-        value = tt.effective_neighbors(s, GAMMAS, budget=1e-6, progress=False)
+    with pytest.warns(RuntimeWarning, match=r"time_budget=.*rtol=|rtol=.*time_budget=") as caught:
+        value = tt.effective_neighbors(s, GAMMAS, time_budget=1e-6, progress=False)
     message = str(caught[0].message)
-    assert "time budget of 1e-06 s ended" in message and "budget=" in message and "rtol=" in message
-    with pytest.warns(RuntimeWarning, match="budget="):
-        est = tt.effective_neighbors(s, GAMMAS, budget=1e-6, log=True, progress=False)
+    assert "time budget of 1e-06 s ended" in message and "time_budget=" in message and "rtol=" in message
+    with pytest.warns(RuntimeWarning, match="time_budget="):
+        est = tt.effective_neighbors(s, GAMMAS, time_budget=1e-6, log=True, progress=False)
     assert est.route == "krylov" and not est.converged and not est.certified and est.level == 0.95
     assert est.probes == 16  # one block of probes, then the budget stops it: deterministic
     np.testing.assert_array_equal(value, 1.0 / (1.0 / est.estimate))
@@ -69,7 +69,7 @@ def test_default_budget_and_rtol_reach_the_estimator(grid, monkeypatch):
     monkeypatch.setattr(KrylovRepresentation, "nw_mean", spy)
     tt.effective_neighbors(s, 0.5, progress=False)
     assert seen["time_budget"] == AUTO_BUDGET == 60.0 and seen["rtol"] == AUTO_RTOL and seen["seed"] == 0
-    tt.effective_neighbors(s, 0.5, budget=None, rtol=1e-3, progress=False)
+    tt.effective_neighbors(s, 0.5, time_budget=None, rtol=1e-3, progress=False)
     assert seen["time_budget"] is None and seen["rtol"] == 1e-3
     # the Representation interface (used by compare, the fixed-point rate, ...) has the same default
     s.clear_cache()
@@ -79,8 +79,8 @@ def test_default_budget_and_rtol_reach_the_estimator(grid, monkeypatch):
 
 def test_progress_is_shown_on_request(grid, capsys):
     s, _ = grid
-    with pytest.warns(RuntimeWarning, match="budget="):
-        tt.effective_neighbors(s, 0.9, budget=1e-6, progress=True)
+    with pytest.warns(RuntimeWarning, match="time_budget="):
+        tt.effective_neighbors(s, 0.9, time_budget=1e-6, progress=True)
     assert "krylov trace" in capsys.readouterr().err
 
 
@@ -94,8 +94,8 @@ def test_exact_routes_report_their_route():
 
 
 def test_bad_budget_and_rtol_are_refused():
-    with pytest.raises(ValueError, match="budget"):
-        tt.effective_neighbors(tt.ring(8), 0.5, budget=0)
+    with pytest.raises(ValueError, match="time_budget"):
+        tt.effective_neighbors(tt.ring(8), 0.5, time_budget=0)
     with pytest.raises(ValueError, match="rtol"):
         tt.effective_neighbors(tt.ring(8), 0.5, rtol=-1e-3)
     with pytest.raises(TypeError, match="log"):

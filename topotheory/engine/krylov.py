@@ -134,7 +134,7 @@ MARGIN = 1.3
 STAGES = 3
 #: Relative tolerance of the values the Representation interface returns (``effective_neighbors``).
 AUTO_RTOL = 1e-4
-#: Seconds the automatic matrix-free n_W (mean) and S_1 may spend on probes (``effective_neighbors(budget=)``):
+#: Seconds the automatic matrix-free n_W (mean) and S_1 may spend on probes (``effective_neighbors(time_budget=)``):
 #: when it ends first, the estimate is returned with ``converged=False`` and a warning.
 AUTO_BUDGET = 60.0
 
@@ -1131,15 +1131,15 @@ class KrylovRepresentation(Representation):
         )
 
     # ------------------------------------------------------------------ Representation interface
-    def auto_nw_mean(self, gamma: Any, *, rtol: float = AUTO_RTOL, budget: float | None = AUTO_BUDGET,
+    def auto_nw_mean(self, gamma: Any, *, rtol: float = AUTO_RTOL, time_budget: float | None = AUTO_BUDGET,
                      progress: bool | None = None, stacklevel: int = 2) -> KrylovEstimate:
-        r"""The automatic :math:`n_W(\gamma)` (mean): :meth:`nw_mean` seeded (0), to ``rtol`` within ``budget``.
+        r"""The automatic :math:`n_W(\gamma)` (mean): :meth:`nw_mean` seeded (0), to ``rtol`` within ``time_budget``.
 
         What :func:`~topotheory.effective_neighbors` computes on this route. Probes are drawn until
-        the 95 % interval's relative half width is at most ``rtol`` at every decay, or ``budget``
+        the 95 % interval's relative half width is at most ``rtol`` at every decay, or ``time_budget``
         seconds have passed (then no further block of probes is drawn; progress is shown on long
         runs); when the budget or the probe cap ends it first, the estimate comes with its interval,
-        ``converged=False`` and a ``RuntimeWarning`` naming ``rtol=`` and ``budget=``. A converged
+        ``converged=False`` and a ``RuntimeWarning`` naming ``rtol=`` and ``time_budget=``. A converged
         value does not depend on the machine's speed; a budget-stopped one does (fewer probes).
 
         Parameters
@@ -1148,7 +1148,7 @@ class KrylovRepresentation(Representation):
             Decays in ``[0, 1)``.
         rtol : float, default ``AUTO_RTOL`` (1e-4)
             Target relative half width.
-        budget : float or None, default ``AUTO_BUDGET`` (60 s)
+        time_budget : float or None, default ``AUTO_BUDGET`` (60 s)
             Seconds for the probes (None: no limit).
         progress : bool or None, default None
             Show progress (None: after a few seconds, :mod:`topotheory.common.progress`).
@@ -1167,16 +1167,16 @@ class KrylovRepresentation(Representation):
         >>> rep = KrylovRepresentation(torus(24, 25))
         >>> with warnings.catch_warnings(record=True) as caught:
         ...     warnings.simplefilter("always")
-        ...     est = rep.auto_nw_mean([0.99], rtol=1e-9, budget=1e-6, progress=False)
-        >>> est.converged, est.probes, "budget=" in str(caught[0].message)
+        ...     est = rep.auto_nw_mean([0.99], rtol=1e-9, time_budget=1e-6, progress=False)
+        >>> est.converged, est.probes, "time_budget=" in str(caught[0].message)
         (False, 16, True)
         """
-        if budget is not None:
-            budget = check_real("budget", budget, low=0.0, low_open=True)
-        est = self.nw_mean(gamma, seed=0, rtol=rtol, time_budget=budget, progress=progress)
+        if time_budget is not None:
+            time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
+        est = self.nw_mean(gamma, seed=0, rtol=rtol, time_budget=time_budget, progress=progress)
         if not est.converged:
             warnings.warn(self._unconverged("n_W (mean)", float(np.max(est.relative_halfwidth)), rtol, est.probes,
-                                            budget, est.seconds), RuntimeWarning, stacklevel=stacklevel + 1)
+                                            time_budget, est.seconds), RuntimeWarning, stacklevel=stacklevel + 1)
         return est
 
     def _unconverged(self, what: str, width: float, rtol: float, probes: int, budget: float | None,
@@ -1185,7 +1185,7 @@ class KrylovRepresentation(Representation):
         why = f"the time budget of {budget:g} s ended" if budget is not None and seconds >= budget else "the probe cap"
         return (f"{what} of {self.scheme!r} by the matrix-free route: relative half width {width:.2g} > rtol={rtol:g} "
                 f"after {probes} probes ({why}); the estimate is returned, effective_neighbors(..., log=True) gives "
-                f"its 95 % interval. For more accuracy pass a larger budget= (seconds, None for no limit; default "
+                f"its 95 % interval. For more accuracy pass a larger time_budget= (seconds, None for no limit; default "
                 f"{AUTO_BUDGET:g}) or a looser rtol=")
 
     def scaled_mean_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:

@@ -50,7 +50,7 @@ NW_MODES = ("mean", "worst", "all")
 # ------------------------------------------------------------------------------- public API
 def effective_neighbors(scheme: SchemeLike, gamma: ArrayLike | None = None, *, mode: str = "mean", phase: int = 0,
                         one_minus_gamma: ArrayLike | None = None, labelled: bool = False, log: bool = False,
-                        rtol: float = AUTO_RTOL, budget: float | None = AUTO_BUDGET, progress: bool | None = None) -> Any:
+                        rtol: float = AUTO_RTOL, time_budget: float | None = AUTO_BUDGET, progress: bool | None = None) -> Any:
     r"""The effective number of neighbours :math:`n_W(\gamma)` (paper Definition 1, Proposition 2).
 
     .. math::
@@ -70,7 +70,7 @@ def effective_neighbors(scheme: SchemeLike, gamma: ArrayLike | None = None, *, m
     eigendecomposition for ``mode="worst"/"all"``) up to ``n = 4096`` (``KRYLOV_MIN_N``), and above
     it, for a matrix stored sparse with at most 1 % non-zeros, ``"krylov"`` (matrix-free: ``"mean"``
     is a seeded Hutchinson / Lanczos-quadrature estimate aiming at a relative half width ``rtol``
-    of its 95 % interval within ``budget`` seconds, ``"worst"`` and ``"all"`` certified brackets,
+    of its 95 % interval within ``time_budget`` seconds, ``"worst"`` and ``"all"`` certified brackets,
     :mod:`topotheory.engine.krylov`); anything else → ``"dense"`` (Lyapunov equations, exact).
 
     Parameters
@@ -100,10 +100,10 @@ def effective_neighbors(scheme: SchemeLike, gamma: ArrayLike | None = None, *, m
     rtol : float, default 1e-4
         Matrix-free route, ``mode="mean"`` only: the target relative half width of the 95 %
         interval (the other routes are exact and ignore it).
-    budget : float or None, default 60
+    time_budget : float or None, default 60
         Matrix-free route, ``mode="mean"`` only: seconds for the probes (None: no limit). When the
         budget ends before ``rtol`` is met, the estimate is returned with ``converged=False`` (its
-        interval with ``log=True``) and a ``RuntimeWarning`` naming ``rtol=`` and ``budget=``.
+        interval with ``log=True``) and a ``RuntimeWarning`` naming ``rtol=`` and ``time_budget=``.
     progress : bool or None
         Show progress of the matrix-free route (None: after a few seconds,
         :mod:`topotheory.common.progress`).
@@ -140,8 +140,8 @@ def effective_neighbors(scheme: SchemeLike, gamma: ArrayLike | None = None, *, m
         raise TypeError(f"labelled must be True or False, got {labelled!r}")
     log = check_bool("log", log)
     rtol = check_real("rtol", rtol, low=0.0, high=1.0, low_open=True, high_open=True)
-    if budget is not None:
-        budget = check_real("budget", budget, low=0.0, low_open=True)
+    if time_budget is not None:
+        time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
     if labelled:
         if mode != "all":
             raise ValueError(f"labelled=True needs mode='all' (one value per worker), got mode={mode!r}")
@@ -156,7 +156,7 @@ def effective_neighbors(scheme: SchemeLike, gamma: ArrayLike | None = None, *, m
     if mode == "all" and rep.route == "spectral-measure":
         raise ValueError("mode='all' needs a finite scheme; infinite graphs are vertex transitive, use 'mean'")
     if isinstance(rep, KrylovRepresentation) and mode == "mean":
-        est = rep.auto_nw_mean(g.ravel(), rtol=rtol, budget=budget, progress=progress, stacklevel=3)
+        est = rep.auto_nw_mean(g.ravel(), rtol=rtol, time_budget=time_budget, progress=progress, stacklevel=3)
         if log:
             return est
         out = (1.0 / (1.0 / est.estimate)).reshape(g.shape)  # bit for bit what the Representation interface gives
