@@ -102,3 +102,18 @@ def test_bad_budget_and_rtol_are_refused():
         tt.effective_neighbors(tt.ring(8), 0.5, log=1)
     with pytest.raises(ValueError, match="labelled"):
         tt.effective_neighbors(tt.ring(8), 0.5, mode="all", labelled=True, log=True)
+
+
+def test_s1_functional_has_the_same_budget(grid, monkeypatch):
+    import topotheory.engine.krylov as krylov
+
+    s, _ = grid
+    a = 2 - 2 * np.cos(np.pi * np.arange(64) / 64)
+    b = 2 - 2 * np.cos(np.pi * np.arange(66) / 66)
+    lam2 = ((1 - (a[:, None] + b[None, :]) / 5) ** 2).ravel()[1:]  # without the consensus eigenvalue
+    gamma = (1 - 0.05) ** 2
+    exact = np.sum(lam2 / (1 - gamma * lam2)) / s.n
+    monkeypatch.setattr(krylov, "AUTO_BUDGET", 1e-6)
+    with pytest.warns(RuntimeWarning, match=r"S_1 .*time budget of 1e-06 s ended.*time_budget="):
+        value = tt.s1_functional(s, lr=0.05)
+    assert value == pytest.approx(exact, rel=0.1)  # 16 probes: a rough estimate, flagged as such
