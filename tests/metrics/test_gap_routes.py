@@ -121,3 +121,24 @@ def test_log_result():
     assert tt.spectral_gap(tt.star(8), log=True).route == "eigen"
     with pytest.raises(TypeError, match="log"):
         tt.spectral_gap(tt.ring(8), log="yes")
+
+
+def test_lanczos_extremes_change_nothing_else():
+    from topotheory.engine import EigenRepresentation
+
+    triangles = tt.Scheme.from_matrix(np.kron(np.eye(2), np.full((3, 3), 1 / 3)))  # two components
+    for s in (tt.star(5), triangles, tt.random_regular(40, 3, seed=1), tt.random_regular(600, 4, seed=2)):
+        dense = EigenRepresentation(s, static_symmetric=True)
+        lanczos = EigenRepresentation(s, static_symmetric=True, extremes=lambda s=s: resolve(s, "krylov"))
+        assert dense.extremes_route == "eigen" and lanczos.extremes_route == "lanczos"
+        lam = np.sort(np.linalg.eigvalsh(s.matrix(0)))[::-1]
+        for rep in (dense, lanczos):
+            lam2, lamn = rep.extreme_eigenvalues()
+            assert lam2 == pytest.approx(lam[1], abs=1e-12) and lamn == pytest.approx(lam[-1], abs=1e-12)
+            assert rep.product_norm() == pytest.approx(max(abs(lam[1]), abs(lam[-1])), abs=1e-12)
+        g, c = np.array([0.5, 0.99]), np.array([0.5, 0.01])
+        np.testing.assert_array_equal(lanczos.scaled_mean_variance(g, c, 0), dense.scaled_mean_variance(g, c, 0))
+        np.testing.assert_array_equal(lanczos.product_spectrum(), dense.product_spectrum())
+    assert lanczos.extremes_residual < 1e-11 and dense.extremes_residual == 0.0
+    two = EigenRepresentation(triangles, static_symmetric=True, extremes=lambda: resolve(triangles, "krylov"))
+    assert two.extreme_eigenvalues()[0] == 1.0  # the second component's eigenvalue 1, exactly
