@@ -142,6 +142,8 @@ def effective_neighbors(scheme: SchemeLike, gamma: ArrayLike | None = None, *, m
     rtol = check_real("rtol", rtol, low=0.0, high=1.0, low_open=True, high_open=True)
     if time_budget is not None:
         time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
+    if progress is not None:
+        progress = check_bool("progress", progress)
     if labelled:
         if mode != "all":
             raise ValueError(f"labelled=True needs mode='all' (one value per worker), got mode={mode!r}")
