@@ -111,6 +111,10 @@ def test_structural_eigenvalues_are_exact_on_the_lanczos_route():
     assert extremes_route(c) == "lanczos"
     assert tt.spectral_gap(c) == 0.0 and tt.spectral_gap(c, "eigenvalue") == 0.0
     assert tt.spectral_gap(c, "lambda2") == pytest.approx(1 - np.cos(2 * np.pi / n), abs=1e-12)
+    # and above the matrix-free threshold (the same Lanczos ends)
+    A = sp.block_diag([tt.random_regular(2100, 4, seed=k, method="pairing").sparse_matrix(0) for k in (1, 2)])
+    big = tt.Scheme.from_matrix(sp.csr_array(A))
+    assert resolve(big).route == "krylov" and tt.spectral_gap(big) == 0.0 and tt.spectral_gap(big, "lambda2") == 0.0
 
 
 def test_log_result():

@@ -193,21 +193,10 @@ class EigenRepresentation(Representation):
         return "eigen" if self._extremes_from is None else "lanczos"
 
     def _lanczos_extremes(self) -> tuple[float, float, float]:
-        """``(lambda_2, lambda_n, residual)`` by Lanczos, the structural eigenvalues +-1 exact (cached)."""
-        def build() -> tuple[float, float, float]:
-            rep = cast(Callable[[], Any], self._extremes_from)()
-            lam2, lamn = rep.extreme_eigenvalues()
-            lam2, lamn = min(float(lam2), 1.0), max(float(lamn), -1.0)
-            # one eigenvalue 1 per connected component, -1 per bipartite one, exactly (as _structural)
-            classes = cyclic_classes(self.scheme.sparse_matrix(0))
-            if classes.components > 1:
-                lam2 = 1.0
-            if classes.bipartite_components:
-                lamn = -1.0
-            return lam2, lamn, float(rep.eigen_residual)
-
-        out: tuple[float, float, float] = self.scheme.cached("engine:eigen:lanczos-extremes", build)
-        return out
+        """``(lambda_2, lambda_n, residual)`` by Lanczos, the structural eigenvalues +-1 exact."""
+        rep = cast(Callable[[], Any], self._extremes_from)()
+        lam2, lamn = rep.extreme_eigenvalues()
+        return lam2, lamn, float(rep.eigen_residual)
 
     def extreme_eigenvalues(self) -> tuple[float, float]:
         r"""``(lambda_2, lambda_n)``: the largest and smallest eigenvalue of ``W`` on :math:`\mathbf 1^\perp`.
