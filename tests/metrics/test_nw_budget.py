@@ -114,6 +114,14 @@ def test_s1_functional_has_the_same_budget(grid, monkeypatch):
     gamma = (1 - 0.05) ** 2
     exact = np.sum(lam2 / (1 - gamma * lam2)) / s.n
     monkeypatch.setattr(krylov, "AUTO_BUDGET", 1e-6)
-    with pytest.warns(RuntimeWarning, match=r"S_1 .*time budget of 1e-06 s ended.*time_budget="):
+    with pytest.warns(RuntimeWarning, match=r"S_1 .*time budget of 1e-06 s ended.*time_budget=") as caught:
         value = tt.s1_functional(s, lr=0.05)
+    assert caught[0].filename == __file__
     assert value == pytest.approx(exact, rel=0.1)  # 16 probes: a rough estimate, flagged as such
+
+
+def test_the_warning_points_at_the_caller(grid):
+    s, _ = grid
+    with pytest.warns(RuntimeWarning, match="time_budget=") as caught:
+        tt.effective_neighbors(s, 0.9, time_budget=1e-6, progress=False)
+    assert caught[0].filename == __file__

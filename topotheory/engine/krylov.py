@@ -1171,7 +1171,7 @@ class KrylovRepresentation(Representation):
         progress : bool or None, default None
             Show progress (None: after a few seconds, :mod:`topotheory.common.progress`).
         stacklevel : int, default 2
-            Where the warning points (as :func:`warnings.warn`).
+            Where the warning points, as :func:`warnings.warn`'s (2: the caller of this method).
 
         Returns
         -------
@@ -1194,7 +1194,7 @@ class KrylovRepresentation(Representation):
         est = self.nw_mean(gamma, seed=0, rtol=rtol, time_budget=time_budget, progress=progress)
         if not est.converged:
             warnings.warn(self._unconverged("n_W (mean)", float(np.max(est.relative_halfwidth)), rtol, est.probes,
-                                            time_budget, est.seconds), RuntimeWarning, stacklevel=stacklevel + 1)
+                                            time_budget, est.seconds), RuntimeWarning, stacklevel=stacklevel)
         return est
 
     def _unconverged(self, what: str, width: float, rtol: float, probes: int, budget: float | None,

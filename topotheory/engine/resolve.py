@@ -31,18 +31,19 @@ LANCZOS_MIN_N = 512
 LANCZOS_MAX_DENSITY = 0.05
 
 
+def _held_sparse(scheme: Any, density: float) -> bool:
+    """True when the (static) scheme's matrix is stored sparse with at most ``density * n**2`` non-zeros."""
+    return bool(scheme.is_sparse(0) and scheme.sparse_matrix(0).nnz <= density * scheme.n**2)
+
+
 def _large_sparse(scheme: Any) -> bool:
     """True for a static scheme with ``n > KRYLOV_MIN_N`` held as a sparse matrix of low density."""
-    if scheme.n <= KRYLOV_MIN_N or not scheme.is_sparse(0):
-        return False
-    return scheme.sparse_matrix(0).nnz <= KRYLOV_MAX_DENSITY * scheme.n**2
+    return scheme.n > KRYLOV_MIN_N and _held_sparse(scheme, KRYLOV_MAX_DENSITY)
 
 
 def _sparse_extremes(scheme: Any) -> bool:
     """True for a static scheme with ``n >= LANCZOS_MIN_N`` held sparse with few non-zeros."""
-    if scheme.n < LANCZOS_MIN_N or not scheme.is_sparse(0):
-        return False
-    return scheme.sparse_matrix(0).nnz <= LANCZOS_MAX_DENSITY * scheme.n**2
+    return scheme.n >= LANCZOS_MIN_N and _held_sparse(scheme, LANCZOS_MAX_DENSITY)
 
 
 def extremes_route(scheme: SchemeLike) -> str:
