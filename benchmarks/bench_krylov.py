@@ -118,6 +118,38 @@ def test_optimum_1e5(benchmark, big):
         pytest.xfail(f"bracket of the optimal rate {width:.2g} wide (relative): the mean/worst-worker bracket")
 
 
+@pytest.fixture(scope="module")
+def rr4096():
+    return rr(4096)
+
+
+def _gap_rounds(benchmark, scheme, gap, rounds):
+    def run():
+        scheme.clear_cache()
+        return gap()
+
+    c0 = time.process_time()
+    value = benchmark.pedantic(run, rounds=rounds, iterations=1)
+    benchmark.extra_info.update(cpu_s_per_round=(time.process_time() - c0) / rounds, gap=value)
+    return value
+
+
+def test_gap_4096_dense_eigenvalues(benchmark, rr4096):
+    """Before: the spectral gap of a random 6-regular graph of 4096 nodes from every eigenvalue (the
+    route the automatic choice took below the matrix-free threshold; ~9 s of CPU)."""
+    gap = _gap_rounds(benchmark, rr4096, lambda: 1.0 - resolve(rr4096, "eigen").product_norm(), 3)
+    assert 0 < gap < 1
+
+
+def test_gap_4096_automatic_lanczos(benchmark, rr4096):
+    """After: the same gap by the automatic route (sparse Lanczos, n >= LANCZOS_MIN_N), equal to the
+    dense one to 1e-12."""
+    gap = _gap_rounds(benchmark, rr4096, lambda: tt.spectral_gap(rr4096), 10)
+    res = tt.spectral_gap(rr4096, log=True)
+    assert res.gap == gap and res.route == "lanczos" and res.residual < 1e-11
+    assert abs(gap - (1.0 - resolve(rr4096, "eigen").product_norm())) < 1e-12
+
+
 def test_random_regular_pairing_1e5(benchmark):
     """The pairing generator at 10^5 workers (networkx's random_regular_graph: ~160 s on the same machine)."""
     s = benchmark.pedantic(tt.random_regular, args=(100_000, 6), kwargs=dict(seed=1, method="pairing"), rounds=3,

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse.linalg as spla
@@ -176,6 +176,63 @@ class EigenRepresentation(Representation):
     route = "eigen"
     has_slopes = True
 
+    def __init__(self, scheme: Any, *, static_symmetric: bool = False,
+                 extremes: Callable[[], Any] | None = None) -> None:
+        super().__init__(scheme, static_symmetric=static_symmetric)
+        self._extremes_from = extremes
+
+    @property
+    def extremes_route(self) -> str:
+        r"""How :meth:`extreme_eigenvalues` (the spectral gap, the contraction) is computed.
+
+        ``"eigen"``: from every eigenvalue (LAPACK's eigenvalue-only driver); ``"lanczos"``: sparse
+        Lanczos on :math:`W - J` (the representation built for it by
+        :func:`~topotheory.engine.resolve`, for large sparse schemes), exact to
+        :attr:`extremes_residual`.
+        """
+        return "eigen" if self._extremes_from is None else "lanczos"
+
+    def _lanczos_extremes(self) -> tuple[float, float, float]:
+        """``(lambda_2, lambda_n, residual)`` by Lanczos, the structural eigenvalues +-1 exact."""
+        rep = cast(Callable[[], Any], self._extremes_from)()
+        lam2, lamn = rep.extreme_eigenvalues()
+        return lam2, lamn, float(rep.eigen_residual)
+
+    def extreme_eigenvalues(self) -> tuple[float, float]:
+        r"""``(lambda_2, lambda_n)``: the largest and smallest eigenvalue of ``W`` on :math:`\mathbf 1^\perp`.
+
+        By the route :attr:`extremes_route`: from every eigenvalue, or by sparse Lanczos (each
+        within :attr:`extremes_residual`; one eigenvalue 1 per further connected component and -1
+        per bipartite component set exactly). Either way the value depends only on the scheme and
+        the route, not on what was computed before.
+
+        Returns
+        -------
+        tuple of float
+            :math:`(\lambda_2, \lambda_n)`; ``(0.0, 0.0)`` for a single worker.
+
+        Examples
+        --------
+        >>> from topotheory import star
+        >>> lam2, lamn = EigenRepresentation(star(5), static_symmetric=True).extreme_eigenvalues()
+        >>> round(lam2, 12), round(abs(lamn), 12)  # the leaves' 0.8 (three times) and the hub's 0
+        (0.8, 0.0)
+        """
+        if self.n == 1:
+            return 0.0, 0.0
+        if self._extremes_from is not None:
+            lam2, lamn, _ = self._lanczos_extremes()
+            return lam2, lamn
+        lam = self.eigenvalues
+        return float(lam[1]), float(lam[-1])
+
+    @property
+    def extremes_residual(self) -> float:
+        """Bound on the error of :meth:`extreme_eigenvalues`: the Ritz residual (``"lanczos"``), 0 for ``"eigen"``."""
+        if self._extremes_from is None or self.n == 1:
+            return 0.0
+        return self._lanczos_extremes()[2]
+
     def _structural(self, lam: Any) -> np.ndarray:
         """``lam`` (descending) with the structural eigenvalues +-1 made exact, read-only."""
         lam = np.array(lam)
@@ -243,8 +300,10 @@ class EigenRepresentation(Representation):
         return np.array(self.eigenvalues[1:])
 
     def product_norm(self) -> float:
-        lam = self.eigenvalues
-        return float(max(abs(lam[1]), abs(lam[-1])))
+        if self.n == 1:
+            return 0.0
+        lam2, lamn = self.extreme_eigenvalues()
+        return float(max(abs(lam2), abs(lamn)))
 
     def static_contraction(self) -> float:
         return self.product_norm()

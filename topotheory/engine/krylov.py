@@ -82,12 +82,15 @@ from ..common.rng import as_generator
 from ..common.threads import single_threaded_blas
 from ..common.validation import check_int, check_real
 from .base import Representation
+from .structure import cyclic_classes
 
 __all__ = [
     "KrylovRepresentation",
     "KrylovEstimate",
     "KRYLOV_MIN_N",
     "KRYLOV_MAX_DENSITY",
+    "AUTO_RTOL",
+    "AUTO_BUDGET",
     "Quadrature",
     "quadrature",
     "TraceSampler",
@@ -132,11 +135,18 @@ MARGIN = 1.3
 STAGES = 3
 #: Relative tolerance of the values the Representation interface returns (``effective_neighbors``).
 AUTO_RTOL = 1e-4
+#: Seconds the automatic matrix-free n_W (mean) and S_1 may spend on probes (``effective_neighbors(time_budget=)``):
+#: when it ends first, the estimate is returned with ``converged=False`` and a warning.
+AUTO_BUDGET = 60.0
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class KrylovEstimate(Result):
-    r"""A matrix-free value with its error bar.
+    r"""A value with its error bar and the route that computed it.
+
+    Matrix-free values (``route="krylov"``) carry an interval; the direct routes
+    (:func:`~topotheory.effective_neighbors` with ``log=True`` on ``"eigen"``, ``"fourier"``, ...)
+    are exact to rounding: ``lower = upper = estimate``, ``certified=True``.
 
     Attributes
     ----------
@@ -155,7 +165,7 @@ class KrylovEstimate(Result):
     certified : bool
         True when ``[lower, upper]`` is a deterministic bracket (no probes).
     route : str
-        The representation that computed it (``"krylov"``).
+        The representation that computed it (``"krylov"``, ``"eigen"``, ``"fourier"``, ...).
     probes : int
         Hutchinson probes (or workers) used.
     steps : int
@@ -719,9 +729,26 @@ class KrylovRepresentation(Representation):
         return self._extremes()["residual"]
 
     def extreme_eigenvalues(self) -> tuple[float, float]:
-        r"""``(lambda_2, lambda_n)`` by Lanczos (``eigsh``), each within :attr:`eigen_residual`."""
-        E = self._extremes()
-        return E["lam2"], E["lamn"]
+        r"""``(lambda_2, lambda_n)`` by Lanczos, each within :attr:`eigen_residual`, in ``[-1, 1]``.
+
+        The structural eigenvalues are exact: :math:`\lambda_2 = 1` when the graph has several
+        connected components, :math:`\lambda_n = -1` when a component is bipartite
+        (:func:`~topotheory.engine.structure.cyclic_classes`, one pass over the non-zeros), where
+        Lanczos alone returns :math:`1 - O(\varepsilon)` (a gap of ~1e-16 instead of 0).
+        """
+        def build() -> tuple[float, float]:
+            E = self._extremes()
+            lam2, lamn = min(float(E["lam2"]), 1.0), max(float(E["lamn"]), -1.0)
+            if self.n > 1:
+                classes = cyclic_classes(self.W)
+                if classes.components > 1:
+                    lam2 = 1.0
+                if classes.bipartite_components:
+                    lamn = -1.0
+            return lam2, lamn
+
+        out: tuple[float, float] = self.scheme.cached("engine:krylov:structural-extremes", build)
+        return out
 
     # -------------------------------------------------------------------------------- spectra
     def product_norm(self) -> float:
@@ -1122,14 +1149,66 @@ class KrylovRepresentation(Representation):
         )
 
     # ------------------------------------------------------------------ Representation interface
+    def auto_nw_mean(self, gamma: Any, *, rtol: float = AUTO_RTOL, time_budget: float | None = AUTO_BUDGET,
+                     progress: bool | None = None, stacklevel: int = 2) -> KrylovEstimate:
+        r"""The automatic :math:`n_W(\gamma)` (mean): :meth:`nw_mean` seeded (0), to ``rtol`` within ``time_budget``.
+
+        What :func:`~topotheory.effective_neighbors` computes on this route. Probes are drawn until
+        the 95 % interval's relative half width is at most ``rtol`` at every decay, or ``time_budget``
+        seconds have passed (then no further block of probes is drawn; progress is shown on long
+        runs); when the budget or the probe cap ends it first, the estimate comes with its interval,
+        ``converged=False`` and a ``RuntimeWarning`` naming ``rtol=`` and ``time_budget=``. A converged
+        value does not depend on the machine's speed; a budget-stopped one does (fewer probes).
+
+        Parameters
+        ----------
+        gamma : float or array_like
+            Decays in ``[0, 1)``.
+        rtol : float, default ``AUTO_RTOL`` (1e-4)
+            Target relative half width.
+        time_budget : float or None, default ``AUTO_BUDGET`` (60 s)
+            Seconds for the probes (None: no limit).
+        progress : bool or None, default None
+            Show progress (None: after a few seconds, :mod:`topotheory.common.progress`).
+        stacklevel : int, default 2
+            Where the warning points, as :func:`warnings.warn`'s (2: the caller of this method).
+
+        Returns
+        -------
+        KrylovEstimate
+            ``quantity="n_W mean"``.
+
+        Examples
+        --------
+        >>> from topotheory import torus
+        >>> import warnings
+        >>> rep = KrylovRepresentation(torus(24, 25))
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     est = rep.auto_nw_mean([0.99], rtol=1e-9, time_budget=1e-6, progress=False)
+        >>> est.converged, est.probes, "time_budget=" in str(caught[0].message)
+        (False, 16, True)
+        """
+        if time_budget is not None:
+            time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
+        est = self.nw_mean(gamma, seed=0, rtol=rtol, time_budget=time_budget, progress=progress)
+        if not est.converged:
+            warnings.warn(self._unconverged("n_W (mean)", float(np.max(est.relative_halfwidth)), rtol, est.probes,
+                                            time_budget, est.seconds), RuntimeWarning, stacklevel=stacklevel)
+        return est
+
+    def _unconverged(self, what: str, width: float, rtol: float, probes: int, budget: float | None,
+                     seconds: float) -> str:
+        """The warning of an automatic estimate that stopped before ``rtol``."""
+        why = f"the time budget of {budget:g} s ended" if budget is not None and seconds >= budget else "the probe cap"
+        return (f"{what} of {self.scheme!r} by the matrix-free route: relative half width {width:.2g} > rtol={rtol:g} "
+                f"after {probes} probes ({why}); the estimate is returned, effective_neighbors(..., log=True) gives "
+                f"its 95 % interval. For more accuracy pass a larger time_budget= (seconds, None for no limit; default "
+                f"{AUTO_BUDGET:g}) or a looser rtol=")
+
     def scaled_mean_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         g = np.asarray(g, dtype=float)
-        est = self.nw_mean(g.ravel(), seed=0, rtol=AUTO_RTOL)
-        if not est.converged:
-            warnings.warn(
-                f"n_W (mean) of {self.scheme!r} by the matrix-free route: relative half width "
-                f"{float(np.max(est.relative_halfwidth)):.2g} > {AUTO_RTOL:g} after {est.probes} probes; "
-                "effective_neighbors_interval gives the interval", RuntimeWarning, stacklevel=3)
+        est = self.auto_nw_mean(g.ravel(), stacklevel=4)
         return (1.0 / est.estimate).reshape(g.shape)
 
     def scaled_variances(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
@@ -1139,7 +1218,13 @@ class KrylovRepresentation(Representation):
 
     def scaled_worst_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         g = np.asarray(g, dtype=float)
-        lo, hi, _, _ = self.worst_variance(g.ravel())
+        lo, hi, _, refined = self.worst_variance(g.ravel())
+        width = float(np.max((hi - lo) / (hi + lo)))
+        if width > AUTO_RTOL:
+            warnings.warn(
+                f"n_W (worst) of {self.scheme!r} by the matrix-free route: the certified bracket's relative half width "
+                f"is {width:.2g} > {AUTO_RTOL:g} after refining {refined} candidate workers; the midpoint is returned, "
+                "effective_neighbors(..., mode='worst', log=True) gives the bracket", RuntimeWarning, stacklevel=3)
         return (0.5 * (lo + hi)).reshape(g.shape)
 
     def disagreement_mean(self, g: float, phase: int) -> float:
@@ -1152,8 +1237,14 @@ class KrylovRepresentation(Representation):
         if n <= MAX_PROBES:
             lo, hi, _, _ = self.variance_bounds([g], np.arange(n))
             return float((0.5 * (lo + hi).mean() - 1.0 / n) / (1.0 - g))
-        S, _ = self.trace_sampler([g], seed=0, rtol=AUTO_RTOL)
-        return float(S.interval(np.array([g]), 0.95)[0][0] / n)
+        t0 = time.perf_counter()
+        S, converged = self.trace_sampler([g], seed=0, rtol=AUTO_RTOL, time_budget=AUTO_BUDGET)
+        est, _, lo, hi, _ = S.interval(np.array([g]), 0.95)
+        if not converged:
+            width = float((hi[0] - lo[0]) / (2.0 * (1.0 / (1.0 - g) + est[0])))  # as n_W's relative half width
+            warnings.warn(self._unconverged("S_1", width, AUTO_RTOL, S.probes, AUTO_BUDGET, time.perf_counter() - t0),
+                          RuntimeWarning, stacklevel=4)
+        return float(est[0] / n)
 
     def scaled_covariance(self, g: float, c: float, phase: int) -> np.ndarray:
         raise ValueError(

@@ -51,8 +51,9 @@ import scipy.sparse as sp
 
 from ..common.progress import Progress, progress_mode
 from ..common.results import Result
-from ..common.validation import as_float_array, check_bool, check_choice, check_int, check_real
+from ..common.validation import MEMORY_LIMIT, as_float_array, check_bool, check_choice, check_int, check_real
 from ..engine import resolve
+from ..engine.base import GRAM_BYTES
 from ..engine.roots import root_in_log
 from ..engine.spectral_measure import INFINITE_U_FLOOR
 from ..graphs.scheme import check_scheme
@@ -443,7 +444,13 @@ def loss_curve(scheme: Any, *, lr: float, zeta: float, steps: int, initial: Any 
     Iterates :math:`C(t+1) = W_t[aC(t) + \beta\,\mathrm{Diag}\,C(t)]W_t^T` (THEORY §3.2; exact at
     every step, not only asymptotically), with :math:`a = (1-\eta)^2`, :math:`\beta = (\zeta-1)\eta^2`.
     Sparse gossip matrices are multiplied sparsely; circulant schemes from the default start run in
-    the Fourier basis (:math:`O(n)` per step).
+    the Fourier basis (:math:`O(n)` per step). Every other scheme propagates the dense
+    :math:`n \times n` Gram matrices (about :math:`32n^2` bytes per learning rate, learning rates in
+    batches that fit in 4 GiB), also on the matrix-free route of large sparse graphs: that route has
+    no exact loss curve, so a scheme whose Gram matrices cannot fit (:math:`n` above about 11 500) is
+    refused with a ``ValueError`` naming the alternatives (:func:`~topotheory.simulate_dsgd`, a
+    Monte Carlo estimate at memory :math:`O(\text{replicas}\cdot n d)`;
+    :func:`~topotheory.quadratic_rate_interval`, the asymptotic rate matrix-free).
 
     Parameters
     ----------
@@ -497,12 +504,17 @@ def loss_curve(scheme: Any, *, lr: float, zeta: float, steps: int, initial: Any 
     C0 = _check_initial(scheme, initial)
     flat = np.atleast_1d(lr_arr).ravel()
     a, beta, _ = _coefficients(flat, z)
-    rec = resolve(scheme).second_moments(a, beta, C0)
+    rep = resolve(scheme)
     out = np.empty((flat.size, steps + 1))
-    out[:, 0] = rec.loss()
-    for t in range(steps):
-        rec.step(t)
-        out[:, t + 1] = rec.loss()
+    # learning rates in batches whose n x n Gram matrices fit in memory (each learning rate is propagated
+    # on its own, so the values do not depend on the batch); one that cannot fit is refused by the propagator
+    batch = max(1, int(MEMORY_LIMIT // (GRAM_BYTES * float(scheme.n) ** 2)))
+    for lo in range(0, flat.size, batch):
+        rec = rep.second_moments(a[lo:lo + batch], beta[lo:lo + batch], C0)
+        out[lo:lo + batch, 0] = rec.loss()
+        for t in range(steps):
+            rec.step(t)
+            out[lo:lo + batch, t + 1] = rec.loss()
     return out[0] if lr_arr.ndim == 0 else out.reshape(lr_arr.shape + (steps + 1,))
 
 
