@@ -1002,7 +1002,10 @@ class KrylovRepresentation(Representation):
         quadrature gap exceeds a quarter of the tolerance. A stage still wider than ``rtol`` (its
         spread exceeded its pilot's) becomes the pilot of a fresh stage, at most ``STAGES`` times;
         its interval is never narrower than its pilot's spread allows, so stopping on it does not
-        select an optimistic spread. ``max_probes`` caps each stage, ``time_budget`` (seconds) the
+        select an optimistic spread. A stage after a pilot runs the fewest Lanczos steps for which
+        the pilot's mean quadrature gap (a prefix of its runs, :meth:`TraceSampler.shortest_steps`)
+        stays below a tenth of ``rtol``: on a random geometric graph of :math:`10^5` workers 81
+        instead of 282 steps at ``gamma = 0.999``. ``max_probes`` caps each stage, ``time_budget`` (seconds) the
         whole run; ``converged`` is False when the last stage is still wider than ``rtol``.
 
         Parameters
@@ -1027,6 +1030,11 @@ class KrylovRepresentation(Representation):
             Seed of the Rademacher probes.
         time_budget : float or None, default None
             Seconds after which no further block is drawn.
+        probing : int, default 0
+            With ``d >= 1`` a sample is a pass of probing vectors over a distance-``d`` colouring
+            (:class:`TraceSampler`) instead of one Rademacher probe; ``min_probes``, ``max_probes``
+            and ``block`` still count probe vectors, rounded to whole passes (at least two passes:
+            the interval needs a spread).
         progress : bool or None, default None
             Show progress (None: the package's default).
 
@@ -1131,7 +1139,7 @@ class KrylovRepresentation(Representation):
             Decays in ``[0, 1)``.
         **options
             Options of :meth:`trace_sampler` (``rtol``, ``level``, ``min_probes``, ``max_probes``,
-            ``block``, ``steps``, ``deflate``, ``seed``, ``time_budget``, ``progress``).
+            ``block``, ``steps``, ``deflate``, ``seed``, ``time_budget``, ``probing``, ``progress``).
 
         Returns
         -------
