@@ -48,6 +48,19 @@ Effective number of neighbours, mean (paper eq. 6)
     only (:meth:`KrylovRepresentation.trace_sampler`): a sample size picked from the values it
     reports on biases their spread down. The Lanczos tridiagonals do not depend on :math:`\gamma`: one run serves every decay.
 
+    Probing (``probing=d``): a sample is one pass over a distance-``d`` colouring of the graph,
+    one probe per colour with random signs on its workers (:class:`TraceSampler`,
+    :func:`distance_colouring`; Tang & Saad 2012): unbiased, and its variance comes only from pairs
+    of workers more than ``d`` hops apart. It pays where the remainder is short-ranged. On a random
+    geometric graph (n = 4096, mean degree 14, exact from the dense remainder) a pass has
+    0.37 / 0.09 / 0.03 of the variance of as many Rademacher probes at ``gamma = 0.5`` and
+    ``d = 2 / 3 / 4``, 0.64 / 0.28 / 0.11 at ``gamma = 0.9``, 1.03 / 0.77 / 0.54 at ``gamma = 0.99``,
+    and at ``gamma = 0.999`` none (measured at n = 16384: 2.6 / 1.4 / 1.0; at 10^5 with d = 1, 2:
+    1.1-3.2 times that of plain probes at the three decays 0.9, 0.99, 0.999). There the remainder
+    is the Green's function of a slowly killed random walk in two dimensions, correlated over ~:math:`\sqrt{1/(1-\gamma)}` hops: its mass
+    is neither short-ranged (probing) nor in a few modes (deflation: the 512 slowest pairs carry
+    an estimated 92 % of the variance at ``gamma = 0.999`` on the 10^5-worker graph).
+
 Per-worker variances (``mode="all"/"worst"``)
     :math:`(1-\gamma)\Sigma_{ii} = \frac1n + (1-\gamma)\,e_i^T h_\gamma(B^2) e_i`: Lanczos on
     :math:`Pe_i` with the same Gauss/Gauss–Radau bracket gives a **certified** interval for each
@@ -1094,8 +1107,8 @@ class KrylovRepresentation(Representation):
         with Progress(min_probes + max_probes, desc="krylov trace", unit="probe", enabled=progress) as bar:
             while True:  # the pilot (afresh after each escalation of the deflation)
                 S = TraceSampler(self, D, rng, probing)
-                if not fixed_steps:
-                    steps = _steps_for(float(np.max(g)), S.b, 8)
+                if not fixed_steps:  # the a-priori rate bound with one digit beyond rtol (doubled when short)
+                    steps = _steps_for(float(np.max(g)), S.b, min(max(1.0 - math.log10(rtol), 3.0), 8.0))
                 draw(S, min_units, bar)
                 width, gap, scale = width_of(S)
                 bar.set_postfix(f"deflated {S.lam.size}, pilot rel. half width {np.max(width):.2g}")
