@@ -524,7 +524,10 @@ def distance_colouring(A: Any, distance: int, priority: np.ndarray | None = None
     all its uncoloured neighbours takes the smallest colour none of its coloured neighbours has.
     Two nodes of one round are never neighbours, so the result is the sequential greedy colouring in
     that order, with at most :math:`\Delta_d + 1` colours (:math:`\Delta_d` the largest number of
-    nodes within ``d`` hops of one node).
+    nodes within ``d`` hops of one node). The rounds number about the longest chain of decreasing
+    priorities, each a pass over the pairs of uncoloured nodes: measured at :math:`10^5` workers
+    (one core), d = 2 / 3 take 2.6 / 13 s on a random geometric graph of mean degree 14 (40 / 64
+    colours) and 2.6 / 80 s on a random 6-regular graph (19 / 55 colours).
 
     Parameters
     ----------
@@ -558,12 +561,14 @@ def distance_colouring(A: Any, distance: int, priority: np.ndarray | None = None
     step = sp.csr_array(step + step.T + sp.eye_array(n, dtype=np.float32, format="csr"))
     step.data[:] = 1.0
     P = step
-    for _ in range(distance - 1):
-        if P.nnz * max(1, step.nnz // max(n, 1)) > COLOURING_NNZ_MAX:
+    for k in range(distance):
+        # the pattern's size, and a bound on the next product's work (8x: products are only counted)
+        if P.nnz > COLOURING_NNZ_MAX or (k < distance - 1 and P.nnz * (step.nnz // max(n, 1)) > 8 * COLOURING_NNZ_MAX):
             raise ValueError(f"probing distance {distance} is too large for this graph: the pattern of its "
                              f"{distance}-th power exceeds {COLOURING_NNZ_MAX} non-zeros; use a smaller distance")
-        P = sp.csr_array(P @ step)
-        P.data[:] = 1.0
+        if k < distance - 1:
+            P = sp.csr_array(P @ step)
+            P.data[:] = 1.0
     rows = np.repeat(np.arange(n), np.diff(P.indptr))
     cols = P.indices.astype(np.int64)
     off = rows != cols
@@ -572,23 +577,20 @@ def distance_colouring(A: Any, distance: int, priority: np.ndarray | None = None
         priority = as_generator(0).permutation(n)
     prio = np.asarray(priority)
     colour = np.full(n, -1, dtype=np.int64)
-    slot = np.full(n, -1, dtype=np.int64)
-    while True:
+    # forbidden[i, c]: a neighbour of i has colour c (at most max-degree + 1 colours are ever needed)
+    forbidden = np.zeros((n, int(np.max(np.diff(P.indptr), initial=0)) + 2), dtype=bool)
+    while rows.size or np.any(colour < 0):
         free = colour < 0
-        if not free.any():
-            return colour
-        keep = free[rows]  # only uncoloured nodes still choose
-        rows, cols = rows[keep], cols[keep]
-        open_ = free[cols]
         blocked = np.zeros(n, dtype=bool)
-        blocked[rows[open_ & (prio[cols] > prio[rows])]] = True
+        blocked[rows[prio[cols] > prio[rows]]] = True  # an uncoloured neighbour comes first
         ready = np.flatnonzero(free & ~blocked)
-        slot[ready] = np.arange(ready.size)
-        taken = np.flatnonzero(~open_)
-        taken = taken[~blocked[rows[taken]]]
-        used = np.zeros((ready.size, int(colour.max()) + 2), dtype=bool)
-        used[slot[rows[taken]], colour[cols[taken]]] = True
-        colour[ready] = np.argmin(used, axis=1)  # the smallest colour no coloured neighbour has
+        colour[ready] = np.argmin(forbidden[ready], axis=1)  # the smallest colour no coloured neighbour has
+        done = colour >= 0
+        hit = done[cols] & ~done[rows]
+        forbidden[rows[hit], colour[cols[hit]]] = True
+        keep = ~(done[rows] | done[cols])  # only pairs of uncoloured workers are needed further
+        rows, cols = rows[keep], cols[keep]
+    return colour
 
 
 def deflation_can_reach(S: TraceSampler, g: np.ndarray, width: np.ndarray, rtol: float, probes: float,
@@ -1100,7 +1102,8 @@ class KrylovRepresentation(Representation):
         block_units = max(1, block // unit)
 
         def draw(S: TraceSampler, count: int, bar: Progress) -> None:
-            while S.units < count and (S.units == 0 or not over_budget()):  # one block at least
+            least = 2 if probing else 1  # one block at least; two passes (a spread) with probing
+            while S.units < count and (S.units < least or not over_budget()):
                 S.add(min(block_units, count - S.units), cast(int, steps))
                 bar.update(S.rules[-1].gauss_nodes.shape[0])
 
