@@ -409,7 +409,7 @@ def test_probing_variance_is_that_of_distant_pairs_and_below_hutchinson():
     plain = 2 * off.sum()
 
     def measured(sampler):
-        sampler.add(40, 40)
+        sampler.add(40, 24)
         lo, hi = sampler.samples(np.array([g]))
         assert np.max(hi - lo) < 1e-10 * np.abs(lo).max()  # quadrature exact: the spread is the probes'
         return float(np.var(0.5 * (lo + hi)[0], ddof=1))
