@@ -1020,10 +1020,11 @@ class KrylovRepresentation(Representation):
         select an optimistic spread. A stage after a pilot runs the fewest Lanczos steps for which
         the pilot's mean quadrature gap (a prefix of its runs, :meth:`TraceSampler.shortest_steps`)
         stays below a tenth of ``rtol``; the pilot runs the a-priori number for one digit beyond
-        ``rtol`` (Gauss error ~ exp(-2m/sqrt(kappa))). On a random geometric graph of :math:`10^5` workers at
-        ``gamma = 0.999`` and ``rtol = 1e-3``: 141 steps for the pilot and 79-92 for the second
-        stage, where both ran 282 before (the quadrature gap is then ~1e-5 of the value). ``max_probes`` caps each stage, ``time_budget`` (seconds) the
-        whole run; ``converged`` is False when the last stage is still wider than ``rtol``.
+        ``rtol`` (Gauss error ~ exp(-2m/sqrt(kappa))). On a random geometric graph of
+        :math:`10^5` workers at ``gamma = 0.999`` and ``rtol = 1e-3``: 141 steps for the pilot and
+        79-92 for the second stage, where both ran 282 before (the quadrature gap is then ~1e-5 of
+        the value). ``max_probes`` caps each stage, ``time_budget`` (seconds) the whole run;
+        ``converged`` is False when the last stage is still wider than ``rtol``.
 
         Parameters
         ----------
