@@ -125,6 +125,30 @@ def test_nw_mean_30s_1e5(benchmark, big, probing):
         pytest.xfail(f"relative half widths {np.round(est.relative_halfwidth, 5).tolist()} after {est.probes} probes")
 
 
+@pytest.mark.parametrize("probing", [0, 2])
+def test_nw_mean_fixed_sample_1e5(benchmark, big, probing):
+    """A fixed sample (64 Rademacher probes, or two passes of a distance-2 colouring), 90 Lanczos steps: the
+    CPU time, the relative half widths and the CPU time 1e-3 would take (half width ~ 1/sqrt(probes))."""
+    rep = resolve(big, "krylov")
+    rep.ordered, rep.extreme_eigenvalues(), rep._powers()  # the setup, timed by test_gap_1e5
+    c0 = time.process_time()
+    if probing:
+        rep.colouring(probing)  # cached on the scheme: its cost is added below
+    colouring = time.process_time() - c0
+    size = dict(min_probes=64, max_probes=64) if probing == 0 else dict(min_probes=2, max_probes=2)
+
+    def run():
+        return rep.nw_mean(GAMMAS, rtol=1e-3, seed=0, deflate=0, steps=90, probing=probing, progress=False, **size)
+
+    c0 = time.process_time()
+    est = benchmark.pedantic(run, rounds=1, iterations=1)
+    cpu = time.process_time() - c0 + colouring
+    hw = est.relative_halfwidth
+    benchmark.extra_info.update(cpu_s=cpu, colouring_cpu_s=colouring, halfwidth=hw.tolist(), probes=est.probes,
+                                cpu_s_for_1e3=(cpu * (hw / 1e-3) ** 2).tolist(), peak_rss_gb=peak_rss_gb())
+    assert est.probes >= 64 and np.all(est.lower < est.upper) and peak_rss_gb() <= 4.0
+
+
 def test_optimum_1e5(benchmark, big):
     """Stretch target: the optimal toy rate within 1e-3 in <= 120 s (random regular only: on the random
     geometric graph the worst-worker refinement alone exceeds the budget)."""
