@@ -146,7 +146,8 @@ def test_nw_mean_fixed_sample_1e5(benchmark, big, probing):
     hw = est.relative_halfwidth
     benchmark.extra_info.update(cpu_s=cpu, colouring_cpu_s=colouring, halfwidth=hw.tolist(), probes=est.probes,
                                 cpu_s_for_1e3=(cpu * (hw / 1e-3) ** 2).tolist(), peak_rss_gb=peak_rss_gb())
-    assert est.probes >= 64 and np.all(est.lower < est.upper) and peak_rss_gb() <= 4.0
+    vectors = 64 if probing == 0 else 2 * (int(rep.colouring(probing).max()) + 1)
+    assert est.probes == vectors and np.all(est.lower < est.upper) and peak_rss_gb() <= 4.0
 
 
 def test_optimum_1e5(benchmark, big):
