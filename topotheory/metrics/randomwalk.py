@@ -187,7 +187,7 @@ def effective_neighbors(scheme: SchemeLike, gamma: ArrayLike | None = None, *, m
 def effective_neighbors_interval(scheme: SchemeLike, gamma: ArrayLike, *, mode: str = "mean", workers: ArrayLike | None = None,
                                  rtol: float = 1e-4, level: float = 0.95, max_probes: int = 512,
                                  time_budget: float | None = None, deflate: int | None = None, seed: Any = None,
-                                 progress: bool | None = None) -> KrylovEstimate:
+                                 probing: int = 0, progress: bool | None = None) -> KrylovEstimate:
     r""":math:`n_W(\gamma)` with an error bar, matrix-free (static symmetric ``W``; :mod:`topotheory.engine.krylov`).
 
     Nothing forms a dense matrix: sparse Lanczos on :math:`W^2` restricted to
@@ -216,6 +216,15 @@ def effective_neighbors_interval(scheme: SchemeLike, gamma: ArrayLike, *, mode: 
         Workers for ``mode="all"``.
     rtol, level, max_probes, time_budget, deflate, seed
         Budget and randomness of ``mode="mean"`` (``deflate``: eigenpairs deflated; default adaptive).
+    probing : int, default 0
+        ``mode="mean"``: with ``d >= 1`` each sample is a pass of probing vectors over a colouring
+        of the graph in which workers of one colour are more than ``d`` hops apart (random signs
+        within a colour; :class:`~topotheory.engine.krylov.TraceSampler`): the variance from pairs
+        of workers within ``d`` hops is removed. It pays where ``f(W)`` is short-ranged (a random
+        geometric graph of 4096 workers, per probe: 3.6-9x less variance at ``gamma = 0.9`` with
+        ``d = 3-4``, 1.3-1.9x at 0.99; at 0.999, or at :math:`10^5` workers beyond 0.9, none), and
+        costs a colouring (seconds at :math:`10^5` workers for ``d = 2``); 0 (the default) draws
+        Rademacher probes.
     progress : bool, optional
         Show progress (:mod:`topotheory.common.progress`).
 
@@ -244,7 +253,7 @@ def effective_neighbors_interval(scheme: SchemeLike, gamma: ArrayLike, *, mode: 
     rep = cast(KrylovRepresentation, resolve(scheme, "krylov"))
     if mode == "mean":
         return rep.nw_mean(gamma, rtol=rtol, level=level, max_probes=max_probes, time_budget=time_budget,
-                           deflate=deflate, seed=seed, progress=progress)
+                           deflate=deflate, seed=seed, probing=probing, progress=progress)
     if mode == "worst":
         return rep.nw_worst(gamma, deflate=deflate, progress=progress)
     return rep.nw_workers(gamma, np.arange(rep.n) if workers is None else workers, deflate=deflate,
