@@ -466,3 +466,18 @@ def test_second_stage_runs_the_shortest_sufficient_prefix():
     e = rep.nw_mean(g, seed=0, rtol=1e-3, max_probes=PROBES, deflate=0)
     assert e.steps < kr._steps_for(0.99, S.b, 8)
     assert e.lower[0] <= tt.effective_neighbors(s, 0.99) <= e.upper[0]
+
+
+def test_deflation_abandoned_at_its_deadline_caches_nothing():
+    """An eigensolve past its deadline returns None and leaves no cache entry; without one it runs (the
+    trace estimator's escalation within a time budget relies on this)."""
+    import time
+
+    rep = KrylovRepresentation(tt.random_regular(600, 4, seed=3))
+    assert rep.deflation(8, deadline=time.perf_counter() - 1.0) is None
+    assert not rep.scheme.has_cached(("engine:krylov:deflation", 8))
+    lam, V, res = rep.deflation(8, deadline=time.perf_counter() + 600.0)
+    dense = np.linalg.eigvalsh(rep.scheme.matrix(0) - 1.0 / 600)
+    top = dense[np.argsort(-np.abs(dense))[:8]]
+    assert np.allclose(np.sort(lam), np.sort(top), atol=1e-10) and np.max(res) < 1e-8
+    assert rep.deflation(8, deadline=time.perf_counter() - 1.0)[0] is lam  # once cached, no deadline matters

@@ -350,6 +350,10 @@ def _steps_for(gmax: float, b: float, digits: float) -> int:
     return int(min(max(8, math.ceil(0.5 * math.sqrt(kappa) * digits * math.log(10.0))), MAX_STEPS))
 
 
+class _OutOfTime(Exception):
+    """Raised from inside an eigensolver's products when its deadline has passed."""
+
+
 class TraceSampler:
     r"""Hutchinson probes of :math:`\operatorname{tr} h_\gamma(B^2)` with exact deflation and control variate.
 
@@ -836,11 +840,18 @@ class KrylovRepresentation(Representation):
 
         return self.scheme.cached("engine:krylov:ordered", build)
 
-    def _eig(self, shift: float, which: str, k: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``k`` eigenpairs of ``W + shift J`` by ``eigsh``, with their residual norms (vectors in :attr:`ordered`)."""
+    def _eig(self, shift: float, which: str, k: int = 1,
+             deadline: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``k`` eigenpairs of ``W + shift J`` by ``eigsh``, with their residual norms (vectors in :attr:`ordered`).
+
+        With a ``deadline`` (a ``time.perf_counter()`` value) the solver is abandoned there:
+        :class:`_OutOfTime` is raised from inside its products.
+        """
         (W, perm, _), n = self.ordered, self.n
 
         def mv(x: Any) -> np.ndarray:
+            if deadline is not None and time.perf_counter() > deadline:
+                raise _OutOfTime
             x = np.asarray(x)
             return W @ x + shift * x.mean(axis=0)
 
@@ -958,13 +969,18 @@ class KrylovRepresentation(Representation):
         )
 
     # ------------------------------------------------------------------------------ deflation
-    def deflation(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def deflation(self, k: int, deadline: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """The ``k`` eigenpairs of ``W - J`` of largest modulus, ``(lam, V, residuals)`` (cached; ``V`` in the
-        numbering of :attr:`ordered`)."""
+        numbering of :attr:`ordered`); None when they are not cached and cannot be computed before
+        ``deadline`` (a ``time.perf_counter()`` value; nothing is cached then)."""
         k = min(int(k), self.n - 3)
         if k <= 0:
             return np.zeros(0), np.zeros((self.n, 0)), np.zeros(0)
-        return self.scheme.cached(("engine:krylov:deflation", k), lambda: self._eig(-1.0, "LM", k))
+        try:
+            return cast(tuple[np.ndarray, np.ndarray, np.ndarray], self.scheme.cached(
+                ("engine:krylov:deflation", k), lambda: self._eig(-1.0, "LM", k, deadline)))
+        except _OutOfTime:
+            return None
 
     def _powers(self) -> np.ndarray:
         r"""Exact :math:`\|W^k e_i\|^2` for ``k = 1..K`` (``(K, n)``) from sparse powers (cached)."""
@@ -985,7 +1001,7 @@ class KrylovRepresentation(Representation):
         ``b`` bounds the spectrum of :math:`W^2` on the remaining subspace: the square of the
         smallest deflated modulus plus its residual (of the largest modulus without deflation).
         """
-        lam, V, res = self.deflation(deflate)
+        lam, V, res = cast(tuple[np.ndarray, np.ndarray, np.ndarray], self.deflation(deflate))
         colnorms = self._powers()
         lam2, lamn = self.extreme_eigenvalues()
         top = max(abs(lam2), abs(lamn)) + self.eigen_residual
@@ -1146,9 +1162,13 @@ class KrylovRepresentation(Representation):
                 width, gap, scale = width_of(S)
                 bar.set_postfix(f"deflated {S.lam.size}, pilot rel. half width {np.max(width):.2g}")
                 needed = S.units * float(np.max(width) / rtol) ** 2
+                more = min(max(4 * D, DEFLATE), self._max_deflate())
                 if (adaptive and needed * MARGIN > max_units and D < self._max_deflate() and not over_budget()
-                        and deflation_can_reach(S, g, width, rtol, max_units / MARGIN, self._max_deflate())):
-                    D = min(max(4 * D, DEFLATE), self._max_deflate())  # too few probes can reach rtol
+                        and deflation_can_reach(S, g, width, rtol, max_units / MARGIN, self._max_deflate())
+                        # within a time budget the eigensolver is abandoned when the budget ends (the
+                        # pilot stands): the solver of 32 pairs alone may take minutes at 10^5 workers
+                        and self.deflation(more, None if time_budget is None else start + time_budget) is not None):
+                    D = more  # too few probes can reach rtol
                     bar.done = 0
                     continue
                 break
