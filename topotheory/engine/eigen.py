@@ -796,6 +796,10 @@ _CURVE_SINGLE_TO = 1e-5
 #: Perron vectors (with their Gram matrices) kept for the warm start, and the memory they may take.
 _CURVE_HISTORY = 10
 _CURVE_HISTORY_BYTES = 1 << 28
+#: A Perron vector adds a kept direction only where its part outside them is longer than this.
+_CURVE_NEW_DIRECTION = 1e-12
+#: Below this length the new direction's Gram matrix is computed, not combined (see ``PerronCurve._remember``).
+_CURVE_COMBINED_GRAM = 1e-4
 
 
 def _curve_limit(tol: float, gap: float) -> float:
@@ -859,8 +863,19 @@ class PerronCurve:
             data["QF"] = np.asfortranarray(data["Q"])
         n = data["Q"].shape[0]
         self._keep = int(max(1, min(_CURVE_HISTORY, _CURVE_HISTORY_BYTES // (8 * n * n))))
+        #: Kept Perron directions: ``(v, packed lower triangle of Q^T Diag(v) Q)`` (:meth:`_pack`), and
+        #: whether that Gram matrix is exact to double rounding (not from a single-precision run).
         self._history: list[tuple[np.ndarray, np.ndarray]] = []
+        self._exact: list[bool] = []
         self._memo: dict[float, tuple[float, float, float, bool]] = {}
+        #: The Lanczos run of the last point (resumed when the same point is asked more tightly).
+        self._last: _LanczosRun | None = None
+        # the lower triangle of an n x n Fortran array is the upper triangle of its (C-ordered) transpose
+        self._mask = np.triu(np.ones((n, n), dtype=bool)).ravel()
+        self._offdiagonal_twice = np.where(np.arange(n)[None, :] == np.arange(n)[:, None], 1.0, 2.0).ravel()[
+            self._mask]
+        self._packed_LL = self._pack(data["LL"]) * self._offdiagonal_twice  # weighted as _packed_weights
+        self._packed_oneLL = self._pack(data["oneLL"])
         #: Operator applications so far (each one symmetric rank-k update and one triangular product).
         self.applications = 0
         #: Points solved so far (the memo answers repeated points without a solve).
@@ -873,27 +888,75 @@ class PerronCurve:
         G = gamma * E["LL"] / den
         return G, E["LL"] / (den * den)
 
-    @staticmethod
-    def _twice_below(G: np.ndarray) -> np.ndarray:
-        """Weights that turn sums over the lower triangles of symmetric matrices into sums over all entries."""
-        T = 2.0 * G
-        T.flat[:: G.shape[0] + 1] = np.diag(G)
-        return T
+    def _pack(self, Y: np.ndarray) -> np.ndarray:
+        """The lower triangle of the ``n x n`` array ``Y`` as one vector (column by column)."""
+        packed: np.ndarray = Y.T.ravel()[self._mask]
+        return packed
+
+    def _packed_curve_weights(self, gamma: float) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_packed_weights` of ``G`` and ``dG/dgamma`` at ``gamma`` from the packed eigenvalue products."""
+        den = (1.0 - gamma) + gamma * self._packed_oneLL
+        h = self._packed_LL / den
+        return gamma * h, h / den
+
+    def model(self, gamma: float) -> tuple[float, float]:
+        r"""A cheap lower bound of the curve from the kept Perron directions: ``(mu_V, dmu_V/dgamma)``.
+
+        Rayleigh-Ritz on the span :math:`V` of the kept directions (their Gram matrices are kept):
+        :math:`\mu_V(\gamma) = \lambda_{\max}(V^TF(\gamma)V) \le \mu(\gamma)` (Courant-Fischer), equal
+        to :math:`\mu` with the same slope (Hellmann-Feynman on the projected problem) at every point
+        solved so far whose Perron vector is in the span. No operator application: about
+        :math:`k^2n^2/2` flops for ``k`` directions. Steers the searches between solved points.
+
+        Parameters
+        ----------
+        gamma : float
+            The decay, ``0 < gamma < 1``.
+
+        Returns
+        -------
+        (float, float)
+            :math:`\mu_V(\gamma)` and its slope; NaN before any point is solved.
+
+        Examples
+        --------
+        >>> from topotheory import binary_tree
+        >>> from topotheory.engine import resolve
+        >>> curve = resolve(binary_tree(80)).perron_curve()
+        >>> mu, _, _ = curve(0.6)
+        >>> bound, _ = curve.model(0.6)
+        >>> abs(bound / mu - 1) < 1e-12, curve.model(0.7)[0] <= curve(0.7)[0] * (1 + 1e-12)
+        (True, True)
+        """
+        if not self._history:
+            return math.nan, math.nan
+        h, dh = self._packed_curve_weights(float(gamma))
+        Z = np.array([y for _, y in self._history], dtype=float)
+        M = (Z * h) @ Z.T
+        t, S = np.linalg.eigh(0.5 * (M + M.T))
+        y = S[:, -1] @ Z
+        return float(t[-1]), float(np.vdot(dh, y * y))
+
+    def _packed_weights(self, G: np.ndarray) -> np.ndarray:
+        """Packed weights that turn sums over lower triangles of symmetric matrices into sums over all entries."""
+        h: np.ndarray = self._pack(G) * self._offdiagonal_twice
+        return h
 
     def _apply(self, x: np.ndarray, G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(F x, lower triangle of the Gram matrix of x)``: one rank-k update, one triangular product."""
+        """``(F x, packed lower triangle of the Gram matrix of x)``: one rank-k update, one triangular product."""
         self.applications += 1
         Y = _gram_lower(self._E["Q"], x)
-        return _apply_lower(self._E["QF"], G, Y), Y
+        return _apply_lower(self._E["QF"], G, Y), self._pack(Y)
 
-    def _apply_single(self, G: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-        """``x -> F x`` in single precision (relative error ~1e-6): the first Lanczos steps far from the pair."""
+    def _apply_single(self, G: np.ndarray) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """``x -> (F x, packed Gram matrix)`` in single precision (relative error ~1e-6): loose points, and
+        the first Lanczos steps far from the pair."""
         E = self._E
         if "Q32" not in E:
             E["Q32"] = np.asfortranarray(E["Q"], dtype=np.float32)
         Q32, G32 = E["Q32"], np.asfortranarray(G, dtype=np.float32)
 
-        def apply(x: np.ndarray) -> np.ndarray:
+        def apply(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             self.applications += 1
             x32 = x.astype(np.float32)
             Y = np.zeros(G32.shape, dtype=np.float32, order="F")
@@ -904,47 +967,67 @@ class PerronCurve:
             L = G32 * Y
             L.flat[:: L.shape[0] + 1] *= 0.5
             Z = blas.strmm(1.0, L, Q32, side=1, lower=1)
-            return 2.0 * np.einsum("il,il->i", Z, Q32, dtype=np.float64)
+            return 2.0 * np.einsum("il,il->i", Z, Q32, dtype=np.float64), self._pack(Y)
 
         return apply
 
     def _start(self, G: np.ndarray) -> np.ndarray:
         """Rayleigh-Ritz vector at ``G`` on the kept directions; the row sums of F when none is kept.
 
-        The kept directions are orthonormal with their Gram matrices computed exactly (not combined
-        from nearly parallel vectors, whose differences would lose the digits that matter).
+        The kept directions are orthonormal with their Gram matrices exact to rounding (combined from
+        the Lanczos vectors' Gram matrices, each computed by its application; a direction is kept only
+        where it is not nearly parallel to the others, whose differences would lose the digits that matter).
         """
         if not self._history:
             return np.asarray(self._E["QQ"] @ np.diag(G))  # F 1: the worker variances
-        Ys = [Y for _, Y in self._history]
-        p = len(Ys)
-        M = np.empty((p, p))
-        G2 = self._twice_below(G)
-        for i in range(p):
-            GY = G2 * Ys[i]
-            for j in range(i, p):
-                M[i, j] = M[j, i] = float(np.vdot(GY, Ys[j]))
-        S = np.linalg.eigh(M)[1]
+        Z = np.array([y for _, y in self._history])
+        M = (Z * self._packed_weights(G)) @ Z.T
+        S = np.linalg.eigh(0.5 * (M + M.T))[1]
         return np.asarray(S[:, -1] @ np.array([v for v, _ in self._history]))
 
-    def _remember(self, v: np.ndarray, Y: np.ndarray) -> None:
-        """Keep the part of the Perron vector ``v`` outside the kept directions (its Gram computed exactly)."""
-        if self._history:
+    def _remember(self, v: np.ndarray, y: np.ndarray, exact: bool = True) -> None:
+        """Keep the part of the Perron vector ``v`` outside the kept directions (``y``: its packed Gram matrix).
+
+        The part's Gram matrix is the same combination of the Gram matrices (linear in the vector) when
+        the part is long: its rounding error is then about ``eps / |t|`` relative, and a later start
+        resolves the direction to about ``eps / |t|**2``. A part shorter than ``_CURVE_COMBINED_GRAM``
+        (nearby points) has its Gram matrix computed directly; one shorter than
+        ``_CURVE_NEW_DIRECTION`` is dropped (``v`` is in the span to rounding). ``exact=False``: ``y``
+        is from a single-precision run (good to ~1e-7, enough for a start); an exact vector replaces
+        such directions (their errors would enter its combination).
+        """
+        if exact and not all(self._exact):
+            kept = [i for i, e in enumerate(self._exact) if e]
+            self._history = [self._history[i] for i in kept]
+            self._exact = [True] * len(kept)
+        if not self._history:
+            self._history.append((v, y))
+            self._exact.append(exact)
+            return
+        V = np.array([h for h, _ in self._history])
+        c = V @ v
+        if float(np.linalg.norm(v - V.T @ c)) <= _CURVE_NEW_DIRECTION:
+            return
+        if len(self._history) >= self._keep:  # drop the direction v needs least; v stays in the span
+            drop = int(np.argmin(np.abs(c)))
+            self._history.pop(drop)
+            self._exact.pop(drop)
             V = np.array([h for h, _ in self._history])
-            c = V @ v
-            t = v - V.T @ c
-            t = t - V.T @ (V @ t)
-            if float(np.linalg.norm(t)) <= 1e-12:
-                return
-            if len(self._history) >= self._keep:  # drop the direction v needs least; v stays in the span
-                self._history.pop(int(np.argmin(np.abs(c))))
-                V = np.array([h for h, _ in self._history])
-                t = v - V.T @ (V @ v)
-                t = t - V.T @ (V @ t)
-            t /= float(np.linalg.norm(t))
-            self._history.append((t, _gram_lower(self._E["Q"], t)))
+        c = V @ v
+        t = v - V.T @ c
+        c2 = V @ t
+        t = t - V.T @ c2
+        norm = float(np.linalg.norm(t))
+        if norm <= _CURVE_NEW_DIRECTION:
+            return
+        t /= norm
+        if norm < _CURVE_COMBINED_GRAM:  # a short part: its Gram matrix directly (one rank-k update)
+            self._history.append((t, self._pack(_gram_lower(self._E["Q"], t))))
+            self._exact.append(True)
         else:
-            self._history.append((v, Y))
+            Z = np.array([h for _, h in self._history])
+            self._history.append((t, (y - (c + c2) @ Z) / norm))
+            self._exact.append(exact)
 
     def __call__(self, gamma: float, tol: float = CURVE_RESIDUAL) -> tuple[float, float, bool]:
         r"""``(mu, dmu/dgamma, converged)`` at ``0 < gamma < 1``.
@@ -990,52 +1073,41 @@ class PerronCurve:
     def _solve(self, gamma: float, tol: float) -> tuple[float, float, bool]:
         G, dG = self._weights(gamma)
         n = G.shape[0]
-        v = _positive(self._start(G))
+        # a loose point (only steering a search) entirely in single precision
+        single = tol >= _CURVE_SINGLE_ABOVE
+        run = self._last
+        if run is not None and run.gamma == gamma and (single or not run.single):
+            v = run.ritz()[1]  # the same point asked more tightly: the run goes on
+        else:
+            last = run
+            self._last = run = None  # its Gram matrices are no longer needed: free them before the new run
+            v = last.ritz()[1] if last is not None and last.gamma == gamma else _positive(self._start(G))
+            run = _LanczosRun(self, gamma, G, v, apply=self._apply_single(G) if single else None)
         ok = False
-        gap = 1.0
+        theta, v, res, s = run.ritz()
         for _ in range(_CURVE_CYCLES):
-            w, Y = self._apply(v, G)
-            theta = float(v @ w)
-            r = w - theta * v
-            res = float(np.linalg.norm(r)) / theta
-            if res <= _curve_limit(tol, gap) and _perron_signs(v, res):
+            limit = _curve_limit(tol, run.gap)
+            if res <= limit and _perron_signs(v, res):
                 ok = True
                 break
-            # Lanczos from v (its first step is the application above), full reorthogonalisation; far
-            # from the pair in single precision (half the memory traffic), then on in double
-            limit = _curve_limit(tol, gap)
-            single = res > _CURVE_SINGLE_ABOVE and limit < _CURVE_SINGLE_ABOVE
-            stop = _CURVE_SINGLE_TO if single else 0.1 * limit
-            apply = self._apply_single(G) if single else (lambda x: self._apply(x, G)[0])
-            basis = [v]
-            alphas, betas = [theta], []
-            t, S = np.array([theta]), np.ones((1, 1))
-            for _step in range(min(_CURVE_STEPS, n - 1)):
-                b = float(np.linalg.norm(r))
-                if b <= 1e-14 * theta:
-                    break
-                x = r / b
-                Vb = np.array(basis)
-                for _ in range(2):
-                    x = x - Vb.T @ (Vb @ x)
-                x /= np.linalg.norm(x)
-                basis.append(x)
-                betas.append(b)
-                w = apply(x)
-                alphas.append(float(x @ w))
-                Vb = np.array(basis)
-                r = w - Vb.T @ (Vb @ w)
-                r = r - Vb.T @ (Vb @ r)
-                T = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
-                t, S = np.linalg.eigh(T)
-                if t.size > 1:
-                    gap = float(t[-1] - t[-2]) / float(t[-1])
-                estimate = abs(float(np.linalg.norm(r)) * S[-1, -1]) / float(t[-1])
-                if estimate <= stop:
-                    break
-            v = _positive(S[:, -1] @ np.array(basis))
-        if not ok:  # cycles spent: restarted Lanczos (ARPACK), then its pair is checked the same way
+            # Lanczos from v, full reorthogonalisation; far from the pair in single precision (half the
+            # memory traffic), then on in double
+            if not single and res > _CURVE_SINGLE_ABOVE and limit < _CURVE_SINGLE_ABOVE:
+                loose = _LanczosRun(self, gamma, G, v, apply=self._apply_single(G))
+                loose.extend(_CURVE_SINGLE_TO)
+                run = _LanczosRun(self, gamma, G, loose.ritz()[1], gap=loose.gap)
+            else:
+                if run.steps >= min(_CURVE_STEPS, n - 1):  # a cycle spent: restart from the Ritz vector
+                    run = run.restarted(s)
+                run.extend(0.1 * limit)
+            theta, v, res, s = run.ritz()
+        if ok:
+            self._last = run
+            y = s @ np.array(run.grams, dtype=float)
+        else:  # cycles spent: restarted Lanczos (ARPACK), then its pair is checked the same way
             Q, QF = self._E["Q"], self._E["QF"]
+            self._last = None
+
             def matvec(x: np.ndarray) -> np.ndarray:
                 self.applications += 1
                 return _apply_lower(QF, G, _gram_lower(Q, np.ravel(x)))
@@ -1043,9 +1115,95 @@ class PerronCurve:
             theta, v, _ = top_eigenpair(matvec, n, v, tol=1e-13)
             if not np.isfinite(theta):
                 return math.nan, math.nan, False
-            w, Y = self._apply(v, G)
+            w, y = self._apply(v, G)
             theta = float(v @ w)
             res = float(np.linalg.norm(w - theta * v)) / theta
             ok = res <= 100 * tol and _perron_signs(v, res)
-        self._remember(v, Y)
-        return theta, float(np.vdot(self._twice_below(dG), Y * Y)), ok
+        self._remember(v, y, exact=not (ok and single))
+        return theta, float(np.vdot(self._packed_curve_weights(gamma)[1], y * y)), ok
+
+
+class _LanczosRun:
+    r"""Lanczos with full reorthogonalisation on :math:`F(\gamma)`, keeping each vector's image and Gram matrix.
+
+    The images make the Ritz pair's residual the true one (:math:`Fv = \sum_i s_iFx_i`, no further
+    application) and the Gram matrices give the Ritz vector's (linear in the vector) for the
+    Hellmann-Feynman slope; a run is resumed when its point is asked more tightly. With a
+    single-precision ``apply`` (:meth:`PerronCurve._apply_single`) images and Gram matrices are good
+    to ~1e-6: enough for loose points and for starting a double run, not for tight ones.
+    """
+
+    def __init__(self, curve: PerronCurve, gamma: float, G: np.ndarray, v: np.ndarray, *,
+                 apply: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None, gap: float = 1.0,
+                 image: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        self.gamma, self.gap, self._curve, self._G, self._single = gamma, gap, curve, G, apply
+        w, y = image if image is not None else self._apply(v)
+        self.basis, self.images, self.grams = [v], [w], [y]
+        self.alphas: list[float] = [float(v @ w)]
+        self.betas: list[float] = []
+        self.r = w - self.alphas[0] * v
+
+    @property
+    def single(self) -> bool:
+        """Whether the run is in single precision (its images and Gram matrices good to ~1e-6)."""
+        return self._single is not None
+
+    def _apply(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._single is not None:
+            return self._single(x)
+        return self._curve._apply(x, self._G)
+
+    @property
+    def steps(self) -> int:
+        """Lanczos steps so far (applications after the first)."""
+        return len(self.betas)
+
+    def restarted(self, s: np.ndarray) -> _LanczosRun:
+        """A new run from the Ritz vector ``s @ basis``, its image and Gram matrix combined (no application)."""
+        v, w, y = (s @ np.array(x, dtype=float) for x in (self.basis, self.images, self.grams))
+        return _LanczosRun(self._curve, self.gamma, self._G, v, apply=self._single, gap=self.gap, image=(w, y))
+
+    def ritz(self) -> tuple[float, np.ndarray, float, np.ndarray]:
+        """``(theta, v, relative residual, coefficients)`` of the top Ritz pair (positive-sum ``v``)."""
+        T = np.diag(self.alphas) + np.diag(self.betas, 1) + np.diag(self.betas, -1)
+        t, S = np.linalg.eigh(T)
+        if t.size > 1:
+            self.gap = float(t[-1] - t[-2]) / float(t[-1])
+        s = S[:, -1]
+        V = np.array(self.basis)
+        if float((s @ V).sum()) < 0:
+            s = -s
+        v = s @ V
+        theta = float(t[-1])
+        r = s @ np.array(self.images) - theta * v  # the true residual (to rounding, or to ~1e-6 in single)
+        return theta, v, float(np.linalg.norm(r)) / theta, s
+
+    def extend(self, stop: float) -> None:
+        """Lanczos steps until the residual estimate is below ``stop`` (relative) or a cycle is spent."""
+        n = self.basis[0].size
+        theta = self.alphas[0]
+        for _step in range(min(_CURVE_STEPS, n - 1) - self.steps):
+            b = float(np.linalg.norm(self.r))
+            if b <= 1e-14 * abs(theta):
+                break
+            x = self.r / b
+            Vb = np.array(self.basis)
+            for _ in range(2):
+                x = x - Vb.T @ (Vb @ x)
+            x /= np.linalg.norm(x)
+            w, y = self._apply(x)
+            self.basis.append(x)
+            self.images.append(w)
+            self.grams.append(y)
+            self.betas.append(b)
+            self.alphas.append(float(x @ w))
+            Vb = np.array(self.basis)
+            r = w - Vb.T @ (Vb @ w)
+            self.r = r - Vb.T @ (Vb @ r)
+            T = np.diag(self.alphas) + np.diag(self.betas, 1) + np.diag(self.betas, -1)
+            t, S = np.linalg.eigh(T)
+            theta = float(t[-1])
+            if t.size > 1:
+                self.gap = float(t[-1] - t[-2]) / theta
+            if abs(float(np.linalg.norm(self.r)) * S[-1, -1]) / theta <= stop:
+                break
