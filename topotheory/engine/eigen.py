@@ -786,6 +786,9 @@ CURVE_RESIDUAL = 1e-11
 #: Lanczos steps per cycle and cycles (each cycle restarted from its Ritz vector) before ARPACK takes over.
 _CURVE_STEPS = 40
 _CURVE_CYCLES = 4
+#: A cycle's Lanczos steps stop when the recurrence's residual estimate is below this share of the
+#: residual asked for; the true residual (from the kept images) then decides.
+_CURVE_STOP = 0.5
 #: Relative error of the Perron root the residual test allows at tight tolerances (Kato-Temple: the
 #: error is at most ``residual**2 / gap``; see :func:`_curve_limit`).
 _CURVE_ROOT_ERROR = 1e-12
@@ -793,6 +796,9 @@ _CURVE_ROOT_ERROR = 1e-12
 #: ``_CURVE_SINGLE_TO``; the next cycle, in double precision, checks and finishes the pair.
 _CURVE_SINGLE_ABOVE = 1e-4
 _CURVE_SINGLE_TO = 1e-5
+#: ... but only from a start this far (a cold one): the double cycle restarts from the single one's
+#: Ritz vector and so builds its Krylov space anew, which costs more than it saves from a near start.
+_CURVE_SINGLE_FAR = 1e-2
 #: Perron vectors (with their Gram matrices) kept for the warm start, and the memory they may take.
 _CURVE_HISTORY = 10
 _CURVE_HISTORY_BYTES = 1 << 28
@@ -1092,14 +1098,14 @@ class PerronCurve:
                 break
             # Lanczos from v, full reorthogonalisation; far from the pair in single precision (half the
             # memory traffic), then on in double
-            if not single and res > _CURVE_SINGLE_ABOVE and limit < _CURVE_SINGLE_ABOVE:
+            if not single and res > max(_CURVE_SINGLE_ABOVE, _CURVE_SINGLE_FAR) and limit < _CURVE_SINGLE_ABOVE:
                 loose = _LanczosRun(self, gamma, G, v, apply=self._apply_single(G))
                 loose.extend(_CURVE_SINGLE_TO)
                 run = _LanczosRun(self, gamma, G, loose.ritz()[1], gap=loose.gap)
             else:
                 if run.steps >= min(_CURVE_STEPS, n - 1):  # a cycle spent: restart from the Ritz vector
                     run = run.restarted(s)
-                run.extend(0.1 * limit)
+                run.extend(_CURVE_STOP * limit)
             theta, v, res, s = run.ritz()
         if ok:
             self._last = run

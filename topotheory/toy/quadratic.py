@@ -1026,13 +1026,13 @@ _EDGE_FAR_RESIDUAL = 1e-4
 #: Residual of the points that locate the optimum: the slope is exact to about residual / gap; at
 #: n = 1000 a residual of 1e-8 moved the optimal learning rate by 3e-12 (relative), 1e-9 not at all.
 _OPTIMUM_RESIDUAL = 1e-9
-#: Residual of the farthest points of the optimum's search (they only steer it): the residual follows
-#: the length of the step that led to the point, ``_OPTIMUM_STEER * |step|`` in log(1 - gamma), between
-#: ``_OPTIMUM_RESIDUAL`` and this.
-_OPTIMUM_FAR_RESIDUAL = 1e-4
-_OPTIMUM_STEER = 1e-2
+#: Residual of the points of the optimum's search that only steer it (single precision), and of
+#: those after a step of at least ``_OPTIMUM_FAR_STEP`` in log(1 - gamma).
+_OPTIMUM_STEER_RESIDUAL = 1e-4
+_OPTIMUM_FAR_RESIDUAL = 1e-3
+_OPTIMUM_FAR_STEP = 0.1
 #: Steps in log(1 - gamma) at most this long lead to points solved to ``_OPTIMUM_RESIDUAL``.
-_OPTIMUM_NEAR = 1e-4
+_OPTIMUM_NEAR = 1e-3
 #: First step of the optimum's search in log(1 - gamma) (the secant steps take over from the second).
 _OPTIMUM_FIRST_STEP = 0.05
 #: A secant step this short in log(1 - gamma), from a point solved to ``_OPTIMUM_RESIDUAL``, is taken
@@ -1173,45 +1173,49 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
     def tolerance(step: float) -> float:
         if abs(step) <= _OPTIMUM_NEAR:
             return _OPTIMUM_RESIDUAL
-        return min(_OPTIMUM_FAR_RESIDUAL, max(_OPTIMUM_RESIDUAL, _OPTIMUM_STEER * abs(step)))
+        return _OPTIMUM_FAR_RESIDUAL if abs(step) >= _OPTIMUM_FAR_STEP else _OPTIMUM_STEER_RESIDUAL
 
     solved: list[tuple[float, float, float]] = []  # (lt, g, tol) of the points so far
 
-    def partner(lt: float, tol: float) -> tuple[float, float]:
+    def partner(lt: float, tol: float) -> tuple[float, float, float]:
         """The point whose secant with ``lt`` is most reliable: noise ``(tol_p + tol) / |dlt|`` plus curvature ``|dlt|``."""
         best = min(solved, key=lambda p: (p[2] + tol) / abs(p[0] - lt) + abs(p[0] - lt))
-        return best[0], best[1]
+        return best
 
     # secant steps in log t, t = 1 - gamma (g > 0: R still rising, the optimum at a larger gamma, a
     # smaller t), each point solved to a residual that follows the step's length, each secant taken
     # with the point that makes it most reliable (a loose point next to a tight one would make it
     # noise); the bracket of the sign changes seen safeguards them (bisection when a step leaves it)
     top = math.log(1.0 - g_lo)
-    lt, tol = math.log(t0), _OPTIMUM_FAR_RESIDUAL
+    lt, tol = math.log(t0), _OPTIMUM_STEER_RESIDUAL
     g1, mu1, dmu1 = point(lt, tol)
     if not math.isfinite(g1):
         return None
-    lo, hi = -math.inf, top  # g < 0 at lo, g > 0 at hi (once seen)
-    seen_lo = seen_hi = False
     step = (-1.0 if g1 > 0 else 1.0) * _OPTIMUM_FIRST_STEP
+    lt0 = tol0 = secant = math.nan
     for _ in range(60):
-        if g1 > 0:
-            hi, seen_hi = lt, True
-        elif g1 < 0:
-            lo, seen_lo = lt, True
-        else:
+        # the bracket from the points solved at least as tightly as this one: a loose point's sign
+        # next to the root is noise
+        trusted = [(p[0], p[1]) for p in solved if p[2] <= tol] + [(lt, g1)]
+        lo = max((x for x, g in trusted if g < 0), default=-math.inf)
+        hi = min((x for x, g in trusted if g > 0), default=math.inf)
+        if g1 == 0.0:
             step = 0.0
-        if solved and g1 != 0.0:
-            lt0, g0 = partner(lt, tol)
+        elif solved:
+            lt0, g0, tol0 = partner(lt, tol)
             secant = -g1 * (lt - lt0) / (g1 - g0) if g1 != g0 else math.nan
-            if seen_lo and seen_hi:
+            if lo < hi < math.inf and lo > -math.inf:
                 step = secant if math.isfinite(secant) and lo < lt + secant < hi else 0.5 * (lo + hi) - lt
             elif math.isfinite(secant) and secant * (-1.0 if g1 > 0 else 1.0) > 0:
-                # no sign change yet: overshoot the secant root slightly, at most a factor 3 in t
-                step = math.copysign(min(1.05 * abs(secant), 1.1), secant)
+                # no sign change yet: overshoot a long secant step slightly, at most a factor 3 in t
+                step = math.copysign(min((1.05 if abs(secant) > _OPTIMUM_NEAR else 1.0) * abs(secant), 1.1), secant)
             else:
                 step = (-1.0 if g1 > 0 else 1.0) * min(2.0 * abs(lt - lt0), 1.1)  # keep going, twice as far
-        if tol == _OPTIMUM_RESIDUAL and abs(step) <= _OPTIMUM_ACCEPT:
+        # a secant step's error is about |step| |dlt| (the partner's distance) in log t: from two tight
+        # points, a step this small ends the search
+        tight_pair = (solved and step == secant and tol0 == _OPTIMUM_RESIDUAL
+                      and abs(step) * abs(lt - lt0) <= 0.01 * _OPTIMUM_ACCEPT)
+        if tol == _OPTIMUM_RESIDUAL and (abs(step) <= _OPTIMUM_ACCEPT or tight_pair):
             lt_end = lt + step
             gamma_end = 1.0 - math.exp(lt_end)
             mu = mu1 + dmu1 * (gamma_end - (1.0 - math.exp(lt)))  # Taylor: the step is ~1e-10
@@ -1220,7 +1224,7 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
             rho = (1.0 - lr) ** 2 / gamma_end
             return lr, 1.0 - rho, rho, "eigen-reduction"
         lt_new = lt + step
-        if not seen_hi:
+        if hi == math.inf:
             lt_new = min(lt_new, 0.5 * (lt + top))
         if not (lt_new < top and math.isfinite(lt_new)):
             return None
