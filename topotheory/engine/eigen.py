@@ -332,8 +332,8 @@ class EigenRepresentation(Representation):
             return None
         if "perron_curve" not in E:
             curve = PerronCurve(E)
-            regular = all(np.ptp(E["QQ"] @ np.diag(curve._weights(g)[0])) <= _WALK_REGULAR_RTOL * np.mean(
-                E["QQ"] @ np.diag(curve._weights(g)[0])) for g in (0.5, 0.99))
+            variances = [E["QQ"] @ curve._diagonal_weights(g) for g in (0.5, 0.99)]
+            regular = all(np.ptp(d) <= _WALK_REGULAR_RTOL * np.mean(d) for d in variances)
             E["perron_curve"] = None if regular else curve
         curve_or_none: PerronCurve | None = E["perron_curve"]
         return curve_or_none
@@ -897,12 +897,22 @@ class PerronCurve:
         #: Points solved so far (the memo answers repeated points without a solve).
         self.points = 0
 
-    def _weights(self, gamma: float) -> tuple[np.ndarray, np.ndarray]:
-        """``G`` and ``dG/dgamma`` (Fortran order); ``1 - gamma LL = (1 - gamma) + gamma (1 - LL)`` without cancellation."""
+    def _weights(self, gamma: float) -> np.ndarray:
+        """``G`` (Fortran order); ``1 - gamma LL = (1 - gamma) + gamma (1 - LL)`` without cancellation."""
         E = self._E
-        den = np.asfortranarray((1.0 - gamma) + gamma * E["oneLL"])
-        G = gamma * E["LL"] / den
-        return G, E["LL"] / (den * den)
+        # LL and oneLL are symmetric: their transposes are the same matrices in Fortran order
+        den = np.multiply(E["oneLL"].T, gamma)
+        den += 1.0 - gamma
+        G = np.divide(E["LL"].T, den, out=den)
+        G *= gamma
+        return G
+
+    def _diagonal_weights(self, gamma: float) -> np.ndarray:
+        """The diagonal of ``G``: ``F 1 = QQ @ diag(G)`` are the worker variances."""
+        E = self._E
+        lam2, one = np.diag(E["LL"]), np.diag(E["oneLL"])
+        d: np.ndarray = gamma * lam2 / ((1.0 - gamma) + gamma * one)
+        return d
 
     def _pack(self, Y: np.ndarray) -> np.ndarray:
         """The lower triangle of the ``n x n`` array ``Y`` as one vector (column by column)."""
@@ -914,6 +924,15 @@ class PerronCurve:
         den = (1.0 - gamma) + gamma * self._packed_oneLL
         h = self._packed_LL / den
         return gamma * h, h / den
+
+    def _projected(self, h: np.ndarray) -> np.ndarray:
+        """``Z diag(h) Z^T`` over the kept directions' packed Gram matrices ``Z``, in cache-sized column blocks."""
+        ys = [y for _, y in self._history]
+        M = np.zeros((len(ys), len(ys)))
+        for s in range(0, h.size, _PROJECT_BLOCK):
+            B = np.array([y[s:s + _PROJECT_BLOCK] for y in ys], dtype=float)
+            M += (B * h[s:s + _PROJECT_BLOCK]) @ B.T
+        return M
 
     def model(self, gamma: float) -> tuple[float, float]:
         r"""A cheap lower bound of the curve from the kept Perron directions: ``(mu_V, dmu_V/dgamma)``.
@@ -947,10 +966,8 @@ class PerronCurve:
         if not self._history:
             return math.nan, math.nan
         h, dh = self._packed_curve_weights(float(gamma))
-        Z = np.array([y for _, y in self._history], dtype=float)
-        M = (Z * h) @ Z.T
-        t, S = np.linalg.eigh(0.5 * (M + M.T))
-        y = S[:, -1] @ Z
+        t, S = np.linalg.eigh(self._projected(h))
+        y = _combine(S[:, -1], [y for _, y in self._history])
         return float(t[-1]), float(np.vdot(dh, y * y))
 
     def _packed_weights(self, G: np.ndarray) -> np.ndarray:
@@ -1007,8 +1024,7 @@ class PerronCurve:
         """
         if not self._history:
             return np.asarray(self._E["QQ"] @ np.diag(G))  # F 1: the worker variances
-        Z = np.array([y for _, y in self._history])
-        M = (Z * self._packed_weights(G)) @ Z.T
+        M = self._projected(self._packed_weights(G))
         S = np.linalg.eigh(0.5 * (M + M.T))[1]
         return np.asarray(S[:, -1] @ np.array([v for v, _ in self._history]))
 
@@ -1050,8 +1066,7 @@ class PerronCurve:
             return
         t /= norm
         if norm >= _CURVE_COMBINED_GRAM and exact and all(self._exact):
-            Z = np.array([h for _, h in self._history])
-            self._history.append((t, (y - (c + c2) @ Z) / norm))
+            self._history.append((t, (y - _combine(c + c2, [h for _, h in self._history])) / norm))
         else:  # a short part, or single-precision Gram matrices (their errors / |t|): directly
             self._history.append((t, self._pack(_gram_lower(self._E["Q"], t)) if exact else self._gram_single(t)))
         self._exact.append(exact)
@@ -1098,7 +1113,7 @@ class PerronCurve:
         return mu, dmu, ok
 
     def _solve(self, gamma: float, tol: float) -> tuple[float, float, bool]:
-        G, dG = self._weights(gamma)
+        G = self._weights(gamma)
         n = G.shape[0]
         # a loose point (only steering a search) entirely in single precision
         single = tol >= _CURVE_SINGLE_ABOVE
@@ -1135,7 +1150,7 @@ class PerronCurve:
             if not single and run.inexact_weight(s) > _CURVE_EXACT_WEIGHT:
                 y = self._pack(_gram_lower(self._E["Q"], v))  # mixed precision: the pair's Gram matrix exact
             else:
-                y = s @ np.array(run.grams, dtype=float)
+                y = _combine(s, run.grams)
         else:  # cycles spent: restarted Lanczos (ARPACK), then its pair is checked the same way
             Q, QF = self._E["Q"], self._E["QF"]
             self._last = None
@@ -1153,6 +1168,14 @@ class PerronCurve:
             ok = res <= 100 * tol and _perron_signs(v, res)
         self._remember(v, y, exact=not (ok and single))
         return theta, float(np.vdot(self._packed_curve_weights(gamma)[1], y * y)), ok
+
+
+def _combine(s: np.ndarray, arrays: list[np.ndarray]) -> np.ndarray:
+    """``sum_i s_i arrays[i]`` in double precision, without stacking the arrays (they may be large)."""
+    out = np.multiply(arrays[0], s[0], dtype=float)
+    for c, x in zip(s[1:], arrays[1:]):
+        out += c * x
+    return out
 
 
 class _LanczosRun:
@@ -1199,7 +1222,7 @@ class _LanczosRun:
 
     def restarted(self, s: np.ndarray) -> _LanczosRun:
         """A new run from the Ritz vector ``s @ basis``, its image and Gram matrix combined (no application)."""
-        v, w, y = (s @ np.array(x, dtype=float) for x in (self.basis, self.images, self.grams))
+        v, w, y = (_combine(s, x) for x in (self.basis, self.images, self.grams))
         return _LanczosRun(self._curve, self.gamma, self._G, v, apply=self._single, gap=self.gap, image=(w, y),
                            exact=self.inexact_weight(s) <= _CURVE_EXACT_WEIGHT)
 
