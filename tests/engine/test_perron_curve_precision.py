@@ -1,0 +1,158 @@
+"""The Perron curve's precision follows need: loose points in single precision, tight ones mixed, runs resumed."""
+
+import math
+
+import numpy as np
+import pytest
+
+import topotheory as tt
+from topotheory.engine import eigen, resolve
+from topotheory.engine.eigen import PerronCurve, _gram_lower
+from topotheory.toy import quadratic as q
+
+ZETA = 50.0
+
+
+def _make():
+    return tt.erdos_renyi(90, 0.07, seed=7)
+
+
+def _true_residual(curve, gamma, v):
+    """The residual of ``v`` by one double-precision application (independent of the run's kept images)."""
+    G = curve._weights(gamma)
+    w, _ = curve._apply(v, G)
+    theta = float(v @ w)
+    return float(np.linalg.norm(w - theta * v)) / theta
+
+
+def test_a_loose_point_is_solved_in_single_precision_and_agrees_with_a_tight_one():
+    loose = resolve(_make()).perron_curve()
+    mu, dmu, ok = loose(0.9, 1e-4)
+    assert ok and loose.single_applications == loose.applications > 0
+    tight = resolve(_make()).perron_curve()
+    mu_t, dmu_t, _ = tight(0.9)
+    # mu exact to ~tol^2 / gap (and single rounding), the slope to ~tol / gap
+    assert mu == pytest.approx(mu_t, rel=1e-6) and dmu == pytest.approx(dmu_t, rel=1e-3)
+
+
+def test_mixed_precision_steps_do_not_change_a_tight_point(monkeypatch):
+    """A tight run goes on in single precision once its later vectors' coefficients are small."""
+    mixed = resolve(_make()).perron_curve()
+    mixed(0.95, 1e-4)  # a loose start nearby, then a tight point from it
+    used = mixed.single_applications
+    mu, dmu, ok = mixed(0.9501)
+    assert ok and mixed.single_applications > used  # some of the tight run's steps in single precision
+    monkeypatch.setattr(eigen, "_CURVE_MIXED", 0.0)  # every step of a tight run in double
+    double = resolve(_make()).perron_curve()
+    double(0.95, 1e-4)
+    used = double.single_applications
+    mu_d, dmu_d, ok_d = double(0.9501)
+    assert ok_d and double.single_applications == used
+    assert mu == pytest.approx(mu_d, rel=1e-13) and dmu == pytest.approx(dmu_d, rel=1e-9)
+
+
+@pytest.mark.parametrize("error", [eigen._CURVE_SINGLE_ERROR, 0.0])
+def test_the_reported_residual_bounds_the_true_one_and_a_missing_bound_is_caught(monkeypatch, error):
+    """Single-precision images carry errors: the residual a run reports must still bound the true one.
+
+    Planted: the single-precision applications perturbed by 3e-6 of the Perron root (more than
+    single rounding) with the error bound switched off (``_CURVE_SINGLE_ERROR = 0``) reports a
+    residual below the true one; with the bound it does not.
+    """
+    orig = PerronCurve._apply_single
+    rng = np.random.default_rng(0)
+
+    def noisy(self, G):
+        apply = orig(self, G)
+
+        def f(x):
+            w, y = apply(x)
+            return w + 3e-6 * 0.33 * rng.standard_normal(w.size) / math.sqrt(w.size), y
+        return f
+
+    monkeypatch.setattr(PerronCurve, "_apply_single", noisy)
+    monkeypatch.setattr(eigen, "_CURVE_SINGLE_ERROR", error)
+    curve = resolve(_make()).perron_curve()
+    curve(0.95, 1e-4)
+    curve(0.9501, 1e-9)
+    run = curve._last
+    theta, v, reported, s = run.ritz()
+    assert run.inexact_weight(s) > 0  # the run has single-precision vectors in its Ritz vector
+    if error:
+        assert reported >= _true_residual(curve, 0.9501, v)
+    else:
+        assert reported < _true_residual(curve, 0.9501, v)
+
+
+def test_a_point_asked_more_tightly_goes_on_from_its_run():
+    curve = resolve(_make()).perron_curve()
+    curve(0.97, 1e-6)
+    used = curve.applications
+    mu, dmu, ok = curve(0.97, 1e-11)
+    resumed = curve.applications - used
+    fresh = resolve(_make()).perron_curve()
+    mu_f, dmu_f, _ = fresh(0.97, 1e-11)
+    assert ok and resumed < fresh.applications
+    assert mu == pytest.approx(mu_f, rel=1e-13) and dmu == pytest.approx(dmu_f, rel=1e-9)
+
+
+def test_kept_directions_are_orthonormal_with_their_gram_matrices_exact_to_their_precision():
+    """Loose (single-precision) and tight points mixed: each kept Gram matrix against a direct one.
+
+    A combined Gram matrix divides its inputs' errors by the new direction's length: from
+    single-precision inputs that had reached 3e-3 relative and spoiled the starts.
+    """
+    curve = resolve(_make()).perron_curve()
+    for g, tol in ((0.5, 1e-4), (0.9, 1e-4), (0.95, 1e-4), (0.96, 1e-9), (0.9601, 1e-4), (0.97, 1e-9),
+                   (0.9701, 1e-9), (0.3, 1e-4)):
+        assert curve(g, tol)[2]
+    V = np.array([v for v, _ in curve._history])
+    np.testing.assert_allclose(V @ V.T, np.eye(len(V)), atol=1e-12)
+    for (v, y), exact in zip(curve._history, curve._exact):
+        direct = curve._pack(_gram_lower(curve._E["Q"], v))
+        error = np.max(np.abs(y - direct)) / np.max(np.abs(direct))
+        assert error <= (1e-12 if exact else 1e-5)
+
+
+def test_loose_signs_next_to_the_root_do_not_bracket_the_optimum(monkeypatch):
+    """Planted: loose points' slopes off by 2e-3 (their signs next to the root wrong); the optimum must not move.
+
+    The search brackets the root only with points solved as tightly as the current one; trusting the
+    loose points' signs had made it converge to a bracket's end 2.4e-6 (relative) from the optimum.
+    """
+    make = lambda: tt.erdos_renyi(100, 0.06, seed=2)  # noqa: E731
+    good = tt.optimal_learning_rate(make(), zeta=ZETA)
+    orig = PerronCurve.__call__
+
+    def noisy(self, gamma, tol=eigen.CURVE_RESIDUAL):
+        mu, dmu, ok = orig(self, gamma, tol)
+        return mu, dmu * (1 + 2e-3 if tol >= 1e-5 else 1.0), ok
+
+    monkeypatch.setattr(PerronCurve, "__call__", noisy)
+    bad = tt.optimal_learning_rate(make(), zeta=ZETA)
+    assert bad.lr == pytest.approx(good.lr, rel=1e-9) and bad.search == "slopes"
+
+
+def test_the_search_ends_on_a_secant_step_between_tight_points():
+    """The last point is not solved again: the search's points equal the curve's solves, and the
+    result is a stationary point of the exact rate (a fine grid of exact rates around it)."""
+    scheme = tt.erdos_renyi(80, 0.08, seed=3)
+    calls = []
+    orig = q._curve_point
+
+    def record(curve, gamma, tol=None):
+        calls.append((gamma, tol))
+        return orig(curve, gamma, tol)
+
+    q._curve_point, saved = record, q._curve_point
+    try:
+        opt = tt.optimal_learning_rate(scheme, zeta=ZETA)
+    finally:
+        q._curve_point = saved
+    assert calls and all(0 < g < 1 for g, _ in calls)
+    assert abs(1 - calls[-1][0] - (1 - opt.gamma)) <= 1e-9 * (1 - opt.gamma)  # the step from the last point is tiny
+    grid = opt.lr * (1 + np.linspace(-1e-3, 1e-3, 5))
+    r = tt.quadratic_rate(scheme, lr=grid, zeta=ZETA)
+    assert np.all(r <= opt.rate + 1e-13)
+    c = np.polyfit(grid - opt.lr, r, 2)
+    assert abs(-c[1] / (2 * c[0])) <= 1e-4 * opt.lr
