@@ -589,12 +589,18 @@ def _reduced_apply(QF: np.ndarray, H: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 
 def _gram_lower(Q: np.ndarray, x: np.ndarray) -> np.ndarray:
-    r"""The lower triangle of :math:`Q^T\mathrm{Diag}(x)Q` (zeros above), Fortran order: :func:`_gram` unmirrored."""
-    Y = np.zeros((Q.shape[1], Q.shape[1]), order="F")
+    r"""The lower triangle of :math:`Q^T\mathrm{Diag}(x)Q` (zeros above), Fortran order: :func:`_gram` unmirrored.
+
+    In the precision of ``Q`` (single precision for a ``float32`` ``Q``: half the cost).
+    """
+    single = Q.dtype == np.float32
+    syrk = blas.ssyrk if single else blas.dsyrk
+    x = x.astype(Q.dtype)
+    Y = np.zeros((Q.shape[1], Q.shape[1]), dtype=Q.dtype, order="F")
     for sign, rows in ((1.0, x > 0), (-1.0, x < 0)):
         if rows.any():
             B = Q[rows] * np.sqrt(np.abs(x[rows]))[:, None]
-            Y = blas.dsyrk(sign, B.T, beta=1.0, c=Y, lower=1, overwrite_c=1)
+            Y = syrk(sign, B.T, beta=1.0, c=Y, lower=1, overwrite_c=1)
     return Y
 
 
@@ -959,20 +965,12 @@ class PerronCurve:
     def _apply_single(self, G: np.ndarray) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
         """``x -> (F x, packed Gram matrix)`` in single precision (relative error ~1e-6): loose points, and
         the first Lanczos steps far from the pair."""
-        E = self._E
-        if "Q32" not in E:
-            E["Q32"] = np.asfortranarray(E["Q"], dtype=np.float32)
-        Q32, G32 = E["Q32"], np.asfortranarray(G, dtype=np.float32)
+        Q32, G32 = self._q32(), np.asfortranarray(G, dtype=np.float32)
 
         def apply(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             self.applications += 1
             self.single_applications += 1
-            x32 = x.astype(np.float32)
-            Y = np.zeros(G32.shape, dtype=np.float32, order="F")
-            for sign, rows in ((1.0, x32 > 0), (-1.0, x32 < 0)):
-                if rows.any():
-                    B = Q32[rows] * np.sqrt(np.abs(x32[rows]))[:, None]
-                    Y = blas.ssyrk(sign, B.T, beta=1.0, c=Y, lower=1, overwrite_c=1)
+            Y = _gram_lower(Q32, x)
             L = G32 * Y
             L.flat[:: L.shape[0] + 1] *= 0.5
             Z = blas.strmm(1.0, L, Q32, side=1, lower=1)
@@ -980,16 +978,17 @@ class PerronCurve:
 
         return apply
 
+    def _q32(self) -> np.ndarray:
+        """The eigenvectors in single precision, Fortran order (made once per scheme)."""
+        E = self._E
+        if "Q32" not in E:
+            E["Q32"] = np.asfortranarray(E["Q"], dtype=np.float32)
+        Q32: np.ndarray = E["Q32"]
+        return Q32
+
     def _gram_single(self, x: np.ndarray) -> np.ndarray:
         """:meth:`_pack` of the Gram matrix of ``x`` in single precision (half the cost of the double one)."""
-        Q32 = self._E.setdefault("Q32", np.asfortranarray(self._E["Q"], dtype=np.float32))
-        x32 = x.astype(np.float32)
-        Y = np.zeros((Q32.shape[1], Q32.shape[1]), dtype=np.float32, order="F")
-        for sign, rows in ((1.0, x32 > 0), (-1.0, x32 < 0)):
-            if rows.any():
-                B = Q32[rows] * np.sqrt(np.abs(x32[rows]))[:, None]
-                Y = blas.ssyrk(sign, B.T, beta=1.0, c=Y, lower=1, overwrite_c=1)
-        return self._pack(Y)
+        return self._pack(_gram_lower(self._q32(), x))
 
     def _start(self, G: np.ndarray) -> np.ndarray:
         """Rayleigh-Ritz vector at ``G`` on the kept directions; the row sums of F when none is kept.
