@@ -156,3 +156,27 @@ def test_the_search_ends_on_a_secant_step_between_tight_points():
     assert np.all(r <= opt.rate + 1e-13)
     c = np.polyfit(grid - opt.lr, r, 2)
     assert abs(-c[1] / (2 * c[0])) <= 1e-4 * opt.lr
+
+
+def _from_networkx(G):
+    import networkx as nx
+
+    G = G.subgraph(max(nx.connected_components(G), key=len)).copy()
+    return tt.Scheme.from_networkx(nx.convert_node_labels_to_integers(G))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: _from_networkx(__import__("networkx").random_geometric_graph(110, 0.2, seed=3)),
+    lambda: _from_networkx(__import__("networkx").barabasi_albert_graph(90, 2, seed=1)),
+], ids=["random_geometric110", "barabasi_albert90"])
+def test_optimum_and_edge_equal_the_search_in_the_learning_rate_on_more_families(monkeypatch, make):
+    """Localised Perron vectors (random geometric) and hubs (Barabasi-Albert): the precision rules keep 1e-9."""
+    scheme = make()
+    assert resolve(scheme).perron_curve() is not None
+    fast = tt.optimal_learning_rate(scheme, zeta=ZETA)
+    with monkeypatch.context() as m:
+        m.setattr(eigen.EigenRepresentation, "perron_curve", lambda self: None)
+        slow = tt.optimal_learning_rate(make(), zeta=ZETA)
+    assert fast.lr == pytest.approx(slow.lr, rel=1e-9)
+    assert fast.rate == pytest.approx(slow.rate, rel=1e-12)
+    assert fast.max_lr == pytest.approx(slow.max_lr, rel=1e-11)
