@@ -180,3 +180,16 @@ def test_optimum_and_edge_equal_the_search_in_the_learning_rate_on_more_families
     assert fast.lr == pytest.approx(slow.lr, rel=1e-9)
     assert fast.rate == pytest.approx(slow.rate, rel=1e-12)
     assert fast.max_lr == pytest.approx(slow.max_lr, rel=1e-11)
+
+
+def test_without_kept_gram_matrices_the_point_is_the_same(monkeypatch):
+    """Above the memory budget a run keeps no Gram matrices (large n): the pair's is computed, same point."""
+    kept = resolve(_make()).perron_curve()
+    points = [kept(g, tol) for g, tol in ((0.9, 1e-4), (0.95, 1e-9), (0.9501, 1e-9))]
+    monkeypatch.setattr(eigen, "_CURVE_RUN_BYTES", 0)
+    lean = resolve(_make()).perron_curve()
+    for (g, tol), (mu, dmu, ok) in zip(((0.9, 1e-4), (0.95, 1e-9), (0.9501, 1e-9)), points):
+        mu_l, dmu_l, ok_l = lean(g, tol)
+        assert ok and ok_l and not lean._last.keeps_grams
+        assert mu_l == pytest.approx(mu, rel=1e-6 if tol > 1e-5 else 1e-13)
+        assert dmu_l == pytest.approx(dmu, rel=1e-3 if tol > 1e-5 else 1e-9)

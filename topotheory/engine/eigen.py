@@ -809,6 +809,9 @@ _CURVE_SINGLE_ERROR = 1e-5
 #: ``_CURVE_MIXED * limit * gap / _CURVE_SINGLE_ERROR`` (the later vectors' coefficients sum to a few
 #: times residual / gap): their errors then add at most a share of the residual asked.
 _CURVE_MIXED = 0.1
+#: Memory a Lanczos run may spend on its vectors' Gram matrices (float64-equivalent, a whole cycle):
+#: up to n ~ 1800 they are kept (no further application for the slope), above the pair's is computed.
+_CURVE_RUN_BYTES = 1 << 29
 #: A Ritz vector whose single-precision vectors weigh at most this (``sum |s_i|``) counts as exact for
 #: the kept directions (its Gram matrix exact to ~1e-17 relative).
 _CURVE_EXACT_WEIGHT = 1e-12
@@ -1127,7 +1130,9 @@ class PerronCurve:
             theta, v, res, s = run.ritz()
         if ok:
             self._last = run
-            if not single and run.inexact_weight(s) > _CURVE_EXACT_WEIGHT:
+            if not run.keeps_grams:  # a large n: the pair's Gram matrix directly, in the run's precision
+                y = self._gram_single(v) if single else self._pack(_gram_lower(self._E["Q"], v))
+            elif not single and run.inexact_weight(s) > _CURVE_EXACT_WEIGHT:
                 y = self._pack(_gram_lower(self._E["Q"], v))  # mixed precision: the pair's Gram matrix exact
             else:
                 y = _combine(s, run.grams)
@@ -1177,7 +1182,11 @@ class _LanczosRun:
         self.gamma, self.gap, self._curve, self._G, self._single = gamma, gap, curve, G, apply
         self._mixed: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
         w, y = image if image is not None else self._apply(v)
-        self.basis, self.images, self.grams = [v], [w], [y]
+        #: Whether the run keeps its vectors' Gram matrices (``n^2 / 2`` entries each; not above
+        #: ``_CURVE_RUN_BYTES`` for a whole cycle: the pair's Gram matrix is then computed directly).
+        self.keeps_grams = y is not None and (_CURVE_STEPS + 1) * y.nbytes * 8 // y.itemsize <= _CURVE_RUN_BYTES
+        self.basis, self.images = [v], [w]
+        self.grams: list[np.ndarray] = [y] if self.keeps_grams else []
         #: Whether each vector's image and Gram matrix are exact to double rounding.
         self.exact = [exact and apply is None]
         self.alphas: list[float] = [float(v @ w)]
@@ -1202,9 +1211,12 @@ class _LanczosRun:
 
     def restarted(self, s: np.ndarray) -> _LanczosRun:
         """A new run from the Ritz vector ``s @ basis``, its image and Gram matrix combined (no application)."""
-        v, w, y = (_combine(s, x) for x in (self.basis, self.images, self.grams))
-        return _LanczosRun(self._curve, self.gamma, self._G, v, apply=self._single, gap=self.gap, image=(w, y),
-                           exact=self.inexact_weight(s) <= _CURVE_EXACT_WEIGHT)
+        v, w = _combine(s, self.basis), _combine(s, self.images)
+        if self.keeps_grams:
+            image = (w, _combine(s, self.grams))
+            return _LanczosRun(self._curve, self.gamma, self._G, v, apply=self._single, gap=self.gap, image=image,
+                               exact=self.inexact_weight(s) <= _CURVE_EXACT_WEIGHT)
+        return _LanczosRun(self._curve, self.gamma, self._G, v, apply=self._single, gap=self.gap)
 
     def inexact_weight(self, s: np.ndarray) -> float:
         """``sum |s_i|`` over the vectors whose image and Gram matrix are from single precision."""
@@ -1255,7 +1267,8 @@ class _LanczosRun:
                 self.exact.append(self._single is None)
             self.basis.append(x)
             self.images.append(w)
-            self.grams.append(y)
+            if self.keeps_grams:
+                self.grams.append(y)
             self.betas.append(b)
             self.alphas.append(float(x @ w))
             Vb = np.array(self.basis)
