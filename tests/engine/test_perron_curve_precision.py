@@ -193,3 +193,12 @@ def test_without_kept_gram_matrices_the_point_is_the_same(monkeypatch):
         assert ok and ok_l and not lean._last.keeps_grams
         assert mu_l == pytest.approx(mu, rel=1e-6 if tol > 1e-5 else 1e-13)
         assert dmu_l == pytest.approx(dmu, rel=1e-3 if tol > 1e-5 else 1e-9)
+
+
+def test_a_curve_keeps_no_lanczos_gram_matrices_between_points():
+    """Memory: between points only the kept directions (at most ``_keep``) hold n^2-sized arrays."""
+    curve = resolve(_make()).perron_curve()
+    for g, tol in ((0.9, 1e-4), (0.95, 1e-9)):
+        curve(g, tol)
+        assert curve._last is not None and curve._last.grams == []
+    assert len(curve._history) <= curve._keep

@@ -1136,6 +1136,7 @@ class PerronCurve:
                 y = self._pack(_gram_lower(self._E["Q"], v))  # mixed precision: the pair's Gram matrix exact
             else:
                 y = _combine(s, run.grams)
+            run.drop_grams()  # the run is kept for a resumption only: not its n^2-sized parts
         else:  # cycles spent: restarted Lanczos (ARPACK), then its pair is checked the same way
             Q, QF = self._E["Q"], self._E["QF"]
             self._last = None
@@ -1203,6 +1204,10 @@ class _LanczosRun:
         if self._single is not None:
             return self._single(x)
         return self._curve._apply(x, self._G)
+
+    def drop_grams(self) -> None:
+        """Free the kept Gram matrices (a resumed run then computes its pair's directly)."""
+        self.grams, self.keeps_grams = [], False
 
     @property
     def steps(self) -> int:
