@@ -202,3 +202,19 @@ def test_a_curve_keeps_no_lanczos_gram_matrices_between_points():
         curve(g, tol)
         assert curve._last is not None and curve._last.grams == []
     assert len(curve._history) <= curve._keep
+
+
+@pytest.mark.parametrize("make", [_make, lambda: tt.binary_tree(200), lambda: tt.random_regular(300, 4, seed=2)],
+                         ids=["erdos_renyi90", "binary_tree200", "random_regular300"])
+def test_single_precision_applications_stay_well_inside_their_error_bound(make):
+    """The bound the mixed runs add to their residual, against the single-precision application's real error."""
+    curve = resolve(make()).perron_curve()
+    rng = np.random.default_rng(1)
+    for gamma in (0.3, 0.99):
+        mu = curve(gamma)[0]
+        G = curve._weights(gamma)
+        single = curve._apply_single(G)
+        for x in (rng.random(curve._E["Q"].shape[0]), rng.standard_normal(curve._E["Q"].shape[0])):
+            x /= np.linalg.norm(x)
+            error = np.linalg.norm(single(x)[0] - curve._apply(x, G)[0]) / mu
+            assert error <= 0.1 * eigen._single_error(x.size)

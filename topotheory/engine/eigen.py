@@ -802,11 +802,13 @@ _CURVE_ROOT_ERROR = 1e-12
 #: ``_CURVE_SINGLE_TO``; the next cycle, in double precision, checks and finishes the pair.
 _CURVE_SINGLE_ABOVE = 1e-4
 _CURVE_SINGLE_TO = 1e-5
-#: Bound of a single-precision application's error relative to the Perron root (measured: <= 2.3e-7
-#: on random regular and random geometric graphs of 1000 nodes; Gram matrices <= 2e-6 of their largest entry).
+#: Bound of a single-precision application's error relative to the Perron root at n = 1000 (measured:
+#: <= 2.3e-7 on random regular and random geometric graphs of 1000 nodes; Gram matrices <= 2e-6 of
+#: their largest entry); it grows like the square root of n (sums of n rounded terms):
+#: :func:`_single_error`.
 _CURVE_SINGLE_ERROR = 1e-5
 #: A double run's steps go to single precision once its residual estimate is below
-#: ``_CURVE_MIXED * limit * gap / _CURVE_SINGLE_ERROR`` (the later vectors' coefficients sum to a few
+#: ``_CURVE_MIXED * limit * gap / _single_error(n)`` (the later vectors' coefficients sum to a few
 #: times residual / gap): their errors then add at most a share of the residual asked.
 _CURVE_MIXED = 0.1
 #: Memory a Lanczos run may spend on its vectors' Gram matrices (float64-equivalent, a whole cycle):
@@ -825,6 +827,11 @@ _CURVE_HISTORY_BYTES = 1 << 28
 _CURVE_NEW_DIRECTION = 1e-12
 #: Below this length the new direction's Gram matrix is computed, not combined (see ``PerronCurve._remember``).
 _CURVE_COMBINED_GRAM = 1e-4
+
+
+def _single_error(n: int) -> float:
+    """Bound of a single-precision application's error relative to the Perron root at size ``n``."""
+    return _CURVE_SINGLE_ERROR * max(1.0, math.sqrt(n / 1000.0))
 
 
 def _curve_limit(tol: float, gap: float) -> float:
@@ -867,7 +874,7 @@ class PerronCurve:
     only steers a search) runs in single precision throughout; a tight one takes its later steps in
     single precision once their vectors' coefficients :math:`s_i` in the Ritz vector are small
     (about residual / gap), and its reported residual adds the bound
-    ``_CURVE_SINGLE_ERROR * sum |s_i|`` of their images' errors (single precision costs about 0.56 of
+    ``_single_error(n) * sum |s_i|`` of their images' errors (single precision costs about 0.56 of
     a double application at n = 1000).
 
     Parameters
@@ -1117,7 +1124,7 @@ class PerronCurve:
                 loose.extend(_CURVE_SINGLE_TO)
                 run = _LanczosRun(self, gamma, G, loose.ritz()[1], gap=loose.gap)
             else:
-                if not run.single and _CURVE_SINGLE_ERROR * run.inexact_weight(s) > _CURVE_MIXED * limit:
+                if not run.single and _single_error(n) * run.inexact_weight(s) > _CURVE_MIXED * limit:
                     # single-precision steps taken for a looser residual (a point asked more tightly):
                     # their errors would stay above this one, so a new run from the Ritz vector
                     run = _LanczosRun(self, gamma, G, v, gap=run.gap)
@@ -1125,8 +1132,8 @@ class PerronCurve:
                     run = run.restarted(s)
                 # the vectors of later steps enter v with coefficients ~ residual / gap: single precision
                 # from where their errors stay below a share of the residual asked
-                run.extend(_CURVE_STOP * limit, _CURVE_MIXED * limit * run.gap / _CURVE_SINGLE_ERROR
-                           if _CURVE_SINGLE_ERROR > 0 else math.inf)
+                error = _single_error(n)
+                run.extend(_CURVE_STOP * limit, _CURVE_MIXED * limit * run.gap / error if error > 0 else math.inf)
             theta, v, res, s = run.ritz()
         if ok:
             self._last = run
@@ -1174,7 +1181,7 @@ class _LanczosRun:
     good to ~1e-6: enough for loose points and for starting a double run. A double run takes its
     later steps in single precision (:meth:`extend`): those vectors enter the Ritz vector with small
     coefficients :math:`s_i`, so their images' errors add at most
-    ``_CURVE_SINGLE_ERROR * sum |s_i|`` to the residual, which :meth:`ritz` adds to the one it reports.
+    ``_single_error(n) * sum |s_i|`` to the residual, which :meth:`ritz` adds to the one it reports.
     """
 
     def __init__(self, curve: PerronCurve, gamma: float, G: np.ndarray, v: np.ndarray, *,
@@ -1231,7 +1238,7 @@ class _LanczosRun:
         """``(theta, v, relative residual, coefficients)`` of the top Ritz pair (positive-sum ``v``).
 
         The residual is the true one from the kept images, plus the bound of the single-precision
-        images' errors (``_CURVE_SINGLE_ERROR`` times their coefficients' sum).
+        images' errors (:func:`_single_error` times their coefficients' sum).
         """
         T = np.diag(self.alphas) + np.diag(self.betas, 1) + np.diag(self.betas, -1)
         t, S = np.linalg.eigh(T)
@@ -1244,7 +1251,7 @@ class _LanczosRun:
         v = s @ V
         theta = float(t[-1])
         r = s @ np.array(self.images) - theta * v  # the true residual (to rounding, or to ~1e-6 in single)
-        return theta, v, float(np.linalg.norm(r)) / theta + _CURVE_SINGLE_ERROR * self.inexact_weight(s), s
+        return theta, v, float(np.linalg.norm(r)) / theta + _single_error(v.size) * self.inexact_weight(s), s
 
     def extend(self, stop: float, single_below: float = 0.0) -> None:
         """Lanczos steps until the residual estimate is below ``stop`` (relative) or a cycle is spent.
