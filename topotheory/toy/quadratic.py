@@ -1026,8 +1026,12 @@ _EDGE_FAR_RESIDUAL = 1e-4
 #: Residual of the points that locate the optimum: the slope is exact to about residual / gap; on
 #: the random geometric graph of 1000 nodes residuals of 1e-6, 1e-7 and 1e-9 moved the optimal
 #: learning rate by up to 1.8e-8, 4.8e-10 and 1.8e-10 (relative; it depends on where the last points
-#: fall), so 1e-10 keeps a margin below the 1e-9 the searches must agree to.
-_OPTIMUM_RESIDUAL = 1e-10
+#: fall). The search's last point, after a step of at most ``_OPTIMUM_FINAL_STEP`` in
+#: log(1 - gamma), is solved to ``_OPTIMUM_FINAL_RESIDUAL`` (its g sets the root: 1.5e-11 there),
+#: the tight points before it (secant partners, their errors damped by the step) to ``_OPTIMUM_RESIDUAL``.
+_OPTIMUM_RESIDUAL = 1e-9
+_OPTIMUM_FINAL_RESIDUAL = 1e-10
+_OPTIMUM_FINAL_STEP = 1e-6
 #: Residual of the points of the optimum's search that only steer it (single precision), and of
 #: those after a step of at least ``_OPTIMUM_FAR_STEP`` in log(1 - gamma).
 _OPTIMUM_STEER_RESIDUAL = 1e-4
@@ -1037,7 +1041,7 @@ _OPTIMUM_FAR_STEP = 0.1
 _OPTIMUM_NEAR = 1e-3
 #: First step of the optimum's search in log(1 - gamma) (the secant steps take over from the second).
 _OPTIMUM_FIRST_STEP = 0.05
-#: A secant step this short in log(1 - gamma), from a point solved to ``_OPTIMUM_RESIDUAL``, is taken
+#: A secant step this short in log(1 - gamma), from a point solved to ``_OPTIMUM_FINAL_RESIDUAL``, is taken
 #: as the root without solving there (the secant's error is far below it; mu by Taylor from the point).
 _OPTIMUM_ACCEPT = 1e-10
 #: A Newton step of the edge this short (relative), from a point solved to ``_EDGE_RESIDUAL``, is taken
@@ -1150,9 +1154,10 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
     sign next to the root is noise); each secant taken with the point that makes it most reliable.
     Each point is one Perron-curve point, solved to a residual that follows the length of the step
     that led to it: after long steps loose (:data:`_OPTIMUM_STEER_RESIDUAL`, in single precision:
-    they only steer), within :data:`_OPTIMUM_NEAR` tight (:data:`_OPTIMUM_RESIDUAL`); a short secant
-    step from a tight point (below :data:`_OPTIMUM_ACCEPT`, or between two tight points with its
-    error estimate ``|step| |dlt|`` below a tenth of it) ends the search without a further point.
+    they only steer), within :data:`_OPTIMUM_NEAR` tight (:data:`_OPTIMUM_RESIDUAL`), the last ones
+    tighter (:data:`_OPTIMUM_FINAL_RESIDUAL`); a short secant step from such a point (below
+    :data:`_OPTIMUM_ACCEPT`, or between two tight points with its error estimate ``|step| |dlt|``
+    below a tenth of it) ends the search without a further point.
     None when the edge is at or beyond :math:`\eta = 1`.
     """
     if not edge < 1.0:
@@ -1177,6 +1182,8 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
         return s * s * (1.0 + s) - gamma * (z - 1.0) * dmu, mu, dmu
 
     def tolerance(step: float) -> float:
+        if abs(step) <= _OPTIMUM_FINAL_STEP:
+            return _OPTIMUM_FINAL_RESIDUAL
         if abs(step) <= _OPTIMUM_NEAR:
             return _OPTIMUM_RESIDUAL
         return _OPTIMUM_FAR_RESIDUAL if abs(step) >= _OPTIMUM_FAR_STEP else _OPTIMUM_STEER_RESIDUAL
@@ -1219,9 +1226,9 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
                 step = (-1.0 if g1 > 0 else 1.0) * min(2.0 * abs(lt - lt0), 1.1)  # keep going, twice as far
         # a secant step's error is about |step| |dlt| (the partner's distance) in log t: from two tight
         # points, a step this small ends the search
-        tight_pair = (solved and step == secant and tol0 == _OPTIMUM_RESIDUAL
+        tight_pair = (solved and step == secant and tol0 <= _OPTIMUM_RESIDUAL
                       and abs(step) * abs(lt - lt0) <= 0.1 * _OPTIMUM_ACCEPT)
-        if tol == _OPTIMUM_RESIDUAL and (abs(step) <= _OPTIMUM_ACCEPT or tight_pair):
+        if tol == _OPTIMUM_FINAL_RESIDUAL and (abs(step) <= _OPTIMUM_ACCEPT or tight_pair):
             lt_end = lt + step
             gamma_end = 1.0 - math.exp(lt_end)
             mu = mu1 + dmu1 * (gamma_end - (1.0 - math.exp(lt)))  # Taylor: the step is ~1e-10
