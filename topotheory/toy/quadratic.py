@@ -1037,6 +1037,11 @@ _OPTIMUM_FINAL_STEP = 1e-6
 _OPTIMUM_STEER_RESIDUAL = 1e-4
 _OPTIMUM_FAR_RESIDUAL = 1e-3
 _OPTIMUM_FAR_STEP = 0.1
+#: Steps in log(1 - gamma) at most ``_OPTIMUM_MEDIUM_STEP`` long lead to points solved to
+#: ``_OPTIMUM_MEDIUM_RESIDUAL`` (mixed precision): a loose point's slope noise would place the first
+#: tight point ~2e-4 from the root, and the second tight point would start that far away.
+_OPTIMUM_MEDIUM_STEP = 4e-2
+_OPTIMUM_MEDIUM_RESIDUAL = 1e-6
 #: Steps in log(1 - gamma) at most this long lead to points solved to ``_OPTIMUM_RESIDUAL``.
 _OPTIMUM_NEAR = 1e-3
 #: First step of the optimum's search in log(1 - gamma) (the secant steps take over from the second).
@@ -1186,6 +1191,8 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
             return _OPTIMUM_FINAL_RESIDUAL
         if abs(step) <= _OPTIMUM_NEAR:
             return _OPTIMUM_RESIDUAL
+        if abs(step) <= _OPTIMUM_MEDIUM_STEP:
+            return _OPTIMUM_MEDIUM_RESIDUAL
         return _OPTIMUM_FAR_RESIDUAL if abs(step) >= _OPTIMUM_FAR_STEP else _OPTIMUM_STEER_RESIDUAL
 
     solved: list[tuple[float, float, float]] = []  # (lt, g, tol) of the points so far
