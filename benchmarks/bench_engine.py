@@ -1,6 +1,10 @@
 """Speed of the representations (issue targets in the comments).
 
-Run: ``pytest benchmarks/bench_engine.py`` (not part of the default test run).
+Run: ``pytest benchmarks/bench_engine.py`` (not part of the default test run), or
+``python benchmarks/bench_engine.py crossover [--sizes 128 256 ...]`` for the table behind
+``topotheory.engine.resolve.LANCZOS_MIN_N``: CPU and wall time of the spectral gap's two ends by
+every eigenvalue and by sparse Lanczos, and their difference, per family and size (run it with
+``OPENBLAS_NUM_THREADS=1``).
 """
 
 import numpy as np
@@ -43,3 +47,39 @@ def test_gap_kinds_periodic_dense_256(benchmark):
         return [tt.spectral_gap(s, kind) for kind in ("abs", "eigenvalue", "koloskova", "lambda2")]
 
     benchmark.pedantic(run, rounds=3, iterations=1)
+
+
+def crossover(sizes=(128, 256, 384, 512, 1024, 2048, 4096)):
+    """The extreme eigenvalues by every eigenvalue (LAPACK) and by sparse Lanczos, one row per graph."""
+    import json
+    import time
+
+    from bench_krylov import FAMILIES
+
+    from topotheory.engine import resolve
+
+    for n in sizes:
+        for family, make in FAMILIES.items():
+            s = make(n)
+            c0, w0 = time.process_time(), time.perf_counter()
+            lam = np.asarray(s.eigenvalues(0))
+            dense = (time.process_time() - c0, time.perf_counter() - w0)
+            s.clear_cache()
+            c0, w0 = time.process_time(), time.perf_counter()
+            rep = resolve(s, "krylov")
+            lam2, lamn = rep.extreme_eigenvalues()
+            lanczos = (time.process_time() - c0, time.perf_counter() - w0)
+            print(json.dumps(dict(family=family, n=s.n, dense_cpu_s=dense[0], dense_wall_s=dense[1],
+                                  lanczos_cpu_s=lanczos[0], lanczos_wall_s=lanczos[1],
+                                  error=max(abs(lam2 - lam[1]), abs(lamn - lam[-1])), residual=rep.eigen_residual)),
+                  flush=True)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["crossover"])
+    parser.add_argument("--sizes", nargs="*", type=int, default=[128, 256, 384, 512, 1024, 2048, 4096])
+    args = parser.parse_args()
+    crossover(tuple(args.sizes))

@@ -10,6 +10,8 @@ Run through pytest-benchmark (``pytest benchmarks/bench_krylov.py``) or as a scr
 
 * ``python benchmarks/bench_krylov.py calibration [--seeds 200]`` — coverage of the 95 % intervals
   on the panel at n = 1024, with Wilson intervals on the coverage;
+* ``python benchmarks/bench_krylov.py variance [--n 4096]`` — the exact variance of a probing pass
+  against plain Hutchinson's (dense remainder) per probing distance and decay;
 * ``python benchmarks/bench_krylov.py scaling [--max-n 100000]`` — the scaling table: time and peak
   memory of each route for random regular, random geometric and Barabási–Albert graphs from
   n = 256, each size in a fresh process (memory is the process's peak RSS), with growth exponents.
@@ -115,6 +117,50 @@ def _cpu_and_wall(benchmark, f, *args, **kwargs):
     return out
 
 
+@pytest.mark.parametrize("probing", [0, 2])
+def test_nw_mean_30s_1e5(benchmark, big, probing):
+    """What 30 s buy: the relative half widths at the three decays with a 30 s (wall) budget, Rademacher
+    probes (``probing=0``, no deflation) or distance-2 probing passes (the target is 1e-3; xfail when wider)."""
+    def run():
+        big.clear_cache()
+        return tt.effective_neighbors_interval(big, GAMMAS, rtol=1e-3, seed=0, time_budget=30.0, deflate=0,
+                                               probing=probing, progress=False)
+
+    c0 = time.process_time()
+    est = benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.extra_info.update(cpu_s=time.process_time() - c0, halfwidth=est.relative_halfwidth.tolist(),
+                                probes=est.probes, steps=est.steps, converged=bool(est.converged),
+                                peak_rss_gb=peak_rss_gb())
+    assert peak_rss_gb() <= 4.0 and np.all(est.lower < est.upper)
+    if not est.converged:
+        pytest.xfail(f"relative half widths {np.round(est.relative_halfwidth, 5).tolist()} after {est.probes} probes")
+
+
+@pytest.mark.parametrize("probing", [0, 2])
+def test_nw_mean_fixed_sample_1e5(benchmark, big, probing):
+    """A fixed sample (64 Rademacher probes, or two passes of a distance-2 colouring), 90 Lanczos steps: the
+    CPU time, the relative half widths and the CPU time 1e-3 would take (half width ~ 1/sqrt(probes))."""
+    rep = resolve(big, "krylov")
+    rep.ordered, rep.extreme_eigenvalues(), rep._powers()  # the setup, timed by test_gap_1e5
+    c0 = time.process_time()
+    if probing:
+        rep.colouring(probing)  # cached on the scheme: its cost is added below
+    colouring = time.process_time() - c0
+    size = dict(min_probes=64, max_probes=64) if probing == 0 else dict(min_probes=2, max_probes=2)
+
+    def run():
+        return rep.nw_mean(GAMMAS, rtol=1e-3, seed=0, deflate=0, steps=90, probing=probing, progress=False, **size)
+
+    c0 = time.process_time()
+    est = benchmark.pedantic(run, rounds=1, iterations=1)
+    cpu = time.process_time() - c0 + colouring
+    hw = est.relative_halfwidth
+    benchmark.extra_info.update(cpu_s=cpu, colouring_cpu_s=colouring, halfwidth=hw.tolist(), probes=est.probes,
+                                cpu_s_for_1e3=(cpu * (hw / 1e-3) ** 2).tolist(), peak_rss_gb=peak_rss_gb())
+    vectors = 64 if probing == 0 else 2 * (int(rep.colouring(probing).max()) + 1)
+    assert est.probes == vectors and np.all(est.lower < est.upper) and peak_rss_gb() <= 4.0
+
+
 def test_optimum_1e5(benchmark, big):
     """Target: the optimal toy rate within 1e-3 (relative width of its certified bracket) in <= 120 s, <= 4 GB."""
     big.clear_cache()
@@ -137,6 +183,38 @@ def test_rate_1e5(benchmark, big):
     assert est.lower[0] <= est.estimate[0] <= est.upper[0] and peak_rss_gb() <= 4.0
     if width > 1e-3:
         pytest.xfail(f"bracket of the rate {width:.2g} wide (relative)")
+
+
+@pytest.fixture(scope="module")
+def rr4096():
+    return rr(4096)
+
+
+def _gap_rounds(benchmark, scheme, gap, rounds):
+    def run():
+        scheme.clear_cache()
+        return gap()
+
+    c0 = time.process_time()
+    value = benchmark.pedantic(run, rounds=rounds, iterations=1)
+    benchmark.extra_info.update(cpu_s_per_round=(time.process_time() - c0) / rounds, gap=value)
+    return value
+
+
+def test_gap_4096_dense_eigenvalues(benchmark, rr4096):
+    """Before: the spectral gap of a random 6-regular graph of 4096 nodes from every eigenvalue (the
+    route the automatic choice took below the matrix-free threshold; ~9 s of CPU)."""
+    gap = _gap_rounds(benchmark, rr4096, lambda: 1.0 - resolve(rr4096, "eigen").product_norm(), 3)
+    assert 0 < gap < 1
+
+
+def test_gap_4096_automatic_lanczos(benchmark, rr4096):
+    """After: the same gap by the automatic route (sparse Lanczos, n >= LANCZOS_MIN_N), equal to the
+    dense one to 1e-12."""
+    gap = _gap_rounds(benchmark, rr4096, lambda: tt.spectral_gap(rr4096), 10)
+    res = tt.spectral_gap(rr4096, log=True)
+    assert res.gap == gap and res.route == "lanczos" and res.residual < 1e-11
+    assert abs(gap - (1.0 - resolve(rr4096, "eigen").product_norm())) < 1e-12
 
 
 def test_random_regular_pairing_1e5(benchmark):
@@ -163,8 +241,8 @@ def test_dense_agreement_4096(benchmark):
 def agreement(n=4096, families=tuple(FAMILIES), optimum=True, lr=0.1):
     """Every matrix-free value against the dense eigendecomposition at size ``n`` (one row per family).
 
-    Gap: both extreme eigenvalues. n_W mean (rtol 1e-4): relative error and whether the 95 %
-    interval covers. n_W worst at 0.99 (certified), toy rate at ``lr`` (bracket) and, with
+    Gap: both extreme eigenvalues. n_W mean (rtol 1e-4; and with distance-2 probing at rtol 1e-3):
+    relative error and whether the 95 % interval covers. n_W worst at 0.99 (certified), toy rate at ``lr`` (bracket) and, with
     ``optimum``, the optimal rate and learning rate: whether the bracket holds the dense value.
     """
     g = np.array(GAMMAS)
@@ -183,6 +261,10 @@ def agreement(n=4096, families=tuple(FAMILIES), optimum=True, lr=0.1):
         row["nw_mean_rel_error"] = np.abs(e.estimate / dense - 1).tolist()
         row["nw_mean_rel_halfwidth"] = e.relative_halfwidth.tolist()
         row["nw_mean_covered"] = bool(np.all((e.lower <= dense) & (dense <= e.upper)))
+        p = tt.effective_neighbors_interval(s, g, rtol=1e-3, seed=0, probing=2, progress=False)
+        row["nw_mean_probing_rel_error"] = np.abs(p.estimate / dense - 1).tolist()
+        row["nw_mean_probing_rel_halfwidth"] = p.relative_halfwidth.tolist()
+        row["nw_mean_probing_covered"] = bool(np.all((p.lower <= dense) & (dense <= p.upper)))
         w = tt.effective_neighbors_interval(s, [0.99], mode="worst", progress=False)
         dw = float(tt.effective_neighbors(s, 0.99, mode="worst"))
         row["nw_worst_rel_error"] = abs(float(w.estimate[0]) / dw - 1)
@@ -226,6 +308,10 @@ REGIMES = {
     "rtol 1e-3": dict(rtol=1e-3),
     # the smallest sample: one block of 32 probes, a plain Student-t interval
     "32 probes": dict(rtol=1e-12, min_probes=32, max_probes=32, block=32, deflate=32),
+    # probing: the two-stage rule on passes of a distance-2 colouring (Welch-Satterthwaite interval)
+    "probing 2, rtol 1e-3": dict(rtol=1e-3, probing=2, deflate=0),
+    # probing, the smallest sample: two passes of a distance-3 colouring
+    "probing 3, 2 passes": dict(rtol=1e-12, probing=3, min_probes=2, max_probes=2, deflate=0),
 }
 
 
@@ -267,6 +353,37 @@ def calibration(seeds=200, sizes=(1024,), regimes=tuple(REGIMES), families=tuple
         lo, hi = wilson(k, trials)
         print(f"{regime}: pooled coverage {k / trials:.4f} (Wilson 95 % [{lo:.4f}, {hi:.4f}]; "
               f"decays of one run are correlated), {trials} intervals")
+    return rows
+
+
+# ------------------------------------------------------------------------------ probing variance
+def variance(n=4096, family="random_geometric", distances=(1, 2, 3, 4), gammas=(0.5,) + GAMMAS):
+    """Exact variance of a probing pass against plain Hutchinson's, from the dense remainder (n <= 4096).
+
+    For the remainder ``A = P g(W^2) P`` of the trace estimator: plain Hutchinson's variance per probe
+    ``2 sum_{i != j} A_ij^2``; a pass of a distance-d colouring with C colours has variance
+    ``2 sum over same-colour pairs of A_ij^2`` and costs C probes. Prints the ratio of a pass's
+    variance to that of the mean of C plain probes (below 1: probing pays) per distance and decay.
+    """
+    s = FAMILIES[family](n)
+    rep = resolve(s, "krylov")
+    Wo = rep.ordered[0].toarray()
+    lam, U = np.linalg.eigh(Wo)
+    keep = np.abs(lam - 1) > 1e-9
+    K = rep.space(0)[2]
+    rows = []
+    for g in gammas:
+        mu = lam[keep] ** 2
+        A = (U[:, keep] * (g**K * mu ** (K + 1) / (1 - g * mu))) @ U[:, keep].T
+        off = A**2
+        np.fill_diagonal(off, 0.0)
+        plain = 2 * off.sum()
+        for d in distances:
+            c = rep.colouring(d)
+            C = int(c.max()) + 1
+            ratio = 2 * off[c[:, None] == c[None, :]].sum() / (plain / C)
+            rows.append(dict(family=family, n=s.n, K=K, gamma=g, distance=d, colours=C, ratio=round(float(ratio), 4)))
+            print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
@@ -426,7 +543,7 @@ def table(rows):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["calibration", "scaling", "agreement"])
+    parser.add_argument("what", choices=["calibration", "scaling", "agreement", "variance"])
     parser.add_argument("--n", type=int, default=4096, help="size of the dense agreement")
     parser.add_argument("--no-optimum", action="store_true", help="agreement without the dense optimum")
     parser.add_argument("--seeds", type=int, default=200)
@@ -442,5 +559,8 @@ if __name__ == "__main__":
         agreement(args.n, tuple(args.families), optimum=not args.no_optimum)
     elif args.what == "calibration":
         calibration(args.seeds, regimes=tuple(args.regimes), families=tuple(args.families))
+    elif args.what == "variance":
+        for family in args.families:
+            variance(args.n, family)
     else:
         scaling(args.max_n, tuple(args.families), tuple(args.routes), args.timeout, args.out, args.min_n)

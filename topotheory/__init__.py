@@ -104,6 +104,7 @@ from .metrics import (
     s0_functional,
     s1_functional,
     spectral_dimension_bound,
+    SpectralGap,
     spectral_gap,
     spectral_gap_bound,
 )
@@ -212,7 +213,7 @@ __all__ = [
     "periodic_mixture", "PeriodicRandomScheme", "PushSum", "push_sum", "push_sum_rate", "push_sum_loss_curve",
     "ALGORITHMS", "Algorithm", "Hyperparameter",
     # metrics
-    "SPECTRAL_GAP_KINDS", "NW_MODES", "spectral_gap", "effective_neighbors", "random_walk_covariance",
+    "SPECTRAL_GAP_KINDS", "NW_MODES", "spectral_gap", "SpectralGap", "effective_neighbors", "random_walk_covariance",
     "effective_neighbors_interval", "KrylovEstimate",
     "spectral_gap_bound", "spectral_dimension_bound",
     "s0_functional", "s1_functional", "consensus_distance_noise", "consensus_distance_heterogeneous",

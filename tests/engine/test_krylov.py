@@ -398,3 +398,128 @@ def test_result_type():
     assert isinstance(est, tt.KrylovEstimate)
     d = est.to_dict()
     assert d["route"] == "krylov" and len(d["estimate"]) == 2 and d["certified"] is True
+
+
+# ------------------------------------------------------------------------------------- probing
+def _hops(s):
+    from scipy.sparse.csgraph import shortest_path
+
+    A = s.sparse_matrix(0).copy()
+    A.setdiag(0)
+    A.eliminate_zeros()
+    return shortest_path(A, unweighted=True, directed=False)
+
+
+def test_distance_colouring_is_proper_and_greedy():
+    from topotheory.engine.krylov import distance_colouring
+
+    s = rgg(N)
+    hops = _hops(s)
+    for d in (1, 2, 3):
+        c = distance_colouring(s.sparse_matrix(0), d)
+        same = (c[:, None] == c[None, :]) & ~np.eye(N, dtype=bool)
+        assert np.all(hops[same] > d)  # one colour: more than d hops apart
+        near = (hops <= d) & ~np.eye(N, dtype=bool)
+        for i in range(N):  # greedy: every smaller colour is taken by a worker within d hops
+            assert set(range(c[i])) <= set(c[near[i]].tolist())
+    # the representation's colouring follows the workers, whatever their numbering
+    rep = resolve(s, "krylov")
+    pos = rep.ordered[2]
+    assert np.all(hops[(rep.colouring(2)[pos][:, None] == rep.colouring(2)[pos][None, :]) & ~np.eye(N, dtype=bool)] > 2)
+    with pytest.raises(ValueError, match="distance"):
+        distance_colouring(s.sparse_matrix(0), 0)
+    with pytest.raises(ValueError, match="probing"):
+        rep.nw_mean([0.9], probing=-1, max_probes=PROBES)
+
+
+def test_probing_variance_is_that_of_distant_pairs_and_below_hutchinson():
+    """A pass's variance is 2 sum over same-colour pairs of A_ij^2 (A the remainder, dense), far below plain
+    Hutchinson's 2 sum_{i != j} A_ij^2 per probe on a geometric graph; ignoring the colouring is caught."""
+    import topotheory.engine.krylov as kr
+
+    s = rgg(N)
+    g = 0.5
+    rep = KrylovRepresentation(s)
+    Wo = rep.ordered[0].toarray()
+    lam, U = np.linalg.eigh(Wo)
+    keep = np.abs(lam - 1) > 1e-9
+    K = rep.space(0)[2]
+    mu = lam[keep] ** 2
+    A = (U[:, keep] * (g**K * mu ** (K + 1) / (1 - g * mu))) @ U[:, keep].T
+    off = A**2
+    np.fill_diagonal(off, 0.0)
+    plain = 2 * off.sum()
+
+    def measured(sampler):
+        sampler.add(40, 24)
+        lo, hi = sampler.samples(np.array([g]))
+        assert np.max(hi - lo) < 1e-10 * np.abs(lo).max()  # quadrature exact: the spread is the probes'
+        return float(np.var(0.5 * (lo + hi)[0], ddof=1))
+
+    S = kr.TraceSampler(rep, 0, 0, probing=3)
+    c, C = S.colours, S.unit
+    exact = 2 * off[c[:, None] == c[None, :]].sum()
+    assert exact < 0.3 * plain / C  # pairs within 3 hops carry most of the off-diagonal mass
+    v = measured(S)
+    assert 0.5 * exact < v < 2.0 * exact  # 40 passes: the chi-square spread is well inside
+    # planted fault: the same number of colours drawn at random (the distance ignored)
+    broken = KrylovRepresentation(s)
+    broken.colouring = lambda d: np.random.default_rng(1).permutation(np.arange(N) % C)
+    assert measured(kr.TraceSampler(broken, 0, 0, probing=3)) > 2.0 * exact
+
+
+def test_probing_interval_covers_dense_and_is_calibrated(panel):
+    s = panel[1]
+    g = np.array([0.5, 0.9, 0.99])
+    dense = tt.effective_neighbors(s, g)
+    rep = resolve(s, "krylov")
+    C = int(rep.colouring(2).max()) + 1
+    est = tt.effective_neighbors_interval(s, g, rtol=4e-3, seed=0, probing=2, deflate=16, max_probes=PROBES)
+    assert est.converged and np.all(est.relative_halfwidth <= 4e-3) and est.probes % C == 0
+    assert np.all((est.lower - 2 * est.stderr <= dense) & (dense <= est.upper + 2 * est.stderr))
+    # coverage over seeds of a fixed-size sample (three passes: the Welch-Satterthwaite interval)
+    hits = []
+    for seed in range(60):
+        e = rep.nw_mean(g, seed=seed, rtol=1e-12, probing=2, deflate=16, min_probes=3 * C, max_probes=3 * C)
+        assert e.probes == 3 * C
+        hits.append((e.lower <= dense) & (dense <= e.upper))
+    assert np.mean(hits) >= 0.88  # P(below 0.88 | coverage 0.95) < 1 % for 180 (correlated) intervals
+
+
+def test_second_stage_runs_the_shortest_sufficient_prefix():
+    import topotheory.engine.krylov as kr
+
+    s = rgg(N)
+    rep = resolve(s, "krylov")
+    g = np.array([0.99])
+    S = kr.TraceSampler(rep, 0, 0)
+    S.add(16, 200)
+    est, _, _, _, _ = S.interval(g, 0.95)
+    scale = 1 / (1 - g) + est
+    m = S.shortest_steps(g, scale, 1e-5)
+    assert 8 <= m < 200
+
+    def gap(steps):
+        rules = [quadrature(al[:, :steps], be[:, :steps], nn, S.b) for al, be, nn in S.tridiagonals]
+        lo, hi = S._forms(g, rules)
+        return float(np.mean(hi - lo) / scale[0])
+
+    assert gap(m) <= 1e-5 < gap(int(m * 0.8))
+    e = rep.nw_mean(g, seed=0, rtol=1e-3, max_probes=PROBES, deflate=0)
+    assert e.steps < kr._steps_for(0.99, S.b, 8)
+    assert e.lower[0] <= tt.effective_neighbors(s, 0.99) <= e.upper[0]
+
+
+def test_deflation_abandoned_at_its_deadline_caches_nothing():
+    """An eigensolve past its deadline returns None and leaves no cache entry; without one it runs (the
+    trace estimator's escalation within a time budget relies on this)."""
+    import time
+
+    rep = KrylovRepresentation(tt.random_regular(600, 4, seed=3))
+    assert rep.deflation(8, deadline=time.perf_counter() - 1.0) is None
+    assert not rep.scheme.has_cached(("engine:krylov:deflation", 8))
+    lam, V, res = rep.deflation(8, deadline=time.perf_counter() + 600.0)
+    dense = np.linalg.eigvalsh(rep.scheme.matrix(0) - 1.0 / 600)
+    top = dense[np.argsort(-np.abs(dense))[:8]]
+    assert np.allclose(np.sort(lam), np.sort(top), atol=1e-10) and np.max(res) < 1e-8
+    assert rep.deflation(8, deadline=time.perf_counter() - 1.0)[0] is lam  # once cached, no deadline matters

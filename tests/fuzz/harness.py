@@ -183,6 +183,9 @@ BAD = {
     "pair": [Bad("None", None), Bad("str", "ab"), Bad("complex", 1j), Bad("list", lambda: [1.0, 2.0], invalid=False),
              Bad("reversed", (2.0, 1.0)), Bad("zero", (0.0, 1.0)), Bad("triple", (1.0, 2.0, 3.0)),
              Bad("bools", (True, 2.0)), Bad("nan", (math.nan, 1.0))],
+    # seconds of a time budget: a real > 0, or None (no limit)
+    "optional_seconds": [b for b in _NUMBER_TYPES if b.label != "None"] + [
+        Bad("None", None, invalid=False), Bad("0", 0.0), Bad("-1", -1.0), Bad("1e300", 1e300, invalid=False)],
     # an iteration to switch at: an int in [0, max_iter], "best", or None (never)
     "switch_at": [Bad("None", None, invalid=False), Bad("str", "x"), Bad("complex", 1j), Bad("list", lambda: [1, 2]),
                   Bad("1.5", 1.5), Bad("-1", -1), Bad("2^63", 2**63)],
@@ -215,6 +218,7 @@ KINDS = {
     **dict.fromkeys(["spec"], "spec"),
     **dict.fromkeys(["x0", "initial"], "optional_array"),
     **dict.fromkeys(["atol"], "nonneg"),
+    **dict.fromkeys(["time_budget"], "optional_seconds"),
     **dict.fromkeys(["phase"], "phase"),
     # caps: any large value is legal (clamped or never reached); chunk_size is at most reps
     **dict.fromkeys(["max_steps", "record_every", "chunk_size", "max_iter"], "cap"),
@@ -370,6 +374,7 @@ BASELINE = {
     "periodic_mixture": lambda: dict(factors=[tt.ring(4), tt.random_matching(4)]),
     "push_sum": lambda: dict(matrices=np.array([[0.5, 1.0], [0.5, 0.0]])),
     "spectral_gap": lambda: dict(scheme=tt.ring(8)),
+    "SpectralGap": None,
     "effective_neighbors": lambda: dict(scheme=tt.ring(8), gamma=0.9),
     "effective_neighbors_interval": lambda: dict(scheme=tt.star(8), gamma=0.9),
     "KrylovEstimate": None,

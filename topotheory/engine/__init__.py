@@ -12,7 +12,9 @@ at a scheme's kind.
 representation                            schemes
 ========================================  ===========================================================
 :class:`FourierRepresentation`            circulant (any period): per-mode eigenvalues and products
-:class:`EigenRepresentation`              static symmetric: eigenbasis, consensus pair exact
+:class:`EigenRepresentation`              static symmetric: eigenbasis, consensus pair exact (the
+                                          extreme eigenvalues by sparse Lanczos for sparse
+                                          ``n >= 512``: :func:`extremes_route`)
 :class:`DensePeriodicRepresentation`      anything else finite: dense one-period maps, Stein equation
 :class:`SpectralMeasureRepresentation`    infinite lattices: resolvent of the spectral measure
 :class:`KrylovRepresentation`             large sparse static symmetric (``n > 4096``): matrix-free
@@ -48,7 +50,7 @@ from .dense import DensePeriodicRepresentation  # noqa: F401
 from .eigen import EigenRepresentation  # noqa: F401
 from .fourier import FourierRepresentation  # noqa: F401
 from .krylov import KrylovEstimate, KrylovRepresentation  # noqa: F401
-from .resolve import ROUTES, resolve  # noqa: F401
+from .resolve import LANCZOS_MIN_N, ROUTES, extremes_route, resolve  # noqa: F401
 from .spectral_measure import SpectralMeasureRepresentation  # noqa: F401
 from .structure import CyclicClasses, cyclic_classes  # noqa: F401
 
@@ -63,7 +65,9 @@ __all__ = [
     "KrylovRepresentation",
     "KrylovEstimate",
     "ROUTES",
+    "LANCZOS_MIN_N",
     "resolve",
+    "extremes_route",
     "CyclicClasses",
     "cyclic_classes",
 ]

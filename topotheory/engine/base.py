@@ -44,9 +44,10 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse.linalg as spla
 
+from ..common.validation import check_size
 from ..graphs.scheme import consensus_complement
 
-__all__ = ["Representation", "GramMoments", "consensus_complement"]
+__all__ = ["Representation", "GramMoments", "GRAM_BYTES", "consensus_complement"]
 
 
 #: What :meth:`Representation.perron_slopes` returns: ``(u, du/da, du/dbeta, iterations, residual,
@@ -578,6 +579,11 @@ class Representation:
         return float(np.sum(D**2) / n)
 
 
+#: Bytes per entry and learning rate of :class:`GramMoments` (the Gram matrices, their scaled copy
+#: and two product buffers, float64).
+GRAM_BYTES = 4 * 8.0
+
+
 class GramMoments:
     r"""Exact second-moment recursion ``C(t+1) = T_t(C(t))`` for a batch of learning rates.
 
@@ -618,6 +624,11 @@ class GramMoments:
         self.scheme = rep.scheme
         self.a, self.beta = a, beta
         n = self.scheme.n
+        # the Gram matrices, their scaled copy and two product buffers: refused before anything is allocated
+        check_size("n", n, bytes_per_unit=GRAM_BYTES * max(a.shape[0], 1), power=2, reason=(
+            f"the exact loss curve's n x n second moments of {a.shape[0]} learning rate(s) (no matrix-free route: "
+            "simulate_dsgd estimates the curve by Monte Carlo at memory O(replicas n d), quadratic_rate_interval "
+            "brackets its asymptotic rate matrix-free)"))
         C0 = np.ones((n, n)) if initial is None else initial
         self.C = np.broadcast_to(C0, (a.shape[0], n, n)).copy()
 

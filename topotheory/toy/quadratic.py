@@ -51,8 +51,9 @@ import scipy.sparse as sp
 
 from ..common.progress import Progress, progress_mode
 from ..common.results import Result
-from ..common.validation import as_float_array, check_bool, check_choice, check_int, check_real
+from ..common.validation import MEMORY_LIMIT, as_float_array, check_bool, check_choice, check_int, check_real
 from ..engine import resolve
+from ..engine.base import GRAM_BYTES
 from ..engine.roots import root_in_log
 from ..engine.spectral_measure import INFINITE_U_FLOOR
 from ..graphs.scheme import check_scheme
@@ -443,7 +444,13 @@ def loss_curve(scheme: Any, *, lr: float, zeta: float, steps: int, initial: Any 
     Iterates :math:`C(t+1) = W_t[aC(t) + \beta\,\mathrm{Diag}\,C(t)]W_t^T` (THEORY §3.2; exact at
     every step, not only asymptotically), with :math:`a = (1-\eta)^2`, :math:`\beta = (\zeta-1)\eta^2`.
     Sparse gossip matrices are multiplied sparsely; circulant schemes from the default start run in
-    the Fourier basis (:math:`O(n)` per step).
+    the Fourier basis (:math:`O(n)` per step). Every other scheme propagates the dense
+    :math:`n \times n` Gram matrices (about :math:`32n^2` bytes per learning rate, learning rates in
+    batches that fit in 4 GiB), also on the matrix-free route of large sparse graphs: that route has
+    no exact loss curve, so a scheme whose Gram matrices cannot fit (:math:`n` above about 11 500) is
+    refused with a ``ValueError`` naming the alternatives (:func:`~topotheory.simulate_dsgd`, a
+    Monte Carlo estimate at memory :math:`O(\text{replicas}\cdot n d)`;
+    :func:`~topotheory.quadratic_rate_interval`, the asymptotic rate matrix-free).
 
     Parameters
     ----------
@@ -497,12 +504,17 @@ def loss_curve(scheme: Any, *, lr: float, zeta: float, steps: int, initial: Any 
     C0 = _check_initial(scheme, initial)
     flat = np.atleast_1d(lr_arr).ravel()
     a, beta, _ = _coefficients(flat, z)
-    rec = resolve(scheme).second_moments(a, beta, C0)
+    rep = resolve(scheme)
     out = np.empty((flat.size, steps + 1))
-    out[:, 0] = rec.loss()
-    for t in range(steps):
-        rec.step(t)
-        out[:, t + 1] = rec.loss()
+    # learning rates in batches whose n x n Gram matrices fit in memory (each learning rate is propagated
+    # on its own, so the values do not depend on the batch); one that cannot fit is refused by the propagator
+    batch = max(1, int(MEMORY_LIMIT // (GRAM_BYTES * float(scheme.n) ** 2)))
+    for lo in range(0, flat.size, batch):
+        rec = rep.second_moments(a[lo:lo + batch], beta[lo:lo + batch], C0)
+        out[lo:lo + batch, 0] = rec.loss()
+        for t in range(steps):
+            rec.step(t)
+            out[lo:lo + batch, t + 1] = rec.loss()
     return out[0] if lr_arr.ndim == 0 else out.reshape(lr_arr.shape + (steps + 1,))
 
 
@@ -1023,14 +1035,35 @@ def _operating_point(scheme: Any, z: float, x: float, edge: float, search: str,
 _EDGE_RESIDUAL = 1e-6
 #: The same while Newton's steps are still long (above 1e-3 relative): they only need the direction.
 _EDGE_FAR_RESIDUAL = 1e-4
-#: Residual of the points that only bracket the optimum (the sign of the slope).
-_BRACKET_RESIDUAL = 1e-7
-#: Residual of the points that locate the optimum: the slope is exact to about residual / gap, which
-#: moves the optimal learning rate by well below 1e-9 (relative).
-_OPTIMUM_RESIDUAL = 1e-10
-#: Distance in log(1 - gamma) below which a point of the optimum's search is solved to
-#: ``_OPTIMUM_RESIDUAL`` (farther points only steer the search).
-_OPTIMUM_NEAR = 1e-5
+#: Residual of the points that locate the optimum: the slope is exact to about residual / gap; on
+#: the random geometric graph of 1000 nodes residuals of 1e-6, 1e-7 and 1e-9 moved the optimal
+#: learning rate by up to 1.8e-8, 4.8e-10 and 1.8e-10 (relative; it depends on where the last points
+#: fall). The search's last point, after a step of at most ``_OPTIMUM_FINAL_STEP`` in
+#: log(1 - gamma), is solved to ``_OPTIMUM_FINAL_RESIDUAL`` (its g sets the root: 1.5e-11 there),
+#: the tight points before it (secant partners, their errors damped by the step) to ``_OPTIMUM_RESIDUAL``.
+_OPTIMUM_RESIDUAL = 1e-9
+_OPTIMUM_FINAL_RESIDUAL = 1e-10
+_OPTIMUM_FINAL_STEP = 1e-6
+#: Residual of the points of the optimum's search that only steer it (single precision), and of
+#: those after a step of at least ``_OPTIMUM_FAR_STEP`` in log(1 - gamma).
+_OPTIMUM_STEER_RESIDUAL = 1e-4
+_OPTIMUM_FAR_RESIDUAL = 1e-3
+_OPTIMUM_FAR_STEP = 0.1
+#: Steps in log(1 - gamma) at most ``_OPTIMUM_MEDIUM_STEP`` long lead to points solved to
+#: ``_OPTIMUM_MEDIUM_RESIDUAL`` (mixed precision): a loose point's slope noise would place the first
+#: tight point ~2e-4 from the root, and the second tight point would start that far away.
+_OPTIMUM_MEDIUM_STEP = 4e-2
+_OPTIMUM_MEDIUM_RESIDUAL = 1e-6
+#: Steps in log(1 - gamma) at most this long lead to points solved to ``_OPTIMUM_RESIDUAL``.
+_OPTIMUM_NEAR = 1e-3
+#: First step of the optimum's search in log(1 - gamma) (the secant steps take over from the second).
+_OPTIMUM_FIRST_STEP = 0.05
+#: A secant step this short in log(1 - gamma), from a point solved to ``_OPTIMUM_FINAL_RESIDUAL``, is taken
+#: as the root without solving there (the secant's error is far below it; mu by Taylor from the point).
+_OPTIMUM_ACCEPT = 1e-10
+#: A Newton step of the edge this short (relative), from a point solved to ``_EDGE_RESIDUAL``, is taken
+#: as the edge without solving there: its error is below ``step * residual / gap + step**2``.
+_EDGE_ACCEPT = 1e-7
 
 
 def _bound_refined(scheme: Any, z: float, lo: float, hi: float, what: str) -> float:
@@ -1075,7 +1108,8 @@ def _edge_curve(curve: Any, z: float, lo: float, hi: float) -> float | None:
     :math:`\phi(\eta) = (\zeta-1)\eta^2\mu((1-\eta)^2) - (1-\eta)^2` vanishes (:math:`\phi > 0`: unstable);
     :math:`\phi' = 2(\zeta-1)\eta\mu - 2(1-\eta)(\zeta-1)\eta^2\mu' + 2(1-\eta)`. Safeguarded Newton from
     ``hi`` (an upper bound, :math:`\phi(hi) \ge 0`) inside ``[lo, hi]``, bisection when a step leaves the
-    bracket; one Perron-curve point per step. None when the bracket reaches :math:`\eta = 1`
+    bracket; one Perron-curve point per step, loose while the steps are long, and a short step from a
+    tight point is taken without solving at its end (:data:`_EDGE_ACCEPT`). None when the bracket reaches :math:`\eta = 1`
     (:math:`\gamma = 0`) or a point does not converge (the search in the learning rate takes over).
     """
     if not 0.0 < lo < hi < 1.0:
@@ -1088,6 +1122,7 @@ def _edge_curve(curve: Any, z: float, lo: float, hi: float) -> float | None:
 
     x, b_lo, b_hi = hi, lo, hi
     tol = _EDGE_FAR_RESIDUAL  # the first point only steers: the bound's edge may be far (random geometric graphs)
+    last: tuple[float, float] | None = None  # the former point's (x, phi')
     for _ in range(100):
         f, df = phi(x, tol)
         if not (math.isfinite(f) and math.isfinite(df)):
@@ -1099,11 +1134,20 @@ def _edge_curve(curve: Any, z: float, lo: float, hi: float) -> float | None:
         else:
             b_lo = x
         xn = x - f / df if df > 0 else math.nan
+        if last is not None and df > 0 and abs(xn - x) > 1e-4 * x:
+            # a long step: the root of the quadratic model with phi'' from the last two slopes
+            d2 = (df - last[1]) / (x - last[0])
+            disc = df * df - 2.0 * f * d2
+            if disc > 0:
+                xn = x - 2.0 * f / (df + math.sqrt(disc))
+        last = (x, df)
         # mu is exact to ~tol**2 / gap (~1e-12 relative), and so is phi: stop at 1e-12 (a step this
         # short may land on x itself, outside the open bracket: it is convergence, not a bad step)
         short = abs(xn - x) <= 1e-12 * x
         if not (b_lo < xn < b_hi or short):
             xn = 0.5 * (b_lo + b_hi)
+        elif tol == _EDGE_RESIDUAL and abs(xn - x) <= _EDGE_ACCEPT * x:
+            return float(xn)  # Newton's step from a tight point: exact to far below 1e-11
         if short or b_hi - b_lo <= 1e-12 * b_hi:
             if tol == _EDGE_RESIDUAL:
                 return float(xn)
@@ -1121,9 +1165,17 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
     :math:`a = s^2/(1+s)^2` and the rate :math:`R(\gamma) = 1 - a/\gamma`; :math:`\eta(\gamma)` is
     decreasing (:math:`\mu' > 0`), so :math:`\eta^* = \eta(\gamma^*)` with :math:`R'(\gamma^*) = 0`, i.e.
     :math:`g(\gamma) = s^2(1+s) - \gamma(\zeta-1)\mu'(\gamma) = 0`
-    (:math:`R' = g/(\gamma^2(1+s)^3)`). The bracket: secant steps from the decay of the secular
-    bound's maximiser (:func:`_bound_refined`) until :math:`g` changes sign, then Brent's method;
-    each point one Perron-curve point. None when the edge is at or beyond :math:`\eta = 1`.
+    (:math:`R' = g/(\gamma^2(1+s)^3)`). Secant steps in :math:`\log(1-\gamma)` from the decay of the
+    secular bound's maximiser (:func:`_bound_refined`), safeguarded by the bracket of the sign changes
+    seen among points solved at least as tightly (bisection when a step leaves it; a loose point's
+    sign next to the root is noise); each secant taken with the point that makes it most reliable.
+    Each point is one Perron-curve point, solved to a residual that follows the length of the step
+    that led to it: after long steps loose (:data:`_OPTIMUM_STEER_RESIDUAL`, in single precision:
+    they only steer), within :data:`_OPTIMUM_NEAR` tight (:data:`_OPTIMUM_RESIDUAL`), the last ones
+    tighter (:data:`_OPTIMUM_FINAL_RESIDUAL`); a short secant step from such a point (below
+    :data:`_OPTIMUM_ACCEPT`, or between two tight points with its error estimate ``|step| |dlt|``
+    below a tenth of it) ends the search without a further point.
+    None when the edge is at or beyond :math:`\eta = 1`.
     """
     if not edge < 1.0:
         return None
@@ -1139,56 +1191,80 @@ def _argmax_curve(scheme: Any, curve: Any, z: float, edge: float) -> tuple[float
     if not 0.0 < t0 < 1.0 - g_lo:
         return None
 
-    values: dict[float, float] = {}
+    def point(lt: float, tol: float) -> tuple[float, float, float]:
+        """``(g, mu, dmu)`` at t = exp(lt), the Perron pair solved to ``tol``."""
+        gamma = 1.0 - math.exp(lt)
+        mu, dmu = _curve_point(curve, gamma, tol)
+        s = math.sqrt((z - 1.0) * mu)
+        return s * s * (1.0 + s) - gamma * (z - 1.0) * dmu, mu, dmu
 
-    def g(lt: float) -> float:
-        """The slope's sign function at t = exp(lt); tight where it is next to a point already solved."""
-        if lt not in values:
-            near = min((abs(lt - x) for x in values), default=math.inf)
-            tol = _OPTIMUM_RESIDUAL if near <= _OPTIMUM_NEAR else _BRACKET_RESIDUAL
-            gamma = 1.0 - math.exp(lt)
-            mu, dmu = _curve_point(curve, gamma, tol)
-            s = math.sqrt((z - 1.0) * mu)
-            values[lt] = s * s * (1.0 + s) - gamma * (z - 1.0) * dmu
-        return values[lt]
+    def tolerance(step: float) -> float:
+        if abs(step) <= _OPTIMUM_FINAL_STEP:
+            return _OPTIMUM_FINAL_RESIDUAL
+        if abs(step) <= _OPTIMUM_NEAR:
+            return _OPTIMUM_RESIDUAL
+        if abs(step) <= _OPTIMUM_MEDIUM_STEP:
+            return _OPTIMUM_MEDIUM_RESIDUAL
+        return _OPTIMUM_FAR_RESIDUAL if abs(step) >= _OPTIMUM_FAR_STEP else _OPTIMUM_STEER_RESIDUAL
 
-    # secant steps in log t, t = 1 - gamma (g > 0: R still rising, the optimum at a larger gamma, a smaller t)
+    solved: list[tuple[float, float, float]] = []  # (lt, g, tol) of the points so far
+
+    def partner(lt: float, tol: float) -> tuple[float, float, float]:
+        """The point whose secant with ``lt`` is most reliable: noise ``(tol_p + tol) / |dlt|`` plus curvature ``|dlt|``."""
+        best = min(solved, key=lambda p: (p[2] + tol) / abs(p[0] - lt) + abs(p[0] - lt))
+        return best
+
+    # secant steps in log t, t = 1 - gamma (g > 0: R still rising, the optimum at a larger gamma, a
+    # smaller t), each point solved to a residual that follows the step's length, each secant taken
+    # with the point that makes it most reliable (a loose point next to a tight one would make it
+    # noise); the bracket of the sign changes seen safeguards them (bisection when a step leaves it)
     top = math.log(1.0 - g_lo)
-    lt_prev = math.log(t0)
-    g_prev = g(lt_prev)
-    if not math.isfinite(g_prev):
+    lt, tol = math.log(t0), _OPTIMUM_STEER_RESIDUAL
+    g1, mu1, dmu1 = point(lt, tol)
+    if not math.isfinite(g1):
         return None
-    toward = -1.0 if g_prev > 0 else 1.0
-    lt = lt_prev + 1e-4 * toward
-    bracket = None
-    for _ in range(40):
-        if not (lt < top and math.isfinite(lt)):
+    step = (-1.0 if g1 > 0 else 1.0) * _OPTIMUM_FIRST_STEP
+    lt0 = tol0 = secant = math.nan
+    for _ in range(60):
+        # the bracket from the points solved at least as tightly as this one: a loose point's sign
+        # next to the root is noise
+        trusted = [(p[0], p[1]) for p in solved if p[2] <= tol] + [(lt, g1)]
+        lo = max((x for x, g in trusted if g < 0), default=-math.inf)
+        hi = min((x for x, g in trusted if g > 0), default=math.inf)
+        if g1 == 0.0:
+            step = 0.0
+        elif solved:
+            lt0, g0, tol0 = partner(lt, tol)
+            secant = -g1 * (lt - lt0) / (g1 - g0) if g1 != g0 else math.nan
+            if lo < hi < math.inf and lo > -math.inf:
+                step = secant if math.isfinite(secant) and lo < lt + secant < hi else 0.5 * (lo + hi) - lt
+            elif math.isfinite(secant) and secant * (-1.0 if g1 > 0 else 1.0) > 0:
+                # no sign change yet: overshoot a long secant step slightly, at most a factor 3 in t
+                step = math.copysign(min((1.05 if abs(secant) > _OPTIMUM_NEAR else 1.0) * abs(secant), 1.1), secant)
+            else:
+                step = (-1.0 if g1 > 0 else 1.0) * min(2.0 * abs(lt - lt0), 1.1)  # keep going, twice as far
+        # a secant step's error is about |step| |dlt| (the partner's distance) in log t: from two tight
+        # points, a step this small ends the search
+        tight_pair = (solved and step == secant and tol0 <= _OPTIMUM_RESIDUAL
+                      and abs(step) * abs(lt - lt0) <= 0.1 * _OPTIMUM_ACCEPT)
+        if tol == _OPTIMUM_FINAL_RESIDUAL and (abs(step) <= _OPTIMUM_ACCEPT or tight_pair):
+            lt_end = lt + step
+            gamma_end = 1.0 - math.exp(lt_end)
+            mu = mu1 + dmu1 * (gamma_end - (1.0 - math.exp(lt)))  # Taylor: the step is ~1e-10
+            s = math.sqrt((z - 1.0) * mu)
+            lr = 1.0 / (1.0 + s)
+            rho = (1.0 - lr) ** 2 / gamma_end
+            return lr, 1.0 - rho, rho, "eigen-reduction"
+        lt_new = lt + step
+        if hi == math.inf:
+            lt_new = min(lt_new, 0.5 * (lt + top))
+        if not (lt_new < top and math.isfinite(lt_new)):
             return None
-        gt = g(lt)
-        if not math.isfinite(gt):
+        solved.append((lt, g1, tol))
+        tol = tolerance(lt_new - lt)
+        lt = lt_new
+        g1, mu1, dmu1 = point(lt, tol)
+        if not math.isfinite(g1):
             return None
-        if (gt > 0) != (g_prev > 0) or gt == 0.0:
-            bracket = (min(lt, lt_prev), max(lt, lt_prev))
-            break
-        last = lt - lt_prev
-        step = -gt * last / (gt - g_prev) if gt != g_prev else math.nan
-        if not (math.isfinite(step) and step * toward > 0):
-            step = 2.0 * last  # the secant points away: keep going, twice as far
-        # at most a factor 3 in t per step; overshoot the secant root slightly to bracket it
-        step = toward * min(abs(1.05 * step), 1.1)
-        lt_prev, g_prev, lt = lt, gt, min(lt + step, 0.5 * (lt + top))
-    if bracket is None:
-        return None
-    import scipy.optimize as so
+    return None
 
-    # Brent's method in log t, where g is closer to linear; a step of 1e-10 in log t moves the
-    # learning rate by far less (|d log lr / d log t| < 1), and the slopes' own error is about as large
-    lt = float(so.brentq(g, *bracket, xtol=1e-10, rtol=4 * _EPS, maxiter=200))
-    gamma = 1.0 - math.exp(lt)
-    if values.get(lt) is None or not math.isfinite(values[lt]):
-        return None
-    mu, _ = _curve_point(curve, gamma, _OPTIMUM_RESIDUAL)
-    s = math.sqrt((z - 1.0) * mu)
-    lr = 1.0 / (1.0 + s)
-    rho = (1.0 - lr) ** 2 / gamma
-    return lr, 1.0 - rho, rho, "eigen-reduction"
