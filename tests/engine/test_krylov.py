@@ -407,6 +407,7 @@ def _hops(s):
     A = s.sparse_matrix(0).copy()
     A.setdiag(0)
     A.eliminate_zeros()
+    A.indices, A.indptr = A.indices.astype(np.intc), A.indptr.astype(np.intc)  # scipy < 1.15: 32-bit only
     return shortest_path(A, unweighted=True, directed=False)
 
 

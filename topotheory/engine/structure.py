@@ -133,7 +133,9 @@ def cyclic_classes(M: Any) -> CyclicClasses:
     (2, 6, [3, 3])
     """
     A = sp.csr_array(M) if not sp.issparse(M) else sp.csr_array(M)
-    A = sp.csr_array((np.ones_like(A.data), A.indices, A.indptr), shape=A.shape)
+    # 32-bit indices where they fit: the graph routines of scipy < 1.15 refuse 64-bit ones
+    index = np.intc if A.nnz < np.iinfo(np.intc).max else A.indices.dtype
+    A = sp.csr_array((np.ones_like(A.data), A.indices.astype(index), A.indptr.astype(index)), shape=A.shape)
     A.eliminate_zeros()
     ncomp, comp = csgraph.connected_components(A, directed=True, connection="weak")
     looped = np.zeros(ncomp, dtype=bool)
@@ -144,7 +146,7 @@ def cyclic_classes(M: Any) -> CyclicClasses:
     order = np.argsort(comp, kind="stable")
     first = np.searchsorted(comp[order], np.arange(ncomp))
     roots = order[first]
-    level = csgraph.dijkstra(A, directed=True, indices=roots, unweighted=True, min_only=True)
+    level = csgraph.dijkstra(A, directed=True, indices=roots.astype(index), unweighted=True, min_only=True)
     level = np.asarray(level, dtype=np.int64) if np.all(np.isfinite(level)) else np.nan_to_num(level).astype(np.int64)
     coo = A.tocoo()
     diff = np.abs(level[coo.row] + 1 - level[coo.col])
