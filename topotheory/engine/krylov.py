@@ -916,13 +916,11 @@ class RateBracket:
             c = (1.0 - gamma_ref) * 2.0 ** np.arange(-6, 64)
             c = np.append(c[c < 1.0], 1.0)
             self.grid = np.sort(1.0 - c)
-            if others.size:
-                lo, hi = rep.crude_variance_bounds(self.grid, deflate)
-                self.others = hi[:, others].max(axis=1) / (1.0 - self.grid)
-            else:
-                self.others = np.zeros(self.grid.size)
+            grid_hi = rep.crude_variance_bounds(self.grid, deflate)[1] if others.size else None
+            self.others = (grid_hi[:, others].max(axis=1) / (1.0 - self.grid) if grid_hi is not None
+                           else np.zeros(self.grid.size))
             if local and rep.W.nnz and float(rep.W.data.min()) >= 0 and n > 2:
-                self._localize(gamma_ref, chi[0], order, cand, deflate, max_candidates, progress)
+                self._localize(gamma_ref, chi[0], order, cand, deflate, max_candidates, progress, grid_hi)
 
     def sigma_mean(self, g: float, which: str) -> float:
         r"""``mean_i Sigma_ii(g)``: the lower end (``which="lo"``) or the estimate (``"mid"``)."""
@@ -943,13 +941,14 @@ class RateBracket:
         return max(top, float(other))
 
     def _localize(self, gamma_ref: float, chi: np.ndarray, order: np.ndarray, cand: np.ndarray, deflate: int,
-                  max_candidates: int, progress: bool | None) -> None:
+                  max_candidates: int, progress: bool | None, grid_hi: np.ndarray | None = None) -> None:
         """The local block ``S`` (:class:`LocalPerron`) around the worst candidates, and more candidates.
 
         ``S``: the candidates in decreasing order of their certified upper bound at ``gamma_ref`` and
         the workers within a few hops of the first ones, ``LOCAL_SIZE`` in all. Every worker whose
         crude bound may exceed the local lower bound is then refined (up to ``max_candidates``): the
-        Collatz–Wielandt bound cannot fall below the largest row sum outside ``S``.
+        Collatz–Wielandt bound cannot fall below the largest row sum outside ``S``. ``grid_hi``: the
+        crude upper bounds on :attr:`grid` when already computed.
         """
         rep, n = self.rep, self.rep.n
         worst = cast(WorkerRules, self.worst)
@@ -985,7 +984,7 @@ class RateBracket:
         refined[more] = True
         rest = np.flatnonzero(~refined)
         if rest.size:
-            _, hi = rep.crude_variance_bounds(self.grid, deflate)
+            hi = grid_hi if grid_hi is not None else rep.crude_variance_bounds(self.grid, deflate)[1]
             self.local_others = hi[:, rest].max(axis=1) / (1.0 - self.grid)
         else:
             self.local_others = np.zeros(self.grid.size)
