@@ -427,7 +427,7 @@ def variance(n=4096, family="random_geometric", distances=(1, 2, 3, 4), gammas=(
 # ------------------------------------------------------------------------------ scaling table
 SIZES = (256, 1024, 4096, 16384, 65536, 100_000)
 #: The routes of the table: what a user calls at each size (dense below KRYLOV_MIN_N, matrix-free above).
-ROUTES = ("gap", "nw_mean", "nw_mean_dense", "nw_worst", "rate", "optimum", "simulate")
+ROUTES = ("gap", "nw_mean", "nw_mean_sampled", "nw_mean_lu", "nw_worst", "rate", "optimum", "simulate")
 #: Time budget (s) handed to the trace estimator of the matrix-free n_W mean.
 NW_BUDGET = 60.0
 
@@ -440,14 +440,18 @@ def _route(s, route):
     lr = 0.2
     if route == "gap":
         return dict(value=tt.spectral_gap(s), route=resolve(s).route)
-    if route == "nw_mean":
-        e = tt.effective_neighbors_interval(s, GAMMAS, rtol=1e-3, seed=0, time_budget=NW_BUDGET, progress=False)
+    if route in ("nw_mean", "nw_mean_sampled", "nw_mean_lu"):
+        if route == "nw_mean":  # what a user gets: dense below KRYLOV_MIN_N, exact sparse LU or sampled above
+            e = tt.effective_neighbors(s, GAMMAS, log=True, rtol=1e-3, time_budget=NW_BUDGET, progress=False)
+        elif route == "nw_mean_sampled":
+            e = tt.effective_neighbors_interval(s, GAMMAS, rtol=1e-3, seed=0, time_budget=NW_BUDGET, progress=False)
+        else:  # the sparse-LU route where it fits (forced below KRYLOV_MIN_N)
+            rep = resolve(s, "krylov")
+            if not rep.factorable:
+                return None
+            e = rep.auto_nw_mean(GAMMAS, method="factor", progress=False)
         return dict(value=e.estimate.tolist(), halfwidth=e.relative_halfwidth.tolist(), converged=bool(e.converged),
                     probes=e.probes, deflated=e.deflated, route=e.route)
-    if route == "nw_mean_dense":
-        if big:
-            return None
-        return dict(value=np.atleast_1d(tt.effective_neighbors(s, GAMMAS)).tolist(), route=resolve(s).route)
     if route == "nw_worst":
         if big:
             e = tt.effective_neighbors_interval(s, [0.99], mode="worst", progress=False)
