@@ -21,7 +21,7 @@ def periodic(request):
 
 def roots(rep, ncv):
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(base, "_PERRON_NCV", ncv)
+        m.setattr(base, "ARNOLDI_NCV", ncv)
         u, its, res, conv, route = rep.perron_excess(A, BETA)
     assert route == "arnoldi" and conv.all() and np.all(res < 1e-10)
     return u, its
@@ -29,14 +29,14 @@ def roots(rep, ncv):
 
 def test_short_basis_gives_the_long_basis_root(periodic):
     u_long, its_long = roots(periodic, (40,))
-    u, its = roots(periodic, base._PERRON_NCV)
+    u, its = roots(periodic, base.ARNOLDI_NCV)
     np.testing.assert_allclose(u, u_long, rtol=1e-12, atol=1e-15)
     assert np.all(its < its_long)  # the point of the short basis: fewer applications of the map
 
 
 def test_a_failing_short_basis_hands_over(periodic, monkeypatch):
     u_long, its_long = roots(periodic, (40,))
-    monkeypatch.setattr(base, "_PERRON_RESIDUAL", 0.0)  # no short result is accepted: the long basis decides
-    u, its = roots(periodic, base._PERRON_NCV)
+    monkeypatch.setattr(base, "ARNOLDI_RESIDUAL", 0.0)  # no short result is accepted: the long basis decides
+    u, its = roots(periodic, base.ARNOLDI_NCV)
     np.testing.assert_allclose(u, u_long, rtol=1e-12, atol=1e-15)
     assert np.all(its > its_long)  # the short attempt ran, then the long one
