@@ -132,3 +132,25 @@ def test_compare_zeta_ten_irregular_graphs_256(benchmark):
     assert benchmark.pedantic(run, rounds=1, iterations=1) == 0
     rows = [line for line in out.getvalue().splitlines() if line.startswith(("erdos_renyi", "random_regular"))]
     assert len(rows) == 10 and all("nan" not in row for row in rows)
+
+
+@pytest.mark.parametrize("n, k", [(100, 2), (300, 1)])
+def test_base_graph_optimum(benchmark, n, k):
+    """Periodic, not circulant (the dense route, Arnoldi on the one-period map): the optimal lr of a base graph,
+    with the short Arnoldi basis against the long one alone (same optimum to 1e-12 in lr; ``extra_info``)."""
+    import topotheory.engine.base as base
+
+    def run(sizes=None):
+        s = tt.base_graph(n, k)
+        if sizes is None:
+            return tt.optimal_learning_rate(s, zeta=11.0, progress=False)
+        old, base.ARNOLDI_NCV = base.ARNOLDI_NCV, sizes
+        try:
+            return tt.optimal_learning_rate(s, zeta=11.0, progress=False)
+        finally:
+            base.ARNOLDI_NCV = old
+
+    opt = benchmark.pedantic(run, rounds=3, iterations=1)
+    long = run((40,))
+    benchmark.extra_info.update(lr=opt.lr, rate=opt.rate, lr_long_basis=long.lr)
+    assert abs(opt.lr / long.lr - 1) < 1e-12 and 0 < opt.lr < opt.max_lr
