@@ -444,12 +444,14 @@ def simulate_dsgd(
         Precision of the state, the Gaussian samples (``Generator.standard_normal(dtype=...)``),
         the gradient step and the gossip (the gossip matrices are cast to it once). The per-replica
         losses and consensus distances are summed over workers in float64 either way. Default
-        float64. ``"float32"`` ran 1.2-1.3x faster (dense, n = 256) and 1.4x faster (sparse, 10^5
-        workers) in ``benchmarks/bench_simulate.py``: the gossip product is about twice as fast,
-        the normals barely (numpy's float32 sampler is ~1.1x the float64 one). Its rounding,
-        ~1e-7 relative per step, is far below the Monte Carlo noise, but rates below ~1e-6 per
-        step, and losses to more than ~6 digits, need float64. float32 draws other normals than
-        float64: the same seed gives different (equally distributed) replicas.
+        float64. Speed (``benchmarks/bench_simulate.py``, one thread, median time ratio
+        float64 / float32): 1.2x on a dense 256-worker gossip matrix and 1.5x on a sparse
+        10^5-worker random geometric graph (d = 8): the gossip product runs 1.6-2x faster and the
+        gradient step up to 1.9x, but numpy's float32 normals only ~1.1x, and they are 20-50 %
+        of a step. Precision: float32 rounds ~1e-7 relative per step, far below the Monte Carlo
+        noise of a loss curve, but not enough for rates below ~1e-6 per step or losses to more
+        than ~6 digits: use float64 there. float32 draws other normals than float64, so one seed
+        gives other (identically distributed) replicas in each precision.
 
     Notes
     -----
