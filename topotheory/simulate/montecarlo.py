@@ -141,7 +141,7 @@ def gossip_plan(scheme: Any, dtype: Any = np.float64) -> list[tuple[str, Any]]:
             elif S.nnz == n * n and np.max(np.abs(S.data - 1.0 / n)) <= 1e-15:
                 plan.append(("average", None))
             elif S.nnz <= _SPARSE_DENSITY * n * n:
-                plan.append(("sparse", sp.csr_array(S).astype(dtype, copy=False)))
+                plan.append(("sparse", sp.csr_array(S.astype(dtype, copy=False))))
             else:
                 plan.append(("dense", np.ascontiguousarray(S.toarray(), dtype=dtype)))
             continue
@@ -151,7 +151,7 @@ def gossip_plan(scheme: Any, dtype: Any = np.float64) -> list[tuple[str, Any]]:
         elif np.array_equal(M, np.eye(n)):
             plan.append(("identity", None))
         elif np.count_nonzero(M) <= _SPARSE_DENSITY * n * n:
-            plan.append(("sparse", sp.csr_array(M).astype(dtype, copy=False)))
+            plan.append(("sparse", sp.csr_array(M.astype(dtype, copy=False))))
         else:
             plan.append(("dense", np.ascontiguousarray(M, dtype=dtype)))
     return plan
