@@ -453,6 +453,12 @@ def simulate_dsgd(
         than ~6 digits: use float64 there. float32 draws other normals than float64, so one seed
         gives other (identically distributed) replicas in each precision.
 
+    Returns
+    -------
+    DSGDSimulation
+        Mean loss, its standard error, consensus distance and (``keep_replicas``) the per-replica
+        losses; ``dtype`` records the precision.
+
     Notes
     -----
     A replica whose loss exceeds ``1e300`` or stops being finite is flagged (``diverged``), its
