@@ -19,7 +19,9 @@ exact averages ``J`` are a mean). The chunks are independent: each has its own r
 derived from ``seed`` by the simulation engine (:mod:`topotheory.simulate.engine`), so results
 depend on ``seed`` and ``chunk_size`` only — never on the number of threads used to run the chunks. Gaussian
 sampling (``Generator.standard_normal(out=...)`` into preallocated buffers) is the cost floor;
-numpy releases the GIL while sampling, so chunks run in parallel threads.
+numpy releases the GIL while sampling, so chunks run in parallel threads. The state may be float32
+(``simulate_dsgd(dtype="float32")``): the gossip matrices are then cast once, every product stays
+in float32, and only the sums over workers (losses, consensus distances) are float64.
 """
 
 from __future__ import annotations
