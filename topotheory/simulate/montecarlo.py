@@ -19,7 +19,9 @@ exact averages ``J`` are a mean). The chunks are independent: each has its own r
 derived from ``seed`` by the simulation engine (:mod:`topotheory.simulate.engine`), so results
 depend on ``seed`` and ``chunk_size`` only — never on the number of threads used to run the chunks. Gaussian
 sampling (``Generator.standard_normal(out=...)`` into preallocated buffers) is the cost floor;
-numpy releases the GIL while sampling, so chunks run in parallel threads.
+numpy releases the GIL while sampling, so chunks run in parallel threads. The state may be float32
+(``simulate_dsgd(dtype="float32")``): the gossip matrices are then cast once, every product stays
+in float32, and only the sums over workers (losses, consensus distances) are float64.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from .fit import fit_rate, slope_weights
 
 __all__ = [
     "check_dsgd_size",
+    "check_dtype",
+    "SIMULATION_DTYPES",
     "default_burn_in",
     "default_window",
     "DSGDSimulation",
@@ -60,18 +64,71 @@ DIVERGENCE_THRESHOLD = 1e300
 #: Sparse products are used when ``W_t`` is stored sparse with at most this fraction of non-zeros.
 _SPARSE_DENSITY = 0.25
 
+#: Precisions of the simulated state (``dtype=`` of :func:`simulate_dsgd`); the first is the default.
+SIMULATION_DTYPES = ("float64", "float32")
+
 # The dynamics are linear in X, so a chunk whose losses all fall below 2**-_RESCALE_BELOW is
 # multiplied by 2**_RESCALE_BY (exact in floating point) and the power is tracked: no underflow
 # into denormals, however long the run.
 _RESCALE_BELOW = 500
 _RESCALE_BY = 250
 
+# Per state precision: (rescale up below 2**-e, by 2**k; rescale down above 2**e, by 2**-k — None:
+# never, the divergence threshold 1e300 comes first; cancellation tolerance of the consensus
+# distance sq/n - ||xbar||^2, about the square root of the precision's epsilon). float32 squares
+# underflow below |x| ~ 2**-63 and overflow above 2**64, so its window is kept near 2**0.
+_WINDOWS: dict[str, tuple[int, int, int | None, float]] = {
+    "float64": (_RESCALE_BELOW, _RESCALE_BY, None, 1e-8),
+    "float32": (60, 40, 60, 1e-3),
+}
+
+
+def check_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` of a simulator as a numpy dtype: float64 (the default) or float32.
+
+    Parameters
+    ----------
+    dtype : str, numpy dtype or numpy scalar type
+        ``"float64"``, ``"float32"``, ``np.float32``, ``np.dtype("float64")``, ``float``, ...
+
+    Returns
+    -------
+    numpy.dtype
+        ``float64`` or ``float32``.
+
+    Raises
+    ------
+    TypeError
+        Not something numpy reads as a dtype.
+    ValueError
+        A dtype other than float64 and float32.
+
+    Examples
+    --------
+    >>> check_dtype("float32"), check_dtype(np.float64)
+    (dtype('float32'), dtype('float64'))
+    >>> check_dtype("int64")
+    Traceback (most recent call last):
+    ...
+    ValueError: dtype must be one of 'float64', 'float32', got int64
+    """
+    if isinstance(dtype, bool) or not isinstance(dtype, (str, type, np.dtype)):
+        raise TypeError(f"dtype must be a numpy dtype or its name ('float64' or 'float32'), got {dtype!r}")
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a numpy dtype or its name ('float64' or 'float32'), got {dtype!r}") from None
+    if dt.name not in SIMULATION_DTYPES:
+        raise ValueError(f"dtype must be one of 'float64', 'float32', got {dt.name}")
+    return dt
+
 
 # ------------------------------------------------------------------------------------ helpers
-def gossip_plan(scheme: Any) -> list[tuple[str, Any]]:
+def gossip_plan(scheme: Any, dtype: Any = np.float64) -> list[tuple[str, Any]]:
     """One ``(kind, matrix)`` per phase: kind is identity, average, sparse, dense or random.
 
-    The plan every simulator gossips through (:func:`apply_gossip`).
+    The plan every simulator gossips through (:func:`apply_gossip`); its matrices are cast once
+    to ``dtype`` (the state's precision), so the products stay in it.
     """
     n = scheme.n
     if getattr(scheme, "is_random_scheme", False) is True:
@@ -86,9 +143,9 @@ def gossip_plan(scheme: Any) -> list[tuple[str, Any]]:
             elif S.nnz == n * n and np.max(np.abs(S.data - 1.0 / n)) <= 1e-15:
                 plan.append(("average", None))
             elif S.nnz <= _SPARSE_DENSITY * n * n:
-                plan.append(("sparse", sp.csr_array(S)))
+                plan.append(("sparse", sp.csr_array(S.astype(dtype, copy=False))))
             else:
-                plan.append(("dense", np.ascontiguousarray(S.toarray())))
+                plan.append(("dense", np.ascontiguousarray(S.toarray(), dtype=dtype)))
             continue
         M = scheme.matrix(t)
         if np.max(np.abs(M - 1.0 / n)) <= 1e-15:
@@ -96,9 +153,9 @@ def gossip_plan(scheme: Any) -> list[tuple[str, Any]]:
         elif np.array_equal(M, np.eye(n)):
             plan.append(("identity", None))
         elif np.count_nonzero(M) <= _SPARSE_DENSITY * n * n:
-            plan.append(("sparse", sp.csr_array(M)))
+            plan.append(("sparse", sp.csr_array(M.astype(dtype, copy=False))))
         else:
-            plan.append(("dense", np.ascontiguousarray(M)))
+            plan.append(("dense", np.ascontiguousarray(M, dtype=dtype)))
     return plan
 
 
@@ -109,12 +166,12 @@ def apply_gossip(op: tuple[str, Any], X: np.ndarray, out: Any, rng: np.random.Ge
     The result is ``X`` itself (identity), ``out`` (dense, average) or a new array (sparse,
     random). ``"random"``: ``X`` holds ``reps`` replicas side by side (``(n, reps * k)``, replica
     major), and each replica gossips with its own fresh draw of ``W`` from ``rng`` (one batched
-    product, no loop over replicas).
+    product, no loop over replicas), cast to ``X``'s precision.
     """
     kind, M = op
     if kind == "random":
         n = X.shape[0]
-        Ws = M.sample(rng, reps)
+        Ws = M.sample(rng, reps).astype(X.dtype, copy=False)
         assert reps is not None  # a random scheme's plan always comes with its replica count
         return np.einsum("rik,krj->irj", Ws, X.reshape(n, reps, -1), optimize=True).reshape(n, -1)
     if kind == "identity":
@@ -177,6 +234,9 @@ class DSGDSimulation(Result):
         others of :data:`topotheory.ALGORITHMS`).
     hyperparameters : dict
         Its hyper-parameters, defaults filled in (empty for D-SGD).
+    dtype : str
+        Precision of the simulated state (``"float64"`` or ``"float32"``, see :func:`simulate_dsgd`);
+        the losses and consensus distances are float64 either way.
     """
 
     scheme: str
@@ -199,10 +259,12 @@ class DSGDSimulation(Result):
     elapsed: float = field(default=float("nan"))
     algorithm: str = "dsgd"
     hyperparameters: dict = field(default_factory=dict)
+    dtype: str = "float64"
 
     def __repr__(self) -> str:
         last = self.loss[-1]
         alg = "" if self.algorithm == "dsgd" else f"algorithm={self.algorithm!r}, "
+        alg += "" if self.dtype == "float64" else f"dtype={self.dtype!r}, "
         return (
             f"DSGDSimulation({alg}scheme={self.scheme!r}, n={self.n}, d={self.d}, lr={self.lr:g}, "
             f"batch_size={self.batch_size}, steps={self.steps}, reps={self.reps}, "
@@ -226,37 +288,43 @@ def mark_divergence(loss: np.ndarray, cons: np.ndarray, t: int) -> int:
     return int(bad.sum())
 
 
-def _dsgd_chunk(plan: list[tuple[str, Any]], X0: np.ndarray, lr: float, batch_size: int, steps: int, c: int,
-                seed: Any) -> tuple[Any, ...]:
-    """Simulate ``c`` replicas; returns per-replica loss, summed consensus, divergence info."""
+def _dsgd_chunk(plan: list[tuple[str, Any]], X0: np.ndarray, lr: float, batch_size: int, steps: int,
+                dtype: np.dtype, c: int, seed: Any) -> tuple[Any, ...]:
+    """Simulate ``c`` replicas in precision ``dtype`` (the plan's matrices cast to it); returns
+    per-replica loss, summed consensus (both float64), divergence info."""
     rng = as_generator(seed)
     n, d = X0.shape
     p = len(plan)
-    X = np.empty((n, c, d))
-    X[...] = X0[:, None, :]
+    below, by, above, cancel = _WINDOWS[dtype.name]
+    # start near 2**0 (a power of two: exact), so that float32 squares neither under- nor overflow
+    peak = float(np.max(np.abs(X0)))
+    scale = -math.frexp(peak)[1] if above is not None and 0.0 < peak < math.inf else 0  # X holds 2**scale x
+    X = np.empty((n, c, d), dtype=dtype)
+    X[...] = np.ldexp(X0, scale)[:, None, :]
     Y = np.empty_like(X)
     A = np.empty_like(X)
     G = np.empty_like(X) if batch_size > 1 else None
-    s = np.empty((n, c))
+    s = np.empty((n, c), dtype=dtype)
     sq = np.empty(c)
     xbar = np.empty((c, d))
     loss = np.full((c, steps + 1), np.nan)
     cons = np.full(steps + 1, np.nan)
     m = c * d
-    scale = 0  # X holds 2**scale times the true state
     diverged_step, n_div = -1, 0
+    eta = dtype.type(lr)
 
     def record(t: int, X: np.ndarray) -> None:
         # per replica: sq = sum_i ||x_i||^2, and the consensus distance
         # (1/n) sum_i ||x_i - xbar||^2 = sq/n - ||xbar||^2, computed directly (one more pass) only
-        # when the difference would lose more than half of the digits
+        # when the difference would lose more than half of the digits. Sums over workers in float64
+        # whatever the state's precision (only the d terms of one worker are summed in it).
         np.einsum("icd,icd->ic", X, X, out=s)
-        np.sum(s, axis=0, out=sq)
-        np.mean(X, axis=0, out=xbar)
+        np.sum(s, axis=0, dtype=np.float64, out=sq)
+        np.mean(X, axis=0, dtype=np.float64, out=xbar)
         between = sq / n - np.einsum("cd,cd->c", xbar, xbar)
-        if np.any(between <= 1e-8 * sq / n):
-            np.subtract(X, xbar, out=A)
-            between = np.einsum("icd,icd->c", A, A) / n
+        if np.any(between <= cancel * sq / n):
+            np.subtract(X, xbar, out=A, casting="same_kind")
+            between = np.einsum("icd,icd->c", A, A, dtype=np.float64) / n
         cons[t] = math.ldexp(float(between.sum()), -2 * scale)
         loss[:, t] = np.ldexp(sq / (2 * n), -2 * scale)
 
@@ -264,19 +332,19 @@ def _dsgd_chunk(plan: list[tuple[str, Any]], X0: np.ndarray, lr: float, batch_si
         record(0, X)
         for t in range(steps):
             if G is None:
-                rng.standard_normal(out=A)
+                rng.standard_normal(dtype=dtype, out=A)
                 np.einsum("icd,icd->ic", A, X, out=s)
-                s *= lr
+                s *= eta
                 A *= s[:, :, None]
                 X -= A
             else:
                 G.fill(0.0)
                 for _ in range(batch_size):
-                    rng.standard_normal(out=A)
+                    rng.standard_normal(dtype=dtype, out=A)
                     np.einsum("icd,icd->ic", A, X, out=s)
                     A *= s[:, :, None]
                     G += A
-                G *= lr / batch_size
+                G *= dtype.type(lr / batch_size)
                 X -= G
             R = _gossip(plan[t % p], X.reshape(n, m), Y.reshape(n, m), rng, c).reshape(n, c, d)
             if R is Y:
@@ -288,9 +356,12 @@ def _dsgd_chunk(plan: list[tuple[str, Any]], X0: np.ndarray, lr: float, batch_si
             if n_div:
                 diverged_step = t + 1
                 break
-            if sq.max() < 2.0**-_RESCALE_BELOW:
-                X *= 2.0**_RESCALE_BY
-                scale += _RESCALE_BY
+            if sq.max() < 2.0**-below:
+                X *= dtype.type(2.0**by)
+                scale += by
+            elif above is not None and sq.max() > 2.0**above:
+                X *= dtype.type(2.0**-by)
+                scale -= by
     return loss, cons, diverged_step, n_div
 
 
@@ -328,6 +399,7 @@ def simulate_dsgd(
     keep_replicas: bool = True,
     chunk_size: int | None = None,
     threads: int | None = None,
+    dtype: Any = "float64",
 ) -> DSGDSimulation:
     r"""Monte Carlo of D-SGD on the isotropic random quadratic (THEORY §3.1, §6).
 
@@ -370,12 +442,24 @@ def simulate_dsgd(
     threads : int, optional
         Threads running the chunks, 1 to 256 (default: the number of CPUs). Results do not
         depend on it.
+    dtype : {"float64", "float32"} or numpy dtype
+        Precision of the state, the Gaussian samples (``Generator.standard_normal(dtype=...)``),
+        the gradient step and the gossip (the gossip matrices are cast to it once). The per-replica
+        losses and consensus distances are summed over workers in float64 either way. Default
+        float64. Speed (``benchmarks/bench_simulate.py``, one thread, median time ratio
+        float64 / float32): 1.2x on a dense 256-worker gossip matrix and 1.5x on a sparse
+        10^5-worker random geometric graph (d = 8): the gossip product runs 1.6-2x faster and the
+        gradient step up to 1.9x, but numpy's float32 normals only ~1.1x, and they are 20-50 %
+        of a step. Precision: float32 rounds ~1e-7 relative per step, far below the Monte Carlo
+        noise of a loss curve, but not enough for rates below ~1e-6 per step or losses to more
+        than ~6 digits: use float64 there. float32 draws other normals than float64, so one seed
+        gives other (identically distributed) replicas in each precision.
 
     Returns
     -------
     DSGDSimulation
         Mean loss, its standard error, consensus distance and (``keep_replicas``) the per-replica
-        losses.
+        losses; ``dtype`` records the precision.
 
     Notes
     -----
@@ -384,6 +468,11 @@ def simulate_dsgd(
 
     Sizes whose memory (more than 4 GiB) or time (more than :data:`~topotheory.simulate.engine.WORK_LIMIT`
     elementary updates) cannot fit are refused at once, before anything is allocated.
+
+    The state is kept in range by exact power-of-two rescaling (the dynamics are linear): in
+    float64 when it falls below ``2**-500``; in float32 whenever its squared norm leaves
+    ``[2**-60, 2**60]``, so a float32 replica is flagged at the same true loss ``1e300``
+    (unless one step overflows float32, which also flags it).
 
     Examples
     --------
@@ -395,18 +484,23 @@ def simulate_dsgd(
     0.069
     >>> round(float(sim.loss_sem[20]), 3)
     0.002
+    >>> sim32 = simulate_dsgd(ring(8), lr=0.05, d=10, steps=20, reps=50, seed=0, dtype="float32")
+    >>> sim32.dtype, round(float(sim32.loss[20]), 2)
+    ('float32', 0.07)
     """
     scheme, lr, d, steps, reps, batch_size, keep_replicas, threads = check_simulation(
         scheme, lr, d, steps, reps, batch_size, keep_replicas, threads)
+    dt = check_dtype(dtype)
     n = scheme.n
     check_dsgd_size(n, d=d, steps=steps, reps=reps, batch_size=batch_size)
     X0 = start_point(x0, n, d)
     seed, seed_record = root_seed(seed)
-    args = (_gossip_plan(scheme), X0, lr, batch_size, steps)
+    args = (_gossip_plan(scheme, dt), X0, lr, batch_size, steps, dt)
+    # the default chunk (replicas per chunk) is the same in both precisions: results stay comparable
     outs, chunk_size, elapsed = run_chunks(_dsgd_chunk, args, reps, n * d, chunk_size, seed, threads)
     return simulation_from_chunks(outs, scheme=scheme, d=d, lr=lr, batch_size=batch_size, steps=steps, reps=reps,
                                   seed=seed_record, chunk_size=chunk_size, keep_replicas=keep_replicas,
-                                  elapsed=elapsed)
+                                  elapsed=elapsed, dtype=dt.name)
 
 
 def check_simulation(scheme: Any, lr: float, d: int, steps: int, reps: int, batch_size: int, keep_replicas: bool,
@@ -420,7 +514,7 @@ def check_simulation(scheme: Any, lr: float, d: int, steps: int, reps: int, batc
 
 def simulation_from_chunks(outs: list[Any], *, scheme: Any, d: int, lr: float, batch_size: int, steps: int, reps: int,
                            seed: Any, chunk_size: int, keep_replicas: bool, elapsed: float, algorithm: str = "dsgd",
-                           hyperparameters: dict[str, Any] | None = None) -> DSGDSimulation:
+                           hyperparameters: dict[str, Any] | None = None, dtype: str = "float64") -> DSGDSimulation:
     """The :class:`DSGDSimulation` of chunk outputs ``(loss (c, steps + 1), consensus sum,
     diverged step, diverged count)``: replica mean, standard error, divergence flags.
 
@@ -456,6 +550,7 @@ def simulation_from_chunks(outs: list[Any], *, scheme: Any, d: int, lr: float, b
         elapsed=elapsed,
         algorithm=algorithm,
         hyperparameters=dict(hyperparameters or {}),
+        dtype=dtype,
     )
 
 
@@ -463,11 +558,11 @@ def concat_simulations(sims: Sequence[Any]) -> DSGDSimulation:
     """One :class:`DSGDSimulation` holding the replicas of several runs of the same setting.
 
     Used by the adaptive cross-check, which adds seeded chunks of replicas. The runs must share
-    scheme, ``n``, ``d``, ``lr``, ``batch_size``, ``steps``, algorithm and hyper-parameters, and keep their replicas; the seed
+    scheme, ``n``, ``d``, ``lr``, ``batch_size``, ``steps``, algorithm, hyper-parameters and ``dtype``, and keep their replicas; the seed
     record is the first run's, ``elapsed`` the total.
     """
     first = sims[0]
-    keys = ("scheme", "n", "d", "lr", "batch_size", "steps", "period", "algorithm", "hyperparameters")
+    keys = ("scheme", "n", "d", "lr", "batch_size", "steps", "period", "algorithm", "hyperparameters", "dtype")
     for s in sims:
         if s.replica_loss is None or any(getattr(s, k) != getattr(first, k) for k in keys):
             raise ValueError("concat_simulations needs runs of one setting that kept their replicas")
@@ -486,7 +581,7 @@ def concat_simulations(sims: Sequence[Any]) -> DSGDSimulation:
         reps=reps, period=first.period, seed=first.seed, chunk_size=first.chunk_size, loss=mean, loss_sem=sem,
         consensus=cons, replica_loss=L, diverged=bool(div), diverged_step=min(div) if div else -1,
         n_diverged=sum(s.n_diverged for s in sims), elapsed=sum(s.elapsed for s in sims),
-        algorithm=first.algorithm, hyperparameters=dict(first.hyperparameters),
+        algorithm=first.algorithm, hyperparameters=dict(first.hyperparameters), dtype=first.dtype,
     )
 
 
