@@ -905,6 +905,8 @@ class RateBracket:
         self.worst: WorkerRules | None = None
         self.local: LocalPerron | None = None
         self.extra: WorkerRules | None = None
+        #: True when :meth:`local_can_narrow` showed the local block could not narrow the bracket (not built).
+        self.local_skipped = False
         if worst:
             clo, chi = rep.crude_variance_bounds([gamma_ref], deflate)
             order = np.argsort(-chi[0], kind="stable")
@@ -942,13 +944,16 @@ class RateBracket:
 
     def _localize(self, gamma_ref: float, chi: np.ndarray, order: np.ndarray, cand: np.ndarray, deflate: int,
                   max_candidates: int, progress: bool | None, grid_hi: np.ndarray | None = None) -> None:
-        """The local block ``S`` (:class:`LocalPerron`) around the worst candidates, and more candidates.
+        r"""The local block ``S`` (:class:`LocalPerron`) around the worst candidates, and more candidates.
 
         ``S``: the candidates in decreasing order of their certified upper bound at ``gamma_ref`` and
         the workers within a few hops of the first ones, ``LOCAL_SIZE`` in all. Every worker whose
         crude bound may exceed the local lower bound is then refined (up to ``max_candidates``): the
         Collatz–Wielandt bound cannot fall below the largest row sum outside ``S``. ``grid_hi``: the
         crude upper bounds on :attr:`grid` when already computed.
+
+        The walks are skipped (:attr:`local` stays None) when :meth:`local_can_narrow` shows, from
+        the bounds at hand, that the block would be dropped after construction anyway.
         """
         rep, n = self.rep, self.rep.n
         worst = cast(WorkerRules, self.worst)
@@ -971,6 +976,12 @@ class RateBracket:
             inside[new] = True
         chosen = [int(x) for x in perm[np.flatnonzero(inside)]]
         S = np.array(sorted(chosen), dtype=np.int64)
+        inS = np.zeros(n, dtype=bool)
+        inS[S] = True
+        self.local_skipped = not self.local_can_narrow(gamma_ref, S.size, float(np.max(up[~inS[worst.workers]],
+                                                                                     initial=0.0)))
+        if self.local_skipped:
+            return
         self.local = LocalPerron(rep, S, gamma_ref)
         self.local_rules = rep.worker_rules(S, gamma_ref, deflate=deflate, progress=progress)
         # more candidates: every worker whose crude bound reaches the local lower bound
@@ -988,8 +999,6 @@ class RateBracket:
             self.local_others = hi[:, rest].max(axis=1) / (1.0 - self.grid)
         else:
             self.local_others = np.zeros(self.grid.size)
-        inS = np.zeros(n, dtype=bool)
-        inS[S] = True
         self._cand_out = ~inS[worst.workers]
         self._extra_out = ~inS[more]
         self._local_cache: dict[float, tuple[float, float]] = {}
@@ -999,6 +1008,68 @@ class RateBracket:
         upper = self.sigma_local(gamma_ref)[1]
         if lower <= mean and upper >= (1.0 - 1e-3) * self.sigma_worst(gamma_ref):
             self.local = None  # no narrower than [mean, max] row sums (walk-regular-like graphs): not worth its cost
+
+    def local_can_narrow(self, gamma_ref: float, size: int, out_hi: float) -> bool:
+        r"""Whether a local block of ``size`` workers may narrow the bracket at ``gamma_ref`` (a cheap pre-test).
+
+        The walks of :class:`LocalPerron` (seconds at a few thousand workers) are built only if
+        this returns True. It returns False only when both ends provably gain nothing, from bounds
+        already at hand (``c = 1 - gamma``, :math:`\bar\sigma` = :meth:`sigma_worst`, a certified
+        upper bound of :math:`\max_i\Sigma_{ii}`, and :math:`m` the mean's estimate):
+
+        * **lower end**: with :math:`W^k = J + B^k`, :math:`(W^k)_{ij} = \frac1n + (B^k)_{ij}`, so
+          for any ``S`` of ``s`` workers (Cauchy–Schwarz twice, :math:`\sum_k\gamma^{k-1} = 1/c`)
+
+          .. math::
+
+              \sum_{j\in S}K_{ij} \le \sum_k\gamma^{k-1}\Bigl[\frac{s}{n^2}
+              + \frac{2\sqrt s}{n}\|B^ke_i\| + \|B^ke_i\|^2\Bigr]
+              \le \Bigl(\sqrt{V_i} + \frac{\sqrt s}{n\sqrt c}\Bigr)^2,
+              \qquad V_i = \Sigma_{ii} - \frac1{nc},
+
+          and :math:`\lambda_{\max}(K_{SS})` is at most its largest row sum: the local lower bound
+          (at most :math:`\lambda_{\max}(K_{SS})`) is below
+          :math:`\Lambda = (\sqrt{\bar\sigma - 1/(nc)} + \sqrt s/(n\sqrt c))^2`. When
+          :math:`\Lambda \le m` it cannot exceed the mean's end. Near :math:`\gamma = 1` the
+          consensus part :math:`1/(nc)` of every row sum is spread over all ``n`` columns and
+          ``S`` holds only ``s/n`` of it: on a random 6-regular graph of 5000 workers at the rate's
+          decay, :math:`\Lambda` is a sixteenth of :math:`m`.
+        * **upper end**: the Collatz–Wielandt bound is at least the largest certified upper row
+          sum outside ``S`` (``out_hi``, of :math:`(1-\gamma)\Sigma_{ii}`, over the refined
+          candidates not in ``S``); when that is within ``1e-3`` of :math:`\bar\sigma`, the upper
+          end gains less than that.
+
+        These are the two conditions under which a built block is dropped (walk-regular-like
+        graphs), so skipping changes no bound: it only saves the walks.
+
+        Parameters
+        ----------
+        gamma_ref : float
+            The decay the block would be built for.
+        size : int
+            Workers of the block ``S``.
+        out_hi : float
+            The largest certified upper bound of :math:`(1-\gamma)\Sigma_{ii}` over the refined
+            candidates outside ``S``.
+
+        Returns
+        -------
+        bool
+            False when neither end of the bracket can be narrowed by the block.
+
+        Examples
+        --------
+        >>> from topotheory import random_regular
+        >>> R = RateBracket(KrylovRepresentation(random_regular(600, 6, seed=1)), 0.9999, max_probes=64, rtol=1e-3)
+        >>> R.local is None, R.local_skipped  # walk-regular-like: the walks are not built
+        (True, True)
+        """
+        n, c = self.rep.n, 1.0 - gamma_ref
+        top = self.sigma_worst(gamma_ref)
+        reach = (math.sqrt(max(top - 1.0 / (n * c), 0.0)) + math.sqrt(size / c) / n) ** 2
+        lower_gains = reach * (1.0 + 1e-9) > self.sigma_mean(gamma_ref, "mid")
+        upper_gains = out_hi / c < (1.0 - 1e-3) * top
+        return lower_gains or upper_gains
 
     def sigma_local(self, g: float) -> tuple[float, float]:
         r"""Certified ``(lower, upper)`` of :math:`\lambda_{\max}K(g)` by :class:`LocalPerron` (``(0, inf)`` without it)."""
