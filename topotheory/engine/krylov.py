@@ -887,33 +887,50 @@ class RateBracket:
 
     The Lanczos tridiagonals do not depend on the decay: after construction each bracket is a few
     bisections on stored quadrature nodes.
+
+    ``time_budget`` (seconds, None: no limit) bounds each of the two stages: the mean's probes
+    (:meth:`KrylovRepresentation.trace_sampler`) and the worst-worker stage (the candidates'
+    Lanczos runs, in chunks in decreasing order of their crude bound, and the local block's). When
+    it ends the worst-worker stage, the candidates not refined keep their crude bound (the upper
+    end stays certified, wider), the local block is not started if it has not been, and
+    :attr:`converged` is False.
     """
 
     def __init__(self, rep: KrylovRepresentation, gamma_ref: float, *, level: float = 0.95, seed: Any = 0, rtol: float = 1e-5,
                  deflate: int | None = None, max_candidates: int = 4096, max_probes: int = MAX_PROBES, worst: bool = True,
-                 progress: bool | None = None, local: bool = True, **options: Any) -> None:
+                 progress: bool | None = None, local: bool = True, time_budget: float | None = None,
+                 **options: Any) -> None:
         self.rep, self.level = rep, float(level)
         n = rep.n
         gamma_ref = float(_check_gammas(gamma_ref)[0])
         deflate = rep._default_deflate(deflate)
+        if time_budget is not None:
+            time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
         self.mean: WorkerRules | TraceSampler
         if n <= max_probes:
             self.mean = rep.worker_rules(np.arange(n), gamma_ref, deflate=deflate, progress=progress)
         else:
             self.mean, _ = rep.trace_sampler([gamma_ref], level=level, seed=seed, rtol=rtol, deflate=deflate,
-                                             max_probes=max_probes, progress=progress, **options)
+                                             max_probes=max_probes, progress=progress, time_budget=time_budget,
+                                             **options)
         self.worst: WorkerRules | None = None
         self.local: LocalPerron | None = None
         self.extra: WorkerRules | None = None
         #: True when :meth:`local_can_narrow` showed the local block could not narrow the bracket (not built).
         self.local_skipped = False
+        #: False when ``time_budget`` ended the worst-worker stage before it was complete.
+        self.converged = True
         if worst:
+            deadline = None if time_budget is None else time.perf_counter() + time_budget
             clo, chi = rep.crude_variance_bounds([gamma_ref], deflate)
             order = np.argsort(-chi[0], kind="stable")
-            cand = order[chi[0][order] >= clo[0].max()][:max_candidates]
+            cand = order[chi[0][order] >= clo[0].max()][:max_candidates]  # a prefix of `order`
+            self.worst = rep.worker_rules(cand, gamma_ref, deflate=deflate, progress=progress, deadline=deadline)
+            if self.worst.workers.size < cand.size:  # the budget ended first: the rest keep their crude bound
+                self.converged = False
+                cand = self.worst.workers
             others = order[cand.size:]
             self.candidates = cand
-            self.worst = rep.worker_rules(cand, gamma_ref, deflate=deflate, progress=progress)
             # 1 - gamma on a geometric grid from (1 - gamma_ref) / 64 to 1
             c = (1.0 - gamma_ref) * 2.0 ** np.arange(-6, 64)
             c = np.append(c[c < 1.0], 1.0)
@@ -922,7 +939,11 @@ class RateBracket:
             self.others = (grid_hi[:, others].max(axis=1) / (1.0 - self.grid) if grid_hi is not None
                            else np.zeros(self.grid.size))
             if local and rep.W.nnz and float(rep.W.data.min()) >= 0 and n > 2:
-                self._localize(gamma_ref, chi[0], order, cand, deflate, max_candidates, progress, grid_hi)
+                if deadline is not None and time.perf_counter() > deadline:
+                    self.converged = False  # no time left for the local block (optional: the bracket holds without it)
+                else:
+                    self._localize(gamma_ref, chi[0], order, cand, deflate, max_candidates, progress, grid_hi,
+                                   deadline)
 
     def sigma_mean(self, g: float, which: str) -> float:
         r"""``mean_i Sigma_ii(g)``: the lower end (``which="lo"``) or the estimate (``"mid"``)."""
@@ -943,7 +964,8 @@ class RateBracket:
         return max(top, float(other))
 
     def _localize(self, gamma_ref: float, chi: np.ndarray, order: np.ndarray, cand: np.ndarray, deflate: int,
-                  max_candidates: int, progress: bool | None, grid_hi: np.ndarray | None = None) -> None:
+                  max_candidates: int, progress: bool | None, grid_hi: np.ndarray | None = None,
+                  deadline: float | None = None) -> None:
         r"""The local block ``S`` (:class:`LocalPerron`) around the worst candidates, and more candidates.
 
         ``S``: the candidates in decreasing order of their certified upper bound at ``gamma_ref`` and
@@ -953,7 +975,8 @@ class RateBracket:
         crude upper bounds on :attr:`grid` when already computed.
 
         The walks are skipped (:attr:`local` stays None) when :meth:`local_can_narrow` shows, from
-        the bounds at hand, that the block would be dropped after construction anyway.
+        the bounds at hand, that the block would be dropped after construction anyway. The more
+        candidates are refined until ``deadline`` (a ``time.perf_counter()`` value).
         """
         rep, n = self.rep, self.rep.n
         worst = cast(WorkerRules, self.worst)
@@ -991,7 +1014,11 @@ class RateBracket:
         refined[cand] = True
         more = order[~refined[order] & (chi[order] >= lower * (1.0 - gamma_ref))]
         more = more[: max(max_candidates - cand.size, 0)]
-        self.extra = rep.worker_rules(more, gamma_ref, deflate=deflate, progress=progress) if more.size else None
+        self.extra = (rep.worker_rules(more, gamma_ref, deflate=deflate, progress=progress, deadline=deadline)
+                      if more.size else None)
+        if self.extra is not None and self.extra.workers.size < more.size:  # the budget ended first
+            self.converged = False
+            more = self.extra.workers
         refined[more] = True
         rest = np.flatnonzero(~refined)
         if rest.size:
@@ -1663,11 +1690,13 @@ class KrylovRepresentation(Representation):
         return lo, hi, rules.steps, rules.deflated
 
     def worker_rules(self, workers: Any, gamma_max: float, *, deflate: int | None = None, chunk: int = 256, rtol: float = 1e-10,
-                     progress: bool | None = None, start_steps: int = 0) -> WorkerRules:
+                     progress: bool | None = None, start_steps: int = 0, deadline: float | None = None) -> WorkerRules:
         """The :class:`WorkerRules` of the given workers, accurate to ``rtol`` up to ``gamma_max``.
 
         Each chunk starts from the steps the previous one needed (at least ``start_steps``), so the
-        doubling runs once."""
+        doubling runs once. With a ``deadline`` (a ``time.perf_counter()`` value) no chunk is started
+        after it (the first one always runs): the rules then cover a prefix of ``workers`` only
+        (:attr:`WorkerRules.workers`)."""
         workers = np.atleast_1d(np.asarray(workers))
         if workers.ndim != 1 or workers.dtype.kind not in "iu" or np.any(workers < 0) or np.any(workers >= self.n):
             raise ValueError(f"workers must be integers in [0, n = {self.n}), got {workers!r}")
@@ -1682,6 +1711,9 @@ class KrylovRepresentation(Representation):
         used = check_int("start_steps", start_steps, minimum=0)
         with Progress(workers.size, desc="krylov workers", unit="worker", enabled=progress) as bar:
             for s in range(0, workers.size, chunk):
+                if s and deadline is not None and time.perf_counter() > deadline:
+                    workers = workers[:s]
+                    break
                 idx = workers[s:s + chunk]
                 E = np.zeros((n, idx.size))
                 E[pos[idx], np.arange(idx.size)] = 1.0
@@ -1723,19 +1755,32 @@ class KrylovRepresentation(Representation):
         return lo[:, pos] * (1.0 - ROUNDING), hi[:, pos] * (1.0 + ROUNDING)
 
     def worst_variance(self, gamma: Any, *, deflate: int | None = None, max_candidates: int = 4096, chunk: int = 256,
-                       progress: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+                       progress: bool | None = None,
+                       time_budget: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         r"""Certified bracket of :math:`\max_i(1-\gamma)\Sigma_{ii}` per decay, and the worst worker.
 
         Every worker's crude bracket (:meth:`crude_variance_bounds`); the workers in decreasing order of
         their crude upper bound are refined with Lanczos (:meth:`variance_bounds`) in chunks until the
         largest crude upper bound left is below the best refined lower bound at every decay (then
-        the bracket is as tight as the refinement) or ``max_candidates`` were refined (then the
-        upper end is the largest crude bound left: still certified, wider). Returns
-        ``(lower, upper, worker, refined)``.
+        the bracket is as tight as the refinement), ``max_candidates`` were refined, or
+        ``time_budget`` seconds have passed (no chunk is started after it; the first always runs):
+        in the last two cases the upper end is the largest crude bound left (still certified,
+        wider). Returns ``(lower, upper, worker, refined)``; :meth:`nw_worst` says whether the
+        refinement was complete.
         """
+        lo, hi, worker, refined, _ = self._worst(gamma, deflate, max_candidates, chunk, progress, time_budget)
+        return lo, hi, worker, refined
+
+    def _worst(self, gamma: Any, deflate: int | None, max_candidates: int, chunk: int, progress: bool | None,
+               time_budget: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
+        """:meth:`worst_variance` and whether it ended by its own test (False: ``max_candidates`` or the budget)."""
+        start = time.perf_counter()
         g = _check_gammas(gamma)
         deflate = self._default_deflate(deflate)
         max_candidates = check_int("max_candidates", max_candidates, minimum=1)
+        chunk = check_int("chunk", chunk, minimum=1)
+        if time_budget is not None:
+            time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
         clo, chi = self.crude_variance_bounds(g, deflate)
         order = np.argsort(-chi.max(axis=0), kind="stable")
         best_lo = clo.max(axis=1)
@@ -1743,8 +1788,11 @@ class KrylovRepresentation(Representation):
         best_w = np.full(g.size, -1)
         refined = 0
         steps = 0
+        complete = False
         with Progress(min(max_candidates, self.n), desc="krylov worst", unit="worker", enabled=progress) as bar:
             while refined < min(max_candidates, self.n):
+                if refined and time_budget is not None and time.perf_counter() - start > time_budget:
+                    break
                 idx = order[refined:refined + min(chunk, max_candidates - refined)]
                 lo, hi, steps, _ = self.variance_bounds(g, idx, deflate=deflate, chunk=chunk, progress=False,
                                                         start_steps=steps)
@@ -1756,10 +1804,11 @@ class KrylovRepresentation(Representation):
                 bar.update(idx.size)
                 rest = chi[:, order[refined:]]
                 if rest.shape[1] == 0 or np.all(rest.max(axis=1) <= best_lo):
+                    complete = True
                     break
         rest = chi[:, order[refined:]]
         upper = np.maximum(best_hi, rest.max(axis=1)) if rest.shape[1] else best_hi
-        return best_lo, upper, best_w, refined
+        return best_lo, upper, best_w, refined, complete
 
     def nw_workers(self, gamma: Any, workers: Any, **options: Any) -> KrylovEstimate:
         r"""Certified :math:`n_W` of each worker asked for, :math:`1/((1-\gamma)\Sigma_{ii})`, shape ``(G, len)``."""
@@ -1772,16 +1821,53 @@ class KrylovRepresentation(Representation):
             deflated=D, seconds=time.perf_counter() - t0, converged=bool(np.all(hi - lo <= 1e-8 * lo)),
         )
 
-    def nw_worst(self, gamma: Any, **options: Any) -> KrylovEstimate:
-        r"""Certified :math:`n_W(\gamma)` of the worst worker (:meth:`worst_variance`)."""
+    def nw_worst(self, gamma: Any, *, deflate: int | None = None, max_candidates: int = 4096, chunk: int = 256,
+                 progress: bool | None = None, time_budget: float | None = None) -> KrylovEstimate:
+        r"""Certified :math:`n_W(\gamma)` of the worst worker (:meth:`worst_variance`).
+
+        ``converged`` is False when ``max_candidates`` or ``time_budget`` (seconds) ended the
+        refinement before its own test (the bracket is then wider, still certified), or when the
+        bracket is wider than ``1e-6`` relative.
+
+        Parameters
+        ----------
+        gamma : float or array_like
+            Decays in ``[0, 1)``.
+        deflate : int or None, default None
+            Eigenpairs deflated exactly (None: none).
+        max_candidates : int, default 4096
+            Largest number of workers refined by Lanczos.
+        chunk : int, default 256
+            Workers refined at once.
+        progress : bool or None, default None
+            Show progress (None: the package's default).
+        time_budget : float or None, default None
+            Seconds after which no further chunk is refined (None: no limit).
+
+        Returns
+        -------
+        KrylovEstimate
+            ``quantity="n_W worst"``, ``probes`` the number of workers refined.
+
+        Examples
+        --------
+        >>> from topotheory import random_regular, effective_neighbors
+        >>> s = random_regular(600, 4, seed=1)  # the crude bounds cannot tell the workers apart here
+        >>> rep, exact = KrylovRepresentation(s), effective_neighbors(s, 0.99, mode="worst")
+        >>> full, cut = rep.nw_worst(0.99), rep.nw_worst(0.99, chunk=64, time_budget=1e-6)
+        >>> full.converged, full.probes, cut.converged, cut.probes  # one chunk, then the budget stops it
+        (True, 600, False, 64)
+        >>> bool(cut.lower[0] <= exact <= cut.upper[0]), bool(cut.upper[0] - cut.lower[0] > full.upper[0] - full.lower[0])
+        (True, True)
+        """
         t0 = time.perf_counter()
         g = _check_gammas(gamma)
-        lo, hi, _, refined = self.worst_variance(g, **options)
+        lo, hi, _, refined, complete = self._worst(g, deflate, max_candidates, chunk, progress, time_budget)
         return KrylovEstimate(
             quantity="n_W worst", at=g, estimate=2.0 / (lo + hi), stderr=np.zeros_like(lo), lower=1.0 / hi,
             upper=1.0 / lo, level=1.0, certified=True, route=self.route, probes=refined, steps=0,
-            deflated=self._default_deflate(options.get("deflate")), seconds=time.perf_counter() - t0,
-            converged=bool(np.all(hi - lo <= 1e-6 * lo)),
+            deflated=self._default_deflate(deflate), seconds=time.perf_counter() - t0,
+            converged=complete and bool(np.all(hi - lo <= 1e-6 * lo)),
         )
 
     # ------------------------------------------------------------------ Representation interface
@@ -1854,14 +1940,62 @@ class KrylovRepresentation(Representation):
 
     def scaled_worst_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         g = np.asarray(g, dtype=float)
-        lo, hi, _, refined = self.worst_variance(g.ravel())
+        lo, hi = self.auto_worst_variance(g.ravel(), stacklevel=4)
+        return (0.5 * (lo + hi)).reshape(g.shape)
+
+    def auto_worst_variance(self, gamma: Any, *, time_budget: float | None = AUTO_BUDGET, progress: bool | None = None,
+                            stacklevel: int = 2) -> tuple[np.ndarray, np.ndarray]:
+        r"""The automatic worst worker: :meth:`worst_variance` within ``time_budget``, warning when it is loose.
+
+        What :func:`~topotheory.effective_neighbors` computes for ``mode="worst"`` on this route.
+        Returns the certified bracket ``(lower, upper)`` of :math:`\max_i(1-\gamma)\Sigma_{ii}`. A
+        ``RuntimeWarning`` says when its relative half width exceeds ``AUTO_RTOL`` (the midpoint is
+        what the automatic route returns), and names ``time_budget=`` when the budget ended the
+        refinement first (the bracket is then wider, still certified; a budget-stopped value
+        depends on the machine's speed).
+
+        Parameters
+        ----------
+        gamma : float or array_like
+            Decays in ``[0, 1)``.
+        time_budget : float or None, default ``AUTO_BUDGET`` (60 s)
+            Seconds for the refinement (None: no limit).
+        progress : bool or None, default None
+            Show progress (None: after a few seconds, :mod:`topotheory.common.progress`).
+        stacklevel : int, default 2
+            Where the warning points, as :func:`warnings.warn`'s (2: the caller of this method).
+
+        Returns
+        -------
+        lower, upper : ndarray
+            The bracket per decay.
+
+        Examples
+        --------
+        >>> from topotheory import random_regular
+        >>> import warnings
+        >>> rep = KrylovRepresentation(random_regular(600, 4, seed=1))
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     lo, hi = rep.auto_worst_variance([0.99], time_budget=1e-6, progress=False)
+        >>> "time_budget=" in str(caught[0].message), bool(lo[0] < hi[0])
+        (True, True)
+        """
+        if time_budget is not None:
+            time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
+        t0 = time.perf_counter()
+        lo, hi, _, refined, complete = self._worst(gamma, None, 4096, 256, progress, time_budget)
         width = float(np.max((hi - lo) / (hi + lo)))
-        if width > AUTO_RTOL:
+        budget_ended = not complete and time_budget is not None and time.perf_counter() - t0 >= time_budget
+        if width > AUTO_RTOL or budget_ended:
+            why = (f"; the time budget of {time_budget:g} s ended first: pass a larger time_budget= (seconds, None for "
+                   f"no limit; default {AUTO_BUDGET:g})") if budget_ended else ""
             warnings.warn(
                 f"n_W (worst) of {self.scheme!r} by the matrix-free route: the certified bracket's relative half width "
-                f"is {width:.2g} > {AUTO_RTOL:g} after refining {refined} candidate workers; the midpoint is returned, "
-                "effective_neighbors(..., mode='worst', log=True) gives the bracket", RuntimeWarning, stacklevel=3)
-        return (0.5 * (lo + hi)).reshape(g.shape)
+                f"is {width:.2g} (AUTO_RTOL = {AUTO_RTOL:g}) after refining {refined} candidate workers{why}; the "
+                "midpoint is returned, effective_neighbors(..., mode='worst', log=True) gives the bracket",
+                RuntimeWarning, stacklevel=stacklevel)
+        return lo, hi
 
     def disagreement_mean(self, g: float, phase: int) -> float:
         r""":math:`S_1(\gamma) = \frac1n\operatorname{tr} h_\gamma(B^2)` (estimate to ``AUTO_RTOL``)."""
@@ -1914,11 +2048,41 @@ class KrylovRepresentation(Representation):
 
     def rate_bracket(self, a: float, beta: float, **options: Any) -> tuple[float, float, float]:
         r"""Bracket ``(u_lo, u_mid, u_hi)`` of :math:`u = \rho - a` for one ``(a, beta)`` (:class:`RateBracket`)."""
+        return self.rate_bracket_checked(a, beta, **options)[0]
+
+    def rate_bracket_checked(self, a: float, beta: float,
+                             **options: Any) -> tuple[tuple[float, float, float], bool]:
+        r""":meth:`rate_bracket` and whether its worst-worker stage ran to the end (False: ``time_budget`` ended it).
+
+        Parameters
+        ----------
+        a, beta : float
+            The toy problem's coefficients, :math:`a = (1-\eta)^2`, :math:`\beta = (\zeta-1)\eta^2`.
+        **options
+            Options of :class:`RateBracket` (``time_budget``, ``max_probes``, ``seed``, ...).
+
+        Returns
+        -------
+        bracket : tuple of float
+            ``(u_lo, u_mid, u_hi)``.
+        converged : bool
+            False when ``time_budget`` ended the worst-worker stage (the bracket is wider, still valid).
+
+        Examples
+        --------
+        >>> from topotheory import random_regular
+        >>> rep = KrylovRepresentation(random_regular(600, 4, seed=1))
+        >>> full, ok = rep.rate_bracket_checked(0.81, 0.1, max_probes=64, progress=False)
+        >>> cut, ok_cut = rep.rate_bracket_checked(0.81, 0.1, max_probes=64, progress=False, time_budget=1e-6)
+        >>> ok, ok_cut, bool(cut[0] <= full[0] <= full[2] <= cut[2])
+        (True, False, True)
+        """
         if beta == 0:
-            return 0.0, 0.0, 0.0
+            return (0.0, 0.0, 0.0), True
         n = self.n
         if n <= options.get("max_probes", MAX_PROBES):
-            return self.rate_bracketer(a / (a + beta / n), **options).bracket(a, beta)
+            R = self.rate_bracketer(a / (a + beta / n), **options)
+            return R.bracket(a, beta), R.converged
         # a rough root first, to run the Lanczos steps the decay at the root needs
         rough = self.rate_bracketer(a / (a + beta), rtol=1e-2, max_probes=16, worst=False)
         g1 = a / (a + rough.bracket(a, beta)[1])
@@ -1926,19 +2090,32 @@ class KrylovRepresentation(Representation):
         out = R.bracket(a, beta)
         g2 = a / (a + out[1])
         if 1.0 - g2 < 0.8 * (1.0 - g1):  # the root sits at a larger decay than the mean's (irregular graphs)
-            out = self.rate_bracketer(g2, **options).bracket(a, beta)
-        return out
+            R = self.rate_bracketer(g2, **options)
+            out = R.bracket(a, beta)
+        return out, R.converged
 
     def perron_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
         r"""Midpoint of :meth:`rate_bracket` per ``(a, beta)``; ``converged`` where the bracket is narrower
-        than ``AUTO_RTOL`` relative to :math:`\rho`, ``residual`` its relative half width."""
+        than ``AUTO_RTOL`` relative to :math:`\rho`, ``residual`` its relative half width.
+
+        Each bracket's stages get ``AUTO_BUDGET`` seconds: when the budget ends the worst-worker
+        stage first, the midpoint of the wider bracket reached is returned, ``converged`` is False
+        and a ``RuntimeWarning`` names ``time_budget=`` (of
+        :func:`~topotheory.quadratic_rate_interval`, which returns the bracket)."""
         L = a.shape[0]
         u = np.zeros(L)
         res = np.zeros(L)
         conv = np.ones(L, dtype=bool)
         for j in range(L):
-            lo, mid, hi = self.rate_bracket(float(a[j]), float(beta[j]))
+            (lo, mid, hi), complete = self.rate_bracket_checked(float(a[j]), float(beta[j]), time_budget=AUTO_BUDGET)
             u[j] = mid
             res[j] = 0.5 * (hi - lo) / (a[j] + mid)
-            conv[j] = res[j] <= AUTO_RTOL
+            conv[j] = complete and res[j] <= AUTO_RTOL
+            if not complete:
+                warnings.warn(
+                    f"toy rate of {self.scheme!r} by the matrix-free route: the time budget of {AUTO_BUDGET:g} s "
+                    f"ended the worst-worker stage of its bracket first; the midpoint of the wider (still certified) "
+                    f"bracket is returned, relative half width {res[j]:.2g}. "
+                    "quadratic_rate_interval(..., time_budget=) gives the bracket (seconds, None for no limit)",
+                    RuntimeWarning, stacklevel=4)
         return u, np.ones(L, dtype=int), res, conv, "krylov-bracket"
