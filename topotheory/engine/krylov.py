@@ -79,6 +79,16 @@ Toy problem (THEORY §3.3)
     below (interlacing) and a Collatz–Wielandt bound above, with the vector
     :math:`(\theta I - K_{SS})^{-1}r` on ``S`` (``r`` the rows' mass outside ``S``) and 1 elsewhere
     (a random geometric graph of 1024 workers at its optimal learning rate: 167 % -> 0.12 % wide).
+    The walks are built only where a cheap pre-test (:meth:`RateBracket.local_can_narrow`, from
+    bounds at hand) leaves it possible that they narrow the bracket: on walk-regular-like graphs
+    (random regular) they cannot, and are skipped.
+
+Time budgets
+    ``time_budget=`` (seconds) bounds the probes of the mean (:meth:`KrylovRepresentation.trace_sampler`)
+    and the Lanczos refinement of the worst-worker candidates (:meth:`KrylovRepresentation.worst_variance`,
+    :class:`RateBracket`): when it ends first, what was reached is returned (the worst worker's and
+    the rate's brackets stay certified, only wider) with ``converged=False``; the automatic routes
+    default to ``AUTO_BUDGET`` and warn, naming ``time_budget=``.
 """
 
 from __future__ import annotations
@@ -155,7 +165,8 @@ MARGIN = 1.3
 STAGES = 3
 #: Relative tolerance of the values the Representation interface returns (``effective_neighbors``).
 AUTO_RTOL = 1e-4
-#: Seconds the automatic matrix-free n_W (mean) and S_1 may spend on probes (``effective_neighbors(time_budget=)``):
+#: Seconds the automatic matrix-free n_W (mean) and S_1 may spend on probes (``effective_neighbors(time_budget=)``),
+#: the automatic n_W (worst) on its candidates, and the automatic toy rate on each stage of its bracket:
 #: when it ends first, the estimate is returned with ``converged=False`` and a warning.
 AUTO_BUDGET = 60.0
 
