@@ -1967,14 +1967,9 @@ class KrylovRepresentation(Representation):
 
         Parameters
         ----------
-        gamma : float or array_like
-            Decays in ``[0, 1)``.
-        time_budget : float or None, default ``AUTO_BUDGET`` (60 s)
-            Seconds for the refinement (None: no limit).
-        progress : bool or None, default None
-            Show progress (None: after a few seconds, :mod:`topotheory.common.progress`).
-        stacklevel : int, default 2
-            Where the warning points, as :func:`warnings.warn`'s (2: the caller of this method).
+        gamma, time_budget, progress, stacklevel
+            As :meth:`auto_nw_mean`'s; ``time_budget`` (default ``AUTO_BUDGET``, None: no limit)
+            bounds the Lanczos refinement of the candidates.
 
         Returns
         -------
