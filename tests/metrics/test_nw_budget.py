@@ -26,12 +26,20 @@ def grid():
     return s, exact
 
 
+@pytest.fixture
+def sampling(monkeypatch):
+    """The sampled route: the grid fits the exact sparse-LU route, whose bandwidth limit is set below it here."""
+    import topotheory.engine.factor as factor
+
+    monkeypatch.setattr(factor, "FACTOR_MAX_BANDWIDTH", -1)
+
+
 def test_grid_takes_the_matrix_free_route(grid):
     s, _ = grid
     assert s.n > KRYLOV_MIN_N and resolve(s).route == "krylov"
 
 
-def test_budget_ends_first_warns_and_keeps_a_valid_interval(grid):
+def test_budget_ends_first_warns_and_keeps_a_valid_interval(grid, sampling):
     s, exact = grid
     with pytest.warns(RuntimeWarning, match=r"time_budget=.*rtol=|rtol=.*time_budget=") as caught:
         value = tt.effective_neighbors(s, GAMMAS, time_budget=1e-6, progress=False)
@@ -48,7 +56,7 @@ def test_budget_ends_first_warns_and_keeps_a_valid_interval(grid):
     assert np.all(np.abs(est.estimate - exact) <= 4 * est.stderr)
 
 
-def test_loose_rtol_converges_without_warning(grid):
+def test_loose_rtol_converges_without_warning(grid, sampling):
     s, exact = grid
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -57,7 +65,7 @@ def test_loose_rtol_converges_without_warning(grid):
     assert est.lower[0] <= exact[1] <= est.upper[0]
 
 
-def test_default_budget_and_rtol_reach_the_estimator(grid, monkeypatch):
+def test_default_budget_and_rtol_reach_the_estimator(grid, sampling, monkeypatch):
     s, _ = grid
     seen = {}
     original = KrylovRepresentation.nw_mean
@@ -77,7 +85,7 @@ def test_default_budget_and_rtol_reach_the_estimator(grid, monkeypatch):
     assert seen["time_budget"] == AUTO_BUDGET
 
 
-def test_progress_is_shown_on_request(grid, capsys):
+def test_progress_is_shown_on_request(grid, sampling, capsys):
     s, _ = grid
     with pytest.warns(RuntimeWarning, match="time_budget="):
         tt.effective_neighbors(s, 0.9, time_budget=1e-6, progress=True)
@@ -104,7 +112,7 @@ def test_bad_budget_and_rtol_are_refused():
         tt.effective_neighbors(tt.ring(8), 0.5, mode="all", labelled=True, log=True)
 
 
-def test_s1_functional_has_the_same_budget(grid, monkeypatch):
+def test_s1_functional_has_the_same_budget(grid, sampling, monkeypatch):
     import topotheory.engine.krylov as krylov
 
     s, _ = grid
@@ -120,7 +128,7 @@ def test_s1_functional_has_the_same_budget(grid, monkeypatch):
     assert value == pytest.approx(exact, rel=0.1)  # 16 probes: a rough estimate, flagged as such
 
 
-def test_the_warning_points_at_the_caller(grid):
+def test_the_warning_points_at_the_caller(grid, sampling):
     s, _ = grid
     with pytest.warns(RuntimeWarning, match="time_budget=") as caught:
         tt.effective_neighbors(s, 0.9, time_budget=1e-6, progress=False)

@@ -68,10 +68,13 @@ def effective_neighbors(scheme: SchemeLike, gamma: ArrayLike | None = None, *, m
     Routes (:func:`topotheory.engine.resolve`; ``log=True`` reports the one taken): circulant →
     ``"fourier"`` (exact); static symmetric → ``"eigen"`` (every eigenvalue, exact; the full
     eigendecomposition for ``mode="worst"/"all"``) up to ``n = 4096`` (``KRYLOV_MIN_N``), and above
-    it, for a matrix stored sparse with at most 1 % non-zeros, ``"krylov"`` (matrix-free: ``"mean"``
-    is a seeded Hutchinson / Lanczos-quadrature estimate aiming at a relative half width ``rtol``
-    of its 95 % interval within ``time_budget`` seconds, ``"worst"`` and ``"all"`` certified brackets,
-    :mod:`topotheory.engine.krylov`); anything else → ``"dense"`` (Lyapunov equations, exact).
+    it, for a matrix stored sparse with at most 1 % non-zeros, ``"krylov"`` (matrix-free,
+    :mod:`topotheory.engine.krylov`: ``"mean"`` is exact to rounding by two sparse LU factorizations
+    per decay, ``route="sparse-lu"``, on graphs whose band in reverse Cuthill–McKee order is narrow
+    — geometric graphs, grids, meshes: :mod:`topotheory.engine.factor`; on expanders it is a seeded
+    Hutchinson / Lanczos-quadrature estimate aiming at a relative half width ``rtol`` of its 95 %
+    interval within ``time_budget`` seconds; ``"worst"`` and ``"all"`` are certified brackets);
+    anything else → ``"dense"`` (Lyapunov equations, exact).
 
     Parameters
     ----------
@@ -98,7 +101,7 @@ def effective_neighbors(scheme: SchemeLike, gamma: ArrayLike | None = None, *, m
         worker axis for ``"all"``) with its interval, ``route``, ``converged`` and the work done.
         On the exact routes ``lower = upper = estimate`` and ``certified=True``.
     rtol : float, default 1e-4
-        Matrix-free route, ``mode="mean"`` only: the target relative half width of the 95 %
+        Sampled matrix-free route, ``mode="mean"`` only: the target relative half width of the 95 %
         interval (the other routes are exact and ignore it).
     time_budget : float or None, default 60
         Matrix-free route, ``mode="mean"``: seconds for the probes (None: no limit). When the
@@ -107,6 +110,8 @@ def effective_neighbors(scheme: SchemeLike, gamma: ArrayLike | None = None, *, m
         ``mode="worst"``: seconds for the Lanczos refinement of the candidate workers; when it ends
         first, the certified bracket reached is wider (``converged=False`` with ``log=True``) and a
         ``RuntimeWarning`` names ``time_budget=``.
+        On the exact sparse-LU route no decay is started after it (one always is): the decays left
+        are sampled with one block of probes and flagged the same way.
     progress : bool or None
         Show progress of the matrix-free route (None: after a few seconds,
         :mod:`topotheory.common.progress`).

@@ -1,0 +1,280 @@
+r"""Exact traces of resolvents of a large sparse symmetric ``W`` by sparse LU factorization.
+
+For a symmetric ``W`` with spectrum in :math:`[-1, 1]` and :math:`|a| < 1`, the matrix
+:math:`I - aW` is symmetric positive definite and
+
+.. math::
+
+    s(a) = \operatorname{tr} W (I - aW)^{-1} = \sum_i \frac{\lambda_i}{1 - a\lambda_i}
+    = -\frac{d}{da}\log\det(I - aW).
+
+The log-determinant of a sparse matrix is the sum of the logarithms of the pivots of its LU
+factorization, and its derivative is taken by the **complex step** (Squire & Trapp 1998): factor
+:math:`I - (a + ih)W` with a tiny real ``h`` (here :math:`10^{-40}`); each pivot is
+:math:`u_{ii}(a) + ih\,u_{ii}'(a) + O(h^2)`, so
+
+.. math::
+
+    \frac{d}{da}\log\det(I - aW) = \sum_i \frac{u_{ii}'(a)}{u_{ii}(a)}
+    = \frac1h \sum_i \frac{\operatorname{Im} u_{ii}}{\operatorname{Re} u_{ii}}
+
+with no subtractive cancellation: the value is exact to rounding. The rounding follows the
+conditioning of :math:`I - aW`, about :math:`2/(1-|a|)`: measured against closed forms and dense
+eigenvalues, the relative error of the decay sums below is at most about :math:`3\cdot10^{-15}/(1-\gamma)`
+(1e-13 at :math:`\gamma = 0.99`, 3e-12 at 0.999, 3e-9 at :math:`1 - 10^{-6}`).
+The factorization is SuperLU's (:func:`scipy.sparse.linalg.splu`) in symmetric mode without
+pivoting (stable for a positive definite matrix; every pivot's real part is checked positive) and
+with a minimum-degree ordering of :math:`W + W^T`.
+
+For the decays of :math:`n_W` (paper eq. 6), partial fractions in :math:`a = \sqrt\gamma` give
+
+.. math::
+
+    \sum_i \frac{\lambda_i^2}{1 - \gamma\lambda_i^2} = \frac{s(a) - s(-a)}{2a}:
+
+two factorizations per decay, for every eigenvalue at once (no sampling, no quadrature). At
+:math:`\gamma = 0` the sum is :math:`\|W\|_F^2`; below :math:`\gamma = 10^{-6}` (where the division
+by ``a`` would cost digits) it is :math:`\operatorname{tr}W^2 + \gamma\operatorname{tr}W^4`, whose
+relative truncation error is at most :math:`\gamma^2/(1-\gamma) < 10^{-12}` (as
+:math:`\lambda^6 \le \lambda^2`).
+
+When does it pay? The cost is the fill of the factors. On graphs that embed in low dimension (a
+random geometric graph of :math:`10^5` workers in the unit square: 9.1e6 non-zeros in ``L + U``, 2.1 s
+per factorization) it is fast and exact where Hutchinson's estimator needs thousands of probes; on
+expanders (random regular graphs, Barabási–Albert graphs) the fill grows like :math:`n^2` and the
+sampled route (:mod:`topotheory.engine.krylov`) is the one to use. :func:`envelope` gives the cheap
+test: the profile and bandwidth of ``W`` in reverse Cuthill–McKee order, an upper bound on the fill
+of a symmetric factorization in that order (the minimum-degree order used is, on such graphs, far
+below it: 9.1e6 against a profile of 4.8e7 on that geometric graph), and a proxy for the width of
+its separators.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from ..common.progress import Progress
+
+__all__ = ["FACTOR_MAX_PROFILE", "FACTOR_MAX_BANDWIDTH", "envelope", "factor_fits", "ResolventTraces"]
+
+#: Largest profile (non-zeros of the lower envelope in reverse Cuthill–McKee order) the automatic
+#: exact route factors: 10^8 entries bound the factors' memory at ~2 GB in that order.
+FACTOR_MAX_PROFILE = 10**8
+#: Largest bandwidth in reverse Cuthill–McKee order the automatic exact route factors: wider
+#: bands mean wide separators, whose dense fronts make the factorization slow (a random 6-regular
+#: graph of 4096 workers has 2215 and takes 0.9 s per factorization, against 0.02 s for a random
+#: geometric graph of the same size with 176).
+FACTOR_MAX_BANDWIDTH = 1024
+
+#: The complex step (see the module docstring): small enough that O(h^2) is far below rounding.
+_STEP = 1e-40
+#: Below this decay the series tr W^2 + gamma tr W^4 replaces the partial fractions.
+_SERIES_BELOW = 1e-6
+
+
+def envelope(W: Any) -> tuple[int, int]:
+    r"""The profile and the bandwidth of a sparse symmetric matrix in its given order.
+
+    With :math:`f_i = \min\{j : W_{ij} \ne 0\}` (at most ``i``), the profile is
+    :math:`\sum_i (i - f_i)` and the bandwidth :math:`\max_i (i - f_i)`. A symmetric factorization
+    without pivoting in this order has its fill inside the envelope (George & Liu, *Computer
+    Solution of Large Sparse Positive Definite Systems*, §4.2), so the profile bounds the
+    non-zeros of its lower factor beyond the diagonal.
+
+    Parameters
+    ----------
+    W : sparse matrix or array
+        Square, symmetric pattern (only the lower triangle's first entries are read).
+
+    Returns
+    -------
+    tuple of int
+        ``(profile, bandwidth)``.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> envelope(sp.diags([1.0, 2.0, 1.0], [-1, 0, 1], shape=(5, 5)))  # a path: one entry per row
+    (4, 1)
+    >>> envelope(sp.csr_array(np.ones((4, 4))))  # dense: the whole lower triangle
+    (6, 3)
+    """
+    W = sp.csr_array(W)
+    n = W.shape[0]
+    if W.shape != (n, n):
+        raise ValueError(f"W must be square, got shape {W.shape}")
+    if n == 0:
+        return 0, 0
+    rows = np.arange(n)
+    counts = np.diff(W.indptr)
+    first = rows.copy()
+    has = counts > 0
+    first[has] = np.minimum(np.minimum.reduceat(W.indices, W.indptr[:-1][has]), rows[has])
+    span = rows - first
+    return int(span.sum()), int(span.max())
+
+
+def factor_fits(W: Any, *, max_profile: int | None = None, max_bandwidth: int | None = None) -> bool:
+    """True when :class:`ResolventTraces` should factor ``W`` (given in reverse Cuthill–McKee order).
+
+    The test of the module docstring: profile at most ``max_profile`` (default
+    ``FACTOR_MAX_PROFILE``) and bandwidth at most ``max_bandwidth`` (default
+    ``FACTOR_MAX_BANDWIDTH``), both read at call time.
+
+    Parameters
+    ----------
+    W : sparse matrix
+        Symmetric, already in reverse Cuthill–McKee order (as
+        :attr:`~topotheory.engine.krylov.KrylovRepresentation.ordered` holds it).
+    max_profile, max_bandwidth : int, optional
+        The limits (defaults: the module constants).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> path = sp.diags([0.5, 0.5], [-1, 1], shape=(100, 100))
+    >>> factor_fits(path), factor_fits(path, max_bandwidth=0)
+    (True, False)
+    """
+    profile, bandwidth = envelope(W)
+    return (profile <= (FACTOR_MAX_PROFILE if max_profile is None else max_profile)
+            and bandwidth <= (FACTOR_MAX_BANDWIDTH if max_bandwidth is None else max_bandwidth))
+
+
+class ResolventTraces:
+    r"""Exact :math:`\operatorname{tr} W(I - aW)^{-1}` and the decay sums of :math:`n_W`, by sparse LU.
+
+    See the module docstring for the method (complex-step derivative of the log-determinant).
+    ``W`` must be symmetric with its spectrum in :math:`[-1, 1]` (a symmetric doubly stochastic
+    gossip matrix, gossip row-wise :math:`X \leftarrow WX`).
+
+    Parameters
+    ----------
+    W : sparse matrix or array
+        Symmetric ``n x n``.
+
+    Attributes
+    ----------
+    factorizations : int
+        Sparse LU factorizations done so far.
+    seconds : float
+        Wall-clock time spent in them.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from topotheory import Scheme
+    >>> W = Scheme.from_networkx(nx.path_graph(30)).sparse_matrix(0)
+    >>> lam = np.linalg.eigvalsh(W.toarray())
+    >>> R = ResolventTraces(W)
+    >>> bool(abs(R.trace(0.9) - np.sum(lam / (1 - 0.9 * lam))) < 1e-10)
+    True
+    >>> exact = np.sum(lam**2 / (1 - 0.99 * lam**2))
+    >>> bool(abs(R.decay_sums([0.99])[0] / exact - 1) < 1e-12)
+    True
+    """
+
+    def __init__(self, W: Any) -> None:
+        W = sp.csc_matrix(W, dtype=float)
+        if W.shape[0] != W.shape[1]:
+            raise ValueError(f"W must be square, got shape {W.shape}")
+        self.W = W
+        self.n = W.shape[0]
+        self.factorizations = 0
+        self.seconds = 0.0
+
+    def trace(self, a: float) -> float:
+        r""":math:`s(a) = \operatorname{tr} W(I - aW)^{-1} = \sum_i \lambda_i/(1 - a\lambda_i)`, exact to rounding.
+
+        Parameters
+        ----------
+        a : float
+            In :math:`(-1, 1)`.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        ValueError
+            When :math:`I - aW` is not positive definite (a pivot's real part is not positive):
+            the spectrum of ``W`` is not inside :math:`(-1/|a|, 1/|a|)`.
+        """
+        a = float(a)
+        if not -1.0 < a < 1.0:
+            raise ValueError(f"a must lie in (-1, 1), got {a!r}")
+        t0 = time.perf_counter()
+        A = (sp.identity(self.n, format="csc", dtype=complex) - (a + 1j * _STEP) * self.W).tocsc()
+        lu = spla.splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options=dict(SymmetricMode=True))
+        pivots = lu.U.diagonal()
+        self.factorizations += 1
+        self.seconds += time.perf_counter() - t0
+        if not np.all(pivots.real > 0):
+            raise ValueError(
+                f"I - a W is not positive definite at a = {a:g} (a pivot of {np.min(pivots.real):.3g}): the spectrum "
+                "of W is not inside (-1/|a|, 1/|a|); the exact trace needs a symmetric W with eigenvalues in [-1, 1]")
+        return float(-np.sum(pivots.imag / pivots.real) / _STEP)
+
+    def frobenius2(self, power: int = 1) -> float:
+        r""":math:`\operatorname{tr} W^{2p} = \|W^p\|_F^2` for ``power`` p in {1, 2}, from sparse products.
+
+        Parameters
+        ----------
+        power : {1, 2}
+            ``p``.
+
+        Returns
+        -------
+        float
+        """
+        if power not in (1, 2):
+            raise ValueError(f"power must be 1 or 2, got {power!r}")
+        M = self.W if power == 1 else self.W @ self.W
+        return float(np.sum(M.data**2))
+
+    def decay_sums(self, gamma: Any, *, deadline: float | None = None, bar: Progress | None = None) -> np.ndarray:
+        r""":math:`\sum_i \lambda_i^2/(1 - \gamma\lambda_i^2)` at each decay (every eigenvalue, exact to rounding).
+
+        ``(s(a) - s(-a)) / (2a)`` with :math:`a = \sqrt\gamma` (module docstring); the series
+        :math:`\operatorname{tr}W^2 + \gamma\operatorname{tr}W^4` below :math:`\gamma = 10^{-6}`.
+
+        Parameters
+        ----------
+        gamma : array_like
+            Decays in ``[0, 1)``.
+        deadline : float, optional
+            A ``time.perf_counter()`` value: no decay is started after it (one is always done);
+            those left are NaN.
+        bar : Progress, optional
+            Advanced by one per decay done.
+
+        Returns
+        -------
+        ndarray
+            One sum per decay (NaN where the deadline stopped it).
+        """
+        g = np.asarray(gamma, dtype=float).ravel()
+        if np.any(~np.isfinite(g)) or np.any(g < 0) or np.any(g >= 1):
+            raise ValueError(f"gamma must lie in [0, 1), got {gamma!r}")
+        out = np.full(g.size, np.nan)
+        small = g < _SERIES_BELOW
+        if np.any(small):
+            out[small] = self.frobenius2(1) + g[small] * (self.frobenius2(2) if np.any(g[small] > 0) else 0.0)
+        for k in np.flatnonzero(~small):
+            if deadline is not None and time.perf_counter() > deadline and np.any(np.isfinite(out)):
+                break
+            a = float(np.sqrt(g[k]))
+            out[k] = (self.trace(a) - self.trace(-a)) / (2.0 * a)
+            if bar is not None:
+                bar.update(1)
+        return out
