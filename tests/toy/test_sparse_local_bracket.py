@@ -6,7 +6,7 @@ import pytest
 from oracles import connected_rgg as rgg
 
 import topotheory as tt
-from topotheory.engine import krylov
+from topotheory.engine import krylov, resolve
 
 
 @pytest.fixture(autouse=True)
@@ -36,3 +36,40 @@ def test_optimum_bracket_holds_the_dense_optimum():
     assert opt.rate_upper - opt.rate_lower < 0.05 * ref.rate
     assert abs(opt.lr - ref.lr) < 0.01
     assert abs(opt.rate / ref.rate - 1) < 0.02
+
+
+
+def test_pre_test_skips_the_local_block_only_where_it_cannot_narrow(monkeypatch):
+    built = []
+
+    class Counted(krylov.LocalPerron):
+        def __init__(self, *args, **kwargs):
+            built.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(krylov, "LocalPerron", Counted)
+    # random regular (every worker alike): the walks are not built, and the bracket is the one a
+    # block built and then dropped as useless gives (the pre-test changes no bound)
+    s = tt.random_regular(600, 6, seed=1)
+    exact = tt.quadratic_rate(s, lr=0.05, zeta=11.0)
+    est = tt.quadratic_rate_interval(s, lr=0.05, zeta=11.0, max_probes=64, progress=False)
+    assert not built and est.lower[0] <= exact <= est.upper[0]
+    with monkeypatch.context() as m:
+        m.setattr(krylov.RateBracket, "local_can_narrow", lambda self, *args: True)
+        forced = tt.quadratic_rate_interval(s, lr=0.05, zeta=11.0, max_probes=64, progress=False)
+    assert built
+    assert (forced.lower[0], forced.estimate[0], forced.upper[0]) == (est.lower[0], est.estimate[0], est.upper[0])
+    # random geometric (the variances spread): built, and it narrows the bracket around the dense rate
+    built.clear()
+    s = rgg(300)
+    rep = resolve(s, "krylov")
+    lr = 0.15
+    a, beta = (1 - lr) ** 2, 10 * lr**2
+    exact = tt.quadratic_rate(s, lr=lr, zeta=11.0)
+    opts = dict(max_probes=64, seed=0, rtol=1e-5, progress=False)
+    widths = []
+    for local in (False, True):
+        u_lo, _, u_hi = rep.rate_bracket(a, beta, local=local, **opts)
+        assert 1 - a - u_hi <= exact <= 1 - a - u_lo
+        widths.append(u_hi - u_lo)
+    assert built and widths[1] < 0.5 * widths[0]

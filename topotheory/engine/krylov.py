@@ -87,6 +87,16 @@ Toy problem (THEORY §3.3)
     below (interlacing) and a Collatz–Wielandt bound above, with the vector
     :math:`(\theta I - K_{SS})^{-1}r` on ``S`` (``r`` the rows' mass outside ``S``) and 1 elsewhere
     (a random geometric graph of 1024 workers at its optimal learning rate: 167 % -> 0.12 % wide).
+    The walks are built only where a cheap pre-test (:meth:`RateBracket.local_can_narrow`, from
+    bounds at hand) leaves it possible that they narrow the bracket: on walk-regular-like graphs
+    (random regular) they cannot, and are skipped.
+
+Time budgets
+    ``time_budget=`` (seconds) bounds the probes of the mean (:meth:`KrylovRepresentation.trace_sampler`)
+    and the Lanczos refinement of the worst-worker candidates (:meth:`KrylovRepresentation.worst_variance`,
+    :class:`RateBracket`): when it ends first, what was reached is returned (the worst worker's and
+    the rate's brackets stay certified, only wider) with ``converged=False``; the automatic routes
+    default to ``AUTO_BUDGET`` and warn, naming ``time_budget=``.
 """
 
 from __future__ import annotations
@@ -164,7 +174,8 @@ MARGIN = 1.3
 STAGES = 3
 #: Relative tolerance of the values the Representation interface returns (``effective_neighbors``).
 AUTO_RTOL = 1e-4
-#: Seconds the automatic matrix-free n_W (mean) and S_1 may spend on probes (``effective_neighbors(time_budget=)``):
+#: Seconds the automatic matrix-free n_W (mean) and S_1 may spend on probes (``effective_neighbors(time_budget=)``),
+#: the automatic n_W (worst) on its candidates, and the automatic toy rate on each stage of its bracket:
 #: when it ends first, the estimate is returned with ``converged=False`` and a warning.
 AUTO_BUDGET = 60.0
 #: Largest decay at which S_1 is taken from the exact sparse-LU sums: their rounding grows like
@@ -899,31 +910,50 @@ class RateBracket:
 
     The Lanczos tridiagonals do not depend on the decay: after construction each bracket is a few
     bisections on stored quadrature nodes.
+
+    ``time_budget`` (seconds, None: no limit) bounds each of the two stages: the mean's probes
+    (:meth:`KrylovRepresentation.trace_sampler`) and the worst-worker stage (the candidates'
+    Lanczos runs, in chunks in decreasing order of their crude bound, and the local block's). When
+    it ends the worst-worker stage, the candidates not refined keep their crude bound (the upper
+    end stays certified, wider), the local block is not started if it has not been, and
+    :attr:`converged` is False.
     """
 
     def __init__(self, rep: KrylovRepresentation, gamma_ref: float, *, level: float = 0.95, seed: Any = 0, rtol: float = 1e-5,
                  deflate: int | None = None, max_candidates: int = 4096, max_probes: int = MAX_PROBES, worst: bool = True,
-                 progress: bool | None = None, local: bool = True, **options: Any) -> None:
+                 progress: bool | None = None, local: bool = True, time_budget: float | None = None,
+                 **options: Any) -> None:
         self.rep, self.level = rep, float(level)
         n = rep.n
         gamma_ref = float(_check_gammas(gamma_ref)[0])
         deflate = rep._default_deflate(deflate)
+        if time_budget is not None:
+            time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
         self.mean: WorkerRules | TraceSampler
         if n <= max_probes:
             self.mean = rep.worker_rules(np.arange(n), gamma_ref, deflate=deflate, progress=progress)
         else:
             self.mean, _ = rep.trace_sampler([gamma_ref], level=level, seed=seed, rtol=rtol, deflate=deflate,
-                                             max_probes=max_probes, progress=progress, **options)
+                                             max_probes=max_probes, progress=progress, time_budget=time_budget,
+                                             **options)
         self.worst: WorkerRules | None = None
         self.local: LocalPerron | None = None
         self.extra: WorkerRules | None = None
+        #: True when :meth:`local_can_narrow` showed the local block could not narrow the bracket (not built).
+        self.local_skipped = False
+        #: False when ``time_budget`` ended the worst-worker stage before it was complete.
+        self.converged = True
         if worst:
+            deadline = None if time_budget is None else time.perf_counter() + time_budget
             clo, chi = rep.crude_variance_bounds([gamma_ref], deflate)
             order = np.argsort(-chi[0], kind="stable")
-            cand = order[chi[0][order] >= clo[0].max()][:max_candidates]
+            cand = order[chi[0][order] >= clo[0].max()][:max_candidates]  # a prefix of `order`
+            self.worst = rep.worker_rules(cand, gamma_ref, deflate=deflate, progress=progress, deadline=deadline)
+            if self.worst.workers.size < cand.size:  # the budget ended first: the rest keep their crude bound
+                self.converged = False
+                cand = self.worst.workers
             others = order[cand.size:]
             self.candidates = cand
-            self.worst = rep.worker_rules(cand, gamma_ref, deflate=deflate, progress=progress)
             # 1 - gamma on a geometric grid from (1 - gamma_ref) / 64 to 1
             c = (1.0 - gamma_ref) * 2.0 ** np.arange(-6, 64)
             c = np.append(c[c < 1.0], 1.0)
@@ -932,7 +962,11 @@ class RateBracket:
             self.others = (grid_hi[:, others].max(axis=1) / (1.0 - self.grid) if grid_hi is not None
                            else np.zeros(self.grid.size))
             if local and rep.W.nnz and float(rep.W.data.min()) >= 0 and n > 2:
-                self._localize(gamma_ref, chi[0], order, cand, deflate, max_candidates, progress, grid_hi)
+                if deadline is not None and time.perf_counter() > deadline:
+                    self.converged = False  # no time left for the local block (optional: the bracket holds without it)
+                else:
+                    self._localize(gamma_ref, chi[0], order, cand, deflate, max_candidates, progress, grid_hi,
+                                   deadline)
 
     def sigma_mean(self, g: float, which: str) -> float:
         r"""``mean_i Sigma_ii(g)``: the lower end (``which="lo"``) or the estimate (``"mid"``)."""
@@ -953,14 +987,19 @@ class RateBracket:
         return max(top, float(other))
 
     def _localize(self, gamma_ref: float, chi: np.ndarray, order: np.ndarray, cand: np.ndarray, deflate: int,
-                  max_candidates: int, progress: bool | None, grid_hi: np.ndarray | None = None) -> None:
-        """The local block ``S`` (:class:`LocalPerron`) around the worst candidates, and more candidates.
+                  max_candidates: int, progress: bool | None, grid_hi: np.ndarray | None = None,
+                  deadline: float | None = None) -> None:
+        r"""The local block ``S`` (:class:`LocalPerron`) around the worst candidates, and more candidates.
 
         ``S``: the candidates in decreasing order of their certified upper bound at ``gamma_ref`` and
         the workers within a few hops of the first ones, ``LOCAL_SIZE`` in all. Every worker whose
         crude bound may exceed the local lower bound is then refined (up to ``max_candidates``): the
         Collatz–Wielandt bound cannot fall below the largest row sum outside ``S``. ``grid_hi``: the
         crude upper bounds on :attr:`grid` when already computed.
+
+        The walks are skipped (:attr:`local` stays None) when :meth:`local_can_narrow` shows, from
+        the bounds at hand, that the block would be dropped after construction anyway. The more
+        candidates are refined until ``deadline`` (a ``time.perf_counter()`` value).
         """
         rep, n = self.rep, self.rep.n
         worst = cast(WorkerRules, self.worst)
@@ -983,6 +1022,12 @@ class RateBracket:
             inside[new] = True
         chosen = [int(x) for x in perm[np.flatnonzero(inside)]]
         S = np.array(sorted(chosen), dtype=np.int64)
+        inS = np.zeros(n, dtype=bool)
+        inS[S] = True
+        self.local_skipped = not self.local_can_narrow(gamma_ref, S.size, float(np.max(up[~inS[worst.workers]],
+                                                                                     initial=0.0)))
+        if self.local_skipped:
+            return
         self.local = LocalPerron(rep, S, gamma_ref)
         self.local_rules = rep.worker_rules(S, gamma_ref, deflate=deflate, progress=progress)
         # more candidates: every worker whose crude bound reaches the local lower bound
@@ -992,7 +1037,11 @@ class RateBracket:
         refined[cand] = True
         more = order[~refined[order] & (chi[order] >= lower * (1.0 - gamma_ref))]
         more = more[: max(max_candidates - cand.size, 0)]
-        self.extra = rep.worker_rules(more, gamma_ref, deflate=deflate, progress=progress) if more.size else None
+        self.extra = (rep.worker_rules(more, gamma_ref, deflate=deflate, progress=progress, deadline=deadline)
+                      if more.size else None)
+        if self.extra is not None and self.extra.workers.size < more.size:  # the budget ended first
+            self.converged = False
+            more = self.extra.workers
         refined[more] = True
         rest = np.flatnonzero(~refined)
         if rest.size:
@@ -1000,8 +1049,6 @@ class RateBracket:
             self.local_others = hi[:, rest].max(axis=1) / (1.0 - self.grid)
         else:
             self.local_others = np.zeros(self.grid.size)
-        inS = np.zeros(n, dtype=bool)
-        inS[S] = True
         self._cand_out = ~inS[worst.workers]
         self._extra_out = ~inS[more]
         self._local_cache: dict[float, tuple[float, float]] = {}
@@ -1011,6 +1058,68 @@ class RateBracket:
         upper = self.sigma_local(gamma_ref)[1]
         if lower <= mean and upper >= (1.0 - 1e-3) * self.sigma_worst(gamma_ref):
             self.local = None  # no narrower than [mean, max] row sums (walk-regular-like graphs): not worth its cost
+
+    def local_can_narrow(self, gamma_ref: float, size: int, out_hi: float) -> bool:
+        r"""Whether a local block of ``size`` workers may narrow the bracket at ``gamma_ref`` (a cheap pre-test).
+
+        The walks of :class:`LocalPerron` (seconds at a few thousand workers) are built only if
+        this returns True. It returns False only when both ends provably gain nothing, from bounds
+        already at hand (``c = 1 - gamma``, :math:`\bar\sigma` = :meth:`sigma_worst`, a certified
+        upper bound of :math:`\max_i\Sigma_{ii}`, and :math:`m` the mean's estimate):
+
+        * **lower end**: with :math:`W^k = J + B^k`, :math:`(W^k)_{ij} = \frac1n + (B^k)_{ij}`, so
+          for any ``S`` of ``s`` workers (Cauchy–Schwarz twice, :math:`\sum_k\gamma^{k-1} = 1/c`)
+
+          .. math::
+
+              \sum_{j\in S}K_{ij} \le \sum_k\gamma^{k-1}\Bigl[\frac{s}{n^2}
+              + \frac{2\sqrt s}{n}\|B^ke_i\| + \|B^ke_i\|^2\Bigr]
+              \le \Bigl(\sqrt{V_i} + \frac{\sqrt s}{n\sqrt c}\Bigr)^2,
+              \qquad V_i = \Sigma_{ii} - \frac1{nc},
+
+          and :math:`\lambda_{\max}(K_{SS})` is at most its largest row sum: the local lower bound
+          (at most :math:`\lambda_{\max}(K_{SS})`) is below
+          :math:`\Lambda = (\sqrt{\bar\sigma - 1/(nc)} + \sqrt s/(n\sqrt c))^2`. When
+          :math:`\Lambda \le m` it cannot exceed the mean's end. Near :math:`\gamma = 1` the
+          consensus part :math:`1/(nc)` of every row sum is spread over all ``n`` columns and
+          ``S`` holds only ``s/n`` of it: on a random 6-regular graph of 5000 workers at the rate's
+          decay, :math:`\Lambda` is a sixteenth of :math:`m`.
+        * **upper end**: the Collatz–Wielandt bound is at least the largest certified upper row
+          sum outside ``S`` (``out_hi``, of :math:`(1-\gamma)\Sigma_{ii}`, over the refined
+          candidates not in ``S``); when that is within ``1e-3`` of :math:`\bar\sigma`, the upper
+          end gains less than that.
+
+        These are the two conditions under which a built block is dropped (walk-regular-like
+        graphs), so skipping changes no bound: it only saves the walks.
+
+        Parameters
+        ----------
+        gamma_ref : float
+            The decay the block would be built for.
+        size : int
+            Workers of the block ``S``.
+        out_hi : float
+            The largest certified upper bound of :math:`(1-\gamma)\Sigma_{ii}` over the refined
+            candidates outside ``S``.
+
+        Returns
+        -------
+        bool
+            False when neither end of the bracket can be narrowed by the block.
+
+        Examples
+        --------
+        >>> from topotheory import random_regular
+        >>> R = RateBracket(KrylovRepresentation(random_regular(600, 6, seed=1)), 0.9999, max_probes=64, rtol=1e-3)
+        >>> R.local is None, R.local_skipped  # walk-regular-like: the walks are not built
+        (True, True)
+        """
+        n, c = self.rep.n, 1.0 - gamma_ref
+        top = self.sigma_worst(gamma_ref)
+        reach = (math.sqrt(max(top - 1.0 / (n * c), 0.0)) + math.sqrt(size / c) / n) ** 2
+        lower_gains = reach * (1.0 + 1e-9) > self.sigma_mean(gamma_ref, "mid")
+        upper_gains = out_hi / c < (1.0 - 1e-3) * top
+        return lower_gains or upper_gains
 
     def sigma_local(self, g: float) -> tuple[float, float]:
         r"""Certified ``(lower, upper)`` of :math:`\lambda_{\max}K(g)` by :class:`LocalPerron` (``(0, inf)`` without it)."""
@@ -1666,11 +1775,13 @@ class KrylovRepresentation(Representation):
         return lo, hi, rules.steps, rules.deflated
 
     def worker_rules(self, workers: Any, gamma_max: float, *, deflate: int | None = None, chunk: int = 256, rtol: float = 1e-10,
-                     progress: bool | None = None, start_steps: int = 0) -> WorkerRules:
+                     progress: bool | None = None, start_steps: int = 0, deadline: float | None = None) -> WorkerRules:
         """The :class:`WorkerRules` of the given workers, accurate to ``rtol`` up to ``gamma_max``.
 
         Each chunk starts from the steps the previous one needed (at least ``start_steps``), so the
-        doubling runs once."""
+        doubling runs once. With a ``deadline`` (a ``time.perf_counter()`` value) no chunk is started
+        after it (the first one always runs): the rules then cover a prefix of ``workers`` only
+        (:attr:`WorkerRules.workers`)."""
         workers = np.atleast_1d(np.asarray(workers))
         if workers.ndim != 1 or workers.dtype.kind not in "iu" or np.any(workers < 0) or np.any(workers >= self.n):
             raise ValueError(f"workers must be integers in [0, n = {self.n}), got {workers!r}")
@@ -1685,6 +1796,9 @@ class KrylovRepresentation(Representation):
         used = check_int("start_steps", start_steps, minimum=0)
         with Progress(workers.size, desc="krylov workers", unit="worker", enabled=progress) as bar:
             for s in range(0, workers.size, chunk):
+                if s and deadline is not None and time.perf_counter() > deadline:
+                    workers = workers[:s]
+                    break
                 idx = workers[s:s + chunk]
                 E = np.zeros((n, idx.size))
                 E[pos[idx], np.arange(idx.size)] = 1.0
@@ -1726,19 +1840,32 @@ class KrylovRepresentation(Representation):
         return lo[:, pos] * (1.0 - ROUNDING), hi[:, pos] * (1.0 + ROUNDING)
 
     def worst_variance(self, gamma: Any, *, deflate: int | None = None, max_candidates: int = 4096, chunk: int = 256,
-                       progress: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+                       progress: bool | None = None,
+                       time_budget: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         r"""Certified bracket of :math:`\max_i(1-\gamma)\Sigma_{ii}` per decay, and the worst worker.
 
         Every worker's crude bracket (:meth:`crude_variance_bounds`); the workers in decreasing order of
         their crude upper bound are refined with Lanczos (:meth:`variance_bounds`) in chunks until the
         largest crude upper bound left is below the best refined lower bound at every decay (then
-        the bracket is as tight as the refinement) or ``max_candidates`` were refined (then the
-        upper end is the largest crude bound left: still certified, wider). Returns
-        ``(lower, upper, worker, refined)``.
+        the bracket is as tight as the refinement), ``max_candidates`` were refined, or
+        ``time_budget`` seconds have passed (no chunk is started after it; the first always runs):
+        in the last two cases the upper end is the largest crude bound left (still certified,
+        wider). Returns ``(lower, upper, worker, refined)``; :meth:`nw_worst` says whether the
+        refinement was complete.
         """
+        lo, hi, worker, refined, _ = self._worst(gamma, deflate, max_candidates, chunk, progress, time_budget)
+        return lo, hi, worker, refined
+
+    def _worst(self, gamma: Any, deflate: int | None, max_candidates: int, chunk: int, progress: bool | None,
+               time_budget: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
+        """:meth:`worst_variance` and whether it ended by its own test (False: ``max_candidates`` or the budget)."""
+        start = time.perf_counter()
         g = _check_gammas(gamma)
         deflate = self._default_deflate(deflate)
         max_candidates = check_int("max_candidates", max_candidates, minimum=1)
+        chunk = check_int("chunk", chunk, minimum=1)
+        if time_budget is not None:
+            time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
         clo, chi = self.crude_variance_bounds(g, deflate)
         order = np.argsort(-chi.max(axis=0), kind="stable")
         best_lo = clo.max(axis=1)
@@ -1746,8 +1873,11 @@ class KrylovRepresentation(Representation):
         best_w = np.full(g.size, -1)
         refined = 0
         steps = 0
+        complete = False
         with Progress(min(max_candidates, self.n), desc="krylov worst", unit="worker", enabled=progress) as bar:
             while refined < min(max_candidates, self.n):
+                if refined and time_budget is not None and time.perf_counter() - start > time_budget:
+                    break
                 idx = order[refined:refined + min(chunk, max_candidates - refined)]
                 lo, hi, steps, _ = self.variance_bounds(g, idx, deflate=deflate, chunk=chunk, progress=False,
                                                         start_steps=steps)
@@ -1759,10 +1889,11 @@ class KrylovRepresentation(Representation):
                 bar.update(idx.size)
                 rest = chi[:, order[refined:]]
                 if rest.shape[1] == 0 or np.all(rest.max(axis=1) <= best_lo):
+                    complete = True
                     break
         rest = chi[:, order[refined:]]
         upper = np.maximum(best_hi, rest.max(axis=1)) if rest.shape[1] else best_hi
-        return best_lo, upper, best_w, refined
+        return best_lo, upper, best_w, refined, complete
 
     def nw_workers(self, gamma: Any, workers: Any, **options: Any) -> KrylovEstimate:
         r"""Certified :math:`n_W` of each worker asked for, :math:`1/((1-\gamma)\Sigma_{ii})`, shape ``(G, len)``."""
@@ -1775,16 +1906,53 @@ class KrylovRepresentation(Representation):
             deflated=D, seconds=time.perf_counter() - t0, converged=bool(np.all(hi - lo <= 1e-8 * lo)),
         )
 
-    def nw_worst(self, gamma: Any, **options: Any) -> KrylovEstimate:
-        r"""Certified :math:`n_W(\gamma)` of the worst worker (:meth:`worst_variance`)."""
+    def nw_worst(self, gamma: Any, *, deflate: int | None = None, max_candidates: int = 4096, chunk: int = 256,
+                 progress: bool | None = None, time_budget: float | None = None) -> KrylovEstimate:
+        r"""Certified :math:`n_W(\gamma)` of the worst worker (:meth:`worst_variance`).
+
+        ``converged`` is False when ``max_candidates`` or ``time_budget`` (seconds) ended the
+        refinement before its own test (the bracket is then wider, still certified), or when the
+        bracket is wider than ``1e-6`` relative.
+
+        Parameters
+        ----------
+        gamma : float or array_like
+            Decays in ``[0, 1)``.
+        deflate : int or None, default None
+            Eigenpairs deflated exactly (None: none).
+        max_candidates : int, default 4096
+            Largest number of workers refined by Lanczos.
+        chunk : int, default 256
+            Workers refined at once.
+        progress : bool or None, default None
+            Show progress (None: the package's default).
+        time_budget : float or None, default None
+            Seconds after which no further chunk is refined (None: no limit).
+
+        Returns
+        -------
+        KrylovEstimate
+            ``quantity="n_W worst"``, ``probes`` the number of workers refined.
+
+        Examples
+        --------
+        >>> from topotheory import random_regular, effective_neighbors
+        >>> s = random_regular(600, 4, seed=1)  # the crude bounds cannot tell the workers apart here
+        >>> rep, exact = KrylovRepresentation(s), effective_neighbors(s, 0.99, mode="worst")
+        >>> full, cut = rep.nw_worst(0.99), rep.nw_worst(0.99, chunk=64, time_budget=1e-6)
+        >>> full.converged, full.probes, cut.converged, cut.probes  # one chunk, then the budget stops it
+        (True, 600, False, 64)
+        >>> bool(cut.lower[0] <= exact <= cut.upper[0]), bool(cut.upper[0] - cut.lower[0] > full.upper[0] - full.lower[0])
+        (True, True)
+        """
         t0 = time.perf_counter()
         g = _check_gammas(gamma)
-        lo, hi, _, refined = self.worst_variance(g, **options)
+        lo, hi, _, refined, complete = self._worst(g, deflate, max_candidates, chunk, progress, time_budget)
         return KrylovEstimate(
             quantity="n_W worst", at=g, estimate=2.0 / (lo + hi), stderr=np.zeros_like(lo), lower=1.0 / hi,
             upper=1.0 / lo, level=1.0, certified=True, route=self.route, probes=refined, steps=0,
-            deflated=self._default_deflate(options.get("deflate")), seconds=time.perf_counter() - t0,
-            converged=bool(np.all(hi - lo <= 1e-6 * lo)),
+            deflated=self._default_deflate(deflate), seconds=time.perf_counter() - t0,
+            converged=complete and bool(np.all(hi - lo <= 1e-6 * lo)),
         )
 
     # ------------------------------------------------------------------ Representation interface
@@ -1889,14 +2057,57 @@ class KrylovRepresentation(Representation):
 
     def scaled_worst_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         g = np.asarray(g, dtype=float)
-        lo, hi, _, refined = self.worst_variance(g.ravel())
+        lo, hi = self.auto_worst_variance(g.ravel(), stacklevel=4)
+        return (0.5 * (lo + hi)).reshape(g.shape)
+
+    def auto_worst_variance(self, gamma: Any, *, time_budget: float | None = AUTO_BUDGET, progress: bool | None = None,
+                            stacklevel: int = 2) -> tuple[np.ndarray, np.ndarray]:
+        r"""The automatic worst worker: :meth:`worst_variance` within ``time_budget``, warning when it is loose.
+
+        What :func:`~topotheory.effective_neighbors` computes for ``mode="worst"`` on this route.
+        Returns the certified bracket ``(lower, upper)`` of :math:`\max_i(1-\gamma)\Sigma_{ii}`. A
+        ``RuntimeWarning`` says when its relative half width exceeds ``AUTO_RTOL`` (the midpoint is
+        what the automatic route returns), and names ``time_budget=`` when the budget ended the
+        refinement first (the bracket is then wider, still certified; a budget-stopped value
+        depends on the machine's speed).
+
+        Parameters
+        ----------
+        gamma, time_budget, progress, stacklevel
+            As :meth:`auto_nw_mean`'s; ``time_budget`` (default ``AUTO_BUDGET``, None: no limit)
+            bounds the Lanczos refinement of the candidates.
+
+        Returns
+        -------
+        lower, upper : ndarray
+            The bracket per decay.
+
+        Examples
+        --------
+        >>> from topotheory import random_regular
+        >>> import warnings
+        >>> rep = KrylovRepresentation(random_regular(600, 4, seed=1))
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     lo, hi = rep.auto_worst_variance([0.99], time_budget=1e-6, progress=False)
+        >>> "time_budget=" in str(caught[0].message), bool(lo[0] < hi[0])
+        (True, True)
+        """
+        if time_budget is not None:
+            time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
+        t0 = time.perf_counter()
+        lo, hi, _, refined, complete = self._worst(gamma, None, 4096, 256, progress, time_budget)
         width = float(np.max((hi - lo) / (hi + lo)))
-        if width > AUTO_RTOL:
+        budget_ended = not complete and time_budget is not None and time.perf_counter() - t0 >= time_budget
+        if width > AUTO_RTOL or budget_ended:
+            why = (f"; the time budget of {time_budget:g} s ended first: pass a larger time_budget= (seconds, None for "
+                   f"no limit; default {AUTO_BUDGET:g})") if budget_ended else ""
             warnings.warn(
                 f"n_W (worst) of {self.scheme!r} by the matrix-free route: the certified bracket's relative half width "
-                f"is {width:.2g} > {AUTO_RTOL:g} after refining {refined} candidate workers; the midpoint is returned, "
-                "effective_neighbors(..., mode='worst', log=True) gives the bracket", RuntimeWarning, stacklevel=3)
-        return (0.5 * (lo + hi)).reshape(g.shape)
+                f"is {width:.2g} (AUTO_RTOL = {AUTO_RTOL:g}) after refining {refined} candidate workers{why}; the "
+                "midpoint is returned, effective_neighbors(..., mode='worst', log=True) gives the bracket",
+                RuntimeWarning, stacklevel=stacklevel)
+        return lo, hi
 
     def disagreement_mean(self, g: float, phase: int) -> float:
         r""":math:`S_1(\gamma) = \frac1n\operatorname{tr} h_\gamma(B^2)`.
@@ -1956,11 +2167,41 @@ class KrylovRepresentation(Representation):
 
     def rate_bracket(self, a: float, beta: float, **options: Any) -> tuple[float, float, float]:
         r"""Bracket ``(u_lo, u_mid, u_hi)`` of :math:`u = \rho - a` for one ``(a, beta)`` (:class:`RateBracket`)."""
+        return self.rate_bracket_checked(a, beta, **options)[0]
+
+    def rate_bracket_checked(self, a: float, beta: float,
+                             **options: Any) -> tuple[tuple[float, float, float], bool]:
+        r""":meth:`rate_bracket` and whether its worst-worker stage ran to the end (False: ``time_budget`` ended it).
+
+        Parameters
+        ----------
+        a, beta : float
+            The toy problem's coefficients, :math:`a = (1-\eta)^2`, :math:`\beta = (\zeta-1)\eta^2`.
+        **options
+            Options of :class:`RateBracket` (``time_budget``, ``max_probes``, ``seed``, ...).
+
+        Returns
+        -------
+        bracket : tuple of float
+            ``(u_lo, u_mid, u_hi)``.
+        converged : bool
+            False when ``time_budget`` ended the worst-worker stage (the bracket is wider, still valid).
+
+        Examples
+        --------
+        >>> from topotheory import random_regular
+        >>> rep = KrylovRepresentation(random_regular(600, 4, seed=1))
+        >>> full, ok = rep.rate_bracket_checked(0.81, 0.1, max_probes=64, progress=False)
+        >>> cut, ok_cut = rep.rate_bracket_checked(0.81, 0.1, max_probes=64, progress=False, time_budget=1e-6)
+        >>> ok, ok_cut, bool(cut[0] <= full[0] <= full[2] <= cut[2])
+        (True, False, True)
+        """
         if beta == 0:
-            return 0.0, 0.0, 0.0
+            return (0.0, 0.0, 0.0), True
         n = self.n
         if n <= options.get("max_probes", MAX_PROBES):
-            return self.rate_bracketer(a / (a + beta / n), **options).bracket(a, beta)
+            R = self.rate_bracketer(a / (a + beta / n), **options)
+            return R.bracket(a, beta), R.converged
         # a rough root first, to run the Lanczos steps the decay at the root needs
         rough = self.rate_bracketer(a / (a + beta), rtol=1e-2, max_probes=16, worst=False)
         g1 = a / (a + rough.bracket(a, beta)[1])
@@ -1968,19 +2209,32 @@ class KrylovRepresentation(Representation):
         out = R.bracket(a, beta)
         g2 = a / (a + out[1])
         if 1.0 - g2 < 0.8 * (1.0 - g1):  # the root sits at a larger decay than the mean's (irregular graphs)
-            out = self.rate_bracketer(g2, **options).bracket(a, beta)
-        return out
+            R = self.rate_bracketer(g2, **options)
+            out = R.bracket(a, beta)
+        return out, R.converged
 
     def perron_excess(self, a: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
         r"""Midpoint of :meth:`rate_bracket` per ``(a, beta)``; ``converged`` where the bracket is narrower
-        than ``AUTO_RTOL`` relative to :math:`\rho`, ``residual`` its relative half width."""
+        than ``AUTO_RTOL`` relative to :math:`\rho`, ``residual`` its relative half width.
+
+        Each bracket's stages get ``AUTO_BUDGET`` seconds: when the budget ends the worst-worker
+        stage first, the midpoint of the wider bracket reached is returned, ``converged`` is False
+        and a ``RuntimeWarning`` names ``time_budget=`` (of
+        :func:`~topotheory.quadratic_rate_interval`, which returns the bracket)."""
         L = a.shape[0]
         u = np.zeros(L)
         res = np.zeros(L)
         conv = np.ones(L, dtype=bool)
         for j in range(L):
-            lo, mid, hi = self.rate_bracket(float(a[j]), float(beta[j]))
+            (lo, mid, hi), complete = self.rate_bracket_checked(float(a[j]), float(beta[j]), time_budget=AUTO_BUDGET)
             u[j] = mid
             res[j] = 0.5 * (hi - lo) / (a[j] + mid)
-            conv[j] = res[j] <= AUTO_RTOL
+            conv[j] = complete and res[j] <= AUTO_RTOL
+            if not complete:
+                warnings.warn(
+                    f"toy rate of {self.scheme!r} by the matrix-free route: the time budget of {AUTO_BUDGET:g} s "
+                    f"ended the worst-worker stage of its bracket first; the midpoint of the wider (still certified) "
+                    f"bracket is returned, relative half width {res[j]:.2g}. "
+                    "quadratic_rate_interval(..., time_budget=) gives the bracket (seconds, None for no limit)",
+                    RuntimeWarning, stacklevel=4)
         return u, np.ones(L, dtype=int), res, conv, "krylov-bracket"

@@ -104,9 +104,12 @@ def effective_neighbors(scheme: SchemeLike, gamma: ArrayLike | None = None, *, m
         Sampled matrix-free route, ``mode="mean"`` only: the target relative half width of the 95 %
         interval (the other routes are exact and ignore it).
     time_budget : float or None, default 60
-        Matrix-free route, ``mode="mean"`` only: seconds for the probes (None: no limit). When the
+        Matrix-free route, ``mode="mean"``: seconds for the probes (None: no limit). When the
         budget ends before ``rtol`` is met, the estimate is returned with ``converged=False`` (its
         interval with ``log=True``) and a ``RuntimeWarning`` naming ``rtol=`` and ``time_budget=``.
+        ``mode="worst"``: seconds for the Lanczos refinement of the candidate workers; when it ends
+        first, the certified bracket reached is wider (``converged=False`` with ``log=True``) and a
+        ``RuntimeWarning`` names ``time_budget=``.
         On the exact sparse-LU route no decay is started after it (one always is): the decays left
         are sampled with one block of probes and flagged the same way.
     progress : bool or None
@@ -169,8 +172,12 @@ def effective_neighbors(scheme: SchemeLike, gamma: ArrayLike | None = None, *, m
         out = (1.0 / (1.0 / est.estimate)).reshape(g.shape)  # bit for bit what the Representation interface gives
         return float(out) if scalar else out
     if isinstance(rep, KrylovRepresentation) and log:
-        return (rep.nw_worst(g.ravel(), progress=progress) if mode == "worst"
+        return (rep.nw_worst(g.ravel(), progress=progress, time_budget=time_budget) if mode == "worst"
                 else rep.nw_workers(g.ravel(), np.arange(rep.n), progress=progress))
+    if isinstance(rep, KrylovRepresentation) and mode == "worst":
+        lo, hi = rep.auto_worst_variance(g.ravel(), time_budget=time_budget, progress=progress, stacklevel=3)
+        out = (1.0 / (0.5 * (lo + hi))).reshape(g.shape)
+        return float(out) if scalar else out
     if mode == "mean":
         out = 1.0 / rep.scaled_mean_variance(g, c, phase)
     elif mode == "worst":
@@ -221,6 +228,9 @@ def effective_neighbors_interval(scheme: SchemeLike, gamma: ArrayLike, *, mode: 
         Workers for ``mode="all"``.
     rtol, level, max_probes, time_budget, deflate, seed
         Budget and randomness of ``mode="mean"`` (``deflate``: eigenpairs deflated; default adaptive).
+        ``time_budget`` (seconds, None: no limit) also bounds ``mode="worst"``'s refinement of the
+        candidate workers: when it ends first, the certified bracket reached so far (wider) is
+        returned with ``converged=False``.
     probing : int, default 0
         ``mode="mean"``: with ``d >= 1`` each sample is a pass of probing vectors over a colouring
         of the graph in which workers of one colour are more than ``d`` hops apart (random signs
@@ -260,7 +270,7 @@ def effective_neighbors_interval(scheme: SchemeLike, gamma: ArrayLike, *, mode: 
         return rep.nw_mean(gamma, rtol=rtol, level=level, max_probes=max_probes, time_budget=time_budget,
                            deflate=deflate, seed=seed, probing=probing, progress=progress)
     if mode == "worst":
-        return rep.nw_worst(gamma, deflate=deflate, progress=progress)
+        return rep.nw_worst(gamma, deflate=deflate, progress=progress, time_budget=time_budget)
     return rep.nw_workers(gamma, np.arange(rep.n) if workers is None else workers, deflate=deflate,
                           progress=progress)
 

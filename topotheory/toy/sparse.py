@@ -57,6 +57,10 @@ _OPTIONS = """seed : int, Generator or None, default 0
         (certified).
     deflate : int or None, default None
         Eigenpairs deflated exactly (None: escalated when needed).
+    time_budget : float or None, default None
+        Seconds for each stage of a bracket (the mean's probes, the worst workers' Lanczos runs;
+        None: no limit). When it ends the worst-worker stage first, the bracket reached is
+        returned (wider, still valid) with ``converged=False``.
     progress : bool or None, default None
         Show progress (None: the package's default)."""
 
@@ -73,7 +77,7 @@ def _coefficients(lr: float, zeta: float) -> tuple[float, float]:
 @_document_options
 def quadratic_rate_interval(scheme: Scheme, *, lr: float, zeta: float, level: float = 0.95, seed: Any = 0,
                             rtol: float = 1e-5, max_probes: int = 512, deflate: int | None = None,
-                            progress: bool | None = None) -> KrylovEstimate:
+                            time_budget: float | None = None, progress: bool | None = None) -> KrylovEstimate:
     r"""Bracket of the toy problem's exact rate :math:`r(\eta)` on a static symmetric sparse ``W``.
 
     See the module docstring: ``lower`` is certified (worst-worker root), ``upper`` holds with
@@ -110,15 +114,19 @@ def quadratic_rate_interval(scheme: Scheme, *, lr: float, zeta: float, level: fl
     zeta = float(check_real("zeta", zeta, low=1.0))
     rep = cast(KrylovRepresentation, resolve(scheme, "krylov"))
     a, beta = _coefficients(lr, zeta)
-    u_lo, u_mid, u_hi = rep.rate_bracket(a, beta, level=level, seed=seed, rtol=rtol, max_probes=max_probes,
-                                         deflate=deflate, progress=progress)
+    if time_budget is not None:
+        time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
+    (u_lo, u_mid, u_hi), converged = rep.rate_bracket_checked(a, beta, level=level, seed=seed, rtol=rtol,
+                                                              max_probes=max_probes, deflate=deflate,
+                                                              time_budget=time_budget, progress=progress)
+
     def rate(u: float) -> np.ndarray:
         return np.array([1.0 - a - u])
 
     return KrylovEstimate(
         quantity="toy rate", at=np.array([lr]), estimate=rate(u_mid), stderr=np.array([math.nan]), lower=rate(u_hi),
         upper=rate(u_lo), level=level, certified=rep.n <= max_probes, route=rep.route, probes=0, steps=0,
-        deflated=0, seconds=time.perf_counter() - t0, converged=True,
+        deflated=0, seconds=time.perf_counter() - t0, converged=converged,
     )
 
 
@@ -143,6 +151,8 @@ class OptimumInterval(Result):
         The representation that computed it (``"krylov"``).
     seconds : float
         Wall-clock time of the call.
+    converged : bool
+        False when ``time_budget`` ended the worst-worker stage of the final bracket (wider, still valid).
     """
 
     lr: float
@@ -153,12 +163,13 @@ class OptimumInterval(Result):
     level: float
     route: str
     seconds: float
+    converged: bool = True
 
 
 @_document_options
 def optimal_learning_rate_interval(scheme: Scheme, *, zeta: float, level: float = 0.95, seed: Any = 0,
                                    rtol: float = 1e-5, max_probes: int = 512, deflate: int | None = None,
-                                   progress: bool | None = None) -> OptimumInterval:
+                                   time_budget: float | None = None, progress: bool | None = None) -> OptimumInterval:
     r"""Optimal learning rate of the toy problem on a large sparse static symmetric ``W``, bracketed.
 
     One set of Lanczos runs (:class:`~topotheory.engine.krylov.RateBracket`) at the decay of a rough
@@ -193,8 +204,10 @@ def optimal_learning_rate_interval(scheme: Scheme, *, zeta: float, level: float 
     zeta = float(check_real("zeta", zeta, low=1.0, low_open=True))
     rep = cast(KrylovRepresentation, resolve(scheme, "krylov"))
     n = rep.n
+    if time_budget is not None:
+        time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
     options: dict[str, Any] = dict(level=level, seed=seed, max_probes=max_probes, deflate=deflate,
-                                   progress=progress)
+                                   progress=progress, time_budget=time_budget)
     hi = 2.0 / (1.0 + (zeta - 1.0) / n)  # the fully connected stability edge bounds every edge
 
     import scipy.optimize as so  # on first use: ``import topotheory`` stays light
@@ -233,4 +246,4 @@ def optimal_learning_rate_interval(scheme: Scheme, *, zeta: float, level: float 
         lower = max(lower, best(R, 2)[1])
     return OptimumInterval(lr=lr, rate=rate, rate_lower=lower, rate_upper=upper, lr_mean=lr_mean,
                            level=1.0 if n <= max_probes else float(level), route=rep.route,
-                           seconds=time.perf_counter() - t0)
+                           seconds=time.perf_counter() - t0, converged=R.converged)
