@@ -251,6 +251,7 @@ def test_csv_rejects_ragged_table(tmp_path):
     res.data["table"]["extra"] = [1]
     with pytest.raises(ValueError, match="equal lengths"):
         write_figure(res, tmp_path)
+    assert list(tmp_path.iterdir()) == []  # refused before anything is drawn or written
 
 
 # ------------------------------------------------------------------------------------ Fig. 1
