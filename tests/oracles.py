@@ -1,5 +1,6 @@
 """Independent dense routes shared by the tests of several layers (imported as ``oracles``)."""
 
+import functools
 import itertools
 import math
 
@@ -22,6 +23,13 @@ def dense_kron(S):
     """E[W kron W] and E[W] from the enumerated outcomes, with numpy's kron (independent route)."""
     Ws, p = S.outcomes()
     return sum(q * np.kron(W, W) for q, W in zip(p, Ws)), np.einsum("m,mij->ij", p, Ws)
+
+
+@functools.lru_cache(maxsize=None)
+def enumerated(make):
+    """:func:`dense_kron` of the law ``make()`` (a law factory of a test module's list), enumerated once for
+    every test that compares against it (the factories build deterministic laws: every call, the same law)."""
+    return dense_kron(make())
 
 
 def dense_nw(S, gamma, K=None):
@@ -66,11 +74,15 @@ def kendall_tau_b(x, y):
     return (conc - disc) / math.sqrt((conc + disc + tx) * (conc + disc + ty))
 
 
-def assert_theory_equals_dense_kronecker(S):
-    """n_W and the exact rate of a random law against the dense Kronecker routes, up to the stability edge."""
+def assert_theory_equals_dense_kronecker(S, K=None):
+    """n_W and the exact rate of a random law against the dense Kronecker routes, up to the stability edge.
+
+    ``K``: :func:`dense_kron`'s ``E[W kron W]`` of ``S`` when the caller already has it.
+    """
     import topotheory as tt
 
-    K, _ = dense_kron(S)  # the reference Kronecker moment, enumerated once for the seven comparisons
+    if K is None:
+        K, _ = dense_kron(S)  # the reference Kronecker moment, enumerated once for the seven comparisons
     for g in (0.0, 0.5, 0.95):
         assert abs(tt.effective_neighbors(S, g) - dense_nw(S, g, K)) < 1e-10
     edge = tt.max_learning_rate(S, zeta=12)
@@ -101,9 +113,12 @@ def directed_push(n, extra=3):
     return P
 
 
-def assert_moments_equal_enumeration(S):
-    """A random law's closed-form E[W], E[W kron W] and X -> E[W X W^T] against its enumerated outcomes (1e-12)."""
-    K, M = dense_kron(S)
+def assert_moments_equal_enumeration(S, reference=None):
+    """A random law's closed-form E[W], E[W kron W] and X -> E[W X W^T] against its enumerated outcomes (1e-12).
+
+    ``reference``: :func:`dense_kron` of ``S`` when the caller already has it.
+    """
+    K, M = dense_kron(S) if reference is None else reference
     assert np.max(np.abs(S.kron_moment() - K)) < 1e-12
     assert np.max(np.abs(S.mean() - M)) < 1e-12
     X = np.random.default_rng(0).standard_normal((3, S.n, S.n))

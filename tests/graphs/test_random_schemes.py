@@ -7,7 +7,8 @@ import topotheory as tt
 from topotheory.engine import resolve
 from topotheory.graphs.random import RandomScheme, check_outcomes
 
-from oracles import assert_moments_equal_enumeration, assert_theory_equals_dense_kronecker, dense_kron, distinct_draws
+from oracles import assert_moments_equal_enumeration, assert_theory_equals_dense_kronecker, dense_kron, distinct_draws, enumerated
+
 
 FAMILIES = [
     ("pairwise_gossip", lambda: tt.pairwise_gossip(5)),
@@ -23,7 +24,7 @@ FAMILIES = [
 
 @pytest.mark.parametrize("name,make", FAMILIES, ids=[f[0] for f in FAMILIES])
 def test_closed_form_moments_equal_enumeration(name, make):
-    assert_moments_equal_enumeration(make())
+    assert_moments_equal_enumeration(make(), enumerated(make))
 
 
 @pytest.mark.parametrize("name,make", FAMILIES, ids=[f[0] for f in FAMILIES])
@@ -77,12 +78,12 @@ def test_expected_contraction_closed_forms():
 
 @pytest.mark.parametrize("name,make", FAMILIES, ids=[f[0] for f in FAMILIES])
 def test_nw_and_rate_equal_dense_kronecker(name, make):
-    assert_theory_equals_dense_kronecker(make())
+    assert_theory_equals_dense_kronecker(make(), enumerated(make)[0])
 
 
 def test_loss_curve_equals_kronecker_recursion():
     S = tt.epidemic(5, 2)
-    K, _ = dense_kron(S)
+    K, _ = enumerated(dict(FAMILIES)["epidemic_s2"])  # the same law's enumeration
     n, lr, z = 5, 0.15, 9.0
     a, b = (1 - lr) ** 2, (z - 1) * lr**2
     D = np.diag(np.eye(n).ravel())
