@@ -30,17 +30,17 @@ SAMPLED = [f for f in FAMILIES if f[0] not in ("el_oracle_6_3", "equidyn_6_half"
 
 
 def brute_regular_graphs(n, s):
-    """Every labelled s-regular graph on n vertices, by filtering all edge subsets (independent of the library)."""
-    pairs = list(itertools.combinations(range(n), 2))
-    out = []
-    for mask in range(1 << len(pairs)):
-        A = np.zeros((n, n))
-        for k, (a, b) in enumerate(pairs):
-            if mask >> k & 1:
-                A[a, b] = A[b, a] = 1.0
-        if np.all(A.sum(axis=1) == s):
-            out.append(A)
-    return out
+    """Every labelled s-regular graph on n vertices, by filtering all edge subsets (independent of the library).
+
+    The 2^(n(n-1)/2) adjacency matrices are built at once (bit k of the subset's number: edge k), in the
+    order of the subsets' numbers.
+    """
+    pairs = np.array(list(itertools.combinations(range(n), 2)))
+    bits = (np.arange(1 << len(pairs))[:, None] >> np.arange(len(pairs))) & 1
+    A = np.zeros((len(bits), n, n))
+    A[:, pairs[:, 0], pairs[:, 1]] = bits
+    A[:, pairs[:, 1], pairs[:, 0]] = bits
+    return list(A[np.all(A.sum(axis=2) == s, axis=1)])
 
 
 @pytest.mark.parametrize("n,s", [(6, 2), (6, 3), (5, 2), (5, 4), (4, 1), (6, 1)])
