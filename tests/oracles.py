@@ -1,5 +1,6 @@
 """Independent dense routes shared by the tests of several layers (imported as ``oracles``)."""
 
+import functools
 import itertools
 import math
 
@@ -24,19 +25,31 @@ def dense_kron(S):
     return sum(q * np.kron(W, W) for q, W in zip(p, Ws)), np.einsum("m,mij->ij", p, Ws)
 
 
-def dense_nw(S, gamma):
-    """n_W from (I - gamma K) vec Sigma = vec E[W W^T] on the full n^2 space (independent route)."""
+@functools.lru_cache(maxsize=None)
+def enumerated(make):
+    """:func:`dense_kron` of the law ``make()`` (a law factory of a test module's list), enumerated once for
+    every test that compares against it (the factories build deterministic laws: every call, the same law)."""
+    return dense_kron(make())
+
+
+def dense_nw(S, gamma, K=None):
+    """n_W from (I - gamma K) vec Sigma = vec E[W W^T] on the full n^2 space (independent route).
+
+    ``K``: :func:`dense_kron`'s ``E[W kron W]`` of ``S`` when the caller already has it (built here otherwise).
+    """
     n = S.n
-    K, _ = dense_kron(S)
+    if K is None:
+        K, _ = dense_kron(S)
     rhs = (K @ np.eye(n).ravel())
     Sigma = np.linalg.solve(np.eye(n * n) - gamma * K, rhs).reshape(n, n)
     return 1.0 / ((1 - gamma) * np.trace(Sigma) / n)
 
 
-def dense_rate(S, lr, zeta):
-    """Exact rate from the n^2 x n^2 Kronecker matrix of C -> E[W (aC + b Diag C) W^T]."""
+def dense_rate(S, lr, zeta, K=None):
+    """Exact rate from the n^2 x n^2 Kronecker matrix of C -> E[W (aC + b Diag C) W^T] (``K`` as in :func:`dense_nw`)."""
     n = S.n
-    K, _ = dense_kron(S)
+    if K is None:
+        K, _ = dense_kron(S)
     a, b = (1 - lr) ** 2, (zeta - 1) * lr**2
     D = np.diag(np.eye(n).ravel())
     rho = np.max(np.abs(np.linalg.eigvals(K @ (a * np.eye(n * n) + b * D))))
@@ -61,16 +74,34 @@ def kendall_tau_b(x, y):
     return (conc - disc) / math.sqrt((conc + disc + tx) * (conc + disc + ty))
 
 
-def assert_theory_equals_dense_kronecker(S):
-    """n_W and the exact rate of a random law against the dense Kronecker routes, up to the stability edge."""
+def assert_theory_equals_dense_kronecker(S, K=None):
+    """n_W and the exact rate of a random law against the dense Kronecker routes, up to the stability edge.
+
+    ``K``: :func:`dense_kron`'s ``E[W kron W]`` of ``S`` when the caller already has it.
+    """
     import topotheory as tt
 
+    if K is None:
+        K, _ = dense_kron(S)  # the reference Kronecker moment, enumerated once for the seven comparisons
     for g in (0.0, 0.5, 0.95):
-        assert abs(tt.effective_neighbors(S, g) - dense_nw(S, g)) < 1e-10
+        assert abs(tt.effective_neighbors(S, g) - dense_nw(S, g, K)) < 1e-10
     edge = tt.max_learning_rate(S, zeta=12)
     for lr in (0.02, 0.5 * edge, 0.99 * edge):
-        assert abs(tt.quadratic_rate(S, lr=lr, zeta=12) - dense_rate(S, lr, 12)) < 1e-10
-    assert np.isnan(tt.quadratic_rate(S, lr=1.01 * edge, zeta=12)) and dense_rate(S, 1.01 * edge, 12) < 0
+        assert abs(tt.quadratic_rate(S, lr=lr, zeta=12) - dense_rate(S, lr, 12, K)) < 1e-10
+    assert np.isnan(tt.quadratic_rate(S, lr=1.01 * edge, zeta=12)) and dense_rate(S, 1.01 * edge, 12, K) < 0
+
+
+def distinct_draws(W):
+    """The distinct matrices among the draws ``W`` (N, n, n) and how often each was drawn (bitwise equality).
+
+    A statistic summed over the draws (a sample mean, a sum of squares, a minimum or maximum) is the
+    count-weighted statistic over the distinct draws: the same numbers for the same draws, at the cost
+    of the few distinct outcomes of a discrete law instead of every draw.
+    """
+    flat = np.ascontiguousarray(W.reshape(len(W), -1))
+    rows = flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1])))[:, 0]
+    _, first, counts = np.unique(rows, return_index=True, return_counts=True)
+    return W[first], counts.astype(float)
 
 
 def directed_push(n, extra=3):
@@ -82,9 +113,12 @@ def directed_push(n, extra=3):
     return P
 
 
-def assert_moments_equal_enumeration(S):
-    """A random law's closed-form E[W], E[W kron W] and X -> E[W X W^T] against its enumerated outcomes (1e-12)."""
-    K, M = dense_kron(S)
+def assert_moments_equal_enumeration(S, reference=None):
+    """A random law's closed-form E[W], E[W kron W] and X -> E[W X W^T] against its enumerated outcomes (1e-12).
+
+    ``reference``: :func:`dense_kron` of ``S`` when the caller already has it.
+    """
+    K, M = dense_kron(S) if reference is None else reference
     assert np.max(np.abs(S.kron_moment() - K)) < 1e-12
     assert np.max(np.abs(S.mean() - M)) < 1e-12
     X = np.random.default_rng(0).standard_normal((3, S.n, S.n))

@@ -1,6 +1,5 @@
 """The explorer: its state computes what the public API computes, and its widgets plot exactly that."""
 
-import subprocess
 import sys
 
 import numpy as np
@@ -252,7 +251,6 @@ def test_missing_ipywidgets_names_the_extra(monkeypatch):
     tt.ExplorerState().update()  # the state does not need widgets
 
 
-def test_import_topotheory_loads_no_widgets():
-    code = "import sys, topotheory; print('ipywidgets' in sys.modules, 'matplotlib' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "False"]
+def test_import_topotheory_loads_no_widgets(loaded_by_import):
+    # a fresh interpreter after ``import topotheory`` (the session's one, shared with the light-import checks)
+    assert (loaded_by_import["ipywidgets"], loaded_by_import["matplotlib"]) == (False, False)

@@ -34,8 +34,10 @@ def test_numbers_are_the_theory(fd):
             assert r["rate"] == pytest.approx(tt.quadratic_rate(S, lr=r["lr"], zeta=r["zeta"], algorithm="dmsgd",
                                                                 momentum=r["momentum"]), rel=1e-10)
             lrs = np.geomspace(r["lr"] / 3, min(3 * r["lr"], 1.9), 9)
-            grid = [tt.quadratic_rate(S, lr=x, zeta=r["zeta"], algorithm="dmsgd", momentum=b)
-                    for x in lrs for b in (0.0, 0.2, 0.4, 0.6, 0.8)]
+            # the 9 x 5 grid in one broadcast call (the same exact rates as point by point)
+            grid = tt.quadratic_rate(S, lr=lrs[:, None], zeta=r["zeta"], algorithm="dmsgd",
+                                     momentum=np.array([0.0, 0.2, 0.4, 0.6, 0.8])[None, :])
+            assert np.shape(grid) == (9, 5)
             assert np.nanmax(grid) <= r["rate"] + 1e-9
 
 

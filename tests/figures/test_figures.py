@@ -223,7 +223,8 @@ def test_staging_leaves_nothing_on_error(tmp_path):
     out = tmp_path / "a" / "b" / "figs"
     with pytest.raises(RuntimeError):
         with Staging(out) as stage:
-            stage.add("6", orderings_figure(n=8))
+            # any figure will do (a one-inch drawing): what is checked is the clean-up of the staged files
+            stage.add("6", _fake_figure("fig6_orderings", 1.0))
             raise RuntimeError("boom")
     assert list(tmp_path.iterdir()) == []  # neither files, staging dir nor created parents
 
@@ -251,6 +252,7 @@ def test_csv_rejects_ragged_table(tmp_path):
     res.data["table"]["extra"] = [1]
     with pytest.raises(ValueError, match="equal lengths"):
         write_figure(res, tmp_path)
+    assert list(tmp_path.iterdir()) == []  # refused before anything is drawn or written
 
 
 # ------------------------------------------------------------------------------------ Fig. 1
@@ -442,7 +444,7 @@ def test_figure_bad_input(func, kwargs, exc, match):
 
 
 def test_write_figure_without_table_writes_no_csv(tmp_path):
-    res = orderings_figure(n=8)
+    res = _fake_figure("no_table", 1.0)  # a one-inch drawing: only which files are written is checked
     del res.data["table"]
     paths = write_figure(res, tmp_path)
     assert sorted(p.suffix for p in paths) == [".json", ".pdf", ".png"]

@@ -9,7 +9,8 @@ import topotheory as tt
 from topotheory.engine import resolve
 from topotheory.graphs.random import RandomScheme
 
-from oracles import assert_moments_equal_enumeration, assert_theory_equals_dense_kronecker, dense_kron
+from oracles import assert_moments_equal_enumeration, assert_theory_equals_dense_kronecker, dense_kron, distinct_draws, enumerated
+
 
 FAMILIES = [
     ("el_oracle_6_2", lambda: tt.el_oracle(6, 2)),
@@ -29,17 +30,17 @@ SAMPLED = [f for f in FAMILIES if f[0] not in ("el_oracle_6_3", "equidyn_6_half"
 
 
 def brute_regular_graphs(n, s):
-    """Every labelled s-regular graph on n vertices, by filtering all edge subsets (independent of the library)."""
-    pairs = list(itertools.combinations(range(n), 2))
-    out = []
-    for mask in range(1 << len(pairs)):
-        A = np.zeros((n, n))
-        for k, (a, b) in enumerate(pairs):
-            if mask >> k & 1:
-                A[a, b] = A[b, a] = 1.0
-        if np.all(A.sum(axis=1) == s):
-            out.append(A)
-    return out
+    """Every labelled s-regular graph on n vertices, by filtering all edge subsets (independent of the library).
+
+    The 2^(n(n-1)/2) adjacency matrices are built at once (bit k of the subset's number: edge k), in the
+    order of the subsets' numbers.
+    """
+    pairs = np.array(list(itertools.combinations(range(n), 2)))
+    bits = (np.arange(1 << len(pairs))[:, None] >> np.arange(len(pairs))) & 1
+    A = np.zeros((len(bits), n, n))
+    A[:, pairs[:, 0], pairs[:, 1]] = bits
+    A[:, pairs[:, 1], pairs[:, 0]] = bits
+    return list(A[np.all(A.sum(axis=2) == s, axis=1)])
 
 
 @pytest.mark.parametrize("n,s", [(6, 2), (6, 3), (5, 2), (5, 4), (4, 1), (6, 1)])
@@ -55,7 +56,7 @@ def test_el_oracle_closed_form_equals_uniform_regular_graphs(n, s):
 
 @pytest.mark.parametrize("name,make", FAMILIES, ids=IDS)
 def test_closed_form_equals_enumeration(name, make):
-    assert_moments_equal_enumeration(make())
+    assert_moments_equal_enumeration(make(), enumerated(make))
 
 
 def equidyn_outcomes_by_hand(n, eta, offsets):
@@ -80,16 +81,20 @@ def test_equidyn_outcomes_are_the_papers_blocks():
 
 
 def sampled_kron(S, samples, chunk=20_000, seed=11):
-    """Mean and standard error of W kron W over ``samples`` draws, accumulated in chunks (bounded memory)."""
+    """Mean and standard error of W kron W over ``samples`` draws, accumulated in chunks (bounded memory).
+
+    Each chunk's sums are count-weighted sums over its distinct draws (the same sums: these laws have
+    at most a few hundred outcomes, so the n^4 products are formed per outcome, not per draw).
+    """
     n = S.n
     total = np.zeros((n * n, n * n))
     sq = np.zeros_like(total)
     rng = np.random.default_rng(seed)
     for start in range(0, samples, chunk):
-        W = S.sample(rng, min(chunk, samples - start))
-        P = np.einsum("rik,rjl->rijkl", W, W).reshape(len(W), n * n, n * n)
-        total += P.sum(axis=0)
-        sq += (P * P).sum(axis=0)
+        U, counts = distinct_draws(S.sample(rng, min(chunk, samples - start)))
+        P = np.einsum("rik,rjl->rijkl", U, U).reshape(len(U), n * n, n * n)
+        total += np.einsum("r,rab->ab", counts, P)
+        sq += np.einsum("r,rab,rab->ab", counts, P, P)
     mean = total / samples
     var = np.maximum(sq / samples - mean**2, 0.0)
     return mean, np.sqrt(var / samples)
@@ -110,7 +115,7 @@ def test_sample_average_within_standard_error(name, make):
 
 @pytest.mark.parametrize("name,make", FAMILIES, ids=IDS)
 def test_nw_and_rate_equal_dense_kronecker(name, make):
-    assert_theory_equals_dense_kronecker(make())
+    assert_theory_equals_dense_kronecker(make(), enumerated(make)[0])
 
 
 def test_el_oracle_contraction_and_matching_special_case():

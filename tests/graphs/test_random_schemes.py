@@ -7,7 +7,8 @@ import topotheory as tt
 from topotheory.engine import resolve
 from topotheory.graphs.random import RandomScheme, check_outcomes
 
-from oracles import assert_moments_equal_enumeration, assert_theory_equals_dense_kronecker, dense_kron
+from oracles import assert_moments_equal_enumeration, assert_theory_equals_dense_kronecker, dense_kron, distinct_draws, enumerated
+
 
 FAMILIES = [
     ("pairwise_gossip", lambda: tt.pairwise_gossip(5)),
@@ -23,7 +24,7 @@ FAMILIES = [
 
 @pytest.mark.parametrize("name,make", FAMILIES, ids=[f[0] for f in FAMILIES])
 def test_closed_form_moments_equal_enumeration(name, make):
-    assert_moments_equal_enumeration(make())
+    assert_moments_equal_enumeration(make(), enumerated(make))
 
 
 @pytest.mark.parametrize("name,make", FAMILIES, ids=[f[0] for f in FAMILIES])
@@ -36,14 +37,19 @@ def test_sample_average_within_standard_error(name, make):
     if S.stochastic == "doubly":
         assert np.max(np.abs(W.sum(axis=-2) - 1)) < 1e-12
     K = S.kron_moment()
-    # moments of W (x) W - K in chunks (the 100k products at once would take ~2 GB); an entry that is
-    # the same in every draw has standard error 0 exactly (not the rounding of the one-pass variance)
+    # moments of W (x) W - K over the 100k draws, as count-weighted sums over the distinct draws (the
+    # same sums; these laws have at most a few thousand outcomes), in chunks (the 100k products at once
+    # would take ~2 GB); an entry that is the same in every draw has standard error 0 exactly (not the
+    # rounding of the one-pass variance)
     N, s1, s2 = len(W), np.zeros_like(K), np.zeros_like(K)
     lo, hi = np.full_like(K, np.inf), np.full_like(K, -np.inf)
-    for c in range(0, N, 5000):
-        D = np.einsum("rik,rjl->rijkl", W[c:c + 5000], W[c:c + 5000]).reshape(-1, n * n, n * n) - K
-        s1 += D.sum(axis=0)
-        s2 += np.einsum("rab,rab->ab", D, D)
+    U, counts = distinct_draws(W)
+    assert counts.sum() == N
+    for c in range(0, len(U), 5000):
+        D = np.einsum("rik,rjl->rijkl", U[c:c + 5000], U[c:c + 5000]).reshape(-1, n * n, n * n) - K
+        w = counts[c:c + 5000]
+        s1 += np.einsum("r,rab->ab", w, D)
+        s2 += np.einsum("r,rab,rab->ab", w, D, D)
         lo, hi = np.minimum(lo, D.min(axis=0)), np.maximum(hi, D.max(axis=0))
     dev = s1 / N
     sem = np.where(lo == hi, 0.0, np.sqrt(np.maximum(s2 / N - dev**2, 0.0)) / np.sqrt(N))
@@ -72,12 +78,12 @@ def test_expected_contraction_closed_forms():
 
 @pytest.mark.parametrize("name,make", FAMILIES, ids=[f[0] for f in FAMILIES])
 def test_nw_and_rate_equal_dense_kronecker(name, make):
-    assert_theory_equals_dense_kronecker(make())
+    assert_theory_equals_dense_kronecker(make(), enumerated(make)[0])
 
 
 def test_loss_curve_equals_kronecker_recursion():
     S = tt.epidemic(5, 2)
-    K, _ = dense_kron(S)
+    K, _ = enumerated(dict(FAMILIES)["epidemic_s2"])  # the same law's enumeration
     n, lr, z = 5, 0.15, 9.0
     a, b = (1 - lr) ** 2, (z - 1) * lr**2
     D = np.diag(np.eye(n).ravel())

@@ -65,11 +65,15 @@ def summary_sentence(caption: str) -> str:
     return text if m is None else text[: m.start() + 1]
 
 
-def _write_csv(table: Any, path: Any) -> None:
-    cols = list(table)
-    lengths = {len(table[c]) for c in cols}
+def _check_table(table: Any) -> None:
+    lengths = {len(table[c]) for c in table}
     if len(lengths) > 1:
         raise ValueError(f"data['table'] columns must have equal lengths, got {sorted(lengths)}")
+
+
+def _write_csv(table: Any, path: Any) -> None:
+    cols = list(table)
+    _check_table(table)
     rows = jsonable([table[c] for c in cols])
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -88,6 +92,9 @@ def write_figure(result: Any, directory: Any, *, fig_id: Any = None, dpi: int = 
     """
     directory = Path(directory)
     files = figure_files(result.name)
+    table = result.data.get("table")
+    if table is not None:
+        _check_table(table)  # a ragged table is refused before the drawing is rendered (and nothing is written)
     paths = []
     png = directory / files["png"]
     result.figure.savefig(png, dpi=dpi, metadata={"Software": None})
@@ -95,7 +102,6 @@ def write_figure(result: Any, directory: Any, *, fig_id: Any = None, dpi: int = 
     pdf = directory / files["pdf"]
     result.figure.savefig(pdf, metadata={"Creator": None, "Producer": None, "CreationDate": None})
     paths.append(pdf)
-    table = result.data.get("table")
     if table is not None:
         path = directory / files["csv"]
         _write_csv(table, path)
