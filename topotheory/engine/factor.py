@@ -52,7 +52,7 @@ its separators.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -60,7 +60,8 @@ import scipy.sparse.linalg as spla
 
 from ..common.progress import Progress
 
-__all__ = ["FACTOR_MAX_PROFILE", "FACTOR_MAX_BANDWIDTH", "envelope", "factor_fits", "ResolventTraces"]
+__all__ = ["FACTOR_MAX_PROFILE", "FACTOR_MAX_BANDWIDTH", "envelope", "factor_fits", "ResolventTraces",
+           "SelectedInverse"]
 
 #: Largest profile (non-zeros of the lower envelope in reverse Cuthill–McKee order) the automatic
 #: exact route factors: 10^8 entries bound the factors' memory at ~2 GB in that order.
@@ -75,6 +76,19 @@ FACTOR_MAX_BANDWIDTH = 1024
 _STEP = 1e-40
 #: Below this decay the series tr W^2 + gamma tr W^4 replaces the partial fractions.
 _SERIES_BELOW = 1e-6
+
+
+def _symmetric_lu(A: Any) -> Any:
+    """SuperLU's factorization of a sparse positive definite ``A`` (symmetric mode, no pivoting, minimum degree).
+
+    ``Pr A Pc = L U`` with ``perm_r == perm_c``; raises ``ValueError`` when a pivot's real part is
+    not positive (``A`` is not positive definite).
+    """
+    lu = spla.splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options=dict(SymmetricMode=True))
+    pivots = lu.U.diagonal()
+    if pivots.size and not np.all(pivots.real > 0):
+        raise ValueError(f"the matrix is not positive definite (a pivot of {np.min(pivots.real):.3g})")
+    return lu
 
 
 def envelope(W: Any) -> tuple[int, int]:
@@ -215,14 +229,13 @@ class ResolventTraces:
             raise ValueError(f"a must lie in (-1, 1), got {a!r}")
         t0 = time.perf_counter()
         A = (sp.identity(self.n, format="csc", dtype=complex) - (a + 1j * _STEP) * self.W).tocsc()
-        lu = spla.splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options=dict(SymmetricMode=True))
-        pivots = lu.U.diagonal()
+        try:
+            pivots = _symmetric_lu(A).U.diagonal()
+        except ValueError as err:
+            raise ValueError(f"I - a W at a = {a:g}: {err}; the spectrum of W is not inside (-1/|a|, 1/|a|); the exact "
+                             "trace needs a symmetric W with eigenvalues in [-1, 1]") from None
         self.factorizations += 1
         self.seconds += time.perf_counter() - t0
-        if not np.all(pivots.real > 0):
-            raise ValueError(
-                f"I - a W is not positive definite at a = {a:g} (a pivot of {np.min(pivots.real):.3g}): the spectrum "
-                "of W is not inside (-1/|a|, 1/|a|); the exact trace needs a symmetric W with eigenvalues in [-1, 1]")
         return float(-np.sum(pivots.imag / pivots.real) / _STEP)
 
     def frobenius2(self, power: int = 1) -> float:
@@ -278,3 +291,209 @@ class ResolventTraces:
             if bar is not None:
                 bar.update(1)
         return out
+
+
+class SelectedInverse:
+    r"""The entries of :math:`A^{-1}` on the pattern of the factor of a sparse positive definite ``A``: selected inversion.
+
+    With SuperLU's symmetric factorization :math:`PAP^T = LU` (no pivoting, minimum-degree order
+    ``P``; :math:`U = DL^T` for a symmetric ``A``, checked to rounding), :math:`A = P^TLDL^TP` and
+    :math:`Z = (PAP^T)^{-1}` is computed only on the pattern of :math:`L` by the Takahashi
+    recurrences (Takahashi, Fagan & Chin 1973; Erisman & Tinney 1975): from the last column back,
+    with :math:`S` the pattern of column ``j`` of ``L`` below the diagonal,
+
+    .. math::
+
+        Z_{Sj} = -Z_{SS}L_{Sj}, \qquad Z_{jj} = \frac1{d_j} - L_{Sj}^TZ_{Sj}
+        = \frac1{d_j} + L_{Sj}^TZ_{SS}L_{Sj}.
+
+    :math:`Z_{SS}` lies on the pattern of ``L`` (the pattern of a column below the diagonal is a
+    clique of the filled graph), computed before column ``j``. Columns are taken in supernodes
+    (runs ``K`` of consecutive columns whose patterns are nested, ``R`` the rows below them), as
+    dense blocks (Lin, Yang, Meza, Lu, Ying & E, "SelInv", ACM TOMS 37, 2011):
+    :math:`\hat L = L_{RK}L_{KK}^{-1}`, :math:`Z_{RK} = -Z_{RR}\hat L`,
+    :math:`Z_{KK} = L_{KK}^{-T}D_K^{-1}L_{KK}^{-1} + \hat L^TZ_{RR}\hat L`. The cost is that of
+    the factorization (a random geometric graph of :math:`10^5` workers, ``I - 0.99 W``: 4.6e6
+    non-zeros in ``L``, 48 236 supernodes, about 7 s after a 2 s factorization, 1.2 GB peak).
+
+    Parameters
+    ----------
+    A : sparse matrix or array
+        Symmetric positive definite ``n x n`` (real).
+
+    Attributes
+    ----------
+    n : int
+    supernodes : int
+        Number of supernodes of the factor.
+    nnz : int
+        Non-zeros of ``L`` (the entries of the inverse computed).
+
+    Raises
+    ------
+    ValueError
+        When ``A`` is not square, not positive definite (a non-positive pivot), or its factors are
+        not symmetric (``U`` differs from ``D L^T`` beyond rounding: ``A`` is not symmetric).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from topotheory import Scheme
+    >>> W = Scheme.from_networkx(nx.star_graph(20)).sparse_matrix(0)
+    >>> A = sp.identity(21) - 0.9 * W
+    >>> Z = SelectedInverse(A)
+    >>> dense = np.linalg.inv(A.toarray())
+    >>> bool(np.allclose(Z.diagonal(), dense.diagonal(), rtol=1e-13))
+    True
+    >>> bool(np.isclose(Z.entries([0], [5])[0], dense[0, 5], rtol=1e-13))  # an edge: on the pattern
+    True
+    """
+
+    #: Pairs of rows gathered at once (the index arrays of that many entries of Z_RR are built together).
+    CHUNK_PAIRS = 1 << 22
+
+    def __init__(self, A: Any) -> None:
+        A = sp.csc_matrix(A, dtype=float)
+        n = A.shape[0]
+        if A.shape != (n, n):
+            raise ValueError(f"A must be square, got shape {A.shape}")
+        self.n = n
+        if n == 0:
+            self.perm = np.zeros(0, dtype=np.int64)
+            self.supernodes, self.nnz = 0, 0
+            self._diag = np.zeros(0)
+            return
+        lu = _symmetric_lu(A)
+        if not np.array_equal(lu.perm_r, lu.perm_c):
+            raise ValueError("the factorization permuted rows and columns differently: A is not symmetric positive definite")
+        L = sp.csc_matrix(lu.L)
+        L.sort_indices()
+        d = np.asarray(lu.U.diagonal(), dtype=float)
+        gap = abs(sp.csc_matrix(lu.U) - sp.diags(d) @ L.T).max()
+        if not gap <= 1e-10 * float(np.max(d)):
+            raise ValueError(f"the factors of A are not symmetric (|U - D L^T| up to {gap:.3g}): A must be symmetric")
+        self.perm = np.asarray(lu.perm_c, dtype=np.int64)  # worker i is row perm[i] of the factors
+        del lu
+        self._selinv(L, d)
+
+    def diagonal(self) -> np.ndarray:
+        r""":math:`(A^{-1})_{ii}` for every ``i`` (in ``A``'s numbering).
+
+        Returns
+        -------
+        ndarray
+            Shape ``(n,)``.
+        """
+        return self._diag[self.perm] if self.n else np.zeros(0)
+
+    def entries(self, i: Any, j: Any) -> np.ndarray:
+        r""":math:`(A^{-1})_{ij}` for pairs on the pattern of the factor (every non-zero of ``A`` is on it).
+
+        Parameters
+        ----------
+        i, j : array_like of int
+            Rows and columns (``A``'s numbering), the same shape.
+
+        Returns
+        -------
+        ndarray
+            The entries, the shape of ``i``.
+
+        Raises
+        ------
+        ValueError
+            When a pair is not on the pattern of the factor (its entry was not computed).
+        """
+        i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+        if i.shape != j.shape or np.any((i < 0) | (i >= self.n) | (j < 0) | (j >= self.n)):
+            raise ValueError(f"i and j must be integer arrays of one shape with entries in [0, {self.n})")
+        if i.size == 0:
+            return np.zeros(i.shape)
+        pi, pj = self.perm[i], self.perm[j]
+        return cast(np.ndarray, self._Z[self._lookup(np.maximum(pi, pj), np.minimum(pi, pj))])
+
+    def _selinv(self, L: Any, d: np.ndarray) -> None:
+        """Supernodes, dense blocks of ``L``, and the recurrences from the last supernode back."""
+        from scipy.linalg.lapack import dtrtri
+
+        n = self.n
+        ind, ptr = L.indices.astype(np.int64), L.indptr.astype(np.int64)
+        cnt = np.diff(ptr)
+        if not np.array_equal(ind[ptr[:-1]], np.arange(n)):
+            raise ValueError("the factor L has a structurally missing diagonal")
+        # column j + 1 continues the supernode of j when the pattern of j is {j} + that of j + 1
+        second = np.full(n - 1, -1, dtype=np.int64)
+        has = cnt[:-1] >= 2
+        second[has] = ind[ptr[:-2][has] + 1]
+        cont = (second == np.arange(1, n)) & (cnt[:-1] == cnt[1:] + 1)
+        first = np.flatnonzero(np.r_[True, ~cont])
+        ns = first.size
+        w = np.diff(np.r_[first, n])
+        m = cnt[first]  # rows of a supernode: the pattern of its first column
+        r = m - w
+        sn = np.repeat(np.arange(ns), w)
+        off = np.r_[0, np.cumsum(m * w)]  # block K: m x w, column-major, at off[K]
+        rowoff = np.r_[0, np.cumsum(m)]
+        rows = ind[np.repeat(ptr[first], m) + np.arange(rowoff[-1]) - np.repeat(rowoff[:-1], m)]
+        keys = np.repeat(np.arange(ns, dtype=np.int64), m) * n + rows  # sorted: (supernode, row)
+        col = np.repeat(np.arange(n), cnt)
+        K = sn[col]
+        c = col - first[K]
+        Lflat = np.zeros(int(off[-1]))
+        Lflat[off[K] + c * m[K] + c + np.arange(ind.size) - np.repeat(ptr[:-1], cnt)] = L.data
+        del col, K, c
+        Z = np.zeros(int(off[-1]))
+        diag = np.empty(n)
+
+        def lookup(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+            """Positions in ``Z`` of the entries (hi, lo), hi >= lo, of the pattern (refused when outside it)."""
+            J = sn[lo]
+            q = J * n + hi
+            loc = np.searchsorted(keys, q)
+            if loc.size and not np.array_equal(keys[np.minimum(loc, keys.size - 1)], q):
+                raise ValueError("an entry asked for is not on the pattern of the factor")
+            return cast(np.ndarray, off[J] + (lo - first[J]) * m[J] + loc - rowoff[J])
+
+        top = ns - 1
+        while top >= 0:  # chunks of supernodes from the last, their gathers' positions built at once
+            pairs = np.cumsum((r[:top + 1] ** 2)[::-1])
+            ks = np.arange(top - max(1, int(np.searchsorted(pairs, self.CHUNK_PAIRS, side="right"))) + 1, top + 1)
+            P = r[ks] ** 2
+            poff = np.r_[0, np.cumsum(P)]
+            kid = np.repeat(np.arange(ks.size), P)
+            t = np.arange(poff[-1]) - poff[kid]
+            rk = np.maximum(r[ks][kid], 1)
+            base = rowoff[ks][kid] + w[ks][kid]
+            ra, rb = rows[base + t // rk], rows[base + t % rk]
+            gather = lookup(np.maximum(ra, rb), np.minimum(ra, rb))
+            del kid, t, rk, base, ra, rb
+            for j in range(ks.size - 1, -1, -1):
+                k = ks[j]
+                f, wk, mk, rr = first[k], w[k], m[k], r[k]
+                blk = Lflat[off[k]:off[k + 1]].reshape(wk, mk).T
+                dk = d[f:f + wk]
+                if wk == 1:
+                    z = 1.0 / dk[0]
+                    if rr:
+                        lh = blk[1:, 0]
+                        T = Z[gather[poff[j]:poff[j + 1]]].reshape(rr, rr) @ lh
+                        z += lh @ T
+                        Z[off[k] + 1:off[k + 1]] = -T
+                    Z[off[k]] = diag[f] = z
+                    continue
+                Li = dtrtri(blk[:wk], lower=1, unitdiag=1)[0]
+                Zkk = Li.T @ (Li / dk[:, None])
+                out = np.empty((mk, wk))
+                if rr:
+                    lh = blk[wk:] @ Li
+                    T = Z[gather[poff[j]:poff[j + 1]]].reshape(rr, rr) @ lh
+                    Zkk += lh.T @ T
+                    out[wk:] = -T
+                out[:wk] = Zkk
+                Z[off[k]:off[k + 1]] = out.T.ravel()
+                diag[f:f + wk] = np.diagonal(Zkk)
+            top = ks[0] - 1
+        self._lookup = lookup
+        self._Z = Z
+        self._diag = diag
+        self.supernodes, self.nnz = int(ns), int(ind.size)
