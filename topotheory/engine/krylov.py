@@ -1758,6 +1758,56 @@ class KrylovRepresentation(Representation):
             seconds=time.perf_counter() - t0, converged=bool(done.all()),
         ), done
 
+    def exact_variances(self, gamma: Any, *, progress: bool | None = None) -> np.ndarray:
+        r""":math:`(1-\gamma)\Sigma_{ii}` of every worker, exact to rounding, by selected inversion (``(G, n)``).
+
+        :math:`\Sigma_{ii} = [W^2(I-\gamma W^2)^{-1}]_{ii}` (THEORY §2.2) from the entries of
+        :math:`(I \mp \sqrt\gamma W)^{-1}` on the pattern of ``W``
+        (:meth:`~topotheory.engine.factor.ResolventTraces.worker_sums`, two sparse factorizations
+        and selected inversions per decay; a random geometric graph of :math:`10^5` workers:
+        about 20 s per decay). For graphs where :attr:`factorable`; each decay's values are cached.
+
+        Parameters
+        ----------
+        gamma : float or array_like
+            Decays in ``[0, 1)``.
+        progress : bool or None, default None
+            Show progress (None: after a few seconds).
+
+        Returns
+        -------
+        ndarray
+            Shape ``(G, n)``, in the workers' numbering.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> from topotheory import Scheme, effective_neighbors
+        >>> s = Scheme.from_networkx(nx.random_geometric_graph(400, 0.1, seed=3))
+        >>> v = KrylovRepresentation(s).exact_variances([0.5, 0.99])
+        >>> bool(np.allclose(1 / v, effective_neighbors(s, [0.5, 0.99], mode="all"), rtol=1e-11))
+        True
+        """
+        g = _check_gammas(gamma)
+        pos = self.ordered[2]
+        R = self.resolvent_traces
+        out = np.empty((g.size, self.n))
+        with Progress(g.size, desc="exact n_W per worker (selected inversion)", unit="decay", enabled=progress) as bar:
+            for k, x in enumerate(g):
+                def build(x: float = float(x)) -> np.ndarray:
+                    v = (1.0 - x) * R.worker_sums(x)[pos]
+                    v.setflags(write=False)
+                    return v
+
+                out[k] = self.scheme.cached(("engine:krylov:selinv", float(x)), build)
+                bar.update(1)
+        return out
+
+    def _exact_workers(self, method: str) -> bool:
+        """Whether the per-worker values come from :meth:`exact_variances` (``method`` "auto", "factor" or "lanczos")."""
+        check_choice("method", method, ("auto", "factor", "lanczos"))
+        return method == "factor" or (method == "auto" and self.factorable)
+
     # ------------------------------------------------------------------------- per worker
     def variance_bounds(self, gamma: Any, workers: Any, *, deflate: int | None = None, chunk: int = 256, rtol: float = 1e-10,
                         progress: bool | None = None, start_steps: int = 0) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -1896,9 +1946,25 @@ class KrylovRepresentation(Representation):
         return best_lo, upper, best_w, refined, complete
 
     def nw_workers(self, gamma: Any, workers: Any, **options: Any) -> KrylovEstimate:
-        r"""Certified :math:`n_W` of each worker asked for, :math:`1/((1-\gamma)\Sigma_{ii})`, shape ``(G, len)``."""
+        r"""Certified :math:`n_W` of each worker asked for, :math:`1/((1-\gamma)\Sigma_{ii})`, shape ``(G, len)``.
+
+        Where :attr:`factorable` (``method="auto"``, or ``method="factor"``) exact to rounding by
+        selected inversion (:meth:`exact_variances`; ``route="sparse-lu"``, lower = upper);
+        otherwise (or ``method="lanczos"``) the Lanczos brackets of :meth:`variance_bounds`
+        (its ``options``).
+        """
         t0 = time.perf_counter()
         g = _check_gammas(gamma)
+        if self._exact_workers(options.pop("method", "auto")):
+            idx = np.atleast_1d(np.asarray(workers))
+            if idx.ndim != 1 or idx.dtype.kind not in "iu" or np.any(idx < 0) or np.any(idx >= self.n):
+                raise ValueError(f"workers must be integers in [0, n = {self.n}), got {workers!r}")
+            value = 1.0 / self.exact_variances(g, progress=options.get("progress"))[:, idx]
+            return KrylovEstimate(
+                quantity="n_W worker", at=g, estimate=value, stderr=np.zeros_like(value), lower=value, upper=value,
+                level=1.0, certified=True, route="sparse-lu", probes=int(idx.size), steps=0, deflated=0,
+                seconds=time.perf_counter() - t0, converged=True,
+            )
         lo, hi, steps, D = self.variance_bounds(g, workers, **options)
         return KrylovEstimate(
             quantity="n_W worker", at=g, estimate=2.0 / (lo + hi), stderr=np.zeros_like(lo), lower=1.0 / hi,
@@ -1907,9 +1973,13 @@ class KrylovRepresentation(Representation):
         )
 
     def nw_worst(self, gamma: Any, *, deflate: int | None = None, max_candidates: int = 4096, chunk: int = 256,
-                 progress: bool | None = None, time_budget: float | None = None) -> KrylovEstimate:
+                 progress: bool | None = None, time_budget: float | None = None, method: str = "auto") -> KrylovEstimate:
         r"""Certified :math:`n_W(\gamma)` of the worst worker (:meth:`worst_variance`).
 
+        Where :attr:`factorable` (``method="auto"``, or ``method="factor"``): exact to rounding, the
+        largest of every worker's :meth:`exact_variances` (``route="sparse-lu"``, lower = upper,
+        ``probes = n``; ``time_budget`` and the Lanczos options do not apply). Otherwise (or
+        ``method="lanczos"``):
         ``converged`` is False when ``max_candidates`` or ``time_budget`` (seconds) ended the
         refinement before its own test (the bracket is then wider, still certified), or when the
         bracket is wider than ``1e-6`` relative.
@@ -1928,6 +1998,8 @@ class KrylovRepresentation(Representation):
             Show progress (None: the package's default).
         time_budget : float or None, default None
             Seconds after which no further chunk is refined (None: no limit).
+        method : {"auto", "factor", "lanczos"}, default "auto"
+            The route (above).
 
         Returns
         -------
@@ -1939,14 +2011,28 @@ class KrylovRepresentation(Representation):
         >>> from topotheory import random_regular, effective_neighbors
         >>> s = random_regular(600, 4, seed=1)  # the crude bounds cannot tell the workers apart here
         >>> rep, exact = KrylovRepresentation(s), effective_neighbors(s, 0.99, mode="worst")
-        >>> full, cut = rep.nw_worst(0.99), rep.nw_worst(0.99, chunk=64, time_budget=1e-6)
+        >>> full, cut = rep.nw_worst(0.99, method="lanczos"), rep.nw_worst(0.99, chunk=64, time_budget=1e-6, method="lanczos")
         >>> full.converged, full.probes, cut.converged, cut.probes  # one chunk, then the budget stops it
         (True, 600, False, 64)
         >>> bool(cut.lower[0] <= exact <= cut.upper[0]), bool(cut.upper[0] - cut.lower[0] > full.upper[0] - full.lower[0])
         (True, True)
+        >>> from topotheory import torus
+        >>> grid = KrylovRepresentation(torus(20, 21))  # factorable: exact (vertex transitive: the mean)
+        >>> est = grid.nw_worst(0.99)
+        >>> est.route, bool(np.isclose(est.estimate[0], effective_neighbors(torus(20, 21), 0.99), rtol=1e-11))
+        ('sparse-lu', True)
         """
         t0 = time.perf_counter()
         g = _check_gammas(gamma)
+        if self._exact_workers(method):
+            if time_budget is not None:  # validated though unused: the same arguments are refused on every route
+                check_real("time_budget", time_budget, low=0.0, low_open=True)
+            value = 1.0 / self.exact_variances(g, progress=progress).max(axis=1)
+            return KrylovEstimate(
+                quantity="n_W worst", at=g, estimate=value, stderr=np.zeros_like(value), lower=value, upper=value,
+                level=1.0, certified=True, route="sparse-lu", probes=self.n, steps=0, deflated=0,
+                seconds=time.perf_counter() - t0, converged=True,
+            )
         lo, hi, _, refined, complete = self._worst(g, deflate, max_candidates, chunk, progress, time_budget)
         return KrylovEstimate(
             quantity="n_W worst", at=g, estimate=2.0 / (lo + hi), stderr=np.zeros_like(lo), lower=1.0 / hi,
@@ -2052,16 +2138,20 @@ class KrylovRepresentation(Representation):
 
     def scaled_variances(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         g = np.asarray(g, dtype=float)
+        if self.factorable:  # exact by selected inversion
+            return self.exact_variances(g.ravel()).reshape(g.shape + (self.n,))
         lo, hi, _, _ = self.variance_bounds(g.ravel(), np.arange(self.n))
         return (0.5 * (lo + hi)).reshape(g.shape + (self.n,))
 
     def scaled_worst_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         g = np.asarray(g, dtype=float)
+        if self.factorable:  # exact by selected inversion: the largest of every worker's value
+            return self.exact_variances(g.ravel()).max(axis=1).reshape(g.shape)
         lo, hi = self.auto_worst_variance(g.ravel(), stacklevel=4)
         return (0.5 * (lo + hi)).reshape(g.shape)
 
     def auto_worst_variance(self, gamma: Any, *, time_budget: float | None = AUTO_BUDGET, progress: bool | None = None,
-                            stacklevel: int = 2) -> tuple[np.ndarray, np.ndarray]:
+                            stacklevel: int = 2, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:
         r"""The automatic worst worker: :meth:`worst_variance` within ``time_budget``, warning when it is loose.
 
         What :func:`~topotheory.effective_neighbors` computes for ``mode="worst"`` on this route.
@@ -2076,6 +2166,10 @@ class KrylovRepresentation(Representation):
         gamma, time_budget, progress, stacklevel
             As :meth:`auto_nw_mean`'s; ``time_budget`` (default ``AUTO_BUDGET``, None: no limit)
             bounds the Lanczos refinement of the candidates.
+        method : {"auto", "factor", "lanczos"}, default "auto"
+            ``"factor"`` (the choice of ``"auto"`` where :attr:`factorable`): exact to rounding
+            by selected inversion, the largest of :meth:`exact_variances` (``lower == upper``; no
+            budget applies, no warning); ``"lanczos"``: the certified bracket above.
 
         Returns
         -------
@@ -2089,12 +2183,15 @@ class KrylovRepresentation(Representation):
         >>> rep = KrylovRepresentation(random_regular(600, 4, seed=1))
         >>> with warnings.catch_warnings(record=True) as caught:
         ...     warnings.simplefilter("always")
-        ...     lo, hi = rep.auto_worst_variance([0.99], time_budget=1e-6, progress=False)
+        ...     lo, hi = rep.auto_worst_variance([0.99], time_budget=1e-6, progress=False, method="lanczos")
         >>> "time_budget=" in str(caught[0].message), bool(lo[0] < hi[0])
         (True, True)
         """
         if time_budget is not None:
             time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
+        if self._exact_workers(method):  # exact by selected inversion (no bracket, no budget)
+            worst = self.exact_variances(gamma, progress=progress).max(axis=1)
+            return worst, worst.copy()
         t0 = time.perf_counter()
         lo, hi, _, refined, complete = self._worst(gamma, None, 4096, 256, progress, time_budget)
         width = float(np.max((hi - lo) / (hi + lo)))

@@ -217,6 +217,10 @@ def effective_neighbors_interval(scheme: SchemeLike, gamma: ArrayLike, *, mode: 
     * ``mode="worst"``: a certified bracket of the worst worker (crude bounds from sparse powers
       select the candidates, Lanczos refines them).
 
+    These are the Lanczos brackets on every graph; :func:`effective_neighbors` (``log=True`` for
+    the record) takes the exact sparse-LU routes where the factors stay sparse (``route="sparse-lu"``:
+    the mean from log-determinants, every worker by selected inversion).
+
     Parameters
     ----------
     scheme : Scheme
@@ -270,9 +274,9 @@ def effective_neighbors_interval(scheme: SchemeLike, gamma: ArrayLike, *, mode: 
         return rep.nw_mean(gamma, rtol=rtol, level=level, max_probes=max_probes, time_budget=time_budget,
                            deflate=deflate, seed=seed, probing=probing, progress=progress)
     if mode == "worst":
-        return rep.nw_worst(gamma, deflate=deflate, progress=progress, time_budget=time_budget)
+        return rep.nw_worst(gamma, deflate=deflate, progress=progress, time_budget=time_budget, method="lanczos")
     return rep.nw_workers(gamma, np.arange(rep.n) if workers is None else workers, deflate=deflate,
-                          progress=progress)
+                          progress=progress, method="lanczos")
 
 
 def _labelled(scheme: SchemeLike, gamma: ArrayLike | None, phase: int, one_minus_gamma: ArrayLike | None) -> dict[Any, Any]:
