@@ -428,8 +428,8 @@ class SelectedInverse:
     True
     """
 
-    #: Pairs of rows gathered at once (the index arrays of that many entries of Z_RR are built together).
-    CHUNK_PAIRS = 1 << 22
+    #: Pairs of rows gathered at once (the positions of that many entries of Z_RR are looked up together).
+    CHUNK_PAIRS = 1 << 21
 
     def __init__(self, A: Any) -> None:
         A = sp.csc_matrix(A, dtype=float)
@@ -493,6 +493,7 @@ class SelectedInverse:
 
     def _selinv(self, L: Any, d: np.ndarray) -> None:
         """Supernodes, dense blocks of ``L``, and the recurrences from the last supernode back."""
+        from scipy.linalg.blas import dsymm, dsymv
         from scipy.linalg.lapack import dtrtri
 
         n = self.n
@@ -521,7 +522,7 @@ class SelectedInverse:
         Lflat = np.zeros(int(off[-1]))
         Lflat[off[K] + c * m[K] + c + np.arange(ind.size) - np.repeat(ptr[:-1], cnt)] = L.data
         del col, K, c
-        Z = np.zeros(int(off[-1]))
+        Z = np.zeros(int(off[-1]) + 1)
         diag = np.empty(n)
 
         def lookup(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
@@ -534,28 +535,35 @@ class SelectedInverse:
             return cast(np.ndarray, off[J] + (lo - first[J]) * m[J] + loc - rowoff[J])
 
         top = ns - 1
+        dummy = Z.size - 1  # a zero: the upper triangles of the gathered Z_RR (only their lower ones are read)
         while top >= 0:  # chunks of supernodes from the last, their gathers' positions built at once
-            pairs = np.cumsum((r[:top + 1] ** 2)[::-1])
+            pairs = np.cumsum((r[:top + 1] * (r[:top + 1] + 1) // 2)[::-1])
             ks = np.arange(top - max(1, int(np.searchsorted(pairs, self.CHUNK_PAIRS, side="right"))) + 1, top + 1)
-            P = r[ks] ** 2
-            poff = np.r_[0, np.cumsum(P)]
-            kid = np.repeat(np.arange(ks.size), P)
-            t = np.arange(poff[-1]) - poff[kid]
-            rk = np.maximum(r[ks][kid], 1)
+            rk = r[ks]
+            poff = np.r_[0, np.cumsum(rk * rk)]
+            half = rk * (rk + 1) // 2  # the pairs a >= b of each supernode's rows below it
+            kid = np.repeat(np.arange(ks.size), half)
+            t = np.arange(kid.size) - np.repeat(np.r_[0, np.cumsum(half)][:-1], half)
+            a = ((np.sqrt(8.0 * t + 1.0) - 1.0) / 2.0).astype(np.int64)
+            a += (a + 1) * (a + 2) // 2 <= t
+            a -= a * (a + 1) // 2 > t
+            b = t - a * (a + 1) // 2
             base = rowoff[ks][kid] + w[ks][kid]
-            ra, rb = rows[base + t // rk], rows[base + t % rk]
-            gather = lookup(np.maximum(ra, rb), np.minimum(ra, rb))
-            del kid, t, rk, base, ra, rb
+            gather = np.full(int(poff[-1]), dummy)
+            gather[poff[kid] + a * rk[kid] + b] = lookup(rows[base + a], rows[base + b])  # rows sorted: a >= b
+            del kid, t, a, b, base
             for j in range(ks.size - 1, -1, -1):
                 k = ks[j]
                 f, wk, mk, rr = first[k], w[k], m[k], r[k]
                 blk = Lflat[off[k]:off[k + 1]].reshape(wk, mk).T
                 dk = d[f:f + wk]
+                # Z_RR with its lower triangle in C order: the upper one of its transpose, for BLAS
+                ZRR = Z[gather[poff[j]:poff[j + 1]]].reshape(rr, rr).T if rr else None
                 if wk == 1:
                     z = 1.0 / dk[0]
                     if rr:
                         lh = blk[1:, 0]
-                        T = Z[gather[poff[j]:poff[j + 1]]].reshape(rr, rr) @ lh
+                        T = dsymv(1.0, ZRR, lh, lower=0)
                         z += lh @ T
                         Z[off[k] + 1:off[k + 1]] = -T
                     Z[off[k]] = diag[f] = z
@@ -565,7 +573,7 @@ class SelectedInverse:
                 out = np.empty((mk, wk))
                 if rr:
                     lh = blk[wk:] @ Li
-                    T = Z[gather[poff[j]:poff[j + 1]]].reshape(rr, rr) @ lh
+                    T = dsymm(1.0, ZRR, lh, side=0, lower=0)
                     Zkk += lh.T @ T
                     out[wk:] = -T
                 out[:wk] = Zkk
