@@ -204,6 +204,58 @@ def test_rate_1e5(benchmark, big):
         pytest.xfail(f"bracket of the rate {width:.2g} wide (relative)")
 
 
+#: Rounds of the exact per-worker benchmarks (medians of CPU and wall seconds).
+PER_WORKER_ROUNDS = 3
+
+
+def _per_worker_exact(benchmark, s, mode):
+    """``effective_neighbors(s, GAMMAS, mode=mode)`` from a cold cache, ``PER_WORKER_ROUNDS`` rounds: the CPU
+    and wall medians and the peak memory in extra_info."""
+    cpu, wall = [], []
+
+    def run():
+        s.clear_cache()
+        c0, t0 = time.process_time(), time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # exact: no budget, no warning
+            out = tt.effective_neighbors(s, GAMMAS, mode=mode)
+        cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - t0)
+        return out
+
+    out = benchmark.pedantic(run, rounds=PER_WORKER_ROUNDS, iterations=1)
+    benchmark.extra_info.update(cpu_s_median=float(np.median(cpu)), wall_s_median=float(np.median(wall)),
+                                cpu_s=cpu, wall_s=wall, peak_rss_gb=peak_rss_gb(), gammas=list(GAMMAS))
+    return out
+
+
+def test_nw_worst_exact_1e5_random_geometric(benchmark):
+    """n_W of the worst worker at three decays on rgg(10^5), exact by selected inversion (route sparse-lu; two
+    factorizations and selected inversions per decay). Before it: Lanczos brackets of the candidates, > 200 s at
+    n = 16384."""
+    s = rgg(100_000)
+    worst = _per_worker_exact(benchmark, s, "worst")
+    est = tt.effective_neighbors(s, GAMMAS, mode="worst", log=True)  # cached: the record of the route
+    benchmark.extra_info.update(nw_worst=worst.tolist(), route=est.route)
+    assert est.route == "sparse-lu" and np.array_equal(est.estimate, worst) and np.all((1 <= worst) & (worst <= s.n))
+    assert peak_rss_gb() <= 4.0
+
+
+def test_nw_all_exact_1e5_random_geometric(benchmark):
+    """n_W of every worker at three decays on rgg(10^5), exact by selected inversion; the worst and the best worker
+    checked against their certified Lanczos brackets (an independent route)."""
+    s = rgg(100_000)
+    every = _per_worker_exact(benchmark, s, "all")
+    rep = resolve(s)
+    workers = np.unique(np.r_[np.argmin(every, axis=1), np.argmax(every, axis=1)])
+    lanczos = rep.nw_workers(GAMMAS, workers, method="lanczos")
+    inside = (lanczos.lower * (1 - 1e-9) <= every[:, workers]) & (every[:, workers] <= lanczos.upper * (1 + 1e-9))
+    benchmark.extra_info.update(nw_min=every.min(axis=1).tolist(), nw_max=every.max(axis=1).tolist(),
+                                nw_mean_of_workers=every.mean(axis=1).tolist(),
+                                lanczos_rel_offset=np.max(np.abs(every[:, workers] / lanczos.estimate - 1)).item())
+    assert every.shape == (len(GAMMAS), s.n) and np.all(inside) and peak_rss_gb() <= 4.0
+
+
 #: The automatic rate at n = 5000 (``test_automatic_rate_5000``): learning rate, CPU-second targets and rounds.
 RATE_5000_LR = 0.1
 RATE_5000_TARGETS = {"random_regular": 5.6, "random_geometric": 91.0}

@@ -69,10 +69,20 @@ Effective number of neighbours, mean (paper eq. 6), sampled
     is neither short-ranged (probing) nor in a few modes (deflation: the 512 slowest pairs carry
     an estimated 92 % of the variance at ``gamma = 0.999`` on the 10^5-worker graph).
 
-Per-worker variances (``mode="all"/"worst"``)
+Per-worker variances (``mode="all"/"worst"``), exact
+    Where :attr:`KrylovRepresentation.factorable`, every worker's
+    :math:`(1-\gamma)\Sigma_{ii}` is exact to rounding from the entries of
+    :math:`(I \mp \sqrt\gamma W)^{-1}` on the pattern of ``W``, by selected inversion of their sparse
+    factors (:class:`~topotheory.engine.factor.SelectedInverse`,
+    :meth:`KrylovRepresentation.exact_variances`; ``route="sparse-lu"``), and the worst worker is the
+    largest of them: no candidates, no bracket.
+
+Per-worker variances (``mode="all"/"worst"``), bracketed
     :math:`(1-\gamma)\Sigma_{ii} = \frac1n + (1-\gamma)\,e_i^T h_\gamma(B^2) e_i`: Lanczos on
     :math:`Pe_i` with the same Gauss/Gauss–Radau bracket gives a **certified** interval for each
     worker asked for (``certified=True``). The worst worker over all ``n`` is the largest of them.
+    The route of expanders (their factors fill in), and of ``method="lanczos"`` and
+    :func:`~topotheory.effective_neighbors_interval` on every graph.
 
 Toy problem (THEORY §3.3)
     The Perron root :math:`\rho = 1 - r` of :math:`C \mapsto W[aC + \beta\,\mathrm{Diag}\,C]W` solves
