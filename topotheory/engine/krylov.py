@@ -1775,7 +1775,7 @@ class KrylovRepresentation(Representation):
         :math:`(I \mp \sqrt\gamma W)^{-1}` on the pattern of ``W``
         (:meth:`~topotheory.engine.factor.ResolventTraces.worker_sums`, two sparse factorizations
         and selected inversions per decay; a random geometric graph of :math:`10^5` workers:
-        about 20 s per decay). For graphs where :attr:`factorable`; each decay's values are cached.
+        13-14 s CPU per decay). For graphs where :attr:`factorable`; each decay's values are cached.
 
         Parameters
         ----------
