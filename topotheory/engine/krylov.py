@@ -392,6 +392,13 @@ def _steps_for(gmax: float, b: float, digits: float, least: int = 8) -> int:
     return int(min(max(least, math.ceil(0.5 * math.sqrt(kappa) * digits * math.log(10.0))), MAX_STEPS))
 
 
+def _may_be_worst(upper: np.ndarray, best_lower: np.ndarray, floor: float) -> np.ndarray:
+    """Workers (columns of ``upper``, ``(G, N)``) whose upper bound exceeds ``floor`` times the best lower
+    bound at some decay: those that may still be the worst by more than the tolerance (the others are
+    not refined further)."""
+    return np.any(upper > best_lower[:, None] * floor, axis=0)
+
+
 class _OutOfTime(Exception):
     """Raised from inside an eigensolver's products when its deadline has passed."""
 
@@ -1962,7 +1969,7 @@ class KrylovRepresentation(Representation):
         while True:
             lo, hi = rules_of(groups).bounds(g)
             best_lo = np.maximum(best_lo, lo.max(axis=1))
-            need = np.any(hi > best_lo[:, None] * floor, axis=0)
+            need = _may_be_worst(hi, best_lo, floor)
             if not need.any():
                 return rules_of(groups), refined, tested, True
             if steps >= cap or late():
