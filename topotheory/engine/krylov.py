@@ -927,6 +927,19 @@ class RateBracket:
       (the workers whose crude upper bound at ``gamma_ref`` reaches the best crude lower bound, at
       most ``max_candidates``) by Lanczos, the others by their crude bound, taken on a grid of
       decays and used at the next grid point above (valid since it increases in :math:`\gamma`).
+      Every candidate gets a cheap certified bracket first; only those that may still be the
+      worst at ``gamma_ref`` are tightened, until the maximum's bracket is ``worst_rtol`` wide
+      (relative; :meth:`KrylovRepresentation.worst_variance`). The others keep their cheap rules,
+      which bound them at every decay.
+
+    How wide ``worst_rtol`` may be: if :math:`\sigma` is replaced by :math:`\sigma(1+\epsilon)`, the
+    root :math:`\rho'` of :math:`F_\epsilon` has :math:`F_0(\rho') = \rho'\epsilon/(1+\epsilon)`,
+    and :math:`F_0' \ge 1`, so :math:`0 \le \rho' - \rho \le \rho\epsilon`. With
+    :math:`u = \rho - a = \rho(1-\gamma^*)` (:math:`\gamma^* = a/\rho`, the decay at the root), the
+    relative change of :math:`u` is at most :math:`\epsilon/(1-\gamma^*)`, and of the rate
+    :math:`r = 1-\rho` at most :math:`\epsilon\rho/r`. The default ``worst_rtol = rtol (1 -
+    gamma_ref)`` (``gamma_ref`` is about :math:`\gamma^*`) keeps the worst stage's share of the
+    relative width of :math:`u` within ``rtol``, the precision asked of the mean.
 
     The Lanczos tridiagonals do not depend on the decay: after construction each bracket is a few
     bisections on stored quadrature nodes.
@@ -935,8 +948,8 @@ class RateBracket:
     (:meth:`KrylovRepresentation.trace_sampler`) and the worst-worker stage (the candidates'
     Lanczos runs, in chunks in decreasing order of their crude bound, and the local block's). When
     it ends the worst-worker stage, the candidates not refined keep their crude bound (the upper
-    end stays certified, wider), the local block is not started if it has not been, and
-    :attr:`converged` is False.
+    end stays certified, wider), those not tightened their cheap bracket, the local block is not
+    started if it has not been, and :attr:`converged` is False.
     """
 
     def __init__(self, rep: KrylovRepresentation, gamma_ref: float, *, level: float = 0.95, seed: Any = 0, rtol: float = 1e-5,
