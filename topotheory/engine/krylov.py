@@ -167,10 +167,12 @@ MAX_STEPS = 1000
 #: aims for by default (:meth:`KrylovRepresentation.worst_variance`; ``n_W worst`` is converged at 1e-6).
 WORST_RTOL = 1e-9
 #: Digits of the cheap first pass over the worst worker's candidates (the Lanczos steps for a Gauss
-#: error of about ``10**-WORST_DIGITS``, at least 2), before only the candidates that may still be the
-#: worst are tightened. On a random 6-regular graph at the toy rate's decay: 3 steps, brackets ~4e-4
-#: wide against a 2.5 % spread of the variances (8 steps: 5e-11).
-WORST_DIGITS = 1.5
+#: error of about ``10**-WORST_DIGITS``, at least ``WORST_LEAST``), before only the candidates that may
+#: still be the worst are tightened. On a random 6-regular graph at the toy rate's decay: 2 steps,
+#: brackets ~1e-2 wide against a 2.5 % spread of the variances, a tenth of the candidates run again
+#: (3 steps: 4e-4; 8 steps: 5e-11).
+WORST_DIGITS = 1.0
+WORST_LEAST = 2
 #: Eigenpairs deflated exactly at the trace estimator's first escalation: by default nothing is
 #: deflated, and whenever ``max_probes`` could not reach ``rtol`` the trace estimator deflates
 #: ``DEFLATE``, then 4 times more each time (up to ``DEFLATE_MAX`` and ``n / 8``).
@@ -1949,7 +1951,7 @@ class KrylovRepresentation(Representation):
         project, every = self.projector(V), _every(V)
         W, _, pos = self.ordered
         cap = min(MAX_STEPS, n)
-        steps = min(_steps_for(float(np.max(g)), b, WORST_DIGITS, least=2), cap)
+        steps = min(_steps_for(float(np.max(g)), b, WORST_DIGITS, least=WORST_LEAST), cap)
 
         def run(idx: np.ndarray) -> Quadrature:
             E = np.zeros((n, idx.size))
