@@ -80,9 +80,17 @@ Per-worker variances (``mode="all"/"worst"``), exact
 Per-worker variances (``mode="all"/"worst"``), bracketed
     :math:`(1-\gamma)\Sigma_{ii} = \frac1n + (1-\gamma)\,e_i^T h_\gamma(B^2) e_i`: Lanczos on
     :math:`Pe_i` with the same Gauss/Gauss–Radau bracket gives a **certified** interval for each
-    worker asked for (``certified=True``). The worst worker over all ``n`` is the largest of them.
-    The route of expanders (their factors fill in), and of ``method="lanczos"`` and
-    :func:`~topotheory.effective_neighbors_interval` on every graph.
+    worker asked for (``certified=True``). The worst worker over all ``n`` is the largest of them,
+    taken at adaptive precision: the bracket is certified at any number of steps, so every
+    candidate gets a cheap one (two steps on an expander), those whose upper end is at most
+    ``1 + rtol`` times the best lower end cannot be the worst by more than ``rtol`` and are kept
+    as they are, and only the others are run again with twice the steps until none is left: the
+    maximum's bracket is then as narrow as the caller needs (``rtol``; for the toy rate
+    ``rtol (1 - gamma)``, :class:`RateBracket`). A random
+    6-regular graph of 65536 workers at decay 0.99: 4096 candidates, 37 s CPU instead of 222 s
+    with every candidate taken to 1e-10, the same bracket. The route of expanders (their factors
+    fill in), and of ``method="lanczos"`` and :func:`~topotheory.effective_neighbors_interval` on
+    every graph.
 
 Toy problem (THEORY §3.3)
     The Perron root :math:`\rho = 1 - r` of :math:`C \mapsto W[aC + \beta\,\mathrm{Diag}\,C]W` solves
@@ -173,6 +181,16 @@ TINY_N = 32
 MAX_PROBES = 512
 #: Largest number of Lanczos steps per probe or worker.
 MAX_STEPS = 1000
+#: Relative width of the bracket of :math:`\max_i(1-\gamma)\Sigma_{ii}` the worst-worker refinement
+#: aims for by default (:meth:`KrylovRepresentation.worst_variance`; ``n_W worst`` is converged at 1e-6).
+WORST_RTOL = 1e-9
+#: Digits of the cheap first pass over the worst worker's candidates (the Lanczos steps for a Gauss
+#: error of about ``10**-WORST_DIGITS``, at least ``WORST_LEAST``), before only the candidates that may
+#: still be the worst are tightened. On a random 6-regular graph at the toy rate's decay: 2 steps,
+#: brackets ~1e-2 wide against a 2.5 % spread of the variances, a tenth of the candidates run again
+#: (3 steps: 4e-4; 8 steps: 5e-11).
+WORST_DIGITS = 1.0
+WORST_LEAST = 2
 #: Eigenpairs deflated exactly at the trace estimator's first escalation: by default nothing is
 #: deflated, and whenever ``max_probes`` could not reach ``rtol`` the trace estimator deflates
 #: ``DEFLATE``, then 4 times more each time (up to ``DEFLATE_MAX`` and ``n / 8``).
@@ -330,6 +348,11 @@ class Quadrature:
         hi = np.sum(self.radau_weights * f(self.radau_nodes), axis=1)
         return lo, np.maximum(hi, lo)
 
+    def take(self, columns: np.ndarray) -> Quadrature:
+        """The rules of the given columns (indices into this one's)."""
+        return Quadrature(self.gauss_nodes[columns], self.gauss_weights[columns], self.radau_nodes[columns],
+                          self.radau_weights[columns])
+
 
 def quadrature(alpha: np.ndarray, beta: np.ndarray, norms2: np.ndarray, b: float) -> Quadrature:
     r"""The :class:`Quadrature` of Lanczos tridiagonals, the Radau node fixed at ``b``.
@@ -383,10 +406,17 @@ def _check_gammas(gamma: Any) -> np.ndarray:
     return g
 
 
-def _steps_for(gmax: float, b: float, digits: float) -> int:
-    """Lanczos steps for Gauss error ~ exp(-2m / sqrt(kappa)), kappa = 1/(1 - gamma b)."""
+def _steps_for(gmax: float, b: float, digits: float, least: int = 8) -> int:
+    """Lanczos steps for Gauss error ~ exp(-2m / sqrt(kappa)), kappa = 1/(1 - gamma b) (at least ``least``)."""
     kappa = 1.0 / max(1.0 - gmax * b, 1e-12)
-    return int(min(max(8, math.ceil(0.5 * math.sqrt(kappa) * digits * math.log(10.0))), MAX_STEPS))
+    return int(min(max(least, math.ceil(0.5 * math.sqrt(kappa) * digits * math.log(10.0))), MAX_STEPS))
+
+
+def _may_be_worst(upper: np.ndarray, best_lower: np.ndarray, floor: float) -> np.ndarray:
+    """Workers (columns of ``upper``, ``(G, N)``) whose upper bound exceeds ``floor`` times the best lower
+    bound at some decay: those that may still be the worst by more than the tolerance (the others are
+    not refined further)."""
+    return np.any(upper > best_lower[:, None] * floor, axis=0)
 
 
 class _OutOfTime(Exception):
@@ -917,6 +947,19 @@ class RateBracket:
       (the workers whose crude upper bound at ``gamma_ref`` reaches the best crude lower bound, at
       most ``max_candidates``) by Lanczos, the others by their crude bound, taken on a grid of
       decays and used at the next grid point above (valid since it increases in :math:`\gamma`).
+      Every candidate gets a cheap certified bracket first; only those that may still be the
+      worst at ``gamma_ref`` are tightened, until the maximum's bracket is ``worst_rtol`` wide
+      (relative; :meth:`KrylovRepresentation.worst_variance`). The others keep their cheap rules,
+      which bound them at every decay.
+
+    How wide ``worst_rtol`` may be: if :math:`\sigma` is replaced by :math:`\sigma(1+\epsilon)`, the
+    root :math:`\rho'` of :math:`F_\epsilon` has :math:`F_0(\rho') = \rho'\epsilon/(1+\epsilon)`,
+    and :math:`F_0' \ge 1`, so :math:`0 \le \rho' - \rho \le \rho\epsilon`. With
+    :math:`u = \rho - a = \rho(1-\gamma^*)` (:math:`\gamma^* = a/\rho`, the decay at the root), the
+    relative change of :math:`u` is at most :math:`\epsilon/(1-\gamma^*)`, and of the rate
+    :math:`r = 1-\rho` at most :math:`\epsilon\rho/r`. The default ``worst_rtol = rtol (1 -
+    gamma_ref)`` (``gamma_ref`` is about :math:`\gamma^*`) keeps the worst stage's share of the
+    relative width of :math:`u` within ``rtol``, the precision asked of the mean.
 
     The Lanczos tridiagonals do not depend on the decay: after construction each bracket is a few
     bisections on stored quadrature nodes.
@@ -925,20 +968,23 @@ class RateBracket:
     (:meth:`KrylovRepresentation.trace_sampler`) and the worst-worker stage (the candidates'
     Lanczos runs, in chunks in decreasing order of their crude bound, and the local block's). When
     it ends the worst-worker stage, the candidates not refined keep their crude bound (the upper
-    end stays certified, wider), the local block is not started if it has not been, and
-    :attr:`converged` is False.
+    end stays certified, wider), those not tightened their cheap bracket, the local block is not
+    started if it has not been, and :attr:`converged` is False.
     """
 
     def __init__(self, rep: KrylovRepresentation, gamma_ref: float, *, level: float = 0.95, seed: Any = 0, rtol: float = 1e-5,
                  deflate: int | None = None, max_candidates: int = 4096, max_probes: int = MAX_PROBES, worst: bool = True,
                  progress: bool | None = None, local: bool = True, time_budget: float | None = None,
-                 **options: Any) -> None:
+                 worst_rtol: float | None = None, **options: Any) -> None:
         self.rep, self.level = rep, float(level)
         n = rep.n
         gamma_ref = float(_check_gammas(gamma_ref)[0])
         deflate = rep._default_deflate(deflate)
         if time_budget is not None:
             time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
+        #: Relative width the worst-worker stage aims for in the bracket of the largest variance at ``gamma_ref``.
+        self.worst_rtol = float(check_real("worst_rtol", rtol * (1.0 - gamma_ref) if worst_rtol is None else worst_rtol,
+                                           low=0.0, low_open=True))
         self.mean: WorkerRules | TraceSampler
         if n <= max_probes:
             self.mean = rep.worker_rules(np.arange(n), gamma_ref, deflate=deflate, progress=progress)
@@ -958,10 +1004,13 @@ class RateBracket:
             clo, chi = rep.crude_variance_bounds([gamma_ref], deflate)
             order = np.argsort(-chi[0], kind="stable")
             cand = order[chi[0][order] >= clo[0].max()][:max_candidates]  # a prefix of `order`
-            self.worst = rep.worker_rules(cand, gamma_ref, deflate=deflate, progress=progress, deadline=deadline)
-            if self.worst.workers.size < cand.size:  # the budget ended first: the rest keep their crude bound
+            self.worst, refined, _, tight = rep._tighten_worst(cand, np.array([gamma_ref]), self.worst_rtol, deflate,
+                                                               256, progress, deadline, clo.max(axis=1))
+            if refined < cand.size:  # the budget ended first: the rest keep their crude bound
                 self.converged = False
-                cand = self.worst.workers
+                cand = cand[:refined]
+            elif not tight and deadline is not None and time.perf_counter() > deadline:
+                self.converged = False  # the budget ended the tightening: the bracket holds, wider
             others = order[cand.size:]
             self.candidates = cand
             # 1 - gamma on a geometric grid from (1 - gamma_ref) / 64 to 1
@@ -1047,8 +1096,8 @@ class RateBracket:
         refined[cand] = True
         more = order[~refined[order] & (chi[order] >= lower * (1.0 - gamma_ref))]
         more = more[: max(max_candidates - cand.size, 0)]
-        self.extra = (rep.worker_rules(more, gamma_ref, deflate=deflate, progress=progress, deadline=deadline)
-                      if more.size else None)
+        self.extra = (rep.worker_rules(more, gamma_ref, deflate=deflate, progress=progress, deadline=deadline,
+                                       rtol=self.worst_rtol) if more.size else None)
         if self.extra is not None and self.extra.workers.size < more.size:  # the budget ended first
             self.converged = False
             more = self.extra.workers
@@ -1900,60 +1949,130 @@ class KrylovRepresentation(Representation):
         return lo[:, pos] * (1.0 - ROUNDING), hi[:, pos] * (1.0 + ROUNDING)
 
     def worst_variance(self, gamma: Any, *, deflate: int | None = None, max_candidates: int = 4096, chunk: int = 256,
-                       progress: bool | None = None,
-                       time_budget: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+                       progress: bool | None = None, time_budget: float | None = None,
+                       rtol: float = WORST_RTOL) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         r"""Certified bracket of :math:`\max_i(1-\gamma)\Sigma_{ii}` per decay, and the worst worker.
 
         Every worker's crude bracket (:meth:`crude_variance_bounds`); the workers in decreasing order of
-        their crude upper bound are refined with Lanczos (:meth:`variance_bounds`) in chunks until the
-        largest crude upper bound left is below the best refined lower bound at every decay (then
-        the bracket is as tight as the refinement), ``max_candidates`` were refined, or
-        ``time_budget`` seconds have passed (no chunk is started after it; the first always runs):
-        in the last two cases the upper end is the largest crude bound left (still certified,
-        wider). Returns ``(lower, upper, worker, refined)``; :meth:`nw_worst` says whether the
-        refinement was complete.
+        their crude upper bound get cheap Lanczos brackets (Gauss / Gauss–Radau, certified at any
+        number of steps) in chunks until the largest crude upper bound left is below the best
+        refined lower bound at every decay, ``max_candidates`` were refined, or ``time_budget``
+        seconds have passed (no chunk is started after it; the first always runs): in the last two
+        cases the upper end is the largest crude bound left (still certified, wider). Then only the
+        candidates whose upper bound still exceeds the best lower bound by more than ``rtol``
+        (relative) are run again, the steps doubled each time, until the bracket of the maximum is
+        ``rtol`` wide (relative; :meth:`_tighten_worst`). Returns ``(lower, upper, worker,
+        refined)``; :meth:`nw_worst` says whether the refinement was complete.
         """
-        lo, hi, worker, refined, _ = self._worst(gamma, deflate, max_candidates, chunk, progress, time_budget)
+        lo, hi, worker, refined, _ = self._worst(gamma, deflate, max_candidates, chunk, progress, time_budget, rtol)
         return lo, hi, worker, refined
 
     def _worst(self, gamma: Any, deflate: int | None, max_candidates: int, chunk: int, progress: bool | None,
-               time_budget: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
-        """:meth:`worst_variance` and whether it ended by its own test (False: ``max_candidates`` or the budget)."""
+               time_budget: float | None,
+               rtol: float = WORST_RTOL) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
+        """:meth:`worst_variance` and whether it ended by its own tests (False: ``max_candidates``, the budget
+        or the cap on the Lanczos steps)."""
         start = time.perf_counter()
         g = _check_gammas(gamma)
         deflate = self._default_deflate(deflate)
         max_candidates = check_int("max_candidates", max_candidates, minimum=1)
         chunk = check_int("chunk", chunk, minimum=1)
+        rtol = check_real("rtol", rtol, low=0.0, low_open=True)
         if time_budget is not None:
             time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
+        deadline = None if time_budget is None else start + time_budget
         clo, chi = self.crude_variance_bounds(g, deflate)
         order = np.argsort(-chi.max(axis=0), kind="stable")
-        best_lo = clo.max(axis=1)
-        best_hi = np.zeros(g.size)
-        best_w = np.full(g.size, -1)
-        refined = 0
-        steps = 0
-        complete = False
-        with Progress(min(max_candidates, self.n), desc="krylov worst", unit="worker", enabled=progress) as bar:
-            while refined < min(max_candidates, self.n):
-                if refined and time_budget is not None and time.perf_counter() - start > time_budget:
-                    break
-                idx = order[refined:refined + min(chunk, max_candidates - refined)]
-                lo, hi, steps, _ = self.variance_bounds(g, idx, deflate=deflate, chunk=chunk, progress=False,
-                                                        start_steps=steps)
-                better = lo.max(axis=1) > best_lo
-                best_w = np.where(better | (best_w < 0), idx[np.argmax(lo, axis=1)], best_w)
-                best_lo = np.maximum(best_lo, lo.max(axis=1))
-                best_hi = np.maximum(best_hi, hi.max(axis=1))
+        rules, refined, tested, tight = self._tighten_worst(order[:max_candidates], g, rtol, deflate, chunk, progress,
+                                                            deadline, clo.max(axis=1), chi[:, order])
+        lo, hi = rules.bounds(g)
+        best_lo = np.maximum(clo.max(axis=1), lo.max(axis=1))
+        best_w = rules.workers[np.argmax(lo, axis=1)]
+        rest = chi[:, order[refined:]]
+        upper = np.maximum(hi.max(axis=1), rest.max(axis=1)) if rest.shape[1] else hi.max(axis=1)
+        return best_lo, upper, best_w, refined, tested and tight
+
+    def _tighten_worst(self, order: np.ndarray, g: np.ndarray, rtol: float, deflate: int, chunk: int,
+                       progress: bool | None, deadline: float | None, best_lo: np.ndarray,
+                       rest_hi: np.ndarray | None = None) -> tuple[WorkerRules, int, bool, bool]:
+        r"""Certified rules of the worst worker's candidates, each only as accurate as the maximum needs.
+
+        With :math:`\ell_i \le (1-\gamma)\Sigma_{ii} \le u_i` (Gauss / Gauss–Radau, certified at any
+        number of steps) and :math:`L = \max_i \ell_i` (with the crude ``best_lo``), the maximum lies
+        in :math:`[L, \max_i u_i]`. A cheap pass (the steps for ``WORST_DIGITS`` digits) over
+        ``order`` in chunks, stopped early once every crude upper bound left (``rest_hi``, columns
+        aligned with ``order`` and beyond it; None: the whole of ``order``) is at most :math:`L`; then
+        only the workers with :math:`u_i > L(1+\text{rtol})` at some decay are run again with twice
+        the steps, until none is left: then the refined workers' maximum lies in
+        :math:`[L, L(1+\text{rtol})]` (the crude bounds of the workers not refined may still exceed
+        it: the caller's upper end takes them). A worker whose :math:`u_i`
+        fell below :math:`L` is never run again (it cannot be the worst); it keeps its cheap,
+        still certified rules, so the returned rules bound every refined worker at any decay.
+
+        No chunk is started after ``deadline`` (the first always runs). Returns ``(rules, refined,
+        tested, tight)``: the rules of the first ``refined`` workers of ``order`` (in another order),
+        whether the cheap pass ended by its own test (or ran through ``order`` when ``rest_hi`` is
+        None), and whether the tightening reached its target before the deadline and the step cap.
+        """
+        n = self.n
+        lam, V, _, _, _, b = self.space(deflate)
+        project, every = self.projector(V), _every(V)
+        W, _, pos = self.ordered
+        cap = min(MAX_STEPS, n)
+        steps = min(_steps_for(float(np.max(g)), b, WORST_DIGITS, least=WORST_LEAST), cap)
+
+        def run(idx: np.ndarray) -> Quadrature:
+            E = np.zeros((n, idx.size))
+            E[pos[idx], np.arange(idx.size)] = 1.0
+            return quadrature(*_lanczos(lambda X: W @ (W @ X), project(E), steps, project, every), b)
+
+        def rules_of(groups: list[tuple[np.ndarray, Quadrature]]) -> WorkerRules:
+            workers = np.concatenate([w for w, _ in groups])
+            return WorkerRules(self, workers, lam, V[pos[workers]] ** 2, [q for _, q in groups], steps)
+
+        def late() -> bool:
+            return deadline is not None and time.perf_counter() > deadline
+
+        best_lo = np.asarray(best_lo, dtype=float).copy()
+        groups: list[tuple[np.ndarray, Quadrature]] = []
+        refined, tested = 0, rest_hi is None
+        with Progress(order.size, desc="krylov worst", unit="worker", enabled=progress) as bar:
+            while refined < order.size and not (refined and late()):
+                idx = order[refined:refined + chunk]
+                groups.append((idx, run(idx)))
+                best_lo = np.maximum(best_lo, rules_of(groups[-1:]).bounds(g)[0].max(axis=1))
                 refined += idx.size
                 bar.update(idx.size)
-                rest = chi[:, order[refined:]]
-                if rest.shape[1] == 0 or np.all(rest.max(axis=1) <= best_lo):
-                    complete = True
+                if rest_hi is not None and (refined >= rest_hi.shape[1]
+                                            or np.all(rest_hi[:, refined:].max(axis=1) <= best_lo)):
+                    tested = True
                     break
-        rest = chi[:, order[refined:]]
-        upper = np.maximum(best_hi, rest.max(axis=1)) if rest.shape[1] else best_hi
-        return best_lo, upper, best_w, refined, complete
+        tested = tested and refined == order.size if rest_hi is None else tested
+        floor = 1.0 + max(rtol, 4.0 * ROUNDING)
+        while True:
+            lo, hi = rules_of(groups).bounds(g)
+            best_lo = np.maximum(best_lo, lo.max(axis=1))
+            need = _may_be_worst(hi, best_lo, floor)
+            if not need.any():
+                return rules_of(groups), refined, tested, True
+            if steps >= cap or late():
+                return rules_of(groups), refined, tested, False
+            steps = min(2 * steps, cap)
+            cuts = np.cumsum([0] + [w.size for w, _ in groups])
+            kept = [(w[~need[a:z]], q.take(np.flatnonzero(~need[a:z]))) for (w, q), a, z in zip(groups, cuts, cuts[1:])]
+            again = [(w[need[a:z]], q.take(np.flatnonzero(need[a:z]))) for (w, q), a, z in zip(groups, cuts, cuts[1:])]
+            groups = [(w, q) for w, q in kept if w.size]
+            todo = np.concatenate([w for w, _ in again])
+            redone = 0
+            for s in range(0, todo.size, chunk):
+                if s and late():
+                    break
+                idx = todo[s:s + chunk]
+                groups.append((idx, run(idx)))
+                redone = s + idx.size
+            if redone < todo.size:  # the deadline: the rest keep their previous (certified) rules
+                groups += [(w[m], q.take(np.flatnonzero(m))) for w, q in again
+                           for m in [~np.isin(w, todo[:redone])] if m.any()]
 
     def nw_workers(self, gamma: Any, workers: Any, **options: Any) -> KrylovEstimate:
         r"""Certified :math:`n_W` of each worker asked for, :math:`1/((1-\gamma)\Sigma_{ii})`, shape ``(G, len)``.
