@@ -145,9 +145,10 @@ def factor_fits(W: Any, *, max_profile: int | None = None, max_bandwidth: int | 
 
     Parameters
     ----------
-    W : sparse matrix
+    W : sparse matrix or tuple of int
         Symmetric, already in reverse Cuthill–McKee order (as
-        :attr:`~topotheory.engine.krylov.KrylovRepresentation.ordered` holds it).
+        :attr:`~topotheory.engine.krylov.KrylovRepresentation.ordered` holds it), or its
+        ``(profile, bandwidth)`` from :func:`envelope`.
     max_profile, max_bandwidth : int, optional
         The limits (defaults: the module constants).
 
@@ -162,7 +163,7 @@ def factor_fits(W: Any, *, max_profile: int | None = None, max_bandwidth: int | 
     >>> factor_fits(path), factor_fits(path, max_bandwidth=0)
     (True, False)
     """
-    profile, bandwidth = envelope(W)
+    profile, bandwidth = W if isinstance(W, tuple) else envelope(W)
     return (profile <= (FACTOR_MAX_PROFILE if max_profile is None else max_profile)
             and bandwidth <= (FACTOR_MAX_BANDWIDTH if max_bandwidth is None else max_bandwidth))
 

@@ -136,7 +136,7 @@ from ..common.rng import as_generator
 from ..common.threads import single_threaded_blas
 from ..common.validation import check_choice, check_int, check_real
 from .base import Representation
-from .factor import ResolventTraces, factor_fits
+from .factor import ResolventTraces, envelope, factor_fits
 from .structure import cyclic_classes
 
 __all__ = [
@@ -1764,7 +1764,8 @@ class KrylovRepresentation(Representation):
         at call time), and a spectrum inside ``[-1, 1]`` (the extreme eigenvalues).
         """
         lam2, lamn = self.extreme_eigenvalues()
-        return max(abs(lam2), abs(lamn)) <= 1.0 + ROUNDING and factor_fits(self.ordered[0])
+        band = self.scheme.cached("engine:krylov:envelope", lambda: envelope(self.ordered[0]))
+        return max(abs(lam2), abs(lamn)) <= 1.0 + ROUNDING and factor_fits(band)
 
     @property
     def resolvent_traces(self) -> ResolventTraces:
