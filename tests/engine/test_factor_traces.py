@@ -43,7 +43,10 @@ def test_grid_is_exact_by_default(grid):
     assert resolve(s).route == "krylov" and est.route == "sparse-lu" and est.certified and est.converged
     assert np.all(np.abs(est.estimate / closed_nw(lam, DECAYS) - 1) <= RTOL), est.estimate / closed_nw(lam, DECAYS) - 1
     assert np.all(est.lower == est.upper) and np.all(est.stderr == 0)
+    R = resolve(s).resolvent_traces
+    done = R.factorizations
     np.testing.assert_array_equal(tt.effective_neighbors(s, DECAYS), 1.0 / (1.0 / est.estimate))
+    assert R.factorizations == done  # each decay's sum is cached: no factorization again
     # S_1 (the disagreement functional) from the same sums, without the consensus eigenvalue
     g = (1 - 0.05) ** 2
     mu = lam[1:] ** 2
@@ -105,6 +108,7 @@ def test_feasibility_follows_the_envelope(grid, monkeypatch):
 
 def test_budget_ends_before_every_decay(grid):
     s, lam = grid
+    s.clear_cache()  # no decay's sum cached from the tests above
     with pytest.warns(RuntimeWarning, match=r"1 of 3 decays.*time_budget=") as caught:
         est = tt.effective_neighbors(s, [0.5, 0.9, 0.99], log=True, time_budget=1e-6, progress=False)
     assert caught[0].filename == __file__

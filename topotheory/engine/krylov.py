@@ -1807,9 +1807,7 @@ class KrylovRepresentation(Representation):
         """
         t0 = time.perf_counter()
         g = _check_gammas(gamma)
-        R = self.resolvent_traces
-        with Progress(g.size, desc="exact n_W (sparse LU)", unit="decay", enabled=progress) as bar:
-            sums = R.decay_sums(g, deadline=None if time_budget is None else t0 + time_budget, bar=bar)
+        sums = self._decay_sums(g, None if time_budget is None else t0 + time_budget, progress)
         done = np.isfinite(sums)
         value = self.n / ((1.0 - g) * sums)
         return KrylovEstimate(
@@ -1817,6 +1815,19 @@ class KrylovRepresentation(Representation):
             level=1.0, certified=bool(done.all()), route="sparse-lu", probes=0, steps=0, deflated=0,
             seconds=time.perf_counter() - t0, converged=bool(done.all()),
         ), done
+
+    def _decay_sums(self, g: np.ndarray, deadline: float | None, progress: bool | None) -> np.ndarray:
+        """:meth:`ResolventTraces.decay_sums` with each decay's sum cached on the scheme (NaN: not done by ``deadline``)."""
+        keys = [("engine:krylov:lu-sum", float(x)) for x in g]
+        todo = np.array([not self.scheme.has_cached(k) for k in keys])
+        sums = np.full(g.size, np.nan)
+        if todo.any():
+            with Progress(int(todo.sum()), desc="exact n_W (sparse LU)", unit="decay", enabled=progress) as bar:
+                sums[todo] = self.resolvent_traces.decay_sums(g[todo], deadline=deadline, bar=bar)
+        for k, key in enumerate(keys):
+            if not todo[k] or np.isfinite(sums[k]):
+                sums[k] = self.scheme.cached(key, lambda v=float(sums[k]): v)
+        return sums
 
     def exact_variances(self, gamma: Any, *, progress: bool | None = None) -> np.ndarray:
         r""":math:`(1-\gamma)\Sigma_{ii}` of every worker, exact to rounding, by selected inversion (``(G, n)``).
@@ -2349,7 +2360,7 @@ class KrylovRepresentation(Representation):
         n = self.n
         if g <= FACTOR_MAX_DECAY and self.factorable:
             # exact: every eigenvalue's term, less the consensus one (1 / (1 - g))
-            return float((self.resolvent_traces.decay_sums([g])[0] - 1.0 / (1.0 - g)) / n)
+            return float((self._decay_sums(np.array([g]), None, None)[0] - 1.0 / (1.0 - g)) / n)
         if n <= MAX_PROBES:
             lo, hi, _, _ = self.variance_bounds([g], np.arange(n))
             return float((0.5 * (lo + hi).mean() - 1.0 / n) / (1.0 - g))
