@@ -92,3 +92,36 @@ def test_rate_bracket_budget(monkeypatch):
     assert not conv[0] and route == "krylov-bracket"
     rate, half = 1 - a[0] - u[0], res[0] * (a[0] + u[0])
     assert rate - half <= exact <= rate + half and half > 10 * 0.5 * (full.upper[0] - full.lower[0])
+
+
+def test_exact_worst_budget_leaves_decays_to_lanczos():
+    """The exact per-worker route (selected inversion) within a budget: no decay is started after it (one
+    always is), the decays left get the certified Lanczos bracket, flagged; cached decays cost nothing."""
+    import networkx as nx
+
+    s = tt.Scheme.from_networkx(nx.random_geometric_graph(500, 0.09, seed=2))
+    g = np.array([0.9, 0.99, 0.999])
+    exact = np.array([tt.effective_neighbors(s, x, mode="worst") for x in g])  # the dense eigen route
+    rep = krylov.KrylovRepresentation(s)
+    assert rep.factorable
+    cut = rep.nw_worst(g, time_budget=1e-6, progress=False)
+    assert cut.route == "sparse-lu+krylov" and not cut.converged and cut.certified
+    assert cut.lower[0] == cut.upper[0] and np.all(cut.lower[1:] < cut.upper[1:])  # only the first decay exact
+    assert np.all((cut.lower <= exact * (1 + 1e-10)) & (exact <= cut.upper * (1 + 1e-10)))
+    rows = rep.exact_variances(g, time_budget=1e-6)  # the first decay is cached: it alone is returned
+    assert np.all(np.isfinite(rows[0])) and np.all(np.isnan(rows[1:]))
+    s.clear_cache()
+    rep = krylov.KrylovRepresentation(s)
+    with pytest.warns(RuntimeWarning, match=r"ended after 1 of 3 decays.*time_budget="):
+        lo, hi = rep.auto_worst_variance(g, time_budget=1e-6, progress=False)
+    assert np.all((1 / hi <= exact * (1 + 1e-10)) & (exact <= 1 / lo * (1 + 1e-10)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # within the default budget: every decay exact, no warning
+        full = rep.nw_worst(g, progress=False)
+        lo_f, hi_f = rep.auto_worst_variance(g, progress=False)
+        cached = rep.nw_worst(g, time_budget=1e-6, progress=False)  # every decay cached: exact, nothing late
+    assert full.route == cached.route == "sparse-lu" and full.converged and cached.converged
+    np.testing.assert_array_equal(cached.estimate, full.estimate)
+    np.testing.assert_array_equal(lo_f, hi_f)
+    np.testing.assert_allclose(full.estimate, exact, rtol=1e-10)
+    np.testing.assert_array_equal(rep.scaled_worst_variance(g, 1 - g, 0), lo_f)

@@ -112,9 +112,11 @@ Toy problem (THEORY §3.3)
 Time budgets
     ``time_budget=`` (seconds) bounds the probes of the mean (:meth:`KrylovRepresentation.trace_sampler`)
     and the Lanczos refinement of the worst-worker candidates (:meth:`KrylovRepresentation.worst_variance`,
-    :class:`RateBracket`): when it ends first, what was reached is returned (the worst worker's and
-    the rate's brackets stay certified, only wider) with ``converged=False``; the automatic routes
-    default to ``AUTO_BUDGET`` and warn, naming ``time_budget=``.
+    :class:`RateBracket`), and the exact routes start no decay after it (one always is; the sparse-LU
+    mean samples the decays left, the exact worst worker brackets them by Lanczos): when it ends
+    first, what was reached is returned (the worst worker's and the rate's brackets stay certified,
+    only wider) with ``converged=False``; the automatic routes default to ``AUTO_BUDGET`` and warn,
+    naming ``time_budget=``.
 """
 
 from __future__ import annotations
@@ -1829,7 +1831,8 @@ class KrylovRepresentation(Representation):
                 sums[k] = self.scheme.cached(key, lambda v=float(sums[k]): v)
         return sums
 
-    def exact_variances(self, gamma: Any, *, progress: bool | None = None) -> np.ndarray:
+    def exact_variances(self, gamma: Any, *, progress: bool | None = None,
+                        time_budget: float | None = None) -> np.ndarray:
         r""":math:`(1-\gamma)\Sigma_{ii}` of every worker, exact to rounding, by selected inversion (``(G, n)``).
 
         :math:`\Sigma_{ii} = [W^2(I-\gamma W^2)^{-1}]_{ii}` (THEORY §2.2) from the entries of
@@ -1844,6 +1847,10 @@ class KrylovRepresentation(Representation):
             Decays in ``[0, 1)``.
         progress : bool or None, default None
             Show progress (None: after a few seconds).
+        time_budget : float or None, default None
+            Seconds (None: no limit). No decay is started once it has passed, unless none is done
+            yet (cached decays cost nothing and are always returned); the rows of the decays left
+            are NaN.
 
         Returns
         -------
@@ -1859,20 +1866,47 @@ class KrylovRepresentation(Representation):
         >>> bool(np.allclose(1 / v, effective_neighbors(s, [0.5, 0.99], mode="all"), rtol=1e-11))
         True
         """
+        t0 = time.perf_counter()
         g = _check_gammas(gamma)
+        if time_budget is not None:
+            time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
         pos = self.ordered[2]
         R = self.resolvent_traces
-        out = np.empty((g.size, self.n))
+        out = np.full((g.size, self.n), np.nan)
+        keys = [("engine:krylov:selinv", float(x)) for x in g]
+        cached = np.array([self.scheme.has_cached(key) for key in keys], dtype=bool)
         with Progress(g.size, desc="exact n_W per worker (selected inversion)", unit="decay", enabled=progress) as bar:
             for k, x in enumerate(g):
+                late = time_budget is not None and time.perf_counter() - t0 > time_budget
+                if not cached[k] and late and (cached.any() or k > 0):
+                    bar.update(1)
+                    continue  # the budget has ended and something is done: this decay is left (NaN)
+
                 def build(x: float = float(x)) -> np.ndarray:
                     v = (1.0 - x) * R.worker_sums(x)[pos]
                     v.setflags(write=False)
                     return v
 
-                out[k] = self.scheme.cached(("engine:krylov:selinv", float(x)), build)
+                out[k] = self.scheme.cached(keys[k], build)
                 bar.update(1)
         return out
+
+    def _exact_worst(self, g: np.ndarray, time_budget: float | None,
+                     progress: bool | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r"""``(lower, upper, exact)``: :math:`\max_i(1-\gamma)\Sigma_{ii}` per decay by :meth:`exact_variances`
+        within ``time_budget``; the decays it leaves get the certified Lanczos bracket of :meth:`worst_variance`
+        within what is left of the budget (``exact`` False there)."""
+        t0 = time.perf_counter()
+        v = self.exact_variances(g, progress=progress, time_budget=time_budget)
+        exact = np.isfinite(v[:, 0])
+        lo = np.full(g.size, np.nan)
+        lo[exact] = v[exact].max(axis=1)
+        hi = lo.copy()
+        if not exact.all():
+            left = max(cast(float, time_budget) - (time.perf_counter() - t0), 1e-9)
+            l2, h2, _, _, _ = self._worst(g[~exact], None, 4096, 256, progress, left)
+            lo[~exact], hi[~exact] = l2, h2
+        return lo, hi, exact
 
     def _exact_workers(self, method: str) -> bool:
         """Whether the per-worker values come from :meth:`exact_variances` (``method`` "auto", "factor" or "lanczos")."""
@@ -2119,7 +2153,9 @@ class KrylovRepresentation(Representation):
 
         Where :attr:`factorable` (``method="auto"``, or ``method="factor"``): exact to rounding, the
         largest of every worker's :meth:`exact_variances` (``route="sparse-lu"``, lower = upper,
-        ``probes = n``; ``time_budget`` and the Lanczos options do not apply). Otherwise (or
+        ``probes = n``; the Lanczos options do not apply). No decay is started after
+        ``time_budget`` (one always is); the decays left get the Lanczos bracket below within what
+        is left of it (``route="sparse-lu+krylov"``, ``converged=False``). Otherwise (or
         ``method="lanczos"``):
         ``converged`` is False when ``max_candidates`` or ``time_budget`` (seconds) ended the
         refinement before its own test (the bracket is then wider, still certified), or when the
@@ -2166,13 +2202,14 @@ class KrylovRepresentation(Representation):
         t0 = time.perf_counter()
         g = _check_gammas(gamma)
         if self._exact_workers(method):
-            if time_budget is not None:  # validated though unused: the same arguments are refused on every route
-                check_real("time_budget", time_budget, low=0.0, low_open=True)
-            value = 1.0 / self.exact_variances(g, progress=progress).max(axis=1)
+            if time_budget is not None:
+                time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
+            lo_v, hi_v, exact = self._exact_worst(g, time_budget, progress)
             return KrylovEstimate(
-                quantity="n_W worst", at=g, estimate=value, stderr=np.zeros_like(value), lower=value, upper=value,
-                level=1.0, certified=True, route="sparse-lu", probes=self.n, steps=0, deflated=0,
-                seconds=time.perf_counter() - t0, converged=True,
+                quantity="n_W worst", at=g, estimate=2.0 / (lo_v + hi_v), stderr=np.zeros_like(lo_v), lower=1.0 / hi_v,
+                upper=1.0 / lo_v, level=1.0, certified=True,
+                route="sparse-lu" if exact.all() else "sparse-lu+krylov", probes=self.n, steps=0, deflated=0,
+                seconds=time.perf_counter() - t0, converged=bool(exact.all()),
             )
         lo, hi, _, refined, complete = self._worst(g, deflate, max_candidates, chunk, progress, time_budget)
         return KrylovEstimate(
@@ -2286,9 +2323,7 @@ class KrylovRepresentation(Representation):
 
     def scaled_worst_variance(self, g: np.ndarray, c: np.ndarray, phase: int) -> np.ndarray:
         g = np.asarray(g, dtype=float)
-        if self.factorable:  # exact by selected inversion: the largest of every worker's value
-            return self.exact_variances(g.ravel()).max(axis=1).reshape(g.shape)
-        lo, hi = self.auto_worst_variance(g.ravel(), stacklevel=4)
+        lo, hi = self.auto_worst_variance(g.ravel(), stacklevel=4)  # exact where factorable (lo == hi)
         return (0.5 * (lo + hi)).reshape(g.shape)
 
     def auto_worst_variance(self, gamma: Any, *, time_budget: float | None = AUTO_BUDGET, progress: bool | None = None,
@@ -2309,8 +2344,11 @@ class KrylovRepresentation(Representation):
             bounds the Lanczos refinement of the candidates.
         method : {"auto", "factor", "lanczos"}, default "auto"
             ``"factor"`` (the choice of ``"auto"`` where :attr:`factorable`): exact to rounding
-            by selected inversion, the largest of :meth:`exact_variances` (``lower == upper``; no
-            budget applies, no warning); ``"lanczos"``: the certified bracket above.
+            by selected inversion, the largest of :meth:`exact_variances` (``lower == upper``).
+            No decay is started after ``time_budget`` (one always is): the decays left get the
+            certified Lanczos bracket above within what is left of it (at least one chunk of
+            candidates), with a warning naming ``time_budget=``; ``"lanczos"``: the certified
+            bracket above.
 
         Returns
         -------
@@ -2330,10 +2368,19 @@ class KrylovRepresentation(Representation):
         """
         if time_budget is not None:
             time_budget = check_real("time_budget", time_budget, low=0.0, low_open=True)
-        if self._exact_workers(method):  # exact by selected inversion (no bracket, no budget)
-            worst = self.exact_variances(gamma, progress=progress).max(axis=1)
-            return worst, worst.copy()
         t0 = time.perf_counter()
+        if self._exact_workers(method):  # exact by selected inversion within the budget
+            g = _check_gammas(gamma)
+            lo, hi, exact = self._exact_worst(g, time_budget, progress)
+            if not exact.all():
+                width = float(np.max((hi - lo) / (hi + lo)))
+                warnings.warn(
+                    f"n_W (worst) of {self.scheme!r}: the time budget of {time_budget:g} s ended after "
+                    f"{int(exact.sum())} of {exact.size} decays by the exact selected-inversion route; the others "
+                    f"are certified Lanczos brackets (relative half width up to {width:.2g}), whose midpoints are "
+                    "returned. For every decay exact pass a larger time_budget= (seconds, None for no limit; default "
+                    f"{AUTO_BUDGET:g})", RuntimeWarning, stacklevel=stacklevel)
+            return lo, hi
         lo, hi, _, refined, complete = self._worst(gamma, None, 4096, 256, progress, time_budget)
         width = float(np.max((hi - lo) / (hi + lo)))
         budget_ended = not complete and time_budget is not None and time.perf_counter() - t0 >= time_budget

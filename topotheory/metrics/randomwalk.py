@@ -110,8 +110,10 @@ def effective_neighbors(scheme: SchemeLike, gamma: ArrayLike | None = None, *, m
         ``mode="worst"``: seconds for the Lanczos refinement of the candidate workers; when it ends
         first, the certified bracket reached is wider (``converged=False`` with ``log=True``) and a
         ``RuntimeWarning`` names ``time_budget=``.
-        On the exact sparse-LU route no decay is started after it (one always is): the decays left
-        are sampled with one block of probes and flagged the same way.
+        On the exact sparse-LU routes no decay is started after it (one always is): for ``"mean"``
+        the decays left are sampled with one block of probes, for ``"worst"`` they get the certified
+        Lanczos bracket within what is left of the budget, flagged the same way. ``mode="all"``
+        takes no budget (every worker's value is computed).
     progress : bool or None
         Show progress of the matrix-free route (None: after a few seconds,
         :mod:`topotheory.common.progress`).
