@@ -199,6 +199,33 @@ def test_optimum_shows_progress_when_asked(monkeypatch, capsys):
         tt.optimal_learning_rate(tt.star(8), zeta=ZETA, progress="yes")
 
 
+def test_rate_shows_progress_when_asked(monkeypatch, capsys):
+    """quadratic_rate(progress=True) counts the learning rates solved, once (not again inside the optimum's display);
+    None off a terminal and False print nothing; the argument is checked on every algorithm."""
+    from topotheory.common import progress as progress_module
+
+    orig = progress_module.Progress.__init__
+    made = []
+
+    def immediate(self, *args, **kwargs):
+        kwargs["delay"] = 0.0
+        made.append(kwargs["desc"])
+        orig(self, *args, **kwargs)
+
+    monkeypatch.setattr(progress_module.Progress, "__init__", immediate)
+    r = tt.quadratic_rate(tt.star(9), lr=[0.05, 0.1, 0.2], zeta=ZETA, progress=True)
+    err = capsys.readouterr().err
+    assert made == ["quadratic_rate"] and "quadratic_rate" in err and "3/3" in err
+    np.testing.assert_array_equal(r, tt.quadratic_rate(tt.star(9), lr=[0.05, 0.1, 0.2], zeta=ZETA, progress=False))
+    tt.quadratic_rate(tt.star(10), lr=0.1, zeta=ZETA)  # stderr is not a terminal here
+    assert capsys.readouterr().err == "" and made == ["quadratic_rate"]
+    tt.optimal_learning_rate(tt.star(12), zeta=ZETA, progress=True)  # its rates count on its own display
+    assert made == ["quadratic_rate", "optimal_learning_rate"]
+    for algorithm in ("dsgd", "dmsgd"):
+        with pytest.raises(TypeError, match="progress"):
+            tt.quadratic_rate(tt.star(8), lr=0.1, zeta=ZETA, algorithm=algorithm, progress="yes")
+
+
 def test_compare_solves_the_optimum_once_for_all_rate_columns(monkeypatch):
     from topotheory.compare.registry import RATE_METRICS, evaluate_metrics
 

@@ -44,7 +44,7 @@ import dataclasses
 import math
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -171,6 +171,7 @@ def _fixed_point_route(scheme: Any, a: np.ndarray, beta: np.ndarray,
 # --------------------------------------------------------------------------- dispatcher
 #: The progress display of a running optimal_learning_rate call (counts the exact rates solved).
 _PROGRESS: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("topotheory_toy_progress", default=None)
+_T = TypeVar("_T")
 #: Above this learning rate the Perron root is computed from the rescaled map (a, beta) / lr^2.
 _HUGE_LR = 1e20
 
@@ -277,7 +278,7 @@ class RateLog(Result):
 
 
 def quadratic_rate(scheme: Any, *, lr: Any, zeta: float, method: str = "exact", mode: str = "worst", log: bool = False,
-                   algorithm: str = "dsgd", **hyperparameters: Any) -> Any:
+                   algorithm: str = "dsgd", progress: bool | None = None, **hyperparameters: Any) -> Any:
     r"""Asymptotic convergence rate :math:`r` of D-SGD on the toy problem: :math:`\mathbb{E}\|x\|^2 \propto (1-r)^t`.
 
     :math:`1 - r = \rho`, the Perron root (per step) of the second-moment map
@@ -310,6 +311,11 @@ def quadratic_rate(scheme: Any, *, lr: Any, zeta: float, method: str = "exact", 
     algorithm : str, default "dsgd"
         Another algorithm of the registry by name (:mod:`topotheory.toy.algorithms`, e.g.
         ``"delayed"``, ``"dmsgd"``); D-SGD by default.
+    progress : bool or None, default None
+        D-SGD: show a progress display (the learning rates solved and the time spent) when the call
+        lasts more than a couple of seconds (None: a bar in a terminal or a notebook, nothing in
+        logs; :mod:`topotheory.common.progress`). A dense exact rate at a few thousand workers
+        takes about a minute.
     **hyperparameters
         That algorithm's hyperparameters (e.g. ``delay=1``, ``momentum=0.9``).
 
@@ -390,6 +396,8 @@ def quadratic_rate(scheme: Any, *, lr: Any, zeta: float, method: str = "exact", 
     if algorithm != "dsgd" or hyperparameters:
         from .algorithms import algorithm_rate
 
+        _progress_enabled(progress)  # validated; the other algorithms' rates show no progress
+
         if method != "exact":
             raise ValueError(f"method={method!r} is a D-SGD route; algorithm={algorithm!r} has method='exact' only")
         return algorithm_rate(scheme, lr=lr, zeta=zeta, algorithm=algorithm, log=log, **hyperparameters)
@@ -400,7 +408,8 @@ def quadratic_rate(scheme: Any, *, lr: Any, zeta: float, method: str = "exact", 
     lr_arr = _check_lr(lr)
     z = _check_zeta(zeta)
     flat = np.atleast_1d(lr_arr).ravel()
-    r, info = _solve(scheme, flat, z, method, mode)
+    r, info = _with_progress("quadratic_rate", flat.size, _progress_enabled(progress),
+                             lambda: _solve(scheme, flat, z, method, mode))
     if not np.all(info["converged"]):
         warnings.warn(f"quadratic_rate: the {info['method']} solver did not converge for "
                       f"{int(np.sum(~info['converged']))} learning rate(s); see log=True diagnostics",
@@ -884,23 +893,33 @@ def optimal_learning_rate(scheme: Any, *, zeta: float, progress: bool | None = N
     """
     scheme = _scheme_or_graph(scheme)
     z = _check_zeta(zeta)
-    if progress is not None:
-        progress = check_bool("progress", progress)
-    enabled = progress if progress is not None else progress_mode(None) != "lines"
+    enabled = _progress_enabled(progress)
     if math.isinf(_n_of(scheme)):
         return _optimum_with_progress(scheme, z, enabled)
     return scheme.cached(("toy:optimal-learning-rate", z), lambda: _optimum_with_progress(scheme, z, enabled))
 
 
-def _optimum_with_progress(scheme: Any, z: float, enabled: bool) -> OptimalLearningRate:
+def _progress_enabled(progress: Any) -> bool:
+    """Whether a toy-problem call shows progress: ``progress`` (bool) or, for None, a bar in a terminal or notebook."""
+    if progress is not None:
+        return check_bool("progress", progress)
+    return progress_mode(None) != "lines"
+
+
+def _with_progress(desc: str, total: int | None, enabled: bool, solve: Callable[[], _T]) -> _T:
+    """``solve()`` under one progress display counting the exact rates solved (none when disabled or nested)."""
     if not enabled or _PROGRESS.get() is not None:
-        return _optimum(scheme, z)
-    with Progress(None, desc="optimal_learning_rate", unit="rate", enabled=enabled) as bar:
+        return solve()
+    with Progress(total, desc=desc, unit="rate", enabled=enabled) as bar:
         token = _PROGRESS.set(bar)
         try:
-            return _optimum(scheme, z)
+            return solve()
         finally:
             _PROGRESS.reset(token)
+
+
+def _optimum_with_progress(scheme: Any, z: float, enabled: bool) -> OptimalLearningRate:
+    return _with_progress("optimal_learning_rate", None, enabled, lambda: _optimum(scheme, z))
 
 
 def _optimum(scheme: Any, z: float) -> OptimalLearningRate:
