@@ -397,7 +397,6 @@ def quadratic_rate(scheme: Any, *, lr: Any, zeta: float, method: str = "exact", 
         from .algorithms import algorithm_rate
 
         _progress_enabled(progress)  # validated; the other algorithms' rates show no progress
-
         if method != "exact":
             raise ValueError(f"method={method!r} is a D-SGD route; algorithm={algorithm!r} has method='exact' only")
         return algorithm_rate(scheme, lr=lr, zeta=zeta, algorithm=algorithm, log=log, **hyperparameters)
