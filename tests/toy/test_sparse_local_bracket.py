@@ -48,17 +48,24 @@ def test_pre_test_skips_the_local_block_only_where_it_cannot_narrow(monkeypatch)
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(krylov, "LocalPerron", Counted)
-    # random regular (every worker alike): the walks are not built, and the bracket is the one a
-    # block built and then dropped as useless gives (the pre-test changes no bound)
+    # random regular (every worker alike), the worst-worker stage run (no Kato-Temple bound): the
+    # walks are not built, and the bracket is the one a block built and then dropped as useless
+    # gives (the pre-test changes no bound)
     s = tt.random_regular(600, 6, seed=1)
-    exact = tt.quadratic_rate(s, lr=0.05, zeta=11.0)
-    est = tt.quadratic_rate_interval(s, lr=0.05, zeta=11.0, max_probes=64, progress=False)
-    assert not built and est.lower[0] <= exact <= est.upper[0]
+    lr = 0.05
+    a, beta = (1 - lr) ** 2, 10 * lr**2
+    exact = 1 - a - float(resolve(s).perron_excess(np.array([a]), np.array([beta]))[0][0])
+    opts = dict(max_probes=64, progress=False, temple=False)
+    est = resolve(s, "krylov").rate_bracket(a, beta, **opts)
+    assert not built and 1 - a - est[2] <= exact <= 1 - a - est[0]
     with monkeypatch.context() as m:
         m.setattr(krylov.RateBracket, "local_can_narrow", lambda self, *args: True)
-        forced = tt.quadratic_rate_interval(s, lr=0.05, zeta=11.0, max_probes=64, progress=False)
-    assert built
-    assert (forced.lower[0], forced.estimate[0], forced.upper[0]) == (est.lower[0], est.estimate[0], est.upper[0])
+        forced = resolve(s, "krylov").rate_bracket(a, beta, **opts)
+    assert built and forced == est
+    # with the Kato-Temple bound the worst-worker stage itself is skipped (no walks either)
+    built.clear()
+    R = resolve(s, "krylov").rate_bracketer(a / (a + est[1]), max_probes=64, progress=False)
+    assert R.worst_skipped and R.worst is None and not built
     # random geometric (the variances spread): built, and it narrows the bracket around the dense rate
     built.clear()
     s = rgg(300)
