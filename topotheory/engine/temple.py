@@ -58,10 +58,13 @@ part :math:`\sum_{k\le q}\gamma^{k-1}(W^{2k})_{ii}` of their variance (exact for
 the ``stratum`` workers farthest from its median (on a random 6-regular graph of :math:`10^5`
 workers: the 398 workers on cycles of length at most 6, which carry 99.7 % of that part's
 variance) are bracketed exactly, and a uniform sample of ``sample`` of the others estimates their
-share, with a one-sided Student-t bound at confidence :math:`(1+\ell)/2` for ``level`` =
-:math:`\ell` and the finite-population correction. With the mean's interval at the same
+share, with a one-sided, skewness-corrected Student-t bound (:func:`stratified_bound`) at
+confidence :math:`(1+\ell)/2` for ``level`` = :math:`\ell`. With the mean's interval at the same
 confidence (its upper end in the first term, its lower end in the denominator), the bound holds
-with probability at least :math:`\ell` (a union bound).
+with probability at least :math:`\ell` (a union bound). Measured (``python
+benchmarks/bench_krylov.py temple``, random regular graphs of 4096 workers, 400 seeds): the
+variance bound covers in 0.96–0.985 of the samples (nominal 0.975), and the Kato–Temple bound
+itself holds in all of them: it needs only 40–60 % of the variance to hold.
 
 The bound needs a doubly stochastic symmetric ``W`` with :math:`\lambda_* < 1`; it is useless when
 the Perron vector of ``K`` is localized (random geometric graphs, hubs): then
@@ -73,16 +76,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..common.rng import as_generator, spawn_seeds
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .krylov import KrylovRepresentation, WorkerRules
+from ..common.stats import student_quantile
 
 __all__ = ["TempleBound", "hadamard_squares", "strata", "stratified_bound", "TEMPLE_ORDER", "TEMPLE_NNZ_MAX",
            "TEMPLE_STRATUM", "TEMPLE_SAMPLE"]
@@ -100,6 +101,8 @@ TEMPLE_SAMPLE = 512
 TEMPLE_EIG_TOL = 1e-3
 #: Relative width of the workers' variance brackets (their deviations from the mean are ~1e-3 of it).
 TEMPLE_RTOL = 1e-8
+#: Relative allowance for rounding added to the second eigenvalue's bound (as the Krylov route's).
+TEMPLE_ROUNDING = 1e-11
 #: Largest ``n`` whose explicit part is diagonalized densely.
 TEMPLE_DENSE_N = 256
 
@@ -173,10 +176,16 @@ def strata(low: np.ndarray, stratum: int, sample: int, seed: Any) -> tuple[np.nd
 def stratified_bound(f_far: np.ndarray, f_sample: np.ndarray, rest: int, n: int, level: float) -> float:
     r"""Upper bound of :math:`\frac1n\sum_i f_i` from every ``f`` of one stratum and a sample of the other.
 
-    :math:`\bigl(\sum f_{\text{far}} + N\,[\bar f + t\,s\sqrt{(1-m/N)/m}]\bigr)/n`, with
+    :math:`\bigl(\sum f_{\text{far}} + N\,[\bar f + q\,s\sqrt{(1-m/N)/m}]\bigr)/n`, with
     ``m`` sampled of the ``N = rest`` workers, :math:`\bar f, s` the sample's mean and standard
-    deviation and ``t`` the one-sided Student-t quantile at confidence :math:`(1+\ell)/2`
-    (``level`` = :math:`\ell`; ``m - 1`` degrees of freedom) with the finite-population correction.
+    deviation, the finite-population correction, and
+    :math:`q = t + \hat\kappa(2t^2+1)/(6\sqrt m)`: ``t`` the one-sided Student-t quantile at
+    confidence :math:`(1+\ell)/2` (``level`` = :math:`\ell`; ``m - 1`` degrees of freedom) and the
+    Edgeworth correction for the sample's skewness :math:`\hat\kappa` (Johnson 1978; Hall,
+    *The Bootstrap and Edgeworth Expansion*, 1992, §3.5): the squared deviations are skewed to the
+    right, where the plain t bound covers too rarely. Measured coverage of the nominal 0.975 over
+    1000 samples on random regular graphs of 2048–4096 workers: 0.971 at the default strata,
+    and with strata ten times smaller 0.925 / 0.928 where the plain t bound gives 0.899 / 0.853.
 
     Examples
     --------
@@ -185,13 +194,14 @@ def stratified_bound(f_far: np.ndarray, f_sample: np.ndarray, rest: int, n: int,
     >>> bool(stratified_bound(f[:0], f, 100, 100, 0.95) == f.mean())  # the whole stratum: exact
     True
     """
-    from .krylov import _student_dof
-
     m = f_sample.size
     if m >= rest:
         return float((f_far.sum() + f_sample.sum()) / n)
-    t = float(_student_dof(level, np.array([m - 1.0]))[0])
-    ucb = f_sample.mean() + t * f_sample.std(ddof=1) * math.sqrt((1.0 - m / rest) / m)
+    t = float(student_quantile(level, np.array([m - 1.0]))[0])
+    sd = float(f_sample.std(ddof=1))
+    skew = float(np.mean((f_sample - f_sample.mean()) ** 3)) / sd**3 if sd > 0 else 0.0
+    q = t + skew * (2.0 * t * t + 1.0) / (6.0 * math.sqrt(m))
+    ucb = f_sample.mean() + q * sd * math.sqrt((1.0 - m / rest) / m)
     return float((f_far.sum() + rest * ucb) / n)
 
 
@@ -254,11 +264,9 @@ class TempleBound:
     (True, True, True)
     """
 
-    def __init__(self, rep: KrylovRepresentation, gamma_ref: float, *, level: float, seed: Any,
-                 exact: WorkerRules | None = None, stratum: int = TEMPLE_STRATUM, sample: int = TEMPLE_SAMPLE,
+    def __init__(self, rep: Any, gamma_ref: float, *, level: float, seed: Any,
+                 exact: Any = None, stratum: int = TEMPLE_STRATUM, sample: int = TEMPLE_SAMPLE,
                  deflate: int = 0, progress: bool | None = None, deadline: float | None = None) -> None:
-        from .krylov import ROUNDING
-
         self.rep, self.gamma_ref, self.level = rep, float(gamma_ref), float(level)
         self.available, self.reason, self.certified = False, "", False
         n = rep.n
@@ -290,7 +298,7 @@ class TempleBound:
         for k in range(2, q + 1):
             Kq = Kq + gref ** (k - 1) * squares[k - 1]
         del squares
-        self.alpha_ref = self._explicit_top(sp.csr_array(Kq)) * (1.0 + ROUNDING)
+        self.alpha_ref = self._explicit_top(sp.csr_array(Kq)) * (1.0 + TEMPLE_ROUNDING)
         del Kq
         if theta0 <= self.alpha(gref):
             self.reason = "the mean variance is below the bound of the second eigenvalue of K"

@@ -828,7 +828,15 @@ def _edge_newton(scheme: Any, z: float, lo: float, hi: float) -> float:
             return float(xn)
         x = xn
         r, dr = _slope_pair(scheme, x, z)
-    f = lambda y: float(_rate_raw(scheme, [y], z)[0])  # noqa: E731
+    seen: dict[float, float] = {}
+
+    def f(y: float) -> float:
+        # each point evaluated once: at the edge r is ~1e-15 and an iterative eigensolver's rounding
+        # can flip its sign between two evaluations of the same point (Brent re-evaluates the ends)
+        if y not in seen:
+            seen[y] = float(_rate_raw(scheme, [y], z)[0])
+        return seen[y]
+
     if b_hi - b_lo <= 1e-13 * b_hi:
         return float(b_lo)
     # the bracket's signs came from the slope route; the rate route agrees to its tolerance
