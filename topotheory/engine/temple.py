@@ -56,8 +56,8 @@ centre ``c``, and each :math:`\Sigma_{ii}` has a certified Lanczos bracket
 (the bound is then certified); otherwise the workers are split in two strata by the low-order
 part :math:`\sum_{k\le q}\gamma^{k-1}(W^{2k})_{ii}` of their variance (exact for every worker):
 the ``stratum`` workers farthest from its median (on a random 6-regular graph of :math:`10^5`
-workers: the 398 workers on cycles of length at most 6, which carry 99.7 % of that part's
-variance) are bracketed exactly, and a uniform sample of ``sample`` of the others estimates their
+workers: the 398 workers on cycles of length at most 6, the only ones whose low-order part
+differs from the median) are bracketed exactly, and a uniform sample of ``sample`` of the others estimates their
 share, with a one-sided, skewness-corrected Student-t bound (:func:`stratified_bound`) at
 confidence :math:`(1+\ell)/2` for ``level`` = :math:`\ell`. With the mean's interval at the same
 confidence (its upper end in the first term, its lower end in the denominator), the bound holds
@@ -66,10 +66,12 @@ benchmarks/bench_krylov.py temple``, random regular graphs of 4096 workers, 400 
 variance bound covers in 0.96–0.985 of the samples (nominal 0.975), and the Kato–Temple bound
 itself holds in all of them: it needs only 40–60 % of the variance to hold.
 
-The bound needs a doubly stochastic symmetric ``W`` with :math:`\lambda_* < 1`; it is useless when
-the Perron vector of ``K`` is localized (random geometric graphs, hubs): then
-:math:`\theta \le \alpha` and :meth:`TempleBound.upper` is infinite, and the bracket keeps the
-largest row sum and the local block.
+The bound needs a doubly stochastic symmetric ``W`` with :math:`\lambda_* < 1`. It is refused
+(:attr:`TempleBound.available` False, :meth:`TempleBound.upper` infinite; the bracket keeps the
+largest row sum and the local block) where :math:`\theta \le \alpha`: on slowly mixing graphs,
+whose tail term alone exceeds the mean (random geometric and Barabási–Albert graphs of
+:math:`10^5` workers, :math:`\lambda_* = 0.99996` and :math:`0.991`: refused in under 1.2 s), and
+where the Perron vector of ``K`` is localized (its second eigenvalue is then close to the first).
 """
 
 from __future__ import annotations
@@ -197,6 +199,8 @@ def stratified_bound(f_far: np.ndarray, f_sample: np.ndarray, rest: int, n: int,
     m = f_sample.size
     if m >= rest:
         return float((f_far.sum() + f_sample.sum()) / n)
+    if m < 2:  # no spread to estimate
+        return math.inf
     t = float(student_quantile(level, np.array([m - 1.0]))[0])
     sd = float(f_sample.std(ddof=1))
     skew = float(np.mean((f_sample - f_sample.mean()) ** 3)) / sd**3 if sd > 0 else 0.0
