@@ -786,10 +786,24 @@ def _edge(scheme: Any, z: float) -> float:
     k = int(positive[-1])
     if k == grid.size - 1:
         return hi
-    f = lambda x: float(_rate_raw(scheme, [x], z)[0])  # noqa: E731
+    return _edge_root(scheme, z, float(grid[k]), float(grid[k + 1]), {float(grid[k]): float(r[k]),
+                                                                      float(grid[k + 1]): float(r[k + 1])})
+
+
+def _edge_root(scheme: Any, z: float, lo: float, hi: float, known: dict[float, float]) -> float:
+    """Brent's method on the exact rate in ``[lo, hi]``, each point evaluated once (``known``: the values at hand).
+
+    At the edge r is ~1e-15, and an iterative eigensolver's rounding can flip its sign between two
+    evaluations of the same point: Brent re-evaluates the ends, which must keep the signs that chose
+    the bracket."""
     import scipy.optimize as so  # lazy: scipy.optimize costs ~0.4 s at import time
 
-    return float(so.brentq(f, grid[k], grid[k + 1], xtol=1e-15 * grid[k], rtol=4 * _EPS, maxiter=200))
+    def f(y: float) -> float:
+        if y not in known:
+            known[y] = float(_rate_raw(scheme, [y], z)[0])
+        return known[y]
+
+    return float(so.brentq(f, lo, hi, xtol=1e-15 * lo, rtol=4 * _EPS, maxiter=200))
 
 
 def _upper_edge(scheme: Any, z: float, lo: float, hi: float) -> float:
@@ -828,27 +842,16 @@ def _edge_newton(scheme: Any, z: float, lo: float, hi: float) -> float:
             return float(xn)
         x = xn
         r, dr = _slope_pair(scheme, x, z)
-    seen: dict[float, float] = {}
-
-    def f(y: float) -> float:
-        # each point evaluated once: at the edge r is ~1e-15 and an iterative eigensolver's rounding
-        # can flip its sign between two evaluations of the same point (Brent re-evaluates the ends)
-        if y not in seen:
-            seen[y] = float(_rate_raw(scheme, [y], z)[0])
-        return seen[y]
-
     if b_hi - b_lo <= 1e-13 * b_hi:
         return float(b_lo)
     # the bracket's signs came from the slope route; the rate route agrees to its tolerance
     # (~1e-13 in r, r' = O(1)): where it does not, the edge is that end to the same accuracy
-    f_lo, f_hi = f(b_lo), f(b_hi)
+    f_lo, f_hi = (float(_rate_raw(scheme, [y], z)[0]) for y in (b_lo, b_hi))
     if not f_lo > 0:
         return float(b_lo)
     if f_hi > 0:
         return float(b_hi)
-    import scipy.optimize as so
-
-    return float(so.brentq(f, b_lo, b_hi, xtol=1e-15 * b_lo, rtol=4 * _EPS, maxiter=200))
+    return _edge_root(scheme, z, b_lo, b_hi, {b_lo: f_lo, b_hi: f_hi})
 
 
 def optimal_learning_rate(scheme: Any, *, zeta: float, progress: bool | None = None) -> OptimalLearningRate:
